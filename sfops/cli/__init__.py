@@ -1,0 +1,1 @@
+"""The `sfops` command-line interface: thin commands over the domain modules."""

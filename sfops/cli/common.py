@@ -1,0 +1,44 @@
+"""Options and decorators shared by every command, defined once."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result, render
+
+pass_app = click.make_pass_decorator(AppContext)
+
+target_org_option = click.option(
+    "-o", "--target-org", "target_org", metavar="ALIAS", default=None,
+    help="Org alias from sfops.toml (default: SFOPS_TARGET_ORG, then default_org).",
+)
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on production orgs.")
+dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+reason_option = click.option("--reason", "-r", default=None, help="Why: recorded in the audit trail.")
+
+
+def output_command(fn: Callable[..., Result]) -> Callable[..., None]:
+    """Give a command --json/--csv/--debug and render the `Result` it returns."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON envelope.")
+    @click.option("--csv", "as_csv", is_flag=True, help="Print tabular results as CSV.")
+    @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks for errors.")
+    @click.pass_context
+    @functools.wraps(fn)
+    def wrapper(click_ctx: click.Context, *args: Any, as_json: bool, as_csv: bool, debug: bool,
+                **kwargs: Any) -> None:
+        app: AppContext = click_ctx.ensure_object(AppContext)
+        root = click_ctx.find_root()
+        root.meta["sfops.json"] = as_json or root.meta.get("sfops.json", False)
+        root.meta["sfops.debug"] = debug or root.meta.get("sfops.debug", False)
+        result = click_ctx.invoke(fn, *args, **kwargs)
+        render(result, as_json=root.meta["sfops.json"], console=app.console,
+               fmt="csv" if as_csv else "table")
+        root.meta["sfops.exit_code"] = int(result.exit_code)
+
+    return wrapper

@@ -1,0 +1,150 @@
+"""Rendering of command results: tables for people, the `sf`-style JSON envelope for machines.
+
+Every command returns a `Result`; only this module decides how it is shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import enum
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sfops.errors import ExitCode, SfopsError
+
+
+@dataclass
+class Result:
+    """What a command produced.
+
+    data: the JSON `result` (any dataclass, dict, list, DataFrame...).
+    rows/columns: what the human table shows (defaults to `data` when it is a list of records).
+    message: a line printed after the table in human mode.
+    """
+
+    data: Any = None
+    rows: Sequence[Mapping[str, Any]] | None = None
+    columns: Sequence[str] | None = None
+    title: str | None = None
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types from dataclasses, datetimes, enums, paths and DataFrames."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not f.name.startswith("_")}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # pandas DataFrame
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    return value
+
+
+def envelope(result: Result) -> dict[str, Any]:
+    """The success envelope {"status", "result", "warnings"}."""
+    return {"status": int(result.exit_code), "result": to_jsonable(result.data), "warnings": result.warnings}
+
+
+def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table") -> None:
+    """Print a result as JSON envelope, CSV, or a table plus message."""
+    if as_json:
+        console.file.write(json.dumps(envelope(result), indent=2, default=str) + "\n")
+        return
+    rows = _rows_of(result)
+    if fmt == "csv" and rows is not None:
+        console.file.write(rows_to_csv(rows, result.columns))
+        return
+    if rows is not None:
+        if rows:
+            console.print(make_table(rows, result.columns, result.title))
+        elif result.title:
+            console.print(f"{result.title}: none")
+    for warning in result.warnings:
+        console.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+    if result.message:
+        console.print(result.message, highlight=False, markup=False)
+
+
+def render_error(error: SfopsError, *, as_json: bool, console: Console) -> None:
+    """Print an expected error: one clear line, or the JSON error envelope."""
+    if as_json:
+        console.file.write(json.dumps(to_jsonable(error.to_json()), indent=2, default=str) + "\n")
+        return
+    console.print(f"Error ({error.name}): {error.message}", style="red", highlight=False, markup=False)
+    for action in error.actions:
+        console.print(f"  Try: {action}", highlight=False, markup=False)
+
+
+def _rows_of(result: Result) -> list[Mapping[str, Any]] | None:
+    if result.rows is not None:
+        return [to_jsonable(r) for r in result.rows]
+    data = to_jsonable(result.data)
+    if isinstance(data, list) and all(isinstance(r, Mapping) for r in data):
+        return data
+    return None
+
+
+def make_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
+               title: str | None = None) -> Table:
+    """A rich table; piped output stays plain text."""
+    columns = list(columns or _columns(rows))
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """CSV text with a header row."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns or _columns(rows)), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping | list):
+        return json.dumps(value, default=str)
+    return str(value)

@@ -1,0 +1,130 @@
+"""The local history database: the only code that talks to it.
+
+SQLite file by default (WAL mode), or any SQLAlchemy URL (PostgreSQL for teams).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from sfops.store import schema
+from sfops.store.migrations import migrate
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """Who did what, when, where and why."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    org: str
+    action: str
+    target: str
+    before: Any
+    after: Any
+    reason: str | None
+    incident_id: str | None
+    outcome: str
+    details: Any
+
+
+class Store:
+    """Access to the local store. Create with `Store.open(url)`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (creating and migrating as needed) the store at a SQLAlchemy URL."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        migrate(engine)
+        return cls(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- audit -------------------------------------------------------------------------
+    def record_audit(self, *, actor: str, org: str, action: str, target: str, before: Any = None,
+                     after: Any = None, reason: str | None = None, incident_id: str | None = None,
+                     outcome: str = "done", details: Any = None, conn: Connection | None = None) -> int:
+        """Append an audit record; returns its id."""
+        values = dict(at=dt.datetime.now(dt.UTC), actor=actor, org=org, action=action, target=target,
+                      before=before, after=after, reason=reason, incident_id=incident_id,
+                      outcome=outcome, details=details)
+        if conn is not None:
+            return int(conn.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+        with self.begin() as c:
+            return int(c.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+
+    def audit_history(self, *, org: str | None = None, action_prefix: str | None = None,
+                      target: str | None = None, incident_id: str | None = None,
+                      limit: int = 100) -> list[AuditRecord]:
+        """Audit records, newest first, filtered."""
+        table = schema.audit
+        query = select(table).order_by(table.c.id.desc()).limit(limit)
+        if org:
+            query = query.where(table.c.org == org)
+        if action_prefix:
+            query = query.where(table.c.action.startswith(action_prefix))
+        if target:
+            query = query.where(table.c.target == target)
+        if incident_id:
+            query = query.where(table.c.incident_id == incident_id)
+        with self.engine.connect() as conn:
+            return [AuditRecord(**_aware(row._mapping)) for row in conn.execute(query)]
+
+    # --- key/value state (watermarks, caches) ------------------------------------------------
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(schema.state.c.value).where(schema.state.c.key == key)).scalar()
+        return default if value is None else value
+
+    def set_state(self, key: str, value: Any, conn: Connection | None = None) -> None:
+        """Insert or replace a state value (portable upsert)."""
+        def write(c: Connection) -> None:
+            now = dt.datetime.now(dt.UTC)
+            updated = c.execute(schema.state.update().where(schema.state.c.key == key)
+                                .values(value=value, updated_at=now)).rowcount
+            if not updated:
+                c.execute(schema.state.insert().values(key=key, value=value, updated_at=now))
+        if conn is not None:
+            write(conn)
+        else:
+            with self.begin() as c:
+                write(c)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _aware(row: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLite drops tzinfo; every time we store is UTC."""
+    out = dict(row)
+    for key, value in out.items():
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            out[key] = value.replace(tzinfo=dt.UTC)
+    return out

@@ -1,0 +1,55 @@
+"""Versioned schema migrations. Append only: never edit a migration that has shipped.
+
+Each migration is (version, description, function(connection)). `migrate` applies the ones
+a store has not seen, in order, each in its own transaction, and records them in
+`schema_version`, so later features add tables without breaking existing stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from sfops.store import schema
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def _create(*tables: str) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for name in tables:
+            schema.metadata.tables[name].create(conn, checkfirst=True)
+    return run
+
+
+MIGRATIONS: list[Migration] = [
+    (1, "audit trail and key/value state", _create("audit", "state")),
+]
+
+
+def current_version(engine: Engine) -> int:
+    """The highest migration applied to this store (0 for a new one)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("schema_version"):
+            return 0
+        versions = conn.execute(select(schema.schema_version.c.version)).scalars().all()
+    return max(versions, default=0)
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply pending migrations; returns the versions applied."""
+    with engine.begin() as conn:
+        schema.schema_version.create(conn, checkfirst=True)
+    applied = []
+    done = current_version(engine)
+    for version, description, run in sorted(MIGRATIONS):
+        if version <= done:
+            continue
+        with engine.begin() as conn:
+            run(conn)
+            conn.execute(schema.schema_version.insert().values(
+                version=version, description=description, applied_at=dt.datetime.now(dt.UTC)))
+        applied.append(version)
+    return applied
