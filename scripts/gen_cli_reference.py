@@ -1,0 +1,47 @@
+"""Regenerate docs/cli.md from the commands' own help text (run: python scripts/gen_cli_reference.py).
+
+tests/test_cli_conventions.py fails when a command is missing from docs/cli.md, so the
+reference cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sfops.cli.app import cli  # noqa: E402
+
+
+def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
+    """Every command below `command`, depth first, with its full path."""
+    yield path, command
+    if isinstance(command, click.Group):
+        ctx = click.Context(command, info_name=path[-1])
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                yield from walk(sub, [*path, name])
+
+
+def render() -> str:
+    """The Markdown reference."""
+    lines = ["# CLI reference", "",
+             "Generated from the commands' help by `python scripts/gen_cli_reference.py`; do not edit by hand.",
+             "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
+             "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
+    for path, command in walk(cli, ["sfops"]):
+        ctx = click.Context(command, info_name=" ".join(path))
+        lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
+                  command.get_help(ctx).rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    (REPO / "docs" / "cli.md").write_text(render(), encoding="utf-8")
+    print("wrote docs/cli.md")

@@ -1,0 +1,53 @@
+"""CLI conventions every command group follows: help text, docs, JSON envelope, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from paths import REPO
+
+from sfops.cli.app import GROUPS, cli, invoke
+from sfops.errors import ExitCode
+
+sys.path.insert(0, str(REPO / "scripts"))
+from gen_cli_reference import walk
+
+ALL_COMMANDS = list(walk(cli, ["sfops"]))
+
+
+@pytest.mark.parametrize("path,command", ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS])
+def test_every_command_has_help_and_is_documented(path: list[str], command: click.Command) -> None:
+    assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
+    reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    name = " ".join(path)
+    assert f"`{name}`" in reference, f"{name} missing from docs/cli.md (run scripts/gen_cli_reference.py)"
+
+
+def test_help_lists_the_command_groups() -> None:
+    code, out, _ = invoke(["--help"])
+    assert code == 0
+    missing = [group for group in GROUPS if f"  {group} " not in out]
+    assert not missing, f"not listed in sfops --help: {missing}"
+
+
+def test_unknown_command_is_a_usage_error_with_exit_code_2() -> None:
+    code, _, err = invoke(["no-such-group"])
+    assert code == ExitCode.USAGE
+    assert "No such command" in err
+
+
+def test_usage_error_in_json_mode_prints_error_envelope() -> None:
+    code, out, _ = invoke(["--json", "no-such-group"])
+    body = json.loads(out)
+    assert code == 2 and body["status"] == 2 and body["exitCode"] == 2
+    assert body["name"] == "UsageError" and "No such command" in body["message"]
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "sfops", "--version"], capture_output=True, text=True,
+                          check=False, cwd=REPO)
+    assert proc.returncode == 0 and "sfops" in proc.stdout
