@@ -1,0 +1,296 @@
+"""Kill-switch operations: list, show, flip (with audit and scheduled restore), restore-due, history.
+
+Every function takes an `Org` and a `Store` and returns dataclasses; nothing prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sfops.errors import SalesforceError, UsageError
+from sfops.switches.catalog import load_switches, validate_names
+from sfops.switches.hierarchy import resolve, same_id
+from sfops.switches.model import (
+    SETTING_OBJECT,
+    Change,
+    FlipResult,
+    HistoryEntry,
+    Level,
+    Override,
+    PendingRestore,
+    RestoreOutcome,
+    Scope,
+    SettingRecord,
+    ShowResult,
+    Switch,
+    SwitchRow,
+)
+from sfops.switches.orgio import RetryPolicy, created_id, is_duplicate, org_key, with_lock_retry
+from sfops.switches.records import fetch_records, owner_names, resolve_scope
+from sfops.switches.scope import parse_scope
+
+AUDIT_PREFIX = "switch."
+Confirm = Callable[[FlipResult], None]
+
+
+# --- list / show ---------------------------------------------------------------------------
+def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[SwitchRow]:
+    """Every switch with its org default, its profile/user overrides and its last change."""
+    switches = load_switches(org, store, refresh=refresh)
+    records = fetch_records(org, switches)
+    users = [r.owner_id for r in records if r.level is Level.USER]
+    users += [r.last_modified_by for r in records if r.last_modified_by]
+    names = owner_names(org, users, [r.owner_id for r in records if r.level is Level.PROFILE])
+    org_record = next((r for r in records if r.level is Level.ORG), None)
+    last_flips = _last_flips(store, org_key(org))
+    rows = []
+    for s in switches:
+        overrides = {Level.PROFILE: [], Level.USER: []}  # type: dict[Level, list[Override]]
+        for r in records:
+            if r.level is not Level.ORG and s.name in r.values:
+                overrides[r.level].append(Override(r.level, r.owner_id, names.get(r.owner_id), r.values[s.name]))
+        flip = last_flips.get(s.name)
+        changed_at = flip.at if flip else (org_record.last_modified_at if org_record else None)
+        changed_by = flip.actor if flip else (
+            names.get(org_record.last_modified_by or "", org_record.last_modified_by) if org_record else None)
+        rows.append(SwitchRow(
+            name=s.name, label=s.label, help=s.help,
+            org_value=org_record.values.get(s.name) if org_record else s.default,
+            profile_overrides=sorted(overrides[Level.PROFILE], key=lambda o: o.owner_name or o.owner_id),
+            user_overrides=sorted(overrides[Level.USER], key=lambda o: o.owner_name or o.owner_id),
+            last_changed_at=changed_at, last_changed_by=changed_by,
+            last_reason=flip.reason if flip else None))
+    return rows
+
+
+def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
+    """Effective values (like Apex getInstance()) for a user, a profile or the org default."""
+    if feature:
+        names, switches = validate_names(org, store, [feature])
+    else:
+        switches = load_switches(org, store)
+        names = [s.name for s in switches]
+    target = resolve_scope(org, parse_scope(scope))
+    org_id = str(org.identity.org_id)
+    owners = [org_id, target.profile_id or "", target.owner_id or ""]
+    records = fetch_records(org, switches, owners)
+    user_id = target.owner_id if target.level is Level.USER else None
+    resolutions = [resolve(n, records, profile_id=target.profile_id, user_id=user_id) for n in names]
+    warnings = []
+    pinning = [r for r in records if r.level is not Level.ORG
+               and (same_id(r.owner_id, target.profile_id) or same_id(r.owner_id, user_id))]
+    for r in pinning:
+        who = target.label if same_id(r.owner_id, target.owner_id) else f"profile of {target.label}"
+        warnings.append(f"A {r.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
+                        f"{len(switches)} switches there; org-level flips do not reach it.")
+    return ShowResult(scope=target.label, resolutions=resolutions, records=records, warnings=warnings)
+
+
+# --- flip ------------------------------------------------------------------------------------
+def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
+         reason: str | None = None, incident_id: str | None = None, dry_run: bool = False,
+         restore_after: dt.timedelta | None = None, confirm: Confirm | None = None,
+         retry: RetryPolicy | None = None, now: dt.datetime | None = None,
+         action: str | None = None) -> FlipResult:
+    """Set one or more switches at one scope in ONE write; audit each change.
+
+    Only changed fields are sent (concurrent flips of other switches survive); a row lock is
+    retried with bounded backoff. Creating a profile/user record pins every other switch to
+    its currently inherited value: the result lists them and carries a warning. `confirm`
+    (if given) sees the planned result before anything is written and may raise to abort.
+    """
+    if not values:
+        raise UsageError("Nothing to set: name at least one switch.")
+    retry = retry or RetryPolicy()
+    names, switches = validate_names(org, store, list(values))
+    wanted = {canonical: bool(values[typed]) for canonical, typed in zip(names, values, strict=True)}
+    target = resolve_scope(org, parse_scope(scope))
+    org_id = str(org.identity.org_id)
+    records = fetch_records(org, switches, [org_id, target.profile_id or "", target.owner_id or ""])
+    own = _own_record(records, target)
+    inherited = _inherited(records, switches, target, org_id)
+    current = own.values if own else inherited
+    changes = [Change(n, current.get(n), v) for n, v in wanted.items()]
+    pinned = {} if own or target.level is Level.ORG else \
+        {s.name: inherited.get(s.name, False) for s in switches if s.name not in wanted}
+    warnings = []
+    if pinned:
+        warnings.append(f"This creates a {target.level.value}-level Kill_Switch__c record for {target.label}: "
+                        f"it pins the other {len(pinned)} switches to their current values "
+                        f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
+    now = now or dt.datetime.now(dt.UTC)
+    key = org_key(org)
+    effective = [c for c in changes if c.changed]
+    restore_at = now + restore_after if restore_after and effective else None
+    plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
+                      changes=changes, dry_run=True, created_record=own is None and bool(effective),
+                      pinned=pinned, restore_at=restore_at, warnings=warnings)
+    if dry_run or not effective:
+        return _replace(plan, dry_run=dry_run)
+    if confirm is not None:
+        confirm(plan)
+    changed = {c.switch: c.after for c in effective}
+    record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
+    batch = uuid.uuid4().hex[:12]
+    audit_ids = []
+    with store.begin() as conn:
+        for c in effective:
+            audit_ids.append(store.record_audit(
+                actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
+                target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
+                incident_id=incident_id, conn=conn,
+                details={"scope": target.label, "owner_id": target.owner_id, "record_id": record_id,
+                         "created_record": created, "pinned": pinned if created else {},
+                         "batch": batch, "restore_at": restore_at.isoformat() if restore_at else None,
+                         "attempts": attempts}))
+        if restore_at:
+            _add_pending(store, conn, PendingRestore(
+                id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
+                values={c.switch: bool(c.before) for c in effective}, set_values=changed, due_at=restore_at,
+                actor=actor, reason=reason, incident_id=incident_id))
+    return _replace(plan, dry_run=False, record_id=record_id, created_record=created,
+                    audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
+
+
+def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord | None,
+           changed: dict[str, bool], pinned: dict[str, bool], retry: RetryPolicy) -> tuple[str, bool, int]:
+    """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
+    if own is not None:
+        _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed)), retry)
+        return own.id, False, attempts
+    body: dict[str, Any] = {"SetupOwnerId": target.owner_id, **pinned, **changed}
+    try:
+        result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body), retry)
+        return created_id(result), True, attempts
+    except SalesforceError as exc:
+        if not is_duplicate(exc):
+            raise
+    # Someone created the row between our read and our write: update only our fields.
+    fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
+    if fresh is None:
+        raise SalesforceError(f"Kill_Switch__c for {target.label} was reported duplicate but cannot be read.")
+    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed)), retry)
+    return fresh.id, False, attempts + 1
+
+
+def _own_record(records: list[SettingRecord], target: Scope) -> SettingRecord | None:
+    return next((r for r in records if r.level is target.level and same_id(r.owner_id, target.owner_id)), None)
+
+
+def _inherited(records: list[SettingRecord], switches: list[Switch], target: Scope,
+               org_id: str) -> dict[str, bool]:
+    """The values the target sees from the levels above it (defaults when nothing is set)."""
+    out = {}
+    for s in switches:
+        if target.level is Level.ORG:
+            org_rec = next((r for r in records if r.level is Level.ORG), None)
+            value = org_rec.values.get(s.name) if org_rec else None
+        else:
+            profile_id = target.profile_id if target.level is Level.USER else None
+            value = resolve(s.name, records, profile_id=profile_id).value
+        out[s.name] = bool(value if value is not None else (s.default or False))
+    return out
+
+
+def _replace(result: FlipResult, **changes: Any) -> FlipResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def _fmt_values(values: Mapping[str, bool]) -> str:
+    return ", ".join(f"{k}={'on' if v else 'off'}" for k, v in values.items())
+
+
+# --- scheduled restores ------------------------------------------------------------------
+def _pending_key(org: str) -> str:
+    return f"switches.pending_restores.{org}"
+
+
+def _add_pending(store: Any, conn: Any, pending: PendingRestore) -> None:
+    items = list(store.get_state(_pending_key(pending.org), []) or [])
+    items.append({**pending.__dict__, "due_at": pending.due_at.isoformat()})
+    store.set_state(_pending_key(pending.org), items, conn=conn)
+
+
+def pending_restores(store: Any, org: str) -> list[PendingRestore]:
+    """Scheduled restores not yet applied for an org (by alias)."""
+    items = store.get_state(_pending_key(org), []) or []
+    return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
+
+
+def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = None,
+                retry: RetryPolicy | None = None) -> list[RestoreOutcome]:
+    """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
+    now = now or dt.datetime.now(dt.UTC)
+    key = org_key(org)
+    outcomes, remaining = [], []
+    pendings = pending_restores(store, key)
+    if not pendings:
+        return []
+    switches = load_switches(org, store)
+    for p in pendings:
+        if p.due_at > now:
+            remaining.append(p)
+            outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, {}, {}, "not-due"))
+            continue
+        records = fetch_records(org, switches, [p.owner_id])
+        row = next((r for r in records if same_id(r.owner_id, p.owner_id)), None)
+        restore, skipped = {}, {}
+        for name, value in p.values.items():
+            current = row.values.get(name) if row else None
+            if row is None:
+                skipped[name] = "the record no longer exists"
+            elif current is not p.set_values.get(name):
+                skipped[name] = f"changed since (now {'on' if current else 'off'})"
+            elif current is not value:
+                restore[name] = value
+        if restore and row is not None:
+            _, _attempts = with_lock_retry(
+                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
+        with store.begin() as conn:
+            for name, value in restore.items():
+                store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
+                                   target=f"{SETTING_OBJECT}.{name}", before=not value, after=value,
+                                   reason=f"scheduled restore of {p.id}" + (f" ({p.reason})" if p.reason else ""),
+                                   incident_id=p.incident_id, conn=conn,
+                                   details={"scope": p.scope, "owner_id": p.owner_id, "scheduled_by": p.actor,
+                                            "due_at": p.due_at.isoformat(), "batch": p.id})
+            for name, why in skipped.items():
+                store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
+                                   target=f"{SETTING_OBJECT}.{name}", reason=f"restore skipped: {why}",
+                                   incident_id=p.incident_id, outcome="skipped", conn=conn,
+                                   details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
+        outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, restore, skipped,
+                                       "restored" if restore else "skipped"))
+    store.set_state(_pending_key(key), [{**p.__dict__, "due_at": p.due_at.isoformat()} for p in remaining])
+    return outcomes
+
+
+# --- history ---------------------------------------------------------------------------------
+def history(store: Any, org: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
+            limit: int = 50) -> list[HistoryEntry]:
+    """Audited flips and restores, newest first (from the local store; no API call)."""
+    target = f"{SETTING_OBJECT}.{feature}" if feature else None
+    records = store.audit_history(org=org, action_prefix=AUDIT_PREFIX, target=target,
+                                  incident_id=incident_id, limit=limit)
+    out = []
+    for r in records:
+        details = r.details if isinstance(r.details, Mapping) else {}
+        out.append(HistoryEntry(id=r.id, at=r.at, actor=r.actor, org=r.org, action=r.action,
+                                switch=r.target.split(".", 1)[-1], scope=str(details.get("scope", "")),
+                                before=r.before, after=r.after, reason=r.reason,
+                                incident_id=r.incident_id, outcome=r.outcome))
+    return out
+
+
+def _last_flips(store: Any, org: str) -> dict[str, HistoryEntry]:
+    """The most recent org-scope audit entry per switch."""
+    out: dict[str, HistoryEntry] = {}
+    for entry in history(store, org, limit=500):
+        if entry.scope == "org" and entry.outcome == "done":
+            out.setdefault(entry.switch, entry)
+    return out
