@@ -1,0 +1,314 @@
+"""`Org`: one connected org — REST, Tooling and Metadata through one resilient session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+from simple_salesforce import Salesforce
+
+from sfops.config import OrgConfig
+from sfops.errors import ConfigError, SalesforceError
+from sfops.salesforce.auth import Authenticator, Credentials, TokenManager, make_authenticator
+from sfops.salesforce.faults import error_from_response, save_result_error, sf_errors
+from sfops.salesforce.ids import to18
+from sfops.salesforce.session import OrgSession, RetryPolicy
+from sfops.salesforce.usage import ApiUsage
+
+if TYPE_CHECKING:
+    from sfops.salesforce.metadata import MetadataClient
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OrgIdentity:
+    """Who we are connected as."""
+
+    org_id: str
+    user_id: str
+    username: str
+    instance_url: str
+    api_version: str
+
+
+def connect(config: OrgConfig, env: Mapping[str, str] | None = None, *,
+            sleep: Callable[[float], None] | None = None,
+            authenticator: Authenticator | None = None) -> Org:
+    """An `Org` for `config`. Authentication happens lazily, on the first request."""
+    _check_url(config, "login_url", config.login_url)
+    if config.instance_url:
+        _check_url(config, "instance_url", config.instance_url)
+    verify: str | bool = True
+    if config.ca_bundle:
+        bundle = Path(config.ca_bundle).expanduser()
+        if not bundle.is_file():
+            raise ConfigError(f"Org '{config.alias}': ca_bundle {bundle} does not exist.")
+        verify = str(bundle)
+    session = OrgSession(timeout=(config.connect_timeout, config.read_timeout),
+                         policy=RetryPolicy(max_retries=config.max_retries), verify=verify,
+                         **({"sleep": sleep} if sleep else {}))
+    auth = authenticator or make_authenticator(config, os.environ if env is None else env)
+    tokens = TokenManager(auth, session)
+    session.tokens = tokens
+    return Org(config, session, tokens)
+
+
+def _check_url(config: OrgConfig, name: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ConfigError(f"Org '{config.alias}': {name} must be an https:// URL (got {url!r}).")
+
+
+class Org:
+    """A connected org. Every call goes through `session` (timeouts, retries, re-auth, API usage)."""
+
+    def __init__(self, config: OrgConfig, session: OrgSession, tokens: TokenManager) -> None:
+        self.config = config
+        self.session = session
+        self.tokens = tokens
+        self._sf: Salesforce | None = None
+        self._identity: OrgIdentity | None = None
+        self._describes: dict[str, dict[str, Any]] = {}
+        self._metadata: MetadataClient | None = None
+        tokens.listeners.append(self._on_new_credentials)
+
+    def __repr__(self) -> str:
+        return f"Org(alias={self.config.alias!r}, auth={self.config.auth!r}, api_version={self.api_version!r})"
+
+    # -- basics --------------------------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        return self.config.api_version
+
+    @property
+    def credentials(self) -> Credentials:
+        """The current credentials (authenticating if needed)."""
+        return self.tokens.current()
+
+    @property
+    def instance_url(self) -> str:
+        return self.credentials.instance_url
+
+    @property
+    def base_path(self) -> str:
+        return f"/services/data/v{self.api_version}/"
+
+    @property
+    def api_usage(self) -> ApiUsage | None:
+        """API usage from the last response that carried Sforce-Limit-Info."""
+        return self.session.api_usage
+
+    def url(self, path: str) -> str:
+        """Absolute URL: `path` is relative to /services/data/vNN.0/ unless it starts with '/'."""
+        if path.startswith(("https://", "http://")):
+            return path
+        if path.startswith("/"):
+            return self.instance_url + path
+        return self.instance_url + self.base_path + path
+
+    def _on_new_credentials(self, creds: Credentials) -> None:
+        if self._sf is not None:
+            self._sf.session_id = creds.access_token
+            self._sf.headers["Authorization"] = "Bearer " + creds.access_token
+            self._sf._mdapi = None  # simple-salesforce caches the session id inside it
+
+    # -- raw requests ---------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None, data: Any = None, headers: Mapping[str, str] | None = None,
+                raw: bool = False, idempotent: bool | None = None) -> Any:
+        """Send a request; returns parsed JSON, text, None (204) or the Response with `raw=True`.
+
+        Errors come out as typed `SalesforceError`s (or AuthError for login failures).
+        """
+        send_headers = {"Accept": "application/json", **(headers or {})}
+        response = self.session.request(method.upper(), self.url(path), params=params, json=json,
+                                        data=data, headers=send_headers, sfops_idempotent=idempotent)
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        if raw:
+            return response
+        if response.status_code == 204 or not response.content:
+            return None
+        if "json" in response.headers.get("Content-Type", "") or response.content[:1] in (b"{", b"["):
+            try:
+                return response.json()
+            except ValueError:
+                return response.text
+        return response.text
+
+    # -- queries --------------------------------------------------------------------------------
+    def query_page(self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None,
+                   tooling: bool = False) -> dict[str, Any]:
+        """The first page of a query result (raw dict with totalSize, done, records, nextRecordsUrl)."""
+        resource = "tooling/query/" if tooling else ("queryAll/" if include_deleted else "query/")
+        headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"} if batch_size else None
+        return self.request("GET", resource, params={"q": soql}, headers=headers)
+
+    def query_more(self, next_records_url: str, *, batch_size: int | None = None) -> dict[str, Any]:
+        """The page at a `nextRecordsUrl`."""
+        headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"} if batch_size else None
+        return self.request("GET", next_records_url, headers=headers)
+
+    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
+                   tooling: bool = False) -> Iterator[dict[str, Any]]:
+        """Every record of a query, page by page (lazily follows nextRecordsUrl)."""
+        page = self.query_page(soql, include_deleted=include_deleted, batch_size=batch_size, tooling=tooling)
+        while True:
+            yield from page.get("records", [])
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self.query_more(next_url, batch_size=batch_size)
+
+    def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """All records of a query (all pages; each record keeps its 'attributes')."""
+        return list(self.query_iter(soql, include_deleted=include_deleted))
+
+    def query_count(self, soql: str) -> int:
+        """totalSize of a query (for `SELECT COUNT() ...`)."""
+        return int(self.query_page(soql).get("totalSize", 0))
+
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of a Tooling API query."""
+        return list(self.query_iter(soql, tooling=True))
+
+    def tooling_request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request relative to /services/data/vNN.0/tooling/."""
+        return self.request(method, "tooling/" + path.lstrip("/"), **kwargs)
+
+    # -- records ------------------------------------------------------------------------------------
+    def get(self, sobject: str, record_id: str, fields: Sequence[str] | None = None) -> dict[str, Any]:
+        """One record by id (optionally only some fields)."""
+        params = {"fields": ",".join(fields)} if fields else None
+        return self.request("GET", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", params=params)
+
+    def create(self, sobject: str, data: Mapping[str, Any]) -> str:
+        """Insert a record; returns its id. (A platform event's OPERATION_ENQUEUED is success.)"""
+        result = self.request("POST", f"sobjects/{_seg(sobject)}/", json=dict(data))
+        if not isinstance(result, dict) or result.get("success") is False:
+            raise save_result_error(result if isinstance(result, dict) else {}, status=None)
+        return str(result["id"])
+
+    def update(self, sobject: str, record_id: str, data: Mapping[str, Any]) -> None:
+        """Update fields of a record."""
+        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data))
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        """Delete a record."""
+        self.request("DELETE", f"sobjects/{_seg(sobject)}/{_seg(record_id)}")
+
+    def upsert(self, sobject: str, ext_field: str, value: str, data: Mapping[str, Any]) -> tuple[str | None, bool]:
+        """Insert or update by external id: (id or None, created)."""
+        response = self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(ext_field)}/{_seg(value)}",
+                                json=dict(data), raw=True, idempotent=True)
+        if response.status_code == 204 or not response.content:
+            return None, False
+        body = response.json()
+        if isinstance(body, dict) and body.get("success") is False:
+            raise save_result_error(body, status=response.status_code)
+        created = bool(body.get("created", response.status_code == 201)) if isinstance(body, dict) else False
+        return (body.get("id") if isinstance(body, dict) else None), created
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """sObject describe (cached for the life of this Org)."""
+        key = sobject.lower()
+        if key not in self._describes:
+            self._describes[key] = self.request("GET", f"sobjects/{_seg(sobject)}/describe")
+        return self._describes[key]
+
+    def describe_global(self) -> dict[str, Any]:
+        """The global describe (every sObject)."""
+        return self.request("GET", "sobjects")
+
+    def composite(self, subrequests: Sequence[Mapping[str, Any]], all_or_none: bool = False) -> list[dict]:
+        """POST composite; returns compositeResponse (HTTP 200 even when a sub-request fails)."""
+        body = self.request("POST", "composite", json={"allOrNone": all_or_none,
+                                                       "compositeRequest": list(subrequests)})
+        return list(body.get("compositeResponse", []))
+
+    def composite_sobjects(self, method: str, records: Sequence[Any], all_or_none: bool = False) -> list[dict]:
+        """Up to 200 records in one call: POST (create), PATCH (update) or DELETE (ids).
+
+        Returns the SaveResult list; failed items are returned, not raised (check `success`).
+        """
+        method = method.upper()
+        if method == "DELETE":
+            params = {"ids": ",".join(str(r) for r in records), "allOrNone": str(all_or_none).lower()}
+            return self.request("DELETE", "composite/sobjects", params=params)
+        if method not in ("POST", "PATCH"):
+            raise ValueError(f"composite_sobjects: unsupported method {method}")
+        return self.request(method, "composite/sobjects",
+                            json={"allOrNone": all_or_none, "records": list(records)})
+
+    def limits(self) -> dict[str, Any]:
+        """GET /limits: {Name: {Max, Remaining, ...}}."""
+        return self.request("GET", "limits/")
+
+    # -- identity -----------------------------------------------------------------------------------
+    @property
+    def identity(self) -> OrgIdentity:
+        """Org id (18), user id, username, instance URL, API version (fetched once)."""
+        if self._identity is None:
+            self._identity = self._fetch_identity()
+        return self._identity
+
+    def _fetch_identity(self) -> OrgIdentity:
+        creds = self.credentials
+        info: dict[str, Any] = {}
+        try:
+            info = self.request("GET", "/services/oauth2/userinfo") or {}
+        except SalesforceError as first:
+            if creds.id_url:
+                try:
+                    info = self.request("GET", creds.id_url) or {}
+                except SalesforceError:
+                    info = {}
+            if not info and not (creds.org_id and creds.user_id and creds.username):
+                raise first
+        org_id = info.get("organization_id") or creds.org_id
+        user_id = info.get("user_id") or creds.user_id
+        username = info.get("preferred_username") or info.get("username") or creds.username
+        if not (org_id and user_id):
+            raise SalesforceError("The org did not say who we are (no organization_id/user_id in userinfo).",
+                                  error_code="NO_IDENTITY")
+        return OrgIdentity(org_id=to18(str(org_id)), user_id=to18(str(user_id)), username=str(username or ""),
+                           instance_url=self.credentials.instance_url, api_version=self.api_version)
+
+    # -- simple-salesforce and Metadata ----------------------------------------------------------------
+    @property
+    def sf(self) -> Salesforce:
+        """simple_salesforce.Salesforce in direct mode, sharing our session (and so its resilience)."""
+        if self._sf is None:
+            creds = self.credentials
+            self._sf = Salesforce(instance_url=creds.instance_url, session_id=creds.access_token,
+                                  version=self.api_version, session=self.session)
+        return self._sf
+
+    def sf_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a simple-salesforce function; its exceptions come out as sfops errors."""
+        with sf_errors():
+            return fn(*args, **kwargs)
+
+    @property
+    def metadata(self) -> MetadataClient:
+        """The Metadata API (SOAP) client for this org."""
+        if self._metadata is None:
+            from sfops.salesforce.metadata import MetadataClient
+
+            self._metadata = MetadataClient(self)
+        return self._metadata
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+
+def _seg(value: str) -> str:
+    """One URL path segment, percent-encoded."""
+    return quote(str(value), safe="")
+
