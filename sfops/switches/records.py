@@ -10,18 +10,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sfops.errors import UsageError
+from sfops.salesforce.soql import soql_quote
 from sfops.switches.hierarchy import level_of
 from sfops.switches.model import SETTING_OBJECT, Level, Scope, SettingRecord, Switch
 from sfops.switches.orgio import parse_datetime, query_records, soql_in
-
-try:
-    from sfops.salesforce import soql_quote
-except ImportError:  # pragma: no cover - only while the gateway package is being written
-    def soql_quote(value: str) -> str:
-        """Quote a SOQL string literal."""
-        escaped = (value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
-                   .replace("\r", "\\r").replace("\t", "\\t").replace('"', '\\"'))
-        return f"'{escaped}'"
 
 
 def record_from_row(row: dict[str, Any], switches: Sequence[Switch]) -> SettingRecord | None:

@@ -1,0 +1,113 @@
+"""Breaker -> kill switch: when a breaker opens, switch its linked feature off; when it closes
+again, switch it back on, but only if sfops was the one that switched it off.
+
+What sfops switched off is remembered in the local store (key `breakers.linked.<org>.<breaker>`),
+so a switch a person turned off by hand stays off when the breaker closes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sfops.breakers.core import CircuitBreaker, Listener, Snapshot, State
+from sfops.errors import SfopsError
+from sfops.switches.orgio import org_key
+from sfops.switches.service import flip
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """What the linkage did for one breaker transition."""
+
+    breaker: str
+    switch: str | None
+    action: str  # switched-off | already-off | already-flipped | restored | not-ours | none | failed
+    detail: str = ""
+    audit_ids: list[int] = field(default_factory=list)
+
+
+def _key(org: Any, breaker: str) -> str:
+    return f"breakers.linked.{org_key(org)}.{breaker}"
+
+
+def flipped_by_sfops(org: Any, store: Any, breaker: str) -> dict[str, Any] | None:
+    """The marker left when sfops switched a breaker's linked switch off (None if it did not)."""
+    return store.get_state(_key(org, breaker)) or None
+
+
+def on_breaker_open(org: Any, store: Any, breaker: str, switch: str | None, *, actor: str,
+                    why: str | None = None, incident_id: str | None = None) -> LinkOutcome:
+    """Switch `switch` off at org level because `breaker` opened (idempotent)."""
+    if not switch:
+        return LinkOutcome(breaker, None, "none", "no linked kill switch")
+    if flipped_by_sfops(org, store, breaker):
+        return LinkOutcome(breaker, switch, "already-flipped", "sfops already switched it off for this breaker")
+    reason = f"circuit breaker {breaker} opened" + (f": {why}" if why else "")
+    try:
+        result = flip(org, store, {switch: False}, actor=actor, reason=reason, incident_id=incident_id)
+    except SfopsError as exc:
+        store.record_audit(actor=actor, org=org_key(org), action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
+                           reason=reason, incident_id=incident_id, outcome="failed",
+                           details={"switch": switch, "error": exc.message})
+        return LinkOutcome(breaker, switch, "failed", exc.message)
+    change = result.changes[0]
+    if not change.changed:
+        return LinkOutcome(breaker, change.switch, "already-off", "the switch was already off; it will not be "
+                                                                  "switched on when the breaker closes")
+    store.set_state(_key(org, breaker), {"switch": change.switch, "at": dt.datetime.now(dt.UTC).isoformat(),
+                                         "audit_ids": result.audit_ids})
+    return LinkOutcome(breaker, change.switch, "switched-off", reason, result.audit_ids)
+
+
+def on_breaker_close(org: Any, store: Any, breaker: str, *, actor: str, why: str | None = None,
+                     incident_id: str | None = None) -> LinkOutcome:
+    """Switch the linked switch back on if (and only if) sfops switched it off for `breaker`."""
+    marker = flipped_by_sfops(org, store, breaker)
+    if not marker:
+        return LinkOutcome(breaker, None, "not-ours", "sfops did not switch anything off for this breaker")
+    reason = f"circuit breaker {breaker} closed" + (f": {why}" if why else "")
+    try:
+        result = flip(org, store, {marker["switch"]: True}, actor=actor, reason=reason, incident_id=incident_id)
+    except SfopsError as exc:
+        return LinkOutcome(breaker, marker["switch"], "failed", exc.message)
+    store.set_state(_key(org, breaker), None)
+    return LinkOutcome(breaker, marker["switch"], "restored", reason, result.audit_ids)
+
+
+class KillSwitchLink(Listener):
+    """A breaker listener that applies the linkage on open and close transitions.
+
+    The linked switch comes from the breaker's storage (Circuit_Breaker__c.Linked_Kill_Switch__c)
+    or from `BreakerConfig.linked_switch`. Outcomes are kept in `outcomes` for inspection.
+    """
+
+    def __init__(self, org: Any, store: Any, *, actor: str = "sfops-breaker") -> None:
+        self.org, self.store, self.actor = org, store, actor
+        self.outcomes: list[LinkOutcome] = []
+
+    def state_change(self, breaker: CircuitBreaker, old: State, new: State, snapshot: Snapshot) -> None:
+        switch = snapshot.linked_switch or breaker.config.linked_switch
+        if new is State.OPEN and old is State.CLOSED:
+            why = snapshot.last_error
+            outcome = on_breaker_open(self.org, self.store, breaker.name, switch, actor=self.actor, why=why)
+            if outcome.action == "switched-off":
+                _mark(breaker, True)
+        elif new is State.CLOSED:
+            outcome = on_breaker_close(self.org, self.store, breaker.name, actor=self.actor,
+                                       why=f"{snapshot.success_threshold or breaker.config.success_threshold} "
+                                           "successful probe(s)" if old is State.HALF_OPEN else None)
+            if outcome.action == "restored":
+                _mark(breaker, False)
+        else:
+            return
+        self.outcomes.append(outcome)
+
+
+def _mark(breaker: CircuitBreaker, flipped: bool) -> None:
+    """Mirror the linkage into Kill_Switch_Flipped__c (for Apex and people looking at the record)."""
+    current = breaker.storage.load()
+    if current.switch_flipped is not flipped:
+        breaker.storage.save(dataclasses.replace(current, switch_flipped=flipped), current)

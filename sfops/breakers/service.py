@@ -1,0 +1,131 @@
+"""`sfops breaker ...`: list, show, force open/close, reset and sync Circuit_Breaker__c records."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sfops.breakers.core import Snapshot, State
+from sfops.breakers.linking import LinkOutcome, flipped_by_sfops, on_breaker_close, on_breaker_open
+from sfops.breakers.records import (
+    BREAKER_OBJECT,
+    BreakerRow,
+    available_fields,
+    changed_fields,
+    fetch_rows,
+    row_view,
+    snapshot_from_row,
+    write,
+)
+from sfops.errors import UsageError
+from sfops.switches.orgio import RetryPolicy, org_key
+
+ACTIONS = ("open", "close", "reset")
+
+
+@dataclass(frozen=True)
+class BreakerChange:
+    """What `breaker open|close|reset` did (or would do with dry_run)."""
+
+    breaker: str
+    action: str
+    before: State
+    after: State
+    changed_fields: dict[str, Any]
+    link: LinkOutcome | None
+    dry_run: bool
+    audit_id: int | None = None
+
+
+def _all(org: Any, store: Any) -> list[tuple[dict[str, Any], Snapshot]]:
+    fields = available_fields(org, store)
+    return [(row, snapshot_from_row(row)) for row in fetch_rows(org, fields)]
+
+
+def list_breakers(org: Any, store: Any) -> list[BreakerRow]:
+    """Every Circuit_Breaker__c record: state, counters, thresholds, cooldown, last failure."""
+    return [row_view(str(r["Id"]), str(r["Name"]), s) for r, s in _all(org, store)]
+
+
+def _find(org: Any, store: Any, name: str) -> tuple[dict[str, Any], Snapshot]:
+    rows = _all(org, store)
+    for row, snap in rows:
+        if str(row["Name"]).lower() == name.strip().lower():
+            return row, snap
+    valid = ", ".join(str(r["Name"]) for r, _ in rows) or "(none)"
+    raise UsageError(f"Unknown circuit breaker '{name}'. Breakers in this org: {valid}.")
+
+
+def show_breaker(org: Any, store: Any, name: str) -> BreakerRow:
+    """One breaker by name (case-insensitive); unknown names list the valid ones."""
+    row, snap = _find(org, store, name)
+    return row_view(str(row["Id"]), str(row["Name"]), snap)
+
+
+def set_breaker(org: Any, store: Any, name: str, action: str, *, actor: str, reason: str | None = None,
+                incident_id: str | None = None, dry_run: bool = False,
+                confirm: Callable[[BreakerChange], None] | None = None, retry: RetryPolicy | None = None,
+                now: dt.datetime | None = None) -> BreakerChange:
+    """Force a breaker open or closed, or reset it; applies the kill-switch linkage and audits."""
+    if action not in ACTIONS:
+        raise UsageError(f"Unknown breaker action '{action}': use one of {', '.join(ACTIONS)}.")
+    now = now or dt.datetime.now(dt.UTC)
+    row, snap = _find(org, store, name)
+    name = str(row["Name"])
+    if action == "open":
+        new = dataclasses.replace(snap, state=State.OPEN, opened_at=now, success_count=0)
+    else:
+        new = Snapshot(state=State.CLOSED, **snap.thresholds())
+        if action == "close":
+            new = dataclasses.replace(new, opened_at=snap.opened_at, last_failure=snap.last_failure,
+                                      last_error=snap.last_error, last_success=snap.last_success)
+    fields = available_fields(org, store)
+    plan = BreakerChange(breaker=name, action=action, before=snap.state, after=new.state,
+                         changed_fields=changed_fields(new, snap, fields), link=None, dry_run=True)
+    if dry_run:
+        return plan
+    if confirm is not None:
+        confirm(plan)
+    why = reason or f"forced {action} by {actor}"
+    if action == "open":
+        link = on_breaker_open(org, store, name, snap.linked_switch, actor=actor, why=why, incident_id=incident_id)
+        if link.action == "switched-off":
+            new = dataclasses.replace(new, switch_flipped=True)
+    else:
+        link = on_breaker_close(org, store, name, actor=actor, why=why, incident_id=incident_id)
+        if link.action == "restored":
+            new = dataclasses.replace(new, switch_flipped=False)
+    values = changed_fields(new, snap, fields)
+    write(org, str(row["Id"]), name, values, retry)
+    audit_id = store.record_audit(
+        actor=actor, org=org_key(org), action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
+        before={"state": snap.state.value, "failure_count": snap.failure_count},
+        after={"state": new.state.value, "failure_count": new.failure_count}, reason=reason,
+        incident_id=incident_id, details={"fields": values, "link": dataclasses.asdict(link)})
+    return dataclasses.replace(plan, changed_fields=values, link=link, dry_run=False, audit_id=audit_id)
+
+
+def sync_links(org: Any, store: Any, *, actor: str) -> list[LinkOutcome]:
+    """Apply the linkage to breakers Apex opened or closed: open ones switch their linked switch
+    off, closed ones get back what sfops switched off. Meant for the agent / cron."""
+    outcomes = []
+    fields = available_fields(org, store)
+    for row, snap in _all(org, store):
+        name = str(row["Name"])
+        marker = flipped_by_sfops(org, store, name)
+        if snap.state is State.OPEN and snap.linked_switch and not marker:
+            outcome = on_breaker_open(org, store, name, snap.linked_switch, actor=actor,
+                                      why=snap.last_error or "found open by sync")
+            flag = True if outcome.action == "switched-off" else None
+        elif snap.state is State.CLOSED and marker:
+            outcome = on_breaker_close(org, store, name, actor=actor, why="found closed by sync")
+            flag = False if outcome.action == "restored" else None
+        else:
+            continue
+        if flag is not None and "Kill_Switch_Flipped__c" in fields and snap.switch_flipped is not flag:
+            write(org, str(row["Id"]), name, {"Kill_Switch_Flipped__c": flag})
+        outcomes.append(outcome)
+    return outcomes
