@@ -1,0 +1,178 @@
+"""Failure classification of a parsed transaction: category, evidence, runbook hint and fingerprint.
+
+The signatures are the documented Salesforce texts collected in the reference notes (LimitException messages,
+UNABLE_TO_LOCK_ROW, CalloutException, non-selective query, flow and validation errors). Every category that
+matches is kept; the first in CATEGORY_ORDER is the primary one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sfops.logs.model import Classification, ExceptionInfo, Transaction
+
+CATEGORY_ORDER = ("governor_limit", "row_lock", "callout", "non_selective_query", "sharing_recalc",
+                  "validation_flow", "other")
+
+HINTS: dict[str, str] = {
+    "governor_limit": "Find the loop or bulk path that burns this limit (queries/DML in loops, recursion, large "
+                      "collections); bulkify, cache, or move the work to async Apex.",
+    "row_lock": "Another transaction held the record: find the concurrent writer (batch, integration, parent "
+                "roll-up), shrink batches, order updates by Id and retry with backoff.",
+    "callout": "Check the endpoint's health and timeout; never call out after DML in the same transaction "
+               "(uncommitted work pending); move slow callouts to a Queueable with callouts allowed.",
+    "non_selective_query": "Add a selective indexed filter (Id, Name, lookup, External Id or a custom index); "
+                           "avoid null and negative filters on objects over 200,000 rows.",
+    "sharing_recalc": "A sharing recalculation was running: defer bulk owner/role/group changes, check group "
+                      "membership locks and run large recalculations off-hours.",
+    "validation_flow": "A validation rule or flow stopped the save: read the rule/element in the evidence, then "
+                       "fix the data or the automation (check recent metadata changes).",
+    "other": "Read the fatal error and its stack; look for a recent deployment touching the top frame.",
+    "none": "No failure found.",
+}
+
+# LimitException message prefix -> limit key (keys as in sfops.logs.parser.LIMIT_KEYS).
+LIMIT_MESSAGES: dict[str, str] = {
+    "Too many SOQL queries": "soql_queries",
+    "Too many query rows": "query_rows",
+    "Too many SOSL queries": "sosl_queries",
+    "Too many DML statements": "dml_statements",
+    "Too many DML rows": "dml_rows",
+    "Apex CPU time limit exceeded": "cpu_time",
+    "Maximum CPU time": "cpu_time",
+    "Apex heap size too large": "heap_size",
+    "Too many callouts": "callouts",
+    "Too many Email Invocations": "email_invocations",
+    "Too many future calls": "future_calls",
+    "Too many queueable jobs added to the queue": "queueable_jobs",
+    "Too many Publish Immediate DML": "publish_immediate_dml",
+}
+
+_ROW_LOCK = ("UNABLE_TO_LOCK_ROW", "Record Currently Unavailable", "unable to obtain exclusive access")
+_CALLOUT = ("Read timed out", "uncommitted work pending", "Unauthorized endpoint", "connect timed out",
+            "Exceeded maximum time allotted for callout")
+_NON_SELECTIVE = ("Non-selective query against large object type",)
+_SHARING = ("sharing recalculation", "SharingRecalculation")
+_VALIDATION = ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "REQUIRED_FIELD_MISSING", "FIELD_FILTER_VALIDATION_EXCEPTION",
+               "CANNOT_EXECUTE_FLOW_TRIGGER", "FLOW_EXCEPTION", "An unhandled fault has occurred in this flow",
+               "DUPLICATE_VALUE")
+_FRAME_POSITION = re.compile(r": line \d+, column \d+$")
+NEAR_LIMIT = 0.8
+
+
+def _describe(exc: ExceptionInfo) -> str:
+    first = exc.message.split("\n", 1)[0]
+    return f"{'FATAL_ERROR' if exc.fatal else 'EXCEPTION_THROWN (handled)'} {exc.type}: {first}"
+
+
+def _limit_key_of(exc: ExceptionInfo) -> str | None:
+    if not exc.type.endswith("LimitException"):
+        return None
+    for prefix, key in LIMIT_MESSAGES.items():
+        if exc.message.startswith(prefix):
+            return key
+    return "unknown_limit"
+
+
+def _usage_text(tx: Transaction, key: str) -> list[str]:
+    out = []
+    for namespace, usages in tx.limits.items():
+        usage = usages.get(key)
+        if usage is not None and usage.max and usage.peak:
+            out.append(f"{key} {usage.peak} of {usage.max} ({100 * usage.peak / usage.max:.0f}%) in {namespace}")
+    return out
+
+
+def _has(text: str, needles: tuple[str, ...]) -> bool:
+    lowered = text.lower()
+    return any(n.lower() in lowered for n in needles)
+
+
+def classify(tx: Transaction) -> Classification:
+    """Classify one transaction. Category `none` means no failure signal was found."""
+    evidence: dict[str, list[str]] = {c: [] for c in CATEGORY_ORDER}
+    culprit: dict[str, ExceptionInfo] = {}
+    limit: str | None = None
+    # Fatal exceptions first so they become the culprit of their category.
+    ordered = sorted(tx.exceptions, key=lambda e: not e.fatal)
+    for exc in ordered:
+        text = f"{exc.type}: {exc.message}"
+        key = _limit_key_of(exc)
+        if key is not None:
+            evidence["governor_limit"].append(_describe(exc))
+            evidence["governor_limit"].extend(_usage_text(tx, key))
+            limit = limit or key
+            culprit.setdefault("governor_limit", exc)
+            continue
+        matched = None
+        if _has(text, _ROW_LOCK):
+            matched = "row_lock"
+        elif exc.type.endswith("CalloutException") or _has(text, _CALLOUT):
+            matched = "callout"
+        elif _has(text, _NON_SELECTIVE):
+            matched = "non_selective_query"
+        elif _has(text, _VALIDATION):
+            matched = "validation_flow"
+        elif _has(text, _SHARING):
+            matched = "sharing_recalc"
+        elif exc.fatal:
+            matched = "other"
+        if matched:
+            evidence[matched].append(_describe(exc))
+            culprit.setdefault(matched, exc)
+    for namespace, usages in tx.limits.items():
+        for usage in usages.values():
+            if usage.max and usage.peak > usage.max and not evidence["governor_limit"]:
+                evidence["governor_limit"].append(
+                    f"{usage.key} {usage.peak} of {usage.max} in {namespace} (over the limit)")
+                limit = limit or usage.key
+    for callout in tx.callouts:
+        if callout.status_code is None:
+            evidence["callout"].append(f"callout {callout.method} {callout.endpoint}: no response logged")
+        elif not 200 <= callout.status_code < 300:
+            evidence["callout"].append(
+                f"callout {callout.method} {callout.endpoint}: HTTP {callout.status_code} {callout.status or ''}"
+                .rstrip())
+    if evidence["non_selective_query"]:
+        for stat in tx.soql:
+            if stat.relative_cost is not None and stat.relative_cost > 1:
+                evidence["non_selective_query"].append(
+                    f"SOQL line {stat.line} plan relativeCost {stat.relative_cost}: {(stat.explain or '')[:80]}")
+    for error in tx.flow_errors:
+        evidence["validation_flow"].append(f"{error.event}: {error.message.split(chr(10), 1)[0][:200]}")
+    context = " ".join(filter(None, (tx.operation, tx.entry_point)))
+    if _has(context, _SHARING) and any(evidence.values()):
+        evidence["sharing_recalc"].append(f"operation: {context}")
+    categories = [c for c in CATEGORY_ORDER if evidence[c]]
+    if not categories:
+        near = [f"{u.key} {u.peak} of {u.max} ({100 * u.peak / u.max:.0f}%) in {u.namespace}"
+                for u in tx.closest_limits(5) if u.peak / u.max >= NEAR_LIMIT]
+        hint = HINTS["none"] + (" Limits over 80% — " + HINTS["governor_limit"] if near else "")
+        return Classification("none", hint, near, None, None, [], failed=False)
+    primary = categories[0]
+    hint = HINTS[primary]
+    if primary == "governor_limit" and limit:
+        hint = f"{limit} exceeded. " + hint
+    failed = tx.fatal is not None or bool(tx.flow_errors) or primary == "governor_limit"
+    return Classification(primary, hint, evidence[primary] + [e for c in categories[1:] for e in evidence[c]],
+                          limit if primary == "governor_limit" else None,
+                          fingerprint(tx, primary, culprit.get(primary)), categories, failed=failed)
+
+
+def normalise_frame(frame: str) -> str:
+    """`Class.A.b: line 14, column 1` -> `Class.A.b` so that repeats group across small line shifts."""
+    return _FRAME_POSITION.sub("", frame.strip())
+
+
+def fingerprint(tx: Transaction, category: str, exc: ExceptionInfo | None, frames: int = 3) -> str:
+    """A short stable id for "the same failure": exception type + top frames + entry point."""
+    if exc is not None:
+        parts = [exc.type, *(normalise_frame(f) for f in exc.stack[:frames])]
+    elif tx.flow_errors:
+        error = tx.flow_errors[0]
+        parts = [error.event, re.sub(r"\b[0-9a-zA-Z]{15,18}\b|\d+", "#", error.message.split("\n", 1)[0][:120])]
+    else:
+        parts = [category]
+    parts.append(tx.entry_point or "")
+    return hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:12]
