@@ -4,7 +4,7 @@ Public API (all take an `Org` and a `Store`, return dataclasses, print nothing):
 `list_switches`, `show_switches`, `flip`, `restore_due`, `pending_restores`, `history`.
 """
 
-from sfops.switches.catalog import load_switches, switches_from_describe, validate_names
+from sfops.switches.catalog import SwitchContext, load_context, load_switches, switches_from_describe
 from sfops.switches.hierarchy import resolve
 from sfops.switches.model import (
     SETTING_OBJECT,
@@ -26,9 +26,33 @@ from sfops.switches.scope import parse_assignments, parse_duration, parse_scope,
 from sfops.switches.service import flip, history, list_switches, pending_restores, restore_due, show_switches
 
 __all__ = [
-    "SETTING_OBJECT", "Change", "FlipResult", "HistoryEntry", "Level", "PendingRestore", "Resolution",
-    "RestoreOutcome", "RetryPolicy", "Scope", "SettingRecord", "ShowResult", "Switch", "SwitchRow", "flip",
-    "history", "list_switches", "load_switches", "parse_assignments", "parse_duration", "parse_scope",
-    "parse_value", "pending_restores", "resolve", "restore_due", "show_switches", "switches_from_describe",
-    "validate_names",
+    "SETTING_OBJECT",
+    "Change",
+    "FlipResult",
+    "HistoryEntry",
+    "Level",
+    "PendingRestore",
+    "Resolution",
+    "RestoreOutcome",
+    "RetryPolicy",
+    "Scope",
+    "SettingRecord",
+    "ShowResult",
+    "Switch",
+    "SwitchContext",
+    "SwitchRow",
+    "flip",
+    "history",
+    "list_switches",
+    "load_context",
+    "load_switches",
+    "parse_assignments",
+    "parse_duration",
+    "parse_scope",
+    "parse_value",
+    "pending_restores",
+    "resolve",
+    "restore_due",
+    "show_switches",
+    "switches_from_describe",
 ]

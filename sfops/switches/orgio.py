@@ -107,3 +107,44 @@ def parse_datetime(value: Any) -> dt.datetime | None:
 def format_datetime(value: dt.datetime) -> str:
     """An aware datetime in the form Salesforce accepts for datetime fields."""
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def batch_get(org: Any, paths: Mapping[str, str]) -> dict[str, Any]:
+    """GET several resources (relative to /services/data/vNN.0/) in ONE API call.
+
+    One path is a plain GET; several go through the composite resource (one call against
+    the daily API limit). A failed sub-request raises its typed SalesforceError.
+    """
+    if not paths:
+        return {}
+    if len(paths) == 1:
+        ((ref, path),) = paths.items()
+        return {ref: org.request("GET", path)}
+    sub = [{"method": "GET", "url": org.base_path + path, "referenceId": ref} for ref, path in paths.items()]
+    out: dict[str, Any] = {}
+    for item in org.composite(sub):
+        status = int(item.get("httpStatusCode", 200))
+        body = item.get("body")
+        if status >= 400:
+            from sfops.salesforce.faults import error_from_body
+
+            raise error_from_body(body, status) or SalesforceError(
+                f"Composite sub-request {item.get('referenceId')} failed with HTTP {status}.", status=status)
+        out[str(item.get("referenceId"))] = body
+    return out
+
+
+def query_path(soql: str) -> str:
+    """The REST path of a query, for `batch_get`."""
+    from urllib.parse import quote
+
+    return "query/?q=" + quote(soql, safe="")
+
+
+def page_records(org: Any, page: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Records of a query page fetched with `batch_get`, following nextRecordsUrl if any."""
+    records = [dict(r) for r in page.get("records", [])]
+    while not page.get("done", True) and page.get("nextRecordsUrl"):
+        page = org.query_more(page["nextRecordsUrl"])
+        records.extend(dict(r) for r in page.get("records", []))
+    return records

@@ -1,7 +1,6 @@
-"""Reading Kill_Switch__c rows and resolving scopes to SetupOwnerIds (the only SOQL of switches).
+"""Reading Kill_Switch__c rows and the names of their owners.
 
-Field names in SOQL come from the describe only; every value typed by a user goes through
-`soql_quote`.
+Field names in SOQL come from the describe only; ids are quoted with `soql_quote`.
 """
 
 from __future__ import annotations
@@ -9,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sfops.errors import UsageError
 from sfops.salesforce.soql import soql_quote
 from sfops.switches.hierarchy import level_of
-from sfops.switches.model import SETTING_OBJECT, Level, Scope, SettingRecord, Switch
-from sfops.switches.orgio import parse_datetime, query_records, soql_in
+from sfops.switches.model import SETTING_OBJECT, SettingRecord, Switch
+from sfops.switches.orgio import batch_get, page_records, parse_datetime, query_path, query_records, soql_in
 
 
 def record_from_row(row: dict[str, Any], switches: Sequence[Switch]) -> SettingRecord | None:
@@ -42,34 +40,17 @@ def fetch_records(org: Any, switches: Sequence[Switch],
     return [r for r in (record_from_row(row, switches) for row in rows) if r is not None]
 
 
-def resolve_scope(org: Any, scope: Scope) -> Scope:
-    """Fill in the SetupOwnerId of a scope (and a user's profile id); one query for profile/user."""
-    if scope.level is Level.ORG:
-        return Scope(Level.ORG, owner_id=str(org.identity.org_id))
-    if scope.level is Level.PROFILE:
-        soql = f"SELECT Id, Name FROM Profile WHERE Name = {soql_quote(scope.name or '')}"  # noqa: S608
-        rows = query_records(org, soql)
-        if not rows:
-            raise UsageError(f"No profile named '{scope.name}' in this org.")
-        return Scope(Level.PROFILE, name=rows[0]["Name"], owner_id=rows[0]["Id"], profile_id=rows[0]["Id"])
-    soql = f"SELECT Id, Username, ProfileId FROM User WHERE Username = {soql_quote(scope.name or '')}"  # noqa: S608
-    rows = query_records(org, soql)
-    if not rows:
-        raise UsageError(f"No user with username '{scope.name}' in this org.")
-    return Scope(Level.USER, name=rows[0]["Username"], owner_id=rows[0]["Id"],
-                 profile_id=rows[0].get("ProfileId"))
-
-
 def owner_names(org: Any, user_ids: Iterable[str], profile_ids: Iterable[str]) -> dict[str, str]:
-    """Id -> username / profile name, for display (at most one query per kind)."""
-    names: dict[str, str] = {}
+    """Id -> username / profile name, for display (one API call for both kinds)."""
     users, profiles = sorted(set(user_ids)), sorted(set(profile_ids))
+    paths = {}
     if users:
-        soql = f"SELECT Id, Username FROM User WHERE Id IN {soql_in(users, soql_quote)}"  # noqa: S608
-        for row in query_records(org, soql):
-            names[row["Id"]] = row["Username"]
+        paths["users"] = query_path(f"SELECT Id, Username FROM User WHERE Id IN {soql_in(users, soql_quote)}")  # noqa: S608
     if profiles:
-        soql = f"SELECT Id, Name FROM Profile WHERE Id IN {soql_in(profiles, soql_quote)}"  # noqa: S608
-        for row in query_records(org, soql):
-            names[row["Id"]] = row["Name"]
+        paths["profiles"] = query_path(
+            f"SELECT Id, Name FROM Profile WHERE Id IN {soql_in(profiles, soql_quote)}")  # noqa: S608
+    names: dict[str, str] = {}
+    for ref, body in batch_get(org, paths).items():
+        for row in page_records(org, body):
+            names[str(row["Id"])] = str(row["Username"] if ref == "users" else row["Name"])
     return names

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfops.errors import SalesforceError, UsageError
-from sfops.switches.catalog import load_switches, validate_names
+from sfops.switches.catalog import load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
     SETTING_OBJECT,
@@ -29,7 +29,7 @@ from sfops.switches.model import (
     SwitchRow,
 )
 from sfops.switches.orgio import RetryPolicy, created_id, is_duplicate, org_key, with_lock_retry
-from sfops.switches.records import fetch_records, owner_names, resolve_scope
+from sfops.switches.records import fetch_records, owner_names
 from sfops.switches.scope import parse_scope
 
 AUDIT_PREFIX = "switch."
@@ -39,7 +39,7 @@ Confirm = Callable[[FlipResult], None]
 # --- list / show ---------------------------------------------------------------------------
 def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[SwitchRow]:
     """Every switch with its org default, its profile/user overrides and its last change."""
-    switches = load_switches(org, store, refresh=refresh)
+    switches = load_context(org, store, refresh=refresh).switches
     records = fetch_records(org, switches)
     users = [r.owner_id for r in records if r.level is Level.USER]
     users += [r.last_modified_by for r in records if r.last_modified_by]
@@ -68,13 +68,10 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
 
 def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
     """Effective values (like Apex getInstance()) for a user, a profile or the org default."""
-    if feature:
-        names, switches = validate_names(org, store, [feature])
-    else:
-        switches = load_switches(org, store)
-        names = [s.name for s in switches]
-    target = resolve_scope(org, parse_scope(scope))
-    org_id = str(org.identity.org_id)
+    ctx = load_context(org, store, scope=parse_scope(scope), names=[feature] if feature else [], need_org_id=True)
+    switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
+    names = ctx.names if feature else [s.name for s in switches]
+    assert target is not None
     owners = [org_id, target.profile_id or "", target.owner_id or ""]
     records = fetch_records(org, switches, owners)
     user_id = target.owner_id if target.level is Level.USER else None
@@ -105,10 +102,10 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
     if not values:
         raise UsageError("Nothing to set: name at least one switch.")
     retry = retry or RetryPolicy()
-    names, switches = validate_names(org, store, list(values))
-    wanted = {canonical: bool(values[typed]) for canonical, typed in zip(names, values, strict=True)}
-    target = resolve_scope(org, parse_scope(scope))
-    org_id = str(org.identity.org_id)
+    ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
+    switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
+    assert target is not None
+    wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
     records = fetch_records(org, switches, [org_id, target.profile_id or "", target.owner_id or ""])
     own = _own_record(records, target)
     inherited = _inherited(records, switches, target, org_id)
@@ -231,7 +228,7 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
     pendings = pending_restores(store, key)
     if not pendings:
         return []
-    switches = load_switches(org, store)
+    switches = load_context(org, store).switches
     for p in pendings:
         if p.due_at > now:
             remaining.append(p)
