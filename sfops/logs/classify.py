@@ -15,20 +15,15 @@ from sfops.logs.model import Classification, ExceptionInfo, Transaction
 CATEGORY_ORDER = ("governor_limit", "row_lock", "callout", "non_selective_query", "sharing_recalc",
                   "validation_flow", "other")
 
+# One-line runbook hints; the full runbook per category is in docs/logs-and-limits.md.
 HINTS: dict[str, str] = {
-    "governor_limit": "Find the loop or bulk path that burns this limit (queries/DML in loops, recursion, large "
-                      "collections); bulkify, cache, or move the work to async Apex.",
-    "row_lock": "Another transaction held the record: find the concurrent writer (batch, integration, parent "
-                "roll-up), shrink batches, order updates by Id and retry with backoff.",
-    "callout": "Check the endpoint's health and timeout; never call out after DML in the same transaction "
-               "(uncommitted work pending); move slow callouts to a Queueable with callouts allowed.",
-    "non_selective_query": "Add a selective indexed filter (Id, Name, lookup, External Id or a custom index); "
-                           "avoid null and negative filters on objects over 200,000 rows.",
-    "sharing_recalc": "A sharing recalculation was running: defer bulk owner/role/group changes, check group "
-                      "membership locks and run large recalculations off-hours.",
-    "validation_flow": "A validation rule or flow stopped the save: read the rule/element in the evidence, then "
-                       "fix the data or the automation (check recent metadata changes).",
-    "other": "Read the fatal error and its stack; look for a recent deployment touching the top frame.",
+    "governor_limit": "Bulkify: no SOQL/DML in loops, cache lookups, move heavy work to async Apex.",
+    "row_lock": "Find the concurrent writer; smaller batches, update in Id order, retry with backoff.",
+    "callout": "Check endpoint health and timeout; no callout after DML; use a Queueable for slow calls.",
+    "non_selective_query": "Filter on an indexed, selective field; avoid null and negative filters.",
+    "sharing_recalc": "Defer bulk owner/role/group changes; run sharing recalculation off-hours.",
+    "validation_flow": "Read the failing rule or flow element; fix the data or the automation.",
+    "other": "Read the fatal error and stack; check recent deployments touching the top frame.",
     "none": "No failure found.",
 }
 
@@ -148,12 +143,15 @@ def classify(tx: Transaction) -> Classification:
     if not categories:
         near = [f"{u.key} {u.peak} of {u.max} ({100 * u.peak / u.max:.0f}%) in {u.namespace}"
                 for u in tx.closest_limits(5) if u.peak / u.max >= NEAR_LIMIT]
-        hint = HINTS["none"] + (" Limits over 80% — " + HINTS["governor_limit"] if near else "")
+        hint = "No failure; limits over 80%: " + HINTS["governor_limit"] if near else HINTS["none"]
+        if tx.truncated:
+            near.append("log truncated: lines are missing, a failure may be hidden")
+            hint += " The log is truncated: lower the debug levels and capture again."
         return Classification("none", hint, near, None, None, [], failed=False)
     primary = categories[0]
     hint = HINTS[primary]
     if primary == "governor_limit" and limit:
-        hint = f"{limit} exceeded. " + hint
+        hint = f"{limit} exceeded. {hint}"
     failed = tx.fatal is not None or bool(tx.flow_errors) or primary == "governor_limit"
     return Classification(primary, hint, evidence[primary] + [e for c in categories[1:] for e in evidence[c]],
                           limit if primary == "governor_limit" else None,
