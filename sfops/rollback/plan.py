@@ -161,6 +161,9 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         else:
             item.reasons = ["no reverted component references it and it references nothing the revert "
                             "removes: POST is the safe default"]
+            item.reasons += [f"it references {d.key}, also deleted POST (same destructive file)"
+                             for d in deletes if d is not change and post[d.key.ident]
+                             and references(delete_nodes[ident], d.key)]
         if outside.get(ident):
             item.reasons.append("BLOCKED: still referenced outside the rollback by " + ", ".join(outside[ident]))
         items.append(item)
@@ -189,20 +192,26 @@ def _deploy_reason(change: Change) -> str:
 
 def _propagate(deletes: list[Change], nodes: dict[tuple[str, str], Node], pre: dict[tuple[str, str], list[str]],
                post: dict[tuple[str, str], list[str]]) -> None:
-    """A deletion referenced by a POST deletion is POST too; one referencing a PRE deletion is PRE."""
+    """A deletion referenced by a POST deletion is POST too; one referencing a PRE deletion is PRE.
+
+    Deleted referrers are named in the reasons even when the placement was already decided.
+    """
+    edges = [(e, d) for e in deletes for d in deletes
+             if e is not d and references(nodes[e.key.ident], d.key)]  # e references d
     changed = True
     while changed:
         changed = False
-        for d in deletes:
-            for e in deletes:
-                if d is e or not references(nodes[e.key.ident], d.key):
-                    continue  # e references d
-                if post[e.key.ident] and not post[d.key.ident]:
-                    post[d.key.ident] = [f"{e.key} (deleted POST) references it"]
-                    changed = True
-                if pre[d.key.ident] and not pre[e.key.ident]:
-                    pre[e.key.ident] = [f"it references {d.key}, which is deleted PRE"]
-                    changed = True
+        for e, d in edges:
+            if post[e.key.ident] and not post[d.key.ident]:
+                post[d.key.ident] = [f"{e.key} (deleted POST) references it"]
+                changed = True
+            if pre[d.key.ident] and not pre[e.key.ident]:
+                pre[e.key.ident] = [f"it references {d.key}, which is deleted PRE"]
+                changed = True
+    for e, d in edges:
+        note = f"also referenced by {e.key}, deleted in the same step or earlier"
+        if post[d.key.ident] and note not in post[d.key.ident] and not pre[e.key.ident]:
+            post[d.key.ident].append(note)
 
 
 def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry) -> dict[tuple[str, str], list[str]]:
@@ -243,7 +252,8 @@ def _renames(delta: Delta) -> list[dict[str, str]]:
         src_b, src_a = delta.snapshot_b.sources.get(old), delta.snapshot_a.sources.get(new)
         if not src_b or not src_a or src_b.role == "meta" or src_b.key.type != src_a.key.type:
             continue
-        if difflib.SequenceMatcher(None, src_b.key.name, src_a.key.name).ratio() >= 0.8:
+        short_b, short_a = src_b.key.name.rsplit(".", 1)[-1], src_a.key.name.rsplit(".", 1)[-1]
+        if difflib.SequenceMatcher(None, short_b, short_a).ratio() >= 0.8:
             out.append({"type": src_a.key.type, "in_b": src_b.key.name, "in_a": src_a.key.name})
     return out
 
