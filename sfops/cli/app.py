@@ -20,6 +20,7 @@ from sfops.errors import ExitCode, SfopsError, UsageError
 # group name -> "module:attribute". Groups load only when used, so `sfops --help` stays fast.
 GROUPS: dict[str, str] = {
     "rollback": "sfops.cli.rollback:rollback",
+    "logs": "sfops.cli.logs:logs",
 }
 
 
