@@ -74,10 +74,11 @@ def _post_auth(session: requests.Session, url: str, **kwargs: Any) -> requests.R
     return session.request("POST", url, sfops_auth=True, sfops_idempotent=True, **kwargs)  # type: ignore[call-arg]
 
 
-def _oauth_credentials(response: requests.Response, what: str) -> Credentials:
+def _oauth_credentials(response: requests.Response, what: str, secret: str | None = None) -> Credentials:
     if response.status_code != 200:
         error = error_from_response(response)
-        raise AuthError(f"{what} failed: {error.message}", data={"status": response.status_code}) from None
+        raise AuthError(redact(f"{what} failed: {error.message}", secret),
+                        data={"status": response.status_code}) from None
     try:
         body = response.json()
         token, instance = body["access_token"], body["instance_url"]
@@ -181,7 +182,7 @@ class ClientCredentialsAuth:
         response = _post_auth(session, _token_url(self.config), data={
             "grant_type": "client_credentials", "client_id": self.config.client_id,
             "client_secret": self.secret})
-        return _oauth_credentials(response, f"Client credentials login to {self.config.login_url}")
+        return _oauth_credentials(response, f"Client credentials login to {self.config.login_url}", self.secret)
 
 
 _LOGIN_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
