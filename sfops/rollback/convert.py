@@ -118,6 +118,9 @@ def convert(delta: Delta, changes: Iterable[Change], registry: Registry) -> Conv
         if path:
             merged.setdefault(path, (root_tag, []))[1].extend(elements)
     for path, (root_tag, elements) in sorted(merged.items()):
+        mtype = registry.get(root_tag)
+        if mtype.adapter == "nonDecomposed":  # sf recomposes CustomLabels from empty, sorted by fullName
+            elements = sorted(elements, key=lambda e: text_of(e, "fullName") or "")
         out.files[path] = serialize(root_tag, elements)
     return out
 
