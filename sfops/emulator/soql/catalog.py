@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from sfops.emulator.ids import looks_like_id, normalize
+from sfops.emulator.ids import checksum, normalize
 
 Record = Mapping[str, Any]
 
@@ -101,6 +101,16 @@ class Catalog(Protocol):
         ...
 
 
+def is_id(value: Any) -> bool:
+    """A 15-char id, or an 18-char id in any letter case whose checksum is consistent
+    (Salesforce compares 18-char ids case-insensitively)."""
+    if not isinstance(value, str) or len(value) not in (15, 18) or not value.isascii() or not value.isalnum():
+        return False
+    if len(value) == 15:
+        return True
+    return checksum(normalize(value)[:15]) == value[15:].upper()
+
+
 class MemoryCatalog:
     """An in-memory Catalog: register objects with `add_object`, rows with `insert`."""
 
@@ -121,7 +131,7 @@ class MemoryCatalog:
         row = dict(record)
         self._rows[info.name].append(row)
         rid = row.get("Id")
-        if isinstance(rid, str) and looks_like_id(rid):
+        if is_id(rid):
             self._by_id[normalize(rid)] = (info.name, row)
         return row
 
@@ -138,6 +148,6 @@ class MemoryCatalog:
 
     def lookup(self, record_id: str) -> tuple[str, Record] | None:
         """See `Catalog.lookup`."""
-        if not looks_like_id(record_id):
+        if not is_id(record_id):
             return None
         return self._by_id.get(normalize(record_id))

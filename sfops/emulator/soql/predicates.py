@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sfops.emulator.ids import looks_like_id
 from sfops.emulator.soql.dates import date_literal_range
 from sfops.emulator.soql.errors import (
     INVALID_FIELD,
@@ -22,7 +21,7 @@ from sfops.emulator.soql.errors import (
     error_at,
 )
 from sfops.emulator.soql.nodes import Aggregate, BoolOp, Comparison, Condition, FieldRef, Literal, Not, Query
-from sfops.emulator.soql.values import filter_type_name, key_function, kind_of, micros
+from sfops.emulator.soql.values import filter_type_name, is_id, key_function, kind_of, micros
 
 Predicate = Callable[[Any], bool]
 
@@ -98,7 +97,7 @@ class _Compiler:
         if kind in ("text", "id", "multipicklist", "time"):
             if lit.kind != "string":
                 raise self._type_error(lit, opnd, quoted=True)
-            if kind == "id" and op != "LIKE" and lit.value and not looks_like_id(lit.value):
+            if kind == "id" and op != "LIKE" and lit.value and not is_id(lit.value):
                 raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, lit.pos,
                                f"invalid ID field: {lit.value}")
             return key_function(opnd.field_type)(lit.value)

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sfops.emulator.ids import looks_like_id, normalize
-from sfops.emulator.soql.catalog import ID_TYPES, NUMBER_TYPES, TEXT_TYPES
+from sfops.emulator.ids import normalize
+from sfops.emulator.soql.catalog import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, is_id
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -66,12 +66,14 @@ def _date_key(text: str) -> int | None:
 
 def _id_key(value: Any) -> Any:
     if isinstance(value, str):
-        return normalize(value) if looks_like_id(value) else value
-    return value
+        return normalize(value) if is_id(value) else value
+    return value if value is None else str(value)
 
 
 def _text_key(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    if value is None or isinstance(value, str):
+        return value.lower() if value else value
+    return str(value).lower()
 
 
 def _number_key(value: Any) -> Any:

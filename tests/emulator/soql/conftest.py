@@ -155,3 +155,16 @@ class Org:
 @pytest.fixture
 def org() -> Org:
     return Org()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def run(org: Org):
+    """run(text, **kwargs) -> QueryResult against the seeded org at NOW."""
+    from sfops.emulator.soql import execute
+
+    return lambda text, **kw: execute(text, org.cat, now=NOW, **kw)
