@@ -19,6 +19,8 @@ from sfops.errors import ExitCode, SfopsError, UsageError
 
 # group name -> "module:attribute". Groups load only when used, so `sfops --help` stays fast.
 GROUPS: dict[str, str] = {
+    "switch": "sfops.cli.switch:switch",
+    "breaker": "sfops.cli.breaker:breaker",
     "rollback": "sfops.cli.rollback:rollback",
     "logs": "sfops.cli.logs:logs",
 }
