@@ -23,6 +23,7 @@ GROUPS: dict[str, str] = {
     "breaker": "sfops.cli.breaker:breaker",
     "rollback": "sfops.cli.rollback:rollback",
     "logs": "sfops.cli.logs:logs",
+    "org": "sfops.cli.org:org",
 }
 
 
