@@ -8,6 +8,7 @@ Body of POST /__emulator__/faults (every key optional; keys given replace that k
    "lock_record": "001...", "unlock_record": "001...",
    "drop_connections": {"count": 1, "path": "..."},
    "deploy": {"failing_tests": ["MyTest.testX"], "component_problem": "...", "deploys": 1},
+   "anonymous": {"compiled": false, "compileProblem": "...", "line": 1, "column": 5},  # executeAnonymous
    "api_usage": {"used": 14990, "max": 15000}}
 DELETE /__emulator__/faults clears every knob (sessions stay as they are).
 """
@@ -56,6 +57,7 @@ class Faults:
     drop_rules: list[FailRule] = field(default_factory=list)
     locked: set[str] = field(default_factory=set)
     deploy: dict[str, Any] | None = None
+    anonymous: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def delay_seconds(self) -> float:
@@ -90,6 +92,7 @@ class Faults:
             self.drop_rules.clear()
             self.locked.clear()
             self.deploy = None
+            self.anonymous = None
 
     def describe(self) -> dict[str, Any]:
         """The current knobs as JSON (GET /__emulator__/faults)."""
@@ -100,6 +103,7 @@ class Faults:
                 "drop_connections": [vars(r) for r in self.drop_rules],
                 "locked_records": sorted(self.locked),
                 "deploy": self.deploy,
+                "anonymous": self.anonymous,
             }
 
     def apply(self, spec: dict[str, Any]) -> None:
@@ -129,3 +133,5 @@ class Faults:
                     (self.locked.add if adding else self.locked.discard)(ids.normalize(value))
             if "deploy" in spec:
                 self.deploy = spec["deploy"] or None
+            if "anonymous" in spec:
+                self.anonymous = spec["anonymous"] or None

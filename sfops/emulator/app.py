@@ -1,0 +1,382 @@
+"""The emulator: state, routing of every request, control endpoints, and the MetadataHost side.
+
+`Emulator.dispatch(Request) -> Response` is the whole HTTP surface; server.py only moves bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sfops.emulator import auth, control, ids, rest
+from sfops.emulator.faults import Faults
+from sfops.emulator.journal import Journal
+from sfops.emulator.limits import ApiUsage
+from sfops.emulator.records import Records
+from sfops.emulator.schema import Schema, default_schema
+from sfops.emulator.state import Store
+from sfops.emulator.values import fmt_datetime, now_utc
+from sfops.emulator.wire import ApiError, Request, Response, error_response, json_response, soap_fault
+
+LATEST_VERSION = 64
+OLDEST_VERSION = 20
+_VERSION_RE = re.compile(r"^v(\d+)\.0$")
+_SEASONS = ("Winter", "Spring", "Summer")
+
+
+def version_label(major: int) -> str:
+    """Release name of an API version: 20.0 is Winter '11, 60.0 Spring '24, 64.0 Summer '25."""
+    i = major - 20
+    return f"{_SEASONS[i % 3]} '{11 + i // 3:02d}"
+
+
+@dataclass
+class EmulatorSettings:
+    """How an emulator instance behaves. Secrets here are demo-only defaults, overridable by env."""
+
+    admin_username: str = "admin@sfops.demo"
+    admin_password: str = "sfops-demo-password"  # noqa: S105 - demo-only default, documented
+    security_token: str = ""
+    client_id: str = "sfops-emulator-demo"
+    client_secret: str = "sfops-demo-client-secret"  # noqa: S105 - demo-only default
+    jwt_certificate: str | None = None  # PEM of the connected app's certificate (JWT bearer)
+    session_seconds: float = 7200.0
+    api_max: int = 15000
+    seed: str | None = None  # None (org + admin + companion schema) or "demo"
+    force_app: Path | None = None  # None: the repo's force-app when present, else the packaged snapshot
+    org_name: str = "sfops Emulator Org"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Emulator:
+    """One emulated org."""
+
+    def __init__(self, store_path: str | Path = ":memory:", settings: EmulatorSettings | None = None,
+                 scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
+        self.settings = settings or EmulatorSettings()
+        self.scheme, self.host, self.port = scheme, host, port
+        self.store = Store(store_path)
+        self.schema: Schema = default_schema()
+        self.faults = Faults()
+        self.journal = Journal()
+        self.usage = ApiUsage(0, self.settings.api_max)
+        self.records = Records(self)
+        self._cache: dict[Any, Any] = {}
+        self._cache_version = -1
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, str]] = OrderedDict()
+        self._cursor_lock = threading.Lock()
+        self._persisted_schema = -1
+        self._metadata: Any = None
+        self._catalogs: dict[str, Any] = {}
+        self.started = time.time()
+        self._boot()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _boot(self) -> None:
+        from sfops.emulator import seed
+
+        meta = self.store.get_json("meta", "org") or {}
+        self.ids = ids.IdFactory(start=int(meta.get("id_counter", 1)))
+        self.schema = default_schema()
+        saved = self.store.get_json("meta", "schema")
+        if saved:
+            self.schema.load_json(saved)
+        self.org_id = meta.get("org_id", "")
+        self.usage.set(int(meta.get("api_used", 0)), self.settings.api_max)
+        from sfops.emulator.auth import Sessions
+
+        self.sessions = Sessions(self, self.settings.session_seconds)
+        if not self.org_id:
+            seed.seed(self)
+        else:
+            seed.configure_credentials(self)
+        self._persist_schema()
+
+    def reset(self) -> None:
+        """Forget all data and seed again (POST /__emulator__/reset)."""
+        with self.store.lock:
+            self.store.clear()
+            self.sessions.reset()
+            self.faults.clear()
+            self.journal.clear()
+            with self._cursor_lock:
+                self._cursors.clear()
+            self._metadata = None
+            self._catalogs = {}
+            self.usage.set(0, self.settings.api_max)
+            self._persisted_schema = -1
+            self._boot()
+
+    def _persist_schema(self) -> None:
+        if self.schema.version != self._persisted_schema:
+            self.store.put_json("meta", "schema", self.schema.to_json())
+            self._persisted_schema = self.schema.version
+
+    def save_meta(self) -> None:
+        self.store.put_json("meta", "org", {"org_id": self.org_id, "id_counter": self.ids.peek(),
+                                            "api_used": self.usage.used})
+
+    # ------------------------------------------------------------------ helpers used by handlers
+    @property
+    def api_version(self) -> str:
+        return f"{LATEST_VERSION}.0"
+
+    def base_url_for(self, req: Request | None = None) -> str:
+        host = req.headers.get("host") if req is not None else None
+        return f"{self.scheme}://{host or f'{self.host}:{self.port}'}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    def extra_audiences(self) -> list[str]:
+        return [self.base_url, f"{self.scheme}://localhost:{self.port}"]
+
+    def new_id(self, key_prefix: str) -> str:
+        rid = self.ids.new(key_prefix)
+        self.save_meta()
+        return rid
+
+    def record(self, sobject: str, record_id: str) -> dict[str, Any] | None:
+        found = self.store.get(record_id)
+        if found is None or found[0] != sobject.lower():
+            return None
+        return found[1]
+
+    def org_record(self) -> dict[str, Any]:
+        return self.record("Organization", self.org_id) or {}
+
+    def user_by_username(self, username: str) -> dict[str, Any] | None:
+        obj = self.schema.get("User")
+        rows = self.records.find(obj, "Username", username) if obj else []
+        return rows[0] if rows and rows[0].get("IsActive", True) else None
+
+    def admin_user_id(self) -> str:
+        user = self.user_by_username(self.settings.admin_username)
+        return user["Id"] if user else ""
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """Derived output (describe) cached until the schema changes."""
+        if self._cache_version != self.schema.version:
+            self._cache = {}
+            self._cache_version = self.schema.version
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def catalog(self, tooling: bool) -> Any:
+        api = "tooling" if tooling else "data"
+        if api not in self._catalogs:
+            from sfops.emulator.catalog import StateCatalog
+
+            self._catalogs[api] = StateCatalog(self, api)
+        return self._catalogs[api]
+
+    def new_cursor(self, records: list[dict[str, Any]], total: int, entity: str) -> str:
+        locator = ids.to15(self.ids.new("01g")) + "IAW"
+        with self._cursor_lock:
+            self._cursors[locator] = (records, total, entity)
+            while len(self._cursors) > 200:
+                self._cursors.popitem(last=False)
+        return locator
+
+    def cursor(self, locator: str) -> tuple[list[dict[str, Any]], int, str] | None:
+        with self._cursor_lock:
+            return self._cursors.get(locator)
+
+    def insert_system(self, sobject: str, fields: Mapping[str, Any]) -> str:
+        """Create a row bypassing API permissions (ApexLog, ApexClass...), with audit fields."""
+        obj = self.schema.get(sobject)
+        if obj is None:
+            raise KeyError(sobject)
+        now = fmt_datetime(now_utc())
+        user = self.admin_user_id()
+        row: dict[str, Any] = {f.name: (False if f.type == "boolean" else None) for f in obj.fields.values()}
+        row.update({"Id": self.new_id(obj.key_prefix or "a00")})
+        for name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+            if obj.field(name):
+                row[name] = now
+        for name in ("CreatedById", "LastModifiedById", "OwnerId"):
+            if obj.field(name):
+                row[name] = user
+        for key, value in fields.items():
+            f = obj.field(key)
+            if f is not None:
+                row[f.name] = value
+        self.store.put(obj.name, row)
+        return row["Id"]
+
+    def add_apexlog(self, body: str, fields: Mapping[str, Any] | None = None) -> str:
+        """Seed one ApexLog with its body (ApexLog cannot be created through the API)."""
+        fields = dict(fields or {})
+        start = fields.get("StartTime") or fmt_datetime(now_utc())
+        values = {"Application": "Unknown", "DurationMilliseconds": 100, "Location": "Monitoring",
+                  "LogUserId": self.admin_user_id(), "Request": "Api", "Status": "Success",
+                  "Operation": f"/services/data/v{self.api_version}/tooling/executeAnonymous/",
+                  **fields, "StartTime": start, "LastModifiedDate": start, "SystemModstamp": start,
+                  "LogLength": len(body.encode("utf-8"))}
+        rid = self.insert_system("ApexLog", values)
+        self.store.put_json("apexlog.body", rid, body)
+        return rid
+
+    def write_anonymous_log(self, user_id: str, apex: str, result: Mapping[str, Any]) -> str | None:
+        """Execute Anonymous writes a debug log when the user has an active USER_DEBUG/DEVELOPER_LOG flag."""
+        now = now_utc()
+        from sfops.emulator.values import parse_datetime
+
+        active = False
+        for flag in self.store.rows("TraceFlag"):
+            if flag.get("TracedEntityId") != user_id or flag.get("IsDeleted"):
+                continue
+            start = parse_datetime(flag["StartDate"]) if flag.get("StartDate") else now
+            end = parse_datetime(flag["ExpirationDate"]) if flag.get("ExpirationDate") else now
+            if start <= now < end:
+                active = True
+        if not active:
+            return None
+        from sfops.emulator.seed import anonymous_log_body
+
+        body = anonymous_log_body(self, user_id, apex, result, now)
+        status = "Success" if result.get("success") else (result.get("exceptionMessage") or "Compile error")
+        return self.add_apexlog(body, {"LogUserId": user_id, "Status": status,
+                                       "Operation": "/services/data/v64.0/tooling/executeAnonymous/"})
+
+    # ------------------------------------------------------------------ metadata service
+    def metadata_service(self) -> Any:
+        if self._metadata is None:
+            try:
+                from sfops.emulator.metadata.service import MetadataService
+            except ImportError:
+                return None
+            from sfops.emulator.hosting import Host
+
+            self._metadata = MetadataService(Host(self))
+        return self._metadata
+
+    def metadata_rest(self, req: Request, subpath: str) -> Response:
+        service = self.metadata_service()
+        if service is None:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
+        return Response(status, body, dict(headers))
+
+    def metadata_soap(self, req: Request) -> Response:
+        service = self.metadata_service()
+        if service is None:
+            return soap_fault("UNKNOWN_EXCEPTION", "The Metadata API is not available in this build")
+        status, headers, body = service.handle_soap(req.body, req.headers)
+        return Response(status, body, dict(headers))
+
+    # ------------------------------------------------------------------ dispatch
+    def dispatch(self, req: Request) -> Response:
+        """Serve one request (faults, auth, API counting, journal, Sforce-Limit-Info)."""
+        path = re.sub(r"/{2,}", "/", req.path)
+        if len(path) > 1:
+            path = path.rstrip("/")
+        req.path = path
+        if path.startswith("/__emulator__"):
+            resp = control.handle(self, req)
+            self.journal.add(req.method, path, resp.kind or "control", resp.status, False)
+            return resp
+        if not req.internal:
+            if self.faults.take_drop(req.method, path):
+                self.journal.add(req.method, path, "fault.drop", 0, False)
+                return Response(0, drop=True)
+            delay = self.faults.delay_seconds()
+            if delay:
+                time.sleep(delay)
+        counted = (path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")) \
+            and not req.internal
+        kind = "unknown"
+        try:
+            rule = None if req.internal else self.faults.take_failure(req.method, path)
+            if rule is not None:
+                kind = "fault.injected"
+                if counted:
+                    self.usage.count()
+                if path.startswith("/services/Soap/"):
+                    resp = soap_fault(rule.error_code, rule.message)
+                else:
+                    resp = error_response(ApiError(rule.status, rule.error_code, rule.message))
+            else:
+                resp, kind = self._route(req, path, counted)
+        except ApiError as err:
+            resp = error_response(err)
+            kind = req.headers.get("x-emulator-kind", kind)
+        if path.startswith("/services/"):
+            resp.headers["Sforce-Limit-Info"] = self.usage.header()
+        if not req.internal:
+            self._persist_schema()
+            self.journal.add(req.method, path, kind, resp.status, counted and resp.status != 401)
+        return resp
+
+    def _route(self, req: Request, path: str, counted: bool) -> tuple[Response, str]:
+        parts = path.strip("/").split("/")
+        if path == "/services/oauth2/token":
+            return auth.oauth_token(self, req), "auth.oauth"
+        if path == "/services/oauth2/userinfo":
+            return auth.userinfo(self, req), "auth.userinfo"
+        if path == "/services/oauth2/revoke":
+            return auth.oauth_revoke(self, req), "auth.revoke"
+        if parts[0] == "id" and len(parts) == 3:
+            return auth.identity(self, req, parts[1], parts[2]), "auth.identity"
+        if parts[:3] == ["services", "Soap", "u"] and len(parts) >= 4:
+            return auth.soap_partner(self, req, parts[3]), "soap.partner"
+        if parts[:3] == ["services", "Soap", "m"] and len(parts) >= 4:
+            if self.usage.exhausted():
+                return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), "soap.metadata"
+            self._count(counted)
+            return self.metadata_soap(req), "soap.metadata"
+        if parts == ["services", "data"]:
+            return json_response(200, self.versions()), "rest.versions"
+        if parts[:2] == ["services", "data"] and len(parts) >= 3:
+            m = _VERSION_RE.match(parts[2])
+            if not m or not OLDEST_VERSION <= int(m.group(1)) <= LATEST_VERSION:
+                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            session = self.sessions.get(auth.bearer_token(req))
+            if session is None and not req.internal:
+                err = ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+                return error_response(err), "rest.auth"
+            if not req.internal:
+                if self.usage.exhausted():
+                    return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
+                                                   "TotalRequests Limit exceeded.")), "rest.limit"
+                self._count(counted)
+            elif session is None:
+                session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
+            sub = parts[3:]
+            resp = rest.handle(self, req, m.group(1) + ".0", sub, session)
+            return resp, req.headers.get("x-emulator-kind", "rest")
+        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _count(self, counted: bool) -> None:
+        if counted:
+            self.usage.count()
+            if self.usage.used % 50 == 0:
+                self.save_meta()
+
+    def versions(self) -> list[dict[str, str]]:
+        return [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+                for v in range(OLDEST_VERSION, LATEST_VERSION + 1)]
+
+    # ------------------------------------------------------------------ MetadataHost support
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        snapshot = self.schema.copy()
+        try:
+            with self.store.transaction():
+                yield
+        except BaseException:
+            self.schema.replace_with(snapshot)
+            raise
+
+    def now(self) -> datetime:
+        return now_utc()

@@ -1,0 +1,103 @@
+"""The test/operator control surface under /__emulator__/ (no auth: the emulator is local-only).
+
+GET  /__emulator__/health                      status, org id, instance URL
+GET|POST|DELETE /__emulator__/faults           fault knobs (see faults.py); POST also takes
+                                               "expire_sessions": true and "api_usage": {"used", "max"}
+GET|DELETE /__emulator__/requests[?kind=rest]  the request journal (DELETE or POST .../reset clears it)
+POST /__emulator__/reset                       wipe data and seed again
+POST /__emulator__/apexlogs                    {"logs": [{"body": "...", "LogUserId": ..., ...}]} -> ids
+GET  /__emulator__/events                      published platform events
+POST /__emulator__/connected-apps              {"client_id", "client_secret", "certificate" (PEM), "run_as"}
+POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"refresh_token"}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sfops.emulator.wire import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from sfops.emulator.app import Emulator
+
+
+def _bad(message: str, status: int = 400) -> Response:
+    return json_response(status, {"error": message})
+
+
+def handle(emu: Emulator, req: Request) -> Response:
+    parts = req.path.strip("/").split("/")[1:]
+    name = parts[0] if parts else ""
+    try:
+        body: Any = json.loads(req.body) if req.body else {}
+    except ValueError:
+        return _bad("body is not JSON")
+    resp = _route(emu, req, name, parts[1:], body)
+    resp.kind = f"control.{name or 'root'}"
+    return resp
+
+
+def _route(emu: Emulator, req: Request, name: str, rest: list[str], body: Any) -> Response:
+    m = req.method
+    if name in ("", "health"):
+        return json_response(200, {"status": "ok", "org_id": emu.org_id, "instance_url": emu.base_url,
+                                   "api_version": emu.api_version, "uptime_s": round(emu.now().timestamp()
+                                                                                       - emu.started, 3)})
+    if name == "faults":
+        if m == "GET":
+            return json_response(200, emu.faults.describe())
+        if m == "DELETE":
+            emu.faults.clear()
+            return json_response(200, emu.faults.describe())
+        if m == "POST":
+            if not isinstance(body, dict):
+                return _bad("faults body must be an object")
+            try:
+                emu.faults.apply(body)
+            except (ValueError, TypeError) as exc:
+                return _bad(str(exc))
+            out = emu.faults.describe()
+            if body.get("expire_sessions"):
+                out["expired_sessions"] = emu.sessions.expire_all()
+            usage = body.get("api_usage")
+            if usage:
+                emu.usage.set(usage.get("used"), usage.get("max"))
+                emu.save_meta()
+            out["api_usage"] = {"used": emu.usage.used, "max": emu.usage.max}
+            return json_response(200, out)
+    if name == "requests":
+        if m == "DELETE" or (m == "POST" and rest == ["reset"]):
+            emu.journal.clear()
+            return json_response(200, {"requests": []})
+        if m == "GET":
+            entries = emu.journal.entries(req.query.get("kind"))
+            counted = sum(1 for e in entries if e["counted"])
+            return json_response(200, {"requests": entries, "count": len(entries), "api_calls": counted})
+    if name == "reset" and m == "POST":
+        emu.reset()
+        return json_response(200, {"status": "reset", "org_id": emu.org_id})
+    if name == "apexlogs" and m == "POST":
+        logs = body.get("logs") if isinstance(body, dict) and "logs" in body else body
+        logs = [logs] if isinstance(logs, dict) else logs
+        if not isinstance(logs, list) or not all(isinstance(x, dict) and "body" in x for x in logs):
+            return _bad('expected {"logs": [{"body": "...", ...}]}')
+        created = [emu.add_apexlog(str(x["body"]), {k: v for k, v in x.items() if k != "body"}) for x in logs]
+        return json_response(201, {"ids": created})
+    if name == "events" and m == "GET":
+        events = sorted(emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
+        return json_response(200, {"events": [{"uuid": k, **v} for k, v in events]})
+    if name == "connected-apps" and m == "POST":
+        if not isinstance(body, dict) or not body.get("client_id"):
+            return _bad("client_id is required")
+        emu.store.put_json("connected_app", body["client_id"], {
+            "client_secret": body.get("client_secret"), "certificate": body.get("certificate"),
+            "run_as": body.get("run_as")})
+        return json_response(201, {"client_id": body["client_id"]})
+    if name == "refresh-tokens" and m == "POST":
+        user = emu.user_by_username(str(body.get("username", ""))) if isinstance(body, dict) else None
+        if user is None:
+            return _bad("unknown username", 404)
+        token = emu.sessions.new_refresh_token(user["Id"], body.get("client_id") or emu.settings.client_id)
+        return json_response(201, {"refresh_token": token})
+    return _bad(f"unknown control endpoint {req.method} {req.path}", 404)
