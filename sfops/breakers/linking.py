@@ -1,8 +1,10 @@
 """Breaker -> kill switch: when a breaker opens, switch its linked feature off; when it closes
-again, switch it back on, but only if sfops was the one that switched it off.
+again, switch it back on, but only if the breaker machinery was what switched it off.
 
-What sfops switched off is remembered in the local store (key `breakers.linked.<org>.<breaker>`),
-so a switch a person turned off by hand stays off when the breaker closes.
+What sfops switched off is remembered in the local store (key `breakers.linked.<org>.<breaker>`)
+and mirrored into Circuit_Breaker__c.Kill_Switch_Flipped__c, the flag the Apex CircuitBreaker
+uses for the same rule; a close restores the switch when either says so. A switch a person
+turned off by hand stays off when the breaker closes.
 """
 
 from __future__ import annotations
@@ -63,18 +65,21 @@ def on_breaker_open(org: Any, store: Any, breaker: str, switch: str | None, *, a
 
 
 def on_breaker_close(org: Any, store: Any, breaker: str, *, actor: str, why: str | None = None,
-                     incident_id: str | None = None) -> LinkOutcome:
-    """Switch the linked switch back on if (and only if) sfops switched it off for `breaker`."""
+                     incident_id: str | None = None, apex_flipped: str | None = None) -> LinkOutcome:
+    """Switch the linked switch back on if (and only if) the breaker switched it off: sfops did
+    (store marker) or the Apex CircuitBreaker did (`apex_flipped` = the linked switch when
+    Kill_Switch_Flipped__c is set on the record)."""
     marker = flipped_by_sfops(org, store, breaker)
-    if not marker:
-        return LinkOutcome(breaker, None, "not-ours", "sfops did not switch anything off for this breaker")
+    switch = marker["switch"] if marker else apex_flipped
+    if not switch:
+        return LinkOutcome(breaker, None, "not-ours", "the breaker did not switch anything off")
     reason = f"circuit breaker {breaker} closed" + (f": {why}" if why else "")
     try:
-        result = flip(org, store, {marker["switch"]: True}, actor=actor, reason=reason, incident_id=incident_id)
+        result = flip(org, store, {switch: True}, actor=actor, reason=reason, incident_id=incident_id)
     except SfopsError as exc:
-        return LinkOutcome(breaker, marker["switch"], "failed", exc.message)
+        return LinkOutcome(breaker, switch, "failed", exc.message)
     store.set_state(_key(org, breaker), None)
-    return LinkOutcome(breaker, marker["switch"], "restored", reason, result.audit_ids)
+    return LinkOutcome(breaker, result.changes[0].switch, "restored", reason, result.audit_ids)
 
 
 class KillSwitchLink(Listener):
@@ -96,9 +101,10 @@ class KillSwitchLink(Listener):
             if outcome.action == "switched-off":
                 _mark(breaker, True)
         elif new is State.CLOSED:
+            probes = snapshot.success_threshold or breaker.config.success_threshold
             outcome = on_breaker_close(self.org, self.store, breaker.name, actor=self.actor,
-                                       why=f"{snapshot.success_threshold or breaker.config.success_threshold} "
-                                           "successful probe(s)" if old is State.HALF_OPEN else None)
+                                       why=f"{probes} successful probe(s)" if old is State.HALF_OPEN else None,
+                                       apex_flipped=switch if snapshot.switch_flipped else None)
             if outcome.action == "restored":
                 _mark(breaker, False)
         else:

@@ -95,7 +95,8 @@ def set_breaker(org: Any, store: Any, name: str, action: str, *, actor: str, rea
         if link.action == "switched-off":
             new = dataclasses.replace(new, switch_flipped=True)
     else:
-        link = on_breaker_close(org, store, name, actor=actor, why=why, incident_id=incident_id)
+        link = on_breaker_close(org, store, name, actor=actor, why=why, incident_id=incident_id,
+                                apex_flipped=snap.linked_switch if snap.switch_flipped else None)
         if link.action == "restored":
             new = dataclasses.replace(new, switch_flipped=False)
     values = changed_fields(new, snap, fields)
@@ -116,11 +117,12 @@ def sync_links(org: Any, store: Any, *, actor: str) -> list[LinkOutcome]:
     for row, snap in _all(org, store):
         name = str(row["Name"])
         marker = flipped_by_sfops(org, store, name)
-        if snap.state is State.OPEN and snap.linked_switch and not marker:
+        if snap.state is State.OPEN and snap.linked_switch and not marker and not snap.switch_flipped:
             outcome = on_breaker_open(org, store, name, snap.linked_switch, actor=actor,
                                       why=snap.last_error or "found open by sync")
             flag = True if outcome.action == "switched-off" else None
         elif snap.state is State.CLOSED and marker:
+            # Apex closing a breaker restores its own flips; only sfops's are left to do here.
             outcome = on_breaker_close(org, store, name, actor=actor, why="found closed by sync")
             flag = False if outcome.action == "restored" else None
         else:

@@ -58,7 +58,7 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
             names.get(org_record.last_modified_by or "", org_record.last_modified_by) if org_record else None)
         rows.append(SwitchRow(
             name=s.name, label=s.label, help=s.help,
-            org_value=org_record.values.get(s.name) if org_record else s.default,
+            org_value=org_record.values[s.name] if org_record and s.name in org_record.values else unset_value(s),
             profile_overrides=sorted(overrides[Level.PROFILE], key=lambda o: o.owner_name or o.owner_id),
             user_overrides=sorted(overrides[Level.USER], key=lambda o: o.owner_name or o.owner_id),
             last_changed_at=changed_at, last_changed_by=changed_by,
@@ -75,7 +75,11 @@ def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: st
     owners = [org_id, target.profile_id or "", target.owner_id or ""]
     records = fetch_records(org, switches, owners)
     user_id = target.owner_id if target.level is Level.USER else None
-    resolutions = [resolve(n, records, profile_id=target.profile_id, user_id=user_id) for n in names]
+    by_name = {s.name: s for s in switches}
+    resolutions = []
+    for n in names:
+        r = resolve(n, records, profile_id=target.profile_id, user_id=user_id)
+        resolutions.append(r if r.value is not None else _replace_res(r, value=unset_value(by_name[n])))
     warnings = []
     pinning = [r for r in records if r.level is not Level.ORG
                and (same_id(r.owner_id, target.profile_id) or same_id(r.owner_id, user_id))]
@@ -188,8 +192,19 @@ def _inherited(records: list[SettingRecord], switches: list[Switch], target: Sco
         else:
             profile_id = target.profile_id if target.level is Level.USER else None
             value = resolve(s.name, records, profile_id=profile_id).value
-        out[s.name] = bool(value if value is not None else (s.default or False))
+        out[s.name] = value if value is not None else unset_value(s)
     return out
+
+
+def unset_value(switch: Switch) -> bool:
+    """The value of a switch no record defines: its field default, else enabled (as FeatureKillSwitch does)."""
+    return switch.default if switch.default is not None else True
+
+
+def _replace_res(resolution: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(resolution, **changes)
 
 
 def _replace(result: FlipResult, **changes: Any) -> FlipResult:
