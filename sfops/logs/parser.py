@@ -30,7 +30,7 @@ from sfops.logs.model import (
     SoqlStat,
     Transaction,
 )
-from sfops.logs.reader import TextSource
+from sfops.logs.reader import CHUNK_CHARS, TextSource
 
 MAX_PROBLEMS = 1000
 MAX_EXCEPTIONS = 100
@@ -149,8 +149,8 @@ class LogParser:
     `log` holds the file-level facts (encoding, header, problems), complete once iteration ends."""
 
     def __init__(self, stream: BinaryIO, source: str = "<stream>", *, classify: bool = True,
-                 metadata: dict[str, Any] | None = None) -> None:
-        self._source = TextSource(stream)
+                 metadata: dict[str, Any] | None = None, chunk_chars: int = CHUNK_CHARS) -> None:
+        self._source = TextSource(stream, chunk_chars)
         self.log = ParsedLog(source=source, encoding=self._source.encoding)
         self._classify = classify
         self._metadata = metadata or {}
@@ -395,7 +395,7 @@ class LogParser:
                     st.cur_flow.message += "\n" + line  # type: ignore[union-attr]
                 elif events == 0 or line[0] in "0123456789\ufeff":
                     self._non_event(line, lineno, st, events == 0)
-            log.size_bytes = self._source.bytes_read
+        log.size_bytes = self._source.bytes_read
         log.lines, log.events, log.continuation_lines = lineno, events, conts
         if st is not None:
             yield self._finish_tx(st, None, lineno, last_ns)
@@ -667,8 +667,9 @@ def parse_file(path: str | Path, *, classify: bool = True, metadata: dict[str, A
         return parse_stream(fh, str(path), classify=classify, metadata=metadata)
 
 
-def parse_bytes(data: bytes, source: str = "<bytes>", *, classify: bool = True) -> ParsedLog:
-    """Parse a log held in memory (tests, small bodies)."""
+def parse_bytes(data: bytes, source: str = "<bytes>", *, classify: bool = True,
+                metadata: dict[str, Any] | None = None) -> ParsedLog:
+    """Parse a log held in memory (tests, small bodies). `metadata` may carry ApexLog `request`/`operation`."""
     import io
 
-    return parse_stream(io.BytesIO(data), source, classify=classify)
+    return parse_stream(io.BytesIO(data), source, classify=classify, metadata=metadata)
