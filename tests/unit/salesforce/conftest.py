@@ -1,4 +1,4 @@
-"""Fixtures for the gateway tests: real wire bodies, org configs, a connected Org with no real sleeping."""
+"""Fixtures for the gateway tests: a responses mock, a connected Org whose sleeps are recorded, not done."""
 
 from __future__ import annotations
 
@@ -7,25 +7,10 @@ from typing import Any
 
 import pytest
 import responses
-from paths import WIRE
+from sf_fixtures import INSTANCE, LOGIN, TOKEN
 
 from sfops.config import OrgConfig
 from sfops.salesforce import Org, connect
-
-INSTANCE = "https://acme.my.salesforce.com"
-LOGIN = "https://login.example.test"
-API = f"{INSTANCE}/services/data/v64.0"
-TOKEN = "00D5e000000AbCd!AQ8AQOLDTOKENvalue.secretpart"
-LIMIT_INFO = {"Sforce-Limit-Info": "api-usage=25/15000"}
-
-
-def wire_text(name: str) -> str:
-    """A real recorded Salesforce body from ../shared/data/wire."""
-    return (WIRE / name).read_text(encoding="utf-8")
-
-
-def wire_bytes(name: str) -> bytes:
-    return (WIRE / name).read_bytes()
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 
 import jwt
 import pytest
-from conftest import API, INSTANCE, LOGIN, wire_bytes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes
 
 from sfops.errors import AuthError, ConfigError, SessionExpiredError
 from sfops.salesforce.auth import _instance_of

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import requests
-from conftest import wire_bytes, wire_text
+from sf_fixtures import wire_bytes, wire_text
 from simple_salesforce import exceptions as sfx
 
 from sfops.errors import (

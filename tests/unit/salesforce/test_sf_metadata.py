@@ -7,8 +7,8 @@ import io
 import zipfile
 
 import pytest
-from conftest import INSTANCE, LOGIN, wire_bytes
 from defusedxml import ElementTree
+from sf_fixtures import INSTANCE, LOGIN, wire_bytes
 
 from sfops.errors import SessionExpiredError, StillRunning, UsageError
 from sfops.salesforce import DeployOptions

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import API, INSTANCE, LOGIN, wire_bytes, wire_text
 from responses import matchers
+from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes, wire_text
 
 from sfops.errors import NotFoundError, SalesforceError
 from sfops.salesforce import OrgIdentity

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 import requests
-from conftest import API, LOGIN, TOKEN, wire_bytes
+from sf_fixtures import API, LOGIN, TOKEN, wire_bytes
 
 from sfops.errors import AuthError, SfopsError
 from sfops.salesforce import mask_token, redact

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import API, INSTANCE, LOGIN, wire_bytes
+from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes
 
 from sfops.errors import ConfigError, RequestLimitExceededError, SalesforceError, SessionExpiredError, TransientError
 from sfops.salesforce.session import OrgSession, RetryPolicy, retry_after_seconds

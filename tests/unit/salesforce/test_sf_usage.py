@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import API, wire_bytes
+from sf_fixtures import API, wire_bytes
 
 from sfops.errors import SalesforceError
 from sfops.salesforce.usage import ApiUsage, parse_limit_info
