@@ -5,5 +5,6 @@ Entry point: ``MetadataService(host)`` with ``handle_soap`` and ``handle_rest``;
 """
 
 from sfops.emulator.metadata.host import DeployFaults, MdUser, MetadataHost
+from sfops.emulator.metadata.service import MetadataService
 
-__all__ = ["DeployFaults", "MdUser", "MetadataHost"]
+__all__ = ["DeployFaults", "MdUser", "MetadataHost", "MetadataService"]
