@@ -32,11 +32,12 @@ class Token:
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})", re.ASCII
 )
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![0-9A-Za-z_:])")
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?![A-Za-z_0-9.])")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![0-9A-Za-z_:])", re.ASCII)
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?![A-Za-z_0-9.])", re.ASCII)
 _WS = " \t\r\n\f"
+_DIGITS = frozenset("0123456789")
 _ESCAPES = {
     "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b", "B": "\b",
     "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\", "%": "%", "_": "_",
@@ -56,13 +57,12 @@ def tokenize(text: str) -> list[Token]:
             tok, i = _string(text, i)
             tokens.append(tok)
             continue
-        if ch.isdigit() or (ch in "+-." and i + 1 < n and (text[i + 1].isdigit() or text[i + 1] == ".")):
+        if ch in _DIGITS or (ch in "+-." and i + 1 < n and (text[i + 1] in _DIGITS or text[i + 1] == ".")):
             tok, i = _number_or_date(text, i)
             tokens.append(tok)
             continue
-        if ch.isalpha() or ch == "_":
-            m = _IDENT_RE.match(text, i)
-            assert m is not None
+        m = _IDENT_RE.match(text, i)
+        if m:
             tokens.append(Token(IDENT, m.group(), i, m.group()))
             i = m.end()
             continue
@@ -131,13 +131,13 @@ def _number_or_date(text: str, start: int) -> tuple[Token, int]:
             return Token(OTHER, m.group(), start, m.group()), m.end()
         return Token(DATE, d, start, m.group()), m.end()
     m = _NUMBER_RE.match(text, start)
-    if m and any(c.isdigit() for c in m.group()):
+    if m and any(c in _DIGITS for c in m.group()):
         raw = m.group()
         value: int | float = float(raw) if "." in raw else int(raw)
         return Token(NUMBER, value, start, raw), m.end()
     # a run of digits glued to letters (e.g. "5abc") or a lone sign: one bad token
     end = start + 1
-    while end < len(text) and (text[end].isalnum() or text[end] in "_.:-+"):
+    while end < len(text) and text[end].isascii() and (text[end].isalnum() or text[end] in "_.:-+"):
         end += 1
     return Token(OTHER, text[start:end], start, text[start:end]), end
 
