@@ -125,9 +125,9 @@ class Org:
 
         Errors come out as typed `SalesforceError`s (or AuthError for login failures).
         """
-        send_headers = {"Accept": "application/json", **(headers or {})}
+        # No Accept header by default: REST answers JSON anyway, and some resources (ApexLog Body) are text.
         response = self.session.request(method.upper(), self.url(path), params=params, json=json,
-                                        data=data, headers=send_headers, sfops_idempotent=idempotent)
+                                        data=data, headers=dict(headers or {}), sfops_idempotent=idempotent)
         if response.status_code >= 400:
             raise error_from_response(response)
         if raw:
