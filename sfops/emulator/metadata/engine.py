@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sfops.emulator.metadata import apex, registry
@@ -107,13 +108,37 @@ class Outcome:
     test_level: str = "NoTestRun"
 
 
+def stored_components(host: MetadataHost) -> dict[str, dict[str, Any]]:
+    """Stored components plus Apex rows that exist only as records (seeded by the core, not deployed)."""
+    comps = dict(host.list_json(COMPONENT_KIND))
+    for sobject, folder, suffix in (("ApexClass", "classes", "cls"), ("ApexTrigger", "triggers", "trigger")):
+        for status in ("Active", "Inactive"):
+            for row in host.find_records(sobject, "Status", status):
+                key = comp_key(sobject, row["Name"])
+                if key in comps:
+                    continue
+                path = f"{folder}/{row['Name']}.{suffix}"
+                meta = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{sobject} xmlns="http://soap.sforce.com/2006/04/'
+                        f'metadata">\n    <apiVersion>{row.get("ApiVersion") or host.api_version}</apiVersion>\n'
+                        f"    <status>{status}</status>\n</{sobject}>\n")
+                stamp = _iso(row["CreatedDate"]) if isinstance(row.get("CreatedDate"), datetime) else \
+                    str(row.get("CreatedDate") or "1970-01-01T00:00:00.000Z")
+                comps[key] = {
+                    "type": sobject, "fullName": row["Name"], "fileName": path, "parent": None, "element": None,
+                    "files": {path: base64.b64encode((row.get("Body") or "").encode()).decode(),
+                              path + "-meta.xml": base64.b64encode(meta.encode()).decode()},
+                    "id": row["Id"], "createdDate": stamp, "lastModifiedDate": stamp,
+                }
+    return comps
+
+
 class WorkState:
     """A copy of the org's metadata that a deploy mutates before (maybe) committing it."""
 
     def __init__(self, host: MetadataHost) -> None:
         self.host = host
         self.schema = host.schema.copy()
-        self.comps: dict[str, dict[str, Any]] = dict(host.list_json(COMPONENT_KIND))
+        self.comps: dict[str, dict[str, Any]] = stored_components(host)
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
         self.apex_ops: list[tuple[str, str, str, dict[str, Any]]] = []  # (op, sobject, name, fields)

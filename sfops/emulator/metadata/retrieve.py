@@ -14,7 +14,7 @@ from defusedxml import ElementTree
 
 from sfops.emulator.metadata import registry
 from sfops.emulator.metadata.deploys import DeployError, iso
-from sfops.emulator.metadata.engine import COMPONENT_KIND
+from sfops.emulator.metadata.engine import stored_components
 from sfops.emulator.metadata.host import MdUser, MetadataHost
 from sfops.emulator.metadata.package import comp_key
 from sfops.emulator.metadata.soapxml import MD_NS, RawXml
@@ -37,7 +37,7 @@ class MetadataReader:
 
     # ------------------------------------------------------------------ component lookup
     def _comps(self) -> dict[str, dict[str, Any]]:
-        return dict(self.host.list_json(COMPONENT_KIND))
+        return stored_components(self.host)
 
     def members(self, type_name: str, comps: dict[str, dict[str, Any]]) -> list[str]:
         """Every fullName of a type (stored components, plus schema objects and custom fields)."""
