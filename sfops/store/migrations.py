@@ -26,6 +26,7 @@ def _create(*tables: str) -> Callable[[Connection], None]:
 
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
+    (2, "pulled Apex debug logs", _create("apex_log")),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -34,4 +34,24 @@ state = Table(
     Column("key", String(300), primary_key=True),
     Column("value", JSON),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Pulled Apex debug logs (sfops.logs.pull): ApexLog metadata, the zlib-compressed body, and the parsed summary.
+apex_log = Table(
+    "apex_log", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("id", String(18), primary_key=True),
+    Column("start_time", DateTime(timezone=True), nullable=False, index=True),
+    Column("log_user_id", String(18)),
+    Column("operation", String(255)),
+    Column("request", String(40)),
+    Column("application", String(255)),
+    Column("status", Text),
+    Column("duration_ms", Integer),
+    Column("log_length", Integer),
+    Column("location", String(40)),
+    Column("body", LargeBinary, nullable=False),
+    Column("body_bytes", Integer, nullable=False),
+    Column("pulled_at", DateTime(timezone=True), nullable=False),
+    Column("summary", JSON),
 )
