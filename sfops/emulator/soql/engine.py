@@ -101,12 +101,16 @@ class _Path:
     field: FieldInfo
     by_object: dict[str, str] | None
     ctx: _Context
+    loose: bool = False
 
     @property
     def identity(self) -> tuple[str, ...]:
         return (*(s.lower() for s in self.steps), self.field.name.lower())
 
-    def final(self, object_name: str) -> str | None:
+    def final(self, object_name: str, record: Record | None = None) -> str | None:
+        if self.loose and record is not None:
+            wanted = self.field.name.lower()
+            return next((k for k in record if k.lower() == wanted), None)
         if self.by_object is None:
             return self.field.name
         return self.by_object.get(object_name.lower())
@@ -119,7 +123,7 @@ class _Path:
             if hit is None:
                 return None
             obj, cur = hit
-        name = self.final(obj)
+        name = self.final(obj, cur)
         return cur.get(name) if name else None
 
     def place(self, out: dict[str, Any], row: Record) -> None:
@@ -145,7 +149,7 @@ class _Path:
             nested = {"attributes": self.ctx.url(obj, cur)}
             container[rel] = nested
             container = nested
-        name = self.final(obj) if self.steps else self.field.name
+        name = self.final(obj, cur) if self.steps else self.field.name
         if name is None:
             name = self.field.name
         container[name] = cur.get(name)
@@ -172,6 +176,11 @@ def _resolve(ctx: _Context, info: ObjectInfo, ref: FieldRef, alias: str | None) 
         last_hop = i == len(parts) - 2
         if len(targets) > 1 and last_hop:
             return _polymorphic(ctx, ref, parts[-1], targets, tuple(steps), tuple(rels))
+        if not targets and last_hop:
+            # the target is not queryable through this API (e.g. TracedEntity -> User from Tooling):
+            # take the field on trust and read it case-insensitively from whatever record the id names
+            loose = FieldInfo(parts[-1], "string")
+            return _Path(ref, tuple(steps), tuple(rels), loose, None, ctx, loose=True)
         if not targets or len(targets) > 1:
             raise error_at(INVALID_FIELD, ctx.text, ref.pos,
                            f"Didn't understand relationship '{part}' in field path. {_CUSTOM_REL_HINT}")
@@ -450,7 +459,8 @@ class _AggregatePlan(_Plan):
                 if not numbers:
                     out[sig] = None
                 elif agg.func == "SUM":
-                    out[sig] = sum(numbers)
+                    # int fields sum to an integer; currency/double/percent come back as JSON floats
+                    out[sig] = sum(numbers) if path.field.type == "int" else float(sum(numbers))
                 else:
                     out[sig] = sum(numbers) / len(numbers)
         return out

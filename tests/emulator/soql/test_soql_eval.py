@@ -262,3 +262,29 @@ def test_parsed_query_can_be_executed_again(run, org) -> None:
     assert len(run(parsed).records) == 2
     with pytest.raises(SoqlError):
         run(parse("SELECT Nope FROM Account"))
+
+
+def test_relationship_to_an_object_this_api_cannot_query_reads_the_record_loosely(org, now) -> None:
+    """Tooling's TraceFlag.TracedEntity points at User, which the Tooling catalog may not describe."""
+    from sfops.emulator.soql import execute
+    from sfops.emulator.soql.catalog import MemoryCatalog
+
+    class ToolingView(MemoryCatalog):
+        def describe(self, object_name: str):
+            return None if object_name.lower() == "user" else org.cat.describe(object_name)
+
+        def records(self, object_name: str, include_deleted: bool = False):
+            return org.cat.records(object_name, include_deleted)
+
+        def lookup(self, record_id: str):
+            return org.cat.lookup(record_id)
+
+    rec = execute("SELECT TracedEntity.name, TracedEntity.Nope FROM TraceFlag", ToolingView(), now=now,
+                  tooling=True).records[0]
+    assert rec["TracedEntity"]["attributes"]["type"] == "User"
+    assert rec["TracedEntity"]["Name"] == "Alice Admin" and rec["TracedEntity"]["Nope"] is None
+
+
+def test_sum_of_currency_is_a_float_and_of_int_an_int(run) -> None:
+    rec = run("SELECT SUM(AnnualRevenue), SUM(NumberOfEmployees) FROM Account WHERE Name = 'Initech'").records[0]
+    assert rec["expr0"] == 90_000.5 and isinstance(rec["expr1"], int) and rec["expr1"] == 40

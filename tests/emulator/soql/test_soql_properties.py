@@ -201,3 +201,27 @@ def test_token_soup_only_raises_soql_errors(org: Any, prefix: str, words: list[s
 @given(text=st.text(max_size=60))
 def test_arbitrary_text_only_raises_soql_errors(org: Any, text: str) -> None:
     _only_soql_errors(org, text)
+
+
+# -- the client's escaping and the emulator's parsing agree ------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=30))
+def test_client_quoting_round_trips_through_the_parser(value: str) -> None:
+    from sfops.emulator.soql import parse
+    from sfops.salesforce.soql import soql_quote
+
+    assert parse(f"SELECT Id FROM Account WHERE Name = {soql_quote(value)}").where.value.value == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text(alphabet="ab%_'\\\"\n", min_size=1, max_size=8), other=st.text(alphabet="ab%_", max_size=8))
+def test_client_like_escaping_matches_literally(value: str, other: str) -> None:
+    from sfops.salesforce.soql import soql_like
+
+    cat, _ = make_catalog([])
+    cat.insert("Thing__c", {"Id": "a005g0000000001AAA"[:15], "Name": value})
+    cat.insert("Thing__c", {"Id": "a005g0000000002AAA"[:15], "Name": other})
+    result = execute(f"SELECT Name FROM Thing__c WHERE Name LIKE {soql_like(value)}", cat, now=NOW)
+    expected = [value] + ([other] if other.lower() == value.lower() else [])
+    assert [r["Name"] for r in result.records] == expected
