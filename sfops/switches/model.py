@@ -152,6 +152,7 @@ class PendingRestore:
     actor: str
     reason: str | None = None
     incident_id: str | None = None
+    last_audit_id: int = 0  # later audited flips of these switches at this scope cancel their restore
 
 
 @dataclass(frozen=True)

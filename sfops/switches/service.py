@@ -39,7 +39,8 @@ Confirm = Callable[[FlipResult], None]
 # --- list / show ---------------------------------------------------------------------------
 def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[SwitchRow]:
     """Every switch with its org default, its profile/user overrides and its last change."""
-    switches = load_context(org, store, refresh=refresh).switches
+    # the org id rides along in the same request when the describe is fetched, so flips stay cheap
+    switches = load_context(org, store, refresh=refresh, need_org_id=True).switches
     records = fetch_records(org, switches)
     users = [r.owner_id for r in records if r.level is Level.USER]
     users += [r.last_modified_by for r in records if r.last_modified_by]
@@ -151,7 +152,7 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
             _add_pending(store, conn, PendingRestore(
                 id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
                 values={c.switch: bool(c.before) for c in effective}, set_values=changed, due_at=restore_at,
-                actor=actor, reason=reason, incident_id=incident_id))
+                actor=actor, reason=reason, incident_id=incident_id, last_audit_id=max(audit_ids)))
     return _replace(plan, dry_run=False, record_id=record_id, created_record=created,
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
@@ -252,10 +253,13 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
         records = fetch_records(org, switches, [p.owner_id])
         row = next((r for r in records if same_id(r.owner_id, p.owner_id)), None)
         restore, skipped = {}, {}
+        later = _later_flips(store, key, p)
         for name, value in p.values.items():
             current = row.values.get(name) if row else None
             if row is None:
                 skipped[name] = "the record no longer exists"
+            elif name in later:
+                skipped[name] = f"changed since by {later[name].actor} ({later[name].reason or 'no reason'})"
             elif current is not p.set_values.get(name):
                 skipped[name] = f"changed since (now {'on' if current else 'off'})"
             elif current is not value:
@@ -296,6 +300,17 @@ def history(store: Any, org: str | None = None, *, feature: str | None = None, i
                                 switch=r.target.split(".", 1)[-1], scope=str(details.get("scope", "")),
                                 before=r.before, after=r.after, reason=r.reason,
                                 incident_id=r.incident_id, outcome=r.outcome))
+    return out
+
+
+def _later_flips(store: Any, org: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
+    """Audited flips of the pending restore's switches, at its scope, made after it was scheduled."""
+    out: dict[str, HistoryEntry] = {}
+    for name in pending.values:
+        for entry in history(store, org, feature=name, limit=200):
+            if entry.id > pending.last_audit_id and entry.scope == pending.scope and entry.outcome == "done" \
+                    and entry.action != f"{AUDIT_PREFIX}restore":
+                out.setdefault(name, entry)
     return out
 
 
