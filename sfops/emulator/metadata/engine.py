@@ -408,11 +408,23 @@ class Deployer:
     def _add(self, comp: Comp, collector: Collector) -> Problem | None:
         if comp.element is not None:
             return self._add_child(comp)
-        self._check_xml_files(comp)
+        if comp.type in ("CustomLabels", "Workflow"):
+            return self._add_container(comp, collector)
+        if comp.type != "CustomObject":  # containers were parsed (and problems reported) by the collector
+            self._check_xml_files(comp)
         handler = getattr(self, f"_add_{comp.type}", None)
         if handler is not None:
             return handler(comp, collector)
         self._record(comp, comp.files)
+        return None
+
+    def _add_container(self, comp: Comp, collector: Collector) -> Problem | None:
+        mdtype = registry.type_by_name(comp.type)
+        assert mdtype is not None
+        root = collector.container(mdtype, comp.full_name)
+        if root is None:
+            return None
+        self._record(comp, {next(iter(comp.files)): to_xml(strip_children(root, mdtype))})
         return None
 
     def _add_CustomObject(self, comp: Comp, collector: Collector) -> Problem | None:

@@ -129,7 +129,7 @@ def apex_class(name: str, body: str | None = None) -> dict[str, str]:
     return {f"classes/{name}.cls": src, f"classes/{name}.cls-meta.xml": meta}
 
 
-def test_class(name: str, target: str, methods: tuple[str, ...] = ("itWorks",)) -> dict[str, str]:
+def apex_test_class(name: str, target: str, methods: tuple[str, ...] = ("itWorks",)) -> dict[str, str]:
     body = "@isTest\nprivate class " + name + " {\n" + "".join(
         f"    @isTest static void {m}() {{ System.assertEquals(1, {target}.one()); }}\n" for m in methods) + "}\n"
     return apex_class(name, body)

@@ -195,7 +195,7 @@ def test_apex_deploy_creates_records_and_the_zip_is_base64_in_the_envelope(clien
     raw = make_zip(files)
     body = soap_deploy(raw, testLevel="NoTestRun")
     assert base64.b64encode(raw) in body
-    status, out = client.post(body)
+    _status, out = client.post(body)
     done = client.wait(field(result_of(out, "deploy"), "mt:id"))
     assert field(done, "mt:status") == "Succeeded"
     assert host.class_names() == {"Hello"}
