@@ -144,9 +144,13 @@ def describe_global(schema: Schema, version: str, tooling: bool = False) -> dict
             "sobjects": [global_entry(o, version, tooling) for o in schema if api in o.apis]}
 
 
-def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool = False) -> dict[str, Any]:
-    """The `GET sobjects/{T}/describe` body."""
+def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool = False,
+                     base_url: str = "") -> dict[str, Any]:
+    """The `GET sobjects/{T}/describe` body (`base_url` fills the absolute ui* URLs)."""
     entry = global_entry(obj, version, tooling)
+    if not obj.custom_setting and not obj.is_event and base_url:
+        entry["urls"] = {**entry["urls"], "uiDetailTemplate": f"{base_url}/{{ID}}",
+                         "uiEditTemplate": f"{base_url}/{{ID}}/e", "uiNewRecord": f"{base_url}/{obj.key_prefix}/e"}
     children = [
         {"cascadeDelete": f.cascade_delete, "childSObject": child.name, "deprecatedAndHidden": False,
          "field": f.name, "junctionIdListNames": [], "junctionReferenceTo": [],

@@ -87,8 +87,9 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
     second = parts[1]
     if len(parts) == 2 and second == "describe":
         ctx.kind("describe")
-        return json_response(200, emu.cached(("describe", obj.key, v, ctx.tooling),
-                                             lambda: sobject_describe(emu.schema, obj, v, ctx.tooling)))
+        base = emu.base_url_for(req)
+        return json_response(200, emu.cached(("describe", obj.key, v, ctx.tooling, base),
+                                             lambda: sobject_describe(emu.schema, obj, v, ctx.tooling, base)))
     if len(parts) == 2 and second in ("deleted", "updated"):
         ctx.kind("sobject")
         return json_response(200, _changed(ctx, obj, second))
@@ -304,11 +305,9 @@ def run_tests_async(ctx: Ctx, parts: list[str]) -> Response:
     ctx.kind("runTestsAsynchronous")
     if ctx.req.method != "POST":
         raise _method_not_allowed(ctx)
-    job = ctx.emu.records.create(ctx.emu.schema.get("AsyncApexJob"), {}, ctx.session.user_id)
-    row = ctx.emu.store.get(job["id"])[1]
-    row.update({"JobType": "TestRequest", "Status": "Completed", "CompletedDate": fmt_datetime(now_utc())})
-    ctx.emu.store.put("AsyncApexJob", row)
-    return Response(200, json.dumps(ids.to15(job["id"])).encode(), {"Content-Type": "application/json"})
+    job = ctx.emu.insert_system("AsyncApexJob", {"JobType": "TestRequest", "Status": "Completed",
+                                                  "CompletedDate": fmt_datetime(now_utc()), "NumberOfErrors": 0})
+    return Response(200, json.dumps(ids.to15(job)).encode(), {"Content-Type": "application/json"})
 
 
 def composite(ctx: Ctx, parts: list[str]) -> Response:

@@ -600,6 +600,22 @@ def standard_objects() -> list[ObjectDef]:
         FieldDef("IsSandbox", "boolean", **_RO), FieldDef("IsReadOnly", "boolean", **_RO),
         FieldDef("TrialExpirationDate", "datetime", **_RO), _s("UiSkin", 40),
         FieldDef("ReceivesInfoEmails", "boolean"), FieldDef("ReceivesAdminInfoEmails", "boolean"),
+        *[_s(n, 255, **_RO) for n in ("Street", "City", "State", "PostalCode", "GeocodeAccuracy", "Phone", "Fax",
+                                      "DefaultAccountAccess", "DefaultContactAccess", "DefaultOpportunityAccess",
+                                      "DefaultLeadAccess", "DefaultCaseAccess", "DefaultCalendarAccess",
+                                      "DefaultPricebookAccess", "DefaultCampaignAccess",
+                                      "DelegatedAuthenticationServiceUrl", "ComplianceBccEmail",
+                                      "SignupCountryIsoCode", "WebToCaseDefaultOrigin")],
+        FieldDef("Latitude", "double", precision=18, scale=15, **_RO),
+        FieldDef("Longitude", "double", precision=18, scale=15, **_RO),
+        FieldDef("Address", "address", **_RO),
+        *[FieldDef(n, "boolean", **_RO) for n in (
+            "PreferencesRequireOpportunityProducts", "PreferencesTransactionSecurityPolicy",
+            "PreferencesTerminateOldestSession", "PreferencesConsentManagementEnabled",
+            "PreferencesAutoSelectIndividualOnMerge", "PreferencesLightningLoginEnabled",
+            "PreferencesOnlyLLPermUserAllowed", "UsesStartDateAsFiscalYearName")],
+        *[FieldDef(n, "int", digits=9, **_RO) for n in (
+            "NumKnowledgeService", "MonthlyPageViewsUsed", "MonthlyPageViewsEntitlement")],
     ]
     level_fields = [FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]
     objects = [
@@ -678,7 +694,7 @@ def standard_objects() -> list[ObjectDef]:
                                                              "PROFILING"], nillable=False, required=True),
             FieldDef("StartDate", "datetime"), FieldDef("ExpirationDate", "datetime", nillable=False,
                                                          required=True),
-            *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS, **_RO) for n in _LEVEL_FIELDS]],
+            *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]],
              label="Trace Flag", plural="Trace Flags", apis=("tooling",)),
         _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"), FieldDef("Email", "email")],
              label="Apex Email Notification", plural="Apex Email Notifications", apis=("data", "tooling")),

@@ -53,7 +53,17 @@ def seed(emu: Emulator) -> None:
             "LanguageLocaleKey": "en_US", "FiscalYearStartMonth": 1, "OrganizationType": "Developer Edition",
             "NamespacePrefix": None, "InstanceName": "EMU1", "IsSandbox": False, "IsReadOnly": False,
             "TrialExpirationDate": None, "UiSkin": "Theme3", "ReceivesInfoEmails": False,
-            "ReceivesAdminInfoEmails": False, **audit})
+            "ReceivesAdminInfoEmails": False, "Latitude": None, "Longitude": None,
+            "Address": {"city": None, "country": "US", "geocodeAccuracy": None, "latitude": None,
+                        "longitude": None, "postalCode": None, "state": None, "street": None},
+            "PreferencesConsentManagementEnabled": True, "PreferencesLightningLoginEnabled": True,
+            "UsesStartDateAsFiscalYearName": False, "NumKnowledgeService": 0, "MonthlyPageViewsUsed": 0,
+            "MonthlyPageViewsEntitlement": 0, "DefaultAccountAccess": "Edit",
+            "DefaultContactAccess": "ControlledByParent", "DefaultOpportunityAccess": "Edit",
+            "DefaultLeadAccess": "ReadEditTransfer", "DefaultCaseAccess": "ReadEditTransfer",
+            "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect",
+            "DefaultCampaignAccess": "All", "SignupCountryIsoCode": "US", "WebToCaseDefaultOrigin": "Web",
+            **audit})
         for name, pid in profiles.items():
             emu.store.put("Profile", {"Id": pid, "Name": name, "Description": None, "UserType": "Standard",
                                       **audit})

@@ -1,0 +1,35 @@
+"""Shared fixtures: one emulator per test session, served in-process over real HTTPS on a free port.
+
+`emulator` resets the org before each test that uses it. `emulator_org` gives an sfops `OrgConfig`
+(ca_bundle = the emulator's CA) for the seeded admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sfops.emulator.app import EmulatorSettings
+from sfops.emulator.testing import RunningEmulator, running_emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    """The session-wide emulator (HTTPS, in-memory state, demo seed)."""
+    with running_emulator(tmp_path_factory.mktemp("emulator"), EmulatorSettings(seed="demo")) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator(emulator_server: RunningEmulator) -> RunningEmulator:
+    """The emulator, reset to its freshly seeded state for this test."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def emulator_org(emulator: RunningEmulator) -> Any:
+    """An sfops OrgConfig (password auth, emulator CA) for the emulator's admin."""
+    return emulator.org_config()
