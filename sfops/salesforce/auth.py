@@ -221,7 +221,7 @@ class PasswordAuth:
         if response.status_code != 200:
             raise AuthError(redact(f"Login for {self.config.username} failed: "
                                    f"{error_from_response(response).message}", self.password))
-        values = _soap_values(response.content)
+        values = soap_values(response.content)
         if not values.get("sessionId") or not values.get("serverUrl"):
             raise AuthError(f"Login for {self.config.username} failed: no sessionId/serverUrl in the answer.")
         return Credentials(access_token=values["sessionId"], instance_url=_instance_of(values["serverUrl"]),
@@ -229,7 +229,7 @@ class PasswordAuth:
                            username=values.get("userName") or self.config.username)
 
 
-def _soap_values(content: bytes) -> dict[str, str]:
+def soap_values(content: bytes) -> dict[str, str]:
     """Leaf values of a SOAP answer by local name (first occurrence wins)."""
     out: dict[str, str] = {}
     for el in ElementTree.fromstring(content).iter():
@@ -357,9 +357,15 @@ class TokenManager:
             assert self._creds is not None
             return self._creds
 
-    def refresh(self) -> Credentials:
-        """Fetch new credentials (after a 401); raises SessionExpiredError where impossible."""
+    def refresh(self, stale_token: str | None = None) -> Credentials:
+        """Fetch new credentials (after a 401); raises SessionExpiredError where impossible.
+
+        With `stale_token` (the token that was rejected), a refresh that another thread already
+        did is reused instead of logging in twice.
+        """
         with self._lock:
+            if stale_token is not None and self._creds is not None and self._creds.access_token != stale_token:
+                return self._creds
             self._fetch()
             assert self._creds is not None
             return self._creds

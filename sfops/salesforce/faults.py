@@ -55,10 +55,14 @@ def error_class(error_code: str, status: int | None) -> type[SalesforceError]:
 
 
 def make_error(error_code: str, message: str, *, status: int | None = None, fields: list[str] | None = None,
-               url: str | None = None, errors: list[dict[str, Any]] | None = None) -> SalesforceError:
-    """Build the typed error; the message reads `ERROR_CODE: text` and never contains a token."""
+               url: str | None = None, errors: list[dict[str, Any]] | None = None,
+               soap_fault: bool = False) -> SalesforceError:
+    """Build the typed error; the message reads `ERROR_CODE: text` and never contains a token.
+
+    SOAP faults always come with HTTP 500, so for them only the fault code decides the type.
+    """
     text = redact(f"{error_code}: {message}" if message else error_code)
-    cls = error_class(error_code, status)
+    cls = error_class(error_code, None if soap_fault else status)
     return cls(text, error_code=error_code, status=status, fields=fields, url=_safe_url(url), errors=errors)
 
 
@@ -128,7 +132,7 @@ def error_from_response(response: requests.Response) -> SfopsError:
             return error
     fault = parse_soap_fault(response.content) if text.lstrip().startswith("<") else None
     if fault:
-        return make_error(fault[0], fault[1], status=status, url=url)
+        return make_error(fault[0], fault[1], status=status, url=url, soap_fault=True)
     snippet = " ".join(text.split())[:300]
     return make_error(_status_code_name(status), f"HTTP {status} from {_safe_url(url)}"
                       + (f": {snippet}" if snippet else ""), status=status, url=url)
@@ -148,7 +152,7 @@ def map_sf_exception(exc: Exception) -> SfopsError:
             except ValueError:
                 fault = parse_soap_fault(content)
                 if fault:
-                    return make_error(fault[0], fault[1], status=exc.status, url=exc.url)
+                    return make_error(fault[0], fault[1], status=exc.status, url=exc.url, soap_fault=True)
                 content = None
         error = error_from_body(content, exc.status, exc.url) if content is not None else None
         if error is not None:

@@ -375,9 +375,9 @@ class MetadataClient:
             if fault is not None:
                 code, message = fault
                 if code == "INVALID_SESSION_ID" and attempt == 0:
-                    self.org.tokens.refresh()
+                    self.org.tokens.refresh(token)
                     continue
-                raise make_error(code, message, status=response.status_code, url=self.endpoint)
+                raise make_error(code, message, status=response.status_code, url=self.endpoint, soap_fault=True)
             if response.status_code >= 400:
                 raise error_from_response(response)
             root = ElementTree.fromstring(response.content)

@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
+from xml.sax.saxutils import escape
 
 from simple_salesforce import Salesforce
 
 from sfops.config import OrgConfig
-from sfops.errors import ConfigError, SalesforceError
-from sfops.salesforce.auth import Authenticator, Credentials, TokenManager, make_authenticator
+from sfops.errors import (
+    ConfigError,
+    RequestLimitExceededError,
+    SalesforceError,
+    SessionExpiredError,
+    TransientError,
+)
+from sfops.salesforce.auth import Authenticator, Credentials, TokenManager, make_authenticator, soap_values
 from sfops.salesforce.faults import error_from_response, save_result_error, sf_errors
 from sfops.salesforce.ids import to18
 from sfops.salesforce.session import OrgSession, RetryPolicy
@@ -258,26 +265,48 @@ class Org:
         return self._identity
 
     def _fetch_identity(self) -> OrgIdentity:
+        # userinfo needs an openid/id-capable token; the id URL likewise; SOAP getUserInfo works
+        # with any API session. Errors that mean "cannot ask this way" move on to the next source.
         creds = self.credentials
         info: dict[str, Any] = {}
-        try:
-            info = self.request("GET", "/services/oauth2/userinfo") or {}
-        except SalesforceError as first:
-            if creds.id_url:
-                try:
-                    info = self.request("GET", creds.id_url) or {}
-                except SalesforceError:
-                    info = {}
-            if not info and not (creds.org_id and creds.user_id and creds.username):
-                raise first
+        refused: list[SalesforceError] = []
+        sources: list[Callable[[], dict[str, Any]]] = [lambda: self.request("GET", "/services/oauth2/userinfo")]
+        if creds.id_url:
+            sources.append(lambda: self.request("GET", str(creds.id_url)))
+        sources.append(self._soap_user_info)
+        for source in sources:
+            try:
+                info = source() or {}
+            except (SessionExpiredError, RequestLimitExceededError, TransientError):
+                raise
+            except SalesforceError as exc:
+                refused.append(exc)
+                continue
+            if info.get("organization_id") and info.get("user_id"):
+                break
         org_id = info.get("organization_id") or creds.org_id
         user_id = info.get("user_id") or creds.user_id
         username = info.get("preferred_username") or info.get("username") or creds.username
-        if not (org_id and user_id):
+        if not (org_id and user_id and username):
+            if refused:
+                raise refused[0]
             raise SalesforceError("The org did not say who we are (no organization_id/user_id in userinfo).",
                                   error_code="NO_IDENTITY")
-        return OrgIdentity(org_id=to18(str(org_id)), user_id=to18(str(user_id)), username=str(username or ""),
+        return OrgIdentity(org_id=to18(str(org_id)), user_id=to18(str(user_id)), username=str(username),
                            instance_url=self.credentials.instance_url, api_version=self.api_version)
+
+    def _soap_user_info(self) -> dict[str, Any]:
+        """Partner SOAP getUserInfo, mapped to userinfo's keys."""
+        token = self.credentials.access_token
+        response = self.session.request(
+            "POST", f"{self.instance_url}/services/Soap/u/{self.api_version}",
+            data=_USER_INFO_ENVELOPE.format(session=escape(token)).encode("utf-8"), sfops_idempotent=True,
+            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "getUserInfo"})
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        values = soap_values(response.content)
+        return {"organization_id": values.get("organizationId"), "user_id": values.get("userId"),
+                "preferred_username": values.get("userName")}
 
     # -- simple-salesforce and Metadata ----------------------------------------------------------------
     @property
@@ -306,6 +335,13 @@ class Org:
     def close(self) -> None:
         """Close the HTTP session."""
         self.session.close()
+
+
+_USER_INFO_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
+<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:partner.soap.sforce.com">
+<env:Header><urn:SessionHeader><urn:sessionId>{session}</urn:sessionId></urn:SessionHeader></env:Header>
+<env:Body><urn:getUserInfo/></env:Body>
+</env:Envelope>"""
 
 
 def _seg(value: str) -> str:

@@ -109,8 +109,10 @@ class OrgSession(requests.Session):
         attempt = reauths = 0
         while True:
             send_headers = dict(headers or {})
+            token = None
             if not is_auth and self.tokens is not None:
-                send_headers["Authorization"] = f"Bearer {self.tokens.current().access_token}"
+                token = self.tokens.current().access_token
+                send_headers["Authorization"] = f"Bearer {token}"
             try:
                 response = super().request(method_name, url, params=params, data=data,
                                            headers=send_headers, **kwargs)
@@ -133,13 +135,13 @@ class OrgSession(requests.Session):
             if status == 401 and not is_auth and self.tokens is not None:
                 if not self.tokens.authenticator.can_refresh:
                     response.close()
-                    self.tokens.refresh()  # raises a SessionExpiredError that says what to do
+                    self.tokens.refresh(token)  # raises a SessionExpiredError that says what to do
                 if reauths < self.policy.max_reauths:
                     reauths += 1
                     log.info("401 from %s %s: re-authenticating (%d/%d)", method_name, _path(url), reauths,
                              self.policy.max_reauths)
                     response.close()
-                    self.tokens.refresh()
+                    self.tokens.refresh(token)
                     continue
             if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))

@@ -106,6 +106,10 @@ def test_soap_faults() -> None:
     assert parse_soap_fault(b"not xml") is None
     error = error_from_response(_response(500, wire_bytes("soap-fault-invalid-session-id.xml"), "text/xml"))
     assert isinstance(error, SessionExpiredError) and error.status == 500
+    # SOAP faults always use HTTP 500: the fault code, not the status, decides (not a TransientError)
+    other = error_from_response(_response(500, wire_bytes("soap-fault-invalid-session-id.xml")
+                                          .replace(b"INVALID_SESSION_ID", b"INVALID_CROSS_REFERENCE_KEY"), "text/xml"))
+    assert type(other) is SalesforceError and other.error_code == "INVALID_CROSS_REFERENCE_KEY"
 
 
 def test_unknown_bodies_fall_back_on_status() -> None:

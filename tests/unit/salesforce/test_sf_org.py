@@ -140,15 +140,52 @@ def test_identity_from_userinfo(org, rsps) -> None:
     assert len(rsps.calls) == 1
 
 
-def test_identity_falls_back_to_login_answer_with_15_char_ids(make_org, rsps) -> None:
+NO_ACCESS = {"status": 403, "json": [{"errorCode": "INSUFFICIENT_ACCESS", "message": "no"}]}
+CC_INSTANCE = "https://na1.salesforce.com"
+
+
+def _user_info_answer() -> bytes:
+    """getUserInfoResponse built from the userInfo block of the recorded partner login answer."""
+    login = wire_text("soap-login-response-partner.xml")
+    user_info = login[login.index("<userInfo>") + len("<userInfo>"):login.index("</userInfo>")]
+    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
+            'soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
+            f'instance"><soapenv:Body><getUserInfoResponse><result>{user_info}</result></getUserInfoResponse>'
+            "</soapenv:Body></soapenv:Envelope>").encode()
+
+
+@pytest.fixture
+def cc_org(make_org, rsps):
     rsps.post(f"{LOGIN}/services/oauth2/token", body=wire_bytes("oauth-token-response.json"), content_type=JSON)
-    rsps.get("https://na1.salesforce.com/services/oauth2/userinfo", status=403,
-             json=[{"errorCode": "INSUFFICIENT_ACCESS", "message": "no"}])
-    rsps.get("https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P", status=403,
-             json=[{"errorCode": "INSUFFICIENT_ACCESS", "message": "no"}])
-    org = make_org(auth="client_credentials", client_id="k", secrets={"client_secret": "s"})
+    rsps.get(f"{CC_INSTANCE}/services/oauth2/userinfo", **NO_ACCESS)
+    return make_org(auth="client_credentials", client_id="k", secrets={"client_secret": "s"})
+
+
+def test_identity_falls_back_to_the_id_url_and_makes_18_char_ids(cc_org, rsps) -> None:
+    rsps.get("https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P", json={
+        "organization_id": "00Dx0000000BV7z", "user_id": "005x00000012Q9P", "username": "ops@acme.com"})
+    identity = cc_org.identity
+    assert (identity.org_id, identity.user_id, identity.username) == (
+        "00Dx0000000BV7zEAG", "005x00000012Q9PAAU", "ops@acme.com")
+
+
+def test_identity_falls_back_to_soap_get_user_info(cc_org, rsps) -> None:
+    rsps.get("https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P", **NO_ACCESS)
+    rsps.post(f"{CC_INSTANCE}/services/Soap/u/64.0", body=_user_info_answer(), content_type="text/xml")
+    identity = cc_org.identity
+    assert (identity.org_id, identity.user_id, identity.username) == (
+        "00DU0000000AlbhMAC", "005U0000000EApcIAG", "foo@bar.com")
+    soap = rsps.calls[-1].request
+    assert soap.headers["SOAPAction"] == "getUserInfo"
+    assert b"<urn:sessionId>00Dx0000000BV7z!REDACTED_ACCESS_TOKEN</urn:sessionId>" in soap.body
+
+
+def test_identity_error_when_no_source_answers(cc_org, rsps) -> None:
+    rsps.get("https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P", **NO_ACCESS)
+    rsps.post(f"{CC_INSTANCE}/services/Soap/u/64.0", body=wire_bytes("soap-fault-invalid-session-id.xml")
+              .replace(b"INVALID_SESSION_ID", b"API_DISABLED_FOR_ORG"), status=500, content_type="text/xml")
     with pytest.raises(SalesforceError, match="INSUFFICIENT_ACCESS"):
-        org.identity  # noqa: B018  (no username anywhere: cannot make one up)
+        cc_org.identity  # noqa: B018
 
 
 def test_sf_shares_the_session_and_follows_token_refresh(make_org, rsps) -> None:

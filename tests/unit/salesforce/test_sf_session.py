@@ -167,3 +167,13 @@ def test_retry_after_parsing_and_policy_caps() -> None:
     assert policy.delay(10, rand=lambda: 1.0) == 8.0
     assert policy.delay(0, retry_after=1000) == 60.0
     assert policy.delay(3, rand=lambda: 0.0) == 4.0
+
+
+def test_a_refresh_already_done_by_another_caller_is_reused(make_org, rsps) -> None:
+    org = _cc_org(make_org)
+    rsps.post(f"{LOGIN}/services/oauth2/token", json={"access_token": "00Dx0000000BV7z!NEW", "instance_url": INSTANCE})
+    first = org.tokens.current()
+    assert org.tokens.refresh("00Dx0000000BV7z!SOMEOLDTOKEN") is first  # someone else refreshed already
+    assert org.tokens.fetch_count == 1
+    org.tokens.refresh(first.access_token)
+    assert org.tokens.fetch_count == 2
