@@ -8,6 +8,7 @@ SharingRules...) are diffed element by element so that only changed children mov
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import posixpath
@@ -47,16 +48,82 @@ class Project:
     found: bool = True
 
 
-@dataclass
 class Snapshot:
-    """Every component under the package directories at one ref."""
+    """The components under the package directories at one ref, resolved lazily: only files that
+    share a name prefix with something the diff touched are ever mapped to components."""
 
-    sha: str
-    files: dict[tuple[str, str], dict[str, TreeEntry]] = field(default_factory=dict)
-    keys: dict[tuple[str, str], ComponentKey] = field(default_factory=dict)
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    unresolved: dict[str, Unresolved] = field(default_factory=dict)
-    symlinks: list[str] = field(default_factory=list)
+    def __init__(self, sha: str, tree: dict[str, TreeEntry], project: Project, registry: Registry,
+                 patterns: list[str], cache: dict[str, SourceFile | Unresolved | None] | None = None) -> None:
+        self.sha = sha
+        self.tree = tree
+        self.paths = sorted(tree)
+        self.project = project
+        self.registry = registry
+        self.patterns = patterns
+        self.files: dict[tuple[str, str], dict[str, TreeEntry]] = {}
+        self.keys: dict[tuple[str, str], ComponentKey] = {}
+        self.sources: dict[str, SourceFile] = {}
+        self.unresolved: dict[str, Unresolved] = {}
+        self.symlinks: list[str] = []
+        self._seen: set[str] = set()
+        self._cache = cache if cache is not None else {}
+
+    def resolve(self, path: str) -> SourceFile | Unresolved | None:
+        """The component of a file at this ref (None: not in a package dir, ignored, symlink, absent)."""
+        if path not in self._seen:
+            self._seen.add(path)
+            self._add(path)
+        return self.sources.get(path) or self.unresolved.get(path)
+
+    def _add(self, path: str) -> None:
+        entry = self.tree.get(path)
+        if entry is None:
+            return
+        if path not in self._cache:
+            self._cache[path] = _resolve_path(path, self.project, self.registry, self.patterns)
+        found = self._cache[path]
+        if found is None:
+            return
+        if entry.mode == "120000":
+            self.symlinks.append(path)
+            return
+        if isinstance(found, Unresolved):
+            self.unresolved[path] = found
+            return
+        self.sources[path] = found
+        ident = found.key.ident
+        self.files.setdefault(ident, {})[path] = entry
+        self.keys.setdefault(ident, found.key)
+
+    def load_prefix(self, prefix: str) -> None:
+        """Resolve every file whose path starts with `prefix`."""
+        i = bisect.bisect_left(self.paths, prefix)
+        while i < len(self.paths) and self.paths[i].startswith(prefix):
+            self.resolve(self.paths[i])
+            i += 1
+
+
+def _resolve_path(path: str, project: Project, registry: Registry,
+                  patterns: list[str]) -> SourceFile | Unresolved | None:
+    rel_dir = next((d for d in project.package_dirs if path.startswith(d + "/")), None)
+    if rel_dir is None or ignored(path, patterns):
+        return None
+    if ".." in path:
+        safe_relpath(path)
+    return registry.resolve(path[len(rel_dir) + 1:], path)
+
+
+def component_prefix(source: SourceFile) -> str:
+    """A path prefix that covers every file of the component (e.g. 'classes/X' for X.cls and its meta,
+    'lwc/x' for a bundle, 'staticresources/x' for x.resource-meta.xml and the x/ folder)."""
+    name = source.key.name.rsplit("/", 1)[-1]
+    if source.parent is not None and "." in name:
+        name = name.split(".", 1)[1]
+    parts = source.path.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].startswith(name):
+            return "/".join([*parts[:i], name])
+    return source.path
 
 
 @dataclass
@@ -131,29 +198,6 @@ def ignored(path: str, patterns: list[str]) -> bool:
     return False
 
 
-def snapshot(git: Git, sha: str, project: Project, registry: Registry, patterns: list[str]) -> Snapshot:
-    """Resolve every file of the package directories at `sha` to its component."""
-    snap = Snapshot(sha)
-    tree = git.ls_tree(sha, project.package_dirs) if sha else {}
-    for path, entry in tree.items():
-        rel_dir = next((d for d in project.package_dirs if path.startswith(d + "/")), None)
-        if rel_dir is None or ignored(path, patterns):
-            continue
-        safe_relpath(path)
-        if entry.mode == "120000":
-            snap.symlinks.append(path)
-            continue
-        found = registry.resolve(path[len(rel_dir) + 1:], path)
-        if isinstance(found, Unresolved):
-            snap.unresolved[path] = found
-            continue
-        snap.sources[path] = found
-        ident = found.key.ident
-        snap.files.setdefault(ident, {})[path] = entry
-        snap.keys.setdefault(ident, found.key)
-    return snap
-
-
 def _container_children(registry: Registry, key: ComponentKey, data: bytes,
                         where: str) -> tuple[dict[tuple[str, str], tuple[ComponentKey, ET.Element]], str]:
     """Children of an in-file container by identity, and a canonical form of its other elements."""
@@ -184,21 +228,28 @@ def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Regist
         if project_b.found:
             project = project_b
     patterns = read_forceignore(git, sha_a)
-    snap_a = snapshot(git, sha_a, project, registry, patterns)
-    snap_b = snapshot(git, sha_b, project, registry, patterns)
+    cache: dict[str, SourceFile | Unresolved | None] = {}
+    snap_a = Snapshot(sha_a, git.ls_tree(sha_a, project.package_dirs), project, registry, patterns, cache)
+    snap_b = Snapshot(sha_b, git.ls_tree(sha_b, project.package_dirs), project, registry, patterns, cache)
     diff = git.diff(sha_b, sha_a, project.package_dirs)
 
     touched: dict[tuple[str, str], None] = {}
     unresolved: dict[str, Unresolved] = {}
     renames: list[tuple[str, str]] = []
+    prefixes: set[str] = set()
     for entry in diff:
         if entry.status == "R":
             renames.append((entry.old_path, entry.new_path))
         for path, snap in ((entry.old_path, snap_b), (entry.new_path, snap_a)):
-            if path in snap.sources:
-                touched[snap.sources[path].key.ident] = None
-            elif path in snap.unresolved:
-                unresolved[path] = snap.unresolved[path]
+            found = snap.resolve(path)
+            if isinstance(found, SourceFile):
+                touched[found.key.ident] = None
+                prefixes.add(component_prefix(found))
+            elif isinstance(found, Unresolved):
+                unresolved[path] = found
+    for prefix in sorted(prefixes):
+        snap_a.load_prefix(prefix)
+        snap_b.load_prefix(prefix)
 
     needed: set[str] = set()
     for ident in touched:

@@ -7,7 +7,7 @@ that is what keeps a 15k-file delta fast.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,16 +121,27 @@ class Git:
 
     def grep_files(self, sha: str, words: Iterable[str], paths: Iterable[str] = ()) -> set[str]:
         """Files at `sha` containing any of `words` (fixed strings, whole words, case-insensitive)."""
+        return self.grep_files_async(sha, words, paths)()
+
+    def grep_files_async(self, sha: str, words: Iterable[str],
+                         paths: Iterable[str] = ()) -> Callable[[], set[str]]:
+        """Start `git grep` in the background; call the returned function to collect the file set.
+
+        git scans the whole tree here, so the planner overlaps it with its own work."""
         patterns: list[str] = []
         for word in sorted(set(words)):
             patterns += ["-e", word]
         if not patterns:
-            return set()
+            return set
         argv = ["git", "-C", str(self.repo), "-c", "core.quotepath=off", "grep", "-l", "-z", "-I", "-i",
                 "-w", "-F", *patterns, sha, "--", *paths]
-        proc = subprocess.run(argv, capture_output=True, check=False)
-        if proc.returncode not in (0, 1):  # 1 = no match
-            raise GitError(f"git grep failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
-        prefix = f"{sha}:"
-        return {f.decode("utf-8", "surrogateescape").removeprefix(prefix)
-                for f in proc.stdout.split(b"\0") if f}
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def collect() -> set[str]:
+            out, err = proc.communicate()
+            if proc.returncode not in (0, 1):  # 1 = no match
+                raise GitError(f"git grep failed: {err.decode('utf-8', 'replace').strip()}")
+            prefix = f"{sha}:"
+            return {f.decode("utf-8", "surrogateescape").removeprefix(prefix) for f in out.split(b"\0") if f}
+
+        return collect

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from sfops.rollback.refs import (
     removed_picklist_values,
     strip_apex_comments,
 )
-from sfops.rollback.registry import ComponentKey, Registry, load_registry
+from sfops.rollback.registry import ComponentKey, Registry, SourceFile, load_registry
 
 PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
@@ -124,6 +125,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     # in-file containers are not referrers themselves: their children are (a container's text holds them all)
     revert_nodes = [_node(delta, c, "b") for c in reverts if not registry.get(c.key.type).in_file_children]
     delete_nodes = {c.key.ident: _node(delta, c, "b") for c in deletes}
+    pending_grep = _start_outside_scan(delta, deletes) if scan_outside else None
     symbols = _removed_symbols(delta, reverts)
     deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"}
 
@@ -139,7 +141,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         pre[ident] = [f"it references {s.describe()}, which the revert removes"
                       for s in symbols if s.matcher(node)]
     _propagate(deletes, delete_nodes, pre, post)
-    outside = _outside_referrers(delta, deletes, registry) if scan_outside else {}
+    outside = _outside_referrers(delta, deletes, registry, pending_grep()) if pending_grep else {}
 
     two_phase = {ident for ident in pre if pre[ident] and post[ident]}
     for change in deletes:
@@ -214,28 +216,33 @@ def _propagate(deletes: list[Change], nodes: dict[tuple[str, str], Node], pre: d
             post[d.key.ident].append(note)
 
 
-def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry) -> dict[tuple[str, str], list[str]]:
-    """Components of A outside the delta that still mention a deleted component (org would break)."""
+def _start_outside_scan(delta: Delta, deletes: list[Change]) -> Callable[[], set[str]] | None:
+    """Start searching A for files that mention a deleted component's name (runs while we plan)."""
     if not deletes:
-        return {}
+        return None
     words = {d.key.name.split(".")[-1].split("/")[-1] for d in deletes}
+    return Git(delta.repo).grep_files_async(delta.to_sha, words, delta.project.package_dirs)
+
+
+def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry,
+                       hits: set[str]) -> dict[tuple[str, str], list[str]]:
+    """Components of A outside the delta that still mention a deleted component (org would break)."""
     git = Git(delta.repo)
-    hits = git.grep_files(delta.to_sha, words, delta.project.package_dirs)
     in_delta = {c.key.ident for c in delta.changes} | {c.parent.ident for c in delta.changes if c.parent}
     candidates = {}
     for path in hits:
-        source = delta.snapshot_a.sources.get(path)
-        if source is None or source.key.ident in in_delta:
+        source = delta.snapshot_a.resolve(path)
+        if not isinstance(source, SourceFile) or source.key.ident in in_delta:
             continue
         if registry.types.get(source.key.type) and registry.get(source.key.type).in_file_children:
             continue  # containers: their changed children are in the delta, the rest is not a referrer
         candidates[path] = source
     if not candidates:
         return {}
-    blobs = git.cat_blobs(delta.snapshot_a.files[s.key.ident][p].sha for p, s in candidates.items())
+    blobs = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in candidates)
     found: dict[tuple[str, str], list[str]] = {}
     for path, source in sorted(candidates.items()):
-        text = blobs[delta.snapshot_a.files[source.key.ident][path].sha].decode("utf-8", "replace")
+        text = blobs[delta.snapshot_a.tree[path].sha].decode("utf-8", "replace")
         if source.key.type in ("ApexClass", "ApexTrigger"):
             text = strip_apex_comments(text)
         node = Node(source.key, text, object_scope(source.key, source.parent), source.parent)
@@ -263,6 +270,12 @@ def _field_type(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _names(names: list[str], limit: int = 15) -> str:
+    """A readable list: the first `limit` names and how many more."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], registry: Registry,
               two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]]) -> list[str]:
     warnings: list[str] = []
@@ -270,11 +283,11 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
     lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES
             and not (c.parent and any(i.key.ident == c.parent.ident for i in items if i.action == DELETE))]
     if lost:
-        warnings.append("Data loss: deleting " + ", ".join(lost) + " deletes the data stored in them "
+        warnings.append("Data loss: deleting " + _names(lost) + " deletes the data stored in them "
                         "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production).")
     recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES]
     if recreated:
-        warnings.append("Data loss: " + ", ".join(recreated) + " are re-created EMPTY; data written before "
+        warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
                         "release B is not restored (undelete them from Deleted Fields/Objects within 15 days "
                         "instead, if they are still there).")
     for change in delta.changes:
@@ -312,11 +325,10 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                         f"touch ({', '.join(who)}); deleting it would break them.")
     if delta.unresolved:
         warnings.append(f"{len(delta.unresolved)} changed file(s) map to no supported metadata type and are NOT in "
-                        "the package: " + ", ".join(u.path for u in delta.unresolved[:10]) +
-                        (" ..." if len(delta.unresolved) > 10 else ""))
+                        "the package: " + _names([u.path for u in delta.unresolved], 10))
     links = [p for p in delta.snapshot_a.symlinks if p]
     if links:
-        warnings.append("Symbolic links are not deployed: " + ", ".join(links[:10]))
+        warnings.append("Symbolic links are not deployed: " + _names(links, 10))
     return warnings
 
 

@@ -32,6 +32,10 @@ class Node:
     text: str
     scope: str | None = None
     container: ComponentKey | None = None
+    lower: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lower = self.text.casefold()
 
     @property
     def is_apex(self) -> bool:
@@ -75,13 +79,22 @@ def object_scope(key: ComponentKey, container: ComponentKey | None) -> str | Non
     return None
 
 
+@cache
+def _needles(target: ComponentKey) -> tuple[str, ...]:
+    """Cheap substrings one of which any reference to `target` must contain (a pre-filter)."""
+    short = target.name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].casefold()
+    if target.type == "LightningComponentBundle":
+        return (short, _kebab(target.name.rsplit("/", 1)[-1]))
+    return (short,)
+
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
 
 
 def references(referrer: Node, target: ComponentKey) -> bool:
     """Does `referrer` mention `target` in a way that breaks if `target` disappears?"""
-    if referrer.key.ident == target.ident:
+    if referrer.key.ident == target.ident or not any(n in referrer.lower for n in _needles(target)):
         return False
     text = referrer.text
     t, name = target.type, target.name

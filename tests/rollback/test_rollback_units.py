@@ -355,3 +355,15 @@ def test_written_xml_is_deterministic_and_escaped() -> None:
     assert b"ISPICKVAL(S__c, &apos;R&apos;) &amp;&amp; x&lt;1" in doc
     assert package_xml({"B": ["z", "a"], "A": ["m"]}, "62.0") == package_xml({"A": ["m"], "B": ["a", "z"]}, "62.0")
     assert normalised(doc) == normalised(doc.replace(b"    ", b"  "))
+
+
+def test_deletion_still_referenced_outside_the_rollback_is_blocked(make_repo: RepoFactory) -> None:
+    repo = make_repo([
+        {**apex("Keep", "public static Integer x() { return Gone.y(); }"), **apex("Other")},
+        {**apex("Gone", "public static Integer y() { return 1; }")},
+    ])
+    plan = build_plan(compute_delta(repo, "c2", "c1"))
+    gone = next(i for i in plan.items if i.member == "Gone")
+    assert any("BLOCKED" in r and "ApexClass:Keep" in r for r in gone.reasons)
+    assert any(w.startswith("Blocked: ApexClass:Gone") for w in plan.warnings)
+    assert "Other" not in " ".join(plan.warnings)
