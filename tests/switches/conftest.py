@@ -1,36 +1,25 @@
-"""Fixtures for the kill-switch and breaker tests: one emulator per module over real HTTPS,
-reset before every test, an sfops store in tmp_path, and a CLI environment pointing at both."""
+"""Fixtures for the kill-switch and breaker tests: the shared emulator (tests/conftest.py) over real
+HTTPS, reset before every test, an sfops store in tmp_path, and a CLI environment pointing at both."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sfops.emulator.testing import RunningEmulator, running_emulator
+from sfops.emulator.testing import RunningEmulator
 from sfops.salesforce import Org, connect
 from sfops.store import Store
 
 
-@pytest.fixture(scope="module")
-def ks_emulator() -> Iterator[RunningEmulator]:
-    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's CA bundle; the
-    # emulator's CA must win, so they are removed for these tests.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("REQUESTS_CA_BUNDLE", raising=False)
-        mp.delenv("CURL_CA_BUNDLE", raising=False)
-        with running_emulator() as emu:
-            yield emu
-
-
 @pytest.fixture
-def emu(ks_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+def emu(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """The shared emulator (reset for this test). requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+    override a session's CA bundle, so they are removed: the emulator's CA must be the one used."""
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    ks_emulator.reset()
-    return ks_emulator
+    return emulator
 
 
 @pytest.fixture
