@@ -106,6 +106,10 @@ class OrgSession(requests.Session):
             kwargs["timeout"] = self.timeout
         if kwargs.get("verify") is False:
             raise ValueError("TLS verification cannot be turned off")
+        if kwargs.get("verify") is None and self.verify is not True:
+            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override session.verify; an org's
+            # own ca_bundle must win, so pass it per request.
+            kwargs["verify"] = self.verify
         attempt = reauths = 0
         while True:
             send_headers = dict(headers or {})
