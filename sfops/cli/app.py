@@ -24,6 +24,7 @@ GROUPS: dict[str, str] = {
     "rollback": "sfops.cli.rollback:rollback",
     "logs": "sfops.cli.logs:logs",
     "org": "sfops.cli.org:org",
+    "emulator": "sfops.cli.emulator:emulator",
 }
 
 
