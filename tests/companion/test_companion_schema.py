@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from companion_sfdx import CLASSES, OBJECTS, fields_of, object_root, text
+from companion_sfdx import CLASSES, DEFAULT, OBJECTS, fields_of, object_root, parse, text
 
 CATEGORIES = ["Governor Limit", "Row Lock", "Callout", "Non-Selective Query", "Sharing Recalculation",
               "Validation/Flow", "Deployment", "Integration", "Other"]
@@ -137,3 +137,27 @@ def test_apex_references_only_existing_objects_and_fields():
         # Tests use deliberately invalid names (No_Such_...) to prove validation.
         unknown = {n for n in names - known if not n.startswith("No_Such")}
         assert not unknown, f"{path.name} uses names not defined in force-app: {sorted(unknown)}"
+
+
+def test_permission_set_grants_existing_components_consistently():
+    ns = "{http://soap.sforce.com/2006/04/metadata}"
+    root = parse(DEFAULT / "permissionsets" / "sfops_Companion.permissionset-meta.xml")
+    classes = {p.stem for p in CLASSES.glob("*.cls")}
+    granted_classes = {e.findtext(f"{ns}apexClass") for e in root.findall(f"{ns}classAccesses")}
+    assert granted_classes == {c for c in classes if not c.endswith("Test")}
+    objects = {p.name for p in OBJECTS.iterdir()}
+    for perm in root.findall(f"{ns}objectPermissions"):
+        obj = perm.findtext(f"{ns}object")
+        assert obj in objects
+        flags = {child.tag.removeprefix(ns): child.text == "true" for child in perm if child.tag != f"{ns}object"}
+        # Salesforce rejects permissions whose prerequisites are missing.
+        if flags["modifyAllRecords"]:
+            assert flags["allowDelete"] and flags["viewAllRecords"], obj
+        if flags["allowEdit"] or flags["allowDelete"]:
+            assert flags["allowRead"], obj
+        if obj.endswith("__e"):
+            assert not (flags["allowEdit"] or flags["allowDelete"]), "events are only read and created"
+    granted_fields = {e.findtext(f"{ns}field") for e in root.findall(f"{ns}fieldPermissions")}
+    for obj in ("Incident_Log__c", "Error_Log__c"):
+        expected = {f"{obj}.{name}" for name, f in fields_of(obj).items() if f.get("required") != "true"}
+        assert {g for g in granted_fields if g.startswith(obj + ".")} == expected, obj
