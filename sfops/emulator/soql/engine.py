@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sfops.emulator.soql.catalog import Catalog, FieldInfo, ObjectInfo, Record
 from sfops.emulator.soql.errors import INVALID_FIELD, INVALID_TYPE, MALFORMED_QUERY, error_at
-from sfops.emulator.soql.nodes import Aggregate, FieldRef, OrderItem, Query, SubQuery
+from sfops.emulator.soql.nodes import Aggregate, DateFunc, FieldRef, OrderItem, Query, SubQuery
 from sfops.emulator.soql.parser import parse
 from sfops.emulator.soql.predicates import Operand, compile_condition
 from sfops.emulator.soql.result import QueryResult
@@ -192,6 +192,67 @@ def _resolve(ctx: _Context, info: ObjectInfo, ref: FieldRef, alias: str | None) 
     return _Path(ref, tuple(steps), tuple(rels), final, None, ctx)
 
 
+def _date_part(func: str, value: Any, source_type: str) -> Any:
+    """Apply a SOQL date function to a wire date/datetime value (UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        if source_type == "datetime":
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = moment.astimezone(UTC) if moment.tzinfo else moment
+            day, hour = moment.date(), moment.hour
+        else:
+            day, hour = date.fromisoformat(value[:10]), 0
+    except ValueError:
+        return None
+    func = func.replace("FISCAL_", "CALENDAR_")  # the emulated org's fiscal year is the calendar year
+    if func == "DAY_ONLY":
+        return day.isoformat()
+    if func == "HOUR_IN_DAY":
+        return hour
+    parts = {
+        "CALENDAR_YEAR": day.year,
+        "CALENDAR_MONTH": day.month,
+        "CALENDAR_QUARTER": (day.month - 1) // 3 + 1,
+        "DAY_IN_MONTH": day.day,
+        "DAY_IN_WEEK": day.isoweekday() % 7 + 1,  # 1 = Sunday
+        "DAY_IN_YEAR": day.timetuple().tm_yday,
+        "WEEK_IN_MONTH": (day.day - 1) // 7 + 1,
+        "WEEK_IN_YEAR": (day.timetuple().tm_yday - 1) // 7 + 1,
+    }
+    return parts[func]
+
+
+@dataclass
+class _FuncPath:
+    """A date function over a resolved date/datetime path."""
+
+    func: DateFunc
+    inner: _Path
+    field: FieldInfo
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (self.func.func.lower().replace("fiscal_", "calendar_"), *self.inner.identity)
+
+    def get(self, row: Record) -> Any:
+        return _date_part(self.func.func, self.inner.get(row), self.inner.field.type)
+
+
+def _resolve_expr(ctx: _Context, info: ObjectInfo, expr: FieldRef | DateFunc, alias: str | None
+                  ) -> _Path | _FuncPath:
+    if isinstance(expr, FieldRef):
+        return _resolve(ctx, info, expr, alias)
+    inner = _resolve(ctx, info, expr.arg, alias)
+    source = inner.field.type
+    if source not in ("date", "datetime") or (expr.func == "HOUR_IN_DAY" and source != "datetime"):
+        # [guess] Salesforce's exact wording for a date function on the wrong field type
+        raise error_at(MALFORMED_QUERY, ctx.text, expr.pos,
+                       f"{expr.func} cannot be applied to field {inner.field.name} of type {source}")
+    out_type = "date" if expr.func == "DAY_ONLY" else "int"
+    return _FuncPath(expr, inner, FieldInfo(expr.func, out_type))
+
+
 def _polymorphic(
     ctx: _Context, ref: FieldRef, name: str, targets: list[ObjectInfo],
     steps: tuple[str, ...], rels: tuple[str, ...],
@@ -213,7 +274,8 @@ def _polymorphic(
 
 
 def _plan(query: Query, info: ObjectInfo, ctx: _Context) -> _Plan:
-    aggregated = query.group_by or any(isinstance(s, Aggregate) for s in query.select if not query.count_only)
+    aggregated = query.group_by or any(
+        isinstance(s, Aggregate | DateFunc) for s in query.select if not query.count_only)
     if aggregated:
         return _AggregatePlan(query, info, ctx)
     return _RowPlan(query, info, ctx)
@@ -224,13 +286,15 @@ class _Plan:
         raise NotImplementedError
 
 
-def _row_operand(ctx: _Context, info: ObjectInfo, alias: str | None) -> Callable[[FieldRef | Aggregate], Operand]:
-    def operand(left: FieldRef | Aggregate) -> Operand:
-        if isinstance(left, Aggregate):
+def _row_operand(ctx: _Context, info: ObjectInfo, alias: str | None
+                 ) -> Callable[[FieldRef | Aggregate | DateFunc], Operand]:
+    def operand(left: FieldRef | Aggregate | DateFunc) -> Operand:
+        if isinstance(left, Aggregate):  # pragma: no cover - the parser only allows these in HAVING
             raise error_at(MALFORMED_QUERY, ctx.text, left.pos,
                            "Aggregate functions are not allowed in the WHERE clause")
-        path = _resolve(ctx, info, left, alias)
-        return Operand(path.get, path.field.type, ".".join(left.path))
+        path = _resolve_expr(ctx, info, left, alias)
+        name = left.text if isinstance(left, FieldRef) else left.func
+        return Operand(path.get, path.field.type, name)
 
     return operand
 
@@ -295,7 +359,7 @@ class _RowPlan(_Plan):
             if isinstance(item.expr, Aggregate):
                 raise error_at(MALFORMED_QUERY, ctx.text, item.expr.pos,
                                "Ordered field must be grouped or aggregated")
-            path = _resolve(ctx, info, item.expr, query.from_alias)
+            path = _resolve_expr(ctx, info, item.expr, query.from_alias)
             key = key_function(path.field.type)
             self.order.append((lambda r, p=path, k=key: k(p.get(r)), item))
 
@@ -379,7 +443,7 @@ class _AggregatePlan(_Plan):
     def __init__(self, query: Query, info: ObjectInfo, ctx: _Context) -> None:
         self.query, self.info, self.ctx = query, info, ctx
         alias = query.from_alias
-        self.groups = [_resolve(ctx, info, ref, alias) for ref in query.group_by]
+        self.groups = [_resolve_expr(ctx, info, ref, alias) for ref in query.group_by]
         self.group_ids = {g.identity: i for i, g in enumerate(self.groups)}
         self.aggs: dict[tuple[str, tuple[str, ...] | None], tuple[Aggregate, _Path | None]] = {}
         self.columns: list[tuple[str, Callable[[dict[Any, Any]], Any]]] = []
@@ -396,6 +460,12 @@ class _AggregatePlan(_Plan):
                 if not item.alias:
                     expr += 1
                 self.columns.append((name, lambda g, s=sig: g[s]))
+            elif isinstance(item, DateFunc):
+                idx = self._group_index(item, "Field must be grouped or aggregated")
+                name = item.alias or f"expr{expr}"
+                if not item.alias:
+                    expr += 1
+                self.columns.append((name, lambda g, i=idx: g[("GROUP", i)]))
             else:
                 idx = self._group_index(item, "Field must be grouped or aggregated")
                 name = item.alias or self.groups[idx].field.name
@@ -410,11 +480,12 @@ class _AggregatePlan(_Plan):
             key = key_function(operand.field_type)
             self.order.append((lambda g, o=operand, k=key: k(o.get(g)), order))
 
-    def _group_index(self, ref: FieldRef, message: str) -> int:
-        path = _resolve(self.ctx, self.info, ref, self.query.from_alias)
+    def _group_index(self, ref: FieldRef | DateFunc, message: str) -> int:
+        path = _resolve_expr(self.ctx, self.info, ref, self.query.from_alias)
         idx = self.group_ids.get(path.identity)
         if idx is None:
-            raise error_at(MALFORMED_QUERY, self.ctx.text, ref.pos, f"{message}: {ref.text}")
+            shown = ref.text if isinstance(ref, FieldRef) else f"{ref.func}({ref.arg.text})"
+            raise error_at(MALFORMED_QUERY, self.ctx.text, ref.pos, f"{message}: {shown}")
         return idx
 
     def _aggregate(self, agg: Aggregate) -> tuple[str, tuple[str, ...] | None]:
@@ -426,8 +497,8 @@ class _AggregatePlan(_Plan):
         self.aggs.setdefault(sig, (agg, path))
         return sig
 
-    def _group_operand(self, left: FieldRef | Aggregate, message: str = "Field must be grouped or aggregated"
-                       ) -> Operand:
+    def _group_operand(self, left: FieldRef | Aggregate | DateFunc,
+                       message: str = "Field must be grouped or aggregated") -> Operand:
         if isinstance(left, Aggregate):
             sig = self._aggregate(left)
             _, path = self.aggs[sig]
@@ -436,7 +507,8 @@ class _AggregatePlan(_Plan):
                 ftype = "double"
             return Operand(lambda g, s=sig: g[s], ftype, left.func)
         idx = self._group_index(left, message)
-        return Operand(lambda g, i=idx: g[("GROUP", i)], self.groups[idx].field.type, left.text)
+        name = left.text if isinstance(left, FieldRef) else left.func
+        return Operand(lambda g, i=idx: g[("GROUP", i)], self.groups[idx].field.type, name)
 
     def _compute(self, rows: list[Record]) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

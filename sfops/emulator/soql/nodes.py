@@ -31,6 +31,16 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class DateFunc:
+    """CALENDAR_YEAR(f), DAY_ONLY(f), HOUR_IN_DAY(convertTimezone(f)) ... over a date/datetime field."""
+
+    func: str  # upper-case
+    arg: FieldRef
+    pos: int
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
 class Literal:
     """A value in a condition.
 
@@ -48,7 +58,7 @@ class Literal:
 class Comparison:
     """`field op value`: op is one of = != < <= > >= LIKE IN NOT IN INCLUDES EXCLUDES."""
 
-    left: FieldRef | Aggregate
+    left: FieldRef | Aggregate | DateFunc
     op: str
     value: Literal | list[Literal] | Query
     pos: int
@@ -83,14 +93,14 @@ class SubQuery:
     pos: int
 
 
-SelectItem = FieldRef | Aggregate | SubQuery
+SelectItem = FieldRef | Aggregate | DateFunc | SubQuery
 
 
 @dataclass(frozen=True)
 class OrderItem:
     """One ORDER BY key. nulls_last None means the default (first for ASC, last for DESC)."""
 
-    expr: FieldRef | Aggregate
+    expr: FieldRef | Aggregate | DateFunc
     descending: bool = False
     nulls_last: bool | None = None
 
@@ -105,7 +115,7 @@ class Query:
     from_pos: int
     from_alias: str | None = None
     where: Condition | None = None
-    group_by: list[FieldRef] = field(default_factory=list)
+    group_by: list[FieldRef | DateFunc] = field(default_factory=list)
     having: Condition | None = None
     order_by: list[OrderItem] = field(default_factory=list)
     limit: int | None = None

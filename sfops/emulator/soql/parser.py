@@ -22,6 +22,7 @@ from sfops.emulator.soql.nodes import (
     BoolOp,
     Comparison,
     Condition,
+    DateFunc,
     FieldRef,
     Literal,
     Not,
@@ -32,6 +33,11 @@ from sfops.emulator.soql.nodes import (
 )
 
 AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
+DATE_FUNCTIONS = frozenset({
+    "CALENDAR_MONTH", "CALENDAR_QUARTER", "CALENDAR_YEAR", "DAY_IN_MONTH", "DAY_IN_WEEK", "DAY_IN_YEAR",
+    "DAY_ONLY", "FISCAL_MONTH", "FISCAL_QUARTER", "FISCAL_YEAR", "HOUR_IN_DAY", "WEEK_IN_MONTH",
+    "WEEK_IN_YEAR",
+})
 RESERVED = frozenset({
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "GROUP", "BY", "ORDER", "HAVING",
     "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "ASC", "DESC", "NULLS", "INCLUDES", "EXCLUDES", "WITH",
@@ -138,10 +144,10 @@ class _Parser:
             self.expect_kw("BY")
             if self.is_kw("ROLLUP", "CUBE"):
                 raise self.unexpected()
-            query.group_by = [self.field_ref()]
+            query.group_by = [self.group_key()]
             while self.tok.kind == lx.COMMA:
                 self.advance()
-                query.group_by.append(self.field_ref())
+                query.group_by.append(self.group_key())
         if self.is_kw("HAVING"):
             if not query.group_by and not any(isinstance(s, Aggregate) for s in items):
                 raise self.unexpected()
@@ -201,8 +207,11 @@ class _Parser:
         if tok.kind != lx.IDENT or tok.upper in RESERVED:
             raise self.unexpected()
         if self.peek().kind == lx.LPAREN:
-            agg = self.aggregate()
-            return Aggregate(agg.func, agg.arg, agg.pos, self.alias())
+            call = self.call(allow_aggregate=True)
+            alias = self.alias()
+            if isinstance(call, Aggregate):
+                return Aggregate(call.func, call.arg, call.pos, alias)
+            return DateFunc(call.func, call.arg, call.pos, alias)
         ref = self.field_ref()
         alias = self.alias()
         return FieldRef(ref.path, ref.pos, alias) if alias else ref
@@ -213,6 +222,36 @@ class _Parser:
             self.advance()
             return tok.text
         return None
+
+    def is_call(self) -> bool:
+        return self.tok.kind == lx.IDENT and self.peek().kind == lx.LPAREN
+
+    def call(self, allow_aggregate: bool) -> Aggregate | DateFunc:
+        if self.tok.upper in DATE_FUNCTIONS:
+            return self.date_func()
+        if not allow_aggregate:
+            raise self.unexpected(self.peek())
+        return self.aggregate()
+
+    def group_key(self) -> FieldRef | DateFunc:
+        if self.is_call():
+            call = self.call(allow_aggregate=False)
+            assert isinstance(call, DateFunc)
+            return call
+        return self.field_ref()
+
+    def date_func(self) -> DateFunc:
+        name_tok = self.advance()
+        self.expect(lx.LPAREN)
+        wrapped = self.is_kw("CONVERTTIMEZONE") and self.peek().kind == lx.LPAREN
+        if wrapped:  # the emulated org runs in UTC, so converting to the user's zone changes nothing
+            self.advance()
+            self.advance()
+        arg = self.field_ref()
+        if wrapped:
+            self.expect(lx.RPAREN)
+        self.expect(lx.RPAREN)
+        return DateFunc(name_tok.upper, arg, name_tok.pos)
 
     def aggregate(self) -> Aggregate:
         name_tok = self.advance()
@@ -235,8 +274,7 @@ class _Parser:
         return FieldRef(tuple(tok.text.split(".")), tok.pos)
 
     def order_item(self) -> OrderItem:
-        is_call = self.tok.kind == lx.IDENT and self.peek().kind == lx.LPAREN
-        expr: FieldRef | Aggregate = self.aggregate() if is_call else self.field_ref()
+        expr: FieldRef | Aggregate | DateFunc = self.call(allow_aggregate=True) if self.is_call() else self.field_ref()
         descending = False
         nulls_last: bool | None = None
         if self.is_kw("ASC", "DESC"):
@@ -276,13 +314,8 @@ class _Parser:
             self.expect(lx.RPAREN)
             return inner
         left_tok = self.tok
-        left: FieldRef | Aggregate
-        if self.tok.kind == lx.IDENT and self.peek().kind == lx.LPAREN:
-            if not having:
-                raise self.unexpected(self.peek())
-            left = self.aggregate()
-        else:
-            left = self.field_ref()
+        left: FieldRef | Aggregate | DateFunc
+        left = self.call(allow_aggregate=having) if self.is_call() else self.field_ref()
         op_tok = self.tok
         if op_tok.kind == lx.OP:
             self.advance()
@@ -307,7 +340,7 @@ class _Parser:
             return self.in_list(left, op, left_tok.pos, top=False)
         raise self.unexpected()
 
-    def in_list(self, left: FieldRef | Aggregate, op: str, pos: int, top: bool) -> Comparison:
+    def in_list(self, left: FieldRef | Aggregate | DateFunc, op: str, pos: int, top: bool) -> Comparison:
         lparen = self.tok
         if lparen.kind == lx.BIND:
             raise self.unexpected()

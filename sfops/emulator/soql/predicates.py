@@ -20,7 +20,17 @@ from sfops.emulator.soql.errors import (
     MALFORMED_QUERY,
     error_at,
 )
-from sfops.emulator.soql.nodes import Aggregate, BoolOp, Comparison, Condition, FieldRef, Literal, Not, Query
+from sfops.emulator.soql.nodes import (
+    Aggregate,
+    BoolOp,
+    Comparison,
+    Condition,
+    DateFunc,
+    FieldRef,
+    Literal,
+    Not,
+    Query,
+)
 from sfops.emulator.soql.values import filter_type_name, is_id, key_function, kind_of, micros
 
 Predicate = Callable[[Any], bool]
@@ -37,7 +47,7 @@ class Operand:
 
 def compile_condition(
     cond: Condition,
-    operand: Callable[[FieldRef | Aggregate], Operand],
+    operand: Callable[[FieldRef | Aggregate | DateFunc], Operand],
     semi_join: Callable[[Query, int], set[Any]],
     now: datetime,
     text: str,
@@ -48,7 +58,7 @@ def compile_condition(
 
 
 class _Compiler:
-    def __init__(self, operand: Callable[[FieldRef | Aggregate], Operand],
+    def __init__(self, operand: Callable[[FieldRef | Aggregate | DateFunc], Operand],
                  semi_join: Callable[[Query, int], set[Any]], now: datetime, text: str) -> None:
         self.operand, self.semi_join, self.now, self.text = operand, semi_join, now, text
 

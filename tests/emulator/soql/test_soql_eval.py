@@ -288,3 +288,34 @@ def test_relationship_to_an_object_this_api_cannot_query_reads_the_record_loosel
 def test_sum_of_currency_is_a_float_and_of_int_an_int(run) -> None:
     rec = run("SELECT SUM(AnnualRevenue), SUM(NumberOfEmployees) FROM Account WHERE Name = 'Initech'").records[0]
     assert rec["expr0"] == 90_000.5 and isinstance(rec["expr1"], int) and rec["expr1"] == 40
+
+
+def test_date_functions_in_where_group_by_and_order_by(run) -> None:
+    assert sorted(names(run("SELECT Name FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2025"))) == ["Initech"]
+    assert sorted(names(run("SELECT Name FROM Account WHERE DAY_ONLY(CreatedDate) = 2026-11-26"))) == [
+        "Acme", "Umbrella_Corp%"]
+    assert names(run("SELECT Name FROM Account WHERE HOUR_IN_DAY(convertTimezone(CreatedDate)) = 9")) == ["Acme"]
+    assert sorted(names(run("SELECT Name FROM Account WHERE DAY_IN_WEEK(LastActivityDate) = 5"))) == [
+        "Acme"]  # Thursday is day 5 (Sunday = 1)
+    recs = run("SELECT CALENDAR_YEAR(CreatedDate) yr, CALENDAR_MONTH(CreatedDate), COUNT(Id) FROM Account "
+               "GROUP BY CALENDAR_YEAR(CreatedDate), CALENDAR_MONTH(CreatedDate) "
+               "ORDER BY CALENDAR_YEAR(CreatedDate) DESC, CALENDAR_MONTH(CreatedDate)").records
+    assert [(r["yr"], r["expr0"], r["expr1"]) for r in recs] == [(2026, 10, 1), (2026, 11, 3), (2025, 6, 1)]
+    daily = run("SELECT DAY_ONLY(StartTime), COUNT(Id) FROM ApexLog GROUP BY DAY_ONLY(StartTime) "
+                "HAVING COUNT(Id) > 0 ORDER BY DAY_ONLY(StartTime)").records
+    assert [(r["expr0"], r["expr1"]) for r in daily] == [("2026-11-19", 1), ("2026-11-25", 1), ("2026-11-26", 1)]
+
+
+def test_date_function_errors(run) -> None:
+    with pytest.raises(SoqlError) as info:
+        run("SELECT CALENDAR_YEAR(CreatedDate) FROM Account")
+    assert info.value.error_code == "MALFORMED_QUERY" and "must be grouped or aggregated" in info.value.message
+    with pytest.raises(SoqlError) as info:
+        run("SELECT Id FROM Account WHERE CALENDAR_YEAR(Name) = 2026")
+    assert info.value.error_code == "MALFORMED_QUERY"
+    with pytest.raises(SoqlError) as info:
+        run("SELECT Id FROM Account WHERE HOUR_IN_DAY(LastActivityDate) = 1")
+    assert info.value.error_code == "MALFORMED_QUERY"
+    with pytest.raises(SoqlError) as info:
+        run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = '2026'")
+    assert info.value.error_code == "INVALID_FIELD"
