@@ -181,3 +181,43 @@ def soql_dml_in_loops(source: str) -> list[tuple[int, str]]:
                 line = clean.count("\n", 0, offset) + 1
                 problems.add((line, clean[offset : offset + 40].splitlines()[0]))
     return sorted(problems)
+
+
+_MEMBER = re.compile(
+    r"(@TestVisible\s+)?\b(public|private|protected|global)\s+(?:(?:static|final|override|virtual|abstract|"
+    r"transient|with sharing|without sharing|inherited sharing)\s+)*(?:class\s+(\w+)|[\w.<>, ]+?\s+(\w+)\s*[(=;{])"
+)
+_RANK = {"private": 0, "protected": 1, "public": 2, "global": 3}
+
+
+def apex_members(source: str) -> dict[str, tuple[str, bool]]:
+    """Declared members (methods, fields, inner classes) -> (most open visibility, @TestVisible)."""
+    members: dict[str, tuple[str, bool]] = {}
+    for match in _MEMBER.finditer(strip_comments_and_strings(source)):
+        name = match.group(3) or match.group(4)
+        visibility, test_visible = match.group(2), bool(match.group(1))
+        old = members.get(name)
+        if old is None or _RANK[visibility] > _RANK[old[0]]:
+            members[name] = (visibility, test_visible or (old[1] if old else False))
+        elif test_visible:
+            members[name] = (old[0], True)
+    return members
+
+
+def cross_class_references(sources: dict[str, str], tests: set[str]) -> list[str]:
+    """Problems with `Class.member` uses between the given classes: unknown or not visible members."""
+    declared = {name: apex_members(src) for name, src in sources.items()}
+    problems = []
+    for user, src in sources.items():
+        code = strip_comments_and_strings(src)
+        for owner, members in declared.items():
+            if owner == user:
+                continue
+            for member in sorted(set(re.findall(rf"(?<![\w.]){owner}\.(\w+)", code))):
+                if member not in members:
+                    problems.append(f"{user}: {owner}.{member} is not declared")
+                    continue
+                visibility, test_visible = members[member]
+                if visibility in ("private", "protected") and not (test_visible and user in tests):
+                    problems.append(f"{user}: {owner}.{member} is {visibility}")
+    return problems

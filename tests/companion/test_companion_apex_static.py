@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from companion_sfdx import CLASSES, soql_dml_in_loops, strip_comments_and_strings
+from companion_sfdx import CLASSES, cross_class_references, soql_dml_in_loops, strip_comments_and_strings
 
 ALL = sorted(CLASSES.glob("*.cls"))
 TESTS = [p for p in ALL if re.search(r"^@IsTest", p.read_text(), re.M | re.I)]
@@ -68,3 +68,25 @@ def test_the_loop_check_finds_violations():
         }
     }"""
     assert [line for line, _ in soql_dml_in_loops(bad)] == [4, 6, 7, 8]
+
+
+def test_cross_class_references_are_declared_and_visible():
+    sources = {p.stem: p.read_text() for p in ALL}
+    assert cross_class_references(sources, {p.stem for p in TESTS}) == []
+
+
+def test_the_reference_check_finds_unknown_and_private_members():
+    owner = """public class Owner {
+        public static void ok() {}
+        private static void hidden() {}
+        @TestVisible private static Integer peek;
+    }"""
+    user = "public class User { void m() { Owner.ok(); Owner.hidden(); Owner.missing(); Owner.peek = 1; } }"
+    test = "@IsTest private class UserTest { static void t() { Owner.peek = 2; Owner.hidden(); } }"
+    problems = cross_class_references({"Owner": owner, "User": user, "UserTest": test}, {"UserTest"})
+    assert problems == [
+        "User: Owner.hidden is private",
+        "User: Owner.missing is not declared",
+        "User: Owner.peek is private",
+        "UserTest: Owner.hidden is private",
+    ]
