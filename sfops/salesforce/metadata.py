@@ -71,7 +71,7 @@ class DeployOptions:
             raise UsageError("test_level RunSpecifiedTests needs at least one test class in run_tests.")
 
     def to_xml(self) -> str:
-        """The <met:deployOptions> element."""
+        """The <met:DeployOptions> element (the WSDL names the deploy parameter with a capital D)."""
         self.validate()
         parts = [
             _el("allowMissingFiles", self.allow_missing_files),
@@ -86,7 +86,7 @@ class DeployOptions:
         ]
         if self.test_level:
             parts.append(_el("testLevel", self.test_level))
-        return "<met:deployOptions>" + "".join(parts) + "</met:deployOptions>"
+        return "<met:DeployOptions>" + "".join(parts) + "</met:DeployOptions>"
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ def test_deploy_envelope(org, rsps) -> None:
     op = _operation(call)
     assert op.tag == f"{{{NS['m']}}}deploy"
     assert base64.b64decode(op.findtext("m:ZipFile", namespaces=NS)) == b"PK\x03\x04zip"
-    names = [el.tag.split("}")[1] for el in op.find("m:deployOptions", NS)]
+    names = [el.tag.split("}")[1] for el in op.find("m:DeployOptions", NS)]
     assert names == ["allowMissingFiles", "autoUpdatePackage", "checkOnly", "ignoreWarnings", "performRetrieve",
                      "purgeOnDelete", "rollbackOnError", "runTests", "runTests", "singlePackage", "testLevel"]
-    values = {el.tag.split("}")[1]: el.text for el in op.find("m:deployOptions", NS)}
+    values = {el.tag.split("}")[1]: el.text for el in op.find("m:DeployOptions", NS)}
     assert values["checkOnly"] == "true" and values["allowMissingFiles"] == "false"
     assert values["rollbackOnError"] == "true" and values["testLevel"] == "RunSpecifiedTests"
-    assert [el.text for el in op.findall("m:deployOptions/m:runTests", NS)] == ["A_Test", "B<&>Test"]
+    assert [el.text for el in op.findall("m:DeployOptions/m:runTests", NS)] == ["A_Test", "B<&>Test"]
     assert b"B&lt;&amp;&gt;Test" in call.request.body
 
 
