@@ -618,6 +618,7 @@ def standard_objects() -> list[ObjectDef]:
             "NumKnowledgeService", "MonthlyPageViewsUsed", "MonthlyPageViewsEntitlement")],
     ]
     level_fields = [FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]
+    deleted = FieldDef("IsDeleted", "boolean", label="Deleted", createable=False, updateable=False)
     objects = [
         _obj("Organization", "00D", org_fields, plural="Organizations", createable=False, deletable=False),
         _obj("User", "005", user_fields, plural="Users", deletable=False, apis=("data", "tooling")),
@@ -633,7 +634,8 @@ def standard_objects() -> list[ObjectDef]:
         _obj("RecordType", "012", [_s("Name", 80, name_field=True), _s("DeveloperName", 80),
                                    FieldDef("SobjectType", "picklist"), FieldDef("IsActive", "boolean")],
              label="Record Type", plural="Record Types", apis=("data", "tooling")),
-        _obj("Account", "001", [_s("Name", 255, name_field=True, nillable=False, required=True),
+        _obj("Account", "001", [copy.copy(deleted), _s("Name", 255, name_field=True, nillable=False,
+                                                         required=True),
                                 FieldDef("Type", "picklist",
                                          picklist_values=["Customer", "Partner", "Other"]),
                                 _ref("ParentId", ["Account"], "Parent"), FieldDef("Phone", "phone"),
@@ -646,7 +648,8 @@ def standard_objects() -> list[ObjectDef]:
                                                           "Inactive", "Pending", "SelectMatch", "Skipped"]),
                                 _ref("OwnerId", ["User"], "Owner")],
              plural="Accounts"),
-        _obj("Contact", "003", [_s("LastName", 80, nillable=False, required=True), _s("FirstName", 40),
+        _obj("Contact", "003", [copy.copy(deleted), _s("LastName", 80, nillable=False, required=True),
+                                _s("FirstName", 40),
                                 _s("Name", 121, name_field=True, **_RO), FieldDef("Email", "email"),
                                 _ref("AccountId", ["Account"], "Account"),
                                 _ref("OwnerId", ["User"], "Owner")],
