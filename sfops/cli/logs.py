@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import click
+from rich.progress import Progress
 
-from sfops.cli.common import output_command
-from sfops.cli.output import Result
-from sfops.errors import ExitCode
+from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result, to_jsonable
+from sfops.errors import ExitCode, UsageError
 from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
+from sfops.logs.pull import pull_logs
+from sfops.logs.report import logs_report
+from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, trace_list, trace_off, trace_on
+
+TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
 
 ANALYZE_COLUMNS = ["file", "tx", "entry_point", "duration_ms", "closest_limits", "exceptions", "category",
                    "hint"]
@@ -37,3 +44,97 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
               f"{failed} failed."
     return Result(data={"transactions": rows, "logs": analysis.files}, rows=rows, columns=ANALYZE_COLUMNS,
                   title="Apex log analysis", message=message, warnings=warnings, exit_code=exit_code)
+
+
+@logs.command("pull")
+@target_org_option
+@click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Bodies downloaded in parallel (each is one API request).")
+@click.option("--delete-after-pull", is_flag=True, help="Delete each log in the org once it is stored locally.")
+@output_command
+@pass_app
+def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool) -> Result:
+    """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
+    config = app.org_config(target_org)
+    with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
+        task = bar.add_task("Pulling logs", total=None)
+        result = pull_logs(app.org(target_org), app.store, config.alias, concurrency=concurrency,
+                           delete_after_pull=delete_after_pull,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    rows = result.failures
+    message = (f"{result.pulled} new log(s) stored ({result.body_bytes} bytes), {result.already_stored} already "
+               f"stored, {result.deleted} deleted in the org; watermark {result.watermark or '-'}.")
+    if result.stopped:
+        message += f" Stopped: {result.stopped}; run again later to continue."
+    exit_code = ExitCode.OK if result.complete else ExitCode.PARTIAL
+    return Result(data=result, rows=rows, columns=["log_id", "entry_point", "category", "limit", "exceptions"],
+                  title="Failed transactions in the new logs", message=message, warnings=result.errors,
+                  exit_code=exit_code)
+
+
+@logs.command("report")
+@target_org_option
+@click.option("--failures", "show_failures", is_flag=True, help="Show failures by category and fingerprint.")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Also write the table to this Parquet file (needs pyarrow).")
+@output_command
+@pass_app
+def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, parquet_path: str | None) -> Result:
+    """Per entry point and governor limit: max and p95 of used/max, transactions over 80 %; failures."""
+    alias = app.org_config(target_org).alias
+    report = logs_report(app.store, alias)
+    frame = report.failures if show_failures else report.limits
+    if parquet_path:
+        try:
+            frame.to_parquet(parquet_path, index=False)
+        except ImportError as exc:
+            raise UsageError("--parquet needs pyarrow (pip install pyarrow).") from exc
+    message = (f"{report.transactions} transaction(s) in {report.logs} stored log(s) of {alias}; "
+               f"{int(report.failures['count'].sum()) if not report.failures.empty else 0} failure(s) in "
+               f"{len(report.failures)} group(s).")
+    return Result(data={"limits": report.limits, "failures": report.failures, "logs": report.logs,
+                        "transactions": report.transactions},
+                  rows=to_jsonable(frame), columns=list(frame.columns),
+                  title="Failures by category and fingerprint" if show_failures else "Governor limits by entry point",
+                  message=message)
+
+
+@logs.group("trace")
+def trace() -> None:
+    """USER_DEBUG trace flags (a flag lasts at most 24 hours)."""
+
+
+@trace.command("on")
+@target_org_option
+@click.option("--user", "-u", required=True, help="Username or User Id to trace.")
+@click.option("--level", default=None, help=f"DebugLevel name (default {DEFAULT_LEVEL}; created if missing).")
+@click.option("--minutes", type=int, default=DEFAULT_MINUTES, show_default=True,
+              help=f"How long to trace, 1 to {MAX_MINUTES} (24 h, the platform maximum).")
+@output_command
+@pass_app
+def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str | None, minutes: int) -> Result:
+    """Create or extend the user's USER_DEBUG trace flag."""
+    flag = trace_on(app.org(target_org), user, level=level, minutes=minutes)
+    return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
+                  warnings=flag.warnings)
+
+
+@trace.command("off")
+@target_org_option
+@click.option("--user", "-u", required=True, help="Username or User Id.")
+@output_command
+@pass_app
+def trace_off_cmd(app: AppContext, target_org: str | None, user: str) -> Result:
+    """Delete the user's USER_DEBUG trace flags."""
+    flags = trace_off(app.org(target_org), user)
+    return Result(data=flags, columns=TRACE_COLUMNS, title="Deleted trace flags",
+                  message=None if flags else "No USER_DEBUG trace flag for this user.")
+
+
+@trace.command("list")
+@target_org_option
+@output_command
+@pass_app
+def trace_list_cmd(app: AppContext, target_org: str | None) -> Result:
+    """List the org's USER_DEBUG trace flags."""
+    return Result(data=trace_list(app.org(target_org)), columns=TRACE_COLUMNS, title="USER_DEBUG trace flags")

@@ -1,0 +1,166 @@
+"""`sfops logs pull`: copy new ApexLog bodies from an org into the local store before they expire.
+
+* Incremental: lists ApexLog with StartTime >= the watermark (one query page per 2,000 records) and downloads
+  only the bodies not stored yet (one request each: bodies cannot be batched). An empty pull costs one request.
+* Crash-safe and idempotent: each log is committed in one transaction (metadata + compressed body + parsed
+  summary) keyed by (org, Id); the watermark moves only to a StartTime whose logs are all committed and the
+  listing is inclusive, so a kill at any moment loses nothing and a re-run duplicates nothing.
+* Bounded concurrency: bodies download in parallel over the org session's keep-alive connections, at most
+  `concurrency` at a time and a bounded window in memory.
+* REQUEST_LIMIT_EXCEEDED stops the pull cleanly: what is committed stays, the watermark stays consistent.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
+from sfops.logs.analyze import transaction_row
+from sfops.logs.model import Transaction
+from sfops.logs.parser import parse_bytes
+from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime, stored_ids
+from sfops.store import Store
+
+LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status", "DurationMilliseconds",
+               "StartTime", "LogLength", "Location")
+PAGE_SIZE = 2000
+MAX_CONCURRENCY = 16
+
+
+class LogOrg(Protocol):
+    """What the pull needs from `sfops.salesforce.Org`."""
+
+    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
+                   tooling: bool = False) -> Iterator[dict[str, Any]]: ...
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class PullResult:
+    """What a pull did."""
+
+    org: str
+    listed: int = 0
+    already_stored: int = 0
+    pulled: int = 0
+    body_bytes: int = 0
+    deleted: int = 0
+    gone: list[str] = field(default_factory=list)  # listed, but deleted in the org before the download
+    errors: list[str] = field(default_factory=list)
+    stopped: str | None = None  # e.g. "REQUEST_LIMIT_EXCEEDED"
+    watermark: str | None = None
+    failures: list[dict[str, Any]] = field(default_factory=list)  # failed transactions among the new logs
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None and not self.errors
+
+
+def summarize(tx: Transaction) -> dict[str, Any]:
+    """What is kept per transaction for reports: the analyze row plus every limit per namespace."""
+    row = transaction_row("", tx)
+    row.pop("file")
+    row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items()} for ns, usages in tx.limits.items()}
+    return row
+
+
+def list_query(since: dt.datetime | None) -> str:
+    where = f" WHERE StartTime >= {soql_datetime(since)}" if since is not None else ""
+    return f"SELECT {', '.join(LIST_FIELDS)} FROM ApexLog{where} ORDER BY StartTime ASC, Id ASC"  # noqa: S608
+
+
+def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> PullResult:
+    """Pull every ApexLog newer than the watermark into `store` (see the module docstring)."""
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise SfopsError(f"--concurrency must be between 1 and {MAX_CONCURRENCY} (got {concurrency}).")
+    result = PullResult(org=alias)
+    since = get_watermark(store, alias)
+    known = stored_ids(store, alias, since)
+    window_size = concurrency * 4
+    done = 0
+
+    def fetch(record: dict[str, Any]) -> dict[str, Any]:
+        body = org.request("GET", f"tooling/sobjects/ApexLog/{record['Id']}/Body", raw=True).content
+        log = parse_bytes(body, record["Id"], metadata={"operation": record.get("Operation"),
+                                                         "request": record.get("Request")})
+        summary = [summarize(tx) for tx in log.transactions]
+        stored = save_log(store, alias, record, body, summary)
+        if stored and delete_after_pull:
+            org.request("DELETE", f"tooling/sobjects/ApexLog/{record['Id']}")
+        return {"stored": stored, "bytes": len(body), "summary": summary}
+
+    try:
+        records = org.query_iter(list_query(since), PAGE_SIZE, tooling=True)
+        with cf.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sfops-pull") as pool:
+            for window in _windows(records, window_size):
+                result.listed += len(window)
+                todo = [r for r in window if r["Id"] not in known]
+                result.already_stored += len(window) - len(todo)
+                committed = {r["Id"] for r in window if r["Id"] in known}
+                futures = {pool.submit(fetch, r): r for r in todo}
+                try:
+                    for future in cf.as_completed(futures):
+                        record = futures[future]
+                        try:
+                            outcome = future.result()
+                        except NotFoundError:
+                            result.gone.append(record["Id"])  # deleted or expired meanwhile: nothing to keep
+                            committed.add(record["Id"])
+                            continue
+                        except RequestLimitExceededError:
+                            raise
+                        except SfopsError as exc:
+                            result.errors.append(f"{record['Id']}: {exc.message}")
+                            continue
+                        committed.add(record["Id"])
+                        if outcome["stored"]:
+                            result.pulled += 1
+                            result.body_bytes += outcome["bytes"]
+                            result.deleted += int(delete_after_pull)
+                            result.failures.extend(
+                                {"log_id": record["Id"], **row} for row in outcome["summary"] if row["failed"])
+                        done += 1
+                        if progress is not None:
+                            progress(done, result.listed)
+                finally:
+                    for future in futures:
+                        future.cancel()
+                    cf.wait(futures)
+                    _advance(store, alias, window, committed, result)
+                if len(committed) < len(window):
+                    break  # keep the watermark at the first failure; the next run retries from there
+    except RequestLimitExceededError as exc:
+        result.stopped = "REQUEST_LIMIT_EXCEEDED"
+        result.errors.append(exc.message)
+    wm = get_watermark(store, alias)
+    result.watermark = wm.isoformat() if wm else None
+    return result
+
+
+def _windows(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    window: list[dict[str, Any]] = []
+    for record in records:
+        window.append(record)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def _advance(store: Store, alias: str, window: list[dict[str, Any]], committed: set[str],
+             result: PullResult) -> None:
+    """Move the watermark to the StartTime of the first uncommitted log of the window, or past the window."""
+    if not window:
+        return
+    pending = [parse_sf_datetime(r["StartTime"]) for r in window if r["Id"] not in committed]
+    target = min(pending) if pending else parse_sf_datetime(window[-1]["StartTime"])
+    current = get_watermark(store, alias)
+    if current is None or target > current:
+        set_watermark(store, alias, target)

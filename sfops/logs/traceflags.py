@@ -1,0 +1,150 @@
+"""USER_DEBUG trace flags: `sfops logs trace on|off|list`.
+
+Platform rules respected here: a trace flag window is at most 24 hours (Salesforce refuses an ExpirationDate more
+than 24 h after StartDate); one user may not have two overlapping flags of the same log type (the platform answers
+FIELD_INTEGRITY_EXCEPTION "already being traced"), so an existing flag is extended instead of a second one
+created; a DebugLevel is shared by every flag that points to it, so an existing level is never modified —
+only a missing one is created, with levels that make limit blocks appear (APEX_PROFILING FINE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sfops.errors import UsageError
+from sfops.salesforce.soql import soql_quote
+
+MAX_MINUTES = 24 * 60
+DEFAULT_MINUTES = 30
+DEFAULT_LEVEL = "SFOPS_LIMITS"
+# Enough for per-transaction limits, SOQL/DML, callouts and exceptions without FINEST's size cost.
+DEFAULT_LEVELS: dict[str, str] = {
+    "ApexCode": "FINE", "ApexProfiling": "FINE", "Callout": "INFO", "Database": "INFO", "System": "DEBUG",
+    "Validation": "INFO", "Visualforce": "INFO", "Workflow": "INFO",
+}
+_ORDER = ["NONE", "ERROR", "WARN", "INFO", "DEBUG", "FINE", "FINER", "FINEST"]
+
+
+class TraceOrg(Protocol):
+    def query(self, soql: str) -> list[dict[str, Any]]: ...
+    def tooling_query(self, soql: str) -> list[dict[str, Any]]: ...
+    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class TraceFlagInfo:
+    """A USER_DEBUG trace flag as sfops shows it."""
+
+    id: str
+    user_id: str
+    user: str | None
+    level: str | None
+    start: str | None
+    expiration: str | None
+    action: str = ""  # created | extended | deleted | listed
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sf_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
+    """(Id, Username) for a username or a User Id."""
+    field_name = "Id" if user.startswith("005") and len(user) in (15, 18) and user.isalnum() else "Username"
+    soql = f"SELECT Id, Username FROM User WHERE {field_name} = {soql_quote(user)} LIMIT 1"  # noqa: S608 - quoted
+    rows = org.query(soql)
+    if not rows:
+        raise UsageError(f"No user {user!r} in this org.", actions=["Pass the exact username or a 005… Id."])
+    return rows[0]["Id"], rows[0]["Username"]
+
+
+def ensure_debug_level(org: TraceOrg, name: str) -> tuple[str, list[str]]:
+    """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing. Never modifies an existing one."""
+    fields = ", ".join(["Id", "DeveloperName", *DEFAULT_LEVELS])
+    soql = f"SELECT {fields} FROM DebugLevel WHERE DeveloperName = {soql_quote(name)}"  # noqa: S608 - quoted
+    rows = org.tooling_query(soql)
+    if rows:
+        level = rows[0]
+        warnings = []
+        profiling = str(level.get("ApexProfiling") or "NONE")
+        if profiling not in _ORDER or _ORDER.index(profiling) < _ORDER.index("FINE"):
+            warnings.append(f"DebugLevel {name} has ApexProfiling {profiling}: limit blocks may be missing. "
+                            "It is shared, so sfops leaves it unchanged; pass --level with another name.")
+        return level["Id"], warnings
+    created = org.request("POST", "tooling/sobjects/DebugLevel/",
+                          json={"DeveloperName": name, "MasterLabel": name, "Language": "en_US", **DEFAULT_LEVELS})
+    return created["id"], [f"Created DebugLevel {name} ({', '.join(f'{k} {v}' for k, v in DEFAULT_LEVELS.items())})."]
+
+
+def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
+    where = "LogType = 'USER_DEBUG'"
+    if user_id is not None:
+        where += f" AND TracedEntityId = {soql_quote(user_id)}"
+    soql = ("SELECT Id, TracedEntityId, DebugLevelId, LogType, StartDate, ExpirationDate "  # noqa: S608 - quoted
+            f"FROM TraceFlag WHERE {where} ORDER BY ExpirationDate DESC")
+    return org.tooling_query(soql)
+
+
+def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
+             now: dt.datetime | None = None) -> TraceFlagInfo:
+    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440)."""
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise UsageError(f"--minutes must be between 1 and {MAX_MINUTES}: Salesforce limits a trace flag "
+                         "to 24 hours.")
+    user_id, username = resolve_user(org, user)
+    level_name = level or DEFAULT_LEVEL
+    level_id, warnings = ensure_debug_level(org, level_name)
+    start = now or dt.datetime.now(dt.UTC)
+    values = {"StartDate": _sf_time(start), "ExpirationDate": _sf_time(start + dt.timedelta(minutes=minutes))}
+    existing = _flags(org, user_id)
+    if existing:
+        flag = existing[0]
+        if level is not None or not flag.get("DebugLevelId"):
+            values["DebugLevelId"] = level_id
+        else:
+            level_name = _level_names(org, [flag["DebugLevelId"]]).get(flag["DebugLevelId"], level_name)
+        org.request("PATCH", f"tooling/sobjects/TraceFlag/{flag['Id']}", json=values)
+        return TraceFlagInfo(flag["Id"], user_id, username, level_name, values["StartDate"],
+                             values["ExpirationDate"], "extended", warnings)
+    created = org.request("POST", "tooling/sobjects/TraceFlag/", json={
+        "TracedEntityId": user_id, "DebugLevelId": level_id, "LogType": "USER_DEBUG", **values})
+    return TraceFlagInfo(created["id"], user_id, username, level_name, values["StartDate"],
+                         values["ExpirationDate"], "created", warnings)
+
+
+def trace_off(org: TraceOrg, user: str) -> list[TraceFlagInfo]:
+    """Delete the user's USER_DEBUG trace flags."""
+    user_id, username = resolve_user(org, user)
+    out = []
+    for flag in _flags(org, user_id):
+        org.request("DELETE", f"tooling/sobjects/TraceFlag/{flag['Id']}")
+        out.append(TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
+                                 flag.get("ExpirationDate"), "deleted"))
+    return out
+
+
+def _level_names(org: TraceOrg, ids: list[str]) -> dict[str, str]:
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return {}
+    in_list = ", ".join(soql_quote(i) for i in ids)
+    rows = org.tooling_query(f"SELECT Id, DeveloperName FROM DebugLevel WHERE Id IN ({in_list})")  # noqa: S608
+    return {r["Id"]: r["DeveloperName"] for r in rows}
+
+
+def trace_list(org: TraceOrg) -> list[TraceFlagInfo]:
+    """Every USER_DEBUG trace flag of the org with its user and debug level names."""
+    flags = _flags(org)
+    levels = _level_names(org, [f.get("DebugLevelId") for f in flags])
+    user_ids = sorted({f["TracedEntityId"] for f in flags if str(f["TracedEntityId"]).startswith("005")})
+    users: dict[str, str] = {}
+    if user_ids:
+        in_list = ", ".join(soql_quote(i) for i in user_ids)
+        rows = org.query(f"SELECT Id, Username FROM User WHERE Id IN ({in_list})")  # noqa: S608 - quoted
+        users = {r["Id"]: r["Username"] for r in rows}
+    return [TraceFlagInfo(f["Id"], f["TracedEntityId"], users.get(f["TracedEntityId"]),
+                          levels.get(f.get("DebugLevelId")), f.get("StartDate"), f.get("ExpirationDate"), "listed")
+            for f in flags]
