@@ -172,8 +172,8 @@ def sf_errors() -> Iterator[None]:
 
 
 def _status_code_name(status: int | None) -> str:
-    names = {400: "BAD_REQUEST", 401: "INVALID_SESSION_ID", 403: "FORBIDDEN", 404: "NOT_FOUND",
-             405: "METHOD_NOT_ALLOWED", 429: "TOO_MANY_REQUESTS", 500: "SERVER_ERROR",
+    names = {300: "MORE_THAN_ONE_RECORD", 400: "BAD_REQUEST", 401: "INVALID_SESSION_ID", 403: "FORBIDDEN",
+             404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 429: "TOO_MANY_REQUESTS", 500: "SERVER_ERROR",
              502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
     return names.get(status or 0, f"HTTP_{status}")
 

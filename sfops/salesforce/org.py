@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sfops.salesforce.metadata import MetadataClient
 
 T = TypeVar("T")
+COMPOSITE_SOBJECTS_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class Org:
         # No Accept header by default: REST answers JSON anyway, and some resources (ApexLog Body) are text.
         response = self.session.request(method.upper(), self.url(path), params=params, json=json,
                                         data=data, headers=dict(headers or {}), sfops_idempotent=idempotent)
-        if response.status_code >= 400:
+        if response.status_code >= 400 or response.status_code == 300:  # 300: an external id matched many
             raise error_from_response(response)
         if raw:
             return response
@@ -239,18 +240,28 @@ class Org:
         return list(body.get("compositeResponse", []))
 
     def composite_sobjects(self, method: str, records: Sequence[Any], all_or_none: bool = False) -> list[dict]:
-        """Up to 200 records in one call: POST (create), PATCH (update) or DELETE (ids).
+        """Create (POST), update (PATCH) or delete (DELETE, record ids) many records.
 
-        Returns the SaveResult list; failed items are returned, not raised (check `success`).
+        Salesforce takes 200 records per call; larger lists are sent in chunks of 200, which is
+        only allowed without all_or_none (atomicity cannot span calls). Returns the SaveResult
+        list in input order; failed items are returned, not raised (check `success`).
         """
         method = method.upper()
-        if method == "DELETE":
-            params = {"ids": ",".join(str(r) for r in records), "allOrNone": str(all_or_none).lower()}
-            return self.request("DELETE", "composite/sobjects", params=params)
-        if method not in ("POST", "PATCH"):
+        if method not in ("POST", "PATCH", "DELETE"):
             raise ValueError(f"composite_sobjects: unsupported method {method}")
-        return self.request(method, "composite/sobjects",
-                            json={"allOrNone": all_or_none, "records": list(records)})
+        if len(records) > COMPOSITE_SOBJECTS_MAX and all_or_none:
+            raise ValueError(f"all_or_none covers at most {COMPOSITE_SOBJECTS_MAX} records per call "
+                             f"(got {len(records)})")
+        results: list[dict] = []
+        for start in range(0, len(records), COMPOSITE_SOBJECTS_MAX):
+            chunk = list(records[start:start + COMPOSITE_SOBJECTS_MAX])
+            if method == "DELETE":
+                params = {"ids": ",".join(str(r) for r in chunk), "allOrNone": str(all_or_none).lower()}
+                results.extend(self.request("DELETE", "composite/sobjects", params=params) or [])
+            else:
+                results.extend(self.request(method, "composite/sobjects",
+                                            json={"allOrNone": all_or_none, "records": chunk}) or [])
+        return results
 
     def limits(self) -> dict[str, Any]:
         """GET /limits: {Name: {Max, Remaining, ...}}."""

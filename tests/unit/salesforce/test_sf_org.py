@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import responses
 from responses import matchers
 from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes, wire_text
 
@@ -129,6 +130,30 @@ def test_composite_sobjects(org, rsps) -> None:
     assert org.composite_sobjects("DELETE", ["001Da00000xnAkBIAU"], all_or_none=True)[0]["success"]
     with pytest.raises(ValueError):
         org.composite_sobjects("GET", [])
+
+
+def test_composite_sobjects_chunks_by_200_without_all_or_none(org, rsps) -> None:
+    records = [{"attributes": {"type": "Account"}, "Name": f"A{i}"} for i in range(450)]
+
+    def answer(request):
+        sent = json.loads(request.body)["records"]
+        return 200, {}, json.dumps([{"id": None, "success": True, "errors": [], "name": r["Name"]} for r in sent])
+
+    rsps.add_callback(responses.POST, f"{API}/composite/sobjects", callback=answer, content_type=JSON)
+    results = org.composite_sobjects("POST", records)
+    assert [len(json.loads(c.request.body)["records"]) for c in rsps.calls] == [200, 200, 50]
+    assert [r["name"] for r in results] == [r["Name"] for r in records]
+    with pytest.raises(ValueError, match="at most 200"):
+        org.composite_sobjects("POST", records, all_or_none=True)
+
+
+def test_upsert_matching_several_records_is_an_error(org, rsps) -> None:
+    rsps.patch(f"{API}/sobjects/Account/Ext__c/dup", status=300,
+               json=["/services/data/v64.0/sobjects/Account/001000000000001AAA",
+                     "/services/data/v64.0/sobjects/Account/001000000000002AAA"])
+    with pytest.raises(SalesforceError) as info:
+        org.upsert("Account", "Ext__c", "dup", {"Name": "x"})
+    assert info.value.error_code == "MORE_THAN_ONE_RECORD" and info.value.status == 300
 
 
 def test_identity_from_userinfo(org, rsps) -> None:
