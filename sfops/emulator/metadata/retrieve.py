@@ -162,6 +162,16 @@ class MetadataReader:
         props.append(_props_of(rec, user, _main_file(rec)))
         return True
 
+    def object_file(self, name: str, comps: dict[str, dict[str, Any]]) -> bytes | None:
+        """objects/<name>.object as retrieve returns it (object plus all its child components)."""
+        files: dict[str, bytes] = {}
+        containers: dict[str, list[dict[str, Any]]] = {}
+        user = MdUser(self.host.org_id, "")
+        if not self._add("CustomObject", name, comps, files, [], containers, user):
+            return None
+        path = f"objects/{name}.object"
+        return self._compose(path, containers.get(path, []), files.get(path))
+
     def _synthetic_field(self, qualified: str) -> dict[str, Any] | None:
         obj_name, _, field_name = qualified.partition(".")
         obj = self.host.schema.get(obj_name)
@@ -250,8 +260,8 @@ class MetadataReader:
                             and p.endswith(tuple(f".{t.suffix}" for t in registry.TYPES if t.suffix))), None)
                 if type_name in ("ApexClass", "ApexTrigger"):
                     xml = next((d for p, d in _decode(rec).items() if p.endswith("-meta.xml")), None)
-            elif type_name == "CustomObject" and self.host.schema.get(name) is not None:
-                xml = _object_xml(self.host.schema.get(name))  # type: ignore[arg-type]
+            if type_name == "CustomObject":
+                xml = self.object_file(name, comps)
             if xml is None:
                 continue
             try:
@@ -260,6 +270,8 @@ class MetadataReader:
                 continue
             inner = "".join(StdET.tostring(c, encoding="unicode", default_namespace=MD_NS)
                             for c in root if not c.tag.endswith("}fullName"))
+            # the response's default namespace is the same; repeating it confuses jsforce's XML-to-JSON
+            inner = inner.replace(f' xmlns="{MD_NS}"', "")
             records.append({"@xsi:type": type_name, "fullName": name if rec is None else rec["fullName"],
                             "#raw": RawXml(inner)})
         return {"records": records}

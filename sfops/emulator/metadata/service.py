@@ -189,11 +189,18 @@ class MetadataService:
         return envelope("deployRecentValidation", rec["id"])
 
     def _cancel_deploy(self, elem: Any, user: MdUser) -> bytes:
-        rec = self.deploys.cancel(text(elem, "String") or text(elem, "asyncProcessId") or "", user)
+        # the WSDL names the parameter String; jsforce sends <id>
+        target = text(elem, "String") or text(elem, "id") or text(elem, "asyncProcessId") or ""
+        rec = self.deploys.cancel(target, user)
         return envelope("cancelDeploy", {"done": False, "id": rec["id"]})
 
     def _retrieve(self, elem: Any, user: MdUser) -> bytes:
+        # the WSDL calls the parameter retrieveRequest; jsforce sends <request>
         req = child(elem, "retrieveRequest")
+        if req is None:
+            req = child(elem, "request")
+        if req is None and len(elem):
+            req = elem[0]
         if req is None:
             raise SoapFault("Client", "retrieveRequest is required", client=True)
         types: dict[str, list[str]] = {}
