@@ -100,6 +100,8 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
+        # headers and body go out in separate writes: without NODELAY, Nagle + delayed ACK adds ~40 ms
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.context is not None:
             # handshake in the worker thread (setup), not in the accept loop
             sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
