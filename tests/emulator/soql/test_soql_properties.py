@@ -154,7 +154,7 @@ def test_where_matches_a_direct_evaluation(rows: list[tuple[Any, ...]], cond: tu
     assert [r["Id"] for r in result.records] == [r["Id"] for r in stored if predicate(r)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rows=rows_strategy, desc=st.booleans(), nulls=st.sampled_from(["", " NULLS FIRST", " NULLS LAST"]))
 def test_order_by_matches_a_direct_sort(rows: list[tuple[Any, ...]], desc: bool, nulls: str) -> None:
     cat, stored = make_catalog(rows)
@@ -175,6 +175,7 @@ VOCAB = [
     "OFFSET", "GROUP", "COUNT", "()", "SUM", "AVG", "HAVING", "Owner.Name", "LogUser.Name", "Contacts",
     "INCLUDES", "EXCLUDES", "Tags__c", "CreatedDate", "LastActivityDate", "Active__c", "NumberOfEmployees",
     "'", "\\", "*", ";", ":x", "SetupOwner.Name", "Kill_Switch__c", "FOR", "UPDATE", "WITH", "ALL", "ROWS",
+    "CALENDAR_YEAR", "DAY_ONLY", "HOUR_IN_DAY", "convertTimezone", "MAX", "COUNT_DISTINCT", "a", "USING", "SCOPE",
 ]
 
 
@@ -205,7 +206,7 @@ def test_arbitrary_text_only_raises_soql_errors(org: Any, text: str) -> None:
 
 # -- the client's escaping and the emulator's parsing agree ------------------------------------------
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(value=st.text(max_size=30))
 def test_client_quoting_round_trips_through_the_parser(value: str) -> None:
     from sfops.emulator.soql import parse
