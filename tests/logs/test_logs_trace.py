@@ -1,0 +1,80 @@
+"""`sfops logs trace on|off|list` against the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from sfops.cli.app import invoke
+from sfops.emulator.testing import RunningEmulator
+from sfops.errors import UsageError
+from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_LEVELS, trace_list, trace_off, trace_on
+from sfops.salesforce import Org
+
+
+def _flags(org: Org) -> list[dict]:
+    return org.tooling_query("SELECT Id, TracedEntityId, DebugLevelId, LogType, StartDate, ExpirationDate "
+                             "FROM TraceFlag")
+
+
+def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(emu: RunningEmulator,
+                                                                             org: Org) -> None:
+    admin = emu.settings.admin_username
+    now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
+    first = trace_on(org, admin, minutes=30, now=now)
+    assert first.action == "created" and first.level == DEFAULT_LEVEL
+    assert first.expiration == "2030-01-01T12:30:00.000+0000"
+    assert any("Created DebugLevel" in w for w in first.warnings)
+    level = org.tooling_query("SELECT Id, ApexCode, ApexProfiling FROM DebugLevel WHERE DeveloperName = "
+                              "'SFOPS_LIMITS'")[0]
+    assert DEFAULT_LEVEL == "SFOPS_LIMITS"
+    assert (level["ApexCode"], level["ApexProfiling"]) == (DEFAULT_LEVELS["ApexCode"], "FINE")
+
+    second = trace_on(org, admin, minutes=24 * 60, now=now)
+    assert second.action == "extended" and second.id == first.id and second.warnings == []
+    flags = [f for f in _flags(org) if f["LogType"] == "USER_DEBUG"]
+    assert len(flags) == 1
+    assert flags[0]["ExpirationDate"].startswith("2030-01-02T12:00:00")
+
+    listed = trace_list(org)
+    assert [(f.id, f.user, f.level) for f in listed] == [(first.id, admin, DEFAULT_LEVEL)]
+
+    deleted = trace_off(org, admin)
+    assert [f.id for f in deleted] == [first.id]
+    assert [f for f in _flags(org) if f["LogType"] == "USER_DEBUG"] == []
+
+
+def test_an_existing_shared_level_is_used_unchanged_with_a_warning(emu: RunningEmulator, org: Org) -> None:
+    # The demo seed's SFOPS_DEBUG level has ApexProfiling INFO: limit blocks may be missing.
+    flag = trace_on(org, emu.settings.admin_username, level="SFOPS_DEBUG", minutes=5)
+    assert flag.level == "SFOPS_DEBUG"
+    assert any("ApexProfiling INFO" in w for w in flag.warnings)
+    level = org.tooling_query("SELECT ApexProfiling FROM DebugLevel WHERE DeveloperName = 'SFOPS_DEBUG'")[0]
+    assert level["ApexProfiling"] == "INFO"
+
+
+@pytest.mark.parametrize("minutes", [0, 24 * 60 + 1])
+def test_windows_beyond_the_platform_limit_are_refused(org: Org, emu: RunningEmulator, minutes: int) -> None:
+    with pytest.raises(UsageError, match="24 hours"):
+        trace_on(org, emu.settings.admin_username, minutes=minutes)
+    assert _flags(org) == []
+
+
+def test_unknown_user_is_a_clear_error(org: Org) -> None:
+    with pytest.raises(UsageError, match=r"No user 'nobody@example\.invalid'"):
+        trace_on(org, "nobody@example.invalid")
+
+
+def test_trace_cli_on_list_off(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
+    admin = emu.settings.admin_username
+    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--minutes", "10", "--json"], env=cli_env)
+    assert code == 0, err
+    assert json.loads(out)["result"]["action"] == "created"
+    code, out, _ = invoke(["logs", "trace", "list"], env=cli_env)
+    assert code == 0 and admin in out and DEFAULT_LEVEL in out
+    code, out, _ = invoke(["logs", "trace", "on", "--user", admin, "--minutes", "2000"], env=cli_env)
+    assert code == 2
+    code, out, _ = invoke(["logs", "trace", "off", "--user", admin, "--json"], env=cli_env)
+    assert code == 0 and len(json.loads(out)["result"]) == 1
