@@ -136,6 +136,28 @@ class StaticTokenAuth:
         return Credentials(access_token=self.token, instance_url=str(self.config.instance_url).rstrip("/"))
 
 
+_SANDBOX_HOST_SUFFIXES = (".sandbox.my.salesforce.com", ".scratch.my.salesforce.com")
+
+
+def jwt_audience(login_url: str) -> str:
+    """The JWT `aud` for a login URL.
+
+    Salesforce accepts only https://login.salesforce.com (production, developer), https://test.salesforce.com
+    (sandbox, scratch) or an Experience Cloud site URL as audience, even when the token is requested
+    from a My Domain URL (simple-salesforce PR #711, forcedotcom/cli#3325: "audience is invalid").
+    Any other authorization server is identified by its own login URL.
+    """
+    parts = urlsplit(login_url.rstrip("/"))
+    host = (parts.hostname or "").lower()
+    if parts.path not in ("", "/"):
+        return login_url.rstrip("/")  # an Experience Cloud site, e.g. https://acme.force.com/customers
+    if host == "test.salesforce.com" or host.endswith(_SANDBOX_HOST_SUFFIXES):
+        return "https://test.salesforce.com"
+    if host == "salesforce.com" or host.endswith((".salesforce.com", ".force.com")):
+        return "https://login.salesforce.com"
+    return login_url.rstrip("/")
+
+
 class JwtAuth:
     """auth = jwt: OAuth 2.0 JWT bearer flow, a new RS256 assertion for every token."""
 
@@ -152,9 +174,10 @@ class JwtAuth:
                               f"{exc.strerror}.") from None
 
     def assertion(self) -> str:
-        """The signed JWT: iss = consumer key, sub = username, aud = login URL, exp = now + 3 min."""
+        """The signed JWT: iss = consumer key, sub = username, aud = `jwt_audience(login_url)`,
+        exp = now + 3 min."""
         claims = {"iss": self.config.client_id, "sub": self.config.username,
-                  "aud": self.config.login_url.rstrip("/"), "exp": int(self.clock()) + JWT_LIFETIME}
+                  "aud": jwt_audience(self.config.login_url), "exp": int(self.clock()) + JWT_LIFETIME}
         try:
             return jwt.encode(claims, self.private_key, algorithm="RS256")
         except (ValueError, TypeError, jwt.PyJWTError) as exc:

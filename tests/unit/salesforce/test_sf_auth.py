@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes
 
 from sfops.errors import AuthError, ConfigError, SessionExpiredError
-from sfops.salesforce.auth import _instance_of
+from sfops.salesforce.auth import _instance_of, jwt_audience
 
 USERINFO = {"user_id": "005U0000000EApcIAG", "organization_id": "00DU0000000AlbhMAC",
             "preferred_username": "foo@bar.com"}
@@ -75,6 +75,34 @@ def test_jwt_bearer_posts_a_signed_assertion(make_org, rsps, rsa_key, tmp_path: 
     assert 170 <= claims["exp"] - time.time() <= 181
     assert org.instance_url == "https://na1.salesforce.com"  # from the token answer
     assert identity.org_id == "00DU0000000AlbhMAC" and identity.username == "foo@bar.com"
+
+
+@pytest.mark.parametrize(("login_url", "audience"), [
+    ("https://login.salesforce.com", "https://login.salesforce.com"),
+    ("https://acme.my.salesforce.com/", "https://login.salesforce.com"),
+    ("https://test.salesforce.com", "https://test.salesforce.com"),
+    ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+    ("https://speed-1234.scratch.my.salesforce.com", "https://test.salesforce.com"),
+    ("https://acme.force.com/customers", "https://acme.force.com/customers"),
+    ("https://sso.example.test:8443", "https://sso.example.test:8443"),
+])
+def test_jwt_audience(login_url: str, audience: str) -> None:
+    assert jwt_audience(login_url) == audience
+
+
+def test_jwt_to_my_domain_keeps_the_login_audience(make_org, rsps, rsa_key, tmp_path: Path) -> None:
+    key_file = tmp_path / "server.key"
+    key_file.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    rsps.post("https://acme--uat.sandbox.my.salesforce.com/services/oauth2/token",
+              body=wire_bytes("oauth-token-response.json"), content_type="application/json")
+    rsps.get("https://na1.salesforce.com/services/data/v64.0/limits/", json={})
+    org = make_org(auth="jwt", client_id="k", username="u@x.com", private_key_file=str(key_file),
+                   login_url="https://acme--uat.sandbox.my.salesforce.com")
+    org.limits()
+    claims = jwt.decode(_form(rsps.calls[0].request)["assertion"], rsa_key.public_key(), algorithms=["RS256"],
+                        audience="https://test.salesforce.com")
+    assert claims["sub"] == "u@x.com"
 
 
 def test_jwt_rejected_grant_is_an_auth_error(make_org, rsps, rsa_key, tmp_path: Path) -> None:
