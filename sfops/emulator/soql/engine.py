@@ -435,6 +435,9 @@ class _ChildPlan:
 # -- aggregate queries -------------------------------------------------------------------------------
 
 _AGG_TYPES = {"COUNT": "int", "COUNT_DISTINCT": "int", "AVG": "double"}
+# field types no aggregate function accepts (Salesforce's "Support for Field Types in Aggregate Functions")
+_NOT_AGGREGATABLE = frozenset(
+    {"boolean", "multipicklist", "time", "base64", "encryptedstring", "anyType", "address", "location"})
 
 
 class _AggregatePlan(_Plan):
@@ -490,7 +493,10 @@ class _AggregatePlan(_Plan):
 
     def _aggregate(self, agg: Aggregate) -> tuple[str, tuple[str, ...] | None]:
         path = _resolve(self.ctx, self.info, agg.arg, self.query.from_alias) if agg.arg else None
-        if path is not None and agg.func in ("SUM", "AVG") and kind_of(path.field.type) != "number":
+        unsupported = path is not None and (
+            path.field.type in _NOT_AGGREGATABLE
+            or (agg.func in ("SUM", "AVG") and kind_of(path.field.type) != "number"))
+        if path is not None and unsupported:
             raise error_at(MALFORMED_QUERY, self.ctx.text, agg.pos,
                            f"field {path.field.name} does not support aggregate operator {agg.func}")
         sig = (agg.func, path.identity if path else None)
