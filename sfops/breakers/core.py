@@ -298,13 +298,15 @@ class CircuitBreaker:
 
     def _closed_outcome(self, snap: Snapshot, success: bool, now: dt.datetime,
                         error: BaseException | None) -> Snapshot:
+        if self._mode(snap) is Mode.CONSECUTIVE and success:
+            # A success on a clean breaker changes nothing: no write (an org-backed storage would
+            # otherwise spend one PATCH per successful call just to move Last_Success__c).
+            return replace(snap, failure_count=0, last_success=now) if snap.failure_count else snap
         if success:
             snap = replace(snap, last_success=now)
         else:
             snap = replace(snap, last_failure=now, last_error=_error_text(error))
         if self._mode(snap) is Mode.CONSECUTIVE:
-            if success:
-                return replace(snap, failure_count=0)
             failures = snap.failure_count + 1
             if failures >= self._setting(snap, "max_failures"):
                 return replace(snap, state=State.OPEN, failure_count=failures, opened_at=now)

@@ -153,6 +153,7 @@ class PendingRestore:
     reason: str | None = None
     incident_id: str | None = None
     last_audit_id: int = 0  # later audited flips of these switches at this scope cancel their restore
+    created_values: dict[str, bool] | None = None  # the whole record, when the flip created it
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class RestoreOutcome:
     restored: dict[str, bool]
     skipped: dict[str, str]  # switch -> why it was left alone
     status: str  # restored | skipped | not-due
+    deleted_record: bool = False  # the record sfops created was deleted (un-pinning its owner)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
             _add_pending(store, conn, PendingRestore(
                 id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
                 values={c.switch: bool(c.before) for c in effective}, set_values=changed, due_at=restore_at,
-                actor=actor, reason=reason, incident_id=incident_id, last_audit_id=max(audit_ids)))
+                actor=actor, reason=reason, incident_id=incident_id, last_audit_id=max(audit_ids),
+                created_values={**pinned, **changed} if created else None))
     return _replace(plan, dry_run=False, record_id=record_id, created_record=created,
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
@@ -264,8 +265,13 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
                 skipped[name] = f"changed since (now {'on' if current else 'off'})"
             elif current is not value:
                 restore[name] = value
-        if restore and row is not None:
-            _, _attempts = with_lock_retry(
+        # A record sfops created for this flip and nobody touched since is deleted rather than
+        # patched back: that also un-pins the other switches for its owner.
+        delete = bool(row is not None and p.created_values and not skipped and row.values == p.created_values)
+        if delete and row is not None:
+            with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or RetryPolicy())
+        elif restore and row is not None:
+            with_lock_retry(
                 lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
         with store.begin() as conn:
             for name, value in restore.items():
@@ -274,14 +280,15 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
                                    reason=f"scheduled restore of {p.id}" + (f" ({p.reason})" if p.reason else ""),
                                    incident_id=p.incident_id, conn=conn,
                                    details={"scope": p.scope, "owner_id": p.owner_id, "scheduled_by": p.actor,
-                                            "due_at": p.due_at.isoformat(), "batch": p.id})
+                                            "due_at": p.due_at.isoformat(), "batch": p.id,
+                                            "deleted_record": delete})
             for name, why in skipped.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
                                    target=f"{SETTING_OBJECT}.{name}", reason=f"restore skipped: {why}",
                                    incident_id=p.incident_id, outcome="skipped", conn=conn,
                                    details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
         outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, restore, skipped,
-                                       "restored" if restore else "skipped"))
+                                       "restored" if restore else "skipped", deleted_record=delete))
     store.set_state(_pending_key(key), [{**p.__dict__, "due_at": p.due_at.isoformat()} for p in remaining])
     return outcomes
 

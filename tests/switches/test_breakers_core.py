@@ -80,6 +80,23 @@ def test_consecutive_failures_open_and_a_success_resets_the_count() -> None:
     assert info.value.retry_at == T0 + dt.timedelta(seconds=60)
 
 
+def test_successes_on_a_clean_breaker_do_not_write_to_storage() -> None:
+    class CountingStorage(MemoryStorage):
+        saves = 0
+
+        def save(self, snapshot: Snapshot, previous: Snapshot) -> None:
+            CountingStorage.saves += 1
+            super().save(snapshot, previous)
+
+    breaker = CircuitBreaker(BreakerConfig("webhook", max_failures=3), CountingStorage(), clock=Clock())
+    for _ in range(10):
+        breaker.call(lambda: None)
+    assert CountingStorage.saves == 0
+    fail(breaker, 1)
+    breaker.call(lambda: None)  # resets the count: one write for the failure, one for the reset
+    assert CountingStorage.saves == 2 and breaker.snapshot().failure_count == 0
+
+
 def test_after_the_cooldown_one_probe_closes_it() -> None:
     clock = Clock()
     breaker, rec = make(clock, max_failures=1)

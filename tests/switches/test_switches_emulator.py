@@ -202,6 +202,17 @@ def test_a_restore_leaves_a_switch_someone_changed_since_alone(emu, org, store) 
     assert org_values(org)["Outbound_Email__c"] is True
 
 
+def test_restoring_a_flip_that_created_a_user_record_deletes_it_and_unpins_the_user(emu, org, store) -> None:
+    t0 = dt.datetime.now(dt.UTC)
+    created = flip(org, store, {"New_Pricing__c": False}, scope=f"user:{ONCALL}", actor="alice", reason="test",
+                   restore_after=dt.timedelta(minutes=10), now=t0)
+    assert created.created_record
+    (outcome,) = restore_due(org, store, actor="cron", now=t0 + dt.timedelta(minutes=11))
+    assert outcome.deleted_record and outcome.restored == {"New_Pricing__c": True}
+    shown = show_switches(org, store, scope=f"user:{ONCALL}")
+    assert shown.warnings == [] and all(r.source is Level.ORG for r in shown.resolutions)
+
+
 @pytest.mark.parametrize("names", [["Nope__c"], ["New_Pricing__c", "New_Pricing__c FROM User --"]])
 def test_unknown_switch_names_are_refused_before_any_write_listing_the_valid_ones(emu, org, store, names) -> None:
     mark = journal_len(emu)
