@@ -312,10 +312,7 @@ class SfCliAuth:
                             f"{SF_CLI_TIMEOUT:.0f} s.") from None
         except OSError as exc:
             raise AuthError(f"Cannot run the Salesforce CLI '{self.binary}': {exc.strerror}.") from None
-        try:
-            body = json.loads(proc.stdout)
-        except ValueError:
-            body = None
+        body = _json_object(proc.stdout)
         if proc.returncode != 0 or not isinstance(body, dict) or body.get("status", 0) != 0:
             message = (body or {}).get("message") if isinstance(body, dict) else None
             detail = message or (proc.stderr or proc.stdout or "").strip()[:300] or f"exit {proc.returncode}"
@@ -339,6 +336,22 @@ class SfCliAuth:
         log.debug("sf CLI token for %s: %s", self.target, mask_token(token))
         return Credentials(access_token=token, instance_url=str(instance).rstrip("/"),
                            org_id=shown.get("id"), username=shown.get("username"))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The JSON envelope a CLI printed, tolerating other lines (update notices, warnings) around it."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict) and ("status" in value or "result" in value):
+            return value
+        start = text.find("{", start + 1)
+    return None
 
 
 def make_authenticator(config: OrgConfig, env: Mapping[str, str] | None = None) -> Authenticator:

@@ -192,11 +192,13 @@ if target != "acme-cli":
                       "message": "No authorization information found for " + target + ".", "exitCode": 1}}))
     sys.exit(1)
 if args[:2] == ["org", "display"]:
+    print("Warning: {{noise}} @salesforce/cli update available from 2.150.6 to 2.151.0.")
     print(json.dumps({{"status": 0, "result": {{
         "id": "00D5e000000AbCdEAK", "apiVersion": "64.0",
         "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view",
         "instanceUrl": "{instance}", "username": "ops@acme.com", "clientId": "PlatformCLI",
         "connectedStatus": "Connected", "alias": "acme-cli"}}, "warnings": []}}))
+    print("trailing notice")
 elif args[:3] == ["org", "auth", "show-access-token"]:
     print(json.dumps({{"status": 0, "result": {{"accessToken": "00D5e000000AbCd!CLITOKEN" + str(calls)}},
                       "warnings": []}}))
