@@ -63,6 +63,10 @@ def test_switch_off_at_org_scope_writes_and_audits(emu, org, store) -> None:
     assert entry.action == "switch.off" and entry.org == "emu"
     listed = {r.name: r for r in list_switches(org, store)}
     assert listed["New_Pricing__c"].org_value is False and listed["New_Pricing__c"].last_changed_by == "alice"
+    mark = journal_len(emu)
+    again = flip(org, store, {"New_Pricing__c": False}, actor="bob", reason="twice")
+    assert not again.changes[0].changed and again.audit_ids == [] and writes(emu, mark) == []
+    assert len(history(store, "emu")) == 1
 
 
 def test_dry_run_shows_before_and_after_and_writes_nothing(emu, org, store) -> None:
