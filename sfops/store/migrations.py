@@ -27,6 +27,8 @@ def _create(*tables: str) -> Callable[[Connection], None]:
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
     (2, "pulled Apex debug logs", _create("apex_log")),
+    (3, "incidents: mirror, timeline, notification outbox, on-call overrides",
+     _create("incident", "incident_event", "notification", "oncall_override")),
 ]
 
 

@@ -55,3 +55,74 @@ apex_log = Table(
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Column("summary", JSON),
 )
+
+# Incidents (sfops.incidents): the local mirror of Incident_Log__c (the org record is the truth),
+# the timeline, the notification outbox (nothing is lost silently) and on-call overrides.
+incident = Table(
+    "incident", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("id", String(18), primary_key=True),
+    Column("name", String(80), index=True),
+    Column("severity", String(2), nullable=False),
+    Column("status", String(40), nullable=False, index=True),
+    Column("summary", Text),
+    Column("context", Text),
+    Column("category", String(80)),
+    Column("source", String(255)),
+    Column("release", String(100)),
+    Column("dedup_key", String(255), index=True),
+    Column("occurrence_count", Integer, nullable=False, default=1),
+    Column("detected_at", DateTime(timezone=True), index=True),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("mitigated_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("resolution", Text),
+    Column("root_cause", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+incident_event = Table(
+    "incident_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(200), nullable=False),
+    Column("incident_id", String(18), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("status_from", String(40)),
+    Column("status_to", String(40)),
+    Column("note", Text),
+    Column("details", JSON),
+)
+
+notification = Table(
+    "notification", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(200), nullable=False),
+    Column("incident_id", String(18), index=True),
+    Column("channel", String(100), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("phase", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+oncall_override = Table(
+    "oncall_override", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rotation", String(100), nullable=False, index=True),
+    Column("person", String(200), nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("reason", Text),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True)),
+)
