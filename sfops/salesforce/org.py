@@ -112,18 +112,30 @@ class Org:
         return self.session.api_usage
 
     def url(self, path: str) -> str:
-        """Absolute URL: `path` is relative to /services/data/vNN.0/ unless it starts with '/'."""
-        if path.startswith(("https://", "http://")):
+        """Absolute URL: `path` is relative to /services/data/vNN.0/ unless it starts with '/'.
+
+        A full URL is accepted only over https on the org's own hosts (instance, login, identity),
+        because the bearer token goes with it.
+        """
+        if "://" in path:
+            parts = urlsplit(path)
+            creds = self.credentials
+            trusted = {urlsplit(u).netloc.lower() for u in (creds.instance_url, self.config.login_url,
+                                                            creds.id_url or "") if u}
+            if parts.scheme != "https" or parts.netloc.lower() not in trusted:
+                raise ValueError(f"refusing to send the org's token to {parts.scheme}://{parts.netloc}")
             return path
         if path.startswith("/"):
             return self.instance_url + path
         return self.instance_url + self.base_path + path
 
     def _on_new_credentials(self, creds: Credentials) -> None:
-        if self._sf is not None:
+        if self._sf is not None and self._sf.base_url.startswith(creds.instance_url + "/"):
             self._sf.session_id = creds.access_token
             self._sf.headers["Authorization"] = "Bearer " + creds.access_token
             self._sf._mdapi = None  # simple-salesforce caches the session id inside it
+        elif self._sf is not None:
+            self._sf = None  # the instance moved: build a new one on next use
 
     # -- raw requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,

@@ -18,7 +18,12 @@ JSON = "application/json"
 def test_request_paths(org) -> None:
     assert org.url("limits/") == f"{API}/limits/"
     assert org.url("/services/oauth2/userinfo") == f"{INSTANCE}/services/oauth2/userinfo"
-    assert org.url("https://other.example/x") == "https://other.example/x"
+    assert org.url(f"{INSTANCE}/services/data/v26.0/query/01gD") == f"{INSTANCE}/services/data/v26.0/query/01gD"
+    assert org.url(f"{LOGIN}/id/00D/005") == f"{LOGIN}/id/00D/005"
+    # the bearer token never goes to another host, nor over plain http
+    for foreign in ("https://other.example/x", "http://acme.my.salesforce.com/x"):
+        with pytest.raises(ValueError, match="refusing"):
+            org.url(foreign)
 
 
 def test_query_follows_next_records_url(org, rsps) -> None:
@@ -234,3 +239,15 @@ def test_sf_call_maps_simple_salesforce_errors(org, rsps) -> None:
     with pytest.raises(SalesforceError) as info:
         org.sf_call(org.sf.query, "SELECT foo FROM Bar")
     assert info.value.error_code == "INVALID_FIELD" and info.value.status == 400
+
+
+def test_sf_is_rebuilt_when_a_relogin_moves_the_instance(make_org, rsps) -> None:
+    org = make_org(auth="client_credentials", client_id="k", secrets={"client_secret": "s"})
+    rsps.post(f"{LOGIN}/services/oauth2/token", json={"access_token": "00Dx0000000BV7z!A", "instance_url": INSTANCE})
+    rsps.post(f"{LOGIN}/services/oauth2/token", json={"access_token": "00Dx0000000BV7z!B",
+                                                      "instance_url": "https://na2.salesforce.com"})
+    old = org.sf
+    org.tokens.refresh()
+    assert org.sf is not old
+    assert org.sf.base_url == "https://na2.salesforce.com/services/data/v64.0/"
+    assert org.sf.session_id == "00Dx0000000BV7z!B"
