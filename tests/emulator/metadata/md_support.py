@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -238,3 +240,38 @@ def failures(res: ET.Element) -> list[dict[str, str | None]]:
 
 def successes(res: ET.Element) -> list[dict[str, str | None]]:
     return [{c.tag.split("}")[1]: c.text for c in f} for f in res.findall("mt:details/mt:componentSuccesses", NS)]
+
+
+def companion_zip(base: Path) -> bytes:
+    """force-app/main/default (SFDX source format) as a Metadata API deploy zip: objects recomposed from
+    their folders, classes copied, permission sets renamed. Enough for the companion's types."""
+    files: dict[str, str] = {}
+    types: dict[str, list[str]] = {}
+    for obj in sorted(p for p in (base / "objects").iterdir() if p.is_dir()):
+        meta = (obj / f"{obj.name}.object-meta.xml").read_text(encoding="utf-8")
+        inner = ""
+        for sub in sorted(obj.rglob("*-meta.xml")):
+            if sub.name.endswith(".object-meta.xml"):
+                continue
+            xml = re.sub(r"<\?xml[^>]*\?>", "", sub.read_text(encoding="utf-8"))
+            root = re.match(r"\s*<(\w+)", xml).group(1)  # type: ignore[union-attr]
+            body = re.sub(rf"</{root}>\s*$", "", re.sub(rf"^\s*<{root}[^>]*>", "", xml))
+            if "<fullName>" not in body:
+                body = f"<fullName>{sub.name.split('.')[0]}</fullName>" + body
+            inner += f"<{sub.parent.name}>{body}</{sub.parent.name}>"
+        files[f"objects/{obj.name}.object"] = meta.replace("</CustomObject>", inner + "</CustomObject>")
+        types.setdefault("CustomObject", []).append(obj.name)
+    for cls in sorted((base / "classes").glob("*.cls")):
+        files[f"classes/{cls.name}"] = cls.read_text(encoding="utf-8")
+        files[f"classes/{cls.name}-meta.xml"] = cls.with_name(cls.name + "-meta.xml").read_text(encoding="utf-8")
+        types.setdefault("ApexClass", []).append(cls.stem)
+    for trg in sorted((base / "triggers").glob("*.trigger")) if (base / "triggers").is_dir() else []:
+        files[f"triggers/{trg.name}"] = trg.read_text(encoding="utf-8")
+        files[f"triggers/{trg.name}-meta.xml"] = trg.with_name(trg.name + "-meta.xml").read_text(encoding="utf-8")
+        types.setdefault("ApexTrigger", []).append(trg.stem)
+    for ps in sorted((base / "permissionsets").glob("*.permissionset-meta.xml")):
+        name = ps.name.split(".")[0]
+        files[f"permissionsets/{name}.permissionset"] = ps.read_text(encoding="utf-8")
+        types.setdefault("PermissionSet", []).append(name)
+    files["package.xml"] = package_xml(types)
+    return make_zip(files)
