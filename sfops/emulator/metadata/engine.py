@@ -282,7 +282,10 @@ class Deployer:
 
     def _delete_phase(self, items: list[tuple[str, str, str]]) -> None:
         doomed = {(t.lower(), m.lower()) for t, m, _ in items}
-        for type_name, member, file_name in items:
+        # children before their parents: a delta that removes an object lists its fields too
+        rank = {"CustomObject": 2, "CustomLabels": 2, "Workflow": 2}
+        ordered = sorted(items, key=lambda it: 0 if it[0].lower() in registry.CHILD_TYPES else rank.get(it[0], 1))
+        for type_name, member, file_name in ordered:
             problem = self._delete(type_name, member, file_name, doomed)
             if problem is not None:
                 self._fail(problem)

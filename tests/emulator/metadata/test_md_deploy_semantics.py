@@ -356,3 +356,14 @@ def test_deploy_zip_now_for_seeding(host: MemoryHost) -> None:
     result = service.deploy_zip_now(make_zip({"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()}))
     assert result["status"] == "Succeeded" and result["done"] is True
     assert host.schema.get("Thing__c") is not None
+
+
+def test_deleting_an_object_together_with_its_fields(client: Client, host: MemoryHost) -> None:
+    """sfdx-git-delta style: the object and each of its fields are all listed for deletion."""
+    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
+    done = client.deploy_and_wait({
+        "package.xml": package_xml({}),
+        "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"], "CustomField": ["Thing__c.Color__c"]})})
+    assert field(done, "mt:status") == "Succeeded", failures(done)
+    assert host.schema.get("Thing__c") is None
+    assert [s["componentType"] for s in successes(done) if s["deleted"] == "true"] == ["CustomField", "CustomObject"]
