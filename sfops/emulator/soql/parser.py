@@ -44,6 +44,7 @@ RESERVED = frozenset({
     "FOR", "USING", "TYPEOF", "ALL", "UPDATE", "VIEW", "REFERENCE", "ROLLUP", "CUBE",
 })
 MAX_OFFSET = 2000
+MAX_NESTING = 100
 _COMPARE_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 
 
@@ -62,6 +63,7 @@ class _Parser:
         self.text = text
         self.tokens = lx.tokenize(text)
         self.i = 0
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------------------------------
     @property
@@ -309,9 +311,13 @@ class _Parser:
 
     def simple(self, top: bool, having: bool) -> Condition:
         if self.tok.kind == lx.LPAREN:
+            if self.depth >= MAX_NESTING:  # keep hostile input from exhausting the Python stack
+                raise self.unexpected()
+            self.depth += 1
             self.advance()
             inner = self.condition(top, having)
             self.expect(lx.RPAREN)
+            self.depth -= 1
             return inner
         left_tok = self.tok
         left: FieldRef | Aggregate | DateFunc

@@ -157,3 +157,10 @@ def test_all_rows_is_rejected_over_the_api() -> None:
 @pytest.mark.parametrize("clause", ["FOR UPDATE", "FOR REFERENCE", "FOR VIEW", "WITH USER_MODE"])
 def test_accepted_and_ignored_clauses(clause: str) -> None:
     assert parse(f"SELECT Id FROM Account {clause}").from_name == "Account"
+
+
+def test_deep_nesting_is_a_soql_error_not_a_crash() -> None:
+    assert parse("SELECT Id FROM A WHERE " + "(" * 50 + "X = 1" + ")" * 50).where.value.value == 1
+    with pytest.raises(SoqlError) as info:
+        parse("SELECT Id FROM A WHERE " + "(" * 5000 + "X = 1" + ")" * 5000)
+    assert info.value.error_code == "MALFORMED_QUERY"
