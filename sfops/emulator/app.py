@@ -77,6 +77,7 @@ class Emulator:
         self._metadata: Any = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
+        self._seeded: Any = None
         self._boot()
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,6 +97,8 @@ class Emulator:
         self.sessions = Sessions(self, self.settings.session_seconds)
         if not self.org_id:
             seed.seed(self)
+            self._persist_schema()
+            self._seeded = self.store.dump()
         else:
             seed.configure_credentials(self)
         self._persist_schema()
@@ -113,6 +116,8 @@ class Emulator:
             self._catalogs = {}
             self.usage.set(0, self.settings.api_max)
             self._persisted_schema = -1
+            if self._seeded is not None:
+                self.store.restore(self._seeded)  # same org as a fresh seed, without redeploying
             self._boot()
 
     def _persist_schema(self) -> None:

@@ -76,7 +76,9 @@ def seed(emu: Emulator) -> None:
             _user(emu, emu.ids.new("005"), "integration@sfops.demo", "Ivy", "Integration",
                   profiles["Minimum Access - Salesforce"], None, audit)
         emu.save_meta()
-        load_force_app(emu, force_app_dir(s.force_app))
+        root = force_app_dir(s.force_app)
+        if not deploy_force_app(emu, root):
+            load_force_app(emu, root)
         configure_credentials(emu)
         if s.seed == "demo":
             seed_demo(emu)
@@ -144,6 +146,82 @@ def load_force_app(emu: Emulator, root: Path | None) -> list[str]:
                 fields["TableEnumOrId"] = m.group(1) if m else None
             emu.insert_system(kind, fields)
     return loaded
+
+
+def source_to_mdapi_zip(root: Path) -> bytes:
+    """Convert an SFDX source tree (objects, fields, list views, classes, triggers, permission sets)
+    into a metadata-format zip with package.xml, the way `sf project convert source` lays it out."""
+    import io
+    import zipfile
+    from xml.etree import ElementTree as StdET  # serialising only; parsing goes through defusedxml
+
+    from defusedxml import ElementTree as SafeET
+
+    from sfops.emulator.schema import MD_NS
+
+    StdET.register_namespace("", MD_NS)
+    base = root / "main" / "default"
+    members: dict[str, list[str]] = {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for obj_dir in sorted((base / "objects").glob("*")) if (base / "objects").is_dir() else []:
+            meta = obj_dir / f"{obj_dir.name}.object-meta.xml"
+            if not meta.is_file():
+                continue
+            obj = SafeET.fromstring(meta.read_bytes())
+            for sub, tag in (("fields", "fields"), ("listViews", "listViews"), ("validationRules", "validationRules"),
+                             ("recordTypes", "recordTypes")):
+                for part in sorted((obj_dir / sub).glob("*-meta.xml")) if (obj_dir / sub).is_dir() else []:
+                    elem = SafeET.fromstring(part.read_bytes())
+                    elem.tag = f"{{{MD_NS}}}{tag}"
+                    if elem.find(f"{{{MD_NS}}}fullName") is None:
+                        full = StdET.Element(f"{{{MD_NS}}}fullName")
+                        full.text = part.name.split(".")[0]
+                        elem.insert(0, full)
+                    obj.append(elem)
+            zf.writestr(f"objects/{obj_dir.name}.object",
+                        b'<?xml version="1.0" encoding="UTF-8"?>\n' + StdET.tostring(obj))
+            members.setdefault("CustomObject", []).append(obj_dir.name)
+        for folder, suffix, type_name in (("classes", ".cls", "ApexClass"), ("triggers", ".trigger", "ApexTrigger")):
+            for src in sorted((base / folder).glob(f"*{suffix}")) if (base / folder).is_dir() else []:
+                zf.writestr(f"{folder}/{src.name}", src.read_bytes())
+                meta_path = src.with_name(src.name + "-meta.xml")
+                if meta_path.is_file():
+                    zf.writestr(f"{folder}/{meta_path.name}", meta_path.read_bytes())
+                members.setdefault(type_name, []).append(src.stem)
+        perm_dir = base / "permissionsets"
+        for perm in sorted(perm_dir.glob("*.permissionset-meta.xml")) if perm_dir.is_dir() else []:
+            name = perm.name.split(".")[0]
+            zf.writestr(f"permissionsets/{name}.permissionset", perm.read_bytes())
+            members.setdefault("PermissionSet", []).append(name)
+        types = "".join(
+            "<types>" + "".join(f"<members>{m}</members>" for m in sorted(names)) + f"<name>{t}</name></types>"
+            for t, names in sorted(members.items()))
+        zf.writestr("package.xml", f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD_NS}">{types}'
+                                   f"<version>{APEX_API_VERSION}</version></Package>")
+    return buf.getvalue()
+
+
+def deploy_force_app(emu: Emulator, root: Path | None) -> bool:
+    """Deploy force-app through the Metadata API service (so retrieve/listMetadata know the
+    components). Returns False when the service is missing or the deploy failed; the caller then
+    loads the tree directly."""
+    if root is None:
+        return False
+    service = emu.metadata_service()
+    if service is None or not hasattr(service, "deploy_zip_now"):
+        return False
+    try:
+        result = service.deploy_zip_now(source_to_mdapi_zip(root), {"rollbackOnError": True,
+                                                                      "singlePackage": True})
+    except Exception as exc:  # a seeding failure must not stop the emulator; fall back and record why
+        emu.store.put_json("meta", "seed_warning", f"force-app deploy raised {type(exc).__name__}: {exc}")
+        return False
+    ok = bool(result.get("success")) and result.get("status") == "Succeeded"
+    if not ok:
+        emu.store.put_json("meta", "seed_warning", {"force-app deploy": result.get("status"),
+                                                    "details": result.get("details")})
+    return ok
 
 
 def _strip_comments(body: str) -> str:

@@ -154,6 +154,23 @@ class Store:
             finally:
                 self._depth = 0
 
+    def dump(self) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, dict[str, Any]]]:
+        """A deep copy of everything (rows in insertion order, JSON values) for `restore`."""
+        with self._lock:
+            rows = [(sobject, copy.deepcopy(row)) for sobject, by_id in self._rows.items() for row in by_id.values()]
+            return rows, copy.deepcopy(self._kv)
+
+    def restore(self, dump: tuple[list[tuple[str, dict[str, Any]]], dict[str, dict[str, Any]]]) -> None:
+        """Replace all state with a `dump()` (fast reset to a seeded org)."""
+        rows, kv = dump
+        with self._lock, self.transaction():
+            self.clear()
+            for sobject, row in rows:
+                self.put(sobject, copy.deepcopy(row))
+            for kind, values in kv.items():
+                for key, value in values.items():
+                    self.put_json(kind, key, value)
+
     def clear(self) -> None:
         """Forget everything (reset)."""
         with self._lock:
