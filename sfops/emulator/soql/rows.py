@@ -135,7 +135,7 @@ class ChildPlan:
             raise error_at(INVALID_TYPE, ctx.text, query.from_pos,
                            f"Didn't understand relationship '{query.from_name}' in FROM part of query call. "
                            f"{CUSTOM_REL_HINT}")
-        if query.count_only or query.group_by or any(isinstance(s, Aggregate) for s in query.select):
+        if query.count_only or query.group_by or any(isinstance(s, Aggregate | DateFunc) for s in query.select):
             raise error_at(MALFORMED_QUERY, ctx.text, sub.pos,
                            "Aggregate queries are not supported in a subquery")
         child_info = ctx.describe(rel.child_object, query.from_pos)

@@ -121,3 +121,14 @@ def test_semantic_errors(run, text: str, code: str, column: int, detail_start: s
     assert (err.error_code, lines[1], lines[3]) == (code, text, f"ERROR at Row:1:Column:{column}")
     assert lines[2] == " " * (column - 1) + "^"
     assert lines[4].startswith(detail_start)
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT Name, (SELECT COUNT(Id) FROM Contacts) FROM Account",
+    "SELECT Name, (SELECT COUNT() FROM Contacts) FROM Account",
+    "SELECT Name, (SELECT LastName FROM Contacts GROUP BY LastName) FROM Account",
+])
+def test_aggregate_subqueries_are_rejected(run, text: str) -> None:
+    with pytest.raises(SoqlError) as info:
+        run(text)
+    assert info.value.error_code == "MALFORMED_QUERY"
