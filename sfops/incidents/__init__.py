@@ -1,0 +1,1 @@
+"""Incidents: the Incident_Log__c lifecycle, notifications, on-call, post-mortems and metrics."""

@@ -1,0 +1,302 @@
+"""The incident lifecycle: raise (with dedup), acknowledge, update, mitigate, resolve, close, list, show.
+
+Incident_Log__c in the org is the record of truth; every change is written there first and then
+mirrored in the local store with a timeline event. P1/P2 incidents publish Incident_Event__e
+(trigger / acknowledge / resolve) and go through the notifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sfops.errors import SalesforceError, UsageError
+from sfops.incidents import orgio, records
+from sfops.incidents.model import (
+    CATEGORIES,
+    EVENT_ACTION,
+    PAGING_SEVERITIES,
+    Incident,
+    Status,
+    TimelineEntry,
+    check_transition,
+    parse_severity,
+    parse_status,
+    stamps_for,
+)
+from sfops.salesforce import Org
+from sfops.store import Store
+
+Clock = Callable[[], dt.datetime]
+_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
+_CLOSED = (Status.RESOLVED, Status.CLOSED)
+_COUNT_RETRIES = 5
+_key_locks: dict[str, threading.Lock] = {}
+_key_locks_guard = threading.Lock()
+
+
+class Notifier(Protocol):
+    """Sends the notifications of one lifecycle phase (see sfops.incidents.notify)."""
+
+    def __call__(self, incident: Incident, phase: str, *, note: str | None = None) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class RaiseOutcome:
+    """What `raise_incident` did."""
+
+    incident: Incident
+    created: bool
+    escalated: bool = False
+    recurred: bool = False
+    event: dict[str, Any] | None = None
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ChangeOutcome:
+    """What a lifecycle change did."""
+
+    incident: Incident
+    previous: Status
+    event: dict[str, Any] | None = None
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+
+def derive_dedup_key(summary: str, category: str | None, source: str | None) -> str:
+    """The key IncidentAlert (Apex) derives when none is given, so both sides fold the same repeats."""
+    text = f"{category or 'Other'}|{'null' if source is None else source}|{summary}"
+    return "auto-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def _key_lock(key: str) -> threading.Lock:
+    with _key_locks_guard:
+        return _key_locks.setdefault(key.lower(), threading.Lock())
+
+
+class IncidentService:
+    """Lifecycle operations on one org's incidents."""
+
+    def __init__(self, org: Org, store: Store, *, org_name: str, actor: str, clock: Clock | None = None,
+                 notifier: Notifier | None = None) -> None:
+        self.org = org
+        self.store = store
+        self.org_name = org_name
+        self.actor = actor
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.notifier = notifier
+
+    # --- lookups -------------------------------------------------------------------------------
+    def get(self, ref: str) -> Incident:
+        """An incident by record id or INC number, read from the org (and re-mirrored)."""
+        ref = ref.strip()
+        record = None
+        if len(ref) in (15, 18) and ref.isalnum():
+            record = orgio.fetch(self.org, ref)
+        if record is None:
+            record = orgio.fetch_by_name(self.org, ref)
+        if record is None:
+            mirrored = records.load_incident(self.store, self.org_name, ref)
+            if mirrored is not None:
+                record = orgio.fetch(self.org, mirrored.id)
+        if record is None:
+            raise UsageError(f"No incident '{ref}' in org {self.org_name}.",
+                             actions=["sfops incident list"])
+        incident = orgio.from_record(record, self.org_name)
+        records.save_incident(self.store, incident)
+        return incident
+
+    def list(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
+             since: dt.datetime | None = None, category: str | None = None, open_only: bool = False,
+             limit: int = 200) -> list[Incident]:
+        """Incidents from the org, newest first, filtered; mirrored locally as a side effect."""
+        wanted = [parse_status(s).value for s in statuses or []]
+        if open_only:
+            wanted = wanted or [s.value for s in (Status.NEW, Status.TRIAGED, Status.INVESTIGATING,
+                                                  Status.MITIGATED)]
+        rows = orgio.query(self.org, statuses=wanted or None,
+                           severities=[parse_severity(s) for s in severities or []] or None,
+                           since=since, category=category, limit=limit)
+        out = [orgio.from_record(r, self.org_name) for r in rows]
+        for incident in out:
+            records.save_incident(self.store, incident)
+        return out
+
+    def timeline(self, ref: str) -> tuple[Incident, list[TimelineEntry]]:
+        """The incident and its timeline (lifecycle, notes, notifications, sfops actions)."""
+        incident = self.get(ref)
+        return incident, records.timeline(self.store, incident)
+
+    # --- raise ---------------------------------------------------------------------------------
+    def raise_incident(self, severity: str, summary: str, *, context: str | None = None,
+                       category: str | None = None, dedup_key: str | None = None, source: str | None = None,
+                       release: str | None = None) -> RaiseOutcome:
+        """Raise an incident, or count a repeat of an existing one with the same dedup key.
+
+        The insert is atomic on the unique Dedup_Key__c: two raisers cannot both create. A repeat
+        increments Occurrence_Count__c with an optimistic PATCH (If-Unmodified-Since the version
+        read; retried on 412), and escalates the severity when the repeat is more severe.
+        """
+        severity = parse_severity(severity)
+        summary = (summary or "").strip()
+        if not summary:
+            raise UsageError("An incident needs a summary (--summary).")
+        if category is not None and category not in CATEGORIES:
+            raise UsageError(f"Unknown category '{category}'. Categories: {', '.join(CATEGORIES)}.")
+        category = category or "Other"
+        key = (dedup_key or "").strip()[:255] or derive_dedup_key(summary, category, source)
+        now = self.clock()
+        with _key_lock(key):
+            values = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
+                      "context": context[:131072] if context else None, "category": category, "source": source,
+                      "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
+                      "last_seen_at": now}
+            try:
+                record_id = orgio.create(self.org, values)
+            except SalesforceError as exc:
+                if not orgio.is_duplicate(exc):
+                    raise
+                return self._repeat(key, severity, now)
+        incident = Incident(id=record_id, org=self.org_name, **values)
+        record = orgio.fetch(self.org, record_id)
+        if record is not None:
+            incident.name = record.get("Name")
+        records.save_incident(self.store, incident)
+        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="raised", actor=self.actor,
+                          at=now, status_to=Status.NEW.value, note=summary,
+                          details={"severity": severity, "dedup_key": key, "category": category})
+        outcome = RaiseOutcome(incident=incident, created=True)
+        if severity in PAGING_SEVERITIES:
+            outcome.event = self._publish(incident, "trigger", {"occurrences": 1})
+        outcome.notifications = self._notify(incident, "triggered")
+        return outcome
+
+    def _repeat(self, key: str, severity: str, now: dt.datetime) -> RaiseOutcome:
+        for _attempt in range(_COUNT_RETRIES):
+            record = orgio.fetch_by_dedup_key(self.org, key)
+            if record is None:
+                raise SalesforceError(f"Dedup key '{key}' is taken but its incident cannot be read "
+                                      "(sharing?).", error_code="DUPLICATE_VALUE")
+            current = orgio.from_record(record, self.org_name)
+            escalated = _RANK[severity] < _RANK[current.severity]
+            changes: dict[str, Any] = {"occurrence_count": current.occurrence_count + 1, "last_seen_at": now}
+            if escalated:
+                changes["severity"] = severity
+            try:
+                orgio.update(self.org, current.id, changes,
+                             unmodified_since=orgio.parse_sf_datetime(record.get("SystemModstamp")))
+            except SalesforceError as exc:
+                if orgio.is_precondition_failed(exc):
+                    continue  # someone else counted in between: read again
+                raise
+            break
+        else:
+            raise SalesforceError(f"Could not count a repeat of '{key}': the incident kept changing.",
+                                  error_code="CONCURRENT_UPDATE")
+        for name, value in changes.items():
+            setattr(current, name, value)
+        recurred = current.status in _CLOSED
+        records.save_incident(self.store, current)
+        note = f"repeat #{current.occurrence_count}" + (f", escalated to {severity}" if escalated else "") + \
+            (f" after {current.status.value}" if recurred else "")
+        records.add_event(self.store, org=self.org_name, incident_id=current.id, kind="recurred", actor=self.actor,
+                          at=now, note=note, details={"occurrences": current.occurrence_count})
+        outcome = RaiseOutcome(incident=current, created=False, escalated=escalated, recurred=recurred)
+        # Like IncidentAlert: page again only when a repeat escalates to P1/P2 or an ended incident recurs,
+        # so a failing loop does not become a notification storm.
+        if current.severity in PAGING_SEVERITIES and (escalated or recurred):
+            outcome.event = self._publish(current, "trigger", {"occurrences": current.occurrence_count})
+            outcome.notifications = self._notify(current, "triggered", note=note)
+        return outcome
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def acknowledge(self, ref: str, note: str | None = None) -> ChangeOutcome:
+        """New -> Triaged (stamps Acknowledged_At__c; stops escalation)."""
+        return self.transition(ref, Status.TRIAGED, note=note)
+
+    def mitigate(self, ref: str, note: str | None = None) -> ChangeOutcome:
+        """-> Mitigated (impact stopped, cause not yet fixed)."""
+        return self.transition(ref, Status.MITIGATED, note=note)
+
+    def resolve(self, ref: str, *, resolution: str, root_cause: str | None = None,
+                note: str | None = None) -> ChangeOutcome:
+        """-> Resolved, recording the resolution and root cause."""
+        if not (resolution or "").strip():
+            raise UsageError("Resolving needs --resolution (what fixed it).")
+        extra = {"resolution": resolution.strip()}
+        if root_cause:
+            extra["root_cause"] = root_cause.strip()
+        return self.transition(ref, Status.RESOLVED, note=note, extra=extra)
+
+    def close(self, ref: str, note: str | None = None) -> ChangeOutcome:
+        """Resolved -> Closed (post-mortem done or not needed)."""
+        return self.transition(ref, Status.CLOSED, note=note)
+
+    def update(self, ref: str, *, status: str | None = None, note: str | None = None) -> ChangeOutcome:
+        """Change status (enforced) and/or add a note to the timeline."""
+        if status:
+            return self.transition(ref, parse_status(status), note=note)
+        if not (note or "").strip():
+            raise UsageError("Nothing to update: give --status and/or --note.")
+        incident = self.get(ref)
+        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="note", actor=self.actor,
+                          at=self.clock(), note=note)
+        outcome = ChangeOutcome(incident=incident, previous=incident.status)
+        outcome.notifications = self._notify(incident, "update", note=note)
+        return outcome
+
+    def transition(self, ref: str, target: Status, *, note: str | None = None,
+                   extra: dict[str, Any] | None = None) -> ChangeOutcome:
+        """Move an incident to `target` if the state machine allows it; stamp and mirror it."""
+        incident = self.get(ref)
+        previous = incident.status
+        check_transition(previous, target, incident.ref)
+        now = self.clock()
+        changes: dict[str, Any] = {"status": target, **stamps_for(previous, target, now, incident), **(extra or {})}
+        orgio.update(self.org, incident.id, changes)
+        for name, value in changes.items():
+            setattr(incident, name, value)
+        records.save_incident(self.store, incident)
+        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="status", actor=self.actor,
+                          at=now, status_from=previous.value, status_to=target.value, note=note,
+                          details={k: v for k, v in (extra or {}).items()})
+        outcome = ChangeOutcome(incident=incident, previous=previous)
+        action = EVENT_ACTION.get(target)
+        if previous == Status.NEW and target == Status.INVESTIGATING:
+            action = "acknowledge"
+        if action and incident.severity in PAGING_SEVERITIES:
+            outcome.event = self._publish(incident, action, {"status": target.value})
+        outcome.notifications = self._notify(incident, _phase(target), note=note)
+        return outcome
+
+    # --- side effects --------------------------------------------------------------------------
+    def _publish(self, incident: Incident, action: str, details: dict[str, Any]) -> dict[str, Any]:
+        body = {"incident_id": incident.id, "incident": incident.ref, "severity": incident.severity,
+                "status": incident.status.value, "category": incident.category, "release": incident.release,
+                "org": self.org_name, **details}
+        fields = orgio.event_fields(incident, action, source=f"sfops:{self.org_name}", details=body)
+        try:
+            published = orgio.publish_event(self.org, fields)
+        except SalesforceError as exc:
+            # The incident record stands; a failed publish is recorded on the timeline, not hidden.
+            records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="event_failed",
+                              actor=self.actor, at=self.clock(), note=f"Incident_Event__e {action}: {exc.message}")
+            return {"action": action, "published": False, "error": exc.message}
+        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="event", actor=self.actor,
+                          at=self.clock(), note=f"Incident_Event__e {action} published",
+                          details={"action": action, **published})
+        return {"action": action, "published": True, **published}
+
+    def _notify(self, incident: Incident, phase: str, note: str | None = None) -> list[dict[str, Any]]:
+        if self.notifier is None:
+            return []
+        return self.notifier(incident, phase, note=note)
+
+
+def _phase(status: Status) -> str:
+    return {Status.TRIAGED: "acknowledged", Status.INVESTIGATING: "investigating", Status.MITIGATED: "mitigated",
+            Status.RESOLVED: "resolved", Status.CLOSED: "closed"}.get(status, "update")
