@@ -15,6 +15,7 @@ from sfops.emulator.metadata.engine import (
     WorkState,
     commit,
     commit_seq,
+    empty_tests,
 )
 from sfops.emulator.metadata.host import MdUser, MetadataHost
 from sfops.emulator.metadata.package import Collector, PayloadError, read_zip
@@ -113,13 +114,18 @@ class Deploys:
         options = DeployOptions.from_json(rec["options"])
         user = MdUser(rec["createdById"], rec["createdByName"])
         faults = self.host.deploy_faults()
-        work = WorkState(self.host)
-        deployer = Deployer(self.host, work, options, user, faults)
-        outcome = deployer.run(base64.b64decode(rec["zip"]))
-        if deployer.fault_used:
-            self.host.consume_deploy_fault()
-        if outcome.status in ("Succeeded", "SucceededPartial") and not options.check_only:
-            commit(self.host, work, outcome)
+        try:
+            work = WorkState(self.host)
+            deployer = Deployer(self.host, work, options, user, faults)
+            outcome = deployer.run(base64.b64decode(rec["zip"]))
+            if deployer.fault_used:
+                self.host.consume_deploy_fault()
+            if outcome.status in ("Succeeded", "SucceededPartial") and not options.check_only:
+                commit(self.host, work, outcome)
+        except Exception as exc:  # a bug or a host failure: report it the way Salesforce reports its own
+            outcome = Outcome(status="Failed", error_status_code="UNKNOWN_EXCEPTION",
+                              error_message=f"An unexpected error occurred: {type(exc).__name__}: {exc}",
+                              test_result=empty_tests())
         now = iso(self.host.now())
         rec.update({"status": outcome.status, "done": True, "completedDate": now, "lastModifiedDate": now,
                     "startDate": rec["startDate"] or now, "outcome": dataclasses.asdict(outcome),

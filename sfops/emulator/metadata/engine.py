@@ -223,7 +223,7 @@ class Deployer:
         self.out.components_deployed = len(self.out.successes) - 1
         if self.out.failures and self.options.rollback_on_error:
             self.out.status = "Failed"
-            self.out.test_result = _empty_tests()
+            self.out.test_result = empty_tests()
             return self.out
         self._run_tests(adds)
         if self.out.test_errors:
@@ -236,7 +236,7 @@ class Deployer:
         self.out.failures.append(self._message("", exc.file_name, exc.file_name, problem=exc.problem,
                                                success=False))
         self.out.status = "Failed"
-        self.out.test_result = _empty_tests()
+        self.out.test_result = empty_tests()
         return self.out
 
     def _message(self, type_name: str, full_name: str, file_name: str, *, changed: bool = False,
@@ -638,7 +638,7 @@ class Deployer:
         self.out.test_level = level
         self.out.run_tests_enabled = level != "NoTestRun"
         if level == "NoTestRun":
-            self.out.test_result = _empty_tests()
+            self.out.test_result = empty_tests()
             return
         classes = {r["fullName"].lower(): r for r in self.work.of_type("ApexClass")}
         plan: list[tuple[dict[str, Any], str]] = []
@@ -653,7 +653,7 @@ class Deployer:
                     self.out.error_message = (f"This class name's value is invalid: {cls_name}. Provide the name "
                                               "of an Apex class that has test methods.")
                     self.out.test_errors = 0
-                    self.out.test_result = _empty_tests()
+                    self.out.test_result = empty_tests()
                     return
                 plan += [(rec, m) for m in methods if not method or m.lower() == method.lower()]
         else:
@@ -707,7 +707,7 @@ class Deployer:
         return out
 
 
-def _empty_tests() -> dict[str, Any]:
+def empty_tests() -> dict[str, Any]:
     return {"codeCoverage": [], "codeCoverageWarnings": [], "failures": [], "numFailures": 0, "numTestsRun": 0,
             "successes": [], "totalTime": 0.0}
 
@@ -746,6 +746,7 @@ def _iso(dt: Any) -> str:
 def commit(host: MetadataHost, work: WorkState, outcome: Outcome) -> None:
     """Write a successful deploy's WorkState to the org in one transaction."""
     with host.transaction():
+        host.schema.replace_with(work.schema)
         for op, sobject, name, fields in work.apex_ops:
             existing = host.find_records(sobject, "Name", name)
             if op == "delete":
@@ -757,7 +758,6 @@ def commit(host: MetadataHost, work: WorkState, outcome: Outcome) -> None:
             else:
                 new_id = host.insert_record(sobject, fields)
                 _set_id(work, outcome, sobject, name, new_id)
-        host.schema.replace_with(work.schema)
         for key in work.deleted:
             host.delete_json(COMPONENT_KIND, key)
         for key in work.changed:

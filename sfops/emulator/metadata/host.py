@@ -12,7 +12,9 @@ Conventions:
   value of a kind as ``{key: value}`` (any order).
 - Records: the service creates and deletes ``ApexClass`` and ``ApexTrigger`` rows (fields
   ``Name, Body, ApiVersion, Status, IsValid, LengthWithoutComments, NamespacePrefix``; triggers also
-  ``TableEnumOrId``) so that REST/Tooling queries see deployed Apex.
+  ``TableEnumOrId``) so that REST/Tooling queries see deployed Apex. Apex rows the core seeded
+  itself are found with ``find_records(type, "Status", "Active"|"Inactive")`` and treated as
+  deployed components (retrieve, listMetadata, RunLocalTests and reference checks see them).
 - ``transaction()`` groups the writes of one deploy: all or nothing. The service validates a
   deploy completely before it writes anything, so a host whose transaction is a no-op still
   keeps failed deploys from changing the org; a real transaction also covers crashes mid-write.

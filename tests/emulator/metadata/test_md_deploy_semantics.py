@@ -367,3 +367,17 @@ def test_deleting_an_object_together_with_its_fields(client: Client, host: Memor
     assert field(done, "mt:status") == "Succeeded", failures(done)
     assert host.schema.get("Thing__c") is None
     assert [s["componentType"] for s in successes(done) if s["deleted"] == "true"] == ["CustomField", "CustomObject"]
+
+
+def test_a_host_failure_while_committing_fails_the_deploy_cleanly(client: Client, host: MemoryHost,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_insert(sobject: str, fields: object) -> str:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(host, "insert_record", broken_insert)
+    done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Foo"], "CustomObject": ["Thing__c"]}),
+                                   **apex_class("Foo"), **thing()}, testLevel="NoTestRun")
+    assert field(done, "mt:status") == "Failed"
+    assert field(done, "mt:errorStatusCode") == "UNKNOWN_EXCEPTION"
+    assert "disk full" in field(done, "mt:errorMessage")
+    assert host.schema.get("Thing__c") is None  # the transaction rolled the schema back
