@@ -188,7 +188,7 @@ class _Compiler:
         bad = (
             (op in ("INCLUDES", "EXCLUDES") and kind != "multipicklist")
             or (op == "LIKE" and kind not in ("text", "id"))
-            or (op in ("<", "<=", ">", ">=") and kind in ("boolean", "multipicklist", "id"))
+            or (op in ("<", "<=", ">", ">=") and kind in ("boolean", "multipicklist"))
         )
         if bad:
             raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, cmp.pos,

@@ -319,3 +319,10 @@ def test_date_function_errors(run) -> None:
     with pytest.raises(SoqlError) as info:
         run("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = '2026'")
     assert info.value.error_code == "INVALID_FIELD"
+
+
+def test_id_range_paging_pattern(run, org) -> None:
+    """`WHERE Id > :last ORDER BY Id LIMIT n` is how bulk readers page by id; ids order like base-62."""
+    ids = sorted(a["Id"] for a in org.accounts if not a["IsDeleted"])
+    page = run(f"SELECT Id FROM Account WHERE Id > '{ids[1][:15]}' ORDER BY Id LIMIT 2").records
+    assert [r["Id"] for r in page] == ids[2:4]
