@@ -29,6 +29,8 @@ MIGRATIONS: list[Migration] = [
     (2, "pulled Apex debug logs", _create("apex_log")),
     (3, "incidents: mirror, timeline, notification outbox, on-call overrides",
      _create("incident", "incident_event", "notification", "oncall_override")),
+    (4, "governor limit snapshots; agent leader lease and job runs",
+     _create("limit_snapshot", "agent_lease", "agent_run")),
 ]
 
 

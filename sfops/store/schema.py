@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -125,4 +125,42 @@ oncall_override = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("cancelled_at", DateTime(timezone=True)),
+)
+
+# Governor limit snapshots (sfops.limits): one row per limit (and per connected app for nested entries,
+# app = "" for the top-level entry) per snapshot; a snapshot is all rows sharing (org, taken_at).
+limit_snapshot = Table(
+    "limit_snapshot", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(200), nullable=False, index=True),
+    Column("taken_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("app", String(255), nullable=False, default=""),
+    Column("max", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+)
+
+# The scheduled agent (sfops.agent): leader leases (one row per lock name) and a record of every job run.
+agent_lease = Table(
+    "agent_lease", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("renewed_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+agent_run = Table(
+    "agent_run", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(200), nullable=False, index=True),
+    Column("job", String(100), nullable=False, index=True),
+    Column("holder", String(300), nullable=False),
+    Column("scheduled_at", DateTime(timezone=True)),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(20), nullable=False),
+    Column("summary", Text),
+    Column("error", Text),
+    Column("details", JSON),
 )
