@@ -131,6 +131,12 @@ def read_state(data_dir: Path) -> Instance | None:
 
 
 def _alive(pid: int) -> bool:
+    try:  # reap it first if it is our own exited child (a zombie still answers kill 0)
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

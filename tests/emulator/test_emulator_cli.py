@@ -1,0 +1,63 @@
+"""`sfops emulator start --background / status / faults / stop`, run in-process like a user would."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import requests
+
+from sfops.cli.app import main
+
+pytestmark = pytest.mark.e2e
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, env, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_background_lifecycle(tmp_path) -> None:
+    env = {"HOME": str(tmp_path), "SFOPS_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
+           "SFOPS_EMULATOR_ADMIN_PASSWORD": "custom-pass-123"}
+    data = str(tmp_path / "emu")
+    code, out, err = _run(["emulator", "start", "--background", "--port", "0", "--data", data, "--memory",
+                           "--json"], env)
+    assert code == 0, err
+    try:
+        result = json.loads(out)["result"]
+        url, ca = result["instance_url"], result["ca_cert"]
+        assert url.startswith("https://localhost:") and ca.endswith("ca.pem")
+        assert 'auth = "password"' in result["sfops_toml"] and f'ca_bundle = "{ca}"' in result["sfops_toml"]
+        # the custom secret is referenced, never printed
+        assert result["env"]["SFOPS_ORG_EMULATOR_PASSWORD"] == '"$SFOPS_EMULATOR_ADMIN_PASSWORD"'
+        assert "custom-pass-123" not in out
+        s = requests.Session()
+        s.trust_env = False
+        token = s.post(f"{url}/services/oauth2/token", verify=ca, timeout=10, data={
+            "grant_type": "password", "client_id": "sfops-emulator-demo",
+            "client_secret": "sfops-demo-client-secret", "username": "admin@sfops.demo",
+            "password": "custom-pass-123"})
+        assert token.status_code == 200
+        code, out, _ = _run(["emulator", "status", "--data", data, "--json"], env)
+        assert code == 0 and json.loads(out)["result"]["running"] is True
+        code, out, _ = _run(["emulator", "faults", "--data", data, "--set", '{"fail": {"count": 1}}', "--json"],
+                            env)
+        assert code == 0 and json.loads(out)["result"]["fail"][0]["count"] == 1
+        code, _, err = _run(["emulator", "start", "--background", "--port", "0", "--data", data], env)
+        assert code == 2 and "already running" in err
+    finally:
+        code, out, err = _run(["emulator", "stop", "--data", data], env)
+    assert code == 0, err
+    code, out, _ = _run(["emulator", "status", "--data", data, "--json"], env)
+    assert json.loads(out)["result"]["running"] is False
+    code, _, err = _run(["emulator", "stop", "--data", data], env)
+    assert code == 2 and "No running emulator" in err
+
+
+def test_bad_port_is_a_usage_error(tmp_path) -> None:
+    code, _, err = _run(["emulator", "start", "--port", "70000", "--data", str(tmp_path)],
+                        {"HOME": str(tmp_path)})
+    assert code == 2 and "--port" in err
