@@ -202,3 +202,17 @@ def test_apex_deploy_creates_records_and_the_zip_is_base64_in_the_envelope(clien
     success = [s for s in done.findall("mt:details/mt:componentSuccesses", NS) if field(s, "mt:fullName") == "Hello"]
     record_id = next(iter(host.records["ApexClass"]))
     assert field(success[0], "mt:id") == record_id and field(success[0], "mt:created") == "true"
+
+
+def test_single_package_false_accepts_a_root_folder_like_the_recording(client: Client) -> None:
+    files = {f"shape/{p}": c for p, c in SETTINGS_FILES.items()}
+    done = client.deploy_and_wait(files, singlePackage=False)
+    assert field(done, "mt:status") == "Succeeded"
+    names = {field(s, "mt:fileName") for s in done.findall("mt:details/mt:componentSuccesses", NS)}
+    real = _fixture_result("mdapi-checkdeploystatus-succeeded.xml", "checkDeployStatus")
+    real_names = {field(s, "mt:fileName") for s in real.findall("mt:details/mt:componentSuccesses", NS)}
+    assert names == {"shape/package.xml", "shape/settings/Apex.settings", "shape/settings/Chatter.settings"}
+    assert names <= real_names
+    # with singlePackage=true the same zip has no package.xml at its root
+    done = client.deploy_and_wait(files, singlePackage=True)
+    assert field(done, "mt:status") == "Failed"
