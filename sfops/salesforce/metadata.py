@@ -456,6 +456,8 @@ class MetadataClient:
              kind: str = "deploy", interval: float = 1.0, max_interval: float = 10.0) -> Any:
         """Check a deploy (or retrieve, kind="retrieve") until done, backing off from `interval`
         to `max_interval` seconds; raises StillRunning after `timeout` seconds."""
+        if kind not in ("deploy", "retrieve"):
+            raise ValueError(f"poll: kind must be 'deploy' or 'retrieve', not {kind!r}")
         check = self.check_deploy_status if kind == "deploy" else self.check_retrieve_status
         deadline = self.clock() + timeout
         delay = interval
