@@ -221,11 +221,17 @@ class Deployer:
         self.out.component_errors = len([f for f in self.out.failures if f["fileName"] != "package.xml"
                                          or f["componentType"]])
         self.out.components_deployed = len(self.out.successes) - 1
-        if self.out.failures and self.options.rollback_on_error:
+        # Salesforce runs no tests once a component failed; the fault knob may ask for both kinds of
+        # failure at once (a demo of a validation that fails every way), so then the tests run anyway
+        both = self.fault_used and bool(self.faults and self.faults.failing_tests)
+        if self.out.failures and self.options.rollback_on_error and not both:
             self.out.status = "Failed"
             self.out.test_result = empty_tests()
             return self.out
         self._run_tests(adds)
+        if both:
+            self.out.status = "Failed"
+            return self.out
         if self.out.test_errors:
             self.out.status = "Failed"
         elif self.out.failures:

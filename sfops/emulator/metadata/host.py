@@ -52,6 +52,9 @@ class DeployFaults:
     - ``component_problem``: when set, every deploy (the next ``deploys`` ones, or all when
       ``deploys`` is None) fails with this problem on its first component.
     - ``test_message``: the failure message reported for a failing test.
+
+    Like Salesforce, a deploy with a component failure runs no tests; when the knob sets both
+    ``component_problem`` and ``failing_tests`` the tests run anyway so both kinds are reported.
     """
 
     failing_tests: tuple[str, ...] = ()

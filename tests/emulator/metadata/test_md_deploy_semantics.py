@@ -381,3 +381,18 @@ def test_a_host_failure_while_committing_fails_the_deploy_cleanly(client: Client
     assert field(done, "mt:errorStatusCode") == "UNKNOWN_EXCEPTION"
     assert "disk full" in field(done, "mt:errorMessage")
     assert host.schema.get("Thing__c") is None  # the transaction rolled the schema back
+
+
+def test_fault_knob_with_both_kinds_reports_component_and_test_failures(client: Client, host: MemoryHost) -> None:
+    host.faults = DeployFaults(component_problem="Injected failure", failing_tests=("CalcTest",))
+    done = client.deploy_and_wait(_app_with_tests(), checkOnly=True, testLevel="RunLocalTests")
+    assert field(done, "mt:status") == "Failed"
+    assert [f["problem"] for f in failures(done)] == ["Injected failure"]
+    assert field(done, "mt:numberTestErrors") == "1"
+
+
+def test_real_component_failure_runs_no_tests(client: Client, host: MemoryHost) -> None:
+    files = _app_with_tests()
+    files["classes/Calc.cls"] = "public class Calc {"
+    done = client.deploy_and_wait(files, testLevel="RunLocalTests")
+    assert field(done, "mt:status") == "Failed" and field(done, "mt:numberTestsTotal") == "0"
