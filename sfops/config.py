@@ -102,19 +102,20 @@ def env_key(alias: str, name: str) -> str:
 def merged_environment(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
     """The process environment over `.env` (python-dotenv); real variables win."""
     environ = dict(os.environ if environ is None else environ)
-    dotenv_path = Path(environ.get("SFOPS_DOTENV", (cwd or Path.cwd()) / ".env"))
+    dotenv_path = Path(environ.get("SFOPS_DOTENV") or (cwd or Path.cwd()) / ".env")
     merged: dict[str, str] = {}
     if dotenv_path.is_file():
         merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     merged.update(environ)
-    return merged
+    # An empty variable means "not set" (a blank line copied from .env.example must not override defaults).
+    return {k: v for k, v in merged.items() if v != ""}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, config_path: str | Path | None = None,
                   cwd: Path | None = None) -> Settings:
     """Read `.env`, the environment and the TOML file into `Settings`."""
     env = merged_environment(environ, cwd)
-    home = Path(env.get("SFOPS_HOME", Path(env.get("HOME", "~")).expanduser() / ".sfops")).expanduser()
+    home = Path(env.get("SFOPS_HOME") or Path(env.get("HOME") or "~").expanduser() / ".sfops").expanduser()
     path = Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE)
     raw: dict[str, Any] = {}
     if path.is_file():
@@ -160,7 +161,7 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
     if not (url and token):
         return None
     return OrgConfig(alias="env", auth="token", instance_url=url, login_url=url,
-                     api_version=env.get("SFOPS_API_VERSION", DEFAULT_API_VERSION),
+                     api_version=env.get("SFOPS_API_VERSION") or DEFAULT_API_VERSION,
                      ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token})
 
 

@@ -88,3 +88,12 @@ def test_env_only_org(tmp_path: Path) -> None:
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings({"HOME": str(tmp_path)}, write(tmp_path, "[orgs.a\n"), cwd=tmp_path)
+
+
+def test_empty_values_mean_unset(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "SFOPS_HOME": "", "SFOPS_TARGET_ORG": "", "SFOPS_INSTANCE_URL": "https://x.test",
+           "SFOPS_ACCESS_TOKEN": "t", "SFOPS_API_VERSION": ""}
+    settings = load_settings(env, write(tmp_path), cwd=tmp_path)
+    assert settings.home == tmp_path / ".sfops"
+    assert settings.org(None).alias == "prod"
+    assert settings.org("env").api_version == "64.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import os
@@ -71,7 +72,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     debug = "--debug" in argv or env.get("SFOPS_DEBUG") == "1"
     meta: dict[str, Any] = {"sfops.json": wants_json, "sfops.debug": debug}
     try:
-        with cli.make_context("sfops", argv, obj=app) as ctx:
+        # click prints --help/--version itself; send that to our stdout, not the process's.
+        with contextlib.redirect_stdout(stdout), cli.make_context("sfops", argv, obj=app) as ctx:
             ctx.meta.update(meta)
             cli.invoke(ctx)
             return int(ctx.meta.get("sfops.exit_code", ExitCode.OK))
