@@ -26,6 +26,7 @@ GROUPS: dict[str, str] = {
     "logs": "sfops.cli.logs:logs",
     "org": "sfops.cli.org:org",
     "emulator": "sfops.cli.emulator:emulator",
+    "limits": "sfops.cli.limits:limits",
 }
 
 

@@ -1,0 +1,105 @@
+"""`sfops limits`: snapshot the org's governor limits, show them like `sf org list limits`, report trends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import click
+
+from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result
+from sfops.errors import UsageError
+from sfops.limits import current_limits, limits_report, report_frame, sf_cli_rows, take_snapshot
+
+REPORT_COLUMNS = ["name", "max", "used", "used %", "peak %", "change", "snapshots", "rate/h", "runs out"]
+_SINCE = re.compile(r"^(\d+)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@click.group("limits")
+def limits() -> None:
+    """Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."""
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+    """`--since`: a duration back from now (90m, 24h, 7d) or an ISO date/time (UTC unless it says)."""
+    match = _SINCE.match(text.strip())
+    if match:
+        return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UsageError(f"Bad --since '{text}': use a duration (90m, 24h, 7d) or an ISO date/time.") from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@limits.command("snapshot")
+@target_org_option
+@output_command
+@pass_app
+def snapshot_cmd(app: AppContext, target_org: str | None) -> Result:
+    """Store the org's /limits now (one API call); nested per-app entries become rows with an app."""
+    alias = app.org_config(target_org).alias
+    result = take_snapshot(app.org(target_org), app.store, alias)
+    warnings = [f"Entries without Max/Remaining were not stored: {', '.join(result.skipped)}"] if result.skipped else []
+    return Result(data=result, message=f"Stored {result.limits} limits and {result.app_entries} per-app entries "
+                  f"for '{alias}' at {result.taken_at:%Y-%m-%d %H:%M:%S} UTC.", warnings=warnings)
+
+
+@limits.command("show")
+@target_org_option
+@click.option("--all", "include_apps", is_flag=True, help="Include the nested per-app entries (with an app column).")
+@output_command
+@pass_app
+def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Result:
+    """The org's limits now, named like `sf org list limits --json` (name, max, remaining), with used %."""
+    rows, _skipped = current_limits(app.org(target_org))
+    if include_apps:
+        data = [{"name": r.name, "app": r.app, "max": r.max, "remaining": r.remaining} for r in rows]
+    else:
+        rows = [r for r in rows if r.app is None]
+        data = sf_cli_rows(rows)
+    table = [{"name": r.name, **({"app": r.app or ""} if include_apps else {}), "max": r.max,
+              "remaining": r.remaining, "used": r.used, "used %": _pct(r.used_pct)} for r in rows]
+    return Result(data=data, rows=table, title="Org limits")
+
+
+@limits.command("report")
+@target_org_option
+@click.option("--since", default=None, metavar="WHEN",
+              help="Only snapshots since: a duration back from now (90m, 24h, 7d) or an ISO date/time.")
+@click.option("--all", "include_apps", is_flag=True, help="Include the nested per-app entries.")
+@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Also write the report to this Parquet file (needs pyarrow, not installed by default).")
+@output_command
+@pass_app
+def report_cmd(app: AppContext, target_org: str | None, since: str | None, include_apps: bool,
+               parquet_path: str | None) -> Result:
+    """Trends from stored snapshots and when each daily limit runs out at the current (24 h) rate."""
+    alias = app.org_config(target_org).alias
+    now = dt.datetime.now(dt.UTC)
+    report = limits_report(app.store, alias, since=parse_since(since, now) if since else None,
+                           include_apps=include_apps, clock=lambda: now)
+    if parquet_path:
+        try:
+            report_frame(report).to_parquet(parquet_path, index=False)
+        except ImportError as exc:
+            raise UsageError("--parquet needs pyarrow (pip install pyarrow).") from exc
+    rows = [{"name": t.name + (f" [{t.app}]" if t.app else ""), "max": t.max, "used": t.used,
+             "used %": _pct(t.used_pct), "peak %": _pct(t.peak_used_pct), "change": t.change,
+             "snapshots": t.snapshots, "rate/h": "-" if t.rate_per_hour is None else f"{t.rate_per_hour:g}",
+             "runs out": t.forecast} for t in report.trends]
+    if not report.trends:
+        message = f"No limit snapshots for '{alias}' yet: run `sfops limits snapshot -o {alias}` (or the agent)."
+    else:
+        ending = sorted((t for t in report.trends if t.hours_left is not None), key=lambda t: t.hours_left or 0.0)
+        message = f"{report.snapshots} snapshot(s)."
+        if ending:
+            message += f" First to run out: {ending[0].name} ({ending[0].forecast})."
+    return Result(data=report, rows=rows, columns=REPORT_COLUMNS, title=f"Limits of '{alias}'", message=message)
