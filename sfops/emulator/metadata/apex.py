@@ -30,7 +30,8 @@ _CUSTOM_TYPE_USES = (
     re.compile(rf"<\s*{_CT}\s*>"),
     re.compile(rf"(?<![.\w]){_CT}\s*\.\s*(?:getInstance|getOrgDefaults|getValues|getAll|SObjectType|getSObjectType)\b",
                re.I),
-    re.compile(rf"(?<![.\w]){_CT}\s+[A-Za-z_]\w*\s*[=;,)]"),
+    re.compile(rf"(?<![.\w]){_CT}\s+(?!(?:ASC|DESC|NULLS|FIRST|LAST|AND|OR|NOT|IN|LIKE|LIMIT|OFFSET|INCLUDES|EXCLUDES)\b)"
+               r"[A-Za-z_]\w*\s*[=;,)]", re.I),
 )
 _WORD = re.compile(r"\b([A-Za-z_]\w*)\b")
 # standard supertypes a class may extend or implement without defining them
@@ -87,6 +88,11 @@ def declared_class(code: str) -> tuple[str, int] | None:
     """(name, offset) of the first class/interface/enum declared."""
     m = _CLASS_DECL.search(code)
     return (m.group(1), m.start(1)) if m else None
+
+
+def declared_classes(code: str) -> set[str]:
+    """Every class/interface/enum name declared in the file (outer and inner), lower-cased."""
+    return {m.group(1).lower() for m in _CLASS_DECL.finditer(code)}
 
 
 def declared_trigger(code: str) -> tuple[str, str, int] | None:

@@ -497,7 +497,8 @@ class Deployer:
         return None
 
     def _apex_checks(self, comp: Comp, code: str) -> Problem | None:
-        known = {r["fullName"].lower() for r in self.work.of_type("ApexClass")} | self.package_classes
+        known = ({r["fullName"].lower() for r in self.work.of_type("ApexClass")} | self.package_classes
+                 | apex.declared_classes(code))
         for name, offset in apex.supertypes(code):
             if name.lower() not in known:
                 line, col = apex.position(code, offset)

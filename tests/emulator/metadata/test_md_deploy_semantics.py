@@ -396,3 +396,14 @@ def test_real_component_failure_runs_no_tests(client: Client, host: MemoryHost) 
     files["classes/Calc.cls"] = "public class Calc {"
     done = client.deploy_and_wait(files, testLevel="RunLocalTests")
     assert field(done, "mt:status") == "Failed" and field(done, "mt:numberTestsTotal") == "0"
+
+
+def test_apex_symbol_check_has_no_false_alarms_on_inner_classes_and_soql(client: Client) -> None:
+    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
+    body = ("public class Shapes {\n    virtual class Base {}\n    class Square extends Base {}\n"
+            "    public class ShapeException extends Exception {}\n"
+            "    public static List<Thing__c> sorted() {\n"
+            "        return [SELECT Id, Color__c FROM Thing__c ORDER BY Color__c ASC, Name DESC];\n"
+            "    }\n    public static void paint(Thing__c t) { t.Color__c = 'red'; }\n}\n")
+    deploy_ok(client, {"package.xml": package_xml({"ApexClass": ["Shapes"]}), **apex_class("Shapes", body)},
+              testLevel="NoTestRun")
