@@ -213,6 +213,10 @@ def query(ctx: Ctx, parts: list[str], include_deleted: bool = False) -> Response
                          api_version=ctx.version, tooling=ctx.tooling)
     except SoqlError as err:
         return json_response(400, err.to_wire())
+    if req.query.get("columns", "").lower() == "true":
+        from sfops.emulator.columns import column_metadata
+
+        return json_response(200, column_metadata(emu, text, ctx.tooling))
     batch = _batch_size(req)
     records = result.records
     entity = result.entity_type_name

@@ -314,3 +314,16 @@ def test_state_persists_across_restart(tmp_path) -> None:
     fresh = again.dispatch(Request("POST", "/services/data/v64.0/sobjects/Account", headers=dict(headers),
                                    body=b'{"Name": "New"}')).json()
     assert fresh["id"] != created["id"]
+
+
+def test_query_column_metadata_for_sf_data_query(emulator) -> None:
+    c = Client(emulator)
+    body = c.get("query", params={"q": "SELECT Id, Username, Profile.Name FROM User", "columns": "true"}).json()
+    assert body["entityName"] == "User" and body["idSelected"] is True and body["keyPrefix"] == "005"
+    cols = body["columnMetadata"]
+    assert [col["columnName"] for col in cols] == ["Id", "Username", "Profile"]
+    assert cols[2]["joinColumns"][0]["columnName"] == "Name"
+    agg = c.get("query", params={"q": "SELECT COUNT(Id) FROM Account", "columns": "true"}).json()
+    assert agg["columnMetadata"][0]["aggregate"] is True and agg["columnMetadata"][0]["displayName"] == "COUNT(Id)"
+    bad = c.get("query", params={"q": "SELECT Nope FROM User", "columns": "true"})
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"
