@@ -26,6 +26,9 @@ GROUPS: dict[str, str] = {
     "logs": "sfops.cli.logs:logs",
     "org": "sfops.cli.org:org",
     "emulator": "sfops.cli.emulator:emulator",
+    "incident": "sfops.cli.incident:incident",
+    "oncall": "sfops.cli.oncall:oncall",
+    "alerts": "sfops.cli.alerts:alerts",
     "limits": "sfops.cli.limits:limits",
 }
 

@@ -1,0 +1,60 @@
+"""`sfops alerts ...`: alert recipients managed in the org (Apex exception emails)."""
+
+from __future__ import annotations
+
+import click
+
+from sfops.cli.common import output_command, pass_app, target_org_option, yes_option
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result
+from sfops.incidents import apexemail
+
+
+@click.group("alerts")
+def alerts() -> None:
+    """Alert recipients in the org: Apex exception email notifications."""
+
+
+@alerts.group("apex-email")
+def apex_email() -> None:
+    """Apex exception email recipients (ApexEmailNotification, edited one by one through the API)."""
+
+
+@apex_email.command("list")
+@target_org_option
+@output_command
+@pass_app
+def list_cmd(app: AppContext, target_org: str | None) -> Result:
+    """List who receives unhandled Apex exception emails."""
+    rows = apexemail.list_recipients(app.org(target_org))
+    return Result(data=rows, title="Apex exception email recipients", warnings=[apexemail.METADATA_WARNING],
+                  message=f"{len(rows)} recipient(s).")
+
+
+@apex_email.command("add")
+@click.option("--email", default=None, help="An external email address.")
+@click.option("--user", "username", default=None, help="A Salesforce username.")
+@yes_option
+@target_org_option
+@output_command
+@pass_app
+def add_cmd(app: AppContext, target_org: str | None, email: str | None, username: str | None, yes: bool) -> Result:
+    """Add a recipient of Apex exception emails (not duplicated if already there)."""
+    app.confirm_production(app.org_config(target_org), "Add an Apex exception email recipient.", yes=yes)
+    row = apexemail.add_recipient(app.org(target_org), email=email, username=username)
+    what = "Added" if row["created"] else "Already a recipient:"
+    return Result(data=row, message=f"{what} {row.get('user') or row.get('address')}.",
+                  warnings=[apexemail.METADATA_WARNING])
+
+
+@apex_email.command("remove")
+@click.argument("target")
+@yes_option
+@target_org_option
+@output_command
+@pass_app
+def remove_cmd(app: AppContext, target_org: str | None, target: str, yes: bool) -> Result:
+    """Remove a recipient by record id, email address or username."""
+    app.confirm_production(app.org_config(target_org), f"Remove Apex exception email recipient {target}.", yes=yes)
+    rows = apexemail.remove_recipient(app.org(target_org), target)
+    return Result(data=rows, message=f"Removed {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])

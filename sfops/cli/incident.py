@@ -1,0 +1,308 @@
+"""`sfops incident ...`: raise, acknowledge, update, mitigate, resolve, close, list, show; escalation,
+notification outbox, post-mortems and metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result
+from sfops.errors import ExitCode, UsageError
+from sfops.incidents.model import CATEGORIES, SEVERITIES, Incident
+from sfops.incidents.wiring import Incidents, build
+
+
+def _incidents(app: AppContext, target_org: str | None) -> Incidents:
+    alias = app.org_config(target_org).alias
+    return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor)
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def _parse_time(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
+                         "2026-11-01T09:00+01:00).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _warnings(notifications: list[dict[str, Any]], event: dict[str, Any] | None = None) -> list[str]:
+    out = [f"Notification via {n['channel']} not delivered ({n['status']}): {n.get('error')}. "
+           "It stays in the outbox: sfops incident notify-retry." for n in notifications
+           if n["status"] not in ("sent", "skipped")]
+    if event and not event.get("published"):
+        out.append(f"Incident_Event__e {event['action']} was not published: {event.get('error')}")
+    return out
+
+
+def _detail(incident: Incident) -> dict[str, Any]:
+    return {"ref": incident.ref, "id": incident.id, "severity": incident.severity, "status": incident.status.value,
+            "summary": incident.summary, "category": incident.category, "dedup_key": incident.dedup_key,
+            "occurrences": incident.occurrence_count, "detected": _when(incident.detected_at),
+            "acknowledged": _when(incident.acknowledged_at), "mitigated": _when(incident.mitigated_at),
+            "resolved": _when(incident.resolved_at), "closed": _when(incident.closed_at)}
+
+
+@click.group("incident")
+def incident() -> None:
+    """Incidents (Incident_Log__c): lifecycle P1-P4, notifications, escalation, post-mortems, metrics."""
+
+
+@incident.command("raise")
+@click.option("--severity", "-s", required=True, type=click.Choice(SEVERITIES, case_sensitive=False),
+              help="P1 critical, P2 high, P3 medium, P4 low.")
+@click.option("--summary", "-m", required=True, help="What is failing, in one line.")
+@click.option("--context", default=None, help="Free text or JSON: entry point, record ids, limits, stack.")
+@click.option("--category", default=None, type=click.Choice(CATEGORIES, case_sensitive=True), help="Failure category.")
+@click.option("--dedup-key", default=None, help="Repeats with this key count on one incident (default: derived).")
+@click.option("--source", default=None, help="Who detected it (e.g. apex_exception, limits, breaker:erp).")
+@click.option("--release", default=None, help="Release/version suspected or deployed.")
+@target_org_option
+@output_command
+@pass_app
+def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: str, context: str | None,
+              category: str | None, dedup_key: str | None, source: str | None, release: str | None) -> Result:
+    """Raise an incident (or count a repeat of one with the same dedup key)."""
+    outcome = _incidents(app, target_org).service.raise_incident(
+        severity, summary, context=context, category=category, dedup_key=dedup_key, source=source, release=release)
+    inc = outcome.incident
+    what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
+    return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
+                        "event": outcome.event, "notifications": outcome.notifications},
+                  rows=[_detail(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
+                  warnings=_warnings(outcome.notifications, outcome.event))
+
+
+def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, **kwargs: Any) -> Result:
+    service = _incidents(app, target_org).service
+    outcome = getattr(service, fn_name)(ref, **kwargs)
+    inc = outcome.incident
+    return Result(data={"incident": inc, "previous": outcome.previous, "event": outcome.event,
+                        "notifications": outcome.notifications}, rows=[_detail(inc)],
+                  message=f"{inc.ref} {verb}: {outcome.previous.value} -> {inc.status.value}.",
+                  warnings=_warnings(outcome.notifications, outcome.event))
+
+
+note_option = click.option("--note", "-n", default=None, help="A note for the timeline.")
+
+
+@incident.command("ack")
+@click.argument("ref")
+@note_option
+@target_org_option
+@output_command
+@pass_app
+def ack_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+    """Acknowledge an incident (New -> Triaged); stops escalation."""
+    return _change(app, target_org, "acknowledged", "acknowledge", ref, note=note)
+
+
+@incident.command("update")
+@click.argument("ref")
+@click.option("--status", default=None, help="New status (New, Triaged, Investigating, Mitigated, Resolved, Closed).")
+@note_option
+@target_org_option
+@output_command
+@pass_app
+def update_cmd(app: AppContext, target_org: str | None, ref: str, status: str | None, note: str | None) -> Result:
+    """Change an incident's status (transitions enforced) and/or add a note; sends a stakeholder update."""
+    return _change(app, target_org, "updated", "update", ref, status=status, note=note)
+
+
+@incident.command("mitigate")
+@click.argument("ref")
+@note_option
+@target_org_option
+@output_command
+@pass_app
+def mitigate_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+    """Mark an incident mitigated (impact stopped; the fix may still be pending)."""
+    return _change(app, target_org, "mitigated", "mitigate", ref, note=note)
+
+
+@incident.command("resolve")
+@click.argument("ref")
+@click.option("--resolution", required=True, help="What fixed it.")
+@click.option("--root-cause", default=None, help="Why it happened.")
+@note_option
+@target_org_option
+@output_command
+@pass_app
+def resolve_cmd(app: AppContext, target_org: str | None, ref: str, resolution: str, root_cause: str | None,
+                note: str | None) -> Result:
+    """Resolve an incident with its resolution and root cause."""
+    return _change(app, target_org, "resolved", "resolve", ref, resolution=resolution, root_cause=root_cause,
+                   note=note)
+
+
+@incident.command("close")
+@click.argument("ref")
+@note_option
+@target_org_option
+@output_command
+@pass_app
+def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+    """Close a resolved incident."""
+    return _change(app, target_org, "closed", "close", ref, note=note)
+
+
+@incident.command("list")
+@click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
+@click.option("--severity", "severities", multiple=True, help="Only these severities (repeatable).")
+@click.option("--category", default=None, help="Only this category.")
+@click.option("--since", default=None, help="Detected on or after this date/time (ISO).")
+@click.option("--open", "open_only", is_flag=True, help="Only open incidents (not Resolved/Closed).")
+@click.option("--limit", default=200, show_default=True, type=int, help="At most this many.")
+@target_org_option
+@output_command
+@pass_app
+def list_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...], severities: tuple[str, ...],
+             category: str | None, since: str | None, open_only: bool, limit: int) -> Result:
+    """List incidents from the org, newest first."""
+    rows = _incidents(app, target_org).service.list(
+        statuses=list(statuses), severities=list(severities), category=category,
+        since=_parse_time(since, "--since"), open_only=open_only, limit=limit)
+    table = [{"ref": i.ref, "sev": i.severity, "status": i.status.value, "summary": i.summary[:80],
+              "count": i.occurrence_count, "detected": _when(i.detected_at)} for i in rows]
+    return Result(data=rows, rows=table, title="Incidents", message=f"{len(rows)} incident(s).")
+
+
+@incident.command("show")
+@click.argument("ref")
+@target_org_option
+@output_command
+@pass_app
+def show_cmd(app: AppContext, target_org: str | None, ref: str) -> Result:
+    """Show an incident and its timeline (lifecycle, notes, notifications, switch flips, breakers, rollbacks)."""
+    inc, timeline = _incidents(app, target_org).service.timeline(ref)
+    rows = [{"at": _when(e.at), "kind": e.kind, "who": e.actor, "what": e.text} for e in timeline]
+    head = "\n".join(f"{k}: {v}" for k, v in _detail(inc).items())
+    return Result(data={"incident": inc, "timeline": timeline}, rows=rows, title=f"Timeline of {inc.ref}",
+                  message=head)
+
+
+@incident.command("escalate-due")
+@click.option("--at", "at", default=None, help="Evaluate as of this ISO time (default: now).")
+@target_org_option
+@output_command
+@pass_app
+def escalate_due_cmd(app: AppContext, target_org: str | None, at: str | None) -> Result:
+    """Notify the next escalation level for unacknowledged incidents past their deadline (run from cron)."""
+    from sfops.incidents.escalation import escalate_due
+
+    inc = _incidents(app, target_org)
+    fired = escalate_due(inc.service, inc.notifier, inc.alerts, _parse_time(at, "--at"))
+    warnings = [] if inc.alerts.escalation else ["No [alerts.escalation] levels configured: nothing escalates."]
+    return Result(data=fired, title="Escalations", warnings=warnings, message=f"{len(fired)} escalation(s) sent.")
+
+
+@incident.command("notifications")
+@click.option("--status", "statuses", multiple=True,
+              help="Only these outbox statuses: pending, sent, retry, failed, skipped (repeatable).")
+@click.option("--incident", "ref", default=None, help="Only this incident's notifications (record id).")
+@target_org_option
+@output_command
+@pass_app
+def notifications_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...], ref: str | None) -> Result:
+    """The notification outbox: what was sent, what is waiting for a retry, what failed."""
+    from sfops.incidents.notify import outbox
+
+    rows = outbox(app.store, app.org_config(target_org).alias, list(statuses), ref)
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    warnings = [f"{failed} notification(s) failed permanently: sfops incident notify-retry --failed"] if failed else []
+    return Result(data=rows, title="Notifications", warnings=warnings)
+
+
+@incident.command("notify-retry")
+@click.option("--failed", "include_failed", is_flag=True, help="Also re-send notifications that ran out of attempts.")
+@target_org_option
+@output_command
+@pass_app
+def notify_retry_cmd(app: AppContext, target_org: str | None, include_failed: bool) -> Result:
+    """Re-send notifications due for retry from the outbox."""
+    alias = app.org_config(target_org).alias
+    from sfops.incidents.notify import AlertsConfig, Notifier
+
+    notifier = Notifier(AlertsConfig.from_settings(app.settings.section("alerts"), app.settings.env), app.store,
+                        org_name=alias, actor=app.actor)
+    rows = notifier.retry_due(include_failed=include_failed)
+    bad = [r for r in rows if r["status"] not in ("sent", "skipped")]
+    return Result(data=rows, title="Retried notifications",
+                  exit_code=ExitCode.PARTIAL if bad and len(bad) < len(rows) else
+                  (ExitCode.FAILED if bad else ExitCode.OK),
+                  message=f"{len(rows) - len(bad)} of {len(rows)} delivered.")
+
+
+@incident.command("postmortem")
+@click.argument("ref")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the Markdown here (default: print it).")
+@click.option("--action", "actions", multiple=True, metavar="TEXT;OWNER;YYYY-MM-DD",
+              help="An action item (repeatable); owner and due date optional.")
+@click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Template file (default: [incidents] postmortem_template, else the built-in one).")
+@target_org_option
+@output_command
+@pass_app
+def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path | None,
+                   actions: tuple[str, ...], template: Path | None) -> Result:
+    """Draft a Markdown post-mortem from the incident, its timeline and the sfops actions on it."""
+    from sfops.incidents.postmortem import ActionItem, add_business_days, draft, load_template
+
+    inc_ctx = _incidents(app, target_org)
+    inc, timeline = inc_ctx.service.timeline(ref)
+    due = add_business_days((inc.resolved_at or inc.detected_at or dt.datetime.now(dt.UTC)).date(), 5)
+    items = [ActionItem.parse(a, app.actor, due) for a in actions]
+    text = draft(inc, timeline, template=load_template(template or inc_ctx.options.get("postmortem_template")),
+                 authors=app.actor, action_items=items)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        return Result(data={"incident": inc.ref, "path": out}, message=f"Post-mortem draft written to {out}.")
+    return Result(data={"incident": inc.ref, "markdown": text}, message=text)
+
+
+@incident.command("metrics")
+@click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
+@click.option("--source", type=click.Choice(["org", "store"]), default="org", show_default=True,
+              help="Read incidents from the org (and mirror them) or only from the local store.")
+@target_org_option
+@output_command
+@pass_app
+def metrics_cmd(app: AppContext, target_org: str | None, since: str | None, source: str) -> Result:
+    """MTTA, MTTR and time to mitigate (minutes) overall and by severity, category and month."""
+    from sfops.incidents.metrics_source import compute_for
+
+    metrics = compute_for(app.store, app.org_config(target_org).alias,
+                          app.org(target_org) if source == "org" else None, since=_parse_time(since, "--since"))
+    cfr = metrics.change_failure
+    message = (f"Change failure rate: {cfr['rate_percent']}% ({cfr['failed']} of {cfr['releases']} releases)."
+               if cfr.get("releases") else "Change failure rate: no releases recorded.")
+    return Result(data=metrics, rows=metrics.rows(), title="Incident metrics (minutes)", message=message)
+
+
+@incident.command("dashboard")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HTML file to write.")
+@click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
+@target_org_option
+@output_command
+@pass_app
+def dashboard_cmd(app: AppContext, target_org: str | None, out: Path, since: str | None) -> Result:
+    """Write a self-contained HTML dashboard (no CDN, works offline): trends, MTTR by severity, open incidents."""
+    from sfops.incidents.dashboard import write_dashboard
+
+    path = write_dashboard(app.store, app.org_config(target_org).alias, app.org(target_org), out,
+                           since=_parse_time(since, "--since"))
+    return Result(data={"path": path}, message=f"Dashboard written to {path}.")
+

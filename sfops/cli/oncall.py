@@ -1,0 +1,145 @@
+"""`sfops oncall ...`: who is on call, the schedule, overrides, iCalendar export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from sfops.cli.common import output_command, pass_app
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result
+from sfops.errors import UsageError
+from sfops.incidents import oncall as oc
+
+rotation_option = click.option("--rotation", "-r", "rotation", default=None, metavar="NAME",
+                               help="Rotation from [oncall.rotations] (default: default_rotation).")
+
+
+def _time(value: str | None, name: str, default: dt.datetime | None = None) -> dt.datetime:
+    if not value:
+        if default is None:
+            raise UsageError(f"{name} is required.")
+        return default
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name} '{value}' is not an ISO date or date-time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _config(app: AppContext) -> oc.OnCallConfig:
+    return oc.parse_oncall(app.settings.section("oncall"))
+
+
+@click.group("oncall")
+def oncall() -> None:
+    """On-call rotations from [oncall] in sfops.toml: now, schedule, overrides, iCalendar export."""
+
+
+@oncall.command("now")
+@rotation_option
+@click.option("--at", "at", default=None, help="Ask for this ISO time instead of now.")
+@output_command
+@pass_app
+def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
+    """Who is on call now (or at --at), with their contact details."""
+    config = _config(app)
+    rot = config.rotation(rotation)
+    moment = _time(at, "--at", dt.datetime.now(dt.UTC))
+    shift = oc.on_call_at(rot, moment, oc.stored_overrides(app.store, rot.name))
+    person = config.person(shift.person) if shift.person else None
+    warnings = oc.gap_warnings([shift]) if person is None else []
+    return Result(data={"rotation": rot.name, "at": moment, "person": person, "source": shift.source},
+                  rows=[{"rotation": rot.name, "on call": shift.person or "(nobody)", "source": shift.source,
+                         "email": (person or {}).get("email")}], warnings=warnings)
+
+
+@oncall.command("schedule")
+@rotation_option
+@click.option("--from", "start", default=None, help="Start (ISO; default now).")
+@click.option("--to", "end", default=None, help="End (ISO; default 14 days after --from).")
+@click.option("--tz", "tz", default=None, help="Show times in this IANA time zone (default UTC).")
+@output_command
+@pass_app
+def schedule_cmd(app: AppContext, rotation: str | None, start: str | None, end: str | None, tz: str | None) -> Result:
+    """The final schedule (layers, restrictions and overrides applied); gaps are warnings."""
+    rot = _config(app).rotation(rotation)
+    begin = _time(start, "--from", dt.datetime.now(dt.UTC))
+    finish = _time(end, "--to", begin + dt.timedelta(days=14))
+    zone = oc._zone(tz, "--tz") if tz else None
+    schedule = oc.final_schedule(rot, begin, finish, oc.stored_overrides(app.store, rot.name))
+    return Result(data=schedule, rows=[s.row(zone) for s in schedule], title=f"On-call schedule: {rot.name}",
+                  warnings=oc.gap_warnings(schedule, zone))
+
+
+@oncall.group("override")
+def override() -> None:
+    """Overrides: someone covers part of a rotation (later overrides win where they overlap)."""
+
+
+@override.command("add")
+@rotation_option
+@click.option("--person", "-p", required=True, help="Who covers.")
+@click.option("--from", "start", required=True, help="Start (ISO, with offset or UTC).")
+@click.option("--to", "end", required=True, help="End (ISO).")
+@click.option("--reason", default=None, help="Why (swap, holiday...).")
+@output_command
+@pass_app
+def override_add_cmd(app: AppContext, rotation: str | None, person: str, start: str, end: str,
+                     reason: str | None) -> Result:
+    """Add an override for a rotation."""
+    rot = _config(app).rotation(rotation)
+    item = oc.add_override(app.store, rot.name, person, _time(start, "--from"), _time(end, "--to"),
+                           actor=app.actor, reason=reason)
+    return Result(data=item, message=f"Override #{item.id}: {person} covers {rot.name} "
+                                     f"{item.start:%Y-%m-%d %H:%M} - {item.end:%Y-%m-%d %H:%M} UTC.")
+
+
+@override.command("list")
+@rotation_option
+@output_command
+@pass_app
+def override_list_cmd(app: AppContext, rotation: str | None) -> Result:
+    """Active overrides of a rotation (oldest first; later ones win)."""
+    rot = _config(app).rotation(rotation)
+    items = [*rot.overrides, *oc.stored_overrides(app.store, rot.name)]
+    return Result(data=items, rows=[{"id": o.id if o.id is not None else "config", "person": o.person,
+                                     "start": o.start, "end": o.end, "reason": o.reason} for o in items],
+                  title=f"Overrides: {rot.name}")
+
+
+@override.command("remove")
+@click.argument("override_id", type=int)
+@output_command
+@pass_app
+def override_remove_cmd(app: AppContext, override_id: int) -> Result:
+    """Cancel an override by its id (kept in history)."""
+    oc.cancel_override(app.store, override_id)
+    return Result(data={"id": override_id, "cancelled": True}, message=f"Override #{override_id} cancelled.")
+
+
+@oncall.command("export")
+@rotation_option
+@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write an iCalendar (.ics) file here ('-' prints it).")
+@click.option("--from", "start", default=None, help="Start (ISO; default now).")
+@click.option("--to", "end", default=None, help="End (ISO; default 90 days after --from).")
+@click.option("--person", default=None, help="Only this person's shifts (a personal calendar).")
+@output_command
+@pass_app
+def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | None, end: str | None,
+               person: str | None) -> Result:
+    """Export the final schedule as iCalendar (one event per shift; gaps reported as warnings)."""
+    rot = _config(app).rotation(rotation)
+    begin = _time(start, "--from", dt.datetime.now(dt.UTC))
+    finish = _time(end, "--to", begin + dt.timedelta(days=90))
+    schedule = oc.final_schedule(rot, begin, finish, oc.stored_overrides(app.store, rot.name))
+    text = oc.to_ics(schedule, calendar_name=f"On call: {rot.name}", person=person)
+    shifts = sum(1 for s in schedule if s.person and (not person or s.person == person))
+    if str(ics) == "-":
+        return Result(data={"ics": text, "events": shifts}, message=text, warnings=oc.gap_warnings(schedule))
+    ics.write_bytes(text.encode("utf-8"))
+    return Result(data={"path": ics, "events": shifts}, warnings=oc.gap_warnings(schedule),
+                  message=f"{shifts} shift(s) written to {ics}.")

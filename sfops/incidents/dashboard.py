@@ -1,0 +1,111 @@
+"""A self-contained HTML incident dashboard: inline CSS and SVG, no scripts, no CDN (works offline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+from sfops.incidents import metrics_source, records
+from sfops.incidents.metrics import Metrics
+from sfops.incidents.model import Incident
+from sfops.salesforce import Org
+from sfops.store import Store
+
+_COLOURS = {"P1": "#b91c1c", "P2": "#ea580c", "P3": "#ca8a04", "P4": "#2563eb"}
+
+
+def _bars(items: list[tuple[str, float | None]], unit: str, colour: str = "#2563eb") -> str:
+    """A horizontal SVG bar chart; bars carry data-value attributes for tests and tools."""
+    values = [v for _, v in items if v is not None]
+    top = max(values) if values else 1.0
+    top = top or 1.0
+    height = 28 * len(items) + 10
+    rows = []
+    for i, (label, value) in enumerate(items):
+        width = 0 if value is None else max(2, int(300 * value / top))
+        text = "-" if value is None else f"{value:g} {unit}"
+        y = 10 + i * 28
+        rows.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>'
+                    f'<rect x="90" y="{y}" width="{width}" height="18" fill="{colour}" '
+                    f'data-label="{html.escape(label)}" data-value="{"" if value is None else value}"/>'
+                    f'<text x="{95 + width}" y="{y + 14}">{html.escape(text)}</text>')
+    return f'<svg width="520" height="{height}" role="img">{"".join(rows)}</svg>'
+
+
+def _stacked(counts: list[dict]) -> str:
+    if not counts:
+        return "<p>No incidents in this period.</p>"
+    top = max(r["total"] for r in counts) or 1
+    bar_w, height = 40, 180
+    parts = []
+    for i, row in enumerate(counts):
+        x, y = 10 + i * (bar_w + 14), height
+        for sev in ("P4", "P3", "P2", "P1"):
+            h = int(150 * row[sev] / top)
+            if h:
+                y -= h
+                parts.append(f'<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" fill="{_COLOURS[sev]}" '
+                             f'data-period="{html.escape(str(row["period"]))}" data-severity="{sev}" '
+                             f'data-value="{row[sev]}"><title>{sev}: {row[sev]}</title></rect>')
+        parts.append(f'<text x="{x}" y="{height + 16}" font-size="10">{html.escape(str(row["period"]))}</text>')
+    width = 20 + len(counts) * (bar_w + 14)
+    return f'<svg width="{width}" height="{height + 24}" role="img">{"".join(parts)}</svg>'
+
+
+def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generated: dt.datetime) -> str:
+    """The dashboard page."""
+    overall = m.overall
+    sev = {r["severity"]: r for r in m.by_severity}
+    mttr = [(s, sev.get(s, {}).get("mttr")) for s in ("P1", "P2", "P3", "P4")]
+    open_rows = "".join(
+        f"<tr><td>{html.escape(i.ref)}</td><td>{i.severity}</td><td>{i.status.value}</td>"
+        f"<td>{html.escape(i.summary[:100])}</td><td>{i.detected_at:%Y-%m-%d %H:%M}</td></tr>"
+        for i in open_incidents if i.detected_at) or '<tr><td colspan="5">No open incidents.</td></tr>'
+    cfr = m.change_failure
+    cfr_text = f"{cfr['rate_percent']}% ({cfr['failed']}/{cfr['releases']})" if cfr.get("releases") else "-"
+
+    def kpi(label: str, key: str, value: object) -> str:
+        shown = html.escape(str(value if value is not None else "-"))
+        return f'<div class="kpi"><div class="v" id="kpi-{key}">{shown}</div><div class="l">{label}</div></div>'
+
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sfops incidents - {html.escape(org)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 24px; color: #111; }}
+.kpis {{ display: flex; gap: 16px; flex-wrap: wrap; }}
+.kpi {{ border: 1px solid #ddd; border-radius: 8px; padding: 12px 18px; min-width: 120px; }}
+.kpi .v {{ font-size: 28px; font-weight: 600; }} .kpi .l {{ color: #555; }}
+table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #eee; padding: 4px 10px; text-align: left; }}
+svg text {{ font-size: 12px; }}
+</style></head><body>
+<h1>Incidents - {html.escape(org)}</h1>
+<p>Generated {generated:%Y-%m-%d %H:%M} UTC by sfops. Times in minutes from detection.</p>
+<div class="kpis">
+{kpi("incidents", "incidents", overall.get("incidents"))}
+{kpi("MTTA (min)", "mtta", overall.get("mtta"))}
+{kpi("time to mitigate (min)", "ttm", overall.get("time_to_mitigate"))}
+{kpi("MTTR (min)", "mttr", overall.get("mttr"))}
+{kpi("open", "open", len(open_incidents))}
+{kpi("change failure rate", "cfr", cfr_text)}
+</div>
+<h2>Incidents per month by severity</h2>
+{_stacked(m.counts_by_severity)}
+<h2>MTTR by severity</h2>
+<div id="mttr-by-severity">{_bars(mttr, "min", "#b91c1c")}</div>
+<h2>Open incidents</h2>
+<table id="open"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th><th>Detected (UTC)</th></tr>
+{open_rows}</table>
+</body></html>
+"""
+
+
+def write_dashboard(store: Store, org_name: str, org: Org | None, out: Path, *,
+                    since: dt.datetime | None = None, now: dt.datetime | None = None) -> Path:
+    """Compute metrics (refreshing the mirror from the org when given) and write the HTML file."""
+    m = metrics_source.compute_for(store, org_name, org, since=since)
+    open_incidents = [i for i in records.list_incidents(store, org_name) if i.is_open]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(m, open_incidents, org=org_name, generated=now or dt.datetime.now(dt.UTC)),
+                   encoding="utf-8")
+    return out

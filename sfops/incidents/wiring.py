@@ -1,0 +1,51 @@
+"""Builds the incident objects (service, notifier, on-call lookup) from sfops settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sfops.config import Settings
+from sfops.incidents.notify import AlertsConfig, Notifier
+from sfops.incidents.oncall import OnCallConfig, on_call_at, parse_oncall, stored_overrides
+from sfops.incidents.service import IncidentService
+from sfops.salesforce import Org
+from sfops.store import Store
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class Incidents:
+    """Everything a command needs for incidents in one org."""
+
+    service: IncidentService
+    notifier: Notifier
+    alerts: AlertsConfig
+    oncall: OnCallConfig
+    options: Mapping[str, Any]
+
+
+def oncall_lookup(config: OnCallConfig, store: Store) -> Callable[[str, dt.datetime], list[dict[str, Any]]]:
+    """(rotation, at) -> the person on call there (with contact details), or nobody."""
+    def lookup(rotation: str, at: dt.datetime) -> list[dict[str, Any]]:
+        if rotation not in config.rotations:
+            return []
+        shift = on_call_at(config.rotations[rotation], at, stored_overrides(store, rotation))
+        return [config.person(shift.person)] if shift.person else []
+    return lookup
+
+
+def build(settings: Settings, org: Org, store: Store, *, org_name: str, actor: str,
+          clock: Clock | None = None) -> Incidents:
+    """Service + notifier wired from `[alerts]`, `[oncall]` and `[incidents]`."""
+    alerts = AlertsConfig.from_settings(settings.section("alerts"), settings.env)
+    oncall = parse_oncall(settings.section("oncall"))
+    options = settings.section("incidents")
+    notifier = Notifier(alerts, store, org_name=org_name, actor=actor, clock=clock,
+                        oncall=oncall_lookup(oncall, store),
+                        oncall_rotation=settings.section("alerts").get("oncall_rotation") or oncall.default_rotation)
+    service = IncidentService(org, store, org_name=org_name, actor=actor, clock=clock, notifier=notifier)
+    return Incidents(service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options)
