@@ -282,7 +282,19 @@ class Emulator:
 
     # ------------------------------------------------------------------ dispatch
     def dispatch(self, req: Request) -> Response:
-        """Serve one request (faults, auth, API counting, journal, Sforce-Limit-Info)."""
+        """Serve one request (faults, auth, API counting, journal, Sforce-Limit-Info).
+
+        An unexpected error becomes Salesforce's 500 UNKNOWN_EXCEPTION body, never a dropped connection."""
+        try:
+            return self._dispatch(req)
+        except Exception as exc:  # a bug in the emulator must still answer like Salesforce does
+            error_id = f"{abs(hash((req.path, time.time()))) % 10**10}-{type(exc).__name__}"
+            resp = error_response(ApiError(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please "
+                                           f"include this ErrorId if you contact support: {error_id}"))
+            self.journal.add(req.method, req.path, "error.unexpected", 500, False)
+            return resp
+
+    def _dispatch(self, req: Request) -> Response:
         path = re.sub(r"/{2,}", "/", req.path)
         if len(path) > 1:
             path = path.rstrip("/")

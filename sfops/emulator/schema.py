@@ -199,7 +199,9 @@ class Schema:
         return isinstance(name, str) and name.lower() in self._objects
 
     def __iter__(self) -> Iterator[ObjectDef]:
-        return iter(sorted(self._objects.values(), key=lambda o: o.name.lower()))
+        with self._lock:
+            objects = list(self._objects.values())
+        return iter(sorted(objects, key=lambda o: o.name.lower()))
 
     def names(self) -> list[str]:
         return [o.name for o in self]

@@ -30,6 +30,9 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _Server
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def setup(self) -> None:
         if isinstance(self.request, ssl.SSLSocket):
             self.request.settimeout(30)

@@ -327,3 +327,31 @@ def test_query_column_metadata_for_sf_data_query(emulator) -> None:
     assert agg["columnMetadata"][0]["aggregate"] is True and agg["columnMetadata"][0]["displayName"] == "COUNT(Id)"
     bad = c.get("query", params={"q": "SELECT Nope FROM User", "columns": "true"})
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"
+
+
+def test_tooling_apex_email_notification_crud_and_apex_class_read(emulator) -> None:
+    c = Client(emulator)
+    created = c.post("tooling/sobjects/ApexEmailNotification", json={"email": "ops@example.com"})
+    assert created.status_code == 201 and created.json()["warnings"] == []
+    nid = created.json()["id"]
+    assert c.patch(f"tooling/sobjects/ApexEmailNotification/{nid}", json={"Email": "oncall@example.com"}
+                   ).status_code == 204
+    assert c.get(f"tooling/sobjects/ApexEmailNotification/{nid}").json()["Email"] == "oncall@example.com"
+    assert c.delete(f"tooling/sobjects/ApexEmailNotification/{nid}").status_code == 204
+    cls = c.query("SELECT Id FROM ApexClass WHERE Name = 'FeatureKillSwitch'", tooling=True).json()["records"][0]
+    body = c.get(f"tooling/sobjects/ApexClass/{cls['Id']}").json()
+    assert body["Name"] == "FeatureKillSwitch" and "class FeatureKillSwitch" in body["Body"]
+    denied = c.post("tooling/sobjects/ApexClass", json={"Name": "X"})
+    assert denied.status_code == 400 and denied.json()[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
+
+
+def test_unexpected_errors_answer_500_unknown_exception(emulator, monkeypatch) -> None:
+    from sfops.emulator import rest
+
+    def boom(ctx, parts):
+        raise KeyError("bug")
+
+    monkeypatch.setitem(rest._ROUTES, "limits", boom)
+    resp = Client(emulator).get("limits")
+    assert resp.status_code == 500 and resp.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
+    assert "ErrorId" in resp.json()[0]["message"]
