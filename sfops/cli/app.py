@@ -30,6 +30,7 @@ GROUPS: dict[str, str] = {
     "oncall": "sfops.cli.oncall:oncall",
     "alerts": "sfops.cli.alerts:alerts",
     "limits": "sfops.cli.limits:limits",
+    "agent": "sfops.cli.agent:agent",
 }
 
 

@@ -1,0 +1,144 @@
+"""`sfops agent`: run the scheduled jobs (log pull, limits snapshot, switch restores, breaker sync,
+incident escalation, notification retries) for the orgs in `[agent]`, as leader only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from sfops.agent import Agent, lease_name, load_agent_config, run_history
+from sfops.agent.runs import FAILED, OK, PARTIAL
+from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.context import AppContext
+from sfops.cli.output import Result
+from sfops.errors import ExitCode
+
+RUN_COLUMNS = ["org", "job", "outcome", "summary", "error"]
+
+
+@click.group("agent")
+def agent() -> None:
+    """The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."""
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def _agent(app: AppContext, target_org: str | None) -> Agent:
+    config = load_agent_config(app.settings, only_org=target_org)
+    return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor)
+
+
+def _names(jobs: str | None) -> list[str] | None:
+    return [n.strip() for n in jobs.split(",") if n.strip()] if jobs else None
+
+
+@contextmanager
+def _logging_to(app: AppContext, level: str) -> Iterator[None]:
+    """sfops.* log records to stderr while the agent runs (removed afterwards: in-process runs stay clean)."""
+    handler = logging.StreamHandler(app.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("sfops")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set `stop` (only possible from the main thread; elsewhere the caller stops us)."""
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@agent.command("run")
+@target_org_option
+@click.option("--once", is_flag=True, help="Run each due job one time and exit (for cron and tests).")
+@click.option("--jobs", "jobs", default=None, metavar="A,B", help="Only these jobs (comma-separated names).")
+@click.option("--force", is_flag=True, help="With --once: run the selected jobs even when they are not due.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True, help="Log level of the agent's log on stderr.")
+@output_command
+@pass_app
+def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
+            log_level: str) -> Result:
+    """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
+    runner = _agent(app, target_org)
+    names = _names(jobs)
+    with _logging_to(app, log_level if not once else "warning"):
+        if not once:
+            stop = threading.Event()
+            with _stop_on_signals(stop):
+                runner.serve(stop, names)
+            return Result(data={"holder": runner.holder, "stopped": True},
+                          message=f"Agent {runner.holder} stopped; leases released.")
+        attempts = runner.run_once(names, force=force)
+    ran = [a for a in attempts if a.outcome in (OK, PARTIAL, FAILED)]
+    failed = [a for a in ran if a.outcome == FAILED]
+    exit_code = ExitCode.OK
+    if failed or any(a.outcome == PARTIAL for a in ran):
+        exit_code = ExitCode.FAILED if ran and len(failed) == len(ran) else ExitCode.PARTIAL
+    message = f"{len(ran)} job(s) ran ({len(failed)} failed), {len(attempts) - len(ran)} not run."
+    return Result(data=attempts, columns=RUN_COLUMNS, title="Agent jobs", message=message, exit_code=exit_code)
+
+
+@agent.command("jobs")
+@target_org_option
+@click.option("--jobs", "jobs", default=None, metavar="A,B", help="Only these jobs (comma-separated names).")
+@output_command
+@pass_app
+def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Result:
+    """The configured jobs per org: schedule, next run, last run and its outcome, current leader."""
+    runner = _agent(app, target_org)
+    planned = runner.plan(_names(jobs))
+    leaders = {}
+    for org in runner.config.orgs:
+        info = runner.lease.info(lease_name(org))
+        leaders[org] = info.holder if runner.lease.is_live(info) and info else "-"
+    rows = [{"org": p.org, "job": p.job, "schedule": p.schedule,
+             "next run": "now (due)" if p.due else _when(p.next_run),
+             "last run": _when(p.last_run.started_at) if p.last_run else "-",
+             "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
+             "note": p.unavailable or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
+    return Result(data=planned, rows=rows, title="Agent jobs")
+
+
+@agent.command("history")
+@target_org_option
+@click.option("--job", default=None, help="Only runs of this job.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="How many runs.")
+@output_command
+@pass_app
+def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit: int) -> Result:
+    """Recorded job runs, newest first (from the local store; no API call)."""
+    org = app.org_config(target_org).alias if target_org else None
+    runs = run_history(app.store, org=org, job=job, limit=limit)
+    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": _when(r.started_at),
+             "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
+             "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
+            for r in runs]
+    return Result(data=runs, rows=rows, title="Agent runs")
