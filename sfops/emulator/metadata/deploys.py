@@ -8,17 +8,11 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from sfops.emulator.metadata.engine import (
-    Deployer,
-    DeployOptions,
-    Outcome,
-    WorkState,
-    commit,
-    commit_seq,
-    empty_tests,
-)
+from sfops.emulator.metadata.engine import Deployer
 from sfops.emulator.metadata.host import MdUser, MetadataHost
+from sfops.emulator.metadata.model import DeployOptions, Outcome, empty_tests, iso
 from sfops.emulator.metadata.package import Collector, PayloadError, read_zip
+from sfops.emulator.metadata.workstate import WorkState, commit, commit_seq
 
 DEPLOY_KIND = "md.deploy"
 VALIDATION_DAYS = 10
@@ -32,11 +26,6 @@ class DeployError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def iso(dt: datetime) -> str:
-    """Salesforce SOAP dateTime with milliseconds and Z."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def _parse_iso(value: str) -> datetime:

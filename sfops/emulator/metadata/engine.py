@@ -1,22 +1,21 @@
-"""The deploy engine: apply a deploy zip to a working copy of the org, all or nothing.
+"""The deploy engine: apply a deploy zip to a working copy of the org (see workstate.py).
 
-``plan_deploy`` validates and applies every component to a ``WorkState`` (a copy of the schema and
-of the stored components) in Salesforce's order: destructiveChanges.xml / destructiveChangesPre.xml,
-then the package's adds and updates, then destructiveChangesPost.xml, then Apex tests.
-``commit`` writes a WorkState back to the host inside one transaction. A failed deploy is simply
-never committed, which is what makes deploys atomic.
+``Deployer.run`` validates and applies every component in Salesforce's order:
+destructiveChanges.xml / destructiveChangesPre.xml, then the package's adds and updates, then
+destructiveChangesPost.xml, then Apex tests (apextests.py). Failures become componentFailures the
+way Salesforce words them; the caller commits the working copy only when the deploy succeeded.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sfops.emulator.metadata import apex, registry
+from sfops.emulator.metadata.apextests import TestRunner
 from sfops.emulator.metadata.host import DeployFaults, MdUser, MetadataHost
+from sfops.emulator.metadata.model import DeployOptions, Outcome, empty_tests, iso
 from sfops.emulator.metadata.package import (
     Collector,
     Comp,
@@ -24,17 +23,15 @@ from sfops.emulator.metadata.package import (
     PayloadError,
     Problem,
     XmlFileError,
-    comp_key,
     parse_xml,
     read_zip,
     strip_children,
     to_xml,
 )
 from sfops.emulator.metadata.soapxml import children, local, text
+from sfops.emulator.metadata.workstate import WorkState
 from sfops.emulator.schema import SchemaError, field_from_element, object_from_metadata_xml
 
-COMPONENT_KIND = "md.component"
-STATE_KIND = "md.state"
 CUSTOM_SUFFIXES = ("__c", "__e", "__mdt", "__b", "__x")
 ID_PREFIXES = {
     "ApexClass": "01p", "ApexTrigger": "01q", "ApexPage": "066", "ApexComponent": "099",
@@ -43,141 +40,10 @@ ID_PREFIXES = {
     "LightningComponentBundle": "0Rb", "AuraDefinitionBundle": "0Ab", "EmailTemplate": "00X",
     "ValidationRule": "03d", "RecordType": "012", "ListView": "00B", "FlexiPage": "0M0",
 }
-TEST_LEVELS = ("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg")
 REFERENCED = "is referenced elsewhere in salesforce.com. Remove the usage and try again."
 NO_SUCH_COLUMN = ("No such column '{f}' on entity '{o}'. If you are attempting to use a custom field, be sure "
                   "to append the '__c' after the custom field name. Please reference your WSDL or the "
                   "describe call for the appropriate names.")
-
-
-@dataclass
-class DeployOptions:
-    """DeployOptions as the emulator understands them."""
-
-    check_only: bool = False
-    ignore_warnings: bool = False
-    rollback_on_error: bool = True
-    single_package: bool = True
-    purge_on_delete: bool = False
-    allow_missing_files: bool = False
-    auto_update_package: bool = False
-    perform_retrieve: bool = False
-    test_level: str | None = None
-    run_tests: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """The REST deployOptions object."""
-        return {
-            "allowMissingFiles": self.allow_missing_files, "autoUpdatePackage": self.auto_update_package,
-            "checkOnly": self.check_only, "ignoreWarnings": self.ignore_warnings,
-            "performRetrieve": self.perform_retrieve, "purgeOnDelete": self.purge_on_delete,
-            "rollbackOnError": self.rollback_on_error, "runTests": list(self.run_tests),
-            "singlePackage": self.single_package, "testLevel": self.test_level,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DeployOptions:
-        return cls(
-            check_only=bool(data.get("checkOnly", False)), ignore_warnings=bool(data.get("ignoreWarnings", False)),
-            rollback_on_error=bool(data.get("rollbackOnError", True)),
-            single_package=bool(data.get("singlePackage", True)),
-            purge_on_delete=bool(data.get("purgeOnDelete", False)),
-            allow_missing_files=bool(data.get("allowMissingFiles", False)),
-            auto_update_package=bool(data.get("autoUpdatePackage", False)),
-            perform_retrieve=bool(data.get("performRetrieve", False)),
-            test_level=data.get("testLevel") or None, run_tests=list(data.get("runTests") or []),
-        )
-
-
-@dataclass
-class Outcome:
-    """Everything a finished deploy reports (before rendering to SOAP/JSON)."""
-
-    successes: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    test_result: dict[str, Any] = field(default_factory=dict)
-    components_total: int = 0
-    components_deployed: int = 0
-    component_errors: int = 0
-    tests_total: int = 0
-    test_errors: int = 0
-    status: str = "Succeeded"
-    error_message: str | None = None
-    error_status_code: str | None = None
-    run_tests_enabled: bool = False
-    test_level: str = "NoTestRun"
-
-
-def stored_components(host: MetadataHost) -> dict[str, dict[str, Any]]:
-    """Stored components plus Apex rows that exist only as records (seeded by the core, not deployed)."""
-    comps = dict(host.list_json(COMPONENT_KIND))
-    for sobject, folder, suffix in (("ApexClass", "classes", "cls"), ("ApexTrigger", "triggers", "trigger")):
-        for status in ("Active", "Inactive"):
-            for row in host.find_records(sobject, "Status", status):
-                key = comp_key(sobject, row["Name"])
-                if key in comps:
-                    continue
-                path = f"{folder}/{row['Name']}.{suffix}"
-                meta = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{sobject} xmlns="http://soap.sforce.com/2006/04/'
-                        f'metadata">\n    <apiVersion>{row.get("ApiVersion") or host.api_version}</apiVersion>\n'
-                        f"    <status>{status}</status>\n</{sobject}>\n")
-                stamp = _iso(row["CreatedDate"]) if isinstance(row.get("CreatedDate"), datetime) else \
-                    str(row.get("CreatedDate") or "1970-01-01T00:00:00.000Z")
-                comps[key] = {
-                    "type": sobject, "fullName": row["Name"], "fileName": path, "parent": None, "element": None,
-                    "files": {path: base64.b64encode((row.get("Body") or "").encode()).decode(),
-                              path + "-meta.xml": base64.b64encode(meta.encode()).decode()},
-                    "id": row["Id"], "createdDate": stamp, "lastModifiedDate": stamp,
-                }
-    return comps
-
-
-class WorkState:
-    """A copy of the org's metadata that a deploy mutates before (maybe) committing it."""
-
-    def __init__(self, host: MetadataHost) -> None:
-        self.host = host
-        self.schema = host.schema.copy()
-        self.comps: dict[str, dict[str, Any]] = stored_components(host)
-        self.changed: set[str] = set()
-        self.deleted: set[str] = set()
-        self.apex_ops: list[tuple[str, str, str, dict[str, Any]]] = []  # (op, sobject, name, fields)
-        self.removed_apex: set[str] = set()
-
-    def get(self, type_name: str, full_name: str) -> dict[str, Any] | None:
-        return self.comps.get(comp_key(type_name, full_name))
-
-    def put(self, rec: dict[str, Any]) -> None:
-        key = comp_key(rec["type"], rec["fullName"])
-        self.comps[key] = rec
-        self.changed.add(key)
-        self.deleted.discard(key)
-
-    def drop(self, type_name: str, full_name: str) -> dict[str, Any] | None:
-        key = comp_key(type_name, full_name)
-        rec = self.comps.pop(key, None)
-        self.changed.discard(key)
-        self.deleted.add(key)
-        return rec
-
-    def of_type(self, type_name: str) -> list[dict[str, Any]]:
-        return [r for r in self.comps.values() if r["type"] == type_name]
-
-    def apex_bodies(self) -> list[tuple[str, str, str]]:
-        """(componentType, name, code without comments/strings) of every Apex class and trigger."""
-        out = []
-        for rec in self.comps.values():
-            if rec["type"] in ("ApexClass", "ApexTrigger"):
-                out.append((rec["type"], rec["fullName"], apex.strip_code(source_of(rec))))
-        return out
-
-
-def source_of(rec: dict[str, Any]) -> str:
-    """The Apex source stored with an ApexClass/ApexTrigger component."""
-    for path, data in rec.get("files", {}).items():
-        if path.endswith((".cls", ".trigger")):
-            return base64.b64decode(data).decode("utf-8", "replace")
-    return ""
 
 
 def _is_custom(name: str) -> bool:
@@ -195,7 +61,7 @@ class Deployer:
         self.user = user
         self.faults = faults
         self.now = host.now()
-        self.stamp = _iso(self.now)
+        self.stamp = iso(self.now)
         self.out = Outcome()
         self.fault_used = False
 
@@ -228,7 +94,9 @@ class Deployer:
             self.out.status = "Failed"
             self.out.test_result = empty_tests()
             return self.out
-        self._run_tests(adds)
+        runner = TestRunner(self.work, self.options, self.faults, self.out)
+        runner.run(adds)
+        self.fault_used = self.fault_used or runner.fault_used
         if both:
             self.out.status = "Failed"
             return self.out
@@ -633,92 +501,6 @@ class Deployer:
                 self.fault_used = True
                 return
 
-    def _test_level(self, adds: list[Comp]) -> str:
-        level = self.options.test_level
-        if level in TEST_LEVELS:
-            return level
-        has_apex = any(c.type in ("ApexClass", "ApexTrigger") for c in adds)
-        return "RunLocalTests" if has_apex else "NoTestRun"
-
-    def _run_tests(self, adds: list[Comp]) -> None:
-        level = self._test_level(adds)
-        self.out.test_level = level
-        self.out.run_tests_enabled = level != "NoTestRun"
-        if level == "NoTestRun":
-            self.out.test_result = empty_tests()
-            return
-        classes = {r["fullName"].lower(): r for r in self.work.of_type("ApexClass")}
-        plan: list[tuple[dict[str, Any], str]] = []
-        if level == "RunSpecifiedTests":
-            for spec in self.options.run_tests:
-                cls_name, _, method = spec.partition(".")
-                rec = classes.get(cls_name.lower())
-                methods = apex.test_methods(source_of(rec)) if rec else []
-                if rec is None or not methods:
-                    self.out.status = "Failed"
-                    self.out.error_status_code = "INVALID_INPUT"
-                    self.out.error_message = (f"This class name's value is invalid: {cls_name}. Provide the name "
-                                              "of an Apex class that has test methods.")
-                    self.out.test_errors = 0
-                    self.out.test_result = empty_tests()
-                    return
-                plan += [(rec, m) for m in methods if not method or m.lower() == method.lower()]
-        else:
-            for rec in sorted(classes.values(), key=lambda r: r["fullName"].lower()):
-                src = source_of(rec)
-                if apex.is_test_class(src):
-                    plan += [(rec, m) for m in apex.test_methods(src)]
-        failing = {f.lower() for f in (self.faults.failing_tests if self.faults else ())}
-        successes, failures = [], []
-        for rec, method in plan:
-            name = rec["fullName"]
-            if name.lower() in failing or f"{name}.{method}".lower() in failing:
-                self.fault_used = True
-                failures.append({
-                    "id": rec.get("id") or "", "message": self.faults.test_message if self.faults else "",
-                    "methodName": method, "name": name, "namespace": None, "packageName": name,
-                    "seeAllData": False, "stackTrace": f"Class.{name}.{method}: line 1, column 1",
-                    "time": 12.0, "type": "Class"})
-            else:
-                successes.append({"id": rec.get("id") or "", "methodName": method, "name": name,
-                                  "namespace": None, "seeAllData": False, "time": 12.0})
-        self.out.tests_total = len(plan)
-        self.out.test_errors = len(failures)
-        self.out.test_result = {
-            "codeCoverage": self._coverage(adds, [r for r, _ in plan]),
-            "codeCoverageWarnings": [],
-            "failures": failures, "numFailures": len(failures), "numTestsRun": len(plan),
-            "successes": successes, "totalTime": float(12 * len(plan)),
-        }
-
-    def _coverage(self, adds: list[Comp], test_recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        test_words: set[str] = set()
-        for rec in {id(r): r for r in test_recs}.values():
-            test_words |= apex.words(apex.strip_code(source_of(rec)))
-        out = []
-        for comp in adds:
-            if comp.type not in ("ApexClass", "ApexTrigger"):
-                continue
-            rec = self.work.get(comp.type, comp.full_name)
-            if rec is None:
-                continue
-            src = source_of(rec)
-            if comp.type == "ApexClass" and apex.is_test_class(src):
-                continue
-            lines = apex.strip_code(src).count(";")  # statements stand in for coverable locations
-            covered = comp.full_name.lower() in test_words or comp.type == "ApexTrigger"
-            out.append({"id": rec.get("id") or "", "locationsNotCovered": [], "name": comp.full_name,
-                        "namespace": None, "numLocations": lines,
-                        "numLocationsNotCovered": 0 if covered else lines,
-                        "type": "Class" if comp.type == "ApexClass" else "Trigger"})
-        return out
-
-
-def empty_tests() -> dict[str, Any]:
-    return {"codeCoverage": [], "codeCoverageWarnings": [], "failures": [], "numFailures": 0, "numTestsRun": 0,
-            "successes": [], "totalTime": 0.0}
-
-
 def _object_child_types() -> set[str]:
     mdtype = registry.type_by_name("CustomObject")
     assert mdtype is not None
@@ -744,58 +526,3 @@ def _kind_words(type_name: str) -> str:
 def _formula_text(xml: str) -> str:
     found = re.findall(r"<(?:formula|errorConditionFormula)>(.*?)</(?:formula|errorConditionFormula)>", xml, re.S)
     return " ".join(found)
-
-
-def _iso(dt: Any) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def commit(host: MetadataHost, work: WorkState, outcome: Outcome) -> None:
-    """Write a successful deploy's WorkState to the org in one transaction."""
-    with host.transaction():
-        host.schema.replace_with(work.schema)
-        for op, sobject, name, fields in work.apex_ops:
-            existing = host.find_records(sobject, "Name", name)
-            if op == "delete":
-                for row in existing:
-                    host.delete_record(sobject, row["Id"])
-            elif existing:
-                host.update_record(sobject, existing[0]["Id"], fields)
-                _set_id(work, outcome, sobject, name, existing[0]["Id"])
-            else:
-                new_id = host.insert_record(sobject, fields)
-                _set_id(work, outcome, sobject, name, new_id)
-        for key in work.deleted:
-            host.delete_json(COMPONENT_KIND, key)
-        for key in work.changed:
-            host.put_json(COMPONENT_KIND, key, work.comps[key])
-        state = host.get_json(STATE_KIND, "commits") or {"seq": 0}
-        host.put_json(STATE_KIND, "commits", {"seq": int(state["seq"]) + 1, "at": _iso(host.now())})
-
-
-def commit_seq(host: MetadataHost) -> int:
-    """How many deploys have committed so far (validations remember it to detect staleness)."""
-    state = host.get_json(STATE_KIND, "commits") or {"seq": 0}
-    return int(state["seq"])
-
-
-def _set_id(work: WorkState, outcome: Outcome, sobject: str, name: str, record_id: str) -> None:
-    rec = work.get(sobject, name)
-    if rec is not None:
-        rec["id"] = record_id
-    for msg in outcome.successes:
-        if msg["componentType"] == sobject and msg["fullName"].lower() == name.lower():
-            msg["id"] = record_id
-    kind = "Class" if sobject == "ApexClass" else "Trigger"
-    tests = outcome.test_result or {}
-    for entry in tests.get("successes", []) + tests.get("failures", []):
-        if sobject == "ApexClass" and entry["name"].lower() == name.lower():
-            entry["id"] = record_id
-    for entry in tests.get("codeCoverage", []):
-        if entry["type"] == kind and entry["name"].lower() == name.lower():
-            entry["id"] = record_id
-
-
-def element_text(elem: Any) -> str:
-    """Serialised XML of an element (for callers that store elements)."""
-    return to_xml(elem).decode()

@@ -14,10 +14,10 @@ from defusedxml import ElementTree
 
 from sfops.emulator.metadata import registry
 from sfops.emulator.metadata.deploys import DeployError, iso
-from sfops.emulator.metadata.engine import stored_components
 from sfops.emulator.metadata.host import MdUser, MetadataHost
 from sfops.emulator.metadata.package import comp_key
 from sfops.emulator.metadata.soapxml import MD_NS, RawXml
+from sfops.emulator.metadata.workstate import stored_components
 from sfops.emulator.schema import DESCRIBE_TYPE_TO_METADATA, ObjectDef
 
 RETRIEVE_KIND = "md.retrieve"

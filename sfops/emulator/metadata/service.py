@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfops.emulator.metadata.deploys import DeployError, Deploys, deploy_result, deploy_result_json
-from sfops.emulator.metadata.engine import TEST_LEVELS, DeployOptions
 from sfops.emulator.metadata.host import MdUser, MetadataHost
+from sfops.emulator.metadata.model import TEST_LEVELS, DeployOptions
 from sfops.emulator.metadata.retrieve import MetadataReader
 from sfops.emulator.metadata.soapxml import (
     MD_NS,
