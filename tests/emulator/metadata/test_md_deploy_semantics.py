@@ -407,3 +407,57 @@ def test_apex_symbol_check_has_no_false_alarms_on_inner_classes_and_soql(client:
             "    }\n    public static void paint(Thing__c t) { t.Color__c = 'red'; }\n}\n")
     deploy_ok(client, {"package.xml": package_xml({"ApexClass": ["Shapes"]}), **apex_class("Shapes", body)},
               testLevel="NoTestRun")
+
+
+def _trigger(name: str, sobject: str) -> dict[str, str]:
+    meta = ('<?xml version="1.0" encoding="UTF-8"?><ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexTrigger>")
+    return {f"triggers/{name}.trigger": f"trigger {name} on {sobject} (before insert) {{\n}}\n",
+            f"triggers/{name}.trigger-meta.xml": meta}
+
+
+def test_triggers_become_records_and_need_their_object(client: Client, host: MemoryHost) -> None:
+    done = client.deploy_and_wait({"package.xml": package_xml({"ApexTrigger": ["OnGhost"]}),
+                                   **_trigger("OnGhost", "Ghost__c")}, testLevel="NoTestRun")
+    assert failures(done)[0]["problem"] == "Invalid SObject type name: Ghost__c"
+    deploy_ok(client, {"package.xml": package_xml({"ApexTrigger": ["OnAccount"]}), **_trigger("OnAccount", "Account")},
+              testLevel="NoTestRun")
+    [row] = host.records["ApexTrigger"].values()
+    assert row["Name"] == "OnAccount" and row["TableEnumOrId"] == "Account"
+    # deleting the object a trigger is on is refused while the trigger stays
+    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
+    deploy_ok(client, {"package.xml": package_xml({"ApexTrigger": ["OnThing"]}), **_trigger("OnThing", "Thing__c")},
+              testLevel="NoTestRun")
+    done = client.deploy_and_wait({"package.xml": package_xml({}),
+                                   "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"]})})
+    assert failures(done)[0]["problem"].endswith(": Apex Trigger.OnThing")
+    both = destructive({"CustomObject": ["Thing__c"], "ApexTrigger": ["OnThing"]})
+    deploy_ok(client, {"package.xml": package_xml({}), "destructiveChanges.xml": both})
+    assert host.schema.get("Thing__c") is None
+    assert {r["Name"] for r in host.records["ApexTrigger"].values()} == {"OnAccount"}
+
+
+def test_permission_set_naming_a_missing_field_fails(client: Client) -> None:
+    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
+    perms = ('<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata"><fieldPermissions><editable>true'
+             "</editable><field>Thing__c.{f}</field><readable>true</readable></fieldPermissions>"
+             "<label>Ops</label></PermissionSet>")
+    deploy_ok(client, {"package.xml": package_xml({"PermissionSet": ["Ops"]}),
+                       "permissionsets/Ops.permissionset": perms.format(f="Color__c")})
+    done = client.deploy_and_wait({"package.xml": package_xml({"PermissionSet": ["Ops"]}),
+                                   "permissionsets/Ops.permissionset": perms.format(f="Weight__c")})
+    assert failures(done)[0]["problem"] == "In field: field - no CustomField named Thing__c.Weight__c found"
+
+
+def test_validation_rule_formula_protects_its_field(client: Client, host: MemoryHost) -> None:
+    rule = ("<validationRules><fullName>Needs_Color</fullName><active>true</active>"
+            "<errorConditionFormula>ISBLANK(Color__c)</errorConditionFormula>"
+            "<errorMessage>Color!</errorMessage></validationRules>")
+    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}),
+                       **thing(text_field("Color__c") + rule)})
+    done = client.deploy_and_wait({"package.xml": package_xml({}),
+                                   "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Color__c"]})})
+    assert failures(done)[0]["problem"].endswith(": Validation Rule.Thing__c.Needs_Color")
+    deploy_ok(client, {"package.xml": package_xml({}), "destructiveChanges.xml": destructive(
+        {"CustomField": ["Thing__c.Color__c"], "ValidationRule": ["Thing__c.Needs_Color"]})})
+    assert host.schema.get("Thing__c").field("Color__c") is None
