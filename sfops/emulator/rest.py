@@ -11,7 +11,7 @@ from sfops.emulator import ids
 from sfops.emulator.describe import basic_info, describe_global, sobject_describe
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import ApiError, Request, Response, json_response, not_found
+from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, json_response, not_found
 
 if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
@@ -71,8 +71,7 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
         ctx.kind("describeGlobal")
         if req.method != "GET":
             raise _method_not_allowed(ctx)
-        return json_response(200, emu.cached(("global", v, ctx.tooling),
-                                             lambda: describe_global(emu.schema, v, ctx.tooling)))
+        return _cached_json(emu, ("global", v, ctx.tooling), lambda: describe_global(emu.schema, v, ctx.tooling))
     obj = emu.records.object(parts[0], ctx.tooling)
     if len(parts) == 1:
         ctx.kind("sobject")
@@ -88,8 +87,8 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
     if len(parts) == 2 and second == "describe":
         ctx.kind("describe")
         base = emu.base_url_for(req)
-        return json_response(200, emu.cached(("describe", obj.key, v, ctx.tooling, base),
-                                             lambda: sobject_describe(emu.schema, obj, v, ctx.tooling, base)))
+        return _cached_json(emu, ("describe", obj.key, v, ctx.tooling, base),
+                            lambda: sobject_describe(emu.schema, obj, v, ctx.tooling, base))
     if len(parts) == 2 and second in ("deleted", "updated"):
         ctx.kind("sobject")
         return json_response(200, _changed(ctx, obj, second))
@@ -107,6 +106,12 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
         ctx.kind("sobject")
         return _by_external_id(ctx, obj, second, parts[2])
     raise not_found()
+
+
+def _cached_json(emu: Emulator, key: Any, build: Callable[[], Any]) -> Response:
+    """A JSON response whose encoded body is cached until the schema changes (describe is hot)."""
+    body = emu.cached(key, lambda: json_response(200, build()).body)
+    return Response(200, body, {"Content-Type": JSON_TYPE})
 
 
 def _body_dict(req: Request) -> dict[str, Any]:
