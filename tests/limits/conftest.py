@@ -10,6 +10,13 @@ import pytest
 from sfops.store import Store
 
 
+@pytest.fixture(autouse=True)
+def _no_ca_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests lets these override a session's CA bundle; the emulator's CA must be the one used.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+
 @pytest.fixture
 def limits_store(tmp_path: Path) -> Store:
     return Store.open(f"sqlite:///{tmp_path / 'limits.db'}")

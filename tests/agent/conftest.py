@@ -1,0 +1,68 @@
+"""Fixtures for the agent tests: settings from a TOML text, a store file two agents can share, a mutable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sfops.config import Settings, load_settings
+from sfops.store import Store
+
+ORGS_TOML = """default_org = "prod"
+
+[orgs.prod]
+auth = "token"
+instance_url = "https://prod.example.invalid"
+
+[orgs.uat]
+auth = "token"
+instance_url = "https://uat.example.invalid"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests lets these override a session's CA bundle; the emulator's CA must be the one used.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[[str], Settings]:
+    def make(agent_toml: str = "") -> Settings:
+        path = tmp_path / "sfops.toml"
+        path.write_text(ORGS_TOML + "\n" + agent_toml, encoding="utf-8")
+        return load_settings({"HOME": str(tmp_path)}, path, tmp_path)
+    return make
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'agent.db'}"
+
+
+@pytest.fixture
+def agent_store(store_url: str) -> Store:
+    return Store.open(store_url)
+
+
+class Clock:
+    """A settable clock for injected-time tests."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(dt.datetime(2026, 3, 10, 12, 0, 10, tzinfo=dt.UTC))
