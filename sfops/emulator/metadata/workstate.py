@@ -29,8 +29,7 @@ def stored_components(host: MetadataHost) -> dict[str, dict[str, Any]]:
                 meta = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{sobject} xmlns="http://soap.sforce.com/2006/04/'
                         f'metadata">\n    <apiVersion>{row.get("ApiVersion") or host.api_version}</apiVersion>\n'
                         f"    <status>{status}</status>\n</{sobject}>\n")
-                stamp = iso(row["CreatedDate"]) if isinstance(row.get("CreatedDate"), datetime) else \
-                    str(row.get("CreatedDate") or "1970-01-01T00:00:00.000Z")
+                stamp = _stamp(row.get("CreatedDate"))
                 comps[key] = {
                     "type": sobject, "fullName": row["Name"], "fileName": path, "parent": None, "element": None,
                     "files": {path: base64.b64encode((row.get("Body") or "").encode()).decode(),
@@ -38,6 +37,14 @@ def stored_components(host: MetadataHost) -> dict[str, dict[str, Any]]:
                     "id": row["Id"], "createdDate": stamp, "lastModifiedDate": stamp,
                 }
     return comps
+
+
+def _stamp(value: object) -> str:
+    """A record date (datetime or REST text ...+0000) in the SOAP form ...Z."""
+    if isinstance(value, datetime):
+        return iso(value)
+    text = str(value or "1970-01-01T00:00:00.000Z")
+    return text[:-5] + "Z" if text.endswith("+0000") else text
 
 
 class WorkState:
