@@ -317,8 +317,7 @@ class Emulator:
             rule = None if req.internal else self.faults.take_failure(req.method, path)
             if rule is not None:
                 kind = "fault.injected"
-                if counted:
-                    self.usage.count()
+                self._count(counted, req)
                 if path.startswith("/services/Soap/"):
                     resp = soap_fault(rule.error_code, rule.message)
                 else:
@@ -332,7 +331,7 @@ class Emulator:
             resp.headers["Sforce-Limit-Info"] = self.usage.header()
         if not req.internal:
             self._persist_schema()
-            self.journal.add(req.method, path, kind, resp.status, counted and resp.status != 401)
+            self.journal.add(req.method, path, kind, resp.status, req.counted)
         return resp
 
     def _route(self, req: Request, path: str, counted: bool) -> tuple[Response, str]:
@@ -350,7 +349,7 @@ class Emulator:
         if parts[:3] == ["services", "Soap", "m"] and len(parts) >= 4:
             if self.usage.exhausted():
                 return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), "soap.metadata"
-            self._count(counted)
+            self._count(counted, req)
             return self.metadata_soap(req), "soap.metadata"
         if parts == ["services", "data"]:
             return json_response(200, self.versions()), "rest.versions"
@@ -366,7 +365,7 @@ class Emulator:
                 if self.usage.exhausted():
                     return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
                                                    "TotalRequests Limit exceeded.")), "rest.limit"
-                self._count(counted)
+                self._count(counted, req)
             elif session is None:
                 session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
             sub = parts[3:]
@@ -374,11 +373,21 @@ class Emulator:
             return resp, req.headers.get("x-emulator-kind", "rest")
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
-    def _count(self, counted: bool) -> None:
+    def _count(self, counted: bool, req: Request) -> None:
         if counted:
+            req.counted = True
             self.usage.count()
             if self.usage.used % 50 == 0:
                 self.save_meta()
+
+    def limit_consumption(self) -> dict[str, int]:
+        """How much of the non-API limits the org used: published events, async Apex, data storage."""
+        events = len(self.store.list_json("event"))
+        jobs = sum(1 for _ in self.store.rows("AsyncApexJob"))
+        records = sum(self.store.count(o.name) for o in self.schema if "data" in o.apis and not o.is_event)
+        return {"HourlyPublishedPlatformEvents": events, "DailyStandardVolumePlatformEvents": 0,
+                "MonthlyPlatformEventsUsageEntitlement": events, "DailyAsyncApexExecutions": jobs,
+                "DailyAsyncApexTests": jobs, "DataStorageMB": records * 2 // 1024}
 
     def versions(self) -> list[dict[str, str]]:
         return [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}

@@ -9,6 +9,7 @@ Body of POST /__emulator__/faults (every key optional; keys given replace that k
    "drop_connections": {"count": 1, "path": "..."},
    "deploy": {"failing_tests": ["MyTest.testX"], "component_problem": "...", "deploys": 1},
    "anonymous": {"compiled": false, "compileProblem": "...", "line": 1, "column": 5},  # executeAnonymous
+   "limits": {"DataStorageMB": {"Max": 5, "Remaining": 1}},   # any /limits entry (not DailyApiRequests)
    "api_usage": {"used": 14990, "max": 15000}}
 DELETE /__emulator__/faults clears every knob (sessions stay as they are).
 """
@@ -58,6 +59,7 @@ class Faults:
     locked: set[str] = field(default_factory=set)
     deploy: dict[str, Any] | None = None
     anonymous: dict[str, Any] | None = None
+    limits: dict[str, dict[str, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def delay_seconds(self) -> float:
@@ -93,6 +95,7 @@ class Faults:
             self.locked.clear()
             self.deploy = None
             self.anonymous = None
+            self.limits = {}
 
     def describe(self) -> dict[str, Any]:
         """The current knobs as JSON (GET /__emulator__/faults)."""
@@ -104,6 +107,7 @@ class Faults:
                 "locked_records": sorted(self.locked),
                 "deploy": self.deploy,
                 "anonymous": self.anonymous,
+                "limits": self.limits,
             }
 
     def apply(self, spec: dict[str, Any]) -> None:
@@ -135,3 +139,9 @@ class Faults:
                 self.deploy = spec["deploy"] or None
             if "anonymous" in spec:
                 self.anonymous = spec["anonymous"] or None
+            if "limits" in spec:
+                given = spec["limits"] or {}
+                if not all(isinstance(v, dict) for v in given.values()):
+                    raise ValueError('limits: expected {"Name": {"Max": n, "Remaining": n}}')
+                self.limits = {k: {kk: int(vv) for kk, vv in v.items() if kk in ("Max", "Remaining")}
+                               for k, v in given.items()}

@@ -56,13 +56,21 @@ class ApiUsage:
         """`api-usage` must come first: simple-salesforce parses nothing otherwise."""
         return f"api-usage={min(self.used, self.max)}/{self.max}"
 
-    def limits_body(self, extra: dict[str, int] | None = None) -> dict[str, Any]:
-        """The /limits body: {Name: {Max, Remaining}} with per-app entries like the real org."""
+    def limits_body(self, used: dict[str, int] | None = None,
+                    overrides: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+        """The /limits body: {Name: {Max, Remaining}} with per-app entries like the real org.
+
+        `used` consumes from a limit's maximum; `overrides` (the `limits` fault) sets Max/Remaining."""
         body: dict[str, Any] = {}
-        for name, maximum in sorted(LIMIT_MAXIMA.items()):
-            remaining = maximum - (extra or {}).get(name, 0)
+        names = sorted(set(LIMIT_MAXIMA) | set(overrides or {}))
+        for name in names:
+            maximum = LIMIT_MAXIMA.get(name, 0)
+            remaining = max(0, maximum - (used or {}).get(name, 0))
             if name == "DailyApiRequests":
                 maximum, remaining = self.max, max(0, self.max - self.used)
+            elif name in (overrides or {}):
+                maximum = overrides[name].get("Max", maximum)
+                remaining = overrides[name].get("Remaining", min(remaining, maximum))
             body[name] = {"Max": maximum, "Remaining": remaining}
         body["DailyApiRequests"][APP_NAME] = {"Max": 0, "Remaining": 0}
         body["DailyBulkApiBatches"][APP_NAME] = {"Max": 0, "Remaining": 0}

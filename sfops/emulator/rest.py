@@ -275,7 +275,7 @@ def limits(ctx: Ctx, parts: list[str]) -> Response:
     ctx.kind("limits")
     emu = ctx.emu
     if not parts:
-        return json_response(200, emu.usage.limits_body())
+        return json_response(200, emu.usage.limits_body(emu.limit_consumption(), emu.faults.limits))
     if parts == ["recordCount"]:
         wanted = [n for n in ctx.req.query.get("sObjects", "").split(",") if n]
         names = wanted or [o.name for o in emu.schema if "data" in o.apis and not o.is_event]

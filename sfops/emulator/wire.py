@@ -21,6 +21,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     internal: bool = False  # a composite sub-request: not counted, no faults
+    counted: bool = False  # set once this request was counted against DailyApiRequests
 
     def json(self) -> Any:
         """The body parsed as JSON (ApiError JSON_PARSER_ERROR when it is not)."""

@@ -355,3 +355,18 @@ def test_unexpected_errors_answer_500_unknown_exception(emulator, monkeypatch) -
     resp = Client(emulator).get("limits")
     assert resp.status_code == 500 and resp.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert "ErrorId" in resp.json()[0]["message"]
+
+
+def test_limits_move_with_usage_and_can_be_overridden(emulator) -> None:
+    c = Client(emulator)
+    before = c.get("limits").json()
+    c.post("sobjects/Incident_Event__e", json={})
+    after = c.get("limits").json()
+    assert after["HourlyPublishedPlatformEvents"]["Remaining"] == before["HourlyPublishedPlatformEvents"][
+        "Remaining"] - 1
+    emulator.faults(limits={"DataStorageMB": {"Max": 5, "Remaining": 1}})
+    assert c.get("limits").json()["DataStorageMB"] == {"Max": 5, "Remaining": 1}
+    emulator.faults(api_usage={"used": 15000, "max": 15000})
+    emulator.control("DELETE", "requests")
+    assert c.get("limits").status_code == 403
+    assert [e["counted"] for e in emulator.requests_journal("rest")] == [False]
