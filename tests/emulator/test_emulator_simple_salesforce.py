@@ -120,3 +120,14 @@ def test_deploy_and_check_deploy_status_change_the_schema(sf, emulator, tmp_path
     assert sf.Widget__c.create({"Name": "w1", "Size__c": 3})["success"] is True
     kinds = {e["kind"] for e in emulator.requests_journal("soap")}
     assert "soap.metadata" in kinds
+
+
+def test_upsert_with_two_matches_is_300_more_than_one_record(sf) -> None:
+    from simple_salesforce.exceptions import SalesforceMoreThanOneRecord
+
+    for _ in range(2):
+        sf.Error_Log__c.create({"Fingerprint__c": "abc123"})
+    with pytest.raises(SalesforceMoreThanOneRecord) as err:
+        sf.Error_Log__c.upsert("Fingerprint__c/abc123", {"Class_Name__c": "X"})
+    urls = err.value.content
+    assert len(urls) == 2 and all(u.startswith("/services/data/v64.0/sobjects/Error_Log__c/") for u in urls)
