@@ -65,7 +65,9 @@ def summarize(tx: Transaction) -> dict[str, Any]:
     """What is kept per transaction for reports: the analyze row plus every limit per namespace."""
     row = transaction_row("", tx)
     row.pop("file")
-    row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items()} for ns, usages in tx.limits.items()}
+    # Only limits the transaction used: zero rows carry no information for "closest to the limit" reports.
+    row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items() if u.peak}
+                     for ns, usages in tx.limits.items()}
     return row
 
 

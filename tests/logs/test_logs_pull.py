@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from conftest import counted_calls
-from paths import APEX_LOGS
+from paths import APEX_LOGS, REPO
 
 import sfops.logs.pull as pull_module
 from sfops.cli.app import invoke
@@ -18,7 +23,7 @@ from sfops.emulator.testing import RunningEmulator
 from sfops.logs.pull import pull_logs
 from sfops.logs.report import logs_report
 from sfops.logs.store import count_logs, get_watermark, iter_summaries, load_body
-from sfops.salesforce import Org
+from sfops.salesforce import Org, connect
 from sfops.store import Store
 
 SOQL_101 = (APEX_LOGS / "synthetic" / "SYNTHETIC-soql-101-trigger-loop-v64.log").read_text()
@@ -168,3 +173,36 @@ def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningE
 def test_report_over_summaries_without_an_org(store: Store) -> None:
     report = logs_report(store)
     assert report.logs == 0 and report.limits.empty and report.failures.empty
+
+
+def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: RunningEmulator,
+                                                                     cli_env: dict[str, str]) -> None:
+    """The real thing: `sfops logs pull` in a child process, SIGKILLed at three different fill levels."""
+    seed(emu, 45)
+    org = connect(emu.org_config(alias="emu"), env={})
+    expected = org_log_ids(org)
+    store = Store.open(cli_env["SFOPS_STORE_URL"])
+    emu.faults(latency={"fixed_ms": 40, "jitter_ms": 0})
+    env = {**os.environ, **cli_env}
+    env.pop("REQUESTS_CA_BUNDLE", None)
+    env.pop("CURL_CA_BUNDLE", None)
+    kills = 0
+    for threshold in (3, 15, 30):
+        proc = subprocess.Popen([sys.executable, "-m", "sfops", "logs", "pull", "--concurrency", "2"],
+                                env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and count_logs(store, "emu") < threshold and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=30)
+    emu.control("DELETE", "faults")
+    assert kills >= 2  # at least two runs really died mid-pull
+    code, _, err = invoke(["logs", "pull"], env=cli_env)
+    assert code == 0, err
+    stored = [meta["id"] for meta, _ in iter_summaries(store, "emu")]
+    assert len(stored) == len(set(stored)) and set(stored) == expected
+    for log_id in stored:
+        assert load_body(store, "emu", log_id) == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body",
+                                                              raw=True).content
