@@ -14,7 +14,9 @@ from sfops.incidents.postmortem_template import DEFAULT_TEMPLATE
 
 REVIEW_BUSINESS_DAYS = 5  # PagerDuty's rule: review within 5 business days of resolution
 _LIMIT_PATTERNS = (
-    (r"LimitException:\s*([A-Za-z]+)", None),
+    # EXCEPTION_CATEGORY values of ApexUnexpectedException (e.g. "LimitException: CpuTime")
+    (r"LimitException:\s*(CpuTime|HeapSize|Queries|QueryRows|DmlStatements|DmlRows|Callouts|SoslQueries|"
+     r"FutureCalls|QueueableJobs|EmailInvocations)\b", None),
     (r"Apex CPU time limit exceeded", "CpuTime"),
     (r"Too many SOQL queries", "Queries"),
     (r"Too many DML statements", "DmlStatements"),
@@ -72,11 +74,9 @@ def limits_hit(incident: Incident, timeline: list[TimelineEntry]) -> list[str]:
     """Governor limits named in the incident's context, summary or timeline notes."""
     text = "\n".join([incident.summary or "", incident.context or "", incident.root_cause or ""]
                      + [e.text for e in timeline])
-    found: dict[str, None] = {}
-    for pattern, name in _LIMIT_PATTERNS:
-        for match in re.finditer(pattern, text):
-            found[name or match.group(1)] = None
-    return list(found)
+    hits = sorted((match.start(), name or match.group(1))
+                  for pattern, name in _LIMIT_PATTERNS for match in re.finditer(pattern, text))
+    return list(dict.fromkeys(name for _, name in hits))  # in order of first mention
 
 
 def _fmt(value: dt.datetime | None) -> str:
