@@ -1,0 +1,227 @@
+"""The CLI end to end in-process against the emulator, local receivers and a real SMTP server:
+incident lifecycle + notifications, on-call, apex-email, post-mortem, metrics and dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from conftest import Mailbox, Receiver
+
+from sfops.cli.app import invoke
+from sfops.emulator.testing import RunningEmulator
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli_env(emu: RunningEmulator, tmp_path: Path, receiver: Receiver, smtp_server: Mailbox) -> dict[str, str]:
+    s = emu.settings
+    config = tmp_path / "sfops.toml"
+    config.write_text(f'''default_org = "emu"
+
+[orgs.emu]
+auth = "password"
+login_url = "{emu.url}"
+instance_url = "{emu.url}"
+username = "{s.admin_username}"
+client_id = "{s.client_id}"
+ca_bundle = "{emu.ca_bundle}"
+max_retries = 2
+
+[alerts]
+max_attempts = 3
+[alerts.routes]
+P1 = ["pagerduty", "slack", "teams", "hook", "email"]
+P2 = ["slack", "email"]
+[alerts.channels.slack]
+type = "slack"
+[alerts.channels.teams]
+type = "teams"
+[alerts.channels.hook]
+type = "webhook"
+[alerts.channels.pagerduty]
+type = "pagerduty"
+url = "{receiver.url}/pagerduty"
+[alerts.channels.email]
+type = "email"
+smtp_host = "{smtp_server.host}"
+smtp_port = {smtp_server.port}
+to = ["ops@example.com"]
+oncall = "primary"
+
+[oncall]
+default_rotation = "primary"
+[oncall.people.alice]
+email = "alice@example.com"
+[oncall.people.bob]
+email = "bob@example.com"
+[oncall.rotations.primary]
+time_zone = "Europe/Paris"
+start = "2026-03-23"
+handoff_time = "09:00"
+length = "daily"
+participants = ["alice", "bob"]
+restrictions = [{{days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", end = "18:00"}}]
+''', encoding="utf-8")
+    return {"SFOPS_CONFIG": str(config), "SFOPS_HOME": str(tmp_path / "home"),
+            "SFOPS_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SFOPS_ACTOR": "alice",
+            "SFOPS_DOTENV": str(tmp_path / "no.env"), "HOME": str(tmp_path), "COLUMNS": "200",
+            "SFOPS_ORG_EMU_PASSWORD": s.admin_password, "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
+            "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack", "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
+            "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook",
+            "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000"}
+
+
+def run(env: dict[str, str], *args: str) -> dict[str, Any]:
+    code, out, err = invoke(["--json", *args], env)
+    body = json.loads(out)
+    assert code == body.get("status", body.get("exitCode")), (code, out, err)
+    return {"code": code, **body}
+
+
+def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: Receiver,
+                                            smtp_server: Mailbox, emu: RunningEmulator) -> None:
+    raised = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Checkout fails: CPU limit",
+                 "--category", "Governor Limit", "--dedup-key", "checkout-cpu", "--release", "R42")
+    assert raised["code"] == 0 and raised["result"]["created"]
+    inc_id = raised["result"]["incident"]["id"]
+    assert [n["status"] for n in raised["result"]["notifications"]] == ["sent"] * 5
+    assert {r["path"] for r in receiver.requests} == {"/pagerduty", "/slack", "/teams", "/hook"}
+    assert smtp_server.messages and "ops@example.com" in smtp_server.messages[0]["rcpt"]
+
+    again = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Checkout fails: CPU limit",
+                "--dedup-key", "checkout-cpu")
+    assert not again["result"]["created"] and again["result"]["incident"]["occurrence_count"] == 2
+
+    code, _, err = invoke(["incident", "close", inc_id], cli_env)
+    assert code == 2 and "Allowed next states: Triaged, Investigating" in err and "Traceback" not in err
+
+    assert run(cli_env, "incident", "ack", inc_id, "--note", "looking")["result"]["previous"] == "New"
+    run(cli_env, "incident", "update", inc_id, "--note", "switch flipped")
+    run(cli_env, "incident", "mitigate", inc_id)
+    resolved = run(cli_env, "incident", "resolve", inc_id, "--resolution", "Rolled back", "--root-cause",
+                   "Loop over 10k rows in trigger")
+    assert resolved["result"]["incident"]["status"] == "Resolved"
+    pd_actions = [r["json"]["event_action"] for r in receiver.for_path("/pagerduty")]
+    assert pd_actions == ["trigger", "acknowledge", "resolve"]
+
+    shown = run(cli_env, "incident", "show", inc_id)
+    kinds = [e["kind"] for e in shown["result"]["timeline"]]
+    assert kinds[0] == "raised" and "recurred" in kinds and "note" in kinds and kinds.count("status") == 3
+    listed = run(cli_env, "incident", "list", "--severity", "P1")
+    assert [i["id"] for i in listed["result"]] == [inc_id]
+    assert run(cli_env, "incident", "list", "--open")["result"] == []
+
+    events = [e["fields"]["Event_Action__c"] for e in emu.control("GET", "events")["events"]]
+    assert events == ["trigger", "acknowledge", "resolve"]
+
+    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
+    assert code == 0 and "## Action items" in out and "Loop over 10k rows in trigger" in out
+
+    run(cli_env, "incident", "close", inc_id)
+    metrics = run(cli_env, "incident", "metrics")
+    assert metrics["result"]["overall"]["incidents"] == 1 and metrics["result"]["overall"]["mttr"] is not None
+
+
+def test_failed_notifications_are_warned_and_retried(cli_env: dict[str, str], receiver: Receiver) -> None:
+    receiver.status = 500
+    raised = run(cli_env, "incident", "raise", "-s", "P2", "-m", "Search slow")
+    assert any("slack" in w and "notify-retry" in w for w in raised["warnings"])
+    outbox = run(cli_env, "incident", "notifications", "--status", "retry")
+    assert [r["channel"] for r in outbox["result"]] == ["slack"]
+    receiver.status = 200
+    retried = run(cli_env, "incident", "notify-retry", "--failed")
+    # not due yet (60 s backoff) and not failed: nothing re-sent
+    assert retried["result"] == []
+
+
+def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
+    now = run(cli_env, "oncall", "now", "--at", "2026-03-24T10:00:00+01:00")
+    assert now["result"]["person"] == {"name": "bob", "email": "bob@example.com"}
+    night = run(cli_env, "oncall", "now", "--at", "2026-03-24T23:00:00+01:00")
+    assert night["result"]["person"] is None and night["warnings"]
+
+    added = run(cli_env, "oncall", "override", "add", "--person", "carol", "--from", "2026-03-24T12:00:00+01:00",
+                "--to", "2026-03-24T14:00:00+01:00", "--reason", "dentist")
+    assert added["result"]["person"] == "carol"
+    assert run(cli_env, "oncall", "now", "--at", "2026-03-24T13:00:00+01:00")["result"]["person"]["name"] == "carol"
+
+    schedule = run(cli_env, "oncall", "schedule", "--from", "2026-03-27T00:00:00+01:00",
+                   "--to", "2026-03-31T00:00:00+02:00", "--tz", "Europe/Paris")
+    people = [r["person"] for r in schedule["result"]]
+    assert people == [None, "alice", None, "bob", None]  # Fri alice (day 4), weekend gap, Mon bob (day 7)
+    assert len(schedule["warnings"]) == 3
+
+    ics = tmp_path / "oncall.ics"
+    exported = run(cli_env, "oncall", "export", "--ics", str(ics), "--from", "2026-03-23T00:00:00+01:00",
+                   "--to", "2026-04-06T00:00:00+02:00")
+    cal = icalendar.Calendar.from_ical(ics.read_bytes())
+    events = cal.walk("VEVENT")
+    # 10 weekdays; the override splits Tuesday 24th into bob, carol, bob: 12 events
+    assert len(events) == exported["result"]["events"] == 12
+    starts = sorted(e.decoded("DTSTART") for e in events)
+    # 30 March is after the DST change: 09:00 CEST = 07:00 UTC
+    assert dt.datetime(2026, 3, 30, 7, tzinfo=dt.UTC) in starts
+    assert exported["warnings"]
+
+    override_id = str(added["result"]["id"])
+    run(cli_env, "oncall", "override", "remove", override_id)
+    assert run(cli_env, "oncall", "override", "list")["result"] == []
+    code, _, err = invoke(["oncall", "now", "--rotation", "nope"], cli_env)
+    assert code == 2 and "Unknown rotation 'nope'" in err
+
+
+def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
+    listed = run(cli_env, "alerts", "apex-email", "list")
+    assert any("replaces the whole recipient list" in w for w in listed["warnings"])
+    before = len(listed["result"])
+    added = run(cli_env, "alerts", "apex-email", "add", "--email", "oncall@example.com")
+    assert added["result"]["created"]
+    assert not run(cli_env, "alerts", "apex-email", "add", "--email", "ONCALL@example.com")["result"]["created"]
+    user = run(cli_env, "alerts", "apex-email", "add", "--user", "oncall@sfops.demo")["result"]
+    assert user["kind"] == "user" and user["address"] == "oncall@example.com"
+    rows = run(cli_env, "alerts", "apex-email", "list")["result"]
+    assert len(rows) == before + 2
+    tooling = emu.session()
+    token = emu.login()["access_token"]
+    records = tooling.get(f"{emu.url}/services/data/v64.0/tooling/query",
+                          params={"q": "SELECT Id, Email, UserId FROM ApexEmailNotification"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["records"]
+    assert sorted(filter(None, (r["Email"] for r in records))) == ["oncall@example.com"]
+    assert len([r for r in records if r["UserId"]]) == 1
+    removed = run(cli_env, "alerts", "apex-email", "remove", "oncall@example.com")
+    assert [r["kind"] for r in removed["result"]] == ["email", "user"]  # the address matches both
+    assert len(run(cli_env, "alerts", "apex-email", "list")["result"]) == before
+    code, _, err = invoke(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
+    assert code == 2 and "is not an email address" in err
+
+
+def test_legacy_semicolon_separated_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
+    token = emu.login()["access_token"]
+    resp = emu.session().post(f"{emu.url}/services/data/v64.0/tooling/sobjects/ApexEmailNotification/",
+                              json={"Email": "a@example.com;b@example.com"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert resp.status_code == 201, resp.text
+    rows = run(cli_env, "alerts", "apex-email", "list")["result"]
+    assert {r["address"] for r in rows if r["kind"] == "email"} >= {"a@example.com", "b@example.com"}
+    run(cli_env, "alerts", "apex-email", "remove", "a@example.com")
+    left = [r["address"] for r in run(cli_env, "alerts", "apex-email", "list")["result"]]
+    assert "b@example.com" in left and "a@example.com" not in left
+
+
+def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) -> None:
+    inc = run(cli_env, "incident", "raise", "-s", "P3", "-m", "Report <slow> & stuck")["result"]["incident"]
+    run(cli_env, "incident", "ack", inc["id"])
+    out = tmp_path / "dash" / "index.html"
+    run(cli_env, "incident", "dashboard", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
+    assert 'id="kpi-incidents">1<' in page and 'id="kpi-open">1<' in page
+    assert "Report &lt;slow&gt; &amp; stuck" in page
