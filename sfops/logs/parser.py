@@ -38,6 +38,8 @@ MAX_CALLOUTS = 1000
 MAX_SNAPSHOTS = 500
 MAX_SOQL_STATEMENTS = 500
 TOP_METHODS = 10
+MAX_TEXT_LINES = 500  # continuation lines kept per SOQL statement / fatal stack
+MAX_TEXT_CHARS = 20000  # characters kept per exception or flow-error message
 
 # Event codes for the dispatch in the hot loop; known events without a code are counted and skipped.
 (_CODE_ENTRY, _EXIT, _ENTRY, _HEAP, _SOQL_BEGIN, _SOQL_END, _SOQL_EXPLAIN, _LIMITS, _THROWN, _FATAL,
@@ -386,13 +388,18 @@ class LogParser:
                 if cont == _C_LIMITS:
                     self._limit_line(st, line, lineno)  # type: ignore[arg-type]
                 elif cont == _C_SOQL:
-                    st.cur_soql[1].append(line)  # type: ignore[union-attr]
+                    parts = st.cur_soql[1]  # type: ignore[union-attr]
+                    if len(parts) < MAX_TEXT_LINES:
+                        parts.append(line)
                 elif cont == _C_EXC:
-                    st.cur_exc.message += "\n" + line  # type: ignore[union-attr]
+                    exc = st.cur_exc  # type: ignore[union-attr]
+                    if len(exc.message) < MAX_TEXT_CHARS:  # type: ignore[union-attr]
+                        exc.message += "\n" + line  # type: ignore[union-attr]
                 elif cont == _C_FATAL:
                     self._fatal_line(st, line)  # type: ignore[arg-type]
                 elif cont == _C_FLOW:
-                    st.cur_flow.message += "\n" + line  # type: ignore[union-attr]
+                    if len(st.cur_flow.message) < MAX_TEXT_CHARS:  # type: ignore[union-attr]
+                        st.cur_flow.message += "\n" + line  # type: ignore[union-attr]
                 elif events == 0 or line[0] in "0123456789\ufeff":
                     self._non_event(line, lineno, st, events == 0)
         log.size_bytes = self._source.bytes_read
@@ -538,8 +545,9 @@ class LogParser:
         if exc is None:
             return
         if (line.startswith(_STACK_PREFIXES) and ": line " in line) or exc.stack:
-            exc.stack.append(line.strip())
-        else:
+            if len(exc.stack) < MAX_TEXT_LINES:
+                exc.stack.append(line.strip())
+        elif len(exc.message) < MAX_TEXT_CHARS:
             exc.message += "\n" + line
 
     def _user_info(self, st: _TxState | None, args: str) -> None:

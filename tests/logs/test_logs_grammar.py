@@ -240,3 +240,15 @@ def test_tiny_chunks_give_the_same_result(name: str) -> None:
     assert parser.log.lines == whole.lines and parser.log.events == whole.events
     assert parser.log.problems == whole.problems
     assert tiny == whole.transactions
+
+
+def test_endless_continuation_text_is_capped() -> None:
+    from sfops.logs.parser import MAX_TEXT_CHARS, MAX_TEXT_LINES
+
+    data = log_text(ev(1, "EXECUTION_STARTED"), ev(2, "EXCEPTION_THROWN", "[1]", "System.X: start"),
+                    *(["x" * 100] * 1000), ev(3, "SOQL_EXECUTE_BEGIN", "[2]", "Aggregations:0", "SELECT Id"),
+                    *(["FROM Account"] * (MAX_TEXT_LINES + 100)), ev(4, "SOQL_EXECUTE_END", "[2]", "Rows:0"),
+                    ev(5, "EXECUTION_FINISHED"))
+    tx = one(data)
+    assert MAX_TEXT_CHARS <= len(tx.exceptions[0].message) < MAX_TEXT_CHARS + 200
+    assert tx.soql[0].query.count("FROM Account") == MAX_TEXT_LINES - 1
