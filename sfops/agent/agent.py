@@ -204,18 +204,22 @@ class Agent:
         coalesce: missed ticks run once, not in a burst; max_instances=1: a slow job never overlaps itself;
         misfire_grace_time: half a period (the 3.x default of 1 s silently drops runs after a busy second).
         """
-        scheduler = BackgroundScheduler(timezone=dt.UTC, executors={"default": ThreadPoolExecutor(
-            self.config.workers)}, job_defaults={"coalesce": True, "max_instances": 1})
+        # The renewal has its own thread: long jobs filling every worker must not let the lease lapse.
+        executors = {"default": ThreadPoolExecutor(self.config.workers), "lease": ThreadPoolExecutor(1)}
+        scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
+                                        job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
             if self.jobs[job].unavailable():
                 log.warning("%s %s not scheduled: %s", org, job, self.jobs[job].unavailable())
                 continue
+            # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
             scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), id=f"{org}:{job}",
                               name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),
-                              coalesce=True, max_instances=1)
+                              coalesce=True, max_instances=1, next_run_time=self.clock())
         every = max(1, self.config.lease_seconds // 3)
         scheduler.add_job(self.renew, "interval", seconds=every, id="lease:renew", name="lease renewal",
-                          next_run_time=self.clock(), misfire_grace_time=every, coalesce=True, max_instances=1)
+                          executor="lease", next_run_time=self.clock(), misfire_grace_time=every, coalesce=True,
+                          max_instances=1)
         return scheduler
 
     def serve(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:

@@ -130,6 +130,8 @@ def test_scheduler_job_defaults(make_settings, agent_store, clock, jobs) -> None
     assert all(j.coalesce and j.max_instances == 1 for j in by_id.values())
     assert by_id["prod:snap"].args == ("prod", "snap")
     assert by_id["lease:renew"].trigger.interval == dt.timedelta(seconds=10)
+    # the renewal never waits behind long jobs for a worker
+    assert by_id["lease:renew"].executor == "lease" and by_id["prod:snap"].executor == "default"
 
 
 def test_serve_takes_the_lease_and_releases_it_on_stop(make_settings, agent_store, jobs, calls) -> None:
@@ -139,12 +141,14 @@ def test_serve_takes_the_lease_and_releases_it_on_stop(make_settings, agent_stor
     thread = threading.Thread(target=agent.serve, args=(stop,))
     thread.start()
     try:
-        for _ in range(200):  # the renewal job runs at start; wait (bounded) until the lease is ours
+        for _ in range(200):  # renewal and due jobs run at start; wait (bounded) for the lease and the job
             info = agent.lease.info(lease_name("prod"))
-            if info is not None and agent.lease.is_live(info):
+            if info is not None and agent.lease.is_live(info) and calls:
                 break
             stop.wait(0.05)
         assert info is not None and info.holder == "agent-a"
+        # never ran before, so it was due at start (not only at the next hourly tick)
+        assert [c[:2] for c in calls] == [("snapshot", "prod")]
     finally:
         stop.set()
         thread.join(30)
