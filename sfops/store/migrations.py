@@ -31,6 +31,7 @@ MIGRATIONS: list[Migration] = [
      _create("incident", "incident_event", "notification", "oncall_override")),
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
+    (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
 ]
 
 

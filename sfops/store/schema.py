@@ -164,3 +164,22 @@ agent_run = Table(
     Column("error", Text),
     Column("details", JSON),
 )
+
+# Error history imported by `sfops logs pull --errors/--event-logs`: Error_Log__c rows and EventLogFile
+# ApexUnexpectedException CSV rows, one row per error, classified like parsed debug logs.
+error_event = Table(
+    "error_event", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("exception_type", String(255)),
+    Column("message", Text),
+    Column("stack", Text),
+    Column("category", String(40), index=True),
+    Column("fingerprint", String(64), index=True),
+    Column("entry_point", String(255)),
+    Column("user_id", String(18)),
+    Column("request_id", String(64)),
+    Column("details", JSON),
+)
