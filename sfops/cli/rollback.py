@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app
+from sfops.cli.common import (
+    dry_run_option,
+    output_command,
+    pass_app,
+    reason_option,
+    target_org_option,
+    yes_option,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
+
+if TYPE_CHECKING:
+    from sfops.config import OrgConfig
+    from sfops.rollback.deploy import Outcome, RollbackDeployer
 
 
 @click.group("rollback")
 def rollback() -> None:
-    """Roll metadata back from Git: plan, package (validate/deploy come with the Metadata API client)."""
+    """Roll metadata back from Git: plan and package, validate early, quick-deploy on incident."""
 
 
 @rollback.command("plan")
@@ -43,3 +55,171 @@ def plan_cmd(app: AppContext, from_ref: str, to_ref: str, repo: Path, output: Pa
         message += f"\nNot packaged (unknown or unsupported): {len(plan.unknown)} file(s), see plan.json 'unknown'."
     return Result(data=plan, rows=plan.rows(), columns=["phase", "step", "action", "type", "member", "why"],
                   title="Rollback plan", message=message, warnings=list(plan.warnings))
+
+
+package_option = click.option("--package", "package_dir", required=True, metavar="DIR",
+                              type=click.Path(file_okay=False, path_type=Path),
+                              help="The package folder `rollback plan` wrote (metadata/rollbacks/<B>-to-<A>).")
+wait_option = click.option("-w", "--wait", "wait", type=float, default=33, show_default=True, metavar="MINUTES",
+                           help="Minutes to wait for the result (0: return at once; exit 69 while running).")
+level_option = click.option("-l", "--test-level", "test_level", default=None,
+                            type=click.Choice(["RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg",
+                                               "NoTestRun"]),
+                            help="Default: RunSpecifiedTests with A's tests covering the reverted Apex, "
+                                 "else RunLocalTests.")
+tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CLASS",
+                            help="Test class for RunSpecifiedTests (repeatable).")
+junit_option = click.option("--junit", "junit", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                            help="Write the test results as JUnit XML here.")
+freeze_option = click.option("--override-freeze", "override_freeze", is_flag=True,
+                             help="Deploy despite a change freeze or risky time (needs --reason).")
+drift_option = click.option("--skip-drift-check", "skip_drift", is_flag=True,
+                            help="Do not compare the org with B before deploying.")
+job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID",
+                          help="Deploy or validation id (0Af...).")
+
+
+def _deployer(app: AppContext, target_org: str | None) -> tuple[OrgConfig, RollbackDeployer]:
+    from sfops.rollback.deploy import RollbackDeployer
+    from sfops.salesforce.metadata import MetadataClient
+
+    config = app.org_config(target_org)
+    return config, RollbackDeployer(MetadataClient(app.org(config.alias)), app.store, config.alias,
+                                    actor=app.actor)
+
+
+def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[str] | None = None) -> Result:
+    from sfops.rollback.deploy import write_junit
+
+    notes = list(extra_notes or []) + outcome.notes
+    if junit is not None:
+        write_junit(outcome, junit)
+        notes.append(f"JUnit results: {junit}")
+    head = (f"{outcome.action}: {outcome.status} (id {outcome.id}); components {outcome.components_deployed}/"
+            f"{outcome.components_total}, tests {outcome.tests_completed}/{outcome.tests_total}")
+    if outcome.test_level:
+        head += f", {outcome.test_level}" + (f" {', '.join(outcome.tests)}" if outcome.tests else "")
+    return Result(data=outcome, rows=outcome.rows(), columns=["kind", "name", "problem", "where"],
+                  title=f"{title}: failures", message=head, warnings=notes, exit_code=outcome.exit_code)
+
+
+def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | None, yes: bool,
+           action: str) -> list[str]:
+    import datetime as dt
+
+    from sfops.rollback.guard import check_freeze
+
+    blocks = check_freeze(app.settings.section("rollback"), dt.datetime.now(dt.UTC), override=override,
+                          reason=reason)
+    app.confirm_production(config, action, yes=yes)
+    return [f"change freeze overridden ({b.kind}: {b.reason}); reason: {reason}" for b in blocks]
+
+
+@rollback.command("validate")
+@package_option
+@target_org_option
+@level_option
+@tests_option
+@wait_option
+@junit_option
+@drift_option
+@click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
+@reason_option
+@output_command
+@pass_app
+def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
+                 tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, ignore_warnings: bool,
+                 reason: str | None) -> Result:
+    """Check-only deploy of the rollback with tests; keeps the id for a quick deploy on incident."""
+    from sfops.rollback.deploy import drift_check, load_package
+
+    package = load_package(package_dir)
+    _, deployer = _deployer(app, target_org)
+    drift = [] if skip_drift else drift_check(deployer.client, package)
+    outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
+                                ignore_warnings=ignore_warnings, reason=reason)
+    return _result(outcome, "Rollback validation", junit, drift)
+
+
+@rollback.command("deploy")
+@package_option
+@target_org_option
+@level_option
+@tests_option
+@wait_option
+@junit_option
+@drift_option
+@freeze_option
+@click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
+@reason_option
+@yes_option
+@output_command
+@pass_app
+def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
+               tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, override_freeze: bool,
+               ignore_warnings: bool, reason: str | None, yes: bool) -> Result:
+    """Full deploy of the rollback (every phase in order), with tests."""
+    from sfops.rollback.deploy import drift_check, load_package
+
+    package = load_package(package_dir)
+    config, deployer = _deployer(app, target_org)
+    notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
+    notes += [] if skip_drift else drift_check(deployer.client, package)
+    outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
+                              ignore_warnings=ignore_warnings, reason=reason)
+    return _result(outcome, "Rollback deploy", junit, notes)
+
+
+@rollback.command("quick")
+@package_option
+@target_org_option
+@click.option("-i", "--job-id", "job_id", default=None, metavar="ID",
+              help="Validation id (default: the one `rollback validate` stored for this org).")
+@click.option("--no-fallback", is_flag=True, help="Fail instead of running a full deploy when the validation is stale.")
+@level_option
+@tests_option
+@wait_option
+@junit_option
+@freeze_option
+@reason_option
+@yes_option
+@output_command
+@pass_app
+def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id: str | None, no_fallback: bool,
+              test_level: str | None, tests: tuple[str, ...], wait: float, junit: Path | None,
+              override_freeze: bool, reason: str | None, yes: bool) -> Result:
+    """Quick-deploy the validated rollback (no test run); full deploy when the validation is stale."""
+    from sfops.rollback.deploy import load_package
+
+    package = load_package(package_dir)
+    config, deployer = _deployer(app, target_org)
+    notes = _guard(app, config, override_freeze, reason, yes, f"Quick-deploy rollback {package.label}.")
+    outcome = deployer.quick(package, validation_id=job_id, fallback=not no_fallback, wait_minutes=wait,
+                             reason=reason, test_level=test_level, tests=tests)
+    return _result(outcome, "Rollback quick deploy", junit, notes)
+
+
+@rollback.command("status")
+@job_option
+@target_org_option
+@click.option("-w", "--wait", "wait", type=float, default=0, show_default=True, metavar="MINUTES",
+              help="Minutes to wait for the end (0: report the current state).")
+@junit_option
+@output_command
+@pass_app
+def status_cmd(app: AppContext, job_id: str, target_org: str | None, wait: float, junit: Path | None) -> Result:
+    """Progress and result of a rollback deploy or validation (exit 0/1/68/69 like sf)."""
+    _, deployer = _deployer(app, target_org)
+    return _result(deployer.status(job_id, wait), "Rollback status", junit)
+
+
+@rollback.command("cancel")
+@job_option
+@target_org_option
+@reason_option
+@output_command
+@pass_app
+def cancel_cmd(app: AppContext, job_id: str, target_org: str | None, reason: str | None) -> Result:
+    """Cancel a queued or running rollback deploy."""
+    _, deployer = _deployer(app, target_org)
+    return _result(deployer.cancel(job_id, reason), "Rollback cancel", None)

@@ -1,0 +1,418 @@
+"""Validate, deploy, quick-deploy, follow and cancel a rollback package through the Metadata API.
+
+The package is the folder `rollback plan` wrote. Validation (check-only, with tests) should run right
+after release B lands; its id is stored with B's SHA and time so that, on incident, `quick` can
+deploy it without re-running tests. Any later deploy, or 10 days, make it stale: `quick` then falls
+back to a full deploy and says so. Every call is recorded in the audit trail (SHAs, ids, who, why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import quoteattr
+
+from sfops.errors import ExitCode, SalesforceError, SfopsError, UsageError
+from sfops.rollback.delta import PathTraversalError, safe_relpath
+from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient
+
+if TYPE_CHECKING:
+    from sfops.store import Store
+
+VALIDATION_LIFETIME = dt.timedelta(days=10)
+STATE_KEY = "rollback.validation.{org}"
+APEX_DIRS = ("classes", "triggers")
+_IS_TEST = re.compile(r"@\s*isTest\b", re.I)
+_TRIGGER_ON = re.compile(r"\btrigger\s+\w+\s+on\s+(\w+)", re.I)
+
+
+class RollbackDeployError(SfopsError):
+    """The deploy/validation finished unsuccessfully (component or test failures)."""
+
+
+@dataclass
+class Package:
+    """A rollback package folder (one deployable folder per phase) and its plan.json."""
+
+    root: Path
+    plan: dict[str, Any]
+    phases: list[Path]
+
+    @property
+    def from_sha(self) -> str:
+        return str(self.plan.get("from_sha", ""))
+
+    @property
+    def to_sha(self) -> str:
+        return str(self.plan.get("to_sha", ""))
+
+    @property
+    def label(self) -> str:
+        return f"{self.plan.get('from_ref')}->{self.plan.get('to_ref')}"
+
+
+@dataclass
+class Outcome:
+    """What a rollback deploy command reports (also the JSON result)."""
+
+    action: str
+    org: str
+    id: str | None
+    status: str
+    done: bool
+    success: bool
+    check_only: bool
+    from_sha: str = ""
+    to_sha: str = ""
+    test_level: str | None = None
+    tests: list[str] = field(default_factory=list)
+    components_deployed: int = 0
+    components_total: int = 0
+    tests_completed: int = 0
+    tests_total: int = 0
+    component_failures: list[dict[str, Any]] = field(default_factory=list)
+    test_failures: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    validation_id: str | None = None
+    fell_back: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0/1/68/69 like `sf project deploy`."""
+        if not self.done or self.status in ("InProgress", "Pending", "Canceling"):
+            return ExitCode.STILL_RUNNING
+        if self.status == "SucceededPartial":
+            return ExitCode.PARTIAL
+        return ExitCode.OK if self.success and self.status == "Succeeded" else ExitCode.FAILED
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per failure (component or test) for the human table."""
+        rows = [{"kind": "component", "name": f"{f['type']} {f['full_name']}", "problem": f["problem"],
+                 "where": f["file"] + (f":{f['line']}" if f.get("line") else "")} for f in self.component_failures]
+        rows += [{"kind": "test", "name": f"{f['class_name']}.{f['method']}", "problem": f["message"],
+                  "where": (f.get("stack") or "").splitlines()[0] if f.get("stack") else ""}
+                 for f in self.test_failures]
+        return rows
+
+
+def load_package(path: str | Path) -> Package:
+    """Read a package folder written by `rollback plan`."""
+    root = Path(path)
+    plan_file = root / "plan.json"
+    if not plan_file.is_file():
+        raise UsageError(f"{root} is not a rollback package (no plan.json). Run `sfops rollback plan` first.")
+    plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    phases = [root] if int(plan.get("phases", 1)) == 1 else sorted(root.glob("phase-*"))
+    if not phases or not all((p / "package.xml").is_file() for p in phases):
+        raise UsageError(f"{root}: package.xml missing; re-run `sfops rollback plan`.")
+    return Package(root, plan, phases)
+
+
+def zip_folder(folder: Path) -> bytes:
+    """The deploy zip of one phase folder (plan.json and sub-phase folders excluded), deterministic."""
+    root = folder.resolve()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            if path.is_dir() or rel == "plan.json" or rel.startswith("phase-"):
+                continue
+            if path.is_symlink() or root not in path.resolve().parents:
+                raise PathTraversalError(f"Refusing to zip {rel!r}: a link or a path outside the package.")
+            safe_relpath(rel)
+            info = zipfile.ZipInfo(rel, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    return buf.getvalue()
+
+
+def _apex_names(folder: Path) -> list[str]:
+    return sorted({p.name.split(".", 1)[0] for d in APEX_DIRS for p in (folder / d).glob("*")
+                   if p.suffix in (".cls", ".trigger")} if folder.is_dir() else set())
+
+
+def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]]:
+    """A's test classes that mention each deployed Apex class/trigger, and the Apex no test mentions.
+
+    Reads the repository at A (the plan's to_sha) with one `git grep`."""
+    deployed = _apex_names(folder)
+    repo, sha = package.plan.get("repo"), package.to_sha
+    if not deployed or not repo or not sha:
+        return [], deployed
+    argv = ["git", "-C", str(repo), "grep", "-l", "-z", "-i", "-I", "-E", "@[[:space:]]*istest", sha, "--"]
+    proc = subprocess.run(argv, capture_output=True, check=False)
+    test_files = [f.decode().split(":", 1)[1] for f in proc.stdout.split(b"\0") if f.endswith(b".cls")]
+    if not test_files:
+        return [], deployed
+    shown = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], capture_output=True, check=False,
+                           input="".join(f"{sha}:{f}\n" for f in test_files).encode()).stdout
+    bodies = _split_batch(shown, len(test_files))
+    # a trigger counts as covered by a test that works with its object
+    trigger_objects = {p.name.split(".", 1)[0]: m.group(1) for p in (folder / "triggers").glob("*.trigger")
+                       if (m := _TRIGGER_ON.search(p.read_text(encoding="utf-8", errors="replace")))}
+    tests: set[str] = set()
+    covered: set[str] = set()
+    deployed_tests = set()
+    for path, body in zip(test_files, bodies, strict=True):
+        name = path.rsplit("/", 1)[-1].split(".", 1)[0]
+        text = body.decode("utf-8", "replace")
+        if not _IS_TEST.search(text):
+            continue
+        if name in deployed:
+            deployed_tests.add(name)
+        for target in deployed:
+            needle = trigger_objects.get(target, target)
+            if target != name and re.search(rf"\b{re.escape(needle)}\b", text, re.I):
+                tests.add(name)
+                covered.add(target)
+    uncovered = [d for d in deployed if d not in covered and d not in deployed_tests]
+    return sorted(tests), uncovered
+
+
+def _split_batch(out: bytes, count: int) -> list[bytes]:
+    bodies, pos = [], 0
+    for _ in range(count):
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split(b" ")
+        if len(header) < 3 or header[1] == b"missing":
+            bodies.append(b"")
+            pos = end + 1
+            continue
+        size = int(header[2])
+        bodies.append(out[end + 1:end + 1 + size])
+        pos = end + 1 + size + 1
+    return bodies
+
+
+def choose_test_level(package: Package, folder: Path, test_level: str | None,
+                      tests: Iterable[str]) -> tuple[str, list[str], list[str]]:
+    """(test level, tests, notes). Default: RunSpecifiedTests with A's tests that cover the reverted Apex
+    when every deployed class/trigger has one, else RunLocalTests (each class needs 75 % coverage)."""
+    tests = [t for t in tests if t]
+    if test_level:
+        return test_level, tests if test_level == "RunSpecifiedTests" else [], []
+    if tests:
+        return "RunSpecifiedTests", tests, []
+    found, uncovered = covering_tests(package, folder)
+    if not _apex_names(folder):
+        return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
+    if found and not uncovered:
+        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with A's tests that cover the reverted Apex: "
+                                            f"{', '.join(found)}"]
+    note = ("RunLocalTests: no test in A covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+    return "RunLocalTests", [], [note]
+
+
+def outcome_from(result: DeployResult, action: str, org: str, package: Package | None = None) -> Outcome:
+    """An Outcome from the client's DeployResult."""
+    return Outcome(
+        action=action, org=org, id=result.id, status=result.status, done=result.done, success=result.success,
+        check_only=result.check_only, from_sha=package.from_sha if package else "",
+        to_sha=package.to_sha if package else "",
+        components_deployed=result.number_components_deployed, components_total=result.number_components_total,
+        tests_completed=result.number_tests_completed, tests_total=result.number_tests_total,
+        component_failures=[{"type": c.type, "full_name": c.full_name, "file": c.file, "problem": c.problem or "",
+                             "problem_type": c.problem_type, "line": c.line} for c in result.component_failures],
+        test_failures=[{"class_name": t.class_name, "method": t.method, "message": t.message, "stack": t.stack}
+                       for t in result.test_failures])
+
+
+class RollbackDeployer:
+    """Runs the rollback's Metadata API operations for one org and records them."""
+
+    def __init__(self, client: MetadataClient, store: Store, org: str, *, actor: str,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 on_progress: Callable[[DeployResult], None] | None = None) -> None:
+        self.client, self.store, self.org, self.actor = client, store, org, actor
+        self.now = now
+        self.on_progress = on_progress
+
+    # -- operations -------------------------------------------------------------------------------
+    def validate(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
+                 wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None) -> Outcome:
+        """Check-only deploy with tests; the id is stored with B's SHA for a later quick deploy."""
+        folder = package.phases[0]
+        level, chosen, notes = choose_test_level(package, folder, test_level, tests)
+        if level == "NoTestRun":
+            raise UsageError("A validation for quick deploy must run tests: choose RunSpecifiedTests or "
+                             "RunLocalTests.")
+        outcome = self._run(package, folder, "validate", check_only=True, test_level=level, tests=chosen,
+                            wait_minutes=wait_minutes, ignore_warnings=ignore_warnings, reason=reason)
+        outcome.notes = notes + outcome.notes
+        if len(package.phases) > 1:
+            outcome.notes.append("Two-phase plan: only phase 1 can be validated before anything is deployed; "
+                                 "validate phase 2 after phase 1 has landed.")
+        self.store.set_state(STATE_KEY.format(org=self.org), {
+            "id": outcome.id, "from_sha": package.from_sha, "to_sha": package.to_sha,
+            "package": str(package.root), "at": self.now().isoformat(), "test_level": level, "tests": chosen,
+            "status": outcome.status})
+        return outcome
+
+    def deploy(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
+               wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None,
+               action: str = "deploy") -> Outcome:
+        """A full deploy of every phase in order (stops at the first phase that fails)."""
+        outcome: Outcome | None = None
+        for index, folder in enumerate(package.phases, start=1):
+            level, chosen, notes = choose_test_level(package, folder, test_level, tests)
+            outcome = self._run(package, folder, action, check_only=False, test_level=level, tests=chosen,
+                                wait_minutes=wait_minutes, ignore_warnings=ignore_warnings, reason=reason)
+            outcome.notes = notes + outcome.notes
+            if len(package.phases) > 1:
+                outcome.notes.insert(0, f"phase {index} of {len(package.phases)}")
+            if outcome.exit_code != ExitCode.OK:
+                break
+        assert outcome is not None
+        return outcome
+
+    def quick(self, package: Package, *, validation_id: str | None = None, fallback: bool = True,
+              wait_minutes: float = 33, reason: str | None = None, test_level: str | None = None,
+              tests: Iterable[str] = ()) -> Outcome:
+        """deployRecentValidation of the stored (or given) validation; a full deploy when it is stale."""
+        stored = self.store.get_state(STATE_KEY.format(org=self.org)) or {}
+        vid = validation_id or stored.get("id")
+        stale = self._stale_reason(stored, package) if not validation_id else None
+        if vid and not stale:
+            try:
+                new_id = self.client.quick_deploy(vid)
+            except SalesforceError as exc:
+                stale = f"Salesforce refused the quick deploy of {vid}: {exc.message}"
+            else:
+                outcome = self._follow(new_id, "quick", package, wait_minutes)
+                outcome.validation_id = vid
+                self._record(outcome, package, reason, {"validation_id": vid})
+                if outcome.done:
+                    self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": new_id})
+                return outcome
+        stale = stale or "no stored validation for this org"
+        if not fallback:
+            raise RollbackDeployError(f"Cannot quick-deploy: {stale}.",
+                                      actions=["sfops rollback deploy ... (full deploy with tests)"])
+        outcome = self.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
+                              reason=reason, action="quick-fallback")
+        outcome.fell_back = True
+        outcome.validation_id = vid
+        outcome.notes.insert(0, f"Quick deploy not possible ({stale}); ran a full deploy with tests instead.")
+        return outcome
+
+    def status(self, deploy_id: str, wait_minutes: float = 0) -> Outcome:
+        """The current state of a deploy/validation; with wait, poll until done."""
+        if wait_minutes > 0:
+            return self._follow(deploy_id, "status", None, wait_minutes)
+        return outcome_from(self.client.check_deploy_status(deploy_id), "status", self.org)
+
+    def cancel(self, deploy_id: str, reason: str | None = None) -> Outcome:
+        """Ask Salesforce to cancel a queued or running deploy."""
+        result = self.client.cancel_deploy(deploy_id)
+        status = self.client.check_deploy_status(deploy_id)
+        outcome = outcome_from(status, "cancel", self.org)
+        outcome.notes.append("cancel requested" + (" and done" if result.done else "; Salesforce is canceling"))
+        self._record(outcome, None, reason, {})
+        return outcome
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _stale_reason(self, stored: dict[str, Any], package: Package) -> str | None:
+        if not stored.get("id"):
+            return "no stored validation for this org"
+        if stored.get("used_by"):
+            return f"validation {stored['id']} was already quick-deployed ({stored['used_by']})"
+        if stored.get("from_sha") != package.from_sha or stored.get("to_sha") != package.to_sha:
+            return "the stored validation is for another rollback"
+        if stored.get("status") not in ("Succeeded", None):
+            return f"the stored validation {stored['id']} did not succeed ({stored.get('status')})"
+        at = dt.datetime.fromisoformat(stored["at"])
+        if self.now() - at > VALIDATION_LIFETIME:
+            return f"the stored validation {stored['id']} is older than 10 days"
+        return None
+
+    def _run(self, package: Package, folder: Path, action: str, *, check_only: bool, test_level: str,
+             tests: list[str], wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
+        options = DeployOptions(check_only=check_only, test_level=test_level, run_tests=tuple(tests),
+                                ignore_warnings=ignore_warnings, rollback_on_error=True, single_package=True)
+        deploy_id = self.client.deploy(zip_folder(folder), options)
+        outcome = self._follow(deploy_id, action, package, wait_minutes)
+        outcome.test_level, outcome.tests = test_level, list(tests)
+        self._record(outcome, package, reason, {"phase_folder": str(folder)})
+        return outcome
+
+    def _follow(self, deploy_id: str, action: str, package: Package | None, wait_minutes: float) -> Outcome:
+        if wait_minutes <= 0:
+            result = self.client.check_deploy_status(deploy_id)
+        else:
+            try:
+                result = self.client.poll(deploy_id, timeout=wait_minutes * 60, on_progress=self.on_progress)
+            except SfopsError as exc:
+                if exc.exit_code != ExitCode.STILL_RUNNING:
+                    raise
+                result = self.client.check_deploy_status(deploy_id)
+        outcome = outcome_from(result, action, self.org, package)
+        if not outcome.done:
+            outcome.notes.append(f"still running: sfops rollback status --job-id {deploy_id} --wait 10")
+        return outcome
+
+    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any]) -> None:
+        self.store.record_audit(
+            actor=self.actor, org=self.org, action=f"rollback.{outcome.action}",
+            target=package.label if package else (outcome.id or ""),
+            before={"sha": package.from_sha} if package else None,
+            after={"sha": package.to_sha} if package else None, reason=reason,
+            outcome=outcome.status, details={"deploy_id": outcome.id, "check_only": outcome.check_only,
+                                             "test_level": outcome.test_level, "tests": outcome.tests,
+                                             "component_failures": len(outcome.component_failures),
+                                             "test_failures": len(outcome.test_failures), **extra})
+
+
+def drift_check(client: MetadataClient, package: Package) -> list[str]:
+    """Compare the org with B for the components the rollback deletes or re-adds (listMetadata, one call
+    per type): a deletion already gone, or a re-add already present, means the org is not at B."""
+    items = [i for i in package.plan.get("items", []) if i.get("placement") in ("pre", "post")
+             or i.get("action") == "re-add"]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item["type"] not in ("CustomLabels", "Workflow"):
+            by_type.setdefault(item["type"], []).append(item)
+    notes: list[str] = []
+    for type_name, group in sorted(by_type.items()):
+        try:
+            present = {p.full_name.casefold() for p in client.list_metadata(type_name)}
+        except SalesforceError as exc:
+            notes.append(f"drift check skipped for {type_name}: {exc.message}")
+            continue
+        for item in group:
+            there = item["member"].casefold() in present
+            if item["action"] == "delete" and not there:
+                notes.append(f"drift: {type_name} {item['member']} is not in the org (B has it); its deletion "
+                             "will be a warning")
+            elif item["action"] == "re-add" and there:
+                notes.append(f"drift: {type_name} {item['member']} is already in the org although B removed it")
+    return notes
+
+
+def write_junit(outcome: Outcome, path: str | Path) -> Path:
+    """JUnit XML of the test results (failures named; passing tests counted)."""
+    failures = outcome.test_failures
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuites name="sfops rollback" tests="{outcome.tests_total}" failures="{len(failures)}">',
+             f'  <testsuite name={quoteattr(f"rollback {outcome.action} {outcome.id}")} '
+             f'tests="{outcome.tests_total}" failures="{len(failures)}" errors="0">']
+    for f in failures:
+        lines.append(f'    <testcase classname={quoteattr(f["class_name"])} name={quoteattr(f["method"])}>')
+        body = (f.get("stack") or "").replace("]]>", "]]]]><![CDATA[>")
+        lines.append(f'      <failure message={quoteattr(f["message"])}><![CDATA[{body}]]></failure>')
+        lines.append("    </testcase>")
+    passed = max(outcome.tests_completed - len(failures), 0)
+    if passed:
+        lines.append(f'    <testcase classname="passed" name={quoteattr(f"{passed} passing test method(s)")}/>')
+    lines += ["  </testsuite>", "</testsuites>", ""]
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines), encoding="utf-8")
+    return target

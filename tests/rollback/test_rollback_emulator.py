@@ -1,0 +1,181 @@
+"""End to end against the emulator's Metadata API over real HTTPS: release B is deployed, the rollback
+to A is validated, quick-deployed (or falls back), and the org's metadata and schema are back at A."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sfops.cli.app import invoke
+from sfops.errors import ExitCode
+from sfops.rollback.convert import convert
+from sfops.rollback.delta import compute_delta
+from sfops.rollback.deploy import RollbackDeployer, RollbackDeployError, drift_check, load_package
+from sfops.rollback.gitio import EMPTY_TREE
+from sfops.rollback.package import plan_and_package
+from sfops.rollback.registry import load_registry
+from sfops.rollback.xmlutil import package_xml
+from sfops.salesforce import Org, connect
+from sfops.salesforce.metadata import DeployOptions, MetadataClient
+from sfops.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+def release_zip(repo: Path, tag: str) -> bytes:
+    """Every component of the sample at `tag`, in Metadata API format (what deploying the release sends)."""
+    registry = load_registry()
+    delta = compute_delta(repo, EMPTY_TREE, tag, registry)
+    converted = convert(delta, delta.changes, registry)
+    files = {**converted.files, "package.xml": package_xml(converted.members, "62.0")}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in sorted(files.items()):
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def fresh(emu: Any) -> Org:
+    """A new connection (describe answers are cached per Org)."""
+    return connect(emu.org_config(alias="check"), env={})
+
+
+def classes(client: MetadataClient) -> set[str]:
+    return {p.full_name for p in client.list_metadata("ApexClass")}
+
+
+def fields(emu: Any, sobject: str) -> set[str]:
+    return {f["name"] for f in fresh(emu).describe(sobject)["fields"]}
+
+
+@pytest.fixture
+def at_b(emu: Any, sample_repo: Path, tmp_path: Path) -> dict[str, Any]:
+    """The emulator org running release B (v1.1), a client that does not sleep between polls, a store
+    and the rollback package v1.1 -> v1.0."""
+    org = connect(emu.org_config(alias="emu"), env={})
+    client = MetadataClient(org, sleep=lambda _s: None)
+    result = client.poll(client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")),
+                         timeout=60)
+    assert result.status == "Succeeded", result.component_failures
+    out = tmp_path / "pkg"
+    plan_and_package(sample_repo, "v1.1", "v1.0", out)
+    store = Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
+    deployer = RollbackDeployer(client, store, "emu", actor="release-manager")
+    return {"client": client, "store": store, "deployer": deployer, "package": load_package(out), "dir": out}
+
+
+def assert_org_at_a(emu: Any, client: MetadataClient) -> None:
+    names = classes(client)
+    assert {"StringUtil", "LegacyNotifier", "IncidentService", "KillSwitchService"} <= names
+    assert not names & {"CircuitBreaker", "CircuitBreakerTest", "StringUtils", "KillSwitchAudit"}
+    incident = fields(emu, "Incident__c")
+    assert "Description__c" in incident and "Breaker_State__c" not in incident
+    assert "Disabled_Reason__c" not in fields(emu, "Kill_Switch__c")
+
+
+def assert_org_at_b(emu: Any, client: MetadataClient) -> None:
+    assert {"CircuitBreaker", "StringUtils", "KillSwitchAudit"} <= classes(client)
+    assert "Breaker_State__c" in fields(emu, "Incident__c")
+
+
+def test_validate_then_quick_deploy_brings_the_org_back_to_a(emu: Any, at_b: dict[str, Any]) -> None:
+    deployer, package, client = at_b["deployer"], at_b["package"], at_b["client"]
+    assert drift_check(client, package) == []
+    validation = deployer.validate(package, reason="pre-validated at release time")
+    assert validation.status == "Succeeded" and validation.check_only and validation.exit_code == ExitCode.OK
+    # sample: LegacyNotifier/StringUtil/IncidentTrigger have no test naming them -> RunLocalTests
+    assert validation.test_level == "RunLocalTests" and validation.tests_total > 0
+    assert_org_at_b(emu, client)  # check-only changed nothing
+
+    quick = deployer.quick(package, reason="INC-42 breaker storm")
+    assert quick.status == "Succeeded" and not quick.fell_back and quick.validation_id == validation.id
+    assert quick.tests_total == 0  # no test re-run
+    assert_org_at_a(emu, client)
+    audit = at_b["store"].audit_history(action_prefix="rollback.")
+    assert [a.action for a in audit] == ["rollback.quick", "rollback.validate"]
+    assert audit[0].before == {"sha": package.from_sha} and audit[0].after == {"sha": package.to_sha}
+    assert audit[0].reason == "INC-42 breaker storm" and audit[0].actor == "release-manager"
+    assert audit[0].details["validation_id"] == validation.id
+
+
+def test_failing_validation_reports_test_failures_and_changes_nothing(emu: Any, at_b: dict[str, Any],
+                                                                      tmp_path: Path) -> None:
+    emu.faults(deploy={"failing_tests": ["KillSwitchServiceTest"]})
+    outcome = at_b["deployer"].validate(at_b["package"])
+    assert outcome.status == "Failed" and outcome.exit_code == ExitCode.FAILED
+    assert {f["class_name"] for f in outcome.test_failures} == {"KillSwitchServiceTest"}
+    assert any(r["kind"] == "test" and r["name"].startswith("KillSwitchServiceTest.") for r in outcome.rows())
+    assert_org_at_b(emu, at_b["client"])
+    from sfops.rollback.deploy import write_junit
+
+    junit = write_junit(outcome, tmp_path / "junit.xml").read_text()
+    assert 'classname="KillSwitchServiceTest"' in junit and "<failure" in junit
+
+
+def test_component_failure_is_listed_per_component(emu: Any, at_b: dict[str, Any]) -> None:
+    emu.faults(deploy={"component_problem": "Injected: field in use", "deploys": 1})
+    outcome = at_b["deployer"].validate(at_b["package"])
+    assert outcome.status == "Failed"
+    assert [f["problem"] for f in outcome.component_failures] == ["Injected: field in use"]
+    assert outcome.rows()[0]["kind"] == "component"
+
+
+def test_stale_validation_falls_back_to_a_full_deploy(emu: Any, at_b: dict[str, Any], sample_repo: Path) -> None:
+    deployer, client = at_b["deployer"], at_b["client"]
+    assert deployer.validate(at_b["package"]).status == "Succeeded"
+    # any later deploy invalidates every pending validation
+    later = client.poll(client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")),
+                        timeout=60)
+    assert later.status == "Succeeded"
+    outcome = deployer.quick(at_b["package"])
+    assert outcome.fell_back and outcome.status == "Succeeded" and outcome.action == "quick-fallback"
+    assert "full deploy with tests instead" in outcome.notes[0] and outcome.tests_total > 0
+    assert_org_at_a(emu, client)
+
+
+def test_quick_without_validation_and_without_fallback_fails_clearly(at_b: dict[str, Any]) -> None:
+    with pytest.raises(RollbackDeployError, match="no stored validation"):
+        at_b["deployer"].quick(at_b["package"], fallback=False)
+
+
+def test_drift_check_warns_when_the_org_is_not_at_b(emu: Any, sample_repo: Path, tmp_path: Path) -> None:
+    client = MetadataClient(connect(emu.org_config(alias="emu"), env={}), sleep=lambda _s: None)
+    plan_and_package(sample_repo, "v1.1", "v1.0", tmp_path / "pkg")
+    notes = drift_check(client, load_package(tmp_path / "pkg"))
+    assert any("ApexClass KillSwitchAudit is not in the org" in n for n in notes)
+    assert not any("IncidentService " in n for n in notes)
+
+
+def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str],
+                                               tmp_path: Path) -> None:
+    pkg = str(at_b["dir"])
+    code, out, _ = invoke(["rollback", "validate", "--package", pkg, "-o", "emu", "--json"], rollback_cli_env)
+    body = json.loads(out)
+    assert code == 0 and body["result"]["status"] == "Succeeded" and body["result"]["check_only"] is True
+    job = body["result"]["id"]
+
+    code, out, _ = invoke(["rollback", "status", "--job-id", job, "-o", "emu", "--json"], rollback_cli_env)
+    assert code == 0 and json.loads(out)["result"]["status"] == "Succeeded"
+
+    code, out, err = invoke(["rollback", "quick", "--package", pkg, "-o", "prod"], rollback_cli_env)
+    assert code == ExitCode.FAILED and "production org" in out + err  # no terminal to confirm on
+
+    frozen = dict(rollback_cli_env)
+    config = Path(frozen["SFOPS_CONFIG"])
+    config.write_text(config.read_text() + '\n[rollback]\nfreeze = [{ start = "2000-01-01T00:00:00Z", '
+                      'end = "2100-01-01T00:00:00Z", reason = "year-end freeze" }]\n')
+    code, out, err = invoke(["rollback", "quick", "--package", pkg, "-o", "emu"], frozen)
+    assert code == ExitCode.FAILED and "year-end freeze" in out + err and "--override-freeze" in out + err
+
+    code, out, _ = invoke(["rollback", "quick", "--package", pkg, "-o", "emu", "--override-freeze", "--reason",
+                           "INC-7", "--json", "--junit", str(tmp_path / "j.xml")], frozen)
+    body = json.loads(out)
+    assert code == 0 and body["result"]["status"] == "Succeeded" and not body["result"]["fell_back"]
+    assert any("change freeze overridden" in w for w in body["warnings"])
+    assert (tmp_path / "j.xml").is_file()
+    assert_org_at_a(emu, at_b["client"])
