@@ -189,3 +189,29 @@ def test_list_filters(service: IncidentService) -> None:
     assert sorted(i.summary for i in service.list(open_only=True)) == ["A", "B"]
     service.resolve(a.id, resolution="ok")
     assert [i.summary for i in service.list(open_only=True)] == ["B"]
+
+
+def test_a_concurrent_change_during_counting_is_retried(service: IncidentService, org: Org,
+                                                        emu: RunningEmulator) -> None:
+    inc = service.raise_incident("P2", "Row lock", dedup_key="lock-412").incident
+    # the org refuses the first counting PATCH as if the record changed since it was read
+    emu.faults(fail={"count": 1, "status": 412, "errorCode": "PRECONDITION_FAILED",
+                     "message": "The record changed", "method": "PATCH",
+                     "path": f"/services/data/*/sobjects/Incident_Log__c/{inc.id}"})
+    start = len(emu.requests_journal())
+    out = service.raise_incident("P2", "Row lock", dedup_key="lock-412")
+    assert out.incident.occurrence_count == 2
+    patches = [e for e in emu.requests_journal()[start:] if e.get("method") == "PATCH"]
+    assert len(patches) == 2
+    assert org.get("Incident_Log__c", inc.id)["Occurrence_Count__c"] == 2
+
+
+def test_a_failed_event_publish_keeps_the_incident_and_says_so(service: IncidentService, org: Org,
+                                                               emu: RunningEmulator) -> None:
+    emu.faults(fail={"count": 10, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "method": "POST",
+                     "path": "/services/data/*/sobjects/Incident_Event__e*"})
+    out = service.raise_incident("P1", "Everything down", dedup_key="down")
+    assert out.created and out.event is not None and out.event["published"] is False
+    assert org.get("Incident_Log__c", out.incident.id)["Status__c"] == "New"
+    _, timeline = service.timeline(out.incident.id)
+    assert any(e.kind == "event_failed" and "trigger" in e.text for e in timeline)

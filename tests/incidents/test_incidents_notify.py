@@ -131,29 +131,33 @@ def test_failures_are_kept_in_the_outbox_and_retried(store: Store, receiver: Rec
                               if e["kind"] == "notify_failed")
 
 
-def test_breaker_opens_per_channel_and_exhausted_notifications_stay_failed(
+def test_breaker_opens_per_channel_refuses_without_using_attempts_then_probes(
         store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock) -> None:
-    notifier = _notifier(store, receiver, alerts_env, clock)
+    notifier = _notifier(store, receiver, alerts_env, clock)  # breaker_failures=2, cooldown 600 s
     receiver.status = 503
-    first = notifier.notify(_incident(), "triggered", ["slack", "hook"])
-    second = notifier.notify(_incident(), "update", ["slack", "hook"])
-    assert [r["status"] for r in first + second] == ["retry"] * 4
-    # breaker_failures = 2: both breakers are now open; a third notification is not even attempted
-    sent_before = len(receiver.requests)
-    third = notifier.notify(_incident(), "update", ["slack"])
-    assert third[0]["status"] == "retry" and "open" in third[0]["error"] and third[0]["attempts"] == 0
-    assert len(receiver.requests) == sent_before
-    # after the cooldown a single probe goes through; with the receiver still down it fails again
-    clock.advance(seconds=601)
-    retried = notifier.retry_due()
-    assert {r["status"] for r in retried} <= {"retry", "failed"}
-    clock.advance(hours=2)
+    first = notifier.notify(_incident(), "triggered", ["slack"])
+    second = notifier.notify(_incident(), "update", ["slack"])
+    assert [r["status"] for r in first + second] == ["retry", "retry"]
+    assert len(receiver.for_path("/slack")) == 2
+    # the slack breaker is open: a third notification is refused without a request or a used attempt
+    (third,) = notifier.notify(_incident(), "update", ["slack"])
+    assert third["status"] == "retry" and "open" in third["error"] and third["attempts"] == 0
+    assert len(receiver.for_path("/slack")) == 2
+    # other channels have their own breaker
+    assert notifier.notify(_incident(), "update", ["hook"])[0]["status"] == "retry"
+    assert len(receiver.for_path("/hook")) == 1
+    # backoff elapsed but the breaker is still cooling down: still no request
+    clock.advance(seconds=61)
+    assert {r["status"] for r in notifier.retry_due()} == {"retry"}
+    assert len(receiver.for_path("/slack")) == 2
+    # after the cooldown one probe goes through, succeeds and closes the breaker for the rest
     receiver.status = 200
-    final = notifier.retry_due()
-    statuses = [r["status"] for r in outbox(store, "emu")]
-    assert "pending" not in statuses and statuses.count("sent") + statuses.count("failed") + \
-        statuses.count("retry") == 5
-    assert any(r["status"] == "sent" for r in final)
+    clock.advance(seconds=600)
+    notifier.retry_due()
+    rows = {r["id"]: r for r in outbox(store, "emu") if r["channel"] == "slack"}
+    assert [rows[i]["status"] for i in sorted(rows)] == ["sent", "sent", "sent"]
+    assert [rows[i]["attempts"] for i in sorted(rows)] == [2, 2, 1]
+    assert len(receiver.for_path("/slack")) == 5
 
 
 def test_max_attempts_then_failed_then_manual_retry(store: Store, receiver: Receiver,
