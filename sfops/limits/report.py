@@ -70,9 +70,7 @@ def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None,
     now = clock()
     window_start = now - WINDOW
     load_from = None if since is None else min(since, window_start)
-    frame = load_snapshots(store, alias, load_from)
-    if not include_apps:
-        frame = frame[frame["app"] == ""]
+    frame = load_snapshots(store, alias, load_from, include_apps=include_apps)
     shown = frame if since is None else frame[frame["taken_at"] >= pd.Timestamp(since)]
     recent = frame[(frame["taken_at"] >= pd.Timestamp(window_start)) & (frame["taken_at"] <= pd.Timestamp(now))]
     windows = {key: group for key, group in recent.groupby(["name", "app"], sort=False)}

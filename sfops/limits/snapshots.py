@@ -51,15 +51,19 @@ def take_snapshot(org: LimitsOrg, store: Store, alias: str, *,
                           app_entries=sum(1 for r in rows if r.app is not None), skipped=skipped)
 
 
-def load_snapshots(store: Store, alias: str, since: dt.datetime | None = None) -> pd.DataFrame:
-    """Stored snapshot rows of an org (oldest first) as a DataFrame with UTC `taken_at`; app None -> ""."""
+def load_snapshots(store: Store, alias: str, since: dt.datetime | None = None, *,
+                   include_apps: bool = True) -> pd.DataFrame:
+    """Stored snapshot rows of an org (oldest first) as a DataFrame with UTC `taken_at`; org-wide rows
+    have app "". `include_apps=False` loads the org-wide rows only."""
     table = schema.limit_snapshot
     query = (select(table.c.taken_at, table.c.name, table.c.app, table.c.max, table.c.remaining)
              .where(table.c.org == alias).order_by(table.c.taken_at, table.c.id))
     if since is not None:
         query = query.where(table.c.taken_at >= since)
+    if not include_apps:
+        query = query.where(table.c.app == "")
     with store.engine.connect() as conn:
-        records = [tuple(r) for r in conn.execute(query)]
+        records = [tuple(r) for r in conn.execute(query).all()]
     frame = pd.DataFrame.from_records(records, columns=SNAPSHOT_COLUMNS)
     # SQLite drops tzinfo; every stored time is UTC.
     frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True)
