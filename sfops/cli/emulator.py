@@ -32,7 +32,8 @@ def _describe(instance: runner.Instance, app: AppContext) -> dict[str, Any]:
 
 
 def _message(instance: runner.Instance, app: AppContext) -> str:
-    env_lines = "\n".join(f"export {k}={v}" for k, v in instance.secret_env(app.settings.env).items())
+    env_lines = "\n".join(f'export {k}="{v}"' + ("" if v.startswith("$") else "  # demo-only")
+                          for k, v in instance.secret_env(app.settings.env).items())
     ca = f"CA certificate: {instance.ca_cert}\n" if instance.ca_cert else "Plain HTTP (no TLS).\n"
     return (f"sfops emulator listening on {instance.url} (org {instance.org_id}, pid {instance.pid})\n{ca}"
             f"Add to sfops.toml:\n\n{instance.toml_snippet()}\n\nand set the demo secrets:\n{env_lines}\n")

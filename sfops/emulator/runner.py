@@ -67,14 +67,14 @@ class Instance:
         return "\n".join(lines)
 
     def secret_env(self, env: Mapping[str, str]) -> dict[str, str]:
-        """Env vars carrying the demo secrets: documented demo defaults are shown, custom ones referenced."""
+        """Env vars carrying the demo secrets: documented demo defaults as values, custom ones as `$VAR`."""
         from sfops.emulator.app import EmulatorSettings
 
         defaults = EmulatorSettings()
         out = {}
         for name, source, default in (("password", "SFOPS_EMULATOR_ADMIN_PASSWORD", defaults.admin_password),
                                       ("client_secret", "SFOPS_EMULATOR_CLIENT_SECRET", defaults.client_secret)):
-            out[env_key(self.alias, name)] = f'"${source}"' if env.get(source) else f'"{default}"  # demo-only'
+            out[env_key(self.alias, name)] = f"${source}" if env.get(source) else default
         return out
 
 
