@@ -295,14 +295,27 @@ def metrics_cmd(app: AppContext, target_org: str | None, since: str | None, sour
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="HTML file to write.")
 @click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
+@click.option("--serve", "serve_port", default=None, type=int, metavar="PORT",
+              help="Then serve it on http://127.0.0.1:PORT/ until interrupted.")
 @target_org_option
 @output_command
 @pass_app
-def dashboard_cmd(app: AppContext, target_org: str | None, out: Path, since: str | None) -> Result:
-    """Write a self-contained HTML dashboard (no CDN, works offline): trends, MTTR by severity, open incidents."""
-    from sfops.incidents.dashboard import write_dashboard
+def dashboard_cmd(app: AppContext, target_org: str | None, out: Path, since: str | None,
+                  serve_port: int | None) -> Result:
+    """Write a self-contained HTML dashboard (no CDN, works offline): trends, MTTR by severity, open incidents,
+    org limit usage."""
+    from sfops.incidents.dashboard import serve, write_dashboard
 
     path = write_dashboard(app.store, app.org_config(target_org).alias, app.org(target_org), out,
                            since=_parse_time(since, "--since"))
+    if serve_port is not None:
+        server = serve(path, serve_port)
+        app.err_console.print(f"Serving http://127.0.0.1:{server.server_address[1]}/{path.name} (Ctrl+C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return Result(data={"path": path}, message=f"Dashboard written to {path}.")
 

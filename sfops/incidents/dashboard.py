@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from sfops.incidents import metrics_source, records
 from sfops.incidents.metrics import Metrics
@@ -53,7 +56,18 @@ def _stacked(counts: list[dict]) -> str:
     return f'<svg width="{width}" height="{height + 24}" role="img">{"".join(parts)}</svg>'
 
 
-def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generated: dt.datetime) -> str:
+def limit_usage(limits: dict[str, Any], top: int = 8) -> list[tuple[str, float]]:
+    """(limit name, percent used) of the org limits closest to exhaustion."""
+    usage = []
+    for name, entry in limits.items():
+        if isinstance(entry, dict) and entry.get("Max"):
+            used = entry["Max"] - entry.get("Remaining", entry["Max"])
+            usage.append((name, round(100 * used / entry["Max"], 1)))
+    return sorted(usage, key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
+def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generated: dt.datetime,
+                limits: list[tuple[str, float]] | None = None) -> str:
     """The dashboard page."""
     overall = m.overall
     sev = {r["severity"]: r for r in m.by_severity}
@@ -93,6 +107,8 @@ svg text {{ font-size: 12px; }}
 {_stacked(m.counts_by_severity)}
 <h2>MTTR by severity</h2>
 <div id="mttr-by-severity">{_bars(mttr, "min", "#b91c1c")}</div>
+<h2>Org limit usage (%)</h2>
+<div id="limits">{_bars([(n, v) for n, v in limits], "%", "#0f766e") if limits else "<p>Not read.</p>"}</div>
 <h2>Open incidents</h2>
 <table id="open"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th><th>Detected (UTC)</th></tr>
 {open_rows}</table>
@@ -106,6 +122,18 @@ def write_dashboard(store: Store, org_name: str, org: Org | None, out: Path, *,
     m = metrics_source.compute_for(store, org_name, org, since=since)
     open_incidents = [i for i in records.list_incidents(store, org_name) if i.is_open]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(m, open_incidents, org=org_name, generated=now or dt.datetime.now(dt.UTC)),
-                   encoding="utf-8")
+    usage = limit_usage(org.limits()) if org is not None else None
+    out.write_text(render_html(m, open_incidents, org=org_name, generated=now or dt.datetime.now(dt.UTC),
+                               limits=usage), encoding="utf-8")
     return out
+
+
+def serve(path: Path, port: int = 8765) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 serving the dashboard's folder (call serve_forever on it)."""
+    handler = functools.partial(_QuietHandler, directory=str(path.parent.resolve()))
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

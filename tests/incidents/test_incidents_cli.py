@@ -225,3 +225,27 @@ def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) ->
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
     assert 'id="kpi-incidents">1<' in page and 'id="kpi-open">1<' in page
     assert "Report &lt;slow&gt; &amp; stuck" in page
+
+
+def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], tmp_path: Path,
+                                                      emu: RunningEmulator) -> None:
+    import threading
+    import urllib.request
+
+    from sfops.incidents.dashboard import serve
+
+    emu.faults(limits={"DataStorageMB": {"Max": 200, "Remaining": 20}})
+    out = tmp_path / "dash.html"
+    run(cli_env, "incident", "dashboard", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert 'data-label="DataStorageMB" data-value="90.0"' in page  # 180 of 200 MB used
+    server = serve(out, 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{out.name}"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200 and resp.read().decode("utf-8") == page
+    finally:
+        server.shutdown()
+        server.server_close()
