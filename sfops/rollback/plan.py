@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfops.rollback.convert import permission_entries
 from sfops.rollback.delta import DELETE, RE_ADD, REVERT, Change, Delta, compute_delta
 from sfops.rollback.gitio import Git
 from sfops.rollback.refs import (
@@ -333,8 +334,6 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
 
 
 def _b_only_entries(delta: Delta, change: Change) -> list[str]:
-    from sfops.rollback.convert import permission_entries  # local: convert imports plan types
-
     entries_a = permission_entries(b"".join(delta.blob(e) for e in change.files_a.values()))
     entries_b = permission_entries(b"".join(delta.blob(e) for e in change.files_b.values()))
     return sorted(set(entries_b) - set(entries_a))

@@ -214,6 +214,13 @@ def test_conversion_of_more_types(make_repo: RepoFactory, tmp_path: Path) -> Non
             "<label>PS</label>")),
         f"{P}/objects/O__c/webLinks/W.webLink-meta.xml": xml("WebLink", "<fullName>W</fullName><url>v1</url>"),
         f"{P}/objects/O__c/fields/F__c.field-meta.xml": xml("CustomField", "<label>F v1</label>"),
+        f"{P}/components/Cmp.component": "<apex:component>v1</apex:component>\n",
+        f"{P}/components/Cmp.component-meta.xml": xml("ApexComponent", "<label>Cmp</label>"),
+        f"{P}/objects/O__c/compactLayouts/CL.compactLayout-meta.xml": xml("CompactLayout", "<label>v1</label>"),
+        f"{P}/objects/O__c/fieldSets/FS.fieldSet-meta.xml": xml("FieldSet", "<label>v1</label>"),
+        f"{P}/objects/O__c/businessProcesses/BP.businessProcess-meta.xml": xml("BusinessProcess",
+                                                                               "<isActive>true</isActive>"),
+        f"{P}/objects/O__c/recordTypes/Old.recordType-meta.xml": xml("RecordType", "<label>Old</label>"),
     }
     changed = {k: (v.replace("v1", "v2") if isinstance(v, str) else v + b"2") for k, v in base.items()
                if "permissionsets" not in k}
@@ -223,6 +230,7 @@ def test_conversion_of_more_types(make_repo: RepoFactory, tmp_path: Path) -> Non
         "<fieldPermissions><editable>true</editable><field>O__c.G__c</field></fieldPermissions>"
         "<label>PS</label>"))
     changed[f"{P}/objects/O__c/recordTypes/R.recordType-meta.xml"] = xml("RecordType", "<fullName>R</fullName>")
+    changed[f"{P}/objects/O__c/recordTypes/Old.recordType-meta.xml"] = None  # B deleted it: re-added
     changed[f"{P}/flows/Old.flow-meta.xml"] = xml("Flow", "<label>old</label>")
     repo = make_repo([base, changed])
     out = tmp_path / "pkg"
@@ -236,8 +244,10 @@ def test_conversion_of_more_types(make_repo: RepoFactory, tmp_path: Path) -> Non
     assert (out / "staticresources/logo.resource").read_bytes() == b"\x89PNG v1"
     assert "v1" in (out / "pages/P.page").read_text()
     obj = parse((out / "objects/O__c.object").read_bytes())
-    assert [e.tag.rsplit("}", 1)[-1] for e in obj] == ["fields", "webLinks"]
-    assert text_of(obj[0], "fullName") == "F__c"  # inserted from the file name
+    assert [e.tag.rsplit("}", 1)[-1] for e in obj] == ["compactLayouts", "fieldSets", "fields", "recordTypes",
+                                                       "webLinks"]  # BusinessProcess unchanged: absent
+    assert text_of(obj[2], "fullName") == "F__c"  # inserted from the file name
+    assert "components/Cmp.component" in files and "components/Cmp.component-meta.xml" in files
     pruned = (out / "permissionsets/PS.permissionset").read_text()
     assert "O__c.F__c" in pruned and "<apexClass>A</apexClass>" not in pruned and "<label>PS</label>" in pruned
     placed = {(i.type, i.member): i.placement for i in plan.items}
