@@ -43,7 +43,8 @@ Clock = Callable[[], dt.datetime]
 # (rotation, at) -> the people on call: dicts with at least "name", optionally "email".
 OnCallLookup = Callable[[str, dt.datetime], list[dict[str, Any]]]
 
-PENDING, SENT, RETRY, FAILED, SKIPPED = "pending", "sent", "retry", "failed", "skipped"
+STALE_SENDING = dt.timedelta(minutes=10)
+PENDING, SENDING, SENT, RETRY, FAILED, SKIPPED = "pending", "sending", "sent", "retry", "failed", "skipped"
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,16 @@ class Notifier:
     def deliver(self, row_id: int) -> dict[str, Any]:
         """Try to send one outbox row now; update its status; returns a summary dict."""
         table = schema.notification
-        with self.store.engine.connect() as conn:
+        with self.store.begin() as conn:
             row = dict(conn.execute(select(table).where(table.c.id == row_id)).mappings().one())
+            # Claim the row so that two senders (the agent and a CLI retry) never send it twice.
+            claimed = conn.execute(table.update().where(table.c.id == row_id, table.c.status == row["status"],
+                                                        table.c.status.in_([PENDING, RETRY, FAILED]))
+                                   .values(status=SENDING, next_attempt_at=self.clock())).rowcount
+        if not claimed:
+            return {"id": row_id, "channel": row["channel"], "phase": row["phase"], "status": row["status"],
+                    "attempts": row["attempts"], "error": "being sent by another process or already sent",
+                    "next_attempt_at": row["next_attempt_at"]}
         payload = row["payload"]
         incident = _incident_from(payload["incident"])
         message = Message.from_dict(payload["message"])
@@ -232,6 +241,11 @@ class Notifier:
         """Re-send every outbox row due for retry (and, with include_failed, the failed ones)."""
         table = schema.notification
         now = self.clock()
+        with self.store.begin() as conn:
+            # a sender that died mid-send left its row "sending": hand it back after a grace period
+            conn.execute(table.update().where(table.c.org == self.org_name, table.c.status == SENDING,
+                                              table.c.next_attempt_at <= now - STALE_SENDING)
+                         .values(status=RETRY, last_error="sender stopped while sending"))
         wanted = [RETRY, PENDING] + ([FAILED] if include_failed else [])
         query = select(table.c.id, table.c.next_attempt_at, table.c.status).where(
             table.c.org == self.org_name, table.c.status.in_(wanted)).order_by(table.c.id)

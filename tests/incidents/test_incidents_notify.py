@@ -232,3 +232,33 @@ def test_outbox_survives_a_new_process(tmp_path: Path, receiver: Receiver, alert
     clock.advance(minutes=5)
     (row,) = _notifier(Store.open(url), receiver, alerts_env, clock).retry_due()
     assert row["status"] == "sent" and len(receiver.for_path("/teams")) == 2
+
+
+def test_a_row_is_sent_once_even_when_two_senders_race(store: Store, receiver: Receiver,
+                                                       alerts_env: dict[str, str], clock: Clock) -> None:
+    notifier = _notifier(store, receiver, alerts_env, clock)
+    receiver.status = 500
+    (row,) = notifier.notify(_incident(), "triggered", ["hook"])
+    receiver.status = 200
+    clock.advance(minutes=2)
+    first = notifier.deliver(row["id"])
+    second = notifier.deliver(row["id"])  # e.g. the agent and a CLI retry picked the same row
+    assert first["status"] == "sent" and second["status"] == "sent" and "already sent" in second["error"]
+    assert len(receiver.for_path("/hook")) == 2  # the failed first try + one successful send
+
+
+def test_a_row_left_sending_by_a_dead_sender_is_retried_later(store: Store, receiver: Receiver,
+                                                              alerts_env: dict[str, str], clock: Clock) -> None:
+    from sfops.store import schema
+
+    notifier = _notifier(store, receiver, alerts_env, clock)
+    receiver.status = 500
+    (row,) = notifier.notify(_incident(), "triggered", ["hook"])
+    with store.begin() as conn:  # simulate a crash right after claiming the row
+        conn.execute(schema.notification.update().values(status="sending", next_attempt_at=clock.now))
+    receiver.status = 200
+    clock.advance(minutes=5)
+    assert notifier.retry_due() == []
+    clock.advance(minutes=6)
+    (done,) = notifier.retry_due()
+    assert done["id"] == row["id"] and done["status"] == "sent"
