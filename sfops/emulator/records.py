@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import ids
 from sfops.emulator.schema import FieldDef, ObjectDef
-from sfops.emulator.values import FieldValueError, coerce, fmt_datetime, now_utc
+from sfops.emulator.values import FieldValueError, coerce, fmt_datetime, now_utc, parse_datetime
 from sfops.emulator.wire import ApiError
 
 if TYPE_CHECKING:
@@ -131,12 +132,34 @@ class Records:
                     raise ApiError(400, "DUPLICATE_VALUE",
                                    f"duplicate value found: {f.name} duplicates value on record with id: "
                                    f"{other['Id']}", [f.name])
+        if obj.name == "TraceFlag":
+            self._check_trace_flag(row, rid)
         if obj.custom_setting_type == "Hierarchy":
             owner = row.get("SetupOwnerId")
             found = self.store.get(owner) if owner else None
             if not owner or owner[:3] not in SETUP_OWNER_PREFIXES or found is None:
                 raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
                                f"Location ID: id value of incorrect type: {owner}", ["SetupOwnerId"])
+
+    def _check_trace_flag(self, row: dict[str, Any], rid: str | None) -> None:
+        """Trace flags expire at most 24 h after they start, and one entity has one live flag per log type.
+        (Messages approximate Salesforce's; the rules are the documented ones.)"""
+        start = parse_datetime(row["StartDate"]) if row.get("StartDate") else now_utc()
+        end = parse_datetime(row["ExpirationDate"]) if row.get("ExpirationDate") else None
+        if end is not None and end <= start:
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
+                           "Expiration Date: the expiration date must be after the start date", ["ExpirationDate"])
+        if end is not None and end - start > timedelta(hours=24):
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
+                           "Expiration Date: the trace flag can't be longer than 24 hours", ["ExpirationDate"])
+        now = now_utc()
+        for other in self.store.rows("TraceFlag"):
+            if other["Id"] == rid or other.get("IsDeleted"):
+                continue
+            if other.get("TracedEntityId") == row.get("TracedEntityId") and \
+                    other.get("LogType") == row.get("LogType") and \
+                    (not other.get("ExpirationDate") or parse_datetime(other["ExpirationDate"]) > now):
+                raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", "This entity is already being traced.", [])
 
     def create(self, obj: ObjectDef, data: Mapping[str, Any], user_id: str | None = None) -> dict[str, Any]:
         """Insert a record; returns the SaveResult body. Raises ApiError."""

@@ -370,3 +370,23 @@ def test_limits_move_with_usage_and_can_be_overridden(emulator) -> None:
     emulator.control("DELETE", "requests")
     assert c.get("limits").status_code == 403
     assert [e["counted"] for e in emulator.requests_journal("rest")] == [False]
+
+
+def test_trace_flag_rules(emulator) -> None:
+    c = Client(emulator)
+    user = emulator.emulator.admin_user_id()
+    dl = c.query("SELECT Id FROM DebugLevel", tooling=True).json()["records"][0]["Id"]
+    now = int(time.time() * 1000)
+    flag = {"TracedEntityId": user, "DebugLevelId": dl, "LogType": "USER_DEBUG", "StartDate": now}
+    too_long = c.post("tooling/sobjects/TraceFlag", json={**flag, "ExpirationDate": now + 25 * 3600 * 1000})
+    assert too_long.status_code == 400 and too_long.json()[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    first = c.post("tooling/sobjects/TraceFlag", json={**flag, "ExpirationDate": now + 3600 * 1000})
+    assert first.status_code == 201
+    again = c.post("tooling/sobjects/TraceFlag", json={**flag, "ExpirationDate": now + 3600 * 1000})
+    assert again.status_code == 400 and again.json()[0]["message"] == "This entity is already being traced."
+    other_type = c.post("tooling/sobjects/TraceFlag", json={**flag, "LogType": "DEVELOPER_LOG",
+                                                              "ExpirationDate": now + 3600 * 1000})
+    assert other_type.status_code == 201
+    extended = c.patch(f"tooling/sobjects/TraceFlag/{first.json()['id']}",
+                       json={"ExpirationDate": now + 2 * 3600 * 1000})
+    assert extended.status_code == 204

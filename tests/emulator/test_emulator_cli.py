@@ -32,7 +32,7 @@ def test_background_lifecycle(tmp_path) -> None:
         assert url.startswith("https://localhost:") and ca.endswith("ca.pem")
         assert 'auth = "password"' in result["sfops_toml"] and f'ca_bundle = "{ca}"' in result["sfops_toml"]
         # the custom secret is referenced, never printed
-        assert result["env"]["SFOPS_ORG_EMULATOR_PASSWORD"] == '"$SFOPS_EMULATOR_ADMIN_PASSWORD"'
+        assert result["env"]["SFOPS_ORG_EMULATOR_PASSWORD"] == "$SFOPS_EMULATOR_ADMIN_PASSWORD"
         assert "custom-pass-123" not in out
         s = requests.Session()
         s.trust_env = False
