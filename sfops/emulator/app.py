@@ -78,6 +78,7 @@ class Emulator:
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
         self._seeded: Any = None
+        self._schema_names: set[str] = set()
         self._boot()
 
     # ------------------------------------------------------------------ lifecycle
@@ -122,6 +123,11 @@ class Emulator:
 
     def _persist_schema(self) -> None:
         if self.schema.version != self._persisted_schema:
+            names = {o.key for o in self.schema}
+            # an object deleted by a deploy takes its rows with it (a later re-create starts empty)
+            for gone in self._schema_names - names:
+                self.store.drop_object(gone)
+            self._schema_names = names
             self.store.put_json("meta", "schema", self.schema.to_json())
             self._persisted_schema = self.schema.version
 

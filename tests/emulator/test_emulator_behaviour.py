@@ -390,3 +390,13 @@ def test_trace_flag_rules(emulator) -> None:
     extended = c.patch(f"tooling/sobjects/TraceFlag/{first.json()['id']}",
                        json={"ExpirationDate": now + 2 * 3600 * 1000})
     assert extended.status_code == 204
+
+
+def test_deleting_an_object_drops_its_rows(emulator) -> None:
+    c = Client(emulator)
+    assert c.post("sobjects/Error_Log__c", json={"Fingerprint__c": "gone"}).status_code == 201
+    emu = emulator.emulator
+    removed = emu.schema.remove_object("Error_Log__c")  # what a destructive deploy does
+    assert c.get("sobjects/Error_Log__c/describe").status_code == 404
+    emu.schema.upsert_object(removed)
+    assert c.query("SELECT COUNT() FROM Error_Log__c").json()["totalSize"] == 0
