@@ -54,6 +54,13 @@ def _detail(incident: Incident) -> dict[str, Any]:
             "resolved": _when(incident.resolved_at), "closed": _when(incident.closed_at)}
 
 
+def _row(incident: Incident) -> dict[str, Any]:
+    """The compact table row of one incident."""
+    return {"ref": incident.ref, "sev": incident.severity, "status": incident.status.value,
+            "summary": incident.summary[:80], "count": incident.occurrence_count,
+            "detected": _when(incident.detected_at)}
+
+
 @click.group("incident")
 def incident() -> None:
     """Incidents (Incident_Log__c): lifecycle P1-P4, notifications, escalation, post-mortems, metrics."""
@@ -80,7 +87,7 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
     return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
                         "event": outcome.event, "notifications": outcome.notifications},
-                  rows=[_detail(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
+                  rows=[_row(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
                   warnings=_warnings(outcome.notifications, outcome.event))
 
 
@@ -89,8 +96,9 @@ def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, re
     outcome = getattr(service, fn_name)(ref, **kwargs)
     inc = outcome.incident
     return Result(data={"incident": inc, "previous": outcome.previous, "event": outcome.event,
-                        "notifications": outcome.notifications}, rows=[_detail(inc)],
-                  message=f"{inc.ref} {verb}: {outcome.previous.value} -> {inc.status.value}.",
+                        "notifications": outcome.notifications}, rows=[_row(inc)],
+                  message=(f"{inc.ref} {verb}: {outcome.previous.value} -> {inc.status.value}."
+                           if outcome.previous != inc.status else f"{inc.ref}: note added ({inc.status.value})."),
                   warnings=_warnings(outcome.notifications, outcome.event))
 
 
@@ -173,8 +181,7 @@ def list_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...],
     rows = _incidents(app, target_org).service.list(
         statuses=list(statuses), severities=list(severities), category=category,
         since=_parse_time(since, "--since"), open_only=open_only, limit=limit)
-    table = [{"ref": i.ref, "sev": i.severity, "status": i.status.value, "summary": i.summary[:80],
-              "count": i.occurrence_count, "detected": _when(i.detected_at)} for i in rows]
+    table = [_row(i) for i in rows]
     return Result(data=rows, rows=table, title="Incidents", message=f"{len(rows)} incident(s).")
 
 
@@ -190,6 +197,27 @@ def show_cmd(app: AppContext, target_org: str | None, ref: str) -> Result:
     head = "\n".join(f"{k}: {v}" for k, v in _detail(inc).items())
     return Result(data={"incident": inc, "timeline": timeline}, rows=rows, title=f"Timeline of {inc.ref}",
                   message=head)
+
+
+@incident.command("message")
+@click.argument("ref")
+@click.option("--phase", default=None, help="triggered, acknowledged, investigating, mitigated, resolved, closed, "
+                                            "update or escalation (default: from the status).")
+@click.option("--markdown", is_flag=True, help="Markdown instead of plain text.")
+@click.option("--note", "-n", default=None, help="A line to include.")
+@target_org_option
+@output_command
+@pass_app
+def message_cmd(app: AppContext, target_org: str | None, ref: str, phase: str | None, markdown: bool,
+                note: str | None) -> Result:
+    """Render the stakeholder update for an incident (to paste into a status page or a chat); sends nothing."""
+    from sfops.incidents.templates import PHASES, phase_for, render
+
+    if phase is not None and phase not in PHASES:
+        raise UsageError(f"Unknown phase '{phase}'. Phases: {', '.join(PHASES)}.")
+    inc = _incidents(app, target_org).service.get(ref)
+    message = render(inc, phase or phase_for(inc.status), note=note, org=app.org_config(target_org).alias)
+    return Result(data=message, message=message.markdown if markdown else message.text)
 
 
 @incident.command("escalate-due")

@@ -48,7 +48,8 @@ def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
     config = _config(app)
     rot = config.rotation(rotation)
     moment = _time(at, "--at", dt.datetime.now(dt.UTC))
-    shift = oc.on_call_at(rot, moment, oc.stored_overrides(app.store, rot.name))
+    # a week ahead, so that a gap is reported with its real end
+    shift = oc.final_schedule(rot, moment, moment + dt.timedelta(days=7), oc.stored_overrides(app.store, rot.name))[0]
     person = config.person(shift.person) if shift.person else None
     warnings = oc.gap_warnings([shift]) if person is None else []
     return Result(data={"rotation": rot.name, "at": moment, "person": person, "source": shift.source},

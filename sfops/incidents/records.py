@@ -87,7 +87,7 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
     for e in events(store, incident.org, incident.id):
         text = e["note"] or ""
         if e["status_to"]:
-            move = f"{e['status_from'] or '-'} -> {e['status_to']}"
+            move = f"{e['status_from']} -> {e['status_to']}" if e["status_from"] else e["status_to"]
             text = f"{move}: {text}" if text else move
         entries.append(TimelineEntry(at=e["at"], kind=e["kind"], actor=e["actor"], text=text,
                                      details=e["details"] or {}))

@@ -28,6 +28,7 @@ from sfops.incidents.model import (
     parse_status,
     stamps_for,
 )
+from sfops.incidents.templates import phase_for
 from sfops.salesforce import Org
 from sfops.store import Store
 
@@ -92,13 +93,15 @@ class IncidentService:
 
     # --- lookups -------------------------------------------------------------------------------
     def get(self, ref: str) -> Incident:
-        """An incident by record id or INC number, read from the org (and re-mirrored)."""
+        """An incident by record id, INC number or dedup key, read from the org (and re-mirrored)."""
         ref = ref.strip()
         record = None
         if len(ref) in (15, 18) and ref.isalnum():
             record = orgio.fetch(self.org, ref)
         if record is None:
             record = orgio.fetch_by_name(self.org, ref)
+        if record is None:
+            record = orgio.fetch_by_dedup_key(self.org, ref)
         if record is None:
             mirrored = records.load_incident(self.store, self.org_name, ref)
             if mirrored is not None:
@@ -298,5 +301,4 @@ class IncidentService:
 
 
 def _phase(status: Status) -> str:
-    return {Status.TRIAGED: "acknowledged", Status.INVESTIGATING: "investigating", Status.MITIGATED: "mitigated",
-            Status.RESOLVED: "resolved", Status.CLOSED: "closed"}.get(status, "update")
+    return "update" if status == Status.NEW else phase_for(status)

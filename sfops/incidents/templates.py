@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfops.incidents.model import Incident
+from sfops.incidents.model import Incident, Status
 
 PHASES: tuple[str, ...] = ("triggered", "acknowledged", "investigating", "mitigated", "resolved", "closed",
                            "update", "escalation")
@@ -99,3 +99,9 @@ def _md(value: str) -> str:
     for ch in ("\\", "*", "_", "`", "[", "]"):
         out = out.replace(ch, "\\" + ch)
     return out
+
+
+def phase_for(status: Status) -> str:
+    """The phase whose update describes an incident in `status`."""
+    return {Status.NEW: "triggered", Status.TRIAGED: "acknowledged", Status.INVESTIGATING: "investigating",
+            Status.MITIGATED: "mitigated", Status.RESOLVED: "resolved", Status.CLOSED: "closed"}[status]

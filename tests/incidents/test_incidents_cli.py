@@ -102,7 +102,8 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     code, _, err = invoke(["incident", "close", inc_id], cli_env)
     assert code == 2 and "Allowed next states: Triaged, Investigating" in err and "Traceback" not in err
 
-    assert run(cli_env, "incident", "ack", inc_id, "--note", "looking")["result"]["previous"] == "New"
+    # the dedup key works as a reference too
+    assert run(cli_env, "incident", "ack", "checkout-cpu", "--note", "looking")["result"]["previous"] == "New"
     run(cli_env, "incident", "update", inc_id, "--note", "switch flipped")
     run(cli_env, "incident", "mitigate", inc_id)
     resolved = run(cli_env, "incident", "resolve", inc_id, "--resolution", "Rolled back", "--root-cause",
@@ -120,6 +121,12 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
 
     events = [e["fields"]["Event_Action__c"] for e in emu.control("GET", "events")["events"]]
     assert events == ["trigger", "acknowledge", "resolve"]
+
+    code, out, _ = invoke(["incident", "message", inc_id, "--markdown", "--note", "Next update 10:30"], cli_env)
+    assert code == 0 and "resolved: Checkout fails: CPU limit**" in out and "**Root cause:** Loop over" in out
+    assert "> Next update 10:30" in out
+    code, out, _ = invoke(["incident", "message", inc_id, "--phase", "update"], cli_env)
+    assert code == 0 and "Update on P1: Checkout fails: CPU limit" in out and "Severity: P1" in out
 
     code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
     assert code == 0 and "## Action items" in out and "Loop over 10k rows in trigger" in out
