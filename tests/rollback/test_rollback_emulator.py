@@ -179,3 +179,42 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
     assert any("change freeze overridden" in w for w in body["warnings"])
     assert (tmp_path / "j.xml").is_file()
     assert_org_at_a(emu, at_b["client"])
+
+
+def test_two_phase_rollback_quick_deploys_phase_one_then_deploys_phase_two(
+        emu: Any, make_repo: Any, tmp_path: Path) -> None:
+    p = "force-app/main/default/classes"
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+
+    def cls(name: str, body: str) -> dict[str, str]:
+        return {f"{p}/{name}.cls": body, f"{p}/{name}.cls-meta.xml": meta}
+
+    test = cls("CtlTest", "@IsTest\nprivate class CtlTest {\n    @IsTest static void runs() {\n"
+                          "        System.assertNotEquals(null, Ctl.x());\n    }\n}\n")
+    repo = make_repo([
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n"), **test},
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n"
+                      "    public static String why() { return 'b'; }\n}\n"),
+         **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n")},
+    ])
+    org = connect(emu.org_config(alias="emu"), env={})
+    client = MetadataClient(org, sleep=lambda _s: None)
+    assert client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")),
+                       timeout=60).status == "Succeeded"
+    plan = plan_and_package(repo, "c2", "c1", tmp_path / "pkg")
+    assert plan.phases == 2
+    package = load_package(tmp_path / "pkg")
+    deployer = RollbackDeployer(client, Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}"), "emu", actor="rm")
+    validation = deployer.validate(package)
+    assert validation.status == "Succeeded", (validation.component_failures, validation.test_failures)
+    assert any("phase 1" in n for n in validation.notes)
+    outcome = deployer.quick(package)
+    assert outcome.status == "Succeeded" and outcome.action == "deploy", outcome.component_failures
+    assert "phase 1 quick-deployed" in outcome.notes[0]
+    names = classes(client)
+    assert {"Svc", "Ctl", "CtlTest"} <= names and "Audit" not in names
+    body = fresh(emu).tooling_query("SELECT Body FROM ApexClass WHERE Name = 'Svc'")[0]["Body"]
+    assert "on()" in body and "why()" not in body  # phase 2 reverted Svc to A
