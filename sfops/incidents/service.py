@@ -97,7 +97,11 @@ class IncidentService:
         ref = ref.strip()
         record = None
         if len(ref) in (15, 18) and ref.isalnum():
-            record = orgio.fetch(self.org, ref)
+            try:
+                record = orgio.fetch(self.org, ref)
+            except SalesforceError as exc:
+                if exc.error_code not in ("INVALID_QUERY_FILTER_OPERATOR", "MALFORMED_ID", "INVALID_ID_FIELD"):
+                    raise  # an 18-character dedup key is not an id: Salesforce refuses it in WHERE Id
         if record is None:
             record = orgio.fetch_by_name(self.org, ref)
         if record is None:

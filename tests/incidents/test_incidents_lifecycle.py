@@ -215,3 +215,9 @@ def test_a_failed_event_publish_keeps_the_incident_and_says_so(service: Incident
     assert org.get("Incident_Log__c", out.incident.id)["Status__c"] == "New"
     _, timeline = service.timeline(out.incident.id)
     assert any(e.kind == "event_failed" and "trigger" in e.text for e in timeline)
+
+
+def test_reference_by_dedup_key_even_when_it_looks_like_an_id(service: IncidentService) -> None:
+    inc = service.raise_incident("P3", "Batch stuck", dedup_key="batchStuckNightly1").incident  # 18 alnum chars
+    assert service.acknowledge("batchStuckNightly1").incident.id == inc.id
+    assert service.get(inc.id).status is Status.TRIAGED
