@@ -19,7 +19,7 @@ from sfops.agent.runs import FAILED, OK, PARTIAL
 from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
-from sfops.errors import ExitCode
+from sfops.errors import ExitCode, UsageError
 
 RUN_COLUMNS = ["org", "job", "outcome", "summary", "error"]
 
@@ -80,16 +80,18 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @click.option("--once", is_flag=True, help="Run each due job one time and exit (for cron and tests).")
 @click.option("--jobs", "jobs", default=None, metavar="A,B", help="Only these jobs (comma-separated names).")
 @click.option("--force", is_flag=True, help="With --once: run the selected jobs even when they are not due.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True, help="Log level of the agent's log on stderr.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
+              help="Log level of the agent's log on stderr (default: info; warning with --once).")
 @output_command
 @pass_app
 def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
-            log_level: str) -> Result:
+            log_level: str | None) -> Result:
     """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
+    if force and not once:
+        raise UsageError("--force only applies with --once.")
     runner = _agent(app, target_org)
     names = _names(jobs)
-    with _logging_to(app, log_level if not once else "warning"):
+    with _logging_to(app, log_level or ("warning" if once else "info")):
         if not once:
             stop = threading.Event()
             with _stop_on_signals(stop):

@@ -142,3 +142,13 @@ def test_sigterm_stops_the_agent_cleanly(emulator: Any, tmp_path: Path) -> None:
     assert "stopped; leases released" in out
     assert "became leader for emu" in err
     assert not probe.is_live(probe.info(lease_name("emu")))
+
+
+def test_cli_usage_errors(emulator: Any, tmp_path: Path) -> None:
+    env = cli_env(emulator, tmp_path)
+    code, _, err = invoke(["agent", "run", "--force"], env)
+    assert code == 2 and "--force only applies with --once" in err
+    code, _, err = invoke(["agent", "run", "--once", "--jobs", "logs-pul"], env)
+    assert code == 2 and "Unknown job(s) logs-pul" in err
+    code, _, err = invoke(["agent", "jobs", "-o", "nope"], env)
+    assert code == 2 and "Unknown org alias 'nope'" in err
