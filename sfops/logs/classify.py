@@ -61,13 +61,35 @@ def _describe(exc: ExceptionInfo) -> str:
     return f"{'FATAL_ERROR' if exc.fatal else 'EXCEPTION_THROWN (handled)'} {exc.type}: {first}"
 
 
-def _limit_key_of(exc: ExceptionInfo) -> str | None:
-    if not exc.type.endswith("LimitException"):
+def _limit_key(exc_type: str, message: str) -> str | None:
+    if not exc_type.endswith("LimitException"):
         return None
     for prefix, key in LIMIT_MESSAGES.items():
-        if exc.message.startswith(prefix):
+        if message.startswith(prefix):
             return key
     return "unknown_limit"
+
+
+def exception_category(exc_type: str, message: str) -> tuple[str | None, str | None]:
+    """(category, limit key) of one exception by its documented signature; (None, None) when unknown.
+
+    Used for exceptions inside parsed logs and for error records without a log (Error_Log__c, EventLogFile).
+    """
+    key = _limit_key(exc_type, message)
+    if key is not None:
+        return "governor_limit", key
+    text = f"{exc_type}: {message}"
+    if _has(text, _ROW_LOCK):
+        return "row_lock", None
+    if exc_type.endswith("CalloutException") or _has(text, _CALLOUT):
+        return "callout", None
+    if _has(text, _NON_SELECTIVE):
+        return "non_selective_query", None
+    if _has(text, _VALIDATION):
+        return "validation_flow", None
+    if _has(text, _SHARING):
+        return "sharing_recalc", None
+    return None, None
 
 
 def _usage_text(tx: Transaction, key: str) -> list[str]:
@@ -92,26 +114,14 @@ def classify(tx: Transaction) -> Classification:
     # Fatal exceptions first so they become the culprit of their category.
     ordered = sorted(tx.exceptions, key=lambda e: not e.fatal)
     for exc in ordered:
-        text = f"{exc.type}: {exc.message}"
-        key = _limit_key_of(exc)
+        matched, key = exception_category(exc.type, exc.message)
         if key is not None:
             evidence["governor_limit"].append(_describe(exc))
             evidence["governor_limit"].extend(_usage_text(tx, key))
             limit = limit or key
             culprit.setdefault("governor_limit", exc)
             continue
-        matched = None
-        if _has(text, _ROW_LOCK):
-            matched = "row_lock"
-        elif exc.type.endswith("CalloutException") or _has(text, _CALLOUT):
-            matched = "callout"
-        elif _has(text, _NON_SELECTIVE):
-            matched = "non_selective_query"
-        elif _has(text, _VALIDATION):
-            matched = "validation_flow"
-        elif _has(text, _SHARING):
-            matched = "sharing_recalc"
-        elif exc.fatal:
+        if matched is None and exc.fatal:
             matched = "other"
         if matched:
             evidence[matched].append(_describe(exc))

@@ -4,6 +4,7 @@ REQUEST_LIMIT_EXCEEDED, delete-after-pull, and the end-to-end report."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import signal
@@ -76,14 +77,14 @@ class Killed(BaseException):
 
 def _kill_at(monkeypatch: pytest.MonkeyPatch, name: str, when: int, after: bool) -> None:
     real: Callable[..., Any] = getattr(pull_module, name)
-    calls = {"n": 0}
+    counter = itertools.count(1)  # next() is atomic: workers call this concurrently
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == when and not after:
+        n = next(counter)
+        if n == when and not after:
             raise Killed(f"{name} #{when}")
         value = real(*args, **kwargs)
-        if calls["n"] == when and after:
+        if n == when and after:
             raise Killed(f"after {name} #{when}")
         return value
 
