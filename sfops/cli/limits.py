@@ -59,7 +59,7 @@ def snapshot_cmd(app: AppContext, target_org: str | None) -> Result:
 @pass_app
 def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Result:
     """The org's limits now, named like `sf org list limits --json` (name, max, remaining), with used %."""
-    rows, _skipped = current_limits(app.org(target_org))
+    rows, skipped = current_limits(app.org(target_org))
     if include_apps:
         data = [{"name": r.name, "app": r.app, "max": r.max, "remaining": r.remaining} for r in rows]
     else:
@@ -67,7 +67,8 @@ def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Res
         data = sf_cli_rows(rows)
     table = [{"name": r.name, **({"app": r.app or ""} if include_apps else {}), "max": r.max,
               "remaining": r.remaining, "used": r.used, "used %": _pct(r.used_pct)} for r in rows]
-    return Result(data=data, rows=table, title="Org limits")
+    warnings = [f"Entries without Max/Remaining left out: {', '.join(skipped)}"] if skipped else []
+    return Result(data=data, rows=table, title="Org limits", warnings=warnings)
 
 
 @limits.command("report")
