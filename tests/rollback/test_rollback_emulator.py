@@ -3,6 +3,7 @@ to A is validated, quick-deployed (or falls back), and the org's metadata and sc
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
@@ -152,7 +153,10 @@ def test_drift_check_warns_when_the_org_is_not_at_b(emu: Any, sample_repo: Path,
 
 
 def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str],
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # same polling, shorter pauses (the emulator finishes a deploy after a few status checks)
+    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
+                                                                        max_interval=0.05))
     pkg = str(at_b["dir"])
     code, out, _ = invoke(["rollback", "validate", "--package", pkg, "-o", "emu", "--json"], rollback_cli_env)
     body = json.loads(out)
