@@ -1,7 +1,7 @@
 """Leader lease: one row per lock name in `agent_lease`, so two agents on one store never both run a job.
 
 Portable (SQLite, PostgreSQL): a holder takes or renews the lease with one conditional UPDATE
-(`... WHERE name = :name AND (expires_at < :now OR holder = :me)`), and the first holder creates the
+(`... WHERE name = :name AND (expires_at <= :now OR holder = :me)`), and the first holder creates the
 row with an INSERT that only one agent can win (primary key). The leader renews well before the lease
 expires (every ttl / 3); an agent that stops renewing (crash, kill -9, network loss) loses the lease
 after `ttl` and another agent takes over. Every job checks the lease right before it runs.
@@ -68,7 +68,7 @@ class LeaderLease:
         with self.store.begin() as conn:
             updated = conn.execute(
                 table.update()
-                .where(table.c.name == name, or_(table.c.holder == self.holder, table.c.expires_at < now))
+                .where(table.c.name == name, or_(table.c.holder == self.holder, table.c.expires_at <= now))
                 .values(holder=self.holder, renewed_at=now, expires_at=now + self.ttl,
                         acquired_at=case((table.c.holder == self.holder, table.c.acquired_at), else_=now))
             ).rowcount
