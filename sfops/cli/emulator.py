@@ -119,3 +119,16 @@ def faults_cmd(app: AppContext, data: str | None, spec: str | None, clear: bool,
     else:
         result = runner.control(state, "GET", "faults")
     return Result(data=result, message=json.dumps(result, indent=2))
+
+
+@emulator.command("reset")
+@click.option("--data", "data", metavar="DIR", default=None, help="Data dir of the running emulator.")
+@output_command
+@pass_app
+def reset_cmd(app: AppContext, data: str | None) -> Result:
+    """Wipe a running emulator back to its freshly seeded org (sessions, faults and journal too)."""
+    state = runner.read_state(_data_dir(app, data))
+    if state is None:
+        raise UsageError("No running emulator recorded in the data dir.", actions=["sfops emulator start"])
+    result = runner.control(state, "POST", "reset")
+    return Result(data=result, message=f"Emulator at {state.url} reset (org {result['org_id']}).")

@@ -48,6 +48,10 @@ def test_background_lifecycle(tmp_path) -> None:
         assert code == 0 and json.loads(out)["result"]["fail"][0]["count"] == 1
         code, _, err = _run(["emulator", "start", "--background", "--port", "0", "--data", data], env)
         assert code == 2 and "already running" in err
+        code, out, _ = _run(["emulator", "reset", "--data", data, "--json"], env)
+        assert code == 0 and json.loads(out)["result"]["status"] == "reset"
+        code, out, _ = _run(["emulator", "faults", "--data", data, "--json"], env)
+        assert json.loads(out)["result"]["fail"] == []  # reset cleared the fault
     finally:
         code, out, err = _run(["emulator", "stop", "--data", data], env)
     assert code == 0, err
