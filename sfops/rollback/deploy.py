@@ -15,13 +15,14 @@ import re
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 from sfops.errors import ExitCode, SalesforceError, SfopsError, UsageError
 from sfops.rollback.delta import PathTraversalError, safe_relpath
+from sfops.rollback.registry import META
 from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient
 
 if TYPE_CHECKING:
@@ -388,8 +389,8 @@ class RollbackDeployer:
 
 
 def drift_check(client: MetadataClient, package: Package) -> list[str]:
-    """Compare the org with B for the components the rollback deletes or re-adds (listMetadata, one call
-    per type): a deletion already gone, or a re-add already present, means the org is not at B."""
+    """Compare the org with B before deploying: reverted code and single-file components by content
+    (one retrieve), deletions and re-adds by presence (listMetadata, one call per type)."""
     items = [i for i in package.plan.get("items", []) if i.get("placement") in ("pre", "post")
              or i.get("action") == "re-add"]
     by_type: dict[str, list[dict[str, Any]]] = {}
@@ -397,6 +398,10 @@ def drift_check(client: MetadataClient, package: Package) -> list[str]:
         if item["type"] not in ("CustomLabels", "Workflow"):
             by_type.setdefault(item["type"], []).append(item)
     notes: list[str] = []
+    try:
+        notes += content_drift(client, package)
+    except SfopsError as exc:
+        notes.append(f"drift check: could not compare contents ({exc.message})")
     for type_name, group in sorted(by_type.items()):
         try:
             present = {p.full_name.casefold() for p in client.list_metadata(type_name)}
@@ -410,6 +415,55 @@ def drift_check(client: MetadataClient, package: Package) -> list[str]:
                              "will be a warning")
             elif item["action"] == "re-add" and there:
                 notes.append(f"drift: {type_name} {item['member']} is already in the org although B removed it")
+    return notes
+
+
+# types whose retrieved file can be compared with B's file one to one
+COMPARABLE_TYPES = frozenset({"ApexClass", "ApexTrigger", "ApexPage", "ApexComponent", "Layout", "Flow", "FlexiPage",
+                              "CustomMetadata", "CustomTab", "PlatformEventChannel"})
+
+
+def content_drift(client: MetadataClient, package: Package, timeout: float = 300) -> list[str]:
+    """Retrieve the components the rollback reverts and compare them with B's versions: a difference
+    means someone changed production after B (a hot-fix the rollback would silently overwrite)."""
+    from sfops.rollback.convert import convert
+    from sfops.rollback.delta import REVERT, compute_delta
+    from sfops.rollback.registry import load_registry
+    from sfops.rollback.xmlutil import MetadataXmlError, normalised
+
+    wanted = {(i["type"], i["member"]) for i in package.plan.get("items", [])
+              if i.get("action") == REVERT and i["type"] in COMPARABLE_TYPES}
+    if not wanted or not package.plan.get("repo"):
+        return []
+    registry = load_registry()
+    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry)
+    b_sides = [replace(c, files_a=c.files_b, files_b={}) for c in delta.changes
+               if c.action == REVERT and (c.key.type, c.key.name) in wanted]
+    expected = convert(delta, b_sides, registry).files
+    members: dict[str, list[str]] = {}
+    for type_name, member in sorted(wanted):
+        members.setdefault(type_name, []).append(member)
+    result = client.poll(client.retrieve(members), timeout=timeout, kind="retrieve")
+    if not result.success or not result.zip_bytes:
+        return [f"drift check: retrieve failed ({result.error_message or result.status})"]
+    archive = zipfile.ZipFile(io.BytesIO(result.zip_bytes))
+    org_files = {n.removeprefix("unpackaged/"): archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+    notes = []
+    for path, data in sorted(expected.items()):
+        if path.endswith(META) and path.rsplit("/", 1)[0] in ("classes", "triggers", "pages", "components"):
+            continue  # sidecars carry only the API version and status
+        got = org_files.get(path)
+        if got is None:
+            notes.append(f"drift: {path} is not in the org (B has it)")
+            continue
+        try:
+            same = normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else \
+                got.strip() == data.strip()
+        except MetadataXmlError:
+            same = got.strip() == data.strip()
+        if not same:
+            notes.append(f"drift: {path} in the org differs from release B (changed in production after B?); "
+                         "the rollback overwrites it")
     return notes
 
 

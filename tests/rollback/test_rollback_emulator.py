@@ -222,3 +222,21 @@ def test_two_phase_rollback_quick_deploys_phase_one_then_deploys_phase_two(
     assert {"Svc", "Ctl", "CtlTest"} <= names and "Audit" not in names
     body = fresh(emu).tooling_query("SELECT Body FROM ApexClass WHERE Name = 'Svc'")[0]["Body"]
     assert "on()" in body and "why()" not in body  # phase 2 reverted Svc to A
+
+
+def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: dict[str, Any]) -> None:
+    client, package = at_b["client"], at_b["package"]
+    hotfix = ("public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
+              "    public static String reason() { return 'hotfix'; }\n}\n")
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("package.xml", package_xml({"ApexClass": ["KillSwitchService"]}, "62.0"))
+        zf.writestr("classes/KillSwitchService.cls", hotfix)
+        zf.writestr("classes/KillSwitchService.cls-meta.xml", meta)
+    assert client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60).success
+    notes = drift_check(client, package)
+    assert [n for n in notes if "differs from release B" in n] == [
+        "drift: classes/KillSwitchService.cls in the org differs from release B (changed in production after B?);"
+        " the rollback overwrites it"]
