@@ -221,6 +221,7 @@ def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Regist
     """The reverse delta that takes an org from `from_ref` (B, deployed) back to `to_ref` (A)."""
     registry = registry or load_registry()
     git = Git(repo)
+    git.check_repository()
     sha_b, sha_a = git.resolve(from_ref), git.resolve(to_ref)
     project = read_project(git, sha_a)
     if not project.found:

@@ -56,6 +56,13 @@ class Git:
             raise GitError(f"git {args[0]} failed: {message}")
         return proc.stdout
 
+    def check_repository(self) -> None:
+        """Fail clearly when the folder is not inside a git working tree or repository."""
+        try:
+            self.run("rev-parse", "--git-dir")
+        except GitError as exc:
+            raise UsageError(f"{self.repo} is not a git repository.", actions=["--repo PATH/TO/SFDX/PROJECT"]) from exc
+
     def resolve(self, ref: str) -> str:
         """The commit (or tree, for the empty tree) SHA a ref names."""
         if not ref or ref.startswith("-"):

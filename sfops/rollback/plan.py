@@ -317,9 +317,10 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
     if not delta.project.found:
         warnings.append("No sfdx-project.json at A or B: assumed package directory force-app and API "
                         f"version {delta.project.api_version}.")
-    warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
-                    "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
-                    ". Flip the kill switches first, then roll back.")
+    if delta.changes:
+        warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
+                        "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
+                        ". Flip the kill switches first, then roll back.")
     if two_phase:
         warnings.append("Two phases needed (" + ", ".join(f"{t}:{n}" for t, n in sorted(two_phase)) +
                         "): phase 1 reverts their referrers and post-deletes them, phase 2 does the rest. "

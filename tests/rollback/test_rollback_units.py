@@ -377,3 +377,14 @@ def test_deletion_still_referenced_outside_the_rollback_is_blocked(make_repo: Re
     assert any("BLOCKED" in r and "ApexClass:Keep" in r for r in gone.reasons)
     assert any(w.startswith("Blocked: ApexClass:Gone") for w in plan.warnings)
     assert "Other" not in " ".join(plan.warnings)
+
+
+def test_a_folder_that_is_not_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is not a git repository"):
+        compute_delta(tmp_path, "a", "b")
+
+
+def test_same_ref_gives_an_empty_plan_without_warnings(make_repo: RepoFactory) -> None:
+    repo = make_repo([apex("A")])
+    plan = build_plan(compute_delta(repo, "c1", "c1"))
+    assert plan.items == [] and plan.warnings == []
