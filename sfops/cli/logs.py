@@ -10,7 +10,7 @@ from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
 from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
-from sfops.logs.pull import pull_logs
+from sfops.logs.pull import pull_history
 from sfops.logs.report import logs_report
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, trace_list, trace_off, trace_on
 
@@ -51,19 +51,25 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--concurrency", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Bodies downloaded in parallel (each is one API request).")
 @click.option("--delete-after-pull", is_flag=True, help="Delete each log in the org once it is stored locally.")
+@click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
+@click.option("--event-logs", is_flag=True,
+              help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
 @output_command
 @pass_app
-def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool) -> Result:
+def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool, errors: bool,
+             event_logs: bool) -> Result:
     """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
     config = app.org_config(target_org)
     with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
         task = bar.add_task("Pulling logs", total=None)
-        result = pull_logs(app.org(target_org), app.store, config.alias, concurrency=concurrency,
-                           delete_after_pull=delete_after_pull,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+        result = pull_history(app.org(target_org), app.store, config.alias, concurrency=concurrency,
+                              delete_after_pull=delete_after_pull, errors=errors, event_logs=event_logs,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
     rows = result.failures
     message = (f"{result.pulled} new log(s) stored ({result.body_bytes} bytes), {result.already_stored} already "
                f"stored, {result.deleted} deleted in the org; watermark {result.watermark or '-'}.")
+    for imp in result.imports:
+        message += (f" {imp.source}: {imp.imported} new error(s)." if imp.available else f" {imp.note}")
     if result.stopped:
         message += f" Stopped: {result.stopped}; run again later to continue."
     exit_code = ExitCode.OK if result.complete else ExitCode.PARTIAL

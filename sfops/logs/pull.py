@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
+from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
 from sfops.logs.model import Transaction
 from sfops.logs.parser import parse_bytes
 from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime, stored_ids
@@ -55,6 +56,7 @@ class PullResult:
     stopped: str | None = None  # e.g. "REQUEST_LIMIT_EXCEEDED"
     watermark: str | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)  # failed transactions among the new logs
+    imports: list[ImportResult] = field(default_factory=list)  # Error_Log__c / EventLogFile, when asked for
 
     @property
     def complete(self) -> bool:
@@ -142,6 +144,23 @@ def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, de
         result.errors.append(exc.message)
     wm = get_watermark(store, alias)
     result.watermark = wm.isoformat() if wm else None
+    return result
+
+
+def pull_history(org: Any, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+                 errors: bool = False, event_logs: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> PullResult:
+    """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
+    result = pull_logs(org, store, alias, concurrency=concurrency, delete_after_pull=delete_after_pull,
+                       progress=progress)
+    for wanted, importer in ((errors, import_error_logs), (event_logs, import_event_logs)):
+        if not wanted or result.stopped:
+            continue
+        try:
+            result.imports.append(importer(org, store, alias))
+        except RequestLimitExceededError as exc:
+            result.stopped = "REQUEST_LIMIT_EXCEEDED"
+            result.errors.append(exc.message)
     return result
 
 

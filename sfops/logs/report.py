@@ -15,14 +15,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 from sfops.logs.store import iter_summaries
-from sfops.store import Store
+from sfops.store import Store, schema
 
 NEAR = 80.0
 LIMIT_COLUMNS = ["entry_point", "limit", "namespace", "transactions", "max_pct", "p95_pct", "over_80",
                  "max_used", "max"]
-FAILURE_COLUMNS = ["category", "fingerprint", "count", "entry_point", "limit", "example", "first_seen",
+FAILURE_COLUMNS = ["source", "category", "fingerprint", "count", "entry_point", "limit", "example", "first_seen",
                    "last_seen"]
 
 
@@ -111,11 +112,44 @@ def build_report(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]
                     .agg(count=("entry_point", "size"), entry_point=("entry_point", "first"),
                          limit=("limit", "first"), example=("example", "first"), first_seen=("seen", "min"),
                          last_seen=("seen", "max"))
-                    .reset_index().sort_values("count", ascending=False)[FAILURE_COLUMNS]
-                    .reset_index(drop=True))
+                    .reset_index().sort_values("count", ascending=False))
+        failures.insert(0, "source", "ApexLog")
+        failures = failures[FAILURE_COLUMNS].reset_index(drop=True)
     return LogsReport(limits, failures, logs, transactions)
 
 
+def error_history(store: Store, org: str | None = None, since: dt.datetime | None = None) -> pd.DataFrame:
+    """Imported Error_Log__c / EventLogFile errors grouped by source, category and fingerprint."""
+    table = schema.error_event
+    query = select(table.c.source, table.c.category, table.c.fingerprint, table.c.entry_point,
+                   table.c.exception_type, table.c.message, table.c.occurred_at)
+    if org is not None:
+        query = query.where(table.c.org == org)
+    if since is not None:
+        query = query.where(table.c.occurred_at >= since)
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).fetchall(),
+                             columns=["source", "category", "fingerprint", "entry_point", "exception_type",
+                                      "message", "occurred_at"])
+    if frame.empty:
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
+    frame["example"] = frame["exception_type"].fillna("") + ": " + frame["message"].fillna("").str.slice(0, 120)
+    frame["limit"] = None
+    grouped = (frame.groupby(["source", "category", "fingerprint"], dropna=False, sort=False)
+               .agg(count=("example", "size"), entry_point=("entry_point", "first"), limit=("limit", "first"),
+                    example=("example", "first"), first_seen=("occurred_at", "min"),
+                    last_seen=("occurred_at", "max"))
+               .reset_index().sort_values("count", ascending=False))
+    return grouped[FAILURE_COLUMNS].reset_index(drop=True)
+
+
 def logs_report(store: Store, org: str | None = None, since: dt.datetime | None = None) -> LogsReport:
-    """The report over the logs pulled into `store` (optionally one org, optionally since a time)."""
-    return build_report(iter_summaries(store, org, since))
+    """The report over the logs pulled into `store` (optionally one org, optionally since a time); the failures
+    table also holds the imported Error_Log__c / EventLogFile history."""
+    report = build_report(iter_summaries(store, org, since))
+    errors = error_history(store, org, since)
+    if not errors.empty:
+        frames = [f for f in (report.failures, errors) if not f.empty]
+        report.failures = pd.concat(frames, ignore_index=True).sort_values("count", ascending=False,
+                                                                          kind="stable").reset_index(drop=True)
+    return report
