@@ -223,11 +223,11 @@ def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Regist
     git = Git(repo)
     git.check_repository()
     sha_b, sha_a = git.resolve(from_ref), git.resolve(to_ref)
-    project = read_project(git, sha_a)
-    if not project.found:
-        project_b = read_project(git, sha_b)
-        if project_b.found:
-            project = project_b
+    project, project_b = read_project(git, sha_a), read_project(git, sha_b)
+    if not project.found and project_b.found:
+        project = project_b
+    # a package directory that only B has still holds components the rollback must delete
+    project.package_dirs += [d for d in project_b.package_dirs if project_b.found and d not in project.package_dirs]
     patterns = read_forceignore(git, sha_a)
     cache: dict[str, SourceFile | Unresolved | None] = {}
     snap_a = Snapshot(sha_a, git.ls_tree(sha_a, project.package_dirs), project, registry, patterns, cache)

@@ -388,3 +388,12 @@ def test_same_ref_gives_an_empty_plan_without_warnings(make_repo: RepoFactory) -
     repo = make_repo([apex("A")])
     plan = build_plan(compute_delta(repo, "c1", "c1"))
     assert plan.items == [] and plan.warnings == []
+
+
+def test_package_directory_added_by_b_is_rolled_back_too(make_repo: RepoFactory) -> None:
+    two_dirs = ('{"packageDirectories": [{"path": "force-app", "default": true}, {"path": "extra"}], '
+                '"sourceApiVersion": "62.0"}\n')
+    repo = make_repo([apex("A"), {"sfdx-project.json": two_dirs, "extra/classes/New.cls": "public class New {}",
+                                  "extra/classes/New.cls-meta.xml": "<ApexClass/>"}])
+    plan = build_plan(compute_delta(repo, "c2", "c1"))
+    assert {(i.member, i.action) for i in plan.items} == {("New", "delete")}
