@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,24 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
     for log_id in stored:
         assert load_body(store, "emu", log_id) == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body",
                                                               raw=True).content
+
+
+def test_transient_body_failures_are_retried(emu: RunningEmulator, org: Org, store: Store) -> None:
+    seed(emu, 3)
+    expected = org_log_ids(org)
+    emu.faults(fail={"count": 2, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "path": "*/Body"})
+    result = pull_logs(org, store, "emu", concurrency=1)
+    assert result.complete and result.pulled == len(expected)
+
+
+def test_report_parquet_without_pyarrow_is_a_clear_usage_error(emu: RunningEmulator, cli_env: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    pytest.importorskip("pandas")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "r.parquet")], env=cli_env)
+        assert code == 2 and "pyarrow" in err
+    else:
+        code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "r.parquet")], env=cli_env)
+        assert code == 0 and (tmp_path / "r.parquet").exists()
