@@ -397,3 +397,23 @@ def test_package_directory_added_by_b_is_rolled_back_too(make_repo: RepoFactory)
                                   "extra/classes/New.cls-meta.xml": "<ApexClass/>"}])
     plan = build_plan(compute_delta(repo, "c2", "c1"))
     assert {(i.member, i.action) for i in plan.items} == {("New", "delete")}
+
+
+def test_flow_and_validation_rule_references_place_deleted_fields_post(make_repo: RepoFactory) -> None:
+    obj = f"{P}/objects/Case__c"
+    flow_a = xml("Flow", "<start><object>Case__c</object></start><label>v1</label>")
+    flow_b = xml("Flow", "<recordUpdates><inputAssignments><field>Tier__c</field></inputAssignments>"
+                         "<object>Case__c</object></recordUpdates><label>v2</label>")
+    rule_a = xml("ValidationRule", "<fullName>R</fullName><errorConditionFormula>false</errorConditionFormula>")
+    rule_b = xml("ValidationRule", "<fullName>R</fullName><errorConditionFormula>ISBLANK(Code__c)"
+                                   "</errorConditionFormula>")
+    repo = make_repo([
+        {f"{P}/flows/Route.flow-meta.xml": flow_a, f"{obj}/validationRules/R.validationRule-meta.xml": rule_a},
+        {f"{P}/flows/Route.flow-meta.xml": flow_b, f"{obj}/validationRules/R.validationRule-meta.xml": rule_b,
+         f"{obj}/fields/Tier__c.field-meta.xml": xml("CustomField", "<fullName>Tier__c</fullName>"),
+         f"{obj}/fields/Code__c.field-meta.xml": xml("CustomField", "<fullName>Code__c</fullName>")},
+    ])
+    plan = build_plan(compute_delta(repo, "c2", "c1"))
+    why = {i.member: (i.placement, " ".join(i.reasons)) for i in plan.items}
+    assert why["Case__c.Tier__c"][0] == "post" and "Flow:Route" in why["Case__c.Tier__c"][1]
+    assert why["Case__c.Code__c"][0] == "post" and "ValidationRule:Case__c.R" in why["Case__c.Code__c"][1]
