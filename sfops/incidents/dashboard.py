@@ -84,7 +84,8 @@ def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generat
         return f'<div class="kpi"><div class="v" id="kpi-{key}">{shown}</div><div class="l">{label}</div></div>'
 
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>sfops incidents - {html.escape(org)}</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>sfops incidents - {html.escape(org)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 24px; color: #111; }}
 .kpis {{ display: flex; gap: 16px; flex-wrap: wrap; }}

@@ -1,0 +1,86 @@
+"""The dashboard in a real headless browser (Debian's chromium driven by Selenium): the page loads
+without console errors and shows the numbers expected for seeded data (computed by hand).
+
+Skipped with the reason when selenium, chromium or chromedriver are not installed
+(CI: `apt-get install chromium chromium-driver` and `pip install selenium`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sfops.incidents import records
+from sfops.incidents.dashboard import serve, write_dashboard
+from sfops.incidents.model import Incident, Status
+from sfops.store import Store
+
+pytestmark = pytest.mark.e2e
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if not (CHROMEDRIVER and CHROMIUM):
+    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    options.binary_location = str(CHROMIUM)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _seed(store: Store) -> None:
+    base = dt.datetime(2026, 10, 5, 8, tzinfo=dt.UTC)
+    # MTTR by hand: P1 = (60 + 90) / 2 = 75; P2 = 120; overall (60 + 90 + 120) / 3 = 90; MTTA (5+15+10)/3 = 10
+    spec = [("P1", 0, 5, 60), ("P1", 1, 15, 90), ("P2", 2, 10, 120)]
+    for n, (sev, day, ack, res) in enumerate(spec):
+        detected = base + dt.timedelta(days=day)
+        records.save_incident(store, Incident(
+            id=f"a03000000000{n:03d}AAA", org="emu", severity=sev, status=Status.RESOLVED, summary=f"#{n}",
+            detected_at=detected, acknowledged_at=detected + dt.timedelta(minutes=ack),
+            resolved_at=detected + dt.timedelta(minutes=res), mitigated_at=detected + dt.timedelta(minutes=res)))
+    records.save_incident(store, Incident(id="a03000000000099AAA", org="emu", severity="P3", status=Status.NEW,
+                                          summary="Still <open>", detected_at=base + dt.timedelta(days=20)))
+
+
+def test_dashboard_renders_in_chromium_without_console_errors(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    _seed(store)
+    page = write_dashboard(store, "emu", None, tmp_path / "site" / "dashboard.html")
+    server = serve(page, 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_address[1]}/dashboard.html")
+        assert browser.title == "sfops incidents - emu"
+        kpi = {k: browser.find_element(By.ID, f"kpi-{k}").text for k in ("incidents", "mtta", "mttr", "open")}
+        assert kpi == {"incidents": "4", "mtta": "10.0", "mttr": "90.0", "open": "1"}
+        bars = {b.get_attribute("data-label"): b.get_attribute("data-value")
+                for b in browser.find_elements(By.CSS_SELECTOR, "#mttr-by-severity rect")}
+        assert bars == {"P1": "75.0", "P2": "120.0", "P3": "", "P4": ""}
+        october = {r.get_attribute("data-severity"): r.get_attribute("data-value")
+                   for r in browser.find_elements(By.CSS_SELECTOR, 'rect[data-period="2026-10"]')}
+        assert october == {"P1": "2", "P2": "1", "P3": "1"}
+        assert "Still <open>" in browser.find_element(By.ID, "open").text
+        severe = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+        assert severe == []
+    finally:
+        server.shutdown()
+        server.server_close()
