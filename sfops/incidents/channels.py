@@ -112,7 +112,12 @@ def slack_payload(incident: Incident, message: Message) -> dict[str, Any]:
     body = message.text.split("\n\n", 2)
     if len(body) > 2:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[2].strip()[:2900]}})
-    return {"text": message.subject, "blocks": blocks}
+    text = message.subject
+    if message.slack_mentions:  # pings the on-call people (member ids from [oncall.people.NAME] slack = "U...")
+        mentions = " ".join(f"<@{m}>" for m in message.slack_mentions)
+        blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": f"On call: {mentions}"}})
+        text = f"{mentions} {text}"
+    return {"text": text, "blocks": blocks}
 
 
 def teams_payload(incident: Incident, message: Message) -> dict[str, Any]:

@@ -149,6 +149,9 @@ class Notifier:
         if on_call:
             extra.setdefault("On call", ", ".join(p["name"] for p in on_call))
         message = render(incident, phase, note=note, org=self.org_name, extra=extra)
+        mentions = [str(p["slack"]) for p in on_call if p.get("slack")]
+        if mentions:
+            message = dataclasses.replace(message, slack_mentions=list(dict.fromkeys(mentions)))
         results = []
         for name in channel_names:
             channel = self.config.channels[name]

@@ -46,15 +46,17 @@ class Message:
     text: str
     markdown: str
     facts: list[tuple[str, str]] = field(default_factory=list)
+    slack_mentions: list[str] = field(default_factory=list)  # Slack member ids of the on-call people
 
     def to_dict(self) -> dict[str, Any]:
         return {"phase": self.phase, "subject": self.subject, "text": self.text, "markdown": self.markdown,
-                "facts": [list(f) for f in self.facts]}
+                "facts": [list(f) for f in self.facts], "slack_mentions": list(self.slack_mentions)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
         return cls(phase=data["phase"], subject=data["subject"], text=data["text"], markdown=data["markdown"],
-                   facts=[(str(a), str(b)) for a, b in data.get("facts", [])])
+                   facts=[(str(a), str(b)) for a, b in data.get("facts", [])],
+                   slack_mentions=[str(m) for m in data.get("slack_mentions", [])])
 
 
 def _when(value: dt.datetime | None) -> str:

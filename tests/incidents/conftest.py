@@ -164,7 +164,7 @@ def alerts_section(receiver: Receiver, smtp: Mailbox | None = None) -> dict[str,
 
 ONCALL_SECTION: dict[str, Any] = {
     "default_rotation": "primary",
-    "people": {"alice": {"email": "alice@example.com"}, "bob": {"email": "bob@example.com"},
+    "people": {"alice": {"email": "alice@example.com"}, "bob": {"email": "bob@example.com", "slack": "U0BOB"},
                "carol": {"email": "carol@example.com"}, "dave": {"email": "dave@example.com"}},
     "rotations": {
         "primary": {"time_zone": "Europe/Paris", "start": "2026-10-26", "handoff_time": "09:00",

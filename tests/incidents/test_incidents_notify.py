@@ -54,10 +54,13 @@ def test_p1_trigger_reaches_every_channel_with_the_right_shapes(store: Store, re
     assert body["payload"]["source"] == "sfops:emu" and body["payload"]["component"] == "Integration"
 
     (slack,) = receiver.for_path("/slack")
-    assert slack["json"]["text"].startswith("[INC-00042] New P1 incident")
+    assert "[INC-00042] New P1 incident" in slack["json"]["text"]
     assert slack["json"]["blocks"][0]["type"] == "header"
-    facts = {f["text"].split("\n")[0] for f in slack["json"]["blocks"][1]["fields"]}
+    facts = {f["text"].split("\n")[0] for f in slack["json"]["blocks"][2]["fields"]}
     assert "*Severity:*" in facts and "*On call:*" in facts
+    # bob (on call, Slack member id U0BOB) is pinged
+    assert slack["json"]["text"].startswith("<@U0BOB> [INC-00042]")
+    assert slack["json"]["blocks"][1]["text"]["text"] == "On call: <@U0BOB>"
 
     (teams,) = receiver.for_path("/teams")
     attachment = teams["json"]["attachments"][0]
