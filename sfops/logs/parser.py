@@ -257,7 +257,7 @@ class LogParser:
         lineno = 0
         events = 0
         conts = 0
-        last_ns = prev_ns = 0
+        last_line = prev_line = ""
         carry = ""
         # A final "\n" makes the last line complete even when the file does not end with a newline.
         chunks: Iterable[str] = itertools.chain(self._source.chunks(), (_END,))
@@ -270,6 +270,16 @@ class LogParser:
                 lineno += 1
                 j = line.find(")|", 12, 64)
                 if j > 0 and line[2] == ":":
+                    k = line.find("|", j + 2)
+                    ev = line[j + 2:] if k < 0 else line[j + 2:k]
+                    code = codes.get(ev)
+                    if code == 0:
+                        # Most lines: a known event sfops does not need. Its timestamp is parsed only if it
+                        # turns out to be the last one before a truncation (see _ns_of).
+                        events += 1
+                        cont = _C_NONE
+                        last_line = line
+                        continue
                     i = line.rfind(" (", 0, j)
                     try:
                         ns = int(line[i + 2:j])
@@ -277,19 +287,10 @@ class LogParser:
                         ns = -1
                     if ns >= 0 and i > 0:
                         events += 1
-                        prev_ns = last_ns
-                        last_ns = ns
-                        k = line.find("|", j + 2)
-                        if k < 0:
-                            ev = line[j + 2:]
-                            args = ""
-                        else:
-                            ev = line[j + 2:k]
-                            args = line[k + 1:]
-                        code = codes.get(ev)
+                        prev_line = last_line
+                        last_line = line
+                        args = "" if k < 0 else line[k + 1:]
                         cont = _C_NONE
-                        if code == 0:
-                            continue
                         if code is None:
                             self._unknown_event(ev, lineno)
                             continue
@@ -347,7 +348,7 @@ class LogParser:
                             self._soql_explain(st, args)  # type: ignore[arg-type]
                         elif code == _EXEC_START:
                             if st is not None:
-                                yield self._finish_tx(st, None, lineno, prev_ns)
+                                yield self._finish_tx(st, None, lineno, _ns_of(prev_line))
                             st = self._open_tx(ns, line[:i])
                             stack = st.stack
                         elif code == _EXEC_END:
@@ -405,7 +406,7 @@ class LogParser:
         log.size_bytes = self._source.bytes_read
         log.lines, log.events, log.continuation_lines = lineno, events, conts
         if st is not None:
-            yield self._finish_tx(st, None, lineno, last_ns)
+            yield self._finish_tx(st, None, lineno, _ns_of(last_line))
 
     # ---- helpers for the less frequent events ---------------------------------------------------------
     def _unknown_event(self, ev: str, lineno: int) -> None:
@@ -627,6 +628,16 @@ class LogParser:
             return
         if text[:1].isdigit():
             self._problem(lineno, "invalid-line", f"malformed event line: {text[:120]}")
+
+
+def _ns_of(line: str) -> int:
+    """The `(nanos)` of an event line (0 when there is none)."""
+    j = line.find(")|", 12, 64)
+    i = line.rfind(" (", 0, j) if j > 0 else -1
+    try:
+        return int(line[i + 2:j]) if i > 0 else 0
+    except ValueError:
+        return 0
 
 
 def _rows(args: str) -> int:
