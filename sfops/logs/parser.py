@@ -65,7 +65,7 @@ _K_OTHER, _K_CODE, _K_SOQL, _K_CALLOUT = 0, 1, 2, 3
 # Continuation modes: what a line without a timestamp belongs to.
 _C_NONE, _C_SOQL, _C_EXC, _C_FATAL, _C_LIMITS, _C_FLOW = range(6)
 
-_END = "\n"  # sentinel chunk (compared by identity)
+_END = object()  # end-of-stream sentinel in the chunk sequence
 _HEADER = re.compile(r"^(\d+\.\d+) ([A-Z_]+,[A-Z]+(?:;[A-Z_]+,[A-Z]+)*)\s*$")
 _EVENT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _PRELUDE = ("Execute Anonymous:", "Compiled successfully.", "Executed successfully.")
@@ -260,10 +260,12 @@ class LogParser:
         last_line = prev_line = ""
         carry = ""
         # A final "\n" makes the last line complete even when the file does not end with a newline.
-        chunks: Iterable[str] = itertools.chain(self._source.chunks(), (_END,))
+        chunks: Iterable[Any] = itertools.chain(self._source.chunks(), (_END,))
         for chunk in chunks:
-            if chunk is _END and not carry:
-                break
+            if chunk is _END:
+                if not carry:
+                    break
+                chunk = "\n"
             lines = (carry + chunk).split("\n") if carry else chunk.split("\n")
             carry = lines.pop()
             for line in lines:

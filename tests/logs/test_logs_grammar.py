@@ -252,3 +252,15 @@ def test_endless_continuation_text_is_capped() -> None:
     tx = one(data)
     assert MAX_TEXT_CHARS <= len(tx.exceptions[0].message) < MAX_TEXT_CHARS + 200
     assert tx.soql[0].query.count("FROM Account") == MAX_TEXT_LINES - 1
+
+
+@pytest.mark.parametrize("chunk_chars", range(1, 13))
+def test_every_chunk_boundary_gives_the_same_lines(chunk_chars: int) -> None:
+    data = log_text(ev(1, "EXECUTION_STARTED"), ev(2, "USER_DEBUG", "[1]", "DEBUG", "a"), "b", "",
+                    ev(3, "EXECUTION_FINISHED"))
+    whole = parse_bytes(data)
+    parser = LogParser(io.BytesIO(data), chunk_chars=chunk_chars)
+    txs = list(parser.transactions())
+    assert (parser.log.lines, parser.log.events, parser.log.continuation_lines) == (
+        whole.lines, whole.events, whole.continuation_lines) == (6, 3, 3)
+    assert txs == whole.transactions
