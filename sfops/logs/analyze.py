@@ -41,10 +41,27 @@ class Analysis:
                     yield f.path, tx
 
 
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for the `*.log` and `*.log.gz` files under it (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith((".log", ".log.gz")))
+            out.extend(found or [path])  # an empty directory stays, to be reported as unreadable
+        else:
+            out.append(path)
+    return out
+
+
 def analyze_files(paths: Sequence[str | Path]) -> Analysis:
-    """Parse each file; a file that cannot be read is reported in its `error`, the others still parse."""
+    """Parse each file (directories: their .log/.log.gz files); a file that cannot be read is reported in its
+    `error`, the others still parse."""
     analysis = Analysis()
-    for path in paths:
+    for path in expand_paths(paths):
+        if path.is_dir():
+            analysis.files.append(FileAnalysis(str(path), error=f"no .log or .log.gz files in {path}"))
+            continue
         try:
             analysis.files.append(FileAnalysis(str(path), parse_file(path)))
         except OSError as exc:

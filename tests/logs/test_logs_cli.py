@@ -66,3 +66,17 @@ def test_unreadable_file_exits_1_but_the_others_are_still_analysed(tmp_path: Pat
 def test_analyze_without_files_is_a_usage_error() -> None:
     code, _, err = invoke(["logs", "analyze"], env={})
     assert code == 2 and "FILES" in err
+
+
+def test_a_directory_stands_for_its_logs(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.log").write_bytes((APEX_LOGS / "certinia-mcp-minimal-v64.log").read_bytes())
+    (tmp_path / "b.log").write_bytes(Path(SOQL_101).read_bytes())
+    (tmp_path / "notes.txt").write_text("not a log")
+    code, out, _ = invoke(["logs", "analyze", str(tmp_path), "--json"], env={})
+    assert code == 0
+    assert [r["file"] for r in json.loads(out)["result"]["transactions"]] == ["b.log", "a.log"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, _ = invoke(["logs", "analyze", str(empty), "--json"], env={})
+    assert code == 1 and "no .log" in json.loads(out)["warnings"][0]
