@@ -24,6 +24,10 @@ from typing import Any
 
 from sfops.emulator import ids
 
+# Every key a POST /__emulator__/faults body may hold (a typo must not be ignored silently).
+KNOBS = frozenset({"latency", "fail", "expire_sessions", "lock_record", "unlock_record", "drop_connections",
+                   "deploy", "anonymous", "limits", "api_usage"})
+
 DEFAULT_MESSAGES = {
     "UNABLE_TO_LOCK_ROW": "unable to obtain exclusive access to this record or 1 records: {id}",
     "REQUEST_LIMIT_EXCEEDED": "TotalRequests Limit exceeded.",
@@ -112,6 +116,12 @@ class Faults:
 
     def apply(self, spec: dict[str, Any]) -> None:
         """Apply a POST /__emulator__/faults body (see module docstring). Raises ValueError."""
+        unknown = sorted(set(spec) - KNOBS)
+        if unknown:
+            raise ValueError(f"unknown fault knob(s): {', '.join(unknown)}; valid: {', '.join(sorted(KNOBS))}")
+        usage = spec.get("api_usage")
+        if usage is not None and not isinstance(usage, dict):
+            raise ValueError('api_usage: expected {"used": n, "max": n}')
         with self.lock:
             if "latency" in spec:
                 lat = spec["latency"] or {}

@@ -250,7 +250,11 @@ def control(state: Instance, method: str, name: str, body: Any = None) -> Any:
     except requests.RequestException as exc:
         raise SfopsError(f"Cannot reach the emulator at {state.url}: {exc}") from exc
     if resp.status_code >= 400:
-        raise SfopsError(f"Emulator control call failed ({resp.status_code}): {resp.text[:200]}")
+        try:
+            detail = resp.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            detail = resp.text[:200]
+        raise SfopsError(f"Emulator control call failed ({resp.status_code}): {detail}")
     return resp.json()
 
 

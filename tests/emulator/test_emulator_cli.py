@@ -46,6 +46,9 @@ def test_background_lifecycle(tmp_path) -> None:
         code, out, _ = _run(["emulator", "faults", "--data", data, "--set", '{"fail": {"count": 1}}', "--json"],
                             env)
         assert code == 0 and json.loads(out)["result"]["fail"][0]["count"] == 1
+        # a misspelt knob is refused in one line, not ignored
+        code, _, err = _run(["emulator", "faults", "--data", data, "--set", '{"latency_ms": 5}'], env)
+        assert code == 1 and "unknown fault knob(s): latency_ms" in err and "Traceback" not in err
         code, _, err = _run(["emulator", "start", "--background", "--port", "0", "--data", data], env)
         assert code == 2 and "already running" in err
         code, out, _ = _run(["emulator", "reset", "--data", data, "--json"], env)
