@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -40,11 +39,6 @@ def org(emu: RunningEmulator) -> Org:
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
-
-
-def counted_calls(emu: RunningEmulator, since: int) -> list[dict[str, Any]]:
-    """API calls that count against the org's limits (not logins or control calls) after position `since`."""
-    return [e for e in emu.requests_journal()[since:] if e["counted"]]
 
 
 @pytest.fixture

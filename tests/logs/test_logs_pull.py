@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import counted_calls
 from paths import APEX_LOGS, REPO
 
 import sfops.logs.pull as pull_module
@@ -42,6 +41,11 @@ def seed(emu: RunningEmulator, n: int, body: str = MINIMAL, minute0: int = 0) ->
         start = base + dt.timedelta(minutes=minute0, seconds=i // 2)
         ids[emu.emulator.add_apexlog(body, {"StartTime": start.strftime("%Y-%m-%dT%H:%M:%S.000+0000")})] = body
     return ids
+
+
+def counted_calls(emu: RunningEmulator, since: int) -> list[dict[str, Any]]:
+    """API calls that count against the org's limits (not logins or control calls) after position `since`."""
+    return [e for e in emu.requests_journal()[since:] if e["counted"]]
 
 
 def org_log_ids(org: Org) -> set[str]:
