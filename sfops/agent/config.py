@@ -135,16 +135,17 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}. "
                           "Valid keys: orgs, lease_seconds, workers, jobs, overrides.")
     orgs_value = section.get("orgs")
-    if orgs_value is None:
-        orgs = (settings.org(None).alias,)
-    elif isinstance(orgs_value, list) and orgs_value and all(isinstance(o, str) for o in orgs_value):
-        orgs = tuple(dict.fromkeys(orgs_value))
-        for alias in orgs:
+    if orgs_value is not None:
+        if not (isinstance(orgs_value, list) and orgs_value and all(isinstance(o, str) for o in orgs_value)):
+            raise ConfigError(f"{where}: orgs must be a non-empty list of org aliases.")
+        for alias in orgs_value:
             settings.org(alias)  # unknown alias -> ConfigError listing the known ones
-    else:
-        raise ConfigError(f"{where}: orgs must be a non-empty list of org aliases.")
     if only_org is not None:
         orgs = (settings.org(only_org).alias,)
+    elif orgs_value is None:
+        orgs = (settings.org(None).alias,)  # the default org (ConfigError when there is none)
+    else:
+        orgs = tuple(dict.fromkeys(orgs_value))
     lease = section.get("lease_seconds", DEFAULT_LEASE_SECONDS)
     workers = section.get("workers", DEFAULT_WORKERS)
     if not isinstance(lease, int) or lease < 3:

@@ -9,7 +9,7 @@ import pytest
 
 from sfops.agent import load_agent_config, parse_schedule
 from sfops.agent.config import DEFAULT_SCHEDULES
-from sfops.config import Settings
+from sfops.config import Settings, load_settings
 from sfops.errors import ConfigError
 
 T = dt.datetime(2026, 3, 10, 12, 7, 30, tzinfo=dt.UTC)
@@ -39,6 +39,14 @@ def test_jobs_overrides_off_and_cron(make_settings: Callable[[str], Settings]) -
 
 def test_only_org_serves_one_org(make_settings: Callable[[str], Settings]) -> None:
     config = load_agent_config(make_settings('[agent]\norgs = ["prod"]\n'), only_org="uat")
+    assert config.orgs == ("uat",)
+
+
+def test_only_org_needs_no_default_org(tmp_path) -> None:
+    # `sfops agent run -o uat` with neither [agent] orgs nor default_org used to fail with "No target org"
+    path = tmp_path / "sfops.toml"
+    path.write_text('[orgs.uat]\nauth = "token"\ninstance_url = "https://uat.example.invalid"\n', encoding="utf-8")
+    config = load_agent_config(load_settings({"HOME": str(tmp_path)}, path, tmp_path), only_org="uat")
     assert config.orgs == ("uat",)
 
 
