@@ -3,13 +3,36 @@
     from sfops.salesforce import connect
     org = connect(settings.org("prod"))
     org.query("SELECT Id FROM Account LIMIT 5")
+
+`Org`, `connect` and the Metadata API names are imported on first use (PEP 562), so importing
+`sfops.salesforce.soql` does not pull in requests, simple-salesforce and zeep and
+`sfops <group> --help` stays fast. The light helpers (stdlib only) are imported eagerly; they must
+be, because `redact` is also a submodule name and would otherwise resolve to the module.
 """
 
-from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient, RetrieveResult
-from sfops.salesforce.org import Org, OrgIdentity, connect
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sfops.salesforce.redact import mask_token, redact
 from sfops.salesforce.soql import soql_escape, soql_like, soql_literal, soql_quote
 from sfops.salesforce.usage import ApiUsage
+
+if TYPE_CHECKING:
+    from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient, RetrieveResult
+    from sfops.salesforce.org import Org, OrgIdentity, connect
+
+# lazily imported public name -> the submodule defining it
+_LAZY: dict[str, str] = {
+    "DeployOptions": "metadata",
+    "DeployResult": "metadata",
+    "MetadataClient": "metadata",
+    "RetrieveResult": "metadata",
+    "Org": "org",
+    "OrgIdentity": "org",
+    "connect": "org",
+}
 
 __all__ = [
     "ApiUsage",
@@ -27,3 +50,16 @@ __all__ = [
     "soql_literal",
     "soql_quote",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
