@@ -292,8 +292,10 @@ def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path 
     inc, timeline = inc_ctx.service.timeline(ref)
     due = add_business_days((inc.resolved_at or inc.detected_at or dt.datetime.now(dt.UTC)).date(), 5)
     items = [ActionItem.parse(a, app.actor, due) for a in actions]
-    text = draft(inc, timeline, template=load_template(template or inc_ctx.options.get("postmortem_template")),
-                 authors=app.actor, action_items=items)
+    configured = inc_ctx.options.get("postmortem_template")
+    if template is None and configured:  # relative to sfops.toml, like the other paths in it
+        template = app.settings.config_path.parent / Path(str(configured)).expanduser()
+    text = draft(inc, timeline, template=load_template(template), authors=app.actor, action_items=items)
     if out:
         out.write_text(text, encoding="utf-8")
         return Result(data={"incident": inc.ref, "path": out}, message=f"Post-mortem draft written to {out}.")

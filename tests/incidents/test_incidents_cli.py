@@ -131,6 +131,13 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
     assert code == 0 and "## Action items" in out and "Loop over 10k rows in trigger" in out
 
+    config = Path(cli_env["SFOPS_CONFIG"])
+    (config.parent / "pm.md").write_text("Custom post-mortem for $ref: $root_cause\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n',
+                      encoding="utf-8")
+    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
+    assert code == 0 and out.startswith(f"Custom post-mortem for {inc_id}: Loop over 10k rows in trigger")
+
     run(cli_env, "incident", "close", inc_id)
     metrics = run(cli_env, "incident", "metrics")
     assert metrics["result"]["overall"]["incidents"] == 1 and metrics["result"]["overall"]["mttr"] is not None
