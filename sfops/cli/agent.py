@@ -10,16 +10,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sfops.agent import Agent, lease_name, load_agent_config, run_history
-from sfops.agent.runs import FAILED, OK, PARTIAL
 from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from sfops.agent import Agent
+
+# sfops.agent (APScheduler, SQLAlchemy) is imported inside the commands: `sfops agent --help` stays fast.
 
 RUN_COLUMNS = ["org", "job", "outcome", "summary", "error"]
 
@@ -34,6 +37,8 @@ def _when(value: dt.datetime | None) -> str:
 
 
 def _agent(app: AppContext, target_org: str | None) -> Agent:
+    from sfops.agent import Agent, load_agent_config
+
     config = load_agent_config(app.settings, only_org=target_org)
     return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor)
 
@@ -99,6 +104,8 @@ def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | Non
             return Result(data={"holder": runner.holder, "stopped": True},
                           message=f"Agent {runner.holder} stopped; leases released.")
         attempts = runner.run_once(names, force=force)
+    from sfops.agent.runs import FAILED, OK, PARTIAL
+
     ran = [a for a in attempts if a.outcome in (OK, PARTIAL, FAILED)]
     failed = [a for a in ran if a.outcome == FAILED]
     exit_code = ExitCode.OK
@@ -115,6 +122,8 @@ def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | Non
 @pass_app
 def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Result:
     """The configured jobs per org: schedule, next run, last run and its outcome, current leader."""
+    from sfops.agent import lease_name
+
     runner = _agent(app, target_org)
     planned = runner.plan(_names(jobs))
     leaders = {}
@@ -137,6 +146,8 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
 @pass_app
 def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit: int) -> Result:
     """Recorded job runs, newest first (from the local store; no API call)."""
+    from sfops.agent import run_history
+
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, org=org, job=job, limit=limit)
     rows = [{"id": r.id, "org": r.org, "job": r.job, "started": _when(r.started_at),

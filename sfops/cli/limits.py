@@ -11,7 +11,8 @@ from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import UsageError
-from sfops.limits import current_limits, limits_report, report_frame, sf_cli_rows, take_snapshot
+
+# sfops.limits (pandas, SQLAlchemy) is imported inside the commands: `sfops limits --help` stays fast.
 
 REPORT_COLUMNS = ["name", "max", "used", "used %", "peak %", "change", "snapshots", "rate/h", "runs out"]
 _SINCE = re.compile(r"^(\d+)([mhd])$")
@@ -45,6 +46,8 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
 @pass_app
 def snapshot_cmd(app: AppContext, target_org: str | None) -> Result:
     """Store the org's /limits now (one API call); nested per-app entries become rows with an app."""
+    from sfops.limits import take_snapshot
+
     alias = app.org_config(target_org).alias
     result = take_snapshot(app.org(target_org), app.store, alias)
     warnings = [f"Entries without Max/Remaining were not stored: {', '.join(result.skipped)}"] if result.skipped else []
@@ -59,6 +62,8 @@ def snapshot_cmd(app: AppContext, target_org: str | None) -> Result:
 @pass_app
 def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Result:
     """The org's limits now, named like `sf org list limits --json` (name, max, remaining), with used %."""
+    from sfops.limits import current_limits, sf_cli_rows
+
     rows, skipped = current_limits(app.org(target_org))
     if include_apps:
         data = [{"name": r.name, "app": r.app, "max": r.max, "remaining": r.remaining} for r in rows]
@@ -83,6 +88,8 @@ def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Res
 def report_cmd(app: AppContext, target_org: str | None, since: str | None, include_apps: bool,
                parquet_path: str | None) -> Result:
     """Trends from stored snapshots and when each daily limit runs out at the current (24 h) rate."""
+    from sfops.limits import limits_report, report_frame
+
     alias = app.org_config(target_org).alias
     now = dt.datetime.now(dt.UTC)
     report = limits_report(app.store, alias, since=parse_since(since, now) if since else None,
