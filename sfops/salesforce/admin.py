@@ -9,12 +9,14 @@ import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sfops.config import AUTH_MODES, SECRET_NAMES, OrgConfig, Settings, env_key
 from sfops.errors import ConfigError, UsageError
-from sfops.salesforce.org import Org
+
+if TYPE_CHECKING:  # only a type here; importing it loads simple-salesforce (slow for `sfops org --help`)
+    from sfops.salesforce.org import Org
 
 REQUIRED_SECRETS: dict[str, tuple[str, ...]] = {
     "token": ("access_token",),
