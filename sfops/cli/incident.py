@@ -17,9 +17,9 @@ from sfops.incidents.model import CATEGORIES, SEVERITIES, Incident
 from sfops.incidents.wiring import Incidents, build
 
 
-def _incidents(app: AppContext, target_org: str | None) -> Incidents:
+def _incidents(app: AppContext, target_org: str | None, *, strict: bool = True) -> Incidents:
     alias = app.org_config(target_org).alias
-    return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor)
+    return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor, strict=strict)
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -81,25 +81,27 @@ def incident() -> None:
 def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: str, context: str | None,
               category: str | None, dedup_key: str | None, source: str | None, release: str | None) -> Result:
     """Raise an incident (or count a repeat of one with the same dedup key)."""
-    outcome = _incidents(app, target_org).service.raise_incident(
+    # Recording the incident must not depend on the alert configuration being right.
+    incidents = _incidents(app, target_org, strict=False)
+    outcome = incidents.service.raise_incident(
         severity, summary, context=context, category=category, dedup_key=dedup_key, source=source, release=release)
     inc = outcome.incident
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
     return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
                         "event": outcome.event, "notifications": outcome.notifications},
                   rows=[_row(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
-                  warnings=_warnings(outcome.notifications, outcome.event))
+                  warnings=incidents.warnings + _warnings(outcome.notifications, outcome.event))
 
 
 def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, **kwargs: Any) -> Result:
-    service = _incidents(app, target_org).service
-    outcome = getattr(service, fn_name)(ref, **kwargs)
+    incidents = _incidents(app, target_org, strict=False)
+    outcome = getattr(incidents.service, fn_name)(ref, **kwargs)
     inc = outcome.incident
     return Result(data={"incident": inc, "previous": outcome.previous, "event": outcome.event,
                         "notifications": outcome.notifications}, rows=[_row(inc)],
                   message=(f"{inc.ref} {verb}: {outcome.previous.value} -> {inc.status.value}."
                            if outcome.previous != inc.status else f"{inc.ref}: note added ({inc.status.value})."),
-                  warnings=_warnings(outcome.notifications, outcome.event))
+                  warnings=incidents.warnings + _warnings(outcome.notifications, outcome.event))
 
 
 note_option = click.option("--note", "-n", default=None, help="A note for the timeline.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sfops.config import Settings
+from sfops.errors import ConfigError
 from sfops.incidents.notify import AlertsConfig, Notifier
 from sfops.incidents.oncall import OnCallConfig, on_call_at, parse_oncall, stored_overrides
 from sfops.incidents.service import IncidentService
@@ -26,6 +27,7 @@ class Incidents:
     alerts: AlertsConfig
     oncall: OnCallConfig
     options: Mapping[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
 
 def oncall_lookup(config: OnCallConfig, store: Store) -> Callable[[str, dt.datetime], list[dict[str, Any]]]:
@@ -39,13 +41,31 @@ def oncall_lookup(config: OnCallConfig, store: Store) -> Callable[[str, dt.datet
 
 
 def build(settings: Settings, org: Org, store: Store, *, org_name: str, actor: str,
-          clock: Clock | None = None) -> Incidents:
-    """Service + notifier wired from `[alerts]`, `[oncall]` and `[incidents]`."""
-    alerts = AlertsConfig.from_settings(settings.section("alerts"), settings.env)
-    oncall = parse_oncall(settings.section("oncall"))
+          clock: Clock | None = None, strict: bool = True) -> Incidents:
+    """Service + notifier wired from `[alerts]`, `[oncall]` and `[incidents]`.
+
+    strict=False: a broken `[alerts]`/`[oncall]` section does not stop the incident itself from being
+    recorded; notifications are then off and the problem is returned in `warnings`.
+    """
+    warnings: list[str] = []
+    try:
+        alerts = AlertsConfig.from_settings(settings.section("alerts"), settings.env)
+    except ConfigError as exc:
+        if strict:
+            raise
+        alerts = AlertsConfig()
+        warnings.append(f"Notifications are OFF: {exc.message}")
+    try:
+        oncall = parse_oncall(settings.section("oncall"))
+    except ConfigError as exc:
+        if strict:
+            raise
+        oncall = OnCallConfig()
+        warnings.append(f"On-call lookup is OFF: {exc.message}")
     options = settings.section("incidents")
     notifier = Notifier(alerts, store, org_name=org_name, actor=actor, clock=clock,
                         oncall=oncall_lookup(oncall, store),
                         oncall_rotation=settings.section("alerts").get("oncall_rotation") or oncall.default_rotation)
     service = IncidentService(org, store, org_name=org_name, actor=actor, clock=clock, notifier=notifier)
-    return Incidents(service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options)
+    return Incidents(service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options,
+                     warnings=warnings)

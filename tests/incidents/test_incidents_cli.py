@@ -263,3 +263,17 @@ def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
+    config = Path(cli_env["SFOPS_CONFIG"])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '[alerts.channels.slack]\ntype = "slack"', '[alerts.channels.slack]\ntype = "slack"\nurl = "https://x"'),
+        encoding="utf-8")
+    raised = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Everything down")
+    assert raised["code"] == 0 and raised["result"]["created"]
+    assert any(w.startswith("Notifications are OFF") and "secrets never go in sfops.toml" in w
+               for w in raised["warnings"])
+    assert raised["result"]["event"]["published"]  # the org-side page still goes out
+    code, _, err = invoke(["incident", "escalate-due"], cli_env)
+    assert code == 2 and "secrets never go in sfops.toml" in err  # strict where nothing is at stake
