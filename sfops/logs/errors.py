@@ -16,12 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
-
 from sfops.errors import SalesforceError
 from sfops.logs.classify import exception_category, normalise_frame
-from sfops.logs.store import parse_sf_datetime, soql_datetime
-from sfops.store import Store, schema
+from sfops.logs.store import error_ids_present, parse_sf_datetime, save_errors, soql_datetime
+from sfops.store import Store
 
 ERROR_LOG_FIELDS = ("Id", "CreatedDate", "Occurred_At__c", "Exception_Type__c", "Message__c", "Stack_Trace__c",
                     "Category__c", "Fingerprint__c", "Class_Name__c", "Method_Name__c", "User__c", "Request_Id__c",
@@ -65,28 +63,12 @@ def _get_watermark(store: Store, source: str, org: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _existing(conn: Any, org: str, source: str, ids: list[str]) -> set[str]:
-    table = schema.error_event
-    if not ids:
-        return set()
-    query = select(table.c.id).where(table.c.org == org, table.c.source == source, table.c.id.in_(ids))
-    return set(conn.execute(query).scalars())
-
-
 def _store_page(store: Store, org: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
                 result: ImportResult) -> None:
     """Insert the new rows and move the watermark, in one transaction."""
-    with store.begin() as conn:
-        known = _existing(conn, org, source, [r["id"] for r in rows])
-        fresh = [r for r in rows if r["id"] not in known]
-        if fresh:
-            conn.execute(schema.error_event.insert(), [{"org": org, "source": source, **r} for r in fresh])
-        if watermark is not None:
-            current = _get_watermark(store, source, org)
-            if current is None or watermark > current:
-                store.set_state(_watermark_key(source, org), watermark.astimezone(dt.UTC).isoformat(), conn=conn)
-        result.imported += len(fresh)
-        result.already_stored += len(rows) - len(fresh)
+    inserted, known = save_errors(store, org, source, rows, _watermark_key(source, org), watermark)
+    result.imported += inserted
+    result.already_stored += known
 
 
 def _unavailable(exc: SalesforceError) -> bool:
@@ -189,10 +171,9 @@ def import_event_logs(org: ErrorOrg, store: Store, alias: str) -> ImportResult:
         return result
     for record in files:
         log_date = parse_sf_datetime(record["LogDate"])
-        with store.engine.connect() as conn:
-            if _existing(conn, alias, "EventLogFile", [f"{record['Id']}:0"]):
-                result.already_stored += 1
-                continue
+        if error_ids_present(store, alias, "EventLogFile", [f"{record['Id']}:0"]):
+            result.already_stored += 1
+            continue
         content = org.request("GET", f"sobjects/EventLogFile/{record['Id']}/LogFile", raw=True).content
         _store_page(store, alias, "EventLogFile", event_log_rows(record["Id"], content, log_date), log_date, result)
         result.files += 1

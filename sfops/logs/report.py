@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
-from sfops.logs.store import iter_summaries
-from sfops.store import Store, schema
+from sfops.logs.store import ERROR_COLUMNS, error_records, iter_summaries
+from sfops.store import Store
 
 NEAR = 80.0
 LIMIT_COLUMNS = ["entry_point", "limit", "namespace", "transactions", "max_pct", "p95_pct", "over_80",
@@ -120,17 +119,7 @@ def build_report(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]
 
 def error_history(store: Store, org: str | None = None, since: dt.datetime | None = None) -> pd.DataFrame:
     """Imported Error_Log__c / EventLogFile errors grouped by source, category and fingerprint."""
-    table = schema.error_event
-    query = select(table.c.source, table.c.category, table.c.fingerprint, table.c.entry_point,
-                   table.c.exception_type, table.c.message, table.c.occurred_at)
-    if org is not None:
-        query = query.where(table.c.org == org)
-    if since is not None:
-        query = query.where(table.c.occurred_at >= since)
-    with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).fetchall(),
-                             columns=["source", "category", "fingerprint", "entry_point", "exception_type",
-                                      "message", "occurred_at"])
+    frame = pd.DataFrame(error_records(store, org, since), columns=list(ERROR_COLUMNS))
     if frame.empty:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     frame["example"] = frame["exception_type"].fillna("") + ": " + frame["message"].fillna("").str.slice(0, 120)
