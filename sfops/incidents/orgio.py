@@ -100,10 +100,22 @@ def create(org: Org, values: Mapping[str, Any]) -> str:
 
 def update(org: Org, record_id: str, values: Mapping[str, Any],
            unmodified_since: dt.datetime | None = None) -> None:
-    """PATCH fields; with `unmodified_since` the org refuses (412) if someone changed the record since."""
-    headers = {"If-Unmodified-Since": format_datetime(unmodified_since.astimezone(dt.UTC), usegmt=True)} \
-        if unmodified_since else None
+    """PATCH fields; with `unmodified_since` the org refuses (412) if someone changed the record since.
+
+    The header has one-second resolution, so the time is rounded UP to the next whole second:
+    rounding down would make the record's own SystemModstamp (with milliseconds) look like a later
+    change. A change within that same second goes unnoticed (weak validation, as HTTP defines it).
+    """
+    headers = {"If-Unmodified-Since": http_date(unmodified_since)} if unmodified_since else None
     org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers)
+
+
+def http_date(moment: dt.datetime) -> str:
+    """An HTTP-date (RFC 9110) for `moment`, rounded up to the whole second."""
+    moment = moment.astimezone(dt.UTC)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return format_datetime(moment, usegmt=True)
 
 
 def is_duplicate(error: SalesforceError) -> bool:

@@ -84,3 +84,45 @@ def test_derived_dedup_key_matches_the_apex_rule() -> None:
     expected = "auto-" + hashlib.sha256(b"Callout|null|ERP down").hexdigest()[:40]
     assert derive_dedup_key("ERP down", "Callout", None) == expected
     assert derive_dedup_key("ERP down", None, "x") != derive_dedup_key("ERP down", None, "y")
+
+
+def test_if_unmodified_since_is_rounded_up_to_the_second() -> None:
+    from sfops.incidents.orgio import http_date, parse_sf_datetime
+
+    stamp = parse_sf_datetime("2026-11-26T18:47:17.752+0000")
+    assert stamp is not None
+    assert http_date(stamp) == "Thu, 26 Nov 2026 18:47:18 GMT"
+    assert http_date(stamp.replace(microsecond=0)) == "Thu, 26 Nov 2026 18:47:17 GMT"
+
+
+def test_repeat_counting_sends_the_precondition_and_retries_on_412() -> None:
+    import json
+
+    import responses
+
+    from sfops.config import OrgConfig
+    from sfops.incidents.service import IncidentService
+    from sfops.salesforce import connect
+    from sfops.store import Store
+
+    base = "https://acme.my.salesforce.com/services/data/v64.0"
+    record = {"Id": "a03000000000001AAA", "SystemModstamp": "2026-11-26T18:47:17.752+0000", "Name": "INC-00001",
+              "Severity__c": "P2", "Status__c": "New", "Message__c": "x", "Dedup_Key__c": "k",
+              "Occurrence_Count__c": 3.0}
+    org = connect(OrgConfig(alias="acme", auth="token", instance_url="https://acme.my.salesforce.com",
+                            login_url="https://acme.my.salesforce.com", max_retries=0,
+                            secrets={"access_token": "00D!token"}), env={})
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"{base}/sobjects/Incident_Log__c/", status=400, json=[{
+            "errorCode": "DUPLICATE_VALUE", "message": "duplicate value found: Dedup_Key__c", "fields": []}])
+        mock.add(responses.GET, f"{base}/query/", json={"totalSize": 1, "done": True, "records": [record]})
+        patch_url = f"{base}/sobjects/Incident_Log__c/a03000000000001AAA"
+        mock.add(responses.PATCH, patch_url, status=412, json=[{"errorCode": "PRECONDITION_FAILED",
+                                                               "message": "changed", "fields": []}])
+        mock.add(responses.PATCH, patch_url, status=204)
+        svc = IncidentService(org, Store.open("sqlite://"), org_name="acme", actor="t", clock=lambda: NOW)
+        out = svc.raise_incident("P2", "x", dedup_key="k")
+        patches = [c.request for c in mock.calls if c.request.method == "PATCH"]
+    assert out.incident.occurrence_count == 4 and not out.created
+    assert [p.headers["If-Unmodified-Since"] for p in patches] == ["Thu, 26 Nov 2026 18:47:18 GMT"] * 2
+    assert json.loads(patches[-1].body)["Occurrence_Count__c"] == 4
