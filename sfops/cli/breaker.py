@@ -73,49 +73,34 @@ def _change(app: AppContext, target_org: str | None, name: str, action: str, rea
     return Result(data=change, rows=rows, title=f"Breaker {action}", message=message)
 
 
-@breaker.command("open")
-@click.argument("name")
-@reason_option
-@incident_option
-@dry_run_option
-@yes_option
-@target_org_option
-@output_command
-@pass_app
-def open_cmd(app: AppContext, target_org: str | None, name: str, reason: str | None, incident_id: str | None,
-             dry_run: bool, yes: bool) -> Result:
-    """Force a breaker open (and switch its linked kill switch off)."""
-    return _change(app, target_org, name, "open", reason, incident_id, dry_run, yes)
+CHANGES = {
+    "open": "Force a breaker open (and switch its linked kill switch off).",
+    "close": "Force a breaker closed (restoring its kill switch if sfops switched it off).",
+    "reset": "Close a breaker and clear its counters and failure history.",
+}
 
 
-@breaker.command("close")
-@click.argument("name")
-@reason_option
-@incident_option
-@dry_run_option
-@yes_option
-@target_org_option
-@output_command
-@pass_app
-def close_cmd(app: AppContext, target_org: str | None, name: str, reason: str | None, incident_id: str | None,
-              dry_run: bool, yes: bool) -> Result:
-    """Force a breaker closed (restoring its kill switch if sfops switched it off)."""
-    return _change(app, target_org, name, "close", reason, incident_id, dry_run, yes)
+def _change_command(action: str, help_text: str) -> click.Command:
+    """`sfops breaker open|close|reset NAME`: the same options, one domain call each."""
+
+    @breaker.command(action, help=help_text)
+    @click.argument("name")
+    @reason_option
+    @incident_option
+    @dry_run_option
+    @yes_option
+    @target_org_option
+    @output_command
+    @pass_app
+    def command(app: AppContext, target_org: str | None, name: str, reason: str | None, incident_id: str | None,
+                dry_run: bool, yes: bool) -> Result:
+        return _change(app, target_org, name, action, reason, incident_id, dry_run, yes)
+
+    return command
 
 
-@breaker.command("reset")
-@click.argument("name")
-@reason_option
-@incident_option
-@dry_run_option
-@yes_option
-@target_org_option
-@output_command
-@pass_app
-def reset_cmd(app: AppContext, target_org: str | None, name: str, reason: str | None, incident_id: str | None,
-              dry_run: bool, yes: bool) -> Result:
-    """Close a breaker and clear its counters and failure history."""
-    return _change(app, target_org, name, "reset", reason, incident_id, dry_run, yes)
+for _action, _help in CHANGES.items():
+    _change_command(_action, _help)
 
 
 @breaker.command("sync")
