@@ -35,9 +35,7 @@ def releases_from_audit(store: Store, org_name: str) -> tuple[list[str], list[st
 def refresh_mirror(org: Org, store: Store, org_name: str, since: dt.datetime | None = None) -> int:
     """Copy Incident_Log__c records into the local mirror; returns how many."""
     rows = orgio.query(org, since=since, limit=50_000)
-    for row in rows:
-        records.save_incident(store, orgio.from_record(row, org_name))
-    return len(rows)
+    return records.save_incidents(store, (orgio.from_record(row, org_name) for row in rows))
 
 
 def compute_for(store: Store, org_name: str, org: Org | None, *, since: dt.datetime | None = None) -> metrics.Metrics:

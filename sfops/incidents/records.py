@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -24,14 +24,24 @@ def _utc(value: Any) -> Any:
 
 def save_incident(store: Store, incident: Incident) -> None:
     """Insert or replace the mirror row of an incident."""
+    save_incidents(store, [incident])
+
+
+def save_incidents(store: Store, incidents: Iterable[Incident]) -> int:
+    """Insert or replace the mirror rows of many incidents in one transaction; returns how many."""
     table = schema.incident
-    values = {c: getattr(incident, c) for c in _COLUMNS}
-    values["status"] = incident.status.value
-    values["updated_at"] = dt.datetime.now(dt.UTC)
-    key = and_(table.c.org == incident.org, table.c.id == incident.id)
+    now = dt.datetime.now(dt.UTC)
+    count = 0
     with store.begin() as conn:
-        if not conn.execute(table.update().where(key).values(**values)).rowcount:
-            conn.execute(table.insert().values(org=incident.org, id=incident.id, **values))
+        for incident in incidents:
+            values = {c: getattr(incident, c) for c in _COLUMNS}
+            values["status"] = incident.status.value
+            values["updated_at"] = now
+            key = and_(table.c.org == incident.org, table.c.id == incident.id)
+            if not conn.execute(table.update().where(key).values(**values)).rowcount:
+                conn.execute(table.insert().values(org=incident.org, id=incident.id, **values))
+            count += 1
+    return count
 
 
 def _incident(row: Mapping[str, Any]) -> Incident:

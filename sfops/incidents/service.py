@@ -129,8 +129,7 @@ class IncidentService:
                            severities=[parse_severity(s) for s in severities or []] or None,
                            since=since, category=category, limit=limit)
         out = [orgio.from_record(r, self.org_name) for r in rows]
-        for incident in out:
-            records.save_incident(self.store, incident)
+        records.save_incidents(self.store, out)
         return out
 
     def timeline(self, ref: str) -> tuple[Incident, list[TimelineEntry]]:
