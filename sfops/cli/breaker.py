@@ -7,12 +7,17 @@ import datetime as dt
 import click
 
 from sfops.breakers import BreakerChange, BreakerRow, list_breakers, set_breaker, show_breaker, sync_links
-from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
+from sfops.cli.common import (
+    dry_run_option,
+    incident_option,
+    output_command,
+    pass_app,
+    reason_option,
+    target_org_option,
+    yes_option,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
-
-incident_option = click.option("--incident", "-i", "incident_id", default=None, metavar="ID",
-                               help="Incident this change belongs to (recorded in the audit trail).")
 
 
 @click.group("breaker")

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
+from sfops.cli.common import (
+    dry_run_option,
+    incident_option,
+    output_command,
+    pass_app,
+    reason_option,
+    target_org_option,
+    yes_option,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import UsageError
@@ -26,8 +34,6 @@ from sfops.switches.model import Override
 
 scope_option = click.option("--scope", "-s", "scope", default="org", show_default=True, metavar="SCOPE",
                             help="Where to set it: org, profile:NAME or user:USERNAME.")
-incident_option = click.option("--incident", "-i", "incident_id", default=None, metavar="ID",
-                               help="Incident this change belongs to (recorded in the audit trail).")
 for_option = click.option("--for", "restore_after", default=None, metavar="DURATION",
                           help="Restore the previous value automatically after e.g. 30m, 2h, 1d "
                                "(applied by `sfops switch restore-due`).")
