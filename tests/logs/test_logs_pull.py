@@ -222,14 +222,15 @@ def test_transient_body_failures_are_retried(emu: RunningEmulator, org: Org, sto
     assert result.complete and result.pulled == len(expected)
 
 
-def test_report_parquet_without_pyarrow_is_a_clear_usage_error(emu: RunningEmulator, cli_env: dict[str, str],
-                                                               tmp_path: Path) -> None:
-    pytest.importorskip("pandas")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "r.parquet")], env=cli_env)
-        assert code == 2 and "pyarrow" in err
-    else:
-        code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "r.parquet")], env=cli_env)
-        assert code == 0 and (tmp_path / "r.parquet").exists()
+def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tmp_path: Path) -> None:
+    import pandas as pd
+
+    seed(emu, 2, body=SOQL_101)
+    assert invoke(["logs", "pull"], env=cli_env)[0] == 0
+    target = tmp_path / "limits.parquet"
+    code, _, err = invoke(["logs", "report", "--parquet", str(target)], env=cli_env)
+    assert code == 0, err
+    frame = pd.read_parquet(target)
+    row = frame[(frame["limit"] == "soql_queries")
+                & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
+    assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 2, 2)
