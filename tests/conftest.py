@@ -23,8 +23,13 @@ def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
 
 
 @pytest.fixture
-def emulator(emulator_server: RunningEmulator) -> RunningEmulator:
-    """The emulator, reset to its freshly seeded state for this test."""
+def emulator(emulator_server: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """The emulator, reset to its freshly seeded state for this test.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's CA bundle, so they are
+    removed for the test: the emulator's CA must be the one used."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     emulator_server.reset()
     return emulator_server
 

@@ -23,13 +23,6 @@ instance_url = "https://uat.example.invalid"
 """
 
 
-@pytest.fixture(autouse=True)
-def _no_ca_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    # requests lets these override a session's CA bundle; the emulator's CA must be the one used.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-
-
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[[str], Settings]:
     def make(agent_toml: str = "") -> Settings:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulator_cli_support import emulator_cli_env
 from paths import REPO
 from sqlalchemy import func, select
 
@@ -27,17 +28,7 @@ pytestmark = pytest.mark.integration
 
 
 def cli_env(emulator: Any, tmp_path: Path, agent_toml: str = "") -> dict[str, str]:
-    s = emulator.settings
-    config = tmp_path / "sfops.toml"
-    config.write_text(
-        'default_org = "emu"\n\n[orgs.emu]\nauth = "password"\n'
-        f'login_url = "{emulator.url}"\ninstance_url = "{emulator.url}"\nusername = "{s.admin_username}"\n'
-        f'client_id = "{s.client_id}"\nca_bundle = "{emulator.ca_bundle}"\nmax_retries = 1\n\n' + agent_toml,
-        encoding="utf-8")
-    return {"SFOPS_CONFIG": str(config), "SFOPS_HOME": str(tmp_path / "home"),
-            "SFOPS_STORE_URL": f"sqlite:///{tmp_path / 'agent-cli.db'}", "SFOPS_ACTOR": "agent-test",
-            "SFOPS_ORG_EMU_PASSWORD": s.admin_password, "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
-            "COLUMNS": "200"}
+    return emulator_cli_env(emulator, tmp_path, actor="agent-test", max_retries=1, extra_toml=agent_toml)
 
 
 def count(store_url: str, table: Any) -> int:

@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
-from conftest import journal_len, rest_calls
+from switches_support import journal_len, rest_calls
 
 from sfops.errors import RecordLockedError, UsageError
 from sfops.switches import (
