@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from rich.progress import Progress
 
-from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.common import dry_run_option, output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
 from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
 from sfops.logs.pull import pull_history
 from sfops.logs.report import logs_report
+from sfops.logs.store import prune
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, trace_list, trace_off, trace_on
 
 TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
@@ -144,3 +147,21 @@ def trace_off_cmd(app: AppContext, target_org: str | None, user: str) -> Result:
 def trace_list_cmd(app: AppContext, target_org: str | None) -> Result:
     """List the org's USER_DEBUG trace flags."""
     return Result(data=trace_list(app.org(target_org)), columns=TRACE_COLUMNS, title="USER_DEBUG trace flags")
+
+
+@logs.command("prune")
+@target_org_option
+@click.option("--older-than-days", "days", type=click.IntRange(min=1), required=True,
+              help="Delete stored logs and errors older than this many days.")
+@dry_run_option
+@output_command
+@pass_app
+def prune_cmd(app: AppContext, target_org: str | None, days: int, dry_run: bool) -> Result:
+    """Retention: delete locally stored logs and errors older than N days (the org is not touched)."""
+    alias = app.org_config(target_org).alias
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    counts = prune(app.store, alias, before, dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    return Result(data={"org": alias, "before": before, "dry_run": dry_run, "deleted": counts},
+                  message=f"{verb} {counts['apex_log']} log(s) and {counts['error_event']} error(s) of {alias} "
+                          f"older than {before:%Y-%m-%d %H:%M} UTC.")

@@ -155,3 +155,21 @@ def error_records(store: Store, org: str | None = None, since: dt.datetime | Non
         query = query.where(table.c.occurred_at >= since)
     with store.engine.connect() as conn:
         return [tuple(row) for row in conn.execute(query)]
+
+
+# ---- retention ---------------------------------------------------------------------------------------------
+def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """Delete stored logs (by StartTime) and errors (by time) older than `before`; counts per table.
+
+    Watermarks are left alone, so pruned logs are never pulled again.
+    """
+    targets = ((schema.apex_log, schema.apex_log.c.start_time), (schema.error_event, schema.error_event.c.occurred_at))
+    counts: dict[str, int] = {}
+    with store.begin() as conn:
+        for table, column in targets:
+            condition = (table.c.org == org) & (column < before)
+            if dry_run:
+                counts[table.name] = len(conn.execute(select(table.c.id).where(condition)).fetchall())
+            else:
+                counts[table.name] = conn.execute(table.delete().where(condition)).rowcount or 0
+    return counts

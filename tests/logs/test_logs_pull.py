@@ -234,3 +234,19 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
     row = frame[(frame["limit"] == "soql_queries")
                 & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
     assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 2, 2)
+
+
+def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
+    old = emu.emulator.add_apexlog(MINIMAL, {"StartTime": "2020-01-01T00:00:00.000+0000"})
+    seed(emu, 2)
+    assert invoke(["logs", "pull"], env=cli_env)[0] == 0
+    store = Store.open(cli_env["SFOPS_STORE_URL"])
+    total = count_logs(store, "emu")
+    code, out, _ = invoke(["logs", "prune", "--older-than-days", "30", "--dry-run", "--json"], env=cli_env)
+    assert code == 0 and json.loads(out)["result"]["deleted"] == {"apex_log": 1, "error_event": 0}
+    assert count_logs(store, "emu") == total
+    code, out, _ = invoke(["logs", "prune", "--older-than-days", "30"], env=cli_env)
+    assert code == 0 and "Deleted 1 log(s)" in out
+    assert count_logs(store, "emu") == total - 1 and load_body(store, "emu", old) is None
+    code, out, _ = invoke(["logs", "pull", "--json"], env=cli_env)
+    assert json.loads(out)["result"]["pulled"] == 0  # the watermark is past it: pruned logs stay pruned
