@@ -24,16 +24,6 @@ from md_support import (
 from sfops.emulator.metadata import DeployFaults, MetadataService
 
 
-@pytest.fixture
-def host() -> MemoryHost:
-    return MemoryHost()
-
-
-@pytest.fixture
-def client(host: MemoryHost) -> Client:
-    return Client(MetadataService(host))
-
-
 def thing(fields: str = text_field("Color__c")) -> dict[str, str]:
     return {"objects/Thing__c.object": custom_object("Thing__c", fields)}
 

@@ -15,11 +15,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def host() -> MemoryHost:
-    return MemoryHost()
-
-
-@pytest.fixture
 def service(host: MemoryHost) -> MetadataService:
     return MetadataService(host)
 

@@ -26,11 +26,6 @@ from sfops.emulator.metadata import MetadataService
 
 
 @pytest.fixture
-def host() -> MemoryHost:
-    return MemoryHost()
-
-
-@pytest.fixture
 def client(host: MemoryHost) -> Client:
     c = Client(MetadataService(host))
     labels = ('<?xml version="1.0"?><CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from defusedxml import ElementTree
 from md_support import (
     NS,
@@ -23,18 +22,6 @@ from md_support import (
     text_field,
 )
 from paths import WIRE
-
-from sfops.emulator.metadata import MetadataService
-
-
-@pytest.fixture
-def host() -> MemoryHost:
-    return MemoryHost()
-
-
-@pytest.fixture
-def client(host: MemoryHost) -> Client:
-    return Client(MetadataService(host))
 
 
 def _names(elem: ElementTree.Element) -> list[str]:
