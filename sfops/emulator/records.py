@@ -3,9 +3,10 @@ and the REST wire form of a record."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import ids
@@ -190,8 +191,18 @@ class Records:
         self._derive(obj, row)
         with self.store.lock:
             self._check(obj, row, None)
+            for f in obj.fields.values():
+                if f.auto_number:
+                    row[f.name] = self._next_auto_number(obj, f)
             self.store.put(obj.name, row)
         return {"id": rid, "success": True, "errors": []}
+
+    def _next_auto_number(self, obj: ObjectDef, f: FieldDef) -> str:
+        """The next value of an AutoNumber field; numbers are never reused, even after deletes."""
+        key = f"{obj.name}.{f.name}"
+        number = int(self.store.get_json("autonumber", key) or 0) + 1
+        self.store.put_json("autonumber", key, number)
+        return format_auto_number(f.display_format or "{0}", number, now_utc())
 
     def _publish(self, obj: ObjectDef, data: Mapping[str, Any]) -> dict[str, Any]:
         values = self._values(obj, data, creating=True)
@@ -263,3 +274,15 @@ class Records:
             return 201, {**result, "created": True}
         self.update(obj, rows[0]["Id"], payload, user_id)
         return 200, {"id": rows[0]["Id"], "success": True, "errors": [], "created": False}
+
+
+def format_auto_number(display_format: str, number: int, when: datetime) -> str:
+    """Render an AutoNumber display format: {0000} is the zero-padded number; {YY}, {YYYY}, {MM}, {DD} dates."""
+    def token(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if set(body) == {"0"}:
+            return str(number).zfill(len(body))
+        dates = {"YYYY": f"{when.year:04d}", "YY": f"{when.year % 100:02d}", "MM": f"{when.month:02d}",
+                 "DD": f"{when.day:02d}"}
+        return dates.get(body.upper(), match.group(0))
+    return re.sub(r"\{([^{}]+)\}", token, display_format)

@@ -75,6 +75,7 @@ class FieldDef:
     calculated: bool = False
     formula: str | None = None
     auto_number: bool = False
+    display_format: str | None = None  # AutoNumber format, e.g. "INC-{00000}"
     createable: bool = True
     updateable: bool = True
     name_field: bool = False
@@ -428,6 +429,7 @@ def field_from_element(elem: Any, object_name: str = "") -> FieldDef:
         default=default, custom=name.endswith("__c"), help_text=_text(elem, "inlineHelpText"),
         description=_text(elem, "description"), calculated=bool(formula), formula=formula,
         auto_number=md_type == "AutoNumber", createable=not formula and md_type != "AutoNumber",
+        display_format=_text(elem, "displayFormat") if md_type == "AutoNumber" else None,
         updateable=not formula and md_type != "AutoNumber", required=required,
         html=md_type == "Html", cascade_delete=md_type == "MasterDetail",
     )
@@ -505,15 +507,16 @@ def standard_fields_for_custom(obj: ObjectDef, root: Any | None = None) -> list[
                          updateable=False)]
         return out
     out += [FieldDef("IsDeleted", "boolean", label="Deleted", createable=False, updateable=False)]
-    name_type = None
+    name_type = name_format = None
     if root is not None:
         for child in root:
             if _strip(child.tag) == "nameField":
-                name_type = _text(child, "type")
+                name_type, name_format = _text(child, "type"), _text(child, "displayFormat")
     # every custom object and custom setting has a Name field
     out.append(FieldDef("Name", "string", label="Name", length=80 if name_type != "AutoNumber" else 30,
                         nillable=obj.custom_setting_type != "List", name_field=True, id_lookup=True,
                         auto_number=name_type == "AutoNumber",
+                        display_format=name_format if name_type == "AutoNumber" else None,
                         createable=name_type != "AutoNumber", updateable=name_type != "AutoNumber",
                         required=obj.custom_setting_type == "List"))
     if obj.custom_setting_type == "Hierarchy":

@@ -400,3 +400,16 @@ def test_deleting_an_object_drops_its_rows(emulator) -> None:
     assert c.get("sobjects/Error_Log__c/describe").status_code == 404
     emu.schema.upsert_object(removed)
     assert c.query("SELECT COUNT() FROM Error_Log__c").json()["totalSize"] == 0
+
+
+def test_auto_number_name_is_assigned_in_sequence_and_never_reused(emulator) -> None:
+    client = Client(emulator)
+    first = client.post("sobjects/Incident_Log__c", json={"Severity__c": "P3", "Status__c": "New"}).json()["id"]
+    second = client.post("sobjects/Incident_Log__c", json={"Severity__c": "P4", "Status__c": "New"}).json()["id"]
+    names = [client.get(f"sobjects/Incident_Log__c/{rid}").json()["Name"] for rid in (first, second)]
+    assert names == ["INC-00001", "INC-00002"]
+    assert client.delete(f"sobjects/Incident_Log__c/{second}").status_code == 204
+    third = client.post("sobjects/Incident_Log__c", json={"Severity__c": "P2", "Status__c": "New"}).json()["id"]
+    assert client.get(f"sobjects/Incident_Log__c/{third}").json()["Name"] == "INC-00003"
+    refused = client.patch(f"sobjects/Incident_Log__c/{third}", json={"Name": "mine"})
+    assert refused.status_code == 400

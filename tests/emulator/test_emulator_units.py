@@ -133,3 +133,14 @@ def test_source_to_mdapi_zip_nests_fields_into_objects() -> None:
     assert ks.count("<fields>") == len(list((PACKAGED_FORCE_APP / "main/default/objects/Kill_Switch__c/fields")
                                             .glob("*.field-meta.xml")))
 
+
+
+def test_auto_number_formats() -> None:
+    from datetime import UTC, datetime
+
+    from sfops.emulator.records import format_auto_number
+
+    when = datetime(2026, 3, 9, tzinfo=UTC)
+    assert format_auto_number("INC-{00000}", 42, when) == "INC-00042"
+    assert format_auto_number("ERR-{YYYY}{MM}{DD}-{0000}", 7, when) == "ERR-20260309-0007"
+    assert format_auto_number("{0}", 123456, when) == "123456"

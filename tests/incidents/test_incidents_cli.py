@@ -91,6 +91,7 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
                  "--category", "Governor Limit", "--dedup-key", "checkout-cpu", "--release", "R42")
     assert raised["code"] == 0 and raised["result"]["created"]
     inc_id = raised["result"]["incident"]["id"]
+    assert raised["result"]["incident"]["name"] == "INC-00001"  # the org's AutoNumber, as people call it
     assert [n["status"] for n in raised["result"]["notifications"]] == ["sent"] * 5
     assert {r["path"] for r in receiver.requests} == {"/pagerduty", "/slack", "/teams", "/hook"}
     assert smtp_server.messages and "ops@example.com" in smtp_server.messages[0]["rcpt"]
@@ -136,7 +137,7 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     config.write_text(config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n',
                       encoding="utf-8")
     code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
-    assert code == 0 and out.startswith(f"Custom post-mortem for {inc_id}: Loop over 10k rows in trigger")
+    assert code == 0 and out.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
 
     run(cli_env, "incident", "close", inc_id)
     metrics = run(cli_env, "incident", "metrics")
