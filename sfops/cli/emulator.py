@@ -14,6 +14,9 @@ from sfops.cli.output import Result
 from sfops.emulator import runner
 from sfops.errors import UsageError
 
+running_data_option = click.option("--data", "data", metavar="DIR", default=None,
+                                   help="Data dir of the running emulator.")
+
 
 @click.group("emulator")
 def emulator() -> None:
@@ -73,7 +76,7 @@ def start_cmd(app: AppContext, port: int, host: str, data: str | None, memory: b
 
 
 @emulator.command("stop")
-@click.option("--data", "data", metavar="DIR", default=None, help="Data dir of the running emulator.")
+@running_data_option
 @output_command
 @pass_app
 def stop_cmd(app: AppContext, data: str | None) -> Result:
@@ -95,7 +98,7 @@ def status_cmd(app: AppContext, data: str | None) -> Result:
 
 
 @emulator.command("faults")
-@click.option("--data", "data", metavar="DIR", default=None, help="Data dir of the running emulator.")
+@running_data_option
 @click.option("--set", "spec", metavar="JSON", default=None, help='Fault spec, e.g. \'{"fail": {"count": 2}}\'.')
 @click.option("--clear", is_flag=True, help="Clear every fault knob.")
 @click.option("--expire-sessions", is_flag=True, help="Expire every live session (new logins still work).")
@@ -122,7 +125,7 @@ def faults_cmd(app: AppContext, data: str | None, spec: str | None, clear: bool,
 
 
 @emulator.command("reset")
-@click.option("--data", "data", metavar="DIR", default=None, help="Data dir of the running emulator.")
+@running_data_option
 @output_command
 @pass_app
 def reset_cmd(app: AppContext, data: str | None) -> Result:
