@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clock_support import Clock
 
 from sfops.config import Settings, load_settings
 from sfops.store import Store
@@ -40,20 +41,6 @@ def store_url(tmp_path: Path) -> str:
 @pytest.fixture
 def agent_store(store_url: str) -> Store:
     return Store.open(store_url)
-
-
-class Clock:
-    """A settable clock for injected-time tests."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture

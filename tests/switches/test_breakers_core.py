@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
+from clock_support import Clock
 
 from sfops.breakers import (
     BreakerConfig,
@@ -21,17 +22,6 @@ from sfops.breakers import (
 from sfops.store import Store
 
 T0 = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
 
 
 class Recorder(Listener):
@@ -67,7 +57,7 @@ def make(clock: Clock, **kwargs) -> tuple[CircuitBreaker, Recorder]:  # type: ig
 
 
 def test_consecutive_failures_open_and_a_success_resets_the_count() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, rec = make(clock, max_failures=3)
     fail(breaker, 2)
     assert breaker.call(lambda: "ok") == "ok"
@@ -88,7 +78,7 @@ def test_successes_on_a_clean_breaker_do_not_write_to_storage() -> None:
             CountingStorage.saves += 1
             super().save(snapshot, previous)
 
-    breaker = CircuitBreaker(BreakerConfig("webhook", max_failures=3), CountingStorage(), clock=Clock())
+    breaker = CircuitBreaker(BreakerConfig("webhook", max_failures=3), CountingStorage(), clock=Clock(T0))
     for _ in range(10):
         breaker.call(lambda: None)
     assert CountingStorage.saves == 0
@@ -98,7 +88,7 @@ def test_successes_on_a_clean_breaker_do_not_write_to_storage() -> None:
 
 
 def test_after_the_cooldown_one_probe_closes_it() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, rec = make(clock, max_failures=1)
     fail(breaker, 1)
     clock.advance(seconds=61)
@@ -109,7 +99,7 @@ def test_after_the_cooldown_one_probe_closes_it() -> None:
 
 
 def test_a_failed_probe_reopens_and_restarts_the_cooldown() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, max_failures=1)
     fail(breaker, 1)
     clock.advance(seconds=61)
@@ -121,7 +111,7 @@ def test_a_failed_probe_reopens_and_restarts_the_cooldown() -> None:
 
 
 def test_half_open_admits_exactly_one_probe_at_a_time() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, max_failures=1)
     fail(breaker, 1)
     clock.advance(seconds=61)
@@ -151,7 +141,7 @@ def test_half_open_admits_exactly_one_probe_at_a_time() -> None:
 
 
 def test_success_threshold_needs_that_many_probes() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, max_failures=1, success_threshold=2)
     fail(breaker, 1)
     clock.advance(seconds=61)
@@ -162,7 +152,7 @@ def test_success_threshold_needs_that_many_probes() -> None:
 
 
 def test_a_lapsed_probe_lease_lets_the_next_probe_through() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, max_failures=1, probe_lease=dt.timedelta(seconds=5))
     fail(breaker, 1)
     breaker.half_open()
@@ -175,7 +165,7 @@ def test_a_lapsed_probe_lease_lets_the_next_probe_through() -> None:
 
 
 def test_rate_mode_opens_on_failure_rate_after_minimum_calls_in_a_window() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, mode=Mode.RATE, failure_rate=0.5, minimum_calls=4, window=dt.timedelta(seconds=60))
     breaker.call(lambda: None)
     fail(breaker, 2)  # 2 of 3: rate reached but too few calls
@@ -190,7 +180,7 @@ def test_rate_mode_opens_on_failure_rate_after_minimum_calls_in_a_window() -> No
 
 
 def test_rate_mode_ignores_consecutive_failures_below_the_rate() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, _ = make(clock, mode=Mode.RATE, failure_rate=0.5, minimum_calls=4, max_failures=2)
     for _ in range(3):
         for _ in range(4):
@@ -200,7 +190,7 @@ def test_rate_mode_ignores_consecutive_failures_below_the_rate() -> None:
 
 
 def test_excluded_exceptions_are_not_failures_but_still_raise() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, rec = make(clock, max_failures=1, exclude=(ValueError, lambda e: "404" in str(e)))
     with pytest.raises(ValueError):
         breaker.call(lambda: int("x"))
@@ -210,7 +200,7 @@ def test_excluded_exceptions_are_not_failures_but_still_raise() -> None:
 
 
 def test_context_manager_and_decorator_forms() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     breaker, rec = make(clock, max_failures=2)
 
     @breaker
@@ -228,7 +218,7 @@ def test_context_manager_and_decorator_forms() -> None:
 
 
 def test_manual_open_close_and_thresholds_from_storage_win() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     storage = MemoryStorage(Snapshot(max_failures=2, cooldown=dt.timedelta(minutes=10)))
     breaker = CircuitBreaker(BreakerConfig("erp", max_failures=50), storage, clock=clock)
     fail(breaker, 2)
@@ -253,7 +243,7 @@ def test_bad_config_is_refused() -> None:
 
 def test_store_storage_shares_state_between_breaker_instances(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
-    clock = Clock()
+    clock = Clock(T0)
     first = CircuitBreaker(BreakerConfig("pagerduty", max_failures=2), StoreStorage(store, "pagerduty"), clock=clock)
     fail(first, 2)
     second = CircuitBreaker(BreakerConfig("pagerduty", max_failures=2), StoreStorage(store, "pagerduty"), clock=clock)

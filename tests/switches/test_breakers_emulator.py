@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from clock_support import Clock
 
 from sfops.breakers import (
     BreakerConfig,
@@ -24,14 +25,6 @@ from sfops.switches import flip, history
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def make_breaker_record(org, name: str = "ERP_Orders", **fields) -> str:  # type: ignore[no-untyped-def]
@@ -63,7 +56,7 @@ def org_breaker(org, store, clock: Clock, link: KillSwitchLink | None = None) ->
 
 def test_python_breaker_on_the_org_record_opens_flips_the_linked_switch_and_restores_it(emu, org, store) -> None:
     make_breaker_record(org)
-    clock = Clock()
+    clock = Clock(T0)
     link = KillSwitchLink(org, store, actor="sfops-agent")
     breaker = org_breaker(org, store, clock, link)
     for _ in range(3):  # Max_Failures__c = 3 on the record wins over max_failures=50 in the config
@@ -93,7 +86,7 @@ def test_python_breaker_on_the_org_record_opens_flips_the_linked_switch_and_rest
 def test_a_switch_a_person_turned_off_stays_off_when_the_breaker_closes(emu, org, store) -> None:
     make_breaker_record(org, Max_Failures__c=1)
     flip(org, store, {"External_Sync__c": False}, actor="dana", reason="ERP migration weekend")
-    clock = Clock()
+    clock = Clock(T0)
     link = KillSwitchLink(org, store)
     breaker = org_breaker(org, store, clock, link)
     with pytest.raises(ConnectionError):
@@ -107,7 +100,7 @@ def test_a_switch_a_person_turned_off_stays_off_when_the_breaker_closes(emu, org
 def test_rate_mode_thresholds_come_from_the_record(emu, org, store) -> None:
     make_breaker_record(org, Failure_Rate_Threshold__c=50, Minimum_Requests__c=4, Window_Minutes__c=10,
                         Max_Failures__c=2)
-    clock = Clock()
+    clock = Clock(T0)
     breaker = org_breaker(org, store, clock)
     for ok in (True, True, False, False):  # consecutive max 2 would already trip at the 4th; rate needs 50 % of 4
         if ok:
