@@ -106,13 +106,13 @@ def status_cmd(app: AppContext, data: str | None) -> Result:
 @pass_app
 def faults_cmd(app: AppContext, data: str | None, spec: str | None, clear: bool, expire_sessions: bool) -> Result:
     """Show or change the fault knobs of a running emulator (see docs/emulator.md)."""
-    state = runner.read_state(_data_dir(app, data))
-    if state is None:
-        raise UsageError("No running emulator recorded in the data dir.", actions=["sfops emulator start"])
     try:
         body = json.loads(spec) if spec else {}
     except ValueError as exc:
         raise UsageError(f"--set is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise UsageError('--set must be a JSON object, e.g. \'{"fail": {"count": 2}}\'.')
+    state = runner.running_state(_data_dir(app, data))
     if expire_sessions:
         body["expire_sessions"] = True
     if clear:
@@ -130,8 +130,6 @@ def faults_cmd(app: AppContext, data: str | None, spec: str | None, clear: bool,
 @pass_app
 def reset_cmd(app: AppContext, data: str | None) -> Result:
     """Wipe a running emulator back to its freshly seeded org (sessions, faults and journal too)."""
-    state = runner.read_state(_data_dir(app, data))
-    if state is None:
-        raise UsageError("No running emulator recorded in the data dir.", actions=["sfops emulator start"])
+    state = runner.running_state(_data_dir(app, data))
     result = runner.control(state, "POST", "reset")
     return Result(data=result, message=f"Emulator at {state.url} reset (org {result['org_id']}).")

@@ -210,12 +210,19 @@ def start_background(opts: StartOptions, env: Mapping[str, str], timeout: float 
                      f"{opts.data_dir / 'emulator.log'}.")
 
 
-def stop(data_dir: Path, timeout: float = 10.0) -> Instance:
-    """Stop the background emulator recorded in `data_dir`."""
+def running_state(data_dir: Path) -> Instance:
+    """The background emulator recorded in `data_dir`; UsageError when there is none or its process is
+    gone (a stale record is removed)."""
     state = read_state(data_dir)
     if state is None or not _alive(state.pid):
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         raise UsageError(f"No running emulator recorded in {data_dir}.", actions=["sfops emulator start"])
+    return state
+
+
+def stop(data_dir: Path, timeout: float = 10.0) -> Instance:
+    """Stop the background emulator recorded in `data_dir`."""
+    state = running_state(data_dir)
     os.kill(state.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(state.pid):

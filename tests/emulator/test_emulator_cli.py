@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -62,6 +65,30 @@ def test_background_lifecycle(tmp_path) -> None:
     assert json.loads(out)["result"]["running"] is False
     code, _, err = _run(["emulator", "stop", "--data", data], env)
     assert code == 2 and "No running emulator" in err
+    for args in (["faults"], ["reset"]):
+        code, _, err = _run(["emulator", *args, "--data", data], env)
+        assert code == 2 and "No running emulator" in err, err
+
+
+def test_faults_spec_must_be_a_json_object(tmp_path) -> None:
+    code, _, err = _run(["emulator", "faults", "--data", str(tmp_path), "--set", "[1]", "--expire-sessions"],
+                        {"HOME": str(tmp_path)})
+    assert code == 2 and "--set must be a JSON object" in err and "Traceback" not in err
+
+
+def test_a_dead_emulator_process_is_not_running(tmp_path) -> None:
+    from sfops.emulator import runner
+
+    data = tmp_path / "emu"
+    data.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    gone = runner.Instance(url="https://localhost:9", ca_cert=None, pid=int(dead.stdout), data_dir=str(data),
+                           memory=True, org_id="00D000000000001AAA", admin_username="a@b.c", client_id="x")
+    (data / runner.STATE_FILE).write_text(json.dumps(dataclasses.asdict(gone)))
+    code, _, err = _run(["emulator", "reset", "--data", str(data)], {"HOME": str(tmp_path)})
+    assert code == 2 and "No running emulator" in err and "Cannot reach" not in err
+    assert not (data / runner.STATE_FILE).exists()  # the stale record is removed
 
 
 def test_bad_port_is_a_usage_error(tmp_path) -> None:
