@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 from sfops.errors import SalesforceError
 from sfops.logs.classify import exception_category, normalise_frame
-from sfops.logs.store import error_ids_present, parse_sf_datetime, save_errors, soql_datetime
+from sfops.logs.store import parse_sf_datetime, soql_datetime
 from sfops.store import Store
+from sfops.store.error_events import error_ids_present, save_errors
 
 ERROR_LOG_FIELDS = ("Id", "CreatedDate", "Occurred_At__c", "Exception_Type__c", "Message__c", "Stack_Trace__c",
                     "Category__c", "Fingerprint__c", "Class_Name__c", "Method_Name__c", "User__c", "Request_Id__c",

@@ -23,8 +23,9 @@ from sfops.logs.analyze import transaction_row
 from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
 from sfops.logs.model import Transaction
 from sfops.logs.parser import parse_bytes
-from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime, stored_ids
+from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime
 from sfops.store import Store
+from sfops.store.apex_logs import stored_ids
 
 LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status", "DurationMilliseconds",
                "StartTime", "LogLength", "Location")

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sfops.logs.store import ERROR_COLUMNS, error_records, iter_summaries
 from sfops.store import Store
+from sfops.store.apex_logs import iter_summaries
+from sfops.store.error_events import ERROR_COLUMNS, error_records
 
 NEAR = 80.0
 LIMIT_COLUMNS = ["entry_point", "limit", "namespace", "transactions", "max_pct", "p95_pct", "over_80",

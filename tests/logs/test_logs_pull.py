@@ -23,9 +23,10 @@ from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
 from sfops.logs.pull import pull_logs
 from sfops.logs.report import logs_report
-from sfops.logs.store import count_logs, get_watermark, iter_summaries, load_body
+from sfops.logs.store import get_watermark
 from sfops.salesforce import Org, connect
 from sfops.store import Store
+from sfops.store.apex_logs import count_logs, iter_summaries, load_body
 
 SOQL_101 = (APEX_LOGS / "synthetic" / "SYNTHETIC-soql-101-trigger-loop-v64.log").read_text()
 HEAP = (APEX_LOGS / "synthetic" / "SYNTHETIC-heap-limit-batch-async-v64.log").read_text()

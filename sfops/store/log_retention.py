@@ -1,0 +1,26 @@
+"""Retention of the logs area's tables: `apex_log` (by StartTime) and `error_event` (by time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from sfops.store import Store, schema
+
+
+def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
+    """Delete stored logs and errors of `org` older than `before`, in one transaction; counts per table.
+
+    Only these two tables are touched: watermarks (in `state`) stay, so pruned logs are never pulled again.
+    """
+    targets = ((schema.apex_log, schema.apex_log.c.start_time), (schema.error_event, schema.error_event.c.occurred_at))
+    counts: dict[str, int] = {}
+    with store.begin() as conn:
+        for table, column in targets:
+            condition = (table.c.org == org) & (column < before)
+            if dry_run:
+                counts[table.name] = len(conn.execute(select(table.c.id).where(condition)).fetchall())
+            else:
+                counts[table.name] = conn.execute(table.delete().where(condition)).rowcount or 0
+    return counts
