@@ -32,10 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from sfops.errors import ConfigError, UsageError
-from sfops.store import Store, schema
+from sfops.store import Store, oncall_overrides
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -357,31 +355,22 @@ def add_override(store: Store, rotation: str, person: str, start: dt.datetime, e
     if end <= start:
         raise UsageError("An override must end after it starts.")
     now = now or dt.datetime.now(dt.UTC)
-    with store.begin() as conn:
-        result = conn.execute(schema.oncall_override.insert().values(
-            rotation=rotation, person=person, start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC),
-            reason=reason, created_by=actor, created_at=now))
-        row_id = int(result.inserted_primary_key[0])
+    row_id = oncall_overrides.insert_override(store, rotation=rotation, person=person,
+                                              start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC),
+                                              reason=reason, created_by=actor, created_at=now)
     return Override(person=person, start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC), order=row_id,
                     id=row_id, reason=reason)
 
 
 def cancel_override(store: Store, override_id: int, *, now: dt.datetime | None = None) -> None:
     """Cancel an override (kept for history)."""
-    table = schema.oncall_override
-    with store.begin() as conn:
-        done = conn.execute(table.update().where(table.c.id == override_id, table.c.cancelled_at.is_(None))
-                            .values(cancelled_at=now or dt.datetime.now(dt.UTC))).rowcount
-    if not done:
+    if not oncall_overrides.cancel_override(store, override_id, now or dt.datetime.now(dt.UTC)):
         raise UsageError(f"No active override #{override_id}.")
 
 
 def stored_overrides(store: Store, rotation: str) -> list[Override]:
     """The active overrides of a rotation, oldest first."""
-    table = schema.oncall_override
-    query = select(table).where(table.c.rotation == rotation, table.c.cancelled_at.is_(None)).order_by(table.c.id)
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+    rows = oncall_overrides.active_overrides(store, rotation)
     return [Override(person=r["person"], start=_utc(r["start"]), end=_utc(r["end"]), order=r["id"], id=r["id"],
                      reason=r["reason"]) for r in rows]
 

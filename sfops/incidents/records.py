@@ -1,4 +1,7 @@
-"""The incidents' part of the local store: the Incident_Log__c mirror, the timeline, the outbox."""
+"""The incidents' part of the local store: the Incident_Log__c mirror and the timeline, as domain objects.
+
+The SQL lives in sfops/store/incidents.py; the outbox is sfops/incidents/notify.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-
 from sfops.incidents.model import Incident, Status, TimelineEntry
-from sfops.store import Store, schema
+from sfops.store import Store
+from sfops.store import incidents as incident_table
 
 _COLUMNS = ("name", "severity", "status", "summary", "context", "category", "source", "release", "dedup_key",
             "occurrence_count", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "closed_at",
             "last_seen_at", "resolution", "root_cause")
-
-
-def _utc(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def save_incident(store: Store, incident: Incident) -> None:
@@ -27,25 +23,19 @@ def save_incident(store: Store, incident: Incident) -> None:
     save_incidents(store, [incident])
 
 
+def _row(incident: Incident) -> dict[str, Any]:
+    values = {c: getattr(incident, c) for c in _COLUMNS}
+    values["status"] = incident.status.value
+    return {"org": incident.org, "id": incident.id, **values}
+
+
 def save_incidents(store: Store, incidents: Iterable[Incident]) -> int:
     """Insert or replace the mirror rows of many incidents in one transaction; returns how many."""
-    table = schema.incident
-    now = dt.datetime.now(dt.UTC)
-    count = 0
-    with store.begin() as conn:
-        for incident in incidents:
-            values = {c: getattr(incident, c) for c in _COLUMNS}
-            values["status"] = incident.status.value
-            values["updated_at"] = now
-            key = and_(table.c.org == incident.org, table.c.id == incident.id)
-            if not conn.execute(table.update().where(key).values(**values)).rowcount:
-                conn.execute(table.insert().values(org=incident.org, id=incident.id, **values))
-            count += 1
-    return count
+    return incident_table.upsert_incidents(store, (_row(i) for i in incidents))
 
 
 def _incident(row: Mapping[str, Any]) -> Incident:
-    values = {k: _utc(row[k]) for k in _COLUMNS}
+    values = {k: row[k] for k in _COLUMNS}
     values["status"] = Status(values["status"])
     values["summary"] = values["summary"] or ""
     return Incident(id=row["id"], org=row["org"], **values)
@@ -53,41 +43,26 @@ def _incident(row: Mapping[str, Any]) -> Incident:
 
 def load_incident(store: Store, org: str, ref: str) -> Incident | None:
     """The mirrored incident by id or INC number."""
-    table = schema.incident
-    query = select(table).where(table.c.org == org, or_(table.c.id == ref, table.c.name == ref))
-    with store.engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
+    row = incident_table.find_incident(store, org, ref)
     return _incident(row) if row else None
 
 
 def list_incidents(store: Store, org: str | None = None) -> list[Incident]:
     """Every mirrored incident (of one org, or all), oldest first."""
-    table = schema.incident
-    query = select(table).order_by(table.c.detected_at)
-    if org:
-        query = query.where(table.c.org == org)
-    with store.engine.connect() as conn:
-        return [_incident(r) for r in conn.execute(query).mappings()]
+    return [_incident(r) for r in incident_table.incident_rows(store, org)]
 
 
 def add_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
               note: str | None = None, status_from: str | None = None, status_to: str | None = None,
               details: Mapping[str, Any] | None = None) -> int:
     """Append one timeline event; returns its id."""
-    with store.begin() as conn:
-        result = conn.execute(schema.incident_event.insert().values(
-            org=org, incident_id=incident_id, kind=kind, actor=actor, at=at, note=note,
-            status_from=status_from, status_to=status_to, details=dict(details or {})))
-        return int(result.inserted_primary_key[0])
+    return incident_table.insert_event(store, org=org, incident_id=incident_id, kind=kind, actor=actor, at=at,
+                                       note=note, status_from=status_from, status_to=status_to, details=details)
 
 
 def events(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]:
     """The incident's own timeline events, oldest first."""
-    table = schema.incident_event
-    query = (select(table).where(table.c.org == org, table.c.incident_id == incident_id)
-             .order_by(table.c.at, table.c.id))
-    with store.engine.connect() as conn:
-        return [{k: _utc(v) for k, v in dict(r).items()} for r in conn.execute(query).mappings()]
+    return incident_table.event_rows(store, org, incident_id)
 
 
 def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:

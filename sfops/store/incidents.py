@@ -1,0 +1,75 @@
+"""The `incident` table (the local mirror of Incident_Log__c) and `incident_event` (each incident's timeline).
+
+Rows go in and come out as plain dicts keyed by column name; datetimes come out timezone-aware (UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from sfops.store import Store, schema
+
+
+def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLite drops tzinfo; every time we store is UTC."""
+    return {k: v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo is None else v
+            for k, v in row.items()}
+
+
+def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert or replace mirror rows (each with `org` and `id`) in one transaction; returns how many."""
+    table = schema.incident
+    now = dt.datetime.now(dt.UTC)
+    count = 0
+    with store.begin() as conn:
+        for row in rows:
+            values = {k: v for k, v in row.items() if k not in ("org", "id")}
+            values["updated_at"] = now
+            key = and_(table.c.org == row["org"], table.c.id == row["id"])
+            if not conn.execute(table.update().where(key).values(**values)).rowcount:
+                conn.execute(table.insert().values(org=row["org"], id=row["id"], **values))
+            count += 1
+    return count
+
+
+def find_incident(store: Store, org: str, ref: str) -> dict[str, Any] | None:
+    """The mirror row whose id or name (INC number) is `ref`."""
+    table = schema.incident
+    query = select(table).where(table.c.org == org, or_(table.c.id == ref, table.c.name == ref))
+    with store.engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return _utc(row) if row else None
+
+
+def incident_rows(store: Store, org: str | None = None) -> list[dict[str, Any]]:
+    """Every mirror row (of one org, or all), by detection time."""
+    table = schema.incident
+    query = select(table).order_by(table.c.detected_at)
+    if org:
+        query = query.where(table.c.org == org)
+    with store.engine.connect() as conn:
+        return [_utc(r) for r in conn.execute(query).mappings()]
+
+
+def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
+                 note: str | None = None, status_from: str | None = None, status_to: str | None = None,
+                 details: Mapping[str, Any] | None = None) -> int:
+    """Append one timeline event; returns its id."""
+    with store.begin() as conn:
+        result = conn.execute(schema.incident_event.insert().values(
+            org=org, incident_id=incident_id, kind=kind, actor=actor, at=at, note=note,
+            status_from=status_from, status_to=status_to, details=dict(details or {})))
+        return int(result.inserted_primary_key[0])
+
+
+def event_rows(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]:
+    """The incident's own timeline events, oldest first."""
+    table = schema.incident_event
+    query = (select(table).where(table.c.org == org, table.c.incident_id == incident_id)
+             .order_by(table.c.at, table.c.id))
+    with store.engine.connect() as conn:
+        return [_utc(r) for r in conn.execute(query).mappings()]
