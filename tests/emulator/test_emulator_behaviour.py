@@ -12,6 +12,7 @@ import requests
 from emu_helpers import Client
 
 from sfops.emulator import ids
+from sfops.emulator.seed import SEED_DATA
 from sfops.emulator.testing import make_jwt_keypair
 
 pytestmark = pytest.mark.integration
@@ -273,7 +274,8 @@ def test_apexlog_delete_and_journal_kinds(emulator) -> None:
     c = Client(emulator)
     emulator.control("DELETE", "requests")
     logs = c.query("SELECT Id, LogUser.Name FROM ApexLog ORDER BY StartTime DESC", tooling=True).json()
-    assert logs["totalSize"] == 3 and logs["records"][0]["LogUser"]["Name"] == "Ada Admin"
+    seeded = len(list((SEED_DATA / "apexlogs").glob("*.log")))
+    assert logs["totalSize"] == seeded and logs["records"][0]["LogUser"]["Name"] == "Ada Admin"
     assert c.delete(f"tooling/sobjects/ApexLog/{logs['records'][0]['Id']}").status_code == 204
     assert c.get(f"sobjects/ApexLog/{logs['records'][0]['Id']}/Body").status_code == 404
     journal = emulator.control("GET", "requests")

@@ -156,7 +156,8 @@ def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningE
     assert code == 0, err
     pulled = json.loads(out)["result"]
     assert pulled["stopped"] is None and pulled["pulled"] >= 4
-    assert sum(f["category"] == "governor_limit" for f in pulled["failures"]) == 4
+    # 3 + 1 SOQL-101 logs (the emulator's demo seed ships one too) and the heap failure
+    assert sum(f["category"] == "governor_limit" for f in pulled["failures"]) == 5
 
     code, out, err = invoke(["logs", "report", "--json"], env=cli_env)
     assert code == 0, err
@@ -166,11 +167,11 @@ def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningE
     assert [(r["entry_point"], r["limit"]) for r in body["limits"][:2]] == [
         ("InvoiceRollupBatch", "heap_size"), ("ContactTrigger on Contact trigger event AfterInsert", "soql_queries")]
     soql = rows[("ContactTrigger on Contact trigger event AfterInsert", "soql_queries")]
-    assert (soql["max_pct"], soql["p95_pct"], soql["over_80"], soql["transactions"]) == (101.0, 101.0, 3, 3)
+    assert (soql["max_pct"], soql["p95_pct"], soql["over_80"], soql["transactions"]) == (101.0, 101.0, 4, 4)
     heap = rows[("InvoiceRollupBatch", "heap_size")]
     assert (heap["max_used"], heap["max"]) == (12583913, 12000000)  # the async maximum, read from the log
     failures = {(f["category"], f["limit"]): f["count"] for f in body["failures"]}
-    assert failures[("governor_limit", "soql_queries")] == 3
+    assert failures[("governor_limit", "soql_queries")] == 4
     assert failures[("governor_limit", "heap_size")] == 1
 
     code, out, _ = invoke(["logs", "report", "--failures"], env=cli_env)
@@ -234,7 +235,7 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
     frame = pd.read_parquet(target)
     row = frame[(frame["limit"] == "soql_queries")
                 & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
-    assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 2, 2)
+    assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 3, 3)  # 2 + the seeded one
 
 
 def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
