@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from sqlalchemy import select
 
 from sfops.breakers import BreakerConfig, CircuitBreaker, CircuitOpenError, StoreStorage
 from sfops.errors import ConfigError, SfopsError
@@ -37,7 +36,7 @@ from sfops.incidents import records
 from sfops.incidents.channels import Channel, DeliveryError, Skipped, parse_channel, send
 from sfops.incidents.model import SEVERITIES, Incident, Status
 from sfops.incidents.templates import Message, render
-from sfops.store import Store, schema
+from sfops.store import Store, notifications
 
 Clock = Callable[[], dt.datetime]
 # (rotation, at) -> the people on call: dicts with at least "name", optionally "email".
@@ -172,11 +171,9 @@ class Notifier:
     def _enqueue(self, incident: Incident, channel: str, phase: str, message: Message, recipients: list[str],
                  now: dt.datetime) -> int:
         payload = {"incident": _incident_dict(incident), "message": message.to_dict(), "recipients": recipients}
-        with self.store.begin() as conn:
-            result = conn.execute(schema.notification.insert().values(
-                org=self.org_name, incident_id=incident.id, channel=channel, kind=self.config.channels[channel].type,
-                phase=phase, payload=payload, status=PENDING, attempts=0, created_at=now, next_attempt_at=now))
-            return int(result.inserted_primary_key[0])
+        return notifications.insert_notification(self.store, dict(
+            org=self.org_name, incident_id=incident.id, channel=channel, kind=self.config.channels[channel].type,
+            phase=phase, payload=payload, status=PENDING, attempts=0, created_at=now, next_attempt_at=now))
 
     def _breaker(self, channel: str) -> CircuitBreaker:
         config = BreakerConfig(name=f"notify.{channel}", max_failures=self.config.breaker_failures,
@@ -186,13 +183,9 @@ class Notifier:
 
     def deliver(self, row_id: int) -> dict[str, Any]:
         """Try to send one outbox row now; update its status; returns a summary dict."""
-        table = schema.notification
-        with self.store.begin() as conn:
-            row = dict(conn.execute(select(table).where(table.c.id == row_id)).mappings().one())
-            # Claim the row so that two senders (the agent and a CLI retry) never send it twice.
-            claimed = conn.execute(table.update().where(table.c.id == row_id, table.c.status == row["status"],
-                                                        table.c.status.in_([PENDING, RETRY, FAILED]))
-                                   .values(status=SENDING, next_attempt_at=self.clock())).rowcount
+        # Claim the row so that two senders (the agent and a CLI retry) never send it twice.
+        row, claimed = notifications.claim(self.store, row_id, claimable=(PENDING, RETRY, FAILED), status=SENDING,
+                                           at=self.clock())
         if not claimed:
             return {"id": row_id, "channel": row["channel"], "phase": row["phase"], "status": row["status"],
                     "attempts": row["attempts"], "error": "being sent by another process or already sent",
@@ -226,8 +219,7 @@ class Notifier:
                     delay = self.config.retry_base_seconds * 2 ** (attempts - 1)
                     values.update(status=RETRY, last_error=exc.message,
                                   next_attempt_at=now + dt.timedelta(seconds=delay))
-        with self.store.begin() as conn:
-            conn.execute(table.update().where(table.c.id == row_id).values(**values))
+        notifications.update_notification(self.store, row_id, values)
         status = values["status"]
         if status != SKIPPED:
             kind = "notified" if status == SENT else "notify_failed"
@@ -242,26 +234,18 @@ class Notifier:
 
     def retry_due(self, *, include_failed: bool = False) -> list[dict[str, Any]]:
         """Re-send every outbox row due for retry (and, with include_failed, the failed ones)."""
-        table = schema.notification
         now = self.clock()
-        with self.store.begin() as conn:
-            # a sender that died mid-send left its row "sending": hand it back after a grace period
-            conn.execute(table.update().where(table.c.org == self.org_name, table.c.status == SENDING,
-                                              table.c.next_attempt_at <= now - STALE_SENDING)
-                         .values(status=RETRY, last_error="sender stopped while sending"))
+        # a sender that died mid-send left its row "sending": hand it back after a grace period
+        notifications.release_stuck(self.store, self.org_name, status=SENDING, claimed_before=now - STALE_SENDING,
+                                    new_status=RETRY, last_error="sender stopped while sending")
         wanted = [RETRY, PENDING] + ([FAILED] if include_failed else [])
-        query = select(table.c.id, table.c.next_attempt_at, table.c.status).where(
-            table.c.org == self.org_name, table.c.status.in_(wanted)).order_by(table.c.id)
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(query).all()
         due = []
-        for row_id, next_at, status in rows:
+        for row_id, next_at, status in notifications.queued(self.store, self.org_name, wanted):
             if next_at is not None and next_at.tzinfo is None:
                 next_at = next_at.replace(tzinfo=dt.UTC)
             if status == FAILED or next_at is None or next_at <= now:
                 if status == FAILED:
-                    with self.store.begin() as conn:
-                        conn.execute(table.update().where(table.c.id == row_id).values(attempts=0))
+                    notifications.update_notification(self.store, row_id, {"attempts": 0})
                 due.append(row_id)
         return [self.deliver(row_id) for row_id in due]
 
@@ -269,15 +253,4 @@ class Notifier:
 def outbox(store: Store, org: str | None = None, statuses: list[str] | None = None,
            incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads."""
-    table = schema.notification
-    query = select(table.c.id, table.c.org, table.c.incident_id, table.c.channel, table.c.kind, table.c.phase,
-                   table.c.status, table.c.attempts, table.c.last_error, table.c.created_at,
-                   table.c.next_attempt_at, table.c.sent_at).order_by(table.c.id.desc())
-    if org:
-        query = query.where(table.c.org == org)
-    if statuses:
-        query = query.where(table.c.status.in_(statuses))
-    if incident_id:
-        query = query.where(table.c.incident_id == incident_id)
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+    return notifications.outbox_rows(store, org, statuses, incident_id)
