@@ -24,7 +24,16 @@ from sfops.emulator.records import Records
 from sfops.emulator.schema import Schema, default_schema
 from sfops.emulator.state import Store
 from sfops.emulator.values import fmt_datetime, now_utc
-from sfops.emulator.wire import ApiError, Request, Response, error_response, json_response, soap_fault
+from sfops.emulator.wire import (
+    ApiError,
+    Request,
+    Response,
+    error_response,
+    invalid_session,
+    json_response,
+    not_found,
+    soap_fault,
+)
 
 LATEST_VERSION = 64
 OLDEST_VERSION = 20
@@ -275,7 +284,7 @@ class Emulator:
     def metadata_rest(self, req: Request, subpath: str) -> Response:
         service = self.metadata_service()
         if service is None:
-            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise not_found()
         status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
         return Response(status, body, dict(headers))
 
@@ -362,11 +371,10 @@ class Emulator:
         if parts[:2] == ["services", "data"] and len(parts) >= 3:
             m = _VERSION_RE.match(parts[2])
             if not m or not OLDEST_VERSION <= int(m.group(1)) <= LATEST_VERSION:
-                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+                raise not_found()
             session = self.sessions.get(auth.bearer_token(req))
             if session is None and not req.internal:
-                err = ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
-                return error_response(err), "rest.auth"
+                return error_response(invalid_session()), "rest.auth"
             if not req.internal:
                 if self.usage.exhausted():
                     return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
@@ -377,7 +385,7 @@ class Emulator:
             sub = parts[3:]
             resp = rest.handle(self, req, m.group(1) + ".0", sub, session)
             return resp, req.headers.get("x-emulator-kind", "rest")
-        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        raise not_found()
 
     def _count(self, counted: bool, req: Request) -> None:
         if counted:

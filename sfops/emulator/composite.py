@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator.records import save_error
-from sfops.emulator.wire import ApiError, Request, Response, json_response
+from sfops.emulator.wire import ApiError, Request, Response, json_response, not_found
 
 if TYPE_CHECKING:
     from sfops.emulator.rest import Ctx
@@ -28,7 +28,7 @@ def handle(ctx: Ctx, parts: list[str]) -> Response:
     if parts == ["batch"]:
         ctx.kind("composite.batch")
         return _batch(ctx)
-    raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+    raise not_found()
 
 
 def _sub(ctx: Ctx, method: str, url: str, body: Any) -> Response:
@@ -112,7 +112,7 @@ def _sobjects(ctx: Ctx, parts: list[str]) -> Response:
     emu, req = ctx.emu, ctx.req
     if req.method == "GET":
         if len(parts) != 1:
-            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise not_found()
         obj = emu.records.object(parts[0], ctx.tooling)
         from sfops.emulator.records import wire_record
 

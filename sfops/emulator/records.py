@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Any
 from sfops.emulator import ids
 from sfops.emulator.schema import FieldDef, ObjectDef
 from sfops.emulator.values import FieldValueError, coerce, fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import ApiError
+from sfops.emulator.wire import ApiError, not_found
 
 if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
-SYSTEM_FIELDS = frozenset({"id", "isdeleted", "createddate", "createdbyid", "lastmodifieddate",
-                           "lastmodifiedbyid", "systemmodstamp"})
 SETUP_OWNER_PREFIXES = ("00D", "00e", "005")
 
 
@@ -57,7 +55,7 @@ class Records:
         """The object definition for a URL segment, or 404 NOT_FOUND like Salesforce."""
         obj = self.emu.schema.get(name)
         if obj is None or ("tooling" if tooling else "data") not in obj.apis:
-            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise not_found()
         return obj
 
     def get(self, obj: ObjectDef, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
@@ -67,7 +65,7 @@ class Records:
                                              f"{record_id}")
         found = self.store.get(record_id)
         if found is None or found[0] != obj.key:
-            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+            raise not_found()
         row = found[1]
         if row.get("IsDeleted") and not include_deleted:
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
@@ -268,7 +266,7 @@ class Records:
             return 300, [record_url(obj, r["Id"], self.emu.api_version) for r in rows]
         if not rows:
             if f.type == "id":
-                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+                raise not_found()
             payload[f.name] = value
             result = self.create(obj, payload, user_id)
             return 201, {**result, "created": True}

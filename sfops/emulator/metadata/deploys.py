@@ -16,7 +16,6 @@ from sfops.emulator.metadata.workstate import WorkState, commit, commit_seq
 
 DEPLOY_KIND = "md.deploy"
 VALIDATION_DAYS = 10
-FINAL = ("Succeeded", "SucceededPartial", "Failed", "Canceled")
 
 
 class DeployError(Exception):

@@ -25,7 +25,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,11 +139,6 @@ class MetadataHost(Protocol):
     def delete_record(self, sobject: str, record_id: str) -> None:
         """Delete a row."""
         ...
-
-
-def iter_kinds() -> Iterator[str]:
-    """The persistence kinds the service uses (for a core that wants to pre-create tables)."""
-    yield from ("md.deploy", "md.retrieve", "md.component", "md.validation")
 
 
 # The service side of the contract (implemented in sfops/emulator/metadata/service.py):

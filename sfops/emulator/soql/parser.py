@@ -45,7 +45,6 @@ RESERVED = frozenset({
 })
 MAX_OFFSET = 2000
 MAX_NESTING = 100
-_COMPARE_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 
 
 def parse(text: str) -> Query:
