@@ -14,6 +14,7 @@ POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator.wire import Request, Response, json_response
@@ -39,65 +40,109 @@ def handle(emu: Emulator, req: Request) -> Response:
 
 
 def _route(emu: Emulator, req: Request, name: str, rest: list[str], body: Any) -> Response:
-    m = req.method
-    if name in ("", "health"):
-        return json_response(200, {"status": "ok", "org_id": emu.org_id, "instance_url": emu.base_url,
-                                   "api_version": emu.api_version, "uptime_s": round(emu.now().timestamp()
-                                                                                       - emu.started, 3)})
-    if name == "faults":
-        if m == "GET":
-            return json_response(200, emu.faults.describe())
-        if m == "DELETE":
-            emu.faults.clear()
-            return json_response(200, emu.faults.describe())
-        if m == "POST":
-            if not isinstance(body, dict):
-                return _bad("faults body must be an object")
-            try:
-                emu.faults.apply(body)
-            except (ValueError, TypeError) as exc:
-                return _bad(str(exc))
-            out = emu.faults.describe()
-            if body.get("expire_sessions"):
-                out["expired_sessions"] = emu.sessions.expire_all()
-            usage = body.get("api_usage")
-            if usage:
-                emu.usage.set(usage.get("used"), usage.get("max"))
-                emu.save_meta()
-            out["api_usage"] = {"used": emu.usage.used, "max": emu.usage.max}
-            return json_response(200, out)
-    if name == "requests":
-        if m == "DELETE" or (m == "POST" and rest == ["reset"]):
-            emu.journal.clear()
-            return json_response(200, {"requests": []})
-        if m == "GET":
-            entries = emu.journal.entries(req.query.get("kind"))
-            counted = sum(1 for e in entries if e["counted"])
-            return json_response(200, {"requests": entries, "count": len(entries), "api_calls": counted})
-    if name == "reset" and m == "POST":
-        emu.reset()
-        return json_response(200, {"status": "reset", "org_id": emu.org_id})
-    if name == "apexlogs" and m == "POST":
-        logs = body.get("logs") if isinstance(body, dict) and "logs" in body else body
-        logs = [logs] if isinstance(logs, dict) else logs
-        if not isinstance(logs, list) or not all(isinstance(x, dict) and "body" in x for x in logs):
-            return _bad('expected {"logs": [{"body": "...", ...}]}')
-        created = [emu.add_apexlog(str(x["body"]), {k: v for k, v in x.items() if k != "body"}) for x in logs]
-        return json_response(201, {"ids": created})
-    if name == "events" and m == "GET":
-        events = sorted(emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
-        return json_response(200, {"events": [{"uuid": k, **v} for k, v in events]})
-    if name == "connected-apps" and m == "POST":
-        if not isinstance(body, dict) or not body.get("client_id"):
-            return _bad("client_id is required")
-        emu.store.put_json("connected_app", body["client_id"], {
-            "client_secret": body.get("client_secret"), "certificate": body.get("certificate"),
-            "run_as": body.get("run_as")})
-        return json_response(201, {"client_id": body["client_id"]})
-    if name == "refresh-tokens" and m == "POST":
-        user = emu.user_by_username(str(body.get("username", ""))) if isinstance(body, dict) else None
-        if user is None:
-            return _bad("unknown username", 404)
-        token = emu.sessions.new_refresh_token(user["Id"], body.get("client_id") or emu.settings.client_id)
-        return json_response(201, {"refresh_token": token})
-    return _bad(f"unknown control endpoint {req.method} {req.path}", 404)
+    handler = _ENDPOINTS.get(name)
+    resp = handler(emu, req, rest, body) if handler else None
+    return resp or _bad(f"unknown control endpoint {req.method} {req.path}", 404)
+
+
+# Each endpoint answers its methods and returns None for the others (-> 404).
+
+def _health(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response:
+    return json_response(200, {"status": "ok", "org_id": emu.org_id, "instance_url": emu.base_url,
+                               "api_version": emu.api_version,
+                               "uptime_s": round(emu.now().timestamp() - emu.started, 3)})
+
+
+def _faults(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method == "GET":
+        return json_response(200, emu.faults.describe())
+    if req.method == "DELETE":
+        emu.faults.clear()
+        return json_response(200, emu.faults.describe())
+    if req.method != "POST":
+        return None
+    if not isinstance(body, dict):
+        return _bad("faults body must be an object")
+    try:
+        emu.faults.apply(body)
+    except (ValueError, TypeError) as exc:
+        return _bad(str(exc))
+    out = emu.faults.describe()
+    if body.get("expire_sessions"):
+        out["expired_sessions"] = emu.sessions.expire_all()
+    usage = body.get("api_usage")
+    if usage:
+        emu.usage.set(usage.get("used"), usage.get("max"))
+        emu.save_meta()
+    out["api_usage"] = {"used": emu.usage.used, "max": emu.usage.max}
+    return json_response(200, out)
+
+
+def _requests(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method == "DELETE" or (req.method == "POST" and rest == ["reset"]):
+        emu.journal.clear()
+        return json_response(200, {"requests": []})
+    if req.method == "GET":
+        entries = emu.journal.entries(req.query.get("kind"))
+        counted = sum(1 for e in entries if e["counted"])
+        return json_response(200, {"requests": entries, "count": len(entries), "api_calls": counted})
+    return None
+
+
+def _reset(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    emu.reset()
+    return json_response(200, {"status": "reset", "org_id": emu.org_id})
+
+
+def _apexlogs(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    logs = body.get("logs") if isinstance(body, dict) and "logs" in body else body
+    logs = [logs] if isinstance(logs, dict) else logs
+    if not isinstance(logs, list) or not all(isinstance(x, dict) and "body" in x for x in logs):
+        return _bad('expected {"logs": [{"body": "...", ...}]}')
+    created = [emu.add_apexlog(str(x["body"]), {k: v for k, v in x.items() if k != "body"}) for x in logs]
+    return json_response(201, {"ids": created})
+
+
+def _events(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "GET":
+        return None
+    events = sorted(emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
+    return json_response(200, {"events": [{"uuid": k, **v} for k, v in events]})
+
+
+def _connected_apps(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    if not isinstance(body, dict) or not body.get("client_id"):
+        return _bad("client_id is required")
+    emu.store.put_json("connected_app", body["client_id"], {
+        "client_secret": body.get("client_secret"), "certificate": body.get("certificate"),
+        "run_as": body.get("run_as")})
+    return json_response(201, {"client_id": body["client_id"]})
+
+
+def _refresh_tokens(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    user = emu.user_by_username(str(body.get("username", ""))) if isinstance(body, dict) else None
+    if user is None:
+        return _bad("unknown username", 404)
+    token = emu.sessions.new_refresh_token(user["Id"], body.get("client_id") or emu.settings.client_id)
+    return json_response(201, {"refresh_token": token})
+
+
+_ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | None]] = {
+    "": _health,
+    "health": _health,
+    "faults": _faults,
+    "requests": _requests,
+    "reset": _reset,
+    "apexlogs": _apexlogs,
+    "events": _events,
+    "connected-apps": _connected_apps,
+    "refresh-tokens": _refresh_tokens,
+}
