@@ -11,7 +11,7 @@ from typing import Any
 
 import icalendar
 import pytest
-from conftest import Mailbox, Receiver
+from incidents_support import Mailbox, Receiver
 
 from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator

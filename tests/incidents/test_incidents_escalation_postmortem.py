@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from conftest import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
+from incidents_support import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
 from paths import REPO
 
 from sfops.config import Settings

@@ -9,7 +9,7 @@ import hmac
 from pathlib import Path
 
 import pytest
-from conftest import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
+from incidents_support import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
 
 from sfops.errors import ConfigError
 from sfops.incidents import records
