@@ -18,22 +18,26 @@ from sfops.store import Store
 _COLOURS = {"P1": "#b91c1c", "P2": "#ea580c", "P3": "#ca8a04", "P4": "#2563eb"}
 
 
-def _bars(items: list[tuple[str, float | None]], unit: str, colour: str = "#2563eb") -> str:
-    """A horizontal SVG bar chart; bars carry data-value attributes for tests and tools."""
+def _bars(items: list[tuple[str, float | None]], unit: str, colour: str = "#2563eb",
+          scale: float | None = None) -> str:
+    """A horizontal SVG bar chart; bars carry data-value attributes for tests and tools.
+
+    `scale` is the value of a full-width bar (100 for percentages); by default the largest value.
+    """
     values = [v for _, v in items if v is not None]
-    top = max(values) if values else 1.0
-    top = top or 1.0
+    top = scale or (max(values) if values else 1.0) or 1.0
+    label_w = 12 + 7 * max((len(label) for label, _ in items), default=4)
     height = 28 * len(items) + 10
     rows = []
     for i, (label, value) in enumerate(items):
-        width = 0 if value is None else max(2, int(300 * value / top))
+        width = 0 if value is None else max(2, int(300 * min(value, top) / top))
         text = "-" if value is None else f"{value:g} {unit}"
         y = 10 + i * 28
         rows.append(f'<text x="0" y="{y + 14}">{html.escape(label)}</text>'
-                    f'<rect x="90" y="{y}" width="{width}" height="18" fill="{colour}" '
+                    f'<rect x="{label_w}" y="{y}" width="{width}" height="18" fill="{colour}" '
                     f'data-label="{html.escape(label)}" data-value="{"" if value is None else value}"/>'
-                    f'<text x="{95 + width}" y="{y + 14}">{html.escape(text)}</text>')
-    return f'<svg width="520" height="{height}" role="img">{"".join(rows)}</svg>'
+                    f'<text x="{label_w + 5 + width}" y="{y + 14}">{html.escape(text)}</text>')
+    return f'<svg width="{label_w + 380}" height="{height}" role="img">{"".join(rows)}</svg>'
 
 
 def _stacked(counts: list[dict]) -> str:
@@ -109,7 +113,7 @@ svg text {{ font-size: 12px; }}
 <h2>MTTR by severity</h2>
 <div id="mttr-by-severity">{_bars(mttr, "min", "#b91c1c")}</div>
 <h2>Org limit usage (%)</h2>
-<div id="limits">{_bars([(n, v) for n, v in limits], "%", "#0f766e") if limits else "<p>Not read.</p>"}</div>
+<div id="limits">{_bars([(n, v) for n, v in limits], "%", "#0f766e", scale=100) if limits else "<p>Not read.</p>"}</div>
 <h2>Open incidents</h2>
 <table id="open"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th><th>Detected (UTC)</th></tr>
 {open_rows}</table>
