@@ -12,9 +12,13 @@ import json
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / ".sfops" / "demo"
@@ -25,11 +29,13 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> str:
-    """Run one sfops command as a user would, echoing it; stop the demo if it fails."""
-    print(f"$ sfops {shlex.join(args)}", flush=True)
+def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: bool = True) -> str:
+    """Run one sfops command as a user would, echoing it and its output; stop the demo if it fails."""
+    if echo:
+        print(f"$ sfops {shlex.join(args)}", flush=True)
     proc = subprocess.run([*SFOPS, *args], env=env, cwd=WORK, text=True, capture_output=True, check=False)
-    sys.stdout.write(proc.stdout)
+    if echo:
+        sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if proc.returncode not in ok:
         raise SystemExit(f"demo step failed (exit {proc.returncode}): sfops {shlex.join(args)}")
@@ -45,13 +51,92 @@ def start_emulator(env: dict[str, str]) -> dict[str, str]:
     return json.loads(out.stdout)["result"]
 
 
-def write_config(emulator: dict[str, str]) -> Path:
-    """An org alias for the emulator: the same keys a real org uses; secrets stay in the environment."""
+class Receivers:
+    """Local stand-ins for Slack, Teams, PagerDuty, a webhook and an SMTP server, recording what arrives."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.mails: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.posts.append((self.path, json.loads(body or b"{}")))
+                self.send_response(202 if self.path == "/pagerduty" else 200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        from aiosmtpd.controller import Controller
+
+        class Mailbox:
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+                receiver.mails.append(", ".join(envelope.rcpt_tos))
+                return "250 OK"
+
+        self.smtp_port = _free_port()
+        self.smtp = Controller(Mailbox(), hostname="127.0.0.1", port=self.smtp_port)
+        self.smtp.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}"
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.smtp.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(emulator: dict[str, str], receivers: Receivers) -> Path:
+    """An org alias for the emulator (the same keys a real org uses), alert channels and a rotation."""
     config = WORK / "sfops.toml"
     config.write_text(f"""default_org = "{emulator['alias']}"
 
 {emulator['sfops_toml']}
 production = true   # so the demo shows the confirmation rules (answered with --yes)
+
+[alerts.routes]
+P1 = ["pagerduty", "slack", "teams", "hook", "oncall-email"]
+[alerts.channels.slack]
+type = "slack"
+[alerts.channels.teams]
+type = "teams"
+[alerts.channels.pagerduty]
+type = "pagerduty"
+url = "{receivers.url}/pagerduty"
+[alerts.channels.hook]
+type = "webhook"
+[alerts.channels.oncall-email]
+type = "email"
+smtp_host = "127.0.0.1"
+smtp_port = {receivers.smtp_port}
+from = "sfops@example.com"
+to = ["sf-admins@example.com"]
+oncall = "primary"
+
+[oncall]
+default_rotation = "primary"
+[oncall.people.alice]
+email = "alice@example.com"
+[oncall.people.bob]
+email = "bob@example.com"
+[oncall.rotations.primary]
+time_zone = "Europe/Paris"
+start = "2026-01-05"
+handoff_time = "09:00"
+length = "weekly"
+participants = ["alice", "bob"]
 """)
     return config
 
@@ -61,29 +146,63 @@ def main() -> int:
     WORK.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFOPS_")}
     env.update(SFOPS_HOME=str(WORK / "home"), SFOPS_ACTOR="demo-release-manager", COLUMNS="120")
-    banner("Start the local org emulator (HTTPS, own CA)")
+    banner("Start the local org emulator (HTTPS, own CA) and local alert receivers")
     emulator = start_emulator(env)
-    print(f"emulator at {emulator['instance_url']}, CA {emulator['ca_cert']}")
-    env.update(SFOPS_CONFIG=str(write_config(emulator)), **emulator.get("env", {}))
+    receivers = Receivers()
+    print(f"emulator at {emulator['instance_url']}, CA {emulator['ca_cert']}; receivers at {receivers.url}")
+    env.update(SFOPS_CONFIG=str(write_config(emulator, receivers)), **emulator.get("env", {}))
+    env.update(SFOPS_ALERT_SLACK_URL=f"{receivers.url}/slack", SFOPS_ALERT_TEAMS_URL=f"{receivers.url}/teams",
+               SFOPS_ALERT_HOOK_URL=f"{receivers.url}/hook", SFOPS_ALERT_PAGERDUTY_ROUTING_KEY="demo-routing-key")
     try:
-        run_story(env)
+        run_story(env, receivers)
     finally:
         subprocess.run([*SFOPS, "emulator", "stop", "--data", str(WORK / "emulator")], env=env, cwd=WORK,
                        check=False, capture_output=True)
-    banner("Done. The local store with the audit trail is in .sfops/demo/home/")
+        receivers.stop()
+    banner("Done. Audit trail, logs and incidents: .sfops/demo/home/; dashboard: .sfops/demo/incidents.html")
     return 0
 
 
-def run_story(env: dict[str, str]) -> None:
+def run_story(env: dict[str, str], receivers: Receivers) -> None:
     banner("Which org are we talking to?")
     sfops("org", "check", env=env)
 
-    banner("Pricing errors in production: look at the kill switches")
+    banner("Quotes fail in production: pull the debug logs before they expire, find the failure")
+    sfops("logs", "pull", env=env)
+    sfops("logs", "report", "--failures", env=env)
+
+    banner("Raise a P1: Incident_Log__c, Incident_Event__e, and the on-call person is notified")
+    sfops("oncall", "now", env=env)
+    sfops("incident", "raise", "--severity", "P1", "--category", "Governor Limit",
+          "--summary", "ContactTrigger: Too many SOQL queries: 101", "--dedup-key", "ContactTrigger-soql-101",
+          "--release", "R42", env=env)
+    listed = json.loads(sfops("incident", "list", "--open", "--json", env=env, echo=False))
+    ref = listed["result"][0]["name"] or listed["result"][0]["id"]
+    print(f"receivers got: {sorted(path for path, _ in receivers.posts)}; mail to {receivers.mails}")
+    sfops("incident", "ack", ref, "--note", "Looking at ContactTrigger", env=env)
+
+    banner("Mitigate in seconds: switch the feature off (no deployment), audited against the incident")
     sfops("switch", "list", env=env)
-    sfops("switch", "off", "New_Pricing__c", "--reason", "P1: wrong prices on quotes", "--dry-run", env=env)
-    sfops("switch", "off", "New_Pricing__c", "--reason", "P1: wrong prices on quotes", "--yes", env=env)
+    sfops("switch", "off", "New_Pricing__c", "--incident", ref, "--reason", "P1: SOQL limit in ContactTrigger",
+          "--dry-run", env=env)
+    sfops("switch", "off", "New_Pricing__c", "--incident", ref, "--reason", "P1: SOQL limit in ContactTrigger",
+          "--yes", env=env)
     sfops("switch", "show", "New_Pricing__c", env=env)
     sfops("switch", "history", env=env)
+    sfops("incident", "mitigate", ref, "--note", "New_Pricing__c switched off", env=env)
+
+    banner("Resolve, then the post-mortem draft, metrics and the MTTR dashboard")
+    sfops("incident", "resolve", ref, "--resolution", "Bulkified ContactService.syncAccounts",
+          "--root-cause", "SOQL inside a loop over trigger records", env=env)
+    sfops("incident", "show", ref, env=env)
+    sfops("incident", "postmortem", ref, env=env)
+    sfops("incident", "metrics", env=env)
+    sfops("incident", "dashboard", "--out", str(WORK / "incidents.html"), env=env)
+
+    banner("Governor limits of the org, and one pass of the scheduled agent (cron runs it every minute)")
+    sfops("limits", "snapshot", env=env)
+    sfops("limits", "report", env=env)
+    sfops("agent", "run", "--once", env=env, ok=(0, 68))
 
 
 if __name__ == "__main__":
