@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sfops.limits.model import LimitsReport, LimitTrend
 from sfops.limits.snapshots import load_snapshots
 from sfops.store import Store
+
+if TYPE_CHECKING:  # pandas is imported where a report is built: `limits show/snapshot` do not need it
+    import pandas as pd
 
 WINDOW = dt.timedelta(hours=24)
 # Two snapshots seconds apart say nothing about a daily rate; below this span there is no forecast.
@@ -67,6 +69,8 @@ def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None,
                   clock: Callable[[], dt.datetime] = _utcnow) -> LimitsReport:
     """Per limit over the snapshots since `since` (default: all): latest use, peak use %, change;
     for daily limits the rate over the current 24 h window and the forecast of exhaustion."""
+    import pandas as pd
+
     now = clock()
     window_start = now - WINDOW
     load_from = None if since is None else min(since, window_start)
@@ -100,4 +104,6 @@ def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None,
 
 def report_frame(report: LimitsReport) -> pd.DataFrame:
     """The report as a DataFrame (for CSV/Parquet)."""
+    import pandas as pd
+
     return pd.DataFrame([t.__dict__ for t in report.trends])

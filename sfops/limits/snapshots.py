@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
 from sqlalchemy import select
 
 from sfops.limits.flatten import flatten_limits
 from sfops.limits.model import LimitRow, SnapshotResult
 from sfops.store import Store, schema
+
+if TYPE_CHECKING:  # pandas is imported by load_snapshots only: taking a snapshot does not need it
+    import pandas as pd
 
 SNAPSHOT_COLUMNS = ["taken_at", "name", "app", "max", "remaining"]
 
@@ -55,6 +57,8 @@ def load_snapshots(store: Store, alias: str, since: dt.datetime | None = None, *
                    include_apps: bool = True) -> pd.DataFrame:
     """Stored snapshot rows of an org (oldest first) as a DataFrame with UTC `taken_at`; org-wide rows
     have app "". `include_apps=False` loads the org-wide rows only."""
+    import pandas as pd
+
     table = schema.limit_snapshot
     query = (select(table.c.taken_at, table.c.name, table.c.app, table.c.max, table.c.remaining)
              .where(table.c.org == alias).order_by(table.c.taken_at, table.c.id))
