@@ -36,7 +36,7 @@ from rollback_repo_gen import generate  # noqa: E402
 from sfops.rollback.convert import convert  # noqa: E402
 from sfops.rollback.delta import compute_delta  # noqa: E402
 from sfops.rollback.gitio import EMPTY_TREE  # noqa: E402
-from sfops.rollback.package import plan_and_package  # noqa: E402
+from sfops.rollback.package import plan_and_package, write_tree  # noqa: E402
 from sfops.rollback.plan import Plan  # noqa: E402
 from sfops.rollback.registry import load_registry  # noqa: E402
 from sfops.rollback.xmlutil import package_xml  # noqa: E402
@@ -104,10 +104,7 @@ def sfops_convert(repo: Path, out: Path) -> int:
     converted = convert(delta, delta.changes, registry)
     if out.exists():
         shutil.rmtree(out)
-    for rel, data in converted.files.items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_bytes(data)
-    (out / "package.xml").write_bytes(package_xml(converted.members, "62.0"))
+    write_tree(out, {**converted.files, "package.xml": package_xml(converted.members, "62.0")})
     return len(converted.files) + 1
 
 

@@ -5,6 +5,7 @@ the plan needs two phases).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -12,7 +13,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from sfops.cli.output import to_jsonable
 from sfops.errors import UsageError
 from sfops.rollback.convert import convert
 from sfops.rollback.delta import Delta, PathTraversalError, compute_delta, safe_relpath
@@ -33,13 +33,19 @@ def folder_name(from_ref: str, to_ref: str) -> str:
     return f"{parts[0]}-to-{parts[1]}"
 
 
-def _write_files(target: Path, files: dict[str, bytes]) -> None:
+def write_tree(target: Path, files: dict[str, bytes]) -> None:
+    """Write files under `target`, refusing any path that would leave it (each folder is created once;
+    threads were measured slower on this file system)."""
     root = target.resolve()
-    for rel, data in sorted(files.items()):
+    paths: dict[Path, bytes] = {}
+    for rel, data in files.items():
         path = (root / safe_relpath(rel)).resolve()
         if root not in path.parents:
             raise PathTraversalError(f"Refusing to write outside the package folder: {rel!r}.")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths[path] = data
+    for folder in sorted({p.parent for p in paths}):
+        folder.mkdir(parents=True, exist_ok=True)
+    for path, data in paths.items():
         path.write_bytes(data)
 
 
@@ -78,13 +84,13 @@ def write_package(delta: Delta, plan: Plan, output: Path | None = None, registry
     per_phase = {p: phase_files(delta, plan, p, registry) for p in range(1, plan.phases + 1)}
     for phase, files in per_phase.items():
         folder = target if plan.phases == 1 else target / f"phase-{phase}"
-        _write_files(folder, files)
+        write_tree(folder, files)
         total_files = max(total_files, len(files))
         total_zip = max(total_zip, zipped_size(files))
     plan.file_count, plan.zip_bytes = total_files, total_zip
     plan.warnings.extend(limit_warnings(total_files, total_zip))
     plan.package_dir = str(target)
-    (target / "plan.json").write_text(json.dumps(to_jsonable(plan), indent=2, sort_keys=True) + "\n",
+    (target / "plan.json").write_text(json.dumps(dataclasses.asdict(plan), indent=2, sort_keys=True) + "\n",
                                       encoding="utf-8")
     return target
 

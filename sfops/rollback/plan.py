@@ -58,7 +58,7 @@ class PlanItem:
 
 @dataclass
 class Plan:
-    """Everything `rollback plan` decided; JSON-serialisable through sfops.cli.output.to_jsonable."""
+    """Everything `rollback plan` decided (plain dataclasses: plan.json is `dataclasses.asdict`)."""
 
     repo: str
     from_ref: str
