@@ -17,10 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import case, or_, select
-from sqlalchemy.exc import IntegrityError
-
-from sfops.store import Store, schema
+from sfops.store import Store, agent_leases
 
 Clock = Callable[[], dt.datetime]
 
@@ -64,40 +61,17 @@ class LeaderLease:
     def hold(self, name: str) -> bool:
         """Take the lease if it is free or expired, or renew it if we hold it. True if we hold it now."""
         now = self._now()
-        table = schema.agent_lease
-        with self.store.begin() as conn:
-            updated = conn.execute(
-                table.update()
-                .where(table.c.name == name, or_(table.c.holder == self.holder, table.c.expires_at <= now))
-                .values(holder=self.holder, renewed_at=now, expires_at=now + self.ttl,
-                        acquired_at=case((table.c.holder == self.holder, table.c.acquired_at), else_=now))
-            ).rowcount
-        if updated:
-            return True
-        try:
-            with self.store.begin() as conn:
-                conn.execute(table.insert().values(name=name, holder=self.holder, acquired_at=now,
-                                                   renewed_at=now, expires_at=now + self.ttl))
-        except IntegrityError:
-            return False  # someone else holds a live lease (or won the race to create it)
-        return True
+        return agent_leases.take_or_renew(self.store, name, self.holder, now, now + self.ttl)
 
     def release(self, name: str) -> bool:
         """Give the lease up now (only if we hold it) so another agent can take over at once."""
-        now = self._now()
-        table = schema.agent_lease
-        with self.store.begin() as conn:
-            return bool(conn.execute(table.update().where(table.c.name == name, table.c.holder == self.holder)
-                                     .values(expires_at=now)).rowcount)
+        return agent_leases.expire(self.store, name, self.holder, self._now())
 
     def info(self, name: str) -> LeaseInfo | None:
         """The lease row, if any (whoever holds it)."""
-        table = schema.agent_lease
-        with self.store.engine.connect() as conn:
-            row = conn.execute(select(table).where(table.c.name == name)).first()
-        if row is None:
+        m = agent_leases.lease_row(self.store, name)
+        if m is None:
             return None
-        m = row._mapping
         return LeaseInfo(name=m["name"], holder=m["holder"], acquired_at=_aware(m["acquired_at"]),
                          renewed_at=_aware(m["renewed_at"]), expires_at=_aware(m["expires_at"]))
 

@@ -6,16 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
-
 from sfops.limits.flatten import flatten_limits
 from sfops.limits.model import LimitRow, SnapshotResult
-from sfops.store import Store, schema
+from sfops.store import Store, limit_snapshots
 
 if TYPE_CHECKING:  # pandas is imported by load_snapshots only: taking a snapshot does not need it
     import pandas as pd
 
-SNAPSHOT_COLUMNS = ["taken_at", "name", "app", "max", "remaining"]
+SNAPSHOT_COLUMNS = list(limit_snapshots.COLUMNS)
 
 
 class LimitsOrg(Protocol):
@@ -35,12 +33,8 @@ def current_limits(org: LimitsOrg) -> tuple[list[LimitRow], list[str]]:
 
 def save_snapshot(store: Store, alias: str, rows: list[LimitRow], taken_at: dt.datetime) -> None:
     """Append one snapshot (all rows share `taken_at`) in one transaction."""
-    if not rows:
-        return
-    values = [{"org": alias, "taken_at": taken_at, "name": r.name, "app": r.app or "", "max": r.max,
-               "remaining": r.remaining} for r in rows]
-    with store.begin() as conn:
-        conn.execute(schema.limit_snapshot.insert(), values)
+    limit_snapshots.insert_snapshot(store, alias, taken_at, [
+        {"name": r.name, "app": r.app or "", "max": r.max, "remaining": r.remaining} for r in rows])
 
 
 def take_snapshot(org: LimitsOrg, store: Store, alias: str, *,
@@ -59,15 +53,7 @@ def load_snapshots(store: Store, alias: str, since: dt.datetime | None = None, *
     have app "". `include_apps=False` loads the org-wide rows only."""
     import pandas as pd
 
-    table = schema.limit_snapshot
-    query = (select(table.c.taken_at, table.c.name, table.c.app, table.c.max, table.c.remaining)
-             .where(table.c.org == alias).order_by(table.c.taken_at, table.c.id))
-    if since is not None:
-        query = query.where(table.c.taken_at >= since)
-    if not include_apps:
-        query = query.where(table.c.app == "")
-    with store.engine.connect() as conn:
-        records = [tuple(r) for r in conn.execute(query).all()]
+    records = limit_snapshots.snapshot_records(store, alias, since, org_wide_only=not include_apps)
     frame = pd.DataFrame.from_records(records, columns=SNAPSHOT_COLUMNS)
     # SQLite drops tzinfo; every stored time is UTC.
     frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True)

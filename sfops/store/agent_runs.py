@@ -1,0 +1,51 @@
+"""The `agent_run` table: every job run the agent starts, its outcome and summary (plain dict rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sfops.store import Store, schema
+
+
+def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.datetime, outcome: str) -> int:
+    """Record a run; returns its id."""
+    with store.begin() as conn:
+        return int(conn.execute(schema.agent_run.insert().values(
+            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)).inserted_primary_key[0])
+
+
+def update_run(store: Store, run_id: int, **values: Any) -> None:
+    """Set columns of one run (finished_at, outcome, summary, error, details)."""
+    with store.begin() as conn:
+        conn.execute(schema.agent_run.update().where(schema.agent_run.c.id == run_id).values(**values))
+
+
+def run_row(store: Store, run_id: int) -> dict[str, Any]:
+    """One run's row (NoResultFound if there is none)."""
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(schema.agent_run).where(schema.agent_run.c.id == run_id)).mappings().one())
+
+
+def latest_rows(store: Store, orgs: list[str] | None = None) -> list[dict[str, Any]]:
+    """The latest run of every (org, job), optionally only for `orgs`."""
+    table = schema.agent_run
+    latest = select(func.max(table.c.id)).group_by(table.c.org, table.c.job)
+    if orgs:
+        latest = latest.where(table.c.org.in_(orgs))
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(table).where(table.c.id.in_(latest))).mappings()]
+
+
+def run_rows(store: Store, *, org: str | None = None, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Runs, newest first, optionally of one org and/or job."""
+    table = schema.agent_run
+    query = select(table).order_by(table.c.id.desc()).limit(limit)
+    if org:
+        query = query.where(table.c.org == org)
+    if job:
+        query = query.where(table.c.job == job)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
