@@ -21,6 +21,7 @@ from sfops.cli.output import Result
 if TYPE_CHECKING:
     from sfops.config import OrgConfig
     from sfops.rollback.deploy import Outcome, RollbackDeployer
+    from sfops.salesforce.metadata import DeployResult
 
 
 @click.group("rollback")
@@ -84,8 +85,14 @@ def _deployer(app: AppContext, target_org: str | None) -> tuple[OrgConfig, Rollb
     from sfops.salesforce.metadata import MetadataClient
 
     config = app.org_config(target_org)
+
+    def progress(result: DeployResult) -> None:  # one line per poll on stderr: stdout stays clean for --json
+        app.err_console.print(f"{result.id} {result.status}: components {result.number_components_deployed}/"
+                              f"{result.number_components_total}, tests {result.number_tests_completed}/"
+                              f"{result.number_tests_total}", highlight=False, markup=False)
+
     return config, RollbackDeployer(MetadataClient(app.org(config.alias)), app.store, config.alias,
-                                    actor=app.actor)
+                                    actor=app.actor, on_progress=progress)
 
 
 def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[str] | None = None) -> Result:

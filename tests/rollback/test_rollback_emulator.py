@@ -163,8 +163,8 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
     assert code == 0 and body["result"]["status"] == "Succeeded" and body["result"]["check_only"] is True
     job = body["result"]["id"]
 
-    code, out, _ = invoke(["rollback", "status", "--job-id", job, "-o", "emu", "--json"], rollback_cli_env)
-    assert code == 0 and json.loads(out)["result"]["status"] == "Succeeded"
+    code, out, err = invoke(["rollback", "status", "--job-id", job, "-o", "emu", "--wait", "1"], rollback_cli_env)
+    assert code == 0 and "Succeeded" in out and f"{job} Succeeded: components" in err  # progress on stderr
 
     code, out, err = invoke(["rollback", "quick", "--package", pkg, "-o", "prod"], rollback_cli_env)
     assert code == ExitCode.FAILED and "production org" in out + err  # no terminal to confirm on
