@@ -124,11 +124,11 @@ class Faults:
             raise ValueError('api_usage: expected {"used": n, "max": n}')
         with self.lock:
             if "latency" in spec:
-                lat = spec["latency"] or {}
+                lat = _object(spec["latency"] or {}, "latency")
                 self.latency_ms = float(lat.get("fixed_ms", 0))
                 self.jitter_ms = float(lat.get("jitter_ms", 0))
-            fails = spec.get("fail")
-            for item in ([fails] if isinstance(fails, dict) else fails or []):
+            fails = spec.get("fail") or []
+            for item in _object_list(fails, "fail"):
                 code = str(item.get("errorCode", "SERVER_UNAVAILABLE"))
                 self.fail_rules.append(FailRule(
                     count=int(item.get("count", 1)), status=int(item.get("status", 503)), error_code=code,
@@ -136,7 +136,7 @@ class Faults:
                     method=item.get("method"), path=item.get("path")))
             drops = spec.get("drop_connections")
             if drops:
-                drops = {"count": drops} if isinstance(drops, int) else drops
+                drops = {"count": drops} if isinstance(drops, int) else _object(drops, "drop_connections")
                 self.drop_rules.append(FailRule(count=int(drops.get("count", 1)), status=0, error_code="",
                                                 message="", method=drops.get("method"), path=drops.get("path")))
             for key, adding in (("lock_record", True), ("unlock_record", False)):
@@ -151,7 +151,20 @@ class Faults:
                 self.anonymous = spec["anonymous"] or None
             if "limits" in spec:
                 given = spec["limits"] or {}
-                if not all(isinstance(v, dict) for v in given.values()):
+                if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
                     raise ValueError('limits: expected {"Name": {"Max": n, "Remaining": n}}')
                 self.limits = {k: {kk: int(vv) for kk, vv in v.items() if kk in ("Max", "Remaining")}
                                for k, v in given.items()}
+
+
+def _object(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{key}: expected a JSON object")
+    return value
+
+
+def _object_list(value: Any, key: str) -> list[dict[str, Any]]:
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ValueError(f"{key}: expected a JSON object or a list of objects")
+    return items

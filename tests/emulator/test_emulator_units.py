@@ -11,6 +11,7 @@ from paths import REPO
 
 from sfops.emulator import ids
 from sfops.emulator.app import version_label
+from sfops.emulator.faults import Faults
 from sfops.emulator.schema import SchemaError, default_schema, field_from_metadata_xml, object_from_metadata_xml
 from sfops.emulator.seed import PACKAGED_FORCE_APP, source_to_mdapi_zip
 from sfops.emulator.state import Store
@@ -144,3 +145,11 @@ def test_auto_number_formats() -> None:
     assert format_auto_number("INC-{00000}", 42, when) == "INC-00042"
     assert format_auto_number("ERR-{YYYY}{MM}{DD}-{0000}", 7, when) == "ERR-20260309-0007"
     assert format_auto_number("{0}", 123456, when) == "123456"
+
+
+@pytest.mark.parametrize("spec", [{"fail": "x"}, {"fail": [1]}, {"drop_connections": "x"}, {"latency": 5},
+                                  {"limits": [1]}, {"api_usage": 5}, {"latency_ms": 5}])
+def test_malformed_fault_specs_are_refused_not_crashing(spec: dict) -> None:
+    # the control endpoint turns ValueError/TypeError into a 400; anything else would be a 500
+    with pytest.raises((ValueError, TypeError)):
+        Faults().apply(spec)
