@@ -417,3 +417,22 @@ def test_flow_and_validation_rule_references_place_deleted_fields_post(make_repo
     why = {i.member: (i.placement, " ".join(i.reasons)) for i in plan.items}
     assert why["Case__c.Tier__c"][0] == "post" and "Flow:Route" in why["Case__c.Tier__c"][1]
     assert why["Case__c.Code__c"][0] == "post" and "ValidationRule:Case__c.R" in why["Case__c.Code__c"][1]
+
+
+def test_packaged_registry_is_what_build_registry_makes_from_shared() -> None:
+    """sfops/data/metadata-registry.json is regenerated, not hand-edited (scripts/build_registry.py)."""
+    import importlib.util
+    from importlib import resources
+
+    from paths import METADATA_REGISTRY, REPO
+
+    spec = importlib.util.spec_from_file_location("build_registry", REPO / "scripts" / "build_registry.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source = METADATA_REGISTRY / "metadataRegistry.sdr-13.7.0.json"
+    if not source.exists():
+        pytest.skip("needs ../shared/data/metadata-registry")
+    built = module.compact(json.loads(source.read_text()), "x")
+    shipped = json.loads(resources.files("sfops").joinpath("data/metadata-registry.json").read_text())
+    assert built["types"] == shipped["types"]
