@@ -202,8 +202,8 @@ def start_background(opts: StartOptions, env: Mapping[str, str], timeout: float 
             except SfopsError:
                 pass
         if proc.poll() is not None:
-            raise SfopsError(f"The emulator exited during start-up (code {proc.returncode}); see "
-                             f"{opts.data_dir / 'emulator.log'}.")
+            raise SfopsError(f"The emulator exited during start-up (code {proc.returncode}): "
+                             f"{_last_line(opts.data_dir / 'emulator.log')} (log: {opts.data_dir / 'emulator.log'})")
         time.sleep(0.1)
     proc.terminate()
     raise SfopsError(f"The emulator did not become ready within {timeout:.0f} s; see "
@@ -218,6 +218,15 @@ def running_state(data_dir: Path) -> Instance:
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         raise UsageError(f"No running emulator recorded in {data_dir}.", actions=["sfops emulator start"])
     return state
+
+
+def _last_line(path: Path) -> str:
+    """The last non-empty line of a log file (what a failed start said last)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    return next((line.strip() for line in reversed(lines) if line.strip()), "empty log")
 
 
 def stop(data_dir: Path, timeout: float = 10.0) -> Instance:
@@ -281,5 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     opts = StartOptions(Path(a.data), a.port, a.host, a.memory, a.seed, a.http, a.latency_ms, a.jitter_ms,
                         a.api_max, a.session_seconds)
-    run_foreground(opts, os.environ, lambda inst: print(f"sfops emulator listening on {inst.url}", flush=True))
+    try:
+        run_foreground(opts, os.environ, lambda inst: print(f"sfops emulator listening on {inst.url}", flush=True))
+    except SfopsError as exc:  # one line in emulator.log, which start_background quotes
+        print(f"Error: {exc.message}", file=sys.stderr, flush=True)
+        return 1
     return 0

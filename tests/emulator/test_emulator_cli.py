@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import socket
 import subprocess
 import sys
 
@@ -95,3 +96,13 @@ def test_bad_port_is_a_usage_error(tmp_path) -> None:
     code, _, err = _run(["emulator", "start", "--port", "70000", "--data", str(tmp_path)],
                         {"HOME": str(tmp_path)})
     assert code == 2 and "--port" in err
+
+
+def test_background_start_on_a_busy_port_says_why(tmp_path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = _run(["emulator", "start", "--background", "--port", str(port), "--data", str(tmp_path)],
+                            {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert code == 1 and f"Cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
