@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from paths import REFERENCE
-
-SAMPLE_SCRIPT = REFERENCE / "make-sample-sfdx-repo.sh"
-EXPECTED = REFERENCE / "rollback-expected"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "PATH": "/usr/bin:/bin:/usr/local/bin",
-           "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"}
+from rollback_support import GIT_ENV, SAMPLE_SCRIPT, RepoFactory
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +26,6 @@ def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=GIT_ENV)
 
-
-RepoFactory = Callable[[list[Mapping[str, str | bytes | None]]], Path]
 
 PROJECT = '{"packageDirectories": [{"path": "force-app", "default": true}], "sourceApiVersion": "62.0"}\n'
 

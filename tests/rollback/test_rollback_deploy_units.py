@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import RepoFactory
+from rollback_support import RepoFactory
 
 from sfops.errors import ConfigError, ExitCode, UsageError
 from sfops.rollback.delta import PathTraversalError

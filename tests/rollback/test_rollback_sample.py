@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXPECTED
+from rollback_support import EXPECTED
 
 from sfops.cli.app import invoke
 from sfops.rollback.convert import convert

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import RepoFactory
+from rollback_support import RepoFactory
 
 from sfops.errors import UsageError
 from sfops.rollback.delta import PathTraversalError, compute_delta, safe_relpath
