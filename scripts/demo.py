@@ -163,9 +163,79 @@ def main() -> int:
     return 0
 
 
+QUOTE_GUARD = """public with sharing class QuoteGuard {
+    // Release R42: quotes above the review threshold are held for approval.
+    public static Boolean needsReview(Incident_Log__c log) {
+        return log.Quote_Total__c != null && log.Quote_Total__c > 100000;
+    }
+}
+"""
+QUOTE_GUARD_TEST = """@IsTest
+private class QuoteGuardTest {
+    @IsTest
+    static void flagsLargeQuotes() {
+        System.assert(QuoteGuard.needsReview(new Incident_Log__c(Quote_Total__c = 250000)));
+        System.assert(!QuoteGuard.needsReview(new Incident_Log__c(Quote_Total__c = 10)));
+    }
+}
+"""
+CLASS_META = """<?xml version="1.0" encoding="UTF-8"?>
+<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>64.0</apiVersion>
+    <status>Active</status>
+</ApexClass>
+"""
+QUOTE_TOTAL_FIELD = """<?xml version="1.0" encoding="UTF-8"?>
+<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fullName>Quote_Total__c</fullName>
+    <label>Quote Total</label>
+    <type>Currency</type>
+    <precision>18</precision>
+    <scale>2</scale>
+    <required>false</required>
+</CustomField>
+"""
+
+
+def make_release_repo() -> Path:
+    """A git history of the org's metadata: v1.0 = what the org runs (release R41), v1.1 = release R42."""
+    repo = WORK / "release-repo"
+    shutil.copytree(REPO / "force-app", repo / "force-app")
+    shutil.copy(REPO / "sfdx-project.json", repo / "sfdx-project.json")
+    genv = {**os.environ, "GIT_AUTHOR_NAME": "Release Bot", "GIT_AUTHOR_EMAIL": "release@example.com",
+            "GIT_COMMITTER_NAME": "Release Bot", "GIT_COMMITTER_EMAIL": "release@example.com"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=genv)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "Release R41")
+    git("tag", "v1.0")
+    classes = repo / "force-app" / "main" / "default" / "classes"
+    for name, body in (("QuoteGuard", QUOTE_GUARD), ("QuoteGuardTest", QUOTE_GUARD_TEST)):
+        (classes / f"{name}.cls").write_text(body)
+        (classes / f"{name}.cls-meta.xml").write_text(CLASS_META)
+    fields = repo / "force-app" / "main" / "default" / "objects" / "Incident_Log__c" / "fields"
+    (fields / "Quote_Total__c.field-meta.xml").write_text(QUOTE_TOTAL_FIELD)
+    killswitch = classes / "FeatureKillSwitch.cls"
+    killswitch.write_text(killswitch.read_text() + "// R42: QuoteGuard consults New_Pricing__c first.\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "Release R42: quote review")
+    git("tag", "v1.1")
+    return repo
+
+
 def run_story(env: dict[str, str], receivers: Receivers) -> None:
     banner("Which org are we talking to?")
     sfops("org", "check", env=env)
+
+    banner("This morning release R42 (git tag v1.1) went out, deployed as a delta from v1.0")
+    repo = make_release_repo()
+    release = WORK / "release-R42"
+    sfops("rollback", "plan", "--from", "v1.0", "--to", "v1.1", "--repo", str(repo), "--output", str(release),
+          env=env)
+    sfops("rollback", "deploy", "--package", str(release), "--reason", "Release R42", "--yes", env=env)
 
     banner("Quotes fail in production: pull the debug logs before they expire, find the failure")
     sfops("logs", "pull", env=env)
@@ -190,6 +260,14 @@ def run_story(env: dict[str, str], receivers: Receivers) -> None:
     sfops("switch", "show", "New_Pricing__c", env=env)
     sfops("switch", "history", env=env)
     sfops("incident", "mitigate", ref, "--note", "New_Pricing__c switched off", env=env)
+
+    banner("Then roll release R42 back to v1.0 from Git: plan, validate (check-only, with tests), quick deploy")
+    rollback = WORK / "rollback-R42"
+    sfops("rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(repo), "--output", str(rollback),
+          env=env)
+    sfops("rollback", "validate", "--package", str(rollback), "--incident", ref, "--reason", "roll back R42", env=env)
+    sfops("rollback", "quick", "--package", str(rollback), "--incident", ref, "--reason", "roll back R42", "--yes",
+          env=env)
 
     banner("Resolve, then the post-mortem draft, metrics and the MTTR dashboard")
     sfops("incident", "resolve", ref, "--resolution", "Bulkified ContactService.syncAccounts",

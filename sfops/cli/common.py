@@ -20,7 +20,8 @@ target_org_option = click.option(
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on production orgs.")
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 reason_option = click.option("--reason", "-r", default=None, help="Why: recorded in the audit trail.")
-incident_option = click.option("--incident", "-i", "incident_id", default=None, metavar="ID",
+# long form only: `-i` is the job id in rollback commands, as in `sf project deploy quick -i`
+incident_option = click.option("--incident", "incident_id", default=None, metavar="ID",
                                help="Incident this change belongs to (recorded in the audit trail).")
 
 

@@ -9,6 +9,7 @@ import click
 
 from sfops.cli.common import (
     dry_run_option,
+    incident_option,
     output_command,
     pass_app,
     reason_option,
@@ -80,7 +81,8 @@ job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID
                           help="Deploy or validation id (0Af...).")
 
 
-def _deployer(app: AppContext, target_org: str | None) -> tuple[OrgConfig, RollbackDeployer]:
+def _deployer(app: AppContext, target_org: str | None,
+              incident_id: str | None = None) -> tuple[OrgConfig, RollbackDeployer]:
     from sfops.rollback.deploy import RollbackDeployer
     from sfops.salesforce.metadata import MetadataClient
 
@@ -92,7 +94,7 @@ def _deployer(app: AppContext, target_org: str | None) -> tuple[OrgConfig, Rollb
                               f"{result.number_tests_total}", highlight=False, markup=False)
 
     return config, RollbackDeployer(MetadataClient(app.org(config.alias)), app.store, config.alias,
-                                    actor=app.actor, on_progress=progress)
+                                    actor=app.actor, on_progress=progress, incident_id=incident_id)
 
 
 def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[str] | None = None) -> Result:
@@ -132,16 +134,17 @@ def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | Non
 @drift_option
 @click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
 @reason_option
+@incident_option
 @output_command
 @pass_app
 def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
                  tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, ignore_warnings: bool,
-                 reason: str | None) -> Result:
+                 reason: str | None, incident_id: str | None) -> Result:
     """Check-only deploy of the rollback with tests; keeps the id for a quick deploy on incident."""
     from sfops.rollback.deploy import drift_check, load_package
 
     package = load_package(package_dir)
-    _, deployer = _deployer(app, target_org)
+    _, deployer = _deployer(app, target_org, incident_id)
     drift = [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
                                 ignore_warnings=ignore_warnings, reason=reason)
@@ -159,17 +162,18 @@ def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, tes
 @freeze_option
 @click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
 @reason_option
+@incident_option
 @yes_option
 @output_command
 @pass_app
 def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
                tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, override_freeze: bool,
-               ignore_warnings: bool, reason: str | None, yes: bool) -> Result:
+               ignore_warnings: bool, reason: str | None, incident_id: str | None, yes: bool) -> Result:
     """Full deploy of the rollback (every phase in order), with tests."""
     from sfops.rollback.deploy import drift_check, load_package
 
     package = load_package(package_dir)
-    config, deployer = _deployer(app, target_org)
+    config, deployer = _deployer(app, target_org, incident_id)
     notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
     notes += [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
@@ -189,17 +193,18 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @junit_option
 @freeze_option
 @reason_option
+@incident_option
 @yes_option
 @output_command
 @pass_app
 def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id: str | None, no_fallback: bool,
               test_level: str | None, tests: tuple[str, ...], wait: float, junit: Path | None,
-              override_freeze: bool, reason: str | None, yes: bool) -> Result:
+              override_freeze: bool, reason: str | None, incident_id: str | None, yes: bool) -> Result:
     """Quick-deploy the validated rollback (no test run); full deploy when the validation is stale."""
     from sfops.rollback.deploy import load_package
 
     package = load_package(package_dir)
-    config, deployer = _deployer(app, target_org)
+    config, deployer = _deployer(app, target_org, incident_id)
     notes = _guard(app, config, override_freeze, reason, yes, f"Quick-deploy rollback {package.label}.")
     outcome = deployer.quick(package, validation_id=job_id, fallback=not no_fallback, wait_minutes=wait,
                              reason=reason, test_level=test_level, tests=tests)

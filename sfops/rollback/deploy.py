@@ -231,8 +231,10 @@ class RollbackDeployer:
 
     def __init__(self, client: MetadataClient, store: Store, org: str, *, actor: str,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                 on_progress: Callable[[DeployResult], None] | None = None) -> None:
+                 on_progress: Callable[[DeployResult], None] | None = None,
+                 incident_id: str | None = None) -> None:
         self.client, self.store, self.org, self.actor = client, store, org, actor
+        self.incident_id = incident_id  # every audit record of this rollback names it
         self.now = now
         self.on_progress = on_progress
 
@@ -381,7 +383,7 @@ class RollbackDeployer:
             actor=self.actor, org=self.org, action=f"rollback.{outcome.action}",
             target=package.label if package else (outcome.id or ""),
             before={"sha": package.from_sha} if package else None,
-            after={"sha": package.to_sha} if package else None, reason=reason,
+            after={"sha": package.to_sha} if package else None, reason=reason, incident_id=self.incident_id,
             outcome=outcome.status, details={"deploy_id": outcome.id, "check_only": outcome.check_only,
                                              "test_level": outcome.test_level, "tests": outcome.tests,
                                              "component_failures": len(outcome.component_failures),

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sfops.cli.app import invoke
+from sfops.config import load_settings
 from sfops.errors import ExitCode
 from sfops.rollback.convert import convert
 from sfops.rollback.delta import compute_delta
@@ -177,12 +178,16 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
     assert code == ExitCode.FAILED and "year-end freeze" in out + err and "--override-freeze" in out + err
 
     code, out, _ = invoke(["rollback", "quick", "--package", pkg, "-o", "emu", "--override-freeze", "--reason",
-                           "INC-7", "--json", "--junit", str(tmp_path / "j.xml")], frozen)
+                           "INC-7", "--incident", "INC-7", "--json", "--junit", str(tmp_path / "j.xml")], frozen)
     body = json.loads(out)
     assert code == 0 and body["result"]["status"] == "Succeeded" and not body["result"]["fell_back"]
     assert any("change freeze overridden" in w for w in body["warnings"])
     assert (tmp_path / "j.xml").is_file()
     assert_org_at_a(emu, at_b["client"])
+    # the incident's timeline reads the audit by incident id: the quick deploy must be there
+    store = Store.open(load_settings(frozen).store_url)
+    actions = [r.action for r in store.audit_history(incident_id="INC-7")]
+    assert actions and all(a.startswith("rollback.") for a in actions) and "rollback.quick" in actions
 
 
 def test_two_phase_rollback_quick_deploys_phase_one_then_deploys_phase_two(
