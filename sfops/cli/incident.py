@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,10 +14,14 @@ from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import ExitCode, UsageError
 from sfops.incidents.model import CATEGORIES, SEVERITIES, Incident
-from sfops.incidents.wiring import Incidents, build
+
+if TYPE_CHECKING:
+    from sfops.incidents.wiring import Incidents
 
 
 def _incidents(app: AppContext, target_org: str | None, *, strict: bool = True) -> Incidents:
+    from sfops.incidents.wiring import build  # the service, notifier and on-call load only when used
+
     alias = app.org_config(target_org).alias
     return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor, strict=strict)
 

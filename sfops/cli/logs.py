@@ -12,9 +12,6 @@ from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
 from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
-from sfops.logs.pull import pull_history
-from sfops.logs.report import logs_report
-from sfops.logs.store import prune
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, trace_list, trace_off, trace_on
 
 TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
@@ -65,6 +62,8 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
     config = app.org_config(target_org)
     with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
         task = bar.add_task("Pulling logs", total=None)
+        from sfops.logs.pull import pull_history  # pandas and the store load only when pulling
+
         result = pull_history(app.org(target_org), app.store, config.alias, concurrency=concurrency,
                               delete_after_pull=delete_after_pull, errors=errors, event_logs=event_logs,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
@@ -91,6 +90,8 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
 def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, parquet_path: str | None) -> Result:
     """Per entry point and governor limit: max and p95 of used/max, transactions over 80 %; failures."""
     alias = app.org_config(target_org).alias
+    from sfops.logs.report import logs_report
+
     report = logs_report(app.store, alias)
     frame = report.failures if show_failures else report.limits
     if parquet_path:
@@ -160,6 +161,8 @@ def prune_cmd(app: AppContext, target_org: str | None, days: int, dry_run: bool)
     """Retention: delete locally stored logs and errors older than N days (the org is not touched)."""
     alias = app.org_config(target_org).alias
     before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    from sfops.logs.store import prune
+
     counts = prune(app.store, alias, before, dry_run=dry_run)
     verb = "Would delete" if dry_run else "Deleted"
     return Result(data={"org": alias, "before": before, "dry_run": dry_run, "deleted": counts},
