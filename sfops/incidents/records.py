@@ -83,7 +83,7 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
             if record.id in seen:
                 continue
             seen.add(record.id)
-            change = f"{record.before!r} -> {record.after!r}" if record.before is not None or \
+            change = f"{_brief(record.before)} -> {_brief(record.after)}" if record.before is not None or \
                 record.after is not None else ""
             text = " ".join(p for p in (record.target, change, f"({record.reason})" if record.reason else "",
                                         "" if record.outcome == "done" else f"[{record.outcome}]") if p)
@@ -91,3 +91,14 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
                                          details={"audit_id": record.id, "org": record.org}))
     entries.sort(key=lambda e: e.at)
     return entries
+
+
+def _brief(value: Any) -> str:
+    """An audit before/after value in a few characters: one-key mappings by their value, SHAs shortened."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        value = next(iter(value.values()))
+    if isinstance(value, str) and len(value) == 40 and all(c in "0123456789abcdef" for c in value):
+        return value[:10]
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_brief(v)}" for k, v in value.items())
+    return str(value)
