@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,3 +39,25 @@ def emulator(emulator_server: RunningEmulator, monkeypatch: pytest.MonkeyPatch) 
 def emulator_org(emulator: RunningEmulator) -> Any:
     """An sfops OrgConfig (password auth, emulator CA) for the emulator's admin."""
     return emulator.org_config()
+
+
+@pytest.fixture
+def emu(emulator: RunningEmulator) -> RunningEmulator:
+    """The shared emulator, reset for this test (the short name the area tests use)."""
+    return emulator
+
+
+@pytest.fixture
+def org(emu: RunningEmulator) -> Any:
+    """A gateway `Org` (alias 'emu') connected to the emulator as its admin."""
+    from sfops.salesforce import connect
+
+    return connect(emu.org_config(alias="emu"), env={})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    """A fresh local store in tmp_path."""
+    from sfops.store import Store
+
+    return Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")

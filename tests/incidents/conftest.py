@@ -9,33 +9,10 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from incidents_support import Clock, Mailbox, Receiver, free_port
-
-from sfops.emulator.testing import RunningEmulator
-from sfops.salesforce import Org, connect
-from sfops.store import Store
-
-
-@pytest.fixture
-def emu(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """The shared emulator, reset; CA-bundle env overrides removed so the emulator's CA is used."""
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    return emulator
-
-
-@pytest.fixture
-def org(emu: RunningEmulator) -> Org:
-    return connect(emu.org_config(alias="emu"), env={})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from emulator_cli_support import emulator_cli_env
 from rollback_support import GIT_ENV, SAMPLE_SCRIPT, RepoFactory
 
 
@@ -60,25 +61,6 @@ def make_repo(tmp_path: Path) -> RepoFactory:
 
 
 @pytest.fixture
-def emu(emulator, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """The shared emulator (tests/conftest.py), reset; env CA overrides removed so its CA is used."""
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    return emulator
-
-
-@pytest.fixture
 def rollback_cli_env(emu, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Environment for `invoke`: an sfops.toml with org `emu` (and a production alias `prod`)."""
-    s = emu.settings
-    config = tmp_path / "sfops.toml"
-    org = (f'auth = "password"\nlogin_url = "{emu.url}"\ninstance_url = "{emu.url}"\n'
-           f'username = "{s.admin_username}"\nclient_id = "{s.client_id}"\nca_bundle = "{emu.ca_bundle}"\n'
-           "max_retries = 2\n")
-    config.write_text(f'default_org = "emu"\n\n[orgs.emu]\n{org}\n[orgs.prod]\n{org}production = true\n',
-                      encoding="utf-8")
-    return {"SFOPS_CONFIG": str(config), "SFOPS_HOME": str(tmp_path / "home"),
-            "SFOPS_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SFOPS_ACTOR": "rm",
-            "SFOPS_DOTENV": str(tmp_path / "no.env"), "HOME": str(tmp_path), "COLUMNS": "200",
-            "SFOPS_ORG_EMU_PASSWORD": s.admin_password, "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
-            "SFOPS_ORG_PROD_PASSWORD": s.admin_password, "SFOPS_ORG_PROD_CLIENT_SECRET": s.client_secret}
+    return emulator_cli_env(emu, tmp_path, aliases=("emu", "prod"), production=("prod",), actor="rm")

@@ -9,24 +9,6 @@ import pytest
 from emulator_cli_support import emulator_cli_env
 
 from sfops.emulator.testing import RunningEmulator
-from sfops.salesforce import Org, connect
-from sfops.store import Store
-
-
-@pytest.fixture
-def emu(emulator: RunningEmulator) -> RunningEmulator:
-    """The shared emulator (reset for this test, CA-bundle env overrides removed)."""
-    return emulator
-
-
-@pytest.fixture
-def org(emu: RunningEmulator) -> Org:
-    return connect(emu.org_config(alias="emu"), env={})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
 
 
 @pytest.fixture
