@@ -275,7 +275,7 @@ def run_story(env: dict[str, str], receivers: Receivers) -> None:
     sfops("incident", "show", ref, env=env)
     sfops("incident", "postmortem", ref, env=env)
     sfops("incident", "metrics", env=env)
-    sfops("incident", "dashboard", "--out", str(WORK / "incidents.html"), env=env)
+    sfops("dashboard", "--out", str(WORK / "incidents.html"), env=env)
 
     banner("Governor limits of the org, and one pass of the scheduled agent (cron runs it every minute)")
     sfops("limits", "snapshot", env=env)

@@ -39,6 +39,8 @@ GROUPS: dict[str, tuple[str, str]] = {
     "alerts": ("sfops.cli.alerts:alerts", "Alert recipients in the org: Apex exception email notifications."),
     "limits": ("sfops.cli.limits:limits",
                "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."),
+    "dashboard": ("sfops.cli.incident:dashboard_cmd",
+                  "Write the incident and limits dashboard as one self-contained HTML file."),
     "agent": ("sfops.cli.agent:agent",
               "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
 }

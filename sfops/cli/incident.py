@@ -328,20 +328,24 @@ def metrics_cmd(app: AppContext, target_org: str | None, since: str | None, sour
 
 
 @incident.command("dashboard")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="HTML file to write.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: $SFOPS_HOME/dashboard.html).")
 @click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
-@click.option("--serve", "serve_port", default=None, type=int, metavar="PORT",
-              help="Then serve it on http://127.0.0.1:PORT/ until interrupted.")
+@click.option("--serve", "serve_port", is_flag=False, flag_value=8765, default=None, type=int, metavar="[PORT]",
+              help="Then serve it on http://127.0.0.1:PORT/ (default 8765) until interrupted.")
 @target_org_option
 @output_command
 @pass_app
-def dashboard_cmd(app: AppContext, target_org: str | None, out: Path, since: str | None,
+def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, since: str | None,
                   serve_port: int | None) -> Result:
-    """Write a self-contained HTML dashboard (no CDN, works offline): trends, MTTR by severity, open incidents,
-    org limit usage."""
+    """Write the incident and limits dashboard as one self-contained HTML file.
+
+    No CDN, works offline: incident trends, MTTA/MTTR by severity, open incidents and org limit usage.
+    `sfops dashboard` and `sfops incident dashboard` are the same command.
+    """
     from sfops.incidents.dashboard import serve, write_dashboard
 
+    out = out or app.settings.home / "dashboard.html"
     path = write_dashboard(app.store, app.org_config(target_org).alias, app.org(target_org), out,
                            since=_parse_time(since, "--since"))
     if serve_port is not None:

@@ -112,3 +112,13 @@ def test_the_demo_runs_the_whole_story() -> None:
     assert "INC-00001 resolved" in out and "governor_limit" in out
     assert (REPO / ".sfops" / "demo" / "incidents.html").is_file()
     assert "6 job(s) ran (0 failed)" in out
+
+
+def test_top_level_dashboard_writes_its_default_file(org_env: tuple[dict[str, str], Path]) -> None:
+    env, work = org_env
+    proc = run(["dashboard", "--json"], env, work)
+    assert proc.returncode == 0, proc.stderr
+    path = Path(json.loads(proc.stdout)["result"]["path"])
+    assert path == Path(env["SFOPS_HOME"]) / "dashboard.html"
+    page = path.read_text(encoding="utf-8")
+    assert "<html" in page and "http://" not in page.split("<body", 1)[0]  # self-contained: no external assets
