@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -140,6 +141,7 @@ def _by_id(ctx: Ctx, obj: Any, record_id: str) -> Response:
         row = emu.records.get(obj, record_id)
         return json_response(200, wire_record(obj, row, ctx.version, ctx.tooling, _field_list(ctx, obj)))
     if req.method == "PATCH":
+        _check_unmodified_since(req.headers.get("if-unmodified-since"), emu.records.get(obj, record_id))
         emu.records.update(obj, record_id, _body_dict(req), ctx.session.user_id)
         return Response(204)
     if req.method == "DELETE":
@@ -346,3 +348,20 @@ _TOOLING_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
     "executeAnonymous": execute_anonymous,
     "runTestsAsynchronous": run_tests_async,
 }
+
+
+def _check_unmodified_since(header: str | None, row: dict[str, Any]) -> None:
+    """Conditional update (Salesforce's weak validation): 412 when the record changed after the given
+    time, 400 when the header is not an HTTP date. HTTP dates have whole seconds, so compare at that grain."""
+    if header is None:
+        return
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        since = None
+    if since is None or since.tzinfo is None:
+        raise ApiError(400, "MALFORMED_REQUEST", f"Invalid If-Unmodified-Since header: {header}")
+    modified = parse_datetime(row["LastModifiedDate"]).replace(microsecond=0)
+    if modified > since:
+        raise ApiError(412, "PRECONDITION_FAILED",
+                       f"The requested resource was modified after {header}: {row['Id']}")

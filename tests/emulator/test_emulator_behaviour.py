@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -415,3 +416,25 @@ def test_auto_number_name_is_assigned_in_sequence_and_never_reused(emulator) -> 
     assert client.get(f"sobjects/Incident_Log__c/{third}").json()["Name"] == "INC-00003"
     refused = client.patch(f"sobjects/Incident_Log__c/{third}", json={"Name": "mine"})
     assert refused.status_code == 400
+
+
+def test_if_unmodified_since_guards_updates(emulator) -> None:
+    from email.utils import format_datetime
+
+    from sfops.emulator.values import parse_datetime
+
+    client = Client(emulator)
+    rid = client.post("sobjects/Incident_Log__c", json={"Severity__c": "P3", "Status__c": "New"}).json()["id"]
+    modified = parse_datetime(client.get(f"sobjects/Incident_Log__c/{rid}").json()["LastModifiedDate"])
+    before = format_datetime(modified.replace(microsecond=0) - timedelta(seconds=5), usegmt=True)
+    after = format_datetime(modified.replace(microsecond=0) + timedelta(seconds=5), usegmt=True)
+    stale = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"},
+                         headers={"If-Unmodified-Since": before})
+    assert stale.status_code == 412 and stale.json()[0]["errorCode"] == "PRECONDITION_FAILED"
+    assert client.get(f"sobjects/Incident_Log__c/{rid}").json()["Status__c"] == "New"
+    fresh = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"},
+                         headers={"If-Unmodified-Since": after})
+    assert fresh.status_code == 204
+    bad = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "New"},
+                       headers={"If-Unmodified-Since": "yesterday"})
+    assert bad.status_code == 400
