@@ -39,7 +39,10 @@ def list_cmd(app: AppContext) -> Result:
 def check_cmd(app: AppContext, target_org: str | None) -> Result:
     """Connect to an org: org id, user, instance, API version and API usage now."""
     info = check_org(app.org(target_org))
-    rows = [{"field": k, "value": v} for k, v in info.items()]
+    shown = {k: v for k, v in info.items() if k not in ("api_used", "api_max", "api_usage_percent")}
+    if info.get("api_usage_percent") is not None:
+        shown["api_usage"] = f"{info['api_usage']} ({info['api_usage_percent']} %)"
+    rows = [{"field": k, "value": v} for k, v in shown.items()]  # the JSON keeps every field
     return Result(data=info, rows=rows, columns=["field", "value"], title=f"Org {info['alias']}",
                   message=f"Connected to {info['alias']} as {info['username']}.")
 
