@@ -61,3 +61,18 @@ def store(tmp_path: Path) -> Any:
     from sfops.store import Store
 
     return Store.open(f"sqlite:///{tmp_path / 'sfops.db'}")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster (skips, with the reason, where no server is installed)."""
+    import tempfile
+
+    from postgres_support import running_cluster, server_bin
+
+    if server_bin() is None:
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql; .ci/run does)")
+    pytest.importorskip("psycopg", reason="psycopg not installed (pip install -e '.[dev]')")
+    # not under pytest's tmp root: that is private to root, and the server runs as `postgres`
+    with tempfile.TemporaryDirectory(prefix="sfops-pg-") as base, running_cluster(Path(base)) as cluster:
+        yield cluster

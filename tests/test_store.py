@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from sfops.store import Store
@@ -31,8 +32,21 @@ def test_partial_store_gets_only_missing_migrations(tmp_path: Path) -> None:
     assert inspect(engine).has_table("audit")
 
 
-def test_audit_filters_and_newest_first(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres").new_database()
+    return f"sqlite:///{tmp_path / 'a.db'}"
+
+
+def test_every_migration_applies_and_reapplies_cleanly(url: str) -> None:
+    store = Store.open(url)
+    assert current_version(store.engine) == max(v for v, _, _ in MIGRATIONS)
+    assert migrate(create_engine(url)) == []
+
+
+def test_audit_filters_and_newest_first(url: str) -> None:
+    store = Store.open(url)
     store.record_audit(actor="a", org="prod", action="switch.off", target="X", before={"X": True},
                        after={"X": False}, reason="P1", incident_id="INC-1")
     store.record_audit(actor="b", org="uat", action="breaker.open", target="ERP")
@@ -44,8 +58,8 @@ def test_audit_filters_and_newest_first(tmp_path: Path) -> None:
     assert [r.actor for r in store.audit_history(incident_id="INC-1")] == ["a"]
 
 
-def test_state_upsert(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'k.db'}")
+def test_state_upsert(url: str) -> None:
+    store = Store.open(url)
     assert store.get_state("wm", "none") == "none"
     store.set_state("wm", {"t": "2026-01-01"})
     store.set_state("wm", {"t": "2026-02-01"})

@@ -33,8 +33,11 @@ def make_settings(tmp_path: Path) -> Callable[[str], Settings]:
     return make
 
 
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store the agents share: a SQLite file, and a real PostgreSQL database (what a team uses)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres").new_database()
     return f"sqlite:///{tmp_path / 'agent.db'}"
 
 
