@@ -141,7 +141,8 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
                        for r in revert_nodes if references(r, change.key)]
         pre[ident] = [f"it references {s.describe()}, which the revert removes"
                       for s in symbols if s.matcher(node)]
-    _propagate(deletes, delete_nodes, pre, post)
+    edges = _deletion_edges(deletes, delete_nodes)
+    _propagate(edges, pre, post)
     outside = _outside_referrers(delta, deletes, registry, pending_grep()) if pending_grep else {}
 
     two_phase = {ident for ident in pre if pre[ident] and post[ident]}
@@ -162,11 +163,9 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         elif post[ident]:
             item.reasons = post[ident]
         else:
-            item.reasons = ["no reverted component references it and it references nothing the revert "
-                            "removes: POST is the safe default"]
-            item.reasons += [f"it references {d.key}, also deleted POST (same destructive file)"
-                             for d in deletes if d is not change and post[d.key.ident]
-                             and references(delete_nodes[ident], d.key)]
+            item.reasons = [_default_post_reason(
+                [str(d.key) for e, d in edges if e is change and d.key.type not in UNDELETABLE],
+                [str(e.key) for e, d in edges if d is change])]
         if outside.get(ident):
             item.reasons.append("BLOCKED: still referenced outside the rollback by " + ", ".join(outside[ident]))
         items.append(item)
@@ -193,14 +192,36 @@ def _deploy_reason(change: Change) -> str:
     return "in both, different: deploy A's version"
 
 
-def _propagate(deletes: list[Change], nodes: dict[tuple[str, str], Node], pre: dict[tuple[str, str], list[str]],
+def _default_post_reason(references_deleted: list[str], referenced_by_deleted: list[str]) -> str:
+    """Why a deletion that is neither PRE nor POST by the rules goes POST, naming the other deletions it
+    references or is referenced by (they all leave in the same destructive file, so none is left dangling)."""
+    if referenced_by_deleted:
+        who = "no reverted component references it, only " + ", ".join(referenced_by_deleted) + \
+              ", which the rollback deletes too"
+    else:
+        who = "no reverted component references it"
+    if references_deleted:
+        what = ("the only things it references that the revert removes are " + ", ".join(references_deleted) +
+                ", deleted with it in the same POST destructive file")
+    else:
+        what = "it references nothing the revert removes"
+    return f"{who}; {what}: POST is the safe default"
+
+
+Edge = tuple[Change, Change]
+
+
+def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node]) -> list[Edge]:
+    """(e, d) for every deletion e whose B version references the deletion d."""
+    return [(e, d) for e in deletes for d in deletes if e is not d and references(nodes[e.key.ident], d.key)]
+
+
+def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
                post: dict[tuple[str, str], list[str]]) -> None:
     """A deletion referenced by a POST deletion is POST too; one referencing a PRE deletion is PRE.
 
     Deleted referrers are named in the reasons even when the placement was already decided.
     """
-    edges = [(e, d) for e in deletes for d in deletes
-             if e is not d and references(nodes[e.key.ident], d.key)]  # e references d
     changed = True
     while changed:
         changed = False

@@ -436,3 +436,22 @@ def test_packaged_registry_is_what_build_registry_makes_from_shared() -> None:
     built = module.compact(json.loads(source.read_text()), "x")
     shipped = json.loads(resources.files("sfops").joinpath("data/metadata-registry.json").read_text())
     assert built["types"] == shipped["types"]
+
+
+def test_deletions_that_reference_each_other_say_so_in_their_reasons(make_repo: RepoFactory) -> None:
+    """A class deleted together with the field it reads: both POST, and neither reason claims independence."""
+    obj = f"{P}/objects/Incident_Log__c"
+    repo = make_repo([
+        apex("Keep"),
+        {**apex("QuoteCalc", "public static Decimal t(Incident_Log__c log) { return log.Quote_Total__c; }"),
+         f"{obj}/fields/Quote_Total__c.field-meta.xml": xml("CustomField", "<fullName>Quote_Total__c</fullName>"
+                                                                           "<type>Currency</type>")},
+    ])
+    plan = build_plan(compute_delta(repo, "c2", "c1"))
+    why = {i.member: (i.placement, " ".join(i.reasons)) for i in plan.items}
+    calc, field = why["QuoteCalc"], why["Incident_Log__c.Quote_Total__c"]
+    assert calc[0] == field[0] == "post"
+    assert "references nothing" not in calc[1]
+    assert "CustomField:Incident_Log__c.Quote_Total__c" in calc[1] and "same POST destructive file" in calc[1]
+    assert "only ApexClass:QuoteCalc, which the rollback deletes too" in field[1]
+    assert "it references nothing the revert removes" in field[1] and "safe default" in field[1]
