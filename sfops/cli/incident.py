@@ -331,7 +331,8 @@ def metrics_cmd(app: AppContext, target_org: str | None, since: str | None, sour
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default: $SFOPS_HOME/dashboard.html).")
 @click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
-@click.option("--serve", "serve_port", is_flag=False, flag_value=8765, default=None, type=int, metavar="[PORT]",
+@click.option("--serve", "serve_port", is_flag=False, flag_value=8765, default=None, type=click.IntRange(0, 65535),
+              metavar="[PORT]",
               help="Then serve it on http://127.0.0.1:PORT/ (default 8765) until interrupted.")
 @target_org_option
 @output_command

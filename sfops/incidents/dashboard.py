@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from sfops.errors import UsageError
 from sfops.incidents import metrics_source, records
 from sfops.incidents.metrics import Metrics
 from sfops.incidents.model import Incident
@@ -134,11 +136,37 @@ def write_dashboard(store: Store, org_name: str, org: Org | None, out: Path, *,
 
 
 def serve(path: Path, port: int = 8765) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 serving the dashboard's folder (call serve_forever on it)."""
-    handler = functools.partial(_QuietHandler, directory=str(path.parent.resolve()))
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    """An HTTP server on 127.0.0.1 serving only the dashboard file (call serve_forever on it).
+
+    Only that one file: its folder is $SFOPS_HOME by default, which also holds the store and the
+    emulator's keys. A port that cannot be bound is a UsageError.
+    """
+    page = path.resolve()
+    handler = functools.partial(_OneFileHandler, page=page)
+    try:
+        return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"Cannot serve the dashboard on 127.0.0.1:{port}: {reason}.") from None
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _OneFileHandler(BaseHTTPRequestHandler):
+    """GET / or /<file name> returns the page; anything else is 404."""
+
+    def __init__(self, *args: Any, page: Path, **kwargs: Any) -> None:
+        self.page = page
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path not in ("/", "/" + self.page.name):
+            self.send_error(404)
+            return
+        body = self.page.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass

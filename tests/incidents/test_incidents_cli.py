@@ -266,6 +266,38 @@ def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], t
         server.server_close()
 
 
+def test_served_dashboard_exposes_only_the_page_and_a_bad_port_is_one_line(tmp_path: Path) -> None:
+    """The page's folder is $SFOPS_HOME by default (store, emulator keys): nothing else is served."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from sfops.errors import UsageError
+    from sfops.incidents.dashboard import serve
+
+    page = tmp_path / "dashboard.html"
+    page.write_text("<html>ok</html>", encoding="utf-8")
+    (tmp_path / "sfops.db").write_bytes(b"secret store")
+    server = serve(page, 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(base + "/", timeout=10) as resp:
+            assert resp.read() == b"<html>ok</html>"
+        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(base + other, timeout=10)
+            assert err.value.code == 404
+        with pytest.raises(UsageError, match=r"Cannot serve the dashboard on 127\.0\.0\.1:"):
+            serve(page, server.server_address[1])  # already bound
+    finally:
+        server.shutdown()
+        server.server_close()
+    code, _, err_text = invoke(["incident", "dashboard", "--serve", "99999"], {})
+    assert code == 2 and "99999 is not in the range" in err_text and "Traceback" not in err_text
+
+
 def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
     config = Path(cli_env["SFOPS_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8").replace(
