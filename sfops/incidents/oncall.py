@@ -218,9 +218,25 @@ def _length(value: Any, where: str) -> tuple[int, float]:
     return int(float(m[1])) * (7 if m[2] == "w" else 1), 0.0
 
 
+def _strings(value: Any, key: str, where: str, example: str) -> tuple[str, ...]:
+    """A TOML list of non-empty strings (a bare string would otherwise be iterated letter by letter)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings, e.g. {key} = {example}.")
+    return tuple(value)
+
+
+def _tables(value: Any, key: str, where: str) -> list[Mapping[str, Any]]:
+    """A TOML list of tables (absent = empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of tables (see docs/oncall.md).")
+    return value
+
+
 def _restriction(table: Mapping[str, Any], where: str) -> Restriction:
     days = []
-    for d in table.get("days", DAYS):
+    for d in _strings(table.get("days", list(DAYS)), "days", where, '["mon", "tue"]'):
         key = str(d).strip().lower()[:3]
         if key not in DAYS:
             raise ConfigError(f"{where}: unknown day '{d}'.")
@@ -235,9 +251,9 @@ def _restriction(table: Mapping[str, Any], where: str) -> Restriction:
 
 def _layer(table: Mapping[str, Any], defaults: Mapping[str, Any], where: str) -> Layer:
     merged = {**defaults, **table}
-    participants = tuple(str(p) for p in merged.get("participants") or [])
-    if not participants:
+    if not merged.get("participants"):
         raise ConfigError(f"{where}: participants is empty.")
+    participants = _strings(merged["participants"], "participants", where, '["alice", "bob"]')
     days, hours = _length(merged.get("length", "weekly"), where)
     try:
         start = dt.date.fromisoformat(str(merged.get("start", "2026-01-05")))
@@ -245,7 +261,8 @@ def _layer(table: Mapping[str, Any], defaults: Mapping[str, Any], where: str) ->
         raise ConfigError(f"{where}: start '{merged.get('start')}' is not a YYYY-MM-DD date.") from None
     return Layer(participants=participants, zone=_zone(str(merged.get("time_zone", "UTC")), where), start=start,
                  handoff=_time(merged.get("handoff_time", "09:00"), where), days=days, hours=hours,
-                 restrictions=tuple(_restriction(r, where) for r in merged.get("restrictions") or []))
+                 restrictions=tuple(_restriction(r, where) for r in _tables(merged.get("restrictions"),
+                                                                            "restrictions", where)))
 
 
 def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
@@ -253,22 +270,31 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
     rotations: dict[str, Rotation] = {}
     for name, table in (section.get("rotations") or {}).items():
         where = f"[oncall.rotations.{name}]"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} must be a table (see docs/oncall.md).")
         base = {k: v for k, v in table.items() if k not in ("layers", "overrides")}
         defaults = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
         layers = [_layer(base, {}, where)] if base.get("participants") else []
-        layers += [_layer(t, defaults, f"{where} layer {i + 1}") for i, t in enumerate(table.get("layers") or [])]
+        layers += [_layer(t, defaults, f"{where} layer {i + 1}")
+                   for i, t in enumerate(_tables(table.get("layers"), "layers", where))]
         if not layers:
             raise ConfigError(f"{where} has no participants and no layers.")
-        overrides = tuple(
-            Override(person=str(o["person"]), start=_aware(o["start"], where), end=_aware(o["end"], where),
-                     order=i - 10_000, reason=o.get("reason"))
-            for i, o in enumerate(table.get("overrides") or []))
+        overrides = tuple(_config_override(o, i, where)
+                          for i, o in enumerate(_tables(table.get("overrides"), "overrides", where)))
         rotations[name] = Rotation(name=name, layers=tuple(layers), overrides=overrides)
     people = {str(k): dict(v) for k, v in (section.get("people") or {}).items()}
     default = section.get("default_rotation")
     if default and default not in rotations:
         raise ConfigError(f"[oncall] default_rotation '{default}' is not a configured rotation.")
     return OnCallConfig(rotations=rotations, people=people, default_rotation=default)
+
+
+def _config_override(table: Mapping[str, Any], index: int, where: str) -> Override:
+    missing = [k for k in ("person", "start", "end") if not table.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: override {index + 1} needs {', '.join(missing)}.")
+    return Override(person=str(table["person"]), start=_aware(table["start"], where), end=_aware(table["end"], where),
+                    order=index - 10_000, reason=table.get("reason"))
 
 
 def _aware(value: Any, where: str) -> dt.datetime:

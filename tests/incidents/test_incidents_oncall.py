@@ -165,6 +165,11 @@ def test_ics_export_parses_back_with_the_right_events() -> None:
     ({"length": "fortnightly"}, "must be daily, weekly"),
     ({"handoff_time": "25:00"}, "HH:MM"),
     ({"participants": []}, "no participants"),
+    ({"participants": "alice"}, "participants must be a list of strings"),  # not a, l, i, c, e taking turns
+    ({"restrictions": "weekdays"}, "restrictions must be a list of tables"),
+    ({"restrictions": [{"days": "mon"}]}, "days must be a list of strings"),
+    ({"layers": {"participants": ["b"]}}, "layers must be a list of tables"),
+    ({"overrides": [{"person": "b", "start": "2026-01-05T09:00Z"}]}, "override 1 needs end"),
 ])
 def test_bad_rotation_config_is_a_clear_error(table: dict, message: str) -> None:
     base = {"time_zone": "UTC", "start": "2026-01-05", "participants": ["a"], **table}
