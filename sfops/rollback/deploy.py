@@ -110,11 +110,25 @@ def load_package(path: str | Path) -> Package:
     plan_file = root / "plan.json"
     if not plan_file.is_file():
         raise UsageError(f"{root} is not a rollback package (no plan.json). Run `sfops rollback plan` first.")
-    plan = json.loads(plan_file.read_text(encoding="utf-8"))
-    phases = [root] if int(plan.get("phases", 1)) == 1 else sorted(root.glob("phase-*"))
+    plan = _read_plan(plan_file)
+    phases = [root] if plan.get("phases", 1) == 1 else sorted(root.glob("phase-*"))
     if not phases or not all((p / "package.xml").is_file() for p in phases):
         raise UsageError(f"{root}: package.xml missing; re-run `sfops rollback plan`.")
     return Package(root, plan, phases)
+
+
+def _read_plan(plan_file: Path) -> dict[str, Any]:
+    """plan.json as `rollback plan` wrote it; anything else (hand-edited, truncated) is a UsageError."""
+    rerun = "re-run `sfops rollback plan`"
+    try:
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{plan_file} is not valid JSON ({exc}); {rerun}.") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("items", []), list) or \
+            not all(isinstance(i, dict) for i in plan.get("items", [])) or \
+            type(plan.get("phases", 1)) is not int:
+        raise UsageError(f"{plan_file} is not a rollback plan; {rerun}.")
+    return plan
 
 
 def zip_folder(folder: Path) -> bytes:

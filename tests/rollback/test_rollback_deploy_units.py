@@ -90,6 +90,16 @@ def test_not_a_package_is_a_usage_error(tmp_path: Path) -> None:
         load_package(tmp_path)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("{bad", "is not valid JSON"), ("[1]", "is not a rollback plan"), ('{"phases": "2"}', "is not a rollback plan"),
+    ('{"items": [1]}', "is not a rollback plan"), (b"\xff\xfe", "is not valid JSON"),
+])
+def test_a_damaged_plan_json_is_a_usage_error(tmp_path: Path, text: str | bytes, message: str) -> None:
+    (tmp_path / "plan.json").write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(UsageError, match=message):
+        load_package(tmp_path)
+
+
 @pytest.mark.parametrize(("status", "done", "success", "code"), [
     ("Succeeded", True, True, ExitCode.OK), ("Failed", True, False, ExitCode.FAILED),
     ("Canceled", True, False, ExitCode.FAILED), ("SucceededPartial", True, True, ExitCode.PARTIAL),
