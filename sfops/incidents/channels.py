@@ -80,6 +80,9 @@ def parse_channel(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -
                           f"Use {', '.join(k + '_env' for k in leaked)} = \"VARIABLE\" and set the variable.")
     if kind == "email" and not table.get("smtp_host"):
         raise ConfigError(f"[alerts.channels.{name}] needs smtp_host.")
+    timeout = table.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(f"[alerts.channels.{name}] timeout must be a positive number of seconds, not {timeout!r}.")
     return Channel(name=name, type=kind, options=dict(table), env=env)
 
 

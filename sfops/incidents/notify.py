@@ -71,29 +71,55 @@ class AlertsConfig:
 
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> AlertsConfig:
-        """Parse `[alerts]`; unknown channel names in routes are configuration errors."""
-        channels = {name: parse_channel(name, table, env)
-                    for name, table in (section.get("channels") or {}).items()}
+        """Parse `[alerts]`; unknown channel names in routes and wrongly shaped values are configuration errors."""
+        channels = {name: parse_channel(name, _table(table, f"[alerts.channels.{name}]"), env)
+                    for name, table in _table(section.get("channels"), "[alerts.channels]").items()}
         routes: dict[str, tuple[str, ...]] = {}
-        for severity, names in (section.get("routes") or {}).items():
+        for severity, names in _table(section.get("routes"), "[alerts.routes]").items():
             if severity.upper() not in SEVERITIES:
                 raise ConfigError(f"[alerts.routes] key '{severity}' is not a severity ({', '.join(SEVERITIES)}).")
             routes[severity.upper()] = tuple(_known(channels, names, f"[alerts.routes] {severity}"))
-        esc = section.get("escalation") or {}
-        levels = tuple(
-            EscalationLevel(level=i + 1, after_minutes=float(lv.get("after_minutes", 15)),
-                            channels=tuple(_known(channels, lv.get("channels", []), f"escalation level {i + 1}")),
-                            rotation=lv.get("rotation"))
-            for i, lv in enumerate(esc.get("levels") or []))
-        return cls(channels=channels, routes=routes, max_attempts=int(section.get("max_attempts", 5)),
-                   retry_base_seconds=float(section.get("retry_base_seconds", 60)),
-                   breaker_failures=int(section.get("breaker_failures", 3)),
-                   breaker_cooldown_seconds=float(section.get("breaker_cooldown_seconds", 300)),
-                   escalation_severities=tuple(s.upper() for s in esc.get("severities", ["P1"])),
-                   escalation=levels)
+        esc = _table(section.get("escalation"), "[alerts.escalation]")
+        raw_levels = esc.get("levels") or []
+        if not isinstance(raw_levels, list):
+            raise ConfigError("[alerts.escalation] levels must be a list of tables.")
+        levels = []
+        for i, lv in enumerate(raw_levels):
+            where = f"[alerts.escalation] level {i + 1}"
+            lv = _table(lv, where)
+            levels.append(EscalationLevel(level=i + 1, after_minutes=_number(lv, "after_minutes", 15, float, where),
+                                          channels=tuple(_known(channels, lv.get("channels", []), where)),
+                                          rotation=lv.get("rotation")))
+        severities = esc.get("severities", ["P1"])
+        if not isinstance(severities, list) or not all(isinstance(v, str) for v in severities):
+            raise ConfigError('[alerts.escalation] severities must be a list like ["P1", "P2"].')
+        return cls(channels=channels, routes=routes, max_attempts=_number(section, "max_attempts", 5, int),
+                   retry_base_seconds=_number(section, "retry_base_seconds", 60, float),
+                   breaker_failures=_number(section, "breaker_failures", 3, int),
+                   breaker_cooldown_seconds=_number(section, "breaker_cooldown_seconds", 300, float),
+                   escalation_severities=tuple(s.upper() for s in severities), escalation=tuple(levels))
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table, not {value!r}.")
+    return value
+
+
+def _number(table: Mapping[str, Any], key: str, default: float, kind: type, where: str = "[alerts]") -> Any:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or \
+            (kind is int and not float(value).is_integer()):
+        raise ConfigError(f"{where} {key} must be a non-negative {'whole ' if kind is int else ''}number, "
+                          f"not {value!r}.")
+    return kind(value)
 
 
 def _known(channels: Mapping[str, Channel], names: Any, where: str) -> list[str]:
+    if not isinstance(names, str | list | None):
+        raise ConfigError(f"{where}: channels must be a channel name or a list of them, not {names!r}.")
     names = [names] if isinstance(names, str) else list(names or [])
     unknown = [n for n in names if n not in channels]
     if unknown:

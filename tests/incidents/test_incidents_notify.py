@@ -211,6 +211,21 @@ def test_secrets_in_the_toml_are_refused_and_missing_ones_are_clear(store: Store
     assert result["status"] == "retry" and "MY_HOOK" in result["error"]
 
 
+@pytest.mark.parametrize(("section", "message"), [
+    ({"max_attempts": "five"}, r"\[alerts\] max_attempts must be a non-negative whole number"),
+    ({"retry_base_seconds": -1}, "retry_base_seconds must be a non-negative number"),
+    ({"channels": "slack"}, r"\[alerts\.channels\] must be a table"),
+    ({"channels": {"s": {"type": "slack", "timeout": "soon"}}}, "timeout must be a positive number"),
+    ({"routes": {"P1": 5}}, "channels must be a channel name or a list"),
+    ({"escalation": {"levels": ["x"]}}, "level 1 must be a table"),
+    ({"escalation": {"levels": [{"after_minutes": "ten"}]}}, "after_minutes must be a non-negative number"),
+    ({"escalation": {"severities": "P1"}}, "severities must be a list"),
+])
+def test_wrongly_shaped_alerts_config_is_a_config_error(section: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        AlertsConfig.from_settings(section, {})
+
+
 def test_templates_for_every_phase_in_text_and_markdown() -> None:
     inc = _incident(summary="Orders *failing* [prod]", resolution="Rolled back", root_cause="bad deploy",
                     status=Status.RESOLVED)
