@@ -99,6 +99,8 @@ def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, par
             frame.to_parquet(parquet_path, index=False)
         except ImportError as exc:
             raise UsageError("--parquet needs pyarrow (pip install pyarrow).") from exc
+        except OSError as exc:
+            raise UsageError(f"Cannot write {parquet_path}: {exc.strerror or exc}.") from None
     message = (f"{report.transactions} transaction(s) in {report.logs} stored log(s) of {alias}; "
                f"{int(report.failures['count'].sum()) if not report.failures.empty else 0} failure(s) in "
                f"{len(report.failures)} group(s).")

@@ -10,6 +10,7 @@ only a missing one is created, with levels that make limit blocks appear (APEX_P
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,8 @@ from sfops.salesforce.soql import soql_quote
 MAX_MINUTES = 24 * 60
 DEFAULT_MINUTES = 30
 DEFAULT_LEVEL = "SFOPS_LIMITS"
+# Salesforce's DeveloperName rule (checked here so a typo is refused before anything is created)
+_DEVELOPER_NAME = re.compile(r"(?!.*__)(?=.{1,80}$)[A-Za-z][A-Za-z0-9_]*(?<!_)")
 # Enough for per-transaction limits, SOQL/DML, callouts and exceptions without FINEST's size cost.
 DEFAULT_LEVELS: dict[str, str] = {
     "ApexCode": "FINE", "ApexProfiling": "FINE", "Callout": "INFO", "Database": "INFO", "System": "DEBUG",
@@ -94,6 +97,9 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
     if not 1 <= minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must be between 1 and {MAX_MINUTES}: Salesforce limits a trace flag "
                          "to 24 hours.")
+    if level is not None and not _DEVELOPER_NAME.fullmatch(level):
+        raise UsageError(f"--level {level!r} is not a valid DebugLevel name: letters, digits and single underscores, "
+                         "starting with a letter, not ending with an underscore, at most 80 characters.")
     user_id, username = resolve_user(org, user)
     level_name = level or DEFAULT_LEVEL
     level_id, warnings = ensure_debug_level(org, level_name)

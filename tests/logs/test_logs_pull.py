@@ -236,6 +236,8 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
     row = frame[(frame["limit"] == "soql_queries")
                 & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
     assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 3, 3)  # 2 + the seeded one
+    code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "missing" / "x.parquet")], env=cli_env)
+    assert code == 2 and "Cannot write" in err and "Traceback" not in err
 
 
 def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmulator, cli_env: dict[str, str]) -> None:

@@ -62,6 +62,15 @@ def test_windows_beyond_the_platform_limit_are_refused(org: Org, emu: RunningEmu
     assert _flags(org) == []
 
 
+@pytest.mark.parametrize("level", ["Bad Level!", "two__underscores", "trailing_", "_leading", "L" * 81])
+def test_an_invalid_debug_level_name_is_refused_before_anything_is_created(org: Org, emu: RunningEmulator,
+                                                                          level: str) -> None:
+    with pytest.raises(UsageError, match="is not a valid DebugLevel name"):
+        trace_on(org, emu.settings.admin_username, level=level)
+    assert _flags(org) == []
+    assert not org.tooling_query("SELECT Id FROM DebugLevel WHERE DeveloperName = 'Bad Level!'")
+
+
 def test_unknown_user_is_a_clear_error(org: Org) -> None:
     with pytest.raises(UsageError, match=r"No user 'nobody@example\.invalid'"):
         trace_on(org, "nobody@example.invalid")
