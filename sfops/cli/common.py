@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, render
+from sfops.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -45,3 +47,13 @@ def output_command(fn: Callable[..., Result]) -> Callable[..., None]:
         root.meta["sfops.exit_code"] = int(result.exit_code)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def writing_to(option: str, path: object) -> Iterator[None]:
+    """Writing a file the user named: a missing folder, a folder in the way or no permission is one
+    UsageError line naming the option, not an OSError traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc}).") from None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.common import output_command, pass_app, target_org_option, writing_to
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import ExitCode, UsageError
@@ -303,7 +303,8 @@ def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path 
         template = app.settings.config_path.parent / Path(str(configured)).expanduser()
     text = draft(inc, timeline, template=load_template(template), authors=app.actor, action_items=items)
     if out:
-        out.write_text(text, encoding="utf-8")
+        with writing_to("--out", out):
+            out.write_text(text, encoding="utf-8")
         return Result(data={"incident": inc.ref, "path": out}, message=f"Post-mortem draft written to {out}.")
     return Result(data={"incident": inc.ref, "markdown": text}, message=text)
 
@@ -347,8 +348,9 @@ def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, sin
     from sfops.incidents.dashboard import serve, write_dashboard
 
     out = out or app.settings.home / "dashboard.html"
-    path = write_dashboard(app.store, app.org_config(target_org).alias, app.org(target_org), out,
-                           since=_parse_time(since, "--since"))
+    alias, org, start = app.org_config(target_org).alias, app.org(target_org), _parse_time(since, "--since")
+    with writing_to("--out", out):
+        path = write_dashboard(app.store, alias, org, out, since=start)
     if serve_port is not None:
         server = serve(path, serve_port)
         app.err_console.print(f"Serving http://127.0.0.1:{server.server_address[1]}/{path.name} (Ctrl+C stops)")

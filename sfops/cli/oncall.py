@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sfops.cli.common import output_command, pass_app
+from sfops.cli.common import output_command, pass_app, writing_to
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import UsageError
@@ -141,6 +141,7 @@ def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | No
     shifts = sum(1 for s in schedule if s.person and (not person or s.person == person))
     if str(ics) == "-":
         return Result(data={"ics": text, "events": shifts}, message=text, warnings=oc.gap_warnings(schedule))
-    ics.write_bytes(text.encode("utf-8"))
+    with writing_to("--ics", ics):
+        ics.write_bytes(text.encode("utf-8"))
     return Result(data={"path": ics, "events": shifts}, warnings=oc.gap_warnings(schedule),
                   message=f"{shifts} shift(s) written to {ics}.")

@@ -14,6 +14,7 @@ from sfops.cli.common import (
     pass_app,
     reason_option,
     target_org_option,
+    writing_to,
     yes_option,
 )
 from sfops.cli.context import AppContext
@@ -102,7 +103,8 @@ def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[
 
     notes = list(extra_notes or []) + outcome.notes
     if junit is not None:
-        write_junit(outcome, junit)
+        with writing_to("--junit", junit):
+            write_junit(outcome, junit)
         notes.append(f"JUnit results: {junit}")
     head = (f"{outcome.action}: {outcome.status} (id {outcome.id}); components {outcome.components_deployed}/"
             f"{outcome.components_total}, tests {outcome.tests_completed}/{outcome.tests_total}")

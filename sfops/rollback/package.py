@@ -102,5 +102,9 @@ def plan_and_package(repo: str | Path, from_ref: str, to_ref: str, output: str |
     delta = compute_delta(repo, from_ref, to_ref, registry)
     plan = build_plan(delta, registry)
     if write:
-        write_package(delta, plan, Path(output) if output else None, registry)
+        try:
+            write_package(delta, plan, Path(output) if output else None, registry)
+        except OSError as exc:  # a file where the folder should go, no permission, disk full...
+            raise UsageError(f"Cannot write the rollback package ({exc.strerror or exc}: {exc.filename}); "
+                             "choose another --output.") from None
     return plan

@@ -184,6 +184,9 @@ def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     # 30 March is after the DST change: 09:00 CEST = 07:00 UTC
     assert dt.datetime(2026, 3, 30, 7, tzinfo=dt.UTC) in starts
     assert exported["warnings"]
+    missing = run(cli_env, "oncall", "export", "--ics", str(tmp_path / "no" / "such" / "dir.ics"))
+    assert missing["code"] == 2 and missing["message"].startswith("--ics ")
+    assert "cannot write there" in missing["message"]
 
     override_id = str(added["result"]["id"])
     run(cli_env, "oncall", "override", "remove", override_id)

@@ -173,6 +173,14 @@ def test_cli_plan_json_and_table(sample_repo: Path, tmp_path: Path) -> None:
     assert not (sample_repo / "metadata").exists()
 
 
+def test_cli_output_that_cannot_be_a_folder_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
+                              "--output", str(tmp_path / "afile" / "pkg"), "--json"], env={"HOME": str(tmp_path)})
+    assert code == 2
+    assert "Cannot write the rollback package" in json.loads(stdout)["message"]
+
+
 def test_cli_unknown_ref_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
     code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v9", "--repo", str(sample_repo),
                               "--json"], env={"HOME": str(tmp_path)})
