@@ -72,6 +72,8 @@ level_option = click.option("-l", "--test-level", "test_level", default=None,
                                  "else RunLocalTests.")
 tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CLASS",
                             help="Test class for RunSpecifiedTests (repeatable).")
+ignore_warnings_option = click.option("--ignore-warnings", is_flag=True,
+                                      help="Deleting a component the org lacks is not an error.")
 junit_option = click.option("--junit", "junit", default=None, type=click.Path(dir_okay=False, path_type=Path),
                             help="Write the test results as JUnit XML here.")
 freeze_option = click.option("--override-freeze", "override_freeze", is_flag=True,
@@ -134,7 +136,7 @@ def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | Non
 @wait_option
 @junit_option
 @drift_option
-@click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
+@ignore_warnings_option
 @reason_option
 @incident_option
 @output_command
@@ -162,7 +164,7 @@ def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, tes
 @junit_option
 @drift_option
 @freeze_option
-@click.option("--ignore-warnings", is_flag=True, help="Deleting a component the org lacks is not an error.")
+@ignore_warnings_option
 @reason_option
 @incident_option
 @yes_option

@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from incidents_support import Clock, Mailbox, Receiver, free_port
+from clock_support import Clock
+from incidents_support import Mailbox, Receiver, free_port
 
 
 @pytest.fixture

@@ -6,24 +6,9 @@ when several test directories are collected in one run.
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 from dataclasses import dataclass, field
 from typing import Any
-
-
-class Clock:
-    """A settable clock for escalation and lifecycle tests."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> dt.datetime:
-        self.now += dt.timedelta(**kwargs)
-        return self.now
 
 
 @dataclass

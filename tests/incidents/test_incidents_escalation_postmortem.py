@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from incidents_support import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
+from clock_support import Clock
+from incidents_support import ONCALL_SECTION, Mailbox, Receiver, alerts_section
 from paths import REPO
 
 from sfops.config import Settings

@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
-from incidents_support import Clock
+from clock_support import Clock
 
 from sfops.emulator.testing import RunningEmulator
 from sfops.errors import UsageError

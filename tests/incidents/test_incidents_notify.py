@@ -9,7 +9,8 @@ import hmac
 from pathlib import Path
 
 import pytest
-from incidents_support import ONCALL_SECTION, Clock, Mailbox, Receiver, alerts_section
+from clock_support import Clock
+from incidents_support import ONCALL_SECTION, Mailbox, Receiver, alerts_section
 
 from sfops.errors import ConfigError
 from sfops.incidents import records

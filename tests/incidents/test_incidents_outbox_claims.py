@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from incidents_support import Clock, Receiver, alerts_section
+from clock_support import Clock
+from incidents_support import Receiver, alerts_section
 
 from sfops.incidents.model import Incident, Status
 from sfops.incidents.notify import AlertsConfig, Notifier, outbox
