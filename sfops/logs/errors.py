@@ -30,6 +30,8 @@ _FRAMES = re.compile(r"^(Class\.|Trigger\.|AnonymousBlock|\()")
 
 
 class ErrorOrg(Protocol):
+    """What the imports (and the log pull) need from `sfops.salesforce.Org`."""
+
     def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
                    tooling: bool = False) -> Iterator[dict[str, Any]]: ...
 

@@ -16,10 +16,11 @@ import concurrent.futures as cf
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
+from sfops.logs.errors import ErrorOrg as LogOrg  # the same two calls of `sfops.salesforce.Org`
 from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
 from sfops.logs.model import Transaction
 from sfops.logs.parser import parse_bytes
@@ -31,15 +32,6 @@ LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status
                "StartTime", "LogLength", "Location")
 PAGE_SIZE = 2000
 MAX_CONCURRENCY = 16
-
-
-class LogOrg(Protocol):
-    """What the pull needs from `sfops.salesforce.Org`."""
-
-    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
-                   tooling: bool = False) -> Iterator[dict[str, Any]]: ...
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
