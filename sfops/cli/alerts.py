@@ -7,7 +7,6 @@ import click
 from sfops.cli.common import output_command, pass_app, target_org_option, yes_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
-from sfops.incidents import apexemail
 
 
 @click.group("alerts")
@@ -26,6 +25,8 @@ def apex_email() -> None:
 @pass_app
 def list_cmd(app: AppContext, target_org: str | None) -> Result:
     """List who receives unhandled Apex exception emails."""
+    from sfops.incidents import apexemail  # imports the Salesforce client: only when used
+
     rows = apexemail.list_recipients(app.org(target_org))
     return Result(data=rows, title="Apex exception email recipients", warnings=[apexemail.METADATA_WARNING],
                   message=f"{len(rows)} recipient(s).")
@@ -40,6 +41,8 @@ def list_cmd(app: AppContext, target_org: str | None) -> Result:
 @pass_app
 def add_cmd(app: AppContext, target_org: str | None, email: str | None, username: str | None, yes: bool) -> Result:
     """Add a recipient of Apex exception emails (not duplicated if already there)."""
+    from sfops.incidents import apexemail  # imports the Salesforce client: only when used
+
     app.confirm_production(app.org_config(target_org), "Add an Apex exception email recipient.", yes=yes)
     row = apexemail.add_recipient(app.org(target_org), email=email, username=username)
     what = "Added" if row["created"] else "Already a recipient:"
@@ -55,6 +58,8 @@ def add_cmd(app: AppContext, target_org: str | None, email: str | None, username
 @pass_app
 def remove_cmd(app: AppContext, target_org: str | None, target: str, yes: bool) -> Result:
     """Remove a recipient by record id, email address or username."""
+    from sfops.incidents import apexemail  # imports the Salesforce client: only when used
+
     app.confirm_production(app.org_config(target_org), f"Remove Apex exception email recipient {target}.", yes=yes)
     rows = apexemail.remove_recipient(app.org(target_org), target)
     return Result(data=rows, message=f"Removed {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])

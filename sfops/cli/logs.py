@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from rich.progress import Progress
 
 from sfops.cli.common import dry_run_option, output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
-from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
-from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, trace_list, trace_off, trace_on
+from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES
 
 TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
 
@@ -31,6 +29,8 @@ def logs() -> None:
 @output_command
 def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
     """Parse log files offline: per transaction entry point, duration, limits, exceptions, category."""
+    from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
+
     analysis = analyze_files(files)
     warnings = [f.error for f in analysis.unreadable if f.error]
     exit_code = ExitCode.FAILED if analysis.unreadable else ExitCode.OK
@@ -59,6 +59,8 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool, errors: bool,
              event_logs: bool) -> Result:
     """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
+    from rich.progress import Progress
+
     config = app.org_config(target_org)
     with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
         task = bar.add_task("Pulling logs", total=None)
@@ -126,6 +128,8 @@ def trace() -> None:
 @pass_app
 def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str | None, minutes: int) -> Result:
     """Create or extend the user's USER_DEBUG trace flag."""
+    from sfops.logs.traceflags import trace_on
+
     flag = trace_on(app.org(target_org), user, level=level, minutes=minutes)
     return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
                   warnings=flag.warnings)
@@ -138,6 +142,8 @@ def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str 
 @pass_app
 def trace_off_cmd(app: AppContext, target_org: str | None, user: str) -> Result:
     """Delete the user's USER_DEBUG trace flags."""
+    from sfops.logs.traceflags import trace_off
+
     flags = trace_off(app.org(target_org), user)
     return Result(data=flags, columns=TRACE_COLUMNS, title="Deleted trace flags",
                   message=None if flags else "No USER_DEBUG trace flag for this user.")
@@ -149,6 +155,8 @@ def trace_off_cmd(app: AppContext, target_org: str | None, user: str) -> Result:
 @pass_app
 def trace_list_cmd(app: AppContext, target_org: str | None) -> Result:
     """List the org's USER_DEBUG trace flags."""
+    from sfops.logs.traceflags import trace_list
+
     return Result(data=trace_list(app.org(target_org)), columns=TRACE_COLUMNS, title="USER_DEBUG trace flags")
 
 

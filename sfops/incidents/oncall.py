@@ -29,11 +29,13 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfops.errors import ConfigError, UsageError
-from sfops.store import Store, oncall_overrides
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the functions that use it
+    from sfops.store import Store
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -378,6 +380,8 @@ def _merge_intervals(items: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple
 def add_override(store: Store, rotation: str, person: str, start: dt.datetime, end: dt.datetime, *,
                  actor: str, reason: str | None = None, now: dt.datetime | None = None) -> Override:
     """Record an override (it wins over every earlier override where they overlap)."""
+    from sfops.store import oncall_overrides
+
     if end <= start:
         raise UsageError("An override must end after it starts.")
     now = now or dt.datetime.now(dt.UTC)
@@ -390,12 +394,16 @@ def add_override(store: Store, rotation: str, person: str, start: dt.datetime, e
 
 def cancel_override(store: Store, override_id: int, *, now: dt.datetime | None = None) -> None:
     """Cancel an override (kept for history)."""
+    from sfops.store import oncall_overrides
+
     if not oncall_overrides.cancel_override(store, override_id, now or dt.datetime.now(dt.UTC)):
         raise UsageError(f"No active override #{override_id}.")
 
 
 def stored_overrides(store: Store, rotation: str) -> list[Override]:
     """The active overrides of a rotation, oldest first."""
+    from sfops.store import oncall_overrides
+
     rows = oncall_overrides.active_overrides(store, rotation)
     return [Override(person=r["person"], start=_utc(r["start"]), end=_utc(r["end"]), order=r["id"], id=r["id"],
                      reason=r["reason"]) for r in rows]
