@@ -243,7 +243,8 @@ def escalate_due_cmd(app: AppContext, target_org: str | None, at: str | None) ->
 
 @incident.command("notifications")
 @click.option("--status", "statuses", multiple=True,
-              help="Only these outbox statuses: pending, sent, retry, failed, skipped (repeatable).")
+              type=click.Choice(["pending", "sending", "sent", "retry", "failed", "skipped"], case_sensitive=False),
+              help="Only these outbox statuses (repeatable).")
 @click.option("--incident", "ref", default=None, help="Only this incident's notifications (record id).")
 @target_org_option
 @output_command

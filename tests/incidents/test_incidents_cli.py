@@ -301,6 +301,11 @@ def test_served_dashboard_exposes_only_the_page_and_a_bad_port_is_one_line(tmp_p
     assert code == 2 and "99999 is not in the range" in err_text and "Traceback" not in err_text
 
 
+def test_an_unknown_outbox_status_is_refused_not_an_empty_list() -> None:
+    code, _, err = invoke(["incident", "notifications", "--status", "sended"], {})
+    assert code == 2 and "'sended' is not one of" in err
+
+
 def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
     config = Path(cli_env["SFOPS_CONFIG"])
     config.write_text(config.read_text(encoding="utf-8").replace(
