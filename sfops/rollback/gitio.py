@@ -126,10 +126,6 @@ class Git:
             pos = start + size + 1
         return blobs
 
-    def grep_files(self, sha: str, words: Iterable[str], paths: Iterable[str] = ()) -> set[str]:
-        """Files at `sha` containing any of `words` (fixed strings, whole words, case-insensitive)."""
-        return self.grep_files_async(sha, words, paths)()
-
     def grep_files_async(self, sha: str, words: Iterable[str],
                          paths: Iterable[str] = ()) -> Callable[[], set[str]]:
         """Start `git grep` in the background; call the returned function to collect the file set.

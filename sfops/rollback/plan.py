@@ -16,12 +16,12 @@ import re
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sfops.rollback.convert import permission_entries
-from sfops.rollback.delta import DELETE, RE_ADD, REVERT, Change, Delta, compute_delta
+from sfops.rollback.delta import DELETE, RE_ADD, REVERT, Change, Delta
 from sfops.rollback.gitio import Git
 from sfops.rollback.refs import (
+    APEX_TYPES,
     Node,
     RemovedSymbol,
     object_scope,
@@ -97,7 +97,7 @@ def _text(delta: Delta, change: Change, side: str) -> str:
         return ET.tostring(element, encoding="unicode")
     files = change.files_a if side == "a" else change.files_b
     text = "\n".join(delta.blob(e).decode("utf-8", "replace") for _, e in sorted(files.items()))
-    return strip_apex_comments(text) if change.key.type in ("ApexClass", "ApexTrigger") else text
+    return strip_apex_comments(text) if change.key.type in APEX_TYPES else text
 
 
 def _node(delta: Delta, change: Change, side: str) -> Node:
@@ -265,7 +265,7 @@ def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry,
     found: dict[tuple[str, str], list[str]] = {}
     for path, source in sorted(candidates.items()):
         text = blobs[delta.snapshot_a.tree[path].sha].decode("utf-8", "replace")
-        if source.key.type in ("ApexClass", "ApexTrigger"):
+        if source.key.type in APEX_TYPES:
             text = strip_apex_comments(text)
         node = Node(source.key, text, object_scope(source.key, source.parent), source.parent)
         for d in deletes:
@@ -375,8 +375,3 @@ def limit_warnings(file_count: int, zip_bytes: int) -> list[str]:
                    "split it along dependency lines.")
     return out
 
-
-def plan_rollback(repo: str | Path, from_ref: str, to_ref: str) -> Plan:
-    """Delta + plan in one call (no files written)."""
-    registry = load_registry()
-    return build_plan(compute_delta(repo, from_ref, to_ref, registry), registry)

@@ -37,10 +37,6 @@ class Node:
     def __post_init__(self) -> None:
         self.lower = self.text.casefold()
 
-    @property
-    def is_apex(self) -> bool:
-        return self.key.type in APEX_TYPES
-
 
 @dataclass
 class RemovedSymbol:

@@ -138,10 +138,6 @@ class Registry:
     def get(self, name: str) -> MetadataType:
         return self.types[name]
 
-    def parent_of(self, type_name: str) -> str | None:
-        mtype = self.types.get(type_name)
-        return mtype.parent if mtype else None
-
     def resolve(self, rel: str, path: str) -> SourceFile | Unresolved:
         """Resolve `rel` (path inside a package directory) of the repo file `path`."""
         parts = rel.split("/")
