@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from sfops.store import Store, schema
@@ -65,8 +65,8 @@ def iter_summaries(store: Store, org: str | None = None,
 def count_logs(store: Store, org: str | None = None) -> int:
     """How many logs are stored (for one org, or all)."""
     table = schema.apex_log
-    query = select(table.c.id)
+    query = select(func.count()).select_from(table)
     if org is not None:
         query = query.where(table.c.org == org)
     with store.engine.connect() as conn:
-        return len(conn.execute(query).scalars().all())
+        return int(conn.execute(query).scalar_one())

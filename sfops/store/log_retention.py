@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sfops.store import Store, schema
 
@@ -20,7 +20,8 @@ def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False)
         for table, column in targets:
             condition = (table.c.org == org) & (column < before)
             if dry_run:
-                counts[table.name] = len(conn.execute(select(table.c.id).where(condition)).fetchall())
+                query = select(func.count()).select_from(table).where(condition)
+                counts[table.name] = int(conn.execute(query).scalar_one())
             else:
                 counts[table.name] = conn.execute(table.delete().where(condition)).rowcount or 0
     return counts
