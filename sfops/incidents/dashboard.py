@@ -79,7 +79,7 @@ def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generat
     sev = {r["severity"]: r for r in m.by_severity}
     mttr = [(s, sev.get(s, {}).get("mttr")) for s in ("P1", "P2", "P3", "P4")]
     open_rows = "".join(
-        f"<tr><td>{html.escape(i.ref)}</td><td>{i.severity}</td><td>{i.status.value}</td>"
+        f"<tr><td>{html.escape(i.ref)}</td><td>{html.escape(i.severity)}</td><td>{i.status.value}</td>"
         f"<td>{html.escape(i.summary[:100])}</td><td>{i.detected_at:%Y-%m-%d %H:%M}</td></tr>"
         for i in open_incidents if i.detected_at) or '<tr><td colspan="5">No open incidents.</td></tr>'
     cfr = m.change_failure

@@ -69,7 +69,13 @@ def from_record(record: Mapping[str, Any], org: str) -> Incident:
     for key in _DATETIMES:
         values[key] = parse_sf_datetime(values[key])
     values["occurrence_count"] = int(values["occurrence_count"] or 1)
-    values["status"] = Status(values["status"] or Status.NEW.value)
+    try:
+        values["status"] = Status(values["status"] or Status.NEW.value)
+    except ValueError:
+        known = ", ".join(s.value for s in Status)
+        raise SalesforceError(f"Incident_Log__c {record.get('Id')} has Status__c {values['status']!r}, which sfops "
+                              f"does not know ({known}): was the picklist changed in the org?",
+                              error_code="UNKNOWN_STATUS") from None
     values["summary"] = values["summary"] or ""
     values["severity"] = values["severity"] or "P3"
     return Incident(id=str(record["Id"]), org=org, **values)

@@ -126,3 +126,13 @@ def test_repeat_counting_sends_the_precondition_and_retries_on_412() -> None:
     assert out.incident.occurrence_count == 4 and not out.created
     assert [p.headers["If-Unmodified-Since"] for p in patches] == ["Thu, 26 Nov 2026 18:47:18 GMT"] * 2
     assert json.loads(patches[-1].body)["Occurrence_Count__c"] == 4
+
+
+def test_a_status_the_org_added_to_the_picklist_is_a_clear_error() -> None:
+    from sfops.errors import SalesforceError
+    from sfops.incidents.orgio import from_record
+
+    record = {"Id": "a03000000000001AAA", "Name": "INC-00001", "Severity__c": "P2", "Status__c": "On Hold"}
+    with pytest.raises(SalesforceError, match=r"has Status__c 'On Hold', which sfops does not know"):
+        from_record(record, "emu")
+    assert from_record({**record, "Status__c": "Triaged"}, "emu").status.value == "Triaged"
