@@ -56,3 +56,12 @@ def test_error_envelope_keeps_salesforce_code() -> None:
 
 def test_nan_becomes_null() -> None:
     assert to_jsonable({"x": float("nan")}) == {"x": None}
+
+
+def test_brackets_in_data_and_warnings_are_printed_not_taken_as_markup() -> None:
+    c = console()
+    render(Result(data=[{"summary": "Orders [prod] failing [bold]x"}], warnings=["No [alerts.escalation] levels"],
+                  title="Incidents"), as_json=False, console=c)
+    out = c.file.getvalue()
+    assert "Orders [prod] failing [bold]x" in out
+    assert "Warning: No [alerts.escalation] levels" in out

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sfops.errors import ExitCode, SfopsError
 from sfops.serialize import to_jsonable
@@ -57,7 +58,7 @@ def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table
         elif result.title:
             console.print(f"{result.title}: none")
     for warning in result.warnings:
-        console.print(f"[yellow]Warning:[/yellow] {warning}", highlight=False)
+        console.print(Text.assemble(("Warning:", "yellow"), " ", str(warning)), highlight=False)
     if result.message:
         console.print(result.message, highlight=False, markup=False)
 
@@ -89,7 +90,7 @@ def make_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(Text(_cell(row.get(c))) for c in columns))  # Text: '[prod]' in data is not markup
     return table
 
 
