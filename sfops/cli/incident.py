@@ -354,7 +354,8 @@ def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, sin
         path = write_dashboard(app.store, alias, org, out, since=start)
     if serve_port is not None:
         server = serve(path, serve_port)
-        app.err_console.print(f"Serving http://127.0.0.1:{server.server_address[1]}/{path.name} (Ctrl+C stops)")
+        app.err_console.print(f"Serving http://127.0.0.1:{server.server_address[1]}/{path.name} (Ctrl+C stops)",
+                              highlight=False, markup=False)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
