@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app, target_org_option
+from sfops.cli.common import dry_run_option, output_command, pass_app, target_org_option, yes_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
@@ -54,14 +54,17 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
 @click.option("--event-logs", is_flag=True,
               help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
+@yes_option
 @output_command
 @pass_app
 def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool, errors: bool,
-             event_logs: bool) -> Result:
+             event_logs: bool, yes: bool) -> Result:
     """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
     from rich.progress import Progress
 
     config = app.org_config(target_org)
+    if delete_after_pull:  # the org's copies are gone for good: ask first on production, like other changes
+        app.confirm_production(config, "Delete each debug log in the org once it is stored locally.", yes=yes)
     with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
         task = bar.add_task("Pulling logs", total=None)
         from sfops.logs.pull import pull_history  # pandas and the store load only when pulling

@@ -148,6 +148,20 @@ def test_delete_after_pull_removes_the_org_copy_only_once_stored(emu: RunningEmu
     assert {m["id"] for m, _ in iter_summaries(store, "emu")} == expected
 
 
+def test_delete_after_pull_on_production_asks_first(emu: RunningEmulator, org: Org, tmp_path: Path) -> None:
+    from emulator_cli_support import emulator_cli_env
+
+    seed(emu, 2)
+    before = org_log_ids(org)
+    env = emulator_cli_env(emu, tmp_path, production=("emu",))
+    code, out, _ = invoke(["logs", "pull", "--delete-after-pull", "--json"], env=env)
+    assert code != 0 and "production org" in json.loads(out)["message"]
+    assert org_log_ids(org) == before  # nothing pulled, nothing deleted
+    code, out, err = invoke(["logs", "pull", "--delete-after-pull", "--yes", "--json"], env=env)
+    assert code == 0, err
+    assert org_log_ids(org) == set() and json.loads(out)["result"]["deleted"] == len(before)
+
+
 def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningEmulator,
                                                                    cli_env: dict[str, str]) -> None:
     seed(emu, 3, body=SOQL_101)
