@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
 from collections.abc import Iterable
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from sfops.errors import SfopsError
@@ -28,7 +29,7 @@ def parse(data: bytes, where: str = "") -> ET.Element:
     """Parse metadata XML safely (no entities, no DTDs)."""
     try:
         return SafeET.fromstring(data)
-    except Exception as exc:  # defusedxml raises ParseError or its own DefusedXmlException
+    except (ET.ParseError, DefusedXmlException) as exc:
         raise MetadataXmlError(f"Cannot parse XML {where}: {exc}") from exc
 
 
