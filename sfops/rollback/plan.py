@@ -201,8 +201,8 @@ def _default_post_reason(references_deleted: list[str], referenced_by_deleted: l
     else:
         who = "no reverted component references it"
     if references_deleted:
-        what = ("the only things it references that the revert removes are " + ", ".join(references_deleted) +
-                ", deleted with it in the same POST destructive file")
+        what = ("it references " + ", ".join(references_deleted) + " (deleted with it, in the same POST destructive "
+                "file) and nothing else the revert removes")
     else:
         what = "it references nothing the revert removes"
     return f"{who}; {what}: POST is the safe default"
