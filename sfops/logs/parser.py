@@ -681,9 +681,13 @@ def parse_file(path: str | Path, *, classify: bool = True, metadata: dict[str, A
     path = Path(path)
     if path.suffix == ".gz":
         import gzip
+        import zlib
 
-        with gzip.open(path, "rb") as fh:
-            return parse_stream(fh, str(path), classify=classify, metadata=metadata)  # type: ignore[arg-type]
+        try:
+            with gzip.open(path, "rb") as fh:
+                return parse_stream(fh, str(path), classify=classify, metadata=metadata)  # type: ignore[arg-type]
+        except (EOFError, zlib.error) as exc:  # truncated or corrupt: BadGzipFile is already an OSError
+            raise OSError(f"damaged gzip file ({exc})") from exc
     with path.open("rb") as fh:
         return parse_stream(fh, str(path), classify=classify, metadata=metadata)
 

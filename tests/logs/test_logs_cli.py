@@ -63,6 +63,18 @@ def test_unreadable_file_exits_1_but_the_others_are_still_analysed(tmp_path: Pat
     assert len(body["warnings"]) == 2 and any("nope.log" in w for w in body["warnings"])
 
 
+def test_a_truncated_gzip_log_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(Path(SOQL_101).read_bytes())
+    (tmp_path / "cut.log.gz").write_bytes(packed[: len(packed) // 2])
+    code, out, _ = invoke(["logs", "analyze", SOQL_101, str(tmp_path / "cut.log.gz"), "--json"], env={})
+    assert code == 1
+    body = json.loads(out)
+    assert len(body["result"]["transactions"]) == 1
+    assert any("damaged gzip file" in w and "cut.log.gz" in w for w in body["warnings"])
+
+
 def test_analyze_without_files_is_a_usage_error() -> None:
     code, _, err = invoke(["logs", "analyze"], env={})
     assert code == 2 and "FILES" in err
