@@ -80,6 +80,9 @@ def parse_channel(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -
                           f"Use {', '.join(k + '_env' for k in leaked)} = \"VARIABLE\" and set the variable.")
     if kind == "email" and not table.get("smtp_host"):
         raise ConfigError(f"[alerts.channels.{name}] needs smtp_host.")
+    if kind == "email" and table.get("username") and not (table.get("ssl") or table.get("starttls")):
+        raise ConfigError(f"[alerts.channels.{name}] logs in without TLS, which would send the SMTP password in "
+                          "clear text: set starttls = true (port 587) or ssl = true (port 465).")
     timeout = table.get("timeout", 10)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"[alerts.channels.{name}] timeout must be a positive number of seconds, not {timeout!r}.")

@@ -221,6 +221,7 @@ def test_secrets_in_the_toml_are_refused_and_missing_ones_are_clear(store: Store
     ({"escalation": {"levels": ["x"]}}, "level 1 must be a table"),
     ({"escalation": {"levels": [{"after_minutes": "ten"}]}}, "after_minutes must be a non-negative number"),
     ({"escalation": {"severities": "P1"}}, "severities must be a list"),
+    ({"channels": {"m": {"type": "email", "smtp_host": "smtp.example.com", "username": "u"}}}, "without TLS"),
 ])
 def test_wrongly_shaped_alerts_config_is_a_config_error(section: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
