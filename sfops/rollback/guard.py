@@ -51,20 +51,31 @@ def _clock(value: Any, where: str) -> dt.time:
         raise ConfigError(f"[rollback] {where}: {value!r} is not a time like 14:00.") from exc
 
 
+def _entries(section: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = section.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"[rollback] {key} must be a list of tables, e.g. {key} = [{{ ... }}] "
+                          "(see docs/rollback.md).")
+    return value
+
+
 def active_blocks(section: Mapping[str, Any], now: dt.datetime) -> list[Block]:
     """The freeze windows and risky times that contain `now`."""
     blocks: list[Block] = []
-    for i, window in enumerate(section.get("freeze") or []):
+    for i, window in enumerate(_entries(section, "freeze")):
         start, end = _when(window.get("start"), f"freeze[{i}].start"), _when(window.get("end"), f"freeze[{i}].end")
         if start <= now < end:
             blocks.append(Block("freeze", str(window.get("reason") or "change freeze"), end.isoformat()))
-    for i, risky in enumerate(section.get("risky") or []):
+    for i, risky in enumerate(_entries(section, "risky")):
         try:
             zone = ZoneInfo(str(risky.get("tz") or "UTC"))
-        except ZoneInfoNotFoundError as exc:
+        except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"[rollback] risky[{i}].tz: unknown time zone {risky.get('tz')!r}.") from exc
         local = now.astimezone(zone)
-        days = [str(d).lower()[:3] for d in risky.get("days") or DAYS]
+        raw_days = risky.get("days") or list(DAYS)
+        if not isinstance(raw_days, list):
+            raise ConfigError(f'[rollback] risky[{i}].days must be a list like ["Fri", "Sat"].')
+        days = [str(d).lower()[:3] for d in raw_days]
         unknown = [d for d in days if d not in DAYS]
         if unknown:
             raise ConfigError(f"[rollback] risky[{i}].days: unknown day(s) {', '.join(unknown)}.")

@@ -38,7 +38,9 @@ def test_freeze_windows_and_risky_times() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"freeze": [{"start": "soon", "end": "2027-01-01"}]},
-                                 {"risky": [{"tz": "Mars/Olympus"}]}, {"risky": [{"days": ["Fryday"]}]}])
+                                 {"risky": [{"tz": "Mars/Olympus"}]}, {"risky": [{"days": ["Fryday"]}]},
+                                 {"freeze": {"start": "2026-12-20"}}, {"risky": ["Fri"]}, {"risky": [{"tz": "../x"}]},
+                                 {"risky": [{"days": "Fri"}]}])
 def test_bad_freeze_config_is_a_config_error(bad: dict) -> None:
     with pytest.raises(ConfigError):
         active_blocks(bad, FRIDAY_3PM_PARIS)
