@@ -227,6 +227,12 @@ def _strings(value: Any, key: str, where: str, example: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table, e.g. email = \"alice@example.com\" under it.")
+    return value
+
+
 def _tables(value: Any, key: str, where: str) -> list[Mapping[str, Any]]:
     """A TOML list of tables (absent = empty)."""
     if value is None:
@@ -270,10 +276,12 @@ def _layer(table: Mapping[str, Any], defaults: Mapping[str, Any], where: str) ->
 def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
     """Parse `[oncall]` into rotations and people."""
     rotations: dict[str, Rotation] = {}
+    for key in ("rotations", "people"):
+        if not isinstance(section.get(key) or {}, Mapping):
+            raise ConfigError(f"[oncall.{key}] must be a table of named tables (see docs/oncall.md).")
     for name, table in (section.get("rotations") or {}).items():
         where = f"[oncall.rotations.{name}]"
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where} must be a table (see docs/oncall.md).")
+        table = _table(table, where)
         base = {k: v for k, v in table.items() if k not in ("layers", "overrides")}
         defaults = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
         layers = [_layer(base, {}, where)] if base.get("participants") else []
@@ -284,7 +292,7 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
         overrides = tuple(_config_override(o, i, where)
                           for i, o in enumerate(_tables(table.get("overrides"), "overrides", where)))
         rotations[name] = Rotation(name=name, layers=tuple(layers), overrides=overrides)
-    people = {str(k): dict(v) for k, v in (section.get("people") or {}).items()}
+    people = {str(k): dict(_table(v, f"[oncall.people.{k}]")) for k, v in (section.get("people") or {}).items()}
     default = section.get("default_rotation")
     if default and default not in rotations:
         raise ConfigError(f"[oncall] default_rotation '{default}' is not a configured rotation.")

@@ -160,6 +160,16 @@ def test_ics_export_parses_back_with_the_right_events() -> None:
     assert len(personal.walk("VEVENT")) == sum(1 for s in covered if s.person == "bob")
 
 
+@pytest.mark.parametrize(("section", "message"), [
+    ({"rotations": ["primary"]}, r"\[oncall\.rotations\] must be a table"),
+    ({"rotations": {"r": "alice"}}, r"\[oncall\.rotations\.r\] must be a table"),
+    ({"people": {"alice": "alice@example.com"}}, r"\[oncall\.people\.alice\] must be a table"),
+])
+def test_wrongly_shaped_oncall_sections_are_clear_errors(section: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_oncall(section)
+
+
 @pytest.mark.parametrize("table,message", [
     ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
     ({"length": "fortnightly"}, "must be daily, weekly"),
