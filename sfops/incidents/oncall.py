@@ -229,7 +229,7 @@ def _strings(value: Any, key: str, where: str, example: str) -> tuple[str, ...]:
 
 def _table(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a table, e.g. email = \"alice@example.com\" under it.")
+        raise ConfigError(f"{where} must be a table (see docs/oncall.md).")
     return value
 
 
