@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,3 +58,13 @@ def writing_to(option: str, path: object) -> Iterator[None]:
         yield
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc}).") from None
+
+
+def parse_moment(value: str, option: str) -> dt.datetime:
+    """An option's ISO date or date-time (UTC unless it carries an offset); a bad one is one UsageError line."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
+                         "2026-11-01T09:00+01:00).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sfops.cli.common import output_command, pass_app, target_org_option, writing_to
+from sfops.cli.common import output_command, parse_moment, pass_app, target_org_option, writing_to
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import ExitCode, UsageError
@@ -31,14 +31,7 @@ def _when(value: dt.datetime | None) -> str:
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{name} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
-                         "2026-11-01T09:00+01:00).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return parse_moment(value, name) if value else None
 
 
 def _warnings(notifications: list[dict[str, Any]], event: dict[str, Any] | None = None) -> list[str]:

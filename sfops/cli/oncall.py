@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sfops.cli.common import output_command, pass_app, writing_to
+from sfops.cli.common import output_command, parse_moment, pass_app, writing_to
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import UsageError
@@ -22,11 +22,7 @@ def _time(value: str | None, name: str, default: dt.datetime | None = None) -> d
         if default is None:
             raise UsageError(f"{name} is required.")
         return default
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{name} '{value}' is not an ISO date or date-time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return parse_moment(value, name)
 
 
 def _config(app: AppContext) -> oc.OnCallConfig:
