@@ -117,6 +117,9 @@ def load_package(path: str | Path) -> Package:
     return Package(root, plan, phases)
 
 
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # the shas go to git: nothing that could read as an option
+
+
 def _read_plan(plan_file: Path) -> dict[str, Any]:
     """plan.json as `rollback plan` wrote it; anything else (hand-edited, truncated) is a UsageError."""
     rerun = "re-run `sfops rollback plan`"
@@ -126,7 +129,8 @@ def _read_plan(plan_file: Path) -> dict[str, Any]:
         raise UsageError(f"{plan_file} is not valid JSON ({exc}); {rerun}.") from None
     if not isinstance(plan, dict) or not isinstance(plan.get("items", []), list) or \
             not all(isinstance(i, dict) for i in plan.get("items", [])) or \
-            type(plan.get("phases", 1)) is not int:
+            type(plan.get("phases", 1)) is not int or \
+            not all(_SHA.fullmatch(str(plan.get(k, "0" * 40))) for k in ("from_sha", "to_sha")):
         raise UsageError(f"{plan_file} is not a rollback plan; {rerun}.")
     return plan
 

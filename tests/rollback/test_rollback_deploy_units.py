@@ -95,6 +95,7 @@ def test_not_a_package_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("{bad", "is not valid JSON"), ("[1]", "is not a rollback plan"), ('{"phases": "2"}', "is not a rollback plan"),
     ('{"items": [1]}', "is not a rollback plan"), (b"\xff\xfe", "is not valid JSON"),
+    ('{"to_sha": "--output=/tmp/x"}', "is not a rollback plan"),
 ])
 def test_a_damaged_plan_json_is_a_usage_error(tmp_path: Path, text: str | bytes, message: str) -> None:
     (tmp_path / "plan.json").write_bytes(text if isinstance(text, bytes) else text.encode())
