@@ -11,6 +11,7 @@ from typing import Any
 
 import icalendar
 import pytest
+from emulator_cli_support import emulator_cli_env
 from incidents_support import Mailbox, Receiver
 
 from sfops.cli.app import invoke
@@ -21,19 +22,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def cli_env(emu: RunningEmulator, tmp_path: Path, receiver: Receiver, smtp_server: Mailbox) -> dict[str, str]:
-    s = emu.settings
-    config = tmp_path / "sfops.toml"
-    config.write_text(f'''default_org = "emu"
-
-[orgs.emu]
-auth = "password"
-login_url = "{emu.url}"
-instance_url = "{emu.url}"
-username = "{s.admin_username}"
-client_id = "{s.client_id}"
-ca_bundle = "{emu.ca_bundle}"
-max_retries = 2
-
+    """The shared emulator CLI environment plus alert channels on the local receivers and an on-call rotation."""
+    env = emulator_cli_env(emu, tmp_path, extra_toml=f'''
 [alerts]
 max_attempts = 3
 [alerts.routes]
@@ -68,12 +58,8 @@ handoff_time = "09:00"
 length = "daily"
 participants = ["alice", "bob"]
 restrictions = [{{days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", end = "18:00"}}]
-''', encoding="utf-8")
-    return {"SFOPS_CONFIG": str(config), "SFOPS_HOME": str(tmp_path / "home"),
-            "SFOPS_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SFOPS_ACTOR": "alice",
-            "SFOPS_DOTENV": str(tmp_path / "no.env"), "HOME": str(tmp_path), "COLUMNS": "200",
-            "SFOPS_ORG_EMU_PASSWORD": s.admin_password, "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
-            "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack", "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
+''')
+    return {**env, "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack", "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
             "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook",
             "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000"}
 
