@@ -14,23 +14,28 @@ from sfops.store import Store, schema
 def take_or_renew(store: Store, name: str, holder: str, now: dt.datetime, expires_at: dt.datetime) -> bool:
     """Renew the lease if `holder` has it, take it if it has expired (one conditional UPDATE), or create
     it (an INSERT only one agent can win: primary key). True if `holder` holds it now."""
+    if _renew_or_take(store, name, holder, now, expires_at):
+        return True
+    try:
+        with store.begin() as conn:
+            conn.execute(schema.agent_lease.insert().values(name=name, holder=holder, acquired_at=now,
+                                                            renewed_at=now, expires_at=expires_at))
+    except IntegrityError:
+        # The row appeared meanwhile. Its creator may be this same holder in another thread (the renewal
+        # and a job both start at once), so let the conditional UPDATE decide rather than answer False.
+        return _renew_or_take(store, name, holder, now, expires_at)
+    return True
+
+
+def _renew_or_take(store: Store, name: str, holder: str, now: dt.datetime, expires_at: dt.datetime) -> bool:
     table = schema.agent_lease
     with store.begin() as conn:
-        updated = conn.execute(
+        return bool(conn.execute(
             table.update()
             .where(table.c.name == name, or_(table.c.holder == holder, table.c.expires_at <= now))
             .values(holder=holder, renewed_at=now, expires_at=expires_at,
                     acquired_at=case((table.c.holder == holder, table.c.acquired_at), else_=now))
-        ).rowcount
-    if updated:
-        return True
-    try:
-        with store.begin() as conn:
-            conn.execute(table.insert().values(name=name, holder=holder, acquired_at=now, renewed_at=now,
-                                               expires_at=expires_at))
-    except IntegrityError:
-        return False  # someone else holds a live lease (or won the race to create it)
-    return True
+        ).rowcount)
 
 
 def expire(store: Store, name: str, holder: str, now: dt.datetime) -> bool:

@@ -108,3 +108,29 @@ def test_two_agents_never_run_the_same_job_twice(store_url: str, make_settings: 
     clock.advance(minutes=15)
     results = [a.run_once()[0].outcome for a in agents]
     assert results == ["ok", NOT_DUE] and executions == ["prod", "prod"]
+
+
+def _hold_together(leases: list[LeaderLease], name: str) -> list[bool]:
+    """Every lease tries to hold `name` at the same moment; their answers."""
+    barrier = threading.Barrier(len(leases))
+    results: list[bool] = []
+
+    def contend(lease: LeaderLease) -> None:
+        barrier.wait()
+        results.append(lease.hold(name))
+
+    threads = [threading.Thread(target=contend, args=(lease,)) for lease in leases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_one_holder_racing_itself_always_holds(store_url: str) -> None:
+    """The renewal thread and a job of the same agent both take a new lease at start: both must hold it
+    (on PostgreSQL the INSERT loser used to answer 'not leader' and the agent skipped its own job)."""
+    Store.open(store_url)
+    for round_ in range(10):
+        leases = [LeaderLease(Store.open(store_url), "agent-a", TTL) for _ in range(4)]
+        assert _hold_together(leases, f"agent:race-{round_}") == [True] * 4, f"round {round_}"
