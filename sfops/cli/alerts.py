@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sfops.cli.common import output_command, pass_app, target_org_option, yes_option
+from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 
@@ -35,31 +35,52 @@ def list_cmd(app: AppContext, target_org: str | None) -> Result:
 @apex_email.command("add")
 @click.option("--email", default=None, help="An external email address.")
 @click.option("--user", "username", default=None, help="A Salesforce username.")
+@dry_run_option
+@reason_option
 @yes_option
 @target_org_option
 @output_command
 @pass_app
-def add_cmd(app: AppContext, target_org: str | None, email: str | None, username: str | None, yes: bool) -> Result:
+def add_cmd(app: AppContext, target_org: str | None, email: str | None, username: str | None, dry_run: bool,
+            reason: str | None, yes: bool) -> Result:
     """Add a recipient of Apex exception emails (not duplicated if already there)."""
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
-    app.confirm_production(app.org_config(target_org), "Add an Apex exception email recipient.", yes=yes)
-    row = apexemail.add_recipient(app.org(target_org), email=email, username=username)
-    what = "Added" if row["created"] else "Already a recipient:"
-    return Result(data=row, message=f"{what} {row.get('user') or row.get('address')}.",
-                  warnings=[apexemail.METADATA_WARNING])
+    config = app.org_config(target_org)
+    if not dry_run:
+        app.confirm_production(config, "Add an Apex exception email recipient.", yes=yes)
+    row = apexemail.add_recipient(app.org(target_org), email=email, username=username, dry_run=dry_run)
+    who = row.get("user") or row.get("address")
+    if dry_run:
+        what = "Would add" if row["created"] else "Already a recipient:"
+    else:
+        what = "Added" if row["created"] else "Already a recipient:"
+        if row["created"]:
+            app.store.record_audit(actor=app.actor, org=config.alias, action="alerts.apex-email.add",
+                                   target=f"ApexEmailNotification:{who}", after={"id": row["id"]}, reason=reason)
+    return Result(data=row, message=f"{what} {who}.", warnings=[apexemail.METADATA_WARNING])
 
 
 @apex_email.command("remove")
 @click.argument("target")
+@dry_run_option
+@reason_option
 @yes_option
 @target_org_option
 @output_command
 @pass_app
-def remove_cmd(app: AppContext, target_org: str | None, target: str, yes: bool) -> Result:
+def remove_cmd(app: AppContext, target_org: str | None, target: str, dry_run: bool, reason: str | None,
+               yes: bool) -> Result:
     """Remove a recipient by record id, email address or username."""
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
-    app.confirm_production(app.org_config(target_org), f"Remove Apex exception email recipient {target}.", yes=yes)
-    rows = apexemail.remove_recipient(app.org(target_org), target)
-    return Result(data=rows, message=f"Removed {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])
+    config = app.org_config(target_org)
+    if not dry_run:
+        app.confirm_production(config, f"Remove Apex exception email recipient {target}.", yes=yes)
+    rows = apexemail.remove_recipient(app.org(target_org), target, dry_run=dry_run)
+    for row in [] if dry_run else rows:
+        app.store.record_audit(actor=app.actor, org=config.alias, action="alerts.apex-email.remove",
+                               target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
+                               before={"id": row["id"]}, reason=reason)
+    verb = "Would remove" if dry_run else "Removed"
+    return Result(data=rows, message=f"{verb} {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])

@@ -6,11 +6,11 @@ import datetime as dt
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app, target_org_option, yes_option
+from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
-from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES
+from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, TraceFlagInfo
 
 TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
 
@@ -127,29 +127,57 @@ def trace() -> None:
 @click.option("--level", default=None, help=f"DebugLevel name (default {DEFAULT_LEVEL}; created if missing).")
 @click.option("--minutes", type=int, default=DEFAULT_MINUTES, show_default=True,
               help=f"How long to trace, 1 to {MAX_MINUTES} (24 h, the platform maximum).")
+@dry_run_option
+@reason_option
+@yes_option
 @output_command
 @pass_app
-def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str | None, minutes: int) -> Result:
+def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str | None, minutes: int,
+                 dry_run: bool, reason: str | None, yes: bool) -> Result:
     """Create or extend the user's USER_DEBUG trace flag."""
     from sfops.logs.traceflags import trace_on
 
-    flag = trace_on(app.org(target_org), user, level=level, minutes=minutes)
+    config = app.org_config(target_org)
+    if not dry_run:
+        app.confirm_production(config, f"Trace {user} for {minutes} minutes (debug logs count against storage).",
+                               yes=yes)
+    flag = trace_on(app.org(target_org), user, level=level, minutes=minutes, dry_run=dry_run)
+    if not dry_run:
+        _audit_trace(app, config.alias, flag, reason)
     return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
-                  warnings=flag.warnings)
+                  warnings=flag.warnings, message="Dry run: nothing was written." if dry_run else None)
+
+
+def _audit_trace(app: AppContext, alias: str, flag: TraceFlagInfo, reason: str | None) -> None:
+    app.store.record_audit(actor=app.actor, org=alias, action=f"logs.trace.{flag.action}",
+                           target=f"TraceFlag:{flag.user}", after={"id": flag.id, "level": flag.level,
+                                                                   "expires": flag.expiration},
+                           reason=reason)
 
 
 @trace.command("off")
 @target_org_option
 @click.option("--user", "-u", required=True, help="Username or User Id.")
+@dry_run_option
+@reason_option
+@yes_option
 @output_command
 @pass_app
-def trace_off_cmd(app: AppContext, target_org: str | None, user: str) -> Result:
+def trace_off_cmd(app: AppContext, target_org: str | None, user: str, dry_run: bool, reason: str | None,
+                  yes: bool) -> Result:
     """Delete the user's USER_DEBUG trace flags."""
     from sfops.logs.traceflags import trace_off
 
-    flags = trace_off(app.org(target_org), user)
-    return Result(data=flags, columns=TRACE_COLUMNS, title="Deleted trace flags",
-                  message=None if flags else "No USER_DEBUG trace flag for this user.")
+    config = app.org_config(target_org)
+    if not dry_run:
+        app.confirm_production(config, f"Delete the USER_DEBUG trace flags of {user}.", yes=yes)
+    flags = trace_off(app.org(target_org), user, dry_run=dry_run)
+    if not dry_run:
+        for flag in flags:
+            _audit_trace(app, config.alias, flag, reason)
+    message = "No USER_DEBUG trace flag for this user." if not flags else (
+        "Dry run: nothing was deleted." if dry_run else None)
+    return Result(data=flags, columns=TRACE_COLUMNS, title="Trace flags", message=message)
 
 
 @trace.command("list")

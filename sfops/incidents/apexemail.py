@@ -40,8 +40,10 @@ def list_recipients(org: Org) -> list[dict[str, Any]]:
     return out
 
 
-def add_recipient(org: Org, *, email: str | None = None, username: str | None = None) -> dict[str, Any]:
-    """Add one recipient (an external address or a user); an existing one is not duplicated."""
+def add_recipient(org: Org, *, email: str | None = None, username: str | None = None,
+                  dry_run: bool = False) -> dict[str, Any]:
+    """Add one recipient (an external address or a user); an existing one is not duplicated.
+    With `dry_run` nothing is written ("created" says what would happen, "id" is None)."""
     if bool(email) == bool(username):
         raise UsageError("Give exactly one of --email or --user.")
     current = list_recipients(org)
@@ -53,7 +55,7 @@ def add_recipient(org: Org, *, email: str | None = None, username: str | None = 
                      None)
         if match:
             return {**match, "created": False}
-        new_id = org.tooling_request("POST", f"sobjects/{OBJECT}/", json={"Email": email})["id"]
+        new_id = None if dry_run else org.tooling_request("POST", f"sobjects/{OBJECT}/", json={"Email": email})["id"]
         return {"id": new_id, "kind": "email", "address": email, "user": None, "created": True}
     users = org.query(f"SELECT Id, Username, Email FROM User WHERE Username = {soql_quote(str(username))}")  # noqa: S608
     if not users:
@@ -62,12 +64,13 @@ def add_recipient(org: Org, *, email: str | None = None, username: str | None = 
     match = next((r for r in current if r["kind"] == "user" and r["user_id"] == user["Id"]), None)
     if match:
         return {**match, "created": False}
-    new_id = org.tooling_request("POST", f"sobjects/{OBJECT}/", json={"UserId": user["Id"]})["id"]
+    new_id = None if dry_run else org.tooling_request("POST", f"sobjects/{OBJECT}/", json={"UserId": user["Id"]})["id"]
     return {"id": new_id, "kind": "user", "address": user.get("Email"), "user": user["Username"], "created": True}
 
 
-def remove_recipient(org: Org, target: str) -> list[dict[str, Any]]:
-    """Remove a recipient by record id, email address or username; returns what was removed."""
+def remove_recipient(org: Org, target: str, *, dry_run: bool = False) -> list[dict[str, Any]]:
+    """Remove a recipient by record id, email address or username; returns what was (or, with `dry_run`,
+    would be) removed."""
     current = list_recipients(org)
     key = target.strip().lower()
     hits = [r for r in current if r["id"].lower() == key or (r["address"] or "").lower() == key
@@ -79,9 +82,9 @@ def remove_recipient(org: Org, target: str) -> list[dict[str, Any]]:
     for record_id in dict.fromkeys(h["id"] for h in hits):
         siblings = [r for r in current if r["id"] == record_id and r["kind"] == "email"]
         keep = [r["address"] for r in siblings if r not in hits]
-        if keep:  # a legacy multi-address value: rewrite it without the removed address
+        if keep and not dry_run:  # a legacy multi-address value: rewrite it without the removed address
             org.tooling_request("PATCH", f"sobjects/{OBJECT}/{record_id}", json={"Email": ";".join(keep)})
-        else:
+        elif not dry_run:
             org.tooling_request("DELETE", f"sobjects/{OBJECT}/{record_id}")
         removed.extend(h for h in hits if h["id"] == record_id)
     return removed

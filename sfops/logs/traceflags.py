@@ -40,13 +40,13 @@ class TraceOrg(Protocol):
 class TraceFlagInfo:
     """A USER_DEBUG trace flag as sfops shows it."""
 
-    id: str
+    id: str | None  # None for a flag a dry run would create
     user_id: str
     user: str | None
     level: str | None
     start: str | None
     expiration: str | None
-    action: str = ""  # created | extended | deleted | listed
+    action: str = ""  # created | extended | deleted | listed, or "would ..." in a dry run
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,8 +64,9 @@ def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
     return rows[0]["Id"], rows[0]["Username"]
 
 
-def ensure_debug_level(org: TraceOrg, name: str) -> tuple[str, list[str]]:
-    """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing. Never modifies an existing one."""
+def ensure_debug_level(org: TraceOrg, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
+    """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing (None without `create`).
+    Never modifies an existing one."""
     fields = ", ".join(["Id", "DeveloperName", *DEFAULT_LEVELS])
     soql = f"SELECT {fields} FROM DebugLevel WHERE DeveloperName = {soql_quote(name)}"  # noqa: S608 - quoted
     rows = org.tooling_query(soql)
@@ -77,9 +78,12 @@ def ensure_debug_level(org: TraceOrg, name: str) -> tuple[str, list[str]]:
             warnings.append(f"DebugLevel {name} has ApexProfiling {profiling}: limit blocks may be missing. "
                             "It is shared, so sfops leaves it unchanged; pass --level with another name.")
         return level["Id"], warnings
+    levels = ", ".join(f"{k} {v}" for k, v in DEFAULT_LEVELS.items())
+    if not create:
+        return None, [f"Would create DebugLevel {name} ({levels})."]
     created = org.request("POST", "tooling/sobjects/DebugLevel/",
                           json={"DeveloperName": name, "MasterLabel": name, "Language": "en_US", **DEFAULT_LEVELS})
-    return created["id"], [f"Created DebugLevel {name} ({', '.join(f'{k} {v}' for k, v in DEFAULT_LEVELS.items())})."]
+    return created["id"], [f"Created DebugLevel {name} ({levels})."]
 
 
 def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
@@ -92,8 +96,9 @@ def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
 
 
 def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
-             now: dt.datetime | None = None) -> TraceFlagInfo:
-    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440)."""
+             now: dt.datetime | None = None, dry_run: bool = False) -> TraceFlagInfo:
+    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440).
+    With `dry_run` nothing is written: the action reads "would create" / "would extend"."""
     if not 1 <= minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must be between 1 and {MAX_MINUTES}: Salesforce limits a trace flag "
                          "to 24 hours.")
@@ -102,7 +107,7 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
                          "starting with a letter, not ending with an underscore, at most 80 characters.")
     user_id, username = resolve_user(org, user)
     level_name = level or DEFAULT_LEVEL
-    level_id, warnings = ensure_debug_level(org, level_name)
+    level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
     values = {"StartDate": _sf_time(start), "ExpirationDate": _sf_time(start + dt.timedelta(minutes=minutes))}
     existing = _flags(org, user_id)
@@ -112,23 +117,28 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
             values["DebugLevelId"] = level_id
         else:
             level_name = _level_names(org, [flag["DebugLevelId"]]).get(flag["DebugLevelId"], level_name)
-        org.request("PATCH", f"tooling/sobjects/TraceFlag/{flag['Id']}", json=values)
+        if not dry_run:
+            org.request("PATCH", f"tooling/sobjects/TraceFlag/{flag['Id']}", json=values)
         return TraceFlagInfo(flag["Id"], user_id, username, level_name, values["StartDate"],
-                             values["ExpirationDate"], "extended", warnings)
+                             values["ExpirationDate"], "would extend" if dry_run else "extended", warnings)
+    if dry_run:
+        return TraceFlagInfo(None, user_id, username, level_name, values["StartDate"], values["ExpirationDate"],
+                             "would create", warnings)
     created = org.request("POST", "tooling/sobjects/TraceFlag/", json={
         "TracedEntityId": user_id, "DebugLevelId": level_id, "LogType": "USER_DEBUG", **values})
     return TraceFlagInfo(created["id"], user_id, username, level_name, values["StartDate"],
                          values["ExpirationDate"], "created", warnings)
 
 
-def trace_off(org: TraceOrg, user: str) -> list[TraceFlagInfo]:
-    """Delete the user's USER_DEBUG trace flags."""
+def trace_off(org: TraceOrg, user: str, *, dry_run: bool = False) -> list[TraceFlagInfo]:
+    """Delete the user's USER_DEBUG trace flags (with `dry_run`, only list them as "would delete")."""
     user_id, username = resolve_user(org, user)
     out = []
     for flag in _flags(org, user_id):
-        org.request("DELETE", f"tooling/sobjects/TraceFlag/{flag['Id']}")
+        if not dry_run:
+            org.request("DELETE", f"tooling/sobjects/TraceFlag/{flag['Id']}")
         out.append(TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
-                                 flag.get("ExpirationDate"), "deleted"))
+                                 flag.get("ExpirationDate"), "would delete" if dry_run else "deleted"))
     return out
 
 

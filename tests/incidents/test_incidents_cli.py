@@ -15,7 +15,9 @@ from emulator_cli_support import emulator_cli_env
 from incidents_support import Mailbox, Receiver
 
 from sfops.cli.app import invoke
+from sfops.config import load_settings
 from sfops.emulator.testing import RunningEmulator
+from sfops.store import Store
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +187,10 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
     listed = run(cli_env, "alerts", "apex-email", "list")
     assert any("replaces the whole recipient list" in w for w in listed["warnings"])
     before = len(listed["result"])
-    added = run(cli_env, "alerts", "apex-email", "add", "--email", "oncall@example.com")
+    planned = run(cli_env, "alerts", "apex-email", "add", "--email", "oncall@example.com", "--dry-run")
+    assert planned["result"]["created"] and planned["result"]["id"] is None
+    assert len(run(cli_env, "alerts", "apex-email", "list")["result"]) == before  # the dry run wrote nothing
+    added = run(cli_env, "alerts", "apex-email", "add", "--email", "oncall@example.com", "--reason", "P1 paging")
     assert added["result"]["created"]
     assert not run(cli_env, "alerts", "apex-email", "add", "--email", "ONCALL@example.com")["result"]["created"]
     user = run(cli_env, "alerts", "apex-email", "add", "--user", "oncall@sfops.demo")["result"]
@@ -199,9 +204,15 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
                           headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["records"]
     assert sorted(filter(None, (r["Email"] for r in records))) == ["oncall@example.com"]
     assert len([r for r in records if r["UserId"]]) == 1
+    would = run(cli_env, "alerts", "apex-email", "remove", "oncall@example.com", "--dry-run")
+    assert [r["kind"] for r in would["result"]] == ["email", "user"]
+    assert len(run(cli_env, "alerts", "apex-email", "list")["result"]) == before + 2
     removed = run(cli_env, "alerts", "apex-email", "remove", "oncall@example.com")
     assert [r["kind"] for r in removed["result"]] == ["email", "user"]  # the address matches both
     assert len(run(cli_env, "alerts", "apex-email", "list")["result"]) == before
+    audit = Store.open(load_settings(cli_env).store_url).audit_history(action_prefix="alerts.apex-email")
+    assert [r.action for r in audit] == ["alerts.apex-email.remove"] * 2 + ["alerts.apex-email.add"] * 2
+    assert audit[-1].reason == "P1 paging" and audit[-1].target == "ApexEmailNotification:oncall@example.com"
     code, _, err = invoke(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
     assert code == 2 and "is not an email address" in err
 

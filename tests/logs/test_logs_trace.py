@@ -87,3 +87,33 @@ def test_trace_cli_on_list_off(emu: RunningEmulator, cli_env: dict[str, str]) ->
     assert code == 2
     code, out, _ = invoke(["logs", "trace", "off", "--user", admin, "--json"], env=cli_env)
     assert code == 0 and len(json.loads(out)["result"]) == 1
+
+
+def test_trace_dry_run_writes_nothing_and_production_needs_yes_and_changes_are_audited(
+        emu: RunningEmulator, org: Org, tmp_path) -> None:
+    from emulator_cli_support import emulator_cli_env
+
+    from sfops.config import load_settings
+    from sfops.store import Store
+
+    env = emulator_cli_env(emu, tmp_path, aliases=("prod",), production=("prod",))
+    admin = emu.settings.admin_username
+    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--dry-run", "--json"], env=env)
+    assert code == 0, err
+    planned = json.loads(out)["result"]
+    assert planned["action"] == "would create" and planned["id"] is None
+    assert _flags(org) == []
+    assert DEFAULT_LEVEL not in {r["DeveloperName"] for r in org.tooling_query("SELECT DeveloperName FROM DebugLevel")}
+
+    code, out, err = invoke(["logs", "trace", "on", "--user", admin], env=env)
+    assert code == 1 and "--yes" in err and _flags(org) == []  # no terminal to confirm on
+    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--yes", "--reason", "P2 repro"], env=env)
+    assert code == 0, err
+    code, out, err = invoke(["logs", "trace", "off", "--user", admin, "--dry-run", "--json"], env=env)
+    assert json.loads(out)["result"][0]["action"] == "would delete" and len(_flags(org)) == 1
+    code, out, err = invoke(["logs", "trace", "off", "--user", admin, "--yes"], env=env)
+    assert code == 0 and _flags(org) == []
+
+    audit = Store.open(load_settings(env).store_url).audit_history(org="prod")
+    assert [(r.action, r.reason) for r in audit] == [("logs.trace.deleted", None), ("logs.trace.created", "P2 repro")]
+    assert audit[1].target == f"TraceFlag:{admin}" and audit[1].actor == "alice"
