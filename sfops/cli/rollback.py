@@ -165,6 +165,8 @@ def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, tes
 @drift_option
 @freeze_option
 @ignore_warnings_option
+@click.option("--dry-run", is_flag=True,
+              help="Check-only deploy with tests (a validation, as `sf project deploy start --dry-run`); no change.")
 @reason_option
 @incident_option
 @yes_option
@@ -172,12 +174,18 @@ def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, tes
 @pass_app
 def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
                tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, override_freeze: bool,
-               ignore_warnings: bool, reason: str | None, incident_id: str | None, yes: bool) -> Result:
+               ignore_warnings: bool, dry_run: bool, reason: str | None, incident_id: str | None,
+               yes: bool) -> Result:
     """Full deploy of the rollback (every phase in order), with tests."""
     from sfops.rollback.deploy import drift_check, load_package
 
     package = load_package(package_dir)
     config, deployer = _deployer(app, target_org, incident_id)
+    if dry_run:
+        drift = [] if skip_drift else drift_check(deployer.client, package)
+        outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
+                                    ignore_warnings=ignore_warnings, reason=reason)
+        return _result(outcome, "Rollback deploy --dry-run (check-only: nothing changed)", junit, drift)
     notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
     notes += [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
@@ -196,6 +204,7 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @wait_option
 @junit_option
 @freeze_option
+@dry_run_option
 @reason_option
 @incident_option
 @yes_option
@@ -203,12 +212,18 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @pass_app
 def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id: str | None, no_fallback: bool,
               test_level: str | None, tests: tuple[str, ...], wait: float, junit: Path | None,
-              override_freeze: bool, reason: str | None, incident_id: str | None, yes: bool) -> Result:
+              override_freeze: bool, dry_run: bool, reason: str | None, incident_id: str | None,
+              yes: bool) -> Result:
     """Quick-deploy the validated rollback (no test run); full deploy when the validation is stale."""
     from sfops.rollback.deploy import load_package
 
     package = load_package(package_dir)
     config, deployer = _deployer(app, target_org, incident_id)
+    if dry_run:
+        plan = deployer.quick_plan(package, job_id, fallback=not no_fallback)
+        detail = f"validation {plan['validation_id']}" if plan["would"] == "quick deploy" else plan["stale"]
+        return Result(data=plan, message=f"Dry run: would {plan['would']} of {package.label} ({detail}); "
+                                         "nothing was changed.")
     notes = _guard(app, config, override_freeze, reason, yes, f"Quick-deploy rollback {package.label}.")
     outcome = deployer.quick(package, validation_id=job_id, fallback=not no_fallback, wait_minutes=wait,
                              reason=reason, test_level=test_level, tests=tests)

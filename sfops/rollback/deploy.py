@@ -294,6 +294,18 @@ class RollbackDeployer:
         assert outcome is not None
         return outcome
 
+    def quick_plan(self, package: Package, validation_id: str | None = None, fallback: bool = True) -> dict[str, Any]:
+        """What `quick` would do, without calling the org: the validation it would use, or why it would not."""
+        stored = self.store.get_state(STATE_KEY.format(org=self.org)) or {}
+        vid = validation_id or stored.get("id")
+        stale = None if validation_id else (self._stale_reason(stored, package) if vid else "no stored validation")
+        if vid and not stale:
+            action = "quick deploy"
+        else:
+            action = "full deploy with tests" if fallback else "fail (--no-fallback)"
+        return {"validation_id": vid, "validated_at": stored.get("at") if not validation_id else None,
+                "stale": stale, "would": action, "package": package.label}
+
     def quick(self, package: Package, *, validation_id: str | None = None, fallback: bool = True,
               wait_minutes: float = 33, reason: str | None = None, test_level: str | None = None,
               tests: Iterable[str] = ()) -> Outcome:

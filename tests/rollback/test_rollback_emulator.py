@@ -88,11 +88,16 @@ def assert_org_at_b(emu: Any, client: MetadataClient) -> None:
 def test_validate_then_quick_deploy_brings_the_org_back_to_a(emu: Any, at_b: dict[str, Any]) -> None:
     deployer, package, client = at_b["deployer"], at_b["package"], at_b["client"]
     assert drift_check(client, package) == []
+    before = deployer.quick_plan(package)
+    assert before["would"] == "full deploy with tests" and before["stale"] == "no stored validation"
     validation = deployer.validate(package, reason="pre-validated at release time")
     assert validation.status == "Succeeded" and validation.check_only and validation.exit_code == ExitCode.OK
     # sample: LegacyNotifier/StringUtil/IncidentTrigger have no test naming them -> RunLocalTests
     assert validation.test_level == "RunLocalTests" and validation.tests_total > 0
     assert_org_at_b(emu, client)  # check-only changed nothing
+    planned = deployer.quick_plan(package)
+    assert (planned["would"], planned["validation_id"], planned["stale"]) == ("quick deploy", validation.id, None)
+    assert_org_at_b(emu, client)  # planning asked nothing of the org
 
     quick = deployer.quick(package, reason="INC-42 breaker storm")
     assert quick.status == "Succeeded" and not quick.fell_back and quick.validation_id == validation.id
@@ -159,6 +164,11 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
     monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
                                                                         max_interval=0.05))
     pkg = str(at_b["dir"])
+    code, out, _ = invoke(["rollback", "deploy", "--package", pkg, "-o", "prod", "--dry-run", "--json"],
+                          rollback_cli_env)
+    dry = json.loads(out)
+    assert code == 0 and dry["result"]["check_only"] is True  # a validation: no confirmation needed, no change
+    assert_org_at_b(emu, at_b["client"])
     code, out, _ = invoke(["rollback", "validate", "--package", pkg, "-o", "emu", "--json"], rollback_cli_env)
     body = json.loads(out)
     assert code == 0 and body["result"]["status"] == "Succeeded" and body["result"]["check_only"] is True
