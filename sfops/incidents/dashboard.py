@@ -138,8 +138,8 @@ def write_dashboard(store: Store, org_name: str, org: Org | None, out: Path, *,
 def serve(path: Path, port: int = 8765) -> ThreadingHTTPServer:
     """An HTTP server on 127.0.0.1 serving only the dashboard file (call serve_forever on it).
 
-    Only that one file: its folder is $SFOPS_HOME by default, which also holds the store and the
-    emulator's keys. A port that cannot be bound is a UsageError.
+    Only that one file: its folder is $SFOPS_HOME by default, which also holds the local store and
+    other private files. A port that cannot be bound is a UsageError.
     """
     page = path.resolve()
     handler = functools.partial(_OneFileHandler, page=page)
