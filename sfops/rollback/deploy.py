@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import re
-import subprocess
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from xml.sax.saxutils import quoteattr
 
 from sfops.errors import ExitCode, SalesforceError, SfopsError, UsageError
 from sfops.rollback.delta import PathTraversalError, safe_relpath
+from sfops.rollback.gitio import Git, GitError
 from sfops.rollback.registry import META
 from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient
 
@@ -164,25 +164,25 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
     Reads the repository at A (the plan's to_sha) with one `git grep`."""
     deployed = _apex_names(folder)
     repo, sha = package.plan.get("repo"), package.to_sha
-    if not deployed or not repo or not sha:
+    if not deployed or not repo or not sha or not Path(repo).is_dir():
         return [], deployed
-    argv = ["git", "-C", str(repo), "grep", "-l", "-z", "-i", "-I", "-E", "@[[:space:]]*istest", sha, "--"]
-    proc = subprocess.run(argv, capture_output=True, check=False)
-    test_files = [f.decode().split(":", 1)[1] for f in proc.stdout.split(b"\0") if f.endswith(b".cls")]
-    if not test_files:
+    git = Git(repo)
+    try:
+        listed = git.run("grep", "-l", "-z", "-i", "-I", "-E", "@[[:space:]]*istest", sha, "--")
+    except GitError:  # no match (git grep exits 1) or an unreadable repo: RunLocalTests covers it
         return [], deployed
-    shown = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], capture_output=True, check=False,
-                           input="".join(f"{sha}:{f}\n" for f in test_files).encode()).stdout
-    bodies = _split_batch(shown, len(test_files))
+    test_files = [f.decode().split(":", 1)[1] for f in listed.split(b"\0") if f.endswith(b".cls")]
+    entries = git.ls_tree(sha, test_files) if test_files else {}
+    blobs = git.cat_blobs(entry.sha for entry in entries.values())
     # a trigger counts as covered by a test that works with its object
     trigger_objects = {p.name.split(".", 1)[0]: m.group(1) for p in (folder / "triggers").glob("*.trigger")
                        if (m := _TRIGGER_ON.search(p.read_text(encoding="utf-8", errors="replace")))}
     tests: set[str] = set()
     covered: set[str] = set()
     deployed_tests = set()
-    for path, body in zip(test_files, bodies, strict=True):
+    for path, entry in entries.items():
         name = path.rsplit("/", 1)[-1].split(".", 1)[0]
-        text = body.decode("utf-8", "replace")
+        text = blobs[entry.sha].decode("utf-8", "replace")
         if not _IS_TEST.search(text):
             continue
         if name in deployed:
@@ -194,21 +194,6 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
                 covered.add(target)
     uncovered = [d for d in deployed if d not in covered and d not in deployed_tests]
     return sorted(tests), uncovered
-
-
-def _split_batch(out: bytes, count: int) -> list[bytes]:
-    bodies, pos = [], 0
-    for _ in range(count):
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        if len(header) < 3 or header[1] == b"missing":
-            bodies.append(b"")
-            pos = end + 1
-            continue
-        size = int(header[2])
-        bodies.append(out[end + 1:end + 1 + size])
-        pos = end + 1 + size + 1
-    return bodies
 
 
 def choose_test_level(package: Package, folder: Path, test_level: str | None,
