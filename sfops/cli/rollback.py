@@ -22,7 +22,7 @@ from sfops.cli.output import Result
 
 if TYPE_CHECKING:
     from sfops.config import OrgConfig
-    from sfops.rollback.deploy import Outcome, RollbackDeployer
+    from sfops.rollback.deploy import Outcome, Package, RollbackDeployer
     from sfops.salesforce.metadata import DeployResult
 
 
@@ -145,14 +145,24 @@ def validate_cmd(app: AppContext, package_dir: Path, target_org: str | None, tes
                  tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, ignore_warnings: bool,
                  reason: str | None, incident_id: str | None) -> Result:
     """Check-only deploy of the rollback with tests; keeps the id for a quick deploy on incident."""
-    from sfops.rollback.deploy import drift_check, load_package
+    from sfops.rollback.deploy import load_package
 
-    package = load_package(package_dir)
     _, deployer = _deployer(app, target_org, incident_id)
+    return _check_only(deployer, load_package(package_dir), "Rollback validation", test_level=test_level,
+                       tests=tests, wait=wait, junit=junit, skip_drift=skip_drift, ignore_warnings=ignore_warnings,
+                       reason=reason)
+
+
+def _check_only(deployer: RollbackDeployer, package: Package, title: str, *, test_level: str | None,
+                tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, ignore_warnings: bool,
+                reason: str | None) -> Result:
+    """A validation (check-only deploy with tests) after the drift check: `validate` and `deploy --dry-run`."""
+    from sfops.rollback.deploy import drift_check
+
     drift = [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
                                 ignore_warnings=ignore_warnings, reason=reason)
-    return _result(outcome, "Rollback validation", junit, drift)
+    return _result(outcome, title, junit, drift)
 
 
 @rollback.command("deploy")
@@ -182,10 +192,9 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
     package = load_package(package_dir)
     config, deployer = _deployer(app, target_org, incident_id)
     if dry_run:
-        drift = [] if skip_drift else drift_check(deployer.client, package)
-        outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
-                                    ignore_warnings=ignore_warnings, reason=reason)
-        return _result(outcome, "Rollback deploy --dry-run (check-only: nothing changed)", junit, drift)
+        return _check_only(deployer, package, "Rollback deploy --dry-run (check-only: nothing changed)",
+                           test_level=test_level, tests=tests, wait=wait, junit=junit, skip_drift=skip_drift,
+                           ignore_warnings=ignore_warnings, reason=reason)
     notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
     notes += [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
