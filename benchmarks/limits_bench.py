@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/limits_bench.py [--days 30] [--every 15] [--json]
 
 Fills a SQLite store with one snapshot every `--every` minutes for `--days` days, shaped like the
-real recorded /limits body (48 limits + 40 per-app rows, as in ../shared/data/wire/limits.json; a
-synthetic body of the same shape is used when ../shared is absent), with DailyApiRequests growing,
+real recorded /limits body (48 limits + 40 per-app rows, as in tests/data/wire/limits.json; a
+synthetic body of the same shape is used when that file is absent), with DailyApiRequests growing,
 then measures:
 
   snapshot/save      storing one snapshot (one transaction)
@@ -35,7 +35,7 @@ from sfops.config import load_settings  # noqa: E402
 from sfops.limits import LimitRow, flatten_limits, limits_report, save_snapshot  # noqa: E402
 from sfops.store import Store  # noqa: E402
 
-WIRE = REPO.parent / "shared" / "data" / "wire" / "limits.json"
+WIRE = REPO / "tests" / "data" / "wire" / "limits.json"
 
 
 def body_rows() -> list[LimitRow]:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/logs_parse_bench.py [BENCH.log.gz] [--runs N]
 
-Decompresses ../shared/data/apex-logs/bench/bench-20mb.log.gz to a temporary file, then prints for each parser
+Decompresses tests/data/apex-logs/bench/bench-20mb.log.gz to a temporary file, then prints for each parser
 the median MiB/s over N runs (MiB = 2^20 bytes; sfops includes reading and decoding the file, the baseline's
 own figure is printed both ways) and the tracemalloc peak of one run. Peak RSS (ru_maxrss) is taken right after
 the sfops runs, before the baseline loads the whole file into memory. Reference points from the notes: the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from sfops.logs import parse_file  # noqa: E402
 
-DEFAULT_INPUT = REPO.parent / "shared" / "data" / "apex-logs" / "bench" / "bench-20mb.log.gz"
+DEFAULT_INPUT = REPO / "tests" / "data" / "apex-logs" / "bench" / "bench-20mb.log.gz"
 MIB = 1 << 20
 
 

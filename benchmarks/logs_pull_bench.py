@@ -23,7 +23,7 @@ from sfops.logs.pull import pull_logs  # noqa: E402
 from sfops.salesforce import connect  # noqa: E402
 from sfops.store import Store  # noqa: E402
 
-LOGS = REPO.parent / "shared" / "data" / "apex-logs"
+LOGS = REPO / "tests" / "data" / "apex-logs"
 BODIES = [LOGS / name for name in (
     "certinia-mcp-minimal-v64.log", "synthetic/SYNTHETIC-soql-101-trigger-loop-v64.log",
     "synthetic/SYNTHETIC-unable-to-lock-row-queueable-v64.log",

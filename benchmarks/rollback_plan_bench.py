@@ -11,7 +11,7 @@ sgd (sfdx-git-delta 6.31.0, node API, --generate-delta) runs on the same cases w
 (the full case only with --sgd-full)
 (install: npm install --prefix <scratch> sfdx-git-delta@6.31.0; it needs node >= 22, e.g. the one under
 .ci/node). The benchmark asserts that both tools produce the same component sets. The sgd/sf timings
-stored in ../shared/reference/rollback-expected/timings.txt and the reference notes are quoted too.
+stored in tests/data/reference/rollback-expected/timings.txt and the reference notes are quoted too.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from sfops.rollback.plan import Plan  # noqa: E402
 from sfops.rollback.registry import load_registry  # noqa: E402
 from sfops.rollback.xmlutil import package_xml  # noqa: E402
 
-REFERENCE = REPO.parent / "shared" / "reference"
+REFERENCE = REPO / "tests" / "data" / "reference"
 QUOTED = {  # measured by the reference notes on a 2-core machine (rollback-from-git.md section 8)
     "sample": "sgd via sf 2.50 s (timings.txt: 'sgd rollback (manifests only)'), --generate-delta 2.53 s; "
               "node API 0.23 s",

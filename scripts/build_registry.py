@@ -1,8 +1,8 @@
 """Regenerate sfops's compact metadata type registry (sfops/data/metadata-registry.json).
 
 The source is the Salesforce `source-deploy-retrieve` registry (Apache-2.0) that `sf` 2.150.6 bundles,
-kept in ../shared/data/metadata-registry. sfops ships a compact derivative so that the product never
-reads ../shared at run time:
+kept in tests/data/metadata-registry. sfops ships a compact derivative so that the product never
+reads tests/data at run time:
 
     python scripts/build_registry.py [SOURCE_JSON] [--out sfops/data/metadata-registry.json]
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_REGISTRY = REPO.parent / "shared" / "data" / "metadata-registry"
+SHARED_REGISTRY = REPO / "tests" / "data" / "metadata-registry"
 DEFAULT_SOURCE = SHARED_REGISTRY / "metadataRegistry.sdr-13.7.0.json"
 DEFAULT_OUT = REPO / "sfops" / "data" / "metadata-registry.json"
 LICENSE_NAME = "LICENSE-source-deploy-retrieve.txt"

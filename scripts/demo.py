@@ -8,6 +8,7 @@ recreated on every run.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
@@ -98,6 +99,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def rotation_start(today: dt.date | None = None) -> str:
+    """The demo rotation's first day: three days before the demo runs, so alice is on call for the whole
+    demo whatever the date (a fixed start put bob on call every other week), with days to spare either side
+    of a weekly handoff."""
+    return ((today or dt.date.today()) - dt.timedelta(days=3)).isoformat()
+
+
 def write_config(emulator: dict[str, str], receivers: Receivers) -> Path:
     """An org alias for the emulator (the same keys a real org uses), alert channels and a rotation."""
     config = WORK / "sfops.toml"
@@ -133,7 +141,7 @@ email = "alice@example.com"
 email = "bob@example.com"
 [oncall.rotations.primary]
 time_zone = "Europe/Paris"
-start = "2026-01-05"
+start = "{rotation_start()}"
 handoff_time = "09:00"
 length = "weekly"
 participants = ["alice", "bob"]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,26 @@ import pytest
 
 from sfops.emulator.app import EmulatorSettings
 from sfops.emulator.testing import RunningEmulator, running_emulator
+
+_SHARED_BESIDE_REPO = str(Path(__file__).resolve().parent.parent.parent / "shared") + "/"
+_OPENED_OUTSIDE: list[str] = []
+
+
+def _refuse_reads_of_shared(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook: remember every file opened under ../shared (a fresh clone has no such folder)."""
+    if event == "open" and isinstance(args[0], str | Path) and str(args[0]).startswith(_SHARED_BESIDE_REPO):
+        _OPENED_OUTSIDE.append(str(args[0]))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    sys.addaudithook(_refuse_reads_of_shared)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OPENED_OUTSIDE:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        outside = sorted(set(_OPENED_OUTSIDE))
+        print(f"\ntests opened files outside the repository (copy them into tests/data): {outside}")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Every log in ../shared/data/apex-logs parses, with concrete values checked against the files themselves and
-the figures in shared/reference/apex-debug-logs.md."""
+"""Every log in tests/data/apex-logs parses, with concrete values checked against the files themselves and
+the figures in the project reference notes on Apex debug logs (apex-logs/PROVENANCE.md names the files)."""
 
 from __future__ import annotations
 

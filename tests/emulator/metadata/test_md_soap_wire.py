@@ -1,5 +1,5 @@
 """Metadata SOAP wire format: dispatch, sessions, faults, and the shape of every response compared
-with the real recorded ones in ../shared/data/wire."""
+with the real recorded ones in tests/data/wire."""
 
 from __future__ import annotations
 

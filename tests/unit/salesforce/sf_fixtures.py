@@ -13,7 +13,7 @@ LIMIT_INFO = {"Sforce-Limit-Info": "api-usage=25/15000"}
 
 
 def wire_text(name: str) -> str:
-    """A real recorded Salesforce body from ../shared/data/wire."""
+    """A real recorded Salesforce body from tests/data/wire."""
     return (WIRE / name).read_text(encoding="utf-8")
 
 

@@ -1,4 +1,4 @@
-"""MetadataClient against the recorded Metadata SOAP answers in ../shared/data/wire."""
+"""MetadataClient against the recorded Metadata SOAP answers in tests/data/wire."""
 
 from __future__ import annotations
 
