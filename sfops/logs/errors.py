@@ -12,9 +12,8 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError
 from sfops.logs.classify import exception_category, normalise_frame
@@ -22,20 +21,14 @@ from sfops.logs.store import parse_sf_datetime, soql_datetime
 from sfops.store import Store
 from sfops.store.error_events import error_ids_present, save_errors
 
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+
 ERROR_LOG_FIELDS = ("Id", "CreatedDate", "Occurred_At__c", "Exception_Type__c", "Message__c", "Stack_Trace__c",
                     "Category__c", "Fingerprint__c", "Class_Name__c", "Method_Name__c", "User__c", "Request_Id__c",
                     "Quiddity__c", "Line_Number__c")
 UNAVAILABLE = ("INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND")
 _FRAMES = re.compile(r"^(Class\.|Trigger\.|AnonymousBlock|\()")
-
-
-class ErrorOrg(Protocol):
-    """What the imports (and the log pull) need from `sfops.salesforce.Org`."""
-
-    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
-                   tooling: bool = False) -> Iterator[dict[str, Any]]: ...
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -94,7 +87,7 @@ def error_log_row(record: dict[str, Any]) -> dict[str, Any]:
             "details": {"quiddity": record.get("Quiddity__c"), "line": record.get("Line_Number__c")}}
 
 
-def import_error_logs(org: ErrorOrg, store: Store, alias: str, page_size: int = 2000) -> ImportResult:
+def import_error_logs(org: Org, store: Store, alias: str, page_size: int = 2000) -> ImportResult:
     """Import Error_Log__c records created since the watermark (one query page per 2,000 records)."""
     result = ImportResult("Error_Log__c")
     since = _get_watermark(store, "Error_Log__c", alias)
@@ -157,7 +150,7 @@ def event_log_rows(file_id: str, content: bytes, log_date: dt.datetime) -> list[
     return rows
 
 
-def import_event_logs(org: ErrorOrg, store: Store, alias: str) -> ImportResult:
+def import_event_logs(org: Org, store: Store, alias: str) -> ImportResult:
     """Import ApexUnexpectedException event log files with LogDate since the watermark (one request per file)."""
     result = ImportResult("EventLogFile")
     since = _get_watermark(store, "EventLogFile", alias)

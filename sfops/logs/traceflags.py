@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
 from sfops.salesforce.soql import soql_quote
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 MAX_MINUTES = 24 * 60
 DEFAULT_MINUTES = 30
@@ -28,12 +31,6 @@ DEFAULT_LEVELS: dict[str, str] = {
     "Validation": "INFO", "Visualforce": "INFO", "Workflow": "INFO",
 }
 _ORDER = ["NONE", "ERROR", "WARN", "INFO", "DEBUG", "FINE", "FINER", "FINEST"]
-
-
-class TraceOrg(Protocol):
-    def query(self, soql: str) -> list[dict[str, Any]]: ...
-    def tooling_query(self, soql: str) -> list[dict[str, Any]]: ...
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -54,7 +51,7 @@ def _sf_time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
+def resolve_user(org: Org, user: str) -> tuple[str, str]:
     """(Id, Username) for a username or a User Id."""
     field_name = "Id" if user.startswith("005") and len(user) in (15, 18) and user.isalnum() else "Username"
     soql = f"SELECT Id, Username FROM User WHERE {field_name} = {soql_quote(user)} LIMIT 1"  # noqa: S608 - quoted
@@ -64,7 +61,7 @@ def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
     return rows[0]["Id"], rows[0]["Username"]
 
 
-def ensure_debug_level(org: TraceOrg, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
+def ensure_debug_level(org: Org, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
     """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing (None without `create`).
     Never modifies an existing one."""
     fields = ", ".join(["Id", "DeveloperName", *DEFAULT_LEVELS])
@@ -86,7 +83,7 @@ def ensure_debug_level(org: TraceOrg, name: str, *, create: bool = True) -> tupl
     return created["id"], [f"Created DebugLevel {name} ({levels})."]
 
 
-def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
+def _flags(org: Org, user_id: str | None = None) -> list[dict[str, Any]]:
     where = "LogType = 'USER_DEBUG'"
     if user_id is not None:
         where += f" AND TracedEntityId = {soql_quote(user_id)}"
@@ -95,7 +92,7 @@ def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
     return org.tooling_query(soql)
 
 
-def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
+def trace_on(org: Org, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
              now: dt.datetime | None = None, dry_run: bool = False) -> TraceFlagInfo:
     """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440).
     With `dry_run` nothing is written: the action reads "would create" / "would extend"."""
@@ -130,7 +127,7 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
                          values["ExpirationDate"], "created", warnings)
 
 
-def trace_off(org: TraceOrg, user: str, *, dry_run: bool = False) -> list[TraceFlagInfo]:
+def trace_off(org: Org, user: str, *, dry_run: bool = False) -> list[TraceFlagInfo]:
     """Delete the user's USER_DEBUG trace flags (with `dry_run`, only list them as "would delete")."""
     user_id, username = resolve_user(org, user)
     out = []
@@ -142,7 +139,7 @@ def trace_off(org: TraceOrg, user: str, *, dry_run: bool = False) -> list[TraceF
     return out
 
 
-def _level_names(org: TraceOrg, ids: list[str]) -> dict[str, str]:
+def _level_names(org: Org, ids: list[str]) -> dict[str, str]:
     ids = sorted({i for i in ids if i})
     if not ids:
         return {}
@@ -151,7 +148,7 @@ def _level_names(org: TraceOrg, ids: list[str]) -> dict[str, str]:
     return {r["Id"]: r["DeveloperName"] for r in rows}
 
 
-def trace_list(org: TraceOrg) -> list[TraceFlagInfo]:
+def trace_list(org: Org) -> list[TraceFlagInfo]:
     """Every USER_DEBUG trace flag of the org with its user and debug level names."""
     flags = _flags(org)
     levels = _level_names(org, [f.get("DebugLevelId") for f in flags])

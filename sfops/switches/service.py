@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError, UsageError
+from sfops.salesforce import LockRetry, with_lock_retry
 from sfops.switches.catalog import load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
@@ -28,16 +29,19 @@ from sfops.switches.model import (
     Switch,
     SwitchRow,
 )
-from sfops.switches.orgio import RetryPolicy, created_id, is_duplicate, org_key, with_lock_retry
 from sfops.switches.records import fetch_records, owner_names
 from sfops.switches.scope import parse_scope
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 AUDIT_PREFIX = "switch."
 Confirm = Callable[[FlipResult], None]
 
 
 # --- list / show ---------------------------------------------------------------------------
-def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[SwitchRow]:
+def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[SwitchRow]:
     """Every switch with its org default, its profile/user overrides and its last change."""
     # the org id rides along in the same request when the describe is fetched, so flips stay cheap
     switches = load_context(org, store, refresh=refresh, need_org_id=True).switches
@@ -46,7 +50,7 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
     users += [r.last_modified_by for r in records if r.last_modified_by]
     names = owner_names(org, users, [r.owner_id for r in records if r.level is Level.PROFILE])
     org_record = next((r for r in records if r.level is Level.ORG), None)
-    last_flips = _last_flips(store, org_key(org))
+    last_flips = _last_flips(store, org.alias)
     rows = []
     for s in switches:
         overrides = {Level.PROFILE: [], Level.USER: []}  # type: dict[Level, list[Override]]
@@ -67,7 +71,7 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
     return rows
 
 
-def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
+def show_switches(org: Org, store: Store, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
     """Effective values (like Apex getInstance()) for a user, a profile or the org default."""
     ctx = load_context(org, store, scope=parse_scope(scope), names=[feature] if feature else [], need_org_id=True)
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
@@ -92,10 +96,10 @@ def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: st
 
 
 # --- flip ------------------------------------------------------------------------------------
-def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
+def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
          reason: str | None = None, incident_id: str | None = None, dry_run: bool = False,
          restore_after: dt.timedelta | None = None, confirm: Confirm | None = None,
-         retry: RetryPolicy | None = None, now: dt.datetime | None = None,
+         retry: LockRetry | None = None, now: dt.datetime | None = None,
          action: str | None = None) -> FlipResult:
     """Set one or more switches at one scope in ONE write; audit each change.
 
@@ -106,7 +110,7 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
     """
     if not values:
         raise UsageError("Nothing to set: name at least one switch.")
-    retry = retry or RetryPolicy()
+    retry = retry or LockRetry()
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
     assert target is not None
@@ -124,7 +128,7 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
                         f"it pins the other {len(pinned)} switches to their current values "
                         f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
     now = now or dt.datetime.now(dt.UTC)
-    key = org_key(org)
+    key = org.alias
     effective = [c for c in changes if c.changed]
     restore_at = now + restore_after if restore_after and effective else None
     plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
@@ -158,8 +162,8 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
 
-def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord | None,
-           changed: dict[str, bool], pinned: dict[str, bool], retry: RetryPolicy) -> tuple[str, bool, int]:
+def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord | None,
+           changed: dict[str, bool], pinned: dict[str, bool], retry: LockRetry) -> tuple[str, bool, int]:
     """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
     if own is not None:
         _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed)), retry)
@@ -167,9 +171,9 @@ def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord |
     body: dict[str, Any] = {"SetupOwnerId": target.owner_id, **pinned, **changed}
     try:
         result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body), retry)
-        return created_id(result), True, attempts
+        return result, True, attempts
     except SalesforceError as exc:
-        if not is_duplicate(exc):
+        if exc.error_code not in ("DUPLICATE_VALUE", "DUPLICATE_SETUP_OWNER"):  # created meanwhile
             raise
     # Someone created the row between our read and our write: update only our fields.
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
@@ -224,23 +228,23 @@ def _pending_key(org: str) -> str:
     return f"switches.pending_restores.{org}"
 
 
-def _add_pending(store: Any, conn: Any, pending: PendingRestore) -> None:
+def _add_pending(store: Store, conn: Any, pending: PendingRestore) -> None:
     items = list(store.get_state(_pending_key(pending.org), []) or [])
     items.append({**pending.__dict__, "due_at": pending.due_at.isoformat()})
     store.set_state(_pending_key(pending.org), items, conn=conn)
 
 
-def pending_restores(store: Any, org: str) -> list[PendingRestore]:
+def pending_restores(store: Store, org: str) -> list[PendingRestore]:
     """Scheduled restores not yet applied for an org (by alias)."""
     items = store.get_state(_pending_key(org), []) or []
     return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
 
 
-def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = None,
-                retry: RetryPolicy | None = None) -> list[RestoreOutcome]:
+def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None = None,
+                retry: LockRetry | None = None) -> list[RestoreOutcome]:
     """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
     now = now or dt.datetime.now(dt.UTC)
-    key = org_key(org)
+    key = org.alias
     outcomes, remaining = [], []
     pendings = pending_restores(store, key)
     if not pendings:
@@ -269,10 +273,10 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
         # patched back: that also un-pins the other switches for its owner.
         delete = bool(row is not None and p.created_values and not skipped and row.values == p.created_values)
         if delete and row is not None:
-            with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or RetryPolicy())
+            with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or LockRetry())
         elif restore and row is not None:
             with_lock_retry(
-                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
+                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or LockRetry())
         with store.begin() as conn:
             for name, value in restore.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
@@ -294,7 +298,7 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
 
 
 # --- history ---------------------------------------------------------------------------------
-def history(store: Any, org: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
+def history(store: Store, org: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
             limit: int = 50) -> list[HistoryEntry]:
     """Audited flips and restores, newest first (from the local store; no API call)."""
     target = f"{SETTING_OBJECT}.{feature}" if feature else None
@@ -310,7 +314,7 @@ def history(store: Any, org: str | None = None, *, feature: str | None = None, i
     return out
 
 
-def _later_flips(store: Any, org: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
+def _later_flips(store: Store, org: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
     """Audited flips of the pending restore's switches, at its scope, made after it was scheduled."""
     out: dict[str, HistoryEntry] = {}
     for name in pending.values:
@@ -321,7 +325,7 @@ def _later_flips(store: Any, org: str, pending: PendingRestore) -> dict[str, His
     return out
 
 
-def _last_flips(store: Any, org: str) -> dict[str, HistoryEntry]:
+def _last_flips(store: Store, org: str) -> dict[str, HistoryEntry]:
     """The most recent org-scope audit entry per switch."""
     out: dict[str, HistoryEntry] = {}
     for entry in history(store, org, limit=500):

@@ -10,10 +10,10 @@ import pytest
 from switches_support import journal_len, rest_calls
 
 from sfops.errors import RecordLockedError, UsageError
+from sfops.salesforce import LockRetry
 from sfops.switches import (
     FlipResult,
     Level,
-    RetryPolicy,
     flip,
     history,
     list_switches,
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 SWITCHES = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c",
             "Outbound_Email__c"]
 ONCALL = "oncall@sfops.demo"  # profile "Standard User" in the emulator's demo seed
-NO_WAIT = RetryPolicy(sleep=lambda _s: None)
+NO_WAIT = LockRetry(sleep=lambda _s: None)
 
 
 def writes(emu, since: int) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -154,7 +154,7 @@ def test_unable_to_lock_row_is_retried_with_backoff(emu, org, store) -> None:
                      "path": "/services/data/*/sobjects/Kill_Switch__c/*"})
     waits: list[float] = []
     result = flip(org, store, {"New_Pricing__c": False}, actor="a", reason="r",
-                  retry=RetryPolicy(sleep=waits.append))
+                  retry=LockRetry(sleep=waits.append))
     assert result.attempts == 3 and len(waits) == 2 and waits[1] > waits[0] / 2
     assert org_values(org)["New_Pricing__c"] is False
     (entry,) = store.audit_history(org="emu")

@@ -1,0 +1,36 @@
+"""Salesforce datetime values as the REST API writes and accepts them (`2026-11-26T18:00:00.000+0000`).
+
+SOQL literals (datetimes, IN lists) are written by `sfops.salesforce.soql.soql_literal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """A Salesforce datetime as an aware datetime; None for None, "" and text that is not one.
+
+    Accepts `...000+0000` (REST), `...Z`, `+00:00` offsets and datetimes (naive ones taken as UTC).
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    text = str(value)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """An aware datetime in the REST form Salesforce writes (UTC, milliseconds kept)."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
