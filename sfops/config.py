@@ -94,6 +94,16 @@ class Settings:
         return value if isinstance(value, Mapping) else {}
 
 
+def toml_table(value: Any, where: str, *, see: str | None = None) -> Mapping[str, Any]:
+    """A TOML table of sfops.toml (absent = empty); anything else is a ConfigError naming `where`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        hint = f" (see {see})" if see else ""
+        raise ConfigError(f"{where} must be a table, not {value!r}{hint}.")
+    return value
+
+
 def env_key(alias: str, name: str) -> str:
     """The environment variable holding secret `name` of org `alias`."""
     return f"SFOPS_ORG_{re.sub(r'[^A-Za-z0-9]', '_', alias).upper()}_{name.upper()}"

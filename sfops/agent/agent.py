@@ -23,17 +23,13 @@ from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
 from sfops.agent.runs import FAILED, RunRecord, finish_run, get_run, last_runs, start_run
+from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import SfopsError, UsageError
 from sfops.store import Store
 
 log = logging.getLogger("sfops.agent")
-Clock = Callable[[], dt.datetime]
 NOT_DUE, NOT_LEADER, UNAVAILABLE = "not-due", "not-leader", "unavailable"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def lease_name(org: str) -> str:
@@ -77,7 +73,7 @@ class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
     def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
-                 actor: str, clock: Clock = _utcnow, holder: str | None = None,
+                 actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config
         self.store = store

@@ -29,7 +29,7 @@ from sfops.incidents.model import (
     stamps_for,
 )
 from sfops.incidents.templates import phase_for
-from sfops.salesforce import Org
+from sfops.salesforce import Org, parse_datetime
 from sfops.store import Store
 
 Clock = Callable[[], dt.datetime]
@@ -194,7 +194,7 @@ class IncidentService:
                 changes["severity"] = severity
             try:
                 orgio.update(self.org, current.id, changes,
-                             unmodified_since=orgio.parse_sf_datetime(record.get("SystemModstamp")))
+                             unmodified_since=parse_datetime(record.get("SystemModstamp")))
             except SalesforceError as exc:
                 if orgio.is_precondition_failed(exc):
                     continue  # someone else counted in between: read again

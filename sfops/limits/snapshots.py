@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sfops.clock import Clock, utcnow
 from sfops.limits.flatten import flatten_limits
 from sfops.limits.model import LimitRow, SnapshotResult
 from sfops.store import Store, limit_snapshots
@@ -16,10 +16,6 @@ if TYPE_CHECKING:  # pandas is imported by load_snapshots only: taking a snapsho
     from sfops.salesforce import Org
 
 SNAPSHOT_COLUMNS = list(limit_snapshots.COLUMNS)
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def current_limits(org: Org) -> tuple[list[LimitRow], list[str]]:
@@ -34,7 +30,7 @@ def save_snapshot(store: Store, alias: str, rows: list[LimitRow], taken_at: dt.d
 
 
 def take_snapshot(org: Org, store: Store, alias: str, *,
-                  clock: Callable[[], dt.datetime] = _utcnow) -> SnapshotResult:
+                  clock: Clock = utcnow) -> SnapshotResult:
     """GET /limits once and store every entry, nested per-app entries flattened into rows with an app."""
     rows, skipped = current_limits(org)
     taken_at = clock()

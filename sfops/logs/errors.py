@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError
 from sfops.logs.classify import exception_category, normalise_frame
-from sfops.logs.store import parse_sf_datetime, soql_datetime
+from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.error_events import error_ids_present, save_errors
 
@@ -79,7 +80,7 @@ def error_log_row(record: dict[str, Any]) -> dict[str, Any]:
     entry = ".".join(filter(None, (record.get("Class_Name__c"), record.get("Method_Name__c")))) or None
     category = record.get("Category__c") or exception_category(exc_type, message)[0] or "other"
     occurred = record.get("Occurred_At__c") or record["CreatedDate"]
-    return {"id": record["Id"], "occurred_at": parse_sf_datetime(occurred), "exception_type": exc_type[:255],
+    return {"id": record["Id"], "occurred_at": require_datetime(occurred), "exception_type": exc_type[:255],
             "message": message, "stack": stack, "category": category[:40],
             "fingerprint": (record.get("Fingerprint__c") or error_fingerprint(exc_type, stack, entry))[:64],
             "entry_point": entry[:255] if entry else None, "user_id": record.get("User__c"),
@@ -91,14 +92,14 @@ def import_error_logs(org: Org, store: Store, alias: str, page_size: int = 2000)
     """Import Error_Log__c records created since the watermark (one query page per 2,000 records)."""
     result = ImportResult("Error_Log__c")
     since = _get_watermark(store, "Error_Log__c", alias)
-    where = f" WHERE CreatedDate >= {soql_datetime(since)}" if since else ""
+    where = f" WHERE CreatedDate >= {soql_literal(since)}" if since else ""
     soql = f"SELECT {', '.join(ERROR_LOG_FIELDS)} FROM Error_Log__c{where} ORDER BY CreatedDate ASC, Id ASC"  # noqa: S608
     page: list[dict[str, Any]] = []
     last: dt.datetime | None = None
     try:
         for record in org.query_iter(soql, page_size):
             page.append(error_log_row(record))
-            last = parse_sf_datetime(record["CreatedDate"])
+            last = require_datetime(record["CreatedDate"])
             if len(page) == page_size:
                 _store_page(store, alias, "Error_Log__c", page, last, result)
                 page = []
@@ -117,7 +118,7 @@ def _csv_time(row: dict[str, str], fallback: dt.datetime) -> dt.datetime:
     derived = row.get("TIMESTAMP_DERIVED") or ""
     if derived:
         try:
-            return parse_sf_datetime(derived)
+            return require_datetime(derived)
         except ValueError:
             pass
     raw = row.get("TIMESTAMP") or ""
@@ -154,7 +155,7 @@ def import_event_logs(org: Org, store: Store, alias: str) -> ImportResult:
     """Import ApexUnexpectedException event log files with LogDate since the watermark (one request per file)."""
     result = ImportResult("EventLogFile")
     since = _get_watermark(store, "EventLogFile", alias)
-    where = " AND LogDate >= " + soql_datetime(since) if since else ""
+    where = " AND LogDate >= " + soql_literal(since) if since else ""
     soql = ("SELECT Id, EventType, LogDate, LogFileLength FROM EventLogFile "  # noqa: S608
             f"WHERE EventType = 'ApexUnexpectedException'{where} ORDER BY LogDate ASC, Id ASC")
     try:
@@ -166,7 +167,7 @@ def import_event_logs(org: Org, store: Store, alias: str) -> ImportResult:
         result.note = f"No Event Monitoring event log files in this org ({exc.error_code})."
         return result
     for record in files:
-        log_date = parse_sf_datetime(record["LogDate"])
+        log_date = require_datetime(record["LogDate"])
         if error_ids_present(store, alias, "EventLogFile", [f"{record['Id']}:0"]):
             result.already_stored += 1
             continue

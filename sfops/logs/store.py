@@ -9,25 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store, apex_logs, log_retention
 
 WATERMARK_KEY = "logs.watermark.{org}"
-
-
-def parse_sf_datetime(value: str) -> dt.datetime:
-    """`2026-11-26T16:41:00.000+0000` (or `Z`) -> aware datetime."""
-    text = value.replace("Z", "+0000")
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return dt.datetime.strptime(text, fmt).astimezone(dt.UTC)
-        except ValueError:
-            continue
-    raise ValueError(f"not a Salesforce datetime: {value!r}")
-
-
-def soql_datetime(value: dt.datetime) -> str:
-    """An aware datetime as a SOQL datetime literal (UTC, no quotes)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def get_watermark(store: Store, org: str) -> dt.datetime | None:
@@ -44,7 +29,7 @@ def set_watermark(store: Store, org: str, value: dt.datetime) -> None:
 def save_log(store: Store, org: str, record: dict[str, Any], body: bytes, summary: list[dict[str, Any]]) -> bool:
     """Store one ApexLog record with its body and parsed summary atomically. False when it was already there."""
     row = {
-        "org": org, "id": record["Id"], "start_time": parse_sf_datetime(record["StartTime"]),
+        "org": org, "id": record["Id"], "start_time": require_datetime(record["StartTime"]),
         "log_user_id": record.get("LogUserId"), "operation": (record.get("Operation") or "")[:255],
         "request": record.get("Request"), "application": record.get("Application"),
         "status": record.get("Status"), "duration_ms": record.get("DurationMilliseconds"),

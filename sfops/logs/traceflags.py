@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
 from sfops.salesforce.soql import soql_quote
+from sfops.salesforce.values import format_datetime
 
 if TYPE_CHECKING:
     from sfops.salesforce import Org
@@ -45,10 +46,6 @@ class TraceFlagInfo:
     expiration: str | None
     action: str = ""  # created | extended | deleted | listed, or "would ..." in a dry run
     warnings: list[str] = field(default_factory=list)
-
-
-def _sf_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def resolve_user(org: Org, user: str) -> tuple[str, str]:
@@ -106,7 +103,8 @@ def trace_on(org: Org, user: str, *, level: str | None = None, minutes: int = DE
     level_name = level or DEFAULT_LEVEL
     level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
-    values = {"StartDate": _sf_time(start), "ExpirationDate": _sf_time(start + dt.timedelta(minutes=minutes))}
+    values = {"StartDate": format_datetime(start),
+              "ExpirationDate": format_datetime(start + dt.timedelta(minutes=minutes))}
     existing = _flags(org, user_id)
     if existing:
         flag = existing[0]

@@ -23,7 +23,7 @@ from sfops.salesforce.locks import LockRetry, with_lock_retry
 from sfops.salesforce.redact import mask_token, redact
 from sfops.salesforce.soql import soql_escape, soql_like, soql_literal, soql_quote
 from sfops.salesforce.usage import ApiUsage
-from sfops.salesforce.values import format_datetime, parse_datetime
+from sfops.salesforce.values import format_datetime, parse_datetime, require_datetime
 
 if TYPE_CHECKING:
     from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient, RetrieveResult
@@ -57,6 +57,7 @@ __all__ = [
     "parse_datetime",
     "query_path",
     "redact",
+    "require_datetime",
     "soql_escape",
     "soql_like",
     "soql_literal",

@@ -12,12 +12,13 @@ from typing import Any
 def parse_datetime(value: Any) -> dt.datetime | None:
     """A Salesforce datetime as an aware datetime; None for None, "" and text that is not one.
 
-    Accepts `...000+0000` (REST), `...Z`, `+00:00` offsets and datetimes (naive ones taken as UTC).
+    Accepts `...000+0000` (REST), `...Z`, `+00:00` offsets and datetimes (naive ones taken as UTC);
+    the result is in UTC.
     """
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     text = str(value)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -27,7 +28,15 @@ def parse_datetime(value: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def require_datetime(value: Any) -> dt.datetime:
+    """Like `parse_datetime`, for a field that must hold a datetime: anything else is a ValueError."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a Salesforce datetime: {value!r}")
+    return parsed
 
 
 def format_datetime(value: dt.datetime) -> str:

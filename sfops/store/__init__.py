@@ -6,7 +6,7 @@ SQLite file by default (WAL mode), or any SQLAlchemy URL (PostgreSQL for teams).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
+from sfops.clock import aware_row
 from sfops.store import schema
 from sfops.store.migrations import migrate
 
@@ -89,7 +90,7 @@ class Store:
         if incident_id:
             query = query.where(table.c.incident_id == incident_id)
         with self.engine.connect() as conn:
-            return [AuditRecord(**_aware(row._mapping)) for row in conn.execute(query)]
+            return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
 
     # --- key/value state (watermarks, caches) ------------------------------------------------
     def get_state(self, key: str, default: Any = None) -> Any:
@@ -121,10 +122,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _aware(row: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLite drops tzinfo; every time we store is UTC."""
-    out = dict(row)
-    for key, value in out.items():
-        if isinstance(value, dt.datetime) and value.tzinfo is None:
-            out[key] = value.replace(tzinfo=dt.UTC)
-    return out

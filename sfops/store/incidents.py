@@ -11,13 +11,8 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from sfops.clock import aware_row
 from sfops.store import Store, schema
-
-
-def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLite drops tzinfo; every time we store is UTC."""
-    return {k: v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo is None else v
-            for k, v in row.items()}
 
 
 def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -42,7 +37,7 @@ def find_incident(store: Store, org: str, ref: str) -> dict[str, Any] | None:
     query = select(table).where(table.c.org == org, or_(table.c.id == ref, table.c.name == ref))
     with store.engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return _utc(row) if row else None
+    return aware_row(row) if row else None
 
 
 def incident_rows(store: Store, org: str | None = None) -> list[dict[str, Any]]:
@@ -52,7 +47,7 @@ def incident_rows(store: Store, org: str | None = None) -> list[dict[str, Any]]:
     if org:
         query = query.where(table.c.org == org)
     with store.engine.connect() as conn:
-        return [_utc(r) for r in conn.execute(query).mappings()]
+        return [aware_row(r) for r in conn.execute(query).mappings()]
 
 
 def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
@@ -72,4 +67,4 @@ def event_rows(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]
     query = (select(table).where(table.c.org == org, table.c.incident_id == incident_id)
              .order_by(table.c.at, table.c.id))
     with store.engine.connect() as conn:
-        return [_utc(r) for r in conn.execute(query).mappings()]
+        return [aware_row(r) for r in conn.execute(query).mappings()]
