@@ -104,8 +104,8 @@ class AgentConfig:
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     workers: int = DEFAULT_WORKERS
 
-    def schedule(self, org: str, job: str) -> Schedule | None:
-        return self.schedules.get((org, job))
+    def schedule(self, alias: str, job: str) -> Schedule | None:
+        return self.schedules.get((alias, job))
 
 
 def _check_jobs(table: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:

@@ -173,7 +173,7 @@ def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | Non
 def list_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...], severities: tuple[str, ...],
              category: str | None, since: str | None, open_only: bool, limit: int) -> Result:
     """List incidents from the org, newest first."""
-    rows = _incidents(app, target_org).service.list(
+    rows = _incidents(app, target_org).service.find(
         statuses=list(statuses), severities=list(severities), category=category,
         since=_parse_time(since, "--since"), open_only=open_only, limit=limit)
     table = [_row(i) for i in rows]

@@ -19,10 +19,10 @@ from typing import Any
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
 from sfops.emulator.journal import Journal
-from sfops.emulator.limits import ApiUsage
+from sfops.emulator.limits import ApiCounter
 from sfops.emulator.records import Records
 from sfops.emulator.schema import Schema, default_schema
-from sfops.emulator.state import Store
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, now_utc
 from sfops.emulator.wire import (
     ApiError,
@@ -72,11 +72,11 @@ class Emulator:
                  scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
         self.settings = settings or EmulatorSettings()
         self.scheme, self.host, self.port = scheme, host, port
-        self.store = Store(store_path)
+        self.store = RecordState(store_path)
         self.schema: Schema = default_schema()
         self.faults = Faults()
         self.journal = Journal()
-        self.usage = ApiUsage(0, self.settings.api_max)
+        self.usage = ApiCounter(0, self.settings.api_max)
         self.records = Records(self)
         self._cache: dict[Any, Any] = {}
         self._cache_version = -1

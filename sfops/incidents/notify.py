@@ -269,7 +269,7 @@ class Notifier:
         return [self.deliver(row_id) for row_id in due]
 
 
-def outbox(store: Store, org: str | None = None, statuses: list[str] | None = None,
+def outbox(store: Store, alias: str | None = None, statuses: list[str] | None = None,
            incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads."""
-    return notifications.outbox_rows(store, org, statuses, incident_id)
+    return notifications.outbox_rows(store, alias, statuses, incident_id)

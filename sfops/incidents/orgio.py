@@ -42,7 +42,7 @@ def to_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def from_record(record: Mapping[str, Any], org: str) -> Incident:
+def from_record(record: Mapping[str, Any], alias: str) -> Incident:
     """An Incident from an Incident_Log__c record."""
     values: dict[str, Any] = {attr: record.get(name) for attr, name in FIELDS.items()}
     for key in _DATETIMES:
@@ -57,7 +57,7 @@ def from_record(record: Mapping[str, Any], org: str) -> Incident:
                               error_code="UNKNOWN_STATUS") from None
     values["summary"] = values["summary"] or ""
     values["severity"] = values["severity"] or "P3"
-    return Incident(id=str(record["Id"]), org=org, **values)
+    return Incident(id=str(record["Id"]), org=alias, **values)
 
 
 def fetch(org: Org, record_id: str) -> dict[str, Any] | None:

@@ -117,7 +117,7 @@ class IncidentService:
         records.save_incident(self.store, incident)
         return incident
 
-    def list(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
+    def find(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
              since: dt.datetime | None = None, category: str | None = None, open_only: bool = False,
              limit: int = 200) -> list[Incident]:
         """Incidents from the org, newest first, filtered; mirrored locally as a side effect."""

@@ -51,19 +51,19 @@ def error_fingerprint(exc_type: str, stack: str, entry_point: str | None, frames
     return hashlib.sha1("|".join([exc_type, *top, entry_point or ""]).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def _watermark_key(source: str, org: str) -> str:
-    return f"logs.{source}.watermark.{org}"
+def _watermark_key(source: str, alias: str) -> str:
+    return f"logs.{source}.watermark.{alias}"
 
 
-def _get_watermark(store: Store, source: str, org: str) -> dt.datetime | None:
-    value = store.get_state(_watermark_key(source, org))
+def _get_watermark(store: Store, source: str, alias: str) -> dt.datetime | None:
+    value = store.get_state(_watermark_key(source, alias))
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _store_page(store: Store, org: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
+def _store_page(store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
                 result: ImportResult) -> None:
     """Insert the new rows and move the watermark, in one transaction."""
-    inserted, known = save_errors(store, org, source, rows, _watermark_key(source, org), watermark)
+    inserted, known = save_errors(store, alias, source, rows, _watermark_key(source, alias), watermark)
     result.imported += inserted
     result.already_stored += known
 

@@ -31,21 +31,21 @@ def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
-def find_incident(store: Store, org: str, ref: str) -> dict[str, Any] | None:
+def find_incident(store: Store, alias: str, ref: str) -> dict[str, Any] | None:
     """The mirror row whose id or name (INC number) is `ref`."""
     table = schema.incident
-    query = select(table).where(table.c.org == org, or_(table.c.id == ref, table.c.name == ref))
+    query = select(table).where(table.c.org == alias, or_(table.c.id == ref, table.c.name == ref))
     with store.engine.connect() as conn:
         row = conn.execute(query).mappings().first()
     return aware_row(row) if row else None
 
 
-def incident_rows(store: Store, org: str | None = None) -> list[dict[str, Any]]:
+def incident_rows(store: Store, alias: str | None = None) -> list[dict[str, Any]]:
     """Every mirror row (of one org, or all), by detection time."""
     table = schema.incident
     query = select(table).order_by(table.c.detected_at)
-    if org:
-        query = query.where(table.c.org == org)
+    if alias:
+        query = query.where(table.c.org == alias)
     with store.engine.connect() as conn:
         return [aware_row(r) for r in conn.execute(query).mappings()]
 
@@ -61,10 +61,10 @@ def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: 
         return int(result.inserted_primary_key[0])
 
 
-def event_rows(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]:
+def event_rows(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:
     """The incident's own timeline events, oldest first."""
     table = schema.incident_event
-    query = (select(table).where(table.c.org == org, table.c.incident_id == incident_id)
+    query = (select(table).where(table.c.org == alias, table.c.incident_id == incident_id)
              .order_by(table.c.at, table.c.id))
     with store.engine.connect() as conn:
         return [aware_row(r) for r in conn.execute(query).mappings()]

@@ -44,32 +44,32 @@ def update_notification(store: Store, row_id: int, values: Mapping[str, Any]) ->
         conn.execute(table.update().where(table.c.id == row_id).values(**values))
 
 
-def release_stuck(store: Store, org: str, *, status: str, claimed_before: dt.datetime, new_status: str,
+def release_stuck(store: Store, alias: str, *, status: str, claimed_before: dt.datetime, new_status: str,
                   last_error: str) -> None:
     """Rows of `org` left in `status` since before `claimed_before` go to `new_status` with `last_error`."""
     table = schema.notification
     with store.begin() as conn:
-        conn.execute(table.update().where(table.c.org == org, table.c.status == status,
+        conn.execute(table.update().where(table.c.org == alias, table.c.status == status,
                                           table.c.next_attempt_at <= claimed_before)
                      .values(status=new_status, last_error=last_error))
 
 
-def queued(store: Store, org: str, statuses: Collection[str]) -> list[tuple[int, dt.datetime | None, str]]:
+def queued(store: Store, alias: str, statuses: Collection[str]) -> list[tuple[int, dt.datetime | None, str]]:
     """(id, next_attempt_at, status) of the rows of `org` in one of `statuses`, oldest first."""
     table = schema.notification
     query = select(table.c.id, table.c.next_attempt_at, table.c.status).where(
-        table.c.org == org, table.c.status.in_(list(statuses))).order_by(table.c.id)
+        table.c.org == alias, table.c.status.in_(list(statuses))).order_by(table.c.id)
     with store.engine.connect() as conn:
         return [(row_id, next_at, status) for row_id, next_at, status in conn.execute(query)]
 
 
-def outbox_rows(store: Store, org: str | None = None, statuses: Collection[str] | None = None,
+def outbox_rows(store: Store, alias: str | None = None, statuses: Collection[str] | None = None,
                 incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads, filtered."""
     table = schema.notification
     query = select(*(table.c[name] for name in OUTBOX_COLUMNS)).order_by(table.c.id.desc())
-    if org:
-        query = query.where(table.c.org == org)
+    if alias:
+        query = query.where(table.c.org == alias)
     if statuses:
         query = query.where(table.c.status.in_(list(statuses)))
     if incident_id:

@@ -224,8 +224,8 @@ def _fmt_values(values: Mapping[str, bool]) -> str:
 
 
 # --- scheduled restores ------------------------------------------------------------------
-def _pending_key(org: str) -> str:
-    return f"switches.pending_restores.{org}"
+def _pending_key(alias: str) -> str:
+    return f"switches.pending_restores.{alias}"
 
 
 def _add_pending(store: Store, conn: Any, pending: PendingRestore) -> None:
@@ -234,9 +234,9 @@ def _add_pending(store: Store, conn: Any, pending: PendingRestore) -> None:
     store.set_state(_pending_key(pending.org), items, conn=conn)
 
 
-def pending_restores(store: Store, org: str) -> list[PendingRestore]:
+def pending_restores(store: Store, alias: str) -> list[PendingRestore]:
     """Scheduled restores not yet applied for an org (by alias)."""
-    items = store.get_state(_pending_key(org), []) or []
+    items = store.get_state(_pending_key(alias), []) or []
     return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
 
 
@@ -298,11 +298,11 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
 
 
 # --- history ---------------------------------------------------------------------------------
-def history(store: Store, org: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
+def history(store: Store, alias: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
             limit: int = 50) -> list[HistoryEntry]:
     """Audited flips and restores, newest first (from the local store; no API call)."""
     target = f"{SETTING_OBJECT}.{feature}" if feature else None
-    records = store.audit_history(org=org, action_prefix=AUDIT_PREFIX, target=target,
+    records = store.audit_history(org=alias, action_prefix=AUDIT_PREFIX, target=target,
                                   incident_id=incident_id, limit=limit)
     out = []
     for r in records:
@@ -314,21 +314,21 @@ def history(store: Store, org: str | None = None, *, feature: str | None = None,
     return out
 
 
-def _later_flips(store: Store, org: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
+def _later_flips(store: Store, alias: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
     """Audited flips of the pending restore's switches, at its scope, made after it was scheduled."""
     out: dict[str, HistoryEntry] = {}
     for name in pending.values:
-        for entry in history(store, org, feature=name, limit=200):
+        for entry in history(store, alias, feature=name, limit=200):
             if entry.id > pending.last_audit_id and entry.scope == pending.scope and entry.outcome == "done" \
                     and entry.action != f"{AUDIT_PREFIX}restore":
                 out.setdefault(name, entry)
     return out
 
 
-def _last_flips(store: Store, org: str) -> dict[str, HistoryEntry]:
+def _last_flips(store: Store, alias: str) -> dict[str, HistoryEntry]:
     """The most recent org-scope audit entry per switch."""
     out: dict[str, HistoryEntry] = {}
-    for entry in history(store, org, limit=500):
+    for entry in history(store, alias, limit=500):
         if entry.scope == "org" and entry.outcome == "done":
             out.setdefault(entry.switch, entry)
     return out

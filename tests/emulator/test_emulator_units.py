@@ -14,7 +14,7 @@ from sfops.emulator.app import version_label
 from sfops.emulator.faults import Faults
 from sfops.emulator.schema import SchemaError, default_schema, field_from_metadata_xml, object_from_metadata_xml
 from sfops.emulator.seed import PACKAGED_FORCE_APP, source_to_mdapi_zip
-from sfops.emulator.state import Store
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, parse_datetime
 
 MD = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
@@ -95,7 +95,7 @@ def test_lenient_datetimes(raw: object) -> None:
 
 
 def test_store_transaction_is_all_or_nothing(tmp_path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+    store = RecordState(tmp_path / "s.sqlite3")
     store.put("Account", {"Id": "001000000000001AAA", "Name": "kept"})
     with pytest.raises(RuntimeError), store.transaction():
         store.put("Account", {"Id": "001000000000002AAA", "Name": "lost"})
@@ -103,7 +103,7 @@ def test_store_transaction_is_all_or_nothing(tmp_path) -> None:
         raise RuntimeError("boom")
     assert [r["Name"] for r in store.rows("account")] == ["kept"] and store.get_json("k", "v") is None
     store.close()
-    again = Store(tmp_path / "s.sqlite3")
+    again = RecordState(tmp_path / "s.sqlite3")
     assert [r["Name"] for r in again.rows("Account")] == ["kept"]
 
 

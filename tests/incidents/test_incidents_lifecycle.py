@@ -183,11 +183,11 @@ def test_list_filters(service: IncidentService) -> None:
     a = service.raise_incident("P1", "A", dedup_key="a").incident
     service.raise_incident("P3", "B", dedup_key="b")
     service.acknowledge(a.id)
-    assert [i.summary for i in service.list(severities=["p1"])] == ["A"]
-    assert [i.summary for i in service.list(statuses=["New"])] == ["B"]
-    assert sorted(i.summary for i in service.list(open_only=True)) == ["A", "B"]
+    assert [i.summary for i in service.find(severities=["p1"])] == ["A"]
+    assert [i.summary for i in service.find(statuses=["New"])] == ["B"]
+    assert sorted(i.summary for i in service.find(open_only=True)) == ["A", "B"]
     service.resolve(a.id, resolution="ok")
-    assert [i.summary for i in service.list(open_only=True)] == ["B"]
+    assert [i.summary for i in service.find(open_only=True)] == ["B"]
 
 
 def test_a_concurrent_change_during_counting_is_retried(service: IncidentService, org: Org,
