@@ -95,8 +95,6 @@ def show_cmd(app: AppContext, target_org: str | None, feature: str | None, user:
 
 def _flip(app: AppContext, target_org: str | None, values: dict[str, bool], scope: str, reason: str | None,
           incident_id: str | None, restore_after: str | None, dry_run: bool, yes: bool) -> Result:
-    if not dry_run and not (reason and reason.strip()):
-        raise UsageError("Say why with --reason TEXT: it goes into the audit trail.")
     delay = parse_duration(restore_after) if restore_after else None
     config = app.org_config(target_org)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,9 @@ from sfops.salesforce.values import format_datetime
 
 if TYPE_CHECKING:
     from sfops.salesforce import Org
+    from sfops.store import Store
+
+Confirm = Callable[[str], None]  # sees what is about to be written; raises to abort
 
 MAX_MINUTES = 24 * 60
 DEFAULT_MINUTES = 30
@@ -89,10 +93,22 @@ def _flags(org: Org, user_id: str | None = None) -> list[dict[str, Any]]:
     return org.tooling_query(soql)
 
 
-def trace_on(org: Org, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
-             now: dt.datetime | None = None, dry_run: bool = False) -> TraceFlagInfo:
-    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440).
-    With `dry_run` nothing is written: the action reads "would create" / "would extend"."""
+def trace_on(org: Org, store: Store, user: str, *, actor: str, reason: str | None = None,
+             level: str | None = None, minutes: int = DEFAULT_MINUTES, now: dt.datetime | None = None,
+             dry_run: bool = False, confirm: Confirm | None = None) -> TraceFlagInfo:
+    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440), audited.
+
+    With `dry_run` nothing is written: the action reads "would create" / "would extend". `confirm`
+    (if given) is asked before the first write and may raise to abort."""
+    flag = _trace_on(org, user, level=level, minutes=minutes, now=now, dry_run=dry_run,
+                     confirm=None if dry_run else confirm)
+    if not dry_run:
+        _audit(store, org, flag, actor=actor, reason=reason)
+    return flag
+
+
+def _trace_on(org: Org, user: str, *, level: str | None, minutes: int, now: dt.datetime | None, dry_run: bool,
+              confirm: Confirm | None) -> TraceFlagInfo:
     if not 1 <= minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must be between 1 and {MAX_MINUTES}: Salesforce limits a trace flag "
                          "to 24 hours.")
@@ -100,6 +116,8 @@ def trace_on(org: Org, user: str, *, level: str | None = None, minutes: int = DE
         raise UsageError(f"--level {level!r} is not a valid DebugLevel name: letters, digits and single underscores, "
                          "starting with a letter, not ending with an underscore, at most 80 characters.")
     user_id, username = resolve_user(org, user)
+    if confirm is not None:
+        confirm(f"Trace {user} for {minutes} minutes (debug logs count against storage).")
     level_name = level or DEFAULT_LEVEL
     level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
@@ -125,16 +143,28 @@ def trace_on(org: Org, user: str, *, level: str | None = None, minutes: int = DE
                          values["ExpirationDate"], "created", warnings)
 
 
-def trace_off(org: Org, user: str, *, dry_run: bool = False) -> list[TraceFlagInfo]:
-    """Delete the user's USER_DEBUG trace flags (with `dry_run`, only list them as "would delete")."""
+def trace_off(org: Org, store: Store, user: str, *, actor: str, reason: str | None = None, dry_run: bool = False,
+              confirm: Confirm | None = None) -> list[TraceFlagInfo]:
+    """Delete the user's USER_DEBUG trace flags, each deletion audited (with `dry_run`, only list them as
+    "would delete"). `confirm` (if given) is asked before anything is deleted and may raise to abort."""
     user_id, username = resolve_user(org, user)
+    if confirm is not None and not dry_run:
+        confirm(f"Delete the USER_DEBUG trace flags of {user}.")
     out = []
     for flag in _flags(org, user_id):
         if not dry_run:
             org.request("DELETE", f"tooling/sobjects/TraceFlag/{flag['Id']}")
-        out.append(TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
-                                 flag.get("ExpirationDate"), "would delete" if dry_run else "deleted"))
+        info = TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
+                             flag.get("ExpirationDate"), "would delete" if dry_run else "deleted")
+        if not dry_run:
+            _audit(store, org, info, actor=actor, reason=reason)
+        out.append(info)
     return out
+
+
+def _audit(store: Store, org: Org, flag: TraceFlagInfo, *, actor: str, reason: str | None) -> None:
+    store.record_audit(actor=actor, org=org.alias, action=f"logs.trace.{flag.action}", target=f"TraceFlag:{flag.user}",
+                       after={"id": flag.id, "level": flag.level, "expires": flag.expiration}, reason=reason)
 
 
 def _level_names(org: Org, ids: list[str]) -> dict[str, str]:

@@ -104,12 +104,15 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
     """Set one or more switches at one scope in ONE write; audit each change.
 
     Only changed fields are sent (concurrent flips of other switches survive); a row lock is
-    retried with bounded backoff. Creating a profile/user record pins every other switch to
+    retried with bounded backoff. A flip needs a `reason` (it goes into the audit trail); a dry run
+    does not. Creating a profile/user record pins every other switch to
     its currently inherited value: the result lists them and carries a warning. `confirm`
     (if given) sees the planned result before anything is written and may raise to abort.
     """
     if not values:
         raise UsageError("Nothing to set: name at least one switch.")
+    if not dry_run and not (reason and reason.strip()):
+        raise UsageError("Say why with --reason TEXT: it goes into the audit trail.")
     retry = retry or LockRetry()
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)

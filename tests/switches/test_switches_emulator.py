@@ -50,6 +50,16 @@ def test_list_discovers_switches_from_the_describe_with_labels_help_and_org_defa
     assert all(not r.profile_overrides and not r.user_overrides for r in rows)
 
 
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_flip_needs_a_reason_a_dry_run_does_not(emu, org, store, reason: str | None) -> None:
+    mark = journal_len(emu)
+    with pytest.raises(UsageError, match="--reason"):
+        flip(org, store, {"New_Pricing__c": False}, actor="alice", reason=reason)
+    assert rest_calls(emu, mark) == []  # refused before any API call
+    assert flip(org, store, {"New_Pricing__c": False}, actor="alice", reason=reason, dry_run=True).dry_run
+    assert org_values(org)["New_Pricing__c"] is True and history(store, "emu") == []
+
+
 def test_switch_off_at_org_scope_writes_and_audits(emu, org, store) -> None:
     result = flip(org, store, {"new_pricing": False}, actor="alice", reason="INC-7 wrong totals",
                   incident_id="INC-7")
