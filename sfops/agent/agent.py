@@ -29,7 +29,7 @@ from sfops.errors import SfopsError, UsageError
 from sfops.store import Store
 
 log = logging.getLogger("sfops.agent")
-NOT_DUE, NOT_LEADER, UNAVAILABLE = "not-due", "not-leader", "unavailable"
+NOT_DUE, NOT_LEADER = "not-due", "not-leader"
 
 
 def lease_name(alias: str) -> str:
@@ -39,12 +39,11 @@ def lease_name(alias: str) -> str:
 
 @dataclass(frozen=True)
 class PlannedJob:
-    """A configured job of one org: schedule, availability, last run, next tick, due now."""
+    """A configured job of one org: schedule, last run, next tick, due now."""
 
     org: str
     job: str
     schedule: str
-    unavailable: str | None
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
@@ -112,7 +111,7 @@ class Agent:
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
             planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
-                                      unavailable=self.jobs[job].unavailable(), last_run=previous,
+                                      last_run=previous,
                                       next_run=max(due_at, now), due=due_at <= now))
         return planned
 
@@ -138,9 +137,6 @@ class Agent:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise."""
         spec = self.jobs[job]
         schedule = self.config.schedule(alias, job)
-        reason = spec.unavailable()
-        if reason:
-            return Attempt(alias, job, UNAVAILABLE, error=reason)
         if not self.hold(alias):
             return Attempt(alias, job, NOT_LEADER, summary=self._leader_text(alias))
         if not force and schedule is not None and not self.is_due(alias, job, schedule):
@@ -205,9 +201,6 @@ class Agent:
         scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
-            if self.jobs[job].unavailable():
-                log.warning("%s %s not scheduled: %s", org, job, self.jobs[job].unavailable())
-                continue
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
             scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), id=f"{org}:{job}",
                               name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
@@ -34,6 +34,9 @@ from sfops.emulator.wire import (
     not_found,
     soap_fault,
 )
+
+if TYPE_CHECKING:
+    from sfops.emulator.metadata.service import MetadataService
 
 LATEST_VERSION = 64
 OLDEST_VERSION = 20
@@ -83,7 +86,7 @@ class Emulator:
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, str]] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._persisted_schema = -1
-        self._metadata: Any = None
+        self._metadata: MetadataService | None = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
         self._seeded: Any = None
@@ -270,28 +273,22 @@ class Emulator:
                                        "Operation": "/services/data/v64.0/tooling/executeAnonymous/"})
 
     # ------------------------------------------------------------------ metadata service
-    def metadata_service(self) -> Any:
+    def metadata_service(self) -> MetadataService:
+        """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
-            try:
-                from sfops.emulator.metadata.service import MetadataService
-            except ImportError:
-                return None
             from sfops.emulator.hosting import Host
+            from sfops.emulator.metadata.service import MetadataService
 
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
         service = self.metadata_service()
-        if service is None:
-            raise not_found()
         status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
         return Response(status, body, dict(headers))
 
     def metadata_soap(self, req: Request) -> Response:
         service = self.metadata_service()
-        if service is None:
-            return soap_fault("UNKNOWN_EXCEPTION", "The Metadata API is not available in this build")
         status, headers, body = service.handle_soap(req.body, req.headers)
         return Response(status, body, dict(headers))
 

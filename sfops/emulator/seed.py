@@ -204,13 +204,10 @@ def source_to_mdapi_zip(root: Path) -> bytes:
 
 def deploy_force_app(emu: Emulator, root: Path | None) -> bool:
     """Deploy force-app through the Metadata API service (so retrieve/listMetadata know the
-    components). Returns False when the service is missing or the deploy failed; the caller then
-    loads the tree directly."""
+    components). Returns False when the deploy failed; the caller then loads the tree directly."""
     if root is None:
         return False
     service = emu.metadata_service()
-    if service is None or not hasattr(service, "deploy_zip_now"):
-        return False
     try:
         result = service.deploy_zip_now(source_to_mdapi_zip(root), {"rollbackOnError": True,
                                                                       "singlePackage": True})
