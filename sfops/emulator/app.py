@@ -63,7 +63,7 @@ class EmulatorSettings:
     session_seconds: float = 7200.0
     api_max: int = 15000
     seed: str | None = None  # None (org + admin + companion schema) or "demo"
-    force_app: Path | None = None  # None: the repo's force-app when present, else the packaged snapshot
+    force_app: Path | None = None  # None: the companion metadata shipped with sfops (force-app/)
     org_name: str = "sfops Emulator Org"
     extra: dict[str, Any] = field(default_factory=dict)
 

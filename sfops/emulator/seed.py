@@ -21,17 +21,17 @@ if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
 SEED_DATA = Path(__file__).resolve().parent / "seed_data"
-REPO_FORCE_APP = Path(__file__).resolve().parents[2] / "force-app"
+# The companion metadata: in a checkout a link to the repository's force-app/ (the SFDX project's
+# one copy), in an installed package the same files copied in by the build.
 PACKAGED_FORCE_APP = SEED_DATA / "force-app"
 APEX_API_VERSION = 64.0
 
 
 def force_app_dir(explicit: Path | None = None) -> Path | None:
-    """The force-app/ to load: explicit, else the repository's, else the packaged snapshot."""
-    for candidate in (explicit, REPO_FORCE_APP, PACKAGED_FORCE_APP):
-        if candidate is not None and (candidate / "main" / "default").is_dir():
-            return candidate
-    return None
+    """The force-app/ to load: `explicit` (EmulatorSettings.force_app), else the companion metadata
+    shipped with sfops. None when the chosen directory holds no main/default."""
+    candidate = explicit or PACKAGED_FORCE_APP
+    return candidate if (candidate / "main" / "default").is_dir() else None
 
 
 def seed(emu: Emulator) -> None:
