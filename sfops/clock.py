@@ -29,6 +29,6 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def aware_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def aware_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A store row with every naive datetime made aware (UTC)."""
     return {k: aware(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}

@@ -176,9 +176,12 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
 
 
 def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:
-    updates = {}
-    for name in ("private_key_file", "ca_bundle"):
-        value = getattr(org, name)
+    def absolute(value: str | None) -> str | None:
         if value and not Path(value).expanduser().is_absolute():
-            updates[name] = str((base / value).resolve())
-    return replace(org, **updates) if updates else org
+            return str((base / value).resolve())
+        return value
+
+    key_file, bundle = absolute(org.private_key_file), absolute(org.ca_bundle)
+    if (key_file, bundle) == (org.private_key_file, org.ca_bundle):
+        return org
+    return replace(org, private_key_file=key_file, ca_bundle=bundle)

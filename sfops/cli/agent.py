@@ -71,8 +71,8 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 @agent.command("run")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -123,11 +124,15 @@ def _flip_result(result: FlipResult) -> Result:
     return Result(data=result, rows=rows, title="Kill switch change", message=message, warnings=result.warnings)
 
 
-def _mutating(fn):  # type: ignore[no-untyped-def]
-    for decorator in reversed([scope_option, reason_option, incident_option, for_option, dry_run_option,
-                               yes_option, target_org_option, output_command, pass_app]):
-        fn = decorator(fn)
-    return fn
+def _mutating(fn: Callable[..., Result]) -> Callable[..., None]:
+    """The options and the output handling every flipping command shares."""
+    decorators: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        scope_option, reason_option, incident_option, for_option, dry_run_option, yes_option, target_org_option,
+        output_command, pass_app]
+    wrapped: Callable[..., Any] = fn
+    for decorator in reversed(decorators):
+        wrapped = decorator(wrapped)
+    return wrapped
 
 
 @switch.command("off")

@@ -279,7 +279,7 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
         where = f"[oncall.rotations.{name}]"
         table = toml_table(table, where, see="docs/oncall.md")
         base = {k: v for k, v in table.items() if k not in ("layers", "overrides")}
-        defaults = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
+        defaults: dict[str, Any] = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
         layers = [_layer(base, {}, where)] if base.get("participants") else []
         layers += [_layer(t, defaults, f"{where} layer {i + 1}")
                    for i, t in enumerate(_tables(table.get("layers"), "layers", where))]
@@ -446,7 +446,8 @@ def _fold(line: str) -> str:
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for ch in line:
         enc = ch.encode("utf-8")
         limit = 75 if not parts else 74

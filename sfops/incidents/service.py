@@ -157,7 +157,7 @@ class IncidentService:
         key = (dedup_key or "").strip()[:255] or derive_dedup_key(summary, category, source)
         now = self.clock()
         with _key_lock(key):
-            values = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
+            values: dict[str, Any] = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
                       "context": context[:131072] if context else None, "category": category, "source": source,
                       "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
                       "last_seen_at": now}

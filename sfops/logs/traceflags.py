@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
-from sfops.salesforce.soql import soql_quote
+from sfops.salesforce.soql import soql_literal, soql_quote
 from sfops.salesforce.values import format_datetime
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _trace_on(org: Org, user: str, *, level: str | None, minutes: int, now: dt.d
     level_name = level or DEFAULT_LEVEL
     level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
-    values = {"StartDate": format_datetime(start),
+    values: dict[str, Any] = {"StartDate": format_datetime(start),
               "ExpirationDate": format_datetime(start + dt.timedelta(minutes=minutes))}
     existing = _flags(org, user_id)
     if existing:
@@ -167,12 +167,11 @@ def _audit(store: Store, org: Org, flag: TraceFlagInfo, *, actor: str, reason: s
                        after={"id": flag.id, "level": flag.level, "expires": flag.expiration}, reason=reason)
 
 
-def _level_names(org: Org, ids: list[str]) -> dict[str, str]:
-    ids = sorted({i for i in ids if i})
-    if not ids:
+def _level_names(org: Org, ids: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
         return {}
-    in_list = ", ".join(soql_quote(i) for i in ids)
-    rows = org.tooling_query(f"SELECT Id, DeveloperName FROM DebugLevel WHERE Id IN ({in_list})")  # noqa: S608
+    rows = org.tooling_query(f"SELECT Id, DeveloperName FROM DebugLevel WHERE Id IN {soql_literal(wanted)}")  # noqa: S608
     return {r["Id"]: r["DeveloperName"] for r in rows}
 
 
@@ -183,9 +182,9 @@ def trace_list(org: Org) -> list[TraceFlagInfo]:
     user_ids = sorted({f["TracedEntityId"] for f in flags if str(f["TracedEntityId"]).startswith("005")})
     users: dict[str, str] = {}
     if user_ids:
-        in_list = ", ".join(soql_quote(i) for i in user_ids)
-        rows = org.query(f"SELECT Id, Username FROM User WHERE Id IN ({in_list})")  # noqa: S608 - quoted
+        rows = org.query(f"SELECT Id, Username FROM User WHERE Id IN {soql_literal(user_ids)}")  # noqa: S608 - quoted
         users = {r["Id"]: r["Username"] for r in rows}
     return [TraceFlagInfo(f["Id"], f["TracedEntityId"], users.get(f["TracedEntityId"]),
-                          levels.get(f.get("DebugLevelId")), f.get("StartDate"), f.get("ExpirationDate"), "listed")
+                          levels.get(f.get("DebugLevelId") or ""), f.get("StartDate"), f.get("ExpirationDate"),
+                          "listed")
             for f in flags]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
 from sfops.clock import aware_row
@@ -71,9 +71,9 @@ class Store:
                       before=before, after=after, reason=reason, incident_id=incident_id,
                       outcome=outcome, details=details)
         if conn is not None:
-            return int(conn.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+            return inserted_id(conn.execute(schema.audit.insert().values(**values)))
         with self.begin() as c:
-            return int(c.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+            return inserted_id(c.execute(schema.audit.insert().values(**values)))
 
     def audit_history(self, *, org: str | None = None, action_prefix: str | None = None,
                       target: str | None = None, incident_id: str | None = None,
@@ -122,3 +122,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

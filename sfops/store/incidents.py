@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from sfops.clock import aware_row
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 
 def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -58,7 +58,7 @@ def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: 
         result = conn.execute(schema.incident_event.insert().values(
             org=org, incident_id=incident_id, kind=kind, actor=actor, at=at, note=note,
             status_from=status_from, status_to=status_to, details=dict(details or {})))
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def event_rows(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:

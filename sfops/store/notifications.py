@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 OUTBOX_COLUMNS = ("id", "org", "incident_id", "channel", "kind", "phase", "status", "attempts", "last_error",
                   "created_at", "next_attempt_at", "sent_at")
@@ -21,7 +21,7 @@ OUTBOX_COLUMNS = ("id", "org", "incident_id", "channel", "kind", "phase", "statu
 def insert_notification(store: Store, values: Mapping[str, Any]) -> int:
     """Append one outbox row; returns its id."""
     with store.begin() as conn:
-        return int(conn.execute(schema.notification.insert().values(**values)).inserted_primary_key[0])
+        return inserted_id(conn.execute(schema.notification.insert().values(**values)))
 
 
 def claim(store: Store, row_id: int, *, claimable: Collection[str], status: str,

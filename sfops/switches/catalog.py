@@ -48,7 +48,8 @@ def match_names(requested: Iterable[str], switches: Sequence[Switch]) -> tuple[l
         index[s.name.lower()] = s.name
         if s.name.lower().endswith("__c"):
             index.setdefault(s.name[:-3].lower(), s.name)
-    found, unknown = [], []
+    found: list[str] = []
+    unknown: list[str] = []
     for name in requested:
         canonical = index.get(name.strip().lower())
         (found if canonical else unknown).append(canonical or name)

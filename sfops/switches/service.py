@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError, UsageError
@@ -86,11 +87,11 @@ def show_switches(org: Org, store: Store, feature: str | None = None, *, scope: 
         r = resolve(n, records, profile_id=target.profile_id, user_id=user_id)
         resolutions.append(r if r.value is not None else _replace_res(r, value=unset_value(by_name[n])))
     warnings = []
-    pinning = [r for r in records if r.level is not Level.ORG
-               and (same_id(r.owner_id, target.profile_id) or same_id(r.owner_id, user_id))]
-    for r in pinning:
-        who = target.label if same_id(r.owner_id, target.owner_id) else f"profile of {target.label}"
-        warnings.append(f"A {r.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
+    pinning = [rec for rec in records if rec.level is not Level.ORG
+               and (same_id(rec.owner_id, target.profile_id) or same_id(rec.owner_id, user_id))]
+    for rec in pinning:
+        who = target.label if same_id(rec.owner_id, target.owner_id) else f"profile of {target.label}"
+        warnings.append(f"A {rec.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
                         f"{len(switches)} switches there; org-level flips do not reach it.")
     return ShowResult(scope=target.label, resolutions=resolutions, records=records, warnings=warnings)
 
@@ -276,10 +277,9 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
         # patched back: that also un-pins the other switches for its owner.
         delete = bool(row is not None and p.created_values and not skipped and row.values == p.created_values)
         if delete and row is not None:
-            with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or LockRetry())
+            with_lock_retry(partial(org.delete, SETTING_OBJECT, row.id), retry or LockRetry())
         elif restore and row is not None:
-            with_lock_retry(
-                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or LockRetry())
+            with_lock_retry(partial(org.update, SETTING_OBJECT, row.id, dict(restore)), retry or LockRetry())
         with store.begin() as conn:
             for name, value in restore.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
