@@ -32,6 +32,19 @@ def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], c
                 yield from walk(sub, [*path, name])
 
 
+def help_context(path: list[str]) -> click.Context:
+    """The context `sfops ... --help` builds for `path`: the root's settings (-h, content width) inherited."""
+    ctx = click.Context(cli, info_name=path[0], terminal_width=WIDTH, **cli.context_settings)
+    command: click.Command = cli
+    for name in path[1:]:
+        assert isinstance(command, click.Group)
+        sub = command.get_command(ctx, name)
+        assert sub is not None, name
+        command = sub
+        ctx = click.Context(command, info_name=name, parent=ctx)
+    return ctx
+
+
 def render() -> str:
     """The Markdown reference."""
     lines = ["# CLI reference", "",
@@ -39,7 +52,7 @@ def render() -> str:
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
     for path, command in walk(cli, ["sfops"]):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH)
+        ctx = help_context(path)
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
