@@ -173,10 +173,10 @@ class OrgState:
                     continue
         return UTC
 
-    def column_metadata(self, text: str, tooling: bool) -> dict[str, Any]:
+    def column_metadata(self, text: str, tooling: bool, version: str = "64.0") -> dict[str, Any]:
         from sfops.emulator.columns import column_metadata
 
-        return column_metadata(self._emu, text, tooling)
+        return column_metadata(self._emu, text, tooling, version)
 
     def new_cursor(self, records: list[dict[str, Any]], total: int, entity: str) -> str:
         return self._emu.new_cursor(records, total, entity)

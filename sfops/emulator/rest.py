@@ -233,7 +233,7 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
     except SoqlError as err:
         return json_response(400, err.to_wire())
     if req.query.get("columns", "").lower() == "true":
-        return json_response(200, ctx.state.column_metadata(text, ctx.tooling))
+        return json_response(200, ctx.state.column_metadata(text, ctx.tooling, ctx.version))
     if len(result.records) > DEFAULT_BATCH and result.records[0]["attributes"]["type"] == "AggregateResult":
         # restforce issue #726 quotes the body; aggregate results cannot be paged with queryMore
         raise ApiError(400, "EXCEEDED_ID_LIMIT", "Aggregate query does not support queryMore(), use LIMIT to "

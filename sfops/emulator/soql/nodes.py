@@ -93,7 +93,15 @@ class SubQuery:
     pos: int
 
 
-SelectItem = FieldRef | Aggregate | DateFunc | SubQuery
+@dataclass(frozen=True)
+class FieldsFunc:
+    """FIELDS(ALL | STANDARD | CUSTOM) in a select list; `fields.expand` replaces it with FieldRefs."""
+
+    group: str
+    pos: int
+
+
+SelectItem = FieldRef | Aggregate | DateFunc | SubQuery | FieldsFunc
 
 
 @dataclass(frozen=True)

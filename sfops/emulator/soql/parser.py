@@ -24,6 +24,7 @@ from sfops.emulator.soql.nodes import (
     Condition,
     DateFunc,
     FieldRef,
+    FieldsFunc,
     Literal,
     Not,
     OrderItem,
@@ -207,6 +208,13 @@ class _Parser:
             return SubQuery(sub, tok.pos)
         if tok.kind != lx.IDENT or tok.upper in RESERVED:
             raise self.unexpected()
+        if tok.upper == "FIELDS" and self.peek().kind == lx.LPAREN and self.peek(2).kind == lx.IDENT \
+                and self.peek(2).upper in ("ALL", "STANDARD", "CUSTOM") and self.peek(3).kind == lx.RPAREN:
+            self.advance()
+            self.advance()
+            group = self.advance().upper
+            self.advance()
+            return FieldsFunc(group, tok.pos)
         if self.peek().kind == lx.LPAREN:
             call = self.call(allow_aggregate=True)
             alias = self.alias()
