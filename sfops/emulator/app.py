@@ -15,19 +15,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
-from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
-from sfops.emulator.limits import ApiUsage
-from sfops.emulator.metadata.service import MetadataService
+from sfops.emulator.limits import ApiCounter
 from sfops.emulator.orgstate import OrgState
 from sfops.emulator.records import Records
 from sfops.emulator.routing import Handler, RouteTable
 from sfops.emulator.schema import Schema, default_schema
-from sfops.emulator.state import Store
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, now_utc
 from sfops.emulator.wire import (
     ApiError,
@@ -39,6 +37,9 @@ from sfops.emulator.wire import (
     not_found,
     soap_fault,
 )
+
+if TYPE_CHECKING:
+    from sfops.emulator.metadata.service import MetadataService
 
 LATEST_VERSION = 64
 # Versions 7.0-20.0 were retired in Summer '22 and 21.0-30.0 in Summer '25 (API End-of-Life Policy):
@@ -66,7 +67,7 @@ class EmulatorSettings:
     session_seconds: float = 7200.0
     api_max: int = 15000
     seed: str | None = None  # None (org + admin + companion schema) or "demo"
-    force_app: Path | None = None  # None: the repo's force-app when present, else the packaged snapshot
+    force_app: Path | None = None  # None: the companion metadata shipped with sfops (force-app/)
     org_name: str = "sfops Emulator Org"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -78,11 +79,11 @@ class Emulator:
                  scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
         self.settings = settings or EmulatorSettings()
         self.scheme, self.host, self.port = scheme, host, port
-        self.store = Store(store_path)
+        self.store = RecordState(store_path)
         self.schema: Schema = default_schema()
         self.faults = Faults()
         self.journal = Journal()
-        self.usage = ApiUsage(0, self.settings.api_max)
+        self.usage = ApiCounter(0, self.settings.api_max)
         self.records = Records(self)
         self.state = OrgState(self)
         self._cache: dict[Any, Any] = {}
@@ -280,13 +281,17 @@ class Emulator:
 
     # ------------------------------------------------------------------ metadata service
     def metadata_service(self) -> MetadataService:
+        """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
+            from sfops.emulator.hosting import Host
+            from sfops.emulator.metadata.service import MetadataService
+
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
-        status, headers, body = self.metadata_service().handle_rest(req.method, subpath, req.query, req.headers,
-                                                                    req.body)
+        service = self.metadata_service()
+        status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
         return Response(status, body, dict(headers))
 
     # ------------------------------------------------------------------ dispatch
@@ -362,15 +367,15 @@ class Emulator:
         if major > LATEST_VERSION:
             raise not_found()
         session = self.sessions.get(auth.bearer_token(req))
-        if session is None and not req.internal:
-            return error_response(invalid_session(), kind="rest.auth")
+        if session is None:
+            if not req.internal:
+                return error_response(invalid_session(), kind="rest.auth")
+            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
         if not req.internal:
             if self.usage.exhausted():
                 return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
                                       kind="rest.limit")
             self._count(True, req)
-        elif session is None:
-            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
         ctx = rest.Ctx(self.state, req, version, tooling, session, base_url=self.base_url_for(req),
                        dispatch=self.dispatch, faults=self.faults, metadata=self.metadata_rest)
         return handler(ctx, **params)

@@ -18,16 +18,16 @@ MAX_UNBOUNDED_ROWS = 200
 
 
 def expand(query: Query, ctx: Context, object_name: str, api_version: str) -> Query:
-    """`query` with every FIELDS() item replaced by FieldRefs of `object_name` (describe order); a field
+    """`query` with its FIELDS() items replaced by FieldRefs of `object_name` (describe order); a field
     selected twice is refused."""
+    expansions: dict[int, list[SelectItem]] = {}
+    for index, group in query.fields_groups:
+        expansions.setdefault(index, []).extend(_fields(query, group, ctx, object_name, api_version))
     items: list[SelectItem] = []
-    for item in query.select:
-        if isinstance(item, FieldsFunc):
-            items.extend(_fields(query, item, ctx, object_name, api_version))
-        elif isinstance(item, SubQuery):
-            items.append(_subquery(item, query, ctx, object_name, api_version))
-        else:
-            items.append(item)
+    for index, item in enumerate(query.select):
+        items.extend(expansions.get(index, []))
+        items.append(_subquery(item, query, ctx, object_name, api_version) if isinstance(item, SubQuery) else item)
+    items.extend(expansions.get(len(query.select), []))
     seen: set[str] = set()
     for item in items:
         if isinstance(item, FieldRef) and item.alias is None:
@@ -35,7 +35,7 @@ def expand(query: Query, ctx: Context, object_name: str, api_version: str) -> Qu
             if key in seen:  # the guide's example body has no caret
                 raise SoqlError(INVALID_FIELD, f"duplicate field selected: {item.text}")
             seen.add(key)
-    return replace(query, select=items)
+    return replace(query, select=items, fields_groups=[])
 
 
 def _fields(query: Query, item: FieldsFunc, ctx: Context, object_name: str, api_version: str) -> list[SelectItem]:
@@ -55,7 +55,7 @@ def _fields(query: Query, item: FieldsFunc, ctx: Context, object_name: str, api_
 
 
 def _subquery(item: SubQuery, parent: Query, ctx: Context, object_name: str, api_version: str) -> SubQuery:
-    if not any(isinstance(i, FieldsFunc) for i in item.query.select):
+    if not item.query.fields_groups:
         return item
     info = ctx.describe(object_name, parent.from_pos)
     name = item.query.from_name.split(".")[-1]

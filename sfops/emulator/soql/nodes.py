@@ -101,7 +101,7 @@ class FieldsFunc:
     pos: int
 
 
-SelectItem = FieldRef | Aggregate | DateFunc | SubQuery | FieldsFunc
+SelectItem = FieldRef | Aggregate | DateFunc | SubQuery
 
 
 @dataclass(frozen=True)
@@ -130,4 +130,6 @@ class Query:
     offset: int | None = None
     count_only: bool = False
     security_enforced: bool = False
+    # FIELDS(...) items, each with the index in `select` it stands before (expanded by fields.expand)
+    fields_groups: list[tuple[int, FieldsFunc]] = field(default_factory=list)
 

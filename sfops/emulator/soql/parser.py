@@ -118,15 +118,21 @@ class _Parser:
             items = [Aggregate("COUNT", None, count_pos)]
             if self.tok.kind == lx.COMMA:
                 raise self.unexpected()
-        else:
-            items = self.select_items(allow_subquery=top and not semi_join)
+        groups: list[tuple[int, FieldsFunc]] = []
+        if not count_only:
+            items = []
+            for item in self.select_items(allow_subquery=top and not semi_join):
+                if isinstance(item, FieldsFunc):
+                    groups.append((len(items), item))
+                else:
+                    items.append(item)
         self.expect_kw("FROM")
         from_tok = self.tok
         if from_tok.kind != lx.IDENT or from_tok.upper in RESERVED:
             raise self.unexpected()
         self.advance()
         query = Query(text=self.text, select=items, from_name=from_tok.text, from_pos=from_tok.pos,
-                      count_only=count_only)
+                      count_only=count_only, fields_groups=groups)
         if self.tok.kind == lx.IDENT and self.tok.upper not in RESERVED and "." not in self.tok.text:
             query.from_alias = self.advance().text
         if self.is_kw("USING"):
@@ -190,14 +196,14 @@ class _Parser:
         return int(tok.value)
 
     # -- select list ---------------------------------------------------------------------------
-    def select_items(self, allow_subquery: bool) -> list[SelectItem]:
+    def select_items(self, allow_subquery: bool) -> list[SelectItem | FieldsFunc]:
         items = [self.select_item(allow_subquery)]
         while self.tok.kind == lx.COMMA:
             self.advance()
             items.append(self.select_item(allow_subquery))
         return items
 
-    def select_item(self, allow_subquery: bool) -> SelectItem:
+    def select_item(self, allow_subquery: bool) -> SelectItem | FieldsFunc:
         tok = self.tok
         if tok.kind == lx.LPAREN:
             if not allow_subquery:
