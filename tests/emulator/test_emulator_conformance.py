@@ -257,6 +257,20 @@ def test_date_literals_use_the_users_time_zone(sf: Salesforce, emulator: Running
     assert [r["Message__c"] for r in yesterday["records"]] == ["before"]
 
 
+def test_convert_timezone_in_date_functions(sf: Salesforce, emulator: RunningEmulator) -> None:
+    # SOQL guide, convertTimezone(): date functions over dateTime fields work in UTC unless wrapped in
+    # convertTimezone(), which converts to the user's time zone (example: HOUR_IN_DAY(convertTimezone(...)))
+    admin = sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", emulator.settings.admin_username))
+    sf.User.update(admin["records"][0]["Id"], {"TimeZoneSidKey": "America/Los_Angeles"})
+    sf.Incident_Log__c.create({"Message__c": "x", "Detected_At__c": "2026-01-15T05:00:00Z"})  # 21:00 PST on the 14th
+    local = sf.query("SELECT HOUR_IN_DAY(convertTimezone(Detected_At__c)) h, COUNT(Id) n FROM Incident_Log__c "
+                     "GROUP BY HOUR_IN_DAY(convertTimezone(Detected_At__c))")["records"]
+    utc = sf.query("SELECT HOUR_IN_DAY(Detected_At__c) h, COUNT(Id) n FROM Incident_Log__c "
+                   "GROUP BY HOUR_IN_DAY(Detected_At__c)")["records"]
+    assert [(r["h"], r["n"]) for r in local] == [(21, 1)]
+    assert [(r["h"], r["n"]) for r in utc] == [(5, 1)]
+
+
 # ------------------------------------------------------------------ smaller
 
 def test_method_not_allowed_lists_the_allowed_methods(sf: Salesforce) -> None:

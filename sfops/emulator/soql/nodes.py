@@ -38,6 +38,7 @@ class DateFunc:
     arg: FieldRef
     pos: int
     alias: str | None = None
+    convert: bool = False  # convertTimezone(f): in the running user's time zone instead of UTC
 
 
 @dataclass(frozen=True)

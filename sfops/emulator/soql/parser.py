@@ -226,7 +226,7 @@ class _Parser:
             alias = self.alias()
             if isinstance(call, Aggregate):
                 return Aggregate(call.func, call.arg, call.pos, alias)
-            return DateFunc(call.func, call.arg, call.pos, alias)
+            return DateFunc(call.func, call.arg, call.pos, alias, call.convert)
         ref = self.field_ref()
         alias = self.alias()
         return FieldRef(ref.path, ref.pos, alias) if alias else ref
@@ -259,14 +259,14 @@ class _Parser:
         name_tok = self.advance()
         self.expect(lx.LPAREN)
         wrapped = self.is_kw("CONVERTTIMEZONE") and self.peek().kind == lx.LPAREN
-        if wrapped:  # the emulated org runs in UTC, so converting to the user's zone changes nothing
+        if wrapped:  # convertTimezone(f): the date parts are taken in the running user's time zone
             self.advance()
             self.advance()
         arg = self.field_ref()
         if wrapped:
             self.expect(lx.RPAREN)
         self.expect(lx.RPAREN)
-        return DateFunc(name_tok.upper, arg, name_tok.pos)
+        return DateFunc(name_tok.upper, arg, name_tok.pos, convert=wrapped)
 
     def aggregate(self) -> Aggregate:
         name_tok = self.advance()
