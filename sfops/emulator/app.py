@@ -31,6 +31,7 @@ from sfops.emulator.wire import (
     ApiError,
     Request,
     Response,
+    accepts_gzip,
     error_response,
     invalid_session,
     json_response,
@@ -422,8 +423,7 @@ def _is_api_call(path: str) -> bool:
 
 def _compress(req: Request, resp: Response) -> None:
     """gzip the body when the client accepts it, as Salesforce does (REST API guide, "Compression Headers")."""
-    accepted = [part.split(";")[0].strip().lower() for part in req.headers.get("accept-encoding", "").split(",")]
-    if "gzip" in accepted and resp.body and "Content-Encoding" not in resp.headers:
+    if accepts_gzip(req.headers) and resp.body and "Content-Encoding" not in resp.headers:
         resp.body = gzip.compress(resp.body, compresslevel=5)
         resp.headers["Content-Encoding"] = "gzip"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from sfops.emulator import composite, ids
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.routing import RouteTable
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, json_response, not_found
+from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, accepts_gzip, json_response, not_found
 
 if TYPE_CHECKING:
     from sfops.emulator.auth import Session
@@ -130,8 +131,11 @@ def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
 
 
 def _cached_json(ctx: Ctx, key: Any, build: Callable[[], Any]) -> Response:
-    """A JSON response whose encoded body is cached until the schema changes (describe is hot)."""
+    """A JSON response whose encoded (and gzip'd) body is cached until the schema changes (describe is hot)."""
     body = ctx.state.cached(key, lambda: json_response(200, build()).body)
+    if not ctx.req.internal and accepts_gzip(ctx.req.headers):
+        packed = ctx.state.cached((key, "gzip"), lambda: gzip.compress(body, compresslevel=5))
+        return Response(200, packed, {"Content-Type": JSON_TYPE, "Content-Encoding": "gzip"})
     return Response(200, body, {"Content-Type": JSON_TYPE})
 
 

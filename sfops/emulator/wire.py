@@ -84,6 +84,11 @@ class ApiError(Exception):
         return [item]
 
 
+def accepts_gzip(headers: dict[str, str]) -> bool:
+    """Whether the request's Accept-Encoding allows a gzip body."""
+    return "gzip" in [part.split(";")[0].strip().lower() for part in headers.get("accept-encoding", "").split(",")]
+
+
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
     body = b"" if data is None and status == 204 else json.dumps(data, separators=(",", ":")).encode()
     hdrs = {"Content-Type": JSON_TYPE} if body else {}
