@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
+from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
 from sfops.emulator.limits import ApiCounter
+from sfops.emulator.metadata.service import MetadataService
 from sfops.emulator.orgstate import OrgState
 from sfops.emulator.records import Records
 from sfops.emulator.routing import Handler, RouteTable
@@ -38,9 +40,6 @@ from sfops.emulator.wire import (
     not_found,
     soap_fault,
 )
-
-if TYPE_CHECKING:
-    from sfops.emulator.metadata.service import MetadataService
 
 LATEST_VERSION = 64
 # Versions 7.0-20.0 were retired in Summer '22 and 21.0-30.0 in Summer '25 (API End-of-Life Policy):
@@ -284,15 +283,12 @@ class Emulator:
     def metadata_service(self) -> MetadataService:
         """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
-            from sfops.emulator.hosting import Host
-            from sfops.emulator.metadata.service import MetadataService
-
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
-        service = self.metadata_service()
-        status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
+        status, headers, body = self.metadata_service().handle_rest(req.method, subpath, req.query, req.headers,
+                                                                    req.body)
         return Response(status, body, dict(headers))
 
     # ------------------------------------------------------------------ dispatch
