@@ -15,7 +15,7 @@ import sys
 
 from mypy import api
 
-CEILING = 46  # emulator errors on the day this ratchet was set; only ever lower it
+CEILING = 35  # emulator errors on the day this ratchet was set; only ever lower it
 _ERROR = re.compile(r"^(sfops/emulator/\S+?):\d+: error:", re.M)
 
 
