@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from sfops.store import schema
 
@@ -24,6 +24,20 @@ def _create(*tables: str) -> Callable[[Connection], None]:
     return run
 
 
+def _agent_fencing(conn: Connection) -> None:
+    """Lease generations (fencing), the run's tick and generation, one run per tick, agent membership."""
+    columns = {c["name"] for c in inspect(conn).get_columns("agent_lease")}
+    if "generation" not in columns:  # stores created before this migration (new ones have it from schema.py)
+        conn.execute(text("ALTER TABLE agent_lease ADD COLUMN generation BIGINT NOT NULL DEFAULT 0"))
+    columns = {c["name"] for c in inspect(conn).get_columns("agent_run")}
+    if "lease_generation" not in columns:
+        conn.execute(text("ALTER TABLE agent_run ADD COLUMN lease_generation BIGINT"))
+    for index in schema.agent_run.indexes:
+        if index.name == "ux_agent_run_tick":
+            index.create(conn, checkfirst=True)
+    schema.agent_member.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
     (2, "pulled Apex debug logs", _create("apex_log")),
@@ -32,6 +46,7 @@ MIGRATIONS: list[Migration] = [
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
+    (6, "agent: lease generations (fencing), one run per tick, agent membership", _agent_fencing),
 ]
 
 

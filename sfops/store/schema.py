@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -148,6 +148,9 @@ agent_lease = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("renewed_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Fencing token: +1 each time the lease changes hands (or is taken again after lapsing). A run is
+    # claimed only while the claimant's generation is still the row's (migration 6).
+    Column("generation", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 agent_run = Table(
@@ -163,6 +166,19 @@ agent_run = Table(
     Column("summary", Text),
     Column("error", Text),
     Column("details", JSON),
+    Column("lease_generation", BigInteger),  # the lease generation that claimed the run (migration 6)
+    # At most one run per org, job and schedule tick, whichever agent claims it (forced runs: tick NULL).
+    Index("ux_agent_run_tick", "org", "job", "scheduled_at", unique=True),
+)
+
+# Agents sharing a store (migration 6): each one heartbeats its row, so the others know how many are
+# alive and how many orgs each should lead (see sfops.agent.spread).
+agent_member = Table(
+    "agent_member", metadata,
+    Column("holder", String(300), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # Error history imported by `sfops logs pull --errors/--event-logs`: Error_Log__c rows and EventLogFile
