@@ -107,8 +107,10 @@ def _breaker_sync(ctx: JobContext) -> JobResult:
     outcomes = resolve("sfops.breakers:sync_links")(ctx.org(), ctx.store, actor=ctx.actor)
     failed = [o for o in outcomes if o.action == "failed"]
     summary = (", ".join(f"{o.breaker}: {o.action}" for o in outcomes) or "no breaker needed its linked switch")
+    # Every breaker's state after the sync: the agent's /metrics (sfops_breaker_open) and console read it here.
+    states = {b.name: str(b.state.value) for b in resolve("sfops.breakers:list_breakers")(ctx.org(), ctx.store)}
     details = {"outcomes": [{"breaker": o.breaker, "switch": o.switch, "action": o.action, "detail": o.detail}
-                            for o in outcomes]}
+                            for o in outcomes], "states": states}
     return JobResult(PARTIAL if failed else OK, summary, details)
 
 
@@ -145,7 +147,7 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     JobSpec("switch-restore", "Apply due scheduled kill-switch restores (sfops switch restore-due).",
             _switch_restore, ("sfops.switches:restore_due",)),
     JobSpec("breaker-sync", "Apply breaker -> kill switch links for breakers Apex opened/closed (sfops breaker sync).",
-            _breaker_sync, ("sfops.breakers:sync_links",)),
+            _breaker_sync, ("sfops.breakers:sync_links", "sfops.breakers:list_breakers")),
     JobSpec("incident-escalate", "Escalate unacknowledged incidents per [alerts.escalation].", _incident_escalate,
             (*_INCIDENTS, "sfops.incidents.escalation:escalate_due")),
     JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry,

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
@@ -58,6 +58,7 @@ class AgentMetrics:
 
     def __init__(self, store: Store, orgs: Sequence[str], *, leading: Callable[[], dict[str, bool]],
                  api_usage: Callable[[], dict[str, Any]] | None = None, clock: Clock | None = None) -> None:
+        disable_created_metrics()  # no *_created gauges: Prometheus has no use for them in the text format
         self.registry = CollectorRegistry(auto_describe=True)
         self.job_duration = Histogram(
             "sfops_agent_job_duration_seconds", "Wall time of agent job runs in this process.",
