@@ -9,7 +9,9 @@ Two kinds, both in one registry per agent:
 
 Naming follows the Prometheus conventions: base units (seconds, ratios 0-1), `_total` for counters,
 and labels only with bounded values (org aliases from sfops.toml, job names, limit names, severities,
-breaker names) -- never ids, user names or messages. docs/agent.md lists every metric.
+breaker names) -- never ids, user names or messages. The job label is `agent_job`: `job` and `instance`
+belong to Prometheus (the scrape target), which would rename ours to `exported_job`.
+docs/agent.md lists every metric.
 """
 
 from __future__ import annotations
@@ -62,11 +64,11 @@ class AgentMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.job_duration = Histogram(
             "sfops_agent_job_duration_seconds", "Wall time of agent job runs in this process.",
-            ["org", "job"], buckets=DURATION_BUCKETS, registry=self.registry)
+            ["org", "agent_job"], buckets=DURATION_BUCKETS, registry=self.registry)
         self.job_runs = Counter("sfops_agent_job_runs", "Agent job runs in this process by outcome.",
-                                ["org", "job", "outcome"], registry=self.registry)
+                                ["org", "agent_job", "outcome"], registry=self.registry)
         self.job_failures = Counter("sfops_agent_job_failures", "Agent job runs in this process that failed.",
-                                    ["org", "job"], registry=self.registry)
+                                    ["org", "agent_job"], registry=self.registry)
         build = Info("sfops_build", "Version of sfops and Python serving these metrics.", registry=self.registry)
         build.info({"version": __version__, "python": platform.python_version()})
         self.collector = StoreCollector(store, orgs, leading=leading, api_usage=api_usage or dict,
@@ -110,7 +112,7 @@ class StoreCollector(Collector):
             GaugeMetricFamily("sfops_org_api_requests_max", "Daily API requests allowed, from the same header.",
                               labels=["org"]),
             GaugeMetricFamily("sfops_agent_job_last_success_timestamp_seconds", "When a job last finished ok "
-                              "for an org, by any agent on this store (Unix time).", labels=["org", "job"]),
+                              "for an org, by any agent on this store (Unix time).", labels=["org", "agent_job"]),
             GaugeMetricFamily("sfops_agent_leader", "1 when this agent process leads the org, else 0.",
                               labels=["org"]),
             GaugeMetricFamily("sfops_logs_pull_lag_seconds", "Seconds since the start of the newest log pull "

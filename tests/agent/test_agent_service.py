@@ -46,7 +46,7 @@ EXPECTED_TYPES = {
     "sfops_metrics_store_read_seconds": "gauge",
 }
 # label values must be bounded: org aliases, job/limit/breaker/detector names, severities, outcomes
-ALLOWED_LABELS = {"org", "job", "outcome", "limit", "severity", "breaker", "detector", "le", "version", "python"}
+ALLOWED_LABELS = {"org", "agent_job", "outcome", "limit", "severity", "breaker", "detector", "le", "version", "python"}
 
 
 def _agent(settings: Settings, store: Store, clock: Callable[[], dt.datetime], jobs: dict[str, JobSpec],
@@ -121,17 +121,17 @@ def test_metric_names_types_labels_and_values(make_settings, store: Store, clock
     assert value("sfops_incidents_open", org="prod", severity="P2") == 0  # resolved
     assert value("sfops_incidents_open", org="uat", severity="P1") == 0  # zeros exist for alert rules
     assert value("sfops_logs_pull_lag_seconds", org="prod") == 90
-    assert value("sfops_agent_job_last_success_timestamp_seconds", org="prod", job="snap") == now.timestamp()
-    assert ("sfops_agent_job_last_success_timestamp_seconds", (("job", "broken"), ("org", "prod"))) not in values
+    assert value("sfops_agent_job_last_success_timestamp_seconds", org="prod", agent_job="snap") == now.timestamp()
+    assert ("sfops_agent_job_last_success_timestamp_seconds", (("agent_job", "broken"), ("org", "prod"))) not in values
     assert value("sfops_agent_leader", org="prod") == 1 and value("sfops_agent_leader", org="uat") == 1
     assert value("sfops_breaker_open", org="uat", breaker="Payments") == 1
     assert value("sfops_breaker_open", org="uat", breaker="Tax") == 0
-    assert value("sfops_agent_job_duration_seconds_count", org="prod", job="snap") == 1
-    assert value("sfops_agent_job_duration_seconds_bucket", org="prod", job="snap", le="1800.0") == 1
+    assert value("sfops_agent_job_duration_seconds_count", org="prod", agent_job="snap") == 1
+    assert value("sfops_agent_job_duration_seconds_bucket", org="prod", agent_job="snap", le="1800.0") == 1
     assert {float(dict(k[1])["le"]) for k in values if k[0] == "sfops_agent_job_duration_seconds_bucket"
-            and dict(k[1])["job"] == "snap"} == {*DURATION_BUCKETS, float("inf")}
-    assert value("sfops_agent_job_failures_total", org="prod", job="broken") == 1
-    assert value("sfops_agent_job_runs_total", org="prod", job="snap", outcome="ok") == 1
+            and dict(k[1])["agent_job"] == "snap"} == {*DURATION_BUCKETS, float("inf")}
+    assert value("sfops_agent_job_failures_total", org="prod", agent_job="broken") == 1
+    assert value("sfops_agent_job_runs_total", org="prod", agent_job="snap", outcome="ok") == 1
     assert value("sfops_build_info", version=__version__, python=dict(
         next(k[1] for k in values if k[0] == "sfops_build_info"))["python"]) == 1
     # released leases show at the next scrape
