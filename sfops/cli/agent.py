@@ -155,12 +155,12 @@ def _listen(app: AppContext, runner: Agent, target_org: str | None, listen: str)
 
 
 def _console(app: AppContext, runner: Agent) -> Any:
-    """The console pages, or None while sfops.web.console is not there."""
-    try:
-        from sfops.web.console import console_handler
-    except ImportError:
-        return None
-    return console_handler(app, orgs=runner.config.orgs, leading=runner.leading)
+    """The console pages for the orgs this agent serves (read-only unless [console] writes is on)."""
+    from sfops.web.console import Console, ConsoleConfig, console_handler
+
+    console = Console(app.store, app.settings, runner.config.orgs, get_org=app.org, actor=app.actor,
+                      config=ConsoleConfig.from_settings(app.settings), leading=runner.leading)
+    return console_handler(console)
 
 
 @agent.command("jobs")
