@@ -146,6 +146,18 @@ def _bucket(moment: dt.datetime, bucket: str) -> str:
     return moment.strftime("%Y-%m")
 
 
+def _continuous(labels: list[str], bucket: str) -> list[str]:
+    """Every bucket from the first to the last label, so quiet months/weeks show as gaps on the time axis."""
+    if len(labels) < 2:
+        return labels
+    if bucket == "week":
+        start = dt.datetime.strptime(labels[0] + "-1", "%G-W%V-%u")
+        end = dt.datetime.strptime(labels[-1] + "-1", "%G-W%V-%u")
+        return [_bucket(start + dt.timedelta(weeks=n), "week") for n in range((end - start).days // 7 + 1)]
+    (y0, m0), (y1, m1) = (map(int, labels[0].split("-")), map(int, labels[-1].split("-")))
+    return [f"{(m - 1) // 12:04d}-{(m - 1) % 12 + 1:02d}" for m in range(y0 * 12 + m0, y1 * 12 + m1 + 1)]
+
+
 def analytics(store: Any, orgs: Sequence[str], period: str, bucket: str, now: dt.datetime) -> Analytics:
     """MTTA/MTTR over time, incidents by severity per bucket and by category, for the orgs and period."""
     days = PERIODS[period]
@@ -170,7 +182,7 @@ def analytics(store: Any, orgs: Sequence[str], period: str, bucket: str, now: dt
             fixes[label].append(minutes)
             all_fixes.append(minutes)
             sev_fixes[severity].append(minutes)
-    labels = sorted(counts)
+    labels = _continuous(sorted(counts), bucket)
     return Analytics(
         orgs=tuple(orgs), period=period, bucket=bucket, incidents=len(facts), mtta=_mean(all_acks),
         mttr=_mean(all_fixes), labels=labels, mtta_series=[_mean(acks[lb]) for lb in labels],
