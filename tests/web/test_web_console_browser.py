@@ -60,9 +60,11 @@ def _history(console: Any) -> None:
 
 
 def test_console_pages_in_chromium(browser: Any, web_settings, make_console, raise_incident, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
     console = make_console(web_settings("[console]\nwrites = true\n"))
     live = raise_incident(console, "emu", "Checkout <timeouts>", "P1")
     _history(console)
@@ -100,7 +102,7 @@ def test_console_pages_in_chromium(browser: Any, web_settings, make_console, rai
         Select(browser.find_element(By.NAME, "period")).select_by_value("365d")
         Select(browser.find_element(By.NAME, "org")).select_by_value("emu")
         browser.find_element(By.CSS_SELECTOR, "#filters button").click()
-        WebDriverWait(browser, 20).until(lambda b: "org=emu" in b.current_url)
+        wait.until(lambda b: "org=emu" in b.current_url)
         assert "period=365d" in browser.current_url
         assert browser.find_element(By.ID, "kpi-incidents").text == "4"
         assert browser.find_element(By.ID, "kpi-mttr").text == "140.0"  # (60 + 120 + 240) / 3 resolved
@@ -122,12 +124,13 @@ def test_console_pages_in_chromium(browser: Any, web_settings, make_console, rai
         browser.get(base + "/login")
         browser.find_element(By.NAME, "token").send_keys(TOKEN)
         browser.find_element(By.CSS_SELECTOR, "form button").click()
-        WebDriverWait(browser, 20).until(lambda b: "signed in" in b.find_element(By.TAG_NAME, "header").text)
+        wait.until(lambda b: b.current_url == base + "/")
         browser.get(f"{base}/incident/emu/{live.id}")
+        assert "signed in" in browser.find_element(By.TAG_NAME, "header").text
         form = browser.find_element(By.ID, "ack-form")
         form.find_element(By.NAME, "note").send_keys("looking")
         form.find_element(By.CSS_SELECTOR, "button").click()
-        WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "flash"))
+        wait.until(lambda b: b.find_elements(By.ID, "flash"))
         assert "New -> Triaged" in browser.find_element(By.ID, "flash").text
         assert records.load_incident(console.store, "emu", live.id).status.value == "Triaged"
         shot("5-acknowledged")
