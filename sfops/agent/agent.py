@@ -26,34 +26,29 @@ from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
 from sfops.agent.runs import FAILED, RunRecord, claim_run, finish_run, get_run, last_runs
 from sfops.agent.ticks import latest_tick
+from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import SfopsError, UsageError
 from sfops.store import Store, agent_members, agent_status
 from sfops.store.agent_runs import FENCED, TAKEN
 
 log = logging.getLogger("sfops.agent")
-Clock = Callable[[], dt.datetime]
-NOT_DUE, NOT_LEADER, UNAVAILABLE, STOPPING = "not-due", "not-leader", "unavailable", "stopping"
+NOT_DUE, NOT_LEADER, STOPPING = "not-due", "not-leader", "stopping"
 RunObserver = Callable[[str, str, str, float], None]  # (org, job, outcome, seconds)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def lease_name(org: str) -> str:
+def lease_name(alias: str) -> str:
     """One lease per org: agents serving different orgs on one store do not block each other."""
-    return f"agent:{org}"
+    return f"agent:{alias}"
 
 
 @dataclass(frozen=True)
 class PlannedJob:
-    """A configured job of one org: schedule, availability, last run, next tick, due now."""
+    """A configured job of one org: schedule, last run, next tick, due now."""
 
     org: str
     job: str
     schedule: str
-    unavailable: str | None
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
@@ -82,7 +77,7 @@ class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
     def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
-                 actor: str, clock: Clock = _utcnow, holder: str | None = None,
+                 actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config
         self.store = store
@@ -149,13 +144,13 @@ class Agent:
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
             planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
-                                      unavailable=self.jobs[job].unavailable(), last_run=previous,
+                                      last_run=previous,
                                       next_run=max(due_at, now), due=due_at <= now))
         return planned
 
-    def is_due(self, org: str, job: str, schedule: Schedule) -> bool:
+    def is_due(self, alias: str, job: str, schedule: Schedule) -> bool:
         """Due when no run is recorded, or the first tick after the last recorded run has passed."""
-        previous = last_runs(self.store, [org]).get((org, job))
+        previous = last_runs(self.store, [alias]).get((alias, job))
         return previous is None or schedule.next_after(previous.started_at) <= self.clock()
 
     # -- running ------------------------------------------------------------------------------------
@@ -165,14 +160,14 @@ class Agent:
         self._leading[org] = leading
         return leading
 
-    def hold(self, org: str) -> bool:
+    def hold(self, alias: str) -> bool:
         """Take or renew the org's lease; logs when leadership changes."""
         try:
-            leading = self.lease.hold(lease_name(org))
+            leading = self.lease.hold(lease_name(alias))
         except Exception as exc:  # a store hiccup must not kill the agent; we just are not leader now
-            log.warning("lease check for %s failed: %s", org, _message(exc))
+            log.warning("lease check for %s failed: %s", alias, _message(exc))
             leading = False
-        return self._set_leading(org, leading)
+        return self._set_leading(alias, leading)
 
     def run_job(self, org: str, job: str, *, force: bool = False, take: bool = True) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise.
@@ -182,9 +177,6 @@ class Agent:
         """
         spec = self.jobs[job]
         schedule = self.config.schedule(org, job)
-        reason = spec.unavailable()
-        if reason:
-            return Attempt(org, job, UNAVAILABLE, error=reason)
         if self.stopping.is_set():
             return Attempt(org, job, STOPPING, summary="the agent is stopping")
         name = lease_name(org)
@@ -243,8 +235,8 @@ class Agent:
             except Exception as exc:  # metrics must never break a run
                 log.warning("run observer failed: %s", exc)
 
-    def _leader_text(self, org: str) -> str:
-        info = self.lease.info(lease_name(org))
+    def _leader_text(self, alias: str) -> str:
+        info = self.lease.info(lease_name(alias))
         if info is None:
             return "no leader"
         return f"{info.holder} leads until {info.expires_at:%H:%M:%S} UTC"
@@ -339,9 +331,6 @@ class Agent:
         scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
-            if self.jobs[job].unavailable():
-                log.warning("%s %s not scheduled: %s", org, job, self.jobs[job].unavailable())
-                continue
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
             scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), kwargs={"take": False},
                               id=f"{org}:{job}",

@@ -32,9 +32,8 @@ def console_cmd(app: AppContext, target_org: str | None, listen: str) -> Result:
                       config=ConsoleConfig.from_settings(app.settings))
     host, port = parse_listen(listen)
     server = make_server(host, port, console_handler(console))
-    bound = server.server_address
-    app.err_console.print(f"Serving the console on http://{bound[0]}:{bound[1]}/ (Ctrl+C stops)", highlight=False,
-                          markup=False)
+    app.err_console.print(f"Serving the console on http://{host}:{server.server_address[1]}/ (Ctrl+C stops)",
+                          highlight=False, markup=False)
     logging.getLogger("sfops.web").debug("console for %s", ", ".join(orgs))
     try:
         server.serve_forever(poll_interval=0.2)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 FENCED, TAKEN = "fenced", "taken"
 
@@ -16,8 +16,8 @@ FENCED, TAKEN = "fenced", "taken"
 def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.datetime, outcome: str) -> int:
     """Record a run; returns its id."""
     with store.begin() as conn:
-        return int(conn.execute(schema.agent_run.insert().values(
-            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)).inserted_primary_key[0])
+        return inserted_id(conn.execute(schema.agent_run.insert().values(
+            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)))
 
 
 def claim_run(store: Store, *, lease: str, generation: int, now: dt.datetime, org: str, job: str, holder: str,
@@ -43,9 +43,11 @@ def claim_run(store: Store, *, lease: str, generation: int, now: dt.datetime, or
                     select(runs.c.id).where(runs.c.org == org, runs.c.job == job,
                                             runs.c.scheduled_at == scheduled_at)).first() is not None:
                 return TAKEN
-            return int(conn.execute(runs.insert().values(
+            key = conn.execute(runs.insert().values(
                 org=org, job=job, holder=holder, scheduled_at=scheduled_at, started_at=now, outcome=outcome,
-                lease_generation=generation)).inserted_primary_key[0])
+                lease_generation=generation)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
     except IntegrityError:
         return TAKEN
 

@@ -104,7 +104,7 @@ def stacked_bars(chart_id: str, x_labels: Sequence[str], series: dict[str, Seque
     parts = _axes(top, unit, x_labels, x_title, slot)
     width = max(2.0, slot * 0.7)
     for i, label in enumerate(x_labels):
-        y = _H - _BOTTOM
+        y = float(_H - _BOTTOM)
         for name, values in series.items():
             value = values[i]
             if not value:

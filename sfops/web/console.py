@@ -265,8 +265,8 @@ def console_handler(console: Console, environ: Mapping[str, str] | None = None) 
         if request.path == "/login":
             if not sessions.check_token(form.get("token", "")):
                 return _redirect("/login?err=" + quote("Wrong token."))
-            sid = sessions.open()
-            return _redirect("/", **{"Set-Cookie": f"{SESSION_COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/"})
+            new_sid = sessions.open()
+            return _redirect("/", **{"Set-Cookie": f"{SESSION_COOKIE}={new_sid}; HttpOnly; SameSite=Strict; Path=/"})
         sid = signed_in(request)
         if sid is None:
             return Response.text(401, "Sign in first (POST /login with the console token).\n")

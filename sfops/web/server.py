@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from sfops.errors import UsageError
 
 log = logging.getLogger("sfops.web")
 MAX_BODY = 64 * 1024  # form posts only
+
+
+class Headers(Protocol):
+    """Case-insensitive header lookup (email.message.Message in the server, a dict in tests)."""
+
+    def get(self, name: str, default: Any = None, /) -> Any: ...
 
 
 @dataclass
@@ -27,7 +33,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes = b""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
