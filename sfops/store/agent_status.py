@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import func, select, text
 
 from sfops.store import Store, schema
 
@@ -27,13 +27,17 @@ def ping(store: Store) -> None:
 def latest_limits(store: Store, orgs: Sequence[str]) -> list[tuple[str, str, int, int, dt.datetime]]:
     """(org, limit name, max, remaining, taken_at) of each org's newest snapshot (top-level entries only)."""
     table = schema.limit_snapshot
-    newest = (select(table.c.org, func.max(table.c.taken_at).label("taken_at"))
-              .where(table.c.org.in_(list(orgs))).group_by(table.c.org).subquery())
-    query = (select(table.c.org, table.c.name, table.c.max, table.c.remaining, table.c.taken_at)
-             .join(newest, and_(table.c.org == newest.c.org, table.c.taken_at == newest.c.taken_at))
-             .where(table.c.app == ""))
+    out: list[tuple[str, str, int, int, dt.datetime]] = []
     with store.engine.connect() as conn:
-        return [(r[0], r[1], int(r[2]), int(r[3]), _aware(r[4])) for r in conn.execute(query)]
+        # one index probe per org (ix_limit_snapshot_org_taken): a GROUP BY would scan every snapshot
+        for org in orgs:
+            newest = conn.execute(select(func.max(table.c.taken_at)).where(table.c.org == org)).scalar()
+            if newest is None:
+                continue
+            rows = conn.execute(select(table.c.name, table.c.max, table.c.remaining).where(
+                table.c.org == org, table.c.taken_at == newest, table.c.app == ""))
+            out += [(org, r[0], int(r[1]), int(r[2]), _aware(newest)) for r in rows]
+    return out
 
 
 def open_incident_counts(store: Store, orgs: Sequence[str], open_statuses: Iterable[str]) -> list[tuple[str, str, int]]:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 
 from sfops.store import Store, schema
 
@@ -41,16 +41,27 @@ def recent_incidents(store: Store, org: str, limit: int = 50) -> list[dict[str, 
 
 def incident_facts(store: Store, orgs: Sequence[str], since: dt.datetime | None,
                    until: dt.datetime | None = None) -> list[tuple[Any, ...]]:
-    """(org, severity, category, detected_at, acknowledged_at, resolved_at) of incidents detected in the window."""
+    """(org, severity, category, detected_at, acknowledged_at, resolved_at) of incidents detected in the window.
+
+    The three times are NAIVE UTC datetimes (only differences and calendar buckets are taken of them, and
+    10,000 tz-aware conversions cost more than the query)."""
     table = schema.incident
-    query = select(table.c.org, table.c.severity, table.c.category, table.c.detected_at, table.c.acknowledged_at,
-                   table.c.resolved_at).where(table.c.org.in_(list(orgs)), table.c.detected_at.is_not(None))
+    # Timestamps as the driver gives them (SQLite: ISO text, parsed below with fromisoformat, several times
+    # faster than the generic DateTime processor on 10,000 rows; PostgreSQL: datetimes already).
+    raw = [type_coerce(table.c[name], String) for name in ("detected_at", "acknowledged_at", "resolved_at")]
+    query = select(table.c.org, table.c.severity, table.c.category, *raw).where(
+        table.c.org.in_(list(orgs)), table.c.detected_at.is_not(None))
     if since is not None:
         query = query.where(table.c.detected_at >= since)
     if until is not None:
         query = query.where(table.c.detected_at < until)
     with store.engine.connect() as conn:
-        return [tuple(_aware(v) for v in r) for r in conn.execute(query)]
+        rows = conn.execute(query).all()
+    if rows and not isinstance(rows[0][3], str):  # PostgreSQL: aware datetimes
+        return [(r[0], r[1], r[2], *(None if v is None else v.astimezone(dt.UTC).replace(tzinfo=None)
+                                     for v in r[3:])) for r in rows]
+    parse = dt.datetime.fromisoformat
+    return [(r[0], r[1], r[2], parse(r[3]), r[4] and parse(r[4]), r[5] and parse(r[5])) for r in rows]
 
 
 def failing_log_summaries(store: Store, org: str, since: dt.datetime, limit: int = 2000) -> list[tuple[Any, Any]]:

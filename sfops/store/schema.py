@@ -138,6 +138,8 @@ limit_snapshot = Table(
     Column("app", String(255), nullable=False, default=""),
     Column("max", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
+    # the newest snapshot of an org (agent /metrics, console) in O(log n) (migration 6)
+    Index("ix_limit_snapshot_org_taken", "org", "taken_at"),
 )
 
 # The scheduled agent (sfops.agent): leader leases (one row per lock name) and a record of every job run.
