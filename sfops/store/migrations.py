@@ -32,8 +32,8 @@ def _agent_fencing(conn: Connection) -> None:
     columns = {c["name"] for c in inspect(conn).get_columns("agent_run")}
     if "lease_generation" not in columns:
         conn.execute(text("ALTER TABLE agent_run ADD COLUMN lease_generation BIGINT"))
-    for index in (*schema.agent_run.indexes, *schema.limit_snapshot.indexes):
-        if index.name in ("ux_agent_run_tick", "ix_limit_snapshot_org_taken"):
+    for index in (*schema.agent_run.indexes, *schema.limit_snapshot.indexes, *schema.apex_log.indexes):
+        if index.name in ("ux_agent_run_tick", "ix_limit_snapshot_org_taken", "ix_apex_log_org_start"):
             index.create(conn, checkfirst=True)
     schema.agent_member.create(conn, checkfirst=True)
 
@@ -46,7 +46,7 @@ MIGRATIONS: list[Migration] = [
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
-    (6, "agent: lease generations (fencing), one run per tick, agent membership; newest-snapshot index",
+    (6, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
      _agent_fencing),
 ]
 

@@ -54,6 +54,8 @@ apex_log = Table(
     Column("body_bytes", Integer, nullable=False),
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Column("summary", JSON),
+    # an org's recent logs (the console's failures of the last 24 h) without scanning the others (migration 6)
+    Index("ix_apex_log_org_start", "org", "start_time"),
 )
 
 # Incidents (sfops.incidents): the local mirror of Incident_Log__c (the org record is the truth),
