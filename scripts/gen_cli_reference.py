@@ -39,10 +39,7 @@ def render() -> str:
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
     for path, command in walk(cli, ["sfops"]):
-        # the root's help option names (-h, --help), as every real invocation inherits them: click caches a
-        # command's help option, so without them the output depended on whether main() had run before
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH,
-                            help_option_names=cli.context_settings.get("help_option_names"))
+        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH)
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
