@@ -154,11 +154,19 @@ class Agent:
         return previous is None or schedule.next_after(previous.started_at) <= self.clock()
 
     # -- running ------------------------------------------------------------------------------------
-    def _set_leading(self, org: str, leading: bool) -> bool:
-        if leading != self._leading.get(org, False):
-            log.info("%s leader for %s (%s)", "became" if leading else "not", org, self.holder)
-        self._leading[org] = leading
+    def _set_leading(self, alias: str, leading: bool) -> bool:
+        """Record whether we lead `alias`; on becoming leader, `_became_leader` runs (once per takeover)."""
+        became = leading and not self._leading.get(alias, False)
+        if leading != self._leading.get(alias, False):
+            log.info("%s leader for %s (%s)", "became" if leading else "not", alias, self.holder)
+        self._leading[alias] = leading
+        if became:
+            self._became_leader(alias)
         return leading
+
+    def _became_leader(self, alias: str) -> None:
+        """What a new leader does first: bring the org's due jobs forward (see `_kick`)."""
+        self._kick(alias)
 
     def hold(self, alias: str) -> bool:
         """Take or renew the org's lease; logs when leadership changes."""
@@ -297,8 +305,7 @@ class Agent:
                     kept = self.lease.renew(name) if self.lease.generation(name) is not None else self.lease.hold(name)
                     self._set_leading(org, kept)
                 elif org in lease_plan.take:
-                    if self._set_leading(org, self.lease.hold(name)):
-                        self._kick(org)
+                    self._set_leading(org, self.lease.hold(name))
                 else:
                     self.lease.generations.pop(name, None)
                     self._set_leading(org, False)
