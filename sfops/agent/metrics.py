@@ -43,18 +43,24 @@ Clock = Callable[[], dt.datetime]
 
 
 def detector_firings(store: Store, orgs: Sequence[str]) -> list[tuple[str, str, int]]:
-    """(org, detector, firings so far) for `sfops_detector_firings_total`.
+    """(org, detector rule, times it fired) for `sfops_detector_firings_total`.
 
-    HOOK: sfops.detect (detection rules, issue "detection") is not on main yet. Once it records
-    firings in the store, read them here (one grouped query by org and detector name); until then
-    the metric family is exposed with no samples, so dashboards and alert rules can already name it.
+    HOOK: sfops.detect (the detection issue) is being built in parallel and is not on main yet. Its
+    branch records every firing in `detect_firing` and offers `sfops.detect.firing_counts(store)` ->
+    {(org, rule, kind): count}, kind one of fired | updated | cleared | damped; the counter is the
+    "fired" ones. Until the package exists the family is exported without samples, so dashboards and
+    alert rules can already name it.
     """
     try:
         detect = importlib.import_module("sfops.detect")  # by name: the package is not on main yet
     except ImportError:
         return []
-    firing_counts = getattr(detect, "firing_counts", None)
-    return [] if firing_counts is None else list(firing_counts(store, orgs))
+    counts = getattr(detect, "firing_counts", None)
+    if counts is None:
+        return []
+    wanted = set(orgs)
+    return sorted((org, str(rule), int(n)) for (org, rule, kind), n in counts(store).items()
+                  if kind == "fired" and org in wanted)
 
 
 class AgentMetrics:

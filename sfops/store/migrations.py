@@ -46,7 +46,9 @@ MIGRATIONS: list[Migration] = [
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
-    (6, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
+    # 7, not 6: detection (built in parallel) adds a migration 6; `migrate` applies any unrecorded version,
+    # so either may land first
+    (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
      _agent_fencing),
 ]
 
@@ -65,9 +67,12 @@ def migrate(engine: Engine) -> list[int]:
     with engine.begin() as conn:
         schema.schema_version.create(conn, checkfirst=True)
     applied = []
-    done = current_version(engine)
+    with engine.connect() as conn:
+        # every version not recorded yet, not only those above the highest: branches developed in parallel
+        # add migrations whose numbers can land out of order, and a store must get each one exactly once
+        done = set(conn.execute(select(schema.schema_version.c.version)).scalars())
     for version, description, run in sorted(MIGRATIONS):
-        if version <= done:
+        if version in done:
             continue
         with engine.begin() as conn:
             run(conn)

@@ -282,3 +282,16 @@ def test_a_job_past_the_grace_is_recorded_as_interrupted(make_settings, store: S
         assert not agent.lease.is_live(agent.lease.info(lease_name("prod")))
     finally:
         gate.set()
+
+
+def test_detector_firings_come_from_sfops_detect_when_it_exists(store: Store, monkeypatch) -> None:
+    import sys
+    import types
+
+    from sfops.agent.metrics import detector_firings
+
+    fake = types.ModuleType("sfops.detect")
+    fake.firing_counts = lambda s: {("prod", "apex-errors", "fired"): 3, ("prod", "apex-errors", "cleared"): 2,  # type: ignore[attr-defined]
+                                    ("uat", "limits", "fired"): 1, ("other", "x", "fired"): 9}
+    monkeypatch.setitem(sys.modules, "sfops.detect", fake)
+    assert detector_firings(store, ["prod", "uat"]) == [("prod", "apex-errors", 3), ("uat", "limits", 1)]
