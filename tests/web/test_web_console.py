@@ -76,6 +76,15 @@ def test_sign_in_csrf_origin_and_an_acknowledgement(web_settings, make_console, 
     assert any(e["actor"] == "alice (console)" and e["status_to"] == "Triaged" for e in events)
     shown = client.get(done.headers["Location"]).body
     assert b'id="flash"' in shown and b"New -&gt; Triaged" in shown
+    resolve = f"/incident/emu/{inc.id}/resolve"
+    page = client.get(f"/incident/emu/{inc.id}").body
+    assert b'id="ack-form"' not in page and b'id="resolve-form"' in page  # Triaged: only resolve is offered
+    empty = client.post(resolve, {"resolution": " ", "csrf": csrf})
+    assert empty.status == 303 and "err=" in empty.headers["Location"]  # the service's own rule, one line
+    assert client.post(resolve, {"resolution": "rolled back the trigger", "root_cause": "bad deploy",
+                                 "csrf": csrf}).status == 303
+    resolved = records.load_incident(console.store, "emu", inc.id)
+    assert resolved.status.value == "Resolved" and resolved.resolution == "rolled back the trigger"
     client.post("/logout", {"csrf": csrf})
     assert client.post(ack, {"csrf": csrf}).status == 401
 
