@@ -100,8 +100,11 @@ def fetch_by_dedup_key(org: Org, key: str) -> dict[str, Any] | None:
 
 
 def create(org: Org, values: Mapping[str, Any]) -> str:
-    """Insert an Incident_Log__c; DUPLICATE_VALUE (dedup key taken) propagates as SalesforceError."""
-    return org.create(INCIDENT_OBJECT, to_fields(values))
+    """Insert an Incident_Log__c; DUPLICATE_VALUE (dedup key taken) propagates as SalesforceError.
+
+    Retried by the gateway after a lost reply or a 5xx: the unique Dedup_Key__c makes a second
+    insert fail with DUPLICATE_VALUE instead of creating a second incident."""
+    return org.create(INCIDENT_OBJECT, to_fields(values), retry_safe=True)
 
 
 def update(org: Org, record_id: str, values: Mapping[str, Any],

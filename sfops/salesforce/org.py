@@ -207,9 +207,13 @@ class Org:
         params = {"fields": ",".join(fields)} if fields else None
         return self.request("GET", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", params=params)
 
-    def create(self, sobject: str, data: Mapping[str, Any]) -> str:
-        """Insert a record; returns its id. (A platform event's OPERATION_ENQUEUED is success.)"""
-        result = self.request("POST", f"sobjects/{_seg(sobject)}/", json=dict(data))
+    def create(self, sobject: str, data: Mapping[str, Any], *, retry_safe: bool = False) -> str:
+        """Insert a record; returns its id. (A platform event's OPERATION_ENQUEUED is success.)
+
+        `retry_safe=True` lets the session retry the POST after a lost reply or a 5xx: only for
+        inserts a unique field makes safe (a second insert fails with DUPLICATE_VALUE, which the
+        caller then resolves by reading the record back)."""
+        result = self.request("POST", f"sobjects/{_seg(sobject)}/", json=dict(data), idempotent=retry_safe or None)
         if not isinstance(result, dict) or result.get("success") is False:
             raise save_result_error(result if isinstance(result, dict) else {}, status=None)
         return str(result["id"])

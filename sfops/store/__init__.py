@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from sfops.store import schema
 from sfops.store.migrations import migrate
+from sfops.store.upserts import upsert_row
 
 
 @dataclass(frozen=True)
@@ -98,18 +99,23 @@ class Store:
         return default if value is None else value
 
     def set_state(self, key: str, value: Any, conn: Connection | None = None) -> None:
-        """Insert or replace a state value (portable upsert)."""
+        """Insert or replace a state value: one INSERT ... ON CONFLICT, so racing processes both succeed."""
         def write(c: Connection) -> None:
-            now = dt.datetime.now(dt.UTC)
-            updated = c.execute(schema.state.update().where(schema.state.c.key == key)
-                                .values(value=value, updated_at=now)).rowcount
-            if not updated:
-                c.execute(schema.state.insert().values(key=key, value=value, updated_at=now))
+            upsert_row(c, schema.state, {"key": key}, {"value": value, "updated_at": dt.datetime.now(dt.UTC)})
         if conn is not None:
             write(conn)
         else:
             with self.begin() as c:
                 write(c)
+
+
+    def delete_state(self, key: str, conn: Connection | None = None) -> bool:
+        """Remove a state value; True if there was one."""
+        statement = schema.state.delete().where(schema.state.c.key == key)
+        if conn is not None:
+            return bool(conn.execute(statement).rowcount)
+        with self.begin() as c:
+            return bool(c.execute(statement).rowcount)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
