@@ -109,6 +109,14 @@ class Store:
                 write(c)
 
 
+    def state_items(self, prefix: str) -> list[tuple[str, Any]]:
+        """Every (key, value) whose key starts with `prefix`, by key."""
+        table = schema.state
+        query = select(table.c.key, table.c.value).where(table.c.key.startswith(prefix, autoescape=True)) \
+            .order_by(table.c.key)
+        with self.engine.connect() as conn:
+            return [(row.key, row.value) for row in conn.execute(query)]
+
     def delete_state(self, key: str, conn: Connection | None = None) -> bool:
         """Remove a state value; True if there was one."""
         statement = schema.state.delete().where(schema.state.c.key == key)

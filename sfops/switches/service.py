@@ -220,20 +220,38 @@ def _fmt_values(values: Mapping[str, bool]) -> str:
 
 
 # --- scheduled restores ------------------------------------------------------------------
-def _pending_key(org: str) -> str:
-    return f"switches.pending_restores.{org}"
+# One state row per pending restore (key prefix + batch id): a flip adds its own row and a restore
+# deletes only its own, so a `--for` flip made while `restore-due` runs is never overwritten.
+def _pending_prefix(org: str) -> str:
+    return f"switches.pending_restore.{org}."
+
+
+def _legacy_pending_key(org: str) -> str:
+    return f"switches.pending_restores.{org}"  # before: one list for the whole org, rewritten by every run
 
 
 def _add_pending(store: Any, conn: Any, pending: PendingRestore) -> None:
-    items = list(store.get_state(_pending_key(pending.org), []) or [])
-    items.append({**pending.__dict__, "due_at": pending.due_at.isoformat()})
-    store.set_state(_pending_key(pending.org), items, conn=conn)
+    value = {**pending.__dict__, "due_at": pending.due_at.isoformat()}
+    store.set_state(_pending_prefix(pending.org) + pending.id, value, conn=conn)
+
+
+def _split_legacy(store: Any, org: str) -> None:
+    items = store.get_state(_legacy_pending_key(org))
+    if not items:
+        return
+    with store.begin() as conn:
+        for item in items:
+            store.set_state(_pending_prefix(org) + str(item["id"]), item, conn=conn)
+        store.delete_state(_legacy_pending_key(org), conn=conn)
 
 
 def pending_restores(store: Any, org: str) -> list[PendingRestore]:
-    """Scheduled restores not yet applied for an org (by alias)."""
-    items = store.get_state(_pending_key(org), []) or []
-    return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
+    """Scheduled restores not yet applied for an org (by alias), by due time."""
+    _split_legacy(store, org)
+    items = [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])})
+             for k, i in store.state_items(_pending_prefix(org))
+             if isinstance(i, dict) and "." not in k[len(_pending_prefix(org)):]]  # not alias "org.x"'s
+    return sorted(items, key=lambda p: (p.due_at, p.id))
 
 
 def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = None,
@@ -241,14 +259,13 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
     """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
     now = now or dt.datetime.now(dt.UTC)
     key = org_key(org)
-    outcomes, remaining = [], []
+    outcomes = []
     pendings = pending_restores(store, key)
     if not pendings:
         return []
     switches = load_context(org, store).switches
     for p in pendings:
         if p.due_at > now:
-            remaining.append(p)
             outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, {}, {}, "not-due"))
             continue
         records = fetch_records(org, switches, [p.owner_id])
@@ -274,6 +291,8 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
             with_lock_retry(
                 lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
         with store.begin() as conn:
+            if not store.delete_state(_pending_prefix(key) + p.id, conn=conn):
+                continue  # another restore-due applied it meanwhile (the write is the same): audit once
             for name, value in restore.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
                                    target=f"{SETTING_OBJECT}.{name}", before=not value, after=value,
@@ -289,7 +308,6 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
                                    details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
         outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, restore, skipped,
                                        "restored" if restore else "skipped", deleted_record=delete))
-    store.set_state(_pending_key(key), [{**p.__dict__, "due_at": p.due_at.isoformat()} for p in remaining])
     return outcomes
 
 
