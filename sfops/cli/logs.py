@@ -54,13 +54,20 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
 @click.option("--event-logs", is_flag=True,
               help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
+@click.option("--look-back", "look_back", default="1h", show_default=True, metavar="DURATION",
+              help="Also list logs that started this long before the watermark: Salesforce writes a log when "
+                   "its transaction ends, so a long one shows up late (already stored ids are skipped).")
 @yes_option
 @output_command
 @pass_app
 def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool, errors: bool,
-             event_logs: bool, yes: bool) -> Result:
+             event_logs: bool, look_back: str, yes: bool) -> Result:
     """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
     from rich.progress import Progress
+
+    from sfops.switches.scope import parse_duration
+
+    lookback = parse_duration(look_back)
 
     config = app.org_config(target_org)
     if delete_after_pull:  # the org's copies are gone for good: ask first on production, like other changes
@@ -71,6 +78,7 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
 
         result = pull_history(app.org(target_org), app.store, config.alias, concurrency=concurrency,
                               delete_after_pull=delete_after_pull, errors=errors, event_logs=event_logs,
+                              lookback=lookback,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     rows = result.failures
     message = (f"{result.pulled} new log(s) stored ({result.body_bytes} bytes), {result.already_stored} already "

@@ -125,7 +125,9 @@ class OrgSession(requests.Session):
                     f"TLS certificate verification failed for {_host(url)}. If the org uses a private CA, "
                     "set ca_bundle for it in sfops.toml (verification is never turned off).",
                     error_code="TLS_VERIFY_FAILED") from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # ChunkedEncodingError / ContentDecodingError: the body was cut short or garbled on the way.
                 # A connect timeout means nothing was sent, so even a POST may be retried.
                 retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
                 if retryable and attempt < self.policy.max_retries:
