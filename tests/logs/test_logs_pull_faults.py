@@ -44,7 +44,7 @@ def test_a_log_written_after_the_pull_but_started_before_its_watermark_is_pulled
         emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     add_log(emu, now - dt.timedelta(minutes=5))
-    code, first, _ = pull(env)
+    code, _, _ = pull(env)
     assert code == 0
     store = Store.open(env["SFOPS_STORE_URL"])
     stored = count_logs(store, "emu")
