@@ -49,6 +49,7 @@ class Rule:
     keep: int = 0
     chunk: int = 1
     interval: float = 0.1
+    skip: int = 0  # let this many matching requests pass before the rule fires
 
     def matches(self, method: str, path: str) -> bool:
         if self.count <= 0:
@@ -109,6 +110,9 @@ class FaultProxy:
         with self.lock:
             for rule in self.rules:
                 if rule.matches(method, path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     rule.count -= 1
                     return rule
         return None

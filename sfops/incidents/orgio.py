@@ -116,7 +116,10 @@ def update(org: Org, record_id: str, values: Mapping[str, Any],
     change. A change within that same second goes unnoticed (weak validation, as HTTP defines it).
     """
     headers = {"If-Unmodified-Since": http_date(unmodified_since)} if unmodified_since else None
-    org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers)
+    # Fixed values (a status, its stamps) are safe to send again; a conditional count is not: its replay
+    # after a lost reply would fail the precondition and be counted a second time.
+    org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers,
+                idempotent=unmodified_since is None)
 
 
 def http_date(moment: dt.datetime) -> str:

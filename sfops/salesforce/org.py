@@ -218,9 +218,14 @@ class Org:
             raise save_result_error(result if isinstance(result, dict) else {}, status=None)
         return str(result["id"])
 
-    def update(self, sobject: str, record_id: str, data: Mapping[str, Any]) -> None:
-        """Update fields of a record."""
-        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data))
+    def update(self, sobject: str, record_id: str, data: Mapping[str, Any], *, retry_safe: bool = False) -> None:
+        """Update fields of a record.
+
+        `retry_safe=True` lets the session retry the PATCH after a lost reply or a 5xx: right when it
+        sets fields to fixed values (a kill switch to false), wrong when the values were computed from
+        a read that a replay would not repeat (a counter + 1)."""
+        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data),
+                     idempotent=retry_safe or None)
 
     def delete(self, sobject: str, record_id: str) -> None:
         """Delete a record."""
@@ -250,9 +255,13 @@ class Org:
         return self.request("GET", "sobjects")
 
     def composite(self, subrequests: Sequence[Mapping[str, Any]], all_or_none: bool = False) -> list[dict]:
-        """POST composite; returns compositeResponse (HTTP 200 even when a sub-request fails)."""
+        """POST composite; returns compositeResponse (HTTP 200 even when a sub-request fails).
+
+        A composite of GETs only changes nothing, so the session may retry it like a GET."""
+        read_only = all(str(s.get("method", "")).upper() == "GET" for s in subrequests)
         body = self.request("POST", "composite", json={"allOrNone": all_or_none,
-                                                       "compositeRequest": list(subrequests)})
+                                                       "compositeRequest": list(subrequests)},
+                            idempotent=read_only or None)
         return list(body.get("compositeResponse", []))
 
     def composite_sobjects(self, method: str, records: Sequence[Any], all_or_none: bool = False) -> list[dict]:

@@ -92,6 +92,35 @@ class Store:
         with self.engine.connect() as conn:
             return [AuditRecord(**_aware(row._mapping)) for row in conn.execute(query)]
 
+    def settle_audit(self, ids: list[int], outcome: str, details: Mapping[str, Any] | None = None,
+                     conn: Connection | None = None) -> int:
+        """Settle audit records written as "pending" before a write: set their outcome (and merge
+        `details` into theirs). Only pending records change, so settling twice is harmless; returns how
+        many changed."""
+        table = schema.audit
+
+        def settle(c: Connection) -> int:
+            changed = 0
+            rows = c.execute(select(table.c.id, table.c.details).where(table.c.id.in_(ids),
+                                                                        table.c.outcome == "pending")).all()
+            for row in rows:
+                merged = {**(row.details or {}), **dict(details or {})}
+                changed += c.execute(table.update().where(table.c.id == row.id, table.c.outcome == "pending")
+                                     .values(outcome=outcome, details=merged)).rowcount
+            return changed
+        if conn is not None:
+            return settle(conn)
+        with self.begin() as c:
+            return settle(c)
+
+    def pending_audits(self, *, org: str, action_prefix: str) -> list[AuditRecord]:
+        """Audit records still "pending" (the write's outcome is not known yet), oldest first."""
+        table = schema.audit
+        query = select(table).where(table.c.org == org, table.c.outcome == "pending",
+                                    table.c.action.startswith(action_prefix)).order_by(table.c.id)
+        with self.engine.connect() as conn:
+            return [AuditRecord(**_aware(row._mapping)) for row in conn.execute(query)]
+
     # --- key/value state (watermarks, caches) ------------------------------------------------
     def get_state(self, key: str, default: Any = None) -> Any:
         with self.engine.connect() as conn:

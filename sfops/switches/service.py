@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sfops.errors import SalesforceError, UsageError
+from sfops.errors import SalesforceError, SfopsError, UsageError
 from sfops.switches.catalog import load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
@@ -33,6 +33,7 @@ from sfops.switches.records import fetch_records, owner_names
 from sfops.switches.scope import parse_scope
 
 AUDIT_PREFIX = "switch."
+STALE_PENDING = dt.timedelta(minutes=2)  # a "pending" flip audit older than this belongs to a process that died
 Confirm = Callable[[FlipResult], None]
 
 
@@ -112,6 +113,8 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
     assert target is not None
     wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
     records = fetch_records(org, switches, [org_id, target.profile_id or "", target.owner_id or ""])
+    if not dry_run:
+        settle_stale_audits(org, store, records, older_than=STALE_PENDING, now=now or dt.datetime.now(dt.UTC))
     own = _own_record(records, target)
     inherited = _inherited(records, switches, target, org_id)
     current = own.values if own else inherited
@@ -135,19 +138,31 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
     if confirm is not None:
         confirm(plan)
     changed = {c.switch: c.after for c in effective}
-    record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
     batch = uuid.uuid4().hex[:12]
-    audit_ids = []
+    # Intent first: a reply lost after the org applied the write must not leave the flip unaudited.
     with store.begin() as conn:
-        for c in effective:
-            audit_ids.append(store.record_audit(
-                actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
-                target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
-                incident_id=incident_id, conn=conn,
-                details={"scope": target.label, "owner_id": target.owner_id, "record_id": record_id,
-                         "created_record": created, "pinned": pinned if created else {},
-                         "batch": batch, "restore_at": restore_at.isoformat() if restore_at else None,
-                         "attempts": attempts}))
+        audit_ids = [store.record_audit(
+            actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
+            target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
+            incident_id=incident_id, outcome="pending", conn=conn,
+            details={"scope": target.label, "owner_id": target.owner_id, "batch": batch,
+                     "restore_at": restore_at.isoformat() if restore_at else None}) for c in effective]
+    try:
+        record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
+        read_back = None
+    except SfopsError as exc:
+        try:
+            confirmed = _read_back(org, switches, target, changed)
+        except SfopsError:
+            raise exc from None  # the outcome is unknown: the audit stays "pending" until a later read settles it
+        if confirmed is None:
+            store.settle_audit(audit_ids, "failed", {"error": exc.message})
+            raise
+        record_id, created, attempts, read_back = confirmed.id, own is None, retry.attempts, exc.message
+    with store.begin() as conn:
+        store.settle_audit(audit_ids, "done", {
+            "record_id": record_id, "created_record": created, "pinned": pinned if created else {},
+            "attempts": attempts, **({"confirmed_by_read_back": read_back} if read_back else {})}, conn=conn)
         if restore_at:
             _add_pending(store, conn, PendingRestore(
                 id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
@@ -158,15 +173,43 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
 
+def _read_back(org: Any, switches: list[Switch], target: Scope, changed: dict[str, bool]) -> SettingRecord | None:
+    """After a failed write: the target's record if it holds every value we wrote (the org applied the
+    write and the reply was lost), else None. A read that fails raises (the outcome is unknown)."""
+    fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
+    if fresh is None or any(fresh.values.get(n) is not v for n, v in changed.items()):
+        return None
+    return fresh
+
+
+def settle_stale_audits(org: Any, store: Any, records: list[SettingRecord], *, older_than: dt.timedelta,
+                        now: dt.datetime) -> int:
+    """Settle "pending" flip audits left by a process that died between intent and outcome, by what the
+    org holds now: "done" when the record has the value the flip set, else "not-applied". Returns how many."""
+    settled = 0
+    for audit in store.pending_audits(org=org_key(org), action_prefix=AUDIT_PREFIX):
+        details = audit.details or {}
+        if audit.at > now - older_than:
+            continue  # a flip in progress elsewhere
+        row = next((r for r in records if same_id(r.owner_id, details.get("owner_id"))), None)
+        if row is None:
+            continue  # not read by this command: settled by one that reads that scope
+        name = audit.target.removeprefix(f"{SETTING_OBJECT}.")
+        applied = row.values.get(name) is audit.after
+        settled += store.settle_audit([audit.id], "done" if applied else "not-applied",
+                                      {"settled_by_read_back": now.isoformat(), "record_id": row.id})
+    return settled
+
+
 def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord | None,
            changed: dict[str, bool], pinned: dict[str, bool], retry: RetryPolicy) -> tuple[str, bool, int]:
     """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
     if own is not None:
-        _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed)), retry)
+        _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed), retry_safe=True), retry)
         return own.id, False, attempts
     body: dict[str, Any] = {"SetupOwnerId": target.owner_id, **pinned, **changed}
     try:
-        result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body), retry)
+        result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body, retry_safe=True), retry)
         return created_id(result), True, attempts
     except SalesforceError as exc:
         if not is_duplicate(exc):
@@ -175,7 +218,8 @@ def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord |
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
     if fresh is None:
         raise SalesforceError(f"Kill_Switch__c for {target.label} was reported duplicate but cannot be read.")
-    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed)), retry)
+    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed), retry_safe=True),
+                                  retry)
     return fresh.id, False, attempts + 1
 
 
@@ -289,7 +333,8 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
             with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or RetryPolicy())
         elif restore and row is not None:
             with_lock_retry(
-                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
+                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v), retry_safe=True),
+                retry or RetryPolicy())
         with store.begin() as conn:
             if not store.delete_state(_pending_prefix(key) + p.id, conn=conn):
                 continue  # another restore-due applied it meanwhile (the write is the same): audit once

@@ -55,15 +55,17 @@ def test_open_exits_68_when_the_linked_switch_cannot_be_switched_off(emu: Any, o
     assert breaker_state(org) == {"attributes": breaker_state(org)["attributes"], "State__c": "Open",
                                   "Kill_Switch_Flipped__c": False}
     assert switch_on(org) is True
-    assert audits(env) == [("breaker.link", "Circuit_Breaker__c.ERP_Orders", "failed"),
+    assert audits(env) == [("switch.off", "Kill_Switch__c.External_Sync__c", "failed"),
+                           ("breaker.link", "Circuit_Breaker__c.ERP_Orders", "failed"),
                            ("breaker.open", "Circuit_Breaker__c.ERP_Orders", "done")]
     emu.control("DELETE", "faults")
     code, out, err = invoke(["--json", "breaker", "open", "ERP_Orders", "--reason", "ERP down", "--yes"], env)
     body = json.loads(out)
     assert code == 0 and body["status"] == 0 and body["result"]["link"]["action"] == "switched-off", err
     assert switch_on(org) is False and breaker_state(org)["Kill_Switch_Flipped__c"] is True
-    assert [a for a in audits(env) if a[0] == "switch.off"] == [("switch.off", "Kill_Switch__c.External_Sync__c",
-                                                                "done")]
+    assert [a for a in audits(env) if a[0] == "switch.off"] == [
+        ("switch.off", "Kill_Switch__c.External_Sync__c", "failed"), ("switch.off", "Kill_Switch__c.External_Sync__c",
+                                                                       "done")]
 
 
 def test_json_envelope_carries_status_68(emu: Any, org: Any, env: dict[str, str]) -> None:
@@ -91,4 +93,23 @@ def test_a_stale_marker_does_not_suppress_the_next_flip(emu: Any, org: Any, env:
     code, out, err = invoke(["breaker", "open", "ERP_Orders", "--yes"], env)
     assert code == 0 and "Kill switch External_Sync__c: switched-off" in out, (out, err)
     assert switch_on(org) is False
-    assert [a[0] for a in audits(env)].count("switch.off") == 2
+    assert [a for a in audits(env) if a[0] == "switch.off"] == [("switch.off", "Kill_Switch__c.External_Sync__c",
+                                                                "done")] * 2
+
+
+def test_a_breaker_change_whose_reply_is_lost_is_audited_from_the_org_state(emu: Any, org: Any, tmp_path: Path,
+                                                                           proxy: Any) -> None:
+    from fault_proxy import proxied_cli_env
+
+    env = proxied_cli_env(emulator_cli_env(emu, tmp_path, max_retries=1), emu, proxy)
+    make_breaker(org)
+    proxy.add("lose_reply", method="PATCH", path="/services/data/*/sobjects/Circuit_Breaker__c/*", count=2)
+    code, out, err = invoke(["breaker", "open", "ERP_Orders", "--reason", "ERP down", "--yes"], env)
+    assert code == 0 and "closed -> open" in out, err
+    assert len(proxy.faults_applied("lose_reply")) == 2
+    assert breaker_state(org)["State__c"] == "Open" and switch_on(org) is False
+    store = Store.open(env["SFOPS_STORE_URL"])
+    (audit,) = store.audit_history(action_prefix="breaker.")
+    assert audit.outcome == "done" and "gave up after 2 attempt(s)" in audit.details["confirmed_by_read_back"]
+    code, out, err = invoke(["breaker", "open", "ERP_Orders", "--yes"], env)  # re-run: one more audit, no harm
+    assert code == 0 and breaker_state(org)["State__c"] == "Open"
