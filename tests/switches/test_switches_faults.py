@@ -93,7 +93,7 @@ def test_a_lost_patch_reply_is_retried_and_audited_once(emu: Any, org: Any, cli:
     from sfops.cli.app import invoke
 
     proxy.add("lose_reply", method="PATCH", path=SWITCH_PATCH)
-    code, out, err = invoke(["switch", "off", "New_Pricing__c", "-o", "prod", "--reason", "P1", "--yes"], cli)
+    code, _out, err = invoke(["switch", "off", "New_Pricing__c", "-o", "prod", "--reason", "P1", "--yes"], cli)
     assert code == 0, err
     assert len(proxy.faults_applied("lose_reply")) == 1
     assert org_values(org)["New_Pricing__c"] is False
@@ -106,12 +106,12 @@ def test_a_patch_whose_reply_never_comes_back_is_confirmed_by_reading_the_org(em
     from sfops.store import Store
 
     proxy.add("lose_reply", method="PATCH", path=SWITCH_PATCH, count=3)  # the write and both retries
-    code, out, err = invoke(["--json", "switch", "off", "New_Pricing__c", "--reason", "P1"], cli)
+    code, _out, err = invoke(["--json", "switch", "off", "New_Pricing__c", "--reason", "P1"], cli)
     assert code == 0, err
     assert org_values(org)["New_Pricing__c"] is False
     (audit,) = Store.open(cli["SFOPS_STORE_URL"]).audit_history()
     assert audit.outcome == "done" and "gave up after 3 attempt(s)" in audit.details["confirmed_by_read_back"]
-    code, out, err = invoke(["switch", "off", "New_Pricing__c", "--reason", "P1"], cli)  # re-run: nothing to do
+    code, _out, err = invoke(["switch", "off", "New_Pricing__c", "--reason", "P1"], cli)  # re-run: nothing to do
     assert code == 0 and len(cli_audits(cli)) == 1
 
 
@@ -138,7 +138,7 @@ def test_one_503_on_a_cold_cache_and_one_on_the_patch_do_not_fail_switch_off(emu
 
     emu.faults(fail=[{"count": 1, "status": 503, "method": "POST", "path": "/services/data/*/composite"},
                      {"count": 1, "status": 503, "method": "PATCH", "path": SWITCH_PATCH}])
-    code, out, err = invoke(["switch", "off", "New_Pricing__c", "--reason", "P1"], cli)
+    code, _out, err = invoke(["switch", "off", "New_Pricing__c", "--reason", "P1"], cli)
     assert code == 0, err
     assert emu.control("GET", "faults")["fail"] == []  # both faults fired
     assert org_values(org)["New_Pricing__c"] is False
