@@ -9,9 +9,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from sfops.store import Store, schema
+from sfops.store.upserts import upsert_row
 
 
 def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,9 +30,7 @@ def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
         for row in rows:
             values = {k: v for k, v in row.items() if k not in ("org", "id")}
             values["updated_at"] = now
-            key = and_(table.c.org == row["org"], table.c.id == row["id"])
-            if not conn.execute(table.update().where(key).values(**values)).rowcount:
-                conn.execute(table.insert().values(org=row["org"], id=row["id"], **values))
+            upsert_row(conn, table, {"org": row["org"], "id": row["id"]}, values)  # racing mirrors both succeed
             count += 1
     return count
 

@@ -42,9 +42,10 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], key
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
         insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+        # RETURNING, not rowcount: a driver may report -1 for a statement that inserted nothing
         result = conn.execute(insert.values(**values).on_conflict_do_nothing(
-            index_elements=[table.c[k] for k in keys]))
-        return bool(result.rowcount)
+            index_elements=[table.c[k] for k in keys]).returning(table.c[keys[0]]))
+        return result.first() is not None
     try:
         with conn.begin_nested():
             conn.execute(table.insert().values(**values))

@@ -5,12 +5,14 @@ Every function takes an `Org` and a `Store` and returns dataclasses; nothing pri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfops.errors import SalesforceError, SfopsError, UsageError
+from sfops.store import locks
 from sfops.switches.catalog import load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
@@ -109,6 +111,28 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
         raise UsageError("Nothing to set: name at least one switch.")
     retry = retry or RetryPolicy()
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
+    assert ctx.scope is not None
+    if dry_run:
+        return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id, dry_run=True,
+                     restore_after=restore_after, confirm=confirm, retry=retry, now=now, action=action)
+    # One flip at a time per switch and scope across every process sharing this store: two identical
+    # flips racing would otherwise both read "on", both write "off" and both audit it. The second one
+    # waits, reads "off" and has nothing to change. (Locks in name order: no deadlock.)
+    try:
+        with contextlib.ExitStack() as stack:
+            for name in sorted(set(ctx.names)):
+                stack.enter_context(locks.held(store, f"switches.flip.{org_key(org)}.{ctx.scope.owner_id}.{name}"))
+            return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id,
+                         dry_run=False, restore_after=restore_after, confirm=confirm, retry=retry, now=now,
+                         action=action)
+    except locks.LockBusy:
+        raise SfopsError(f"Another sfops process is flipping switches at {ctx.scope.label} for more than 30 s; "
+                         "try again.") from None
+
+
+def _flip(org: Any, store: Any, ctx: Any, values: Mapping[str, bool], *, actor: str, reason: str | None,
+          incident_id: str | None, dry_run: bool, restore_after: dt.timedelta | None, confirm: Confirm | None,
+          retry: RetryPolicy, now: dt.datetime | None, action: str | None) -> FlipResult:
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
     assert target is not None
     wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
