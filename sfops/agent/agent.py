@@ -19,17 +19,18 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from sfops.agent import backoff
 from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
 from sfops.agent.runs import FAILED, RunRecord, finish_run, get_run, last_runs, start_run
 from sfops.config import Settings
-from sfops.errors import SfopsError, UsageError
+from sfops.errors import AuthError, SfopsError, UsageError
 from sfops.store import Store
 
 log = logging.getLogger("sfops.agent")
 Clock = Callable[[], dt.datetime]
-NOT_DUE, NOT_LEADER, UNAVAILABLE = "not-due", "not-leader", "unavailable"
+NOT_DUE, NOT_LEADER, UNAVAILABLE, AUTH_BACKOFF = "not-due", "not-leader", "unavailable", "auth-backoff"
 
 
 def _utcnow() -> dt.datetime:
@@ -52,6 +53,7 @@ class PlannedJob:
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
+    backoff: str | None = None  # why the org's jobs wait (failed logins), if they do
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,12 @@ class Agent:
         for org, job, schedule in self.selected(names):
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
+            waiting = backoff.active(self.store, org, now)
             planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
                                       unavailable=self.jobs[job].unavailable(), last_run=previous,
-                                      next_run=max(due_at, now), due=due_at <= now))
+                                      next_run=max(due_at, waiting.until if waiting else now),
+                                      due=due_at <= now and waiting is None,
+                                      backoff=waiting.text() if waiting else None))
         return planned
 
     def is_due(self, org: str, job: str, schedule: Schedule) -> bool:
@@ -150,6 +155,9 @@ class Agent:
         if not force and schedule is not None and not self.is_due(org, job, schedule):
             return Attempt(org, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
+        waiting = backoff.active(self.store, org, now)
+        if waiting is not None:
+            return Attempt(org, job, AUTH_BACKOFF, summary=waiting.text())
         run_id = start_run(self.store, org=org, job=job, holder=self.holder, started_at=now)
         context = JobContext(alias=org, get_org=self.get_org, store=self.store, settings=self.settings,
                              actor=self.actor, now=now)
@@ -158,9 +166,14 @@ class Agent:
         except Exception as exc:  # a job failure is recorded, never fatal to the agent
             error = _message(exc)
             log.error("%s %s failed: %s", org, job, error)
+            if isinstance(exc, AuthError):
+                waiting = backoff.record_failure(self.store, org, self.clock(), error)
+                log.warning("%s: %s", org, waiting.text())
             log.debug("%s %s traceback", org, job, exc_info=True)
             finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
             return Attempt(org, job, FAILED, error=error, run_id=run_id)
+        if backoff.current(self.store, org) is not None:
+            backoff.clear(self.store, org)
         log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
         finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome, summary=result.summary,
                    details=dict(result.details))
