@@ -23,7 +23,7 @@ from sfops.agent import backoff
 from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
-from sfops.agent.runs import FAILED, RunRecord, finish_run, get_run, last_runs, start_run
+from sfops.agent.runs import FAILED, RunRecord, abandon_dead_runs, finish_run, get_run, last_runs, start_run
 from sfops.config import Settings
 from sfops.errors import AuthError, SfopsError, UsageError
 from sfops.store import Store
@@ -141,7 +141,18 @@ class Agent:
         if leading != self._leading.get(org):
             log.info("%s leader for %s (%s)", "became" if leading else "not", org, self.holder)
             self._leading[org] = leading
+            if leading:
+                self._abandon_dead_runs(org)
         return leading
+
+    def _abandon_dead_runs(self, org: str) -> None:
+        try:
+            closed = abandon_dead_runs(self.store, org=org, leader=self.holder, at=self.clock())
+        except Exception as exc:  # bookkeeping only: never stops the agent
+            log.warning("could not close abandoned runs of %s: %s", org, _message(exc))
+            return
+        if closed:
+            log.warning("%s: %d run(s) left running by a stopped agent marked abandoned", org, len(closed))
 
     def run_job(self, org: str, job: str, *, force: bool = False) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise."""

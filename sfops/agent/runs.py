@@ -8,7 +8,7 @@ from typing import Any
 
 from sfops.store import Store, agent_runs
 
-RUNNING, OK, PARTIAL, FAILED = "running", "ok", "partial", "failed"
+RUNNING, OK, PARTIAL, FAILED, ABANDONED = "running", "ok", "partial", "failed", "abandoned"
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,12 @@ def last_runs(store: Store, orgs: list[str] | None = None) -> dict[tuple[str, st
 def run_history(store: Store, *, org: str | None = None, job: str | None = None, limit: int = 50) -> list[RunRecord]:
     """Runs, newest first."""
     return [_record(m) for m in agent_runs.run_rows(store, org=org, job=job, limit=limit)]
+
+
+def abandon_dead_runs(store: Store, *, org: str, leader: str, at: dt.datetime) -> list[int]:
+    """Runs of `org` left "running" by an agent that died mid-job become "abandoned".
+
+    Call it as the new holder of the org's lease: the lease is exclusive, so any other holder's
+    running run cannot still be going on (its holder's lease expired or was released)."""
+    return agent_runs.abandon_running(store, org=org, live_holder=leader, finished_at=at, outcome=ABANDONED,
+                                      error="abandoned: its agent stopped (lease expired) before the run finished")
