@@ -130,6 +130,19 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except KeyboardInterrupt:
         stderr.write("Interrupted.\n")
         return 130
+    except Exception as exc:  # a bug, or an answer nothing above understood: still one line (--debug: traceback)
+        if debug:
+            traceback.print_exc(file=stderr)
+        render_error(unexpected_error(exc), as_json=wants_json, console=app.console if wants_json else app.err_console)
+        return int(ExitCode.FAILED)
+
+
+def unexpected_error(exc: Exception) -> SfopsError:
+    """An error no sfops layer turned into a clear message, as one line with its secrets masked."""
+    from sfops.salesforce import redact
+
+    text = " ".join(str(redact(str(exc))).split())[:300] or "(no message)"
+    return SfopsError(f"Unexpected {type(exc).__name__}: {text}. Run again with --debug for the traceback.")
 
 
 def run() -> None:

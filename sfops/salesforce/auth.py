@@ -30,11 +30,10 @@ from xml.sax.saxutils import escape
 
 import jwt
 import requests
-from defusedxml import ElementTree
 
 from sfops.config import OrgConfig, env_key
 from sfops.errors import AuthError, ConfigError, SessionExpiredError, SfopsError
-from sfops.salesforce.faults import error_from_response, parse_soap_fault
+from sfops.salesforce.faults import error_from_response, parse_soap_fault, parse_xml
 from sfops.salesforce.redact import mask_token, redact
 
 log = logging.getLogger(__name__)
@@ -256,7 +255,7 @@ class PasswordAuth:
 def soap_values(content: bytes) -> dict[str, str]:
     """Leaf values of a SOAP answer by local name (first occurrence wins)."""
     out: dict[str, str] = {}
-    for el in ElementTree.fromstring(content).iter():
+    for el in parse_xml(content, "SOAP login").iter():
         name = el.tag.rsplit("}", 1)[-1]
         if len(el) == 0 and name not in out:
             out[name] = (el.text or "").strip()

@@ -123,7 +123,8 @@ class Org:
             trusted = {urlsplit(u).netloc.lower() for u in (creds.instance_url, self.config.login_url,
                                                             creds.id_url or "") if u}
             if parts.scheme != "https" or parts.netloc.lower() not in trusted:
-                raise ValueError(f"refusing to send the org's token to {parts.scheme}://{parts.netloc}")
+                raise SalesforceError(f"Refusing to send the org's token to {parts.scheme}://{parts.netloc}: "
+                                      "not one of the org's own https hosts.", error_code="UNTRUSTED_URL")
             return path
         if path.startswith("/"):
             return self.instance_url + path
@@ -155,10 +156,7 @@ class Org:
         if response.status_code == 204 or not response.content:
             return None
         if "json" in response.headers.get("Content-Type", "") or response.content[:1] in (b"{", b"["):
-            try:
-                return response.json()
-            except ValueError:
-                return response.text
+            return _json_of(response)
         return response.text
 
     # -- queries --------------------------------------------------------------------------------
@@ -178,11 +176,18 @@ class Org:
                    tooling: bool = False) -> Iterator[dict[str, Any]]:
         """Every record of a query, page by page (lazily follows nextRecordsUrl)."""
         page = self.query_page(soql, include_deleted=include_deleted, batch_size=batch_size, tooling=tooling)
+        seen: set[str] = set()
         while True:
+            if not isinstance(page, dict):
+                raise SalesforceError("A query answer is not a JSON object.", error_code="MALFORMED_RESPONSE")
             yield from page.get("records", [])
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
+            if next_url in seen:  # a server answering the same page forever must not hold us forever
+                raise SalesforceError(f"The org sent the query locator {next_url} twice: stopping a paging loop.",
+                                      error_code="PAGING_LOOP")
+            seen.add(next_url)
             page = self.query_more(next_url, batch_size=batch_size)
 
     def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
@@ -378,6 +383,18 @@ _USER_INFO_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
 <env:Header><urn:SessionHeader><urn:sessionId>{session}</urn:sessionId></urn:SessionHeader></env:Header>
 <env:Body><urn:getUserInfo/></env:Body>
 </env:Envelope>"""
+
+
+def _json_of(response: Any) -> Any:
+    """The JSON body; a body that says it is JSON but is not (cut, garbled, nested beyond reason) is an error,
+    never text handed to a caller that expects a dict."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:
+        path = urlsplit(str(response.url)).path
+        raise SalesforceError(f"Malformed JSON from {path} (HTTP {response.status_code}, {len(response.content)} "
+                              f"bytes): {type(exc).__name__}.", error_code="MALFORMED_RESPONSE",
+                              status=response.status_code) from None
 
 
 def _seg(value: str) -> str:
