@@ -24,32 +24,27 @@ from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
 from sfops.agent.runs import FAILED, RunRecord, abandon_dead_runs, finish_run, get_run, last_runs, start_run
+from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import AuthError, SfopsError, UsageError
 from sfops.store import Store
 
 log = logging.getLogger("sfops.agent")
-Clock = Callable[[], dt.datetime]
-NOT_DUE, NOT_LEADER, UNAVAILABLE, AUTH_BACKOFF = "not-due", "not-leader", "unavailable", "auth-backoff"
+NOT_DUE, NOT_LEADER, AUTH_BACKOFF = "not-due", "not-leader", "auth-backoff"
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def lease_name(org: str) -> str:
+def lease_name(alias: str) -> str:
     """One lease per org: agents serving different orgs on one store do not block each other."""
-    return f"agent:{org}"
+    return f"agent:{alias}"
 
 
 @dataclass(frozen=True)
 class PlannedJob:
-    """A configured job of one org: schedule, availability, last run, next tick, due now."""
+    """A configured job of one org: schedule, last run, next tick, due now."""
 
     org: str
     job: str
     schedule: str
-    unavailable: str | None
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
@@ -79,7 +74,7 @@ class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
     def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
-                 actor: str, clock: Clock = _utcnow, holder: str | None = None,
+                 actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config
         self.store = store
@@ -118,80 +113,76 @@ class Agent:
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
             waiting = backoff.active(self.store, org, now)
-            planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
-                                      unavailable=self.jobs[job].unavailable(), last_run=previous,
+            planned.append(PlannedJob(org=org, job=job, schedule=schedule.text, last_run=previous,
                                       next_run=max(due_at, waiting.until if waiting else now),
                                       due=due_at <= now and waiting is None,
                                       backoff=waiting.text() if waiting else None))
         return planned
 
-    def is_due(self, org: str, job: str, schedule: Schedule) -> bool:
+    def is_due(self, alias: str, job: str, schedule: Schedule) -> bool:
         """Due when no run is recorded, or the first tick after the last recorded run has passed."""
-        previous = last_runs(self.store, [org]).get((org, job))
+        previous = last_runs(self.store, [alias]).get((alias, job))
         return previous is None or schedule.next_after(previous.started_at) <= self.clock()
 
     # -- running ------------------------------------------------------------------------------------
-    def hold(self, org: str) -> bool:
+    def hold(self, alias: str) -> bool:
         """Take or renew the org's lease; logs when leadership changes."""
         try:
-            leading = self.lease.hold(lease_name(org))
+            leading = self.lease.hold(lease_name(alias))
         except Exception as exc:  # a store hiccup must not kill the agent; we just are not leader now
-            log.warning("lease check for %s failed: %s", org, _message(exc))
+            log.warning("lease check for %s failed: %s", alias, _message(exc))
             leading = False
-        if leading != self._leading.get(org):
-            log.info("%s leader for %s (%s)", "became" if leading else "not", org, self.holder)
-            self._leading[org] = leading
+        if leading != self._leading.get(alias):
+            log.info("%s leader for %s (%s)", "became" if leading else "not", alias, self.holder)
+            self._leading[alias] = leading
             if leading:
-                self._abandon_dead_runs(org)
+                self._abandon_dead_runs(alias)
         return leading
 
-    def _abandon_dead_runs(self, org: str) -> None:
+    def _abandon_dead_runs(self, alias: str) -> None:
         try:
-            closed = abandon_dead_runs(self.store, org=org, leader=self.holder, at=self.clock())
+            closed = abandon_dead_runs(self.store, org=alias, leader=self.holder, at=self.clock())
         except Exception as exc:  # bookkeeping only: never stops the agent
-            log.warning("could not close abandoned runs of %s: %s", org, _message(exc))
+            log.warning("could not close abandoned runs of %s: %s", alias, _message(exc))
             return
         if closed:
-            log.warning("%s: %d run(s) left running by a stopped agent marked abandoned", org, len(closed))
+            log.warning("%s: %d run(s) left running by a stopped agent marked abandoned", alias, len(closed))
 
-    def run_job(self, org: str, job: str, *, force: bool = False) -> Attempt:
+    def run_job(self, alias: str, job: str, *, force: bool = False) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise."""
         spec = self.jobs[job]
-        schedule = self.config.schedule(org, job)
-        reason = spec.unavailable()
-        if reason:
-            return Attempt(org, job, UNAVAILABLE, error=reason)
-        if not self.hold(org):
-            return Attempt(org, job, NOT_LEADER, summary=self._leader_text(org))
-        if not force and schedule is not None and not self.is_due(org, job, schedule):
-            return Attempt(org, job, NOT_DUE, summary="already ran this period")
+        schedule = self.config.schedule(alias, job)
+        if not self.hold(alias):
+            return Attempt(alias, job, NOT_LEADER, summary=self._leader_text(alias))
+        if not force and schedule is not None and not self.is_due(alias, job, schedule):
+            return Attempt(alias, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
-        waiting = backoff.active(self.store, org, now)
+        waiting = backoff.active(self.store, alias, now)
         if waiting is not None:
-            return Attempt(org, job, AUTH_BACKOFF, summary=waiting.text())
-        run_id = start_run(self.store, org=org, job=job, holder=self.holder, started_at=now)
-        context = JobContext(alias=org, get_org=self.get_org, store=self.store, settings=self.settings,
+            return Attempt(alias, job, AUTH_BACKOFF, summary=waiting.text())
+        run_id = start_run(self.store, org=alias, job=job, holder=self.holder, started_at=now)
+        context = JobContext(alias=alias, get_org=self.get_org, store=self.store, settings=self.settings,
                              actor=self.actor, now=now)
         try:
             result = spec.run(context)
         except Exception as exc:  # a job failure is recorded, never fatal to the agent
             error = _message(exc)
-            log.error("%s %s failed: %s", org, job, error)
+            log.error("%s %s failed: %s", alias, job, error)
             if isinstance(exc, AuthError):
-                waiting = backoff.record_failure(self.store, org, self.clock(), error)
-                log.warning("%s: %s", org, waiting.text())
-            log.debug("%s %s traceback", org, job, exc_info=True)
+                waiting = backoff.record_failure(self.store, alias, self.clock(), error)
+                log.warning("%s: %s", alias, waiting.text())
+            log.debug("%s %s traceback", alias, job, exc_info=True)
             finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
-            return Attempt(org, job, FAILED, error=error, run_id=run_id)
-        if backoff.current(self.store, org) is not None:
-            backoff.clear(self.store, org)
-        log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
+            return Attempt(alias, job, FAILED, error=error, run_id=run_id)
+        if backoff.current(self.store, alias) is not None:
+            backoff.clear(self.store, alias)
+        log.info("%s %s %s: %s", alias, job, result.outcome, result.summary)
         finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome, summary=result.summary,
                    details=dict(result.details))
-        return Attempt(org, job, result.outcome, summary=result.summary, run_id=run_id)
+        return Attempt(alias, job, result.outcome, summary=result.summary, run_id=run_id)
 
-    def _leader_text(self, org: str) -> str:
-        info = self.lease.info(lease_name(org))
+    def _leader_text(self, alias: str) -> str:
+        info = self.lease.info(lease_name(alias))
         if info is None:
             return "no leader"
         return f"{info.holder} leads until {info.expires_at:%H:%M:%S} UTC"
@@ -233,9 +224,6 @@ class Agent:
         scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
-            if self.jobs[job].unavailable():
-                log.warning("%s %s not scheduled: %s", org, job, self.jobs[job].unavailable())
-                continue
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
             scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), id=f"{org}:{job}",
                               name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),

@@ -14,15 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
 from sfops.emulator.journal import Journal
-from sfops.emulator.limits import ApiUsage
+from sfops.emulator.limits import ApiCounter
 from sfops.emulator.records import Records
 from sfops.emulator.schema import Schema, default_schema
-from sfops.emulator.state import Store
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, now_utc
 from sfops.emulator.wire import (
     ApiError,
@@ -34,6 +34,9 @@ from sfops.emulator.wire import (
     not_found,
     soap_fault,
 )
+
+if TYPE_CHECKING:
+    from sfops.emulator.metadata.service import MetadataService
 
 LATEST_VERSION = 64
 OLDEST_VERSION = 20
@@ -60,7 +63,7 @@ class EmulatorSettings:
     session_seconds: float = 7200.0
     api_max: int = 15000
     seed: str | None = None  # None (org + admin + companion schema) or "demo"
-    force_app: Path | None = None  # None: the repo's force-app when present, else the packaged snapshot
+    force_app: Path | None = None  # None: the companion metadata shipped with sfops (force-app/)
     org_name: str = "sfops Emulator Org"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -72,18 +75,18 @@ class Emulator:
                  scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
         self.settings = settings or EmulatorSettings()
         self.scheme, self.host, self.port = scheme, host, port
-        self.store = Store(store_path)
+        self.store = RecordState(store_path)
         self.schema: Schema = default_schema()
         self.faults = Faults()
         self.journal = Journal()
-        self.usage = ApiUsage(0, self.settings.api_max)
+        self.usage = ApiCounter(0, self.settings.api_max)
         self.records = Records(self)
         self._cache: dict[Any, Any] = {}
         self._cache_version = -1
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, str]] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._persisted_schema = -1
-        self._metadata: Any = None
+        self._metadata: MetadataService | None = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
         self._seeded: Any = None
@@ -270,28 +273,22 @@ class Emulator:
                                        "Operation": "/services/data/v64.0/tooling/executeAnonymous/"})
 
     # ------------------------------------------------------------------ metadata service
-    def metadata_service(self) -> Any:
+    def metadata_service(self) -> MetadataService:
+        """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
-            try:
-                from sfops.emulator.metadata.service import MetadataService
-            except ImportError:
-                return None
             from sfops.emulator.hosting import Host
+            from sfops.emulator.metadata.service import MetadataService
 
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
         service = self.metadata_service()
-        if service is None:
-            raise not_found()
         status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
         return Response(status, body, dict(headers))
 
     def metadata_soap(self, req: Request) -> Response:
         service = self.metadata_service()
-        if service is None:
-            return soap_fault("UNKNOWN_EXCEPTION", "The Metadata API is not available in this build")
         status, headers, body = service.handle_soap(req.body, req.headers)
         return Response(status, body, dict(headers))
 

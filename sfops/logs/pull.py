@@ -20,17 +20,21 @@ import concurrent.futures as cf
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
-from sfops.logs.errors import ErrorOrg as LogOrg  # the same two calls of `sfops.salesforce.Org`
 from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
 from sfops.logs.model import Transaction
 from sfops.logs.parser import parse_bytes
-from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime
+from sfops.logs.store import get_watermark, save_log, set_watermark
+from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.apex_logs import stored_ids
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status", "DurationMilliseconds",
                "StartTime", "LogLength", "Location")
@@ -73,11 +77,11 @@ def summarize(tx: Transaction) -> dict[str, Any]:
 
 
 def list_query(since: dt.datetime | None) -> str:
-    where = f" WHERE StartTime >= {soql_datetime(since)}" if since is not None else ""
+    where = f" WHERE StartTime >= {soql_literal(since)}" if since is not None else ""
     return f"SELECT {', '.join(LIST_FIELDS)} FROM ApexLog{where} ORDER BY StartTime ASC, Id ASC"  # noqa: S608
 
 
-def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
               progress: Callable[[int, int], None] | None = None,
               lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
     """Pull every ApexLog newer than the watermark (less `lookback`) into `store` (see the module docstring)."""
@@ -150,7 +154,7 @@ def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, de
     return result
 
 
-def _complete_body(org: LogOrg, record: dict[str, Any]) -> bytes:
+def _complete_body(org: Org, record: dict[str, Any]) -> bytes:
     """The log body, fetched again while it is shorter than the listing's LogLength (a cut-short reply)."""
     expected = record.get("LogLength")
     body = b""
@@ -162,7 +166,7 @@ def _complete_body(org: LogOrg, record: dict[str, Any]) -> bytes:
                      "not stored, the next pull tries again.")
 
 
-def pull_history(org: Any, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
                  errors: bool = False, event_logs: bool = False,
                  progress: Callable[[int, int], None] | None = None,
                  lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
@@ -196,8 +200,8 @@ def _advance(store: Store, alias: str, window: list[dict[str, Any]], committed: 
     """Move the watermark to the StartTime of the first uncommitted log of the window, or past the window."""
     if not window:
         return
-    pending = [parse_sf_datetime(r["StartTime"]) for r in window if r["Id"] not in committed]
-    target = min(pending) if pending else parse_sf_datetime(window[-1]["StartTime"])
+    pending = [require_datetime(r["StartTime"]) for r in window if r["Id"] not in committed]
+    target = min(pending) if pending else require_datetime(window[-1]["StartTime"])
     current = get_watermark(store, alias)
     if current is None or target > current:
         set_watermark(store, alias, target)
