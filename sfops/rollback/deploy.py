@@ -112,6 +112,11 @@ def load_package(path: str | Path) -> Package:
         raise UsageError(f"{root} is not a rollback package (no plan.json). Run `sfops rollback plan` first.")
     plan = _read_plan(plan_file)
     phases = [root] if plan.get("phases", 1) == 1 else sorted(root.glob("phase-*"))
+    real_root = root.resolve()
+    for phase in (p for p in phases if p != root):
+        # zip_folder checks files against the phase folder; the phase folder itself must be in the package
+        if phase.is_symlink() or phase.resolve().parent != real_root:
+            raise PathTraversalError(f"Refusing {phase.name}: a link or a folder outside the package {root}.")
     if not phases or not all((p / "package.xml").is_file() for p in phases):
         raise UsageError(f"{root}: package.xml missing; re-run `sfops rollback plan`.")
     return Package(root, plan, phases)
