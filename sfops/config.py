@@ -49,6 +49,8 @@ class OrgConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_retries: int = 4
+    request_deadline: float = 600.0  # seconds for one call, retries and a trickling answer included
+    max_response_mb: float = 200.0  # the largest answer held in memory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def secret(self, name: str) -> str | None:

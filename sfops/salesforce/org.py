@@ -59,6 +59,7 @@ def connect(config: OrgConfig, env: Mapping[str, str] | None = None, *,
         verify = str(bundle)
     session = OrgSession(timeout=(config.connect_timeout, config.read_timeout),
                          policy=RetryPolicy(max_retries=config.max_retries), verify=verify,
+                         deadline=config.request_deadline, max_response_bytes=int(config.max_response_mb * 1024 * 1024),
                          **({"sleep": sleep} if sleep else {}))
     auth = authenticator or make_authenticator(config, os.environ if env is None else env)
     tokens = TokenManager(auth, session)

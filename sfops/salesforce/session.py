@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from sfops.errors import SalesforceError, TransientError
 from sfops.salesforce.faults import TRANSIENT_STATUSES
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+DEFAULT_DEADLINE = 600.0
+DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024 * 1024  # a debug log is at most 20 MB, a retrieve zip about 50 MB
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,11 @@ class OrgSession(requests.Session):
     """
 
     def __init__(self, *, timeout: tuple[float, float], policy: RetryPolicy | None = None,
-                 verify: str | bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
+                 verify: str | bool = True, sleep: Callable[[float], None] = time.sleep,
+                 deadline: float = DEFAULT_DEADLINE, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         super().__init__()
+        self.deadline = deadline  # seconds for a whole call (retries and a trickling body included)
+        self.max_response_bytes = max_response_bytes  # decoded bytes of one answer
         if verify is False:
             raise ValueError("TLS verification cannot be turned off")
         self.verify = verify
@@ -112,6 +119,8 @@ class OrgSession(requests.Session):
             # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override session.verify; an org's
             # own ca_bundle must win, so pass it per request.
             kwargs["verify"] = self.verify
+        caller_streams = bool(kwargs.pop("stream", False))
+        deadline = time.monotonic() + self.deadline
         attempt = reauths = 0
         while True:
             send_headers = dict(headers or {})
@@ -121,7 +130,9 @@ class OrgSession(requests.Session):
                 send_headers["Authorization"] = f"Bearer {token}"
             try:
                 response = super().request(method_name, url, params=params, data=data,
-                                           headers=send_headers, **kwargs)
+                                           headers=send_headers, stream=True, **kwargs)
+                if not caller_streams:
+                    self._read_body(response, deadline, method_name, url)
             except requests.exceptions.SSLError as exc:
                 raise SalesforceError(
                     f"TLS certificate verification failed for {_host(url)}. If the org uses a private CA, "
@@ -132,7 +143,7 @@ class OrgSession(requests.Session):
                 # ChunkedEncodingError / ContentDecodingError: the body was cut short or garbled on the way.
                 # A connect timeout means nothing was sent, so even a POST may be retried.
                 retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
-                if retryable and attempt < self.policy.max_retries:
+                if retryable and attempt < self.policy.max_retries and time.monotonic() < deadline:
                     self._wait(attempt, None, f"{type(exc).__name__} on {method_name} {_host(url)}")
                     attempt += 1
                     continue
@@ -151,7 +162,8 @@ class OrgSession(requests.Session):
                     response.close()
                     self.tokens.refresh(token)
                     continue
-            if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries:
+            if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries and \
+                    time.monotonic() < deadline:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 response.close()
                 self._wait(attempt, wait, f"HTTP {status} on {method_name} {_path(url)}")
@@ -159,10 +171,54 @@ class OrgSession(requests.Session):
                 continue
             return response
 
+    def _read_body(self, response: requests.Response, deadline: float, method: str, url: str | bytes) -> None:
+        """Read the whole body now, within the call's deadline and the size cap.
+
+        requests' read timeout is per socket read: a server sending a byte every few seconds never
+        trips it, and `response.content` holds whatever size the server sends. Each read here returns
+        what has arrived (read1), so the deadline is checked while a body trickles in.
+        """
+        limit = self.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise _too_large(method, url, int(declared), limit)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    response.close()
+                    raise _too_large(method, url, size, limit)
+                if time.monotonic() > deadline:
+                    response.close()
+                    raise TransientError(f"{method} {_host(url)}{_path(url)} did not finish within {self.deadline:g} s "
+                                         f"(the answer was still arriving after {size} bytes).",
+                                         error_code="DEADLINE_EXCEEDED")
+                parts.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        # requests has no public way to hand it a body read elsewhere; these two are what `.content` sets
+        response._content = b"".join(parts)
+        response._content_consumed = True
+        response.raw.release_conn()
+
     def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.policy.delay(attempt, retry_after)
         log.warning("%s: retry %d/%d in %.1f s", why, attempt + 1, self.policy.max_retries, delay)
         self.sleep(delay)
+
+
+def _too_large(method: str, url: str | bytes, size: int, limit: int) -> SalesforceError:
+    return SalesforceError(f"{method} {_host(url)}{_path(url)}: the answer is larger than {limit // (1024 * 1024)} MB "
+                           f"({size} bytes so far); refusing to hold it in memory (max_response_mb).",
+                           error_code="RESPONSE_TOO_LARGE")
 
 
 def _host(url: str | bytes) -> str:

@@ -52,3 +52,26 @@ def test_rollback_validate_refuses_it_with_one_line_and_sends_nothing(emu, tmp_p
     line = assert_one_error_line(code, out, err, expected_code=2)
     assert "phase-2" in line and "outside the package" in line
     assert [e for e in emu.requests_journal() if "Soap/m" in e["path"]] == []  # nothing was deployed
+
+
+def test_a_zip_bomb_in_a_retrieve_is_refused_before_it_is_inflated() -> None:
+    import io
+    import zipfile
+
+    from sfops.errors import SalesforceError
+    from sfops.rollback.deploy import unzip_bounded
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("unpackaged/classes/A.cls", "public class A {}")
+        zf.writestr("unpackaged/bomb.txt", b"\0" * (4 * 1024 * 1024))  # 4 MB of zeros: a few KB compressed
+    bomb = buf.getvalue()
+    assert len(bomb) < 64 * 1024
+    with pytest.raises(SalesforceError, match="would inflate to"):
+        unzip_bounded(bomb, limit=1024 * 1024)
+    assert unzip_bounded(bomb)["unpackaged/classes/A.cls"] == b"public class A {}"
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../etc/passwd", "x")
+    with pytest.raises(PathTraversalError):
+        unzip_bounded(evil.getvalue())

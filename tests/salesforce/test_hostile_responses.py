@@ -78,3 +78,33 @@ def test_an_error_nothing_understood_is_still_one_line(env: dict[str, str], monk
     assert code == 1 and "Unexpected IntegrityError" in json.loads(out)["message"] and err == ""
     code, out, err = invoke(["--debug", "switch", "history"], env)
     assert code == 1 and "Traceback" in err
+
+
+# --- item 13: bounds --------------------------------------------------------------------------------------------
+def bounded_env(emu: Any, tmp_path: Path, proxy: FaultProxy, **keys: float) -> dict[str, str]:
+    extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
+    env = proxied_cli_env(emulator_cli_env(emu, tmp_path), emu, proxy)
+    config = Path(env["SFOPS_CONFIG"])
+    config.write_text(config.read_text(encoding="utf-8").replace("max_retries = 2\n", f"max_retries = 2\n{extra}"),
+                      encoding="utf-8")
+    return env
+
+
+def test_a_trickling_answer_hits_the_deadline(emu: Any, tmp_path: Path, proxy: FaultProxy) -> None:
+    import time
+
+    env = bounded_env(emu, tmp_path, proxy, request_deadline=2)
+    proxy.add("trickle", path="/services/data/*/limits*", chunk=20, interval=0.25)  # about 40 s for the body
+    started = time.monotonic()
+    code, out, err = invoke(["limits", "show"], env)
+    line = assert_one_error_line(code, out, err, expected_code=1)
+    assert "did not finish within 2 s" in line and time.monotonic() - started < 15
+
+
+def test_an_oversized_answer_is_refused_before_it_is_read(emu: Any, tmp_path: Path, proxy: FaultProxy) -> None:
+    env = bounded_env(emu, tmp_path, proxy, max_response_mb=1)
+    proxy.add("respond", path="/services/data/*/limits*", status=200, headers=JSON_HEADERS,
+              body=b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}')
+    code, out, err = invoke(["limits", "show"], env)
+    line = assert_one_error_line(code, out, err, expected_code=1)
+    assert "larger than 1 MB" in line
