@@ -171,6 +171,19 @@ class OrgSession(requests.Session):
                 continue
             return response
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only to the same host over https: an org that points elsewhere (another
+        host, or https -> http) is refused, whatever the request carried."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        here, there = urlsplit(resp.url), urlsplit(requests.compat.urljoin(resp.url, target))
+        if there.scheme != "https" or there.netloc.lower() != here.netloc.lower():
+            resp.close()
+            raise SalesforceError(f"{here.netloc} redirected to {there.scheme}://{there.netloc}: not followed "
+                                  "(only same-host https redirects are).", error_code="UNSAFE_REDIRECT")
+        return target
+
     def _read_body(self, response: requests.Response, deadline: float, method: str, url: str | bytes) -> None:
         """Read the whole body now, within the call's deadline and the size cap.
 

@@ -108,3 +108,15 @@ def test_an_oversized_answer_is_refused_before_it_is_read(emu: Any, tmp_path: Pa
     code, out, err = invoke(["limits", "show"], env)
     line = assert_one_error_line(code, out, err, expected_code=1)
     assert "larger than 1 MB" in line
+
+
+@pytest.mark.parametrize("location", ["https://evil.example/services/data/v64.0/limits/",
+                                      "http://localhost:{port}/services/data/v64.0/limits/"])
+def test_a_redirect_off_the_org_is_refused(env: dict[str, str], proxy: FaultProxy, location: str) -> None:
+    port = proxy.url.rsplit(":", 1)[1]
+    proxy.add("respond", path="/services/data/*/limits*", status=302,
+              headers={"Location": location.format(port=port)})
+    code, out, err = invoke(["limits", "show"], env)
+    line = assert_one_error_line(code, out, err, expected_code=1)
+    assert "not followed" in line
+    assert [h.path for h in proxy.hits if "limits" in h.path] == ["/services/data/v64.0/limits/"]  # asked once
