@@ -15,7 +15,7 @@ import click
 
 from sfops import __version__
 from sfops.cli.context import AppContext
-from sfops.cli.output import render_error
+from sfops.cli.output import printable, render_error
 from sfops.errors import ExitCode, SfopsError, UsageError
 
 # group name -> ("module:attribute", one-line summary). Groups are imported only when used, and the
@@ -116,7 +116,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if wants_json:
             render_error(UsageError(exc.format_message()), as_json=True, console=app.console)
         else:
-            exc.show(file=stderr)
+            shown = io.StringIO()
+            exc.show(file=shown)  # click echoes the offending argument: no control characters through
+            stderr.write(printable(shown.getvalue()))
         return int(ExitCode.USAGE)
     except click.ClickException as exc:
         render_error(SfopsError(exc.format_message()), as_json=wants_json,
