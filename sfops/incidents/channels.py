@@ -37,6 +37,11 @@ PAGERDUTY_ACTION = {"triggered": "trigger", "escalation": "trigger", "acknowledg
                      "investigating": "acknowledge", "resolved": "resolve", "closed": "resolve"}
 _SECRET_KEYS = {"slack": ("url",), "teams": ("url",), "webhook": ("url", "secret"),
                 "pagerduty": ("routing_key",), "email": ("password",)}
+# The keys each type understands; anything else is a typo that would silently change nothing.
+_KEYS = {"slack": {"url_env"}, "teams": {"url_env"}, "webhook": {"url_env", "secret_env"},
+         "pagerduty": {"url", "source", "routing_key_env"},
+         "email": {"smtp_host", "smtp_port", "ssl", "starttls", "username", "password_env", "from", "to", "oncall"}}
+_COMMON_KEYS = {"type", "timeout"}
 
 
 class DeliveryError(SfopsError):
@@ -85,6 +90,10 @@ def parse_channel(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -
     if leaked:
         raise ConfigError(f"[alerts.channels.{name}] contains {', '.join(leaked)}: secrets never go in sfops.toml. "
                           f"Use {', '.join(k + '_env' for k in leaked)} = \"VARIABLE\" and set the variable.")
+    unknown = sorted(set(table) - _KEYS[kind] - _COMMON_KEYS)
+    if unknown:
+        raise ConfigError(f"[alerts.channels.{name}] has unknown key(s) {', '.join(unknown)} for a {kind} channel. "
+                          f"Known: {', '.join(sorted(_KEYS[kind] | _COMMON_KEYS))}.")
     if kind == "email" and not table.get("smtp_host"):
         raise ConfigError(f"[alerts.channels.{name}] needs smtp_host.")
     if kind == "email" and table.get("username") and not (table.get("ssl") or table.get("starttls")):
