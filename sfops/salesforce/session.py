@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,10 +135,7 @@ class OrgSession(requests.Session):
                 if not caller_streams:
                     self._read_body(response, deadline, method_name, url)
             except requests.exceptions.SSLError as exc:
-                raise SalesforceError(
-                    f"TLS certificate verification failed for {_host(url)}. If the org uses a private CA, "
-                    "set ca_bundle for it in sfops.toml (verification is never turned off).",
-                    error_code="TLS_VERIFY_FAILED") from exc
+                raise SalesforceError(tls_advice(_host(url), exc), error_code="TLS_VERIFY_FAILED") from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 # ChunkedEncodingError / ContentDecodingError: the body was cut short or garbled on the way.
@@ -226,6 +224,39 @@ class OrgSession(requests.Session):
         delay = self.policy.delay(attempt, retry_after)
         log.warning("%s: retry %d/%d in %.1f s", why, attempt + 1, self.policy.max_retries, delay)
         self.sleep(delay)
+
+
+def tls_advice(host: str, exc: BaseException) -> str:
+    """What failed in a TLS handshake with `host`, and the remedy that fits (verification is never turned off)."""
+    reason = _verify_message(exc)
+    text = reason.lower()
+    if "hostname mismatch" in text or "doesn't match" in text or "not valid for" in text:
+        return (f"TLS: the certificate {host} presented is not valid for that name ({reason}). Check the URL "
+                "(login_url / instance_url: the org's My Domain host?); a ca_bundle does not change this.")
+    if "expired" in text or "not yet valid" in text:
+        return (f"TLS: the certificate of {host} is outside its validity dates ({reason}). The server must renew "
+                "it, or this machine's clock is wrong.")
+    if "self-signed" in text or "self signed" in text or "local issuer" in text or "unknown ca" in text:
+        return (f"TLS: {host} presented a certificate from a CA this machine does not trust ({reason}). If the "
+                "org is behind a private CA (a corporate proxy, a local org), set ca_bundle for it in sfops.toml.")
+    return f"TLS handshake with {host} failed ({reason or type(exc).__name__}); verification is never turned off."
+
+
+def _verify_message(exc: BaseException) -> str:
+    """The OpenSSL verification message inside requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) and current.verify_message:
+            return str(current.verify_message)
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        stack.extend(e for e in (current.__cause__, current.__context__, getattr(current, "reason", None))
+                     if isinstance(e, BaseException))
+    return str(exc).split(" (Caused by ")[-1][:200]
 
 
 def _too_large(method: str, url: str | bytes, size: int, limit: int) -> SalesforceError:
