@@ -239,6 +239,9 @@ def tls_advice(host: str, exc: BaseException) -> str:
     if "self-signed" in text or "self signed" in text or "local issuer" in text or "unknown ca" in text:
         return (f"TLS: {host} presented a certificate from a CA this machine does not trust ({reason}). If the "
                 "org is behind a private CA (a corporate proxy, a local org), set ca_bundle for it in sfops.toml.")
+    if "verify" in text:
+        return (f"TLS certificate verification failed for {host} ({reason}). If the org uses a private CA, set "
+                "ca_bundle for it in sfops.toml (verification is never turned off).")
     return f"TLS handshake with {host} failed ({reason or type(exc).__name__}); verification is never turned off."
 
 
