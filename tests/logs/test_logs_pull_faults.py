@@ -15,7 +15,7 @@ from paths import APEX_LOGS
 
 from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
-from sfops.logs.store import get_watermark
+from sfops.logs.store import get_watermark, known_key
 from sfops.store import Store
 from sfops.store.apex_logs import count_logs, load_body
 
@@ -47,18 +47,18 @@ def test_a_log_written_after_the_pull_but_started_before_its_watermark_is_pulled
     code, _, _ = pull(env)
     assert code == 0
     store = Store.open(env["SFOPS_STORE_URL"])
-    stored = count_logs(store, "emu")
-    watermark = get_watermark(store, "emu")
+    stored = count_logs(store, known_key(store, "emu"))
+    watermark = get_watermark(store, known_key(store, "emu"))
     assert watermark is not None
     # a 20-minute transaction that started before the watermark ends now: Salesforce writes its row now
     late = add_log(emu, watermark - dt.timedelta(minutes=20))
     proxy.clear()
     code, second, _ = pull(env)
     assert code == 0 and second["result"]["pulled"] == 1
-    assert load_body(store, "emu", late) == MINIMAL.encode()
-    assert count_logs(store, "emu") == stored + 1
+    assert load_body(store, known_key(store, "emu"), late) == MINIMAL.encode()
+    assert count_logs(store, known_key(store, "emu")) == stored + 1
     assert len([h for h in proxy.hits if h.path.endswith("/Body")]) == 1  # stored ids are not fetched again
-    assert get_watermark(store, "emu") == watermark
+    assert get_watermark(store, known_key(store, "emu")) == watermark
     # a window shorter than the delay misses it (the option is the operator's trade-off)
     add_log(emu, watermark - dt.timedelta(minutes=20))
     code, third, _ = pull(env, "--look-back", "10m")
@@ -72,7 +72,7 @@ def test_a_body_shorter_than_log_length_is_fetched_again(emu: RunningEmulator, e
     code, result, _ = pull(env)
     assert code == 0 and result["result"]["errors"] == []
     store = Store.open(env["SFOPS_STORE_URL"])
-    assert load_body(store, "emu", log_id) == MINIMAL.encode()
+    assert load_body(store, known_key(store, "emu"), log_id) == MINIMAL.encode()
     assert len(proxy.faults_applied("corrupt")) == 1
 
 
@@ -86,9 +86,9 @@ def test_a_body_that_stays_short_is_not_stored_and_the_next_pull_gets_it(emu: Ru
     (warning,) = result["warnings"]
     assert log_id in warning and "truncated 3 times" in warning
     store = Store.open(env["SFOPS_STORE_URL"])
-    assert load_body(store, "emu", log_id) is None
+    assert load_body(store, known_key(store, "emu"), log_id) is None
     code, result, _ = pull(env)
-    assert code == 0 and load_body(store, "emu", log_id) == MINIMAL.encode()
+    assert code == 0 and load_body(store, known_key(store, "emu"), log_id) == MINIMAL.encode()
 
 
 def test_a_body_cut_short_on_the_wire_is_retried(emu: RunningEmulator, env: dict[str, str],
@@ -97,5 +97,38 @@ def test_a_body_cut_short_on_the_wire_is_retried(emu: RunningEmulator, env: dict
     proxy.add("truncate", method="GET", path=BODY.replace("*/Body", f"{log_id}/Body"), keep=40)
     code, result, _ = pull(env)
     assert code == 0 and result["result"]["errors"] == []
-    assert load_body(Store.open(env["SFOPS_STORE_URL"]), "emu", log_id) == MINIMAL.encode()
+    store = Store.open(env["SFOPS_STORE_URL"])
+    assert load_body(store, known_key(store, "emu"), log_id) == MINIMAL.encode()
     assert len(proxy.faults_applied("truncate")) == 1
+
+
+def test_two_aliases_of_one_org_share_one_copy_of_each_log(emu: RunningEmulator, tmp_path: Path) -> None:
+    env = emulator_cli_env(emu, tmp_path, aliases=("prod", "ops"))
+    store = Store.open(env["SFOPS_STORE_URL"])
+    add_log(emu, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    code, first, _ = pull(env, "-o", "prod")
+    assert code == 0 and first["result"]["org"] == "prod" and first["result"]["pulled"] >= 1
+    code, second, _ = pull(env, "-o", "ops")
+    assert code == 0 and second["result"]["pulled"] == 0  # the same org: nothing stored twice
+    key = known_key(store, "prod")
+    assert key == known_key(store, "ops") and key.startswith("00D")
+    assert count_logs(store, key) == first["result"]["pulled"] and count_logs(store, "prod") == 0
+    code, out, _ = invoke(["--json", "logs", "report", "-o", "ops"], env)
+    assert code == 0 and json.loads(out)["result"]["logs"] == first["result"]["pulled"]
+
+
+def test_logs_stored_under_an_alias_by_an_earlier_sfops_move_to_the_org_id(emu: RunningEmulator,
+                                                                          tmp_path: Path) -> None:
+    from sfops.logs.pull import pull_logs
+    from sfops.salesforce import connect
+
+    env = emulator_cli_env(emu, tmp_path)
+    store = Store.open(env["SFOPS_STORE_URL"])
+    add_log(emu, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    old = pull_logs(connect(emu.org_config(alias="emu"), env={}), store, "emu")  # keyed by alias, as before
+    assert old.pulled >= 1 and count_logs(store, "emu") == old.pulled
+    code, result, _ = pull(env)
+    assert code == 0 and result["result"]["pulled"] == 0  # moved, not pulled again
+    key = known_key(store, "emu")
+    assert count_logs(store, key) == old.pulled and count_logs(store, "emu") == 0
+    assert get_watermark(store, key) is not None and get_watermark(store, "emu") is None
