@@ -23,10 +23,9 @@ WIDTH = 78  # what click uses in an 80-column terminal
 
 def walk(command: click.Command, path: list[str],
          parent: click.Context | None = None) -> Iterator[tuple[list[str], click.Command, click.Context]]:
-    """Every command below `command`, depth first, with its full path and a context built as the CLI
-    builds it (parent chain, context_settings): click caches each command's help option from the first
-    context that asks, so a reference built from other contexts would change once the CLI ran in-process."""
-    ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=WIDTH, **command.context_settings)
+    """Every command below `command`, depth first, with its full path and a context chained to its parent's,
+    so that settings the CLI gives its root (`-h` for help, the content width) reach every command as at run time."""
+    ctx = click.Context(command, parent=parent, info_name=path[-1], terminal_width=WIDTH, **command.context_settings)
     yield path, command, ctx
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import threading
 import time
@@ -14,13 +15,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sfops.emulator import auth, control, ids, rest
 from sfops.emulator.faults import Faults
+from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
 from sfops.emulator.limits import ApiCounter
+from sfops.emulator.metadata.service import MetadataService
+from sfops.emulator.orgstate import OrgState
 from sfops.emulator.records import Records
+from sfops.emulator.routing import Handler, RouteTable
 from sfops.emulator.schema import Schema, default_schema
 from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, now_utc
@@ -28,6 +33,7 @@ from sfops.emulator.wire import (
     ApiError,
     Request,
     Response,
+    accepts_gzip,
     error_response,
     invalid_session,
     json_response,
@@ -35,12 +41,10 @@ from sfops.emulator.wire import (
     soap_fault,
 )
 
-if TYPE_CHECKING:
-    from sfops.emulator.metadata.service import MetadataService
-
 LATEST_VERSION = 64
-OLDEST_VERSION = 20
-_VERSION_RE = re.compile(r"^v(\d+)\.0$")
+# Versions 7.0-20.0 were retired in Summer '22 and 21.0-30.0 in Summer '25 (API End-of-Life Policy):
+# REST answers 410 GONE, SOAP 500 UNSUPPORTED_API_VERSION.
+OLDEST_VERSION = 31
 _SEASONS = ("Winter", "Spring", "Summer")
 
 
@@ -81,6 +85,7 @@ class Emulator:
         self.journal = Journal()
         self.usage = ApiCounter(0, self.settings.api_max)
         self.records = Records(self)
+        self.state = OrgState(self)
         self._cache: dict[Any, Any] = {}
         self._cache_version = -1
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, str]] = OrderedDict()
@@ -89,6 +94,7 @@ class Emulator:
         self._metadata: MetadataService | None = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
+        self.schema_changed_at = self.started  # when describe output last changed (If-Modified-Since)
         self._seeded: Any = None
         self._schema_names: set[str] = set()
         self._boot()
@@ -135,6 +141,7 @@ class Emulator:
 
     def _persist_schema(self) -> None:
         if self.schema.version != self._persisted_schema:
+            self.schema_changed_at = time.time()
             names = {o.key for o in self.schema}
             # an object deleted by a deploy takes its rows with it (a later re-create starts empty)
             for gone in self._schema_names - names:
@@ -276,20 +283,12 @@ class Emulator:
     def metadata_service(self) -> MetadataService:
         """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
-            from sfops.emulator.hosting import Host
-            from sfops.emulator.metadata.service import MetadataService
-
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
-        service = self.metadata_service()
-        status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
-        return Response(status, body, dict(headers))
-
-    def metadata_soap(self, req: Request) -> Response:
-        service = self.metadata_service()
-        status, headers, body = service.handle_soap(req.body, req.headers)
+        status, headers, body = self.metadata_service().handle_rest(req.method, subpath, req.query, req.headers,
+                                                                    req.body)
         return Response(status, body, dict(headers))
 
     # ------------------------------------------------------------------ dispatch
@@ -322,67 +321,61 @@ class Emulator:
             delay = self.faults.delay_seconds()
             if delay:
                 time.sleep(delay)
-        counted = (path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")) \
-            and not req.internal
-        kind = "unknown"
+        match = ROUTES.match(path, req.method)
+        kind = match.route.kind if match else "unknown"
         try:
             rule = None if req.internal else self.faults.take_failure(req.method, path)
             if rule is not None:
                 kind = "fault.injected"
-                self._count(counted, req)
+                self._count(_is_api_call(path) and not req.internal, req)
                 if path.startswith("/services/Soap/"):
                     resp = soap_fault(rule.error_code, rule.message)
                 else:
                     resp = error_response(ApiError(rule.status, rule.error_code, rule.message))
+            elif match is None:
+                raise not_found()
             else:
-                resp, kind = self._route(req, path, counted)
+                resp = match.route.handler(self, req, **match.params)
+                kind = resp.kind or kind
         except ApiError as err:
             resp = error_response(err)
-            kind = req.headers.get("x-emulator-kind", kind)
         if path.startswith("/services/"):
             resp.headers["Sforce-Limit-Info"] = self.usage.header()
         if not req.internal:
             self._persist_schema()
             self.journal.add(req.method, path, kind, resp.status, req.counted)
+            _compress(req, resp)
         return resp
 
-    def _route(self, req: Request, path: str, counted: bool) -> tuple[Response, str]:
-        parts = path.strip("/").split("/")
-        if path == "/services/oauth2/token":
-            return auth.oauth_token(self, req), "auth.oauth"
-        if path == "/services/oauth2/userinfo":
-            return auth.userinfo(self, req), "auth.userinfo"
-        if path == "/services/oauth2/revoke":
-            return auth.oauth_revoke(self, req), "auth.revoke"
-        if parts[0] == "id" and len(parts) == 3:
-            return auth.identity(self, req, parts[1], parts[2]), "auth.identity"
-        if parts[:3] == ["services", "Soap", "u"] and len(parts) >= 4:
-            return auth.soap_partner(self, req, parts[3]), "soap.partner"
-        if parts[:3] == ["services", "Soap", "m"] and len(parts) >= 4:
-            if self.usage.exhausted():
-                return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), "soap.metadata"
-            self._count(counted, req)
-            return self.metadata_soap(req), "soap.metadata"
-        if parts == ["services", "data"]:
-            return json_response(200, self.versions()), "rest.versions"
-        if parts[:2] == ["services", "data"] and len(parts) >= 3:
-            m = _VERSION_RE.match(parts[2])
-            if not m or not OLDEST_VERSION <= int(m.group(1)) <= LATEST_VERSION:
-                raise not_found()
-            session = self.sessions.get(auth.bearer_token(req))
-            if session is None and not req.internal:
-                return error_response(invalid_session()), "rest.auth"
+    def soap_metadata(self, req: Request) -> Response:
+        """POST /services/Soap/m/NN.0[/...]: the Metadata API (counted as an API call)."""
+        if self.usage.exhausted():
+            return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        self._count(not req.internal, req)
+        status, headers, body = self.metadata_service().handle_soap(req.body, req.headers)
+        return Response(status, body, dict(headers))
+
+    def rest_api(self, req: Request, version: str, tooling: bool, handler: Handler,
+                 params: Mapping[str, str]) -> Response:
+        """Authenticate and count a /services/data/vNN.0 request, then run its handler."""
+        major = int(float(version))
+        if major < OLDEST_VERSION:
+            raise retired_version(version)
+        if major > LATEST_VERSION:
+            raise not_found()
+        session = self.sessions.get(auth.bearer_token(req))
+        if session is None:
             if not req.internal:
-                if self.usage.exhausted():
-                    return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                                   "TotalRequests Limit exceeded.")), "rest.limit"
-                self._count(counted, req)
-            elif session is None:
-                session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
-            sub = parts[3:]
-            resp = rest.handle(self, req, m.group(1) + ".0", sub, session)
-            return resp, req.headers.get("x-emulator-kind", "rest")
-        raise not_found()
+                return error_response(invalid_session(), kind="rest.auth")
+            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
+        if not req.internal:
+            if self.usage.exhausted():
+                return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+                                      kind="rest.limit")
+            self._count(True, req)
+        ctx = rest.Ctx(self.state, req, version, tooling, session, base_url=self.base_url_for(req),
+                       dispatch=self.dispatch, faults=self.faults, metadata=self.metadata_rest)
+        return handler(ctx, **params)
 
     def _count(self, counted: bool, req: Request) -> None:
         if counted:
@@ -417,3 +410,71 @@ class Emulator:
 
     def now(self) -> datetime:
         return now_utc()
+
+
+def _is_api_call(path: str) -> bool:
+    """REST, Tooling and Metadata calls count against DailyApiRequests; OAuth and SOAP login do not."""
+    return path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")
+
+
+def _compress(req: Request, resp: Response) -> None:
+    """gzip the body when the client accepts it, as Salesforce does (REST API guide, "Compression Headers")."""
+    if accepts_gzip(req.headers) and resp.body and "Content-Encoding" not in resp.headers:
+        resp.body = gzip.compress(resp.body, compresslevel=5)
+        resp.headers["Content-Encoding"] = "gzip"
+
+
+def retired_version(version: str) -> ApiError:
+    """REST's answer for a retired API version (410 GONE per the End-of-Life Policy; the body is our guess)."""
+    return ApiError(410, "GONE", f"API version {version} is retired and no longer available. "
+                                 f"Use version {OLDEST_VERSION}.0 or later.")
+
+
+def _soap_version_gone(version: str) -> Response | None:
+    """SOAP's answer for a retired API version: 500 UNSUPPORTED_API_VERSION; None for a live one."""
+    try:
+        major = int(float(version))
+    except ValueError:
+        return None
+    if major >= OLDEST_VERSION:
+        return None
+    return soap_fault("UNSUPPORTED_API_VERSION", f"Invalid Api version specified on URL: {version}")
+
+
+def _rest_route(handler: Handler, tooling: bool) -> Handler:
+    def run(emu: Emulator, req: Request, version: str, **params: str) -> Response:
+        return emu.rest_api(req, version, tooling, handler, params)
+    return run
+
+
+def _not_found_after_auth(ctx: rest.Ctx, **params: str) -> Response:
+    raise not_found()  # an unknown resource under a valid version: 401 first for a bad session, then 404
+
+
+def _build_routes() -> RouteTable:
+    """Every path the emulator serves: pattern -> handler(emu, req, **params), with its journal kind.
+    To add a REST or Tooling resource, add a line to `rest.DATA` or `rest.TOOLING` instead."""
+    table = RouteTable()
+    table.add("/services/oauth2/token", lambda emu, req: auth.oauth_token(emu, req), kind="auth.oauth")
+    table.add("/services/oauth2/userinfo", lambda emu, req: auth.userinfo(emu, req), kind="auth.userinfo")
+    table.add("/services/oauth2/revoke", lambda emu, req: auth.oauth_revoke(emu, req), kind="auth.revoke")
+    table.add("/id/{org_id}/{user_id}", lambda emu, req, org_id, user_id: auth.identity(emu, req, org_id, user_id),
+              kind="auth.identity")
+    table.add("/services/Soap/u/{version}/{rest:path}",
+              lambda emu, req, version, rest=None: _soap_version_gone(version) or auth.soap_partner(emu, req, version),
+              kind="soap.partner")
+    table.add("/services/Soap/m/{version}/{rest:path}",
+              lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
+              kind="soap.metadata")
+    table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
+    for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):
+        for route in sub.routes:
+            pattern = f"/services/data/{{version:version}}{prefix}" + (f"/{route.pattern}" if route.pattern else "")
+            table.add(pattern, _rest_route(route.handler, api == "tooling"),
+                      kind=f"{api}.{route.kind}" if route.kind else "rest", methods=route.methods)
+    table.add("/services/data/{version:version}/{rest:path}", _rest_route(_not_found_after_auth, False),
+              kind="unknown")
+    return table
+
+
+ROUTES = _build_routes()

@@ -288,7 +288,9 @@ def test_apexlog_delete_and_journal_kinds(emulator) -> None:
 def test_path_normalisation_versions_and_gzip(emulator) -> None:
     c = Client(emulator)
     assert c.s.get(f"{emulator.url}/services/data/v64.0//limits/", timeout=10).status_code == 200
-    assert c.s.get(f"{emulator.url}/services/data/v19.0/limits", timeout=10).status_code == 404
+    # API End-of-Life Policy: a retired version (7.0-30.0) answers 410 GONE; an unknown future one 404
+    assert c.s.get(f"{emulator.url}/services/data/v19.0/limits", timeout=10).status_code == 410
+    assert c.s.get(f"{emulator.url}/services/data/v99.0/limits", timeout=10).status_code == 404
     assert c.s.get(f"{emulator.url}/services/data/v64.0", timeout=10).json()["sobjects"].endswith("/sobjects")
     body = gzip.compress(json.dumps({"Name": "Zipped"}).encode())
     resp = c.s.post(c.data("sobjects/Account"), data=body, timeout=10,
@@ -349,12 +351,12 @@ def test_tooling_apex_email_notification_crud_and_apex_class_read(emulator) -> N
 
 
 def test_unexpected_errors_answer_500_unknown_exception(emulator, monkeypatch) -> None:
-    from sfops.emulator import rest
+    from sfops.emulator.orgstate import OrgState
 
-    def boom(ctx, parts):
+    def boom(self):
         raise KeyError("bug")
 
-    monkeypatch.setitem(rest._ROUTES, "limits", boom)
+    monkeypatch.setattr(OrgState, "limits_body", boom)
     resp = Client(emulator).get("limits")
     assert resp.status_code == 500 and resp.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert "ErrorId" in resp.json()[0]["message"]
