@@ -88,7 +88,7 @@ def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: s
     return LinkOutcome(breaker, result.changes[0].switch, "restored", reason, result.audit_ids)
 
 
-def _audit_failure(org: Any, store: Any, breaker: str, switch: str, reason: str, incident_id: str | None,
+def _audit_failure(org: Org, store: Store, breaker: str, switch: str, reason: str, incident_id: str | None,
                    actor: str, error: SfopsError) -> None:
     store.record_audit(actor=actor, org=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
                        reason=reason, incident_id=incident_id, outcome="failed",

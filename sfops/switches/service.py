@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sfops.errors import SalesforceError, SfopsError, UsageError
 from sfops.salesforce import LockRetry, with_lock_retry
 from sfops.store import locks
-from sfops.switches.catalog import load_context
+from sfops.switches.catalog import SwitchContext, load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
     SETTING_OBJECT,
@@ -138,7 +138,7 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
                          "try again.") from None
 
 
-def _flip(org: Any, store: Any, ctx: Any, values: Mapping[str, bool], *, actor: str, reason: str | None,
+def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool], *, actor: str, reason: str | None,
           incident_id: str | None, dry_run: bool, restore_after: dt.timedelta | None, confirm: Confirm | None,
           retry: LockRetry, now: dt.datetime | None, action: str | None) -> FlipResult:
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
@@ -205,7 +205,7 @@ def _flip(org: Any, store: Any, ctx: Any, values: Mapping[str, bool], *, actor: 
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
 
-def _read_back(org: Any, switches: list[Switch], target: Scope, changed: dict[str, bool]) -> SettingRecord | None:
+def _read_back(org: Org, switches: list[Switch], target: Scope, changed: dict[str, bool]) -> SettingRecord | None:
     """After a failed write: the target's record if it holds every value we wrote (the org applied the
     write and the reply was lost), else None. A read that fails raises (the outcome is unknown)."""
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
@@ -214,7 +214,7 @@ def _read_back(org: Any, switches: list[Switch], target: Scope, changed: dict[st
     return fresh
 
 
-def settle_stale_audits(org: Any, store: Any, records: list[SettingRecord], *, older_than: dt.timedelta,
+def settle_stale_audits(org: Org, store: Store, records: list[SettingRecord], *, older_than: dt.timedelta,
                         now: dt.datetime) -> int:
     """Settle "pending" flip audits left by a process that died between intent and outcome, by what the
     org holds now: "done" when the record has the value the flip set, else "not-applied". Returns how many."""
