@@ -112,6 +112,11 @@ def load_package(path: str | Path) -> Package:
         raise UsageError(f"{root} is not a rollback package (no plan.json). Run `sfops rollback plan` first.")
     plan = _read_plan(plan_file)
     phases = [root] if plan.get("phases", 1) == 1 else sorted(root.glob("phase-*"))
+    real_root = root.resolve()
+    for phase in (p for p in phases if p != root):
+        # zip_folder checks files against the phase folder; the phase folder itself must be in the package
+        if phase.is_symlink() or phase.resolve().parent != real_root:
+            raise PathTraversalError(f"Refusing {phase.name}: a link or a folder outside the package {root}.")
     if not phases or not all((p / "package.xml").is_file() for p in phases):
         raise UsageError(f"{root}: package.xml missing; re-run `sfops rollback plan`.")
     return Package(root, plan, phases)
@@ -463,8 +468,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
     result = client.poll(client.retrieve(members), timeout=timeout, kind="retrieve")
     if not result.success or not result.zip_bytes:
         return [f"drift check: retrieve failed ({result.error_message or result.status})"]
-    archive = zipfile.ZipFile(io.BytesIO(result.zip_bytes))
-    org_files = {n.removeprefix("unpackaged/"): archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+    org_files = {n.removeprefix("unpackaged/"): data for n, data in unzip_bounded(result.zip_bytes).items()}
     notes = []
     for path, data in sorted(expected.items()):
         if path.endswith(META) and path.rsplit("/", 1)[0] in ("classes", "triggers", "pages", "components"):
@@ -482,6 +486,35 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             notes.append(f"drift: {path} in the org differs from release B (changed in production after B?); "
                          "the rollback overwrites it")
     return notes
+
+
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+def unzip_bounded(zip_bytes: bytes, limit: int | None = None) -> dict[str, bytes]:
+    """The files of a retrieved zip, checked BEFORE reading: entry paths stay inside, the declared sizes
+    add up to at most `limit`, and no entry inflates beyond what it declares (a zip bomb is refused,
+    not inflated)."""
+    limit = MAX_UNZIPPED_BYTES if limit is None else limit
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+    except zipfile.BadZipFile as exc:
+        raise SalesforceError(f"The retrieved zip is not a zip ({exc}).", error_code="MALFORMED_RESPONSE") from None
+    declared = sum(i.file_size for i in infos)
+    if declared > limit:
+        raise SalesforceError(f"The retrieved zip would inflate to {declared} bytes (more than {limit}); "
+                              "refusing to unpack it.", error_code="RESPONSE_TOO_LARGE")
+    out: dict[str, bytes] = {}
+    for info in infos:
+        safe_relpath(info.filename)
+        with archive.open(info) as entry:
+            data = entry.read(info.file_size + 1)
+        if len(data) > info.file_size:
+            raise SalesforceError(f"Zip entry {info.filename!r} inflates beyond its declared size; refusing it.",
+                                  error_code="MALFORMED_RESPONSE")
+        out[info.filename] = data
+    return out
 
 
 def write_junit(outcome: Outcome, path: str | Path) -> Path:
