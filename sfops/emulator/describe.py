@@ -82,7 +82,7 @@ def field_describe(f: FieldDef) -> dict[str, Any]:
         "unique": f.unique,
         "updateable": f.updateable,
         "writeRequiresMasterRead": False,
-    }
+    } | f.describe_extra
 
 
 def _urls(obj: ObjectDef, version: str, tooling: bool) -> dict[str, str]:
@@ -154,7 +154,7 @@ def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool
     children = [
         {"cascadeDelete": f.cascade_delete, "childSObject": child.name, "deprecatedAndHidden": False,
          "field": f.name, "junctionIdListNames": [], "junctionReferenceTo": [],
-         "relationshipName": child_relationship_name(child, f) if not child.custom_setting else None,
+         "relationshipName": child_relationship_name(child, f, obj.name) if not child.custom_setting else None,
          "restrictedDelete": False}
         for child, f in schema.child_relationships(obj.name)
     ]

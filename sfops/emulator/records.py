@@ -244,7 +244,7 @@ class Records:
                            f"unable to obtain exclusive access to this record or 1 records: {rid}", [])
 
     def _derive(self, obj: ObjectDef, row: dict[str, Any]) -> None:
-        if obj.name in ("User", "Contact") and obj.field("FirstName"):
+        if obj.name in ("User", "Contact", "Lead") and obj.field("FirstName"):
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p) or None
 
     def upsert(self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any],
