@@ -228,11 +228,16 @@ class Records:
             self.store.put(obj.name, row)
 
     def delete(self, obj: ObjectDef, record_id: str) -> None:
-        """Soft-delete (recycle bin: queryAll still sees it). Raises ApiError."""
+        """Soft-delete (recycle bin: queryAll still sees it); Tooling-only objects are removed. Raises ApiError."""
         if not obj.deletable:
             raise ApiError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete")
         row = dict(self.get(obj, record_id))
         self._lock_check(row["Id"])
+        if "data" not in obj.apis:
+            # Tooling-only setup objects (DebugLevel, TraceFlag) have no recycle bin: a read after the
+            # delete is NOT_FOUND on a real org (jsforce's tooling integration test), not ENTITY_IS_DELETED
+            self.store.purge(row["Id"])
+            return
         now = fmt_datetime(now_utc())
         row.update({"IsDeleted": True, "SystemModstamp": now})
         self.store.put(obj.name, row)

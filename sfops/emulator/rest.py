@@ -39,7 +39,11 @@ def handle(emu: Emulator, req: Request, version: str, parts: list[str], session:
         base = f"/services/data/v{version}"
         if tooling:
             return json_response(200, {r.split("/", 1)[1]: f"{base}/{r}" for r in TOOLING_RESOURCES})
-        return json_response(200, {r: f"{base}/{r}" for r in RESOURCES})
+        urls = {r: f"{base}/{r}" for r in RESOURCES}
+        # the identity entry is the absolute identity URL of the caller (REST guide, "List Available REST
+        # Resources": "identity" : "https://MyDomainName.my.salesforce.com/id/00D.../005...")
+        urls["identity"] = f"{emu.base_url_for(req)}/id/{emu.org_id}/{session.user_id}"
+        return json_response(200, urls)
     head, rest = parts[0], parts[1:]
     handler = _ROUTES.get(head) if not tooling else _TOOLING_ROUTES.get(head)
     if handler is None:

@@ -89,7 +89,8 @@ def test_opportunity_describe_and_describe_global_through_jsforce(emulator: Runn
         assert name in out["global"] and out["prefixes"][name] == prefix
     assert out["Case"]["Status"]["values"] == ["New", "Working", "Escalated", "Closed"]
     assert out["Lead"]["Status"]["type"] == "picklist" and "Open - Not Contacted" in out["Lead"]["Status"]["values"]
-    assert out["Task"]["WhatId"]["ref"][:2] == ["Account", "Case"] and out["Task"]["WhoId"]["ref"] == ["Contact", "Lead"]
+    assert out["Task"]["WhatId"]["ref"][:2] == ["Account", "Case"]
+    assert out["Task"]["WhoId"]["ref"] == ["Contact", "Lead"]
     assert out["Task"]["Priority"]["values"] == ["High", "Normal", "Low"]
     assert out["Event"]["ShowAs"]["values"] == ["Busy", "OutOfOffice", "Free"]
     assert "Europe/London" in out["User"]["TimeZoneSidKey"]["values"]
