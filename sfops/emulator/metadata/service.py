@@ -57,8 +57,9 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
 
 
 def options_from_xml(elem: Any | None) -> DeployOptions:
-    """DeployOptions from the SOAP element (booleans case-insensitive; runTests repeated)."""
-    opts = DeployOptions()
+    """DeployOptions from the SOAP element (booleans case-insensitive; runTests repeated). An omitted
+    singlePackage is false, as on a real org (Tooling API DeployRequest: SinglePackage defaults to false)."""
+    opts = DeployOptions(single_package=False)
     if elem is None:
         return opts
     flags = {
@@ -96,7 +97,7 @@ def options_from_json(data: Mapping[str, Any]) -> DeployOptions:
         tests = [t.strip() for t in tests.split(",") if t.strip()]
     return DeployOptions(
         check_only=flag("checkOnly", False), ignore_warnings=flag("ignoreWarnings", False),
-        rollback_on_error=flag("rollbackOnError", True), single_package=flag("singlePackage", True),
+        rollback_on_error=flag("rollbackOnError", True), single_package=flag("singlePackage", False),
         purge_on_delete=flag("purgeOnDelete", False), allow_missing_files=flag("allowMissingFiles", False),
         auto_update_package=flag("autoUpdatePackage", False), perform_retrieve=flag("performRetrieve", False),
         test_level=level, run_tests=list(tests),
@@ -290,7 +291,7 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[bytes, DeployOptio
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body)
     zip_bytes: bytes | None = None
-    opts = DeployOptions()
+    opts = DeployOptions(single_package=False)
     if not msg.is_multipart():
         raise DeployError("INVALID_MULTIPART_REQUEST", "The request is not a valid multipart request")
     for part in msg.iter_parts():
