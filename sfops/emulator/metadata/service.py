@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sfops.emulator.metadata.crud import MetadataCrud
 from sfops.emulator.metadata.deploys import DeployError, Deploys, deploy_result, deploy_result_json
 from sfops.emulator.metadata.host import MdUser, MetadataHost
 from sfops.emulator.metadata.model import TEST_LEVELS, DeployOptions
@@ -112,13 +113,16 @@ class MetadataService:
         self.host = host
         self.deploys = Deploys(host, polls_to_complete=polls_to_complete, seconds_per_step=seconds_per_step)
         self.reader = MetadataReader(host)
+        self.crud = MetadataCrud(host)
         self._lock = threading.RLock()
         self._ops: dict[str, Callable[[Any, MdUser], bytes]] = {
             "deploy": self._deploy, "checkDeployStatus": self._check_deploy_status,
             "deployRecentValidation": self._deploy_recent_validation, "cancelDeploy": self._cancel_deploy,
             "retrieve": self._retrieve, "checkRetrieveStatus": self._check_retrieve_status,
             "listMetadata": self._list_metadata, "describeMetadata": self._describe_metadata,
-            "readMetadata": self._read_metadata,
+            "readMetadata": self._read_metadata, "createMetadata": self._create_metadata,
+            "updateMetadata": self._update_metadata, "upsertMetadata": self._upsert_metadata,
+            "deleteMetadata": self._delete_metadata, "renameMetadata": self._rename_metadata,
         }
 
     # ------------------------------------------------------------------ public
@@ -230,6 +234,24 @@ class MetadataService:
     def _read_metadata(self, elem: Any, user: MdUser) -> bytes:
         result = self.reader.read_metadata(text(elem, "type") or "", texts(elem, "fullNames"))
         return envelope("readMetadata", result, xsi=True)
+
+    def _create_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("createMetadata", self.crud.create(children(elem, "metadata"), user))
+
+    def _update_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("updateMetadata", self.crud.update(children(elem, "metadata"), user))
+
+    def _upsert_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("upsertMetadata", self.crud.upsert(children(elem, "metadata"), user))
+
+    def _delete_metadata(self, elem: Any, user: MdUser) -> bytes:
+        names = texts(elem, "fullNames")
+        return envelope("deleteMetadata", self.crud.delete(text(elem, "type") or "", names, user))
+
+    def _rename_metadata(self, elem: Any, user: MdUser) -> bytes:
+        result = self.crud.rename(text(elem, "type") or "", text(elem, "oldFullName") or "",
+                                  text(elem, "newFullName") or "", user)
+        return envelope("renameMetadata", result)
 
     # ------------------------------------------------------------------ REST deployRequest
     def _rest_deploy_request(self, method: str, deploy_id: str | None, query: Mapping[str, str],
