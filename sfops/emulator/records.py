@@ -37,6 +37,8 @@ def wire_record(obj: ObjectDef, row: Mapping[str, Any], version: str, tooling: b
         value = row.get(f.name)
         if value is None and f.type == "boolean":
             value = False
+        elif value is not None and f.type == "base64":  # blobs read as the URL that answers their bytes
+            value = f"{record_url(obj, row['Id'], version, tooling)}/{f.name}"
         out[f.name] = value
     return out
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sfops.emulator import ids
+from sfops.emulator import blobs, ids
 from sfops.emulator.describe import basic_info, describe_global, sobject_describe
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
@@ -83,7 +83,9 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
         if req.method == "GET":
             return json_response(200, basic_info(emu.schema, obj, v, ctx.tooling))
         if req.method == "POST":
-            result = emu.records.create(obj, _body_dict(req), ctx.session.user_id)
+            data, blob_values = blobs.request_record(req, obj)
+            result = emu.records.create(obj, blobs.with_markers(data, blob_values), ctx.session.user_id)
+            blobs.save(emu, obj, result["id"], blob_values)
             if ctx.tooling:
                 result = {**result, "warnings": []}
             return json_response(201, result)
@@ -100,6 +102,14 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
     if len(parts) == 2:
         ctx.kind("sobject")
         return _by_id(ctx, obj, second)
+    blob_field = obj.field(parts[2]) if len(parts) == 3 else None
+    if blob_field is not None and blob_field.type == "base64" and ids.looks_like_id(second):
+        ctx.kind("sobject.blob")
+        row = emu.records.get(obj, second)
+        content = blobs.load(emu, row["Id"], blob_field.name)
+        if content is None:
+            raise not_found()
+        return Response(200, content, {"Content-Type": row.get("ContentType") or "application/octet-stream"})
     if len(parts) == 3 and parts[2].lower() == "body" and ids.looks_like_id(second):
         ctx.kind("sobject.body")
         emu.records.get(obj, second)
@@ -146,7 +156,9 @@ def _by_id(ctx: Ctx, obj: Any, record_id: str) -> Response:
         return json_response(200, wire_record(obj, row, ctx.version, ctx.tooling, _field_list(ctx, obj)))
     if req.method == "PATCH":
         _check_unmodified_since(req.headers.get("if-unmodified-since"), emu.records.get(obj, record_id))
-        emu.records.update(obj, record_id, _body_dict(req), ctx.session.user_id)
+        data, blob_values = blobs.request_record(req, obj)
+        emu.records.update(obj, record_id, blobs.with_markers(data, blob_values), ctx.session.user_id)
+        blobs.save(emu, obj, record_id, blob_values)
         return Response(204)
     if req.method == "DELETE":
         if obj.name == "ApexLog":

@@ -675,6 +675,14 @@ def standard_objects() -> list[ObjectDef]:
                                                          required=True),
             *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]],
              label="Trace Flag", plural="Trace Flags", apis=("tooling",)),
+        _obj("StaticResource", "081", [
+            _s("NamespacePrefix", 15, **_RO), _s("Name", 255, name_field=True, nillable=False, required=True),
+            _s("ContentType", 120, nillable=False, required=True), FieldDef("BodyLength", "int", digits=9, **_RO),
+            FieldDef("Body", "base64", nillable=False, required=True), FieldDef("Description", "textarea",
+                                                                                 length=1000),
+            FieldDef("CacheControl", "picklist", length=40, picklist_values=["Private", "Public"], nillable=False,
+                     required=True)],
+             label="Static Resource", plural="Static Resources", apis=("data", "tooling")),
         _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"), FieldDef("Email", "email")],
              label="Apex Email Notification", plural="Apex Email Notifications", apis=("data", "tooling")),
         _obj("AsyncApexJob", "707", [
