@@ -19,7 +19,7 @@ from sfops.emulator.schema import FieldDef, ObjectDef, Schema, child_relationshi
 MASTER_RECORD_TYPE = "012000000000000AAA"
 NAMED_LAYOUTS = {"user": ["UserAlt"]}  # REST API guide, "Describe Named Layouts": the User object's UserAlt
 _SYSTEM_FIELDS = ("CreatedById", "LastModifiedById")
-_SKIPPED = {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "LastModifiedDate", "MasterRecordId"}
+_SKIPPED = {"Id", "IsDeleted", "SystemModstamp", "CreatedDate", "LastModifiedDate", "MasterRecordId", "RecordTypeId"}
 
 
 def stable_id(prefix: str, *parts: str) -> str:

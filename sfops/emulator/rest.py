@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sfops.emulator import blobs, ids
+from sfops.emulator import blobs, ids, uirest
 from sfops.emulator.describe import basic_info, describe_global, sobject_describe
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
@@ -81,7 +81,9 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
     if len(parts) == 1:
         ctx.kind("sobject")
         if req.method == "GET":
-            return json_response(200, basic_info(emu.schema, obj, v, ctx.tooling))
+            info = basic_info(emu.schema, obj, v, ctx.tooling)
+            info["recentItems"] = uirest.recent_items(emu, ctx.session.user_id, v, obj.name)
+            return json_response(200, info)
         if req.method == "POST":
             data, blob_values = blobs.request_record(req, obj)
             result = emu.records.create(obj, blobs.with_markers(data, blob_values), ctx.session.user_id)
@@ -91,6 +93,12 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
             return json_response(201, result)
         raise _method_not_allowed(ctx)
     second = parts[1]
+    if len(parts) in (3, 4) and second == "describe" and not ctx.tooling:
+        ctx.kind("describe.layouts")
+        return uirest.describe_layouts(ctx, obj, parts[2], parts[3] if len(parts) == 4 else None)
+    if second == "listviews" and len(parts) <= 4 and not ctx.tooling:
+        ctx.kind("listviews")
+        return uirest.list_views(ctx, obj, parts[2] if len(parts) > 2 else None, parts[3] if len(parts) > 3 else None)
     if len(parts) == 2 and second == "describe":
         ctx.kind("describe")
         base = emu.base_url_for(req)
@@ -240,6 +248,7 @@ def query(ctx: Ctx, parts: list[str], include_deleted: bool = False) -> Response
         from sfops.emulator.columns import column_metadata
 
         return json_response(200, column_metadata(emu, text, ctx.tooling))
+    uirest.mark_viewed(emu, ctx.session.user_id, text, result.records)
     batch = _batch_size(req)
     records = result.records
     entity = result.entity_type_name
@@ -356,6 +365,9 @@ _ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
     "limits": limits,
     "composite": composite,
     "metadata": metadata,
+    "recent": lambda ctx, parts: uirest.recent(ctx, parts),
+    "tabs": lambda ctx, parts: uirest.tabs(ctx, parts),
+    "theme": lambda ctx, parts: uirest.theme(ctx, parts),
 }
 _TOOLING_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
     "sobjects": sobjects,
@@ -363,6 +375,7 @@ _TOOLING_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
     "queryAll": lambda ctx, parts: query(ctx, parts, include_deleted=True),
     "executeAnonymous": execute_anonymous,
     "runTestsAsynchronous": run_tests_async,
+    "completions": lambda ctx, parts: uirest.completions_resource(ctx, parts),
 }
 
 

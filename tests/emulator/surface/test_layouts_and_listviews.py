@@ -107,7 +107,7 @@ def test_layouts_and_list_views_like_jsforce_integration_tests(emulator: Running
     assert out["named"] == [["User Information", "System Information"]]
     assert out["unknownNamed"] == "NOT_FOUND"
     assert out["compact"] == [{"id": None, "objectType": "Account", "name": "SYSTEM", "actions": True,
-                               "fields": ["Account Name", "Type", "Parent Account ID", "Billing Street"]}]
+                               "fields": ["Account Name", "Account Type", "Parent Account ID", "Billing Street"]}]
     assert out["compactMappings"] == 1
     assert out["approval"] == [{"name": "Big_Deal_Approval", "label": "Big Deal Approval", "items": True,
                                 "idOk": True}]
