@@ -70,7 +70,8 @@ def _multipart(ctype: str, body: bytes, obj: ObjectDef) -> tuple[dict[str, Any],
     blobs: dict[str, bytes] = {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition") or ""
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if str(name).lower() in names:
             blobs[names[str(name).lower()]] = payload
         elif part.get_content_type() == "application/json" or (record is None and not part.get_filename()):

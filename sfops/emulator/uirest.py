@@ -1,8 +1,8 @@
 """REST handlers for the describe-layout, list-view, recent/tabs/theme and completions resources.
 
-The bodies are built by layouts.py, listviews.py, navigation.py and completions.py; this module reads
-what they need from the org (schema, rows, the caller's recently viewed list, deployed approval
-processes) and answers the request.
+The bodies are built by layouts.py, listviews.py, navigation.py and completions.py; the org data they
+need (schema, rows, the caller's recently viewed list, deployed approval processes) comes through
+OrgState. The `*_of` helpers at the end are what OrgState calls on the emulator's side.
 """
 
 from __future__ import annotations
@@ -26,29 +26,33 @@ COMPONENT_KIND = "md.component"  # the Metadata API's stored components (metadat
 
 
 # ------------------------------------------------------------------ layouts
-def describe_layouts(ctx: Ctx, obj: ObjectDef, which: str, name: str | None) -> Response:
+def describe_layouts(ctx: Ctx, sobject: str, which: str, name: str | None = None) -> Response:
     """sobjects/{T}/describe/{layouts|namedLayouts|compactLayouts|approvalLayouts}[/{name}]."""
     if ctx.req.method not in ("GET", "HEAD"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{ctx.req.method}' not allowed. Allowed are HEAD,GET")
-    schema, version = ctx.emu.schema, ctx.version
-    body: dict[str, Any] | None
-    if which == "layouts":
-        body = layouts.describe_layouts(schema, obj, version) if name is None else \
-            layouts.record_type_layout(schema, obj, version, name)
-    elif which == "namedLayouts" and name is not None:
-        body = layouts.named_layout(schema, obj, version, name)
-    elif which == "compactLayouts" and name is None:
-        body = layouts.compact_layouts(obj, version)
-    elif which == "approvalLayouts" and name is None:
-        body = layouts.approval_layouts(obj, approval_processes(ctx.emu, obj))
-    else:
-        body = None
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    body = ctx.state.layouts(obj, ctx.version, which, name)
     if body is None:
         raise not_found()
     return json_response(200, body)
 
 
-def approval_processes(emu: Emulator, obj: ObjectDef) -> list[tuple[str, str]]:
+def layouts_of(emu: Emulator, obj: ObjectDef, version: str, which: str, name: str | None) -> dict[str, Any] | None:
+    """The body of one describe-layout resource (None: no such layout)."""
+    schema = emu.schema
+    if which == "layouts":
+        return layouts.describe_layouts(schema, obj, version) if name is None else \
+            layouts.record_type_layout(schema, obj, version, name)
+    if which == "namedLayouts" and name is not None:
+        return layouts.named_layout(schema, obj, version, name)
+    if which == "compactLayouts" and name is None:
+        return layouts.compact_layouts(obj, version)
+    if which == "approvalLayouts" and name is None:
+        return layouts.approval_layouts(obj, approval_processes_of(emu, obj))
+    return None
+
+
+def approval_processes_of(emu: Emulator, obj: ObjectDef) -> list[tuple[str, str]]:
     """(name, label) of the deployed ApprovalProcess components on `obj` ("Account.Big_Deal")."""
     out = []
     for rec in emu.store.list_json(COMPONENT_KIND).values():
@@ -68,25 +72,26 @@ def approval_processes(emu: Emulator, obj: ObjectDef) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ list views
-def list_views(ctx: Ctx, obj: ObjectDef, view_id: str | None, action: str | None) -> Response:
+def list_views(ctx: Ctx, sobject: str, view_id: str | None = None, action: str | None = None) -> Response:
     """sobjects/{T}/listviews[/{id}[/describe|/results]]."""
+    obj = ctx.state.sobject(sobject, ctx.tooling)
     if view_id is None:
         return json_response(200, listviews.list_body(obj, ctx.version))
     view = listviews.find(obj, view_id)
     if view is None:
         raise not_found()
-    lookup = ctx.emu.schema.get
+    lookup = ctx.state.find_sobject
     if action == "describe":
         return json_response(200, listviews.describe(obj, view, lookup))
     if action == "results":
-        from sfops.emulator.soql import execute
-
-        result = execute(listviews.results_query(obj), ctx.emu.catalog(False), now=now_utc(),
-                         api_version=ctx.version)
-        viewed = {rid for _, rid in recent_list(ctx.emu, ctx.session.user_id)}
-        limit = int(ctx.req.query.get("limit", "25") or 25)
-        return json_response(200, listviews.results(obj, view, result.records, ctx.session.user_id, viewed,
-                                                    now_utc(), lookup, limit=max(1, min(limit, 2000))))
+        now = now_utc()
+        result = ctx.state.query(listviews.results_query(obj), tooling=False, include_deleted=False,
+                                 version=ctx.version, now=now)
+        viewed = {rid for _, rid in ctx.state.recent_list(ctx.session.user_id)}
+        raw = ctx.req.query.get("limit", "")
+        limit = int(raw) if raw.isdigit() and int(raw) > 0 else 25
+        return json_response(200, listviews.results(obj, view, result.records, ctx.session.user_id, viewed, now,
+                                                    lookup, limit=min(limit, 2000)))
     if action is None:
         entry = next(v for v in listviews.list_body(obj, ctx.version)["listviews"] if v["id"] == view.id)
         return json_response(200, entry)
@@ -94,12 +99,12 @@ def list_views(ctx: Ctx, obj: ObjectDef, view_id: str | None, action: str | None
 
 
 # ------------------------------------------------------------------ recent, tabs, theme
-def recent_list(emu: Emulator, user_id: str) -> list[list[str]]:
+def recent_list_of(emu: Emulator, user_id: str) -> list[list[str]]:
     """The caller's recently viewed [sobject, id] pairs, newest first."""
     return list(emu.store.get_json(RECENT_KIND, user_id) or [])
 
 
-def mark_viewed(emu: Emulator, user_id: str, soql: str, records: list[dict[str, Any]]) -> None:
+def mark_viewed_of(emu: Emulator, user_id: str, soql: str, records: list[dict[str, Any]]) -> None:
     """After a `... FOR VIEW` / `FOR REFERENCE` query: remember its rows and stamp their dates."""
     if not navigation.viewing(soql):
         return
@@ -108,7 +113,7 @@ def mark_viewed(emu: Emulator, user_id: str, soql: str, records: list[dict[str, 
         rtype = (r.get("attributes") or {}).get("type")
         if r.get("Id") and rtype:
             by_type.setdefault(rtype, []).append(r["Id"])
-    recent = recent_list(emu, user_id)
+    recent = recent_list_of(emu, user_id)
     now = fmt_datetime(now_utc())
     stamp = "LastReferencedDate" if "REFERENCE" in soql.upper().rsplit("FOR", 1)[-1] else "LastViewedDate"
     for rtype, found in by_type.items():
@@ -126,11 +131,11 @@ def mark_viewed(emu: Emulator, user_id: str, soql: str, records: list[dict[str, 
     emu.store.put_json(RECENT_KIND, user_id, recent)
 
 
-def recent_items(emu: Emulator, user_id: str, version: str, sobject: str | None = None,
-                 limit: int = 200) -> list[dict[str, Any]]:
+def recent_items_of(emu: Emulator, user_id: str, version: str, sobject: str | None = None,
+                    limit: int = 200) -> list[dict[str, Any]]:
     """The caller's recently viewed records as /recent lists them (optionally of one object)."""
     out = []
-    for rtype, rid in recent_list(emu, user_id):
+    for rtype, rid in recent_list_of(emu, user_id):
         if sobject is not None and rtype.lower() != sobject.lower():
             continue
         obj = emu.schema.get(rtype)
@@ -143,31 +148,25 @@ def recent_items(emu: Emulator, user_id: str, version: str, sobject: str | None 
     return out
 
 
-def recent(ctx: Ctx, parts: list[str]) -> Response:
+def recent(ctx: Ctx) -> Response:
     """GET /recent[?limit=N]."""
-    if parts:
-        raise not_found()
     raw = ctx.req.query.get("limit", "")
     limit = int(raw) if raw.isdigit() and int(raw) > 0 else 200
-    return json_response(200, recent_items(ctx.emu, ctx.session.user_id, ctx.version, limit=min(limit, 200)))
+    return json_response(200, ctx.state.recent_items(ctx.session.user_id, ctx.version, limit=min(limit, 200)))
 
 
-def tabs(ctx: Ctx, parts: list[str]) -> Response:
+def tabs(ctx: Ctx) -> Response:
     """GET /tabs."""
-    if parts:
-        raise not_found()
-    return json_response(200, navigation.tabs(list(ctx.emu.schema), ctx.emu.base_url_for(ctx.req)))
+    return json_response(200, navigation.tabs(ctx.state.all_objects(), ctx.base_url))
 
 
-def theme(ctx: Ctx, parts: list[str]) -> Response:
+def theme(ctx: Ctx) -> Response:
     """GET /theme."""
-    if parts:
-        raise not_found()
-    return json_response(200, navigation.theme(list(ctx.emu.schema), ctx.emu.base_url_for(ctx.req)))
+    return json_response(200, navigation.theme(ctx.state.all_objects(), ctx.base_url))
 
 
 # ------------------------------------------------------------------ Tooling completions
-def completions_resource(ctx: Ctx, parts: list[str]) -> Response:
+def completions_resource(ctx: Ctx) -> Response:
     """GET tooling/completions?type=apex."""
     kind = ctx.req.query.get("type", "apex")
     if kind != "apex":
