@@ -170,7 +170,9 @@ def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool
                  "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix, "label": obj.label,
                  "labelPlural": obj.label_plural, "layoutable": entry["layoutable"], "listviewable": None,
                  "lookupLayoutable": None, "mergeable": False, "mruEnabled": entry["mruEnabled"],
-                 "name": obj.name, "namedLayoutInfos": [], "networkScopeFieldName": None,
+                 # REST API guide, "Describe Named Layouts": User's UserAlt (see layouts.py)
+                 "name": obj.name, "namedLayoutInfos": [{"name": "UserAlt"}] if obj.key == "user" else [],
+                 "networkScopeFieldName": None,
                  "queryable": obj.queryable, "recordTypeInfos": _record_type_infos(obj, version),
                  "replicateable": entry["replicateable"], "retrieveable": entry["retrieveable"],
                  "searchLayoutable": entry["searchable"], "searchable": entry["searchable"],

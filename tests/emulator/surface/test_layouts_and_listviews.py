@@ -65,6 +65,7 @@ SCRIPT = """
   const layouts = await Account.layouts();
   out.layouts = { layouts: layouts.layouts.map(shape), mappings: layouts.recordTypeMappings.map((m) =>
     ({ layoutId: m.layoutId, master: m.master, name: m.name })), selector: layouts.recordTypeSelectorRequired };
+  out.namedInfos = (await conn.sobject('User').describe()).namedLayoutInfos.map((i) => i.name);
   const named = await conn.sobject('User').layouts('UserAlt');
   out.named = named.layouts.map(shape).map((l) => l.detail);
   try { await conn.sobject('User').layouts('NoSuchLayout'); out.unknownNamed = 'found'; }
@@ -104,6 +105,7 @@ def test_layouts_and_list_views_like_jsforce_integration_tests(emulator: Running
     assert layout["fields"][0] == "Name" and "BillingState" in layout["fields"]
     assert out["layouts"]["mappings"] == [{"layoutId": layout["id"], "master": True, "name": "Master"}]
     assert out["layouts"]["selector"] == [False]
+    assert out["namedInfos"] == ["UserAlt"]
     assert out["named"] == [["User Information", "System Information"]]
     assert out["unknownNamed"] == "NOT_FOUND"
     assert out["compact"] == [{"id": None, "objectType": "Account", "name": "SYSTEM", "actions": True,
