@@ -249,6 +249,13 @@ def _child_names(describes: dict[str, dict[str, Any]], objects: list[dict[str, A
             for f in child["fields"]:
                 if f["name"] == rel["field"] and parent in f.get("reference_to", []):
                     f.setdefault("child_relationships", {})[parent.lower()] = rel["relationshipName"]
+                    if rel["cascadeDelete"] and not f.get("cascade_delete"):
+                        # deleting the parent deletes these children (the parent's childRelationships say
+                        # so); the field's own describe keeps its recorded cascadeDelete/relationshipOrder
+                        f["cascade_delete"] = True
+                        extra = f.setdefault("describe_extra", {})
+                        extra.setdefault("cascadeDelete", False)
+                        extra.setdefault("relationshipOrder", None)
 
 
 def build(describe_dir: Path) -> dict[str, Any]:
