@@ -101,3 +101,29 @@ def test_crud_based_calls_like_jsforce_integration_test(emulator: RunningEmulato
     assert out["deleteMissing"]["success"] is False
     assert out["deleteMissing"]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
     assert out["left"] == []
+
+
+def test_crud_calls_through_simple_salesforce_zeep(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """simple-salesforce's mdapi builds the requests from Salesforce's metadata WSDL with zeep and parses the
+    answers against it: createMetadata/updateMetadata/upsertMetadata/renameMetadata/deleteMetadata results
+    must be WSDL-valid SaveResult/UpsertResult/DeleteResult."""
+    from surface_support import simple_salesforce
+
+    # ss's zeep transport ignores the session's CA bundle; the environment variable keeps TLS verified
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
+    md = simple_salesforce(emulator).mdapi
+    custom_object = md.CustomObject(
+        fullName="ZeepObject__c", label="Zeep Object", pluralLabel="Zeep Objects",
+        nameField=md.CustomField(label="Name", type=md.FieldType("Text")),
+        deploymentStatus=md.DeploymentStatus("Deployed"), sharingModel=md.SharingModel("ReadWrite"))
+    md.CustomObject.create(custom_object)  # raises on success=false
+    assert md.CustomObject.read("ZeepObject__c").label == "Zeep Object"
+    custom_object.label = "Zeep Object Updated"
+    md.CustomObject.update(custom_object)
+    assert md.CustomObject.read("ZeepObject__c").label == "Zeep Object Updated"
+    md.CustomObject.upsert(custom_object)
+    md.CustomObject.rename("ZeepObject__c", "ZeepRenamed__c")
+    assert md.CustomObject.read("ZeepRenamed__c").fullName == "ZeepRenamed__c"
+    md.CustomObject.delete("ZeepRenamed__c")
+    names = {p.fullName for p in md.list_metadata([{"type": "CustomObject"}])}
+    assert not names & {"ZeepObject__c", "ZeepRenamed__c"}
