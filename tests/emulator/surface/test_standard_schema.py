@@ -136,3 +136,29 @@ def test_standard_records_relationships_and_defaults_through_jsforce(emulator: R
     assert (task["WhatId"], task["WhoId"]) == (out["taskIds"]["opp"], out["taskIds"]["con"])
     assert (task["Status"], task["Priority"]) == ("Not Started", "Normal")
     assert out["leads"][0]["Status"] == "Open - Not Contacted" and out["leads"][0]["Name"] == "Lee"
+
+
+def test_standard_objects_through_the_sf_cli(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """`sf sobject list` (describeGlobal), `sf sobject describe` and `sf data query` over the standard
+    relationships (child subquery Opportunities, parent Account.Industry)."""
+    from surface_support import SfCli
+
+    sf = SfCli(emulator, tmp_path / "home")
+    listed = sf(["sobject", "list", "--sobject", "all", "--target-org", "emu"])
+    assert listed["status"] == 0
+    assert {"Account", "Contact", "Opportunity", "Case", "Lead", "User", "Task", "Event"} <= set(listed["result"])
+    described = sf(["sobject", "describe", "--sobject", "Lead", "--target-org", "emu"])
+    fields = {f["name"]: f for f in described["result"]["fields"]}
+    assert fields["Status"]["type"] == "picklist" and fields["Company"]["nillable"] is False
+    created = sf(["data", "create", "record", "--sobject", "Account", "--values",
+                  "Name='Acme' Industry='Energy' BillingState='CA'", "--target-org", "emu"])
+    assert created["status"] == 0, created
+    opp = sf(["data", "create", "record", "--sobject", "Opportunity", "--values",
+              f"Name='Deal' StageName='Prospecting' CloseDate=2026-12-31 AccountId={created['result']['id']}",
+              "--target-org", "emu"])
+    assert opp["status"] == 0, opp
+    rows = sf(["data", "query", "--query", "SELECT Name, (SELECT Name FROM Opportunities) FROM Account",
+               "--target-org", "emu"])["result"]["records"]
+    assert [(r["Name"], [o["Name"] for o in r["Opportunities"]["records"]]) for r in rows] == [("Acme", ["Deal"])]
+    up = sf(["data", "query", "--query", "SELECT Account.Industry FROM Opportunity", "--target-org", "emu"])
+    assert up["result"]["records"][0]["Account"]["Industry"] == "Energy"
