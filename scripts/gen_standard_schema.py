@@ -62,7 +62,8 @@ def _field(raw: dict[str, Any], modelled: set[str]) -> FieldDef | None:
         name_field=raw["nameField"], id_lookup=raw["idLookup"], cascade_delete=raw["cascadeDelete"],
         required=(not raw["nillable"] and raw["createable"] and not raw["defaultedOnCreate"]
                   and raw["type"] != "boolean"),
-        html=raw["htmlFormatted"], extra_type_info=raw["extraTypeInfo"])
+        html=raw["htmlFormatted"], extra_type_info=raw["extraTypeInfo"],
+        restricted_picklist=raw["restrictedPicklist"])
 
 
 def _compact(fdef: FieldDef, recorded: dict[str, Any] | None) -> dict[str, Any]:
@@ -249,6 +250,9 @@ def _child_names(describes: dict[str, dict[str, Any]], objects: list[dict[str, A
             for f in child["fields"]:
                 if f["name"] == rel["field"] and parent in f.get("reference_to", []):
                     f.setdefault("child_relationships", {})[parent.lower()] = rel["relationshipName"]
+                    if rel.get("restrictedDelete"):
+                        f["delete_constraint"] = "Restrict"  # the parent cannot be deleted while these point at it
+                        f.setdefault("describe_extra", {}).setdefault("restrictedDelete", False)
                     if rel["cascadeDelete"] and not f.get("cascade_delete"):
                         # deleting the parent deletes these children (the parent's childRelationships say
                         # so); the field's own describe keeps its recorded cascadeDelete/relationshipOrder

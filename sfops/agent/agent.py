@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,6 +27,9 @@ from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import SfopsError, UsageError
 from sfops.store import Store
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 log = logging.getLogger("sfops.agent")
 NOT_DUE, NOT_LEADER = "not-due", "not-leader"
@@ -71,7 +74,7 @@ def _message(exc: BaseException) -> str:
 class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
-    def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
+    def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Org],
                  actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config

@@ -4,17 +4,16 @@ incident lifecycle + notifications, on-call, apex-email, post-mortem, metrics an
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import icalendar
 import pytest
+from cli_support import run_cli
 from emulator_cli_support import emulator_cli_env
 from incidents_support import Mailbox, Receiver
 
-from sfops.cli.app import invoke
 from sfops.config import load_settings
 from sfops.emulator.testing import RunningEmulator
 from sfops.store import Store
@@ -67,10 +66,10 @@ restrictions = [{{days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", e
 
 
 def run(env: dict[str, str], *args: str) -> dict[str, Any]:
-    code, out, err = invoke(["--json", *args], env)
-    body = json.loads(out)
-    assert code == body.get("status", body.get("exitCode")), (code, out, err)
-    return {"code": code, **body}
+    result = run_cli(["--json", *args], env)
+    body = result.json
+    assert result.exit_code == body.get("status", body.get("exitCode")), result
+    return {"code": result.exit_code, **body}
 
 
 def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: Receiver,
@@ -88,8 +87,10 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
                 "--dedup-key", "checkout-cpu")
     assert not again["result"]["created"] and again["result"]["incident"]["occurrence_count"] == 2
 
-    code, _, err = invoke(["incident", "close", inc_id], cli_env)
-    assert code == 2 and "Allowed next states: Triaged, Investigating" in err and "Traceback" not in err
+    result = run_cli(["incident", "close", inc_id], cli_env)
+    assert result.exit_code == 2
+    assert "Allowed next states: Triaged, Investigating" in result.stderr
+    assert "Traceback" not in result.stderr
 
     # the dedup key works as a reference too
     assert run(cli_env, "incident", "ack", "checkout-cpu", "--note", "looking")["result"]["previous"] == "New"
@@ -111,21 +112,28 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     events = [e["fields"]["Event_Action__c"] for e in emu.control("GET", "events")["events"]]
     assert events == ["trigger", "acknowledge", "resolve"]
 
-    code, out, _ = invoke(["incident", "message", inc_id, "--markdown", "--note", "Next update 10:30"], cli_env)
-    assert code == 0 and "resolved: Checkout fails: CPU limit**" in out and "**Root cause:** Loop over" in out
-    assert "> Next update 10:30" in out
-    code, out, _ = invoke(["incident", "message", inc_id, "--phase", "update"], cli_env)
-    assert code == 0 and "Update on P1: Checkout fails: CPU limit" in out and "Severity: P1" in out
+    result = run_cli(["incident", "message", inc_id, "--markdown", "--note", "Next update 10:30"], cli_env)
+    assert result.exit_code == 0
+    assert "resolved: Checkout fails: CPU limit**" in result.stdout
+    assert "**Root cause:** Loop over" in result.stdout
+    assert "> Next update 10:30" in result.stdout
+    result = run_cli(["incident", "message", inc_id, "--phase", "update"], cli_env)
+    assert result.exit_code == 0
+    assert "Update on P1: Checkout fails: CPU limit" in result.stdout
+    assert "Severity: P1" in result.stdout
 
-    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
-    assert code == 0 and "## Action items" in out and "Loop over 10k rows in trigger" in out
+    result = run_cli(["incident", "postmortem", inc_id], cli_env)
+    assert result.exit_code == 0
+    assert "## Action items" in result.stdout
+    assert "Loop over 10k rows in trigger" in result.stdout
 
     config = Path(cli_env["SFOPS_CONFIG"])
     (config.parent / "pm.md").write_text("Custom post-mortem for $ref: $root_cause\n", encoding="utf-8")
     config.write_text(config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n',
                       encoding="utf-8")
-    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
-    assert code == 0 and out.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
+    result = run_cli(["incident", "postmortem", inc_id], cli_env)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
 
     run(cli_env, "incident", "close", inc_id)
     metrics = run(cli_env, "incident", "metrics")
@@ -179,8 +187,8 @@ def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     override_id = str(added["result"]["id"])
     run(cli_env, "oncall", "override", "remove", override_id)
     assert run(cli_env, "oncall", "override", "list")["result"] == []
-    code, _, err = invoke(["oncall", "now", "--rotation", "nope"], cli_env)
-    assert code == 2 and "Unknown rotation 'nope'" in err
+    result = run_cli(["oncall", "now", "--rotation", "nope"], cli_env)
+    assert result.exit_code == 2 and "Unknown rotation 'nope'" in result.stderr
 
 
 def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -213,8 +221,8 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
     audit = Store.open(load_settings(cli_env).store_url).audit_history(action_prefix="alerts.apex-email")
     assert [r.action for r in audit] == ["alerts.apex-email.remove"] * 2 + ["alerts.apex-email.add"] * 2
     assert audit[-1].reason == "P1 paging" and audit[-1].target == "ApexEmailNotification:oncall@example.com"
-    code, _, err = invoke(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
-    assert code == 2 and "is not an email address" in err
+    result = run_cli(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
+    assert result.exit_code == 2 and "is not an email address" in result.stderr
 
 
 def test_legacy_semicolon_separated_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -294,13 +302,13 @@ def test_served_dashboard_exposes_only_the_page_and_a_bad_port_is_one_line(tmp_p
     finally:
         server.shutdown()
         server.server_close()
-    code, _, err_text = invoke(["incident", "dashboard", "--serve", "99999"], {})
-    assert code == 2 and "99999 is not in the range" in err_text and "Traceback" not in err_text
+    result = run_cli(["incident", "dashboard", "--serve", "99999"], {})
+    assert result.exit_code == 2 and "99999 is not in the range" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unknown_outbox_status_is_refused_not_an_empty_list() -> None:
-    code, _, err = invoke(["incident", "notifications", "--status", "sended"], {})
-    assert code == 2 and "'sended' is not one of" in err
+    result = run_cli(["incident", "notifications", "--status", "sended"], {})
+    assert result.exit_code == 2 and "'sended' is not one of" in result.stderr
 
 
 def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -313,5 +321,6 @@ def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu:
     assert any(w.startswith("Notifications are OFF") and "secrets never go in sfops.toml" in w
                for w in raised["warnings"])
     assert raised["result"]["event"]["published"]  # the org-side page still goes out
-    code, _, err = invoke(["incident", "escalate-due"], cli_env)
-    assert code == 2 and "secrets never go in sfops.toml" in err  # strict where nothing is at stake
+    result = run_cli(["incident", "escalate-due"], cli_env)
+    assert result.exit_code == 2
+    assert "secrets never go in sfops.toml" in result.stderr  # strict where nothing is at stake

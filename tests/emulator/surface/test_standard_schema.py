@@ -162,3 +162,33 @@ def test_standard_objects_through_the_sf_cli(emulator: RunningEmulator, tmp_path
     assert [(r["Name"], [o["Name"] for o in r["Opportunities"]["records"]]) for r in rows] == [("Acme", ["Deal"])]
     up = sf(["data", "query", "--query", "SELECT Account.Industry FROM Opportunity", "--target-org", "emu"])
     assert up["result"]["records"][0]["Account"]["Industry"] == "Energy"
+
+
+def test_account_delete_follows_the_recorded_child_relationships(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """The recorded Account describe says Contacts and Opportunities are cascadeDelete and Cases
+    restrictedDelete: deleting an Account takes its contacts and opportunities to the recycle bin, and is
+    refused while a case points at it."""
+    recorded = json.loads((WIRE / "sobject-describe-account.json").read_text())
+    rels = {(r["childSObject"], r["field"]): r for r in recorded["childRelationships"]}
+    assert rels[("Contact", "AccountId")]["cascadeDelete"] and rels[("Opportunity", "AccountId")]["cascadeDelete"]
+    assert rels[("Case", "AccountId")]["restrictedDelete"]
+    out = run_jsforce(emulator, tmp_path, """
+  const a = await conn.sobject('Account').create({ Name: 'Gone' });
+  await conn.sobject('Contact').create({ LastName: 'Kid', AccountId: a.id });
+  await conn.sobject('Opportunity').create({ Name: 'Deal', StageName: 'Prospecting', CloseDate: '2026-12-31',
+                                             AccountId: a.id });
+  out.deleted = (await conn.sobject('Account').destroy(a.id)).success;
+  out.left = (await conn.query("SELECT COUNT() FROM Contact")).totalSize
+           + (await conn.query("SELECT COUNT() FROM Opportunity")).totalSize;
+  out.binned = (await conn.query("SELECT Id FROM Contact WHERE IsDeleted = true", { scanAll: true })).totalSize;
+  const b = await conn.sobject('Account').create({ Name: 'Kept' });
+  await conn.sobject('Case').create({ Subject: 'Open issue', AccountId: b.id });
+  try { await conn.sobject('Account').destroy(b.id); out.restricted = 'deleted'; }
+  catch (e) { out.restricted = e.errorCode; }
+  out.stillThere = (await conn.query("SELECT COUNT() FROM Account WHERE Name = 'Kept'")).totalSize;
+""")
+    described = {(r["childSObject"], r["field"]): r for r in
+                 simple_salesforce(emulator).Account.describe()["childRelationships"]}
+    assert described[("Case", "AccountId")]["restrictedDelete"] is True
+    assert described[("Contact", "AccountId")]["cascadeDelete"] is True
+    assert out == {"deleted": True, "left": 0, "binned": 1, "restricted": "DELETE_FAILED", "stillThere": 1}
