@@ -243,11 +243,17 @@ def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) ->
     run(cli_env, "incident", "ack", inc["id"])
     out = tmp_path / "dash" / "index.html"
     run(cli_env, "incident", "dashboard", "--out", str(out))
-    page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
-    assert 'id="kpi-incidents">1<' in page and 'id="kpi-open">1<' in page
-    assert "Report &lt;slow&gt; &amp; stuck" in page
+    pages = [out, *sorted((tmp_path / "dash" / "index_files").glob("*.html"))]
+    assert len(pages) >= 12  # overview, org list, analytics per period, the incident's page
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "<script" not in page, path
+        assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page), path  # nothing from the network
+    main = out.read_text(encoding="utf-8")
+    assert 'id="kpi-open">1<' in main and "Report &lt;slow&gt; &amp; stuck" in main
+    assert 'href="index_files/incident-emu-' in main  # links into the folder of the other pages
+    everything = (tmp_path / "dash" / "index_files" / "analytics-emu-all.html").read_text(encoding="utf-8")
+    assert 'id="kpi-incidents">1<' in everything
 
 
 def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], tmp_path: Path,
@@ -255,50 +261,59 @@ def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], t
     import threading
     import urllib.request
 
-    from sfops.incidents.dashboard import serve
+    from sfops.web.export import serve_export
 
     emu.faults(limits={"DataStorageMB": {"Max": 200, "Remaining": 20}})
     out = tmp_path / "dash.html"
     run(cli_env, "incident", "dashboard", "--out", str(out))
     page = out.read_text(encoding="utf-8")
     assert 'data-label="DataStorageMB" data-value="90.0"' in page  # 180 of 200 MB used
-    server = serve(out, 0)
+    server = serve_export(out, 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{out.name}"
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.status == 200 and resp.read().decode("utf-8") == page
+        url = f"http://127.0.0.1:{server.server_address[1]}/dash_files/index.html"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200 and b"<h1>Orgs</h1>" in resp.read()
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_served_dashboard_exposes_only_the_page_and_a_bad_port_is_one_line(tmp_path: Path) -> None:
-    """The page's folder is $SFOPS_HOME by default (store, emulator keys): nothing else is served."""
+def test_served_dashboard_exposes_only_the_pages_and_a_bad_port_is_one_line(tmp_path: Path) -> None:
+    """The pages' folder is $SFOPS_HOME by default (store, emulator keys): nothing else is served."""
     import threading
     import urllib.error
     import urllib.request
 
     from sfops.errors import UsageError
-    from sfops.incidents.dashboard import serve
+    from sfops.web.export import serve_export
 
     page = tmp_path / "dashboard.html"
     page.write_text("<html>ok</html>", encoding="utf-8")
+    (tmp_path / "dashboard_files").mkdir()
+    (tmp_path / "dashboard_files" / "index.html").write_text("<html>index</html>", encoding="utf-8")
+    (tmp_path / "dashboard_files" / "notes.txt").write_text("private", encoding="utf-8")
     (tmp_path / "sfops.db").write_bytes(b"secret store")
-    server = serve(page, 0)
+    server = serve_export(page, 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         with urllib.request.urlopen(base + "/", timeout=10) as resp:
             assert resp.read() == b"<html>ok</html>"
-        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db"):
+        with urllib.request.urlopen(base + "/dashboard_files/index.html", timeout=10) as resp:
+            assert resp.read() == b"<html>index</html>"
+        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db", "/dashboard_files/../sfops.db",
+                      "/dashboard_files/%2e%2e%2fsfops.db", "/dashboard_files/notes.txt"):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(base + other, timeout=10)
-            assert err.value.code == 404
+            assert err.value.code == 404, other
         with pytest.raises(UsageError, match=r"Cannot serve the dashboard on 127\.0\.0\.1:"):
-            serve(page, server.server_address[1])  # already bound
+            serve_export(page, server.server_address[1])  # already bound
     finally:
         server.shutdown()
         server.server_close()
