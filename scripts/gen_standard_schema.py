@@ -37,7 +37,6 @@ RECORDED = ["Account", "Contact", "Opportunity", "OpportunityContactRole", "Case
 # objects the emulator models elsewhere (schema.standard_objects) that references may point at
 OTHER_MODELLED = {"User", "Task", "Profile", "UserRole", "Group", "RecordType", "Organization", "ApexClass",
                   "ApexTrigger"}
-_KEEP_FROM_RECORDING = ("referenceTo", "relationshipName")
 _NOT_OVERRIDDEN = {"referenceTo", "relationshipName", "name", "custom"}
 
 

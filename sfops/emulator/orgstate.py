@@ -158,8 +158,8 @@ class OrgState:
 
         blobs.save(self._emu, obj, record_id, dict(values))
 
-    def blob(self, obj: ObjectDef, record_id: str, field_name: str) -> bytes | None:
-        """The bytes of one blob field (None when the record has none)."""
+    def blob(self, record_id: str, field_name: str) -> bytes | None:
+        """The bytes of one blob field of a record (None when it has none)."""
         from sfops.emulator import blobs
 
         return blobs.load(self._emu, record_id, field_name)

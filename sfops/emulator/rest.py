@@ -139,7 +139,7 @@ def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
     body_field = obj.field("Body")
     if body_field is not None and body_field.type == "base64":
         row = ctx.state.get(obj, record_id)
-        content = ctx.state.blob(obj, row["Id"], body_field.name)
+        content = ctx.state.blob(row["Id"], body_field.name)
         if content is None:
             raise not_found()
         return Response(200, content, {"Content-Type": row.get("ContentType") or "application/octet-stream"})
