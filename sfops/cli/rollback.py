@@ -39,15 +39,17 @@ def rollback() -> None:
               help="The SFDX project's git working tree.")
 @click.option("--output", "output", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Package folder (default: <repo>/metadata/rollbacks/<B>-to-<A>).")
+@click.option("--allow-forward", is_flag=True,
+              help="Accept --from older than --to (a forward delta: deploy the newer release).")
 @dry_run_option
 @output_command
 @pass_app
 def plan_cmd(app: AppContext, from_ref: str, to_ref: str, repo: Path, output: Path | None,
-             dry_run: bool) -> Result:
+             allow_forward: bool, dry_run: bool) -> Result:
     """Plan the rollback B -> A: re-add, revert, pre/post deletions with reasons; write the package."""
     from sfops.rollback.package import plan_and_package
 
-    plan = plan_and_package(repo, from_ref, to_ref, output, write=not dry_run)
+    plan = plan_and_package(repo, from_ref, to_ref, output, write=not dry_run, allow_forward=allow_forward)
     counts = {step: sum(1 for i in plan.items if i.placement == step) for step in ("deploy", "pre", "post", "skip")}
     message = (f"Rollback {from_ref} ({plan.from_sha[:10]}) -> {to_ref} ({plan.to_sha[:10]}): "
                f"{counts['deploy']} to deploy, {counts['pre']} pre-delete, {counts['post']} post-delete, "

@@ -75,6 +75,14 @@ class Git:
             raise UsageError(f"Unknown git ref {ref!r} in {self.repo}.",
                              actions=["git tag --list", "git log --oneline"]) from exc
 
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Is commit `older` an ancestor of `newer` (`git merge-base --is-ancestor`)?"""
+        proc = subprocess.run(["git", "-C", str(self.repo), "merge-base", "--is-ancestor", older, newer],
+                              capture_output=True, check=False)
+        if proc.returncode not in (0, 1):
+            raise GitError(f"git merge-base failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        return proc.returncode == 0
+
     def ls_tree(self, sha: str, paths: Iterable[str] = ()) -> dict[str, TreeEntry]:
         """path -> (mode, blob sha) of every file under `paths` at `sha`."""
         out = self.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", *paths)

@@ -36,6 +36,16 @@ PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
 UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API"}
+
+
+def standard_name(key: ComponentKey) -> bool:
+    """A standard object or a standard field (Account, Account.Industry, Foo__c.Name): Salesforce refuses
+    to delete them. Custom names carry a `__` suffix (__c, __mdt, __e, __b, __x...)."""
+    if key.type == "CustomObject":
+        return "__" not in key.name
+    if key.type == "CustomField":
+        return "__" not in key.name.split(".", 1)[-1]
+    return False
 DATA_TYPES = ("CustomField", "CustomObject")
 
 
@@ -128,7 +138,8 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     delete_nodes = {c.key.ident: _node(delta, c, "b") for c in deletes}
     pending_grep = _start_outside_scan(delta, deletes) if scan_outside else None
     symbols = _removed_symbols(delta, reverts)
-    deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"}
+    deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"
+                       and not standard_name(c.key)}
 
     items: list[PlanItem] = [
         PlanItem(c.key.type, c.key.name, c.action, DEPLOY, reasons=[_deploy_reason(c)],
@@ -152,6 +163,10 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
                         parent=str(change.parent) if change.parent else None)
         if change.key.type in UNDELETABLE:
             item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type] + "; remove it by hand"]
+        elif standard_name(change.key):
+            what = "standard object" if change.key.type == "CustomObject" else "standard field"
+            item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "
+                                                  "parts B added are deleted)"]
         elif change.parent and change.parent.type == "CustomObject" and \
                 change.parent.name.casefold() in deleted_objects:
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
@@ -302,12 +317,15 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
               two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]]) -> list[str]:
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
-    lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES
-            and not (c.parent and any(i.key.ident == c.parent.ident for i in items if i.action == DELETE))]
+    skipped = {i.key.ident for i in items if i.placement == SKIP}
+    lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES and c.key.ident not in skipped
+            and not (c.parent and any(i.key.ident == c.parent.ident for i in items
+                                      if i.action == DELETE and i.placement != SKIP))]
     if lost:
         warnings.append("Data loss: deleting " + _names(lost) + " deletes the data stored in them "
                         "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production).")
-    recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES]
+    recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES
+                 and not standard_name(c.key)]
     if recreated:
         warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
                         "release B is not restored (undelete them from Deleted Fields/Objects within 15 days "
@@ -335,9 +353,6 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                             f"B granted on kept components are revoked only if A's file sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
-    if not delta.project.found:
-        warnings.append("No sfdx-project.json at A or B: assumed package directory force-app and API "
-                        f"version {delta.project.api_version}.")
     if delta.changes:
         warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
                         "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
