@@ -116,7 +116,12 @@ def _resolve_path(path: str, project: Project, registry: Registry,
 
 def component_prefix(source: SourceFile) -> str:
     """A path prefix that covers every file of the component (e.g. 'classes/X' for X.cls and its meta,
-    'lwc/x' for a bundle, 'staticresources/x' for x.resource-meta.xml and the x/ folder)."""
+    'lwc/x/' for every file of a bundle, 'staticresources/x' for x.resource-meta.xml and the x/ folder)."""
+    if source.role == "bundle" and source.sub and source.path.endswith(source.sub):
+        bundle_dir = source.path[: len(source.path) - len(source.sub)] + source.sub.split("/", 1)[0]
+        if source.key.type in ("StaticResource", "ExperienceBundle", "Document"):
+            return bundle_dir  # the -meta.xml lives beside the folder
+        return bundle_dir + "/"
     name = source.key.name.rsplit("/", 1)[-1]
     if source.parent is not None and "." in name:
         name = name.split(".", 1)[1]
@@ -182,8 +187,9 @@ DEFAULT_IGNORE = ("**/*.dup", "**/.*", "**/package2-descriptor.json", "**/packag
 
 def forceignore_spec(text: str) -> GitIgnoreSpec:
     """.forceignore lines with gitignore semantics (root-anchored `/x`, `**`, `!` negations, `dir/`),
-    after sf's built-in defaults; paths are matched relative to the project root."""
-    return GitIgnoreSpec.from_lines([*DEFAULT_IGNORE, *text.splitlines()])
+    after sf's built-in defaults; paths are matched relative to the project root. Case-insensitive,
+    like the `ignore` package sf uses (its default): `**settings` also ignores remoteSiteSettings/."""
+    return GitIgnoreSpec.from_lines([*DEFAULT_IGNORE, *(line.lower() for line in text.splitlines())])
 
 
 def read_forceignore(git: Git, sha: str) -> GitIgnoreSpec:
@@ -197,7 +203,7 @@ def read_forceignore(git: Git, sha: str) -> GitIgnoreSpec:
 
 def ignored(path: str, spec: GitIgnoreSpec) -> bool:
     """Does .forceignore exclude this repo path?"""
-    return spec.match_file(path)
+    return spec.match_file(path.lower())
 
 
 def _container_children(registry: Registry, key: ComponentKey, data: bytes,
