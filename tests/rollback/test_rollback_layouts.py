@@ -73,8 +73,8 @@ def test_a_strict_type_suffix_outside_its_folder_is_not_that_type() -> None:
 
 def test_classes_in_any_folder_and_package_dir_land_flat(make_repo: RepoFactory, tmp_path: Path) -> None:
     repo = make_repo([
-        {"sfdx-project.json": TWO_DIRS, **cls(f"{P}/utilities", "Foo"), **cls("force-app-tests/tests/Shared Code", "Bar"),
-         **cls("force-app/classes/sub", "X")},
+        {"sfdx-project.json": TWO_DIRS, **cls(f"{P}/utilities", "Foo"),
+         **cls("force-app-tests/tests/Shared Code", "Bar"), **cls("force-app/classes/sub", "X")},
         {**cls(f"{P}/utilities", "Foo", "// v2"), **cls("force-app-tests/tests/Shared Code", "Bar", "// v2"),
          **cls("force-app/classes/sub", "X", "// v2"), **cls(f"{P}/utilities", "NewOne")},
     ])
@@ -182,5 +182,5 @@ def test_a_forward_delta_is_refused_unless_allowed(make_repo: RepoFactory, tmp_p
 def test_a_repository_without_sfdx_project_json_is_an_error(make_repo: RepoFactory) -> None:
     repo = make_repo([{"sfdx-project.json": None, **cls("force-app/main/default/classes", "A")},
                       cls("force-app/main/default/classes", "A", "// v2")])
-    with pytest.raises(UsageError, match="No sfdx-project.json"):
+    with pytest.raises(UsageError, match=r"No sfdx-project\.json"):
         compute_delta(repo, "c2", "c1")
