@@ -23,6 +23,7 @@ from sfops.rollback.gitio import Git
 from sfops.rollback.refs import (
     APEX_TYPES,
     Node,
+    RefIndex,
     RemovedSymbol,
     object_scope,
     references,
@@ -144,19 +145,30 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     items: list[PlanItem] = [
         PlanItem(c.key.type, c.key.name, c.action, DEPLOY, reasons=[_deploy_reason(c)],
                  parent=str(c.parent) if c.parent else None) for c in deployed]
+    revert_index = RefIndex(revert_nodes)
+    delete_index = RefIndex(delete_nodes.values())
+    tests = {ident for ident, node in delete_nodes.items() if node.is_test}
     post: dict[tuple[str, str], list[str]] = {}
     pre: dict[tuple[str, str], list[str]] = {}
+    post_edges: list[tuple[tuple[str, str], tuple[str, str]]] = []  # (revert, deletion)
+    pre_edges: list[tuple[tuple[str, str], tuple[str, str]]] = []  # (deletion, revert removing what it uses)
     for change in deletes:
-        ident, node = change.key.ident, delete_nodes[change.key.ident]
-        post[ident] = [f"the B version of {r.key} (being reverted) references it"
-                       for r in revert_nodes if references(r, change.key)]
-        pre[ident] = [f"it references {s.describe()}, which the revert removes"
-                      for s in symbols if s.matcher(node)]
-    edges = _deletion_edges(deletes, delete_nodes)
+        ident = change.key.ident
+        referrers = revert_index.referrers(change.key, ident in tests)
+        post[ident] = [f"the B version of {r.key} (being reverted) references it" for r in referrers]
+        post_edges += [(r.key.ident, ident) for r in referrers]
+        pre[ident] = []
+    for symbol in symbols:
+        for node in delete_index.users(symbol):
+            pre[node.key.ident].append(f"it references {symbol.describe()}, which the revert removes")
+            pre_edges.append((node.key.ident, symbol.owner.ident))
+    edges = _deletion_edges(deletes, delete_nodes, delete_index, tests)
+    need_edges = _deploy_needs(delta, deployed, registry)
     _propagate(edges, pre, post)
     outside = _outside_referrers(delta, deletes, registry, pending_grep()) if pending_grep else {}
 
-    two_phase = {ident for ident in pre if pre[ident] and post[ident]}
+    deletable = []
+    by_ident: dict[tuple[str, str], PlanItem] = {i.key.ident: i for i in items}
     for change in deletes:
         ident = change.key.ident
         item = PlanItem(change.key.type, change.key.name, DELETE, POST,
@@ -170,11 +182,10 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         elif change.parent and change.parent.type == "CustomObject" and \
                 change.parent.name.casefold() in deleted_objects:
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
-        elif ident in two_phase:
-            item.placement, item.phase = POST, 1
+        elif pre[ident] and post[ident]:
             item.reasons = ["needs two phases: " + "; ".join(post[ident] + pre[ident])]
         elif pre[ident]:
-            item.placement, item.reasons = PRE, pre[ident]
+            item.reasons = pre[ident]
         elif post[ident]:
             item.reasons = post[ident]
         else:
@@ -184,21 +195,117 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         if outside.get(ident):
             item.reasons.append("BLOCKED: still referenced outside the rollback by " + ", ".join(outside[ident]))
         items.append(item)
-
-    phases = 1
-    if two_phase:
-        phases = 2
-        referrers = {r.key.ident for r in revert_nodes for c in deletes
-                     if c.key.ident in two_phase and references(r, c.key)}
-        for item in items:
-            if item.key.ident in two_phase or item.key.ident in referrers:
-                item.phase = 1
-            else:
-                item.phase = 2
-    warnings = _warnings(delta, items, deletes, registry, two_phase, outside)
+        by_ident[ident] = item
+        if item.placement != SKIP:
+            deletable.append(ident)
+    cyclic = _assign_phases(by_ident, deletable, post_edges, pre_edges,
+                            [(e.key.ident, d.key.ident) for e, d in edges], need_edges)
+    phases = max((i.phase for i in items), default=1)
+    multi = {i.key.ident for i in items if i.action == DELETE and pre[i.key.ident] and post[i.key.ident]}
+    warnings = _warnings(delta, items, deletes, registry, multi, outside, phases)
+    if cyclic:
+        warnings.append("Circular references between " + _names(sorted(cyclic)) + ": no phase order satisfies "
+                        "them all; they were left in the last phase. Check the plan by hand.")
     unknown = [{"path": u.path, "type": u.type, "reason": u.reason} for u in delta.unresolved]
     return Plan(str(delta.repo.resolve()), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
                 delta.project.api_version, items, warnings, unknown, phases, _renames(delta))
+
+
+Ident = tuple[str, str]
+# each phase has three steps: PRE deletions, the deploy, POST deletions; a "slot" numbers them in order
+_STEP = {0: PRE, 1: DEPLOY, 2: POST}
+
+
+def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_edges: list[tuple[Ident, Ident]],
+                   pre_edges: list[tuple[Ident, Ident]], delete_edges: list[tuple[Ident, Ident]],
+                   need_edges: list[tuple[Ident, Ident]]) -> set[str]:
+    """Give every deploy and deletion the earliest phase the references allow (as many phases as a chain
+    needs), then move each deletion as late as its phase and references allow (POST is the safe default).
+
+    Constraints, as slots (phase p: 3p PRE, 3p+1 deploy, 3p+2 POST):
+    revert r's B version references deletion d -> d after r; d uses what revert r removes -> d before r;
+    deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r.
+    Returns the components caught in a cycle (left where the iteration stopped)."""
+    slot: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
+                              if item.placement == DEPLOY or i in deletable}
+    after = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
+            [(a, b, 0) for a, b in delete_edges] + [(a, b, 0) for a, b in need_edges]
+    after = [(a, b, gap) for a, b, gap in after if a in slot and b in slot and a != b]
+    deploys = {i for i, item in items.items() if item.placement == DEPLOY}
+    limit = len(slot) + 2
+    cyclic: set[str] = set()
+    for _ in range(limit):
+        changed = False
+        for a, b, gap in after:
+            want = _snap(slot[a] + gap, b in deploys)
+            if slot[b] < want:
+                slot[b] = want
+                changed = True
+        if not changed:
+            break
+    else:
+        cyclic = {str(items[b].key) for a, b, gap in after if slot[b] < _snap(slot[a] + gap, b in deploys)}
+    # deletions as late as allowed: the POST step of their phase, unless something must come after them
+    uppers: dict[Ident, list[tuple[Ident, int]]] = {}
+    for a, b, gap in after:
+        if a in deletable:
+            uppers.setdefault(a, []).append((b, gap))
+    for _ in range(limit):
+        changed = False
+        for d in deletable:
+            top = slot[d] - slot[d] % 3 + 2
+            for b, gap in uppers.get(d, ()):
+                top = min(top, slot[b] - gap)
+            top = top if top % 3 != 1 else top - 1
+            if top > slot[d]:
+                slot[d] = top
+                changed = True
+        if not changed:
+            break
+    for ident, value in slot.items():
+        item = items[ident]
+        item.phase = value // 3 + 1
+        item.placement = _STEP[value % 3]
+    phases = max((v // 3 + 1 for v in slot.values()), default=1)
+    if phases > 1:
+        _explain_phases(items, slot, after)
+    return cyclic
+
+
+def _snap(value: int, deploy: bool) -> int:
+    """The first slot >= value of the right kind (a deploy step, or a PRE/POST step)."""
+    if deploy:
+        return value + (1 - value % 3) % 3
+    return value + 1 if value % 3 == 1 else value
+
+
+def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
+                    after: list[tuple[Ident, Ident, int]]) -> None:
+    """Name, for each deploy in a later phase, what it waits for."""
+    for a, b, gap in after:
+        item = items[b]
+        if item.placement == DEPLOY and item.phase > 1 and slot[b] == _snap(slot[a] + gap, True) and \
+                slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
+            why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
+                   "which still uses what this deploy removes" if items[a].action == DELETE else
+                   f"phase {item.phase}: deployed with or after {items[a].key}")
+            if why not in item.reasons:
+                item.reasons.append(why)
+
+
+def _deploy_needs(delta: Delta, deployed: list[Change], registry: Registry) -> list[tuple[Ident, Ident]]:
+    """(x, r): deployed r's A version uses re-added x, or a member x's A version adds: x may not come later."""
+    nodes = [_node(delta, c, "a") for c in deployed if not registry.get(c.key.type).in_file_children]
+    index = RefIndex(nodes)
+    edges: list[tuple[Ident, Ident]] = []
+    for change in deployed:
+        if change.action == RE_ADD and change.key.type not in ("CustomLabels",):
+            edges += [(change.key.ident, n.key.ident) for n in index.referrers(change.key)]
+        elif change.key.type == "ApexClass":
+            added = removed_apex_members(change.key, _text(delta, change, "b"), _text(delta, change, "a"))
+            for symbol in added:
+                edges += [(change.key.ident, n.key.ident) for n in index.users(symbol)]
+    return edges
 
 
 def _deploy_reason(change: Change) -> str:
@@ -226,9 +333,12 @@ def _default_post_reason(references_deleted: list[str], referenced_by_deleted: l
 Edge = tuple[Change, Change]
 
 
-def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node]) -> list[Edge]:
+def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node], index: RefIndex,
+                    tests: set[tuple[str, str]]) -> list[Edge]:
     """(e, d) for every deletion e whose B version references the deletion d."""
-    return [(e, d) for e in deletes for d in deletes if e is not d and references(nodes[e.key.ident], d.key)]
+    by_ident = {c.key.ident: c for c in deletes}
+    return [(by_ident[n.key.ident], d) for d in deletes
+            for n in index.referrers(d.key, d.key.ident in tests) if n.key.ident != d.key.ident]
 
 
 def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
@@ -314,7 +424,8 @@ def _names(names: list[str], limit: int = 15) -> str:
 
 
 def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], registry: Registry,
-              two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]]) -> list[str]:
+              two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]],
+              phases: int = 1) -> list[str]:
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
     skipped = {i.key.ident for i in items if i.placement == SKIP}
@@ -357,9 +468,11 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
         warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
                         "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
                         ". Flip the kill switches first, then roll back.")
-    if two_phase:
-        warnings.append("Two phases needed (" + ", ".join(f"{t}:{n}" for t, n in sorted(two_phase)) +
-                        "): phase 1 reverts their referrers and post-deletes them, phase 2 does the rest. "
+    if phases > 1:
+        count = "Two phases" if phases == 2 else f"{phases} phases"
+        warnings.append(f"{count} needed (" + ", ".join(f"{t}:{n}" for t, n in sorted(two_phase)) +
+                        "): each deletion leaves right after the deploy of its referrers, and what it still "
+                        "uses is reverted in a later phase (phase-N/ folders, deployed in order). "
                         "A validation made before phase 1 cannot be quick-deployed after it.")
     for ident, who in sorted(outside.items()):
         warnings.append(f"Blocked: {by_ident[ident].key} is referenced by components the rollback does not "

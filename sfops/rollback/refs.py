@@ -2,14 +2,17 @@
 
 Heuristic and conservative by design: a reference is a whole-word, case-insensitive mention in the
 right context (Apex type and member names, `Object.Field` or a field name inside something scoped to
-its object, `$Label.X`, `c-lwc-name`, `$Resource.X`, workflow action names...). Apex comments are
-ignored. A false positive only moves a deletion to the safe side (POST) or is explained in the reason.
+its object, `$Label.X`, `c-lwc-name`, `$Resource.X`, workflow action names...). Apex is tokenised:
+comments and string literals are not references, and declarations are read from tokens (one-line
+bodies, inner `class X extends Y {`), not lines. Each node's identifiers are indexed once, so a
+reference check is a set lookup before any regex runs. Non-code files (static resources, documents)
+are never referrers, and a test class can only be referenced by another test class.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -17,25 +20,62 @@ from sfops.rollback.registry import ComponentKey
 
 APEX_TYPES = frozenset({"ApexClass", "ApexTrigger"})
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_MEMBER_DECL = re.compile(
-    r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|private|protected|global|static|final|override|virtual|"
-    r"abstract|webservice|transient|with sharing|without sharing|inherited sharing)\s+)+"
-    r"(?:[\w.<>,\s\[\]]+?\s+)?(\w+)\s*(?:\(|=|;|\{)", re.M | re.I)
+_APEX_LEX = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|([A-Za-z_$][\w$]*)|(\S)", re.S)
+_WORDS = re.compile(r"[A-Za-z_$][\w$]*")
+_IS_TEST = re.compile(r"@\s*isTest\b", re.I)
+NOT_REFERRERS = frozenset({"StaticResource", "Document", "ContentAsset"})
+_NOT_DECL = frozenset({"new", "return", "if", "for", "while", "switch", "catch", "throw", "else", "do", "when",
+                       "insert", "update", "delete", "upsert", "undelete", "merge", "super", "this"})
 _PICKLIST_VALUE = re.compile(r"<value>\s*<fullName>([^<]+)</fullName>", re.S)
+
+
+def apex_tokens(source: str) -> list[str]:
+    """Apex code as tokens: identifiers and punctuation; comments dropped, each string literal one `''`."""
+    out = []
+    for match in _APEX_LEX.finditer(source):
+        word, punct = match.group(1), match.group(2)
+        if word is not None:
+            out.append(word)
+        elif punct is not None:
+            out.append(punct)
+        elif match.group(0).startswith("'"):
+            out.append("''")
+    return out
+
+
+_COMMENT_OR_STRING = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'", re.S)
+
+
+def blank_apex(source: str) -> str:
+    """Apex with comments blanked and every string literal reduced to `''` (layout otherwise kept)."""
+    return _COMMENT_OR_STRING.sub(lambda m: "''" if m.group(0).startswith("'") else " ", source)
 
 
 @dataclass
 class Node:
-    """A component's text at one ref, with the object it is scoped to (if any)."""
+    """A component's text at one ref, with the object it is scoped to (if any).
+
+    `code` is what references are searched in (Apex: comments and strings blanked); `tokens` its
+    identifiers, lower-cased, computed once."""
 
     key: ComponentKey
     text: str
     scope: str | None = None
     container: ComponentKey | None = None
     lower: str = field(init=False, repr=False)
+    code: str = field(init=False, repr=False)
+    tokens: frozenset[str] = field(init=False, repr=False)
+    is_test: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.lower = self.text.casefold()
+        if self.key.type in APEX_TYPES:
+            self.code = blank_apex(self.text)
+            self.is_test = bool(_IS_TEST.search(self.code))
+        else:
+            self.code = self.text
+            self.is_test = False
+        self.lower = self.code.casefold()
+        self.tokens = frozenset(w.casefold() for w in _WORDS.findall(self.code))
 
 
 @dataclass
@@ -88,11 +128,22 @@ def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()
 
 
-def references(referrer: Node, target: ComponentKey) -> bool:
+def _mentions(referrer: Node, needle: str) -> bool:
+    if _WORDS.fullmatch(needle):
+        return needle in referrer.tokens
+    return needle in referrer.lower
+
+
+def references(referrer: Node, target: ComponentKey, target_is_test: bool = False) -> bool:
     """Does `referrer` mention `target` in a way that breaks if `target` disappears?"""
-    if referrer.key.ident == target.ident or not any(n in referrer.lower for n in _needles(target)):
+    if referrer.key.ident == target.ident or referrer.key.type in NOT_REFERRERS or \
+            not any(_mentions(referrer, n) for n in _needles(target)):
         return False
-    text = referrer.text
+    if target_is_test and not referrer.is_test:
+        return False  # only test code can use a test class (Apex refuses it elsewhere)
+    if target.type in ("ApexClass", "ApexTrigger", "ApexPage", "ApexComponent") and referrer.key.type in APEX_TYPES:
+        return True  # the token check above is exact for Apex
+    text = referrer.code
     t, name = target.type, target.name
     if t == "CustomField":
         obj, fld = name.split(".", 1)
@@ -122,9 +173,64 @@ def references(referrer: Node, target: ComponentKey) -> bool:
     return bool(_word(name).search(text))
 
 
+class RefIndex:
+    """Nodes indexed by identifier once, so that finding who references a target looks at the few nodes
+    that mention its name instead of running a regex over every node (planning stays near-linear)."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.nodes = list(nodes)
+        self.by_token: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            for token in node.tokens:
+                self.by_token.setdefault(token, []).append(node)
+
+    def candidates(self, words: Iterable[str]) -> list[Node]:
+        """Nodes that mention any of `words` (all nodes when a word is not an identifier)."""
+        seen: dict[int, Node] = {}
+        for word in words:
+            if not _WORDS.fullmatch(word):
+                return self.nodes
+            for node in self.by_token.get(word.casefold(), ()):
+                seen[id(node)] = node
+        return list(seen.values())
+
+    def referrers(self, target: ComponentKey, target_is_test: bool = False) -> list[Node]:
+        """Every node that references `target`."""
+        return [n for n in self.candidates(_needles(target)) if references(n, target, target_is_test)]
+
+    def users(self, symbol: RemovedSymbol) -> list[Node]:
+        """Every node that uses a removed (or added) symbol."""
+        words = [symbol.symbol] if symbol.kind == "apex member" else [symbol.owner.name.rsplit(".", 1)[-1]]
+        return [n for n in self.candidates(words) if symbol.matcher(n)]
+
+
 def apex_members(source: str) -> set[str]:
-    """Names of methods, properties and inner types declared in an Apex class (lower-cased)."""
-    return {m.group(1).casefold() for m in _MEMBER_DECL.finditer(strip_apex_comments(source))}
+    """Names of methods, properties, fields and inner types declared in an Apex class (lower-cased),
+    read from tokens at the class body's brace depth (and one level deeper for inner types)."""
+    toks = apex_tokens(source)
+    names: set[str] = set()
+    depth = 0
+    paren = 0
+    for i, tok in enumerate(toks):
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        elif tok == "(":
+            paren += 1
+        elif tok == ")":
+            paren -= 1
+        if paren or depth not in (1, 2) or not _WORDS.fullmatch(tok):
+            continue
+        prev = toks[i - 1] if i else ""
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        if prev.casefold() in ("class", "interface", "enum"):
+            names.add(tok.casefold())
+        elif nxt in ("(", "=", ";", "{", ",") and (_WORDS.fullmatch(prev) or prev in (">", "]")) and \
+                prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL and \
+                (i < 2 or toks[i - 2] != "."):
+            names.add(tok.casefold())
+    return names
 
 
 def removed_apex_members(key: ComponentKey, text_a: str, text_b: str) -> list[RemovedSymbol]:
@@ -137,8 +243,10 @@ def removed_apex_members(key: ComponentKey, text_a: str, text_b: str) -> list[Re
         owner_word = _word(key.name)
 
         def match(node: Node, q: re.Pattern[str] = qualified, c: re.Pattern[str] = called,
-                  o: re.Pattern[str] = owner_word) -> bool:
-            return bool(q.search(node.text)) or (bool(o.search(node.text)) and bool(c.search(node.text)))
+                  o: re.Pattern[str] = owner_word, m: str = member, owner: str = key.name.casefold()) -> bool:
+            if m not in node.tokens or owner not in node.tokens:
+                return False
+            return bool(q.search(node.code)) or (bool(o.search(node.code)) and bool(c.search(node.code)))
 
         symbols.append(RemovedSymbol(key, member, "apex member", match))
     return symbols
