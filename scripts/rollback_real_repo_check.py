@@ -202,7 +202,11 @@ def check_pair(repo: Path, b: str, a: str, args: argparse.Namespace, work: Path)
     folders = [out] if plan.phases == 1 else [out / f"phase-{n}" for n in range(1, plan.phases + 1)]
     for folder in folders:
         result["problems"] += [f"{folder.name}: {p}" for p in check_files(folder)]
-        if args.sf:
+        empty = not any(members(folder / name) for name in ("package.xml", "destructiveChangesPre.xml",
+                                                             "destructiveChangesPost.xml"))
+        if empty:
+            result["note"] = "nothing to roll back (no component differs)"
+        if args.sf and not empty:
             conv = subprocess.run([args.sf, "project", "convert", "mdapi", "--root-dir", str(folder),
                                    "--output-dir", str(work / f"convert-{folder.name}"), "--json"],
                                   capture_output=True, text=True, check=False, cwd=repo,

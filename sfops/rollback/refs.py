@@ -224,11 +224,9 @@ def apex_members(source: str) -> set[str]:
             continue
         prev = toks[i - 1] if i else ""
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
-        if prev.casefold() in ("class", "interface", "enum"):
-            names.add(tok.casefold())
-        elif nxt in ("(", "=", ";", "{", ",") and (_WORDS.fullmatch(prev) or prev in (">", "]")) and \
+        if prev.casefold() in ("class", "interface", "enum") or (nxt in ("(", "=", ";", "{", ",") and (_WORDS.fullmatch(prev) or prev in (">", "]")) and \
                 prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL and \
-                (i < 2 or toks[i - 2] != "."):
+                (i < 2 or toks[i - 2] != ".")):
             names.add(tok.casefold())
     return names
 
