@@ -226,8 +226,7 @@ def apex_members(source: str) -> set[str]:
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         declared_type = prev.casefold() in ("class", "interface", "enum")
         declared_member = nxt in ("(", "=", ";", "{", ",") and (_WORDS.fullmatch(prev) or prev in (">", "]")) \
-            and prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL \
-            and (i < 2 or toks[i - 2] != ".")
+            and prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL
         if declared_type or declared_member:
             names.add(tok.casefold())
     return names

@@ -347,3 +347,56 @@ def test_a_missing_or_edited_phase_folder_is_refused(make_repo: Any, tmp_path: P
     shutil.rmtree(out / "phase-2")
     with pytest.raises(UsageError, match=r"phase-2/package\.xml is missing"):
         load_package(out)
+
+
+def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
+        emu: Any, make_repo: Any, tmp_path: Path, rollback_cli_env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Svc's revert removes why(), which Audit (deleted) still calls, and B's Ctl still calls Audit: in one
+    deploy, Audit PRE is refused (Ctl uses it) and Audit POST is refused (Audit no longer compiles)."""
+    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
+                                                                        max_interval=0.05))
+    p = "force-app/main/default/classes"
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+
+    def cls(name: str, body: str) -> dict[str, str]:
+        return {f"{p}/{name}.cls": body, f"{p}/{name}.cls-meta.xml": meta}
+
+    repo = make_repo([
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n")},
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n"
+                      "    public static String why() { return 'b'; }\n}\n"),
+         **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n")},
+    ])
+    client = MetadataClient(connect(emu.org_config(alias="emu"), env={}), sleep=lambda _s: None)
+    assert client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")),
+                       timeout=60).status == "Succeeded"
+    out = tmp_path / "pkg"
+    assert plan_and_package(repo, "c2", "c1", out).phases == 2
+
+    def one_deploy(step: str) -> list[str]:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("package.xml", package_xml({"ApexClass": ["Ctl", "Svc"]}, "62.0"))
+            for folder in ("phase-1", "phase-2"):
+                for f in (out / folder / "classes").glob("*"):
+                    zf.writestr(f"classes/{f.name}", f.read_bytes())
+            zf.writestr(f"destructiveChanges{step}.xml", package_xml({"ApexClass": ["Audit"]}, "62.0"))
+        result = client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60)
+        assert result.status == "Failed"
+        return [f.problem or "" for f in result.component_failures]
+
+    assert any("referenced elsewhere" in p and "Ctl" in p for p in one_deploy("Pre"))
+    assert any("Dependent class is invalid" in p and "why()" in p for p in one_deploy("Post"))
+    assert {"Audit", "Svc", "Ctl"} <= classes(client)  # both attempts changed nothing
+
+    code, stdout, err = invoke(["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun",
+                                "--json"], rollback_cli_env)
+    body = json.loads(stdout)
+    assert code == 0, stdout + err
+    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
+    names = classes(client)
+    assert {"Svc", "Ctl"} <= names and "Audit" not in names
