@@ -64,8 +64,11 @@ def declared_members(code: str) -> set[str]:
             continue
         prev = toks[i - 1] if i else ""
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
-        if prev.lower() in ("class", "interface", "enum") or (nxt in ("(", "=", ";", "{", ",") and (prev[:1].isalnum() or prev[:1] == "_" or prev in (">", "]")) \
-                and prev.lower() not in _NOT_DECL and tok.lower() not in _NOT_DECL):
+        declared_type = prev.lower() in ("class", "interface", "enum")
+        after_type = prev[:1].isalnum() or prev[:1] == "_" or prev in (">", "]")
+        declared_member = nxt in ("(", "=", ";", "{", ",") and after_type and prev.lower() not in _NOT_DECL \
+            and tok.lower() not in _NOT_DECL
+        if declared_type or declared_member:
             names.add(tok.lower())
     if depth == 0:
         for m in re.finditer(r"\benum\s+\w+\s*\{([^}]*)\}", code, re.I):  # enum values
