@@ -204,8 +204,10 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     multi = {i.key.ident for i in items if i.action == DELETE and pre[i.key.ident] and post[i.key.ident]}
     warnings = _warnings(delta, items, deletes, registry, multi, outside, phases)
     if cyclic:
-        warnings.append("Circular references between " + _names(sorted(cyclic)) + ": no phase order satisfies "
-                        "them all; they were left in the last phase. Check the plan by hand.")
+        warnings.append("Circular references between " + _names(sorted(cyclic)) + ": a deleted component and a "
+                        "reverted one need each other, so no phase order satisfies both; each deletion waits for "
+                        "its referrers' deploy, and that deploy will fail to compile until the other side is "
+                        "removed by hand (or through a stub version). Check the plan before deploying.")
     unknown = [{"path": u.path, "type": u.type, "reason": u.reason} for u in delta.unresolved]
     return Plan(str(delta.repo.resolve()), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
                 delta.project.api_version, items, warnings, unknown, phases, _renames(delta))
@@ -225,15 +227,22 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
     Constraints, as slots (phase p: 3p PRE, 3p+1 deploy, 3p+2 POST):
     revert r's B version references deletion d -> d after r; d uses what revert r removes -> d before r;
     deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r.
-    Returns the components caught in a cycle (left where the iteration stopped)."""
+    Returns the components of a cycle that no order satisfies (their "before the revert" edges are dropped)."""
     slot: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
                               if item.placement == DEPLOY or i in deletable}
+    pre_set = {(a, b) for a, b in pre_edges}
     after = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
             [(a, b, 0) for a, b in delete_edges] + [(a, b, 0) for a, b in need_edges]
     after = [(a, b, gap) for a, b, gap in after if a in slot and b in slot and a != b]
+    # a cycle through a strict edge has no order (B's X calls deleted Y, Y calls what X's revert removes):
+    # keep "delete after its referrers' deploy" and drop "delete before the revert" inside it, and say so
+    component = _strong_components(list(slot), [(a, b) for a, b, _ in after])
+    knotted = {component[a] for a, b, gap in after if gap and component[a] == component[b]}
+    cyclic = {str(items[a].key) for a in slot if component[a] in knotted}
+    after = [(a, b, gap) for a, b, gap in after
+             if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)]
     deploys = {i for i, item in items.items() if item.placement == DEPLOY}
     limit = len(slot) + 2
-    cyclic: set[str] = set()
     for _ in range(limit):
         changed = False
         for a, b, gap in after:
@@ -243,8 +252,6 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
                 changed = True
         if not changed:
             break
-    else:
-        cyclic = {str(items[b].key) for a, b, gap in after if slot[b] < _snap(slot[a] + gap, b in deploys)}
     # deletions as late as allowed: the POST step of their phase, unless something must come after them
     uppers: dict[Ident, list[tuple[Ident, int]]] = {}
     for a, b, gap in after:
@@ -270,6 +277,53 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
     if phases > 1:
         _explain_phases(items, slot, after)
     return cyclic
+
+
+def _strong_components(nodes: list[Ident], edges: list[tuple[Ident, Ident]]) -> dict[Ident, int]:
+    """Tarjan's strongly connected components (iterative): node -> component number."""
+    graph: dict[Ident, list[Ident]] = {n: [] for n in nodes}
+    for a, b in edges:
+        graph[a].append(b)
+    index: dict[Ident, int] = {}
+    low: dict[Ident, int] = {}
+    on_stack: set[Ident] = set()
+    stack: list[Ident] = []
+    comp: dict[Ident, int] = {}
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            recurse = False
+            for j in range(i, len(graph[node])):
+                nxt = graph[node][j]
+                if nxt not in index:
+                    work.append((node, j + 1))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    comp[member] = index[node]
+                    if member == node:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return comp
 
 
 def _snap(value: int, deploy: bool) -> int:

@@ -132,3 +132,18 @@ def test_a_test_class_named_like_a_standard_object_is_only_referenced_by_tests()
     other_test = Node(ComponentKey("ApexClass", "T"), "@IsTest class T { static void t() { Account.make(); } }")
     assert not references(service, account_test, target_is_test=True)
     assert references(other_test, account_test, target_is_test=True)
+
+
+def test_a_cycle_no_order_satisfies_is_named_and_stays_bounded(make_repo: RepoFactory, tmp_path: Path) -> None:
+    repo = make_repo([
+        {**cls("Svc", "public class Svc { public static Boolean on() { return true; } }")},
+        {**cls("Svc", "public class Svc { public static Boolean on() { return Audit.ok(); } "
+                      "public static Boolean why() { return true; } }"),
+         **cls("Audit", "public class Audit { public static Boolean ok() { return Svc.why(); } }")},
+    ])
+    plan = plan_and_package(repo, "c2", "c1", tmp_path / "pkg")
+    # Svc's B version calls Audit (so Audit goes after Svc's deploy), Audit calls Svc.why() (so before it)
+    assert plan.phases == 1
+    assert placed(plan) == {"Svc": (1, "deploy"), "Audit": (1, "post")}
+    [warning] = [w for w in plan.warnings if w.startswith("Circular references")]
+    assert "ApexClass:Audit" in warning and "ApexClass:Svc" in warning
