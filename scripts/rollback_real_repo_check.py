@@ -1,6 +1,6 @@
 """Try `sfops rollback plan` on a real SFDX repository, release pair by release pair, the way a new user would.
 
-    python scripts/rollback_real_repo_check.py CLONE [--pairs 6] [--step 15] [--jump]
+    python scripts/rollback_real_repo_check.py CLONE [--pairs 6] [--step 15] [--jump] [--pair B A ...]
         [--sgd /tmp/sgd/node_modules/sfdx-git-delta/lib/main.js] [--node PATH] [--sf PATH] [--json OUT]
 
 For each pair (B = newer release, A = older release: consecutive tags, or first-parent commits `--step`
@@ -242,13 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--step", type=int, default=15, help="commits between releases when there are no tags")
     parser.add_argument("--jump", action="store_true", help="also plan one large jump")
+    parser.add_argument("--pair", nargs=2, action="append", metavar=("B", "A"),
+                        help="check this pair only (repeatable) instead of the automatic ones")
     parser.add_argument("--sgd", help="sfdx-git-delta's lib/main.js (npm install sfdx-git-delta@6.31.0)")
     parser.add_argument("--node", default=str(REPO / ".ci/node/node_modules/.bin/node"))
     parser.add_argument("--sf", help="the sf CLI, to run `sf project convert mdapi` on each package")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     results = []
-    for b, a in release_pairs(args.clone, args.pairs, args.step, args.jump):
+    for b, a in args.pair or release_pairs(args.clone, args.pairs, args.step, args.jump):
         with tempfile.TemporaryDirectory() as tmp:
             res = check_pair(args.clone, b, a, args, Path(tmp))
         results.append(res)

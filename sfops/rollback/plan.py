@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import re
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sfops.rollback.convert import permission_entries
@@ -22,6 +21,7 @@ from sfops.rollback.delta import DELETE, RE_ADD, REVERT, Change, Delta
 from sfops.rollback.gitio import Git
 from sfops.rollback.refs import (
     APEX_TYPES,
+    NOT_REFERRERS,
     Node,
     RefIndex,
     RemovedSymbol,
@@ -137,7 +137,6 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     # in-file containers are not referrers themselves: their children are (a container's text holds them all)
     revert_nodes = [_node(delta, c, "b") for c in reverts if not registry.get(c.key.type).in_file_children]
     delete_nodes = {c.key.ident: _node(delta, c, "b") for c in deletes}
-    pending_grep = _start_outside_scan(delta, deletes) if scan_outside else None
     symbols = _removed_symbols(delta, reverts)
     deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"
                        and not standard_name(c.key)}
@@ -165,7 +164,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     edges = _deletion_edges(deletes, delete_nodes, delete_index, tests)
     need_edges = _deploy_needs(delta, deployed, registry)
     _propagate(edges, pre, post)
-    outside = _outside_referrers(delta, deletes, registry, pending_grep()) if pending_grep else {}
+    outside = _outside_referrers(delta, deletes, registry) if scan_outside else {}
 
     deletable = []
     by_ident: dict[tuple[str, str], PlanItem] = {i.key.ident: i for i in items}
@@ -417,30 +416,36 @@ def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
             post[d.key.ident].append(note)
 
 
-def _start_outside_scan(delta: Delta, deletes: list[Change]) -> Callable[[], set[str]] | None:
-    """Start searching A for files that mention a deleted component's name (runs while we plan)."""
+_BYTE_WORDS = re.compile(rb"[A-Za-z_$][\w$]*")
+
+
+def _outside_referrers(delta: Delta, deletes: list[Change],
+                       registry: Registry) -> dict[tuple[str, str], list[str]]:
+    """Components of A outside the delta that still mention a deleted component (org would break).
+
+    A's files are read in one `git cat-file --batch` and indexed by identifier, so only the few that
+    name a deleted component are parsed further."""
     if not deletes:
-        return None
-    words = {d.key.name.split(".")[-1].split("/")[-1] for d in deletes}
-    return Git(delta.repo).grep_files_async(delta.to_sha, words, delta.project.package_dirs)
-
-
-def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry,
-                       hits: set[str]) -> dict[tuple[str, str], list[str]]:
-    """Components of A outside the delta that still mention a deleted component (org would break)."""
+        return {}
     git = Git(delta.repo)
+    words = {d.key.name.split(".")[-1].split("/")[-1].lower().encode() for d in deletes}
     in_delta = {c.key.ident for c in delta.changes} | {c.parent.ident for c in delta.changes if c.parent}
-    candidates = {}
-    for path in hits:
+    sources = {}
+    for path in delta.snapshot_a.paths:
         source = delta.snapshot_a.resolve(path)
-        if not isinstance(source, SourceFile) or source.key.ident in in_delta:
+        if not isinstance(source, SourceFile) or source.key.ident in in_delta or source.key.type in NOT_REFERRERS:
             continue
         if registry.types.get(source.key.type) and registry.get(source.key.type).in_file_children:
             continue  # containers: their changed children are in the delta, the rest is not a referrer
-        candidates[path] = source
+        sources[path] = source
+    if not sources:
+        return {}
+    contents = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in sources)
+    candidates = {p: s for p, s in sources.items()
+                  if words & {w.lower() for w in _BYTE_WORDS.findall(contents[delta.snapshot_a.tree[p].sha])}}
     if not candidates:
         return {}
-    blobs = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in candidates)
+    blobs = contents
     found: dict[tuple[str, str], list[str]] = {}
     for path, source in sorted(candidates.items()):
         text = blobs[delta.snapshot_a.tree[path].sha].decode("utf-8", "replace")
@@ -483,9 +488,9 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
     skipped = {i.key.ident for i in items if i.placement == SKIP}
+    deleted = {i.key.ident for i in items if i.action == DELETE and i.placement != SKIP}
     lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES and c.key.ident not in skipped
-            and not (c.parent and any(i.key.ident == c.parent.ident for i in items
-                                      if i.action == DELETE and i.placement != SKIP))]
+            and not (c.parent and c.parent.ident in deleted)]
     if lost:
         warnings.append("Data loss: deleting " + _names(lost) + " deletes the data stored in them "
                         "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production).")

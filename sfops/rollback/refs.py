@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from sfops.rollback.registry import ComponentKey
 
 APEX_TYPES = frozenset({"ApexClass", "ApexTrigger"})
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_APEX_LEX = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|([A-Za-z_$][\w$]*)|(\S)", re.S)
 _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _IS_TEST = re.compile(r"@\s*isTest\b", re.I)
 NOT_REFERRERS = frozenset({"StaticResource", "Document", "ContentAsset"})
@@ -29,18 +28,13 @@ _NOT_DECL = frozenset({"new", "return", "if", "for", "while", "switch", "catch",
 _PICKLIST_VALUE = re.compile(r"<value>\s*<fullName>([^<]+)</fullName>", re.S)
 
 
+_APEX_LEX_FLAT = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|[A-Za-z_$][\w$]*|\S", re.S)
+
+
 def apex_tokens(source: str) -> list[str]:
     """Apex code as tokens: identifiers and punctuation; comments dropped, each string literal one `''`."""
-    out = []
-    for match in _APEX_LEX.finditer(source):
-        word, punct = match.group(1), match.group(2)
-        if word is not None:
-            out.append(word)
-        elif punct is not None:
-            out.append(punct)
-        elif match.group(0).startswith("'"):
-            out.append("''")
-    return out
+    return ["''" if t[0] == "'" else t for t in _APEX_LEX_FLAT.findall(source)
+            if not (t[0] == "/" and len(t) > 1 and t[1] in "/*")]
 
 
 _COMMENT_OR_STRING = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'", re.S)
@@ -116,6 +110,11 @@ def object_scope(key: ComponentKey, container: ComponentKey | None) -> str | Non
 
 
 @cache
+def _dotted(member: str) -> re.Pattern[str]:
+    return re.compile(rf"\.\s*{re.escape(member)}(?![\w$])")
+
+
+@cache
 def _needles(target: ComponentKey) -> tuple[str, ...]:
     """Cheap substrings one of which any reference to `target` must contain (a pre-filter)."""
     short = target.name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].casefold()
@@ -145,12 +144,9 @@ def references(referrer: Node, target: ComponentKey, target_is_test: bool = Fals
         return True  # the token check above is exact for Apex
     text = referrer.code
     t, name = target.type, target.name
-    if t == "CustomField":
-        obj, fld = name.split(".", 1)
-        if re.search(rf"(?<![\w$]){re.escape(obj)}\s*\.\s*{re.escape(fld)}(?!\w)", text, re.I):
-            return True
-        in_scope = (referrer.scope or "").casefold() == obj.casefold() or bool(_word(obj).search(text))
-        return in_scope and bool(_word(fld).search(text))
+    if t == "CustomField":  # Obj.Field, or the field's name inside something scoped to (or naming) its object
+        obj, fld = name.casefold().split(".", 1)
+        return fld in referrer.tokens and ((referrer.scope or "").casefold() == obj or obj in referrer.tokens)
     if t == "CustomLabel":
         return bool(re.search(rf"(?:\$?Label\.|label/c\.){re.escape(name)}(?!\w)", text, re.I))
     if t == "LightningComponentBundle":
@@ -170,6 +166,8 @@ def references(referrer: Node, target: ComponentKey, target_is_test: bool = Fals
         if t.startswith("Workflow") and referrer.container and referrer.container.name.casefold() == obj.casefold():
             return bool(re.search(rf">\s*{re.escape(child)}\s*<", text))
         return bool(re.search(rf"(?<![\w$]){re.escape(obj)}\s*\.\s*{re.escape(child)}(?!\w)", text, re.I))
+    if _WORDS.fullmatch(name):
+        return name.casefold() in referrer.tokens
     return bool(_word(name).search(text))
 
 
@@ -204,7 +202,8 @@ class RefIndex:
         return [n for n in self.candidates(words) if symbol.matcher(n)]
 
 
-def apex_members(source: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def apex_members(source: str) -> frozenset[str]:
     """Names of methods, properties, fields and inner types declared in an Apex class (lower-cased),
     read from tokens at the class body's brace depth (and one level deeper for inner types)."""
     toks = apex_tokens(source)
@@ -229,7 +228,7 @@ def apex_members(source: str) -> set[str]:
             and prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL
         if declared_type or declared_member:
             names.add(tok.casefold())
-    return names
+    return frozenset(names)
 
 
 def removed_apex_members(key: ComponentKey, text_a: str, text_b: str) -> list[RemovedSymbol]:
@@ -237,15 +236,11 @@ def removed_apex_members(key: ComponentKey, text_a: str, text_b: str) -> list[Re
     gone = sorted(apex_members(text_b) - apex_members(text_a) - {key.name.casefold()})
     symbols = []
     for member in gone:
-        qualified = re.compile(rf"(?<![\w$]){re.escape(key.name)}\s*\.\s*{re.escape(member)}(?!\w)", re.I)
-        called = re.compile(rf"\.\s*{re.escape(member)}\s*\(", re.I)
-        owner_word = _word(key.name)
-
-        def match(node: Node, q: re.Pattern[str] = qualified, c: re.Pattern[str] = called,
-                  o: re.Pattern[str] = owner_word, m: str = member, owner: str = key.name.casefold()) -> bool:
+        def match(node: Node, m: str = member, owner: str = key.name.casefold()) -> bool:
+            # both names are tokens of the node; then `.member` (Owner.member, or a call on an Owner value)
             if m not in node.tokens or owner not in node.tokens:
                 return False
-            return bool(q.search(node.code)) or (bool(o.search(node.code)) and bool(c.search(node.code)))
+            return f".{m}" in node.lower and bool(_dotted(m).search(node.lower))
 
         symbols.append(RemovedSymbol(key, member, "apex member", match))
     return symbols
