@@ -146,7 +146,10 @@ def _children(registry, owner: tuple[str, str], path: Path, listed: set[tuple[st
 
 def sfops_sets(plan: Plan) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     deploy = {(i.type, i.member) for i in plan.items if i.placement == "deploy" and i.type != "CustomLabels"}
-    deleted = {(i.type, i.member) for i in plan.items if i.action == "delete"}
+    # what sfops really deletes, plus children covered by their object's deletion (sgd lists those too);
+    # standard objects/fields and record types are skipped on purpose (never deleted)
+    deleted = {(i.type, i.member) for i in plan.items if i.action == "delete"
+               and (i.placement != "skip" or i.reasons[0].startswith("covered by deleting"))}
     return deploy, deleted
 
 
@@ -171,6 +174,9 @@ def explain(diff_kind: str, item: tuple[str, str], plan: Plan) -> str:
     """Why sfops and sgd differ, for the cases where sgd is known to be wrong (docs/rollback.md)."""
     t, m = item
     key = ComponentKey(t, m)
+    if diff_kind == "delete, sfops only" and any(
+            i.type == t and i.member == m and i.action == "delete" for i in plan.items) and b_only_dir(plan, m, t):
+        return "in a package directory only B has: sgd reads A's directories only and misses the deletion"
     if t != t.strip():
         return f"sgd's type table spells the type {t!r} (trailing space): that manifest entry is invalid"
     if diff_kind == "delete, sgd only" and standard_name(key):
@@ -184,7 +190,19 @@ def explain(diff_kind: str, item: tuple[str, str], plan: Plan) -> str:
         return "sgd lists a profile/permission set whose file changed only in entries sfops does not deploy"
     if t in ("RecordType",) and diff_kind.startswith("delete"):
         return "sgd never deletes record types (sfops lists them as skip)"
+    if t in ("Settings", "StandardValueSet") and diff_kind == "delete, sgd only":
+        return "sgd deletes org settings / a standard value set, which the Metadata API cannot delete"
     return ""
+
+
+def b_only_dir(plan: Plan, member: str, type_name: str) -> bool:
+    """Is this B-only component in a package directory that A's sfdx-project.json does not list?"""
+    repo = Path(plan.repo)
+    a_dirs = {d["path"].strip("./") for d in json.loads(git(repo, "show", f"{plan.to_sha}:sfdx-project.json"))
+              .get("packageDirectories", []) if d.get("path")}
+    paths = git(repo, "ls-tree", "-r", "--name-only", plan.from_sha).splitlines()
+    short = member.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
+    return any(short in p.rsplit("/", 1)[-1] and not any(p.startswith(d + "/") for d in a_dirs) for p in paths)
 
 
 def check_pair(repo: Path, b: str, a: str, args: argparse.Namespace, work: Path) -> dict:

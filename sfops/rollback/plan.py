@@ -36,7 +36,9 @@ from sfops.rollback.registry import ComponentKey, Registry, SourceFile, load_reg
 PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
-UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API"}
+UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
+               "Settings": "org settings cannot be deleted: they stay as B set them unless A's file is deployed",
+               "StandardValueSet": "standard value sets cannot be deleted through the Metadata API"}
 
 
 def standard_name(key: ComponentKey) -> bool:
@@ -173,7 +175,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         item = PlanItem(change.key.type, change.key.name, DELETE, POST,
                         parent=str(change.parent) if change.parent else None)
         if change.key.type in UNDELETABLE:
-            item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type] + "; remove it by hand"]
+            item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type]]
         elif standard_name(change.key):
             what = "standard object" if change.key.type == "CustomObject" else "standard field"
             item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "

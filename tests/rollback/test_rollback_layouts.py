@@ -184,3 +184,12 @@ def test_a_repository_without_sfdx_project_json_is_an_error(make_repo: RepoFacto
                       cls("force-app/main/default/classes", "A", "// v2")])
     with pytest.raises(UsageError, match=r"No sfdx-project\.json"):
         compute_delta(repo, "c2", "c1")
+
+
+def test_org_settings_added_by_b_are_not_deleted(make_repo: RepoFactory, tmp_path: Path) -> None:
+    repo = make_repo([cls(f"{P}/classes", "A"),
+                      {f"{P}/settings/Security.settings-meta.xml": xml("SecuritySettings", "<x>true</x>")}])
+    out = tmp_path / "pkg"
+    plan = plan_and_package(repo, "c2", "c1", out)
+    assert [(i.type, i.member, i.placement) for i in plan.items] == [("Settings", "Security", "skip")]
+    assert members(out / "destructiveChangesPost.xml") == {} and members(out / "destructiveChangesPre.xml") == {}
