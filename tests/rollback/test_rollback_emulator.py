@@ -400,3 +400,11 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
     assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
     names = classes(client)
     assert {"Svc", "Ctl"} <= names and "Audit" not in names
+
+
+def test_cli_quick_on_production_asks_before_a_fallback_full_deploy(
+        emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str]) -> None:
+    code, out, err = invoke(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "prod"], rollback_cli_env)
+    assert code == ExitCode.FAILED
+    assert "is NOT possible (no stored validation" in out + err and "FULL deploy with tests instead?" in out + err
+    assert_org_at_b(emu, at_b["client"])
