@@ -229,7 +229,8 @@ def check_pair(repo: Path, b: str, a: str, args: argparse.Namespace, work: Path)
                                    "--output-dir", str(work / f"convert-{folder.name}"), "--json"],
                                   capture_output=True, text=True, check=False, cwd=repo,
                                   env={"PATH": f"{Path(args.node).parent}:/usr/bin:/bin", "HOME": str(work),
-                                       "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true"})
+                                       "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
+                                       "SF_DISABLE_AUTOUPDATE": "true"})
             if conv.returncode != 0:
                 result["problems"].append(f"{folder.name}: sf project convert mdapi failed: "
                                           f"{conv.stdout.strip()[-300:] or conv.stderr.strip()[-300:]}")
