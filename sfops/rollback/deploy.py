@@ -594,7 +594,8 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
     if not wanted or not package.plan.get("repo"):
         return []
     registry = load_registry()
-    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry)
+    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry,
+                          allow_forward=True)  # the plan already chose its direction
     b_sides = [replace(c, files_a=c.files_b, files_b={}) for c in delta.changes
                if c.action == REVERT and (c.key.type, c.key.name) in wanted]
     expected = convert(delta, b_sides, registry).files
