@@ -202,7 +202,8 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     cyclic = _assign_phases(by_ident, deletable, post_edges, pre_edges,
                             [(e.key.ident, d.key.ident) for e, d in edges], need_edges)
     phases = max((i.phase for i in items), default=1)
-    multi = {i.key.ident for i in items if i.action == DELETE and pre[i.key.ident] and post[i.key.ident]}
+    multi = {i.key.ident: str(i.key) for i in items
+             if i.action == DELETE and i.placement != SKIP and pre[i.key.ident] and post[i.key.ident]}
     warnings = _warnings(delta, items, deletes, registry, multi, outside, phases)
     if cyclic:
         warnings.append("Circular references between " + _names(sorted(cyclic)) + ": a deleted component and a "
@@ -343,7 +344,8 @@ def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
                 slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
             why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
                    "which still uses what this deploy removes" if items[a].action == DELETE else
-                   f"phase {item.phase}: deployed with or after {items[a].key}")
+                   f"phase {item.phase}: A's version uses {items[a].key} as A has it (deployed in phase "
+                   f"{items[a].phase}), so it cannot come earlier")
             if why not in item.reasons:
                 item.reasons.append(why)
 
@@ -485,7 +487,7 @@ def _names(names: list[str], limit: int = 15) -> str:
 
 
 def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], registry: Registry,
-              two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]],
+              two_phase: dict[tuple[str, str], str], outside: dict[tuple[str, str], list[str]],
               phases: int = 1) -> list[str]:
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
@@ -531,7 +533,7 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                         ". Flip the kill switches first, then roll back.")
     if phases > 1:
         count = "Two phases" if phases == 2 else f"{phases} phases"
-        warnings.append(f"{count} needed (" + ", ".join(f"{t}:{n}" for t, n in sorted(two_phase)) +
+        warnings.append(f"{count} needed (" + _names(sorted(two_phase.values())) +
                         "): each deletion leaves right after the deploy of its referrers, and what it still "
                         "uses is reverted in a later phase (phase-N/ folders, deployed in order). "
                         "A validation made before phase 1 cannot be quick-deployed after it.")

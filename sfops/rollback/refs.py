@@ -22,6 +22,7 @@ APEX_TYPES = frozenset({"ApexClass", "ApexTrigger"})
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _IS_TEST = re.compile(r"@\s*isTest\b", re.I)
+APEX_CALLERS = APEX_TYPES | {"ApexPage", "ApexComponent", "LightningComponentBundle", "AuraDefinitionBundle"}
 NOT_REFERRERS = frozenset({"StaticResource", "Document", "ContentAsset"})
 _NOT_DECL = frozenset({"new", "return", "if", "for", "while", "switch", "catch", "throw", "else", "do", "when",
                        "insert", "update", "delete", "upsert", "undelete", "merge", "super", "this"})
@@ -197,9 +198,11 @@ class RefIndex:
         return [n for n in self.candidates(_needles(target)) if references(n, target, target_is_test)]
 
     def users(self, symbol: RemovedSymbol) -> list[Node]:
-        """Every node that uses a removed (or added) symbol."""
-        words = [symbol.symbol] if symbol.kind == "apex member" else [symbol.owner.name.rsplit(".", 1)[-1]]
-        return [n for n in self.candidates(words) if symbol.matcher(n)]
+        """Every node that uses a removed (or added) symbol; an Apex member only from code (Apex, pages,
+        Lightning bundles): a description or a custom-metadata value naming it is not a call."""
+        if symbol.kind == "apex member":
+            return [n for n in self.candidates([symbol.symbol]) if n.key.type in APEX_CALLERS and symbol.matcher(n)]
+        return [n for n in self.candidates([symbol.owner.name.rsplit(".", 1)[-1]]) if symbol.matcher(n)]
 
 
 @lru_cache(maxsize=8192)
