@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sfops.rollback.convert import permission_entries
@@ -164,7 +165,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
             pre[node.key.ident].append(f"it references {symbol.describe()}, which the revert removes")
             pre_edges.append((node.key.ident, symbol.owner.ident))
     edges = _deletion_edges(deletes, delete_nodes, delete_index, tests)
-    need_edges = _deploy_needs(delta, deployed, registry)
+    needs = _DeployNeeds(delta, deployed, registry)
     _propagate(edges, pre, post)
     outside = _outside_referrers(delta, deletes, registry) if scan_outside else {}
 
@@ -200,7 +201,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         if item.placement != SKIP:
             deletable.append(ident)
     cyclic = _assign_phases(by_ident, deletable, post_edges, pre_edges,
-                            [(e.key.ident, d.key.ident) for e, d in edges], need_edges)
+                            [(e.key.ident, d.key.ident) for e, d in edges], needs)
     phases = max((i.phase for i in items), default=1)
     multi = {i.key.ident: str(i.key) for i in items
              if i.action == DELETE and i.placement != SKIP and pre[i.key.ident] and post[i.key.ident]}
@@ -222,38 +223,32 @@ _STEP = {0: PRE, 1: DEPLOY, 2: POST}
 
 def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_edges: list[tuple[Ident, Ident]],
                    pre_edges: list[tuple[Ident, Ident]], delete_edges: list[tuple[Ident, Ident]],
-                   need_edges: list[tuple[Ident, Ident]]) -> set[str]:
+                   needs: Callable[[Ident], list[Ident]]) -> set[str]:
     """Give every deploy and deletion the earliest phase the references allow (as many phases as a chain
     needs), then move each deletion as late as its phase and references allow (POST is the safe default).
 
     Constraints, as slots (phase p: 3p PRE, 3p+1 deploy, 3p+2 POST):
     revert r's B version references deletion d -> d after r; d uses what revert r removes -> d before r;
-    deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r.
+    deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r
+    (asked only for deploys that end up after phase 1: the others cannot delay anything).
     Returns the components of a cycle that no order satisfies (their "before the revert" edges are dropped)."""
-    slot: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
-                              if item.placement == DEPLOY or i in deletable}
+    start: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
+                               if item.placement == DEPLOY or i in deletable}
     pre_set = {(a, b) for a, b in pre_edges}
-    after = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
-            [(a, b, 0) for a, b in delete_edges] + [(a, b, 0) for a, b in need_edges]
-    after = [(a, b, gap) for a, b, gap in after if a in slot and b in slot and a != b]
-    # a cycle through a strict edge has no order (B's X calls deleted Y, Y calls what X's revert removes):
-    # keep "delete after its referrers' deploy" and drop "delete before the revert" inside it, and say so
-    component = _strong_components(list(slot), [(a, b) for a, b, _ in after])
-    knotted = {component[a] for a, b, gap in after if gap and component[a] == component[b]}
-    cyclic = {str(items[a].key) for a in slot if component[a] in knotted}
-    after = [(a, b, gap) for a, b, gap in after
-             if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)]
+    edges = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
+            [(a, b, 0) for a, b in delete_edges]
+    edges = [(a, b, gap) for a, b, gap in edges if a in start and b in start and a != b]
     deploys = {i for i, item in items.items() if item.placement == DEPLOY}
-    limit = len(slot) + 2
-    for _ in range(limit):
-        changed = False
-        for a, b, gap in after:
-            want = _snap(slot[a] + gap, b in deploys)
-            if slot[b] < want:
-                slot[b] = want
-                changed = True
-        if not changed:
+    expanded: set[Ident] = set()
+    while True:
+        slot, after, cyclic = _solve(start, edges, pre_set, deploys, items)
+        pushed = [i for i in deploys if slot[i] > 1 and i not in expanded]
+        if not pushed:
             break
+        for x in pushed:
+            expanded.add(x)
+            edges += [(x, r, 0) for r in needs(x) if r in start and r != x]
+    limit = len(slot) + 2
     # deletions as late as allowed: the POST step of their phase, unless something must come after them
     uppers: dict[Ident, list[tuple[Ident, int]]] = {}
     for a, b, gap in after:
@@ -279,6 +274,30 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
     if phases > 1:
         _explain_phases(items, slot, after)
     return cyclic
+
+
+def _solve(start: dict[Ident, int], edges: list[tuple[Ident, Ident, int]], pre_set: set[tuple[Ident, Ident]],
+           deploys: set[Ident], items: dict[Ident, PlanItem]
+           ) -> tuple[dict[Ident, int], list[tuple[Ident, Ident, int]], set[str]]:
+    """Earliest slots for the edges; a cycle through a strict edge has no order (B's X calls deleted Y,
+    Y calls what X's revert removes): keep "delete after its referrers' deploy", drop "delete before
+    the revert" inside it, and name it."""
+    slot = dict(start)
+    component = _strong_components(list(slot), [(a, b) for a, b, _ in edges])
+    knotted = {component[a] for a, b, gap in edges if gap and component[a] == component[b]}
+    cyclic = {str(items[a].key) for a in slot if component[a] in knotted}
+    after = [(a, b, gap) for a, b, gap in edges
+             if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)]
+    for _ in range(len(slot) + 2):
+        changed = False
+        for a, b, gap in after:
+            want = _snap(slot[a] + gap, b in deploys)
+            if slot[b] < want:
+                slot[b] = want
+                changed = True
+        if not changed:
+            break
+    return slot, after, cyclic
 
 
 def _strong_components(nodes: list[Ident], edges: list[tuple[Ident, Ident]]) -> dict[Ident, int]:
@@ -350,19 +369,28 @@ def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
                 item.reasons.append(why)
 
 
-def _deploy_needs(delta: Delta, deployed: list[Change], registry: Registry) -> list[tuple[Ident, Ident]]:
-    """(x, r): deployed r's A version uses re-added x, or a member x's A version adds: x may not come later."""
-    nodes = [_node(delta, c, "a") for c in deployed if not registry.get(c.key.type).in_file_children]
-    index = RefIndex(nodes)
-    edges: list[tuple[Ident, Ident]] = []
-    for change in deployed:
-        if change.action == RE_ADD and change.key.type not in ("CustomLabels",):
-            edges += [(change.key.ident, n.key.ident) for n in index.referrers(change.key)]
-        elif change.key.type == "ApexClass":
-            added = removed_apex_members(change.key, _text(delta, change, "b"), _text(delta, change, "a"))
-            for symbol in added:
-                edges += [(change.key.ident, n.key.ident) for n in index.users(symbol)]
-    return edges
+class _DeployNeeds:
+    """Which deploys use a given deploy as A has it: A's versions that reference a re-added component,
+    or a member a revert adds. Indexed on first use only (most plans never ask)."""
+
+    def __init__(self, delta: Delta, deployed: list[Change], registry: Registry) -> None:
+        self.delta, self.deployed, self.registry = delta, deployed, registry
+        self.by_ident = {c.key.ident: c for c in deployed}
+        self._index: RefIndex | None = None
+
+    def __call__(self, ident: Ident) -> list[Ident]:
+        change = self.by_ident.get(ident)
+        if change is None:
+            return []
+        if self._index is None:
+            self._index = RefIndex(_node(self.delta, c, "a") for c in self.deployed
+                                   if not self.registry.get(c.key.type).in_file_children)
+        if change.action == RE_ADD and change.key.type != "CustomLabels":
+            return [n.key.ident for n in self._index.referrers(change.key)]
+        if change.key.type != "ApexClass":
+            return []
+        added = removed_apex_members(change.key, _text(self.delta, change, "b"), _text(self.delta, change, "a"))
+        return [n.key.ident for symbol in added for n in self._index.users(symbol)]
 
 
 def _deploy_reason(change: Change) -> str:
