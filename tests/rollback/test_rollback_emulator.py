@@ -398,10 +398,10 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
     assert any("Dependent class is invalid" in p and "why()" in p for p in one_deploy("Post"))
     assert {"Audit", "Svc", "Ctl"} <= classes(client)  # both attempts changed nothing
 
-    code, stdout, err = invoke(["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun",
-                                "--json"], rollback_cli_env)
-    body = json.loads(stdout)
-    assert code == 0, stdout + err
+    result = run_cli(["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun", "--json"],
+                     rollback_cli_env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = result.json
     assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
     names = classes(client)
     assert {"Svc", "Ctl"} <= names and "Audit" not in names
@@ -409,7 +409,8 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
 
 def test_cli_quick_on_production_asks_before_a_fallback_full_deploy(
         emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str]) -> None:
-    code, out, err = invoke(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "prod"], rollback_cli_env)
-    assert code == ExitCode.FAILED
-    assert "is NOT possible (no stored validation" in out + err and "FULL deploy with tests instead?" in out + err
+    result = run_cli(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "prod"], rollback_cli_env)
+    assert result.exit_code == ExitCode.FAILED
+    said = result.stdout + result.stderr
+    assert "is NOT possible (no stored validation" in said and "FULL deploy with tests instead?" in said
     assert_org_at_b(emu, at_b["client"])
