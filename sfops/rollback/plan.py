@@ -171,6 +171,12 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
 
     deletable = []
     by_ident: dict[tuple[str, str], PlanItem] = {i.key.ident: i for i in items}
+    refers_to: dict[tuple[str, str], list[str]] = {}
+    referred_by: dict[tuple[str, str], list[str]] = {}
+    for e, d in edges:
+        if d.key.type not in UNDELETABLE:
+            refers_to.setdefault(e.key.ident, []).append(str(d.key))
+        referred_by.setdefault(d.key.ident, []).append(str(e.key))
     for change in deletes:
         ident = change.key.ident
         item = PlanItem(change.key.type, change.key.name, DELETE, POST,
@@ -191,9 +197,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         elif post[ident]:
             item.reasons = post[ident]
         else:
-            item.reasons = [_default_post_reason(
-                [str(d.key) for e, d in edges if e is change and d.key.type not in UNDELETABLE],
-                [str(e.key) for e, d in edges if d is change])]
+            item.reasons = [_default_post_reason(refers_to.get(ident, []), referred_by.get(ident, []))]
         if outside.get(ident):
             item.reasons.append("BLOCKED: still referenced outside the rollback by " + ", ".join(outside[ident]))
         items.append(item)
