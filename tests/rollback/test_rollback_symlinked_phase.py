@@ -18,13 +18,19 @@ PACKAGE_XML = ('<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soa
                "<version>64.0</version></Package>")
 
 
+def write_phase(folder: Path) -> None:
+    """An empty phase as `rollback plan` writes it (load_package checks each file against plan.json)."""
+    folder.mkdir()
+    for name in ("package.xml", "destructiveChangesPre.xml", "destructiveChangesPost.xml"):
+        (folder / name).write_text(PACKAGE_XML, encoding="utf-8")
+
+
 def two_phase_package(tmp_path: Path) -> tuple[Path, Path]:
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "plan.json").write_text(json.dumps({"phases": 2, "items": [], "from_sha": "a" * 40,
                                                    "to_sha": "b" * 40}), encoding="utf-8")
-    (package / "phase-1").mkdir()
-    (package / "phase-1" / "package.xml").write_text(PACKAGE_XML, encoding="utf-8")
+    write_phase(package / "phase-1")
     outside = tmp_path / "elsewhere"
     (outside / "classes").mkdir(parents=True)
     (outside / "package.xml").write_text(PACKAGE_XML, encoding="utf-8")
@@ -38,8 +44,7 @@ def test_a_symlinked_phase_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PathTraversalError, match="phase-2"):
         load_package(package)
     (package / "phase-2").unlink()
-    (package / "phase-2").mkdir()
-    (package / "phase-2" / "package.xml").write_text(PACKAGE_XML, encoding="utf-8")
+    write_phase(package / "phase-2")
     assert [p.name for p in load_package(package).phases] == ["phase-1", "phase-2"]
 
 
