@@ -105,6 +105,8 @@ def transaction_row(path: str, tx: Transaction) -> dict[str, Any]:
     """The one-line summary of a transaction that `sfops logs analyze` shows."""
     c = tx.classification
     duration = tx.duration_ns
+    soql, soql_source = tx.count("soql")
+    dml, dml_source = tx.count("dml")
     return {
         "file": Path(path).name,
         "tx": tx.index,
@@ -112,8 +114,10 @@ def transaction_row(path: str, tx: Transaction) -> dict[str, Any]:
         "user": tx.username,
         "start": tx.start_clock,
         "duration_ms": None if duration is None else round(duration / 1e6, 1),
-        "soql": tx.soql_count,
-        "dml": tx.dml_count,
+        "soql": soql,
+        "soql_source": soql_source,
+        "dml": dml,
+        "dml_source": dml_source,
         "cpu_ms": tx.cpu_ms,
         "heap_peak": tx.heap_peak,
         "closest_limits": limit_text(tx),
