@@ -14,7 +14,7 @@ from sfops.logs.model import Transaction
 HEADER = "64.0 APEX_CODE,FINE;APEX_PROFILING,FINE;CALLOUT,INFO;DB,INFO;SYSTEM,DEBUG"
 KNOWN_KINDS = {"truncated-skipped", "truncated-max-size", "unexpected-end", "invalid-line", "unknown-event",
                "unmatched-exit", "missing-execution-started", "invalid-limit-line", "invalid-field",
-               "unexpected-header", "line-too-long", "stack-too-deep"}
+               "unexpected-header", "line-too-long", "stack-too-deep", "exit-search-limited"}
 OLD_FORMAT = APEX_LOGS / "synthetic" / "SYNTHETIC-old-format-limits-without-nanos-v29.log"
 
 
