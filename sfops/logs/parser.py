@@ -50,7 +50,7 @@ OTHER_METHODS = "(other methods)"
 MAX_UNKNOWN_EVENTS = 1000  # distinct unknown event types counted per log; the rest count as "(other)"
 MAX_NAMESPACES = 100  # limit namespaces per transaction
 MAX_LIMIT_KEYS = 100  # limit labels per namespace
-SHALLOW_SCAN = 256  # frames an exit searches once a transaction has had MAX_DEEP_MISSES failed deep searches
+SHALLOW_SCAN = 16  # frames an exit searches once a transaction has had MAX_DEEP_MISSES failed deep searches
 MAX_DEEP_MISSES = 100
 MAX_DIGITS = 18  # a count or size in a log line; more digits is not a number sfops believes
 

@@ -202,3 +202,29 @@ def test_counts_come_from_events_when_there_is_no_limit_block() -> None:
     tx, _ = one(rows_tx("1"))
     row = transaction_row("x.log", tx)
     assert (row["soql"], row["soql_source"], row["dml"], row["dml_source"]) == (2, "events", 1, "events")
+
+
+# ---- the whole command on malformed input ----------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(body=st.lists(st.sampled_from([
+    ev(1, "EXECUTION_STARTED"), ev(2, "CODE_UNIT_STARTED", "[EXTERNAL]", "execute_anonymous_apex"),
+    ev(3, "SOQL_EXECUTE_END", "[2]", "Rows:\u00b2"), ev(4, "DML_BEGIN", "[3]", "Op:Insert", "Rows:" + "9" * 5000),
+    "16:35:35.836|LIMIT_USAGE_FOR_NS|(default)|", "  Number of SOQL queries: \u0663 out of 100",
+    "  Number of DML statements: 2 out of 150", ev(5, "METHOD_EXIT", "[9]", "Nobody.x()"), "\x1b[31m\x00junk",
+    ev(6, "FATAL_ERROR", "System.LimitException: Too many SOQL queries: 101"), ev(7, "EXECUTION_FINISHED"),
+]), max_size=30), encoding=st.sampled_from(["utf-8", "utf-16"]))
+def test_analyze_json_never_fails_on_malformed_logs(body: list[str], encoding: str) -> None:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from sfops.cli.app import invoke
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "odd.log"
+        path.write_bytes(("\n".join([HEADER, *body]) + "\n").encode(encoding))
+        code, out, err = invoke(["logs", "analyze", str(path), "--json"], env={})
+        assert code == 0 and "Traceback" not in out + err
+        result = json.loads(out)["result"]
+        assert len(result["transactions"]) == len(result["logs"][0]["log"]["transactions"])
