@@ -152,4 +152,13 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
             _INCIDENTS),
 )}
 
+
+def _register_detection() -> None:
+    from sfops.agent.detect_jobs import register
+
+    register(JOBS)
+
+
+_register_detection()
+
 __all__ = ["FAILED", "JOBS", "JobContext", "JobResult", "JobSpec", "resolve"]

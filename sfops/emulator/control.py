@@ -6,6 +6,8 @@ GET|POST|DELETE /__emulator__/faults           fault knobs (see faults.py); POST
 GET|DELETE /__emulator__/requests[?kind=rest]  the request journal (DELETE or POST .../reset clears it)
 POST /__emulator__/reset                       wipe data and seed again
 POST /__emulator__/apexlogs                    {"logs": [{"body": "...", "LogUserId": ..., ...}]} -> ids
+POST /__emulator__/inject                      failing exceptions / async jobs / logs / audit entries at chosen
+                                               times (see monitoring.py) -> ids
 GET  /__emulator__/events                      published platform events
 POST /__emulator__/connected-apps              {"client_id", "client_secret", "certificate" (PEM), "run_as"}
 POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"refresh_token"}
@@ -107,6 +109,17 @@ def _apexlogs(emu: Emulator, req: Request, rest: list[str], body: Any) -> Respon
     return json_response(201, {"ids": created})
 
 
+def _inject(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    from sfops.emulator.monitoring import check_inject, inject
+
+    problem = check_inject(body)
+    if problem:
+        return _bad(problem)
+    return json_response(201, inject(emu, body))
+
+
 def _events(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
     if req.method != "GET":
         return None
@@ -142,6 +155,7 @@ _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | N
     "requests": _requests,
     "reset": _reset,
     "apexlogs": _apexlogs,
+    "inject": _inject,
     "events": _events,
     "connected-apps": _connected_apps,
     "refresh-tokens": _refresh_tokens,

@@ -96,6 +96,15 @@ def sobjects(ctx: Ctx, parts: list[str]) -> Response:
     if len(parts) == 2:
         ctx.kind("sobject")
         return _by_id(ctx, obj, second)
+    if len(parts) == 3 and obj.name == "EventLogFile" and parts[2] == "LogFile" and ids.looks_like_id(second):
+        from sfops.emulator.monitoring import log_file
+
+        ctx.kind("sobject.blob")
+        row = emu.records.get(obj, second)
+        blob = log_file(emu, row["Id"])
+        if blob is None:
+            raise not_found()
+        return Response(200, blob, {"Content-Type": "text/csv"})
     if len(parts) == 3 and parts[2].lower() == "body" and ids.looks_like_id(second):
         ctx.kind("sobject.body")
         emu.records.get(obj, second)

@@ -718,7 +718,9 @@ def standard_objects() -> list[ObjectDef]:
              label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
              updateable=False, deletable=False),
     ]
-    return objects
+    from sfops.emulator.monitoring import monitoring_objects
+
+    return objects + monitoring_objects()
 
 
 def default_schema() -> Schema:
