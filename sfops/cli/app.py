@@ -41,6 +41,10 @@ GROUPS: dict[str, tuple[str, str]] = {
                "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."),
     "dashboard": ("sfops.cli.incident:dashboard_cmd",
                   "Write the incident and limits dashboard as one self-contained HTML file."),
+    "detect": ("sfops.cli.detect:detect",
+               "Detection rules: list them, replay them over stored history, run one tick, undo automatic actions."),
+    "changes": ("sfops.cli.changes:changes_cmd",
+                "What changed in the org recently: deployments, Setup Audit Trail, Apex, sfops's own actions."),
     "agent": ("sfops.cli.agent:agent",
               "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
 }

@@ -83,11 +83,40 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
     outcome = incidents.service.raise_incident(
         severity, summary, context=context, category=category, dedup_key=dedup_key, source=source, release=release)
     inc = outcome.incident
+    if outcome.created:
+        _attach_changes(app, target_org, inc, context)
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
     return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
                         "event": outcome.event, "notifications": outcome.notifications},
                   rows=[_row(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
                   warnings=incidents.warnings + _warnings(outcome.notifications, outcome.event))
+
+
+def _attach_changes(app: AppContext, target_org: str | None, inc: Incident, context: str | None) -> None:
+    """Investigation aid: the org's recent changes, ranked against the context's stack, on the timeline."""
+    from sfops.changes import attach_to_incident, collect_changes
+    from sfops.errors import SfopsError
+
+    alias = app.org_config(target_org).alias
+    try:
+        collect_changes(app.org(target_org), app.store, alias)
+        attach_to_incident(app.store, alias, inc.id, detected_at=inc.detected_at or dt.datetime.now(dt.UTC),
+                           actor=app.actor, stack_texts=[context, inc.summary], org=app.org(target_org))
+    except SfopsError:
+        pass  # best effort: the incident is raised whatever the change history says
+
+
+def _changes_text(timeline: list[Any]) -> str:
+    """The ranked changes attached to an incident, as lines for `incident show`."""
+    attached = [e for e in timeline if e.kind == "changes" and e.details.get("changes")]
+    if not attached:
+        return ""
+    lines = ["What changed before (most suspect first):"]
+    for n, c in enumerate(attached[-1].details["changes"][:5], 1):
+        when = dt.datetime.fromisoformat(c["at"]).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        touches = f" [touches {', '.join(c['touches'])}]" if c.get("touches") else ""
+        lines.append(f"  {n}. {when} {c['source']}: {c['summary']} ({c.get('who') or '-'}){touches}")
+    return "\n".join(lines)
 
 
 def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, **kwargs: Any) -> Result:
@@ -194,6 +223,9 @@ def show_cmd(app: AppContext, target_org: str | None, ref: str) -> Result:
     inc, timeline = _incidents(app, target_org).service.timeline(ref)
     rows = [{"at": _when(e.at), "kind": e.kind, "who": e.actor, "what": e.text} for e in timeline]
     head = "\n".join(f"{k}: {v}" for k, v in _detail(inc).items())
+    changes = _changes_text(timeline)
+    if changes:
+        head += "\n" + changes
     return Result(data={"incident": inc, "timeline": timeline}, rows=rows, title=f"Timeline of {inc.ref}",
                   message=head)
 

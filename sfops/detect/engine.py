@@ -91,7 +91,12 @@ def _advance(rule: Rule, obs: Observation | None, state: dict[str, Any], now: dt
         return "reset"
     if state["state"] != FIRING:
         return None
-    quiet_for = now - (_time(state.get("last_true_at")) or now)
+    # When did it become false? Between ticks the events of the window still held it true until the newest one
+    # left the window (an upper bound for thresholds above one), so sparse ticks do not clear early.
+    ended = _time(state.get("last_true_at")) or now
+    if rule.signal != "limits" and details.get("newest"):
+        ended = max(ended, min(now, (_time(details["newest"]) or now) + rule.window))
+    quiet_for = now - ended
     flips = _recent_flips(state, rule, now)
     flapping = len(flips) >= rule.flap_max
     needed = max(rule.clear_after, rule.flap_window) if flapping else rule.clear_after

@@ -63,7 +63,7 @@ def test_failing_events_raise_one_incident_that_a_continuing_condition_updates(e
     assert [t.kind for t in tick.transitions] == [], tick  # the last failures are still in the window
     now_clock.advance(minutes=5)
     assert [t.kind for t in harness.tick().transitions] == []  # false now, but for less than clear_after
-    now_clock.advance(minutes=5)
+    now_clock.advance(minutes=10)
     cleared = harness.tick()
     assert [t.kind for t in cleared.transitions] == ["cleared"]
     assert harness.service.get(incident.id).status.value == "Mitigated"
