@@ -119,7 +119,8 @@ def list_changes(store: Store, alias: str, *, since: dt.datetime, until: dt.date
     for change in changes:
         change.touches = change.touches or _touches(change.components, stack_classes)
         if change.source == "SetupAuditTrail" and stack_classes:
-            change.touches = [c for c in stack_classes if c.lower() in change.summary.lower()]
+            change.touches = [c for c in stack_classes
+                              if re.search(rf"\b{re.escape(c)}\b", change.summary, re.IGNORECASE)]
         recency = 1.0 - (until - change.at).total_seconds() / span  # 0 (oldest) .. 1 (just before)
         change.score = round((100.0 if change.touches else 0.0) + _WEIGHT.get(change.source, 0) + 9 * recency, 3)
     return sorted(changes, key=lambda c: (-c.score, -c.at.timestamp()))

@@ -36,11 +36,23 @@ def _when(value: dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
-def _agent(app: AppContext, target_org: str | None) -> Agent:
+def _agent(app: AppContext, target_org: str | None, at: dt.datetime | None = None) -> Agent:
     from sfops.agent import Agent, load_agent_config
 
     config = load_agent_config(app.settings, only_org=target_org)
+    if at is not None:
+        return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor, clock=lambda: at)
     return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor)
+
+
+def _past_moment(value: str, option: str) -> dt.datetime:
+    """An ISO time that is not in the future (one UsageError line otherwise)."""
+    from sfops.cli.common import parse_moment
+
+    moment = parse_moment(value, option)
+    if moment > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5):
+        raise UsageError(f"{option} {value} is in the future.")
+    return moment
 
 
 def _names(jobs: str | None) -> list[str] | None:
@@ -87,14 +99,20 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @click.option("--force", is_flag=True, help="With --once: run the selected jobs even when they are not due.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
               help="Log level of the agent's log on stderr (default: info; warning with --once).")
+@click.option("--at", "at", default=None, metavar="TIME",
+              help="With --once: run as of this past ISO time (catching up a missed tick, or a rehearsal): "
+                   "jobs, detection and incident stamps take it as now.")
 @output_command
 @pass_app
 def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
-            log_level: str | None) -> Result:
+            log_level: str | None, at: str | None) -> Result:
     """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
     if force and not once:
         raise UsageError("--force only applies with --once.")
-    runner = _agent(app, target_org)
+    as_of = _past_moment(at, "--at") if at else None
+    if as_of is not None and not once:
+        raise UsageError("--at only applies with --once.")
+    runner = _agent(app, target_org, as_of)
     names = _names(jobs)
     with _logging_to(app, log_level or ("warning" if once else "info")):
         if not once:

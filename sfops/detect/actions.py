@@ -88,10 +88,10 @@ def run_actions(rule: Rule, config: DetectConfig, org: Any, store: Store, *, ali
                 entry.update(outcome="failed", why=exc.message)
         entry["audit_id"] = store.record_audit(
             actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}",
-            before=None, after=entry.get("undo"), reason=reason + (f"; {entry['why']}" if entry.get("why") else ""),
+            reason=reason + (f"; {entry['why']}" if entry.get("why") else ""),
             incident_id=incident_id, outcome=entry["outcome"], at=now,
             details={"rule": rule.name, "action": action.type, "target": action.target, "scope": action.scope,
-                     "incident": incident_ref, "minutes": action.minutes})
+                     "incident": incident_ref, "minutes": action.minutes, "undo": entry.get("undo")})
         out.append(entry)
     return out
 
@@ -107,7 +107,8 @@ def undo(org: Any, store: Store, audit_id: int, *, alias: str, actor: str, reaso
         raise UsageError(f"Action {audit_id} was {record['outcome']}, not done: nothing to undo.")
     if _undone(store, alias, audit_id):
         raise UsageError(f"Action {audit_id} was already undone.")
-    details, data = record["details"] or {}, record["after"] or {}
+    details = record["details"] or {}
+    data = details.get("undo") or {}
     why = reason or f"undo automatic action {audit_id} (rule {details.get('rule')})"
     incident_id = record.get("incident_id")
     kind = details.get("action")

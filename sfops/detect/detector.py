@@ -100,17 +100,20 @@ def active_rules(config: DetectConfig, production: bool) -> list[Rule]:
 
 
 def learn(store: Store, alias: str, config: DetectConfig, now: dt.datetime) -> int | None:
-    """First tick for an org: fingerprints already in its history are not new (returns how many were learned)."""
+    """First tick for an org: every fingerprint already stored (errors, and debug logs of the lookback) is
+    known, so `new_fingerprint` means "new since the detector started watching" and a first tick over a
+    long history does not page for old failures (threshold rules still see them). Returns how many."""
     key = LEARNED_KEY.format(org=alias)
     if store.get_state(key):
         return None
-    windows = [r.window for r in config.rules if r.condition == "new_fingerprint"] or [dt.timedelta(hours=1)]
-    before = now - max(windows)
-    seen = db.error_fingerprints_before(store, alias, before)
-    for event in db.log_failures(store, alias, now - config.lookback, before):
+    seen = db.error_fingerprints_before(store, alias, now + dt.timedelta(microseconds=1))
+    for event in db.log_failures(store, alias, now - config.lookback, now):
         if event.get("fingerprint"):
             seen.setdefault(str(event["fingerprint"]), (event["at"], "ApexLog"))
-    learned = db.remember_fingerprints(store, alias, seen)
+    # recorded as seen before any rule's window: "new" means new since the detector started watching
+    before = now - config.lookback - max([r.window for r in config.rules] or [dt.timedelta(0)])
+    learned = db.remember_fingerprints(store, alias, {fp: (min(at, before), f"learned:{source}"[:40])
+                                                      for fp, (at, source) in seen.items()})
     store.set_state(key, now.astimezone(dt.UTC).isoformat())
     return learned
 

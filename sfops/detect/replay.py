@@ -57,8 +57,8 @@ def replay(store: Store, config: DetectConfig, *, alias: str, since: dt.datetime
     longest = max([r.window for r in rules] + [config.lookback, dt.timedelta(hours=25)])
     fingerprints = MemoryFingerprints()
     history_start = since - longest
-    fingerprints.remember(db.error_fingerprints_before(store, alias, since - dt.timedelta(hours=1)))
-    for event in db.log_failures(store, alias, since - config.lookback, since - dt.timedelta(hours=1)):
+    fingerprints.remember(db.error_fingerprints_before(store, alias, since))
+    for event in db.log_failures(store, alias, since - config.lookback, since):
         if event.get("fingerprint"):
             fingerprints.remember({str(event["fingerprint"]): (event["at"], "ApexLog")})
     frame = load_limit_frame(store, alias, history_start) if any(r.signal == "limits" for r in rules) else None

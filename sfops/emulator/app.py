@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from sfops.emulator.limits import ApiUsage
 from sfops.emulator.records import Records
 from sfops.emulator.schema import Schema, default_schema
 from sfops.emulator.state import Store
-from sfops.emulator.values import fmt_datetime, now_utc
+from sfops.emulator.values import fmt_datetime, now_utc, set_clock_offset
 from sfops.emulator.wire import (
     ApiError,
     Request,
@@ -120,6 +120,7 @@ class Emulator:
             self.sessions.reset()
             self.faults.clear()
             self.journal.clear()
+            set_clock_offset(timedelta(0))
             with self._cursor_lock:
                 self._cursors.clear()
             self._metadata = None

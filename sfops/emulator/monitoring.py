@@ -97,7 +97,11 @@ _AUDIT_FOR = {"ApexClass": ("Apex Class", "changedApexClass", "Changed Class cod
 
 
 def record_deploy(emu: Emulator, rec: Mapping[str, Any]) -> None:
-    """A finished deploy as a DeployRequest row, and its Apex/field changes as SetupAuditTrail rows."""
+    """A finished deploy as a DeployRequest row, and its Apex/field changes as SetupAuditTrail rows.
+
+    The emulator's own seeding (no user behind it) is the org's creation, not its change history."""
+    if not str(rec.get("createdById") or "").startswith("005"):
+        return
     options = rec.get("options") or {}
     outcome = rec.get("outcome") or {}
     check_only = bool(options.get("checkOnly"))
@@ -188,7 +192,9 @@ def _async_jobs(emu: Emulator, items: list[Mapping[str, Any]], now: dt.datetime)
 
 def inject(emu: Emulator, body: Mapping[str, Any]) -> dict[str, list[str]]:
     """Create the failing events, jobs, logs and audit entries of an inject request; returns their ids."""
-    now = dt.datetime.now(dt.UTC)
+    from sfops.emulator.values import now_utc
+
+    now = now_utc()
     out: dict[str, list[str]] = {}
     if body.get("exceptions"):
         out["event_log_files"] = _exception_files(emu, list(body["exceptions"]), now)

@@ -72,8 +72,26 @@ def limit_usage(limits: dict[str, Any], top: int = 8) -> list[tuple[str, float]]
     return sorted(usage, key=lambda kv: (-kv[1], kv[0]))[:top]
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    return "-" if start is None or end is None else f"{(end - start).total_seconds() / 60:.0f}"
+
+
+def recent_rows(recent: list[tuple[Incident, str]]) -> str:
+    """The latest incidents (any status) with their times and the most suspect change before each."""
+    return "".join(
+        f"<tr><td>{html.escape(i.ref)}</td><td>{html.escape(i.severity)}</td><td>{i.status.value}</td>"
+        f"<td>{html.escape(i.summary[:100])}</td><td>{i.detected_at:%Y-%m-%d %H:%M}</td>"
+        f"<td>{_minutes(i.detected_at, i.acknowledged_at)}</td><td>{_minutes(i.detected_at, i.resolved_at)}</td>"
+        f"<td>{html.escape(i.resolution or '-')[:160]}</td><td>{html.escape(suspect)}</td></tr>"
+        for i, suspect in recent if i.detected_at) or '<tr><td colspan="9">No incidents yet.</td></tr>'
+
+
 def render_html(m: Metrics, open_incidents: list[Incident], *, org: str, generated: dt.datetime,
-                limits: list[tuple[str, float]] | None = None) -> str:
+                limits: list[tuple[str, float]] | None = None,
+                recent: list[tuple[Incident, str]] | None = None) -> str:
     """The dashboard page."""
     overall = m.overall
     sev = {r["severity"]: r for r in m.by_severity}
@@ -119,6 +137,10 @@ svg text {{ font-size: 12px; }}
 <h2>Open incidents</h2>
 <table id="open"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th><th>Detected (UTC)</th></tr>
 {open_rows}</table>
+<h2>Recent incidents</h2>
+<table id="recent"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th><th>Detected (UTC)</th>
+<th>TTA (min)</th><th>TTR (min)</th><th>Resolution</th><th>Most suspect change before it</th></tr>
+{recent_rows(recent or [])}</table>
 </body></html>
 """
 
@@ -127,12 +149,25 @@ def write_dashboard(store: Store, org_name: str, org: Org | None, out: Path, *,
                     since: dt.datetime | None = None, now: dt.datetime | None = None) -> Path:
     """Compute metrics (refreshing the mirror from the org when given) and write the HTML file."""
     m = metrics_source.compute_for(store, org_name, org, since=since)
-    open_incidents = [i for i in records.list_incidents(store, org_name) if i.is_open]
+    mirrored = records.list_incidents(store, org_name)
+    open_incidents = [i for i in mirrored if i.is_open]
+    latest = sorted((i for i in mirrored if i.detected_at), key=lambda i: i.detected_at or _EPOCH, reverse=True)[:10]
+    recent = [(i, _suspect(store, i)) for i in latest]
     out.parent.mkdir(parents=True, exist_ok=True)
     usage = limit_usage(org.limits()) if org is not None else None
     out.write_text(render_html(m, open_incidents, org=org_name, generated=now or dt.datetime.now(dt.UTC),
-                               limits=usage), encoding="utf-8")
+                               limits=usage, recent=recent), encoding="utf-8")
     return out
+
+
+def _suspect(store: Store, incident: Incident) -> str:
+    """The first of the changes attached to an incident (sfops.changes), or "-"."""
+    attached = [e for e in records.events(store, incident.org, incident.id) if e["kind"] == "changes"]
+    changes = ((attached[-1]["details"] or {}).get("changes") or []) if attached else []
+    if not changes:
+        return "-"
+    first = changes[0]
+    return f"{first['source']} {first['at'][:16].replace('T', ' ')}: {first['summary']}"[:200]
 
 
 def serve(path: Path, port: int = 8765) -> ThreadingHTTPServer:

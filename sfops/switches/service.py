@@ -143,7 +143,7 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
             audit_ids.append(store.record_audit(
                 actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
                 target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
-                incident_id=incident_id, conn=conn,
+                incident_id=incident_id, conn=conn, at=now,
                 details={"scope": target.label, "owner_id": target.owner_id, "record_id": record_id,
                          "created_record": created, "pinned": pinned if created else {},
                          "batch": batch, "restore_at": restore_at.isoformat() if restore_at else None,

@@ -4,6 +4,7 @@ records with the real clock), and the helpers in detect_support."""
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from clock_support import Clock
 

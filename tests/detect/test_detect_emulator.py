@@ -44,7 +44,7 @@ def test_failing_events_raise_one_incident_that_a_continuing_condition_updates(e
     assert len(fired) == 1 and fired[0].incident_ref
     incident = harness.service.get(fired[0].incident_id)
     assert incident.severity == "P2" and incident.occurrence_count == 1
-    assert "LimitException: SoqlQueries in Class.QuoteGuard.needsReview (3 in 15m)" == incident.summary
+    assert incident.summary == "LimitException: SoqlQueries in Class.QuoteGuard.needsReview (3 in 15m)"
 
     now_clock.advance(minutes=2)
     harness.tick()  # nothing new: no update, no API call needed
