@@ -19,7 +19,7 @@ from sfops.store.changes import change_rows
 
 _FRAME = re.compile(r"\b(Class|Trigger)\.([A-Za-z_][A-Za-z0-9_]*)")
 _ENTRY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)?(?:\(|$| on )")
-SFOPS_ACTIONS = ("switch.", "breaker.", "rollback.", "detect.action", "detect.undo")
+OWN_ACTIONS = ("switch.", "breaker.", "rollback.", "detect.action", "detect.undo")
 _WEIGHT = {"DeployRequest": 40, "ApexClass": 30, "ApexTrigger": 30, "SetupAuditTrail": 20, "sfops": 10}
 
 
@@ -87,7 +87,7 @@ def stack_apex_changes(org: Any, names: Sequence[str]) -> list[Change]:
 def _sfops_changes(store: Store, alias: str, since: dt.datetime, until: dt.datetime) -> list[Change]:
     out = []
     for record in store.audit_history(org=alias, limit=500):
-        if not (since <= record.at <= until) or not record.action.startswith(SFOPS_ACTIONS):
+        if not (since <= record.at <= until) or not record.action.startswith(OWN_ACTIONS):
             continue
         if record.outcome not in ("done", None) and not record.action.startswith("rollback."):
             continue
