@@ -13,7 +13,6 @@ from typing import Any
 
 from detect_support import LIMIT_EXCEPTION, iso
 from emulator_cli_support import emulator_cli_env
-from test_detect_drill import hook  # noqa: F401 - the local webhook receiver fixture
 
 from sfops.cli.app import invoke
 
@@ -40,7 +39,7 @@ def agent_tick(env: dict[str, str], at: dt.datetime) -> list[dict[str, Any]]:
 
 
 def test_the_agent_alone_detects_pages_flips_explains_updates_and_mitigates(
-        emu: Any, org: Any, tmp_path: Path, hook: list[dict[str, Any]]) -> None:  # noqa: F811
+        emu: Any, org: Any, tmp_path: Path, hook: list[dict[str, Any]]) -> None:
     env = emulator_cli_env(emu, tmp_path, production=["emu"], extra_toml=RULES)
     env["SFOPS_ALERT_HOOK_URL"] = hook[0]["url"]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -5,39 +5,12 @@ report; a production org is refused."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 from emulator_cli_support import emulator_cli_env
 
 from sfops.cli.app import invoke
-
-
-@pytest.fixture
-def hook() -> Iterator[list[dict[str, Any]]]:
-    got: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            got.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    got.append({"url": f"http://127.0.0.1:{server.server_address[1]}/hook"})
-    try:
-        yield got
-    finally:
-        server.shutdown()
-
 
 RULES = """
 [alerts.routes]
