@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sfops.agent.jobs import JobContext, JobResult, JobSpec, resolve
+from sfops.agent.jobs import JobContext, JobResult, JobSpec
 from sfops.agent.runs import OK, PARTIAL
 
 
@@ -26,8 +26,10 @@ def detect_tick(ctx: JobContext) -> Any:
     production = bool(ctx.settings.org(ctx.alias).production)
 
     def incidents() -> Any:
-        return resolve("sfops.incidents.wiring:build")(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias,
-                                                        actor=ctx.actor, clock=lambda: ctx.now, strict=False)
+        from sfops.incidents.wiring import build
+
+        return build(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now,
+                     strict=False)
 
     return run_detection(ctx.store, config, alias=ctx.alias, now=ctx.now, production=production, actor=ctx.actor,
                          incidents=incidents, get_org=ctx.org)
@@ -107,13 +109,12 @@ def register(jobs: dict[str, JobSpec]) -> None:
     pull = jobs.get("logs-pull")
     if pull is not None:
         jobs["logs-pull"] = JobSpec(pull.name, pull.help + " Then a detector tick when logs arrived.",
-                                    then_detect(pull.run, lambda r: bool(r.details.get("pulled"))), pull.requires)
+                                    then_detect(pull.run, lambda r: bool(r.details.get("pulled"))))
     jobs["errors-pull"] = JobSpec(
         "errors-pull", "Import Error_Log__c, ApexUnexpectedException event logs and failed async Apex; then detect.",
-        then_detect(_errors_pull, lambda r: bool(r.details.get("new"))),
-        ("sfops.logs.errors:import_event_logs", "sfops.detect:collect_async_failures"))
+        then_detect(_errors_pull, lambda r: bool(r.details.get("new"))))
     jobs["changes-pull"] = JobSpec(
         "changes-pull", "Copy new DeployRequests and Setup Audit Trail entries into the store (sfops changes).",
-        _changes_pull, ("sfops.changes:collect_changes",))
+        _changes_pull)
     jobs["detect"] = JobSpec("detect", "Evaluate the detection rules: raise, update, clear incidents.",
-                             _detect, ("sfops.detect:run_detection", "sfops.incidents.wiring:build"))
+                             _detect)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfops.errors import SalesforceError
-from sfops.logs.store import parse_sf_datetime, soql_datetime
 from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.changes import save_changes
 
@@ -84,7 +84,7 @@ def _deploy_row(record: dict[str, Any], who: str, components: list[str]) -> dict
     summary = f"Deployment {status}: {total} component(s)" + (f" ({names})" if names else "")
     if record.get("ErrorMessage"):
         summary += f": {record['ErrorMessage']}"
-    return {"id": record["Id"], "at": parse_sf_datetime(at), "kind": "deploy", "status": status, "who": who,
+    return {"id": record["Id"], "at": require_datetime(at), "kind": "deploy", "status": status, "who": who,
             "summary": summary[:2000], "components": components,
             "details": {"created": record.get("CreatedDate"), "component_errors": record.get("NumberComponentErrors"),
                         "test_errors": record.get("NumberTestErrors")}}
@@ -93,7 +93,7 @@ def _deploy_row(record: dict[str, Any], who: str, components: list[str]) -> dict
 def collect_deploys(org: Any, store: Store, alias: str, now: dt.datetime, result: CollectResult) -> None:
     """New and still-running DeployRequests since the watermark."""
     since = _watermark(store, "DeployRequest", alias, now, DEPLOY_DAYS)
-    soql = (f"SELECT {', '.join(DEPLOY_FIELDS)} FROM DeployRequest WHERE CreatedDate >= {soql_datetime(since)} "  # noqa: S608
+    soql = (f"SELECT {', '.join(DEPLOY_FIELDS)} FROM DeployRequest WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
             "AND CheckOnly = false ORDER BY CreatedDate ASC")
     try:
         records = org.tooling_query(soql)
@@ -117,8 +117,8 @@ def collect_deploys(org: Any, store: Store, alias: str, now: dt.datetime, result
         components = (previous or {}).get("components") or (_components(org, record["Id"]) if done else [])
         who = names.get(record.get("CreatedById") or "", record.get("CreatedById") or "")
         rows.append(_deploy_row(record, who, components))
-    running = [parse_sf_datetime(r["CreatedDate"]) for r in records if r.get("Status") not in DONE]
-    watermark = min(running) if running else parse_sf_datetime(records[-1]["CreatedDate"])
+    running = [require_datetime(r["CreatedDate"]) for r in records if r.get("Status") not in DONE]
+    watermark = min(running) if running else require_datetime(records[-1]["CreatedDate"])
     new, updated = save_changes(store, alias, "DeployRequest", rows, _key("DeployRequest", alias), watermark)
     result.deploys_new += new
     result.deploys_updated += updated
@@ -128,7 +128,7 @@ def collect_deploys(org: Any, store: Store, alias: str, now: dt.datetime, result
 def collect_audit_trail(org: Any, store: Store, alias: str, now: dt.datetime, result: CollectResult) -> None:
     """New SetupAuditTrail entries since the watermark."""
     since = _watermark(store, "SetupAuditTrail", alias, now, AUDIT_DAYS)
-    soql = (f"SELECT {', '.join(AUDIT_FIELDS)} FROM SetupAuditTrail WHERE CreatedDate >= {soql_datetime(since)} "  # noqa: S608
+    soql = (f"SELECT {', '.join(AUDIT_FIELDS)} FROM SetupAuditTrail WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
             "ORDER BY CreatedDate ASC")
     try:
         records = org.query(soql)
@@ -143,13 +143,13 @@ def collect_audit_trail(org: Any, store: Store, alias: str, now: dt.datetime, re
 
     known = {r["id"] for r in change_rows(store, alias, since=since, sources=["SetupAuditTrail"])}
     names = _user_names(org, {r.get("CreatedById") or "" for r in records})
-    rows = [{"id": r["Id"], "at": parse_sf_datetime(r["CreatedDate"]), "kind": r.get("Action") or "setup",
+    rows = [{"id": r["Id"], "at": require_datetime(r["CreatedDate"]), "kind": r.get("Action") or "setup",
              "status": None, "who": names.get(r.get("CreatedById") or "", r.get("CreatedById") or ""),
              "summary": (r.get("Display") or r.get("Action") or "")[:2000], "components": [],
              "details": {"section": r.get("Section"), "delegate_user": r.get("DelegateUser")}}
             for r in records if r["Id"] not in known]
     new, _ = save_changes(store, alias, "SetupAuditTrail", rows, _key("SetupAuditTrail", alias),
-                          parse_sf_datetime(records[-1]["CreatedDate"]))
+                          require_datetime(records[-1]["CreatedDate"]))
     result.audit_new += new
     result.new_rows += rows
 

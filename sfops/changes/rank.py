@@ -14,6 +14,7 @@ from typing import Any
 
 from sfops.errors import SalesforceError
 from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.changes import change_rows
 
@@ -74,11 +75,9 @@ def stack_apex_changes(org: Any, names: Sequence[str]) -> list[Change]:
                     f"SELECT Id, Name FROM User WHERE Id IN ({', '.join(soql_literal(u) for u in sorted(users))})")}  # noqa: S608
             except SalesforceError:
                 who = {}
-        from sfops.logs.store import parse_sf_datetime
-
         for r in rows:
             by = r.get("LastModifiedById") or ""
-            out.append(Change(at=parse_sf_datetime(r["LastModifiedDate"]), source=sobject, kind="modified",
+            out.append(Change(at=require_datetime(r["LastModifiedDate"]), source=sobject, kind="modified",
                               summary=f"{sobject} {r['Name']} last modified", who=who.get(by, by or None),
                               id=r["Id"], components=[f"{sobject}:{r['Name']}"], touches=[r["Name"]]))
     return out

@@ -8,7 +8,7 @@ import click
 
 from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 
 COLUMNS = ["at", "source", "what", "who", "status", "touches"]
 
@@ -41,7 +41,7 @@ def changes_cmd(app: AppContext, target_org: str | None, since: str, stack: str 
     ranked = list_changes(app.store, alias, since=start, until=now, stack_classes=classes, extra=extra)
     if not classes:
         ranked.sort(key=lambda c: c.at, reverse=True)
-    rows = [{"at": c.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), "source": c.source,
+    rows = [{"at": when_text(c.at), "source": c.source,
              "what": c.summary[:100], "who": c.who or "-", "status": c.status or "-",
              "touches": ", ".join(c.touches) or "-"} for c in ranked]
     return Result(data=ranked, rows=rows, columns=COLUMNS,

@@ -10,7 +10,7 @@ import click
 
 from sfops.cli.common import output_command, pass_app, reason_option, target_org_option, yes_option
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 from sfops.errors import UsageError
 
 # sfops.detect (pandas, SQLAlchemy) is imported inside the commands: `sfops detect --help` stays fast.
@@ -22,10 +22,6 @@ REPLAY_COLUMNS = ["at", "rule", "kind", "severity", "key", "summary", "actions"]
 @click.group("detect")
 def detect() -> None:
     """Detection rules: list them, replay them over stored history, run one tick, undo automatic actions."""
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
 def _config(app: AppContext) -> Any:
@@ -94,13 +90,14 @@ def test_cmd(app: AppContext, target_org: str | None, since: str, step: str, onl
         raise UsageError(f"--since {since} with --step {step} is more than 20,000 evaluations: use a larger --step.")
     result = replay(app.store, config, alias=org_config.alias, since=start, until=now,
                     production=org_config.production, step=step_delta)
-    rows = [{"at": _when(t["at"]), "rule": t["rule"], "kind": t["kind"], "severity": t["severity"],
+    rows = [{"at": when_text(t["at"]), "rule": t["rule"], "kind": t["kind"], "severity": t["severity"],
              "key": t["key"], "summary": t["summary"], "actions": "; ".join(t["actions"]) or "-"}
             for t in result.transitions]
     fired = sum(1 for t in result.transitions if t["kind"] == "fired")
-    return Result(data=result, rows=rows, columns=REPLAY_COLUMNS, title=f"Replay of {result.rules} rule(s) on "
-                  f"'{org_config.alias}'", message=f"{result.ticks} evaluation(s) from {_when(start)} to {_when(now)}: "
-                  f"{fired} firing(s). Nothing was raised or changed.")
+    return Result(data=result, rows=rows, columns=REPLAY_COLUMNS,
+                  title=f"Replay of {result.rules} rule(s) on '{org_config.alias}'",
+                  message=f"{result.ticks} evaluation(s) from {when_text(start)} to {when_text(now)}: {fired} "
+                  "firing(s). Nothing was raised or changed.")
 
 
 @detect.command("run")
@@ -144,7 +141,7 @@ def firings_cmd(app: AppContext, target_org: str | None, since: str, rule: str |
 
     alias = app.org_config(target_org).alias
     rows = firings(app.store, org=alias, since=_since(since, dt.datetime.now(dt.UTC)), rule=rule)
-    table = [{"at": _when(r["at"]), "rule": r["rule"], "kind": r["kind"], "severity": r["severity"],
+    table = [{"at": when_text(r["at"]), "rule": r["rule"], "kind": r["kind"], "severity": r["severity"],
               "incident": (r.get("details") or {}).get("incident") or r.get("incident_id") or "-", "key": r["key"]}
              for r in rows]
     return Result(data=rows, rows=table, title=f"Detector firings on '{alias}'")
@@ -161,7 +158,7 @@ def actions_cmd(app: AppContext, target_org: str | None, since: str) -> Result:
 
     alias = app.org_config(target_org).alias
     rows = actions_log(app.store, alias, _since(since, dt.datetime.now(dt.UTC)))
-    table = [{"id": r["id"], "at": _when(r["at"]), "action": r["action"], "target": r["target"],
+    table = [{"id": r["id"], "at": when_text(r["at"]), "action": r["action"], "target": r["target"],
               "outcome": r["outcome"], "rule": (r.get("details") or {}).get("rule") or "-",
               "incident": (r.get("details") or {}).get("incident") or r.get("incident_id") or "-"} for r in rows]
     return Result(data=rows, rows=table, title=f"Automatic actions on '{alias}'",

@@ -62,8 +62,8 @@ def _execute(action: Action, org: Any, store: Store, *, actor: str, reason: str,
     user = render(action.target, sample)
     if not user or user == "-":
         raise UsageError(f"no user to trace: '{action.target}' is empty for this failure")
-    flag = trace_on(org, user, minutes=action.minutes, now=now)
-    return {"user": flag.user_id, "username": flag.username, "flag_id": flag.id, "flag": flag.action}
+    flag = trace_on(org, store, user, actor=actor, reason=reason, minutes=action.minutes, now=now)
+    return {"user": flag.user_id, "username": flag.user, "flag_id": flag.id, "flag": flag.action}
 
 
 def run_actions(rule: Rule, config: DetectConfig, org: Any, store: Store, *, alias: str, actor: str,
@@ -131,7 +131,7 @@ def undo(org: Any, store: Store, audit_id: int, *, alias: str, actor: str, reaso
     else:
         from sfops.logs.traceflags import trace_off
 
-        removed = trace_off(org, data["user"])
+        removed = trace_off(org, store, data["user"], actor=actor, reason=why)
         result = {"user": data.get("username"), "deleted": [f.id for f in removed]}
     result["undo_audit_id"] = store.record_audit(
         actor=actor, org=alias, action=UNDO_ACTION, target=record["target"], before=data, after=result,

@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from sfops.logs.store import parse_sf_datetime, soql_datetime
+from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.error_events import save_errors
 
@@ -32,7 +33,7 @@ def job_row(record: dict[str, Any], class_name: str | None) -> dict[str, Any]:
     message = record.get("ExtendedStatus") or f"{job_type} job {status}"
     at = record.get("CompletedDate") or record["CreatedDate"]
     fingerprint = hashlib.sha1(f"{job_type}|{name}|{status}".encode(), usedforsecurity=False).hexdigest()[:12]
-    return {"id": record["Id"], "occurred_at": parse_sf_datetime(at), "exception_type": f"AsyncApexJob.{status}",
+    return {"id": record["Id"], "occurred_at": require_datetime(at), "exception_type": f"AsyncApexJob.{status}",
             "message": message, "stack": "", "category": "async_job", "fingerprint": fingerprint,
             "entry_point": f"{name}.{record['MethodName']}" if record.get("MethodName") else name,
             "user_id": record.get("CreatedById"), "request_id": None,
@@ -47,15 +48,13 @@ def collect_async_failures(org: Any, store: Store, alias: str, *, now: dt.dateti
     stored = store.get_state(_key(alias))
     since = dt.datetime.fromisoformat(stored) if stored else now - FIRST_LOOK
     soql = (f"SELECT {', '.join(FIELDS)} FROM AsyncApexJob WHERE Status IN ('Failed', 'Aborted') "  # noqa: S608
-            f"AND CompletedDate >= {soql_datetime(since)} ORDER BY CompletedDate ASC")
+            f"AND CompletedDate >= {soql_literal(since)} ORDER BY CompletedDate ASC")
     records = org.query(soql)
     if not records:
         return 0
     class_ids = sorted({r["ApexClassId"] for r in records if r.get("ApexClassId")})
     names: dict[str, str] = {}
     if class_ids:
-        from sfops.salesforce.soql import soql_literal
-
         for row in org.query(f"SELECT Id, Name FROM ApexClass WHERE Id IN ({', '.join(map(soql_literal, class_ids))})"):  # noqa: S608
             names[row["Id"]] = row["Name"]
     rows = [job_row(r, names.get(r.get("ApexClassId") or "")) for r in records]

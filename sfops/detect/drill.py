@@ -162,7 +162,7 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
         for r in config.rules])
     incidents_obj = incidents()
     service = incidents_obj.service
-    open_before = [i.ref for i in service.list(open_only=True)]
+    open_before = [i.ref for i in service.find(open_only=True)]
     report = DrillReport(drill=drill.name, org=alias, run_id=run_id, started_at=started.isoformat(),
                          hypothesis=drill.hypothesis, method=drill.method, via=via,
                          steady_state_before={"open_incidents": len(open_before)})
@@ -171,7 +171,7 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
         from sfops.logs.traceflags import trace_on
 
         trace_user = org.identity().user_id
-        trace_on(org, trace_user, minutes=30)
+        trace_on(org, store, trace_user, actor=actor, reason=f"drill {drill.name} {run_id}", minutes=30)
         report.rollbacks.append("trace flag on the running user (removed at the end)")
     t0 = time.monotonic()
     report.notes.append(inject(org, via, clock()))
@@ -202,7 +202,7 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
                     times.setdefault("switch_flipped", time.monotonic() - t0)
                     details.setdefault("switch_flipped", f"{action['target']} ({action['outcome']})")
         if incident_id:
-            sent = outbox_rows(store, org=alias, statuses=["sent"], incident_id=incident_id)
+            sent = outbox_rows(store, alias=alias, statuses=["sent"], incident_id=incident_id)
             if sent:
                 times.setdefault("paged", time.monotonic() - t0)
                 details.setdefault("paged", f"{len(sent)} notification(s) sent: "
@@ -229,9 +229,9 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
     if trace_user:
         from sfops.logs.traceflags import trace_off
 
-        trace_off(org, trace_user)
+        trace_off(org, store, trace_user, actor=actor, reason=f"drill {drill.name} {run_id}: restore")
     times.setdefault("recovered", time.monotonic() - t0)
-    open_after = [i.ref for i in service.list(open_only=True)]
+    open_after = [i.ref for i in service.find(open_only=True)]
     report.steady_state_after = {"open_incidents": len(open_after)}
     fired = firing_rows(store, org=alias, since=started)
     details["recovered"] = f"{len(open_after)} open incident(s), as before" if open_after == open_before else \

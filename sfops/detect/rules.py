@@ -7,7 +7,7 @@ A rule in sfops.toml with the name of a default rule replaces it; `enabled = fal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sfops.detect.model import (
@@ -206,7 +206,7 @@ def _check_quiet(window: Any, where: str) -> None:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def in_quiet_window(windows: list[Mapping[str, Any]], now: dt.datetime) -> Mapping[str, Any] | None:
+def in_quiet_window(windows: Sequence[Mapping[str, Any]], now: dt.datetime) -> Mapping[str, Any] | None:
     """The quiet window containing `now` (daily HH:MM ranges in a time zone, or ISO date-time ranges)."""
     from zoneinfo import ZoneInfo
 

@@ -102,7 +102,7 @@ def matches(rule: Rule, event: Mapping[str, Any]) -> bool:
     return True
 
 
-class _Fields(dict):  # type: ignore[type-arg]
+class _Fields(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "-"
 

@@ -30,7 +30,11 @@ if TYPE_CHECKING:
 BODY_KIND = "eventlogfile.body"
 CSV_COLUMNS = ("EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "EXCEPTION_TYPE",
                "EXCEPTION_MESSAGE", "EXCEPTION_CATEGORY", "STACK_TRACE", "TIMESTAMP_DERIVED", "USER_ID_DERIVED")
-_RO = {"createable": False, "updateable": False}
+
+
+def _ro(name: str, kind: str, **options: Any) -> FieldDef:
+    """A read-only field (these objects are written by the org itself)."""
+    return FieldDef(name, kind, createable=False, updateable=False, **options)
 
 
 def _obj(name: str, prefix: str, fields: list[FieldDef], *, apis: tuple[str, ...], label: str,
@@ -45,30 +49,30 @@ def _obj(name: str, prefix: str, fields: list[FieldDef], *, apis: tuple[str, ...
 def monitoring_objects() -> list[ObjectDef]:
     """EventLogFile, DeployRequest (Tooling) and SetupAuditTrail, read-only like in a real org."""
     def s(name: str, length: int = 255) -> FieldDef:
-        return FieldDef(name, "string", length=length, **_RO)
+        return _ro(name, "string", length=length)
 
     return [
         _obj("EventLogFile", "0AT", [
-            FieldDef("EventType", "picklist", picklist_values=["ApexUnexpectedException", "ApexExecution",
-                                                               "API", "Login"], **_RO),
-            FieldDef("LogDate", "datetime", **_RO), FieldDef("LogFileLength", "double", precision=18, scale=0, **_RO),
-            FieldDef("Interval", "picklist", picklist_values=["Daily", "Hourly"], **_RO),
-            FieldDef("Sequence", "int", digits=9, **_RO), s("LogFileContentType", 20),
-            FieldDef("LogFileFieldNames", "textarea", length=32000, **_RO),
-            FieldDef("LogFileFieldTypes", "textarea", length=32000, **_RO),
-            FieldDef("LogFile", "base64", **_RO)],
+            _ro("EventType", "picklist", picklist_values=["ApexUnexpectedException", "ApexExecution",
+                                                               "API", "Login"]),
+            _ro("LogDate", "datetime"), _ro("LogFileLength", "double", precision=18, scale=0),
+            _ro("Interval", "picklist", picklist_values=["Daily", "Hourly"]),
+            _ro("Sequence", "int", digits=9), s("LogFileContentType", 20),
+            _ro("LogFileFieldNames", "textarea", length=32000),
+            _ro("LogFileFieldTypes", "textarea", length=32000),
+            _ro("LogFile", "base64")],
              apis=("data",), label="Event Log File", plural="Event Log Files"),
         _obj("DeployRequest", "0Af", [
-            FieldDef("Status", "picklist", picklist_values=["Pending", "InProgress", "Succeeded", "SucceededPartial",
-                                                            "Failed", "Canceling", "Canceled"], **_RO),
-            FieldDef("StartDate", "datetime", **_RO), FieldDef("CompletedDate", "datetime", **_RO),
-            FieldDef("CheckOnly", "boolean", **_RO), FieldDef("IgnoreWarnings", "boolean", **_RO),
-            FieldDef("RollbackOnError", "boolean", **_RO), FieldDef("RunTestsEnabled", "boolean", **_RO),
-            *[FieldDef(n, "int", digits=9, **_RO) for n in (
+            _ro("Status", "picklist", picklist_values=["Pending", "InProgress", "Succeeded", "SucceededPartial",
+                                                            "Failed", "Canceling", "Canceled"]),
+            _ro("StartDate", "datetime"), _ro("CompletedDate", "datetime"),
+            _ro("CheckOnly", "boolean"), _ro("IgnoreWarnings", "boolean"),
+            _ro("RollbackOnError", "boolean"), _ro("RunTestsEnabled", "boolean"),
+            *[_ro(n, "int", digits=9) for n in (
                 "NumberComponentsDeployed", "NumberComponentsTotal", "NumberComponentErrors", "NumberTestErrors",
                 "NumberTestsCompleted", "NumberTestsTotal")],
             s("ErrorMessage", 32000), s("ErrorStatusCode"), s("StateDetail"),
-            FieldDef("CanceledById", "reference", reference_to=["User"], relationship_name="CanceledBy", **_RO)],
+            _ro("CanceledById", "reference", reference_to=["User"], relationship_name="CanceledBy")],
              apis=("tooling",), label="Deploy Request", plural="Deploy Requests"),
         _obj("SetupAuditTrail", "0Ym", [
             s("Action", 80), s("Section", 80), s("Display", 1000), s("DelegateUser", 80),

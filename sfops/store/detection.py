@@ -13,17 +13,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from sfops.clock import aware, aware_row
 from sfops.store import Store, schema
 
 
-def _aware(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _aware(v) for k, v in mapping.items()}
+def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
+    return aware_row(mapping)
 
 
 # --- alert states ------------------------------------------------------------------------------
@@ -91,7 +86,7 @@ def first_seen(store: Store, org: str, fingerprints: Iterable[str]) -> dict[str,
             chunk = wanted[start:start + 500]
             query = select(table.c.fingerprint, table.c.first_seen).where(
                 table.c.org == org, table.c.fingerprint.in_(chunk))
-            out.update({fp: _aware(at) for fp, at in conn.execute(query)})
+            out.update({fp: aware(at) for fp, at in conn.execute(query)})
     return out
 
 
@@ -120,7 +115,7 @@ def error_fingerprints_before(store: Store, org: str, before: dt.datetime) -> di
              .where(table.c.org == org, table.c.occurred_at < before, table.c.fingerprint.is_not(None))
              .group_by(table.c.fingerprint))
     with store.engine.connect() as conn:
-        return {fp: (_aware(at), src) for fp, at, src in conn.execute(query)}
+        return {fp: (aware(at), src) for fp, at, src in conn.execute(query)}
 
 
 # --- windowed signal reads ----------------------------------------------------------------------
@@ -134,7 +129,7 @@ def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime)
         for log_id, start, user, summary in conn.execute(query):
             for tx in summary or []:
                 if tx.get("failed"):
-                    yield {"source": "ApexLog", "id": f"{log_id}:{tx.get('tx')}", "at": _aware(start),
+                    yield {"source": "ApexLog", "id": f"{log_id}:{tx.get('tx')}", "at": aware(start),
                            "category": tx.get("category"), "limit": tx.get("limit"),
                            "fingerprint": tx.get("fingerprint"), "exception": tx.get("exceptions"),
                            "entry_point": tx.get("entry_point"), "user_id": user}

@@ -54,7 +54,7 @@ def test_failing_events_raise_one_incident_that_a_continuing_condition_updates(e
     assert [t.kind for t in second.transitions] == ["updated"]
     again = harness.service.get(incident.id)
     assert again.id == incident.id and again.occurrence_count == 2
-    assert len(harness.service.list(open_only=True)) == 1
+    assert len(harness.service.find(open_only=True)) == 1
 
     # failures stop: acknowledged incidents are marked mitigated once the condition stayed false clear_after
     harness.service.acknowledge(incident.id)
