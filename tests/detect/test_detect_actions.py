@@ -87,3 +87,30 @@ def test_hourly_budget_and_quiet_window_refuse_actions(emu: Any, org: Any, store
     fail(emu, org, store, now_clock() - dt.timedelta(seconds=10), stack_trace="Class.Third.run: line 1, column 1")
     third = [t for t in harness.tick().transitions if t.kind == "fired"]
     assert third[0].actions[0]["outcome"] == "refused" and "quiet window" in third[0].actions[0]["why"]
+
+
+def test_breaker_and_trace_actions_run_and_undo(emu: Any, org: Any, store: Any, now_clock: Any) -> None:
+    org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "Max_Failures__c": 3, "Cooldown_Minutes__c": 5,
+                                      "State__c": "Closed", "Failure_Count__c": 0})
+    cfg = config("""
+[detect]
+defaults = false
+[[detect.rules]]
+name = "limits-contain"
+signal = "exceptions"
+threshold = 1
+severity = "P2"
+actions = [{ type = "breaker_open", breaker = "ERP_Orders" }, { type = "trace", user = "{user_id}", minutes = 20 }]
+""")
+    fail(emu, org, store, now_clock() - dt.timedelta(minutes=1))
+    (fired,) = [t for t in Harness(org, store, now_clock, cfg).tick().transitions if t.kind == "fired"]
+    assert [(a["type"], a["outcome"]) for a in fired.actions] == [("breaker_open", "done"), ("trace", "done")]
+    state = org.query("SELECT State__c FROM Circuit_Breaker__c WHERE Name = 'ERP_Orders'")[0]["State__c"]
+    assert state == "Open"
+    flags = org.tooling_query("SELECT Id, TracedEntityId FROM TraceFlag WHERE LogType = 'USER_DEBUG'")
+    assert any(f["TracedEntityId"][:15] == fired.actions[1]["undo"]["user"][:15] for f in flags)
+    for entry in actions_log(store, "emu", now_clock() - dt.timedelta(hours=1)):
+        undo(org, store, entry["id"], alias="emu", actor="alice")
+    state = org.query("SELECT State__c FROM Circuit_Breaker__c WHERE Name = 'ERP_Orders'")[0]["State__c"]
+    assert state == "Closed"
+    assert not org.tooling_query("SELECT Id FROM TraceFlag WHERE LogType = 'USER_DEBUG'")
