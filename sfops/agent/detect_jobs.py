@@ -16,6 +16,7 @@ from typing import Any
 
 from sfops.agent.jobs import JobContext, JobResult, JobSpec
 from sfops.agent.runs import OK, PARTIAL
+from sfops.errors import SfopsError
 
 
 def detect_tick(ctx: JobContext) -> Any:
@@ -61,7 +62,11 @@ def then_detect(collector: Callable[[JobContext], JobResult], new_data: Callable
         result = collector(ctx)
         if not new_data(result) or not ctx.settings.section("detect").get("enabled", True):
             return result
-        tick = detect_tick(ctx)
+        try:
+            tick = detect_tick(ctx)
+        except SfopsError as exc:  # what was collected stays collected; the `detect` job will try again
+            return JobResult(PARTIAL, f"{result.summary}; detect failed: {exc.message}",
+                             {**result.details, "detect": {"error": exc.message}})
         text, details = _describe(tick)
         outcome = PARTIAL if tick.errors and result.outcome == OK else result.outcome
         return JobResult(outcome, f"{result.summary}; detect: {text}", {**result.details, "detect": details})

@@ -150,3 +150,14 @@ def test_detect_rules_and_replay_on_the_command_line(emu: Any, tmp_path: Path) -
     assert invoke(["detect", "firings", "--json"], env)[1].count('"kind"') == 0  # a replay records nothing
     code, _, err = invoke(["detect", "test", "--rule", "nope"], env)
     assert code == 2 and "Unknown rule(s) nope" in err
+
+
+def test_a_bad_detect_section_does_not_fail_the_log_pull(emu: Any, tmp_path: Path) -> None:
+    env = emulator_cli_env(emu, tmp_path, extra_toml='[detect]\nmode = "loud"\n')
+    code, out, _ = invoke(["agent", "run", "--once", "--jobs", "logs-pull,detect", "--json"], env)
+    attempts = {a["job"]: a for a in json.loads(out)["result"]}
+    assert attempts["logs-pull"]["outcome"] == "partial"
+    summary = attempts["logs-pull"]["summary"]
+    assert "new log(s) stored" in summary and "detect failed" in summary
+    assert attempts["detect"]["outcome"] == "failed" and "mode must be one of" in attempts["detect"]["error"]
+    assert code == 68
