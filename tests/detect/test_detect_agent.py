@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from changes_support import deploy_quote_guard
 from detect_support import LIMIT_EXCEPTION, iso
 from emulator_cli_support import emulator_cli_env
 
 from sfops.cli.app import invoke
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "changes"))
-from changes_support import deploy_quote_guard
 
 RULES = """
 [alerts.routes]
