@@ -119,6 +119,14 @@ def error_fingerprints_before(store: Store, org: str, before: dt.datetime) -> di
 
 
 # --- windowed signal reads ----------------------------------------------------------------------
+def _fatal(text: str | None) -> str | None:
+    """The fatal exception of an analyze row's `exceptions` text ("X: msg [fatal]; Y: msg [handled]")."""
+    if not text:
+        return text
+    first = text.split("; ")[0]
+    return first.removesuffix(" [fatal]") if first.endswith(" [fatal]") else text
+
+
 def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
     """Failed transactions of the debug logs that started in [since, until]."""
     table = schema.apex_log
@@ -131,7 +139,7 @@ def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime)
                 if tx.get("failed"):
                     yield {"source": "ApexLog", "id": f"{log_id}:{tx.get('tx')}", "at": aware(start),
                            "category": tx.get("category"), "limit": tx.get("limit"),
-                           "fingerprint": tx.get("fingerprint"), "exception": tx.get("exceptions"),
+                           "fingerprint": tx.get("fingerprint"), "exception": _fatal(tx.get("exceptions")),
                            "entry_point": tx.get("entry_point"), "user_id": user}
 
 
