@@ -39,7 +39,10 @@ def render() -> str:
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
     for path, command in walk(cli, ["sfops"]):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH)
+        # the help options every command really has (inherited from the root group's context settings):
+        # click caches a command's help option, so a context without them would render whatever ran first
+        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH,
+                            help_option_names=cli.context_settings.get("help_option_names", ["--help"]))
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
