@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from cli_support import run_cli
 from sqlalchemy import select
 
-from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
 from sfops.errors import SalesforceError
 from sfops.logs.errors import import_error_logs, import_event_logs
@@ -58,21 +57,21 @@ def test_pull_with_errors_and_event_logs_against_the_emulator(
     # The emulator has Event Monitoring's ApexUnexpectedException files (free since Winter '25); an org
     # without them is covered by the INVALID_TYPE unit test below.
     _error_log(org, 5, Exception_Type__c="System.NullPointerException", Message__c="Attempt to de-reference")
-    code, out, err = invoke(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
-    assert code == 0, err
-    imports = {i["source"]: i for i in json.loads(out)["result"]["imports"]}
+    result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    imports = {i["source"]: i for i in result.json["result"]["imports"]}
     assert imports["Error_Log__c"]["imported"] == 1
     assert imports["EventLogFile"]["available"] is True and imports["EventLogFile"]["imported"] == 0
     emu.control("POST", "inject", {"exceptions": [{"exception_type": "System.LimitException",
                                                    "exception_message": "Apex CPU time limit exceeded",
                                                    "exception_category": "LimitException: CpuTime",
                                                    "stack_trace": "Class.Heavy.run: line 31, column 1"}]})
-    code, out, err = invoke(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
-    imports = {i["source"]: i for i in json.loads(out)["result"]["imports"]}
-    assert code == 0, err
+    result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    imports = {i["source"]: i for i in result.json["result"]["imports"]}
     assert imports["EventLogFile"]["imported"] == 1 and imports["EventLogFile"]["files"] == 1
-    code, out, _ = invoke(["logs", "report", "--failures", "--json"], env=cli_env)
-    failures = json.loads(out)["result"]["failures"]
+    result = run_cli(["logs", "report", "--failures", "--json"], env=cli_env)
+    failures = result.json["result"]["failures"]
     assert any(f["source"] == "Error_Log__c" and f["category"] == "other" for f in failures)
     assert any(f["source"] == "EventLogFile" and f["category"] == "governor_limit" for f in failures)
 
