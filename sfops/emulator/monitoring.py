@@ -103,8 +103,9 @@ _AUDIT_FOR = {"ApexClass": ("Apex Class", "changedApexClass", "Changed Class cod
 def record_deploy(emu: Emulator, rec: Mapping[str, Any]) -> None:
     """A finished deploy as a DeployRequest row, and its Apex/field changes as SetupAuditTrail rows.
 
-    The emulator's own seeding (no user behind it) is the org's creation, not its change history."""
-    if not str(rec.get("createdById") or "").startswith("005"):
+    The emulator's own seeding (a synchronous deploy nobody polled) is the org's creation, not its change
+    history: every deploy made through the API is polled before it finishes."""
+    if not rec.get("polls") or not str(rec.get("createdById") or "").startswith("005"):
         return
     options = rec.get("options") or {}
     outcome = rec.get("outcome") or {}

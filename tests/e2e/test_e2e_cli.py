@@ -126,8 +126,12 @@ def test_the_demo_runs_the_whole_story() -> None:
     # a realistic clock: minutes, not seconds, between the phases
     assert "Time to acknowledge: 4 min." in out and re.search(r"Time to resolve: 4\d min\.", out)
     page = (REPO / ".sfops" / "demo" / "incidents.html").read_text(encoding="utf-8")
-    recent = page.split('id="recent"', 1)[1]
+    recent = page.split('id="recent"', 1)[1].split("</table>", 1)[0]
     assert "INC-00001" in recent and "Resolved" in recent and "Rolled back release R42" in recent
+    assert re.search(r"<td>4 min</td><td>4\d min</td>", recent)  # time to acknowledge, to resolve
+    (incident_page,) = (REPO / ".sfops" / "demo" / "incidents_files").glob("incident-*.html")
+    suspects = incident_page.read_text(encoding="utf-8").split('id="suspects"', 1)[1].split("</tr>", 2)[1]
+    assert "DeployRequest" in suspects and "QuoteGuard" in suspects  # the R42 deploy, first
     assert out.count("9 job(s) ran (0 failed)") == 2
     # it ends with the next steps
     tail = proc.stdout.split("== Next steps", 1)[1]
