@@ -394,6 +394,8 @@ def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
     ref = listed["result"][0]["name"] or listed["result"][0]["id"]
     print(f"receivers got: {sorted({path for path, _ in receivers.posts if 'change' not in path})}; "
           f"mail to {receivers.mails}")
+    changes = [body["payload"]["summary"] for path, body in receivers.posts if path.endswith("/change")]
+    print(f"PagerDuty change events (org-side changes): {len(changes)}, first: {changes[0] if changes else '-'}")
     sfops("oncall", "now", env=env)
     sfops("switch", "history", env=env)
     sfops("detect", "actions", "--since", "3h", env=env)

@@ -11,6 +11,7 @@ something new, so a failing log is paged within one pull period plus the tick, n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -95,9 +96,13 @@ def _errors_pull(ctx: JobContext) -> JobResult:
 
 def _changes_pull(ctx: JobContext) -> JobResult:
     from sfops.changes import collect_changes, send_change_events
+    from sfops.store.changes import change_rows
 
     result = collect_changes(ctx.org(), ctx.store, ctx.alias, now=ctx.now)
-    sent = send_change_events(ctx.settings, ctx.store, ctx.alias, result.new_rows)
+    # everything of the last day not sent yet: a detector tick may have collected a deploy first
+    recent = change_rows(ctx.store, ctx.alias, since=ctx.now - dt.timedelta(days=1), until=ctx.now,
+                         sources=["DeployRequest", "SetupAuditTrail"])
+    sent = send_change_events(ctx.settings, ctx.store, ctx.alias, recent)
     text = (f"{result.deploys_new} new deployment(s), {result.deploys_updated} updated, "
             f"{result.audit_new} audit trail entr{'y' if result.audit_new == 1 else 'ies'}")
     if sent:

@@ -116,6 +116,7 @@ def test_the_demo_runs_the_whole_story() -> None:
     assert "INC-00002" not in out
     # the on-call is paged through the local receivers, and the rule's switch was flipped by the agent
     assert "receivers got: ['/hook', '/pagerduty', '/slack', '/teams']" in out and "alice@example.com" in out
+    assert re.search(r"PagerDuty change events \(org-side changes\): [1-9]\d*, first: Deployment Succeeded: 3", out)
     assert "New_Pricing__c org on -> off" in out and "switch_off:New_Pricing__c done" in out
     # the deploy of R42 is the first change listed
     assert re.search(r"most suspect first\): 1\. \S+ \S+ UTC DeployRequest: Deployment Succeeded: 3 "
