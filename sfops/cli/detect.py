@@ -15,7 +15,7 @@ from sfops.errors import UsageError
 
 # sfops.detect (pandas, SQLAlchemy) is imported inside the commands: `sfops detect --help` stays fast.
 
-RULE_COLUMNS = ["name", "signal", "condition", "severity", "for", "clear after", "actions", "from"]
+RULE_COLUMNS = ["rule", "when", "sev", "actions"]
 REPLAY_COLUMNS = ["at", "rule", "kind", "severity", "key", "summary", "actions"]
 
 
@@ -44,13 +44,16 @@ def rules_cmd(app: AppContext) -> Result:
     from sfops.detect.model import fmt_duration
 
     config = _config(app)
-    rows = [{"name": r.name, "signal": r.signal, "condition": r.condition_text()
-             + (f" where {', '.join(f'{k}={v}' for k, v in r.match.items())}" if r.match else ""),
-             "severity": r.severity + (" (production)" if r.production_only else ""),
-             "for": fmt_duration(r.for_), "clear after": fmt_duration(r.clear_after),
-             "actions": "; ".join(a.describe() for a in r.actions) or "-",
-             "from": "default" if r.builtin else "sfops.toml"} for r in config.rules]
-    message = (f"{len(config.rules)} rule(s); mode {config.mode}; at most {config.max_actions_per_hour} automatic "
+    rows = []
+    for r in config.rules:
+        where = " where " + ", ".join(f"{k}={'|'.join(map(str, v)) if isinstance(v, list) else v}"
+                                      for k, v in r.match.items()) if r.match else ""
+        timing = (f"; for {fmt_duration(r.for_)}" if r.for_ else "") + f"; clears after {fmt_duration(r.clear_after)}"
+        rows.append({"rule": r.name + ("" if r.builtin else " *"), "when": f"{r.signal} {r.condition_text()}{where}"
+                     + timing, "sev": r.severity + (" prod" if r.production_only else ""),
+                     "actions": "; ".join(a.describe() for a in r.actions) or "-"})
+    message = (f"{len(config.rules)} rule(s) (* from sfops.toml, prod = production orgs only); mode {config.mode}; "
+               f"at most {config.max_actions_per_hour} automatic "
                f"action(s) per org per hour" + (f"; {len(config.quiet)} quiet window(s)" if config.quiet else "")
                + ("" if config.enabled else "; detection is OFF ([detect] enabled = false)") + ".")
     return Result(data={"mode": config.mode, "max_actions_per_hour": config.max_actions_per_hour,
