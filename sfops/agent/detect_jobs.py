@@ -77,17 +77,19 @@ def then_detect(collector: Callable[[JobContext], JobResult], new_data: Callable
 def _errors_pull(ctx: JobContext) -> JobResult:
     from sfops.detect import collect_async_failures
     from sfops.logs.errors import import_error_logs, import_event_logs
+    from sfops.logs.store import data_key
 
     org = ctx.org()
+    key = data_key(org, ctx.store)  # stored under the org id, like `sfops logs pull --errors --event-logs`
     parts, details, new = [], {}, 0
     for importer in (import_error_logs, import_event_logs):
-        imported = importer(org, ctx.store, ctx.alias)
+        imported = importer(org, ctx.store, key)
         new += imported.imported
         details[imported.source] = {"available": imported.available, "imported": imported.imported,
                                     "note": imported.note}
         parts.append(f"{imported.source}: {imported.imported} new" if imported.available
                      else f"{imported.source}: unavailable")
-    jobs = collect_async_failures(org, ctx.store, ctx.alias, now=ctx.now)
+    jobs = collect_async_failures(org, ctx.store, key, now=ctx.now)
     new += jobs
     details["AsyncApexJob"] = {"imported": jobs}
     parts.append(f"AsyncApexJob: {jobs} failed")

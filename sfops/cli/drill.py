@@ -51,6 +51,7 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
     from sfops.incidents.wiring import build
     from sfops.logs.errors import import_error_logs, import_event_logs
     from sfops.logs.pull import pull_logs
+    from sfops.logs.store import data_key
 
     if name not in DRILLS:
         raise UsageError(f"Unknown drill '{name}'. Drills: {', '.join(DRILLS)}.", actions=["sfops drill list"])
@@ -67,9 +68,10 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
     org = app.org(target_org)
 
     def collect() -> None:
-        pull_logs(org, app.store, alias)
+        key = data_key(org, app.store)
+        pull_logs(org, app.store, key)
         for importer in (import_error_logs, import_event_logs):
-            importer(org, app.store, alias)
+            importer(org, app.store, key)
 
     def incidents() -> Any:
         return build(app.settings, org, app.store, org_name=alias, actor=app.actor, strict=False)

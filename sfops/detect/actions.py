@@ -33,7 +33,7 @@ def guard(config: DetectConfig, store: Store, alias: str, now: dt.datetime) -> s
     window = in_quiet_window(config.quiet, now)
     if window is not None:
         return f"quiet window {window['start']}-{window['end']}"
-    done = db.count_audit(store, alias, AUDIT_ACTION, now - dt.timedelta(hours=1))
+    done = db.count_audit(store, alias, AUDIT_ACTION, now - dt.timedelta(hours=1), outcomes=("done", "pending"))
     if done >= config.max_actions_per_hour:
         return f"{done} automatic action(s) in the last hour (max_actions_per_hour = {config.max_actions_per_hour})"
     return None
@@ -76,22 +76,28 @@ def run_actions(rule: Rule, config: DetectConfig, org: Any, store: Store, *, ali
         blocked = guard(config, store, alias, now)
         entry: dict[str, Any] = {"rule": rule.name, "type": action.type, "target": action.target,
                                  "what": action.describe(), "incident": incident_ref}
+        details = {"rule": rule.name, "action": action.type, "target": action.target, "scope": action.scope,
+                   "incident": incident_ref, "minutes": action.minutes}
         if blocked is not None:
             outcome = "observed" if config.mode == "observe" else "refused"
             entry.update(outcome=outcome, why=blocked)
-        else:
-            try:
-                entry["undo"] = _execute(action, org, store, actor=actor, reason=reason, incident_id=incident_id,
-                                         sample=sample, now=now)
-                entry["outcome"] = "done"
-            except SfopsError as exc:
-                entry.update(outcome="failed", why=exc.message)
+            entry["audit_id"] = store.record_audit(
+                actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}",
+                reason=f"{reason}; {blocked}", incident_id=incident_id, outcome=outcome, at=now, details=details)
+            out.append(entry)
+            continue
+        # intent first: an action whose reply is lost still counts against the budget and shows as pending
         entry["audit_id"] = store.record_audit(
-            actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}",
-            reason=reason + (f"; {entry['why']}" if entry.get("why") else ""),
-            incident_id=incident_id, outcome=entry["outcome"], at=now,
-            details={"rule": rule.name, "action": action.type, "target": action.target, "scope": action.scope,
-                     "incident": incident_ref, "minutes": action.minutes, "undo": entry.get("undo")})
+            actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}", reason=reason,
+            incident_id=incident_id, outcome="pending", at=now, details=details)
+        try:
+            entry["undo"] = _execute(action, org, store, actor=actor, reason=reason, incident_id=incident_id,
+                                     sample=sample, now=now)
+            entry["outcome"] = "done"
+        except SfopsError as exc:
+            entry.update(outcome="failed", why=exc.message)
+        store.settle_audit([entry["audit_id"]], entry["outcome"],
+                           {"undo": entry.get("undo"), **({"error": entry["why"]} if entry.get("why") else {})})
         out.append(entry)
     return out
 

@@ -21,6 +21,7 @@ from sfops.detect.model import DetectConfig, Observation, Rule, Transition, fmt_
 from sfops.detect.signals import (
     Fingerprints,
     StoreFingerprints,
+    data_key,
     events,
     load_limit_frame,
     observe_events,
@@ -63,6 +64,7 @@ class Observer:
                  source: Callable[..., list[dict[str, Any]]] = events, limit_frame: Any = None) -> None:
         self.store, self.alias, self.rules, self.fingerprints = store, alias, rules, fingerprints
         self.source, self.limit_frame = source, limit_frame
+        self.data_org = data_key(store, alias)
         self.read = 0
 
     def observe(self, now: dt.datetime) -> dict[str, dict[str, Observation]]:
@@ -71,7 +73,7 @@ class Observer:
         for rule in self.rules:
             if rule.signal != "limits":
                 windows[rule.signal] = max(windows.get(rule.signal, dt.timedelta(0)), rule.window)
-        found = {signal: self.source(self.store, self.alias, signal, now - span, now)
+        found = {signal: self.source(self.store, self.alias, signal, now - span, now, self.data_org)
                  for signal, span in windows.items()}
         self.read += sum(len(v) for v in found.values())
         for signal in FINGERPRINTED:
@@ -106,8 +108,9 @@ def learn(store: Store, alias: str, config: DetectConfig, now: dt.datetime) -> i
     key = LEARNED_KEY.format(org=alias)
     if store.get_state(key):
         return None
-    seen = db.error_fingerprints_before(store, alias, now + dt.timedelta(microseconds=1))
-    for event in db.log_failures(store, alias, now - config.lookback, now):
+    logs = data_key(store, alias)
+    seen = db.error_fingerprints_before(store, logs, now + dt.timedelta(microseconds=1))
+    for event in db.log_failures(store, logs, now - config.lookback, now):
         if event.get("fingerprint"):
             seen.setdefault(str(event["fingerprint"]), (event["at"], "ApexLog"))
     # recorded as seen before any rule's window: "new" means new since the detector started watching

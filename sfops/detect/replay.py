@@ -15,7 +15,7 @@ from typing import Any
 from sfops.detect import engine
 from sfops.detect.detector import Observer, active_rules, fields_for
 from sfops.detect.model import DetectConfig
-from sfops.detect.signals import MemoryFingerprints, events, load_limit_frame, render
+from sfops.detect.signals import MemoryFingerprints, data_key, events, load_limit_frame, render
 from sfops.store import Store
 from sfops.store import detection as db
 
@@ -41,9 +41,9 @@ class _Preloaded:
         self.cache: dict[str, tuple[list[dt.datetime], list[dict[str, Any]]]] = {}
 
     def __call__(self, _store: Store, _alias: str, signal: str, start: dt.datetime,
-                 end: dt.datetime) -> list[dict[str, Any]]:
+                 end: dt.datetime, data_org: str | None = None) -> list[dict[str, Any]]:
         if signal not in self.cache:
-            found = events(self.store, self.alias, signal, self.since, self.until)
+            found = events(self.store, self.alias, signal, self.since, self.until, data_org)
             self.cache[signal] = ([e["at"] for e in found], found)
         times, found = self.cache[signal]
         return found[bisect.bisect_left(times, start):bisect.bisect_right(times, end)]
@@ -57,8 +57,9 @@ def replay(store: Store, config: DetectConfig, *, alias: str, since: dt.datetime
     longest = max([r.window for r in rules] + [config.lookback, dt.timedelta(hours=25)])
     fingerprints = MemoryFingerprints()
     history_start = since - longest
-    fingerprints.remember(db.error_fingerprints_before(store, alias, since))
-    for event in db.log_failures(store, alias, since - config.lookback, since):
+    logs = data_key(store, alias)
+    fingerprints.remember(db.error_fingerprints_before(store, logs, since))
+    for event in db.log_failures(store, logs, since - config.lookback, since):
         if event.get("fingerprint"):
             fingerprints.remember({str(event["fingerprint"]): (event["at"], "ApexLog")})
     frame = load_limit_frame(store, alias, history_start) if any(r.signal == "limits" for r in rules) else None

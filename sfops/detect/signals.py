@@ -73,15 +73,25 @@ def _deploy_events(store: Store, org: str, since: dt.datetime, until: dt.datetim
              "summary": r["summary"], **(r.get("details") or {})} for r in rows if r["status"] in FAILED_DEPLOY]
 
 
-def events(store: Store, org: str, signal: str, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
-    """The events of an event signal in [since, until], oldest first."""
+def data_key(store: Store, alias: str) -> str:
+    """The key the org's pulled logs and errors are stored under (its org id once a pull has seen it)."""
+    from sfops.logs.store import known_key
+
+    return known_key(store, alias)
+
+
+def events(store: Store, org: str, signal: str, since: dt.datetime, until: dt.datetime,
+           data_org: str | None = None) -> list[dict[str, Any]]:
+    """The events of an event signal in [since, until], oldest first. Logs and errors are read under
+    `data_org` (the org id they are stored under), audit records and changes under the alias `org`."""
+    logs = data_org or org
     if signal == "failures":
-        found = list(db.log_failures(store, org, since, until))
-        found += db.error_events(store, org, ["Error_Log__c"], since, until)
+        found = list(db.log_failures(store, logs, since, until))
+        found += db.error_events(store, logs, ["Error_Log__c"], since, until)
     elif signal == "exceptions":
-        found = list(db.error_events(store, org, EXCEPTION_SOURCES, since, until))
+        found = list(db.error_events(store, logs, EXCEPTION_SOURCES, since, until))
     elif signal == "async_jobs":
-        found = list(db.error_events(store, org, ["AsyncApexJob"], since, until))
+        found = list(db.error_events(store, logs, ["AsyncApexJob"], since, until))
     elif signal == "breakers":
         found = _breaker_events(store, org, since, until)
     elif signal == "deploys":
