@@ -114,3 +114,14 @@ actions = [{ type = "breaker_open", breaker = "ERP_Orders" }, { type = "trace", 
     state = org.query("SELECT State__c FROM Circuit_Breaker__c WHERE Name = 'ERP_Orders'")[0]["State__c"]
     assert state == "Closed"
     assert not org.tooling_query("SELECT Id FROM TraceFlag WHERE LogType = 'USER_DEBUG'")
+
+
+def test_a_failed_action_is_settled_failed_and_the_incident_stands(emu: Any, org: Any, store: Any,
+                                                                   now_clock: Any) -> None:
+    cfg = config(rules().replace("New_Pricing__c", "No_Such_Switch__c"))
+    fail(emu, org, store, now_clock() - dt.timedelta(minutes=1))
+    (fired,) = [t for t in Harness(org, store, now_clock, cfg).tick().transitions if t.kind == "fired"]
+    assert fired.incident_ref and fired.actions[0]["outcome"] == "failed"
+    assert "No_Such_Switch__c" in fired.actions[0]["why"]
+    (entry,) = actions_log(store, "emu", now_clock() - dt.timedelta(hours=1))
+    assert entry["outcome"] == "failed" and entry["details"]["error"] == fired.actions[0]["why"]
