@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from sfops.emulator.records import Records
 from sfops.emulator.routing import Handler, RouteTable
 from sfops.emulator.schema import Schema, default_schema
 from sfops.emulator.state import RecordState
-from sfops.emulator.values import fmt_datetime, now_utc
+from sfops.emulator.values import fmt_datetime, now_utc, set_clock_offset
 from sfops.emulator.wire import (
     ApiError,
     Request,
@@ -129,6 +129,7 @@ class Emulator:
             self.sessions.reset()
             self.faults.clear()
             self.journal.clear()
+            set_clock_offset(timedelta(0))
             with self._cursor_lock:
                 self._cursors.clear()
             self._metadata = None

@@ -6,6 +6,9 @@ GET|POST|DELETE /__emulator__/faults           fault knobs (see faults.py); POST
 GET|DELETE /__emulator__/requests[?kind=rest]  the request journal (DELETE or POST .../reset clears it)
 POST /__emulator__/reset                       wipe data and seed again
 POST /__emulator__/apexlogs                    {"logs": [{"body": "...", "LogUserId": ..., ...}]} -> ids
+GET|POST /__emulator__/clock                   {"offset_seconds": N} shifts the org's clock (0 = real time)
+POST /__emulator__/inject                      failing exceptions / async jobs / logs / audit entries at chosen
+                                               times (see monitoring.py) -> ids
 GET  /__emulator__/events                      published platform events
 POST /__emulator__/connected-apps              {"client_id", "client_secret", "certificate" (PEM), "run_as"}
 POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"refresh_token"}
@@ -107,6 +110,32 @@ def _apexlogs(emu: Emulator, req: Request, rest: list[str], body: Any) -> Respon
     return json_response(201, {"ids": created})
 
 
+def _inject(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    from sfops.emulator.monitoring import check_inject, inject
+
+    problem = check_inject(body)
+    if problem:
+        return _bad(problem)
+    return json_response(201, inject(emu, body))
+
+
+def _clock(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    from datetime import timedelta
+
+    from sfops.emulator.values import clock_offset, now_utc, set_clock_offset
+
+    if req.method == "POST":
+        seconds = body.get("offset_seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            return _bad('expected {"offset_seconds": <number>}')
+        set_clock_offset(timedelta(seconds=seconds))
+    elif req.method != "GET":
+        return None
+    return json_response(200, {"offset_seconds": clock_offset().total_seconds(), "now": now_utc().isoformat()})
+
+
 def _events(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
     if req.method != "GET":
         return None
@@ -141,6 +170,8 @@ _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | N
     "requests": _requests,
     "reset": _reset,
     "apexlogs": _apexlogs,
+    "inject": _inject,
+    "clock": _clock,
     "events": _events,
     "connected-apps": _connected_apps,
     "refresh-tokens": _refresh_tokens,

@@ -135,6 +135,16 @@ class OrgState:
             raise not_found()
         return str(body)
 
+    def event_log_file(self, obj: ObjectDef, record_id: str) -> bytes:
+        """The CSV of an EventLogFile (404 when the record is not an event log file or has no body)."""
+        from sfops.emulator.monitoring import log_file
+
+        row = self._emu.records.get(obj, record_id)
+        blob = log_file(self._emu, row["Id"]) if obj.name == "EventLogFile" else None
+        if blob is None:
+            raise not_found()
+        return blob
+
     def insert_system(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create a row bypassing API permissions (AsyncApexJob, ApexLog...)."""
         return self._emu.insert_system(sobject, fields)

@@ -147,6 +147,12 @@ def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
     return Response(200, body.encode("utf-8"), {"Content-Type": "text/plain;charset=UTF-8"})
 
 
+def event_log_file(ctx: Ctx, sobject: str, record_id: str) -> Response:
+    """GET sobjects/EventLogFile/{id}/LogFile: the event log's CSV."""
+    blob = ctx.state.event_log_file(ctx.state.sobject(sobject, ctx.tooling), record_id)
+    return Response(200, blob, {"Content-Type": "text/csv"})
+
+
 def _cached_json(ctx: Ctx, key: Any, build: Callable[[], Any]) -> Response:
     """A JSON response whose encoded (and gzip'd) body is cached until the schema changes (describe is hot)."""
     body = ctx.state.cached(key, lambda: json_response(200, build()).body)
@@ -367,6 +373,7 @@ def _sobject_routes(table: RouteTable) -> None:
     table.add("sobjects/{sobject}/deleted", deleted, kind="sobject")
     table.add("sobjects/{sobject}/updated", updated, kind="sobject")
     table.add("sobjects/{sobject}/{record_id:id}/Body", apexlog_body, kind="sobject.body")
+    table.add("sobjects/{sobject}/{record_id:id}/LogFile", event_log_file, kind="sobject.blob")
     table.add("sobjects/{sobject}/{record_id}", by_id, kind="sobject")
     table.add("sobjects/{sobject}/{field_name}/{value}", by_external_id, kind="sobject")
     table.add("query", query, kind="query")

@@ -713,7 +713,9 @@ def standard_objects() -> list[ObjectDef]:
              label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
              updateable=False, deletable=False),
     ]
-    return objects + recorded_standard_objects()
+    from sfops.emulator.monitoring import monitoring_objects
+
+    return objects + recorded_standard_objects() + monitoring_objects()
 
 
 _STANDARD_TABLE = "seed_data/standard_objects.json"
