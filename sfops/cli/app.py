@@ -41,6 +41,8 @@ GROUPS: dict[str, tuple[str, str]] = {
                "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."),
     "dashboard": ("sfops.cli.incident:dashboard_cmd",
                   "Write the incident and limits dashboard as one self-contained HTML file."),
+    "release": ("sfops.cli.release:release",
+                "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data)."),
     "agent": ("sfops.cli.agent:agent",
               "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
 }
