@@ -368,6 +368,10 @@ class Emulator:
             return self.metadata_soap(req), "soap.metadata"
         if parts == ["services", "data"]:
             return json_response(200, self.versions()), "rest.versions"
+        if parts[0] == "cometd" and len(parts) == 2:
+            from sfops.emulator import cometd
+
+            return cometd.handle(self, req, parts[1]), "streaming.cometd"
         if parts[:2] == ["services", "data"] and len(parts) >= 3:
             m = _VERSION_RE.match(parts[2])
             if not m or not OLDEST_VERSION <= int(m.group(1)) <= LATEST_VERSION:

@@ -210,6 +210,11 @@ def query(ctx: Ctx, parts: list[str], include_deleted: bool = False) -> Response
         raise _method_not_allowed(ctx)
     if parts:
         return _next_page(ctx, parts[0])
+    if "explain" in req.query and not ctx.tooling and not include_deleted:
+        from sfops.emulator.explain import explain
+
+        ctx.kind("explain")
+        return json_response(200, explain(emu, req.query["explain"], ctx.version))
     text = req.query.get("q")
     if text is None:
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -313,12 +318,25 @@ def execute_anonymous(ctx: Ctx, parts: list[str]) -> Response:
 
 
 def run_tests_async(ctx: Ctx, parts: list[str]) -> Response:
+    """POST tooling/runTestsAsynchronous: the test run's AsyncApexJob id (15 characters, a JSON string)."""
+    from sfops.emulator.apexruns import run
+
     ctx.kind("runTestsAsynchronous")
     if ctx.req.method != "POST":
         raise _method_not_allowed(ctx)
-    job = ctx.emu.insert_system("AsyncApexJob", {"JobType": "TestRequest", "Status": "Completed",
-                                                  "CompletedDate": fmt_datetime(now_utc()), "NumberOfErrors": 0})
-    return Response(200, json.dumps(ids.to15(job)).encode(), {"Content-Type": "application/json"})
+    outcome = run(ctx.emu, _body_dict(ctx.req), ctx.session.user_id)
+    return Response(200, json.dumps(ids.to15(outcome["job"])).encode(), {"Content-Type": "application/json"})
+
+
+def run_tests_sync(ctx: Ctx, parts: list[str]) -> Response:
+    """POST tooling/runTestsSynchronous: a RunTestsResult (one class; the run is recorded like an async one)."""
+    from sfops.emulator.apexruns import run, synchronous_result
+
+    ctx.kind("runTestsSynchronous")
+    if ctx.req.method != "POST":
+        raise _method_not_allowed(ctx)
+    outcome = run(ctx.emu, _body_dict(ctx.req), ctx.session.user_id)
+    return json_response(200, synchronous_result(ctx.emu, outcome))
 
 
 def composite(ctx: Ctx, parts: list[str]) -> Response:
@@ -347,6 +365,7 @@ _TOOLING_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
     "queryAll": lambda ctx, parts: query(ctx, parts, include_deleted=True),
     "executeAnonymous": execute_anonymous,
     "runTestsAsynchronous": run_tests_async,
+    "runTestsSynchronous": run_tests_sync,
 }
 
 

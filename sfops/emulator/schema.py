@@ -717,8 +717,15 @@ def standard_objects() -> list[ObjectDef]:
             FieldDef("CompletedDate", "datetime", **_RO)],
              label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
              updateable=False, deletable=False),
+        *_apex_test_objects(),
     ]
     return objects
+
+
+def _apex_test_objects() -> list[ObjectDef]:
+    from sfops.emulator.apexruns import test_objects  # apexruns builds on this module's FieldDef/ObjectDef
+
+    return test_objects(_obj)
 
 
 def default_schema() -> Schema:
