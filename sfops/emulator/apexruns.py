@@ -173,17 +173,20 @@ def run(emu: Emulator, body: dict[str, Any], user_id: str, *, source: str = "RES
                "RunTime": METHOD_TIME_MS, "TestTimestamp": start, "IsTestSetup": False}
         row["Id"] = emu.insert_system("ApexTestResult", row)
         out.append((rec, row))
-    if not body.get("skipCodeCoverage"):
+    covered = [] if body.get("skipCodeCoverage") else \
         _coverage(emu, [rec for rec, _ in plan], {rec["Id"]: m for rec, m in plan})
-    return {"job": job, "run": run_id, "results": out, "plan": plan, "time": total_time}
+    return {"job": job, "run": run_id, "results": out, "plan": plan, "time": total_time, "coverage": covered}
 
 
 def _lines(source: str) -> int:
     return max(1, apex.strip_code(source).count(";"))
 
 
-def _coverage(emu: Emulator, tests: list[dict[str, Any]], methods: dict[str, list[str]]) -> None:
-    """Rows of ApexCodeCoverage per test class and covered unit; aggregates; the org-wide percentage."""
+def _coverage(emu: Emulator, tests: list[dict[str, Any]],
+              methods: dict[str, list[str]]) -> list[tuple[str, dict[str, Any], int]]:
+    """Rows of ApexCodeCoverage per test class and covered unit; aggregates; the org-wide percentage.
+    Returns (kind, unit, lines) of the units this run covered."""
+    touched: list[tuple[str, dict[str, Any], int]] = []
     test_words = {t["Id"]: apex.words(apex.strip_code(str(t.get("Body") or ""))) for t in tests}
     units = [("ApexClass", r) for r in _classes(emu) if not apex.is_test_class(str(r.get("Body") or ""))]
     units += [("ApexTrigger", r) for r in emu.store.rows("ApexTrigger") if not r.get("IsDeleted")]
@@ -198,6 +201,8 @@ def _coverage(emu: Emulator, tests: list[dict[str, Any]], methods: dict[str, lis
                 "ApexClassOrTriggerId": unit["Id"], "NumLinesCovered": lines, "NumLinesUncovered": 0,
                 "Coverage": {"coveredLines": list(range(1, lines + 1)), "uncoveredLines": []}})
         covered = lines if covering else 0
+        if covering:
+            touched.append((kind, unit, lines))
         previous = aggregates.get(unit["Id"])
         if previous is not None and int(previous.get("NumLinesCovered") or 0) >= covered:
             continue
@@ -218,6 +223,7 @@ def _coverage(emu: Emulator, tests: list[dict[str, Any]], methods: dict[str, lis
         emu.store.put("ApexOrgWideCoverage", {**existing[0], "PercentCovered": percent})
     else:
         emu.insert_system("ApexOrgWideCoverage", {"PercentCovered": percent})
+    return touched
 
 
 def synchronous_result(emu: Emulator, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -231,14 +237,9 @@ def synchronous_result(emu: Emulator, outcome: dict[str, Any]) -> dict[str, Any]
         else:
             failures.append({**item, "message": row["Message"], "packageName": rec["Name"],
                              "stackTrace": row["StackTrace"], "type": "Class"})
-    coverage = []
-    for row in emu.store.rows("ApexCodeCoverageAggregate"):
-        hit = emu.store.get(str(row["ApexClassOrTriggerId"]))
-        name = hit[1].get("Name") if hit else None
-        coverage.append({"id": row["ApexClassOrTriggerId"], "name": name, "namespace": None,
-                         "numLocations": int(row["NumLinesCovered"]) + int(row["NumLinesUncovered"]),
-                         "numLocationsNotCovered": int(row["NumLinesUncovered"]), "locationsNotCovered": [],
-                         "type": "Class" if str(row["ApexClassOrTriggerId"]).startswith("01p") else "Trigger"})
+    coverage = [{"id": unit["Id"], "name": unit["Name"], "namespace": None, "numLocations": lines,
+                 "numLocationsNotCovered": 0, "locationsNotCovered": [],
+                 "type": "Class" if kind == "ApexClass" else "Trigger"} for kind, unit, lines in outcome["coverage"]]
     return {"apexLogId": None, "codeCoverage": coverage, "codeCoverageWarnings": [], "failures": failures,
             "flowCoverage": [], "flowCoverageWarnings": [], "numFailures": len(failures),
             "numTestsRun": len(outcome["results"]), "successes": successes, "totalTime": float(outcome["time"])}
