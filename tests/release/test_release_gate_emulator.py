@@ -124,6 +124,12 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     assert checks["data_volumes"]["status"] == "pass"
     assert ET.parse(junit).getroot().get("failures") == "0"
 
+    # later, rolling B back names the gate run that let it through
+    code, out, err = invoke(["rollback", "quick", "--package", str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
+                             "-o", "prod", "--yes", "--reason", "INC-9", "--json"], gate["env"])
+    warnings = json.loads(out)["warnings"]
+    assert any(f"allowed on prod by gate run #{result['run_id']} (warn" in w for w in warnings), warnings
+
 
 def test_override_lets_a_failing_check_through_and_is_audited(gate: dict[str, Any]) -> None:
     _plan_and_validate(gate, "c3")
