@@ -7,75 +7,17 @@ object and a stale validation fails the gate with exactly those reasons; after f
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from defusedxml import ElementTree as ET
-from emulator_cli_support import emulator_cli_env
-from release_support import ONCALL_TOML, apex_class, apex_trigger, commit
+from release_support import age_validation, plan_and_validate
 
 from sfops.cli.app import invoke
 
 pytestmark = pytest.mark.integration
-
-GATE_TOML = ONCALL_TOML + """
-[release.data_volumes]
-large_object = 50
-"""
-EXISTING = apex_class("Existing", "public with sharing class Existing {\n"
-                                  "    public static Integer one() { return 1; }\n}\n")
-EXISTING_TEST = apex_class("ExistingTest", "@isTest\nprivate class ExistingTest {\n    @isTest static void one() {\n"
-                                           "        System.assertEquals(1, Existing.one());\n    }\n}\n")
-UNGUARDED_TRIGGER = "trigger OrderTrigger on Account (before insert) {\n    OrderService.stamp(Trigger.new);\n}\n"
-GUARDED_TRIGGER = ("trigger OrderTrigger on Account (before insert) {\n"
-                   "    if (FeatureKillSwitch.isEnabled('New_Pricing__c')) {\n"
-                   "        OrderService.stamp(Trigger.new);\n    }\n}\n")
-SERVICE = """public with sharing class OrderService {
-    public static void stamp(List<Account> accounts) {
-        for (Account a : accounts) { a.Description = 'ordered'; }
-    }
-    public static List<Account> similar(String text) {
-        return [SELECT Id, Name FROM Account WHERE {filter} = :text];
-    }
-}
-"""
-
-
-@pytest.fixture
-def gate(emu: Any, org: Any, tmp_path: Path) -> dict[str, Any]:
-    """A git history c1 (A) -> c2 (B, with the three problems) -> c3 (B fixed), 60 Accounts, the CLI env."""
-    repo = tmp_path / "repo"
-    commit(repo, {**EXISTING, **EXISTING_TEST}, "c1")
-    commit(repo, {**apex_trigger("OrderTrigger", UNGUARDED_TRIGGER),
-                  **apex_class("OrderService", SERVICE.replace("{filter}", "Description"))}, "c2")
-    commit(repo, {**apex_trigger("OrderTrigger", GUARDED_TRIGGER),
-                  **apex_class("OrderService", SERVICE.replace("{filter}", "Name"))}, "c3")
-    org.composite_sobjects("POST", [{"attributes": {"type": "Account"}, "Name": f"Acme {i}"} for i in range(60)])
-    env = emulator_cli_env(emu, tmp_path, aliases=("prod",), production=("prod",), actor="rm", extra_toml=GATE_TOML)
-    return {"repo": repo, "env": env, "tmp": tmp_path}
-
-
-def _plan_and_validate(g: dict[str, Any], b: str) -> None:
-    repo, env = g["repo"], g["env"]
-    code, _, err = invoke(["rollback", "plan", "--from", b, "--to", "c1", "--repo", str(repo)], env)
-    assert code == 0, err
-    # B is not in the org yet: its deletions are warnings until it lands (docs/release.md)
-    code, out, err = invoke(["rollback", "validate", "--package", str(repo / f"metadata/rollbacks/{b}-to-c1"),
-                             "-o", "prod", "--ignore-warnings", "--reason", "release gate"], env)
-    assert code == 0, out + err
-
-
-def _age_validation(g: dict[str, Any], days: int) -> None:
-    from sfops.store import Store
-
-    store = Store.open(g["env"]["SFOPS_STORE_URL"])
-    state = store.get_state("rollback.validation.prod")
-    state["at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
-    store.set_state("rollback.validation.prod", state)
-
 
 def _check(g: dict[str, Any], b: str, *extra: str) -> tuple[int, dict[str, Any], Path]:
     junit = g["tmp"] / f"gate-{b}.xml"
@@ -90,8 +32,8 @@ def _by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, Any]) -> None:
-    _plan_and_validate(gate, "c2")
-    _age_validation(gate, days=11)
+    plan_and_validate(gate, "c2")
+    age_validation(gate, days=11)
 
     code, result, junit = _check(gate, "c2")
 
@@ -113,7 +55,7 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     assert suites.get("failures") == "3"
     assert {c.get("name") for c in suites.iter("testcase") if c.find("failure") is not None} == failed
 
-    _plan_and_validate(gate, "c3")
+    plan_and_validate(gate, "c3")
     code, result, junit = _check(gate, "c3")
 
     assert code == 0, result
@@ -125,15 +67,16 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     assert ET.parse(junit).getroot().get("failures") == "0"
 
     # later, rolling B back names the gate run that let it through
-    code, out, err = invoke(["rollback", "quick", "--package", str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
+    code, out, _ = invoke(["rollback", "quick", "--package", str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
                              "-o", "prod", "--yes", "--reason", "INC-9", "--json"], gate["env"])
+    assert code == 0, out
     warnings = json.loads(out)["warnings"]
     assert any(f"allowed on prod by gate run #{result['run_id']} (warn" in w for w in warnings), warnings
 
 
 def test_override_lets_a_failing_check_through_and_is_audited(gate: dict[str, Any]) -> None:
-    _plan_and_validate(gate, "c3")
-    _age_validation(gate, days=11)
+    plan_and_validate(gate, "c3")
+    age_validation(gate, days=11)
 
     code, result, _ = _check(gate, "c3", "--override", "rollback", "--reason", "hot-fix for INC-7")
 
