@@ -1,0 +1,98 @@
+"""Single checks against the emulator (domain calls, real HTTPS): org state, kill switches with delegated
+guards and unknown switch names, data volumes with a sandbox comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from release_support import apex_class, apex_trigger, commit
+
+from sfops.release.checks import kill_switches, org_state, volumes
+from sfops.release.config import parse_release
+from sfops.release.context import GateContext
+from sfops.release.model import Status
+
+pytestmark = pytest.mark.integration
+
+
+def _ctx(org: Any, store: Any, repo: Path, release: dict[str, Any] | None = None, **kw: Any) -> GateContext:
+    return GateContext(org=org, store=store, alias="emu", repo=str(repo), from_ref="c1", to_ref="c2",
+                       config=parse_release(release or {}), **kw)
+
+
+def test_org_state_fails_on_open_p1_and_open_breaker(org: Any, store: Any, tmp_path: Path) -> None:
+    ctx = _ctx(org, store, tmp_path)
+    first = org_state.check(ctx)
+    assert first.status is not Status.FAIL, first
+    org.create("Incident_Log__c", {"Severity__c": "P1", "Status__c": "Investigating", "Message__c": "checkout down",
+                                   "Detected_At__c": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    org.create("Incident_Log__c", {"Severity__c": "P3", "Status__c": "New", "Message__c": "typo on a page"})
+    org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "State__c": "Open", "Last_Error__c": "timeout"})
+
+    result = org_state.check(_ctx(org, store, tmp_path))
+
+    assert result.status is Status.FAIL
+    messages = [f.message for f in result.findings]
+    assert any(m.startswith("open P1 incident") and "checkout down" in m for m in messages), messages
+    assert not any("typo" in m for m in messages)
+    assert "circuit breaker ERP_Orders is open (last error: timeout)" in messages
+
+
+def test_limits_at_their_threshold_fail(org: Any, store: Any, tmp_path: Path, emu: Any) -> None:
+    emu.faults(limits={"DataStorageMB": {"Max": 100, "Remaining": 5}})
+    result = org_state.check(_ctx(org, store, tmp_path))
+    assert result.status is Status.FAIL
+    assert "limit DataStorageMB at 95 % (95/100), threshold 80 %" in [f.message for f in result.findings]
+
+
+def test_guard_in_the_called_handler_counts_and_unknown_switches_fail(org: Any, store: Any, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    commit(repo, apex_class("Old", "public class Old {\n    @AuraEnabled public static void kept() { }\n}\n"), "c1")
+    commit(repo, {
+        **apex_class("Old", "public class Old {\n    @AuraEnabled public static void kept() { }\n"
+                            "    @AuraEnabled public static void added() {\n"
+                            "        FeatureKillSwitch.isEnabled('No_Such_Switch__c');\n    }\n}\n"),
+        **apex_trigger("CaseTrigger", "trigger CaseTrigger on Case (after insert) {\n"
+                                      "    CaseHandler.route(Trigger.new);\n}\n"),
+        **apex_class("CaseHandler", "public class CaseHandler {\n    public static void route(List<Case> cs) {\n"
+                                    "        if (!FeatureKillSwitch.isEnabled('auto_escalation')) { return; }\n"
+                                    "    }\n}\n"),
+        **apex_class("Nightly", "public class Nightly implements Schedulable {\n"
+                                "    public void execute(SchedulableContext c) { }\n}\n"),
+    }, "c2")
+
+    result = kill_switches.check(_ctx(org, store, repo, {"kill_switches": {"exempt": ["Nightly"]}}))
+
+    assert result.status is Status.FAIL
+    assert result.facts["new_entry_points"] == 3 and result.facts["guarded"] == 1  # kept() is not new
+    [finding] = result.findings
+    assert finding.message == "new aura Old.added checks 'No_Such_Switch__c', which is not a switch in emu"
+    assert (finding.file, finding.line) == ("force-app/main/default/classes/Old.cls", 4)
+
+
+def test_sandbox_with_far_fewer_records_warns(org: Any, store: Any, tmp_path: Path, emu: Any) -> None:
+    from sfops.salesforce import connect
+
+    repo = tmp_path / "repo"
+    commit(repo, apex_class("A", "public class A { }\n"), "c1")
+    query = "        return [SELECT COUNT() FROM Contact WHERE AccountId = :acc];\n"
+    commit(repo, apex_class("Q", "public class Q {\n    public static Integer n(Id acc) {\n" + query + "    }\n}\n"), "c2")
+    account = org.create("Account", {"Name": "Acme"})
+    org.composite_sobjects("POST", [{"attributes": {"type": "Contact"}, "LastName": f"C{i}", "AccountId": account}
+                                    for i in range(120)])
+
+    class Sandbox:  # the same emulator answering as a sandbox with one Contact: only recordCount is read
+        session = connect(emu.org_config(alias="sandbox"), env={}).session
+
+        def request(self, method: str, path: str, **kw: Any) -> Any:
+            return {"sObjects": [{"count": 1, "name": "Contact"}]}
+
+    result = volumes.check(_ctx(org, store, repo, sandbox=Sandbox()))
+
+    assert result.status is Status.WARN
+    [growth] = result.findings
+    assert growth.message.startswith("contact: 120 records in production vs 1 in the sandbox")
+    assert result.facts["record_counts"] == {"contact": 120}
