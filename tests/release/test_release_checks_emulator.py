@@ -79,7 +79,8 @@ def test_sandbox_with_far_fewer_records_warns(org: Any, store: Any, tmp_path: Pa
     repo = tmp_path / "repo"
     commit(repo, apex_class("A", "public class A { }\n"), "c1")
     query = "        return [SELECT COUNT() FROM Contact WHERE AccountId = :acc];\n"
-    commit(repo, apex_class("Q", "public class Q {\n    public static Integer n(Id acc) {\n" + query + "    }\n}\n"), "c2")
+    body = "public class Q {\n    public static Integer n(Id acc) {\n" + query + "    }\n}\n"
+    commit(repo, apex_class("Q", body), "c2")
     account = org.create("Account", {"Name": "Acme"})
     org.composite_sobjects("POST", [{"attributes": {"type": "Contact"}, "LastName": f"C{i}", "AccountId": account}
                                     for i in range(120)])
