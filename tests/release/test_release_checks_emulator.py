@@ -97,3 +97,51 @@ def test_sandbox_with_far_fewer_records_warns(org: Any, store: Any, tmp_path: Pa
     [growth] = result.findings
     assert growth.message.startswith("contact: 120 records in production vs 1 in the sandbox")
     assert result.facts["record_counts"] == {"contact": 120}
+
+
+def test_tests_check_can_read_the_latest_run_instead_of_starting_one(org: Any, store: Any, tmp_path: Path,
+                                                                      emu: Any) -> None:
+    from sfops.release.checks import tests
+
+    repo = tmp_path / "repo"
+    commit(repo, apex_class("A", "public class A { }\n"), "c1")
+    commit(repo, apex_class("A", "public class A { Integer x; }\n"), "c2")
+    ctx = _ctx(org, store, repo, {"tests": {"run": False}})
+    assert tests.check(ctx).status is Status.FAIL  # no run yet: says how to get one
+    emu.faults(deploy={"failing_tests": ["ErrorLoggerTest"]})
+    job = org.tooling_request("POST", "runTestsAsynchronous", json={"testLevel": "RunLocalTests"})
+    before = len(emu.requests_journal())
+
+    result = tests.check(_ctx(org, store, repo, {"tests": {"run": False}}))
+
+    assert result.facts["job_id"][:15] == str(job)[:15]
+    assert not [e for e in emu.requests_journal()[before:] if e["kind"] == "tooling.runTestsAsynchronous"]
+    assert result.status is Status.FAIL
+    assert {f.data.get("class") for f in result.findings if f.data} == {"ErrorLoggerTest"}
+
+
+def test_a_deploy_after_the_validation_makes_the_rollback_not_ready(store: Any, tmp_path: Path) -> None:
+    from release_support import release_history
+
+    from sfops.release.checks import rollback
+    from sfops.rollback.package import plan_and_package
+
+    repo = tmp_path / "repo"
+    release_history(repo)
+    package = plan_and_package(repo, "c2", "c1", None, write=True)
+    store.set_state("rollback.validation.emu", {
+        "id": "0Af000000000001AAA", "from_sha": package.from_sha, "to_sha": package.to_sha, "package": "x",
+        "at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)).isoformat(), "status": "Succeeded"})
+
+    class Org:  # answers the DeployRequest query with one deploy since the validation
+        metadata = None
+
+        def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+            assert "FROM DeployRequest WHERE CheckOnly = false" in soql
+            return [{"Id": "0Af000000000002AAA", "CompletedDate": "2026-03-06T12:00:00.000+0000"}]
+
+    result = rollback.check(_ctx(Org(), store, repo))
+
+    assert result.status is Status.FAIL
+    assert "1 deploy(s) to emu since the rollback validation 0Af000000000001AAA" in result.reason
+    assert result.findings[0].message == "deploy 0Af000000000002AAA completed 2026-03-06T12:00:00.000+0000"
