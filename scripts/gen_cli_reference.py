@@ -1,7 +1,8 @@
 """Regenerate docs/cli.md from the commands' own help text (run: python scripts/gen_cli_reference.py).
 
-tests/test_cli_conventions.py fails when a command is missing from docs/cli.md, so the
-reference cannot drift from the code.
+tests/test_cli_conventions.py compares docs/cli.md byte for byte with `render()`, so the
+reference cannot drift from the code. The help width is fixed (78, click's width in an
+80-column terminal) so the output does not depend on the terminal it is generated in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sfops.cli.app import cli  # noqa: E402
+
+WIDTH = 78  # what click uses in an 80-column terminal
 
 
 def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
@@ -36,12 +39,12 @@ def render() -> str:
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
     for path, command in walk(cli, ["sfops"]):
-        ctx = click.Context(command, info_name=" ".join(path))
+        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH)
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    (REPO / "docs" / "cli.md").write_text(render(), encoding="utf-8")
+    (REPO / "docs" / "cli.md").write_bytes(render().encode("utf-8"))
     print("wrote docs/cli.md")

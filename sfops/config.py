@@ -94,6 +94,16 @@ class Settings:
         return value if isinstance(value, Mapping) else {}
 
 
+def toml_table(value: Any, where: str, *, see: str | None = None) -> Mapping[str, Any]:
+    """A TOML table of sfops.toml (absent = empty); anything else is a ConfigError naming `where`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        hint = f" (see {see})" if see else ""
+        raise ConfigError(f"{where} must be a table, not {value!r}{hint}.")
+    return value
+
+
 def env_key(alias: str, name: str) -> str:
     """The environment variable holding secret `name` of org `alias`."""
     return f"SFOPS_ORG_{re.sub(r'[^A-Za-z0-9]', '_', alias).upper()}_{name.upper()}"
@@ -166,9 +176,12 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
 
 
 def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:
-    updates = {}
-    for name in ("private_key_file", "ca_bundle"):
-        value = getattr(org, name)
+    def absolute(value: str | None) -> str | None:
         if value and not Path(value).expanduser().is_absolute():
-            updates[name] = str((base / value).resolve())
-    return replace(org, **updates) if updates else org
+            return str((base / value).resolve())
+        return value
+
+    key_file, bundle = absolute(org.private_key_file), absolute(org.ca_bundle)
+    if (key_file, bundle) == (org.private_key_file, org.ca_bundle):
+        return org
+    return replace(org, private_key_file=key_file, ca_bundle=bundle)

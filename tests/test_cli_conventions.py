@@ -14,7 +14,7 @@ from sfops.cli.app import GROUPS, cli, invoke
 from sfops.errors import ExitCode
 
 sys.path.insert(0, str(REPO / "scripts"))
-from gen_cli_reference import walk
+from gen_cli_reference import render, walk
 
 ALL_COMMANDS = list(walk(cli, ["sfops"]))
 
@@ -25,6 +25,12 @@ def test_every_command_has_help_and_is_documented(path: list[str], command: clic
     reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     name = " ".join(path)
     assert f"`{name}`" in reference, f"{name} missing from docs/cli.md (run scripts/gen_cli_reference.py)"
+
+
+def test_the_cli_reference_is_exactly_what_the_generator_writes() -> None:
+    # byte for byte: a changed option, help text or default shows up here, not only a new command
+    assert (REPO / "docs" / "cli.md").read_bytes() == render().encode("utf-8"), \
+        "docs/cli.md is stale: run python scripts/gen_cli_reference.py"
 
 
 def test_help_lists_the_command_groups() -> None:

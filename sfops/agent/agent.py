@@ -23,32 +23,27 @@ from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
 from sfops.agent.runs import FAILED, RunRecord, finish_run, get_run, last_runs, start_run
+from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import SfopsError, UsageError
 from sfops.store import Store
 
 log = logging.getLogger("sfops.agent")
-Clock = Callable[[], dt.datetime]
-NOT_DUE, NOT_LEADER, UNAVAILABLE = "not-due", "not-leader", "unavailable"
+NOT_DUE, NOT_LEADER = "not-due", "not-leader"
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def lease_name(org: str) -> str:
+def lease_name(alias: str) -> str:
     """One lease per org: agents serving different orgs on one store do not block each other."""
-    return f"agent:{org}"
+    return f"agent:{alias}"
 
 
 @dataclass(frozen=True)
 class PlannedJob:
-    """A configured job of one org: schedule, availability, last run, next tick, due now."""
+    """A configured job of one org: schedule, last run, next tick, due now."""
 
     org: str
     job: str
     schedule: str
-    unavailable: str | None
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
@@ -77,7 +72,7 @@ class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
     def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
-                 actor: str, clock: Clock = _utcnow, holder: str | None = None,
+                 actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config
         self.store = store
@@ -116,58 +111,55 @@ class Agent:
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
             planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
-                                      unavailable=self.jobs[job].unavailable(), last_run=previous,
+                                      last_run=previous,
                                       next_run=max(due_at, now), due=due_at <= now))
         return planned
 
-    def is_due(self, org: str, job: str, schedule: Schedule) -> bool:
+    def is_due(self, alias: str, job: str, schedule: Schedule) -> bool:
         """Due when no run is recorded, or the first tick after the last recorded run has passed."""
-        previous = last_runs(self.store, [org]).get((org, job))
+        previous = last_runs(self.store, [alias]).get((alias, job))
         return previous is None or schedule.next_after(previous.started_at) <= self.clock()
 
     # -- running ------------------------------------------------------------------------------------
-    def hold(self, org: str) -> bool:
+    def hold(self, alias: str) -> bool:
         """Take or renew the org's lease; logs when leadership changes."""
         try:
-            leading = self.lease.hold(lease_name(org))
+            leading = self.lease.hold(lease_name(alias))
         except Exception as exc:  # a store hiccup must not kill the agent; we just are not leader now
-            log.warning("lease check for %s failed: %s", org, _message(exc))
+            log.warning("lease check for %s failed: %s", alias, _message(exc))
             leading = False
-        if leading != self._leading.get(org):
-            log.info("%s leader for %s (%s)", "became" if leading else "not", org, self.holder)
-            self._leading[org] = leading
+        if leading != self._leading.get(alias):
+            log.info("%s leader for %s (%s)", "became" if leading else "not", alias, self.holder)
+            self._leading[alias] = leading
         return leading
 
-    def run_job(self, org: str, job: str, *, force: bool = False) -> Attempt:
+    def run_job(self, alias: str, job: str, *, force: bool = False) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise."""
         spec = self.jobs[job]
-        schedule = self.config.schedule(org, job)
-        reason = spec.unavailable()
-        if reason:
-            return Attempt(org, job, UNAVAILABLE, error=reason)
-        if not self.hold(org):
-            return Attempt(org, job, NOT_LEADER, summary=self._leader_text(org))
-        if not force and schedule is not None and not self.is_due(org, job, schedule):
-            return Attempt(org, job, NOT_DUE, summary="already ran this period")
+        schedule = self.config.schedule(alias, job)
+        if not self.hold(alias):
+            return Attempt(alias, job, NOT_LEADER, summary=self._leader_text(alias))
+        if not force and schedule is not None and not self.is_due(alias, job, schedule):
+            return Attempt(alias, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
-        run_id = start_run(self.store, org=org, job=job, holder=self.holder, started_at=now)
-        context = JobContext(alias=org, get_org=self.get_org, store=self.store, settings=self.settings,
+        run_id = start_run(self.store, org=alias, job=job, holder=self.holder, started_at=now)
+        context = JobContext(alias=alias, get_org=self.get_org, store=self.store, settings=self.settings,
                              actor=self.actor, now=now)
         try:
             result = spec.run(context)
         except Exception as exc:  # a job failure is recorded, never fatal to the agent
             error = _message(exc)
-            log.error("%s %s failed: %s", org, job, error)
-            log.debug("%s %s traceback", org, job, exc_info=True)
+            log.error("%s %s failed: %s", alias, job, error)
+            log.debug("%s %s traceback", alias, job, exc_info=True)
             finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
-            return Attempt(org, job, FAILED, error=error, run_id=run_id)
-        log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
+            return Attempt(alias, job, FAILED, error=error, run_id=run_id)
+        log.info("%s %s %s: %s", alias, job, result.outcome, result.summary)
         finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome, summary=result.summary,
                    details=dict(result.details))
-        return Attempt(org, job, result.outcome, summary=result.summary, run_id=run_id)
+        return Attempt(alias, job, result.outcome, summary=result.summary, run_id=run_id)
 
-    def _leader_text(self, org: str) -> str:
-        info = self.lease.info(lease_name(org))
+    def _leader_text(self, alias: str) -> str:
+        info = self.lease.info(lease_name(alias))
         if info is None:
             return "no leader"
         return f"{info.holder} leads until {info.expires_at:%H:%M:%S} UTC"
@@ -209,9 +201,6 @@ class Agent:
         scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
-            if self.jobs[job].unavailable():
-                log.warning("%s %s not scheduled: %s", org, job, self.jobs[job].unavailable())
-                continue
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
             scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), id=f"{org}:{job}",
                               name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),

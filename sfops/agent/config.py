@@ -28,7 +28,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from sfops.config import Settings
+from sfops.config import Settings, toml_table
 from sfops.errors import ConfigError
 
 ANCHOR = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -104,16 +104,8 @@ class AgentConfig:
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     workers: int = DEFAULT_WORKERS
 
-    def schedule(self, org: str, job: str) -> Schedule | None:
-        return self.schedules.get((org, job))
-
-
-def _table(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a table.")
-    return value
+    def schedule(self, alias: str, job: str) -> Schedule | None:
+        return self.schedules.get((alias, job))
 
 
 def _check_jobs(table: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:
@@ -152,16 +144,16 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
         raise ConfigError(f"{where}: lease_seconds must be an integer of at least 3.")
     if not isinstance(workers, int) or not 1 <= workers <= 32:
         raise ConfigError(f"{where}: workers must be an integer from 1 to 32.")
-    jobs = _table(section.get("jobs"), f"{where}, [agent.jobs]")
+    jobs = toml_table(section.get("jobs"), f"{where}, [agent.jobs]")
     _check_jobs(jobs, f"{where}, [agent.jobs]", known_jobs)
-    overrides = _table(section.get("overrides"), f"{where}, [agent.overrides]")
+    overrides = toml_table(section.get("overrides"), f"{where}, [agent.overrides]")
     for alias in overrides:
         if alias not in orgs and only_org is None:
             raise ConfigError(f"{where}: [agent.overrides.{alias}] is for an org the agent does not serve "
                               f"(orgs: {', '.join(orgs)}).")
     schedules: dict[tuple[str, str], Schedule | None] = {}
     for alias in orgs:
-        own = _table(overrides.get(alias), f"{where}, [agent.overrides.{alias}]")
+        own = toml_table(overrides.get(alias), f"{where}, [agent.overrides.{alias}]")
         _check_jobs(own, f"{where}, [agent.overrides.{alias}]", known_jobs)
         for job in known_jobs:
             if job in own:

@@ -3,21 +3,25 @@
 Nothing is implemented here twice: `logs-pull` is `sfops logs pull`, `limits-snapshot` is
 `sfops limits snapshot`, `switch-restore` is `sfops switch restore-due`, `breaker-sync` is
 `sfops breaker sync`, `incident-escalate` is the incidents escalation (`escalate_due`) and
-`notify-retry` re-sends the incident notification outbox. Domain modules are imported when a job
-runs, so a job whose module is missing is reported as unavailable instead of breaking the agent.
+`notify-retry` re-sends the incident notification outbox. Each job imports its domain function
+when it runs (pandas and the Salesforce client stay out of `sfops agent --help`); those are plain
+imports, so a type checker follows them and a module that fails to import fails the test suite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.agent.runs import FAILED, OK, PARTIAL
 from sfops.config import Settings
 from sfops.store import Store
+
+if TYPE_CHECKING:
+    from sfops.incidents.wiring import Incidents
+    from sfops.salesforce import Org
 
 
 @dataclass
@@ -25,13 +29,14 @@ class JobContext:
     """What a job gets: the org alias, a connected org (made on first use), store, settings, actor, now."""
 
     alias: str
-    get_org: Callable[[str], Any]
+    get_org: Callable[[str], Org]
     store: Store
     settings: Settings
     actor: str
     now: dt.datetime
 
-    def org(self) -> Any:
+    def org(self) -> Org:
+        """The connected org of this job (connected on first use)."""
         return self.get_org(self.alias)
 
 
@@ -46,33 +51,17 @@ class JobResult:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A named job: what it does, the function to run, the domain functions it needs ("module:attr")."""
+    """A named job: what it does and the function to run."""
 
     name: str
     help: str
     run: Callable[[JobContext], JobResult]
-    requires: tuple[str, ...] = ()
-
-    def unavailable(self) -> str | None:
-        """Why the job cannot run here (a missing domain function), or None."""
-        for target in self.requires:
-            if resolve(target) is None:
-                return f"{target} is not available"
-        return None
-
-
-def resolve(target: str) -> Any:
-    """The attribute named by "module:attr", or None when the module or the attribute is missing."""
-    module_name, attr = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, attr, None)
 
 
 def _logs_pull(ctx: JobContext) -> JobResult:
-    result = resolve("sfops.logs.pull:pull_logs")(ctx.org(), ctx.store, ctx.alias)
+    from sfops.logs.pull import pull_logs
+
+    result = pull_logs(ctx.org(), ctx.store, ctx.alias)
     summary = f"{result.pulled} new log(s) stored, {result.already_stored} already stored"
     if result.stopped:
         summary += f"; stopped: {result.stopped}"
@@ -86,14 +75,18 @@ def _logs_pull(ctx: JobContext) -> JobResult:
 
 
 def _limits_snapshot(ctx: JobContext) -> JobResult:
-    result = resolve("sfops.limits:take_snapshot")(ctx.org(), ctx.store, ctx.alias, clock=lambda: ctx.now)
+    from sfops.limits import take_snapshot
+
+    result = take_snapshot(ctx.org(), ctx.store, ctx.alias, clock=lambda: ctx.now)
     summary = f"{result.limits} limits and {result.app_entries} per-app entries stored"
     details = {"limits": result.limits, "app_entries": result.app_entries, "skipped": list(result.skipped)}
     return JobResult(OK, summary, details)
 
 
 def _switch_restore(ctx: JobContext) -> JobResult:
-    outcomes = resolve("sfops.switches:restore_due")(ctx.org(), ctx.store, actor=ctx.actor, now=ctx.now)
+    from sfops.switches import restore_due
+
+    outcomes = restore_due(ctx.org(), ctx.store, actor=ctx.actor, now=ctx.now)
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
@@ -104,7 +97,9 @@ def _switch_restore(ctx: JobContext) -> JobResult:
 
 
 def _breaker_sync(ctx: JobContext) -> JobResult:
-    outcomes = resolve("sfops.breakers:sync_links")(ctx.org(), ctx.store, actor=ctx.actor)
+    from sfops.breakers import sync_links
+
+    outcomes = sync_links(ctx.org(), ctx.store, actor=ctx.actor)
     failed = [o for o in outcomes if o.action == "failed"]
     summary = (", ".join(f"{o.breaker}: {o.action}" for o in outcomes) or "no breaker needed its linked switch")
     details = {"outcomes": [{"breaker": o.breaker, "switch": o.switch, "action": o.action, "detail": o.detail}
@@ -112,15 +107,17 @@ def _breaker_sync(ctx: JobContext) -> JobResult:
     return JobResult(PARTIAL if failed else OK, summary, details)
 
 
-def _incidents(ctx: JobContext) -> Any:
-    return resolve("sfops.incidents.wiring:build")(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias,
-                                                    actor=ctx.actor, clock=lambda: ctx.now)
+def _incidents(ctx: JobContext) -> Incidents:
+    from sfops.incidents.wiring import build
+
+    return build(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now)
 
 
 def _incident_escalate(ctx: JobContext) -> JobResult:
+    from sfops.incidents.escalation import escalate_due
+
     incidents = _incidents(ctx)
-    fired = resolve("sfops.incidents.escalation:escalate_due")(incidents.service, incidents.notifier,
-                                                                incidents.alerts, now=ctx.now)
+    fired = escalate_due(incidents.service, incidents.notifier, incidents.alerts, now=ctx.now)
     summary = (f"{len(fired)} escalation level(s) fired: "
                + ", ".join(f"{f['incident']} level {f['level']}" for f in fired)) if fired else "nothing to escalate"
     return JobResult(OK, summary, {"fired": [{k: f[k] for k in ("incident", "id", "level", "channels")}
@@ -136,20 +133,15 @@ def _notify_retry(ctx: JobContext) -> JobResult:
     return JobResult(OK, summary, {"statuses": statuses})
 
 
-_INCIDENTS = ("sfops.incidents.wiring:build",)
 JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
-    JobSpec("logs-pull", "Pull new Apex debug logs into the store (sfops logs pull).", _logs_pull,
-            ("sfops.logs.pull:pull_logs",)),
-    JobSpec("limits-snapshot", "Snapshot the org's /limits (sfops limits snapshot).", _limits_snapshot,
-            ("sfops.limits:take_snapshot",)),
+    JobSpec("logs-pull", "Pull new Apex debug logs into the store (sfops logs pull).", _logs_pull),
+    JobSpec("limits-snapshot", "Snapshot the org's /limits (sfops limits snapshot).", _limits_snapshot),
     JobSpec("switch-restore", "Apply due scheduled kill-switch restores (sfops switch restore-due).",
-            _switch_restore, ("sfops.switches:restore_due",)),
+            _switch_restore),
     JobSpec("breaker-sync", "Apply breaker -> kill switch links for breakers Apex opened/closed (sfops breaker sync).",
-            _breaker_sync, ("sfops.breakers:sync_links",)),
-    JobSpec("incident-escalate", "Escalate unacknowledged incidents per [alerts.escalation].", _incident_escalate,
-            (*_INCIDENTS, "sfops.incidents.escalation:escalate_due")),
-    JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry,
-            _INCIDENTS),
+            _breaker_sync),
+    JobSpec("incident-escalate", "Escalate unacknowledged incidents per [alerts.escalation].", _incident_escalate),
+    JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry),
 )}
 
-__all__ = ["FAILED", "JOBS", "JobContext", "JobResult", "JobSpec", "resolve"]
+__all__ = ["FAILED", "JOBS", "JobContext", "JobResult", "JobSpec"]

@@ -14,16 +14,10 @@ import datetime as dt
 import os
 import socket
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from sfops.clock import Clock, aware, utcnow
 from sfops.store import Store, agent_leases
-
-Clock = Callable[[], dt.datetime]
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def default_holder() -> str:
@@ -42,14 +36,10 @@ class LeaseInfo:
     expires_at: dt.datetime
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 class LeaderLease:
     """Take, renew and release named leases in the store for one holder."""
 
-    def __init__(self, store: Store, holder: str, ttl: dt.timedelta, clock: Clock = _utcnow) -> None:
+    def __init__(self, store: Store, holder: str, ttl: dt.timedelta, clock: Clock = utcnow) -> None:
         self.store = store
         self.holder = holder
         self.ttl = ttl
@@ -72,8 +62,8 @@ class LeaderLease:
         m = agent_leases.lease_row(self.store, name)
         if m is None:
             return None
-        return LeaseInfo(name=m["name"], holder=m["holder"], acquired_at=_aware(m["acquired_at"]),
-                         renewed_at=_aware(m["renewed_at"]), expires_at=_aware(m["expires_at"]))
+        return LeaseInfo(name=m["name"], holder=m["holder"], acquired_at=aware(m["acquired_at"]),
+                         renewed_at=aware(m["renewed_at"]), expires_at=aware(m["expires_at"]))
 
     def is_live(self, info: LeaseInfo | None) -> bool:
         """Whether a lease is held by anyone right now."""

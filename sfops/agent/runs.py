@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sfops.clock import aware
 from sfops.store import Store, agent_runs
 
 RUNNING, OK, PARTIAL, FAILED = "running", "ok", "partial", "failed"
@@ -27,16 +28,10 @@ class RunRecord:
     details: Any = None
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
 def _record(m: dict[str, Any]) -> RunRecord:
     return RunRecord(id=m["id"], org=m["org"], job=m["job"], holder=m["holder"],
-                     started_at=_aware(m["started_at"]) or dt.datetime.min.replace(tzinfo=dt.UTC),
-                     finished_at=_aware(m["finished_at"]), outcome=m["outcome"], summary=m["summary"],
+                     started_at=aware(m["started_at"]) or dt.datetime.min.replace(tzinfo=dt.UTC),
+                     finished_at=aware(m["finished_at"]), outcome=m["outcome"], summary=m["summary"],
                      error=m["error"], details=m["details"])
 
 

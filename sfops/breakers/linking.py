@@ -12,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.breakers.core import CircuitBreaker, Listener, Snapshot, State
 from sfops.errors import SfopsError
-from sfops.switches.orgio import org_key
 from sfops.switches.service import flip
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 
 @dataclass(frozen=True)
@@ -31,16 +34,16 @@ class LinkOutcome:
     audit_ids: list[int] = field(default_factory=list)
 
 
-def _key(org: Any, breaker: str) -> str:
-    return f"breakers.linked.{org_key(org)}.{breaker}"
+def _key(org: Org, breaker: str) -> str:
+    return f"breakers.linked.{org.alias}.{breaker}"
 
 
-def flipped_by_sfops(org: Any, store: Any, breaker: str) -> dict[str, Any] | None:
+def flipped_by_sfops(org: Org, store: Store, breaker: str) -> dict[str, Any] | None:
     """The marker left when sfops switched a breaker's linked switch off (None if it did not)."""
     return store.get_state(_key(org, breaker)) or None
 
 
-def on_breaker_open(org: Any, store: Any, breaker: str, switch: str | None, *, actor: str,
+def on_breaker_open(org: Org, store: Store, breaker: str, switch: str | None, *, actor: str,
                     why: str | None = None, incident_id: str | None = None) -> LinkOutcome:
     """Switch `switch` off at org level because `breaker` opened (idempotent)."""
     if not switch:
@@ -51,7 +54,7 @@ def on_breaker_open(org: Any, store: Any, breaker: str, switch: str | None, *, a
     try:
         result = flip(org, store, {switch: False}, actor=actor, reason=reason, incident_id=incident_id)
     except SfopsError as exc:
-        store.record_audit(actor=actor, org=org_key(org), action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
+        store.record_audit(actor=actor, org=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
                            reason=reason, incident_id=incident_id, outcome="failed",
                            details={"switch": switch, "error": exc.message})
         return LinkOutcome(breaker, switch, "failed", exc.message)
@@ -64,7 +67,7 @@ def on_breaker_open(org: Any, store: Any, breaker: str, switch: str | None, *, a
     return LinkOutcome(breaker, change.switch, "switched-off", reason, result.audit_ids)
 
 
-def on_breaker_close(org: Any, store: Any, breaker: str, *, actor: str, why: str | None = None,
+def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: str | None = None,
                      incident_id: str | None = None, apex_flipped: str | None = None) -> LinkOutcome:
     """Switch the linked switch back on if (and only if) the breaker switched it off: sfops did
     (store marker) or the Apex CircuitBreaker did (`apex_flipped` = the linked switch when
@@ -89,7 +92,7 @@ class KillSwitchLink(Listener):
     or from `BreakerConfig.linked_switch`. Outcomes are kept in `outcomes` for inspection.
     """
 
-    def __init__(self, org: Any, store: Any, *, actor: str = "sfops-breaker") -> None:
+    def __init__(self, org: Org, store: Store, *, actor: str = "sfops-breaker") -> None:
         self.org, self.store, self.actor = org, store, actor
         self.outcomes: list[LinkOutcome] = []
 

@@ -9,18 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.breakers.core import Snapshot, State
-from sfops.switches.orgio import (
-    RetryPolicy,
-    created_id,
-    format_datetime,
-    org_key,
-    parse_datetime,
-    query_records,
-    with_lock_retry,
-)
+from sfops.salesforce import LockRetry, format_datetime, parse_datetime, with_lock_retry
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 BREAKER_OBJECT = "Circuit_Breaker__c"
 DESCRIBE_TTL = dt.timedelta(minutes=10)
@@ -118,10 +114,10 @@ def changed_fields(new: Snapshot, old: Snapshot | None, available: set[str]) -> 
     return out
 
 
-def available_fields(org: Any, store: Any | None, *, now: dt.datetime | None = None) -> set[str]:
+def available_fields(org: Org, store: Store | None, *, now: dt.datetime | None = None) -> set[str]:
     """Circuit_Breaker__c fields this org has (describe cached in the store when one is given)."""
     now = now or dt.datetime.now(dt.UTC)
-    key = f"breakers.describe.{org_key(org)}"
+    key = f"breakers.describe.{org.alias}"
     if store is not None:
         cached = store.get_state(key)
         if cached and now - dt.datetime.fromisoformat(cached["fetched_at"]) < DESCRIBE_TTL:
@@ -167,19 +163,19 @@ def row_view(record_id: str, name: str, snap: Snapshot) -> BreakerRow:
         last_error=snap.last_error, linked_switch=snap.linked_switch, switch_flipped=snap.switch_flipped)
 
 
-def fetch_rows(org: Any, fields: set[str]) -> list[dict[str, Any]]:
+def fetch_rows(org: Org, fields: set[str]) -> list[dict[str, Any]]:
     """Every Circuit_Breaker__c row (list settings are small: one query, no user input)."""
     columns = ["Id", "Name", *sorted(name for name, _ in FIELDS.values() if name in fields)]
-    return query_records(org, f"SELECT {', '.join(columns)} FROM {BREAKER_OBJECT} ORDER BY Name")  # noqa: S608
+    return org.query(f"SELECT {', '.join(columns)} FROM {BREAKER_OBJECT} ORDER BY Name")  # noqa: S608
 
 
-def write(org: Any, record_id: str | None, name: str, values: dict[str, Any],
-          retry: RetryPolicy | None = None) -> tuple[str, int]:
+def write(org: Org, record_id: str | None, name: str, values: dict[str, Any],
+          retry: LockRetry | None = None) -> tuple[str, int]:
     """PATCH the given fields (or create the record); returns (id, attempts)."""
-    policy = retry or RetryPolicy()
+    policy = retry or LockRetry()
     if record_id is None:
         result, attempts = with_lock_retry(lambda: org.create(BREAKER_OBJECT, {"Name": name, **values}), policy)
-        return created_id(result), attempts
+        return result, attempts
     if not values:
         return record_id, 0
     _, attempts = with_lock_retry(lambda: org.update(BREAKER_OBJECT, record_id, dict(values)), policy)

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.breakers.core import Snapshot, State
 from sfops.breakers.linking import LinkOutcome, flipped_by_sfops, on_breaker_close, on_breaker_open
@@ -21,7 +21,11 @@ from sfops.breakers.records import (
     write,
 )
 from sfops.errors import UsageError
-from sfops.switches.orgio import RetryPolicy, org_key
+from sfops.salesforce import LockRetry
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 ACTIONS = ("open", "close", "reset")
 
@@ -40,17 +44,17 @@ class BreakerChange:
     audit_id: int | None = None
 
 
-def _all(org: Any, store: Any) -> list[tuple[dict[str, Any], Snapshot]]:
+def _all(org: Org, store: Store) -> list[tuple[dict[str, Any], Snapshot]]:
     fields = available_fields(org, store)
     return [(row, snapshot_from_row(row)) for row in fetch_rows(org, fields)]
 
 
-def list_breakers(org: Any, store: Any) -> list[BreakerRow]:
+def list_breakers(org: Org, store: Store) -> list[BreakerRow]:
     """Every Circuit_Breaker__c record: state, counters, thresholds, cooldown, last failure."""
     return [row_view(str(r["Id"]), str(r["Name"]), s) for r, s in _all(org, store)]
 
 
-def _find(org: Any, store: Any, name: str) -> tuple[dict[str, Any], Snapshot]:
+def _find(org: Org, store: Store, name: str) -> tuple[dict[str, Any], Snapshot]:
     rows = _all(org, store)
     for row, snap in rows:
         if str(row["Name"]).lower() == name.strip().lower():
@@ -59,15 +63,15 @@ def _find(org: Any, store: Any, name: str) -> tuple[dict[str, Any], Snapshot]:
     raise UsageError(f"Unknown circuit breaker '{name}'. Breakers in this org: {valid}.")
 
 
-def show_breaker(org: Any, store: Any, name: str) -> BreakerRow:
+def show_breaker(org: Org, store: Store, name: str) -> BreakerRow:
     """One breaker by name (case-insensitive); unknown names list the valid ones."""
     row, snap = _find(org, store, name)
     return row_view(str(row["Id"]), str(row["Name"]), snap)
 
 
-def set_breaker(org: Any, store: Any, name: str, action: str, *, actor: str, reason: str | None = None,
+def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, reason: str | None = None,
                 incident_id: str | None = None, dry_run: bool = False,
-                confirm: Callable[[BreakerChange], None] | None = None, retry: RetryPolicy | None = None,
+                confirm: Callable[[BreakerChange], None] | None = None, retry: LockRetry | None = None,
                 now: dt.datetime | None = None) -> BreakerChange:
     """Force a breaker open or closed, or reset it; applies the kill-switch linkage and audits."""
     if action not in ACTIONS:
@@ -102,14 +106,14 @@ def set_breaker(org: Any, store: Any, name: str, action: str, *, actor: str, rea
     values = changed_fields(new, snap, fields)
     write(org, str(row["Id"]), name, values, retry)
     audit_id = store.record_audit(
-        actor=actor, org=org_key(org), action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
+        actor=actor, org=org.alias, action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
         before={"state": snap.state.value, "failure_count": snap.failure_count},
         after={"state": new.state.value, "failure_count": new.failure_count}, reason=reason,
         incident_id=incident_id, details={"fields": values, "link": dataclasses.asdict(link)})
     return dataclasses.replace(plan, changed_fields=values, link=link, dry_run=False, audit_id=audit_id)
 
 
-def sync_links(org: Any, store: Any, *, actor: str) -> list[LinkOutcome]:
+def sync_links(org: Org, store: Store, *, actor: str) -> list[LinkOutcome]:
     """Apply the linkage to breakers Apex opened or closed: open ones switch their linked switch
     off, closed ones get back what sfops switched off. Meant for the agent / cron."""
     outcomes = []

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.breakers.core import Snapshot, State
 from sfops.breakers.records import BREAKER_OBJECT, FIELDS, available_fields, changed_fields, snapshot_from_row, write
-from sfops.salesforce.soql import soql_quote
-from sfops.switches.orgio import RetryPolicy, query_records
+from sfops.salesforce import LockRetry, soql_quote
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 _DATETIMES = ("window_started_at", "opened_at", "last_failure", "last_success", "probe_until")
 _DELTAS = ("cooldown", "window")
@@ -24,7 +27,7 @@ _DELTAS = ("cooldown", "window")
 class StoreStorage:
     """A breaker kept in the local store (state table), shared by sfops processes on one machine."""
 
-    def __init__(self, store: Any, name: str) -> None:
+    def __init__(self, store: Store, name: str) -> None:
         self.store = store
         self.key = f"breakers.local.{name}"
 
@@ -55,11 +58,11 @@ class StoreStorage:
 class OrgStorage:
     """A breaker kept in the org's Circuit_Breaker__c row `name` (created on first save)."""
 
-    def __init__(self, org: Any, name: str, *, store: Any | None = None, read_ttl: float = 0.0,
-                 retry: RetryPolicy | None = None, clock: Any = None) -> None:
+    def __init__(self, org: Org, name: str, *, store: Store | None = None, read_ttl: float = 0.0,
+                 retry: LockRetry | None = None, clock: Any = None) -> None:
         self.org, self.name, self.store = org, name, store
         self.read_ttl = dt.timedelta(seconds=read_ttl)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or LockRetry()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.record_id: str | None = None
         self._fields: set[str] | None = None
@@ -81,7 +84,7 @@ class OrgStorage:
         fields = sorted(name for name, _ in FIELDS.values() if name in self._available())
         # field names come from our mapping filtered by the describe; the name is quoted
         soql = f"SELECT Id, Name, {', '.join(fields)} FROM {BREAKER_OBJECT} WHERE Name = {soql_quote(self.name)}"  # noqa: S608
-        rows = query_records(self.org, soql)
+        rows = self.org.query(soql)
         snap = snapshot_from_row(rows[0]) if rows else Snapshot()
         with self._lock:
             self.record_id = str(rows[0]["Id"]) if rows else None

@@ -3,7 +3,6 @@ incident escalation, notification retries) for the orgs in `[agent]`, as leader 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import signal
 import threading
@@ -16,7 +15,7 @@ import click
 
 from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 from sfops.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -30,10 +29,6 @@ RUN_COLUMNS = ["org", "job", "outcome", "summary", "error"]
 @click.group("agent")
 def agent() -> None:
     """The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."""
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
 def _agent(app: AppContext, target_org: str | None) -> Agent:
@@ -76,8 +71,8 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        for number, old in previous.items():
+            signal.signal(number, old)
 
 
 @agent.command("run")
@@ -131,10 +126,10 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
         info = runner.lease.info(lease_name(org))
         leaders[org] = info.holder if runner.lease.is_live(info) and info else "-"
     rows = [{"org": p.org, "job": p.job, "schedule": p.schedule,
-             "next run": "now (due)" if p.due else _when(p.next_run),
-             "last run": _when(p.last_run.started_at) if p.last_run else "-",
+             "next run": "now (due)" if p.due else when_text(p.next_run, seconds=True),
+             "last run": when_text(p.last_run.started_at, seconds=True) if p.last_run else "-",
              "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
-             "note": p.unavailable or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
+             "note": (p.last_run.error or "") if p.last_run else ""} for p in planned]
     return Result(data=planned, rows=rows, title="Agent jobs")
 
 
@@ -150,7 +145,7 @@ def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit:
 
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, org=org, job=job, limit=limit)
-    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": _when(r.started_at),
+    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": when_text(r.started_at, seconds=True),
              "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
              "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
             for r in runs]

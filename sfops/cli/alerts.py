@@ -47,17 +47,11 @@ def add_cmd(app: AppContext, target_org: str | None, email: str | None, username
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
     config = app.org_config(target_org)
-    if not dry_run:
-        app.confirm_production(config, "Add an Apex exception email recipient.", yes=yes)
-    row = apexemail.add_recipient(app.org(target_org), email=email, username=username, dry_run=dry_run)
+    row = apexemail.add_recipient(app.org(target_org), app.store, actor=app.actor, email=email, username=username,
+                                  reason=reason, dry_run=dry_run,
+                                  confirm=lambda what: app.confirm_production(config, what, yes=yes))
     who = row.get("user") or row.get("address")
-    if dry_run:
-        what = "Would add" if row["created"] else "Already a recipient:"
-    else:
-        what = "Added" if row["created"] else "Already a recipient:"
-        if row["created"]:
-            app.store.record_audit(actor=app.actor, org=config.alias, action="alerts.apex-email.add",
-                                   target=f"ApexEmailNotification:{who}", after={"id": row["id"]}, reason=reason)
+    what = ("Would add" if dry_run else "Added") if row["created"] else "Already a recipient:"
     return Result(data=row, message=f"{what} {who}.", warnings=[apexemail.METADATA_WARNING])
 
 
@@ -75,12 +69,8 @@ def remove_cmd(app: AppContext, target_org: str | None, target: str, dry_run: bo
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
     config = app.org_config(target_org)
-    if not dry_run:
-        app.confirm_production(config, f"Remove Apex exception email recipient {target}.", yes=yes)
-    rows = apexemail.remove_recipient(app.org(target_org), target, dry_run=dry_run)
-    for row in [] if dry_run else rows:
-        app.store.record_audit(actor=app.actor, org=config.alias, action="alerts.apex-email.remove",
-                               target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
-                               before={"id": row["id"]}, reason=reason)
+    rows = apexemail.remove_recipient(app.org(target_org), app.store, target, actor=app.actor, reason=reason,
+                                      dry_run=dry_run, confirm=lambda what: app.confirm_production(config, what,
+                                                                                                   yes=yes))
     verb = "Would remove" if dry_run else "Removed"
     return Result(data=rows, message=f"{verb} {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from sfops.breakers import BreakerChange, BreakerRow, list_breakers, set_breaker, show_breaker, sync_links
@@ -17,7 +15,7 @@ from sfops.cli.common import (
     yes_option,
 )
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 
 
 @click.group("breaker")
@@ -25,14 +23,11 @@ def breaker() -> None:
     """Circuit breakers (Circuit_Breaker__c): list, show, force open/closed, reset, sync links."""
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
 def _row(b: BreakerRow) -> dict[str, object]:
     return {"breaker": b.name, "state": b.state.value, "failures": f"{b.failure_count}/{b.max_failures or '-'}",
             "mode": b.mode, "cooldown": f"{b.cooldown_minutes:g} min" if b.cooldown_minutes is not None else "-",
-            "opened": _when(b.opened_at), "reopens": _when(b.reopens_at), "last failure": _when(b.last_failure),
+            "opened": when_text(b.opened_at), "reopens": when_text(b.reopens_at),
+            "last failure": when_text(b.last_failure),
             "kill switch": (b.linked_switch or "-") + (" (switched off by breaker)" if b.switch_flipped else "")}
 
 

@@ -11,7 +11,7 @@ import click
 
 from sfops.cli.common import output_command, parse_moment, pass_app, target_org_option, writing_to
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 from sfops.errors import ExitCode, UsageError
 from sfops.incidents.model import CATEGORIES, SEVERITIES, Incident
 
@@ -24,10 +24,6 @@ def _incidents(app: AppContext, target_org: str | None, *, strict: bool = True) 
 
     alias = app.org_config(target_org).alias
     return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor, strict=strict)
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
@@ -46,16 +42,16 @@ def _warnings(notifications: list[dict[str, Any]], event: dict[str, Any] | None 
 def _detail(incident: Incident) -> dict[str, Any]:
     return {"ref": incident.ref, "id": incident.id, "severity": incident.severity, "status": incident.status.value,
             "summary": incident.summary, "category": incident.category, "dedup_key": incident.dedup_key,
-            "occurrences": incident.occurrence_count, "detected": _when(incident.detected_at),
-            "acknowledged": _when(incident.acknowledged_at), "mitigated": _when(incident.mitigated_at),
-            "resolved": _when(incident.resolved_at), "closed": _when(incident.closed_at)}
+            "occurrences": incident.occurrence_count, "detected": when_text(incident.detected_at),
+            "acknowledged": when_text(incident.acknowledged_at), "mitigated": when_text(incident.mitigated_at),
+            "resolved": when_text(incident.resolved_at), "closed": when_text(incident.closed_at)}
 
 
 def _row(incident: Incident) -> dict[str, Any]:
     """The compact table row of one incident."""
     return {"ref": incident.ref, "sev": incident.severity, "status": incident.status.value,
             "summary": incident.summary[:80], "count": incident.occurrence_count,
-            "detected": _when(incident.detected_at)}
+            "detected": when_text(incident.detected_at)}
 
 
 @click.group("incident")
@@ -177,7 +173,7 @@ def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | Non
 def list_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...], severities: tuple[str, ...],
              category: str | None, since: str | None, open_only: bool, limit: int) -> Result:
     """List incidents from the org, newest first."""
-    rows = _incidents(app, target_org).service.list(
+    rows = _incidents(app, target_org).service.find(
         statuses=list(statuses), severities=list(severities), category=category,
         since=_parse_time(since, "--since"), open_only=open_only, limit=limit)
     table = [_row(i) for i in rows]
@@ -192,7 +188,7 @@ def list_cmd(app: AppContext, target_org: str | None, statuses: tuple[str, ...],
 def show_cmd(app: AppContext, target_org: str | None, ref: str) -> Result:
     """Show an incident and its timeline (lifecycle, notes, notifications, switch flips, breakers, rollbacks)."""
     inc, timeline = _incidents(app, target_org).service.timeline(ref)
-    rows = [{"at": _when(e.at), "kind": e.kind, "who": e.actor, "what": e.text} for e in timeline]
+    rows = [{"at": when_text(e.at), "kind": e.kind, "who": e.actor, "what": e.text} for e in timeline]
     head = "\n".join(f"{k}: {v}" for k, v in _detail(inc).items())
     return Result(data={"incident": inc, "timeline": timeline}, rows=rows, title=f"Timeline of {inc.ref}",
                   message=head)

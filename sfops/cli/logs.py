@@ -10,7 +10,7 @@ from sfops.cli.common import dry_run_option, output_command, pass_app, reason_op
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable
 from sfops.errors import ExitCode, UsageError
-from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES, TraceFlagInfo
+from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES
 
 TRACE_COLUMNS = ["id", "user", "level", "start", "expiration", "action"]
 
@@ -138,21 +138,11 @@ def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str 
     from sfops.logs.traceflags import trace_on
 
     config = app.org_config(target_org)
-    if not dry_run:
-        app.confirm_production(config, f"Trace {user} for {minutes} minutes (debug logs count against storage).",
-                               yes=yes)
-    flag = trace_on(app.org(target_org), user, level=level, minutes=minutes, dry_run=dry_run)
-    if not dry_run:
-        _audit_trace(app, config.alias, flag, reason)
+    flag = trace_on(app.org(target_org), app.store, user, actor=app.actor, reason=reason, level=level,
+                    minutes=minutes, dry_run=dry_run,
+                    confirm=lambda what: app.confirm_production(config, what, yes=yes))
     return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
                   warnings=flag.warnings, message="Dry run: nothing was written." if dry_run else None)
-
-
-def _audit_trace(app: AppContext, alias: str, flag: TraceFlagInfo, reason: str | None) -> None:
-    app.store.record_audit(actor=app.actor, org=alias, action=f"logs.trace.{flag.action}",
-                           target=f"TraceFlag:{flag.user}", after={"id": flag.id, "level": flag.level,
-                                                                   "expires": flag.expiration},
-                           reason=reason)
 
 
 @trace.command("off")
@@ -169,12 +159,8 @@ def trace_off_cmd(app: AppContext, target_org: str | None, user: str, dry_run: b
     from sfops.logs.traceflags import trace_off
 
     config = app.org_config(target_org)
-    if not dry_run:
-        app.confirm_production(config, f"Delete the USER_DEBUG trace flags of {user}.", yes=yes)
-    flags = trace_off(app.org(target_org), user, dry_run=dry_run)
-    if not dry_run:
-        for flag in flags:
-            _audit_trace(app, config.alias, flag, reason)
+    flags = trace_off(app.org(target_org), app.store, user, actor=app.actor, reason=reason, dry_run=dry_run,
+                      confirm=lambda what: app.confirm_production(config, what, yes=yes))
     message = "No USER_DEBUG trace flag for this user." if not flags else (
         "Dry run: nothing was deleted." if dry_run else None)
     return Result(data=flags, columns=TRACE_COLUMNS, title="Trace flags", message=message)

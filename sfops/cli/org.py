@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,7 +56,7 @@ def _refuse_secret(ctx: click.Context, param: click.Parameter, value: str | None
                          f"Set {env_key(alias, param.name)} in the environment or .env instead.")
 
 
-def _secret_option(name: str) -> click.Option:
+def _secret_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False, is_eager=False,
                         callback=_refuse_secret, help="Refused: secrets come from the environment.")
 

@@ -6,6 +6,7 @@ Every command returns a `Result`; only this module decides how it is shown.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,13 @@ class Result:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+
+
+def when_text(value: dt.datetime | None, *, seconds: bool = False) -> str:
+    """A moment as table cells show it (`2026-11-26 18:00 UTC`); "-" for none."""
+    if value is None:
+        return "-"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def envelope(result: Result) -> dict[str, Any]:

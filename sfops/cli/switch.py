@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -17,7 +17,7 @@ from sfops.cli.common import (
     yes_option,
 )
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 from sfops.errors import UsageError
 from sfops.switches import (
     FlipResult,
@@ -55,10 +55,6 @@ def _overrides(items: Sequence[Override], limit: int = 3) -> str:
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
 @switch.command("list")
 @click.option("--refresh", is_flag=True, help="Re-read Kill_Switch__c's describe instead of the cached one.")
 @target_org_option
@@ -69,7 +65,7 @@ def list_cmd(app: AppContext, target_org: str | None, refresh: bool) -> Result:
     rows = list_switches(app.org(target_org), app.store, refresh=refresh)
     table = [{"switch": r.name, "label": r.label, "org": _onoff(r.org_value),
               "profiles": _overrides(r.profile_overrides), "users": _overrides(r.user_overrides),
-              "last change": f"{_when(r.last_changed_at)} {r.last_changed_by or ''}".strip()} for r in rows]
+              "last change": f"{when_text(r.last_changed_at)} {r.last_changed_by or ''}".strip()} for r in rows]
     pinned = len({o.owner_id for r in rows for o in [*r.profile_overrides, *r.user_overrides]})
     warnings = [f"{pinned} profile/user-level record(s) pin every switch for their owner: org-level flips do "
                 "not reach them (see `sfops switch show FEATURE --user/--profile`)."] if pinned else []
@@ -100,8 +96,6 @@ def show_cmd(app: AppContext, target_org: str | None, feature: str | None, user:
 
 def _flip(app: AppContext, target_org: str | None, values: dict[str, bool], scope: str, reason: str | None,
           incident_id: str | None, restore_after: str | None, dry_run: bool, yes: bool) -> Result:
-    if not dry_run and not (reason and reason.strip()):
-        raise UsageError("Say why with --reason TEXT: it goes into the audit trail.")
     delay = parse_duration(restore_after) if restore_after else None
     config = app.org_config(target_org)
 
@@ -126,15 +120,19 @@ def _flip_result(result: FlipResult) -> Result:
         what = ", ".join(f"{c.switch} {_onoff(c.after)}" for c in changed)
         message = f"Switched {what} at {result.scope} (audit #{', #'.join(map(str, result.audit_ids))})."
         if result.restore_at:
-            message += f" Automatic restore due {_when(result.restore_at)} (run `sfops switch restore-due`)."
+            message += f" Automatic restore due {when_text(result.restore_at)} (run `sfops switch restore-due`)."
     return Result(data=result, rows=rows, title="Kill switch change", message=message, warnings=result.warnings)
 
 
-def _mutating(fn):  # type: ignore[no-untyped-def]
-    for decorator in reversed([scope_option, reason_option, incident_option, for_option, dry_run_option,
-                               yes_option, target_org_option, output_command, pass_app]):
-        fn = decorator(fn)
-    return fn
+def _mutating(fn: Callable[..., Result]) -> Callable[..., None]:
+    """The options and the output handling every flipping command shares."""
+    decorators: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        scope_option, reason_option, incident_option, for_option, dry_run_option, yes_option, target_org_option,
+        output_command, pass_app]
+    wrapped: Callable[..., Any] = fn
+    for decorator in reversed(decorators):
+        wrapped = decorator(wrapped)
+    return wrapped
 
 
 @switch.command("off")
@@ -175,7 +173,7 @@ def set_cmd(app: AppContext, assignments: tuple[str, ...], scope: str, reason: s
 def restore_due_cmd(app: AppContext, target_org: str | None) -> Result:
     """Apply scheduled restores (from --for) that are due; run it from cron or the agent."""
     outcomes = restore_due(app.org(target_org), app.store, actor=app.actor)
-    rows = [{"id": o.id, "scope": o.scope, "due": _when(o.due_at), "status": o.status,
+    rows = [{"id": o.id, "scope": o.scope, "due": when_text(o.due_at), "status": o.status,
              "restored": ", ".join(f"{k}={_onoff(v)}" for k, v in o.restored.items()) or "-",
              "skipped": "; ".join(f"{k}: {v}" for k, v in o.skipped.items()) or "-"} for o in outcomes]
     done = sum(1 for o in outcomes if o.status != "not-due")
@@ -191,7 +189,7 @@ def pending_cmd(app: AppContext, target_org: str | None) -> Result:
     """Scheduled restores not applied yet (no API call)."""
     org = app.org_config(target_org).alias
     items = pending_restores(app.store, org)
-    rows = [{"id": p.id, "scope": p.scope, "due": _when(p.due_at), "by": p.actor,
+    rows = [{"id": p.id, "scope": p.scope, "due": when_text(p.due_at), "by": p.actor,
              "restores": ", ".join(f"{k}={_onoff(v)}" for k, v in p.values.items())} for p in items]
     return Result(data=items, rows=rows, title="Pending restores")
 
@@ -209,7 +207,7 @@ def history_cmd(app: AppContext, target_org: str | None, feature: str | None, in
     """Audit trail of flips and restores, newest first (from the local store; no API call)."""
     org = app.org_config(target_org).alias
     entries = history(app.store, org, feature=feature, incident_id=incident_id, limit=limit)
-    rows = [{"#": e.id, "when": _when(e.at), "who": e.actor, "switch": e.switch, "scope": e.scope or "-",
+    rows = [{"#": e.id, "when": when_text(e.at), "who": e.actor, "switch": e.switch, "scope": e.scope or "-",
              "change": f"{_onoff(e.before)} -> {_onoff(e.after)}" if e.outcome == "done" else e.outcome,
              "reason": e.reason or "", "incident": e.incident_id or ""} for e in entries]
     return Result(data=entries, rows=rows, title=f"Kill switch history ({org})")

@@ -16,13 +16,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sfops.emulator import auth, control, ids, rest
+from sfops.emulator import auth, cometd, control, ids, rest
 from sfops.emulator.faults import Faults
+from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
-from sfops.emulator.limits import ApiUsage
+from sfops.emulator.limits import ApiCounter
+from sfops.emulator.metadata.service import MetadataService
+from sfops.emulator.orgstate import OrgState
 from sfops.emulator.records import Records
+from sfops.emulator.routing import Handler, RouteTable
 from sfops.emulator.schema import Schema, default_schema
-from sfops.emulator.state import Store
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, now_utc
 from sfops.emulator.wire import (
     ApiError,
@@ -37,7 +41,6 @@ from sfops.emulator.wire import (
 
 LATEST_VERSION = 64
 OLDEST_VERSION = 20
-_VERSION_RE = re.compile(r"^v(\d+)\.0$")
 _SEASONS = ("Winter", "Spring", "Summer")
 
 
@@ -60,7 +63,7 @@ class EmulatorSettings:
     session_seconds: float = 7200.0
     api_max: int = 15000
     seed: str | None = None  # None (org + admin + companion schema) or "demo"
-    force_app: Path | None = None  # None: the repo's force-app when present, else the packaged snapshot
+    force_app: Path | None = None  # None: the companion metadata shipped with sfops (force-app/)
     org_name: str = "sfops Emulator Org"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -72,18 +75,19 @@ class Emulator:
                  scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
         self.settings = settings or EmulatorSettings()
         self.scheme, self.host, self.port = scheme, host, port
-        self.store = Store(store_path)
+        self.store = RecordState(store_path)
         self.schema: Schema = default_schema()
         self.faults = Faults()
         self.journal = Journal()
-        self.usage = ApiUsage(0, self.settings.api_max)
+        self.usage = ApiCounter(0, self.settings.api_max)
         self.records = Records(self)
+        self.state = OrgState(self)
         self._cache: dict[Any, Any] = {}
         self._cache_version = -1
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, str]] = OrderedDict()
         self._cursor_lock = threading.Lock()
         self._persisted_schema = -1
-        self._metadata: Any = None
+        self._metadata: MetadataService | None = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
         self._seeded: Any = None
@@ -270,29 +274,15 @@ class Emulator:
                                        "Operation": "/services/data/v64.0/tooling/executeAnonymous/"})
 
     # ------------------------------------------------------------------ metadata service
-    def metadata_service(self) -> Any:
+    def metadata_service(self) -> MetadataService:
+        """The Metadata API of this org (built on first use: most tests never deploy)."""
         if self._metadata is None:
-            try:
-                from sfops.emulator.metadata.service import MetadataService
-            except ImportError:
-                return None
-            from sfops.emulator.hosting import Host
-
             self._metadata = MetadataService(Host(self))
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
-        service = self.metadata_service()
-        if service is None:
-            raise not_found()
-        status, headers, body = service.handle_rest(req.method, subpath, req.query, req.headers, req.body)
-        return Response(status, body, dict(headers))
-
-    def metadata_soap(self, req: Request) -> Response:
-        service = self.metadata_service()
-        if service is None:
-            return soap_fault("UNKNOWN_EXCEPTION", "The Metadata API is not available in this build")
-        status, headers, body = service.handle_soap(req.body, req.headers)
+        status, headers, body = self.metadata_service().handle_rest(req.method, subpath, req.query, req.headers,
+                                                                    req.body)
         return Response(status, body, dict(headers))
 
     # ------------------------------------------------------------------ dispatch
@@ -325,23 +315,24 @@ class Emulator:
             delay = self.faults.delay_seconds()
             if delay:
                 time.sleep(delay)
-        counted = (path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")) \
-            and not req.internal
-        kind = "unknown"
+        match = ROUTES.match(path, req.method)
+        kind = match.route.kind if match else "unknown"
         try:
             rule = None if req.internal else self.faults.take_failure(req.method, path)
             if rule is not None:
                 kind = "fault.injected"
-                self._count(counted, req)
+                self._count(_is_api_call(path) and not req.internal, req)
                 if path.startswith("/services/Soap/"):
                     resp = soap_fault(rule.error_code, rule.message)
                 else:
                     resp = error_response(ApiError(rule.status, rule.error_code, rule.message))
+            elif match is None:
+                raise not_found()
             else:
-                resp, kind = self._route(req, path, counted)
+                resp = match.route.handler(self, req, **match.params)
+                kind = resp.kind or kind
         except ApiError as err:
             resp = error_response(err)
-            kind = req.headers.get("x-emulator-kind", kind)
         if path.startswith("/services/"):
             resp.headers["Sforce-Limit-Info"] = self.usage.header()
         if not req.internal:
@@ -349,47 +340,32 @@ class Emulator:
             self.journal.add(req.method, path, kind, resp.status, req.counted)
         return resp
 
-    def _route(self, req: Request, path: str, counted: bool) -> tuple[Response, str]:
-        parts = path.strip("/").split("/")
-        if path == "/services/oauth2/token":
-            return auth.oauth_token(self, req), "auth.oauth"
-        if path == "/services/oauth2/userinfo":
-            return auth.userinfo(self, req), "auth.userinfo"
-        if path == "/services/oauth2/revoke":
-            return auth.oauth_revoke(self, req), "auth.revoke"
-        if parts[0] == "id" and len(parts) == 3:
-            return auth.identity(self, req, parts[1], parts[2]), "auth.identity"
-        if parts[:3] == ["services", "Soap", "u"] and len(parts) >= 4:
-            return auth.soap_partner(self, req, parts[3]), "soap.partner"
-        if parts[:3] == ["services", "Soap", "m"] and len(parts) >= 4:
-            if self.usage.exhausted():
-                return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), "soap.metadata"
-            self._count(counted, req)
-            return self.metadata_soap(req), "soap.metadata"
-        if parts == ["services", "data"]:
-            return json_response(200, self.versions()), "rest.versions"
-        if parts[0] == "cometd" and len(parts) == 2:
-            from sfops.emulator import cometd
+    def soap_metadata(self, req: Request) -> Response:
+        """POST /services/Soap/m/NN.0[/...]: the Metadata API (counted as an API call)."""
+        if self.usage.exhausted():
+            return soap_fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        self._count(not req.internal, req)
+        status, headers, body = self.metadata_service().handle_soap(req.body, req.headers)
+        return Response(status, body, dict(headers))
 
-            return cometd.handle(self, req, parts[1]), "streaming.cometd"
-        if parts[:2] == ["services", "data"] and len(parts) >= 3:
-            m = _VERSION_RE.match(parts[2])
-            if not m or not OLDEST_VERSION <= int(m.group(1)) <= LATEST_VERSION:
-                raise not_found()
-            session = self.sessions.get(auth.bearer_token(req))
-            if session is None and not req.internal:
-                return error_response(invalid_session()), "rest.auth"
-            if not req.internal:
-                if self.usage.exhausted():
-                    return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                                   "TotalRequests Limit exceeded.")), "rest.limit"
-                self._count(counted, req)
-            elif session is None:
-                session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
-            sub = parts[3:]
-            resp = rest.handle(self, req, m.group(1) + ".0", sub, session)
-            return resp, req.headers.get("x-emulator-kind", "rest")
-        raise not_found()
+    def rest_api(self, req: Request, version: str, tooling: bool, handler: Handler,
+                 params: Mapping[str, str]) -> Response:
+        """Authenticate and count a /services/data/vNN.0 request, then run its handler."""
+        if not OLDEST_VERSION <= int(float(version)) <= LATEST_VERSION:
+            raise not_found()
+        session = self.sessions.get(auth.bearer_token(req))
+        if session is None and not req.internal:
+            return error_response(invalid_session(), kind="rest.auth")
+        if not req.internal:
+            if self.usage.exhausted():
+                return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+                                      kind="rest.limit")
+            self._count(True, req)
+        elif session is None:
+            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
+        ctx = rest.Ctx(self.state, req, version, tooling, session, base_url=self.base_url_for(req),
+                       dispatch=self.dispatch, faults=self.faults, metadata=self.metadata_rest)
+        return handler(ctx, **params)
 
     def _count(self, counted: bool, req: Request) -> None:
         if counted:
@@ -424,3 +400,46 @@ class Emulator:
 
     def now(self) -> datetime:
         return now_utc()
+
+
+def _is_api_call(path: str) -> bool:
+    """REST, Tooling and Metadata calls count against DailyApiRequests; OAuth and SOAP login do not."""
+    return path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")
+
+
+def _rest_route(handler: Handler, tooling: bool) -> Handler:
+    def run(emu: Emulator, req: Request, version: str, **params: str) -> Response:
+        return emu.rest_api(req, version, tooling, handler, params)
+    return run
+
+
+def _not_found_after_auth(ctx: rest.Ctx, **params: str) -> Response:
+    raise not_found()  # an unknown resource under a valid version: 401 first for a bad session, then 404
+
+
+def _build_routes() -> RouteTable:
+    """Every path the emulator serves: pattern -> handler(emu, req, **params), with its journal kind.
+    To add a REST or Tooling resource, add a line to `rest.DATA` or `rest.TOOLING` instead."""
+    table = RouteTable()
+    table.add("/services/oauth2/token", lambda emu, req: auth.oauth_token(emu, req), kind="auth.oauth")
+    table.add("/services/oauth2/userinfo", lambda emu, req: auth.userinfo(emu, req), kind="auth.userinfo")
+    table.add("/services/oauth2/revoke", lambda emu, req: auth.oauth_revoke(emu, req), kind="auth.revoke")
+    table.add("/id/{org_id}/{user_id}", lambda emu, req, org_id, user_id: auth.identity(emu, req, org_id, user_id),
+              kind="auth.identity")
+    table.add("/services/Soap/u/{version}/{rest:path}",
+              lambda emu, req, version, rest=None: auth.soap_partner(emu, req, version), kind="soap.partner")
+    table.add("/services/Soap/m/{version}/{rest:path}",
+              lambda emu, req, version, rest=None: emu.soap_metadata(req), kind="soap.metadata")
+    table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
+    table.add("/cometd/{version}", lambda emu, req, version: cometd.handle(emu, req, version), kind="streaming.cometd")
+    for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):
+        for route in sub.routes:
+            pattern = f"/services/data/{{version:version}}{prefix}" + (f"/{route.pattern}" if route.pattern else "")
+            table.add(pattern, _rest_route(route.handler, api == "tooling"),
+                      kind=f"{api}.{route.kind}" if route.kind else "rest", methods=route.methods)
+    table.add("/services/data/{version:version}/{rest:path}", _rest_route(_not_found_after_auth, False),
+              kind="unknown")
+    return table
+
+
+ROUTES = _build_routes()

@@ -110,14 +110,14 @@ def bearer_token(req: Request) -> str | None:
 
 def check_password(emu: Emulator, username: str, password: str) -> dict[str, Any] | None:
     """The active User row when `password` (optionally followed by the security token) is right."""
-    cred = emu.store.get_json("credential", username.lower())
+    cred = emu.state.credential(username)
     if not cred:
         return None
     good = cred["password"]
     token = cred.get("security_token") or ""
     if not (hmac.compare_digest(password, good) or (token and hmac.compare_digest(password, good + token))):
         return None
-    return emu.user_by_username(username)
+    return emu.state.user_by_username(username)
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:
@@ -145,7 +145,7 @@ def oauth_token(emu: Emulator, req: Request) -> Response:
     form.update({k: v for k, v in req.query.items() if k not in form})
     grant = form.get("grant_type", "")
     client_id = form.get("client_id", "")
-    app = emu.store.get_json("connected_app", client_id) if client_id else None
+    app = emu.state.connected_app(client_id) if client_id else None
     if grant == "password":
         if app is None:
             return _oauth_error("invalid_client_id", "client identifier invalid")
@@ -168,7 +168,7 @@ def oauth_token(emu: Emulator, req: Request) -> Response:
         return json_response(200, _token_body(emu, req, session, {"scope": "api"},
                                               secret=app.get("client_secret")))
     if grant == "refresh_token":
-        stored = emu.store.get_json("refresh_token", form.get("refresh_token", ""))
+        stored = emu.state.refresh_token(form.get("refresh_token", ""))
         if stored is None:
             return _oauth_error("invalid_grant", "expired access/refresh token")
         if app is None or (stored.get("app") and stored["app"] != client_id):
@@ -190,7 +190,7 @@ def _jwt_bearer(emu: Emulator, req: Request, assertion: str) -> Response:
     except jwt.PyJWTError:
         return _oauth_error("invalid_grant", "invalid assertion")
     client_id = str(claims.get("iss", ""))
-    app = emu.store.get_json("connected_app", client_id)
+    app = emu.state.connected_app(client_id)
     if app is None:
         return _oauth_error("invalid_client_id", "client identifier invalid")
     if not app.get("certificate"):
@@ -207,7 +207,7 @@ def _jwt_bearer(emu: Emulator, req: Request, assertion: str) -> Response:
         return _oauth_error("invalid_grant", "audience is invalid")
     except jwt.PyJWTError:
         return _oauth_error("invalid_grant", "invalid assertion")
-    user = emu.user_by_username(str(claims["sub"]))
+    user = emu.state.user_by_username(str(claims["sub"]))
     if user is None:
         return _oauth_error("invalid_grant", "user hasn't approved this consumer")
     session = emu.sessions.create(user["Id"], client_id)
@@ -219,7 +219,7 @@ def oauth_revoke(emu: Emulator, req: Request) -> Response:
     form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
     token = form.get("token") or req.query.get("token", "")
     emu.sessions.revoke(token)
-    emu.store.delete_json("refresh_token", token)
+    emu.state.revoke_refresh_token(token)
     return Response(200, b"", {})
 
 
@@ -232,7 +232,7 @@ def userinfo(emu: Emulator, req: Request) -> Response:
     session = emu.sessions.get(bearer_token(req))
     if session is None:
         return _forbidden()
-    user = emu.record("User", session.user_id)
+    user = emu.state.user(session.user_id)
     base = emu.base_url_for(req)
     v = emu.api_version
     return json_response(200, {
@@ -279,7 +279,7 @@ def identity(emu: Emulator, req: Request, org_id: str, user_id: str) -> Response
         return _forbidden()
     if not (ids.looks_like_id(org_id) and ids.looks_like_id(user_id)) or ids.normalize(org_id) != emu.org_id:
         return Response(404, b"Bad_Id", {"Content-Type": "text/plain;charset=UTF-8"})
-    user = emu.record("User", user_id)
+    user = emu.state.user(user_id)
     if user is None:
         return Response(404, b"Bad_Id", {"Content-Type": "text/plain;charset=UTF-8"})
     base = emu.base_url_for(req)
@@ -335,7 +335,7 @@ def soap_partner(emu: Emulator, req: Request, version: str) -> Response:
 def login_response_xml(emu: Emulator, req: Request, version: str, session: Session, user: dict[str, Any]) -> str:
     """The partner `loginResponse`, shaped like wire/soap-login-response-partner.xml."""
     base = emu.base_url_for(req)
-    org = emu.org_record()
+    org = emu.state.organization()
     org15 = ids.to15(emu.org_id)
     e = escape
     info = {

@@ -6,7 +6,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from sfops.emulator.records import save_error
+from sfops.emulator.records import save_error, wire_record
 from sfops.emulator.wire import ApiError, Request, Response, json_response, not_found
 
 if TYPE_CHECKING:
@@ -16,30 +16,18 @@ _REF = re.compile(r"@\{([A-Za-z0-9_]+)\.([A-Za-z0-9_.\[\]]+)\}")
 MAX_SUBREQUESTS = 25
 
 
-def handle(ctx: Ctx, parts: list[str]) -> Response:
+def _check_method(ctx: Ctx) -> None:
     if ctx.req.method not in ("POST", "PATCH", "DELETE", "GET"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{ctx.req.method}' not allowed.")
-    if not parts:
-        ctx.kind("composite")
-        return _composite(ctx)
-    if parts[0] == "sobjects":
-        ctx.kind("composite.sobjects")
-        return _sobjects(ctx, parts[1:])
-    if parts == ["batch"]:
-        ctx.kind("composite.batch")
-        return _batch(ctx)
-    raise not_found()
 
 
 def _sub(ctx: Ctx, method: str, url: str, body: Any) -> Response:
     path, _, qs = url.partition("?")
     from urllib.parse import parse_qsl
 
-    headers = dict(ctx.req.headers)
-    headers.pop("x-emulator-kind", None)
-    sub = Request(method.upper(), path, dict(parse_qsl(qs, keep_blank_values=True)), headers,
+    sub = Request(method.upper(), path, dict(parse_qsl(qs, keep_blank_values=True)), dict(ctx.req.headers),
                   json.dumps(body).encode() if body is not None else b"", internal=True)
-    return ctx.emu.dispatch(sub)
+    return ctx.dispatch(sub)
 
 
 def _resolve(value: Any, results: dict[str, Any]) -> Any:
@@ -59,7 +47,9 @@ def _resolve(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def _composite(ctx: Ctx) -> Response:
+def composite(ctx: Ctx) -> Response:
+    """POST composite: sub-requests in order, `@{ref.field}` references, `allOrNone`."""
+    _check_method(ctx)
     data = ctx.req.json() or {}
     subs = data.get("compositeRequest")
     if not isinstance(subs, list) or not subs:
@@ -93,7 +83,7 @@ def _composite(ctx: Ctx) -> Response:
 
     if all_or_none:
         try:
-            with ctx.emu.store.transaction():
+            with ctx.state.transaction():
                 run()
         except _Rollback:
             pass  # the transaction rolled back; `out` already says why
@@ -108,18 +98,19 @@ class _Rollback(Exception):
         self.out = out
 
 
-def _sobjects(ctx: Ctx, parts: list[str]) -> Response:
-    emu, req = ctx.emu, ctx.req
+def sobjects(ctx: Ctx, rest: str | None = None) -> Response:
+    """composite/sobjects[/{T}[/{field}]]: collections of records created, updated, upserted, read, deleted."""
+    _check_method(ctx)
+    state, req = ctx.state, ctx.req
+    parts = rest.split("/") if rest else []
     if req.method == "GET":
         if len(parts) != 1:
             raise not_found()
-        obj = emu.records.object(parts[0], ctx.tooling)
-        from sfops.emulator.records import wire_record
-
+        obj = state.sobject(parts[0], ctx.tooling)
         out = []
         for rid in req.query.get("ids", "").split(","):
             try:
-                out.append(wire_record(obj, emu.records.get(obj, rid), ctx.version, ctx.tooling))
+                out.append(wire_record(obj, state.get(obj, rid), ctx.version, ctx.tooling))
             except ApiError:
                 out.append(None)
         return json_response(200, out)
@@ -135,7 +126,7 @@ def _sobjects(ctx: Ctx, parts: list[str]) -> Response:
     if req.method == "POST":
         return json_response(200, _each(ctx, records, all_or_none, lambda r: _create_one(ctx, r)))
     if len(parts) == 2:
-        obj = emu.records.object(parts[0], ctx.tooling)
+        obj = state.sobject(parts[0], ctx.tooling)
         return json_response(200, _each(ctx, records, all_or_none,
                                         lambda r: _upsert_one(ctx, obj, parts[1], r)))
     return json_response(200, _each(ctx, records, all_or_none, lambda r: _update_one(ctx, r)))
@@ -145,13 +136,13 @@ def _type_of(ctx: Ctx, record: dict[str, Any]) -> Any:
     name = (record.get("attributes") or {}).get("type")
     if not name:
         raise ApiError(400, "INVALID_TYPE", "Must specify a type in attributes")
-    return ctx.emu.records.object(name, ctx.tooling)
+    return ctx.state.sobject(name, ctx.tooling)
 
 
 def _create_one(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
     if record.get("Id") or record.get("id"):
         raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-    return ctx.emu.records.create(_type_of(ctx, record), record, ctx.session.user_id)
+    return ctx.state.create(_type_of(ctx, record), record, ctx.session.user_id)
 
 
 def _update_one(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
@@ -159,8 +150,8 @@ def _update_one(ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
     if not rid:
         raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
     data = {k: v for k, v in record.items() if k.lower() != "id"}
-    ctx.emu.records.update(_type_of(ctx, record), rid, data, ctx.session.user_id)
-    return {"id": ctx.emu.store.get(rid)[1]["Id"], "success": True, "errors": []}
+    ctx.state.update(_type_of(ctx, record), rid, data, ctx.session.user_id)
+    return {"id": ctx.state.record_id(rid), "success": True, "errors": []}
 
 
 def _upsert_one(ctx: Ctx, obj: Any, field_name: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +159,7 @@ def _upsert_one(ctx: Ctx, obj: Any, field_name: str, record: dict[str, Any]) -> 
     value = next((v for k, v in record.items() if f is not None and k.lower() == f.name.lower()), None)
     if value is None:
         raise ApiError(400, "MISSING_ARGUMENT", f"{field_name} not specified", [field_name])
-    status, body = ctx.emu.records.upsert(obj, field_name, str(value), record, ctx.session.user_id)
+    status, body = ctx.state.upsert(obj, field_name, str(value), record, ctx.session.user_id)
     if status == 300:
         raise ApiError(300, "DUPLICATE_EXTERNAL_ID",
                        f"{field_name}: more than one record found for external id field: {body}", [field_name])
@@ -176,12 +167,13 @@ def _upsert_one(ctx: Ctx, obj: Any, field_name: str, record: dict[str, Any]) -> 
 
 
 def _delete_one(ctx: Ctx, rid: str) -> dict[str, Any]:
-    found = ctx.emu.store.get(rid)
-    if found is None:
+    sobject = ctx.state.sobject_of_id(rid)
+    if sobject is None:
         raise ApiError(404, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
-    obj = ctx.emu.records.object(found[0], ctx.tooling)
-    ctx.emu.records.delete(obj, rid)
-    return {"id": found[1]["Id"], "success": True, "errors": []}
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    stored_id = ctx.state.record_id(rid)
+    ctx.state.delete(obj, rid)
+    return {"id": stored_id, "success": True, "errors": []}
 
 
 def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[str, Any]]:
@@ -201,7 +193,7 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
 
     if all_or_none:
         try:
-            with ctx.emu.store.transaction():
+            with ctx.state.transaction():
                 run()
         except _Rollback:
             rolled = []
@@ -219,7 +211,9 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
     return [{"id": None, **r} if "id" not in r else r for r in results]
 
 
-def _batch(ctx: Ctx) -> Response:
+def batch(ctx: Ctx) -> Response:
+    """POST composite/batch: independent sub-requests, `haltOnError`."""
+    _check_method(ctx)
     data = ctx.req.json() or {}
     subs = data.get("batchRequests") or []
     halt = bool(data.get("haltOnError"))

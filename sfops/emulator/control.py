@@ -110,8 +110,7 @@ def _apexlogs(emu: Emulator, req: Request, rest: list[str], body: Any) -> Respon
 def _events(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
     if req.method != "GET":
         return None
-    events = sorted(emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
-    return json_response(200, {"events": [{"uuid": k, **v} for k, v in events]})
+    return json_response(200, {"events": emu.state.events()})
 
 
 def _connected_apps(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
@@ -119,7 +118,7 @@ def _connected_apps(emu: Emulator, req: Request, rest: list[str], body: Any) -> 
         return None
     if not isinstance(body, dict) or not body.get("client_id"):
         return _bad("client_id is required")
-    emu.store.put_json("connected_app", body["client_id"], {
+    emu.state.put_connected_app(body["client_id"], {
         "client_secret": body.get("client_secret"), "certificate": body.get("certificate"),
         "run_as": body.get("run_as")})
     return json_response(201, {"client_id": body["client_id"]})

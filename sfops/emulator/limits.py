@@ -29,7 +29,7 @@ LIMIT_MAXIMA: dict[str, int] = {
 APP_NAME = "sfops"
 
 
-class ApiUsage:
+class ApiCounter:
     """The DailyApiRequests counter behind `Sforce-Limit-Info` and /limits."""
 
     def __init__(self, used: int = 0, maximum: int = 15000) -> None:

@@ -1,22 +1,23 @@
-"""The REST data API and the Tooling API under /services/data/vNN.0/ (one handler, `tooling` flag)."""
+"""The REST data API and the Tooling API under /services/data/vNN.0/: handlers and their route tables."""
 
 from __future__ import annotations
 
 import email.utils
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sfops.emulator import ids
-from sfops.emulator.describe import basic_info, describe_global, sobject_describe
+from sfops.emulator import composite, ids
 from sfops.emulator.records import record_url, wire_record
+from sfops.emulator.routing import RouteTable
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, json_response, not_found
+from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, error_response, json_response, not_found
 
 if TYPE_CHECKING:
-    from sfops.emulator.app import Emulator
     from sfops.emulator.auth import Session
+    from sfops.emulator.faults import Faults
+    from sfops.emulator.orgstate import OrgState
 
 RESOURCES = ["tooling", "metadata", "eclair", "folders", "prechatForms", "contact-tracing", "jsonxform",
              "chatter", "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics",
@@ -29,33 +30,14 @@ TOOLING_RESOURCES = ["tooling/sobjects", "tooling/query", "tooling/executeAnonym
 DEFAULT_BATCH = 2000
 
 
-def handle(emu: Emulator, req: Request, version: str, parts: list[str], session: Session) -> Response:
-    """Dispatch a versioned REST request (parts = path segments after vNN.0)."""
-    tooling = bool(parts) and parts[0] == "tooling"
-    if tooling:
-        parts = parts[1:]
-    ctx = Ctx(emu, req, version, tooling, session)
-    if not parts:
-        base = f"/services/data/v{version}"
-        if tooling:
-            return json_response(200, {r.split("/", 1)[1]: f"{base}/{r}" for r in TOOLING_RESOURCES})
-        return json_response(200, {r: f"{base}/{r}" for r in RESOURCES})
-    head, rest = parts[0], parts[1:]
-    handler = _ROUTES.get(head) if not tooling else _TOOLING_ROUTES.get(head)
-    if handler is None:
-        raise not_found()
-    return handler(ctx, rest)
-
-
 class Ctx:
-    """One request's context."""
+    """One REST/Tooling request: the org state it may use, the request, API version and session."""
 
-    def __init__(self, emu: Emulator, req: Request, version: str, tooling: bool, session: Session) -> None:
-        self.emu, self.req, self.version, self.tooling, self.session = emu, req, version, tooling, session
-        self.kind_prefix = "tooling" if tooling else "rest"
-
-    def kind(self, name: str) -> None:
-        self.req.headers["x-emulator-kind"] = f"{self.kind_prefix}.{name}"
+    def __init__(self, state: OrgState, req: Request, version: str, tooling: bool, session: Session, *,
+                 base_url: str, dispatch: Callable[[Request], Response], faults: Faults,
+                 metadata: Callable[[Request, str], Response]) -> None:
+        self.state, self.req, self.version, self.tooling, self.session = state, req, version, tooling, session
+        self.base_url, self.dispatch, self.faults, self.metadata = base_url, dispatch, faults, metadata
 
 
 def _method_not_allowed(ctx: Ctx) -> ApiError:
@@ -64,54 +46,65 @@ def _method_not_allowed(ctx: Ctx) -> ApiError:
                     f"HTTP Method '{ctx.req.method}' not allowed. Allowed are {allowed}")
 
 
+def resources(ctx: Ctx) -> Response:
+    """GET /services/data/vNN.0[/tooling]: the resource map."""
+    base = f"/services/data/v{ctx.version}"
+    if ctx.tooling:
+        return json_response(200, {r.split("/", 1)[1]: f"{base}/{r}" for r in TOOLING_RESOURCES})
+    return json_response(200, {r: f"{base}/{r}" for r in RESOURCES})
+
+
 # ------------------------------------------------------------------------------- sobjects
 
-def sobjects(ctx: Ctx, parts: list[str]) -> Response:
-    emu, req, v = ctx.emu, ctx.req, ctx.version
-    if not parts:
-        ctx.kind("describeGlobal")
-        if req.method != "GET":
-            raise _method_not_allowed(ctx)
-        return _cached_json(emu, ("global", v, ctx.tooling), lambda: describe_global(emu.schema, v, ctx.tooling))
-    obj = emu.records.object(parts[0], ctx.tooling)
-    if len(parts) == 1:
-        ctx.kind("sobject")
-        if req.method == "GET":
-            return json_response(200, basic_info(emu.schema, obj, v, ctx.tooling))
-        if req.method == "POST":
-            result = emu.records.create(obj, _body_dict(req), ctx.session.user_id)
-            if ctx.tooling:
-                result = {**result, "warnings": []}
-            return json_response(201, result)
+def global_describe(ctx: Ctx) -> Response:
+    if ctx.req.method != "GET":
         raise _method_not_allowed(ctx)
-    second = parts[1]
-    if len(parts) == 2 and second == "describe":
-        ctx.kind("describe")
-        base = emu.base_url_for(req)
-        return _cached_json(emu, ("describe", obj.key, v, ctx.tooling, base),
-                            lambda: sobject_describe(emu.schema, obj, v, ctx.tooling, base))
-    if len(parts) == 2 and second in ("deleted", "updated"):
-        ctx.kind("sobject")
-        return json_response(200, _changed(ctx, obj, second))
-    if len(parts) == 2:
-        ctx.kind("sobject")
-        return _by_id(ctx, obj, second)
-    if len(parts) == 3 and parts[2].lower() == "body" and ids.looks_like_id(second):
-        ctx.kind("sobject.body")
-        emu.records.get(obj, second)
-        body = emu.store.get_json("apexlog.body", ids.normalize(second))
-        if body is None:
-            raise not_found()
-        return Response(200, body.encode("utf-8"), {"Content-Type": "text/plain;charset=UTF-8"})
-    if len(parts) == 3:
-        ctx.kind("sobject")
-        return _by_external_id(ctx, obj, second, parts[2])
-    raise not_found()
+    return _cached_json(ctx, ("global", ctx.version, ctx.tooling),
+                        lambda: ctx.state.describe_global(ctx.version, ctx.tooling))
 
 
-def _cached_json(emu: Emulator, key: Any, build: Callable[[], Any]) -> Response:
+def sobject_root(ctx: Ctx, sobject: str) -> Response:
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    if ctx.req.method == "GET":
+        return json_response(200, ctx.state.basic_info(obj, ctx.version, ctx.tooling))
+    if ctx.req.method == "POST":
+        result = ctx.state.create(obj, _body_dict(ctx.req), ctx.session.user_id)
+        if ctx.tooling:
+            result = {**result, "warnings": []}
+        return json_response(201, result)
+    raise _method_not_allowed(ctx)
+
+
+def describe(ctx: Ctx, sobject: str) -> Response:
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    return _cached_json(ctx, ("describe", obj.key, ctx.version, ctx.tooling, ctx.base_url),
+                        lambda: ctx.state.describe(obj, ctx.version, ctx.tooling, ctx.base_url))
+
+
+def deleted(ctx: Ctx, sobject: str) -> Response:
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    start, end = _window(ctx)
+    now = now_utc()
+    return json_response(200, {"deletedRecords": ctx.state.deleted_between(obj, start, end),
+                               "earliestDateAvailable": fmt_datetime(now - timedelta(days=15)),
+                               "latestDateCovered": fmt_datetime(min(end, now))})
+
+
+def updated(ctx: Ctx, sobject: str) -> Response:
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    start, end = _window(ctx)
+    return json_response(200, {"ids": ctx.state.updated_between(obj, start, end),
+                               "latestDateCovered": fmt_datetime(min(end, now_utc()))})
+
+
+def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
+    body = ctx.state.apexlog_body(ctx.state.sobject(sobject, ctx.tooling), record_id)
+    return Response(200, body.encode("utf-8"), {"Content-Type": "text/plain;charset=UTF-8"})
+
+
+def _cached_json(ctx: Ctx, key: Any, build: Callable[[], Any]) -> Response:
     """A JSON response whose encoded body is cached until the schema changes (describe is hot)."""
-    body = emu.cached(key, lambda: json_response(200, build()).body)
+    body = ctx.state.cached(key, lambda: json_response(200, build()).body)
     return Response(200, body, {"Content-Type": JSON_TYPE})
 
 
@@ -135,30 +128,27 @@ def _field_list(ctx: Ctx, obj: Any) -> list[Any] | None:
     return out
 
 
-def _by_id(ctx: Ctx, obj: Any, record_id: str) -> Response:
-    emu, req = ctx.emu, ctx.req
+def by_id(ctx: Ctx, sobject: str, record_id: str) -> Response:
+    state, req = ctx.state, ctx.req
+    obj = state.sobject(sobject, ctx.tooling)
     if req.method == "GET":
-        row = emu.records.get(obj, record_id)
+        row = state.get(obj, record_id)
         return json_response(200, wire_record(obj, row, ctx.version, ctx.tooling, _field_list(ctx, obj)))
     if req.method == "PATCH":
-        _check_unmodified_since(req.headers.get("if-unmodified-since"), emu.records.get(obj, record_id))
-        emu.records.update(obj, record_id, _body_dict(req), ctx.session.user_id)
+        _check_unmodified_since(req.headers.get("if-unmodified-since"), state.get(obj, record_id))
+        state.update(obj, record_id, _body_dict(req), ctx.session.user_id)
         return Response(204)
     if req.method == "DELETE":
-        if obj.name == "ApexLog":
-            row = emu.records.get(obj, record_id)
-            emu.store.purge(row["Id"])
-            emu.store.delete_json("apexlog.body", row["Id"])
-            return Response(204)
-        emu.records.delete(obj, record_id)
+        state.delete(obj, record_id)
         return Response(204)
     raise _method_not_allowed(ctx)
 
 
-def _by_external_id(ctx: Ctx, obj: Any, field_name: str, value: str) -> Response:
-    emu, req = ctx.emu, ctx.req
+def by_external_id(ctx: Ctx, sobject: str, field_name: str, value: str) -> Response:
+    state, req = ctx.state, ctx.req
+    obj = state.sobject(sobject, ctx.tooling)
     if req.method == "PATCH" or (req.method == "POST" and field_name.lower() == "id"):
-        status, body = emu.records.upsert(obj, field_name, value, _body_dict(req), ctx.session.user_id)
+        status, body = state.upsert(obj, field_name, value, _body_dict(req), ctx.session.user_id)
         if status == 200 and float(ctx.version) < 46.0:
             return Response(204)
         return json_response(status, body)
@@ -166,7 +156,7 @@ def _by_external_id(ctx: Ctx, obj: Any, field_name: str, value: str) -> Response
     if f is None or not (f.external_id or f.id_lookup or f.type == "id"):
         raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: "
                                          f"{field_name}")
-    rows = emu.records.find(obj, f.name, value)
+    rows = state.find(obj, f.name, value)
     if len(rows) > 1:
         return json_response(300, [record_url(obj, r["Id"], ctx.version) for r in rows])
     if not rows:
@@ -174,66 +164,63 @@ def _by_external_id(ctx: Ctx, obj: Any, field_name: str, value: str) -> Response
     if req.method == "GET":
         return json_response(200, wire_record(obj, rows[0], ctx.version, ctx.tooling, _field_list(ctx, obj)))
     if req.method == "DELETE":
-        emu.records.delete(obj, rows[0]["Id"])
+        state.delete(obj, rows[0]["Id"])
         return Response(204)
     raise _method_not_allowed(ctx)
 
 
-def _changed(ctx: Ctx, obj: Any, which: str) -> dict[str, Any]:
+def _window(ctx: Ctx) -> tuple[datetime, datetime]:
     q = ctx.req.query
     try:
-        start = parse_datetime(q["start"])
-        end = parse_datetime(q["end"])
+        return parse_datetime(q["start"]), parse_datetime(q["end"])
     except (KeyError, ValueError) as exc:
         raise ApiError(400, "MALFORMED_QUERY", "start and end are required datetimes") from exc
-    now = now_utc()
-    if which == "deleted":
-        deleted = [
-            {"id": rid, "deletedDate": item["deletedDate"]}
-            for rid, item in sorted(ctx.emu.store.list_json("deleted").items())
-            if item["sobject"].lower() == obj.key and start <= parse_datetime(item["deletedDate"]) <= end
-        ]
-        return {"deletedRecords": deleted, "earliestDateAvailable": fmt_datetime(now - timedelta(days=15)),
-                "latestDateCovered": fmt_datetime(min(end, now))}
-    changed = [r["Id"] for r in ctx.emu.store.rows(obj.name)
-               if r.get("SystemModstamp") and start <= parse_datetime(r["SystemModstamp"]) <= end
-               and not r.get("IsDeleted")]
-    return {"ids": changed, "latestDateCovered": fmt_datetime(min(end, now))}
 
 
 # ------------------------------------------------------------------------------- query
 
-def query(ctx: Ctx, parts: list[str], include_deleted: bool = False) -> Response:
-    emu, req = ctx.emu, ctx.req
-    ctx.kind("queryAll" if include_deleted else "query")
+def query(ctx: Ctx, locator: str | None = None) -> Response:
+    """GET query?q=... (first page) and query/{locator} (next pages)."""
+    return _query(ctx, locator, include_deleted=False)
+
+
+def query_all(ctx: Ctx, locator: str | None = None) -> Response:
+    """GET queryAll?q=...: deleted (recycle bin) rows too."""
+    return _query(ctx, locator, include_deleted=True)
+
+
+def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
+    req = ctx.req
     if req.method != "GET":
         raise _method_not_allowed(ctx)
-    if parts:
-        return _next_page(ctx, parts[0])
+    if locator is not None:
+        return _next_page(ctx, locator)
     if "explain" in req.query and not ctx.tooling and not include_deleted:
-        from sfops.emulator.explain import explain
-
-        ctx.kind("explain")
-        return json_response(200, explain(emu, req.query["explain"], ctx.version))
+        return explain(ctx, req.query["explain"])
     text = req.query.get("q")
     if text is None:
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
-    from sfops.emulator.soql import SoqlError, execute  # the SOQL package is optional at import time
+    from sfops.emulator.soql import SoqlError
 
     try:
-        result = execute(text, emu.catalog(ctx.tooling), now=now_utc(), include_deleted=include_deleted,
-                         api_version=ctx.version, tooling=ctx.tooling)
+        result = ctx.state.query(text, tooling=ctx.tooling, include_deleted=include_deleted,
+                                 version=ctx.version, now=now_utc())
     except SoqlError as err:
         return json_response(400, err.to_wire())
     if req.query.get("columns", "").lower() == "true":
-        from sfops.emulator.columns import column_metadata
+        return json_response(200, ctx.state.column_metadata(text, ctx.tooling))
+    return json_response(200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0,
+                                    _batch_size(req), None))
 
-        return json_response(200, column_metadata(emu, text, ctx.tooling))
-    batch = _batch_size(req)
-    records = result.records
-    entity = result.entity_type_name
-    total = result.total_size
-    return json_response(200, _page(ctx, records, total, entity, 0, batch, None))
+
+def explain(ctx: Ctx, text: str) -> Response:
+    """GET query?explain=<SOQL>: the query plans (Query Performance Feedback), journalled as rest.explain."""
+    try:
+        resp = json_response(200, ctx.state.explain(text, ctx.version))
+    except ApiError as err:
+        resp = error_response(err)
+    resp.kind = "rest.explain"
+    return resp
 
 
 def _batch_size(req: Request) -> int:
@@ -252,7 +239,7 @@ def _page(ctx: Ctx, records: list[dict[str, Any]], total: int, entity: str, offs
     next_url = None
     if not done:
         if locator is None:
-            locator = ctx.emu.new_cursor(records, total, entity)
+            locator = ctx.state.new_cursor(records, total, entity)
         prefix = f"/services/data/v{ctx.version}/{'tooling/' if ctx.tooling else ''}query"
         next_url = f"{prefix}/{locator}-{offset + batch}"
     if ctx.tooling:
@@ -268,7 +255,7 @@ def _page(ctx: Ctx, records: list[dict[str, Any]], total: int, entity: str, offs
 
 def _next_page(ctx: Ctx, token: str) -> Response:
     locator, _, offset_text = token.rpartition("-")
-    cursor = ctx.emu.cursor(locator)
+    cursor = ctx.state.cursor(locator)
     if cursor is None or not offset_text.isdigit():
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     records, total, entity = cursor
@@ -278,29 +265,25 @@ def _next_page(ctx: Ctx, token: str) -> Response:
 
 # ------------------------------------------------------------------------------- limits
 
-def limits(ctx: Ctx, parts: list[str]) -> Response:
-    ctx.kind("limits")
-    emu = ctx.emu
-    if not parts:
-        return json_response(200, emu.usage.limits_body(emu.limit_consumption(), emu.faults.limits))
-    if parts == ["recordCount"]:
-        wanted = [n for n in ctx.req.query.get("sObjects", "").split(",") if n]
-        names = wanted or [o.name for o in emu.schema if "data" in o.apis and not o.is_event]
-        out = []
-        for name in names:
-            obj = emu.schema.get(name)
-            if obj is not None:
-                count = emu.store.count(obj.name)
-                if count or wanted:
-                    out.append({"count": count, "name": obj.name})
-        return json_response(200, {"sObjects": out})
-    raise not_found()
+def limits(ctx: Ctx) -> Response:
+    return json_response(200, ctx.state.limits_body())
+
+
+def record_count(ctx: Ctx) -> Response:
+    wanted = [n for n in ctx.req.query.get("sObjects", "").split(",") if n]
+    objects = [ctx.state.find_sobject(n) for n in wanted] if wanted else ctx.state.data_objects()
+    out = []
+    for obj in objects:
+        if obj is not None:
+            count = ctx.state.count(obj)
+            if count or wanted:
+                out.append({"count": count, "name": obj.name})
+    return json_response(200, {"sObjects": out})
 
 
 # ------------------------------------------------------------------------------- tooling extras
 
-def execute_anonymous(ctx: Ctx, parts: list[str]) -> Response:
-    ctx.kind("executeAnonymous")
+def execute_anonymous(ctx: Ctx) -> Response:
     body = ctx.req.query.get("anonymousBody")
     if body is None and ctx.req.body:
         body = str((ctx.req.json() or {}).get("anonymousBody", ""))
@@ -308,65 +291,70 @@ def execute_anonymous(ctx: Ctx, parts: list[str]) -> Response:
         raise ApiError(400, "INVALID_INPUT", "anonymousBody is required")
     result = {"line": -1, "column": -1, "compiled": True, "success": True, "compileProblem": None,
               "exceptionStackTrace": None, "exceptionMessage": None}
-    outcome = ctx.emu.faults.anonymous
+    outcome = ctx.faults.anonymous
     if outcome:
         result.update({k: v for k, v in outcome.items() if k in result})
         if outcome.get("compiled") is False:
             result["success"] = False
-    ctx.emu.write_anonymous_log(ctx.session.user_id, body, result)
+    ctx.state.write_anonymous_log(ctx.session.user_id, body, result)
     return json_response(200, result)
 
 
-def run_tests_async(ctx: Ctx, parts: list[str]) -> Response:
+def run_tests_async(ctx: Ctx) -> Response:
     """POST tooling/runTestsAsynchronous: the test run's AsyncApexJob id (15 characters, a JSON string)."""
-    from sfops.emulator.apexruns import run
-
-    ctx.kind("runTestsAsynchronous")
     if ctx.req.method != "POST":
         raise _method_not_allowed(ctx)
-    outcome = run(ctx.emu, _body_dict(ctx.req), ctx.session.user_id)
+    outcome = ctx.state.run_tests(_body_dict(ctx.req), ctx.session.user_id)
     return Response(200, json.dumps(ids.to15(outcome["job"])).encode(), {"Content-Type": "application/json"})
 
 
-def run_tests_sync(ctx: Ctx, parts: list[str]) -> Response:
-    """POST tooling/runTestsSynchronous: a RunTestsResult (one class; the run is recorded like an async one)."""
-    from sfops.emulator.apexruns import run, synchronous_result
-
-    ctx.kind("runTestsSynchronous")
+def run_tests_sync(ctx: Ctx) -> Response:
+    """POST tooling/runTestsSynchronous: a RunTestsResult (the run is recorded like an asynchronous one)."""
     if ctx.req.method != "POST":
         raise _method_not_allowed(ctx)
-    outcome = run(ctx.emu, _body_dict(ctx.req), ctx.session.user_id)
-    return json_response(200, synchronous_result(ctx.emu, outcome))
+    return json_response(200, ctx.state.run_tests_synchronously(_body_dict(ctx.req), ctx.session.user_id))
 
 
-def composite(ctx: Ctx, parts: list[str]) -> Response:
-    from sfops.emulator.composite import handle as composite_handle
-
-    return composite_handle(ctx, parts)
+def metadata(ctx: Ctx, rest: str | None = None) -> Response:
+    return ctx.metadata(ctx.req, rest or "")
 
 
-def metadata(ctx: Ctx, parts: list[str]) -> Response:
-    ctx.kind("metadata")
-    ctx.req.headers["x-emulator-kind"] = "rest.metadata"
-    return ctx.emu.metadata_rest(ctx.req, "/".join(parts))
+# ------------------------------------------------------------------------------- route tables
+# Patterns are relative to /services/data/vNN.0/ (DATA) and /services/data/vNN.0/tooling/ (TOOLING);
+# kinds get the "rest." or "tooling." prefix in the request journal. First match wins.
+
+def _sobject_routes(table: RouteTable) -> None:
+    """The sObject and query resources both APIs share."""
+    table.add("sobjects", global_describe, kind="describeGlobal")
+    table.add("sobjects/{sobject}", sobject_root, kind="sobject")
+    table.add("sobjects/{sobject}/describe", describe, kind="describe")
+    table.add("sobjects/{sobject}/deleted", deleted, kind="sobject")
+    table.add("sobjects/{sobject}/updated", updated, kind="sobject")
+    table.add("sobjects/{sobject}/{record_id:id}/Body", apexlog_body, kind="sobject.body")
+    table.add("sobjects/{sobject}/{record_id}", by_id, kind="sobject")
+    table.add("sobjects/{sobject}/{field_name}/{value}", by_external_id, kind="sobject")
+    table.add("query", query, kind="query")
+    table.add("query/{locator}", query, kind="query")
+    table.add("queryAll", query_all, kind="queryAll")
+    table.add("queryAll/{locator}", query_all, kind="queryAll")
 
 
-_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
-    "sobjects": sobjects,
-    "query": query,
-    "queryAll": lambda ctx, parts: query(ctx, parts, include_deleted=True),
-    "limits": limits,
-    "composite": composite,
-    "metadata": metadata,
-}
-_TOOLING_ROUTES: dict[str, Callable[[Ctx, list[str]], Response]] = {
-    "sobjects": sobjects,
-    "query": query,
-    "queryAll": lambda ctx, parts: query(ctx, parts, include_deleted=True),
-    "executeAnonymous": execute_anonymous,
-    "runTestsAsynchronous": run_tests_async,
-    "runTestsSynchronous": run_tests_sync,
-}
+DATA = RouteTable()
+DATA.add("", resources, kind="")
+_sobject_routes(DATA)
+DATA.add("limits", limits, kind="limits")
+DATA.add("limits/recordCount", record_count, kind="limits")
+DATA.add("composite", composite.composite, kind="composite")
+DATA.add("composite/sobjects/{rest:path}", composite.sobjects, kind="composite.sobjects")
+DATA.add("composite/batch", composite.batch, kind="composite.batch")
+DATA.add("metadata/{rest:path}", metadata, kind="metadata")
+
+TOOLING = RouteTable()
+TOOLING.add("", resources, kind="")
+_sobject_routes(TOOLING)
+TOOLING.add("executeAnonymous", execute_anonymous, kind="executeAnonymous")
+TOOLING.add("runTestsAsynchronous", run_tests_async, kind="runTestsAsynchronous")
+TOOLING.add("runTestsSynchronous", run_tests_sync, kind="runTestsSynchronous")
 
 
 def _check_unmodified_since(header: str | None, row: dict[str, Any]) -> None:

@@ -21,17 +21,17 @@ if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
 SEED_DATA = Path(__file__).resolve().parent / "seed_data"
-REPO_FORCE_APP = Path(__file__).resolve().parents[2] / "force-app"
+# The companion metadata: in a checkout a link to the repository's force-app/ (the SFDX project's
+# one copy), in an installed package the same files copied in by the build.
 PACKAGED_FORCE_APP = SEED_DATA / "force-app"
 APEX_API_VERSION = 64.0
 
 
 def force_app_dir(explicit: Path | None = None) -> Path | None:
-    """The force-app/ to load: explicit, else the repository's, else the packaged snapshot."""
-    for candidate in (explicit, REPO_FORCE_APP, PACKAGED_FORCE_APP):
-        if candidate is not None and (candidate / "main" / "default").is_dir():
-            return candidate
-    return None
+    """The force-app/ to load: `explicit` (EmulatorSettings.force_app), else the companion metadata
+    shipped with sfops. None when the chosen directory holds no main/default."""
+    candidate = explicit or PACKAGED_FORCE_APP
+    return candidate if (candidate / "main" / "default").is_dir() else None
 
 
 def seed(emu: Emulator) -> None:
@@ -204,13 +204,10 @@ def source_to_mdapi_zip(root: Path) -> bytes:
 
 def deploy_force_app(emu: Emulator, root: Path | None) -> bool:
     """Deploy force-app through the Metadata API service (so retrieve/listMetadata know the
-    components). Returns False when the service is missing or the deploy failed; the caller then
-    loads the tree directly."""
+    components). Returns False when the deploy failed; the caller then loads the tree directly."""
     if root is None:
         return False
     service = emu.metadata_service()
-    if service is None or not hasattr(service, "deploy_zip_now"):
-        return False
     try:
         result = service.deploy_zip_now(source_to_mdapi_zip(root), {"rollbackOnError": True,
                                                                       "singlePackage": True})

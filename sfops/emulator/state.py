@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS kv (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT
 """
 
 
-class Store:
+class RecordState:
     """Records (wire dicts keyed by canonical field names) and JSON values, cached and persisted."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:

@@ -68,8 +68,11 @@ def json_response(status: int, data: Any, headers: dict[str, str] | None = None)
     return Response(status, body, hdrs)
 
 
-def error_response(err: ApiError) -> Response:
-    return json_response(err.status, err.body())
+def error_response(err: ApiError, kind: str = "") -> Response:
+    """The REST error body of `err`; `kind` overrides the route's journal kind."""
+    resp = json_response(err.status, err.body())
+    resp.kind = kind
+    return resp
 
 
 def invalid_session() -> ApiError:

@@ -9,10 +9,16 @@ the file is deleted), which is why sfops edits the records one by one.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
 from sfops.salesforce import Org, soql_quote
+
+if TYPE_CHECKING:
+    from sfops.store import Store
+
+Confirm = Callable[[str], None]  # sees what is about to be written; raises to abort
 
 OBJECT = "ApexEmailNotification"
 METADATA_WARNING = ("Deploying ApexEmailNotifications metadata replaces the whole recipient list: recipients "
@@ -40,10 +46,23 @@ def list_recipients(org: Org) -> list[dict[str, Any]]:
     return out
 
 
-def add_recipient(org: Org, *, email: str | None = None, username: str | None = None,
-                  dry_run: bool = False) -> dict[str, Any]:
-    """Add one recipient (an external address or a user); an existing one is not duplicated.
-    With `dry_run` nothing is written ("created" says what would happen, "id" is None)."""
+def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = None, username: str | None = None,
+                  reason: str | None = None, dry_run: bool = False, confirm: Confirm | None = None) -> dict[str, Any]:
+    """Add one recipient (an external address or a user), audited; an existing one is not duplicated.
+
+    With `dry_run` nothing is written ("created" says what would happen, "id" is None). `confirm`
+    (if given) is asked before anything is read or written and may raise to abort."""
+    if confirm is not None and not dry_run:
+        confirm("Add an Apex exception email recipient.")
+    row = _add(org, email=email, username=username, dry_run=dry_run)
+    if row["created"] and not dry_run:
+        store.record_audit(actor=actor, org=org.alias, action="alerts.apex-email.add",
+                           target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
+                           after={"id": row["id"]}, reason=reason)
+    return row
+
+
+def _add(org: Org, *, email: str | None, username: str | None, dry_run: bool) -> dict[str, Any]:
     if bool(email) == bool(username):
         raise UsageError("Give exactly one of --email or --user.")
     current = list_recipients(org)
@@ -68,9 +87,21 @@ def add_recipient(org: Org, *, email: str | None = None, username: str | None = 
     return {"id": new_id, "kind": "user", "address": user.get("Email"), "user": user["Username"], "created": True}
 
 
-def remove_recipient(org: Org, target: str, *, dry_run: bool = False) -> list[dict[str, Any]]:
-    """Remove a recipient by record id, email address or username; returns what was (or, with `dry_run`,
-    would be) removed."""
+def remove_recipient(org: Org, store: Store, target: str, *, actor: str, reason: str | None = None,
+                     dry_run: bool = False, confirm: Confirm | None = None) -> list[dict[str, Any]]:
+    """Remove a recipient by record id, email address or username, audited; returns what was (or, with
+    `dry_run`, would be) removed. `confirm` (if given) is asked first and may raise to abort."""
+    if confirm is not None and not dry_run:
+        confirm(f"Remove Apex exception email recipient {target}.")
+    rows = _remove(org, target, dry_run=dry_run)
+    for row in [] if dry_run else rows:
+        store.record_audit(actor=actor, org=org.alias, action="alerts.apex-email.remove",
+                           target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
+                           before={"id": row["id"]}, reason=reason)
+    return rows
+
+
+def _remove(org: Org, target: str, *, dry_run: bool) -> list[dict[str, Any]]:
     current = list_recipients(org)
     key = target.strip().lower()
     hits = [r for r in current if r["id"].lower() == key or (r["address"] or "").lower() == key

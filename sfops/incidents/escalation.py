@@ -32,7 +32,7 @@ def escalate_due(service: IncidentService, notifier: Notifier, config: AlertsCon
         return []
     now = now or service.clock()
     fired: list[dict[str, Any]] = []
-    pending = service.list(statuses=[Status.NEW.value], severities=list(config.escalation_severities))
+    pending = service.find(statuses=[Status.NEW.value], severities=list(config.escalation_severities))
     for incident in pending:
         if incident.detected_at is None:
             continue

@@ -31,6 +31,7 @@ from typing import Any
 import requests
 
 from sfops.breakers import BreakerConfig, CircuitBreaker, CircuitOpenError, StoreStorage
+from sfops.config import toml_table
 from sfops.errors import ConfigError, SfopsError
 from sfops.incidents import records
 from sfops.incidents.channels import Channel, DeliveryError, Skipped, parse_channel, send
@@ -72,21 +73,21 @@ class AlertsConfig:
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> AlertsConfig:
         """Parse `[alerts]`; unknown channel names in routes and wrongly shaped values are configuration errors."""
-        channels = {name: parse_channel(name, _table(table, f"[alerts.channels.{name}]"), env)
-                    for name, table in _table(section.get("channels"), "[alerts.channels]").items()}
+        channels = {name: parse_channel(name, toml_table(table, f"[alerts.channels.{name}]"), env)
+                    for name, table in toml_table(section.get("channels"), "[alerts.channels]").items()}
         routes: dict[str, tuple[str, ...]] = {}
-        for severity, names in _table(section.get("routes"), "[alerts.routes]").items():
+        for severity, names in toml_table(section.get("routes"), "[alerts.routes]").items():
             if severity.upper() not in SEVERITIES:
                 raise ConfigError(f"[alerts.routes] key '{severity}' is not a severity ({', '.join(SEVERITIES)}).")
             routes[severity.upper()] = tuple(_known(channels, names, f"[alerts.routes] {severity}"))
-        esc = _table(section.get("escalation"), "[alerts.escalation]")
+        esc = toml_table(section.get("escalation"), "[alerts.escalation]")
         raw_levels = esc.get("levels") or []
         if not isinstance(raw_levels, list):
             raise ConfigError("[alerts.escalation] levels must be a list of tables.")
         levels = []
         for i, lv in enumerate(raw_levels):
             where = f"[alerts.escalation] level {i + 1}"
-            lv = _table(lv, where)
+            lv = toml_table(lv, where)
             levels.append(EscalationLevel(level=i + 1, after_minutes=_number(lv, "after_minutes", 15, float, where),
                                           channels=tuple(_known(channels, lv.get("channels", []), where)),
                                           rotation=lv.get("rotation")))
@@ -98,14 +99,6 @@ class AlertsConfig:
                    breaker_failures=_number(section, "breaker_failures", 3, int),
                    breaker_cooldown_seconds=_number(section, "breaker_cooldown_seconds", 300, float),
                    escalation_severities=tuple(s.upper() for s in severities), escalation=tuple(levels))
-
-
-def _table(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a table, not {value!r}.")
-    return value
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, kind: type, where: str = "[alerts]") -> Any:
@@ -276,7 +269,7 @@ class Notifier:
         return [self.deliver(row_id) for row_id in due]
 
 
-def outbox(store: Store, org: str | None = None, statuses: list[str] | None = None,
+def outbox(store: Store, alias: str | None = None, statuses: list[str] | None = None,
            incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads."""
-    return notifications.outbox_rows(store, org, statuses, incident_id)
+    return notifications.outbox_rows(store, alias, statuses, incident_id)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sfops.clock import aware
+from sfops.config import toml_table
 from sfops.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the functions that use it
@@ -227,12 +229,6 @@ def _strings(value: Any, key: str, where: str, example: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _table(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a table (see docs/oncall.md).")
-    return value
-
-
 def _tables(value: Any, key: str, where: str) -> list[Mapping[str, Any]]:
     """A TOML list of tables (absent = empty)."""
     if value is None:
@@ -281,9 +277,9 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
             raise ConfigError(f"[oncall.{key}] must be a table of named tables (see docs/oncall.md).")
     for name, table in (section.get("rotations") or {}).items():
         where = f"[oncall.rotations.{name}]"
-        table = _table(table, where)
+        table = toml_table(table, where, see="docs/oncall.md")
         base = {k: v for k, v in table.items() if k not in ("layers", "overrides")}
-        defaults = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
+        defaults: dict[str, Any] = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
         layers = [_layer(base, {}, where)] if base.get("participants") else []
         layers += [_layer(t, defaults, f"{where} layer {i + 1}")
                    for i, t in enumerate(_tables(table.get("layers"), "layers", where))]
@@ -292,7 +288,8 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
         overrides = tuple(_config_override(o, i, where)
                           for i, o in enumerate(_tables(table.get("overrides"), "overrides", where)))
         rotations[name] = Rotation(name=name, layers=tuple(layers), overrides=overrides)
-    people = {str(k): dict(_table(v, f"[oncall.people.{k}]")) for k, v in (section.get("people") or {}).items()}
+    people = {str(k): dict(toml_table(v, f"[oncall.people.{k}]", see="docs/oncall.md"))
+              for k, v in (section.get("people") or {}).items()}
     default = section.get("default_rotation")
     if default and default not in rotations:
         raise ConfigError(f"[oncall] default_rotation '{default}' is not a configured rotation.")
@@ -303,11 +300,11 @@ def _config_override(table: Mapping[str, Any], index: int, where: str) -> Overri
     missing = [k for k in ("person", "start", "end") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where}: override {index + 1} needs {', '.join(missing)}.")
-    return Override(person=str(table["person"]), start=_aware(table["start"], where), end=_aware(table["end"], where),
-                    order=index - 10_000, reason=table.get("reason"))
+    return Override(person=str(table["person"]), start=_config_moment(table["start"], where),
+                    end=_config_moment(table["end"], where), order=index - 10_000, reason=table.get("reason"))
 
 
-def _aware(value: Any, where: str) -> dt.datetime:
+def _config_moment(value: Any, where: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     else:
@@ -413,12 +410,8 @@ def stored_overrides(store: Store, rotation: str) -> list[Override]:
     from sfops.store import oncall_overrides
 
     rows = oncall_overrides.active_overrides(store, rotation)
-    return [Override(person=r["person"], start=_utc(r["start"]), end=_utc(r["end"]), order=r["id"], id=r["id"],
+    return [Override(person=r["person"], start=aware(r["start"]), end=aware(r["end"]), order=r["id"], id=r["id"],
                      reason=r["reason"]) for r in rows]
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 # --- iCalendar ---------------------------------------------------------------------------------------------
@@ -453,7 +446,8 @@ def _fold(line: str) -> str:
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for ch in line:
         enc = ch.encode("utf-8")
         limit = 75 if not parts else 74

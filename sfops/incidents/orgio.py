@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from email.utils import format_datetime
+from email import utils as email_utils
 from typing import Any
 
 from sfops.errors import SalesforceError
 from sfops.incidents.model import PAGERDUTY_SEVERITY, Incident, Status
-from sfops.salesforce import Org, soql_quote
+from sfops.salesforce import Org, format_datetime, parse_datetime, soql_literal, soql_quote
 
 INCIDENT_OBJECT = "Incident_Log__c"
 EVENT_OBJECT = "Incident_Event__e"
@@ -28,27 +28,6 @@ _DATETIMES = ("detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "
 SELECT = "SELECT Id, SystemModstamp, " + ", ".join(FIELDS.values()) + f" FROM {INCIDENT_OBJECT}"  # noqa: S608 (constants)
 
 
-def sf_datetime(value: dt.datetime | None) -> str | None:
-    """A UTC datetime in Salesforce's REST format (2026-01-31T12:00:00.000+0000)."""
-    if value is None:
-        return None
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
-
-
-def parse_sf_datetime(value: str | None) -> dt.datetime | None:
-    """Salesforce datetime text -> aware datetime (None stays None)."""
-    if not value:
-        return None
-    text = value.replace("Z", "+0000")
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return dt.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return dt.datetime.fromisoformat(value)
-
-
 def to_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """Incident attributes -> Incident_Log__c field values (datetimes formatted, status as text)."""
     out: dict[str, Any] = {}
@@ -56,18 +35,18 @@ def to_fields(values: Mapping[str, Any]) -> dict[str, Any]:
         if key not in FIELDS or key == "name":
             continue
         if key in _DATETIMES:
-            value = sf_datetime(value)
+            value = format_datetime(value) if value is not None else None
         elif isinstance(value, Status):
             value = value.value
         out[FIELDS[key]] = value
     return out
 
 
-def from_record(record: Mapping[str, Any], org: str) -> Incident:
+def from_record(record: Mapping[str, Any], alias: str) -> Incident:
     """An Incident from an Incident_Log__c record."""
     values: dict[str, Any] = {attr: record.get(name) for attr, name in FIELDS.items()}
     for key in _DATETIMES:
-        values[key] = parse_sf_datetime(values[key])
+        values[key] = parse_datetime(values[key])
     values["occurrence_count"] = int(values["occurrence_count"] or 1)
     try:
         values["status"] = Status(values["status"] or Status.NEW.value)
@@ -78,7 +57,7 @@ def from_record(record: Mapping[str, Any], org: str) -> Incident:
                               error_code="UNKNOWN_STATUS") from None
     values["summary"] = values["summary"] or ""
     values["severity"] = values["severity"] or "P3"
-    return Incident(id=str(record["Id"]), org=org, **values)
+    return Incident(id=str(record["Id"]), org=alias, **values)
 
 
 def fetch(org: Org, record_id: str) -> dict[str, Any] | None:
@@ -121,7 +100,7 @@ def http_date(moment: dt.datetime) -> str:
     moment = moment.astimezone(dt.UTC)
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + dt.timedelta(seconds=1)
-    return format_datetime(moment, usegmt=True)
+    return email_utils.format_datetime(moment, usegmt=True)
 
 
 def is_duplicate(error: SalesforceError) -> bool:
@@ -137,13 +116,13 @@ def query(org: Org, *, statuses: list[str] | None = None, severities: list[str] 
     """Incident_Log__c records matching the filters, newest first."""
     where: list[str] = []
     if statuses:
-        where.append("Status__c IN (" + ", ".join(soql_quote(s) for s in statuses) + ")")
+        where.append(f"Status__c IN {soql_literal(statuses)}")
     if severities:
-        where.append("Severity__c IN (" + ", ".join(soql_quote(s) for s in severities) + ")")
+        where.append(f"Severity__c IN {soql_literal(severities)}")
     if category:
         where.append(f"Category__c = {soql_quote(category)}")
     if since:
-        where.append(f"Detected_At__c >= {since.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}")
+        where.append(f"Detected_At__c >= {soql_literal(since)}")
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     return org.query(f"{SELECT}{clause} ORDER BY Detected_At__c DESC LIMIT {int(limit)}")
 

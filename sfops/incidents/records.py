@@ -41,15 +41,15 @@ def _incident(row: Mapping[str, Any]) -> Incident:
     return Incident(id=row["id"], org=row["org"], **values)
 
 
-def load_incident(store: Store, org: str, ref: str) -> Incident | None:
+def load_incident(store: Store, alias: str, ref: str) -> Incident | None:
     """The mirrored incident by id or INC number."""
-    row = incident_table.find_incident(store, org, ref)
+    row = incident_table.find_incident(store, alias, ref)
     return _incident(row) if row else None
 
 
-def list_incidents(store: Store, org: str | None = None) -> list[Incident]:
+def list_incidents(store: Store, alias: str | None = None) -> list[Incident]:
     """Every mirrored incident (of one org, or all), oldest first."""
-    return [_incident(r) for r in incident_table.incident_rows(store, org)]
+    return [_incident(r) for r in incident_table.incident_rows(store, alias)]
 
 
 def add_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
@@ -60,9 +60,9 @@ def add_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str
                                        note=note, status_from=status_from, status_to=status_to, details=details)
 
 
-def events(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]:
+def events(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:
     """The incident's own timeline events, oldest first."""
-    return incident_table.event_rows(store, org, incident_id)
+    return incident_table.event_rows(store, alias, incident_id)
 
 
 def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:

@@ -29,7 +29,7 @@ from sfops.incidents.model import (
     stamps_for,
 )
 from sfops.incidents.templates import phase_for
-from sfops.salesforce import Org
+from sfops.salesforce import Org, parse_datetime
 from sfops.store import Store
 
 Clock = Callable[[], dt.datetime]
@@ -117,7 +117,7 @@ class IncidentService:
         records.save_incident(self.store, incident)
         return incident
 
-    def list(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
+    def find(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
              since: dt.datetime | None = None, category: str | None = None, open_only: bool = False,
              limit: int = 200) -> list[Incident]:
         """Incidents from the org, newest first, filtered; mirrored locally as a side effect."""
@@ -157,7 +157,7 @@ class IncidentService:
         key = (dedup_key or "").strip()[:255] or derive_dedup_key(summary, category, source)
         now = self.clock()
         with _key_lock(key):
-            values = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
+            values: dict[str, Any] = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
                       "context": context[:131072] if context else None, "category": category, "source": source,
                       "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
                       "last_seen_at": now}
@@ -194,7 +194,7 @@ class IncidentService:
                 changes["severity"] = severity
             try:
                 orgio.update(self.org, current.id, changes,
-                             unmodified_since=orgio.parse_sf_datetime(record.get("SystemModstamp")))
+                             unmodified_since=parse_datetime(record.get("SystemModstamp")))
             except SalesforceError as exc:
                 if orgio.is_precondition_failed(exc):
                     continue  # someone else counted in between: read again

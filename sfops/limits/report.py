@@ -11,9 +11,9 @@ this straight-line forecast ignores, so it errs on the early (safe) side.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sfops.clock import Clock, utcnow
 from sfops.limits.model import LimitsReport, LimitTrend
 from sfops.limits.snapshots import load_snapshots
 from sfops.store import Store
@@ -28,10 +28,6 @@ NOT_AT_THIS_RATE = "not at this rate"
 NOT_ENOUGH = "need 2+ snapshots 10+ min apart in the last 24 h"
 EXHAUSTED = "exhausted"
 NO_LIMIT = "no limit (max 0)"
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def is_daily(name: str) -> bool:
@@ -66,7 +62,7 @@ def forecast(window: pd.DataFrame) -> tuple[float | None, dt.datetime | None, fl
 
 
 def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None, include_apps: bool = False,
-                  clock: Callable[[], dt.datetime] = _utcnow) -> LimitsReport:
+                  clock: Clock = utcnow) -> LimitsReport:
     """Per limit over the snapshots since `since` (default: all): latest use, peak use %, change;
     for daily limits the rate over the current 24 h window and the forecast of exhaustion."""
     import pandas as pd

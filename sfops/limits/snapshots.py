@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
+from sfops.clock import Clock, utcnow
 from sfops.limits.flatten import flatten_limits
 from sfops.limits.model import LimitRow, SnapshotResult
 from sfops.store import Store, limit_snapshots
@@ -13,20 +13,12 @@ from sfops.store import Store, limit_snapshots
 if TYPE_CHECKING:  # pandas is imported by load_snapshots only: taking a snapshot does not need it
     import pandas as pd
 
+    from sfops.salesforce import Org
+
 SNAPSHOT_COLUMNS = list(limit_snapshots.COLUMNS)
 
 
-class LimitsOrg(Protocol):
-    """What snapshots need from an org: `Org.limits()` (GET /limits)."""
-
-    def limits(self) -> dict[str, Any]: ...
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def current_limits(org: LimitsOrg) -> tuple[list[LimitRow], list[str]]:
+def current_limits(org: Org) -> tuple[list[LimitRow], list[str]]:
     """The org's limits now (one GET /limits), flattened; (rows, skipped entry names)."""
     return flatten_limits(org.limits())
 
@@ -37,8 +29,8 @@ def save_snapshot(store: Store, alias: str, rows: list[LimitRow], taken_at: dt.d
         {"name": r.name, "app": r.app or "", "max": r.max, "remaining": r.remaining} for r in rows])
 
 
-def take_snapshot(org: LimitsOrg, store: Store, alias: str, *,
-                  clock: Callable[[], dt.datetime] = _utcnow) -> SnapshotResult:
+def take_snapshot(org: Org, store: Store, alias: str, *,
+                  clock: Clock = utcnow) -> SnapshotResult:
     """GET /limits once and store every entry, nested per-app entries flattened into rows with an app."""
     rows, skipped = current_limits(org)
     taken_at = clock()
@@ -52,6 +44,7 @@ def load_snapshots(store: Store, alias: str, since: dt.datetime | None = None, *
     """Stored snapshot rows of an org (oldest first) as a DataFrame with UTC `taken_at`; org-wide rows
     have app "". `include_apps=False` loads the org-wide rows only."""
     import pandas as pd
+
 
     records = limit_snapshots.snapshot_records(store, alias, since, org_wide_only=not include_apps)
     frame = pd.DataFrame.from_records(records, columns=SNAPSHOT_COLUMNS)

@@ -12,30 +12,24 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError
 from sfops.logs.classify import exception_category, normalise_frame
-from sfops.logs.store import parse_sf_datetime, soql_datetime
+from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.error_events import error_ids_present, save_errors
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 ERROR_LOG_FIELDS = ("Id", "CreatedDate", "Occurred_At__c", "Exception_Type__c", "Message__c", "Stack_Trace__c",
                     "Category__c", "Fingerprint__c", "Class_Name__c", "Method_Name__c", "User__c", "Request_Id__c",
                     "Quiddity__c", "Line_Number__c")
 UNAVAILABLE = ("INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND")
 _FRAMES = re.compile(r"^(Class\.|Trigger\.|AnonymousBlock|\()")
-
-
-class ErrorOrg(Protocol):
-    """What the imports (and the log pull) need from `sfops.salesforce.Org`."""
-
-    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
-                   tooling: bool = False) -> Iterator[dict[str, Any]]: ...
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -57,19 +51,19 @@ def error_fingerprint(exc_type: str, stack: str, entry_point: str | None, frames
     return hashlib.sha1("|".join([exc_type, *top, entry_point or ""]).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def _watermark_key(source: str, org: str) -> str:
-    return f"logs.{source}.watermark.{org}"
+def _watermark_key(source: str, alias: str) -> str:
+    return f"logs.{source}.watermark.{alias}"
 
 
-def _get_watermark(store: Store, source: str, org: str) -> dt.datetime | None:
-    value = store.get_state(_watermark_key(source, org))
+def _get_watermark(store: Store, source: str, alias: str) -> dt.datetime | None:
+    value = store.get_state(_watermark_key(source, alias))
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _store_page(store: Store, org: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
+def _store_page(store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
                 result: ImportResult) -> None:
     """Insert the new rows and move the watermark, in one transaction."""
-    inserted, known = save_errors(store, org, source, rows, _watermark_key(source, org), watermark)
+    inserted, known = save_errors(store, alias, source, rows, _watermark_key(source, alias), watermark)
     result.imported += inserted
     result.already_stored += known
 
@@ -86,7 +80,7 @@ def error_log_row(record: dict[str, Any]) -> dict[str, Any]:
     entry = ".".join(filter(None, (record.get("Class_Name__c"), record.get("Method_Name__c")))) or None
     category = record.get("Category__c") or exception_category(exc_type, message)[0] or "other"
     occurred = record.get("Occurred_At__c") or record["CreatedDate"]
-    return {"id": record["Id"], "occurred_at": parse_sf_datetime(occurred), "exception_type": exc_type[:255],
+    return {"id": record["Id"], "occurred_at": require_datetime(occurred), "exception_type": exc_type[:255],
             "message": message, "stack": stack, "category": category[:40],
             "fingerprint": (record.get("Fingerprint__c") or error_fingerprint(exc_type, stack, entry))[:64],
             "entry_point": entry[:255] if entry else None, "user_id": record.get("User__c"),
@@ -94,18 +88,18 @@ def error_log_row(record: dict[str, Any]) -> dict[str, Any]:
             "details": {"quiddity": record.get("Quiddity__c"), "line": record.get("Line_Number__c")}}
 
 
-def import_error_logs(org: ErrorOrg, store: Store, alias: str, page_size: int = 2000) -> ImportResult:
+def import_error_logs(org: Org, store: Store, alias: str, page_size: int = 2000) -> ImportResult:
     """Import Error_Log__c records created since the watermark (one query page per 2,000 records)."""
     result = ImportResult("Error_Log__c")
     since = _get_watermark(store, "Error_Log__c", alias)
-    where = f" WHERE CreatedDate >= {soql_datetime(since)}" if since else ""
+    where = f" WHERE CreatedDate >= {soql_literal(since)}" if since else ""
     soql = f"SELECT {', '.join(ERROR_LOG_FIELDS)} FROM Error_Log__c{where} ORDER BY CreatedDate ASC, Id ASC"  # noqa: S608
     page: list[dict[str, Any]] = []
     last: dt.datetime | None = None
     try:
         for record in org.query_iter(soql, page_size):
             page.append(error_log_row(record))
-            last = parse_sf_datetime(record["CreatedDate"])
+            last = require_datetime(record["CreatedDate"])
             if len(page) == page_size:
                 _store_page(store, alias, "Error_Log__c", page, last, result)
                 page = []
@@ -124,7 +118,7 @@ def _csv_time(row: dict[str, str], fallback: dt.datetime) -> dt.datetime:
     derived = row.get("TIMESTAMP_DERIVED") or ""
     if derived:
         try:
-            return parse_sf_datetime(derived)
+            return require_datetime(derived)
         except ValueError:
             pass
     raw = row.get("TIMESTAMP") or ""
@@ -157,11 +151,11 @@ def event_log_rows(file_id: str, content: bytes, log_date: dt.datetime) -> list[
     return rows
 
 
-def import_event_logs(org: ErrorOrg, store: Store, alias: str) -> ImportResult:
+def import_event_logs(org: Org, store: Store, alias: str) -> ImportResult:
     """Import ApexUnexpectedException event log files with LogDate since the watermark (one request per file)."""
     result = ImportResult("EventLogFile")
     since = _get_watermark(store, "EventLogFile", alias)
-    where = " AND LogDate >= " + soql_datetime(since) if since else ""
+    where = " AND LogDate >= " + soql_literal(since) if since else ""
     soql = ("SELECT Id, EventType, LogDate, LogFileLength FROM EventLogFile "  # noqa: S608
             f"WHERE EventType = 'ApexUnexpectedException'{where} ORDER BY LogDate ASC, Id ASC")
     try:
@@ -173,7 +167,7 @@ def import_event_logs(org: ErrorOrg, store: Store, alias: str) -> ImportResult:
         result.note = f"No Event Monitoring event log files in this org ({exc.error_code})."
         return result
     for record in files:
-        log_date = parse_sf_datetime(record["LogDate"])
+        log_date = require_datetime(record["LogDate"])
         if error_ids_present(store, alias, "EventLogFile", [f"{record['Id']}:0"]):
             result.already_stored += 1
             continue

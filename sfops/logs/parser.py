@@ -194,19 +194,19 @@ class LogParser:
             rec = frame[2]  # [line, parts, explain, cost, stat]
             query = "\n".join(rec[1]).strip()
             key = (rec[0], query)
-            stat = st.soql.get(key)
-            if stat is None:
-                stat = SoqlStat(query=query, line=rec[0])
+            soql_stat = st.soql.get(key)
+            if soql_stat is None:
+                soql_stat = SoqlStat(query=query, line=rec[0])
                 if len(st.soql) < MAX_SOQL_STATEMENTS:
-                    st.soql[key] = stat
-            stat.executions += 1
-            stat.total_ns += total
-            stat.max_ns = max(stat.max_ns, total)
+                    st.soql[key] = soql_stat
+            soql_stat.executions += 1
+            soql_stat.total_ns += total
+            soql_stat.max_ns = max(soql_stat.max_ns, total)
             if unwound:
-                stat.unfinished += 1
+                soql_stat.unfinished += 1
             if rec[2] is not None:
-                stat.explain, stat.relative_cost = rec[2], rec[3]
-            rec[4] = stat
+                soql_stat.explain, soql_stat.relative_cost = rec[2], rec[3]
+            rec[4] = soql_stat
         elif kind == _K_CALLOUT and not unwound:
             frame[2].duration_ns = total
 
@@ -391,7 +391,7 @@ class LogParser:
                 if cont == _C_LIMITS:
                     self._limit_line(st, line, lineno)  # type: ignore[arg-type]
                 elif cont == _C_SOQL:
-                    parts = st.cur_soql[1]  # type: ignore[union-attr]
+                    parts = st.cur_soql[1]  # type: ignore[union-attr,index]
                     if len(parts) < MAX_TEXT_LINES:
                         parts.append(line)
                 elif cont == _C_EXC:

@@ -16,17 +16,21 @@ import concurrent.futures as cf
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
-from sfops.logs.errors import ErrorOrg as LogOrg  # the same two calls of `sfops.salesforce.Org`
 from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
 from sfops.logs.model import Transaction
 from sfops.logs.parser import parse_bytes
-from sfops.logs.store import get_watermark, parse_sf_datetime, save_log, set_watermark, soql_datetime
+from sfops.logs.store import get_watermark, save_log, set_watermark
+from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.apex_logs import stored_ids
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status", "DurationMilliseconds",
                "StartTime", "LogLength", "Location")
@@ -67,11 +71,11 @@ def summarize(tx: Transaction) -> dict[str, Any]:
 
 
 def list_query(since: dt.datetime | None) -> str:
-    where = f" WHERE StartTime >= {soql_datetime(since)}" if since is not None else ""
+    where = f" WHERE StartTime >= {soql_literal(since)}" if since is not None else ""
     return f"SELECT {', '.join(LIST_FIELDS)} FROM ApexLog{where} ORDER BY StartTime ASC, Id ASC"  # noqa: S608
 
 
-def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
               progress: Callable[[int, int], None] | None = None) -> PullResult:
     """Pull every ApexLog newer than the watermark into `store` (see the module docstring)."""
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -140,7 +144,7 @@ def pull_logs(org: LogOrg, store: Store, alias: str, *, concurrency: int = 4, de
     return result
 
 
-def pull_history(org: Any, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
+def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
                  errors: bool = False, event_logs: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> PullResult:
     """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
@@ -173,8 +177,8 @@ def _advance(store: Store, alias: str, window: list[dict[str, Any]], committed: 
     """Move the watermark to the StartTime of the first uncommitted log of the window, or past the window."""
     if not window:
         return
-    pending = [parse_sf_datetime(r["StartTime"]) for r in window if r["Id"] not in committed]
-    target = min(pending) if pending else parse_sf_datetime(window[-1]["StartTime"])
+    pending = [require_datetime(r["StartTime"]) for r in window if r["Id"] not in committed]
+    target = min(pending) if pending else require_datetime(window[-1]["StartTime"])
     current = get_watermark(store, alias)
     if current is None or target > current:
         set_watermark(store, alias, target)

@@ -118,9 +118,9 @@ def build_report(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]
     return LogsReport(limits, failures, logs, transactions)
 
 
-def error_history(store: Store, org: str | None = None, since: dt.datetime | None = None) -> pd.DataFrame:
+def error_history(store: Store, alias: str | None = None, since: dt.datetime | None = None) -> pd.DataFrame:
     """Imported Error_Log__c / EventLogFile errors grouped by source, category and fingerprint."""
-    frame = pd.DataFrame(error_records(store, org, since), columns=list(ERROR_COLUMNS))
+    frame = pd.DataFrame(error_records(store, alias, since), columns=list(ERROR_COLUMNS))
     if frame.empty:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     frame["example"] = frame["exception_type"].fillna("") + ": " + frame["message"].fillna("").str.slice(0, 120)
@@ -133,11 +133,11 @@ def error_history(store: Store, org: str | None = None, since: dt.datetime | Non
     return grouped[FAILURE_COLUMNS].reset_index(drop=True)
 
 
-def logs_report(store: Store, org: str | None = None, since: dt.datetime | None = None) -> LogsReport:
+def logs_report(store: Store, alias: str | None = None, since: dt.datetime | None = None) -> LogsReport:
     """The report over the logs pulled into `store` (optionally one org, optionally since a time); the failures
     table also holds the imported Error_Log__c / EventLogFile history."""
-    report = build_report(iter_summaries(store, org, since))
-    errors = error_history(store, org, since)
+    report = build_report(iter_summaries(store, alias, since))
+    errors = error_history(store, alias, since)
     if not errors.empty:
         frames = [f for f in (report.failures, errors) if not f.empty]
         report.failures = pd.concat(frames, ignore_index=True).sort_values("count", ascending=False,

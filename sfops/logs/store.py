@@ -9,42 +9,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sfops.salesforce.values import require_datetime
 from sfops.store import Store, apex_logs, log_retention
 
 WATERMARK_KEY = "logs.watermark.{org}"
 
 
-def parse_sf_datetime(value: str) -> dt.datetime:
-    """`2026-11-26T16:41:00.000+0000` (or `Z`) -> aware datetime."""
-    text = value.replace("Z", "+0000")
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return dt.datetime.strptime(text, fmt).astimezone(dt.UTC)
-        except ValueError:
-            continue
-    raise ValueError(f"not a Salesforce datetime: {value!r}")
-
-
-def soql_datetime(value: dt.datetime) -> str:
-    """An aware datetime as a SOQL datetime literal (UTC, no quotes)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def get_watermark(store: Store, org: str) -> dt.datetime | None:
+def get_watermark(store: Store, alias: str) -> dt.datetime | None:
     """StartTime from which the next pull lists logs (inclusive), or None before the first pull."""
-    value = store.get_state(WATERMARK_KEY.format(org=org))
+    value = store.get_state(WATERMARK_KEY.format(org=alias))
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def set_watermark(store: Store, org: str, value: dt.datetime) -> None:
+def set_watermark(store: Store, alias: str, value: dt.datetime) -> None:
     """Move the pull watermark of `org` to `value`."""
-    store.set_state(WATERMARK_KEY.format(org=org), value.astimezone(dt.UTC).isoformat())
+    store.set_state(WATERMARK_KEY.format(org=alias), value.astimezone(dt.UTC).isoformat())
 
 
-def save_log(store: Store, org: str, record: dict[str, Any], body: bytes, summary: list[dict[str, Any]]) -> bool:
+def save_log(store: Store, alias: str, record: dict[str, Any], body: bytes, summary: list[dict[str, Any]]) -> bool:
     """Store one ApexLog record with its body and parsed summary atomically. False when it was already there."""
     row = {
-        "org": org, "id": record["Id"], "start_time": parse_sf_datetime(record["StartTime"]),
+        "org": alias, "id": record["Id"], "start_time": require_datetime(record["StartTime"]),
         "log_user_id": record.get("LogUserId"), "operation": (record.get("Operation") or "")[:255],
         "request": record.get("Request"), "application": record.get("Application"),
         "status": record.get("Status"), "duration_ms": record.get("DurationMilliseconds"),
@@ -54,9 +39,9 @@ def save_log(store: Store, org: str, record: dict[str, Any], body: bytes, summar
     return apex_logs.insert_log(store, row, body)
 
 
-def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
+def prune(store: Store, alias: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
     """Delete stored logs (by StartTime) and errors (by time) older than `before`; counts per table.
 
     Watermarks are left alone, so pruned logs are never pulled again.
     """
-    return log_retention.prune(store, org, before, dry_run=dry_run)
+    return log_retention.prune(store, alias, before, dry_run=dry_run)

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
-from sfops.salesforce.soql import soql_quote
+from sfops.salesforce.soql import soql_literal, soql_quote
+from sfops.salesforce.values import format_datetime
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
+
+Confirm = Callable[[str], None]  # sees what is about to be written; raises to abort
 
 MAX_MINUTES = 24 * 60
 DEFAULT_MINUTES = 30
@@ -28,12 +36,6 @@ DEFAULT_LEVELS: dict[str, str] = {
     "Validation": "INFO", "Visualforce": "INFO", "Workflow": "INFO",
 }
 _ORDER = ["NONE", "ERROR", "WARN", "INFO", "DEBUG", "FINE", "FINER", "FINEST"]
-
-
-class TraceOrg(Protocol):
-    def query(self, soql: str) -> list[dict[str, Any]]: ...
-    def tooling_query(self, soql: str) -> list[dict[str, Any]]: ...
-    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass
@@ -50,11 +52,7 @@ class TraceFlagInfo:
     warnings: list[str] = field(default_factory=list)
 
 
-def _sf_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
+def resolve_user(org: Org, user: str) -> tuple[str, str]:
     """(Id, Username) for a username or a User Id."""
     field_name = "Id" if user.startswith("005") and len(user) in (15, 18) and user.isalnum() else "Username"
     soql = f"SELECT Id, Username FROM User WHERE {field_name} = {soql_quote(user)} LIMIT 1"  # noqa: S608 - quoted
@@ -64,7 +62,7 @@ def resolve_user(org: TraceOrg, user: str) -> tuple[str, str]:
     return rows[0]["Id"], rows[0]["Username"]
 
 
-def ensure_debug_level(org: TraceOrg, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
+def ensure_debug_level(org: Org, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
     """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing (None without `create`).
     Never modifies an existing one."""
     fields = ", ".join(["Id", "DeveloperName", *DEFAULT_LEVELS])
@@ -86,7 +84,7 @@ def ensure_debug_level(org: TraceOrg, name: str, *, create: bool = True) -> tupl
     return created["id"], [f"Created DebugLevel {name} ({levels})."]
 
 
-def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
+def _flags(org: Org, user_id: str | None = None) -> list[dict[str, Any]]:
     where = "LogType = 'USER_DEBUG'"
     if user_id is not None:
         where += f" AND TracedEntityId = {soql_quote(user_id)}"
@@ -95,10 +93,22 @@ def _flags(org: TraceOrg, user_id: str | None = None) -> list[dict[str, Any]]:
     return org.tooling_query(soql)
 
 
-def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int = DEFAULT_MINUTES,
-             now: dt.datetime | None = None, dry_run: bool = False) -> TraceFlagInfo:
-    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440).
-    With `dry_run` nothing is written: the action reads "would create" / "would extend"."""
+def trace_on(org: Org, store: Store, user: str, *, actor: str, reason: str | None = None,
+             level: str | None = None, minutes: int = DEFAULT_MINUTES, now: dt.datetime | None = None,
+             dry_run: bool = False, confirm: Confirm | None = None) -> TraceFlagInfo:
+    """Create or extend the user's USER_DEBUG trace flag for `minutes` (1 … 1440), audited.
+
+    With `dry_run` nothing is written: the action reads "would create" / "would extend". `confirm`
+    (if given) is asked before the first write and may raise to abort."""
+    flag = _trace_on(org, user, level=level, minutes=minutes, now=now, dry_run=dry_run,
+                     confirm=None if dry_run else confirm)
+    if not dry_run:
+        _audit(store, org, flag, actor=actor, reason=reason)
+    return flag
+
+
+def _trace_on(org: Org, user: str, *, level: str | None, minutes: int, now: dt.datetime | None, dry_run: bool,
+              confirm: Confirm | None) -> TraceFlagInfo:
     if not 1 <= minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must be between 1 and {MAX_MINUTES}: Salesforce limits a trace flag "
                          "to 24 hours.")
@@ -106,10 +116,13 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
         raise UsageError(f"--level {level!r} is not a valid DebugLevel name: letters, digits and single underscores, "
                          "starting with a letter, not ending with an underscore, at most 80 characters.")
     user_id, username = resolve_user(org, user)
+    if confirm is not None:
+        confirm(f"Trace {user} for {minutes} minutes (debug logs count against storage).")
     level_name = level or DEFAULT_LEVEL
     level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
-    values = {"StartDate": _sf_time(start), "ExpirationDate": _sf_time(start + dt.timedelta(minutes=minutes))}
+    values: dict[str, Any] = {"StartDate": format_datetime(start),
+              "ExpirationDate": format_datetime(start + dt.timedelta(minutes=minutes))}
     existing = _flags(org, user_id)
     if existing:
         flag = existing[0]
@@ -130,37 +143,48 @@ def trace_on(org: TraceOrg, user: str, *, level: str | None = None, minutes: int
                          values["ExpirationDate"], "created", warnings)
 
 
-def trace_off(org: TraceOrg, user: str, *, dry_run: bool = False) -> list[TraceFlagInfo]:
-    """Delete the user's USER_DEBUG trace flags (with `dry_run`, only list them as "would delete")."""
+def trace_off(org: Org, store: Store, user: str, *, actor: str, reason: str | None = None, dry_run: bool = False,
+              confirm: Confirm | None = None) -> list[TraceFlagInfo]:
+    """Delete the user's USER_DEBUG trace flags, each deletion audited (with `dry_run`, only list them as
+    "would delete"). `confirm` (if given) is asked before anything is deleted and may raise to abort."""
     user_id, username = resolve_user(org, user)
+    if confirm is not None and not dry_run:
+        confirm(f"Delete the USER_DEBUG trace flags of {user}.")
     out = []
     for flag in _flags(org, user_id):
         if not dry_run:
             org.request("DELETE", f"tooling/sobjects/TraceFlag/{flag['Id']}")
-        out.append(TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
-                                 flag.get("ExpirationDate"), "would delete" if dry_run else "deleted"))
+        info = TraceFlagInfo(flag["Id"], user_id, username, None, flag.get("StartDate"),
+                             flag.get("ExpirationDate"), "would delete" if dry_run else "deleted")
+        if not dry_run:
+            _audit(store, org, info, actor=actor, reason=reason)
+        out.append(info)
     return out
 
 
-def _level_names(org: TraceOrg, ids: list[str]) -> dict[str, str]:
-    ids = sorted({i for i in ids if i})
-    if not ids:
+def _audit(store: Store, org: Org, flag: TraceFlagInfo, *, actor: str, reason: str | None) -> None:
+    store.record_audit(actor=actor, org=org.alias, action=f"logs.trace.{flag.action}", target=f"TraceFlag:{flag.user}",
+                       after={"id": flag.id, "level": flag.level, "expires": flag.expiration}, reason=reason)
+
+
+def _level_names(org: Org, ids: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
         return {}
-    in_list = ", ".join(soql_quote(i) for i in ids)
-    rows = org.tooling_query(f"SELECT Id, DeveloperName FROM DebugLevel WHERE Id IN ({in_list})")  # noqa: S608
+    rows = org.tooling_query(f"SELECT Id, DeveloperName FROM DebugLevel WHERE Id IN {soql_literal(wanted)}")  # noqa: S608
     return {r["Id"]: r["DeveloperName"] for r in rows}
 
 
-def trace_list(org: TraceOrg) -> list[TraceFlagInfo]:
+def trace_list(org: Org) -> list[TraceFlagInfo]:
     """Every USER_DEBUG trace flag of the org with its user and debug level names."""
     flags = _flags(org)
     levels = _level_names(org, [f.get("DebugLevelId") for f in flags])
     user_ids = sorted({f["TracedEntityId"] for f in flags if str(f["TracedEntityId"]).startswith("005")})
     users: dict[str, str] = {}
     if user_ids:
-        in_list = ", ".join(soql_quote(i) for i in user_ids)
-        rows = org.query(f"SELECT Id, Username FROM User WHERE Id IN ({in_list})")  # noqa: S608 - quoted
+        rows = org.query(f"SELECT Id, Username FROM User WHERE Id IN {soql_literal(user_ids)}")  # noqa: S608 - quoted
         users = {r["Id"]: r["Username"] for r in rows}
     return [TraceFlagInfo(f["Id"], f["TracedEntityId"], users.get(f["TracedEntityId"]),
-                          levels.get(f.get("DebugLevelId")), f.get("StartDate"), f.get("ExpirationDate"), "listed")
+                          levels.get(f.get("DebugLevelId") or ""), f.get("StartDate"), f.get("ExpirationDate"),
+                          "listed")
             for f in flags]

@@ -147,9 +147,9 @@ def _convert_plain(delta: Delta, change: Change, mtype: MetadataType, out: Conve
         body = _zip(content) if content else (single or b"")
         out.files[f"{mtype.directory}/{name}.{mtype.suffix}"] = body
         return
-    (path, entry), = files[:1] or [("", None)]
-    if entry is None:
+    if not files:
         return
+    path, entry = files[0]
     data = delta.blob(entry)
     if mtype.name in PRUNED_TYPES and change.files_b:
         data_b = b"".join(delta.blob(e) for e in change.files_b.values())
@@ -164,9 +164,9 @@ def _recompose_object(delta: Delta, group: list[Change], registry: Registry) -> 
     elements: list[ET.Element] = []
     children: dict[str, list[tuple[str, ET.Element]]] = {}
     for change in group:
-        (path, entry), = list(change.files_a.items())[:1] or [("", None)]
-        if entry is None:
+        if not change.files_a:
             continue
+        path, entry = next(iter(change.files_a.items()))
         if change.key.type == "CustomObject":
             obj_meta = next((e for p, e in change.files_a.items() if p.endswith(f".object{META}")), None)
             if obj_meta is not None:

@@ -79,9 +79,9 @@ def active_blocks(section: Mapping[str, Any], now: dt.datetime) -> list[Block]:
         unknown = [d for d in days if d not in DAYS]
         if unknown:
             raise ConfigError(f"[rollback] risky[{i}].days: unknown day(s) {', '.join(unknown)}.")
-        start = _clock(risky.get("from", "00:00"), f"risky[{i}].from")
-        end = _clock(risky.get("to", "23:59:59"), f"risky[{i}].to")
-        if DAYS[local.weekday()] in days and start <= local.time() <= end:
+        opens = _clock(risky.get("from", "00:00"), f"risky[{i}].from")
+        closes = _clock(risky.get("to", "23:59:59"), f"risky[{i}].to")
+        if DAYS[local.weekday()] in days and opens <= local.time() <= closes:
             blocks.append(Block("risky", str(risky.get("reason") or "risky time")))
     return blocks
 

@@ -7,7 +7,7 @@ Salesforce CLI (& < > ' " as entities), a trailing newline.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -126,7 +126,7 @@ def element(tag: str, text: str | None = None, children: Iterable[ET.Element] = 
     return node
 
 
-def package_xml(members: dict[str, Iterable[str]], api_version: str) -> bytes:
+def package_xml(members: Mapping[str, Iterable[str]], api_version: str) -> bytes:
     """package.xml / destructiveChanges*.xml: types sorted by name, members sorted, like `sf`."""
     types = []
     for type_name in sorted(members):

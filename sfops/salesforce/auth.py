@@ -117,7 +117,9 @@ def _token_url(config: OrgConfig) -> str:
 class StaticTokenAuth:
     """auth = token: an access token and instance URL given by the user; no refresh possible."""
 
-    mode, ttl, can_refresh = "token", None, False
+    mode: str = "token"
+    ttl: float | None = None
+    can_refresh: bool = False
 
     def __init__(self, config: OrgConfig) -> None:
         _require(config, "instance_url")
@@ -161,7 +163,9 @@ def jwt_audience(login_url: str) -> str:
 class JwtAuth:
     """auth = jwt: OAuth 2.0 JWT bearer flow, a new RS256 assertion for every token."""
 
-    mode, ttl, can_refresh = "jwt", None, True
+    mode: str = "jwt"
+    ttl: float | None = None
+    can_refresh: bool = True
 
     def __init__(self, config: OrgConfig, clock: Callable[[], float] = time.time) -> None:
         _require(config, "client_id", "username", "private_key_file")
@@ -194,7 +198,9 @@ class JwtAuth:
 class ClientCredentialsAuth:
     """auth = client_credentials: OAuth client credentials flow (runs as the app's execution user)."""
 
-    mode, ttl, can_refresh = "client_credentials", None, True
+    mode: str = "client_credentials"
+    ttl: float | None = None
+    can_refresh: bool = True
 
     def __init__(self, config: OrgConfig) -> None:
         _require(config, "client_id")
@@ -222,7 +228,9 @@ _LOGIN_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
 class PasswordAuth:
     """auth = password: SOAP partner login with username + password + security token."""
 
-    mode, ttl, can_refresh = "password", None, True
+    mode: str = "password"
+    ttl: float | None = None
+    can_refresh: bool = True
 
     def __init__(self, config: OrgConfig) -> None:
         _require(config, "username")

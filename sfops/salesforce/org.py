@@ -90,6 +90,11 @@ class Org:
 
     # -- basics --------------------------------------------------------------------------------
     @property
+    def alias(self) -> str:
+        """The org's alias in sfops.toml: the name audit records, caches and the store use for it."""
+        return self.config.alias
+
+    @property
     def api_version(self) -> str:
         return self.config.api_version
 

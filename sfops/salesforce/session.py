@@ -94,8 +94,10 @@ class OrgSession(requests.Session):
             self.api_usage = usage
         return response
 
-    def request(self, method: str | bytes, url: str | bytes, params: Any = None, data: Any = None,
-                headers: Any = None, **kwargs: Any) -> requests.Response:
+    # requests.Session.request takes every option positionally too; ours pass through **kwargs (with the
+    # sfops_* ones added), which callers use by name only.
+    def request(self, method: str | bytes, url: str | bytes, params: Any = None,  # type: ignore[override]
+                data: Any = None, headers: Any = None, **kwargs: Any) -> requests.Response:
         is_auth = bool(kwargs.pop("sfops_auth", False))
         method_name = method.decode() if isinstance(method, bytes) else str(method)
         method_name = method_name.upper()

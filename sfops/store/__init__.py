@@ -6,15 +6,16 @@ SQLite file by default (WAL mode), or any SQLAlchemy URL (PostgreSQL for teams).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
+from sfops.clock import aware_row
 from sfops.store import schema
 from sfops.store.migrations import migrate
 
@@ -70,9 +71,9 @@ class Store:
                       before=before, after=after, reason=reason, incident_id=incident_id,
                       outcome=outcome, details=details)
         if conn is not None:
-            return int(conn.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+            return inserted_id(conn.execute(schema.audit.insert().values(**values)))
         with self.begin() as c:
-            return int(c.execute(schema.audit.insert().values(**values)).inserted_primary_key[0])
+            return inserted_id(c.execute(schema.audit.insert().values(**values)))
 
     def audit_history(self, *, org: str | None = None, action_prefix: str | None = None,
                       target: str | None = None, incident_id: str | None = None,
@@ -89,7 +90,7 @@ class Store:
         if incident_id:
             query = query.where(table.c.incident_id == incident_id)
         with self.engine.connect() as conn:
-            return [AuditRecord(**_aware(row._mapping)) for row in conn.execute(query)]
+            return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
 
     # --- key/value state (watermarks, caches) ------------------------------------------------
     def get_state(self, key: str, default: Any = None) -> Any:
@@ -121,10 +122,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _aware(row: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLite drops tzinfo; every time we store is UTC."""
-    out = dict(row)
-    for key, value in out.items():
-        if isinstance(value, dt.datetime) and value.tzinfo is None:
-            out[key] = value.replace(tzinfo=dt.UTC)
-    return out
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

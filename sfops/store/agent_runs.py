@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 
 def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.datetime, outcome: str) -> int:
     """Record a run; returns its id."""
     with store.begin() as conn:
-        return int(conn.execute(schema.agent_run.insert().values(
-            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)).inserted_primary_key[0])
+        return inserted_id(conn.execute(schema.agent_run.insert().values(
+            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)))
 
 
 def update_run(store: Store, run_id: int, **values: Any) -> None:

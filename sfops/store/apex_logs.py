@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sfops.store import Store, schema
 
 
-def stored_ids(store: Store, org: str, since: dt.datetime | None) -> set[str]:
+def stored_ids(store: Store, alias: str, since: dt.datetime | None) -> set[str]:
     """Ids of logs already stored for `org` with StartTime >= since (the overlap a new pull re-lists)."""
     table = schema.apex_log
-    query = select(table.c.id).where(table.c.org == org)
+    query = select(table.c.id).where(table.c.org == alias)
     if since is not None:
         query = query.where(table.c.start_time >= since)
     with store.engine.connect() as conn:
@@ -38,22 +38,22 @@ def insert_log(store: Store, row: Mapping[str, Any], body: bytes) -> bool:
     return True
 
 
-def load_body(store: Store, org: str, log_id: str) -> bytes | None:
+def load_body(store: Store, alias: str, log_id: str) -> bytes | None:
     """The original bytes of a stored log body."""
     table = schema.apex_log
     with store.engine.connect() as conn:
-        blob = conn.execute(select(table.c.body).where(table.c.org == org, table.c.id == log_id)).scalar()
+        blob = conn.execute(select(table.c.body).where(table.c.org == alias, table.c.id == log_id)).scalar()
     return None if blob is None else zlib.decompress(blob)
 
 
-def iter_summaries(store: Store, org: str | None = None,
+def iter_summaries(store: Store, alias: str | None = None,
                    since: dt.datetime | None = None) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """(log metadata, transaction summaries) for each stored log, oldest first."""
     table = schema.apex_log
     columns = [c for c in table.c if c.name != "body"]
     query = select(*columns).order_by(table.c.start_time, table.c.id)
-    if org is not None:
-        query = query.where(table.c.org == org)
+    if alias is not None:
+        query = query.where(table.c.org == alias)
     if since is not None:
         query = query.where(table.c.start_time >= since)
     with store.engine.connect() as conn:
@@ -62,11 +62,11 @@ def iter_summaries(store: Store, org: str | None = None,
             yield meta, list(meta.pop("summary") or [])
 
 
-def count_logs(store: Store, org: str | None = None) -> int:
+def count_logs(store: Store, alias: str | None = None) -> int:
     """How many logs are stored (for one org, or all)."""
     table = schema.apex_log
     query = select(func.count()).select_from(table)
-    if org is not None:
-        query = query.where(table.c.org == org)
+    if alias is not None:
+        query = query.where(table.c.org == alias)
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar_one())

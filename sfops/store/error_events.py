@@ -15,27 +15,27 @@ from sfops.store import Store, schema
 ERROR_COLUMNS = ("source", "category", "fingerprint", "entry_point", "exception_type", "message", "occurred_at")
 
 
-def error_ids_present(store: Store, org: str, source: str, ids: list[str]) -> set[str]:
+def error_ids_present(store: Store, alias: str, source: str, ids: list[str]) -> set[str]:
     """Which of `ids` are already stored for (org, source)."""
     if not ids:
         return set()
     table = schema.error_event
-    query = select(table.c.id).where(table.c.org == org, table.c.source == source, table.c.id.in_(ids))
+    query = select(table.c.id).where(table.c.org == alias, table.c.source == source, table.c.id.in_(ids))
     with store.engine.connect() as conn:
         return set(conn.execute(query).scalars())
 
 
-def save_errors(store: Store, org: str, source: str, rows: list[dict[str, Any]], watermark_key: str,
+def save_errors(store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark_key: str,
                 watermark: dt.datetime | None) -> tuple[int, int]:
     """Insert the rows not stored yet and move the watermark forward, in one transaction: (inserted, known)."""
     table = schema.error_event
     with store.begin() as conn:
         ids = [r["id"] for r in rows]
-        known = set(conn.execute(select(table.c.id).where(table.c.org == org, table.c.source == source,
+        known = set(conn.execute(select(table.c.id).where(table.c.org == alias, table.c.source == source,
                                                           table.c.id.in_(ids))).scalars()) if ids else set()
         fresh = [r for r in rows if r["id"] not in known]
         if fresh:
-            conn.execute(table.insert(), [{"org": org, "source": source, **r} for r in fresh])
+            conn.execute(table.insert(), [{"org": alias, "source": source, **r} for r in fresh])
         if watermark is not None:
             current = conn.execute(select(schema.state.c.value).where(schema.state.c.key == watermark_key)).scalar()
             if current is None or watermark > dt.datetime.fromisoformat(current):
@@ -43,12 +43,12 @@ def save_errors(store: Store, org: str, source: str, rows: list[dict[str, Any]],
     return len(fresh), len(rows) - len(fresh)
 
 
-def error_records(store: Store, org: str | None = None, since: dt.datetime | None = None) -> list[tuple[Any, ...]]:
+def error_records(store: Store, alias: str | None = None, since: dt.datetime | None = None) -> list[tuple[Any, ...]]:
     """(source, category, fingerprint, entry_point, exception_type, message, occurred_at) of stored errors."""
     table = schema.error_event
     query = select(*(table.c[name] for name in ERROR_COLUMNS))
-    if org is not None:
-        query = query.where(table.c.org == org)
+    if alias is not None:
+        query = query.where(table.c.org == alias)
     if since is not None:
         query = query.where(table.c.occurred_at >= since)
     with store.engine.connect() as conn:

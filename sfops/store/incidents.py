@@ -11,13 +11,8 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from sfops.store import Store, schema
-
-
-def _utc(row: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLite drops tzinfo; every time we store is UTC."""
-    return {k: v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo is None else v
-            for k, v in row.items()}
+from sfops.clock import aware_row
+from sfops.store import Store, inserted_id, schema
 
 
 def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -36,23 +31,23 @@ def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
-def find_incident(store: Store, org: str, ref: str) -> dict[str, Any] | None:
+def find_incident(store: Store, alias: str, ref: str) -> dict[str, Any] | None:
     """The mirror row whose id or name (INC number) is `ref`."""
     table = schema.incident
-    query = select(table).where(table.c.org == org, or_(table.c.id == ref, table.c.name == ref))
+    query = select(table).where(table.c.org == alias, or_(table.c.id == ref, table.c.name == ref))
     with store.engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return _utc(row) if row else None
+    return aware_row(row) if row else None
 
 
-def incident_rows(store: Store, org: str | None = None) -> list[dict[str, Any]]:
+def incident_rows(store: Store, alias: str | None = None) -> list[dict[str, Any]]:
     """Every mirror row (of one org, or all), by detection time."""
     table = schema.incident
     query = select(table).order_by(table.c.detected_at)
-    if org:
-        query = query.where(table.c.org == org)
+    if alias:
+        query = query.where(table.c.org == alias)
     with store.engine.connect() as conn:
-        return [_utc(r) for r in conn.execute(query).mappings()]
+        return [aware_row(r) for r in conn.execute(query).mappings()]
 
 
 def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
@@ -63,13 +58,13 @@ def insert_event(store: Store, *, org: str, incident_id: str, kind: str, actor: 
         result = conn.execute(schema.incident_event.insert().values(
             org=org, incident_id=incident_id, kind=kind, actor=actor, at=at, note=note,
             status_from=status_from, status_to=status_to, details=dict(details or {})))
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
-def event_rows(store: Store, org: str, incident_id: str) -> list[dict[str, Any]]:
+def event_rows(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:
     """The incident's own timeline events, oldest first."""
     table = schema.incident_event
-    query = (select(table).where(table.c.org == org, table.c.incident_id == incident_id)
+    query = (select(table).where(table.c.org == alias, table.c.incident_id == incident_id)
              .order_by(table.c.at, table.c.id))
     with store.engine.connect() as conn:
-        return [_utc(r) for r in conn.execute(query).mappings()]
+        return [aware_row(r) for r in conn.execute(query).mappings()]

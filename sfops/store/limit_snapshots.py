@@ -13,19 +13,19 @@ from sfops.store import Store, schema
 COLUMNS = ("taken_at", "name", "app", "max", "remaining")
 
 
-def insert_snapshot(store: Store, org: str, taken_at: dt.datetime, rows: Sequence[dict[str, Any]]) -> None:
+def insert_snapshot(store: Store, alias: str, taken_at: dt.datetime, rows: Sequence[dict[str, Any]]) -> None:
     """Append one snapshot in one transaction: `rows` hold name, app ("" for org-wide), max, remaining."""
     if not rows:
         return
     with store.begin() as conn:
-        conn.execute(schema.limit_snapshot.insert(), [{"org": org, "taken_at": taken_at, **r} for r in rows])
+        conn.execute(schema.limit_snapshot.insert(), [{"org": alias, "taken_at": taken_at, **r} for r in rows])
 
 
-def snapshot_records(store: Store, org: str, since: dt.datetime | None = None, *,
+def snapshot_records(store: Store, alias: str, since: dt.datetime | None = None, *,
                      org_wide_only: bool = False) -> list[tuple[Any, ...]]:
     """(taken_at, name, app, max, remaining) tuples of an org's snapshots, oldest first (taken_at as stored)."""
     table = schema.limit_snapshot
-    query = (select(*(table.c[c] for c in COLUMNS)).where(table.c.org == org)
+    query = (select(*(table.c[c] for c in COLUMNS)).where(table.c.org == alias)
              .order_by(table.c.taken_at, table.c.id))
     if since is not None:
         query = query.where(table.c.taken_at >= since)

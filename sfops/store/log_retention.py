@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sfops.store import Store, schema
 
 
-def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
+def prune(store: Store, alias: str, before: dt.datetime, *, dry_run: bool = False) -> dict[str, int]:
     """Delete stored logs and errors of `org` older than `before`, in one transaction; counts per table.
 
     Only these two tables are touched: watermarks (in `state`) stay, so pruned logs are never pulled again.
@@ -18,7 +18,7 @@ def prune(store: Store, org: str, before: dt.datetime, *, dry_run: bool = False)
     counts: dict[str, int] = {}
     with store.begin() as conn:
         for table, column in targets:
-            condition = (table.c.org == org) & (column < before)
+            condition = (table.c.org == alias) & (column < before)
             if dry_run:
                 query = select(func.count()).select_from(table).where(condition)
                 counts[table.name] = int(conn.execute(query).scalar_one())

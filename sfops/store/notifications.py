@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 OUTBOX_COLUMNS = ("id", "org", "incident_id", "channel", "kind", "phase", "status", "attempts", "last_error",
                   "created_at", "next_attempt_at", "sent_at")
@@ -21,7 +21,7 @@ OUTBOX_COLUMNS = ("id", "org", "incident_id", "channel", "kind", "phase", "statu
 def insert_notification(store: Store, values: Mapping[str, Any]) -> int:
     """Append one outbox row; returns its id."""
     with store.begin() as conn:
-        return int(conn.execute(schema.notification.insert().values(**values)).inserted_primary_key[0])
+        return inserted_id(conn.execute(schema.notification.insert().values(**values)))
 
 
 def claim(store: Store, row_id: int, *, claimable: Collection[str], status: str,
@@ -44,32 +44,32 @@ def update_notification(store: Store, row_id: int, values: Mapping[str, Any]) ->
         conn.execute(table.update().where(table.c.id == row_id).values(**values))
 
 
-def release_stuck(store: Store, org: str, *, status: str, claimed_before: dt.datetime, new_status: str,
+def release_stuck(store: Store, alias: str, *, status: str, claimed_before: dt.datetime, new_status: str,
                   last_error: str) -> None:
     """Rows of `org` left in `status` since before `claimed_before` go to `new_status` with `last_error`."""
     table = schema.notification
     with store.begin() as conn:
-        conn.execute(table.update().where(table.c.org == org, table.c.status == status,
+        conn.execute(table.update().where(table.c.org == alias, table.c.status == status,
                                           table.c.next_attempt_at <= claimed_before)
                      .values(status=new_status, last_error=last_error))
 
 
-def queued(store: Store, org: str, statuses: Collection[str]) -> list[tuple[int, dt.datetime | None, str]]:
+def queued(store: Store, alias: str, statuses: Collection[str]) -> list[tuple[int, dt.datetime | None, str]]:
     """(id, next_attempt_at, status) of the rows of `org` in one of `statuses`, oldest first."""
     table = schema.notification
     query = select(table.c.id, table.c.next_attempt_at, table.c.status).where(
-        table.c.org == org, table.c.status.in_(list(statuses))).order_by(table.c.id)
+        table.c.org == alias, table.c.status.in_(list(statuses))).order_by(table.c.id)
     with store.engine.connect() as conn:
         return [(row_id, next_at, status) for row_id, next_at, status in conn.execute(query)]
 
 
-def outbox_rows(store: Store, org: str | None = None, statuses: Collection[str] | None = None,
+def outbox_rows(store: Store, alias: str | None = None, statuses: Collection[str] | None = None,
                 incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads, filtered."""
     table = schema.notification
     query = select(*(table.c[name] for name in OUTBOX_COLUMNS)).order_by(table.c.id.desc())
-    if org:
-        query = query.where(table.c.org == org)
+    if alias:
+        query = query.where(table.c.org == alias)
     if statuses:
         query = query.where(table.c.status.in_(list(statuses)))
     if incident_id:

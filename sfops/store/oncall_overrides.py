@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 
 def insert_override(store: Store, *, rotation: str, person: str, start: dt.datetime, end: dt.datetime,
@@ -17,7 +17,7 @@ def insert_override(store: Store, *, rotation: str, person: str, start: dt.datet
         result = conn.execute(schema.oncall_override.insert().values(
             rotation=rotation, person=person, start=start, end=end, reason=reason, created_by=created_by,
             created_at=created_at))
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def cancel_override(store: Store, override_id: int, at: dt.datetime) -> bool:

@@ -21,7 +21,6 @@ from sfops.switches.model import (
     Switch,
     SwitchRow,
 )
-from sfops.switches.orgio import RetryPolicy
 from sfops.switches.scope import parse_assignments, parse_duration, parse_scope, parse_value
 from sfops.switches.service import flip, history, list_switches, pending_restores, restore_due, show_switches
 
@@ -34,7 +33,6 @@ __all__ = [
     "PendingRestore",
     "Resolution",
     "RestoreOutcome",
-    "RetryPolicy",
     "Scope",
     "SettingRecord",
     "ShowResult",

@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import UsageError
-from sfops.salesforce.soql import soql_quote
+from sfops.salesforce import batch_get, page_records, query_path, soql_quote
 from sfops.switches.model import SETTING_OBJECT, Level, Scope, Switch
-from sfops.switches.orgio import batch_get, org_key, page_records, query_path
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 DESCRIBE_TTL = dt.timedelta(minutes=10)
 DESCRIBE_PATH = f"sobjects/{SETTING_OBJECT}/describe"
@@ -45,7 +48,8 @@ def match_names(requested: Iterable[str], switches: Sequence[Switch]) -> tuple[l
         index[s.name.lower()] = s.name
         if s.name.lower().endswith("__c"):
             index.setdefault(s.name[:-3].lower(), s.name)
-    found, unknown = [], []
+    found: list[str] = []
+    unknown: list[str] = []
     for name in requested:
         canonical = index.get(name.strip().lower())
         (found if canonical else unknown).append(canonical or name)
@@ -62,13 +66,12 @@ class SwitchContext:
     scope: Scope | None  # resolved (owner id filled in)
 
 
-def _cache_key(org: Any) -> str:
-    return f"switches.describe.{org_key(org)}"
+def _cache_key(org: Org) -> str:
+    return f"switches.describe.{org.alias}"
 
 
-def _org_url(org: Any) -> str:
-    config = getattr(org, "config", None)
-    return str(getattr(config, "instance_url", None) or getattr(config, "login_url", None) or "")
+def _org_url(org: Org) -> str:
+    return str(org.config.instance_url or org.config.login_url or "")
 
 
 def _scope_soql(scope: Scope) -> str:
@@ -87,7 +90,7 @@ def _resolved(scope: Scope, rows: list[dict[str, Any]]) -> Scope:
     return Scope(Level.USER, name=row["Username"], owner_id=row["Id"], profile_id=row.get("ProfileId"))
 
 
-def load_context(org: Any, store: Any, *, scope: Scope | None = None, names: Sequence[str] = (),
+def load_context(org: Org, store: Store, *, scope: Scope | None = None, names: Sequence[str] = (),
                  need_org_id: bool = False, refresh: bool = False,
                  now: dt.datetime | None = None) -> SwitchContext:
     """Switches (validated `names`), org id and resolved scope, in at most one API call when cached
@@ -134,6 +137,6 @@ def load_context(org: Any, store: Any, *, scope: Scope | None = None, names: Seq
     return SwitchContext(switches=switches, names=found, org_id=org_id, scope=resolved)
 
 
-def load_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch]:
+def load_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Switch]:
     """The switches of the org (cached describe)."""
     return load_context(org, store, refresh=refresh).switches

@@ -6,12 +6,14 @@ Field names in SOQL come from the describe only; ids are quoted with `soql_quote
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sfops.salesforce.soql import soql_quote
+from sfops.salesforce import batch_get, page_records, parse_datetime, query_path, soql_literal
 from sfops.switches.hierarchy import level_of
 from sfops.switches.model import SETTING_OBJECT, SettingRecord, Switch
-from sfops.switches.orgio import batch_get, page_records, parse_datetime, query_path, query_records, soql_in
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 
 def record_from_row(row: dict[str, Any], switches: Sequence[Switch]) -> SettingRecord | None:
@@ -26,7 +28,7 @@ def record_from_row(row: dict[str, Any], switches: Sequence[Switch]) -> SettingR
                          last_modified_by=row.get("LastModifiedById"))
 
 
-def fetch_records(org: Any, switches: Sequence[Switch],
+def fetch_records(org: Org, switches: Sequence[Switch],
                   owner_ids: Iterable[str] | None = None) -> list[SettingRecord]:
     """Kill_Switch__c rows (all, or those of the given owners) in one query."""
     columns = ["Id", "SetupOwnerId", "LastModifiedDate", "LastModifiedById", *(s.name for s in switches)]
@@ -35,20 +37,20 @@ def fetch_records(org: Any, switches: Sequence[Switch],
         ids = sorted({i for i in owner_ids if i})
         if not ids:
             return []
-        soql += f" WHERE SetupOwnerId IN {soql_in(ids, soql_quote)}"
-    rows = query_records(org, soql)
+        soql += f" WHERE SetupOwnerId IN {soql_literal(ids)}"
+    rows = org.query(soql)
     return [r for r in (record_from_row(row, switches) for row in rows) if r is not None]
 
 
-def owner_names(org: Any, user_ids: Iterable[str], profile_ids: Iterable[str]) -> dict[str, str]:
+def owner_names(org: Org, user_ids: Iterable[str], profile_ids: Iterable[str]) -> dict[str, str]:
     """Id -> username / profile name, for display (one API call for both kinds)."""
     users, profiles = sorted(set(user_ids)), sorted(set(profile_ids))
     paths = {}
     if users:
-        paths["users"] = query_path(f"SELECT Id, Username FROM User WHERE Id IN {soql_in(users, soql_quote)}")  # noqa: S608
+        paths["users"] = query_path(f"SELECT Id, Username FROM User WHERE Id IN {soql_literal(users)}")  # noqa: S608
     if profiles:
         paths["profiles"] = query_path(
-            f"SELECT Id, Name FROM Profile WHERE Id IN {soql_in(profiles, soql_quote)}")  # noqa: S608
+            f"SELECT Id, Name FROM Profile WHERE Id IN {soql_literal(profiles)}")  # noqa: S608
     names: dict[str, str] = {}
     for ref, body in batch_get(org, paths).items():
         for row in page_records(org, body):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError, UsageError
+from sfops.salesforce import LockRetry, with_lock_retry
 from sfops.switches.catalog import load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
@@ -28,16 +30,19 @@ from sfops.switches.model import (
     Switch,
     SwitchRow,
 )
-from sfops.switches.orgio import RetryPolicy, created_id, is_duplicate, org_key, with_lock_retry
 from sfops.switches.records import fetch_records, owner_names
 from sfops.switches.scope import parse_scope
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
+    from sfops.store import Store
 
 AUDIT_PREFIX = "switch."
 Confirm = Callable[[FlipResult], None]
 
 
 # --- list / show ---------------------------------------------------------------------------
-def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[SwitchRow]:
+def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[SwitchRow]:
     """Every switch with its org default, its profile/user overrides and its last change."""
     # the org id rides along in the same request when the describe is fetched, so flips stay cheap
     switches = load_context(org, store, refresh=refresh, need_org_id=True).switches
@@ -46,7 +51,7 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
     users += [r.last_modified_by for r in records if r.last_modified_by]
     names = owner_names(org, users, [r.owner_id for r in records if r.level is Level.PROFILE])
     org_record = next((r for r in records if r.level is Level.ORG), None)
-    last_flips = _last_flips(store, org_key(org))
+    last_flips = _last_flips(store, org.alias)
     rows = []
     for s in switches:
         overrides = {Level.PROFILE: [], Level.USER: []}  # type: dict[Level, list[Override]]
@@ -67,7 +72,7 @@ def list_switches(org: Any, store: Any, *, refresh: bool = False) -> list[Switch
     return rows
 
 
-def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
+def show_switches(org: Org, store: Store, feature: str | None = None, *, scope: str | None = None) -> ShowResult:
     """Effective values (like Apex getInstance()) for a user, a profile or the org default."""
     ctx = load_context(org, store, scope=parse_scope(scope), names=[feature] if feature else [], need_org_id=True)
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
@@ -82,31 +87,34 @@ def show_switches(org: Any, store: Any, feature: str | None = None, *, scope: st
         r = resolve(n, records, profile_id=target.profile_id, user_id=user_id)
         resolutions.append(r if r.value is not None else _replace_res(r, value=unset_value(by_name[n])))
     warnings = []
-    pinning = [r for r in records if r.level is not Level.ORG
-               and (same_id(r.owner_id, target.profile_id) or same_id(r.owner_id, user_id))]
-    for r in pinning:
-        who = target.label if same_id(r.owner_id, target.owner_id) else f"profile of {target.label}"
-        warnings.append(f"A {r.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
+    pinning = [rec for rec in records if rec.level is not Level.ORG
+               and (same_id(rec.owner_id, target.profile_id) or same_id(rec.owner_id, user_id))]
+    for rec in pinning:
+        who = target.label if same_id(rec.owner_id, target.owner_id) else f"profile of {target.label}"
+        warnings.append(f"A {rec.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
                         f"{len(switches)} switches there; org-level flips do not reach it.")
     return ShowResult(scope=target.label, resolutions=resolutions, records=records, warnings=warnings)
 
 
 # --- flip ------------------------------------------------------------------------------------
-def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
+def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
          reason: str | None = None, incident_id: str | None = None, dry_run: bool = False,
          restore_after: dt.timedelta | None = None, confirm: Confirm | None = None,
-         retry: RetryPolicy | None = None, now: dt.datetime | None = None,
+         retry: LockRetry | None = None, now: dt.datetime | None = None,
          action: str | None = None) -> FlipResult:
     """Set one or more switches at one scope in ONE write; audit each change.
 
     Only changed fields are sent (concurrent flips of other switches survive); a row lock is
-    retried with bounded backoff. Creating a profile/user record pins every other switch to
+    retried with bounded backoff. A flip needs a `reason` (it goes into the audit trail); a dry run
+    does not. Creating a profile/user record pins every other switch to
     its currently inherited value: the result lists them and carries a warning. `confirm`
     (if given) sees the planned result before anything is written and may raise to abort.
     """
     if not values:
         raise UsageError("Nothing to set: name at least one switch.")
-    retry = retry or RetryPolicy()
+    if not dry_run and not (reason and reason.strip()):
+        raise UsageError("Say why with --reason TEXT: it goes into the audit trail.")
+    retry = retry or LockRetry()
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
     assert target is not None
@@ -124,7 +132,7 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
                         f"it pins the other {len(pinned)} switches to their current values "
                         f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
     now = now or dt.datetime.now(dt.UTC)
-    key = org_key(org)
+    key = org.alias
     effective = [c for c in changes if c.changed]
     restore_at = now + restore_after if restore_after and effective else None
     plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
@@ -158,8 +166,8 @@ def flip(org: Any, store: Any, values: Mapping[str, bool], *, scope: str | None 
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
 
-def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord | None,
-           changed: dict[str, bool], pinned: dict[str, bool], retry: RetryPolicy) -> tuple[str, bool, int]:
+def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord | None,
+           changed: dict[str, bool], pinned: dict[str, bool], retry: LockRetry) -> tuple[str, bool, int]:
     """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
     if own is not None:
         _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed)), retry)
@@ -167,9 +175,9 @@ def _write(org: Any, switches: list[Switch], target: Scope, own: SettingRecord |
     body: dict[str, Any] = {"SetupOwnerId": target.owner_id, **pinned, **changed}
     try:
         result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body), retry)
-        return created_id(result), True, attempts
+        return result, True, attempts
     except SalesforceError as exc:
-        if not is_duplicate(exc):
+        if exc.error_code not in ("DUPLICATE_VALUE", "DUPLICATE_SETUP_OWNER"):  # created meanwhile
             raise
     # Someone created the row between our read and our write: update only our fields.
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
@@ -220,27 +228,27 @@ def _fmt_values(values: Mapping[str, bool]) -> str:
 
 
 # --- scheduled restores ------------------------------------------------------------------
-def _pending_key(org: str) -> str:
-    return f"switches.pending_restores.{org}"
+def _pending_key(alias: str) -> str:
+    return f"switches.pending_restores.{alias}"
 
 
-def _add_pending(store: Any, conn: Any, pending: PendingRestore) -> None:
+def _add_pending(store: Store, conn: Any, pending: PendingRestore) -> None:
     items = list(store.get_state(_pending_key(pending.org), []) or [])
     items.append({**pending.__dict__, "due_at": pending.due_at.isoformat()})
     store.set_state(_pending_key(pending.org), items, conn=conn)
 
 
-def pending_restores(store: Any, org: str) -> list[PendingRestore]:
+def pending_restores(store: Store, alias: str) -> list[PendingRestore]:
     """Scheduled restores not yet applied for an org (by alias)."""
-    items = store.get_state(_pending_key(org), []) or []
+    items = store.get_state(_pending_key(alias), []) or []
     return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
 
 
-def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = None,
-                retry: RetryPolicy | None = None) -> list[RestoreOutcome]:
+def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None = None,
+                retry: LockRetry | None = None) -> list[RestoreOutcome]:
     """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
     now = now or dt.datetime.now(dt.UTC)
-    key = org_key(org)
+    key = org.alias
     outcomes, remaining = [], []
     pendings = pending_restores(store, key)
     if not pendings:
@@ -269,10 +277,9 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
         # patched back: that also un-pins the other switches for its owner.
         delete = bool(row is not None and p.created_values and not skipped and row.values == p.created_values)
         if delete and row is not None:
-            with_lock_retry(lambda r=row: org.delete(SETTING_OBJECT, r.id), retry or RetryPolicy())
+            with_lock_retry(partial(org.delete, SETTING_OBJECT, row.id), retry or LockRetry())
         elif restore and row is not None:
-            with_lock_retry(
-                lambda r=row, v=restore: org.update(SETTING_OBJECT, r.id, dict(v)), retry or RetryPolicy())
+            with_lock_retry(partial(org.update, SETTING_OBJECT, row.id, dict(restore)), retry or LockRetry())
         with store.begin() as conn:
             for name, value in restore.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
@@ -294,11 +301,11 @@ def restore_due(org: Any, store: Any, *, actor: str, now: dt.datetime | None = N
 
 
 # --- history ---------------------------------------------------------------------------------
-def history(store: Any, org: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
+def history(store: Store, alias: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
             limit: int = 50) -> list[HistoryEntry]:
     """Audited flips and restores, newest first (from the local store; no API call)."""
     target = f"{SETTING_OBJECT}.{feature}" if feature else None
-    records = store.audit_history(org=org, action_prefix=AUDIT_PREFIX, target=target,
+    records = store.audit_history(org=alias, action_prefix=AUDIT_PREFIX, target=target,
                                   incident_id=incident_id, limit=limit)
     out = []
     for r in records:
@@ -310,21 +317,21 @@ def history(store: Any, org: str | None = None, *, feature: str | None = None, i
     return out
 
 
-def _later_flips(store: Any, org: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
+def _later_flips(store: Store, alias: str, pending: PendingRestore) -> dict[str, HistoryEntry]:
     """Audited flips of the pending restore's switches, at its scope, made after it was scheduled."""
     out: dict[str, HistoryEntry] = {}
     for name in pending.values:
-        for entry in history(store, org, feature=name, limit=200):
+        for entry in history(store, alias, feature=name, limit=200):
             if entry.id > pending.last_audit_id and entry.scope == pending.scope and entry.outcome == "done" \
                     and entry.action != f"{AUDIT_PREFIX}restore":
                 out.setdefault(name, entry)
     return out
 
 
-def _last_flips(store: Any, org: str) -> dict[str, HistoryEntry]:
+def _last_flips(store: Store, alias: str) -> dict[str, HistoryEntry]:
     """The most recent org-scope audit entry per switch."""
     out: dict[str, HistoryEntry] = {}
-    for entry in history(store, org, limit=500):
+    for entry in history(store, alias, limit=500):
         if entry.scope == "org" and entry.outcome == "done":
             out.setdefault(entry.switch, entry)
     return out

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from sfops.agent import JOBS, Agent, JobResult, JobSpec, lease_name, load_agent_config, run_history
-from sfops.agent.agent import NOT_DUE, UNAVAILABLE
+from sfops.agent.agent import NOT_DUE
 from sfops.agent.config import DEFAULT_SCHEDULES
 from sfops.config import Settings
 from sfops.errors import SalesforceError, UsageError
@@ -95,18 +95,14 @@ def test_force_runs_jobs_that_are_not_due(make_settings, agent_store, clock, job
     assert len(calls) == 2
 
 
-def test_unknown_and_unavailable_jobs(make_settings, agent_store, clock, jobs) -> None:
-    missing = JobSpec("escalate", "needs a module that is not there", lambda ctx: JobResult("ok", ""),
-                      ("sfops.no_such_module:escalate_due",))
-    all_jobs = {**jobs, "escalate": missing}
-    agent = make_agent(make_settings('[agent.jobs]\nescalate = "1m"\nsnap = "1m"\n'), agent_store, clock, all_jobs)
+def test_unknown_jobs_are_refused(make_settings, agent_store, clock, jobs) -> None:
+    agent = make_agent(make_settings('[agent.jobs]\nsnap = "1m"\nbroken = "off"\ncrash = "off"\n'), agent_store,
+                       clock, jobs)
     with pytest.raises(UsageError, match="Unknown job"):
         agent.run_once(["nope"])
-    (attempt,) = agent.run_once(["escalate"])
-    assert attempt.outcome == UNAVAILABLE and "sfops.no_such_module:escalate_due" in attempt.error
     assert run_history(agent_store) == []
     planned = {p.job: p for p in agent.plan()}
-    assert planned["escalate"].unavailable and planned["snap"].due and planned["snap"].next_run == clock.now
+    assert planned["snap"].due and planned["snap"].next_run == clock.now
 
 
 def test_plan_shows_last_run_and_next_tick(make_settings, agent_store, clock, jobs) -> None:
@@ -159,5 +155,4 @@ def test_serve_takes_the_lease_and_releases_it_on_stop(make_settings, agent_stor
 def test_the_real_jobs_are_all_wired(make_settings: Callable[[str], Settings]) -> None:
     assert list(JOBS) == list(DEFAULT_SCHEDULES)
     for spec in JOBS.values():
-        assert spec.unavailable() is None, spec.name
         assert spec.help

@@ -349,12 +349,12 @@ def test_tooling_apex_email_notification_crud_and_apex_class_read(emulator) -> N
 
 
 def test_unexpected_errors_answer_500_unknown_exception(emulator, monkeypatch) -> None:
-    from sfops.emulator import rest
+    from sfops.emulator.orgstate import OrgState
 
-    def boom(ctx, parts):
+    def boom(self):
         raise KeyError("bug")
 
-    monkeypatch.setitem(rest._ROUTES, "limits", boom)
+    monkeypatch.setattr(OrgState, "limits_body", boom)
     resp = Client(emulator).get("limits")
     assert resp.status_code == 500 and resp.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert "ErrorId" in resp.json()[0]["message"]

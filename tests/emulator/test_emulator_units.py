@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,8 +11,8 @@ from sfops.emulator import ids
 from sfops.emulator.app import version_label
 from sfops.emulator.faults import Faults
 from sfops.emulator.schema import SchemaError, default_schema, field_from_metadata_xml, object_from_metadata_xml
-from sfops.emulator.seed import PACKAGED_FORCE_APP, source_to_mdapi_zip
-from sfops.emulator.state import Store
+from sfops.emulator.seed import PACKAGED_FORCE_APP, force_app_dir, source_to_mdapi_zip
+from sfops.emulator.state import RecordState
 from sfops.emulator.values import fmt_datetime, parse_datetime
 
 MD = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
@@ -95,7 +93,7 @@ def test_lenient_datetimes(raw: object) -> None:
 
 
 def test_store_transaction_is_all_or_nothing(tmp_path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+    store = RecordState(tmp_path / "s.sqlite3")
     store.put("Account", {"Id": "001000000000001AAA", "Name": "kept"})
     with pytest.raises(RuntimeError), store.transaction():
         store.put("Account", {"Id": "001000000000002AAA", "Name": "lost"})
@@ -103,23 +101,14 @@ def test_store_transaction_is_all_or_nothing(tmp_path) -> None:
         raise RuntimeError("boom")
     assert [r["Name"] for r in store.rows("account")] == ["kept"] and store.get_json("k", "v") is None
     store.close()
-    again = Store(tmp_path / "s.sqlite3")
+    again = RecordState(tmp_path / "s.sqlite3")
     assert [r["Name"] for r in again.rows("Account")] == ["kept"]
 
 
-def test_packaged_force_app_matches_the_repository() -> None:
-    repo_copy = REPO / "force-app"
-    if not repo_copy.is_dir():
-        pytest.skip("no force-app in this checkout")
-    cmp = filecmp.dircmp(repo_copy, PACKAGED_FORCE_APP)
-
-    def differences(c: filecmp.dircmp) -> list[str]:
-        out = c.left_only + c.right_only + c.diff_files
-        for sub in c.subdirs.values():
-            out += differences(sub)
-        return out
-
-    assert differences(cmp) == [], "refresh sfops/emulator/seed_data/force-app from force-app/"
+def test_the_emulator_seeds_from_the_one_copy_of_the_companion_metadata() -> None:
+    # In a checkout the package's force-app is a link to the SFDX project's force-app/: one copy to edit.
+    assert PACKAGED_FORCE_APP.resolve() == (REPO / "force-app").resolve()
+    assert force_app_dir() == PACKAGED_FORCE_APP
 
 
 def test_source_to_mdapi_zip_nests_fields_into_objects() -> None:

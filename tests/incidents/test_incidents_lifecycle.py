@@ -13,9 +13,8 @@ from sfops.emulator.testing import RunningEmulator
 from sfops.errors import UsageError
 from sfops.incidents import records
 from sfops.incidents.model import Status, TransitionError
-from sfops.incidents.orgio import parse_sf_datetime
 from sfops.incidents.service import IncidentService
-from sfops.salesforce import Org
+from sfops.salesforce import Org, parse_datetime
 from sfops.store import Store
 
 pytestmark = pytest.mark.integration
@@ -40,7 +39,7 @@ def test_raise_writes_the_org_record_and_the_mirror(service: IncidentService, or
     assert record["Message__c"] == "Order sync failing: HTTP 503 from ERP"
     assert record["Dedup_Key__c"] == "erp-503" and record["Occurrence_Count__c"] == 1
     assert record["Category__c"] == "Integration" and record["Release__c"] == "R42"
-    assert parse_sf_datetime(record["Detected_At__c"]) == clock.now
+    assert parse_datetime(record["Detected_At__c"]) == clock.now
     mirrored = records.load_incident(store, "emu", out.incident.id)
     assert mirrored is not None and mirrored.summary == record["Message__c"] and mirrored.status is Status.NEW
     # P1 publishes a PagerDuty-shaped trigger event
@@ -68,7 +67,7 @@ def test_dedup_counts_repeats_on_one_record(service: IncidentService, org: Org, 
     rows = org.query("SELECT Id, Occurrence_Count__c, Last_Seen_At__c, Message__c FROM Incident_Log__c")
     assert len(rows) == 1
     assert rows[0]["Occurrence_Count__c"] == 3
-    assert parse_sf_datetime(rows[0]["Last_Seen_At__c"]) == clock.now
+    assert parse_datetime(rows[0]["Last_Seen_At__c"]) == clock.now
     assert rows[0]["Message__c"] == "CPU limit in OrderTrigger"  # the first summary stays
     # plain repeats of an open incident do not page again
     assert [e["Event_Action__c"] for e in _events(emu)] == ["trigger"]
@@ -119,10 +118,10 @@ def test_full_lifecycle_with_stamps_and_events(service: IncidentService, org: Or
     final = service.close(inc.id).incident
     record = org.get("Incident_Log__c", inc.id)
     assert record["Status__c"] == "Closed"
-    assert parse_sf_datetime(record["Acknowledged_At__c"]) == start + dt.timedelta(minutes=4)
-    assert parse_sf_datetime(record["Mitigated_At__c"]) == start + dt.timedelta(minutes=20)
-    assert parse_sf_datetime(record["Resolved_At__c"]) == start + dt.timedelta(minutes=40)
-    assert parse_sf_datetime(record["Closed_At__c"]) == start + dt.timedelta(minutes=100)
+    assert parse_datetime(record["Acknowledged_At__c"]) == start + dt.timedelta(minutes=4)
+    assert parse_datetime(record["Mitigated_At__c"]) == start + dt.timedelta(minutes=20)
+    assert parse_datetime(record["Resolved_At__c"]) == start + dt.timedelta(minutes=40)
+    assert parse_datetime(record["Closed_At__c"]) == start + dt.timedelta(minutes=100)
     assert record["Resolution__c"] == "Rolled back R42"
     assert record["Root_Cause__c"] == "Null check removed in OrderService"
     assert final.status is Status.CLOSED
@@ -184,11 +183,11 @@ def test_list_filters(service: IncidentService) -> None:
     a = service.raise_incident("P1", "A", dedup_key="a").incident
     service.raise_incident("P3", "B", dedup_key="b")
     service.acknowledge(a.id)
-    assert [i.summary for i in service.list(severities=["p1"])] == ["A"]
-    assert [i.summary for i in service.list(statuses=["New"])] == ["B"]
-    assert sorted(i.summary for i in service.list(open_only=True)) == ["A", "B"]
+    assert [i.summary for i in service.find(severities=["p1"])] == ["A"]
+    assert [i.summary for i in service.find(statuses=["New"])] == ["B"]
+    assert sorted(i.summary for i in service.find(open_only=True)) == ["A", "B"]
     service.resolve(a.id, resolution="ok")
-    assert [i.summary for i in service.list(open_only=True)] == ["B"]
+    assert [i.summary for i in service.find(open_only=True)] == ["B"]
 
 
 def test_a_concurrent_change_during_counting_is_retried(service: IncidentService, org: Org,

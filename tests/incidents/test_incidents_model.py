@@ -87,9 +87,10 @@ def test_derived_dedup_key_matches_the_apex_rule() -> None:
 
 
 def test_if_unmodified_since_is_rounded_up_to_the_second() -> None:
-    from sfops.incidents.orgio import http_date, parse_sf_datetime
+    from sfops.incidents.orgio import http_date
+    from sfops.salesforce import parse_datetime
 
-    stamp = parse_sf_datetime("2026-11-26T18:47:17.752+0000")
+    stamp = parse_datetime("2026-11-26T18:47:17.752+0000")
     assert stamp is not None
     assert http_date(stamp) == "Thu, 26 Nov 2026 18:47:18 GMT"
     assert http_date(stamp.replace(microsecond=0)) == "Thu, 26 Nov 2026 18:47:17 GMT"

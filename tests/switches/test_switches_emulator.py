@@ -10,10 +10,10 @@ import pytest
 from switches_support import journal_len, rest_calls
 
 from sfops.errors import RecordLockedError, UsageError
+from sfops.salesforce import LockRetry
 from sfops.switches import (
     FlipResult,
     Level,
-    RetryPolicy,
     flip,
     history,
     list_switches,
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 SWITCHES = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c",
             "Outbound_Email__c"]
 ONCALL = "oncall@sfops.demo"  # profile "Standard User" in the emulator's demo seed
-NO_WAIT = RetryPolicy(sleep=lambda _s: None)
+NO_WAIT = LockRetry(sleep=lambda _s: None)
 
 
 def writes(emu, since: int) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -48,6 +48,16 @@ def test_list_discovers_switches_from_the_describe_with_labels_help_and_org_defa
     assert pricing.label == "New Pricing" and pricing.help and "pricing engine" in pricing.help
     assert all(r.org_value is True for r in rows)
     assert all(not r.profile_overrides and not r.user_overrides for r in rows)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_flip_needs_a_reason_a_dry_run_does_not(emu, org, store, reason: str | None) -> None:
+    mark = journal_len(emu)
+    with pytest.raises(UsageError, match="--reason"):
+        flip(org, store, {"New_Pricing__c": False}, actor="alice", reason=reason)
+    assert rest_calls(emu, mark) == []  # refused before any API call
+    assert flip(org, store, {"New_Pricing__c": False}, actor="alice", reason=reason, dry_run=True).dry_run
+    assert org_values(org)["New_Pricing__c"] is True and history(store, "emu") == []
 
 
 def test_switch_off_at_org_scope_writes_and_audits(emu, org, store) -> None:
@@ -154,7 +164,7 @@ def test_unable_to_lock_row_is_retried_with_backoff(emu, org, store) -> None:
                      "path": "/services/data/*/sobjects/Kill_Switch__c/*"})
     waits: list[float] = []
     result = flip(org, store, {"New_Pricing__c": False}, actor="a", reason="r",
-                  retry=RetryPolicy(sleep=waits.append))
+                  retry=LockRetry(sleep=waits.append))
     assert result.attempts == 3 and len(waits) == 2 and waits[1] > waits[0] / 2
     assert org_values(org)["New_Pricing__c"] is False
     (entry,) = store.audit_history(org="emu")

@@ -1,0 +1,213 @@
+"""The narrow interface request handlers use to read and change the emulated org.
+
+Handlers (rest.py, composite.py, control.py, auth.py) call these methods instead of reaching into the
+record store, the schema or the DML layer, so those can change without touching every handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sfops.emulator import ids
+from sfops.emulator.describe import basic_info, describe_global, sobject_describe
+from sfops.emulator.schema import ObjectDef
+from sfops.emulator.values import parse_datetime
+from sfops.emulator.wire import not_found
+
+if TYPE_CHECKING:
+    from sfops.emulator.app import Emulator
+    from sfops.emulator.soql.result import QueryResult
+
+
+class OrgState:
+    """What the handlers may do with one emulated org."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self._emu = emu
+
+    # ------------------------------------------------------------------ identity of the org
+    @property
+    def org_id(self) -> str:
+        return self._emu.org_id
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """The User row of an id, or None."""
+        return self._emu.record("User", user_id)
+
+    def user_by_username(self, username: str) -> dict[str, Any] | None:
+        return self._emu.user_by_username(username)
+
+    def organization(self) -> dict[str, Any]:
+        return self._emu.org_record()
+
+    # ------------------------------------------------------------------ objects and describes
+    def sobject(self, name: str, tooling: bool = False) -> ObjectDef:
+        """The object definition behind a URL segment, or 404 NOT_FOUND like Salesforce."""
+        return self._emu.records.object(name, tooling)
+
+    def find_sobject(self, name: str) -> ObjectDef | None:
+        """The object definition of a name, or None (no API check)."""
+        return self._emu.schema.get(name)
+
+    def sobject_of_id(self, record_id: str) -> str | None:
+        """The canonical object name of a stored record id, or None."""
+        found = self._emu.store.get(record_id)
+        if found is None:
+            return None
+        obj = self._emu.schema.get(found[0])
+        return obj.name if obj else found[0]
+
+    def describe_global(self, version: str, tooling: bool) -> dict[str, Any]:
+        return describe_global(self._emu.schema, version, tooling)
+
+    def describe(self, obj: ObjectDef, version: str, tooling: bool, base_url: str) -> dict[str, Any]:
+        return sobject_describe(self._emu.schema, obj, version, tooling, base_url)
+
+    def basic_info(self, obj: ObjectDef, version: str, tooling: bool) -> dict[str, Any]:
+        return basic_info(self._emu.schema, obj, version, tooling)
+
+    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A value derived from the schema, cached until the schema changes."""
+        return self._emu.cached(key, build)
+
+    def data_objects(self) -> list[ObjectDef]:
+        """Objects with stored records in the data API (platform events excluded)."""
+        return [o for o in self._emu.schema if "data" in o.apis and not o.is_event]
+
+    # ------------------------------------------------------------------ records (DML)
+    def get(self, obj: ObjectDef, record_id: str) -> dict[str, Any]:
+        return self._emu.records.get(obj, record_id)
+
+    def find(self, obj: ObjectDef, field_name: str, value: Any) -> list[dict[str, Any]]:
+        return self._emu.records.find(obj, field_name, value)
+
+    def create(self, obj: ObjectDef, data: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        return self._emu.records.create(obj, data, user_id)
+
+    def update(self, obj: ObjectDef, record_id: str, data: Mapping[str, Any], user_id: str) -> None:
+        self._emu.records.update(obj, record_id, data, user_id)
+
+    def delete(self, obj: ObjectDef, record_id: str) -> None:
+        if obj.name == "ApexLog":  # debug logs are gone for good, with their body
+            row = self._emu.records.get(obj, record_id)
+            self._emu.store.purge(row["Id"])
+            self._emu.store.delete_json("apexlog.body", row["Id"])
+            return
+        self._emu.records.delete(obj, record_id)
+
+    def upsert(self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any],
+               user_id: str) -> tuple[int, Any]:
+        return self._emu.records.upsert(obj, field_name, value, data, user_id)
+
+    def record_id(self, record_id: str) -> str | None:
+        """The stored 18-character id of a record id in any form, or None."""
+        found = self._emu.store.get(record_id)
+        return found[1]["Id"] if found else None
+
+    def count(self, obj: ObjectDef) -> int:
+        return self._emu.store.count(obj.name)
+
+    def deleted_between(self, obj: ObjectDef, start: datetime, end: datetime) -> list[dict[str, str]]:
+        """`{id, deletedDate}` of the object's records deleted in [start, end]."""
+        return [{"id": rid, "deletedDate": item["deletedDate"]}
+                for rid, item in sorted(self._emu.store.list_json("deleted").items())
+                if item["sobject"].lower() == obj.key and start <= parse_datetime(item["deletedDate"]) <= end]
+
+    def updated_between(self, obj: ObjectDef, start: datetime, end: datetime) -> list[str]:
+        """Ids of the object's live records changed in [start, end]."""
+        return [r["Id"] for r in self._emu.store.rows(obj.name)
+                if r.get("SystemModstamp") and start <= parse_datetime(r["SystemModstamp"]) <= end
+                and not r.get("IsDeleted")]
+
+    def apexlog_body(self, obj: ObjectDef, record_id: str) -> str:
+        """The body of a debug log (404 when the log or its body is unknown)."""
+        self._emu.records.get(obj, record_id)
+        body = self._emu.store.get_json("apexlog.body", ids.normalize(record_id))
+        if body is None:
+            raise not_found()
+        return str(body)
+
+    def insert_system(self, sobject: str, fields: Mapping[str, Any]) -> str:
+        """Create a row bypassing API permissions (AsyncApexJob, ApexLog...)."""
+        return self._emu.insert_system(sobject, fields)
+
+    def add_apexlog(self, body: str, fields: Mapping[str, Any] | None = None) -> str:
+        return self._emu.add_apexlog(body, fields)
+
+    def write_anonymous_log(self, user_id: str, apex: str, result: Mapping[str, Any]) -> str | None:
+        return self._emu.write_anonymous_log(user_id, apex, result)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Writes inside commit together or not at all."""
+        with self._emu.store.transaction():
+            yield
+
+    # ------------------------------------------------------------------ SOQL
+    def query(self, text: str, *, tooling: bool, include_deleted: bool, version: str,
+              now: datetime) -> QueryResult:
+        """Run a SOQL query (raises soql.SoqlError)."""
+        from sfops.emulator.soql import execute
+
+        return execute(text, self._emu.catalog(tooling), now=now, include_deleted=include_deleted,
+                       api_version=version, tooling=tooling)
+
+    def explain(self, text: str, version: str) -> dict[str, Any]:
+        """The query plans of a SOQL statement (raises ApiError for bad SOQL or an id)."""
+        from sfops.emulator.explain import explain
+
+        return explain(self._emu, text, version)
+
+    # ------------------------------------------------------------------ Apex test runs
+    def run_tests(self, body: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        """Run Apex tests at once (outcomes from the deploy fault knob); the job, run and results."""
+        from sfops.emulator.apexruns import run
+
+        return run(self._emu, dict(body), user_id)
+
+    def run_tests_synchronously(self, body: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        """runTestsSynchronous: run the tests and answer the RunTestsResult."""
+        from sfops.emulator.apexruns import run, synchronous_result
+
+        return synchronous_result(self._emu, run(self._emu, dict(body), user_id, source="REST"))
+
+    def column_metadata(self, text: str, tooling: bool) -> dict[str, Any]:
+        from sfops.emulator.columns import column_metadata
+
+        return column_metadata(self._emu, text, tooling)
+
+    def new_cursor(self, records: list[dict[str, Any]], total: int, entity: str) -> str:
+        return self._emu.new_cursor(records, total, entity)
+
+    def cursor(self, locator: str) -> tuple[list[dict[str, Any]], int, str] | None:
+        return self._emu.cursor(locator)
+
+    # ------------------------------------------------------------------ limits
+    def limits_body(self) -> dict[str, Any]:
+        return self._emu.usage.limits_body(self._emu.limit_consumption(), self._emu.faults.limits)
+
+    # ------------------------------------------------------------------ auth data
+    def credential(self, username: str) -> dict[str, Any] | None:
+        return self._emu.store.get_json("credential", username.lower())
+
+    def connected_app(self, client_id: str) -> dict[str, Any] | None:
+        return self._emu.store.get_json("connected_app", client_id)
+
+    def put_connected_app(self, client_id: str, app: Mapping[str, Any]) -> None:
+        self._emu.store.put_json("connected_app", client_id, dict(app))
+
+    def refresh_token(self, token: str) -> dict[str, Any] | None:
+        return self._emu.store.get_json("refresh_token", token)
+
+    def revoke_refresh_token(self, token: str) -> None:
+        self._emu.store.delete_json("refresh_token", token)
+
+    # ------------------------------------------------------------------ platform events
+    def events(self) -> list[dict[str, Any]]:
+        """Published platform events, oldest first."""
+        events = sorted(self._emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
+        return [{"uuid": k, **v} for k, v in events]
+
