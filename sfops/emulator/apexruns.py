@@ -26,66 +26,66 @@ if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
 DEFAULT_MESSAGE = "System.AssertException: Assertion Failed: injected by the emulator fault knob"
-_RO = {"createable": False, "updateable": False}
 METHOD_TIME_MS = 12
 
 
-def _s(name: str, length: int = 255, **kw: Any) -> FieldDef:
-    return FieldDef(name, "string", length=length, **kw)
+def _ro(name: str, type_: str, **kw: Any) -> FieldDef:
+    """A read-only field (the platform fills it)."""
+    return FieldDef(name, type_, createable=False, updateable=False, **kw)
 
 
-def _ref(name: str, to: list[str], rel: str | None, **kw: Any) -> FieldDef:
-    return FieldDef(name, "reference", reference_to=to, relationship_name=rel, **kw)
+def _ref(name: str, to: list[str], rel: str) -> FieldDef:
+    return _ro(name, "reference", reference_to=to, relationship_name=rel)
 
 
 def _int(name: str) -> FieldDef:
-    return FieldDef(name, "int", digits=9, **_RO)
+    return _ro(name, "int", digits=9)
+
+
+def _pick(name: str, values: list[str]) -> FieldDef:
+    return _ro(name, "picklist", picklist_values=values)
 
 
 def test_objects(make: Any) -> list[ObjectDef]:
     """The Tooling objects of Apex test runs; `make` is schema._obj (id and audit fields added there)."""
     tooling = {"apis": ("tooling",), "createable": False, "deletable": False}
+    unit = ["ApexClass", "ApexTrigger"]
+    coverage = [_ref("ApexClassOrTriggerId", unit, "ApexClassOrTrigger"), _int("NumLinesCovered"),
+                _int("NumLinesUncovered"), _ro("Coverage", "complexvalue")]
     return [
         make("ApexTestRunResult", "05m", [
-            _ref("AsyncApexJobId", ["AsyncApexJob"], "AsyncApexJob", **_RO),
-            FieldDef("Status", "picklist", picklist_values=["Queued", "Processing", "Aborted", "Completed",
-                                                            "Failed"], **_RO),
-            FieldDef("StartTime", "datetime", **_RO), FieldDef("EndTime", "datetime", **_RO),
-            _int("TestTime"), _int("TestSetupTime"), _int("ClassesEnqueued"), _int("ClassesCompleted"),
-            _int("MethodsEnqueued"), _int("MethodsCompleted"), _int("MethodsFailed"),
-            _ref("UserId", ["User"], "User", **_RO), _s("JobName", 255, **_RO), _s("Source", 255, **_RO),
-            FieldDef("IsAllTests", "boolean", **_RO)],
+            _ref("AsyncApexJobId", ["AsyncApexJob"], "AsyncApexJob"),
+            _pick("Status", ["Queued", "Processing", "Aborted", "Completed", "Failed"]),
+            _ro("StartTime", "datetime"), _ro("EndTime", "datetime"), _int("TestTime"), _int("TestSetupTime"),
+            _int("ClassesEnqueued"), _int("ClassesCompleted"), _int("MethodsEnqueued"), _int("MethodsCompleted"),
+            _int("MethodsFailed"), _ref("UserId", ["User"], "User"), _ro("JobName", "string", length=255),
+            _ro("Source", "string", length=255), _ro("IsAllTests", "boolean")],
             label="Apex Test Run Result", plural="Apex Test Run Results", updateable=False, **tooling),
         make("ApexTestQueueItem", "709", [
-            _ref("ApexClassId", ["ApexClass"], "ApexClass", **_RO),
-            _ref("ParentJobId", ["AsyncApexJob"], "ParentJob", **_RO),
+            _ref("ApexClassId", ["ApexClass"], "ApexClass"), _ref("ParentJobId", ["AsyncApexJob"], "ParentJob"),
             FieldDef("Status", "picklist", picklist_values=["Holding", "Queued", "Preparing", "Processing",
                                                             "Aborted", "Completed", "Failed"]),
-            _s("ExtendedStatus", 255, **_RO), _ref("TestRunResultId", ["ApexTestRunResult"], "TestRunResult", **_RO),
-            FieldDef("ShouldSkipCodeCoverage", "boolean", **_RO)],
+            _ro("ExtendedStatus", "string", length=255),
+            _ref("TestRunResultId", ["ApexTestRunResult"], "TestRunResult"), _ro("ShouldSkipCodeCoverage", "boolean")],
             label="Apex Test Queue Item", plural="Apex Test Queue Items", **tooling),
         make("ApexTestResult", "07M", [
-            _ref("ApexClassId", ["ApexClass"], "ApexClass", **_RO), _s("MethodName", 255, **_RO),
-            FieldDef("Outcome", "picklist", picklist_values=["Pass", "Fail", "CompileFail", "Skip"], **_RO),
-            FieldDef("Message", "textarea", length=4000, **_RO), FieldDef("StackTrace", "textarea", length=4000,
-                                                                         **_RO),
-            _ref("AsyncApexJobId", ["AsyncApexJob"], "AsyncApexJob", **_RO),
-            _ref("QueueItemId", ["ApexTestQueueItem"], "QueueItem", **_RO),
-            _ref("ApexTestRunResultId", ["ApexTestRunResult"], "ApexTestRunResult", **_RO),
-            _ref("ApexLogId", ["ApexLog"], "ApexLog", **_RO), _int("RunTime"),
-            FieldDef("TestTimestamp", "datetime", **_RO), FieldDef("IsTestSetup", "boolean", **_RO)],
+            _ref("ApexClassId", ["ApexClass"], "ApexClass"), _ro("MethodName", "string", length=255),
+            _pick("Outcome", ["Pass", "Fail", "CompileFail", "Skip"]),
+            _ro("Message", "textarea", length=4000), _ro("StackTrace", "textarea", length=4000),
+            _ref("AsyncApexJobId", ["AsyncApexJob"], "AsyncApexJob"),
+            _ref("QueueItemId", ["ApexTestQueueItem"], "QueueItem"),
+            _ref("ApexTestRunResultId", ["ApexTestRunResult"], "ApexTestRunResult"),
+            _ref("ApexLogId", ["ApexLog"], "ApexLog"), _int("RunTime"), _ro("TestTimestamp", "datetime"),
+            _ro("IsTestSetup", "boolean")],
             label="Apex Test Result", plural="Apex Test Results", updateable=False, **tooling),
         make("ApexCodeCoverage", "714", [
-            _ref("ApexTestClassId", ["ApexClass"], "ApexTestClass", **_RO), _s("TestMethodName", 255, **_RO),
-            _ref("ApexClassOrTriggerId", ["ApexClass", "ApexTrigger"], "ApexClassOrTrigger", **_RO),
-            _int("NumLinesCovered"), _int("NumLinesUncovered"), FieldDef("Coverage", "complexvalue", **_RO)],
+            _ref("ApexTestClassId", ["ApexClass"], "ApexTestClass"), _ro("TestMethodName", "string", length=255),
+            *[FieldDef(**vars(f)) for f in coverage]],
             label="Apex Code Coverage", plural="Apex Code Coverage", updateable=False, **tooling),
-        make("ApexCodeCoverageAggregate", "715", [
-            _ref("ApexClassOrTriggerId", ["ApexClass", "ApexTrigger"], "ApexClassOrTrigger", **_RO),
-            _int("NumLinesCovered"), _int("NumLinesUncovered"), FieldDef("Coverage", "complexvalue", **_RO)],
-            label="Apex Code Coverage Aggregate", plural="Apex Code Coverage Aggregates", updateable=False,
-            **tooling),
-        make("ApexOrgWideCoverage", "716", [FieldDef("PercentCovered", "int", digits=3, **_RO)],
+        make("ApexCodeCoverageAggregate", "715", [FieldDef(**vars(f)) for f in coverage],
+             label="Apex Code Coverage Aggregate", plural="Apex Code Coverage Aggregates", updateable=False,
+             **tooling),
+        make("ApexOrgWideCoverage", "716", [_ro("PercentCovered", "int", digits=3)],
              label="Apex Org Wide Coverage", plural="Apex Org Wide Coverage", updateable=False, **tooling),
     ]
 
