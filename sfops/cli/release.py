@@ -26,6 +26,8 @@ def release() -> None:
               help="The SFDX project's git working tree.")
 @click.option("--sandbox", default=None, metavar="ALIAS",
               help="Org the release was tested on, for record counts (default: [release] sandbox).")
+@click.option("--validation-id", default=None, metavar="ID",
+              help="B's check-only deploy (0Af...): the tests check reads its results instead of running tests.")
 @click.option("--enforce", is_flag=True, help="Exit 1 when a check fails (for CI).")
 @click.option("--junit", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the result as JUnit XML here.")
@@ -35,7 +37,8 @@ def release() -> None:
 @output_command
 @pass_app
 def check_cmd(app: AppContext, from_ref: str, to_ref: str, target_org: str | None, repo: Path,
-              sandbox: str | None, enforce: bool, junit: Path | None, overrides: tuple[str, ...],
+              sandbox: str | None, validation_id: str | None, enforce: bool, junit: Path | None,
+              overrides: tuple[str, ...],
               reason: str | None) -> Result:
     """Run every release check for deploying B over A to an org; the run is recorded in the store."""
     from sfops.release import GateContext, parse_release, run_gate
@@ -52,7 +55,7 @@ def check_cmd(app: AppContext, from_ref: str, to_ref: str, target_org: str | Non
         org=app.org(org_config.alias), store=app.store, alias=org_config.alias, repo=str(repo), from_ref=from_ref,
         to_ref=to_ref, config=config, env=app.settings.env, actor=app.actor,
         sections={name: app.settings.section(name) for name in ("rollback", "oncall", "alerts")},
-        sandbox=app.org(sandbox_alias) if sandbox_alias else None)
+        sandbox=app.org(sandbox_alias) if sandbox_alias else None, validation_id=validation_id)
     report = run_gate(ctx, overrides=dict.fromkeys(overrides, reason or ""))
     notes = []
     if junit is not None:

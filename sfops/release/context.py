@@ -35,6 +35,7 @@ class GateContext:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     sandbox: Org | None = None
     sleep: Callable[[float], None] = time.sleep
+    validation_id: str | None = None  # B's own check-only deploy: the tests check reads its results
 
     @cached_property
     def release(self) -> Release:

@@ -145,3 +145,41 @@ def test_a_deploy_after_the_validation_makes_the_rollback_not_ready(store: Any, 
     assert result.status is Status.FAIL
     assert "1 deploy(s) to emu since the rollback validation 0Af000000000001AAA" in result.reason
     assert result.findings[0].message == "deploy 0Af000000000002AAA completed 2026-03-06T12:00:00.000+0000"
+
+
+def _validate_b(org: Any, tmp_path: Path) -> str:
+    """A check-only deploy of Existing + ExistingTest with RunSpecifiedTests; returns its id."""
+    from release_support import EXISTING, EXISTING_TEST
+
+    from sfops.rollback.deploy import zip_folder
+    from sfops.salesforce.metadata import DeployOptions
+
+    folder = tmp_path / "b"
+    for rel, text in {**EXISTING, **EXISTING_TEST}.items():
+        target = folder / "classes" / Path(rel).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    (folder / "package.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<types><members>*</members><name>ApexClass</name></types><version>62.0</version></Package>")
+    options = DeployOptions(check_only=True, test_level="RunSpecifiedTests", run_tests=("ExistingTest",),
+                            single_package=True)
+    return org.metadata.poll(org.metadata.deploy(zip_folder(folder), options), timeout=60).id
+
+
+def test_tests_check_reads_bs_own_validation(org: Any, store: Any, tmp_path: Path, emu: Any) -> None:
+    from sfops.release.checks import tests
+
+    repo = tmp_path / "repo"
+    commit(repo, apex_class("A", "public class A { }\n"), "c1")
+    commit(repo, apex_class("A", "public class A { Integer x; }\n"), "c2")
+    good = _validate_b(org, tmp_path)
+    emu.faults(deploy={"failing_tests": ["ExistingTest.one"], "test_message": "expected 1, got 2"})
+    bad = _validate_b(org, tmp_path)
+
+    passed = tests.check(_ctx(org, store, repo, validation_id=good))
+    failed = tests.check(_ctx(org, store, repo, validation_id=bad))
+
+    assert passed.status is Status.PASS and passed.facts["tests_run"] == 1
+    assert failed.status is Status.FAIL
+    assert [f.message for f in failed.findings] == ["test ExistingTest.one failed: expected 1, got 2"]

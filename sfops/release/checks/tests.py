@@ -45,8 +45,37 @@ def _name(row: dict[str, Any], rel: str) -> str:
     return str(value.get("Name")) if isinstance(value, dict) else "?"
 
 
+def from_validation(ctx: GateContext, validation_id: str) -> CheckResult:
+    """The results of B's own check-only deploy (`sf project deploy validate`): what Salesforce will demand."""
+    result = ctx.org.metadata.check_deploy_status(validation_id, include_details=True)
+    facts = {"validation_id": validation_id, "status": result.status, "tests_run": result.number_tests_completed,
+             "failures": len(result.test_failures)}
+    if not result.done:
+        return CheckResult(NAME, Status.FAIL, f"Validation {validation_id} is still {result.status}; wait for it.",
+                           facts=facts)
+    if not result.check_only:
+        return CheckResult(NAME, Status.FAIL, f"{validation_id} is a deploy, not a validation (check-only).",
+                           facts=facts)
+    findings = [Finding(f"test {t.class_name}.{t.method} failed: {t.message}",
+                        data={"class": t.class_name, "method": t.method, "stack": t.stack})
+                for t in result.test_failures]
+    findings += [Finding(f"coverage: {w.message}" + (f" ({w.name})" if w.name else "")) for w in
+                 result.code_coverage_warnings]
+    findings += [Finding(f"component {c.type} {c.full_name}: {c.problem}", file=c.file or None, line=c.line)
+                 for c in result.component_failures]
+    if findings or not result.success:
+        return CheckResult(NAME, Status.FAIL, f"Validation {validation_id} of {ctx.to_ref}: {result.status}, "
+                                              f"{len(result.test_failures)} test failure(s).", findings,
+                           facts=facts)
+    return CheckResult(NAME, Status.PASS, f"Validation {validation_id} of {ctx.to_ref} succeeded: "
+                                          f"{result.number_tests_completed} test(s) passed, coverage accepted.",
+                       facts=facts)
+
+
 def check(ctx: GateContext) -> CheckResult:
     """Fail on test failures, org-wide coverage below the minimum, an uncovered trigger or changed class."""
+    if ctx.validation_id:
+        return from_validation(ctx, ctx.validation_id)
     cfg = ctx.config
     try:
         job_id = _run(ctx) if cfg.run_tests else _latest(ctx)
