@@ -58,5 +58,6 @@ def check(ctx: GateContext) -> CheckResult:
                            facts=facts)
     reason = "No open P1/P2 incident, no open breaker, limits below their thresholds."
     if notes:
-        return CheckResult(NAME, Status.WARN, reason + " " + "; ".join(notes).capitalize() + ".", facts=facts)
+        text = "; ".join(notes)
+        return CheckResult(NAME, Status.WARN, f"{reason} {text[:1].upper()}{text[1:]}.", facts=facts)
     return CheckResult(NAME, Status.PASS, reason, facts=facts)
