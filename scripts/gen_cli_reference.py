@@ -39,7 +39,10 @@ def render() -> str:
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
     for path, command in walk(cli, ["sfops"]):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH)
+        # the CLI's own help option names: click caches a command's help option once a context made it,
+        # so rendering with other names would depend on whether the CLI already ran in this process
+        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH,
+                            help_option_names=["-h", "--help"])
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
