@@ -21,15 +21,17 @@ from sfops.cli.app import cli  # noqa: E402
 WIDTH = 78  # what click uses in an 80-column terminal
 
 
-def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
-    """Every command below `command`, depth first, with its full path."""
-    yield path, command
+def walk(command: click.Command, path: list[str],
+         parent: click.Context | None = None) -> Iterator[tuple[list[str], click.Command, click.Context]]:
+    """Every command below `command`, depth first, with its full path and a context chained to its parent's,
+    so that settings the CLI gives its root (`-h` for help, the content width) reach every command as at run time."""
+    ctx = click.Context(command, parent=parent, info_name=path[-1], terminal_width=WIDTH, **command.context_settings)
+    yield path, command, ctx
     if isinstance(command, click.Group):
-        ctx = click.Context(command, info_name=path[-1])
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                yield from walk(sub, [*path, name])
+                yield from walk(sub, [*path, name], ctx)
 
 
 def render() -> str:
@@ -38,11 +40,7 @@ def render() -> str:
              "Generated from the commands' help by `python scripts/gen_cli_reference.py`; do not edit by hand.",
              "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
              "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
-    for path, command in walk(cli, ["sfops"]):
-        # the CLI's own help option names: click caches a command's help option once a context made it,
-        # so rendering with other names would depend on whether the CLI already ran in this process
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=WIDTH,
-                            help_option_names=["-h", "--help"])
+    for path, command, ctx in walk(cli, ["sfops"]):
         lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
                   command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import sys
 
 from mypy import api
 
-CEILING = 126  # emulator errors on the day this ratchet was set; only ever lower it
+CEILING = 114  # emulator errors on the day this ratchet was set; only ever lower it
 _ERROR = re.compile(r"^(sfops/emulator/\S+?):\d+: error:", re.M)
 
 

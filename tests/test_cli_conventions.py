@@ -16,7 +16,7 @@ from sfops.errors import ExitCode
 sys.path.insert(0, str(REPO / "scripts"))
 from gen_cli_reference import render, walk
 
-ALL_COMMANDS = list(walk(cli, ["sfops"]))
+ALL_COMMANDS = [(path, command) for path, command, _ in walk(cli, ["sfops"])]
 
 
 @pytest.mark.parametrize("path,command", ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS])

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import threading
 import time
@@ -32,6 +33,7 @@ from sfops.emulator.wire import (
     ApiError,
     Request,
     Response,
+    accepts_gzip,
     error_response,
     invalid_session,
     json_response,
@@ -40,7 +42,9 @@ from sfops.emulator.wire import (
 )
 
 LATEST_VERSION = 64
-OLDEST_VERSION = 20
+# Versions 7.0-20.0 were retired in Summer '22 and 21.0-30.0 in Summer '25 (API End-of-Life Policy):
+# REST answers 410 GONE, SOAP 500 UNSUPPORTED_API_VERSION.
+OLDEST_VERSION = 31
 _SEASONS = ("Winter", "Spring", "Summer")
 
 
@@ -90,6 +94,7 @@ class Emulator:
         self._metadata: MetadataService | None = None
         self._catalogs: dict[str, Any] = {}
         self.started = time.time()
+        self.schema_changed_at = self.started  # when describe output last changed (If-Modified-Since)
         self._seeded: Any = None
         self._schema_names: set[str] = set()
         self._boot()
@@ -136,6 +141,7 @@ class Emulator:
 
     def _persist_schema(self) -> None:
         if self.schema.version != self._persisted_schema:
+            self.schema_changed_at = time.time()
             names = {o.key for o in self.schema}
             # an object deleted by a deploy takes its rows with it (a later re-create starts empty)
             for gone in self._schema_names - names:
@@ -338,6 +344,7 @@ class Emulator:
         if not req.internal:
             self._persist_schema()
             self.journal.add(req.method, path, kind, resp.status, req.counted)
+            _compress(req, resp)
         return resp
 
     def soap_metadata(self, req: Request) -> Response:
@@ -351,18 +358,21 @@ class Emulator:
     def rest_api(self, req: Request, version: str, tooling: bool, handler: Handler,
                  params: Mapping[str, str]) -> Response:
         """Authenticate and count a /services/data/vNN.0 request, then run its handler."""
-        if not OLDEST_VERSION <= int(float(version)) <= LATEST_VERSION:
+        major = int(float(version))
+        if major < OLDEST_VERSION:
+            raise retired_version(version)
+        if major > LATEST_VERSION:
             raise not_found()
         session = self.sessions.get(auth.bearer_token(req))
-        if session is None and not req.internal:
-            return error_response(invalid_session(), kind="rest.auth")
+        if session is None:
+            if not req.internal:
+                return error_response(invalid_session(), kind="rest.auth")
+            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
         if not req.internal:
             if self.usage.exhausted():
                 return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
                                       kind="rest.limit")
             self._count(True, req)
-        elif session is None:
-            session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
         ctx = rest.Ctx(self.state, req, version, tooling, session, base_url=self.base_url_for(req),
                        dispatch=self.dispatch, faults=self.faults, metadata=self.metadata_rest)
         return handler(ctx, **params)
@@ -407,6 +417,30 @@ def _is_api_call(path: str) -> bool:
     return path.startswith("/services/data/v") or path.startswith("/services/Soap/m/")
 
 
+def _compress(req: Request, resp: Response) -> None:
+    """gzip the body when the client accepts it, as Salesforce does (REST API guide, "Compression Headers")."""
+    if accepts_gzip(req.headers) and resp.body and "Content-Encoding" not in resp.headers:
+        resp.body = gzip.compress(resp.body, compresslevel=5)
+        resp.headers["Content-Encoding"] = "gzip"
+
+
+def retired_version(version: str) -> ApiError:
+    """REST's answer for a retired API version (410 GONE per the End-of-Life Policy; the body is our guess)."""
+    return ApiError(410, "GONE", f"API version {version} is retired and no longer available. "
+                                 f"Use version {OLDEST_VERSION}.0 or later.")
+
+
+def _soap_version_gone(version: str) -> Response | None:
+    """SOAP's answer for a retired API version: 500 UNSUPPORTED_API_VERSION; None for a live one."""
+    try:
+        major = int(float(version))
+    except ValueError:
+        return None
+    if major >= OLDEST_VERSION:
+        return None
+    return soap_fault("UNSUPPORTED_API_VERSION", f"Invalid Api version specified on URL: {version}")
+
+
 def _rest_route(handler: Handler, tooling: bool) -> Handler:
     def run(emu: Emulator, req: Request, version: str, **params: str) -> Response:
         return emu.rest_api(req, version, tooling, handler, params)
@@ -427,9 +461,11 @@ def _build_routes() -> RouteTable:
     table.add("/id/{org_id}/{user_id}", lambda emu, req, org_id, user_id: auth.identity(emu, req, org_id, user_id),
               kind="auth.identity")
     table.add("/services/Soap/u/{version}/{rest:path}",
-              lambda emu, req, version, rest=None: auth.soap_partner(emu, req, version), kind="soap.partner")
+              lambda emu, req, version, rest=None: _soap_version_gone(version) or auth.soap_partner(emu, req, version),
+              kind="soap.partner")
     table.add("/services/Soap/m/{version}/{rest:path}",
-              lambda emu, req, version, rest=None: emu.soap_metadata(req), kind="soap.metadata")
+              lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
+              kind="soap.metadata")
     table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
     table.add("/cometd/{version}", lambda emu, req, version: cometd.handle(emu, req, version), kind="streaming.cometd")
     for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):

@@ -233,6 +233,8 @@ def userinfo(emu: Emulator, req: Request) -> Response:
     if session is None:
         return _forbidden()
     user = emu.state.user(session.user_id)
+    if user is None:
+        return _forbidden()
     base = emu.base_url_for(req)
     v = emu.api_version
     return json_response(200, {

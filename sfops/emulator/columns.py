@@ -62,13 +62,18 @@ def _items(emu: Emulator, query: Any, obj: ObjectDef | None) -> list[dict[str, A
     return out
 
 
-def column_metadata(emu: Emulator, text: str, tooling: bool) -> dict[str, Any]:
+def column_metadata(emu: Emulator, text: str, tooling: bool, version: str = "64.0") -> dict[str, Any]:
     """The body Salesforce answers for `columns=true` (the query must already be valid)."""
     from sfops.emulator.soql import parse
+    from sfops.emulator.soql.fields import expand
     from sfops.emulator.soql.nodes import FieldRef
+    from sfops.emulator.soql.resolve import Context
+    from sfops.emulator.values import now_utc
 
     query = parse(text)
     obj = emu.schema.get(query.from_name)
+    if obj is not None:  # FIELDS(...) lists the object's fields as columns
+        query = expand(query, Context(emu.catalog(tooling), now_utc(), False, "", text), obj.name, version)
     return {
         "columnMetadata": [] if query.count_only else _items(emu, query, obj),
         "entityName": obj.name if obj else query.from_name,

@@ -107,7 +107,7 @@ def sobjects(ctx: Ctx, rest: str | None = None) -> Response:
         if len(parts) != 1:
             raise not_found()
         obj = state.sobject(parts[0], ctx.tooling)
-        out = []
+        out: list[dict[str, Any] | None] = []
         for rid in req.query.get("ids", "").split(","):
             try:
                 out.append(wire_record(obj, state.get(obj, rid), ctx.version, ctx.tooling))

@@ -71,9 +71,9 @@ def field_describe(f: FieldDef) -> dict[str, Any]:
         "referenceTargetField": None,
         "referenceTo": list(f.reference_to),
         "relationshipName": f.relationship_name,
-        "relationshipOrder": 0 if f.cascade_delete else None,
-        "restrictedDelete": False,
-        "restrictedPicklist": False,
+        "relationshipOrder": 0 if f.cascade_delete and not f.nillable else None,  # master-detail
+        "restrictedDelete": f.delete_constraint == "Restrict",
+        "restrictedPicklist": f.restricted_picklist,
         "scale": f.scale,
         "searchPrefilterable": False,
         "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
@@ -155,7 +155,7 @@ def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool
         {"cascadeDelete": f.cascade_delete, "childSObject": child.name, "deprecatedAndHidden": False,
          "field": f.name, "junctionIdListNames": [], "junctionReferenceTo": [],
          "relationshipName": child_relationship_name(child, f) if not child.custom_setting else None,
-         "restrictedDelete": False}
+         "restrictedDelete": f.delete_constraint == "Restrict"}
         for child, f in schema.child_relationships(obj.name)
     ]
     body: dict[str, Any] = {"actionOverrides": [], **{k: entry[k] for k in (

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfops.emulator import ids
 from sfops.emulator.describe import basic_info, describe_global, sobject_describe
@@ -68,6 +69,10 @@ class OrgState:
 
     def basic_info(self, obj: ObjectDef, version: str, tooling: bool) -> dict[str, Any]:
         return basic_info(self._emu.schema, obj, version, tooling)
+
+    def schema_changed_at(self) -> datetime:
+        """When the org's objects or fields last changed (what describe's If-Modified-Since compares with)."""
+        return datetime.fromtimestamp(self._emu.schema_changed_at, UTC)
 
     def cached(self, key: Any, build: Callable[[], Any]) -> Any:
         """A value derived from the schema, cached until the schema changes."""
@@ -148,11 +153,13 @@ class OrgState:
 
     # ------------------------------------------------------------------ SOQL
     def query(self, text: str, *, tooling: bool, include_deleted: bool, version: str,
-              now: datetime) -> QueryResult:
-        """Run a SOQL query (raises soql.SoqlError)."""
+              now: datetime, user_id: str | None = None) -> QueryResult:
+        """Run a SOQL query (raises soql.SoqlError). Date literals (TODAY, LAST_N_DAYS:n) are evaluated
+        in the running user's time zone, else the org's, like Salesforce does."""
         from sfops.emulator.soql import execute
 
-        return execute(text, self._emu.catalog(tooling), now=now, include_deleted=include_deleted,
+        local = now.astimezone(self.time_zone(user_id))
+        return execute(text, self._emu.catalog(tooling), now=local, include_deleted=include_deleted,
                        api_version=version, tooling=tooling)
 
     def explain(self, text: str, version: str) -> dict[str, Any]:
@@ -174,10 +181,21 @@ class OrgState:
 
         return synchronous_result(self._emu, run(self._emu, dict(body), user_id, source="REST"))
 
-    def column_metadata(self, text: str, tooling: bool) -> dict[str, Any]:
+    def time_zone(self, user_id: str | None = None) -> tzinfo:
+        """The user's TimeZoneSidKey, else the Organization's, else UTC."""
+        for row in ((self.user(user_id) if user_id else None), self.organization()):
+            key = (row or {}).get("TimeZoneSidKey")
+            if key:
+                try:
+                    return ZoneInfo(key)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return UTC
+
+    def column_metadata(self, text: str, tooling: bool, version: str = "64.0") -> dict[str, Any]:
         from sfops.emulator.columns import column_metadata
 
-        return column_metadata(self._emu, text, tooling)
+        return column_metadata(self._emu, text, tooling, version)
 
     def new_cursor(self, records: list[dict[str, Any]], total: int, entity: str) -> str:
         return self._emu.new_cursor(records, total, entity)

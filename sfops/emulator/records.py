@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
 SETUP_OWNER_PREFIXES = ("00D", "00e", "005")
+# what Salesforce accepts as an email address: local part, "@", a dotted domain (no spaces)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def save_error(err: ApiError) -> dict[str, Any]:
@@ -111,7 +113,39 @@ class Records:
                 values[f.name] = coerce(f, raw, obj.name)
             except FieldValueError as exc:
                 raise ApiError(400, exc.code, exc.message, [exc.field]) from exc
+            if values[f.name] is not None:
+                self._validate(f, values[f.name])
         return values
+
+    def _validate(self, f: FieldDef, value: Any) -> None:
+        """What Salesforce checks on every written value: restricted picklists, email syntax, and that
+        a lookup points at an existing live record of the object it references (StatusCode enum of the
+        SOAP API Developer Guide; messages as real orgs word them)."""
+        if f.type in ("picklist", "multipicklist") and f.restricted_picklist and f.picklist_values:
+            chosen = str(value).split(";") if f.type == "multipicklist" else [str(value)]
+            bad = next((v for v in chosen if v not in f.picklist_values), None)
+            if bad is not None:
+                raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                               f"{f.label}: bad value for restricted picklist field: {bad}", [f.name])
+        elif f.type == "email" and not _EMAIL.match(str(value)):
+            raise ApiError(400, "INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [f.name])
+        elif f.type == "reference" and f.reference_to and f.name != "SetupOwnerId":
+            self._validate_reference(f, str(value))
+
+    def _validate_reference(self, f: FieldDef, value: str) -> None:
+        schema = self.emu.schema
+        targets = [t for t in (schema.get(name) for name in f.reference_to) if t is not None]
+        if len(targets) != len(f.reference_to):
+            return  # references an object the emulator does not model: nothing to check against
+        prefixes = {t.key_prefix for t in targets if t.key_prefix}
+        if value[:3] not in prefixes:
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}",
+                           [f.name])
+        found = self.store.get(value)
+        if found is None:
+            raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
+        if found[1].get("IsDeleted"):
+            raise ApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
 
     def _check(self, obj: ObjectDef, row: dict[str, Any], rid: str | None) -> None:
         for f in obj.fields.values():
@@ -228,15 +262,38 @@ class Records:
             self.store.put(obj.name, row)
 
     def delete(self, obj: ObjectDef, record_id: str) -> None:
-        """Soft-delete (recycle bin: queryAll still sees it). Raises ApiError."""
+        """Soft-delete (recycle bin: queryAll still sees it), with the side effects on related records:
+        cascade-delete children (master-detail, Account's Contacts...), clear SetNull lookups, refuse
+        when a Restrict lookup still points here. All or nothing. Raises ApiError."""
         if not obj.deletable:
             raise ApiError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {obj.name} does not support delete")
         row = dict(self.get(obj, record_id))
         self._lock_check(row["Id"])
-        now = fmt_datetime(now_utc())
+        with self.store.transaction():
+            self._delete_tree(obj, row, fmt_datetime(now_utc()))
+
+    def _delete_tree(self, obj: ObjectDef, row: dict[str, Any], now: str) -> None:
+        rid = row["Id"]
+        for child, f in self.emu.schema.child_relationships(obj.name):
+            if child.is_event:
+                continue
+            related = [r for r in self.store.rows(child.name) if r.get(f.name) == rid and not r.get("IsDeleted")]
+            if not related:
+                continue
+            if f.delete_constraint == "Restrict":
+                names = ", ".join(str(r.get("Name") or r["Id"]) for r in related[:5])
+                raise ApiError(400, "DELETE_FAILED",
+                               f"Your attempt to delete {row.get('Name') or rid} could not be completed because "
+                               f"it is associated with the following {child.label_plural.lower()}.: {names}", [])
+            for other in related:
+                if f.cascade_delete:
+                    self._lock_check(other["Id"])
+                    self._delete_tree(child, dict(other), now)
+                elif f.nillable:  # SetNull: the lookup is cleared, the child stays
+                    self.store.put(child.name, {**other, f.name: None})
         row.update({"IsDeleted": True, "SystemModstamp": now})
         self.store.put(obj.name, row)
-        self.store.put_json("deleted", row["Id"], {"sobject": obj.name, "deletedDate": now})
+        self.store.put_json("deleted", rid, {"sobject": obj.name, "deletedDate": now})
 
     def _lock_check(self, rid: str) -> None:
         if self.emu.faults.is_locked(rid):

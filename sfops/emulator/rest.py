@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import gzip
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -12,12 +13,22 @@ from sfops.emulator import composite, ids
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.routing import RouteTable
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, error_response, json_response, not_found
+from sfops.emulator.wire import (
+    JSON_TYPE,
+    ApiError,
+    Request,
+    Response,
+    accepts_gzip,
+    error_response,
+    json_response,
+    not_found,
+)
 
 if TYPE_CHECKING:
     from sfops.emulator.auth import Session
     from sfops.emulator.faults import Faults
     from sfops.emulator.orgstate import OrgState
+    from sfops.emulator.schema import ObjectDef
 
 RESOURCES = ["tooling", "metadata", "eclair", "folders", "prechatForms", "contact-tracing", "jsonxform",
              "chatter", "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics",
@@ -40,8 +51,9 @@ class Ctx:
         self.base_url, self.dispatch, self.faults, self.metadata = base_url, dispatch, faults, metadata
 
 
-def _method_not_allowed(ctx: Ctx) -> ApiError:
-    allowed = "GET, HEAD"
+def _method_not_allowed(ctx: Ctx, allowed: str = "HEAD,GET") -> ApiError:
+    """405 as Salesforce words it: "HTTP Method 'PATCH' not allowed. Allowed are HEAD,GET,POST"
+    (quoted in simple-salesforce issue #412 for sobjects/Account)."""
     return ApiError(405, "METHOD_NOT_ALLOWED",
                     f"HTTP Method '{ctx.req.method}' not allowed. Allowed are {allowed}")
 
@@ -56,9 +68,25 @@ def resources(ctx: Ctx) -> Response:
 
 # ------------------------------------------------------------------------------- sobjects
 
+def _not_modified(ctx: Ctx) -> bool:
+    """describe and describeGlobal honour If-Modified-Since: 304 when no metadata changed after it."""
+    header = ctx.req.headers.get("if-modified-since")
+    if not header:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    if since is None or since.tzinfo is None:
+        return False
+    return ctx.state.schema_changed_at() <= since
+
+
 def global_describe(ctx: Ctx) -> Response:
     if ctx.req.method != "GET":
         raise _method_not_allowed(ctx)
+    if _not_modified(ctx):
+        return Response(304)
     return _cached_json(ctx, ("global", ctx.version, ctx.tooling),
                         lambda: ctx.state.describe_global(ctx.version, ctx.tooling))
 
@@ -71,12 +99,21 @@ def sobject_root(ctx: Ctx, sobject: str) -> Response:
         result = ctx.state.create(obj, _body_dict(ctx.req), ctx.session.user_id)
         if ctx.tooling:
             result = {**result, "warnings": []}
-        return json_response(201, result)
-    raise _method_not_allowed(ctx)
+        return json_response(201, result, _location(ctx, obj, result))
+    raise _method_not_allowed(ctx, "HEAD,GET,POST")
+
+
+def _location(ctx: Ctx, obj: ObjectDef, result: Any) -> dict[str, str] | None:
+    """The Location header of a 201 (the Composite resource's documented example carries it)."""
+    if obj.is_event or not isinstance(result, dict) or not result.get("id"):
+        return None
+    return {"Location": record_url(obj, result["id"], ctx.version, ctx.tooling)}
 
 
 def describe(ctx: Ctx, sobject: str) -> Response:
     obj = ctx.state.sobject(sobject, ctx.tooling)
+    if _not_modified(ctx):
+        return Response(304)
     return _cached_json(ctx, ("describe", obj.key, ctx.version, ctx.tooling, ctx.base_url),
                         lambda: ctx.state.describe(obj, ctx.version, ctx.tooling, ctx.base_url))
 
@@ -103,8 +140,11 @@ def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
 
 
 def _cached_json(ctx: Ctx, key: Any, build: Callable[[], Any]) -> Response:
-    """A JSON response whose encoded body is cached until the schema changes (describe is hot)."""
+    """A JSON response whose encoded (and gzip'd) body is cached until the schema changes (describe is hot)."""
     body = ctx.state.cached(key, lambda: json_response(200, build()).body)
+    if not ctx.req.internal and accepts_gzip(ctx.req.headers):
+        packed = ctx.state.cached((key, "gzip"), lambda: gzip.compress(body, compresslevel=5))
+        return Response(200, packed, {"Content-Type": JSON_TYPE, "Content-Encoding": "gzip"})
     return Response(200, body, {"Content-Type": JSON_TYPE})
 
 
@@ -141,7 +181,7 @@ def by_id(ctx: Ctx, sobject: str, record_id: str) -> Response:
     if req.method == "DELETE":
         state.delete(obj, record_id)
         return Response(204)
-    raise _method_not_allowed(ctx)
+    raise _method_not_allowed(ctx, "HEAD,GET,PATCH,DELETE")
 
 
 def by_external_id(ctx: Ctx, sobject: str, field_name: str, value: str) -> Response:
@@ -151,7 +191,7 @@ def by_external_id(ctx: Ctx, sobject: str, field_name: str, value: str) -> Respo
         status, body = state.upsert(obj, field_name, value, _body_dict(req), ctx.session.user_id)
         if status == 200 and float(ctx.version) < 46.0:
             return Response(204)
-        return json_response(status, body)
+        return json_response(status, body, _location(ctx, obj, body) if status == 201 else None)
     f = obj.field(field_name)
     if f is None or not (f.external_id or f.id_lookup or f.type == "id"):
         raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: "
@@ -166,7 +206,7 @@ def by_external_id(ctx: Ctx, sobject: str, field_name: str, value: str) -> Respo
     if req.method == "DELETE":
         state.delete(obj, rows[0]["Id"])
         return Response(204)
-    raise _method_not_allowed(ctx)
+    raise _method_not_allowed(ctx, "HEAD,GET,PATCH,DELETE")
 
 
 def _window(ctx: Ctx) -> tuple[datetime, datetime]:
@@ -204,11 +244,15 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
 
     try:
         result = ctx.state.query(text, tooling=ctx.tooling, include_deleted=include_deleted,
-                                 version=ctx.version, now=now_utc())
+                                 version=ctx.version, now=now_utc(), user_id=ctx.session.user_id)
     except SoqlError as err:
         return json_response(400, err.to_wire())
     if req.query.get("columns", "").lower() == "true":
-        return json_response(200, ctx.state.column_metadata(text, ctx.tooling))
+        return json_response(200, ctx.state.column_metadata(text, ctx.tooling, ctx.version))
+    if len(result.records) > DEFAULT_BATCH and result.records[0]["attributes"]["type"] == "AggregateResult":
+        # restforce issue #726 quotes the body; aggregate results cannot be paged with queryMore
+        raise ApiError(400, "EXCEEDED_ID_LIMIT", "Aggregate query does not support queryMore(), use LIMIT to "
+                                                 "restrict the results to a single batch")
     return json_response(200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0,
                                     _batch_size(req), None))
 
@@ -303,7 +347,7 @@ def execute_anonymous(ctx: Ctx) -> Response:
 def run_tests_async(ctx: Ctx) -> Response:
     """POST tooling/runTestsAsynchronous: the test run's AsyncApexJob id (15 characters, a JSON string)."""
     if ctx.req.method != "POST":
-        raise _method_not_allowed(ctx)
+        raise _method_not_allowed(ctx, "POST")
     outcome = ctx.state.run_tests(_body_dict(ctx.req), ctx.session.user_id)
     return Response(200, json.dumps(ids.to15(outcome["job"])).encode(), {"Content-Type": "application/json"})
 
@@ -311,7 +355,7 @@ def run_tests_async(ctx: Ctx) -> Response:
 def run_tests_sync(ctx: Ctx) -> Response:
     """POST tooling/runTestsSynchronous: a RunTestsResult (the run is recorded like an asynchronous one)."""
     if ctx.req.method != "POST":
-        raise _method_not_allowed(ctx)
+        raise _method_not_allowed(ctx, "POST")
     return json_response(200, ctx.state.run_tests_synchronously(_body_dict(ctx.req), ctx.session.user_id))
 
 

@@ -62,12 +62,15 @@ class FieldDef:
     scale: int = 0
     digits: int = 0
     reference_to: list[str] = field(default_factory=list)
-    relationship_name: str | None = None
+    relationship_name: str | None = None  # child -> parent name used in SOQL ("Incident__r", "Account")
+    child_relationship: str | None = None  # parent -> children name, when metadata gives one ("Error_Logs__r")
+    delete_constraint: str | None = None  # lookups: "SetNull" | "Restrict" | "Cascade"
     nillable: bool = True
     unique: bool = False
     external_id: bool = False
     case_sensitive: bool = False
     picklist_values: list[str] = field(default_factory=list)
+    restricted_picklist: bool = False
     default: Any = None
     custom: bool = False
     help_text: str | None = None
@@ -339,6 +342,8 @@ def _label_from_name(name: str) -> str:
 
 
 def _child_relationship_name(child: ObjectDef, f: FieldDef) -> str:
+    if f.child_relationship:
+        return f.child_relationship
     if f.relationship_name and f.custom:
         # custom lookups: the child relationship name is the plural label with __r, like Salesforce
         return (child.label_plural.replace(" ", "_")) + "__r"
@@ -408,6 +413,7 @@ def field_from_element(elem: Any, object_name: str = "") -> FieldDef:
             picklist.append((vs.find(f"{{{MD_NS}}}fullName").text or "").strip())
         elif _strip(vs.tag) == "value" and vs.find("fullName") is not None:
             picklist.append((vs.find("fullName").text or "").strip())
+    restricted = any(_strip(vs.tag) == "restricted" and _bool(vs.text) for vs in elem.iter())
     default_raw = _text(elem, "defaultValue")
     default: Any = default_raw
     if dtype == "boolean":
@@ -419,24 +425,32 @@ def field_from_element(elem: Any, object_name: str = "") -> FieldDef:
         required = True
     if dtype == "reference" and not references:
         raise SchemaError(f"{name}: referenceTo is required for {md_type} fields")
+    # In metadata, <relationshipName> names the parent's list of children (Error_Logs -> Error_Logs__r);
+    # the lookup itself is named after the field (Incident__c -> Incident__r), as in describe and SOQL.
+    children_name = _text(elem, "relationshipName")
+    if children_name and name.endswith("__c") and not children_name.endswith("__r"):
+        children_name += "__r"
+    constraint = _text(elem, "deleteConstraint")
+    if dtype == "reference":
+        constraint = "Cascade" if md_type == "MasterDetail" else (constraint or "SetNull")
     fdef = FieldDef(
         name=name, type=dtype, label=_text(elem, "label") or "", length=length,
         precision=precision if dtype in NUMERIC_TYPES else 0, scale=scale if dtype in NUMERIC_TYPES else 0,
-        reference_to=references, relationship_name=_text(elem, "relationshipName"),
+        reference_to=references, child_relationship=children_name if dtype == "reference" else None,
+        delete_constraint=constraint if dtype == "reference" else None,
         nillable=not required, unique=_bool(_text(elem, "unique")),
         external_id=_bool(_text(elem, "externalId")),
         case_sensitive=_bool(_text(elem, "caseSensitive")), picklist_values=picklist,
+        restricted_picklist=restricted and dtype in ("picklist", "multipicklist"),
         default=default, custom=name.endswith("__c"), help_text=_text(elem, "inlineHelpText"),
         description=_text(elem, "description"), calculated=bool(formula), formula=formula,
         auto_number=md_type == "AutoNumber", createable=not formula and md_type != "AutoNumber",
         display_format=_text(elem, "displayFormat") if md_type == "AutoNumber" else None,
         updateable=not formula and md_type != "AutoNumber", required=required,
-        html=md_type == "Html", cascade_delete=md_type == "MasterDetail",
+        html=md_type == "Html", cascade_delete=constraint == "Cascade",
     )
-    if fdef.relationship_name and not fdef.relationship_name.endswith("__r") and fdef.custom:
-        fdef.relationship_name = fdef.relationship_name + "__r"
-    if dtype == "reference" and not fdef.relationship_name:
-        fdef.relationship_name = name[:-3] + "__r" if name.endswith("__c") else None
+    if dtype == "reference":
+        fdef.relationship_name = name[:-3] + "__r" if name.endswith("__c") else children_name
     return fdef
 
 
@@ -656,7 +670,8 @@ def standard_objects() -> list[ObjectDef]:
         _obj("Contact", "003", [copy.copy(deleted), _s("LastName", 80, nillable=False, required=True),
                                 _s("FirstName", 40),
                                 _s("Name", 121, name_field=True, **_RO), FieldDef("Email", "email"),
-                                _ref("AccountId", ["Account"], "Account"),
+                                # describe of Account (wire/sobject-describe-account.json): Contacts cascadeDelete
+                                _ref("AccountId", ["Account"], "Account", cascade_delete=True),
                                 _ref("OwnerId", ["User"], "Owner")],
              plural="Contacts"),
         _obj("ApexClass", "01p", [_s("Name", 255, name_field=True, nillable=False),
@@ -704,7 +719,9 @@ def standard_objects() -> list[ObjectDef]:
                                                          required=True),
             *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]],
              label="Trace Flag", plural="Trace Flags", apis=("tooling",)),
-        _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"), FieldDef("Email", "email")],
+        _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"),
+                                               # Tooling API object reference: Email is a string (255)
+                                               _s("Email", 255, id_lookup=True)],
              label="Apex Email Notification", plural="Apex Email Notifications", apis=("data", "tooling")),
         _obj("AsyncApexJob", "707", [
             FieldDef("JobType", "picklist", picklist_values=["Future", "BatchApex", "Queueable",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import ids
+from sfops.emulator.metadata.host import MdUser
 from sfops.emulator.schema import SchemaError, field_from_metadata_xml, object_from_metadata_xml
 from sfops.emulator.values import fmt_datetime, now_utc
 
@@ -208,9 +209,12 @@ def deploy_force_app(emu: Emulator, root: Path | None) -> bool:
     if root is None:
         return False
     service = emu.metadata_service()
+    admin = emu.record("User", emu.admin_user_id()) or {}
+    # the admin deploys the companion, so listMetadata/retrieve name a user (not the org) as its creator
+    deployer = MdUser(admin.get("Id") or emu.org_id, admin.get("Name") or "Emulator Seed")
     try:
         result = service.deploy_zip_now(source_to_mdapi_zip(root), {"rollbackOnError": True,
-                                                                      "singlePackage": True})
+                                                                      "singlePackage": True}, deployer)
     except Exception as exc:  # a seeding failure must not stop the emulator; fall back and record why
         emu.store.put_json("meta", "seed_warning", f"force-app deploy raised {type(exc).__name__}: {exc}")
         return False

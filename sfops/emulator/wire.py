@@ -29,8 +29,31 @@ class Request:
             return None
         try:
             return json.loads(self.body)
-        except ValueError as exc:
-            raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise ApiError(400, "JSON_PARSER_ERROR", jackson_message(exc)) from exc
+        except ValueError as exc:  # not UTF-8
+            raise ApiError(400, "JSON_PARSER_ERROR", "Invalid UTF-8 start byte at [line:1, column:1]") from exc
+
+
+_EXPECTING = {
+    "Expecting property name enclosed in double quotes": "was expecting double-quote to start field name",
+    "Expecting value": "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or "
+                       "'false')",
+    "Expecting ',' delimiter": "was expecting comma to separate Object entries",
+    "Expecting ':' delimiter": "was expecting a colon to separate field name and value",
+    "Extra data": "expected end-of-input",
+}
+
+
+def jackson_message(exc: json.JSONDecodeError) -> str:
+    """A JSON syntax error worded like Salesforce's parser (Jackson), e.g. "Unexpected character ('}'
+    (code 125)): was expecting double-quote to start field name at [line:2, column:34667]"."""
+    where = f"at [line:{exc.lineno}, column:{exc.colno}]"
+    if exc.pos >= len(exc.doc):
+        return f"Unexpected end-of-input: expected close marker for OBJECT {where}"
+    char = exc.doc[exc.pos]
+    expected = _EXPECTING.get(exc.msg, "")
+    return f"Unexpected character ('{char}' (code {ord(char)})){': ' + expected if expected else ''} {where}"
 
 
 @dataclass
@@ -59,6 +82,11 @@ class ApiError(Exception):
         if self.fields is not None:
             item["fields"] = self.fields
         return [item]
+
+
+def accepts_gzip(headers: dict[str, str]) -> bool:
+    """Whether the request's Accept-Encoding allows a gzip body."""
+    return "gzip" in [part.split(";")[0].strip().lower() for part in headers.get("accept-encoding", "").split(",")]
 
 
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:

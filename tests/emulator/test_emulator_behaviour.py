@@ -288,7 +288,9 @@ def test_apexlog_delete_and_journal_kinds(emulator) -> None:
 def test_path_normalisation_versions_and_gzip(emulator) -> None:
     c = Client(emulator)
     assert c.s.get(f"{emulator.url}/services/data/v64.0//limits/", timeout=10).status_code == 200
-    assert c.s.get(f"{emulator.url}/services/data/v19.0/limits", timeout=10).status_code == 404
+    # API End-of-Life Policy: a retired version (7.0-30.0) answers 410 GONE; an unknown future one 404
+    assert c.s.get(f"{emulator.url}/services/data/v19.0/limits", timeout=10).status_code == 410
+    assert c.s.get(f"{emulator.url}/services/data/v99.0/limits", timeout=10).status_code == 404
     assert c.s.get(f"{emulator.url}/services/data/v64.0", timeout=10).json()["sobjects"].endswith("/sobjects")
     body = gzip.compress(json.dumps({"Name": "Zipped"}).encode())
     resp = c.s.post(c.data("sobjects/Account"), data=body, timeout=10,

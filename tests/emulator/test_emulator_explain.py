@@ -16,7 +16,7 @@ def _explain(org: Any, soql: str) -> list[dict[str, Any]]:
 
 def _seed(org: Any, count: int) -> None:
     org.composite_sobjects("POST", [{"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}",
-                                     "Fingerprint__c": f"fp{i % 50}", "Category__c": "Governor"}
+                                     "Fingerprint__c": f"fp{i % 50}"}
                                     for i in range(count)])
 
 

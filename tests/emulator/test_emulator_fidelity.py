@@ -106,7 +106,8 @@ def test_versions_list_shape_and_labels(emulator) -> None:
     resp = emulator.session().get(f"{emulator.url}/services/data", timeout=10)
     versions = resp.json()
     assert shape_diff(load(WIRE / "versions-shape.json"), versions, allow_extra=False) == []
-    assert versions[0] == {"label": "Winter '11", "url": "/services/data/v20.0", "version": "20.0"}
+    # API End-of-Life Policy: 21.0-30.0 retired in Summer '25, so the oldest listed is 31.0 (Summer '14)
+    assert versions[0] == {"label": "Summer '14", "url": "/services/data/v31.0", "version": "31.0"}
     labels = {v["version"]: v["label"] for v in versions}
     assert labels["60.0"] == "Spring '24" and labels["62.0"] == "Winter '25"
     assert "api-usage=" in resp.headers["Sforce-Limit-Info"]

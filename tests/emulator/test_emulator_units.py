@@ -53,7 +53,10 @@ def test_field_from_metadata_xml_types() -> None:
                                      "<referenceTo>Incident_Log__c</referenceTo><relationshipName>Errors"
                                      "</relationshipName></CustomField>", "Error_Log__c", "Incident__c")
     assert lookup.name == "Incident__c" and lookup.reference_to == ["Incident_Log__c"]
-    assert lookup.relationship_name == "Errors__r"
+    # SOQL guide, "Understanding Relationship Names, Custom Objects, and Custom Fields": the lookup is
+    # Incident__r; <relationshipName> names the parent's child relationship (Errors__r)
+    assert lookup.relationship_name == "Incident__r" and lookup.child_relationship == "Errors__r"
+    assert lookup.delete_constraint == "SetNull" and lookup.cascade_delete is False
     pick = field_from_metadata_xml(f"<CustomField {MD}><fullName>Sev__c</fullName><label>Sev</label>"
                                    "<type>Picklist</type><valueSet><valueSetDefinition><value><fullName>P1"
                                    "</fullName></value><value><fullName>P2</fullName></value>"

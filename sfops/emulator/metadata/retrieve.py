@@ -53,7 +53,7 @@ class MetadataReader:
     def start_retrieve(self, request: dict[str, Any], user: MdUser) -> dict[str, Any]:
         """Build the zip at once (a snapshot); checkRetrieveStatus reports it."""
         comps = self._comps()
-        single = request.get("singlePackage", True)
+        single = request.get("singlePackage", False)
         prefix = "" if single else "unpackaged/"
         wanted: dict[str, list[str]] = {}
         for type_name, members in request.get("types", {}).items():
@@ -263,10 +263,12 @@ class MetadataReader:
             if type_name == "CustomObject":
                 xml = self.object_file(name, comps)
             if xml is None:
+                records.append({"@xsi:nil": "true"})  # a missing component: a nil record in its place
                 continue
             try:
                 root = ElementTree.fromstring(xml)
-            except Exception:  # noqa: S112 - a stored non-XML body (Apex source) has no readable record
+            except Exception:  # a stored non-XML body has no readable record
+                records.append({"@xsi:nil": "true"})
                 continue
             inner = "".join(StdET.tostring(c, encoding="unicode", default_namespace=MD_NS)
                             for c in root if not c.tag.endswith("}fullName"))
@@ -288,9 +290,13 @@ def _props(user: MdUser, created: str, modified: str, file_name: str, full_name:
                          "fileName": file_name, "fullName": full_name, "id": comp_id,
                          "lastModifiedById": user.user_id, "lastModifiedByName": user.name,
                          "lastModifiedDate": modified}
-    if with_state:
+    # FileProperties: manageableState is "unmanaged" for the org's own components (standard objects and
+    # fields have none, as in mdapi-listmetadata-response.xml); listMetadata also names the (empty)
+    # namespacePrefix
+    standard = type_name in ("CustomObject", "CustomField") and "__" not in full_name.rpartition(".")[2]
+    if not standard:
         p["manageableState"] = "unmanaged"
-    else:
+    if not with_state:
         p["namespacePrefix"] = ""
     p["type"] = type_name
     return p

@@ -102,6 +102,9 @@ def options_from_json(data: Mapping[str, Any]) -> DeployOptions:
         test_level=level, run_tests=list(tests),
     )
 
+# types the CRUD calls (readMetadata) refuse although deploy/retrieve handle them
+_NOT_READABLE = frozenset({"ApexClass", "ApexTrigger", "ApexTestSuite"})
+
 
 class MetadataService:
     """The emulator's Metadata API (SOAP and REST deployRequest) over a MetadataHost."""
@@ -209,7 +212,8 @@ class MetadataService:
             for t in children(unpackaged, "types"):
                 types.setdefault(text(t, "name") or "", []).extend(texts(t, "members"))
         request = {"apiVersion": text(req, "apiVersion"), "types": types,
-                   "singlePackage": parse_bool(text(req, "singlePackage"), True),
+                   # RetrieveRequest.singlePackage defaults to false: the zip is rooted at unpackaged/
+                   "singlePackage": parse_bool(text(req, "singlePackage"), False),
                    "specificFiles": texts(req, "specificFiles")}
         rec = self.reader.start_retrieve(request, user)
         return envelope("retrieve", {"done": False, "id": rec["id"], "state": "Queued"})
@@ -227,7 +231,11 @@ class MetadataService:
         return envelope("describeMetadata", self.reader.describe_metadata(), xsi=True)
 
     def _read_metadata(self, elem: Any, user: MdUser) -> bytes:
-        result = self.reader.read_metadata(text(elem, "type") or "", texts(elem, "fullNames"))
+        type_name = text(elem, "type") or ""
+        if type_name in _NOT_READABLE:
+            # file-based only (deploy/retrieve); the fault jsforce issue #1206 quotes from real orgs
+            raise SoapFault("INVALID_TYPE", "This type of metadata is not available for this organization")
+        result = self.reader.read_metadata(type_name, texts(elem, "fullNames"))
         return envelope("readMetadata", result, xsi=True)
 
     # ------------------------------------------------------------------ REST deployRequest

@@ -118,6 +118,8 @@ def render(name: str, value: Any) -> str:
         for k, v in value.items():
             if k == "@xsi:type":
                 attrs = f' xsi:type="{escape(str(v))}"'
+            elif k == "@xsi:nil":
+                attrs = f' xsi:nil="{escape(str(v))}"'
             elif isinstance(v, RawXml) and k == "#raw":
                 inner.append(str(v))
             else:

@@ -1,12 +1,14 @@
-"""Date literals (TODAY, LAST_N_DAYS:n, ...) as half-open UTC ranges [start, end), computed from `now`.
+"""Date literals (TODAY, LAST_N_DAYS:n, ...) as half-open ranges [start, end), computed from `now`.
 
-Weeks start on Sunday (Salesforce's en_US locale) and fiscal periods are calendar periods (the
-default fiscal year starts in January). The emulator's org runs in UTC.
+Days start at midnight in the time zone of `now` (the caller passes `now` in the user's or org's time
+zone, as Salesforce evaluates date literals there; a naive `now` is UTC). Weeks start on Sunday
+(Salesforce's en_US locale) and fiscal periods are calendar periods (the default fiscal year starts
+in January).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 DATE_LITERALS = frozenset({
     "YESTERDAY", "TODAY", "TOMORROW",
@@ -30,8 +32,8 @@ N_DATE_LITERALS = frozenset({
 })
 
 
-def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=UTC)
+def _midnight(d: date, tz: tzinfo = UTC) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz)
 
 
 def _add_months(d: date, months: int) -> date:
@@ -41,8 +43,9 @@ def _add_months(d: date, months: int) -> date:
 
 
 def date_literal_range(name: str, n: int | None, now: datetime) -> tuple[datetime, datetime]:
-    """The [start, end) UTC range a date literal denotes at instant `now`."""
-    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    """The [start, end) range a date literal denotes at instant `now` (aware, in `now`'s time zone)."""
+    zone = now.tzinfo or UTC
+    now = now.astimezone(zone) if now.tzinfo else now.replace(tzinfo=UTC)
     today = now.date()
     day = timedelta(days=1)
     week_start = today - timedelta(days=(today.weekday() + 1) % 7)  # Sunday
@@ -53,10 +56,10 @@ def date_literal_range(name: str, n: int | None, now: datetime) -> tuple[datetim
     count = n or 0
 
     def days(start: date, end: date) -> tuple[datetime, datetime]:
-        return _midnight(start), _midnight(end)
+        return _midnight(start, zone), _midnight(end, zone)
 
     def months(start: date, a: int, b: int) -> tuple[datetime, datetime]:
-        return _midnight(_add_months(start, a)), _midnight(_add_months(start, b))
+        return _midnight(_add_months(start, a), zone), _midnight(_add_months(start, b), zone)
 
     table = {
         "YESTERDAY": lambda: days(today - day, today),

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sfops.emulator.soql.aggregate import AggregatePlan
 from sfops.emulator.soql.catalog import Catalog, ObjectInfo
+from sfops.emulator.soql.fields import expand as expand_fields
 from sfops.emulator.soql.nodes import Aggregate, DateFunc, Query
 from sfops.emulator.soql.parser import parse
 from sfops.emulator.soql.resolve import Context
@@ -37,6 +38,7 @@ def execute(
     base = f"/services/data/v{version}/{'tooling/' if tooling else ''}sobjects"
     ctx = Context(catalog, now, include_deleted, base, parsed.text)
     info = ctx.describe(parsed.from_name, parsed.from_pos)
+    parsed = expand_fields(parsed, ctx, info.name, version)
     plan = _plan(parsed, info, ctx)
     return plan.run()
 

@@ -38,6 +38,7 @@ class DateFunc:
     arg: FieldRef
     pos: int
     alias: str | None = None
+    convert: bool = False  # convertTimezone(f): in the running user's time zone instead of UTC
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,14 @@ class SubQuery:
     pos: int
 
 
+@dataclass(frozen=True)
+class FieldsFunc:
+    """FIELDS(ALL | STANDARD | CUSTOM) in a select list; `fields.expand` replaces it with FieldRefs."""
+
+    group: str
+    pos: int
+
+
 SelectItem = FieldRef | Aggregate | DateFunc | SubQuery
 
 
@@ -122,4 +131,6 @@ class Query:
     offset: int | None = None
     count_only: bool = False
     security_enforced: bool = False
+    # FIELDS(...) items, each with the index in `select` it stands before (expanded by fields.expand)
+    fields_groups: list[tuple[int, FieldsFunc]] = field(default_factory=list)
 

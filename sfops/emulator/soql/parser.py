@@ -24,6 +24,7 @@ from sfops.emulator.soql.nodes import (
     Condition,
     DateFunc,
     FieldRef,
+    FieldsFunc,
     Literal,
     Not,
     OrderItem,
@@ -117,15 +118,21 @@ class _Parser:
             items = [Aggregate("COUNT", None, count_pos)]
             if self.tok.kind == lx.COMMA:
                 raise self.unexpected()
-        else:
-            items = self.select_items(allow_subquery=top and not semi_join)
+        groups: list[tuple[int, FieldsFunc]] = []
+        if not count_only:
+            items = []
+            for item in self.select_items(allow_subquery=top and not semi_join):
+                if isinstance(item, FieldsFunc):
+                    groups.append((len(items), item))
+                else:
+                    items.append(item)
         self.expect_kw("FROM")
         from_tok = self.tok
         if from_tok.kind != lx.IDENT or from_tok.upper in RESERVED:
             raise self.unexpected()
         self.advance()
         query = Query(text=self.text, select=items, from_name=from_tok.text, from_pos=from_tok.pos,
-                      count_only=count_only)
+                      count_only=count_only, fields_groups=groups)
         if self.tok.kind == lx.IDENT and self.tok.upper not in RESERVED and "." not in self.tok.text:
             query.from_alias = self.advance().text
         if self.is_kw("USING"):
@@ -189,14 +196,14 @@ class _Parser:
         return int(tok.value)
 
     # -- select list ---------------------------------------------------------------------------
-    def select_items(self, allow_subquery: bool) -> list[SelectItem]:
+    def select_items(self, allow_subquery: bool) -> list[SelectItem | FieldsFunc]:
         items = [self.select_item(allow_subquery)]
         while self.tok.kind == lx.COMMA:
             self.advance()
             items.append(self.select_item(allow_subquery))
         return items
 
-    def select_item(self, allow_subquery: bool) -> SelectItem:
+    def select_item(self, allow_subquery: bool) -> SelectItem | FieldsFunc:
         tok = self.tok
         if tok.kind == lx.LPAREN:
             if not allow_subquery:
@@ -207,12 +214,19 @@ class _Parser:
             return SubQuery(sub, tok.pos)
         if tok.kind != lx.IDENT or tok.upper in RESERVED:
             raise self.unexpected()
+        if tok.upper == "FIELDS" and self.peek().kind == lx.LPAREN and self.peek(2).kind == lx.IDENT \
+                and self.peek(2).upper in ("ALL", "STANDARD", "CUSTOM") and self.peek(3).kind == lx.RPAREN:
+            self.advance()
+            self.advance()
+            group = self.advance().upper
+            self.advance()
+            return FieldsFunc(group, tok.pos)
         if self.peek().kind == lx.LPAREN:
             call = self.call(allow_aggregate=True)
             alias = self.alias()
             if isinstance(call, Aggregate):
                 return Aggregate(call.func, call.arg, call.pos, alias)
-            return DateFunc(call.func, call.arg, call.pos, alias)
+            return DateFunc(call.func, call.arg, call.pos, alias, call.convert)
         ref = self.field_ref()
         alias = self.alias()
         return FieldRef(ref.path, ref.pos, alias) if alias else ref
@@ -245,14 +259,14 @@ class _Parser:
         name_tok = self.advance()
         self.expect(lx.LPAREN)
         wrapped = self.is_kw("CONVERTTIMEZONE") and self.peek().kind == lx.LPAREN
-        if wrapped:  # the emulated org runs in UTC, so converting to the user's zone changes nothing
+        if wrapped:  # convertTimezone(f): the date parts are taken in the running user's time zone
             self.advance()
             self.advance()
         arg = self.field_ref()
         if wrapped:
             self.expect(lx.RPAREN)
         self.expect(lx.RPAREN)
-        return DateFunc(name_tok.upper, arg, name_tok.pos)
+        return DateFunc(name_tok.upper, arg, name_tok.pos, convert=wrapped)
 
     def aggregate(self) -> Aggregate:
         name_tok = self.advance()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sfops.emulator.soql.catalog import Catalog, FieldInfo, ObjectInfo, Record
@@ -159,14 +159,14 @@ def resolve(ctx: Context, info: ObjectInfo, ref: FieldRef, alias: str | None) ->
     return FieldPath(ref, tuple(steps), tuple(rels), final, None, ctx)
 
 
-def date_part(func: str, value: Any, source_type: str) -> Any:
-    """Apply a SOQL date function to a wire date/datetime value (UTC)."""
+def date_part(func: str, value: Any, source_type: str, zone: tzinfo = UTC) -> Any:
+    """Apply a SOQL date function to a wire date/datetime value (in UTC, or `zone` for convertTimezone)."""
     if not isinstance(value, str) or not value:
         return None
     try:
         if source_type == "datetime":
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            moment = moment.astimezone(UTC) if moment.tzinfo else moment
+            moment = moment.astimezone(zone) if moment.tzinfo else moment
             day, hour = moment.date(), moment.hour
         else:
             day, hour = date.fromisoformat(value[:10]), 0
@@ -200,10 +200,12 @@ class FuncPath:
 
     @property
     def identity(self) -> tuple[str, ...]:
-        return (self.func.func.lower().replace("fiscal_", "calendar_"), *self.inner.identity)
+        zone = ("converttimezone",) if self.func.convert else ()
+        return (self.func.func.lower().replace("fiscal_", "calendar_"), *zone, *self.inner.identity)
 
     def get(self, row: Record) -> Any:
-        return date_part(self.func.func, self.inner.get(row), self.inner.field.type)
+        zone = (self.inner.ctx.now.tzinfo or UTC) if self.func.convert else UTC
+        return date_part(self.func.func, self.inner.get(row), self.inner.field.type, zone)
 
 
 def resolve_expr(ctx: Context, info: ObjectInfo, expr: FieldRef | DateFunc, alias: str | None

@@ -1,4 +1,4 @@
-"""Date literal ranges (UTC, half-open), computed from `now`."""
+"""Date literal ranges (half-open, in the time zone of `now`), computed from `now`."""
 
 from __future__ import annotations
 
@@ -52,9 +52,14 @@ def test_ranges(name: str, n: int | None, start: datetime, end: datetime) -> Non
     assert date_literal_range(name, n, NOW) == (start, end)
 
 
-def test_now_in_another_zone_is_converted_to_utc() -> None:
-    late_evening_west = datetime(2026, 11, 26, 20, 0, tzinfo=timezone(timedelta(hours=-8)))  # 27th 04:00 UTC
-    assert date_literal_range("TODAY", None, late_evening_west) == (d(2026, 11, 27), d(2026, 11, 28))
+def test_days_start_at_midnight_in_the_zone_of_now() -> None:
+    # Salesforce evaluates date literals in the user's time zone: at 20:00 on the 26th in UTC-8 (04:00 UTC
+    # on the 27th) TODAY is still the 26th there, from 08:00 UTC to 08:00 UTC
+    west = timezone(timedelta(hours=-8))
+    late_evening_west = datetime(2026, 11, 26, 20, 0, tzinfo=west)
+    start, end = date_literal_range("TODAY", None, late_evening_west)
+    assert (start, end) == (datetime(2026, 11, 26, tzinfo=west), datetime(2026, 11, 27, tzinfo=west))
+    assert start.astimezone(UTC) == datetime(2026, 11, 26, 8, tzinfo=UTC)
 
 
 def test_every_literal_has_a_range() -> None:

@@ -246,9 +246,12 @@ def test_typical_client_queries(run, org) -> None:
     assert [f["Id"] for f in flags] == [org.trace_flag["Id"]]
 
 
-def test_duplicate_select_fields_are_emitted_once(run) -> None:
-    rec = run("SELECT Name, name FROM Account WHERE Name = 'Acme'").records[0]
-    assert list(rec) == ["attributes", "Name"]
+def test_a_field_selected_twice_is_refused(run) -> None:
+    # SOQL guide, SELECT / FIELDS(): "The API returns an error if the SELECT statement results in any
+    # duplicated field names" -> 400 [{"message": "duplicate field selected: Id", "errorCode": "INVALID_FIELD"}]
+    with pytest.raises(SoqlError) as err:
+        run("SELECT Name, name FROM Account WHERE Name = 'Acme'")
+    assert err.value.to_wire() == [{"message": "duplicate field selected: name", "errorCode": "INVALID_FIELD"}]
 
 
 def test_from_alias(run) -> None:
