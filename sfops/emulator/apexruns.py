@@ -160,9 +160,10 @@ def run(emu: Emulator, body: dict[str, Any], user_id: str, *, source: str = "RES
         "UserId": user_id, "Source": source, "IsAllTests": run_all})
     queue: dict[str, str] = {}
     for rec, methods in plan:
+        passed = sum(1 for r, _, failed in results if r is rec and not failed)
         queue[rec["Id"]] = emu.insert_system("ApexTestQueueItem", {
             "ApexClassId": rec["Id"], "ParentJobId": job, "Status": "Completed", "TestRunResultId": run_id,
-            "ExtendedStatus": f"({len(methods)}/{len(methods)})",
+            "ExtendedStatus": f"({passed}/{len(methods)})",  # passed/total, as the object reference shows
             "ShouldSkipCodeCoverage": bool(body.get("skipCodeCoverage"))})
     out = []
     for rec, method, failed in results:

@@ -25,7 +25,7 @@ async function main() {
   out.jobId = jobId;
   const q = (soql) => conn.tooling.query(soql).then((r) => r.records);
   out.runResult = await q(`SELECT AsyncApexJobId, Status, ClassesCompleted, ClassesEnqueued, MethodsEnqueued, StartTime, EndTime, TestTime, UserId FROM ApexTestRunResult WHERE AsyncApexJobId = '${jobId}'`);
-  out.queueItems = await q(`SELECT Id, Status, ApexClassId, TestRunResultId FROM ApexTestQueueItem WHERE ParentJobId = '${jobId}'`);
+  out.queueItems = await q(`SELECT Id, Status, ExtendedStatus, ApexClassId, ApexClass.Name, TestRunResultId FROM ApexTestQueueItem WHERE ParentJobId = '${jobId}'`);
   out.results = await q(`SELECT Id, QueueItemId, StackTrace, Message, RunTime, TestTimestamp, AsyncApexJobId, MethodName, Outcome, ApexLogId, ApexClass.Id, ApexClass.Name, ApexClass.NamespacePrefix FROM ApexTestResult WHERE AsyncApexJobId = '${jobId}'`);
   out.aggregate = await q('SELECT ApexClassOrTrigger.Id, ApexClassOrTrigger.Name, NumLinesCovered, NumLinesUncovered, Coverage FROM ApexCodeCoverageAggregate');
   out.orgWide = await q('SELECT PercentCovered FROM ApexOrgWideCoverage');

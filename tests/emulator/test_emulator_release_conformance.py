@@ -11,9 +11,13 @@ Written from the documented behaviour:
 - limits/recordCount: REST API Developer Guide, "Record Count" (`{"sObjects": [{"count", "name"}]}`;
   the recorded response is tests/data/wire/limits-recordcount.json).
 - Tooling API Developer Guide: runTestsAsynchronous (returns the AsyncApexJob id), runTestsSynchronous
-  (a RunTestsResult: numTestsRun, numFailures, successes, failures, codeCoverage), ApexTestQueueItem,
-  ApexTestResult (Outcome Pass/Fail/CompileFail/Skip), ApexTestRunResult, ApexCodeCoverage,
-  ApexCodeCoverageAggregate, ApexOrgWideCoverage (PercentCovered).
+  (a RunTestsResult: numTestsRun, numFailures, successes, failures, codeCoverage), and the objects
+  (api_tooling/tooling_api_objects_apextestqueueitem.htm: Status Holding/Queued/Preparing/Processing/
+  Aborted/Completed/Failed, ExtendedStatus "the pass rate, e.g. (4/6)", ParentJobId the run's
+  AsyncApexJob; ..._apextestrunresult.htm: AsyncApexJobId, Status Queued/Processing/Aborted/Completed/
+  Failed, ClassesEnqueued/Completed, MethodsEnqueued/Completed/Failed, TestTime; ApexTestResult Outcome
+  Pass/Fail/CompileFail/Skip; ApexCodeCoverage, ApexCodeCoverageAggregate, ApexOrgWideCoverage
+  PercentCovered).
 - `sf apex run test` / `sf apex get test` (@salesforce/apex-node) handshake with CometD on
   /cometd/<version> before they read the results (Streaming API: Bayeux handshake, clientId).
 """
@@ -114,6 +118,10 @@ def test_async_run_objects_and_outcomes_from_the_knob(jsforce_run: dict[str, Any
     assert run["Status"] == "Completed" and run["ClassesEnqueued"] == run["ClassesCompleted"] == 2
     assert run["AsyncApexJobId"][:15] == out["jobId"]
     assert {q["Status"] for q in out["queueItems"]} == {"Completed"} and len(out["queueItems"]) == 2
+    extended = {q["ApexClass"]["Name"]: q["ExtendedStatus"] for q in out["queueItems"]}
+    passing = sum(1 for r in out["results"] if r["ApexClass"]["Name"] == "FeatureKillSwitchTest")
+    failing = sum(1 for r in out["results"] if r["ApexClass"]["Name"] == "CircuitBreakerTest")
+    assert extended == {"FeatureKillSwitchTest": f"({passing}/{passing})", "CircuitBreakerTest": f"(0/{failing})"}
     outcomes = {(r["ApexClass"]["Name"], r["Outcome"]) for r in out["results"]}
     assert outcomes == {("FeatureKillSwitchTest", "Pass"), ("CircuitBreakerTest", "Fail")}
     failed = [r for r in out["results"] if r["Outcome"] == "Fail"]
