@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 from typing import TYPE_CHECKING, Any
 
 from sfops.emulator import auth
@@ -24,8 +23,7 @@ if TYPE_CHECKING:
 
 CHANNELS = frozenset({"/systemTopic/TestResult"})
 RECONNECT_INTERVAL_MS = 2000
-_clients: set[str] = set()
-_lock = threading.Lock()
+CLIENTS = "cometd.client"  # the emulator's key/value kind holding live client ids (a reset forgets them)
 
 
 def _reply(message: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -39,18 +37,16 @@ def _answer(emu: Emulator, req: Request, message: dict[str, Any]) -> dict[str, A
     channel = str(message.get("channel") or "")
     client = str(message.get("clientId") or "")
     if channel == "/meta/handshake":
-        if emu.sessions.get(auth.bearer_token(req)) is None:
+        session = emu.sessions.get(auth.bearer_token(req))
+        if session is None:
             return _reply(message, successful=False, error="401::Authentication invalid",
                           advice={"reconnect": "none"})
         client_id = secrets.token_urlsafe(18)
-        with _lock:
-            _clients.add(client_id)
+        emu.store.put_json(CLIENTS, client_id, {"user_id": session.user_id})
         return _reply(message, version="1.0", minimumVersion="1.0", clientId=client_id, successful=True,
                       supportedConnectionTypes=["long-polling"], ext={"replay": True, "payload.format": True},
                       advice={"reconnect": "retry", "interval": 0, "timeout": 110000})
-    with _lock:
-        known = client in _clients
-    if not known:
+    if not client or emu.store.get_json(CLIENTS, client) is None:
         return _reply(message, clientId=client, successful=False, error="403::Unknown client",
                       advice={"reconnect": "handshake", "interval": 0})
     if channel == "/meta/connect":
@@ -65,8 +61,7 @@ def _answer(emu: Emulator, req: Request, message: dict[str, Any]) -> dict[str, A
     if channel == "/meta/unsubscribe":
         return _reply(message, clientId=client, subscription=message.get("subscription"), successful=True)
     if channel == "/meta/disconnect":
-        with _lock:
-            _clients.discard(client)
+        emu.store.delete_json(CLIENTS, client)
         return _reply(message, clientId=client, successful=True)
     return _reply(message, clientId=client, successful=False, error=f"400::Unknown channel {channel}")
 
