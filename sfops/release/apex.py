@@ -269,11 +269,25 @@ def _guards(tokens: list[Token], start: int, end: int, guard_calls: tuple[str, .
 
 
 def _calls(tokens: list[Token], start: int, end: int) -> list[tuple[str, str]]:
+    """(Class, method) of `Class.method(` and `new Class(...).method(` calls in a token span."""
     out = []
-    for k in range(start, min(end, len(tokens) - 3)):
-        if tokens[k].kind == "ident" and tokens[k + 1].text == "." and tokens[k + 2].kind == "ident" \
-                and tokens[k + 3].text == "(" and tokens[k].text[:1].isupper():
-            out.append((tokens[k].text, tokens[k + 2].text))
+    stop = min(end, len(tokens) - 3)
+    for k in range(start, stop):
+        t = tokens[k]
+        if t.kind == "ident" and tokens[k + 1].text == "." and tokens[k + 2].kind == "ident" \
+                and tokens[k + 3].text == "(" and t.text[:1].isupper():
+            out.append((t.text, tokens[k + 2].text))
+        elif t.text.lower() == "new" and tokens[k + 1].kind == "ident" and tokens[k + 2].text == "(":
+            j, depth = k + 2, 0
+            while j < stop:
+                depth += tokens[j].text == "("
+                depth -= tokens[j].text == ")"
+                j += 1
+                if depth == 0:
+                    break
+            if j + 2 < len(tokens) and tokens[j].text == "." and tokens[j + 1].kind == "ident" \
+                    and tokens[j + 2].text == "(":
+                out.append((tokens[k + 1].text, tokens[j + 1].text))
     return out
 
 

@@ -75,6 +75,8 @@ def test_trigger_entry_point_and_its_handler_call() -> None:
     [entry] = analyse("triggers/OrderTrigger.trigger", src).entry_points
     assert (entry.key, entry.kind, entry.line) == ("OrderTrigger", "trigger", 1)
     assert entry.calls == (("AccountHandler", "run"),)
+    framework = "trigger T on Case (after insert) {\n    new CaseTriggerHandler(Trigger.new, 'x').run();\n}"
+    assert analyse("triggers/T.trigger", framework).entry_points[0].calls == (("CaseTriggerHandler", "run"),)
 
 
 def test_tokenizer_keeps_line_numbers_through_comments_and_strings() -> None:
