@@ -15,7 +15,7 @@ import sys
 
 from mypy import api
 
-CEILING = 114  # emulator errors on the day this ratchet was set; only ever lower it
+CEILING = 35  # emulator errors on the day this ratchet was set; only ever lower it
 _ERROR = re.compile(r"^(sfops/emulator/\S+?):\d+: error:", re.M)
 
 
@@ -33,7 +33,7 @@ def main() -> int:
         print(f"sfops/emulator: {count} mypy errors in {files} files, more than the ceiling of {CEILING}: "
               "fix the new ones (above).", file=sys.stderr)
         return 1
-    note = f" (now lower CEILING in {__file__} to {count})" if count < CEILING else ""
+    note = f" (now lower CEILING in scripts/mypy_emulator.py to {count})" if count < CEILING else ""
     print(f"sfops/emulator: {count} mypy errors in {files} files, ceiling {CEILING}{note}.")
     return 0
 

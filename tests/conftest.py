@@ -37,6 +37,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\ntests opened files outside the repository (copy them into tests/data): {outside}")
 
 
+# Markers follow from what a test uses, so `-m "not integration"` is a unit run: a test that needs the
+# emulator (the `emulator_server` fixture, directly or through `emulator`, `emu`, `org`, `cli_env`...)
+# or is an end-to-end or third-party-client test (each starts an emulator) is an integration test.
+_EMULATOR_FIXTURE = "emulator_server"
+_TALKS_TO_AN_EMULATOR = ("e2e", "thirdparty")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        needs_emulator = _EMULATOR_FIXTURE in getattr(item, "fixturenames", ()) or any(
+            item.get_closest_marker(name) for name in _TALKS_TO_AN_EMULATOR)
+        if needs_emulator and item.get_closest_marker("integration") is None:
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     """The session-wide emulator (HTTPS, in-memory state, demo seed)."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import click
 import pytest
+from cli_support import run_cli
 from paths import REPO
 
-from sfops.cli.app import GROUPS, cli, invoke
+from sfops.cli.app import GROUPS, cli
 from sfops.errors import ExitCode
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -34,22 +34,22 @@ def test_the_cli_reference_is_exactly_what_the_generator_writes() -> None:
 
 
 def test_help_lists_the_command_groups() -> None:
-    code, out, _ = invoke(["--help"])
-    assert code == 0
-    missing = [group for group in GROUPS if f"  {group} " not in out]
+    result = run_cli(["--help"])
+    assert result.exit_code == 0
+    missing = [group for group in GROUPS if f"  {group} " not in result.stdout]
     assert not missing, f"not listed in sfops --help: {missing}"
 
 
 def test_unknown_command_is_a_usage_error_with_exit_code_2() -> None:
-    code, _, err = invoke(["no-such-group"])
-    assert code == ExitCode.USAGE
-    assert "No such command" in err
+    result = run_cli(["no-such-group"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "No such command" in result.stderr
 
 
 def test_usage_error_in_json_mode_prints_error_envelope() -> None:
-    code, out, _ = invoke(["--json", "no-such-group"])
-    body = json.loads(out)
-    assert code == 2 and body["status"] == 2 and body["exitCode"] == 2
+    result = run_cli(["--json", "no-such-group"])
+    body = result.json
+    assert result.exit_code == 2 and body["status"] == 2 and body["exitCode"] == 2
     assert body["name"] == "UsageError" and "No such command" in body["message"]
 
 

@@ -23,10 +23,10 @@ def test_root_help_imports_no_command_group() -> None:
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-@pytest.mark.parametrize("group", ["logs", "incident", "oncall", "alerts", "rollback"])
+@pytest.mark.parametrize("group", ["logs", "incident", "oncall", "alerts", "rollback", "agent", "console"])
 def test_group_help_imports_no_heavy_library(group: str) -> None:
     """`sfops GROUP --help` stays fast: the store, the Salesforce client and pandas load in the commands."""
-    heavy = ("sqlalchemy", "simple_salesforce", "zeep", "pandas", "cryptography")
+    heavy = ("sqlalchemy", "simple_salesforce", "zeep", "pandas", "cryptography", "prometheus_client", "apscheduler")
     code = (f"import sys; from sfops.cli.app import main\ntry:\n    main([{group!r}, '--help'])\n"
             f"except SystemExit:\n    pass\nprint(sorted(m for m in {heavy!r} if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

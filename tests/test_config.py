@@ -97,3 +97,13 @@ def test_empty_values_mean_unset(tmp_path: Path) -> None:
     assert settings.home == tmp_path / ".sfops"
     assert settings.org(None).alias == "prod"
     assert settings.org("env").api_version == "64.0"
+
+
+def test_toml_table_is_empty_when_absent_and_a_config_error_when_not_a_table() -> None:
+    from sfops.config import toml_table
+
+    assert toml_table(None, "[alerts]") == {}
+    assert toml_table({"a": 1}, "[alerts]") == {"a": 1}
+    expected = r"^\[oncall\.people\.alice\] must be a table, not 'x' \(see docs/oncall\.md\)\.$"
+    with pytest.raises(ConfigError, match=expected):
+        toml_table("x", "[oncall.people.alice]", see="docs/oncall.md")

@@ -12,24 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from sfops.agent import spread
 from sfops.agent.config import AgentConfig, Schedule
+from sfops.agent.executor import DaemonThreadExecutor
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
-from sfops.agent.runs import FAILED, RunRecord, finish_run, get_run, last_runs, start_run
+from sfops.agent.runs import FAILED, RunRecord, claim_run, finish_run, get_run, last_runs
+from sfops.agent.ticks import latest_tick
 from sfops.clock import Clock, utcnow
 from sfops.config import Settings
 from sfops.errors import SfopsError, UsageError
-from sfops.store import Store
+from sfops.store import Store, agent_members, agent_status
+from sfops.store.agent_runs import FENCED, TAKEN
+
+if TYPE_CHECKING:
+    from sfops.salesforce import Org
 
 log = logging.getLogger("sfops.agent")
-NOT_DUE, NOT_LEADER = "not-due", "not-leader"
+NOT_DUE, NOT_LEADER, STOPPING = "not-due", "not-leader", "stopping"
+RunObserver = Callable[[str, str, str, float], None]  # (org, job, outcome, seconds)
 
 
 def lease_name(alias: str) -> str:
@@ -71,7 +79,7 @@ def _message(exc: BaseException) -> str:
 class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
-    def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Any],
+    def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Org],
                  actor: str, clock: Clock = utcnow, holder: str | None = None,
                  jobs: Mapping[str, JobSpec] = JOBS) -> None:
         self.config = config
@@ -82,8 +90,36 @@ class Agent:
         self.clock = clock
         self.holder = holder or default_holder()
         self.jobs = dict(jobs)
-        self.lease = LeaderLease(store, self.holder, dt.timedelta(seconds=config.lease_seconds), clock)
+        # Leases are written for 3/4 of lease_seconds and renewed every quarter: a dead leader's orgs
+        # lapse within 3/4 and are picked up at the next quarter, so takeover stays within lease_seconds.
+        self.lease = LeaderLease(store, self.holder, dt.timedelta(seconds=config.lease_seconds * 0.75), clock)
         self._leading: dict[str, bool] = {}
+        self.observers: list[RunObserver] = []
+        self.stopping = threading.Event()
+        self.last_renewal: dt.datetime | None = None
+        self.renewal_error: str | None = None
+        self._running: dict[int, tuple[str, str]] = {}
+        self._idle = threading.Condition()
+        self._scheduler: BackgroundScheduler | None = None
+        self._connected: dict[str, Any] = {}
+
+    def _org(self, alias: str) -> Any:
+        org = self.get_org(alias)
+        self._connected[alias] = org
+        return org
+
+    def leading(self) -> dict[str, bool]:
+        """org -> whether this agent leads it now (as of the last lease check)."""
+        return dict(self._leading)
+
+    def api_usage(self) -> dict[str, Any]:
+        """org -> the API usage the org's last response reported (orgs this agent has connected to)."""
+        return {alias: getattr(org, "api_usage", None) for alias, org in list(self._connected.items())}
+
+    def running(self) -> list[tuple[int, str, str]]:
+        """(run id, org, job) of the runs in progress in this process."""
+        with self._idle:
+            return [(run_id, org, job) for run_id, (org, job) in self._running.items()]
 
     # -- planning -----------------------------------------------------------------------------------
     def selected(self, names: Sequence[str] | None = None) -> list[tuple[str, str, Schedule]]:
@@ -121,6 +157,20 @@ class Agent:
         return previous is None or schedule.next_after(previous.started_at) <= self.clock()
 
     # -- running ------------------------------------------------------------------------------------
+    def _set_leading(self, alias: str, leading: bool) -> bool:
+        """Record whether we lead `alias`; on becoming leader, `_became_leader` runs (once per takeover)."""
+        became = leading and not self._leading.get(alias, False)
+        if leading != self._leading.get(alias, False):
+            log.info("%s leader for %s (%s)", "became" if leading else "not", alias, self.holder)
+        self._leading[alias] = leading
+        if became:
+            self._became_leader(alias)
+        return leading
+
+    def _became_leader(self, alias: str) -> None:
+        """What a new leader does first: bring the org's due jobs forward (see `_kick`)."""
+        self._kick(alias)
+
     def hold(self, alias: str) -> bool:
         """Take or renew the org's lease; logs when leadership changes."""
         try:
@@ -128,35 +178,73 @@ class Agent:
         except Exception as exc:  # a store hiccup must not kill the agent; we just are not leader now
             log.warning("lease check for %s failed: %s", alias, _message(exc))
             leading = False
-        if leading != self._leading.get(alias):
-            log.info("%s leader for %s (%s)", "became" if leading else "not", alias, self.holder)
-            self._leading[alias] = leading
-        return leading
+        return self._set_leading(alias, leading)
 
-    def run_job(self, alias: str, job: str, *, force: bool = False) -> Attempt:
-        """Run one job for one org if we lead and it is due (or `force`); record it; never raise."""
+    def run_job(self, org: str, job: str, *, force: bool = False, take: bool = True) -> Attempt:
+        """Run one job for one org if we lead and it is due (or `force`); record it; never raise.
+
+        `take`: take the lease if it is free (`--once`); the scheduled runs of `serve` pass False and run
+        only where the renewal round (which spreads the orgs over the agents) gave us the lease.
+        """
         spec = self.jobs[job]
-        schedule = self.config.schedule(alias, job)
-        if not self.hold(alias):
-            return Attempt(alias, job, NOT_LEADER, summary=self._leader_text(alias))
-        if not force and schedule is not None and not self.is_due(alias, job, schedule):
-            return Attempt(alias, job, NOT_DUE, summary="already ran this period")
+        schedule = self.config.schedule(org, job)
+        if self.stopping.is_set():
+            return Attempt(org, job, STOPPING, summary="the agent is stopping")
+        name = lease_name(org)
+        if not (self.hold(org) if take else self._leading.get(org, False)):
+            return Attempt(org, job, NOT_LEADER, summary=self._leader_text(org))
+        if not force and schedule is not None and not self.is_due(org, job, schedule):
+            return Attempt(org, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
-        run_id = start_run(self.store, org=alias, job=job, holder=self.holder, started_at=now)
-        context = JobContext(alias=alias, get_org=self.get_org, store=self.store, settings=self.settings,
+        generation = self.lease.generation(name)
+        claim: int | str = FENCED
+        if generation is not None:
+            claim = claim_run(self.store, lease=name, generation=generation, org=org, job=job, holder=self.holder,
+                              started_at=now, tick=None if force or schedule is None else latest_tick(schedule, now))
+        if claim == FENCED:
+            # We believed we led, but the store says the lease moved on (we were frozen, or our session died).
+            log.warning("%s %s not run: the lease of %s is no longer ours at generation %s", org, job, org,
+                        generation)
+            self.lease.generations.pop(name, None)
+            self._set_leading(org, False)
+            return Attempt(org, job, NOT_LEADER, summary="lease lost (fenced): " + self._leader_text(org))
+        if claim == TAKEN:
+            return Attempt(org, job, NOT_DUE, summary="this tick already has a run")
+        assert isinstance(claim, int)
+        return self._execute(spec, org, job, claim, now)
+
+    def _execute(self, spec: JobSpec, org: str, job: str, run_id: int, now: dt.datetime) -> Attempt:
+        context = JobContext(alias=org, get_org=self._org, store=self.store, settings=self.settings,
                              actor=self.actor, now=now)
+        with self._idle:
+            self._running[run_id] = (org, job)
         try:
-            result = spec.run(context)
-        except Exception as exc:  # a job failure is recorded, never fatal to the agent
-            error = _message(exc)
-            log.error("%s %s failed: %s", alias, job, error)
-            log.debug("%s %s traceback", alias, job, exc_info=True)
-            finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
-            return Attempt(alias, job, FAILED, error=error, run_id=run_id)
-        log.info("%s %s %s: %s", alias, job, result.outcome, result.summary)
-        finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome, summary=result.summary,
-                   details=dict(result.details))
-        return Attempt(alias, job, result.outcome, summary=result.summary, run_id=run_id)
+            try:
+                result = spec.run(context)
+            except Exception as exc:  # a job failure is recorded, never fatal to the agent
+                error = _message(exc)
+                log.error("%s %s failed: %s", org, job, error)
+                log.debug("%s %s traceback", org, job, exc_info=True)
+                finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
+                self._observe(org, job, FAILED, now)
+                return Attempt(org, job, FAILED, error=error, run_id=run_id)
+            log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
+            finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome,
+                       summary=result.summary, details=dict(result.details))
+            self._observe(org, job, result.outcome, now)
+            return Attempt(org, job, result.outcome, summary=result.summary, run_id=run_id)
+        finally:
+            with self._idle:
+                self._running.pop(run_id, None)
+                self._idle.notify_all()
+
+    def _observe(self, org: str, job: str, outcome: str, started: dt.datetime) -> None:
+        seconds = (self.clock() - started).total_seconds()
+        for observer in self.observers:
+            try:
+                observer(org, job, outcome, seconds)
+            except Exception as exc:  # metrics must never break a run
+                log.warning("run observer failed: %s", exc)
 
     def _leader_text(self, alias: str) -> str:
         info = self.lease.info(lease_name(alias))
@@ -186,9 +274,61 @@ class Agent:
 
     # -- scheduling ---------------------------------------------------------------------------------
     def renew(self) -> None:
-        """Keep (or take over) the lease of every org; scheduled every lease_seconds / 3."""
+        """One renewal round (every lease_seconds / 4): heartbeat, renew our leases, and take free ones or give
+        surplus back so that the orgs are spread over the live agents (sfops.agent.spread)."""
+        now = self.clock()
+        ttl = self.lease.ttl
+        names = {org: lease_name(org) for org in self.config.orgs}
+        try:
+            agent_members.heartbeat(self.store, self.holder, now, now + ttl)
+            agents = len(agent_members.live_members(self.store, now))
+            rows = {r["name"]: r for r in agent_status.lease_rows(self.store, list(names.values()))}
+        except Exception as exc:  # the store is down: we cannot know; keep nothing (jobs would be fenced anyway)
+            self.renewal_error = _message(exc)
+            log.warning("lease renewal failed: %s", self.renewal_error)
+            return
+        held, free = set(), set()
+        for org, name in names.items():
+            row = rows.get(name)
+            if row is None or row["expires_at"] <= now:
+                free.add(org)
+            elif row["holder"] == self.holder:
+                held.add(org)
+        if self.stopping.is_set():
+            free = set()  # a stopping agent keeps what it has until it releases, and takes nothing new
+        busy = {org for _, org, _ in self.running()}
+        lease_plan = spread.plan(self.config.orgs, held, free, agents, holder=self.holder, busy=busy)
         for org in self.config.orgs:
-            self.hold(org)
+            name = names[org]
+            try:
+                if org in lease_plan.release:
+                    self.lease.release(name)
+                    self._set_leading(org, False)
+                elif org in lease_plan.keep:
+                    kept = self.lease.renew(name) if self.lease.generation(name) is not None else self.lease.hold(name)
+                    self._set_leading(org, kept)
+                elif org in lease_plan.take:
+                    self._set_leading(org, self.lease.hold(name))
+                else:
+                    self.lease.generations.pop(name, None)
+                    self._set_leading(org, False)
+            except Exception as exc:
+                log.warning("lease check for %s failed: %s", org, _message(exc))
+                self._set_leading(org, False)
+        self.renewal_error = None
+        self.last_renewal = now
+
+    def _kick(self, org: str) -> None:
+        """A new leader runs the org's due jobs now instead of waiting for their next tick."""
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        for job in scheduler.get_jobs():
+            if job.id.startswith(f"{org}:") and job.id != "lease:renew":
+                try:
+                    job.modify(next_run_time=self.clock())
+                except Exception as exc:  # the job was removed meanwhile (stopping)
+                    log.debug("could not bring %s forward: %s", job.id, exc)
 
     def scheduler(self, names: Sequence[str] | None = None) -> BackgroundScheduler:
         """A BackgroundScheduler (not started) with every selected job plus the lease renewal.
@@ -197,29 +337,68 @@ class Agent:
         misfire_grace_time: half a period (the 3.x default of 1 s silently drops runs after a busy second).
         """
         # The renewal has its own thread: long jobs filling every worker must not let the lease lapse.
-        executors = {"default": ThreadPoolExecutor(self.config.workers), "lease": ThreadPoolExecutor(1)}
+        executors = {"default": DaemonThreadExecutor(self.config.workers), "lease": DaemonThreadExecutor(1)}
         scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         for org, job, schedule in self.selected(names):
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
-            scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), id=f"{org}:{job}",
+            scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), kwargs={"take": False},
+                              id=f"{org}:{job}",
                               name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),
                               coalesce=True, max_instances=1, next_run_time=self.clock())
-        every = max(1, self.config.lease_seconds // 3)
+        every = max(0.5, self.config.lease_seconds / 4)
         scheduler.add_job(self.renew, "interval", seconds=every, id="lease:renew", name="lease renewal",
-                          executor="lease", next_run_time=self.clock(), misfire_grace_time=every, coalesce=True,
-                          max_instances=1)
+                          executor="lease", misfire_grace_time=max(1, int(every)), coalesce=True, max_instances=1)
         return scheduler
 
-    def serve(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
-        """Run the scheduler until `stop` is set; then wait for running jobs and release the leases."""
-        scheduler = self.scheduler(names)
+    def serve(self, stop: threading.Event, names: Sequence[str] | None = None,
+              grace: float | None = None) -> list[tuple[int, str, str]]:
+        """Run the scheduler until `stop` is set; then stop taking runs, give running jobs up to `grace`
+        seconds (default [agent] grace_seconds) to finish, release the leases and return. Returns the runs
+        still going when the grace ran out (recorded as failed; they die with the process)."""
+        scheduler = self._scheduler = self.scheduler(names)
+        self.renew()  # leases first, so the runs due at start find them
         scheduler.start()
         log.info("agent %s started: %d job(s) for %s", self.holder, len(scheduler.get_jobs()) - 1,
                  ", ".join(self.config.orgs))
         try:
             stop.wait()
         finally:
-            scheduler.shutdown(wait=True)
-            self.release()
-            log.info("agent %s stopped", self.holder)
+            left = self.shutdown(self.config.grace_seconds if grace is None else grace)
+        return left
+
+    def shutdown(self, grace: float) -> list[tuple[int, str, str]]:
+        """Stop taking runs, wait up to `grace` s for running ones (the leases are still renewed meanwhile),
+        record the stragglers as failed, release leases and membership."""
+        self.stopping.set()
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running:
+            for job in scheduler.get_jobs():
+                if job.id != "lease:renew":
+                    job.remove()
+        log.info("agent %s stopping: %d run(s) in progress, grace %g s", self.holder, len(self.running()), grace)
+        left = self.wait_idle(grace)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        for run_id, org, job in left:
+            log.warning("%s %s still running after the %g s grace period; recorded as failed", org, job, grace)
+            try:
+                finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED,
+                           error=f"interrupted: the agent stopped (grace period {grace:g} s ran out)")
+            except Exception as exc:
+                log.warning("could not record run %s as interrupted: %s", run_id, _message(exc))
+        self.release()
+        try:
+            agent_members.leave(self.store, self.holder)
+        except Exception as exc:
+            log.warning("could not leave the agent membership: %s", _message(exc))
+        log.info("agent %s stopped", self.holder)
+        return left
+
+    def wait_idle(self, timeout: float) -> list[tuple[int, str, str]]:
+        """Wait until no run is in progress or `timeout` s passed; the runs still in progress."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._running and (remaining := deadline - time.monotonic()) > 0:
+                self._idle.wait(min(remaining, 0.5))
+            return [(run_id, org, job) for run_id, (org, job) in self._running.items()]

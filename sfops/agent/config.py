@@ -4,6 +4,7 @@
     orgs = ["prod", "uat"]        # default: the default org
     lease_seconds = 60            # leader lease time to live (renewed every lease_seconds / 3)
     workers = 4                   # jobs running at the same time
+    grace_seconds = 30            # on SIGTERM, how long running jobs may take to finish
 
     [agent.jobs]                  # schedules for every org: "30s", "15m", "1h", "1h30m",
     logs-pull = "10m"             # a crontab line "*/5 * * * *" (UTC), or "off"
@@ -43,6 +44,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 }
 DEFAULT_LEASE_SECONDS = 60
 DEFAULT_WORKERS = 4
+DEFAULT_GRACE_SECONDS = 30  # what Kubernetes gives a pod between SIGTERM and SIGKILL by default
 _PART = re.compile(r"(\d+)([smhd])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -103,6 +105,7 @@ class AgentConfig:
     schedules: Mapping[tuple[str, str], Schedule | None]
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     workers: int = DEFAULT_WORKERS
+    grace_seconds: int = DEFAULT_GRACE_SECONDS
 
     def schedule(self, alias: str, job: str) -> Schedule | None:
         return self.schedules.get((alias, job))
@@ -122,10 +125,11 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
     """
     section = settings.section("agent")
     where = f"[agent] in {settings.config_path}"
-    unknown = sorted(set(section) - {"orgs", "lease_seconds", "workers", "jobs", "overrides"})
+    unknown = sorted(set(section) - {"orgs", "lease_seconds", "workers", "grace_seconds", "jobs",
+                                    "overrides"})
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}. "
-                          "Valid keys: orgs, lease_seconds, workers, jobs, overrides.")
+                          "Valid keys: orgs, lease_seconds, workers, grace_seconds, jobs, overrides.")
     orgs_value = section.get("orgs")
     if orgs_value is not None:
         if not (isinstance(orgs_value, list) and orgs_value and all(isinstance(o, str) for o in orgs_value)):
@@ -144,6 +148,9 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
         raise ConfigError(f"{where}: lease_seconds must be an integer of at least 3.")
     if not isinstance(workers, int) or not 1 <= workers <= 32:
         raise ConfigError(f"{where}: workers must be an integer from 1 to 32.")
+    grace = section.get("grace_seconds", DEFAULT_GRACE_SECONDS)
+    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 3600:
+        raise ConfigError(f"{where}: grace_seconds must be an integer from 0 to 3600.")
     jobs = toml_table(section.get("jobs"), f"{where}, [agent.jobs]")
     _check_jobs(jobs, f"{where}, [agent.jobs]", known_jobs)
     overrides = toml_table(section.get("overrides"), f"{where}, [agent.overrides]")
@@ -163,4 +170,5 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
             else:
                 text, origin = DEFAULT_SCHEDULES.get(job, OFF), f"default schedule of {job}"
             schedules[(alias, job)] = parse_schedule(text, origin)
-    return AgentConfig(orgs=orgs, schedules=schedules, lease_seconds=lease, workers=workers)
+    return AgentConfig(orgs=orgs, schedules=schedules, lease_seconds=lease, workers=workers,
+                       grace_seconds=grace)

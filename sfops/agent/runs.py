@@ -60,3 +60,11 @@ def last_runs(store: Store, orgs: list[str] | None = None) -> dict[tuple[str, st
 def run_history(store: Store, *, org: str | None = None, job: str | None = None, limit: int = 50) -> list[RunRecord]:
     """Runs, newest first."""
     return [_record(m) for m in agent_runs.run_rows(store, org=org, job=job, limit=limit)]
+
+
+def claim_run(store: Store, *, lease: str, generation: int, org: str, job: str, holder: str,
+              started_at: dt.datetime, tick: dt.datetime | None) -> int | str:
+    """Record a run as leader of `lease` at `generation` (fenced): its id, or `agent_runs.FENCED` /
+    `agent_runs.TAKEN` (the tick already has a run)."""
+    return agent_runs.claim_run(store, lease=lease, generation=generation, now=started_at, org=org, job=job,
+                                holder=holder, scheduled_at=tick, outcome=RUNNING)

@@ -82,22 +82,39 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @click.option("--force", is_flag=True, help="With --once: run the selected jobs even when they are not due.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
               help="Log level of the agent's log on stderr (default: info; warning with --once).")
+@click.option("--listen", metavar="HOST:PORT", default=None,
+              help="Serve /metrics, /livez, /readyz and the console here (HOST defaults to 127.0.0.1; port 0: any).")
+@click.option("--grace", type=click.IntRange(0, 3600), default=None, metavar="SECONDS",
+              help="After SIGTERM, how long running jobs may take to finish (default: [agent] grace_seconds, 30).")
 @output_command
 @pass_app
 def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
-            log_level: str | None) -> Result:
+            log_level: str | None, listen: str | None, grace: int | None) -> Result:
     """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
     if force and not once:
         raise UsageError("--force only applies with --once.")
+    if once and (listen or grace is not None):
+        raise UsageError("--listen and --grace apply to a running agent, not with --once.")
     runner = _agent(app, target_org)
     names = _names(jobs)
     with _logging_to(app, log_level or ("warning" if once else "info")):
         if not once:
             stop = threading.Event()
-            with _stop_on_signals(stop):
-                runner.serve(stop, names)
-            return Result(data={"holder": runner.holder, "stopped": True},
-                          message=f"Agent {runner.holder} stopped; leases released.")
+            server = _listen(app, runner, target_org, listen) if listen else None
+            try:
+                with _stop_on_signals(stop):
+                    left = runner.serve(stop, names, grace)
+            finally:
+                if server is not None:
+                    server.shutdown()
+                    server.server_close()
+            message = f"Agent {runner.holder} stopped; leases released."
+            if left:
+                message += f" {len(left)} run(s) did not finish within the grace period: " + ", ".join(
+                    f"{org} {job}" for _, org, job in left) + "."
+            return Result(data={"holder": runner.holder, "stopped": True,
+                                "interrupted": [{"run_id": r, "org": o, "job": j} for r, o, j in left]},
+                          message=message)
         attempts = runner.run_once(names, force=force)
     from sfops.agent.runs import FAILED, OK, PARTIAL
 
@@ -108,6 +125,37 @@ def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | Non
         exit_code = ExitCode.FAILED if ran and len(failed) == len(ran) else ExitCode.PARTIAL
     message = f"{len(ran)} job(s) ran ({len(failed)} failed), {len(attempts) - len(ran)} not run."
     return Result(data=attempts, columns=RUN_COLUMNS, title="Agent jobs", message=message, exit_code=exit_code)
+
+
+def _listen(app: AppContext, runner: Agent, target_org: str | None, listen: str) -> Any:
+    """Start the HTTP server of the running agent: metrics, probes and the console."""
+    from sfops.agent import load_agent_config
+    from sfops.agent.health import Health
+    from sfops.agent.metrics import AgentMetrics
+    from sfops.config import load_settings
+    from sfops.web.server import make_server, parse_listen, serve_in_background
+    from sfops.web.service import agent_endpoints
+
+    host, port = parse_listen(listen)
+    metrics = AgentMetrics(app.store, runner.config.orgs, leading=runner.leading, api_usage=runner.api_usage)
+    runner.observers.append(metrics.observe_run)
+    health = Health(runner, check_config=lambda: load_agent_config(
+        load_settings(app.env, app.config_path, app.cwd), only_org=target_org))
+    server = make_server(host, port, agent_endpoints(metrics, health, _console(app, runner)))
+    serve_in_background(server)
+    bound_host, bound_port = server.server_address[:2]
+    logging.getLogger("sfops.agent").info("serving /metrics, /livez, /readyz and the console on http://%s:%s/",
+                                          bound_host, bound_port)
+    return server
+
+
+def _console(app: AppContext, runner: Agent) -> Any:
+    """The console pages for the orgs this agent serves (read-only unless [console] writes is on)."""
+    from sfops.web.console import Console, ConsoleConfig, console_handler
+
+    console = Console(app.store, app.settings, runner.config.orgs, get_org=app.org, actor=app.actor,
+                      config=ConsoleConfig.from_settings(app.settings), leading=runner.leading)
+    return console_handler(console)
 
 
 @agent.command("jobs")

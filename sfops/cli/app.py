@@ -40,7 +40,10 @@ GROUPS: dict[str, tuple[str, str]] = {
     "limits": ("sfops.cli.limits:limits",
                "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."),
     "dashboard": ("sfops.cli.incident:dashboard_cmd",
-                  "Write the incident and limits dashboard as one self-contained HTML file."),
+                  "Write the console's pages for an org as static HTML files (offline, no CDN)."),
+    "console": ("sfops.cli.console:console_cmd",
+                "Serve the web console (orgs, incidents, analytics) until interrupted; read-only unless [console] "
+                "writes."),
     "release": ("sfops.cli.release:release",
                 "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data)."),
     "agent": ("sfops.cli.agent:agent",

@@ -320,29 +320,37 @@ def metrics_cmd(app: AppContext, target_org: str | None, since: str | None, sour
 
 @incident.command("dashboard")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML file to write (default: $SFOPS_HOME/dashboard.html).")
-@click.option("--since", default=None, help="Only incidents detected on or after this date (ISO).")
+              help="Main HTML file (default: $SFOPS_HOME/dashboard.html); other pages go to <name>_files/ beside it.")
+@click.option("--since", default=None, help="Refresh the incident mirror from the org from this date (ISO).")
 @click.option("--serve", "serve_port", is_flag=False, flag_value=8765, default=None, type=click.IntRange(0, 65535),
               metavar="[PORT]",
-              help="Then serve it on http://127.0.0.1:PORT/ (default 8765) until interrupted.")
+              help="Then serve the pages on http://127.0.0.1:PORT/ (default 8765) until interrupted.")
 @target_org_option
 @output_command
 @pass_app
 def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, since: str | None,
                   serve_port: int | None) -> Result:
-    """Write the incident and limits dashboard as one self-contained HTML file.
+    """Write the console's pages for an org as static HTML files (offline, no CDN).
 
-    No CDN, works offline: incident trends, MTTA/MTTR by severity, open incidents and org limit usage.
-    `sfops dashboard` and `sfops incident dashboard` are the same command.
+    The same pages as the live console (`sfops console`, `sfops agent run --listen`), without write actions:
+    org overview, incident pages, analytics for each period. It first refreshes the incident mirror and
+    takes a limits snapshot from the org. `sfops dashboard` and `sfops incident dashboard` are the same command.
     """
-    from sfops.incidents.dashboard import serve, write_dashboard
+    from sfops.incidents.metrics_source import refresh_mirror
+    from sfops.limits import take_snapshot
+    from sfops.web.console import Console
+    from sfops.web.export import export_site, serve_export
 
     out = out or app.settings.home / "dashboard.html"
     alias, org, start = app.org_config(target_org).alias, app.org(target_org), _parse_time(since, "--since")
+    refresh_mirror(org, app.store, alias, start)
+    take_snapshot(org, app.store, alias)
+    console = Console(app.store, app.settings, (alias,), get_org=lambda _alias: org, actor=app.actor)
     with writing_to("--out", out):
-        path = write_dashboard(app.store, alias, org, out, since=start)
+        written = export_site(console, alias, out)
+    path = written[0]
     if serve_port is not None:
-        server = serve(path, serve_port)
+        server = serve_export(path, serve_port)
         app.err_console.print(f"Serving http://127.0.0.1:{server.server_address[1]}/{path.name} (Ctrl+C stops)",
                               highlight=False, markup=False)
         try:
@@ -351,5 +359,6 @@ def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, sin
             pass
         finally:
             server.server_close()
-    return Result(data={"path": path}, message=f"Dashboard written to {path}.")
+    return Result(data={"path": path, "pages": len(written)},
+                  message=f"Dashboard written to {path} ({len(written)} pages).")
 

@@ -555,7 +555,7 @@ def standard_fields_for_custom(obj: ObjectDef, root: Any | None = None) -> list[
 # ---------------------------------------------------------------- standard objects
 
 def _audit() -> list[FieldDef]:
-    ro = {"createable": False, "updateable": False}
+    ro: dict[str, Any] = {"createable": False, "updateable": False}
     return [
         FieldDef("CreatedDate", "datetime", label="Created Date", nillable=False, **ro),
         FieldDef("CreatedById", "reference", label="Created By ID", reference_to=["User"],
@@ -590,7 +590,7 @@ def _ref(name: str, to: list[str], rel: str | None, **kw: Any) -> FieldDef:
 _LOG_LEVELS = ["NONE", "ERROR", "WARN", "INFO", "DEBUG", "FINE", "FINER", "FINEST"]
 _LEVEL_FIELDS = ["ApexCode", "ApexProfiling", "Callout", "Database", "System", "Validation",
                  "Visualforce", "Workflow", "Wave", "Nba", "DataAccess"]
-_RO = {"createable": False, "updateable": False}
+_RO: dict[str, Any] = {"createable": False, "updateable": False}  # read-only field
 
 
 def standard_objects() -> list[ObjectDef]:

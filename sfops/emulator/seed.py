@@ -122,14 +122,14 @@ def load_force_app(emu: Emulator, root: Path | None) -> list[str]:
         meta = obj_dir / f"{obj_dir.name}.object-meta.xml"
         if not meta.is_file():
             continue
-        fields = []
+        field_defs = []
         for fpath in sorted((obj_dir / "fields").glob("*.field-meta.xml")):
             try:
-                fields.append(field_from_metadata_xml(fpath.read_bytes(), obj_dir.name,
-                                                      fpath.name.split(".")[0]))
+                field_defs.append(field_from_metadata_xml(fpath.read_bytes(), obj_dir.name,
+                                                          fpath.name.split(".")[0]))
             except SchemaError:
                 continue  # a broken companion field must not stop the emulator; deploys report it
-        emu.schema.upsert_object(object_from_metadata_xml(meta.read_bytes(), obj_dir.name, fields))
+        emu.schema.upsert_object(object_from_metadata_xml(meta.read_bytes(), obj_dir.name, field_defs))
         loaded.append(obj_dir.name)
     for kind, folder, suffix in (("ApexClass", "classes", ".cls"), ("ApexTrigger", "triggers", ".trigger")):
         for src in sorted((base / folder).glob(f"*{suffix}")) if (base / folder).is_dir() else []:

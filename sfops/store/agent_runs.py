@@ -6,8 +6,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from sfops.store import Store, inserted_id, schema
+
+FENCED, TAKEN = "fenced", "taken"
 
 
 def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.datetime, outcome: str) -> int:
@@ -15,6 +18,38 @@ def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.
     with store.begin() as conn:
         return inserted_id(conn.execute(schema.agent_run.insert().values(
             org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)))
+
+
+def claim_run(store: Store, *, lease: str, generation: int, now: dt.datetime, org: str, job: str, holder: str,
+              scheduled_at: dt.datetime | None, outcome: str) -> int | str:
+    """Record a run as leader: the new run's id, or why not (`FENCED`: `holder` no longer holds `lease` at
+    `generation`; `TAKEN`: the tick `scheduled_at` already has a run).
+
+    One transaction: the lease row is read FOR UPDATE (PostgreSQL: a takeover waits for this claim to
+    commit, and a claim after a takeover sees the new holder), then the run is inserted; the unique index
+    on (org, job, scheduled_at) refuses a second run of one tick whatever happens to the leases.
+    """
+    leases, runs = schema.agent_lease, schema.agent_run
+    try:
+        with store.begin() as conn:
+            current = conn.execute(
+                select(leases.c.generation)
+                .where(leases.c.name == lease, leases.c.holder == holder, leases.c.generation == generation,
+                       leases.c.expires_at > now)
+                .with_for_update()).first()
+            if current is None:
+                return FENCED
+            if scheduled_at is not None and conn.execute(
+                    select(runs.c.id).where(runs.c.org == org, runs.c.job == job,
+                                            runs.c.scheduled_at == scheduled_at)).first() is not None:
+                return TAKEN
+            key = conn.execute(runs.insert().values(
+                org=org, job=job, holder=holder, scheduled_at=scheduled_at, started_at=now, outcome=outcome,
+                lease_generation=generation)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
+    except IntegrityError:
+        return TAKEN
 
 
 def update_run(store: Store, run_id: int, **values: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from sfops.store import schema
 
@@ -24,6 +24,20 @@ def _create(*tables: str) -> Callable[[Connection], None]:
     return run
 
 
+def _agent_fencing(conn: Connection) -> None:
+    """Lease generations (fencing), the run's tick and generation, one run per tick, agent membership."""
+    columns = {c["name"] for c in inspect(conn).get_columns("agent_lease")}
+    if "generation" not in columns:  # stores created before this migration (new ones have it from schema.py)
+        conn.execute(text("ALTER TABLE agent_lease ADD COLUMN generation BIGINT NOT NULL DEFAULT 0"))
+    columns = {c["name"] for c in inspect(conn).get_columns("agent_run")}
+    if "lease_generation" not in columns:
+        conn.execute(text("ALTER TABLE agent_run ADD COLUMN lease_generation BIGINT"))
+    for index in (*schema.agent_run.indexes, *schema.limit_snapshot.indexes, *schema.apex_log.indexes):
+        if index.name in ("ux_agent_run_tick", "ix_limit_snapshot_org_taken", "ix_apex_log_org_start"):
+            index.create(conn, checkfirst=True)
+    schema.agent_member.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
     (2, "pulled Apex debug logs", _create("apex_log")),
@@ -32,6 +46,10 @@ MIGRATIONS: list[Migration] = [
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
+    # 7, not 6: detection (built in parallel) adds a migration 6; `migrate` applies any unrecorded version,
+    # so either may land first
+    (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
+     _agent_fencing),
 ]
 
 
@@ -49,9 +67,12 @@ def migrate(engine: Engine) -> list[int]:
     with engine.begin() as conn:
         schema.schema_version.create(conn, checkfirst=True)
     applied = []
-    done = current_version(engine)
+    with engine.connect() as conn:
+        # every version not recorded yet, not only those above the highest: branches developed in parallel
+        # add migrations whose numbers can land out of order, and a store must get each one exactly once
+        done = set(conn.execute(select(schema.schema_version.c.version)).scalars())
     for version, description, run in sorted(MIGRATIONS):
-        if version <= done:
+        if version in done:
             continue
         with engine.begin() as conn:
             run(conn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -54,6 +54,8 @@ apex_log = Table(
     Column("body_bytes", Integer, nullable=False),
     Column("pulled_at", DateTime(timezone=True), nullable=False),
     Column("summary", JSON),
+    # an org's recent logs (the console's failures of the last 24 h) without scanning the others (migration 7)
+    Index("ix_apex_log_org_start", "org", "start_time"),
 )
 
 # Incidents (sfops.incidents): the local mirror of Incident_Log__c (the org record is the truth),
@@ -138,6 +140,8 @@ limit_snapshot = Table(
     Column("app", String(255), nullable=False, default=""),
     Column("max", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
+    # the newest snapshot of an org (agent /metrics, console) in O(log n) (migration 7)
+    Index("ix_limit_snapshot_org_taken", "org", "taken_at"),
 )
 
 # The scheduled agent (sfops.agent): leader leases (one row per lock name) and a record of every job run.
@@ -148,6 +152,9 @@ agent_lease = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("renewed_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Fencing token: +1 each time the lease changes hands (or is taken again after lapsing). A run is
+    # claimed only while the claimant's generation is still the row's (migration 7).
+    Column("generation", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 agent_run = Table(
@@ -163,6 +170,19 @@ agent_run = Table(
     Column("summary", Text),
     Column("error", Text),
     Column("details", JSON),
+    Column("lease_generation", BigInteger),  # the lease generation that claimed the run (migration 7)
+    # At most one run per org, job and schedule tick, whichever agent claims it (forced runs: tick NULL).
+    Index("ux_agent_run_tick", "org", "job", "scheduled_at", unique=True),
+)
+
+# Agents sharing a store (migration 7): each one heartbeats its row, so the others know how many are
+# alive and how many orgs each should lead (see sfops.agent.spread).
+agent_member = Table(
+    "agent_member", metadata,
+    Column("holder", String(300), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # Error history imported by `sfops logs pull --errors/--event-logs`: Error_Log__c rows and EventLogFile

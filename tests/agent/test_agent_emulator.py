@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -13,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 from emulator_cli_support import emulator_cli_env
 from paths import REPO
 from sqlalchemy import func, select
 
 from sfops.agent import Agent, LeaderLease, lease_name, load_agent_config
-from sfops.cli.app import invoke
 from sfops.config import load_settings
 from sfops.salesforce import connect
 from sfops.store import Store, schema
@@ -38,9 +37,9 @@ def count(store_url: str, table: Any) -> int:
 
 def test_agent_run_once_runs_every_job_against_the_org(emulator: Any, tmp_path: Path) -> None:
     env = cli_env(emulator, tmp_path)
-    code, out, err = invoke(["agent", "run", "--once", "--json"], env)
-    assert code == 0, err
-    attempts = {a["job"]: a for a in json.loads(out)["result"]}
+    result = run_cli(["agent", "run", "--once", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    attempts = {a["job"]: a for a in result.json["result"]}
     assert set(attempts) == {"logs-pull", "limits-snapshot", "switch-restore", "breaker-sync",
                              "incident-escalate", "notify-retry"}
     assert {a["outcome"] for a in attempts.values()} == {"ok"}, attempts
@@ -50,33 +49,33 @@ def test_agent_run_once_runs_every_job_against_the_org(emulator: Any, tmp_path: 
     snapshot_rows = count(env["SFOPS_STORE_URL"], schema.limit_snapshot)
     assert snapshot_rows >= 40
     # everything ran this period: a second run (cron a minute later, or another agent) does nothing
-    code, out, _ = invoke(["agent", "run", "--once", "--json"], env)
-    assert code == 0 and {a["outcome"] for a in json.loads(out)["result"]} == {"not-due"}
+    result = run_cli(["agent", "run", "--once", "--json"], env)
+    assert result.exit_code == 0 and {a["outcome"] for a in result.json["result"]} == {"not-due"}
     assert count(env["SFOPS_STORE_URL"], schema.limit_snapshot) == snapshot_rows
-    code, out, _ = invoke(["agent", "jobs", "--json"], env)
-    planned = json.loads(out)["result"]
+    result = run_cli(["agent", "jobs", "--json"], env)
+    planned = result.json["result"]
     now = dt.datetime.now(dt.UTC)
     assert all(not p["due"] and dt.datetime.fromisoformat(p["next_run"]) > now - dt.timedelta(seconds=1)
                for p in planned)
     assert {p["last_run"]["outcome"] for p in planned} == {"ok"}
-    code, out, _ = invoke(["agent", "history"], env)
-    assert code == 0 and "limits-snapshot" in out and "stored" in out
+    result = run_cli(["agent", "history"], env)
+    assert result.exit_code == 0 and "limits-snapshot" in result.stdout and "stored" in result.stdout
 
 
 def test_job_failures_are_recorded_and_the_exit_code_says_so(emulator: Any, tmp_path: Path) -> None:
     env = cli_env(emulator, tmp_path, '[agent.jobs]\nswitch-restore = "off"\nbreaker-sync = "off"\n'
                                       'incident-escalate = "off"\nnotify-retry = "off"\n')
     emulator.faults(api_usage={"used": 15000, "max": 15000})  # the org's daily API quota is used up
-    code, out, _ = invoke(["agent", "run", "--once", "--json"], env)
-    attempts = {a["job"]: a for a in json.loads(out)["result"]}
+    result = run_cli(["agent", "run", "--once", "--json"], env)
+    attempts = {a["job"]: a for a in result.json["result"]}
     assert attempts["limits-snapshot"]["outcome"] == "failed"
     assert "TotalRequests Limit exceeded" in attempts["limits-snapshot"]["error"]
     # the pull stops cleanly on REQUEST_LIMIT_EXCEEDED (keeps what it stored): partial, not a crash
     assert attempts["logs-pull"]["outcome"] == "partial"
     assert "stopped: REQUEST_LIMIT_EXCEEDED" in attempts["logs-pull"]["summary"]
-    assert code == 68  # some work failed
-    code, out, _ = invoke(["agent", "history", "--json", "--job", "limits-snapshot"], env)
-    (run,) = json.loads(out)["result"]
+    assert result.exit_code == 68  # some work failed
+    result = run_cli(["agent", "history", "--json", "--job", "limits-snapshot"], env)
+    (run,) = result.json["result"]
     assert run["outcome"] == "failed" and "TotalRequests Limit exceeded" in run["error"]
 
 
@@ -137,9 +136,9 @@ def test_sigterm_stops_the_agent_cleanly(emulator: Any, tmp_path: Path) -> None:
 
 def test_cli_usage_errors(emulator: Any, tmp_path: Path) -> None:
     env = cli_env(emulator, tmp_path)
-    code, _, err = invoke(["agent", "run", "--force"], env)
-    assert code == 2 and "--force only applies with --once" in err
-    code, _, err = invoke(["agent", "run", "--once", "--jobs", "logs-pul"], env)
-    assert code == 2 and "Unknown job(s) logs-pul" in err
-    code, _, err = invoke(["agent", "jobs", "-o", "nope"], env)
-    assert code == 2 and "Unknown org alias 'nope'" in err
+    result = run_cli(["agent", "run", "--force"], env)
+    assert result.exit_code == 2 and "--force only applies with --once" in result.stderr
+    result = run_cli(["agent", "run", "--once", "--jobs", "logs-pul"], env)
+    assert result.exit_code == 2 and "Unknown job(s) logs-pul" in result.stderr
+    result = run_cli(["agent", "jobs", "-o", "nope"], env)
+    assert result.exit_code == 2 and "Unknown org alias 'nope'" in result.stderr

@@ -125,7 +125,8 @@ def test_scheduler_job_defaults(make_settings, agent_store, clock, jobs) -> None
     assert by_id["prod:broken"].misfire_grace_time == 60
     assert all(j.coalesce and j.max_instances == 1 for j in by_id.values())
     assert by_id["prod:snap"].args == ("prod", "snap")
-    assert by_id["lease:renew"].trigger.interval == dt.timedelta(seconds=10)
+    # renewed every quarter of lease_seconds (leases are written for three quarters: takeover < lease_seconds)
+    assert by_id["lease:renew"].trigger.interval == dt.timedelta(seconds=7.5)
     # the renewal never waits behind long jobs for a worker
     assert by_id["lease:renew"].executor == "lease" and by_id["prod:snap"].executor == "default"
 

@@ -4,17 +4,16 @@ incident lifecycle + notifications, on-call, apex-email, post-mortem, metrics an
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import icalendar
 import pytest
+from cli_support import run_cli
 from emulator_cli_support import emulator_cli_env
 from incidents_support import Mailbox, Receiver
 
-from sfops.cli.app import invoke
 from sfops.config import load_settings
 from sfops.emulator.testing import RunningEmulator
 from sfops.store import Store
@@ -67,10 +66,10 @@ restrictions = [{{days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", e
 
 
 def run(env: dict[str, str], *args: str) -> dict[str, Any]:
-    code, out, err = invoke(["--json", *args], env)
-    body = json.loads(out)
-    assert code == body.get("status", body.get("exitCode")), (code, out, err)
-    return {"code": code, **body}
+    result = run_cli(["--json", *args], env)
+    body = result.json
+    assert result.exit_code == body.get("status", body.get("exitCode")), result
+    return {"code": result.exit_code, **body}
 
 
 def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: Receiver,
@@ -88,8 +87,10 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
                 "--dedup-key", "checkout-cpu")
     assert not again["result"]["created"] and again["result"]["incident"]["occurrence_count"] == 2
 
-    code, _, err = invoke(["incident", "close", inc_id], cli_env)
-    assert code == 2 and "Allowed next states: Triaged, Investigating" in err and "Traceback" not in err
+    result = run_cli(["incident", "close", inc_id], cli_env)
+    assert result.exit_code == 2
+    assert "Allowed next states: Triaged, Investigating" in result.stderr
+    assert "Traceback" not in result.stderr
 
     # the dedup key works as a reference too
     assert run(cli_env, "incident", "ack", "checkout-cpu", "--note", "looking")["result"]["previous"] == "New"
@@ -111,21 +112,28 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     events = [e["fields"]["Event_Action__c"] for e in emu.control("GET", "events")["events"]]
     assert events == ["trigger", "acknowledge", "resolve"]
 
-    code, out, _ = invoke(["incident", "message", inc_id, "--markdown", "--note", "Next update 10:30"], cli_env)
-    assert code == 0 and "resolved: Checkout fails: CPU limit**" in out and "**Root cause:** Loop over" in out
-    assert "> Next update 10:30" in out
-    code, out, _ = invoke(["incident", "message", inc_id, "--phase", "update"], cli_env)
-    assert code == 0 and "Update on P1: Checkout fails: CPU limit" in out and "Severity: P1" in out
+    result = run_cli(["incident", "message", inc_id, "--markdown", "--note", "Next update 10:30"], cli_env)
+    assert result.exit_code == 0
+    assert "resolved: Checkout fails: CPU limit**" in result.stdout
+    assert "**Root cause:** Loop over" in result.stdout
+    assert "> Next update 10:30" in result.stdout
+    result = run_cli(["incident", "message", inc_id, "--phase", "update"], cli_env)
+    assert result.exit_code == 0
+    assert "Update on P1: Checkout fails: CPU limit" in result.stdout
+    assert "Severity: P1" in result.stdout
 
-    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
-    assert code == 0 and "## Action items" in out and "Loop over 10k rows in trigger" in out
+    result = run_cli(["incident", "postmortem", inc_id], cli_env)
+    assert result.exit_code == 0
+    assert "## Action items" in result.stdout
+    assert "Loop over 10k rows in trigger" in result.stdout
 
     config = Path(cli_env["SFOPS_CONFIG"])
     (config.parent / "pm.md").write_text("Custom post-mortem for $ref: $root_cause\n", encoding="utf-8")
     config.write_text(config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n',
                       encoding="utf-8")
-    code, out, _ = invoke(["incident", "postmortem", inc_id], cli_env)
-    assert code == 0 and out.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
+    result = run_cli(["incident", "postmortem", inc_id], cli_env)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
 
     run(cli_env, "incident", "close", inc_id)
     metrics = run(cli_env, "incident", "metrics")
@@ -179,8 +187,8 @@ def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     override_id = str(added["result"]["id"])
     run(cli_env, "oncall", "override", "remove", override_id)
     assert run(cli_env, "oncall", "override", "list")["result"] == []
-    code, _, err = invoke(["oncall", "now", "--rotation", "nope"], cli_env)
-    assert code == 2 and "Unknown rotation 'nope'" in err
+    result = run_cli(["oncall", "now", "--rotation", "nope"], cli_env)
+    assert result.exit_code == 2 and "Unknown rotation 'nope'" in result.stderr
 
 
 def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -213,8 +221,8 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
     audit = Store.open(load_settings(cli_env).store_url).audit_history(action_prefix="alerts.apex-email")
     assert [r.action for r in audit] == ["alerts.apex-email.remove"] * 2 + ["alerts.apex-email.add"] * 2
     assert audit[-1].reason == "P1 paging" and audit[-1].target == "ApexEmailNotification:oncall@example.com"
-    code, _, err = invoke(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
-    assert code == 2 and "is not an email address" in err
+    result = run_cli(["alerts", "apex-email", "add", "--email", "not-an-address"], cli_env)
+    assert result.exit_code == 2 and "is not an email address" in result.stderr
 
 
 def test_legacy_semicolon_separated_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -235,11 +243,17 @@ def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) ->
     run(cli_env, "incident", "ack", inc["id"])
     out = tmp_path / "dash" / "index.html"
     run(cli_env, "incident", "dashboard", "--out", str(out))
-    page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
-    assert 'id="kpi-incidents">1<' in page and 'id="kpi-open">1<' in page
-    assert "Report &lt;slow&gt; &amp; stuck" in page
+    pages = [out, *sorted((tmp_path / "dash" / "index_files").glob("*.html"))]
+    assert len(pages) >= 12  # overview, org list, analytics per period, the incident's page
+    for path in pages:
+        page = path.read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "<script" not in page, path
+        assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page), path  # nothing from the network
+    main = out.read_text(encoding="utf-8")
+    assert 'id="kpi-open">1<' in main and "Report &lt;slow&gt; &amp; stuck" in main
+    assert 'href="index_files/incident-emu-' in main  # links into the folder of the other pages
+    everything = (tmp_path / "dash" / "index_files" / "analytics-emu-all.html").read_text(encoding="utf-8")
+    assert 'id="kpi-incidents">1<' in everything
 
 
 def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], tmp_path: Path,
@@ -247,60 +261,69 @@ def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], t
     import threading
     import urllib.request
 
-    from sfops.incidents.dashboard import serve
+    from sfops.web.export import serve_export
 
     emu.faults(limits={"DataStorageMB": {"Max": 200, "Remaining": 20}})
     out = tmp_path / "dash.html"
     run(cli_env, "incident", "dashboard", "--out", str(out))
     page = out.read_text(encoding="utf-8")
     assert 'data-label="DataStorageMB" data-value="90.0"' in page  # 180 of 200 MB used
-    server = serve(out, 0)
+    server = serve_export(out, 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/{out.name}"
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.status == 200 and resp.read().decode("utf-8") == page
+        url = f"http://127.0.0.1:{server.server_address[1]}/dash_files/index.html"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200 and b"<h1>Orgs</h1>" in resp.read()
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_served_dashboard_exposes_only_the_page_and_a_bad_port_is_one_line(tmp_path: Path) -> None:
-    """The page's folder is $SFOPS_HOME by default (store, emulator keys): nothing else is served."""
+def test_served_dashboard_exposes_only_the_pages_and_a_bad_port_is_one_line(tmp_path: Path) -> None:
+    """The pages' folder is $SFOPS_HOME by default (store, emulator keys): nothing else is served."""
     import threading
     import urllib.error
     import urllib.request
 
     from sfops.errors import UsageError
-    from sfops.incidents.dashboard import serve
+    from sfops.web.export import serve_export
 
     page = tmp_path / "dashboard.html"
     page.write_text("<html>ok</html>", encoding="utf-8")
+    (tmp_path / "dashboard_files").mkdir()
+    (tmp_path / "dashboard_files" / "index.html").write_text("<html>index</html>", encoding="utf-8")
+    (tmp_path / "dashboard_files" / "notes.txt").write_text("private", encoding="utf-8")
     (tmp_path / "sfops.db").write_bytes(b"secret store")
-    server = serve(page, 0)
+    server = serve_export(page, 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         with urllib.request.urlopen(base + "/", timeout=10) as resp:
             assert resp.read() == b"<html>ok</html>"
-        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db"):
+        with urllib.request.urlopen(base + "/dashboard_files/index.html", timeout=10) as resp:
+            assert resp.read() == b"<html>index</html>"
+        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db", "/dashboard_files/../sfops.db",
+                      "/dashboard_files/%2e%2e%2fsfops.db", "/dashboard_files/notes.txt"):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(base + other, timeout=10)
-            assert err.value.code == 404
+            assert err.value.code == 404, other
         with pytest.raises(UsageError, match=r"Cannot serve the dashboard on 127\.0\.0\.1:"):
-            serve(page, server.server_address[1])  # already bound
+            serve_export(page, server.server_address[1])  # already bound
     finally:
         server.shutdown()
         server.server_close()
-    code, _, err_text = invoke(["incident", "dashboard", "--serve", "99999"], {})
-    assert code == 2 and "99999 is not in the range" in err_text and "Traceback" not in err_text
+    result = run_cli(["incident", "dashboard", "--serve", "99999"], {})
+    assert result.exit_code == 2 and "99999 is not in the range" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unknown_outbox_status_is_refused_not_an_empty_list() -> None:
-    code, _, err = invoke(["incident", "notifications", "--status", "sended"], {})
-    assert code == 2 and "'sended' is not one of" in err
+    result = run_cli(["incident", "notifications", "--status", "sended"], {})
+    assert result.exit_code == 2 and "'sended' is not one of" in result.stderr
 
 
 def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
@@ -313,5 +336,6 @@ def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu:
     assert any(w.startswith("Notifications are OFF") and "secrets never go in sfops.toml" in w
                for w in raised["warnings"])
     assert raised["result"]["event"]["published"]  # the org-side page still goes out
-    code, _, err = invoke(["incident", "escalate-due"], cli_env)
-    assert code == 2 and "secrets never go in sfops.toml" in err  # strict where nothing is at stake
+    result = run_cli(["incident", "escalate-due"], cli_env)
+    assert result.exit_code == 2
+    assert "secrets never go in sfops.toml" in result.stderr  # strict where nothing is at stake

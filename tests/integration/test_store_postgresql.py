@@ -3,23 +3,22 @@ every table module's SQL meets a real PostgreSQL server, not only SQLite."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 from emulator_cli_support import emulator_cli_env
 
-from sfops.cli.app import invoke
 from sfops.store import Store
 
 pytestmark = pytest.mark.integration
 
 
 def run(env: dict[str, str], *args: str) -> dict[str, Any]:
-    code, out, err = invoke([*args, "--json"], env)
-    assert code in (0, 68), f"sfops {' '.join(args)} -> {code}: {out}{err}"
-    return json.loads(out)["result"]
+    result = run_cli([*args, "--json"], env)
+    assert result.exit_code in (0, 68), f"sfops {' '.join(args)} -> {result.exit_code}: {result.stdout}{result.stderr}"
+    return result.json["result"]
 
 
 def test_commands_on_a_postgresql_store(emu: Any, postgres: Any, tmp_path: Path) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 
-from sfops.cli.app import invoke
 from sfops.limits import limits_report, load_snapshots, take_snapshot
 from sfops.salesforce import connect
 from sfops.store import Store
@@ -54,54 +53,54 @@ def test_forecast_from_two_emulator_snapshots(emulator: Any, emulator_org: Any, 
 
 def test_cli_show_matches_sf_org_list_limits(emulator: Any, limits_cli_env: dict[str, str]) -> None:
     emulator.faults(api_usage={"used": 7500, "max": 15000})
-    code, out, err = invoke(["limits", "show", "--json"], limits_cli_env)
-    assert code == 0, err
-    envelope = json.loads(out)
+    result = run_cli(["limits", "show", "--json"], limits_cli_env)
+    assert result.exit_code == 0, result.stderr
+    envelope = result.json
     assert envelope["status"] == 0
-    result = envelope["result"]
-    assert all(set(r) == {"name", "max", "remaining"} for r in result)
-    names = [r["name"] for r in result]
+    data = envelope["result"]
+    assert all(set(r) == {"name", "max", "remaining"} for r in data)
+    names = [r["name"] for r in data]
     assert len(names) == len(set(names))  # per-app entries are not in the sf-shaped result
-    api = next(r for r in result if r["name"] == "DailyApiRequests")
+    api = next(r for r in data if r["name"] == "DailyApiRequests")
     assert api["max"] == 15000 and 7490 <= api["remaining"] <= 7499
 
-    code, out, _ = invoke(["limits", "show", "--all", "--json"], limits_cli_env)
-    rows = json.loads(out)["result"]
+    result = run_cli(["limits", "show", "--all", "--json"], limits_cli_env)
+    rows = result.json["result"]
     assert {"name": "DailyApiRequests", "app": "sfops", "max": 0, "remaining": 0} in rows
 
-    code, out, _ = invoke(["limits", "show"], limits_cli_env)
-    assert code == 0
-    line = next(x for x in out.splitlines() if "DailyApiRequests" in x)
+    result = run_cli(["limits", "show"], limits_cli_env)
+    assert result.exit_code == 0
+    line = next(x for x in result.stdout.splitlines() if "DailyApiRequests" in x)
     assert "15000" in line and "50.0" in line  # used % in the human table
 
 
 def test_cli_snapshot_then_report(emulator: Any, limits_cli_env: dict[str, str], tmp_path: Path) -> None:
-    code, out, _ = invoke(["limits", "report"], limits_cli_env)
-    assert code == 0 and "No limit snapshots for 'emu'" in out
+    result = run_cli(["limits", "report"], limits_cli_env)
+    assert result.exit_code == 0 and "No limit snapshots for 'emu'" in result.stdout
     for _ in range(2):
-        code, out, err = invoke(["limits", "snapshot"], limits_cli_env)
-        assert code == 0, err
-        assert "Stored" in out and "per-app entries for 'emu'" in out
-    code, out, _ = invoke(["limits", "report", "--json", "--since", "1h"], limits_cli_env)
-    report = json.loads(out)["result"]
+        result = run_cli(["limits", "snapshot"], limits_cli_env)
+        assert result.exit_code == 0, result.stderr
+        assert "Stored" in result.stdout and "per-app entries for 'emu'" in result.stdout
+    result = run_cli(["limits", "report", "--json", "--since", "1h"], limits_cli_env)
+    report = result.json["result"]
     assert report["org"] == "emu" and report["snapshots"] == 2
     api = next(t for t in report["trends"] if t["name"] == "DailyApiRequests")
     assert api["snapshots"] == 2 and api["change"] >= 1
     # two snapshots seconds apart: no rate yet
     assert api["forecast"].startswith("need 2+ snapshots")
-    code, out, _ = invoke(["limits", "report", "--csv"], limits_cli_env)
-    assert out.splitlines()[0] == "name,max,used,used %,peak %,change,snapshots,rate/h,runs out"
-    assert any(x.startswith("DailyApiRequests,15000,") for x in out.splitlines())
+    result = run_cli(["limits", "report", "--csv"], limits_cli_env)
+    assert result.stdout.splitlines()[0] == "name,max,used,used %,peak %,change,snapshots,rate/h,runs out"
+    assert any(x.startswith("DailyApiRequests,15000,") for x in result.stdout.splitlines())
 
 
 def test_cli_report_errors_are_clear(limits_cli_env: dict[str, str], tmp_path: Path) -> None:
-    code, _, err = invoke(["limits", "report", "--since", "yesterday"], limits_cli_env)
-    assert code == 2 and "Bad --since 'yesterday'" in err
+    result = run_cli(["limits", "report", "--since", "yesterday"], limits_cli_env)
+    assert result.exit_code == 2 and "Bad --since 'yesterday'" in result.stderr
     target = tmp_path / "limits.parquet"
-    code, _out, err = invoke(["limits", "report", "--parquet", str(target)], limits_cli_env)
+    result = run_cli(["limits", "report", "--parquet", str(target)], limits_cli_env)
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        assert code == 2 and "--parquet needs pyarrow" in err and not target.exists()
+        assert result.exit_code == 2 and "--parquet needs pyarrow" in result.stderr and not target.exists()
     else:  # pragma: no cover - pyarrow is not a dependency
-        assert code == 0 and target.exists()
+        assert result.exit_code == 0 and target.exists()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from cli_support import run_cli
 from sqlalchemy import select
 
-from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
 from sfops.errors import SalesforceError
 from sfops.logs.errors import import_error_logs, import_event_logs
@@ -56,13 +55,13 @@ def test_error_log_records_import_incrementally_and_classify(emu: RunningEmulato
 def test_pull_with_errors_and_event_logs_against_an_org_without_event_monitoring(
         emu: RunningEmulator, org: Org, cli_env: dict[str, str]) -> None:
     _error_log(org, 5, Exception_Type__c="System.NullPointerException", Message__c="Attempt to de-reference")
-    code, out, err = invoke(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
-    assert code == 0, err
-    imports = {i["source"]: i for i in json.loads(out)["result"]["imports"]}
+    result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    imports = {i["source"]: i for i in result.json["result"]["imports"]}
     assert imports["Error_Log__c"]["imported"] == 1
     assert imports["EventLogFile"]["available"] is False and "Event Monitoring" in imports["EventLogFile"]["note"]
-    code, out, _ = invoke(["logs", "report", "--failures", "--json"], env=cli_env)
-    failures = json.loads(out)["result"]["failures"]
+    result = run_cli(["logs", "report", "--failures", "--json"], env=cli_env)
+    failures = result.json["result"]["failures"]
     assert any(f["source"] == "Error_Log__c" and f["category"] == "other" for f in failures)
 
 

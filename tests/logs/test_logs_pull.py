@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 from paths import APEX_LOGS, REPO
 
 import sfops.logs.pull as pull_module
-from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
 from sfops.logs.pull import pull_logs
 from sfops.logs.report import logs_report
@@ -154,28 +153,28 @@ def test_delete_after_pull_on_production_asks_first(emu: RunningEmulator, org: O
     seed(emu, 2)
     before = org_log_ids(org)
     env = emulator_cli_env(emu, tmp_path, production=("emu",))
-    code, out, _ = invoke(["logs", "pull", "--delete-after-pull", "--json"], env=env)
-    assert code != 0 and "production org" in json.loads(out)["message"]
+    result = run_cli(["logs", "pull", "--delete-after-pull", "--json"], env=env)
+    assert result.exit_code != 0 and "production org" in result.json["message"]
     assert org_log_ids(org) == before  # nothing pulled, nothing deleted
-    code, out, err = invoke(["logs", "pull", "--delete-after-pull", "--yes", "--json"], env=env)
-    assert code == 0, err
-    assert org_log_ids(org) == set() and json.loads(out)["result"]["deleted"] == len(before)
+    result = run_cli(["logs", "pull", "--delete-after-pull", "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert org_log_ids(org) == set() and result.json["result"]["deleted"] == len(before)
 
 
 def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningEmulator,
                                                                    cli_env: dict[str, str]) -> None:
     seed(emu, 3, body=SOQL_101)
     seed(emu, 1, body=HEAP, minute0=10)
-    code, out, err = invoke(["logs", "pull", "--json"], env=cli_env)
-    assert code == 0, err
-    pulled = json.loads(out)["result"]
+    result = run_cli(["logs", "pull", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    pulled = result.json["result"]
     assert pulled["stopped"] is None and pulled["pulled"] >= 4
     # 3 + 1 SOQL-101 logs (the emulator's demo seed ships one too) and the heap failure
     assert sum(f["category"] == "governor_limit" for f in pulled["failures"]) == 5
 
-    code, out, err = invoke(["logs", "report", "--json"], env=cli_env)
-    assert code == 0, err
-    body = json.loads(out)["result"]
+    result = run_cli(["logs", "report", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    body = result.json["result"]
     rows = {(r["entry_point"], r["limit"]): r for r in body["limits"]}
     # sorted by how close to the limit: heap 104.9 % first, then SOQL 101 %
     assert [(r["entry_point"], r["limit"]) for r in body["limits"][:2]] == [
@@ -188,8 +187,8 @@ def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningE
     assert failures[("governor_limit", "soql_queries")] == 4
     assert failures[("governor_limit", "heap_size")] == 1
 
-    code, out, _ = invoke(["logs", "report", "--failures"], env=cli_env)
-    assert code == 0 and "governor_limit" in out and "soql_queries" in out
+    result = run_cli(["logs", "report", "--failures"], env=cli_env)
+    assert result.exit_code == 0 and "governor_limit" in result.stdout and "soql_queries" in result.stdout
 
 
 def test_report_over_summaries_without_an_org(store: Store) -> None:
@@ -221,8 +220,8 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
         proc.wait(timeout=30)
     emu.control("DELETE", "faults")
     assert kills >= 2  # at least two runs really died mid-pull
-    code, _, err = invoke(["logs", "pull"], env=cli_env)
-    assert code == 0, err
+    result = run_cli(["logs", "pull"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
     stored = [meta["id"] for meta, _ in iter_summaries(store, "emu")]
     assert len(stored) == len(set(stored)) and set(stored) == expected
     for log_id in stored:
@@ -242,29 +241,29 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
     import pandas as pd
 
     seed(emu, 2, body=SOQL_101)
-    assert invoke(["logs", "pull"], env=cli_env)[0] == 0
+    assert run_cli(["logs", "pull"], env=cli_env).exit_code == 0
     target = tmp_path / "limits.parquet"
-    code, _, err = invoke(["logs", "report", "--parquet", str(target)], env=cli_env)
-    assert code == 0, err
+    result = run_cli(["logs", "report", "--parquet", str(target)], env=cli_env)
+    assert result.exit_code == 0, result.stderr
     frame = pd.read_parquet(target)
     row = frame[(frame["limit"] == "soql_queries")
                 & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
     assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 3, 3)  # 2 + the seeded one
-    code, _, err = invoke(["logs", "report", "--parquet", str(tmp_path / "missing" / "x.parquet")], env=cli_env)
-    assert code == 2 and "Cannot write" in err and "Traceback" not in err
+    result = run_cli(["logs", "report", "--parquet", str(tmp_path / "missing" / "x.parquet")], env=cli_env)
+    assert result.exit_code == 2 and "Cannot write" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
     old = emu.emulator.add_apexlog(MINIMAL, {"StartTime": "2020-01-01T00:00:00.000+0000"})
     seed(emu, 2)
-    assert invoke(["logs", "pull"], env=cli_env)[0] == 0
+    assert run_cli(["logs", "pull"], env=cli_env).exit_code == 0
     store = Store.open(cli_env["SFOPS_STORE_URL"])
     total = count_logs(store, "emu")
-    code, out, _ = invoke(["logs", "prune", "--older-than-days", "30", "--dry-run", "--json"], env=cli_env)
-    assert code == 0 and json.loads(out)["result"]["deleted"] == {"apex_log": 1, "error_event": 0}
+    result = run_cli(["logs", "prune", "--older-than-days", "30", "--dry-run", "--json"], env=cli_env)
+    assert result.exit_code == 0 and result.json["result"]["deleted"] == {"apex_log": 1, "error_event": 0}
     assert count_logs(store, "emu") == total
-    code, out, _ = invoke(["logs", "prune", "--older-than-days", "30"], env=cli_env)
-    assert code == 0 and "Deleted 1 log(s)" in out
+    result = run_cli(["logs", "prune", "--older-than-days", "30"], env=cli_env)
+    assert result.exit_code == 0 and "Deleted 1 log(s)" in result.stdout
     assert count_logs(store, "emu") == total - 1 and load_body(store, "emu", old) is None
-    code, out, _ = invoke(["logs", "pull", "--json"], env=cli_env)
-    assert json.loads(out)["result"]["pulled"] == 0  # the watermark is past it: pruned logs stay pruned
+    result = run_cli(["logs", "pull", "--json"], env=cli_env)
+    assert result.json["result"]["pulled"] == 0  # the watermark is past it: pruned logs stay pruned

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
+from cli_support import run_cli
 
-from sfops.cli.app import invoke
 from sfops.emulator.testing import RunningEmulator
 from sfops.errors import UsageError
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_LEVELS, trace_list, trace_off, trace_on
@@ -102,15 +101,15 @@ def test_unknown_user_is_a_clear_error(org: Org, store: Store) -> None:
 
 def test_trace_cli_on_list_off(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
     admin = emu.settings.admin_username
-    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--minutes", "10", "--json"], env=cli_env)
-    assert code == 0, err
-    assert json.loads(out)["result"]["action"] == "created"
-    code, out, _ = invoke(["logs", "trace", "list"], env=cli_env)
-    assert code == 0 and admin in out and DEFAULT_LEVEL in out
-    code, out, _ = invoke(["logs", "trace", "on", "--user", admin, "--minutes", "2000"], env=cli_env)
-    assert code == 2
-    code, out, _ = invoke(["logs", "trace", "off", "--user", admin, "--json"], env=cli_env)
-    assert code == 0 and len(json.loads(out)["result"]) == 1
+    result = run_cli(["logs", "trace", "on", "--user", admin, "--minutes", "10", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    assert result.json["result"]["action"] == "created"
+    result = run_cli(["logs", "trace", "list"], env=cli_env)
+    assert result.exit_code == 0 and admin in result.stdout and DEFAULT_LEVEL in result.stdout
+    result = run_cli(["logs", "trace", "on", "--user", admin, "--minutes", "2000"], env=cli_env)
+    assert result.exit_code == 2
+    result = run_cli(["logs", "trace", "off", "--user", admin, "--json"], env=cli_env)
+    assert result.exit_code == 0 and len(result.json["result"]) == 1
 
 
 def test_trace_dry_run_writes_nothing_and_production_needs_yes_and_changes_are_audited(
@@ -122,21 +121,21 @@ def test_trace_dry_run_writes_nothing_and_production_needs_yes_and_changes_are_a
 
     env = emulator_cli_env(emu, tmp_path, aliases=("prod",), production=("prod",))
     admin = emu.settings.admin_username
-    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--dry-run", "--json"], env=env)
-    assert code == 0, err
-    planned = json.loads(out)["result"]
+    result = run_cli(["logs", "trace", "on", "--user", admin, "--dry-run", "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    planned = result.json["result"]
     assert planned["action"] == "would create" and planned["id"] is None
     assert _flags(org) == []
     assert DEFAULT_LEVEL not in {r["DeveloperName"] for r in org.tooling_query("SELECT DeveloperName FROM DebugLevel")}
 
-    code, out, err = invoke(["logs", "trace", "on", "--user", admin], env=env)
-    assert code == 1 and "--yes" in err and _flags(org) == []  # no terminal to confirm on
-    code, out, err = invoke(["logs", "trace", "on", "--user", admin, "--yes", "--reason", "P2 repro"], env=env)
-    assert code == 0, err
-    code, out, err = invoke(["logs", "trace", "off", "--user", admin, "--dry-run", "--json"], env=env)
-    assert json.loads(out)["result"][0]["action"] == "would delete" and len(_flags(org)) == 1
-    code, out, err = invoke(["logs", "trace", "off", "--user", admin, "--yes"], env=env)
-    assert code == 0 and _flags(org) == []
+    result = run_cli(["logs", "trace", "on", "--user", admin], env=env)
+    assert result.exit_code == 1 and "--yes" in result.stderr and _flags(org) == []  # no terminal to confirm on
+    result = run_cli(["logs", "trace", "on", "--user", admin, "--yes", "--reason", "P2 repro"], env=env)
+    assert result.exit_code == 0, result.stderr
+    result = run_cli(["logs", "trace", "off", "--user", admin, "--dry-run", "--json"], env=env)
+    assert result.json["result"][0]["action"] == "would delete" and len(_flags(org)) == 1
+    result = run_cli(["logs", "trace", "off", "--user", admin, "--yes"], env=env)
+    assert result.exit_code == 0 and _flags(org) == []
 
     audit = Store.open(load_settings(env).store_url).audit_history(org="prod")
     assert [(r.action, r.reason) for r in audit] == [("logs.trace.deleted", None), ("logs.trace.created", "P2 repro")]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import run_cli
 
-from sfops.cli.app import invoke
 from sfops.config import load_settings
 from sfops.errors import ExitCode
 from sfops.rollback.convert import convert
@@ -164,33 +163,39 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
     monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
                                                                         max_interval=0.05))
     pkg = str(at_b["dir"])
-    code, out, _ = invoke(["rollback", "deploy", "--package", pkg, "-o", "prod", "--dry-run", "--json"],
+    result = run_cli(["rollback", "deploy", "--package", pkg, "-o", "prod", "--dry-run", "--json"],
                           rollback_cli_env)
-    dry = json.loads(out)
-    assert code == 0 and dry["result"]["check_only"] is True  # a validation: no confirmation needed, no change
+    dry = result.json
+    assert result.exit_code == 0
+    assert dry["result"]["check_only"] is True  # a validation: no confirmation needed, no change
     assert_org_at_b(emu, at_b["client"])
-    code, out, _ = invoke(["rollback", "validate", "--package", pkg, "-o", "emu", "--json"], rollback_cli_env)
-    body = json.loads(out)
-    assert code == 0 and body["result"]["status"] == "Succeeded" and body["result"]["check_only"] is True
+    result = run_cli(["rollback", "validate", "--package", pkg, "-o", "emu", "--json"], rollback_cli_env)
+    body = result.json
+    assert result.exit_code == 0 and body["result"]["status"] == "Succeeded" and body["result"]["check_only"] is True
     job = body["result"]["id"]
 
-    code, out, err = invoke(["rollback", "status", "--job-id", job, "-o", "emu", "--wait", "1"], rollback_cli_env)
-    assert code == 0 and "Succeeded" in out and f"{job} Succeeded: components" in err  # progress on stderr
+    result = run_cli(["rollback", "status", "--job-id", job, "-o", "emu", "--wait", "1"], rollback_cli_env)
+    assert result.exit_code == 0
+    assert "Succeeded" in result.stdout
+    assert f"{job} Succeeded: components" in result.stderr  # progress on stderr
 
-    code, out, err = invoke(["rollback", "quick", "--package", pkg, "-o", "prod"], rollback_cli_env)
-    assert code == ExitCode.FAILED and "production org" in out + err  # no terminal to confirm on
+    result = run_cli(["rollback", "quick", "--package", pkg, "-o", "prod"], rollback_cli_env)
+    assert result.exit_code == ExitCode.FAILED
+    assert "production org" in result.stdout + result.stderr  # no terminal to confirm on
 
     frozen = dict(rollback_cli_env)
     config = Path(frozen["SFOPS_CONFIG"])
     config.write_text(config.read_text() + '\n[rollback]\nfreeze = [{ start = "2000-01-01T00:00:00Z", '
                       'end = "2100-01-01T00:00:00Z", reason = "year-end freeze" }]\n')
-    code, out, err = invoke(["rollback", "quick", "--package", pkg, "-o", "emu"], frozen)
-    assert code == ExitCode.FAILED and "year-end freeze" in out + err and "--override-freeze" in out + err
+    result = run_cli(["rollback", "quick", "--package", pkg, "-o", "emu"], frozen)
+    assert result.exit_code == ExitCode.FAILED
+    assert "year-end freeze" in result.stdout + result.stderr
+    assert "--override-freeze" in result.stdout + result.stderr
 
-    code, out, _ = invoke(["rollback", "quick", "--package", pkg, "-o", "emu", "--override-freeze", "--reason",
+    result = run_cli(["rollback", "quick", "--package", pkg, "-o", "emu", "--override-freeze", "--reason",
                            "INC-7", "--incident", "INC-7", "--json", "--junit", str(tmp_path / "j.xml")], frozen)
-    body = json.loads(out)
-    assert code == 0 and body["result"]["status"] == "Succeeded" and not body["result"]["fell_back"]
+    body = result.json
+    assert result.exit_code == 0 and body["result"]["status"] == "Succeeded" and not body["result"]["fell_back"]
     assert any("change freeze overridden" in w for w in body["warnings"])
     assert (tmp_path / "j.xml").is_file()
     assert_org_at_a(emu, at_b["client"])

@@ -9,9 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from rollback_support import EXPECTED
 
-from sfops.cli.app import invoke
 from sfops.rollback.convert import convert
 from sfops.rollback.delta import compute_delta
 from sfops.rollback.gitio import EMPTY_TREE
@@ -157,32 +157,32 @@ def test_full_conversion_matches_sf_convert_source(sample_repo: Path, tmp_path: 
 
 def test_cli_plan_json_and_table(sample_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "pkg"
-    code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
+    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
                               "--output", str(out), "--json"], env={"HOME": str(tmp_path)})
-    assert code == 0
-    body = json.loads(stdout)
+    assert result.exit_code == 0
+    body = result.json
     assert body["status"] == 0
     assert {i["member"] for i in body["result"]["items"] if i["placement"] == "pre"} == {"KillSwitchAudit"}
     assert any("Flip the kill switches first" in w for w in body["warnings"])
     assert (out / "package.xml").is_file()
 
-    code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
+    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
                               "--dry-run"], env={"HOME": str(tmp_path), "COLUMNS": "250"})
-    assert code == 0
-    assert "KillSwitchAudit" in stdout and "Warning: Data loss" in stdout
+    assert result.exit_code == 0
+    assert "KillSwitchAudit" in result.stdout and "Warning: Data loss" in result.stdout
     assert not (sample_repo / "metadata").exists()
 
 
 def test_cli_output_that_cannot_be_a_folder_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
+    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
                               "--output", str(tmp_path / "afile" / "pkg"), "--json"], env={"HOME": str(tmp_path)})
-    assert code == 2
-    assert "Cannot write the rollback package" in json.loads(stdout)["message"]
+    assert result.exit_code == 2
+    assert "Cannot write the rollback package" in result.json["message"]
 
 
 def test_cli_unknown_ref_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
-    code, stdout, _ = invoke(["rollback", "plan", "--from", "v1.1", "--to", "v9", "--repo", str(sample_repo),
+    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v9", "--repo", str(sample_repo),
                               "--json"], env={"HOME": str(tmp_path)})
-    assert code == 2
-    assert "Unknown git ref 'v9'" in json.loads(stdout)["message"]
+    assert result.exit_code == 2
+    assert "Unknown git ref 'v9'" in result.json["message"]

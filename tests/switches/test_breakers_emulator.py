@@ -4,9 +4,9 @@ link and its restore rule, `sfops breaker ...` with audit, and `breaker sync` fo
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
+from cli_support import run_cli
 from clock_support import Clock
 
 from sfops.breakers import (
@@ -20,7 +20,6 @@ from sfops.breakers import (
     set_breaker,
     sync_links,
 )
-from sfops.cli.app import invoke
 from sfops.switches import flip, history
 
 pytestmark = pytest.mark.integration
@@ -147,17 +146,23 @@ def test_sync_applies_links_for_breakers_apex_moved(emu, org, store) -> None:
 
 def test_breaker_cli(emu, org, cli_env) -> None:
     make_breaker_record(org, Failure_Count__c=1)
-    code, out, err = invoke(["breaker", "list"], cli_env)
-    assert code == 0 and "ERP_Orders" in out and "1/3" in out and "External_Sync__c" in out, err
-    code, out, err = invoke(["breaker", "open", "ERP_Orders", "--reason", "ERP down", "--yes"], cli_env)
-    assert code == 0 and "closed -> open" in out and "Kill switch External_Sync__c: switched-off" in out, err
-    code, out, _ = invoke(["breaker", "show", "ERP_Orders", "--json"], cli_env)
-    assert json.loads(out)["result"]["state"] == "open"
-    code, out, _ = invoke(["breaker", "close", "ERP_Orders", "--reason", "back", "--dry-run"], cli_env)
-    assert code == 0 and "Dry run" in out and record(org)["State__c"] == "Open"
-    code, out, _ = invoke(["breaker", "close", "ERP_Orders", "--reason", "back"], cli_env)
-    assert code == 0 and "restored" in out and switch_value(org) is True
-    code, out, _ = invoke(["switch", "history", "External_Sync__c"], cli_env)
-    assert "circuit breaker ERP_Orders opened: ERP down" in out and "circuit breaker ERP_Orders closed" in out
-    code, out, _ = invoke(["breaker", "sync"], cli_env)
-    assert code == 0 and "0 link action(s)" in out
+    result = run_cli(["breaker", "list"], cli_env)
+    assert result.exit_code == 0, result.stderr
+    assert "ERP_Orders" in result.stdout, result.stderr
+    assert "1/3" in result.stdout, result.stderr
+    assert "External_Sync__c" in result.stdout, result.stderr
+    result = run_cli(["breaker", "open", "ERP_Orders", "--reason", "ERP down", "--yes"], cli_env)
+    assert result.exit_code == 0, result.stderr
+    assert "closed -> open" in result.stdout, result.stderr
+    assert "Kill switch External_Sync__c: switched-off" in result.stdout, result.stderr
+    result = run_cli(["breaker", "show", "ERP_Orders", "--json"], cli_env)
+    assert result.json["result"]["state"] == "open"
+    result = run_cli(["breaker", "close", "ERP_Orders", "--reason", "back", "--dry-run"], cli_env)
+    assert result.exit_code == 0 and "Dry run" in result.stdout and record(org)["State__c"] == "Open"
+    result = run_cli(["breaker", "close", "ERP_Orders", "--reason", "back"], cli_env)
+    assert result.exit_code == 0 and "restored" in result.stdout and switch_value(org) is True
+    result = run_cli(["switch", "history", "External_Sync__c"], cli_env)
+    assert "circuit breaker ERP_Orders opened: ERP down" in result.stdout
+    assert "circuit breaker ERP_Orders closed" in result.stdout
+    result = run_cli(["breaker", "sync"], cli_env)
+    assert result.exit_code == 0 and "0 link action(s)" in result.stdout

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-
-from sfops.cli.app import invoke
+from cli_support import CliResult, run_cli
 
 pytestmark = pytest.mark.integration
 
 
-def run(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
-    return invoke(list(argv), env)
+def run(env: dict[str, str], *argv: str) -> CliResult:
+    return run_cli(list(argv), env)
 
 
 def test_list_off_history_as_the_demo_runs_them(cli_env) -> None:
-    code, out, err = run(cli_env, "switch", "list")
-    assert code == 0, err
+    result = run(cli_env, "switch", "list")
+    assert result.exit_code == 0, result.stderr
     for name, label in (("New_Pricing__c", "New Pricing"), ("External_Sync__c", "External Sync")):
-        assert name in out and label in out
-    code, out, err = run(cli_env, "switch", "off", "New_Pricing__c", "--reason", "INC-1 wrong totals", "--yes")
-    assert code == 0, err
-    assert "Switched New_Pricing__c off at org (audit #1)" in out
-    code, out, _ = run(cli_env, "switch", "history")
-    assert code == 0 and "alice" in out and "INC-1 wrong totals" in out and "on -> off" in out
-    code, out, _ = run(cli_env, "switch", "list", "--json")
-    body = json.loads(out)
+        assert name in result.stdout and label in result.stdout
+    result = run(cli_env, "switch", "off", "New_Pricing__c", "--reason", "INC-1 wrong totals", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "Switched New_Pricing__c off at org (audit #1)" in result.stdout
+    result = run(cli_env, "switch", "history")
+    assert result.exit_code == 0
+    assert "alice" in result.stdout
+    assert "INC-1 wrong totals" in result.stdout
+    assert "on -> off" in result.stdout
+    result = run(cli_env, "switch", "list", "--json")
+    body = result.json
     assert body["status"] == 0 and len(body["result"]) == 5
     pricing = next(r for r in body["result"] if r["name"] == "New_Pricing__c")
     assert pricing["org_value"] is False and pricing["last_changed_by"] == "alice"
@@ -34,39 +34,39 @@ def test_list_off_history_as_the_demo_runs_them(cli_env) -> None:
 
 
 def test_production_org_needs_confirmation(cli_env) -> None:
-    code, _, err = run(cli_env, "switch", "off", "External_Sync__c", "-o", "prod", "--reason", "r")
-    assert code == 1 and "production org" in err and "--yes" in err
-    code, out, _ = run(cli_env, "switch", "show", "External_Sync__c", "-o", "prod", "--json")
-    assert json.loads(out)["result"]["resolutions"][0]["value"] is True  # nothing was written
-    code, out, err = run(cli_env, "switch", "off", "External_Sync__c", "-o", "prod", "--reason", "r", "--yes")
-    assert code == 0, err
+    result = run(cli_env, "switch", "off", "External_Sync__c", "-o", "prod", "--reason", "r")
+    assert result.exit_code == 1 and "production org" in result.stderr and "--yes" in result.stderr
+    result = run(cli_env, "switch", "show", "External_Sync__c", "-o", "prod", "--json")
+    assert result.json["result"]["resolutions"][0]["value"] is True  # nothing was written
+    result = run(cli_env, "switch", "off", "External_Sync__c", "-o", "prod", "--reason", "r", "--yes")
+    assert result.exit_code == 0, result.stderr
     # a dry run never asks
-    code, out, _ = run(cli_env, "switch", "on", "External_Sync__c", "-o", "prod", "--dry-run")
-    assert code == 0 and "Dry run: 1 change(s) planned at org" in out
+    result = run(cli_env, "switch", "on", "External_Sync__c", "-o", "prod", "--dry-run")
+    assert result.exit_code == 0 and "Dry run: 1 change(s) planned at org" in result.stdout
 
 
 def test_dry_run_set_and_json_envelope(cli_env) -> None:
-    code, out, err = run(cli_env, "switch", "set", "New_Pricing__c=off", "Outbound_Email__c=off", "--dry-run",
+    result = run(cli_env, "switch", "set", "New_Pricing__c=off", "Outbound_Email__c=off", "--dry-run",
                          "--json")
-    assert code == 0, err
-    result = json.loads(out)["result"]
-    assert result["dry_run"] is True and [(c["switch"], c["before"], c["after"]) for c in result["changes"]] == [
+    assert result.exit_code == 0, result.stderr
+    data = result.json["result"]
+    assert data["dry_run"] is True and [(c["switch"], c["before"], c["after"]) for c in data["changes"]] == [
         ("New_Pricing__c", True, False), ("Outbound_Email__c", True, False)]
-    code, out, _ = run(cli_env, "switch", "history", "--json")
-    assert json.loads(out)["result"] == []
+    result = run(cli_env, "switch", "history", "--json")
+    assert result.json["result"] == []
 
 
 def test_scope_warning_for_and_pending(cli_env) -> None:
-    code, out, err = run(cli_env, "switch", "off", "Auto_Escalation__c", "--scope", "user:oncall@sfops.demo",
+    result = run(cli_env, "switch", "off", "Auto_Escalation__c", "--scope", "user:oncall@sfops.demo",
                          "--reason", "test", "--for", "1h")
-    assert code == 0, err
-    assert "pins the other 4 switches" in out and "Automatic restore due" in out
-    code, out, _ = run(cli_env, "switch", "pending")
-    assert "user:oncall@sfops.demo" in out and "Auto_Escalation__c=on" in out
-    code, out, _ = run(cli_env, "switch", "restore-due")
-    assert code == 0 and "0 due restore(s) handled; 1 still pending" in out
-    code, out, _ = run(cli_env, "switch", "show", "--user", "oncall@sfops.demo")
-    assert code == 0 and "pins all 5 switches" in out
+    assert result.exit_code == 0, result.stderr
+    assert "pins the other 4 switches" in result.stdout and "Automatic restore due" in result.stdout
+    result = run(cli_env, "switch", "pending")
+    assert "user:oncall@sfops.demo" in result.stdout and "Auto_Escalation__c=on" in result.stdout
+    result = run(cli_env, "switch", "restore-due")
+    assert result.exit_code == 0 and "0 due restore(s) handled; 1 still pending" in result.stdout
+    result = run(cli_env, "switch", "show", "--user", "oncall@sfops.demo")
+    assert result.exit_code == 0 and "pins all 5 switches" in result.stdout
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -80,5 +80,5 @@ def test_scope_warning_for_and_pending(cli_env) -> None:
     (["breaker", "show", "Nope"], "Unknown circuit breaker"),
 ])
 def test_usage_errors_exit_2_with_a_clear_message(cli_env, argv: list[str], message: str) -> None:
-    code, _out, err = run(cli_env, *argv)
-    assert code == 2 and message in err and "Traceback" not in err
+    result = run(cli_env, *argv)
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from sf_fixtures import API, INSTANCE, TOKEN, wire_bytes
-
-from sfops.cli.app import invoke
 
 
 @pytest.fixture
@@ -26,10 +24,10 @@ def test_add_writes_the_alias_without_secrets_and_keeps_the_file(env: dict[str, 
     Path(env["SFOPS_CONFIG"]).write_text('# my orgs\n[orgs.dev]\nauth = "sfcli"\n')
     key = tmp_path / "server.key"
     key.write_text("k")
-    code, out, err = invoke(["org", "add", "prod", "--auth", "jwt", "--login-url", "https://acme.my.salesforce.com",
+    result = run_cli(["org", "add", "prod", "--auth", "jwt", "--login-url", "https://acme.my.salesforce.com",
                              "--username", "ops@acme.com", "--client-id", "3MVG", "--private-key-file", str(key),
                              "--production", "--set-default"], env)
-    assert code == 0, err
+    assert result.exit_code == 0, result.stderr
     text = Path(env["SFOPS_CONFIG"]).read_text()
     assert text.startswith('default_org = "prod"\n# my orgs\n')
     config = _config(env)
@@ -37,26 +35,26 @@ def test_add_writes_the_alias_without_secrets_and_keeps_the_file(env: dict[str, 
     assert config["orgs"]["prod"] == {"auth": "jwt", "login_url": "https://acme.my.salesforce.com",
                                       "username": "ops@acme.com", "client_id": "3MVG",
                                       "private_key_file": str(key), "production": True}
-    assert "sfops org check -o prod" in out
+    assert "sfops org check -o prod" in result.stdout
 
 
 def test_add_tells_which_env_vars_to_set(env: dict[str, str]) -> None:
-    code, out, _ = invoke(["org", "add", "my-org.uat", "--auth", "password", "--username", "u@x.com",
+    result = run_cli(["org", "add", "my-org.uat", "--auth", "password", "--username", "u@x.com",
                            "--login-url", "https://test.salesforce.com", "--json"], env)
-    assert code == 0
-    result = json.loads(out)["result"]
-    assert result["set_env"] == ["SFOPS_ORG_MY_ORG_UAT_PASSWORD"]
-    assert result["optional_env"] == ["SFOPS_ORG_MY_ORG_UAT_SECURITY_TOKEN"]
+    assert result.exit_code == 0
+    data = result.json["result"]
+    assert data["set_env"] == ["SFOPS_ORG_MY_ORG_UAT_PASSWORD"]
+    assert data["optional_env"] == ["SFOPS_ORG_MY_ORG_UAT_SECURITY_TOKEN"]
     assert _config(env)["orgs"]["my-org.uat"]["username"] == "u@x.com"
 
 
 @pytest.mark.parametrize("option", ["--password", "--security-token", "--client-secret", "--access-token"])
 def test_add_refuses_secret_options(env: dict[str, str], option: str) -> None:
-    code, _, err = invoke(["org", "add", "prod", "--auth", "token", "--instance-url", INSTANCE, option, "s3cret"], env)
-    assert code == 2
-    assert "secrets never go in sfops.toml" in err
-    assert f"SFOPS_ORG_PROD_{option[2:].replace('-', '_').upper()}" in err
-    assert "s3cret" not in err
+    result = run_cli(["org", "add", "prod", "--auth", "token", "--instance-url", INSTANCE, option, "s3cret"], env)
+    assert result.exit_code == 2
+    assert "secrets never go in sfops.toml" in result.stderr
+    assert f"SFOPS_ORG_PROD_{option[2:].replace('-', '_').upper()}" in result.stderr
+    assert "s3cret" not in result.stderr
     assert not Path(env["SFOPS_CONFIG"]).exists()
 
 
@@ -66,15 +64,15 @@ def test_add_refuses_secret_options(env: dict[str, str], option: str) -> None:
     (["--auth", "token", "--instance-url", "http://127.0.0.1:8443"], "must be an https:// URL"),
 ])
 def test_add_validates_per_auth_mode(env: dict[str, str], args: list[str], message: str) -> None:
-    code, _, err = invoke(["org", "add", "x", *args], env)
-    assert code == 2 and message in err
+    result = run_cli(["org", "add", "x", *args], env)
+    assert result.exit_code == 2 and message in result.stderr
 
 
 def test_add_refuses_a_duplicate_alias(env: dict[str, str]) -> None:
     args = ["org", "add", "dev", "--auth", "sfcli"]
-    assert invoke(args, env)[0] == 0
-    code, _, err = invoke(args, env)
-    assert code == 2 and "already exists" in err
+    assert run_cli(args, env).exit_code == 0
+    result = run_cli(args, env)
+    assert result.exit_code == 2 and "already exists" in result.stderr
 
 
 def test_list_shows_secret_names_not_values(env: dict[str, str]) -> None:
@@ -82,14 +80,14 @@ def test_list_shows_secret_names_not_values(env: dict[str, str]) -> None:
         'default_org = "prod"\n[orgs.prod]\nauth = "password"\nusername = "u@x.com"\nproduction = true\n'
         '[orgs.cc]\nauth = "client_credentials"\nclient_id = "k"\nlogin_url = "https://acme.my.salesforce.com"\n')
     env = {**env, "SFOPS_ORG_PROD_PASSWORD": "hunter2", "SFOPS_ORG_PROD_SECURITY_TOKEN": "tok"}
-    code, out, _ = invoke(["org", "list", "--json"], env)
-    assert code == 0 and "hunter2" not in out and "tok\"" not in out
-    rows = {r["alias"]: r for r in json.loads(out)["result"]}
+    result = run_cli(["org", "list", "--json"], env)
+    assert result.exit_code == 0 and "hunter2" not in result.stdout and "tok\"" not in result.stdout
+    rows = {r["alias"]: r for r in result.json["result"]}
     assert rows["prod"]["secrets_set"] == "password, security_token"
     assert rows["prod"]["default"] is True and rows["prod"]["production"] is True
     assert rows["cc"]["secrets_missing"] == "SFOPS_ORG_CC_CLIENT_SECRET"
-    code, out, _ = invoke(["org", "list"], env)
-    assert code == 0 and "prod" in out and "hunter2" not in out
+    result = run_cli(["org", "list"], env)
+    assert result.exit_code == 0 and "prod" in result.stdout and "hunter2" not in result.stdout
 
 
 def test_check_reports_identity_and_api_usage(env: dict[str, str], rsps) -> None:
@@ -98,20 +96,20 @@ def test_check_reports_identity_and_api_usage(env: dict[str, str], rsps) -> None
         "user_id": "005U0000000EApcIAG", "organization_id": "00DU0000000AlbhMAC", "preferred_username": "ops@acme.com"})
     rsps.get(f"{API}/limits/", body=wire_bytes("limits.json"), content_type="application/json",
              headers={"Sforce-Limit-Info": "api-usage=1500/15000"})
-    code, out, err = invoke(["org", "check", "-o", "env", "--json"], env)
-    assert code == 0, err
-    result = json.loads(out)["result"]
-    assert result["org_id"] == "00DU0000000AlbhMAC" and result["username"] == "ops@acme.com"
-    assert result["api_usage"] == "1500/15000" and result["api_usage_percent"] == 10.0
-    assert result["instance_url"] == INSTANCE and result["api_version"] == "64.0"
-    assert TOKEN.split("!")[1] not in out
+    result = run_cli(["org", "check", "-o", "env", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    data = result.json["result"]
+    assert data["org_id"] == "00DU0000000AlbhMAC" and data["username"] == "ops@acme.com"
+    assert data["api_usage"] == "1500/15000" and data["api_usage_percent"] == 10.0
+    assert data["instance_url"] == INSTANCE and data["api_version"] == "64.0"
+    assert TOKEN.split("!")[1] not in result.stdout
 
 
 def test_check_fails_clearly_on_auth_errors(env: dict[str, str], rsps) -> None:
     env = {**env, "SFOPS_INSTANCE_URL": INSTANCE, "SFOPS_ACCESS_TOKEN": TOKEN}
     rsps.get(f"{INSTANCE}/services/oauth2/userinfo", body=wire_bytes("error-invalid-session-id.json"), status=401,
              content_type="application/json")
-    code, _, err = invoke(["org", "check"], env)
-    assert code == 1
-    assert "Error (SessionExpiredError)" in err and "cannot refresh" in err
-    assert "Traceback" not in err
+    result = run_cli(["org", "check"], env)
+    assert result.exit_code == 1
+    assert "Error (SessionExpiredError)" in result.stderr and "cannot refresh" in result.stderr
+    assert "Traceback" not in result.stderr
