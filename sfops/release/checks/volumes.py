@@ -10,10 +10,10 @@ the statements touch are compared with the sandbox the release was tested on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfops.errors import SalesforceError
 from sfops.release.binds import describe_lookup, main_object, prepare
@@ -56,8 +56,13 @@ def statements(ctx: GateContext) -> list[tuple[str, int, str]]:
     return [(c.path, s.line, s.text) for c in ctx.release.changes for s in c.new_soql]
 
 
-def _pool_map(org_calls: Iterable[Any], workers: int, fn: Any) -> list[Any]:
-    items = list(org_calls)
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _pool_map(items_in: Iterable[T], workers: int, fn: Callable[[T], R]) -> list[R]:
+    """fn over the items, at most `workers` at a time (org calls wait on the network, not the CPU)."""
+    items = list(items_in)
     if len(items) <= 1 or workers <= 1:
         return [fn(i) for i in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="sfops-explain") as pool:
