@@ -107,3 +107,51 @@ def test_junit_has_one_case_per_check_with_failures_and_skips() -> None:
     cases = {c.get("name"): c for c in root.iter("testcase")}
     assert cases["rollback"].find("failure").text == "stale\nx.cls:3: old"
     assert cases["tests"].find("skipped") is not None and cases["timing"].find("failure") is None
+
+
+def test_explain_calls_run_in_parallel_bounded_and_once_per_distinct_statement(store: Any, tmp_path: Any) -> None:
+    import threading
+
+    from release_support import apex_class, commit
+
+    from sfops.release.checks import volumes
+
+    statements = "\n".join(f"        List<Account> q{i} = [SELECT Id FROM Account WHERE Name = 'n{i % 6}'];"  # noqa: S608
+                           for i in range(12))
+    repo = tmp_path / "repo"
+    commit(repo, apex_class("A", "public class A { }\n"), "c1")
+    commit(repo, apex_class("Q", "public class Q {\n    public static void run() {\n" + statements + "\n    }\n}\n"),
+           "c2")
+    barrier = threading.Barrier(3, timeout=10)  # the first three explains must be in flight together
+    lock = threading.Lock()
+    seen = {"now": 0, "max": 0, "explains": []}
+
+    class Org:
+        def describe_global(self) -> dict[str, Any]:
+            return {"sobjects": [{"name": "Account", "keyPrefix": "001"}]}
+
+        def describe(self, name: str) -> dict[str, Any]:
+            return {"keyPrefix": "001", "fields": [{"name": "Name", "type": "string"}]}
+
+        def request(self, method: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+            if "explain" not in params:
+                return {"sObjects": [{"name": "Account", "count": 10}]}
+            with lock:
+                seen["now"] += 1
+                seen["max"] = max(seen["max"], seen["now"])
+                seen["explains"].append(params["explain"])
+                first = len(seen["explains"]) <= 3
+            if first:
+                barrier.wait()
+            with lock:
+                seen["now"] -= 1
+            return {"plans": [{"cardinality": 1, "fields": ["Name"], "leadingOperationType": "Index", "notes": [],
+                               "relativeCost": 0.1, "sobjectCardinality": 10, "sobjectType": "Account"}]}
+
+    ctx = GateContext(org=Org(), store=store, alias="prod", repo=str(repo), from_ref="c1", to_ref="c2",  # type: ignore[arg-type]
+                      config=parse_release({"data_volumes": {"concurrency": 3}}))
+    result = volumes.check(ctx)
+
+    assert result.status is Status.PASS and result.facts["statements"] == 12
+    assert sorted(seen["explains"]) == [f"SELECT Id FROM Account WHERE Name = 'n{i}'" for i in range(6)]  # noqa: S608
+    assert seen["max"] == 3
