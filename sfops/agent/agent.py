@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -101,9 +101,9 @@ class Agent:
         self._running: dict[int, tuple[str, str]] = {}
         self._idle = threading.Condition()
         self._scheduler: BackgroundScheduler | None = None
-        self._connected: dict[str, Any] = {}
+        self._connected: dict[str, Org] = {}
 
-    def _org(self, alias: str) -> Any:
+    def _org(self, alias: str) -> Org:
         org = self.get_org(alias)
         self._connected[alias] = org
         return org
