@@ -16,6 +16,8 @@ The emulator builds its plans from its own schema and rows, the way the optimize
   filter matches, its relativeCost that cardinality over the selectivity threshold of the Large Data
   Volumes guide (standard: 30 % of the first million records and 15 % beyond, at most 1,000,000;
   custom: 10 % and 5 %, at most 333,333);
+- with a configured data volume (`POST /__emulator__/volumes {"Account": 2000000}`) the object counts
+  that many records and each filter's cardinality scales with it (the share of rows it matches);
 - always a TableScan plan: cardinality = the rows the whole WHERE matches, relativeCost grows with
   the object's size (0.65 for a small object, as in the guide's example, rising past 1 at about 154,000
   records);
@@ -84,12 +86,14 @@ def explain(emu: Emulator, text: str, version: str) -> dict[str, Any]:
         raise ApiError(400, err.error_code, err.message) from None
     obj = emu.schema.get(parsed.from_name)
     assert obj is not None  # execute() resolved it
-    records = emu.store.count(obj.name)
+    rows = emu.store.count(obj.name)
+    records = emu.state.volume(obj)  # a configured data volume scales what the rows say
 
     def count(where: Any) -> int:
         query = dataclasses.replace(parsed, select=[], where=where, count_only=True, order_by=[], limit=None,
                                     offset=None, group_by=[], having=None)
-        return execute(query, catalog, now=now_utc(), api_version=version).total_size
+        matched = execute(query, catalog, now=now_utc(), api_version=version).total_size
+        return round(matched * records / rows) if rows and records != rows else matched
 
     conjuncts = []
     if parsed.where is not None:

@@ -319,7 +319,7 @@ def record_count(ctx: Ctx) -> Response:
     out = []
     for obj in objects:
         if obj is not None:
-            count = ctx.state.count(obj)
+            count = ctx.state.volume(obj)
             if count or wanted:
                 out.append({"count": count, "name": obj.name})
     return json_response(200, {"sObjects": out})

@@ -58,3 +58,26 @@ def test_unknown_field_is_the_query_error_and_explain_runs_nothing(org: Any, emu
     assert err.value.error_code == "INVALID_FIELD"
     kinds = [e["kind"] for e in emu.requests_journal()]
     assert kinds[-1] == "rest.explain" and "rest.query" not in kinds
+
+
+def test_a_configured_data_volume_drives_record_counts_and_plans(org: Any, emu: Any) -> None:
+    org.composite_sobjects("POST", [{"attributes": {"type": "Account"}, "Name": f"Acme {i}",
+                                     "Description": "vip" if i < 2 else "plain"} for i in range(20)])
+    assert emu.control("POST", "volumes", {"Account": 2_000_000}) == {"volumes": {"account": 2_000_000}}
+
+    [scan] = _explain(org, "SELECT Id FROM Account WHERE Description = 'vip'")
+    index = _explain(org, "SELECT Id FROM Account WHERE Name = 'Acme 1'")[0]
+    counts = org.request("GET", "limits/recordCount", params={"sObjects": "Account"})["sObjects"]
+
+    assert (scan["sobjectCardinality"], scan["cardinality"]) == (2_000_000, 200_000)  # 2 of 20 rows, scaled
+    assert scan["relativeCost"] == 13.0  # 0.65 x 2,000,000 / 100,000
+    assert index["leadingOperationType"] == "Index" and index["cardinality"] == 100_000
+    assert index["relativeCost"] == round(100_000 / 450_000, 4)  # standard: 30 % of 1M + 15 % of 1M
+    assert counts == [{"count": 2_000_000, "name": "Account"}]
+    refused = emu.session().post(f"{emu.url}/__emulator__/volumes", json={"Nope__c": 5}, timeout=30)
+    assert refused.status_code == 400 and refused.json() == {"error": "unknown object Nope__c"}
+    assert emu.control("DELETE", "volumes") == {"volumes": {}}
+    assert org.request("GET", "limits/recordCount", params={"sObjects": "Account"})["sObjects"][0]["count"] == 20
+    emu.control("POST", "volumes", {"Contact": 10})
+    emu.reset()
+    assert emu.control("GET", "volumes") == {"volumes": {}}
