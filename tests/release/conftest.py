@@ -16,9 +16,11 @@ from release_support import GATE_TOML, release_history
 
 @pytest.fixture
 def gate(emu: Any, org: Any, tmp_path: Path) -> dict[str, Any]:
-    """The history c1 -> c2 (three problems) -> c3 (fixed), 60 Accounts in the org, a CLI env with org `prod`."""
+    """The history c1 -> c2 (three problems) -> c3 (fixed); production-size Accounts (60 rows standing for
+    2,000,000 records, the emulator's data-volume knob); a CLI env with org `prod`."""
     repo = tmp_path / "repo"
     release_history(repo)
     org.composite_sobjects("POST", [{"attributes": {"type": "Account"}, "Name": f"Acme {i}"} for i in range(60)])
+    emu.control("POST", "volumes", {"Account": 2_000_000})
     env = emulator_cli_env(emu, tmp_path, aliases=("prod",), production=("prod",), actor="rm", extra_toml=GATE_TOML)
     return {"repo": repo, "env": env, "tmp": tmp_path}

@@ -68,10 +68,7 @@ def apex_trigger(name: str, body: str) -> dict[str, str]:
     return {f"{TRIGGERS}{name}.trigger": body, f"{TRIGGERS}{name}.trigger-meta.xml": TRIGGER_META}
 
 
-GATE_TOML = ONCALL_TOML + """
-[release.data_volumes]
-large_object = 50
-"""
+GATE_TOML = ONCALL_TOML  # every other [release] setting at its default (large_object = 100,000 records)
 EXISTING = apex_class("Existing", "public with sharing class Existing {\n"
                                   "    public static Integer one() { return 1; }\n}\n")
 EXISTING_TEST = apex_class("ExistingTest", "@isTest\nprivate class ExistingTest {\n    @isTest static void one() {\n"

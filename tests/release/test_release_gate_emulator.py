@@ -48,7 +48,8 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     [scan] = [f for f in checks["data_volumes"]["findings"] if f["status"] == "fail"]
     assert (scan["file"], scan["line"]) == ("force-app/main/default/classes/OrderService.cls", 6)
     assert scan["data"]["leadingOperationType"] == "TableScan"
-    assert scan["data"]["sobjectCardinality"] == 60
+    assert scan["data"]["sobjectCardinality"] == 2_000_000
+    assert (scan["data"]["standard_threshold"], scan["data"]["custom_threshold"]) == (450_000, 150_000)
     assert scan["data"]["notes"][0]["fields"] == ["Description"]
     assert scan["data"]["explained"] == "SELECT Id, Name FROM Account WHERE Description = 'sfops'"
     suites = ET.parse(junit).getroot()
