@@ -6,8 +6,9 @@ injected latency.
 
 Builds a git history whose release B adds `--classes` Apex classes holding `--soql` distinct inline SOQL
 statements (literals and binds over Account, Contact, Error_Log__c and Incident_Log__c, half of them
-filtering on an unindexed field) plus a guarded trigger and a guarded @AuraEnabled method per 50
-classes; plans and validates the rollback; then runs the gate exactly as the CLI does
+filtering on an unindexed field) plus a guarded @AuraEnabled method per 50 classes, over production-size
+objects (the emulator's data volumes: Account 2M, Contact 5M, Error_Log__c 1M, Incident_Log__c 50k
+records); plans and validates the rollback; then runs the gate exactly as the CLI does
 (`sfops release check --from A --to B -o prod`, in-process) while the emulator delays every request by
 `--latency-ms`. The reference, in the same command, is the same gate with no injected latency.
 
@@ -39,6 +40,7 @@ from sfops.cli.app import invoke  # noqa: E402
 from sfops.emulator.testing import RunningEmulator, running_emulator  # noqa: E402
 
 TARGET_S = 60.0
+VOLUMES = {"Account": 2_000_000, "Contact": 5_000_000, "Error_Log__c": 1_000_000, "Incident_Log__c": 50_000}
 GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid", "GIT_COMMITTER_NAME": "b",
            "GIT_COMMITTER_EMAIL": "b@example.invalid", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"}
@@ -150,9 +152,8 @@ def main() -> None:
         work = Path(tmp)
         repo = build_repo(work, args.classes, args.soql)
         env = cli_env(emu, work)
-        # the emulator's data: enough Error_Log__c rows that unindexed filters there are "large" in the gate
-        (work / "sfops.toml").write_text((work / "sfops.toml").read_text() +
-                                         "\n[release.data_volumes]\nlarge_object = 500\n")
+        # production-size data (the emulator's data-volume knob; the gate keeps its default thresholds)
+        emu.control("POST", "volumes", VOLUMES)
         token = emu.login()["access_token"]
         for start in range(0, 600, 200):
             emu.session().post(f"{emu.url}/services/data/v64.0/composite/sobjects", timeout=60,
