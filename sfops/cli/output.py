@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,15 @@ from rich.text import Text
 
 from sfops.errors import ExitCode, SfopsError
 from sfops.serialize import to_jsonable
+
+# C0 controls but tab and newline, DEL and C1 controls: ESC sequences in org data (a breaker's Last_Error__c)
+# or in an echoed argument could move the cursor, rewrite the screen or set the terminal title.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters shown as U+FFFD instead of reaching the terminal."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass
@@ -64,11 +74,11 @@ def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table
         if rows:
             console.print(make_table(rows, result.columns, result.title))
         elif result.title:
-            console.print(f"{result.title}: none")
+            console.print(printable(f"{result.title}: none"), highlight=False, markup=False)
     for warning in result.warnings:
-        console.print(Text.assemble(("Warning:", "yellow"), " ", str(warning)), highlight=False)
+        console.print(Text.assemble(("Warning:", "yellow"), " ", printable(str(warning))), highlight=False)
     if result.message:
-        console.print(result.message, highlight=False, markup=False)
+        console.print(printable(result.message), highlight=False, markup=False)
 
 
 def render_error(error: SfopsError, *, as_json: bool, console: Console) -> None:
@@ -76,9 +86,9 @@ def render_error(error: SfopsError, *, as_json: bool, console: Console) -> None:
     if as_json:
         console.file.write(json.dumps(to_jsonable(error.to_json()), indent=2, default=str) + "\n")
         return
-    console.print(f"Error ({error.name}): {error.message}", style="red", highlight=False, markup=False)
+    console.print(printable(f"Error ({error.name}): {error.message}"), style="red", highlight=False, markup=False)
     for action in error.actions:
-        console.print(f"  Try: {action}", highlight=False, markup=False)
+        console.print(printable(f"  Try: {action}"), highlight=False, markup=False)
 
 
 def _rows_of(result: Result) -> list[Mapping[str, Any]] | None:
@@ -94,7 +104,7 @@ def make_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
                title: str | None = None) -> Table:
     """A rich table; piped output stays plain text."""
     columns = list(columns or _columns(rows))
-    table = Table(title=title, show_lines=False)
+    table = Table(title=printable(title) if title else None, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -126,4 +136,4 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, Mapping | list):
         return json.dumps(value, default=str)
-    return str(value)
+    return printable(str(value))
