@@ -4,7 +4,8 @@ Documented at developer.salesforce.com, REST API Developer Guide, "Query Perform
 (resources_query_performance_feedback.htm): the response is `{"plans": [...]}` sorted from most to
 least optimal, each plan with cardinality, fields, leadingOperationType (Index, Other, Sharing,
 TableScan), notes[] ({description, fields, tableEnumOrId}), relativeCost, sobjectCardinality and
-sobjectType; a bad SOQL string is MALFORMED_QUERY, a bad report or list view id INVALID_ID.
+sobjectType; a bad SOQL string is MALFORMED_QUERY, a bad report or list view id INVALID_ID. A list view
+id is explained as its object's query (no reports exist here).
 
 The emulator builds its plans from its own schema and rows, the way the optimizer reasons:
 
@@ -70,6 +71,22 @@ def index_kind(obj: ObjectDef, field_name: str) -> str | None:
     return None
 
 
+def _list_view_query(emu: Emulator, view_id: str) -> str | None:
+    """The SOQL of a list view of the org (its object, and its CreatedDate filter), or None."""
+    from sfops.emulator import listviews
+
+    if not view_id.startswith("00B"):
+        return None
+    for obj in emu.schema:
+        if "data" not in obj.apis or obj.is_event or not obj.queryable:
+            continue
+        view = listviews.find(obj, view_id)
+        if view is not None:
+            where = " WHERE CreatedDate = THIS_WEEK" if view.created_this_week else ""
+            return f"SELECT Id FROM {obj.name}{where}"  # noqa: S608 - schema names only
+    return None
+
+
 def explain(emu: Emulator, text: str, version: str) -> dict[str, Any]:
     """The plans for a SOQL statement (or INVALID_ID for something that is an id but not a report/list view)."""
     from sfops.emulator.soql import SoqlError, execute, parse
@@ -77,7 +94,10 @@ def explain(emu: Emulator, text: str, version: str) -> dict[str, Any]:
 
     stripped = text.strip()
     if _ID.match(stripped):
-        raise ApiError(400, "INVALID_ID", f"The report or list view id is not valid: {stripped}")
+        view_query = _list_view_query(emu, stripped)
+        if view_query is None:  # no reports here, and not one of the org's list views
+            raise ApiError(400, "INVALID_ID", f"The report or list view id is not valid: {stripped}")
+        stripped = view_query
     catalog = emu.catalog(False)
     try:
         parsed = parse(stripped)

@@ -81,3 +81,15 @@ def test_a_configured_data_volume_drives_record_counts_and_plans(org: Any, emu: 
     emu.control("POST", "volumes", {"Contact": 10})
     emu.reset()
     assert emu.control("GET", "volumes") == {"volumes": {}}
+
+
+def test_a_list_view_id_is_explained_as_its_objects_query(org: Any) -> None:
+    from sfops.errors import SalesforceError
+
+    views = org.request("GET", "sobjects/Account/listviews")["listviews"]
+    every = next(v for v in views if v["developerName"] == "AllAccounts")
+    plans = _explain(org, every["id"])
+    assert plans[-1]["leadingOperationType"] == "TableScan" and plans[-1]["sobjectType"] == "Account"
+    with pytest.raises(SalesforceError) as err:
+        _explain(org, "00O000000000001AAA")  # a report id: none exist
+    assert err.value.error_code == "INVALID_ID"
