@@ -67,9 +67,10 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     assert checks["data_volumes"]["status"] == "pass"
     assert ET.parse(junit).getroot().get("failures") == "0"
 
-    # later, rolling B back names the gate run that let it through
+    # later, rolling B back names the gate run that let it through (B never landed here: its drift is expected)
     code, out, _ = invoke(["rollback", "quick", "--package", str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
-                             "-o", "prod", "--yes", "--reason", "INC-9", "--json"], gate["env"])
+                           "-o", "prod", "--yes", "--reason", "INC-9 (B never landed here)", "--overwrite-drift",
+                           "--json"], gate["env"])
     assert code == 0, out
     warnings = json.loads(out)["warnings"]
     assert any(f"allowed on prod by gate run #{result['run_id']} (warn" in w for w in warnings), warnings
