@@ -50,6 +50,8 @@ GROUPS: dict[str, tuple[str, str]] = {
                 "What changed in the org recently: deployments, Setup Audit Trail, Apex, sfops's own actions."),
     "drill": ("sfops.cli.drill:drill",
               "Drills: rehearse a failure on a sandbox or the emulator; time detection, paging, switch, recovery."),
+    "release": ("sfops.cli.release:release",
+                "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data)."),
     "agent": ("sfops.cli.agent:agent",
               "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
 }

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sfops.emulator import auth, control, ids, rest
+from sfops.emulator import auth, cometd, control, ids, rest
 from sfops.emulator.faults import Faults
 from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
@@ -468,6 +468,7 @@ def _build_routes() -> RouteTable:
               lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
               kind="soap.metadata")
     table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
+    table.add("/cometd/{version}", lambda emu, req, version: cometd.handle(emu, req, version), kind="streaming.cometd")
     for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):
         for route in sub.routes:
             pattern = f"/services/data/{{version:version}}{prefix}" + (f"/{route.pattern}" if route.pattern else "")

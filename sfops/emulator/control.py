@@ -12,6 +12,9 @@ POST /__emulator__/inject                      failing exceptions / async jobs /
 GET  /__emulator__/events                      published platform events
 POST /__emulator__/connected-apps              {"client_id", "client_secret", "certificate" (PEM), "run_as"}
 POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"refresh_token"}
+GET|POST|DELETE /__emulator__/volumes          {"Account": 2000000, "Contact": null}: the record count an
+                                               object reports (limits/recordCount, query plans) instead of
+                                               its rows; null or DELETE: the real count again
 """
 
 from __future__ import annotations
@@ -163,6 +166,27 @@ def _refresh_tokens(emu: Emulator, req: Request, rest: list[str], body: Any) -> 
     return json_response(201, {"refresh_token": token})
 
 
+def _volumes(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method == "DELETE":
+        for name in emu.state.volumes():
+            obj = emu.state.find_sobject(name)
+            if obj is not None:
+                emu.state.set_volume(obj, None)
+    elif req.method == "POST":
+        if not isinstance(body, dict):
+            return _bad('expected {"Object": records, ...}')
+        for name, records in body.items():
+            obj = emu.state.find_sobject(str(name))
+            if obj is None:
+                return _bad(f"unknown object {name}")
+            if records is not None and (isinstance(records, bool) or not isinstance(records, int) or records < 0):
+                return _bad(f"{name}: records must be a whole number >= 0 or null")
+            emu.state.set_volume(obj, records)
+    elif req.method != "GET":
+        return None
+    return json_response(200, {"volumes": emu.state.volumes()})
+
+
 _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | None]] = {
     "": _health,
     "health": _health,
@@ -175,4 +199,5 @@ _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | N
     "events": _events,
     "connected-apps": _connected_apps,
     "refresh-tokens": _refresh_tokens,
+    "volumes": _volumes,
 }
