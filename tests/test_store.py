@@ -21,7 +21,7 @@ def test_new_store_is_migrated_to_latest_and_uses_wal(tmp_path: Path) -> None:
 def test_migrate_again_applies_nothing_and_keeps_data(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     store = Store.open(url)
-    store.record_audit(actor="ana", org="prod", action="switch.off", target="New_Pricing__c")
+    store.record_audit(actor="ana", alias="prod", action="switch.off", target="New_Pricing__c")
     assert migrate(create_engine(url)) == []
     assert [r.actor for r in Store.open(url).audit_history()] == ["ana"]
 
@@ -47,11 +47,11 @@ def test_every_migration_applies_and_reapplies_cleanly(url: str) -> None:
 
 def test_audit_filters_and_newest_first(url: str) -> None:
     store = Store.open(url)
-    store.record_audit(actor="a", org="prod", action="switch.off", target="X", before={"X": True},
+    store.record_audit(actor="a", alias="prod", action="switch.off", target="X", before={"X": True},
                        after={"X": False}, reason="P1", incident_id="INC-1")
-    store.record_audit(actor="b", org="uat", action="breaker.open", target="ERP")
-    store.record_audit(actor="c", org="prod", action="switch.on", target="X")
-    prod = store.audit_history(org="prod")
+    store.record_audit(actor="b", alias="uat", action="breaker.open", target="ERP")
+    store.record_audit(actor="c", alias="prod", action="switch.on", target="X")
+    prod = store.audit_history(alias="prod")
     assert [r.actor for r in prod] == ["c", "a"]
     assert prod[1].before == {"X": True} and prod[1].at.tzinfo is not None
     assert [r.actor for r in store.audit_history(action_prefix="breaker.")] == ["b"]

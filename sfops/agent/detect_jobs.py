@@ -30,7 +30,7 @@ def detect_tick(ctx: JobContext) -> Any:
     def incidents() -> Any:
         from sfops.incidents.wiring import build
 
-        return build(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now,
+        return build(ctx.settings, ctx.org(), ctx.store, alias=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now,
                      strict=False)
 
     return run_detection(ctx.store, config, alias=ctx.alias, now=ctx.now, production=production, actor=ctx.actor,

@@ -114,7 +114,7 @@ def _breaker_sync(ctx: JobContext) -> JobResult:
 def _incidents(ctx: JobContext) -> Incidents:
     from sfops.incidents.wiring import build
 
-    return build(ctx.settings, ctx.org(), ctx.store, org_name=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now)
+    return build(ctx.settings, ctx.org(), ctx.store, alias=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now)
 
 
 def _incident_escalate(ctx: JobContext) -> JobResult:

@@ -90,7 +90,7 @@ def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: s
 
 def _audit_failure(org: Org, store: Store, breaker: str, switch: str, reason: str, incident_id: str | None,
                    actor: str, error: SfopsError) -> None:
-    store.record_audit(actor=actor, org=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
+    store.record_audit(actor=actor, alias=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
                        reason=reason, incident_id=incident_id, outcome="failed",
                        details={"switch": switch, "error": error.message})
 

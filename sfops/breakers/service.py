@@ -22,6 +22,7 @@ from sfops.breakers.records import (
 )
 from sfops.errors import SfopsError, UsageError
 from sfops.salesforce import LockRetry
+from sfops.store import org_keys
 
 if TYPE_CHECKING:
     from sfops.salesforce import Org
@@ -104,9 +105,10 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
         if link.action == "restored":
             new = dataclasses.replace(new, switch_flipped=False)
     values = changed_fields(new, snap, fields)
+    org_keys.key_for(store, org)  # audited under the org id: every alias of the org sees it
     # Intent first, settled after: a reply lost after the org applied the PATCH still leaves an audit.
     audit_id = store.record_audit(
-        actor=actor, org=org.alias, action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
+        actor=actor, alias=org.alias, action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
         before={"state": snap.state.value, "failure_count": snap.failure_count},
         after={"state": new.state.value, "failure_count": new.failure_count}, reason=reason,
         incident_id=incident_id, outcome="pending", details={"fields": values, "link": dataclasses.asdict(link)})

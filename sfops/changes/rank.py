@@ -85,7 +85,7 @@ def stack_apex_changes(org: Any, names: Sequence[str]) -> list[Change]:
 
 def _sfops_changes(store: Store, alias: str, since: dt.datetime, until: dt.datetime) -> list[Change]:
     out = []
-    for record in store.audit_history(org=alias, limit=500):
+    for record in store.audit_history(alias=alias, limit=500):
         if not (since <= record.at <= until) or not record.action.startswith(OWN_ACTIONS):
             continue
         if record.outcome not in ("done", None) and not record.action.startswith("rollback."):
@@ -142,7 +142,7 @@ def attach_to_incident(store: Store, alias: str, incident_id: str, *, detected_a
                 + (f", touches {', '.join(first.touches)}" if first.touches else "") + ")")
     else:
         note = f"No change recorded in the {int(lookback.total_seconds() // 3600)} h before."
-    add_event(store, org=alias, incident_id=incident_id, at=detected_at, kind="changes", actor=actor, note=note,
+    add_event(store, alias=alias, incident_id=incident_id, at=detected_at, kind="changes", actor=actor, note=note,
               details={"changes": [_plain(c) for c in ranked], "stack_classes": classes})
     return ranked
 

@@ -117,7 +117,7 @@ def run_cmd(app: AppContext, target_org: str | None) -> Result:
     now = dt.datetime.now(dt.UTC)
 
     def incidents() -> Any:
-        return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor,
+        return build(app.settings, app.org(target_org), app.store, alias=alias, actor=app.actor,
                      clock=lambda: now, strict=False)
 
     result = run_detection(app.store, _config(app), alias=alias, now=now, production=org_config.production,

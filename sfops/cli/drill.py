@@ -74,7 +74,7 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
             importer(org, app.store, key)
 
     def incidents() -> Any:
-        return build(app.settings, org, app.store, org_name=alias, actor=app.actor, strict=False)
+        return build(app.settings, org, app.store, alias=alias, actor=app.actor, strict=False)
 
     report = run_drill(org, app.store, load_config(app.settings.section("detect")), alias=alias, production=False,
                        actor=app.actor, incidents=incidents, drill=DRILLS[name], via=via, collect=collect,

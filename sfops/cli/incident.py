@@ -23,7 +23,7 @@ def _incidents(app: AppContext, target_org: str | None, *, strict: bool = True) 
     from sfops.incidents.wiring import build  # the service, notifier and on-call load only when used
 
     alias = app.org_config(target_org).alias
-    return build(app.settings, app.org(target_org), app.store, org_name=alias, actor=app.actor, strict=strict)
+    return build(app.settings, app.org(target_org), app.store, alias=alias, actor=app.actor, strict=strict)
 
 
 def _parse_time(value: str | None, name: str) -> dt.datetime | None:
@@ -311,7 +311,7 @@ def notify_retry_cmd(app: AppContext, target_org: str | None, include_failed: bo
     from sfops.incidents.notify import AlertsConfig, Notifier
 
     notifier = Notifier(AlertsConfig.from_settings(app.settings.section("alerts"), app.settings.env), app.store,
-                        org_name=alias, actor=app.actor)
+                        alias=alias, actor=app.actor)
     rows = notifier.retry_due(include_failed=include_failed)
     bad = [r for r in rows if r["status"] not in ("sent", "skipped")]
     return Result(data=rows, title="Retried notifications",

@@ -82,13 +82,13 @@ def run_actions(rule: Rule, config: DetectConfig, org: Any, store: Store, *, ali
             outcome = "observed" if config.mode == "observe" else "refused"
             entry.update(outcome=outcome, why=blocked)
             entry["audit_id"] = store.record_audit(
-                actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}",
+                actor=actor, alias=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}",
                 reason=f"{reason}; {blocked}", incident_id=incident_id, outcome=outcome, at=now, details=details)
             out.append(entry)
             continue
         # intent first: an action whose reply is lost still counts against the budget and shows as pending
         entry["audit_id"] = store.record_audit(
-            actor=actor, org=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}", reason=reason,
+            actor=actor, alias=alias, action=AUDIT_ACTION, target=f"{action.type}:{action.target}", reason=reason,
             incident_id=incident_id, outcome="pending", at=now, details=details)
         try:
             entry["undo"] = _execute(action, org, store, actor=actor, reason=reason, incident_id=incident_id,
@@ -107,7 +107,7 @@ def undo(org: Any, store: Store, audit_id: int, *, alias: str, actor: str, reaso
     """Reverse one automatic action (by its `detect.action` audit id)."""
     now = now or dt.datetime.now(dt.UTC)
     record = db.audit_record(store, audit_id)
-    if record is None or record["action"] != AUDIT_ACTION or record["org"] != alias:
+    if record is None or record["action"] != AUDIT_ACTION or record["org"] != store.org_key(alias):
         raise UsageError(f"No automatic action {audit_id} in org {alias}.", actions=["sfops detect actions"])
     if record["outcome"] != "done":
         raise UsageError(f"Action {audit_id} was {record['outcome']}, not done: nothing to undo.")
@@ -140,7 +140,7 @@ def undo(org: Any, store: Store, audit_id: int, *, alias: str, actor: str, reaso
         removed = trace_off(org, store, data["user"], actor=actor, reason=why)
         result = {"user": data.get("username"), "deleted": [f.id for f in removed]}
     result["undo_audit_id"] = store.record_audit(
-        actor=actor, org=alias, action=UNDO_ACTION, target=record["target"], before=data, after=result,
+        actor=actor, alias=alias, action=UNDO_ACTION, target=record["target"], before=data, after=result,
         reason=why, incident_id=incident_id, at=now, details={"undoes": audit_id, "rule": details.get("rule")})
     return {"undid": audit_id, "rule": details.get("rule"), "what": record["target"], **result}
 

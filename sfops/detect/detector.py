@@ -159,7 +159,7 @@ class Responder:
     def _note(self, t: Transition, note: str) -> None:
         from sfops.incidents.records import add_event
 
-        add_event(self.store, org=self.alias, incident_id=str(t.incident_id), kind="detect", actor=self.actor,
+        add_event(self.store, alias=self.alias, incident_id=str(t.incident_id), kind="detect", actor=self.actor,
                   at=self.now, note=note, details={"rule": t.rule.name, "key": t.key, "transition": t.kind})
 
     def _raise(self, t: Transition) -> None:

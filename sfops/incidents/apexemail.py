@@ -56,7 +56,7 @@ def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = Non
         confirm("Add an Apex exception email recipient.")
     row = _add(org, email=email, username=username, dry_run=dry_run)
     if row["created"] and not dry_run:
-        store.record_audit(actor=actor, org=org.alias, action="alerts.apex-email.add",
+        store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.add",
                            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
                            after={"id": row["id"]}, reason=reason)
     return row
@@ -95,7 +95,7 @@ def remove_recipient(org: Org, store: Store, target: str, *, actor: str, reason:
         confirm(f"Remove Apex exception email recipient {target}.")
     rows = _remove(org, target, dry_run=dry_run)
     for row in [] if dry_run else rows:
-        store.record_audit(actor=actor, org=org.alias, action="alerts.apex-email.remove",
+        store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.remove",
                            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
                            before={"id": row["id"]}, reason=reason)
     return rows

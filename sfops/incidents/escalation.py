@@ -46,7 +46,7 @@ def escalate_due(service: IncidentService, notifier: Notifier, config: AlertsCon
             sent = notifier.notify(incident, "escalation", level.channels, rotation=level.rotation,
                                    note=f"Not acknowledged after {int(age_min)} minutes (level {level.level}).",
                                    extra={"Escalation level": str(level.level)})
-            records.add_event(service.store, org=incident.org, incident_id=incident.id, kind="escalated",
+            records.add_event(service.store, alias=incident.org, incident_id=incident.id, kind="escalated",
                               actor=service.actor, at=now,
                               note=f"level {level.level} after {int(age_min)} min: {', '.join(level.channels)}",
                               details={"level": level.level, "rotation": level.rotation})

@@ -23,25 +23,25 @@ def _release(details: object, target: str) -> str | None:
     return target or None
 
 
-def releases_from_audit(store: Store, org_name: str) -> tuple[list[str], list[str]]:
+def releases_from_audit(store: Store, alias: str) -> tuple[list[str], list[str]]:
     """(deployed releases, rolled-back releases) named in the audit trail."""
-    deployed = [r for rec in store.audit_history(org=org_name, action_prefix="deploy.", limit=100_000)
+    deployed = [r for rec in store.audit_history(alias=alias, action_prefix="deploy.", limit=100_000)
                 if rec.outcome == "done" and (r := _release(rec.details, rec.target))]
-    rolled = [r for rec in store.audit_history(org=org_name, action_prefix="rollback.", limit=100_000)
+    rolled = [r for rec in store.audit_history(alias=alias, action_prefix="rollback.", limit=100_000)
               if rec.outcome == "done" and (r := _release(rec.details, rec.target))]
     return deployed, rolled
 
 
-def refresh_mirror(org: Org, store: Store, org_name: str, since: dt.datetime | None = None) -> int:
+def refresh_mirror(org: Org, store: Store, alias: str, since: dt.datetime | None = None) -> int:
     """Copy Incident_Log__c records into the local mirror; returns how many."""
     rows = orgio.query(org, since=since, limit=50_000)
-    return records.save_incidents(store, (orgio.from_record(row, org_name) for row in rows))
+    return records.save_incidents(store, (orgio.from_record(row, alias) for row in rows))
 
 
-def compute_for(store: Store, org_name: str, org: Org | None, *, since: dt.datetime | None = None) -> metrics.Metrics:
+def compute_for(store: Store, alias: str, org: Org | None, *, since: dt.datetime | None = None) -> metrics.Metrics:
     """Metrics for one org: refresh the mirror from the org when given, then compute."""
     if org is not None:
-        refresh_mirror(org, store, org_name, since)
-    deployed, rolled = releases_from_audit(store, org_name)
-    return metrics.compute(records.list_incidents(store, org_name), since=since, deployed_releases=deployed,
+        refresh_mirror(org, store, alias, since)
+    deployed, rolled = releases_from_audit(store, alias)
+    return metrics.compute(records.list_incidents(store, alias), since=since, deployed_releases=deployed,
                            rolled_back_releases=rolled)

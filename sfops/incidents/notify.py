@@ -142,12 +142,12 @@ def _incident_from(data: Mapping[str, Any]) -> Incident:
 class Notifier:
     """Sends lifecycle notifications by severity route; callable as the IncidentService notifier."""
 
-    def __init__(self, config: AlertsConfig, store: Store, *, org_name: str, actor: str,
+    def __init__(self, config: AlertsConfig, store: Store, *, alias: str, actor: str,
                  clock: Clock | None = None, oncall: OnCallLookup | None = None,
                  oncall_rotation: str | None = None, session: requests.Session | None = None) -> None:
         self.config = config
         self.store = store
-        self.org_name = org_name
+        self.alias = alias
         self.actor = actor
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.oncall = oncall
@@ -166,7 +166,7 @@ class Notifier:
         on_call = self._on_call(rotation or self.oncall_rotation, now)
         if on_call:
             extra.setdefault("On call", ", ".join(p["name"] for p in on_call))
-        message = render(incident, phase, note=note, org=self.org_name, extra=extra)
+        message = render(incident, phase, note=note, org=self.alias, extra=extra)
         mentions = [str(p["slack"]) for p in on_call if p.get("slack")]
         if mentions:
             message = dataclasses.replace(message, slack_mentions=list(dict.fromkeys(mentions)))
@@ -191,7 +191,7 @@ class Notifier:
                  now: dt.datetime) -> int:
         payload = {"incident": _incident_dict(incident), "message": message.to_dict(), "recipients": recipients}
         return notifications.insert_notification(self.store, dict(
-            org=self.org_name, incident_id=incident.id, channel=channel, kind=self.config.channels[channel].type,
+            alias=self.alias, incident_id=incident.id, channel=channel, kind=self.config.channels[channel].type,
             phase=phase, payload=payload, status=PENDING, attempts=0, created_at=now, next_attempt_at=now))
 
     def _breaker(self, channel: str) -> CircuitBreaker:
@@ -244,7 +244,7 @@ class Notifier:
             kind = "notified" if status == SENT else "notify_failed"
             note = f"{row['phase']} via {row['channel']}" + ("" if status == SENT else
                                                               f" ({status}: {values.get('last_error')})")
-            records.add_event(self.store, org=row["org"], incident_id=row["incident_id"], kind=kind,
+            records.add_event(self.store, alias=row["alias"] or row["org"], incident_id=row["incident_id"], kind=kind,
                               actor=self.actor, at=now, note=note,
                               details={"notification_id": row_id, "channel": row["channel"], **detail})
         return {"id": row_id, "channel": row["channel"], "phase": row["phase"], "status": status,
@@ -255,11 +255,11 @@ class Notifier:
         """Re-send every outbox row due for retry (and, with include_failed, the failed ones)."""
         now = self.clock()
         # a sender that died mid-send left its row "sending": hand it back after a grace period
-        notifications.release_stuck(self.store, self.org_name, status=SENDING, claimed_before=now - STALE_SENDING,
+        notifications.release_stuck(self.store, self.alias, status=SENDING, claimed_before=now - STALE_SENDING,
                                     new_status=RETRY, last_error="sender stopped while sending")
         wanted = [RETRY, PENDING] + ([FAILED] if include_failed else [])
         due = []
-        for row_id, next_at, status in notifications.queued(self.store, self.org_name, wanted):
+        for row_id, next_at, status in notifications.queued(self.store, self.alias, wanted):
             if next_at is not None and next_at.tzinfo is None:
                 next_at = next_at.replace(tzinfo=dt.UTC)
             if status == FAILED or next_at is None or next_at <= now:

@@ -28,7 +28,7 @@ def save_incident(store: Store, incident: Incident) -> None:
 def _row(incident: Incident) -> dict[str, Any]:
     values = {c: getattr(incident, c) for c in _COLUMNS}
     values["status"] = incident.status.value
-    return {"org": incident.org, "id": incident.id, **values}
+    return {"alias": incident.org, "id": incident.id, **values}
 
 
 def save_incidents(store: Store, incidents: Iterable[Incident]) -> int:
@@ -40,7 +40,7 @@ def _incident(row: Mapping[str, Any]) -> Incident:
     values = {k: row[k] for k in _COLUMNS}
     values["status"] = Status(values["status"])
     values["summary"] = values["summary"] or ""
-    return Incident(id=row["id"], org=row["org"], **values)
+    return Incident(id=row["id"], org=row["alias"] or row["org"], **values)
 
 
 def load_incident(store: Store, alias: str, ref: str) -> Incident | None:
@@ -54,11 +54,11 @@ def list_incidents(store: Store, alias: str | None = None) -> list[Incident]:
     return [_incident(r) for r in incident_table.incident_rows(store, alias)]
 
 
-def add_event(store: Store, *, org: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
+def add_event(store: Store, *, alias: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
               note: str | None = None, status_from: str | None = None, status_to: str | None = None,
               details: Mapping[str, Any] | None = None) -> int:
     """Append one timeline event; returns its id."""
-    return incident_table.insert_event(store, org=org, incident_id=incident_id, kind=kind, actor=actor, at=at,
+    return incident_table.insert_event(store, alias=alias, incident_id=incident_id, kind=kind, actor=actor, at=at,
                                        note=note, status_from=status_from, status_to=status_to, details=details)
 
 
@@ -90,7 +90,7 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
             text = " ".join(p for p in (record.target, change, f"({record.reason})" if record.reason else "",
                                         "" if record.outcome == "done" else f"[{record.outcome}]") if p)
             entries.append(TimelineEntry(at=record.at, kind=record.action, actor=record.actor, text=text,
-                                         details={"audit_id": record.id, "org": record.org}))
+                                         details={"audit_id": record.id, "org": record.alias}))
     entries.sort(key=lambda e: e.at)
     return entries
 

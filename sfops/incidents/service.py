@@ -30,7 +30,7 @@ from sfops.incidents.model import (
 )
 from sfops.incidents.templates import phase_for
 from sfops.salesforce import Org, format_datetime, parse_datetime
-from sfops.store import Store
+from sfops.store import Store, org_keys
 
 Clock = Callable[[], dt.datetime]
 _RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
@@ -82,11 +82,11 @@ def _key_lock(key: str) -> threading.Lock:
 class IncidentService:
     """Lifecycle operations on one org's incidents."""
 
-    def __init__(self, org: Org, store: Store, *, org_name: str, actor: str, clock: Clock | None = None,
+    def __init__(self, org: Org, store: Store, *, alias: str, actor: str, clock: Clock | None = None,
                  notifier: Notifier | None = None) -> None:
         self.org = org
         self.store = store
-        self.org_name = org_name
+        self.alias = alias
         self.actor = actor
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.notifier = notifier
@@ -94,6 +94,7 @@ class IncidentService:
     # --- lookups -------------------------------------------------------------------------------
     def get(self, ref: str) -> Incident:
         """An incident by record id, INC number or dedup key, read from the org (and re-mirrored)."""
+        self._key()
         ref = ref.strip()
         record = None
         if len(ref) in (15, 18) and ref.isalnum():
@@ -107,13 +108,13 @@ class IncidentService:
         if record is None:
             record = orgio.fetch_by_dedup_key(self.org, ref)
         if record is None:
-            mirrored = records.load_incident(self.store, self.org_name, ref)
+            mirrored = records.load_incident(self.store, self.alias, ref)
             if mirrored is not None:
                 record = orgio.fetch(self.org, mirrored.id)
         if record is None:
-            raise UsageError(f"No incident '{ref}' in org {self.org_name}.",
+            raise UsageError(f"No incident '{ref}' in org {self.alias}.",
                              actions=["sfops incident list"])
-        incident = orgio.from_record(record, self.org_name)
+        incident = orgio.from_record(record, self.alias)
         records.save_incident(self.store, incident)
         return incident
 
@@ -121,6 +122,7 @@ class IncidentService:
              since: dt.datetime | None = None, category: str | None = None, open_only: bool = False,
              limit: int = 200) -> list[Incident]:
         """Incidents from the org, newest first, filtered; mirrored locally as a side effect."""
+        self._key()
         wanted = [parse_status(s).value for s in statuses or []]
         if open_only:
             wanted = wanted or [s.value for s in (Status.NEW, Status.TRIAGED, Status.INVESTIGATING,
@@ -128,9 +130,14 @@ class IncidentService:
         rows = orgio.query(self.org, statuses=wanted or None,
                            severities=[parse_severity(s) for s in severities or []] or None,
                            since=since, category=category, limit=limit)
-        out = [orgio.from_record(r, self.org_name) for r in rows]
+        out = [orgio.from_record(r, self.alias) for r in rows]
         records.save_incidents(self.store, out)
         return out
+
+    def _key(self) -> None:
+        """Mirror rows, timeline and outbox go under the org id (every alias of the org sees them): learned
+        from the login's answer, without a call of its own (sfops.store.org_keys.key_for)."""
+        org_keys.key_for(self.store, self.org)
 
     def timeline(self, ref: str) -> tuple[Incident, list[TimelineEntry]]:
         """The incident and its timeline (lifecycle, notes, notifications, sfops actions)."""
@@ -160,6 +167,7 @@ class IncidentService:
         if category is not None and category not in CATEGORIES:
             raise UsageError(f"Unknown category '{category}'. Categories: {', '.join(CATEGORIES)}.")
         category = category or "Other"
+        self._key()
         key = (dedup_key or "").strip()[:255] or derive_dedup_key(summary, category, source)
         now = self.clock()
         with _key_lock(key):
@@ -167,14 +175,14 @@ class IncidentService:
                       "context": context[:131072] if context else None, "category": category, "source": source,
                       "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
                       "last_seen_at": now}
-            earlier = records.raise_intent(self.store, self.org_name, key)
+            earlier = records.raise_intent(self.store, self.alias, key)
             if earlier is not None:
                 # An earlier run recorded its intent but did not finish: its insert may have landed
                 # with the reply lost. If so, that incident is this raise: finish it, do not count it.
                 adopted = self._ours(key, earlier)
                 if adopted is not None:
                     return self._finish_raise(adopted)
-            records.record_raise_intent(self.store, self.org_name, key, now)
+            records.record_raise_intent(self.store, self.alias, key, now)
             try:
                 record_id = orgio.create(self.org, values)
             except SalesforceError as exc:
@@ -184,9 +192,9 @@ class IncidentService:
                 adopted = self._ours(key, now, unrecorded=True)
                 if adopted is not None:
                     return self._finish_raise(adopted)
-                records.settle_raise_intent(self.store, self.org_name, key)
+                records.settle_raise_intent(self.store, self.alias, key)
                 return self._repeat(key, severity, now)
-        incident = Incident(id=record_id, org=self.org_name, **values)
+        incident = Incident(id=record_id, org=self.alias, **values)
         record = orgio.fetch(self.org, record_id)
         if record is not None:
             incident.name = record.get("Name")
@@ -199,10 +207,10 @@ class IncidentService:
         record = orgio.fetch_by_dedup_key(self.org, key)
         if record is None:
             return None
-        incident = orgio.from_record(record, self.org_name)
+        incident = orgio.from_record(record, self.alias)
         if incident.detected_at is None or format_datetime(incident.detected_at) != format_datetime(detected_at):
             return None
-        if unrecorded and records.raise_progress(self.store, self.org_name, incident.id).raised:
+        if unrecorded and records.raise_progress(self.store, self.alias, incident.id).raised:
             return None
         return incident
 
@@ -213,9 +221,9 @@ class IncidentService:
         and the intent is settled only at the end.
         """
         records.save_incident(self.store, incident)
-        progress = records.raise_progress(self.store, self.org_name, incident.id)
+        progress = records.raise_progress(self.store, self.alias, incident.id)
         if not progress.raised:
-            records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="raised",
+            records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="raised",
                               actor=self.actor, at=incident.detected_at or self.clock(), status_to=Status.NEW.value,
                               note=incident.summary, details={"severity": incident.severity,
                                                               "dedup_key": incident.dedup_key,
@@ -226,7 +234,7 @@ class IncidentService:
         if not progress.triggered_queued:
             outcome.notifications = self._notify(incident, "triggered")
         if incident.dedup_key:
-            records.settle_raise_intent(self.store, self.org_name, incident.dedup_key)
+            records.settle_raise_intent(self.store, self.alias, incident.dedup_key)
         return outcome
 
     def _repeat(self, key: str, severity: str, now: dt.datetime) -> RaiseOutcome:
@@ -235,7 +243,7 @@ class IncidentService:
             if record is None:
                 raise SalesforceError(f"Dedup key '{key}' is taken but its incident cannot be read "
                                       "(sharing?).", error_code="DUPLICATE_VALUE")
-            current = orgio.from_record(record, self.org_name)
+            current = orgio.from_record(record, self.alias)
             escalated = _RANK[severity] < _RANK[current.severity]
             changes: dict[str, Any] = {"occurrence_count": current.occurrence_count + 1, "last_seen_at": now}
             if escalated:
@@ -257,7 +265,7 @@ class IncidentService:
         records.save_incident(self.store, current)
         note = f"repeat #{current.occurrence_count}" + (f", escalated to {severity}" if escalated else "") + \
             (f" after {current.status.value}" if recurred else "")
-        records.add_event(self.store, org=self.org_name, incident_id=current.id, kind="recurred", actor=self.actor,
+        records.add_event(self.store, alias=self.alias, incident_id=current.id, kind="recurred", actor=self.actor,
                           at=now, note=note, details={"occurrences": current.occurrence_count})
         outcome = RaiseOutcome(incident=current, created=False, escalated=escalated, recurred=recurred)
         # Like IncidentAlert: page again only when a repeat escalates to P1/P2 or an ended incident recurs,
@@ -268,7 +276,7 @@ class IncidentService:
         elif not recurred:
             # ...but an open incident that was never paged from here (its trigger publish failed, or it
             # was raised elsewhere) is paged now, as a paging agent keeps an event queued until delivered.
-            progress = records.raise_progress(self.store, self.org_name, current.id)
+            progress = records.raise_progress(self.store, self.alias, current.id)
             if current.severity in PAGING_SEVERITIES and not progress.trigger_published:
                 outcome.event = self._publish(current, "trigger", {"occurrences": current.occurrence_count})
             if not progress.triggered_queued:
@@ -305,7 +313,7 @@ class IncidentService:
         if not (note or "").strip():
             raise UsageError("Nothing to update: give --status and/or --note.")
         incident = self.get(ref)
-        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="note", actor=self.actor,
+        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="note", actor=self.actor,
                           at=self.clock(), note=note)
         outcome = ChangeOutcome(incident=incident, previous=incident.status)
         outcome.notifications = self._notify(incident, "update", note=note)
@@ -323,7 +331,7 @@ class IncidentService:
         for name, value in changes.items():
             setattr(incident, name, value)
         records.save_incident(self.store, incident)
-        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="status", actor=self.actor,
+        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="status", actor=self.actor,
                           at=now, status_from=previous.value, status_to=target.value, note=note,
                           details={k: v for k, v in (extra or {}).items()})
         outcome = ChangeOutcome(incident=incident, previous=previous)
@@ -339,16 +347,16 @@ class IncidentService:
     def _publish(self, incident: Incident, action: str, details: dict[str, Any]) -> dict[str, Any]:
         body = {"incident_id": incident.id, "incident": incident.ref, "severity": incident.severity,
                 "status": incident.status.value, "category": incident.category, "release": incident.release,
-                "org": self.org_name, **details}
-        fields = orgio.event_fields(incident, action, source=f"sfops:{self.org_name}", details=body)
+                "org": self.alias, **details}
+        fields = orgio.event_fields(incident, action, source=f"sfops:{self.alias}", details=body)
         try:
             published = orgio.publish_event(self.org, fields)
         except SalesforceError as exc:
             # The incident record stands; a failed publish is recorded on the timeline, not hidden.
-            records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="event_failed",
+            records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="event_failed",
                               actor=self.actor, at=self.clock(), note=f"Incident_Event__e {action}: {exc.message}")
             return {"action": action, "published": False, "error": exc.message}
-        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="event", actor=self.actor,
+        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="event", actor=self.actor,
                           at=self.clock(), note=f"Incident_Event__e {action} published",
                           details={"action": action, **published})
         return {"action": action, "published": True, **published}

@@ -40,7 +40,7 @@ def oncall_lookup(config: OnCallConfig, store: Store) -> Callable[[str, dt.datet
     return lookup
 
 
-def build(settings: Settings, org: Org, store: Store, *, org_name: str, actor: str,
+def build(settings: Settings, org: Org, store: Store, *, alias: str, actor: str,
           clock: Clock | None = None, strict: bool = True) -> Incidents:
     """Service + notifier wired from `[alerts]`, `[oncall]` and `[incidents]`.
 
@@ -63,9 +63,9 @@ def build(settings: Settings, org: Org, store: Store, *, org_name: str, actor: s
         oncall = OnCallConfig()
         warnings.append(f"On-call lookup is OFF: {exc.message}")
     options = settings.section("incidents")
-    notifier = Notifier(alerts, store, org_name=org_name, actor=actor, clock=clock,
+    notifier = Notifier(alerts, store, alias=alias, actor=actor, clock=clock,
                         oncall=oncall_lookup(oncall, store),
                         oncall_rotation=settings.section("alerts").get("oncall_rotation") or oncall.default_rotation)
-    service = IncidentService(org, store, org_name=org_name, actor=actor, clock=clock, notifier=notifier)
+    service = IncidentService(org, store, alias=alias, actor=actor, clock=clock, notifier=notifier)
     return Incidents(service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options,
                      warnings=warnings)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sfops.clock import Clock, utcnow
 from sfops.limits.flatten import flatten_limits
 from sfops.limits.model import LimitRow, SnapshotResult
-from sfops.store import Store, limit_snapshots
+from sfops.store import Store, limit_snapshots, org_keys
 
 if TYPE_CHECKING:  # pandas is imported by load_snapshots only: taking a snapshot does not need it
     import pandas as pd
@@ -33,6 +33,7 @@ def take_snapshot(org: Org, store: Store, alias: str, *,
                   clock: Clock = utcnow) -> SnapshotResult:
     """GET /limits once and store every entry, nested per-app entries flattened into rows with an app."""
     rows, skipped = current_limits(org)
+    org_keys.key_for(store, org)  # stored under the org id: every alias of the org sees one history
     taken_at = clock()
     save_snapshot(store, alias, rows, taken_at)
     return SnapshotResult(org=alias, taken_at=taken_at, limits=sum(1 for r in rows if r.app is None),

@@ -50,18 +50,11 @@ def prune(store: Store, alias: str, before: dt.datetime, *, dry_run: bool = Fals
 
 def data_key(org: Org, store: Store) -> str:
     """The key pulled logs and errors of `org` are stored under: its 18-character org id, so two aliases of
-    one org share them. Cached per alias (no API call once known); data stored under the alias by an
-    earlier sfops is moved to the org id the first time."""
-    alias, instance = org.alias, org.instance_url
-    cached = org_keys.cached_org_id(store, alias, instance)
-    if cached is not None:
-        return cached
-    org_id = org.identity.org_id
-    org_keys.rekey(store, alias, org_id)
-    org_keys.remember(store, alias, org_id, instance)
-    return org_id
+    one org share them (sfops.store.org_keys.learn)."""
+    return org_keys.learn(store, org)
 
 
 def known_key(store: Store, alias: str) -> str:
-    """The data key of an alias without asking the org: its org id once a pull has seen it, else the alias."""
-    return org_keys.cached_org_id(store, alias) or alias
+    """The data key of an alias without asking the org: its org id once a command has learned it, else the
+    alias."""
+    return store.org_key(alias)

@@ -163,8 +163,9 @@ def trace_off(org: Org, store: Store, user: str, *, actor: str, reason: str | No
 
 
 def _audit(store: Store, org: Org, flag: TraceFlagInfo, *, actor: str, reason: str | None) -> None:
-    store.record_audit(actor=actor, org=org.alias, action=f"logs.trace.{flag.action}", target=f"TraceFlag:{flag.user}",
-                       after={"id": flag.id, "level": flag.level, "expires": flag.expiration}, reason=reason)
+    store.record_audit(actor=actor, alias=org.alias, action=f"logs.trace.{flag.action}",
+                       target=f"TraceFlag:{flag.user}", reason=reason,
+                       after={"id": flag.id, "level": flag.level, "expires": flag.expiration})
 
 
 def _level_names(org: Org, ids: Iterable[str | None]) -> dict[str, str]:

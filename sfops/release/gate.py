@@ -96,14 +96,14 @@ def _record(ctx: GateContext, report: GateReport, overrides: Mapping[str, str]) 
     target = f"{report.from_ref}..{report.to_ref}"
     with ctx.store.begin() as conn:
         report.run_id = ctx.store.record_audit(
-            actor=ctx.actor, org=ctx.alias, action=RUN_ACTION, target=target, before={"sha": report.from_sha},
+            actor=ctx.actor, alias=ctx.alias, action=RUN_ACTION, target=target, before={"sha": report.from_sha},
             after={"sha": report.to_sha}, reason="; ".join(f"{k}: {v}" for k, v in overrides.items()) or None,
             outcome=report.status.value, details=report.summary(), conn=conn)
         for result in report.checks:
             if result.name not in overrides:
                 continue
             ctx.store.record_audit(
-                actor=ctx.actor, org=ctx.alias, action=OVERRIDE_ACTION, target=f"{target} {result.name}",
+                actor=ctx.actor, alias=ctx.alias, action=OVERRIDE_ACTION, target=f"{target} {result.name}",
                 before={"status": result.status.value}, after={"status": result.effective.value},
                 reason=overrides[result.name], outcome="applied" if result.status is Status.FAIL else "not needed",
                 details={"run_id": report.run_id, "check": result.name, "check_reason": result.reason}, conn=conn)
@@ -112,10 +112,10 @@ def _record(ctx: GateContext, report: GateReport, overrides: Mapping[str, str]) 
 def history(store: Store, org: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Recorded gate runs, newest first, as table rows."""
     rows = []
-    for rec in store.audit_history(org=org, action_prefix=RUN_ACTION, limit=limit):
+    for rec in store.audit_history(alias=org, action_prefix=RUN_ACTION, limit=limit):
         details = rec.details or {}
         checks = details.get("checks") or {}
-        rows.append({"run": rec.id, "at": rec.at, "org": rec.org, "release": rec.target,
+        rows.append({"run": rec.id, "at": rec.at, "org": rec.alias, "release": rec.target,
                      "to_sha": str((rec.after or {}).get("sha", ""))[:10], "status": rec.outcome, "by": rec.actor,
                      "failed": ", ".join(k for k, v in checks.items() if v.get("status") == "fail"),
                      "overridden": ", ".join(k for k, v in checks.items() if v.get("status") == "overridden"),
@@ -125,7 +125,7 @@ def history(store: Store, org: str | None = None, limit: int = 20) -> list[dict[
 
 def allowing_run(store: Store, org: str, sha: str) -> dict[str, Any] | None:
     """The latest gate run on `org` that let release `sha` through (pass or warn), if any."""
-    for rec in store.audit_history(org=org, action_prefix=RUN_ACTION, limit=200):
+    for rec in store.audit_history(alias=org, action_prefix=RUN_ACTION, limit=200):
         if str((rec.after or {}).get("sha", "")) == sha and rec.outcome in (Status.PASS.value, Status.WARN.value):
             return {"run": rec.id, "at": rec.at, "status": rec.outcome, "by": rec.actor, "release": rec.target,
                     "overrides": rec.reason}

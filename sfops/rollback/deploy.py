@@ -360,7 +360,7 @@ class RollbackDeployer:
         return notes + drift
 
     def _record_refusal(self, package: Package, action: str, reason: str | None, why: str) -> None:
-        self.store.record_audit(actor=self.actor, org=self.org, action=f"rollback.{action}", target=package.label,
+        self.store.record_audit(actor=self.actor, alias=self.org, action=f"rollback.{action}", target=package.label,
                                 before={"sha": package.from_sha}, after={"sha": package.to_sha}, reason=reason,
                                 incident_id=self.incident_id, outcome="Refused", details={"refused": why})
 
@@ -540,7 +540,7 @@ class RollbackDeployer:
 
     def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any]) -> None:
         self.store.record_audit(
-            actor=self.actor, org=self.org, action=f"rollback.{outcome.action}",
+            actor=self.actor, alias=self.org, action=f"rollback.{outcome.action}",
             target=package.label if package else (outcome.id or ""),
             before={"sha": package.from_sha} if package else None,
             after={"sha": package.to_sha} if package else None, reason=reason, incident_id=self.incident_id,

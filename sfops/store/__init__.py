@@ -23,12 +23,14 @@ from sfops.store.upserts import upsert_row
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """Who did what, when, where and why."""
+    """Who did what, when, where and why. `org_key` is the org id (the alias before sfops learned it),
+    `alias` the alias the action was made through."""
 
     id: int
     at: dt.datetime
     actor: str
-    org: str
+    org_key: str
+    alias: str
     action: str
     target: str
     before: Any
@@ -63,13 +65,27 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    # --- which org an alias points at (sfops.store.org_keys keeps the map) --------------------------
+    def org_key(self, alias: str, conn: Connection | None = None) -> str:
+        """The key rows of `alias` are stored under: its org id once a command has learned it, else the alias
+        itself (an org id comes back unchanged). Two aliases of one org share one key. Pass `conn` inside a
+        transaction."""
+        query = select(schema.state.c.value).where(schema.state.c.key == f"org_id.{alias}")
+        if conn is not None:
+            value = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as c:
+                value = c.execute(query).scalar()
+        return str(value["org_id"]) if isinstance(value, dict) and value.get("org_id") else alias
+
     # --- audit -------------------------------------------------------------------------
-    def record_audit(self, *, actor: str, org: str, action: str, target: str, before: Any = None,
+    def record_audit(self, *, actor: str, alias: str, action: str, target: str, before: Any = None,
                      after: Any = None, reason: str | None = None, incident_id: str | None = None,
                      outcome: str = "done", details: Any = None, conn: Connection | None = None,
                      at: dt.datetime | None = None) -> int:
-        """Append an audit record (at `at`, default now); returns its id."""
-        values = dict(at=at or dt.datetime.now(dt.UTC), actor=actor, org=org, action=action, target=target,
+        """Append an audit record of an action on the org of `alias` (at `at`, default now); returns its id."""
+        values = dict(at=at or dt.datetime.now(dt.UTC), actor=actor, org=self.org_key(alias, conn), alias=alias,
+                      action=action, target=target,
                       before=before, after=after, reason=reason, incident_id=incident_id,
                       outcome=outcome, details=details)
         if conn is not None:
@@ -77,14 +93,14 @@ class Store:
         with self.begin() as c:
             return inserted_id(c.execute(schema.audit.insert().values(**values)))
 
-    def audit_history(self, *, org: str | None = None, action_prefix: str | None = None,
+    def audit_history(self, *, alias: str | None = None, action_prefix: str | None = None,
                       target: str | None = None, incident_id: str | None = None,
                       limit: int = 100) -> list[AuditRecord]:
-        """Audit records, newest first, filtered."""
+        """Audit records, newest first, filtered (by `alias`: every record of its org, whichever alias made it)."""
         table = schema.audit
         query = select(table).order_by(table.c.id.desc()).limit(limit)
-        if org:
-            query = query.where(table.c.org == org)
+        if alias:
+            query = query.where(table.c.org == self.org_key(alias))
         if action_prefix:
             query = query.where(table.c.action.startswith(action_prefix))
         if target:
@@ -92,7 +108,7 @@ class Store:
         if incident_id:
             query = query.where(table.c.incident_id == incident_id)
         with self.engine.connect() as conn:
-            return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
+            return [_audit_record(row._mapping) for row in conn.execute(query)]
 
     def settle_audit(self, ids: list[int], outcome: str, details: Mapping[str, Any] | None = None,
                      conn: Connection | None = None) -> int:
@@ -115,13 +131,14 @@ class Store:
         with self.begin() as c:
             return settle(c)
 
-    def pending_audits(self, *, org: str, action_prefix: str) -> list[AuditRecord]:
-        """Audit records still "pending" (the write's outcome is not known yet), oldest first."""
+    def pending_audits(self, *, alias: str, action_prefix: str) -> list[AuditRecord]:
+        """Audit records of the org of `alias` still "pending" (the write's outcome is not known yet), oldest
+        first."""
         table = schema.audit
-        query = select(table).where(table.c.org == org, table.c.outcome == "pending",
+        query = select(table).where(table.c.org == self.org_key(alias), table.c.outcome == "pending",
                                     table.c.action.startswith(action_prefix)).order_by(table.c.id)
         with self.engine.connect() as conn:
-            return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
+            return [_audit_record(row._mapping) for row in conn.execute(query)]
 
     # --- key/value state (watermarks, caches) ------------------------------------------------
     def get_state(self, key: str, default: Any = None) -> Any:
@@ -155,6 +172,12 @@ class Store:
             return bool(conn.execute(statement).rowcount)
         with self.begin() as c:
             return bool(c.execute(statement).rowcount)
+
+
+def _audit_record(row: Mapping[Any, Any]) -> AuditRecord:
+    values = aware_row(row)
+    org_key = values.pop("org")
+    return AuditRecord(**{**values, "org_key": org_key, "alias": values.get("alias") or org_key})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -24,30 +24,35 @@ def ping(store: Store) -> None:
         conn.execute(text("SELECT 1")).scalar_one()
 
 
-def latest_limits(store: Store, orgs: Sequence[str]) -> list[tuple[str, str, int, int, dt.datetime]]:
-    """(org, limit name, max, remaining, taken_at) of each org's newest snapshot (top-level entries only)."""
+def latest_limits(store: Store, aliases: Sequence[str]) -> list[tuple[str, str, int, int, dt.datetime]]:
+    """(alias, limit name, max, remaining, taken_at) of each alias's org's newest snapshot (top-level entries
+    only; whichever alias of the org took it)."""
     table = schema.limit_snapshot
     out: list[tuple[str, str, int, int, dt.datetime]] = []
     with store.engine.connect() as conn:
         # one index probe per org (ix_limit_snapshot_org_taken): a GROUP BY would scan every snapshot
-        for org in orgs:
+        for alias in aliases:
+            org = store.org_key(alias)
             newest = conn.execute(select(func.max(table.c.taken_at)).where(table.c.org == org)).scalar()
             if newest is None:
                 continue
             rows = conn.execute(select(table.c.name, table.c.max, table.c.remaining).where(
                 table.c.org == org, table.c.taken_at == newest, table.c.app == ""))
-            out += [(org, r[0], int(r[1]), int(r[2]), _aware(newest)) for r in rows]
+            out += [(alias, r[0], int(r[1]), int(r[2]), _aware(newest)) for r in rows]
     return out
 
 
-def open_incident_counts(store: Store, orgs: Sequence[str], open_statuses: Iterable[str]) -> list[tuple[str, str, int]]:
-    """(org, severity, count) of incidents whose status is one of `open_statuses`."""
+def open_incident_counts(store: Store, aliases: Sequence[str],
+                         open_statuses: Iterable[str]) -> list[tuple[str, str, int]]:
+    """(alias, severity, count) of incidents whose status is one of `open_statuses` (an org known by two
+    aliases is counted once, under the first)."""
     table = schema.incident
+    alias_of = {store.org_key(a): a for a in reversed(aliases)}
     query = (select(table.c.org, table.c.severity, func.count())
-             .where(table.c.org.in_(list(orgs)), table.c.status.in_(list(open_statuses)))
+             .where(table.c.org.in_(list(alias_of)), table.c.status.in_(list(open_statuses)))
              .group_by(table.c.org, table.c.severity))
     with store.engine.connect() as conn:
-        return [(r[0], r[1], int(r[2])) for r in conn.execute(query)]
+        return [(alias_of[r[0]], r[1], int(r[2])) for r in conn.execute(query)]
 
 
 def last_finished(store: Store, orgs: Sequence[str], outcomes: Iterable[str]) -> list[tuple[str, str, dt.datetime]]:

@@ -20,7 +20,7 @@ from sfops.store import Store, schema
 def stored_ids(store: Store, alias: str, since: dt.datetime | None) -> set[str]:
     """Ids of logs already stored for `org` with StartTime >= since (the overlap a new pull re-lists)."""
     table = schema.apex_log
-    query = select(table.c.id).where(table.c.org == alias)
+    query = select(table.c.id).where(table.c.org == store.org_key(alias))
     if since is not None:
         query = query.where(table.c.start_time >= since)
     with store.engine.connect() as conn:
@@ -29,7 +29,7 @@ def stored_ids(store: Store, alias: str, since: dt.datetime | None) -> set[str]:
 
 def insert_log(store: Store, row: Mapping[str, Any], body: bytes) -> bool:
     """Store one log (`row` = every column but the body) atomically. False when it was already there."""
-    values = {**row, "body": zlib.compress(body, 6), "body_bytes": len(body)}
+    values = {**row, "org": store.org_key(str(row["org"])), "body": zlib.compress(body, 6), "body_bytes": len(body)}
     try:
         with store.begin() as conn:
             conn.execute(schema.apex_log.insert().values(**values))
@@ -42,7 +42,8 @@ def load_body(store: Store, alias: str, log_id: str) -> bytes | None:
     """The original bytes of a stored log body."""
     table = schema.apex_log
     with store.engine.connect() as conn:
-        blob = conn.execute(select(table.c.body).where(table.c.org == alias, table.c.id == log_id)).scalar()
+        blob = conn.execute(select(table.c.body).where(table.c.org == store.org_key(alias),
+                                                       table.c.id == log_id)).scalar()
     return None if blob is None else zlib.decompress(blob)
 
 
@@ -53,7 +54,7 @@ def iter_summaries(store: Store, alias: str | None = None,
     columns = [c for c in table.c if c.name != "body"]
     query = select(*columns).order_by(table.c.start_time, table.c.id)
     if alias is not None:
-        query = query.where(table.c.org == alias)
+        query = query.where(table.c.org == store.org_key(alias))
     if since is not None:
         query = query.where(table.c.start_time >= since)
     with store.engine.connect() as conn:
@@ -67,6 +68,6 @@ def count_logs(store: Store, alias: str | None = None) -> int:
     table = schema.apex_log
     query = select(func.count()).select_from(table)
     if alias is not None:
-        query = query.where(table.c.org == alias)
+        query = query.where(table.c.org == store.org_key(alias))
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar_one())

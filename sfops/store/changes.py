@@ -15,6 +15,7 @@ from sfops.store import Store, schema
 def save_changes(store: Store, org: str, source: str, rows: Sequence[Mapping[str, Any]],
                  watermark_key: str | None = None, watermark: dt.datetime | None = None) -> tuple[int, int]:
     """Insert new rows, update known ones (a deploy's status moves on) and move the watermark: (new, updated)."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.change_event
     inserted = updated = 0
     with store.begin() as conn:
@@ -40,6 +41,7 @@ def save_changes(store: Store, org: str, source: str, rows: Sequence[Mapping[str
 def change_rows(store: Store, org: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
                 sources: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Stored changes of one org in [since, until], newest first."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.change_event
     query = select(table).where(table.c.org == org).order_by(table.c.at.desc(), table.c.id)
     if since is not None:

@@ -24,6 +24,7 @@ def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
 # --- alert states ------------------------------------------------------------------------------
 def load_alerts(store: Store, org: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(rule, key) -> the stored alert row of one org."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.detect_alert
     with store.engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.org == org))
@@ -33,6 +34,7 @@ def load_alerts(store: Store, org: str) -> dict[tuple[str, str], dict[str, Any]]
 def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
                 firings: Iterable[Mapping[str, Any]] = ()) -> None:
     """Upsert alert rows and append firing records, in one transaction."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.detect_alert
     with store.begin() as conn:
         for row in rows:
@@ -50,6 +52,7 @@ def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
 def firing_rows(store: Store, *, org: str | None = None, since: dt.datetime | None = None,
                 rule: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
     """Recorded firings (fired, updated, cleared, damped), newest first."""
+    org = None if org is None else store.org_key(org)  # an alias: its org id once known
     table = schema.detect_firing
     query = select(table).order_by(table.c.id.desc()).limit(limit)
     if org is not None:
@@ -64,6 +67,7 @@ def firing_rows(store: Store, *, org: str | None = None, since: dt.datetime | No
 
 def firing_counts(store: Store, org: str | None = None) -> dict[tuple[str, str, str], int]:
     """(org, rule, kind) -> how many firing records: a cheap read for metrics."""
+    org = None if org is None else store.org_key(org)  # an alias: its org id once known
     table = schema.detect_firing
     query = select(table.c.org, table.c.rule, table.c.kind, func.count()).group_by(
         table.c.org, table.c.rule, table.c.kind)
@@ -76,6 +80,7 @@ def firing_counts(store: Store, org: str | None = None) -> dict[tuple[str, str, 
 # --- fingerprints ------------------------------------------------------------------------------
 def first_seen(store: Store, org: str, fingerprints: Iterable[str]) -> dict[str, dt.datetime]:
     """fingerprint -> when the detector first saw it, for the given fingerprints that are known."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     wanted = sorted(set(fingerprints))
     if not wanted:
         return {}
@@ -92,6 +97,7 @@ def first_seen(store: Store, org: str, fingerprints: Iterable[str]) -> dict[str,
 
 def remember_fingerprints(store: Store, org: str, seen: Mapping[str, tuple[dt.datetime, str]]) -> int:
     """Record fingerprints not known yet (fingerprint -> (first seen, source)); returns how many were new."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     known = first_seen(store, org, seen)
     fresh = [{"org": org, "fingerprint": fp, "first_seen": at, "source": source}
              for fp, (at, source) in seen.items() if fp not in known]
@@ -103,6 +109,7 @@ def remember_fingerprints(store: Store, org: str, seen: Mapping[str, tuple[dt.da
 
 def fingerprint_count(store: Store, org: str) -> int:
     """How many fingerprints the detector knows for an org."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.detect_fingerprint
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table).where(table.c.org == org)).scalar_one())
@@ -110,6 +117,7 @@ def fingerprint_count(store: Store, org: str) -> int:
 
 def error_fingerprints_before(store: Store, org: str, before: dt.datetime) -> dict[str, tuple[dt.datetime, str]]:
     """Fingerprints of stored error events older than `before` with their first time (learning history)."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.error_event
     query = (select(table.c.fingerprint, func.min(table.c.occurred_at), func.min(table.c.source))
              .where(table.c.org == org, table.c.occurred_at < before, table.c.fingerprint.is_not(None))
@@ -129,6 +137,7 @@ def _fatal(text: str | None) -> str | None:
 
 def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
     """Failed transactions of the debug logs that started in [since, until]."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.apex_log
     query = (select(table.c.id, table.c.start_time, table.c.log_user_id, table.c.summary)
              .where(table.c.org == org, table.c.start_time >= since, table.c.start_time <= until)
@@ -146,6 +155,7 @@ def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime)
 def error_events(store: Store, org: str, sources: Iterable[str], since: dt.datetime,
                  until: dt.datetime) -> Iterator[dict[str, Any]]:
     """Stored error events of the given sources that occurred in [since, until]."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.error_event
     query = (select(table).where(table.c.org == org, table.c.source.in_(list(sources)),
                                  table.c.occurred_at >= since, table.c.occurred_at <= until)
@@ -161,6 +171,7 @@ def error_events(store: Store, org: str, sources: Iterable[str], since: dt.datet
 def audit_events(store: Store, org: str, action_prefix: str, since: dt.datetime,
                  until: dt.datetime) -> list[dict[str, Any]]:
     """Audit records of one org whose action starts with `action_prefix`, in [since, until]."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.audit
     query = (select(table).where(table.c.org == org, table.c.action.startswith(action_prefix),
                                  table.c.at >= since, table.c.at <= until).order_by(table.c.id))
@@ -171,6 +182,7 @@ def audit_events(store: Store, org: str, action_prefix: str, since: dt.datetime,
 def count_audit(store: Store, org: str, action_prefix: str, since: dt.datetime,
                 outcomes: Iterable[str] = ("done",)) -> int:
     """How many audit records of one org with that action prefix and outcome since `since`."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.audit
     query = select(func.count()).select_from(table).where(
         table.c.org == org, table.c.action.startswith(action_prefix), table.c.at >= since,

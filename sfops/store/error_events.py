@@ -20,7 +20,7 @@ def error_ids_present(store: Store, alias: str, source: str, ids: list[str]) -> 
     if not ids:
         return set()
     table = schema.error_event
-    query = select(table.c.id).where(table.c.org == alias, table.c.source == source, table.c.id.in_(ids))
+    query = select(table.c.id).where(table.c.org == store.org_key(alias), table.c.source == source, table.c.id.in_(ids))
     with store.engine.connect() as conn:
         return set(conn.execute(query).scalars())
 
@@ -29,6 +29,7 @@ def save_errors(store: Store, alias: str, source: str, rows: list[dict[str, Any]
                 watermark: dt.datetime | None) -> tuple[int, int]:
     """Insert the rows not stored yet and move the watermark forward, in one transaction: (inserted, known)."""
     table = schema.error_event
+    alias = store.org_key(alias)  # stored under the org id once known (sfops.store.org_keys)
     with store.begin() as conn:
         ids = [r["id"] for r in rows]
         known = set(conn.execute(select(table.c.id).where(table.c.org == alias, table.c.source == source,
@@ -48,7 +49,7 @@ def error_records(store: Store, alias: str | None = None, since: dt.datetime | N
     table = schema.error_event
     query = select(*(table.c[name] for name in ERROR_COLUMNS))
     if alias is not None:
-        query = query.where(table.c.org == alias)
+        query = query.where(table.c.org == store.org_key(alias))
     if since is not None:
         query = query.where(table.c.occurred_at >= since)
     with store.engine.connect() as conn:

@@ -16,9 +16,10 @@ def prune(store: Store, alias: str, before: dt.datetime, *, dry_run: bool = Fals
     """
     targets = ((schema.apex_log, schema.apex_log.c.start_time), (schema.error_event, schema.error_event.c.occurred_at))
     counts: dict[str, int] = {}
+    key = store.org_key(alias)
     with store.begin() as conn:
         for table, column in targets:
-            condition = (table.c.org == alias) & (column < before)
+            condition = (table.c.org == key) & (column < before)
             if dry_run:
                 query = select(func.count()).select_from(table).where(condition)
                 counts[table.name] = int(conn.execute(query).scalar_one())

@@ -38,6 +38,21 @@ def _agent_fencing(conn: Connection) -> None:
     schema.agent_member.create(conn, checkfirst=True)
 
 
+# the tables shown to people by org: they keep the alias a row was made through next to its org id
+ALIAS_TABLES = ("audit", "limit_snapshot", "incident", "incident_event", "notification")
+
+
+def _alias_columns(conn: Connection) -> None:
+    """An `alias` display column beside `org`, which holds the org id from now on (sfops.store.org_keys).
+    Rows of older stores keep their alias in `org` (filled into `alias` here) and move to the org id the
+    first time a command learns it."""
+    for name in ALIAS_TABLES:
+        if "alias" not in {c["name"] for c in inspect(conn).get_columns(name)}:  # new stores have it
+            conn.execute(text(f"ALTER TABLE {name} ADD COLUMN alias VARCHAR(200)"))
+        table = schema.metadata.tables[name]
+        conn.execute(table.update().where(table.c.alias.is_(None)).values(alias=table.c.org))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
     (2, "pulled Apex debug logs", _create("apex_log")),
@@ -52,6 +67,8 @@ MIGRATIONS: list[Migration] = [
     # so either may land first
     (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
      _agent_fencing),
+    (8, "audit, limit snapshots, incidents, timeline and outbox keyed by org id, with an alias column for display",
+     _alias_columns),
 ]
 
 

@@ -10,18 +10,20 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sfops.store import Store, inserted_id, schema
 
+# "org" in these rows is the alias the row was made through (the JSON field users read)
 OUTBOX_COLUMNS = ("id", "org", "incident_id", "channel", "kind", "phase", "status", "attempts", "last_error",
                   "created_at", "next_attempt_at", "sent_at")
 
 
 def insert_notification(store: Store, values: Mapping[str, Any]) -> int:
-    """Append one outbox row; returns its id."""
+    """Append one outbox row (its `alias` column says which org: stored under the org id); returns its id."""
+    row = {**values, "org": store.org_key(str(values["alias"]))}
     with store.begin() as conn:
-        return inserted_id(conn.execute(schema.notification.insert().values(**values)))
+        return inserted_id(conn.execute(schema.notification.insert().values(**row)))
 
 
 def claim(store: Store, row_id: int, *, claimable: Collection[str], status: str,
@@ -49,7 +51,7 @@ def release_stuck(store: Store, alias: str, *, status: str, claimed_before: dt.d
     """Rows of `org` left in `status` since before `claimed_before` go to `new_status` with `last_error`."""
     table = schema.notification
     with store.begin() as conn:
-        conn.execute(table.update().where(table.c.org == alias, table.c.status == status,
+        conn.execute(table.update().where(table.c.org == store.org_key(alias), table.c.status == status,
                                           table.c.next_attempt_at <= claimed_before)
                      .values(status=new_status, last_error=last_error))
 
@@ -58,7 +60,7 @@ def queued(store: Store, alias: str, statuses: Collection[str]) -> list[tuple[in
     """(id, next_attempt_at, status) of the rows of `org` in one of `statuses`, oldest first."""
     table = schema.notification
     query = select(table.c.id, table.c.next_attempt_at, table.c.status).where(
-        table.c.org == alias, table.c.status.in_(list(statuses))).order_by(table.c.id)
+        table.c.org == store.org_key(alias), table.c.status.in_(list(statuses))).order_by(table.c.id)
     with store.engine.connect() as conn:
         return [(row_id, next_at, status) for row_id, next_at, status in conn.execute(query)]
 
@@ -67,9 +69,11 @@ def outbox_rows(store: Store, alias: str | None = None, statuses: Collection[str
                 incident_id: str | None = None) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads, filtered."""
     table = schema.notification
-    query = select(*(table.c[name] for name in OUTBOX_COLUMNS)).order_by(table.c.id.desc())
+    shown = [func.coalesce(table.c.alias, table.c.org).label("org") if name == "org" else table.c[name]
+             for name in OUTBOX_COLUMNS]
+    query = select(*shown).order_by(table.c.id.desc())
     if alias:
-        query = query.where(table.c.org == alias)
+        query = query.where(table.c.org == store.org_key(alias))
     if statuses:
         query = query.where(table.c.status.in_(list(statuses)))
     if incident_id:

@@ -18,7 +18,8 @@ audit = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("actor", String(200), nullable=False),
-    Column("org", String(200), nullable=False, index=True),
+    Column("org", String(200), nullable=False, index=True),  # the org id (the alias until it is known)
+    Column("alias", String(200)),  # the alias it was made through, for display (migration 8)
     Column("action", String(100), nullable=False, index=True),
     Column("target", String(500), nullable=False),
     Column("before", JSON),
@@ -62,8 +63,9 @@ apex_log = Table(
 # the timeline, the notification outbox (nothing is lost silently) and on-call overrides.
 incident = Table(
     "incident", metadata,
-    Column("org", String(200), primary_key=True),
+    Column("org", String(200), primary_key=True),  # the org id (the alias until it is known)
     Column("id", String(18), primary_key=True),
+    Column("alias", String(200)),  # the alias it was last mirrored through, for display (migration 8)
     Column("name", String(80), index=True),
     Column("severity", String(2), nullable=False),
     Column("status", String(40), nullable=False, index=True),
@@ -89,6 +91,7 @@ incident_event = Table(
     "incident_event", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False),
+    Column("alias", String(200)),  # migration 8
     Column("incident_id", String(18), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("kind", String(40), nullable=False),
@@ -103,6 +106,7 @@ notification = Table(
     "notification", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False),
+    Column("alias", String(200)),  # migration 8
     Column("incident_id", String(18), index=True),
     Column("channel", String(100), nullable=False),
     Column("kind", String(40), nullable=False),
@@ -134,7 +138,8 @@ oncall_override = Table(
 limit_snapshot = Table(
     "limit_snapshot", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("org", String(200), nullable=False, index=True),
+    Column("org", String(200), nullable=False, index=True),  # the org id (the alias until it is known)
+    Column("alias", String(200)),  # migration 8
     Column("taken_at", DateTime(timezone=True), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("app", String(255), nullable=False, default=""),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError, SfopsError, UsageError
 from sfops.salesforce import LockRetry, with_lock_retry
-from sfops.store import locks
+from sfops.store import locks, org_keys
 from sfops.switches.catalog import SwitchContext, load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
@@ -145,6 +145,7 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     assert target is not None
     wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
     records = fetch_records(org, switches, [org_id, target.profile_id or "", target.owner_id or ""])
+    org_keys.learn(store, org, org_id)  # audit records under the org id: every alias of it sees them
     if not dry_run:
         settle_stale_audits(org, store, records, older_than=STALE_PENDING, now=now or dt.datetime.now(dt.UTC))
     own = _own_record(records, target)
@@ -174,7 +175,7 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     # Intent first: a reply lost after the org applied the write must not leave the flip unaudited.
     with store.begin() as conn:
         audit_ids = [store.record_audit(
-            actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
+            actor=actor, alias=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
             target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
             incident_id=incident_id, outcome="pending", conn=conn, at=now,
             details={"scope": target.label, "owner_id": target.owner_id, "batch": batch,
@@ -219,7 +220,7 @@ def settle_stale_audits(org: Org, store: Store, records: list[SettingRecord], *,
     """Settle "pending" flip audits left by a process that died between intent and outcome, by what the
     org holds now: "done" when the record has the value the flip set, else "not-applied". Returns how many."""
     settled = 0
-    for audit in store.pending_audits(org=org.alias, action_prefix=AUDIT_PREFIX):
+    for audit in store.pending_audits(alias=org.alias, action_prefix=AUDIT_PREFIX):
         details = audit.details or {}
         if audit.at > now - older_than:
             continue  # a flip in progress elsewhere
@@ -370,7 +371,7 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
             if not store.delete_state(_pending_prefix(key) + p.id, conn=conn):
                 continue  # another restore-due applied it meanwhile (the write is the same): audit once
             for name, value in restore.items():
-                store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
+                store.record_audit(actor=actor, alias=key, action=f"{AUDIT_PREFIX}restore",
                                    target=f"{SETTING_OBJECT}.{name}", before=not value, after=value,
                                    reason=f"scheduled restore of {p.id}" + (f" ({p.reason})" if p.reason else ""),
                                    incident_id=p.incident_id, conn=conn,
@@ -378,7 +379,7 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
                                             "due_at": p.due_at.isoformat(), "batch": p.id,
                                             "deleted_record": delete})
             for name, why in skipped.items():
-                store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
+                store.record_audit(actor=actor, alias=key, action=f"{AUDIT_PREFIX}restore",
                                    target=f"{SETTING_OBJECT}.{name}", reason=f"restore skipped: {why}",
                                    incident_id=p.incident_id, outcome="skipped", conn=conn,
                                    details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
@@ -392,12 +393,12 @@ def history(store: Store, alias: str | None = None, *, feature: str | None = Non
             limit: int = 50) -> list[HistoryEntry]:
     """Audited flips and restores, newest first (from the local store; no API call)."""
     target = f"{SETTING_OBJECT}.{feature}" if feature else None
-    records = store.audit_history(org=alias, action_prefix=AUDIT_PREFIX, target=target,
+    records = store.audit_history(alias=alias, action_prefix=AUDIT_PREFIX, target=target,
                                   incident_id=incident_id, limit=limit)
     out = []
     for r in records:
         details = r.details if isinstance(r.details, Mapping) else {}
-        out.append(HistoryEntry(id=r.id, at=r.at, actor=r.actor, org=r.org, action=r.action,
+        out.append(HistoryEntry(id=r.id, at=r.at, actor=r.actor, org=r.alias, action=r.action,
                                 switch=r.target.split(".", 1)[-1], scope=str(details.get("scope", "")),
                                 before=r.before, after=r.after, reason=r.reason,
                                 incident_id=r.incident_id, outcome=r.outcome))

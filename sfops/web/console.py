@@ -319,7 +319,7 @@ def _act(console: Console, parts: Sequence[str], form: Mapping[str, str]) -> str
     if parts[0] == "incident" and len(parts) == 4 and parts[3] in ("ack", "resolve"):
         from sfops.incidents.wiring import build
 
-        incidents = build(console.settings, console.get_org(alias), console.store, org_name=alias, actor=actor,
+        incidents = build(console.settings, console.get_org(alias), console.store, alias=alias, actor=actor,
                           strict=False)
         if parts[3] == "ack":
             outcome = incidents.service.acknowledge(parts[2], note=form.get("note") or None)

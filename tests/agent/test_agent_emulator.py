@@ -100,7 +100,7 @@ def test_switch_restore_job_applies_a_due_restore(emulator: Any, emulator_org: A
     org_id = org.query("SELECT Id FROM Organization")[0]["Id"]
     rows = org.query(f"SELECT New_Pricing__c FROM Kill_Switch__c WHERE SetupOwnerId = '{org_id}'")  # noqa: S608
     assert rows == [] or rows[0]["New_Pricing__c"] is True
-    restores = store.audit_history(org="emu", action_prefix="switch.restore")
+    restores = store.audit_history(alias="emu", action_prefix="switch.restore")
     assert restores and restores[0].actor == "agent"
 
 

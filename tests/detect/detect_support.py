@@ -32,7 +32,7 @@ class Harness:
                  production: bool = True) -> None:
         self.org, self.store, self.clock, self.cfg = org, store, clock, cfg
         self.alias, self.production = alias, production
-        self.service = IncidentService(org, store, org_name=alias, actor="sfops-agent", clock=clock)
+        self.service = IncidentService(org, store, alias=alias, actor="sfops-agent", clock=clock)
 
     def tick(self) -> Any:
         return run_detection(self.store, self.cfg, alias=self.alias, now=self.clock(), production=self.production,

@@ -76,7 +76,7 @@ def test_failed_async_jobs_are_collected_and_detected(emu: Any, org: Any, store:
 
 
 def test_breaker_opened_and_failed_deploy_signals(store: Any) -> None:
-    store.record_audit(actor="alice", org="prod", action="breaker.open", target="Circuit_Breaker__c.ERP",
+    store.record_audit(actor="alice", alias="prod", action="breaker.open", target="Circuit_Breaker__c.ERP",
                        before={"state": "closed"}, after={"state": "open"}, at=NOW - dt.timedelta(minutes=3))
     save_changes(store, "prod", "DeployRequest", [
         {"id": "0Af000000000001", "at": NOW - dt.timedelta(minutes=20), "kind": "deploy", "status": "Failed",

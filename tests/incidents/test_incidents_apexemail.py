@@ -19,7 +19,7 @@ def test_add_and_remove_are_audited_by_the_domain(emu, org: Org, store: Store) -
     assert not again["created"]  # nothing written, nothing audited
     removed = apexemail.remove_recipient(org, store, "pager@example.com", actor="carol", reason="rotation over")
     assert [r["id"] for r in removed] == [row["id"]]
-    audit = store.audit_history(org=org.alias, action_prefix="alerts.apex-email")
+    audit = store.audit_history(alias=org.alias, action_prefix="alerts.apex-email")
     assert [(r.action, r.actor, r.reason, r.target) for r in audit] == [
         ("alerts.apex-email.remove", "carol", "rotation over", "ApexEmailNotification:pager@example.com"),
         ("alerts.apex-email.add", "alice", "P1 paging", "ApexEmailNotification:pager@example.com")]
@@ -36,4 +36,4 @@ def test_a_refused_confirmation_writes_nothing_and_a_dry_run_does_not_ask(emu, o
     planned = apexemail.add_recipient(org, store, actor="alice", email="pager@example.com", dry_run=True,
                                       confirm=refuse)
     assert planned["created"] and planned["id"] is None
-    assert apexemail.list_recipients(org) == before and store.audit_history(org=org.alias) == []
+    assert apexemail.list_recipients(org) == before and store.audit_history(alias=org.alias) == []

@@ -37,7 +37,7 @@ def wired(org: Org, store: Store, clock: Clock, receiver: Receiver, smtp_server:
     alerts["escalation"] = {"severities": ["P1"], "levels": [
         {"after_minutes": 15, "channels": ["secondary-email"], "rotation": "secondary"},
         {"after_minutes": 30, "channels": ["hook"]}]}
-    return build(_settings({"alerts": alerts, "oncall": ONCALL_SECTION}, alerts_env), org, store, org_name="emu",
+    return build(_settings({"alerts": alerts, "oncall": ONCALL_SECTION}, alerts_env), org, store, alias="emu",
                  actor="agent", clock=clock)
 
 
@@ -84,9 +84,9 @@ def test_postmortem_draft_from_the_timeline(wired: Incidents, clock: Clock, stor
                              source="apex_exception").incident
     clock.advance(minutes=3)
     svc.acknowledge(inc.id)
-    store.record_audit(actor="bob", org="emu", action="switch.off", target="Kill_Switch__c.Order_Automation__c",
+    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Order_Automation__c",
                        before=True, after=False, reason="contain", incident_id=inc.id)
-    store.record_audit(actor="bob", org="emu", action="rollback.deploy", target="R42", incident_id=inc.id,
+    store.record_audit(actor="bob", alias="emu", action="rollback.deploy", target="R42", incident_id=inc.id,
                        details={"release": "R42", "to_release": "R41"})
     clock.advance(minutes=20)
     svc.resolve(inc.id, resolution="Rolled back R42 to R41", root_cause="SOQL in a loop in OrderTrigger")

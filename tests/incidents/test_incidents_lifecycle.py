@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def service(org: Org, store: Store, clock: Clock) -> IncidentService:
-    return IncidentService(org, store, org_name="emu", actor="alice", clock=clock)
+    return IncidentService(org, store, alias="emu", actor="alice", clock=clock)
 
 
 def _events(emu: RunningEmulator) -> list[dict]:
@@ -164,11 +164,11 @@ def test_timeline_merges_notes_and_audit_records_of_sfops_actions(service: Incid
     inc = service.raise_incident("P1", "Orders failing", dedup_key="orders").incident
     clock.advance(minutes=1)
     service.update(inc.id, note="suspect release R42")
-    store.record_audit(actor="bob", org="emu", action="switch.off", target="Kill_Switch__c.Order_Sync__c",
+    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Order_Sync__c",
                        before=True, after=False, reason="stop the bleeding", incident_id=inc.id)
-    store.record_audit(actor="bob", org="emu", action="breaker.open", target="Circuit_Breaker__c.erp",
+    store.record_audit(actor="bob", alias="emu", action="breaker.open", target="Circuit_Breaker__c.erp",
                        incident_id=inc.id[:15])
-    store.record_audit(actor="bob", org="emu", action="switch.off", target="Kill_Switch__c.Other__c",
+    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Other__c",
                        incident_id="someone-else")
     _, timeline = service.timeline(inc.id)
     kinds = [e.kind for e in timeline]

@@ -83,10 +83,10 @@ def test_from_the_store_with_releases_from_the_audit_trail(store: Store) -> None
     for inc in HISTORY:
         records.save_incident(store, inc)
     for release in ("R1", "R2", "R3", "R4"):
-        store.record_audit(actor="ci", org="emu", action="deploy.release", target=release)
-    store.record_audit(actor="bob", org="emu", action="rollback.deploy", target="whatever",
+        store.record_audit(actor="ci", alias="emu", action="deploy.release", target=release)
+    store.record_audit(actor="bob", alias="emu", action="rollback.deploy", target="whatever",
                        details={"release": "R2"})
-    store.record_audit(actor="bob", org="other", action="deploy.release", target="R9")
+    store.record_audit(actor="bob", alias="other", action="deploy.release", target="R9")
     m = compute_for(store, "emu", None)
     assert m.overall["mttr"] == 90.0
     assert m.change_failure["releases"] == 4 and m.change_failure["rate_percent"] == 50.0

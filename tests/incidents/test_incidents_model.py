@@ -121,7 +121,7 @@ def test_repeat_counting_sends_the_precondition_and_retries_on_412() -> None:
         mock.add(responses.PATCH, patch_url, status=412, json=[{"errorCode": "PRECONDITION_FAILED",
                                                                "message": "changed", "fields": []}])
         mock.add(responses.PATCH, patch_url, status=204)
-        svc = IncidentService(org, Store.open("sqlite://"), org_name="acme", actor="t", clock=lambda: NOW)
+        svc = IncidentService(org, Store.open("sqlite://"), alias="acme", actor="t", clock=lambda: NOW)
         out = svc.raise_incident("P2", "x", dedup_key="k")
         patches = [c.request for c in mock.calls if c.request.method == "PATCH"]
     assert out.incident.occurrence_count == 4 and not out.created

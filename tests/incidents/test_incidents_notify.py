@@ -35,7 +35,7 @@ def _notifier(store: Store, receiver: Receiver, env: dict[str, str], clock: Cloc
               smtp: Mailbox | None = None) -> Notifier:
     config = AlertsConfig.from_settings(alerts_section(receiver, smtp), env)
     oncall = parse_oncall(ONCALL_SECTION)
-    return Notifier(config, store, org_name="emu", actor="alice", clock=clock, oncall=oncall_lookup(oncall, store),
+    return Notifier(config, store, alias="emu", actor="alice", clock=clock, oncall=oncall_lookup(oncall, store),
                     oncall_rotation="primary")
 
 
@@ -167,7 +167,7 @@ def test_breaker_opens_per_channel_refuses_without_using_attempts_then_probes(
 def test_max_attempts_then_failed_then_manual_retry(store: Store, receiver: Receiver,
                                                     alerts_env: dict[str, str], clock: Clock) -> None:
     config = AlertsConfig.from_settings({**alerts_section(receiver), "breaker_failures": 10}, alerts_env)
-    notifier = Notifier(config, store, org_name="emu", actor="alice", clock=clock)
+    notifier = Notifier(config, store, alias="emu", actor="alice", clock=clock)
     receiver.status = 500
     notifier.notify(_incident(), "triggered", ["hook"])
     for _ in range(4):
@@ -186,7 +186,7 @@ def test_unreachable_receiver_is_a_delivery_failure_without_the_secret_url(
         store: Store, receiver: Receiver, clock: Clock) -> None:
     env = {"SFOPS_ALERT_SLACK_URL": "http://127.0.0.1:9/hooks/T000/B000/SECRETTOKEN"}
     config = AlertsConfig.from_settings({"channels": {"slack": {"type": "slack", "timeout": 2}}}, env)
-    (result,) = Notifier(config, store, org_name="emu", actor="a", clock=clock).notify(_incident(), "triggered",
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
                                                                                       ["slack"])
     assert result["status"] == "retry" and "SECRETTOKEN" not in result["error"]
 
@@ -196,7 +196,7 @@ def test_smtp_down_is_retried(store: Store, receiver: Receiver, alerts_env: dict
     section = alerts_section(receiver, smtp_server)
     section["channels"]["email"]["smtp_port"] = 9  # nothing listens there
     config = AlertsConfig.from_settings(section, alerts_env)
-    (result,) = Notifier(config, store, org_name="emu", actor="a", clock=clock).notify(_incident(), "triggered",
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
                                                                                       ["email"])
     assert result["status"] == "retry" and "email channel 'email'" in result["error"]
 
@@ -207,7 +207,7 @@ def test_secrets_in_the_toml_are_refused_and_missing_ones_are_clear(store: Store
     with pytest.raises(ConfigError, match="unknown channel"):
         AlertsConfig.from_settings({"channels": {}, "routes": {"P1": ["nope"]}}, {})
     config = AlertsConfig.from_settings({"channels": {"s": {"type": "slack", "url_env": "MY_HOOK"}}}, {})
-    (result,) = Notifier(config, store, org_name="emu", actor="a", clock=clock).notify(_incident(), "triggered",
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
                                                                                       ["s"])
     assert result["status"] == "retry" and "MY_HOOK" in result["error"]
 

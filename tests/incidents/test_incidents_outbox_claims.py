@@ -18,7 +18,7 @@ INCIDENT = Incident(id="a035g000000002gAAA", org="emu", severity="P3", status=St
 
 def _failed_once(store: Store, receiver: Receiver, env: dict[str, str], clock: Clock) -> tuple[Notifier, int]:
     """A notifier and the id of a P3 webhook notification whose first attempt got an HTTP 500."""
-    notifier = Notifier(AlertsConfig.from_settings(alerts_section(receiver), env), store, org_name="emu",
+    notifier = Notifier(AlertsConfig.from_settings(alerts_section(receiver), env), store, alias="emu",
                         actor="alice", clock=clock)
     receiver.status = 500
     (result,) = notifier(INCIDENT, "triggered")

@@ -45,7 +45,7 @@ def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(emu
     assert [f.id for f in deleted] == [first.id]
     assert [f for f in _flags(org) if f["LogType"] == "USER_DEBUG"] == []
     # the domain writes the audit trail, whoever calls it
-    audit = store.audit_history(org=org.alias, action_prefix="logs.trace.")
+    audit = store.audit_history(alias=org.alias, action_prefix="logs.trace.")
     assert [(r.action, r.actor, r.reason) for r in audit] == [
         ("logs.trace.deleted", "alice", "done"), ("logs.trace.extended", "alice", None),
         ("logs.trace.created", "alice", None)]
@@ -61,7 +61,7 @@ def test_a_refused_confirmation_writes_nothing(emu: RunningEmulator, org: Org, s
     with pytest.raises(UsageError, match="not confirmed"):
         trace_on(org, store, emu.settings.admin_username, actor="alice", minutes=5, confirm=refuse)
     assert asked == [f"Trace {emu.settings.admin_username} for 5 minutes (debug logs count against storage)."]
-    assert _flags(org) == [] and store.audit_history(org=org.alias) == []
+    assert _flags(org) == [] and store.audit_history(alias=org.alias) == []
     assert not org.tooling_query("SELECT Id FROM DebugLevel WHERE DeveloperName = 'SFOPS_LIMITS'")
     # a dry run does not ask
     assert trace_on(org, store, emu.settings.admin_username, actor="alice", dry_run=True, confirm=refuse).id is None
@@ -137,6 +137,6 @@ def test_trace_dry_run_writes_nothing_and_production_needs_yes_and_changes_are_a
     result = run_cli(["logs", "trace", "off", "--user", admin, "--yes"], env=env)
     assert result.exit_code == 0 and _flags(org) == []
 
-    audit = Store.open(load_settings(env).store_url).audit_history(org="prod")
+    audit = Store.open(load_settings(env).store_url).audit_history(alias="prod")
     assert [(r.action, r.reason) for r in audit] == [("logs.trace.deleted", None), ("logs.trace.created", "P2 repro")]
     assert audit[1].target == f"TraceFlag:{admin}" and audit[1].actor == "alice"

@@ -124,7 +124,7 @@ def test_force_open_close_reset_with_audit_and_link(emu, org, store) -> None:
     assert rec["State__c"] == "Closed" and rec["Failure_Count__c"] == 0 and rec["Last_Error__c"] == "HTTP 503"
     reset = set_breaker(org, store, "ERP_Orders", "reset", actor="alice")
     assert reset.link.action == "not-ours" and record(org)["Last_Error__c"] is None
-    audits = store.audit_history(org="emu", action_prefix="breaker.")
+    audits = store.audit_history(alias="emu", action_prefix="breaker.")
     assert [(a.action, a.before["state"], a.after["state"]) for a in audits] == [
         ("breaker.reset", "closed", "closed"), ("breaker.close", "open", "closed"), ("breaker.open", "closed", "open")]
     assert audits[2].incident_id == "INC-5" and audits[2].reason == "ERP maintenance"

@@ -167,7 +167,7 @@ def test_unable_to_lock_row_is_retried_with_backoff(emu, org, store) -> None:
                   retry=LockRetry(sleep=waits.append))
     assert result.attempts == 3 and len(waits) == 2 and waits[1] > waits[0] / 2
     assert org_values(org)["New_Pricing__c"] is False
-    (entry,) = store.audit_history(org="emu")
+    (entry,) = store.audit_history(alias="emu")
     assert entry.details["attempts"] == 3
 
 

@@ -93,7 +93,7 @@ def raise_incident() -> Callable[[Console, str, str], Any]:
 
     def make(console: Console, alias: str, summary: str, severity: str = "P2") -> Any:
         assert console.get_org is not None
-        incidents = build(console.settings, console.get_org(alias), console.store, org_name=alias, actor="alice",
+        incidents = build(console.settings, console.get_org(alias), console.store, alias=alias, actor="alice",
                           strict=False)
         return incidents.service.raise_incident(severity, summary).incident
     return make
