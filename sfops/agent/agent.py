@@ -195,48 +195,48 @@ class Agent:
 
     def _abandon_dead_runs(self, alias: str) -> None:
         try:
-            closed = abandon_dead_runs(self.store, org=alias, leader=self.holder, at=self.clock())
+            closed = abandon_dead_runs(self.store, alias=alias, leader=self.holder, at=self.clock())
         except Exception as exc:  # bookkeeping only: never stops the agent
             log.warning("could not close abandoned runs of %s: %s", alias, _message(exc))
             return
         if closed:
             log.warning("%s: %d run(s) left running by a stopped agent marked abandoned", alias, len(closed))
 
-    def run_job(self, org: str, job: str, *, force: bool = False, take: bool = True) -> Attempt:
+    def run_job(self, alias: str, job: str, *, force: bool = False, take: bool = True) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise.
 
         `take`: take the lease if it is free (`--once`); the scheduled runs of `serve` pass False and run
         only where the renewal round (which spreads the orgs over the agents) gave us the lease.
         """
         spec = self.jobs[job]
-        schedule = self.config.schedule(org, job)
+        schedule = self.config.schedule(alias, job)
         if self.stopping.is_set():
-            return Attempt(org, job, STOPPING, summary="the agent is stopping")
-        name = lease_name(org)
-        if not (self.hold(org) if take else self._leading.get(org, False)):
-            return Attempt(org, job, NOT_LEADER, summary=self._leader_text(org))
-        if not force and schedule is not None and not self.is_due(org, job, schedule):
-            return Attempt(org, job, NOT_DUE, summary="already ran this period")
+            return Attempt(alias, job, STOPPING, summary="the agent is stopping")
+        name = lease_name(alias)
+        if not (self.hold(alias) if take else self._leading.get(alias, False)):
+            return Attempt(alias, job, NOT_LEADER, summary=self._leader_text(alias))
+        if not force and schedule is not None and not self.is_due(alias, job, schedule):
+            return Attempt(alias, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
-        waiting = backoff.active(self.store, org, now)
+        waiting = backoff.active(self.store, alias, now)
         if waiting is not None:
-            return Attempt(org, job, AUTH_BACKOFF, summary=waiting.text())
+            return Attempt(alias, job, AUTH_BACKOFF, summary=waiting.text())
         generation = self.lease.generation(name)
         claim: int | str = FENCED
         if generation is not None:
-            claim = claim_run(self.store, lease=name, generation=generation, org=org, job=job, holder=self.holder,
+            claim = claim_run(self.store, lease=name, generation=generation, alias=alias, job=job, holder=self.holder,
                               started_at=now, tick=None if force or schedule is None else latest_tick(schedule, now))
         if claim == FENCED:
             # We believed we led, but the store says the lease moved on (we were frozen, or our session died).
-            log.warning("%s %s not run: the lease of %s is no longer ours at generation %s", org, job, org,
+            log.warning("%s %s not run: the lease of %s is no longer ours at generation %s", alias, job, alias,
                         generation)
             self.lease.generations.pop(name, None)
-            self._set_leading(org, False)
-            return Attempt(org, job, NOT_LEADER, summary="lease lost (fenced): " + self._leader_text(org))
+            self._set_leading(alias, False)
+            return Attempt(alias, job, NOT_LEADER, summary="lease lost (fenced): " + self._leader_text(alias))
         if claim == TAKEN:
-            return Attempt(org, job, NOT_DUE, summary="this tick already has a run")
+            return Attempt(alias, job, NOT_DUE, summary="this tick already has a run")
         assert isinstance(claim, int)
-        return self._execute(spec, org, job, claim, now)
+        return self._execute(spec, alias, job, claim, now)
 
     def _execute(self, spec: JobSpec, org: str, job: str, run_id: int, now: dt.datetime) -> Attempt:
         context = JobContext(alias=org, get_org=self._org, store=self.store, settings=self.settings,

@@ -211,8 +211,8 @@ def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit:
     from sfops.agent import run_history
 
     org = app.org_config(target_org).alias if target_org else None
-    runs = run_history(app.store, org=org, job=job, limit=limit)
-    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": when_text(r.started_at, seconds=True),
+    runs = run_history(app.store, alias=org, job=job, limit=limit)
+    rows = [{"id": r.id, "org": r.alias, "job": r.job, "started": when_text(r.started_at, seconds=True),
              "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
              "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
             for r in runs]

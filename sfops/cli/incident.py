@@ -263,7 +263,7 @@ def message_cmd(app: AppContext, target_org: str | None, ref: str, phase: str | 
     if phase is not None and phase not in PHASES:
         raise UsageError(f"Unknown phase '{phase}'. Phases: {', '.join(PHASES)}.")
     inc = _incidents(app, target_org).service.get(ref)
-    message = render(inc, phase or phase_for(inc.status), note=note, org=app.org_config(target_org).alias)
+    message = render(inc, phase or phase_for(inc.status), note=note, alias=app.org_config(target_org).alias)
     return Result(data=message, message=message.markdown if markdown else message.text)
 
 

@@ -166,7 +166,7 @@ class Notifier:
         on_call = self._on_call(rotation or self.oncall_rotation, now)
         if on_call:
             extra.setdefault("On call", ", ".join(p["name"] for p in on_call))
-        message = render(incident, phase, note=note, org=self.alias, extra=extra)
+        message = render(incident, phase, note=note, alias=self.alias, extra=extra)
         mentions = [str(p["slack"]) for p in on_call if p.get("slack")]
         if mentions:
             message = dataclasses.replace(message, slack_mentions=list(dict.fromkeys(mentions)))

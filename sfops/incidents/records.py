@@ -107,27 +107,28 @@ def _brief(value: Any) -> str:
 
 
 # --- idempotent raise: intent before the insert, settled after its side effects -------------------
-def _intent_key(org: str, dedup_key: str) -> str:
+def _intent_key(store: Store, alias: str, dedup_key: str) -> str:
     digest = hashlib.sha256(dedup_key.lower().encode("utf-8")).hexdigest()[:32]
-    return f"incidents.raise_intent.{org}.{digest}"
+    return f"incidents.raise_intent.{store.org_key(alias)}.{digest}"  # one org, one intent, whichever alias
 
 
-def record_raise_intent(store: Store, org: str, dedup_key: str, detected_at: dt.datetime) -> None:
+def record_raise_intent(store: Store, alias: str, dedup_key: str, detected_at: dt.datetime) -> None:
     """Remember, before inserting, that this store is about to create the incident of `dedup_key`."""
-    store.set_state(_intent_key(org, dedup_key), {"dedup_key": dedup_key, "detected_at": detected_at.isoformat()})
+    store.set_state(_intent_key(store, alias, dedup_key),
+                    {"dedup_key": dedup_key, "detected_at": detected_at.isoformat()})
 
 
-def raise_intent(store: Store, org: str, dedup_key: str) -> dt.datetime | None:
+def raise_intent(store: Store, alias: str, dedup_key: str) -> dt.datetime | None:
     """The Detected_At__c of an unsettled raise of `dedup_key` (an earlier run that did not finish), or None."""
-    value = store.get_state(_intent_key(org, dedup_key))
+    value = store.get_state(_intent_key(store, alias, dedup_key))
     if not isinstance(value, Mapping) or str(value.get("dedup_key", "")).lower() != dedup_key.lower():
         return None
     return dt.datetime.fromisoformat(str(value["detected_at"]))
 
 
-def settle_raise_intent(store: Store, org: str, dedup_key: str) -> None:
+def settle_raise_intent(store: Store, alias: str, dedup_key: str) -> None:
     """The raise finished (or turned out to be someone else's incident): forget the intent."""
-    store.delete_state(_intent_key(org, dedup_key))
+    store.delete_state(_intent_key(store, alias, dedup_key))
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,11 @@ class RaiseProgress:
     triggered_queued: bool
 
 
-def raise_progress(store: Store, org: str, incident_id: str) -> RaiseProgress:
+def raise_progress(store: Store, alias: str, incident_id: str) -> RaiseProgress:
     """Whether the "raised" event, a published trigger Incident_Event__e and a "triggered" notification
     (in the outbox, whatever its delivery status: the outbox retries it) exist for the incident."""
-    rows = events(store, org, incident_id)
+    rows = events(store, alias, incident_id)
     raised = any(e["kind"] == "raised" for e in rows)
     published = any(e["kind"] == "event" and (e["details"] or {}).get("action") == "trigger" for e in rows)
-    queued = any(r["phase"] == "triggered" for r in notifications.outbox_rows(store, org, incident_id=incident_id))
+    queued = any(r["phase"] == "triggered" for r in notifications.outbox_rows(store, alias, incident_id=incident_id))
     return RaiseProgress(raised=raised, trigger_published=published, triggered_queued=queued)

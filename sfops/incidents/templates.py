@@ -63,7 +63,7 @@ def _when(value: dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
-def render(incident: Incident, phase: str, *, note: str | None = None, org: str | None = None,
+def render(incident: Incident, phase: str, *, note: str | None = None, alias: str | None = None,
            extra: dict[str, str] | None = None) -> Message:
     """The stakeholder update for `phase` of `incident`."""
     if phase not in PHASES:
@@ -71,7 +71,7 @@ def render(incident: Incident, phase: str, *, note: str | None = None, org: str 
     subject = f"[{incident.ref}] " + _HEADLINE[phase].format(severity=incident.severity, summary=incident.summary)
     facts: list[tuple[str, str]] = [
         ("Incident", incident.ref), ("Severity", incident.severity), ("Status", incident.status.value),
-        ("Org", org or incident.org), ("Detected", _when(incident.detected_at)),
+        ("Org", alias or incident.org), ("Detected", _when(incident.detected_at)),
         ("Occurrences", str(incident.occurrence_count)),
     ]
     if incident.category:

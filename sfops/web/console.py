@@ -138,10 +138,10 @@ class Console:
                                                                                  incident_id=incident.id),
             changes=changes, postmortem=postmortem.draft(incident, timeline), links=links, forms=forms)
 
-    def analytics_body(self, org: str | None, period: str, bucket: str, links: Links) -> str:
-        orgs = [org] if org else list(self.orgs)
-        figures = data.analytics(self.store, orgs, period, bucket, self.clock())
-        return pages.analytics_page(figures, self.orgs, org, links)
+    def analytics_body(self, alias: str | None, period: str, bucket: str, links: Links) -> str:
+        aliases = [alias] if alias else list(self.orgs)
+        figures = data.analytics(self.store, aliases, period, bucket, self.clock())
+        return pages.analytics_page(figures, self.orgs, alias, links)
 
     def page(self, title: str, body: str, links: Links, *, signed_in: bool | None = None,
              message: str | None = None, error: str | None = None) -> str:

@@ -68,15 +68,15 @@ class Links:
     def org(self, alias: str) -> str:
         return f"{self.prefix}org-{_slug(alias)}.html" if self.static else f"/org/{quote(alias, safe='')}"
 
-    def incident(self, org: str, incident_id: str) -> str:
+    def incident(self, alias: str, incident_id: str) -> str:
         if self.static:
-            return f"{self.prefix}incident-{_slug(org)}-{_slug(incident_id)}.html"
-        return f"/incident/{quote(org, safe='')}/{quote(incident_id, safe='')}"
+            return f"{self.prefix}incident-{_slug(alias)}-{_slug(incident_id)}.html"
+        return f"/incident/{quote(alias, safe='')}/{quote(incident_id, safe='')}"
 
-    def analytics(self, org: str | None = None, period: str = "90d", bucket: str = "month") -> str:
+    def analytics(self, alias: str | None = None, period: str = "90d", bucket: str = "month") -> str:
         if self.static:
-            return f"{self.prefix}analytics-{_slug(org or 'all')}-{period}.html"
-        query = {k: v for k, v in (("org", org), ("period", period), ("bucket", bucket)) if v}
+            return f"{self.prefix}analytics-{_slug(alias or 'all')}-{period}.html"
+        query = {k: v for k, v in (("org", alias), ("period", period), ("bucket", bucket)) if v}
         return "/analytics?" + urlencode(query)
 
 
@@ -87,9 +87,9 @@ class Forms:
     csrf: str
     production: frozenset[str]
 
-    def hidden(self, org: str) -> str:
-        confirm = (f'<label> type <b>{e(org)}</b> to confirm (production): <input name="confirm" size="10" '
-                   f'required></label>') if org in self.production else ""
+    def hidden(self, alias: str) -> str:
+        confirm = (f'<label> type <b>{e(alias)}</b> to confirm (production): <input name="confirm" size="10" '
+                   f'required></label>') if alias in self.production else ""
         return f'<input type="hidden" name="csrf" value="{e(self.csrf)}">{confirm}'
 
 

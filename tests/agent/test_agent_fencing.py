@@ -74,9 +74,9 @@ def test_one_run_per_tick_across_a_handover(make_settings, store_url, clock) -> 
     b.renew()
     name, generation = lease_name("prod"), b.lease.generation(lease_name("prod"))
     tick = latest_tick(parse_schedule("1m", "t"), clock.now)
-    first = claim_run(b.store, lease=name, generation=generation, org="prod", job="snap", holder="agent-b",
+    first = claim_run(b.store, lease=name, generation=generation, alias="prod", job="snap", holder="agent-b",
                       started_at=clock.now, tick=tick)
-    second = claim_run(b.store, lease=name, generation=generation, org="prod", job="snap", holder="agent-b",
+    second = claim_run(b.store, lease=name, generation=generation, alias="prod", job="snap", holder="agent-b",
                        started_at=clock.now, tick=tick)
     assert isinstance(first, int) and second == TAKEN
 

@@ -83,7 +83,7 @@ def test_failures_are_recorded_redacted_and_never_raised(make_settings, agent_st
     assert crash.error == "ZeroDivisionError: division by zero"
     ok = agent.record(attempts["snap"].run_id)
     assert (ok.outcome, ok.summary, ok.details, ok.holder) == ("ok", "stored for prod", {"n": 1}, "agent-a")
-    assert [r.job for r in run_history(agent_store, org="prod")] == ["crash", "broken", "snap"]
+    assert [r.job for r in run_history(agent_store, alias="prod")] == ["crash", "broken", "snap"]
 
 
 def test_force_runs_jobs_that_are_not_due(make_settings, agent_store, clock, jobs, calls) -> None:

@@ -93,9 +93,9 @@ def test_metric_names_types_labels_and_values(make_settings, store: Store, clock
                                           summary="Checkout down for user 005xx", detected_at=now))
     records.save_incident(store, Incident(id="a03000000000002AAA", org="prod", severity="P2",
                                           status=Status.RESOLVED, summary="old", detected_at=now))
-    run = start_run(store, org="prod", job="logs-pull", holder="x", started_at=now - dt.timedelta(seconds=90))
+    run = start_run(store, alias="prod", job="logs-pull", holder="x", started_at=now - dt.timedelta(seconds=90))
     finish_run(store, run, finished_at=now - dt.timedelta(seconds=60), outcome="ok")
-    run = start_run(store, org="uat", job="breaker-sync", holder="x", started_at=now)
+    run = start_run(store, alias="uat", job="breaker-sync", holder="x", started_at=now)
     finish_run(store, run, finished_at=now, outcome="ok", details={"states": {"Payments": "open", "Tax": "closed"}})
     agent.renew()
     assert agent.leading() == {"prod": True, "uat": True}

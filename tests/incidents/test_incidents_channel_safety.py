@@ -74,7 +74,7 @@ def webhook(url: str, timeout: float = 1) -> Any:
 
 
 def message() -> Any:
-    return render(INCIDENT, "triggered", org="emu")
+    return render(INCIDENT, "triggered", alias="emu")
 
 
 @pytest.mark.parametrize("url", ["http://alerts.example.invalid/hook", "ftp://alerts.example.invalid/hook",
