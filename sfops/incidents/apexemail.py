@@ -46,6 +46,13 @@ def list_recipients(org: Org) -> list[dict[str, Any]]:
     return out
 
 
+def _keyed(store: Store, org: Org) -> None:
+    """Audit under the org id, so every alias of the org sees the record."""
+    from sfops.store import org_keys  # lazily: the store's import is not needed to list recipients
+
+    org_keys.key_for(store, org)
+
+
 def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = None, username: str | None = None,
                   reason: str | None = None, dry_run: bool = False, confirm: Confirm | None = None) -> dict[str, Any]:
     """Add one recipient (an external address or a user), audited; an existing one is not duplicated.
@@ -56,6 +63,7 @@ def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = Non
         confirm("Add an Apex exception email recipient.")
     row = _add(org, email=email, username=username, dry_run=dry_run)
     if row["created"] and not dry_run:
+        _keyed(store, org)
         store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.add",
                            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
                            after={"id": row["id"]}, reason=reason)
@@ -94,6 +102,8 @@ def remove_recipient(org: Org, store: Store, target: str, *, actor: str, reason:
     if confirm is not None and not dry_run:
         confirm(f"Remove Apex exception email recipient {target}.")
     rows = _remove(org, target, dry_run=dry_run)
+    if rows and not dry_run:
+        _keyed(store, org)
     for row in [] if dry_run else rows:
         store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.remove",
                            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",

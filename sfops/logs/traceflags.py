@@ -163,6 +163,9 @@ def trace_off(org: Org, store: Store, user: str, *, actor: str, reason: str | No
 
 
 def _audit(store: Store, org: Org, flag: TraceFlagInfo, *, actor: str, reason: str | None) -> None:
+    from sfops.store import org_keys  # lazily, like the Store type above
+
+    org_keys.key_for(store, org)  # audited under the org id (every alias of it sees the record)
     store.record_audit(actor=actor, alias=org.alias, action=f"logs.trace.{flag.action}",
                        target=f"TraceFlag:{flag.user}", reason=reason,
                        after={"id": flag.id, "level": flag.level, "expires": flag.expiration})
