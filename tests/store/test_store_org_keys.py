@@ -117,3 +117,31 @@ def test_an_older_store_gets_the_alias_column_and_keeps_its_rows(tmp_path: Path)
     org_keys.remember(reopened, "prod", "00D000000000001AAA", "https://x.my.salesforce.com")
     [moved] = reopened.audit_history(alias="prod")  # ...and by org id once it is
     assert (moved.alias, moved.org_key) == ("prod", "00D000000000001AAA")
+
+
+class _FakeOrg:
+    """Just what org_keys needs; `identity` fails, so a test sees any API call key_for would make."""
+
+    def __init__(self, alias: str, org_id: str | None, instance_url: str = "https://a.my.salesforce.com") -> None:
+        self.alias, self.instance_url = alias, instance_url
+        self.credentials = type("Creds", (), {"org_id": org_id})()
+
+    @property
+    def identity(self) -> Any:
+        raise AssertionError("key_for must not ask the org who it is")
+
+
+def test_key_for_takes_the_org_id_from_the_login_and_never_calls_the_org(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    store.record_audit(actor="bob", alias="prod", action="switch.off", target="Kill_Switch__c.A", at=at)
+    assert org_keys.key_for(store, _FakeOrg("prod", None)) == "prod"  # unknown: stays under the alias
+    assert org_keys.key_for(store, _FakeOrg("prod", "00D00000000001")) == "prod"  # a 15-char id is not used
+    org_id = "00D000000000001AAA"
+    assert org_keys.key_for(store, _FakeOrg("prod", org_id)) == org_id
+    assert [r.org_key for r in store.audit_history(alias="prod")] == [org_id]
+    assert org_keys.aliases_of(store, org_id) == ["prod"]
+    # the same alias on another instance (a sandbox refreshed elsewhere) is learned again, not trusted
+    other = "00D000000000002AAA"
+    assert org_keys.key_for(store, _FakeOrg("prod", other, "https://b.my.salesforce.com")) == other
+    assert store.org_key("prod") == other
