@@ -1,8 +1,9 @@
 """The org's monitoring and change history: EventLogFile (ApexUnexpectedException CSVs), DeployRequest (Tooling),
 SetupAuditTrail, and the control endpoint that injects failures at a time the test chooses.
 
-* Every deploy the emulator finishes (not check-only) becomes a DeployRequest row (same Id as the deploy, as in
-  a real org) and one SetupAuditTrail row per changed Apex class, trigger or custom field.
+* Every deploy or validation made through the Metadata API is a DeployRequest row from the moment it is
+  submitted (same Id as the deploy, Pending, then InProgress and its final status, as in a real org); a
+  finished deploy (not check-only) adds one SetupAuditTrail row per changed Apex class, trigger or custom field.
 * `POST /__emulator__/inject` takes {"exceptions": [...], "async_jobs": [...], "logs": [...], "audit": [...]},
   each item with an optional "at" (ISO date-time, default now):
   - exceptions: {"exception_type", "exception_message", "exception_category", "stack_trace", "user_id",
@@ -100,30 +101,39 @@ _AUDIT_FOR = {"ApexClass": ("Apex Class", "changedApexClass", "Changed Class cod
               "CustomObject": ("Customize Objects", "createdCustEnt", "Created custom object {name}")}
 
 
-def record_deploy(emu: Emulator, rec: Mapping[str, Any]) -> None:
-    """A finished deploy as a DeployRequest row, and its Apex/field changes as SetupAuditTrail rows.
+def record_deploy(emu: Emulator, rec: Mapping[str, Any], *, finished: bool = False) -> None:
+    """A deploy as its DeployRequest row (inserted when it is submitted, Pending, and kept up to date as it
+    runs), and, once it has finished, its Apex/field changes as SetupAuditTrail rows.
 
-    The emulator's own seeding (a synchronous deploy nobody polled) is the org's creation, not its change
-    history: every deploy made through the API is polled before it finishes."""
-    if not rec.get("polls") or not str(rec.get("createdById") or "").startswith("005"):
+    The emulator's own seeding (a synchronous deploy) is the org's creation, not its change history: the
+    deploy store does not call this for it."""
+    if not str(rec.get("createdById") or "").startswith("005"):
         return
     options = rec.get("options") or {}
     outcome = rec.get("outcome") or {}
     check_only = bool(options.get("checkOnly"))
+    changed = rec.get("lastModifiedDate") or rec["createdDate"]
     values = {"Id": rec["id"], "Status": rec["status"], "CreatedDate": rec["createdDate"],
               "StartDate": rec.get("startDate"), "CompletedDate": rec.get("completedDate"),
-              "LastModifiedDate": rec.get("completedDate"), "SystemModstamp": rec.get("completedDate"),
+              "LastModifiedDate": changed, "SystemModstamp": changed,
               "CreatedById": rec.get("createdById"), "LastModifiedById": rec.get("createdById"),
               "CheckOnly": check_only, "IgnoreWarnings": bool(options.get("ignoreWarnings")),
               "RollbackOnError": bool(options.get("rollbackOnError", True)),
               "RunTestsEnabled": bool(outcome.get("run_tests_enabled")),
               "NumberComponentsDeployed": outcome.get("components_deployed", 0),
-              "NumberComponentsTotal": outcome.get("components_total", 0),
+              "NumberComponentsTotal": outcome.get("components_total", rec.get("total") or 0),
               "NumberComponentErrors": outcome.get("component_errors", 0),
               "NumberTestErrors": outcome.get("test_errors", 0), "NumberTestsTotal": outcome.get("tests_total", 0),
               "NumberTestsCompleted": outcome.get("tests_total", 0) - outcome.get("test_errors", 0),
-              "ErrorMessage": outcome.get("error_message"), "ErrorStatusCode": outcome.get("error_status_code")}
-    emu.insert_system("DeployRequest", values)
+              "ErrorMessage": outcome.get("error_message"), "ErrorStatusCode": outcome.get("error_status_code"),
+              "CanceledById": rec.get("canceledBy")}
+    found = emu.store.get(rec["id"])
+    if found is None:
+        emu.insert_system("DeployRequest", values)
+    else:
+        emu.store.put("DeployRequest", {**found[1], **values})
+    if not finished:
+        return
     if check_only or rec["status"] not in ("Succeeded", "SucceededPartial"):
         return
     for msg in outcome.get("successes") or []:

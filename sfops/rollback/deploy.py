@@ -22,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 from sfops.errors import ExitCode, SalesforceError, SfopsError, UsageError
 from sfops.rollback.delta import PathTraversalError, safe_relpath
 from sfops.rollback.gitio import Git, GitError
+from sfops.rollback.intent import DeployIntents, Started, fingerprint, quick_fingerprint
 from sfops.rollback.registry import META
 from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient
 
@@ -294,6 +295,7 @@ class RollbackDeployer:
         self.incident_id = incident_id  # every audit record of this rollback names it
         self.now = now
         self.on_progress = on_progress
+        self.intents = DeployIntents(client, store, org, actor=actor, now=now, incident_id=incident_id)
 
     # -- operations -------------------------------------------------------------------------------
     def validate(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
@@ -444,15 +446,18 @@ class RollbackDeployer:
         stale = self._stale_reason(stored, package) if not validation_id else None
         if vid and not stale:
             try:
-                new_id = self.client.quick_deploy(vid)
+                started = self.intents.start(
+                    action="quick", fingerprint=quick_fingerprint(vid, _phase_name(package, package.phases[0])),
+                    check_only=False, begin=lambda: self.client.quick_deploy(vid),
+                    audit=self._audit_fields(package, reason, {"validation_id": vid}))
             except SalesforceError as exc:
                 stale = f"Salesforce refused the quick deploy of {vid}: {exc.message}"
             else:
-                outcome = self._follow(new_id, "quick", package, wait_minutes)
+                outcome = self._follow_started(started, "quick", package, wait_minutes)
                 outcome.validation_id = vid
-                self._record(outcome, package, reason, {"validation_id": vid})
+                self._record(outcome, package, reason, {"validation_id": vid}, audit_id=started.audit_id)
                 if outcome.done:
-                    self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": new_id})
+                    self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": started.deploy_id})
                 if outcome.exit_code == ExitCode.OK and len(package.phases) > 1:
                     return self._later_phases(package, outcome, test_level, tests, wait_minutes, reason)
                 return outcome
@@ -517,10 +522,21 @@ class RollbackDeployer:
              tests: list[str], wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
         options = DeployOptions(check_only=check_only, test_level=test_level, run_tests=tuple(tests),
                                 ignore_warnings=ignore_warnings, rollback_on_error=True, single_package=True)
-        deploy_id = self.client.deploy(zip_folder(folder), options)
-        outcome = self._follow(deploy_id, action, package, wait_minutes)
+        zip_bytes = zip_folder(folder)
+        extra = {"phase_folder": str(folder)}
+        started = self.intents.start(
+            action=action, fingerprint=fingerprint(zip_bytes, options, _phase_name(package, folder)),
+            check_only=check_only, begin=lambda: self.client.deploy(zip_bytes, options),
+            audit=self._audit_fields(package, reason, extra))
+        outcome = self._follow_started(started, action, package, wait_minutes)
         outcome.test_level, outcome.tests = test_level, list(tests)
-        self._record(outcome, package, reason, {"phase_folder": str(folder)})
+        self._record(outcome, package, reason, extra, audit_id=started.audit_id)
+        return outcome
+
+    def _follow_started(self, started: Started, action: str, package: Package, wait_minutes: float) -> Outcome:
+        outcome = self._follow(started.deploy_id, action, package, wait_minutes)
+        if started.note:
+            outcome.notes.insert(0, started.note)
         return outcome
 
     def _follow(self, deploy_id: str, action: str, package: Package | None, wait_minutes: float) -> Outcome:
@@ -538,16 +554,28 @@ class RollbackDeployer:
             outcome.notes.append(f"still running: sfops rollback status --job-id {deploy_id} --wait 10")
         return outcome
 
-    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any]) -> None:
-        self.store.record_audit(
-            actor=self.actor, org=self.org, action=f"rollback.{outcome.action}",
-            target=package.label if package else (outcome.id or ""),
-            before={"sha": package.from_sha} if package else None,
-            after={"sha": package.to_sha} if package else None, reason=reason, incident_id=self.incident_id,
-            outcome=outcome.status, details={"deploy_id": outcome.id, "check_only": outcome.check_only,
-                                             "test_level": outcome.test_level, "tests": outcome.tests,
-                                             "component_failures": len(outcome.component_failures),
-                                             "test_failures": len(outcome.test_failures), **extra})
+    def _audit_fields(self, package: Package | None, reason: str | None, extra: dict[str, Any],
+                      deploy_id: str | None = None) -> dict[str, Any]:
+        return {"target": package.label if package else (deploy_id or ""),
+                "before": {"sha": package.from_sha} if package else None,
+                "after": {"sha": package.to_sha} if package else None, "reason": reason, "details": dict(extra)}
+
+    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any],
+                audit_id: int | None = None) -> None:
+        """The audit record of a finished call: the pending intent of a deploy settled with its outcome
+        (exactly one record per deploy), or a new record (cancel)."""
+        details = {"deploy_id": outcome.id, "check_only": outcome.check_only, "test_level": outcome.test_level,
+                   "tests": outcome.tests, "component_failures": len(outcome.component_failures),
+                   "test_failures": len(outcome.test_failures), **extra}
+        if audit_id is not None and self.store.settle_audit([audit_id], outcome.status, details):
+            return
+        fields = self._audit_fields(package, reason, details, outcome.id)
+        self.store.record_audit(actor=self.actor, org=self.org, action=f"rollback.{outcome.action}",
+                                incident_id=self.incident_id, outcome=outcome.status, **fields)
+
+
+def _phase_name(package: Package, folder: Path) -> str:
+    return "package" if folder == package.root else folder.name
 
 
 def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bool = False) -> list[str]:
