@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfops.errors import SalesforceError, SfopsError, TransientError
 from sfops.salesforce.soql import soql_literal
+from sfops.salesforce.values import parse_datetime
 
 if TYPE_CHECKING:
     from sfops.salesforce.metadata import DeployOptions, MetadataClient
@@ -126,7 +127,7 @@ class DeployIntents:
         org = self.client.org
         try:
             user = org.identity.user_id
-            soql = ("SELECT Id, Status, CreatedDate, CheckOnly FROM DeployRequest "  # noqa: S608
+            soql = ("SELECT Id, Status, CreatedDate, CompletedDate, CheckOnly FROM DeployRequest "  # noqa: S608
                     f"WHERE CreatedById = {soql_literal(user)} AND CheckOnly = {soql_literal(check_only)} "
                     f"AND CreatedDate >= {soql_literal(at - CLOCK_SKEW)} "
                     f"AND CreatedDate <= {soql_literal(at + ADOPT_WINDOW)} ORDER BY CreatedDate")
@@ -136,9 +137,16 @@ class DeployIntents:
                 "an earlier run's deploy of this package got no answer and "
             raise DeployOutcomeUnknownError(
                 f"{first}the org's deploy list could not be read ({exc.message}): the deploy may be running; "
-                "nothing more was started.",
-                actions=["re-run the same command: it follows that deploy instead of starting another",
-                         "or check Setup > Deployment Status"]) from None
+                "nothing more was started. Re-run the same command to follow it instead of starting another "
+                "(or see Setup > Deployment Status).") from None
         known = self._known_ids()
-        fresh = [str(r["Id"]) for r in rows if str(r.get("Id"))[:15] not in known]
-        return fresh[0] if fresh else None
+        fresh = [(parse_datetime(r.get("CreatedDate")), parse_datetime(r.get("CompletedDate")), str(r["Id"]))
+                 for r in rows if str(r.get("Id"))[:15] not in known and r.get("CreatedDate")]
+        # ours is the first one the org created after the intent; one created a little before it (a clock
+        # a little behind ours) only if it had not finished by then (a deploy made just before, e.g.
+        # the release itself by the same user, has)
+        after = [deploy_id for created, _done, deploy_id in fresh if created and created >= at]
+        if after:
+            return after[0]
+        before = [deploy_id for _created, done, deploy_id in fresh if not done or done >= at]
+        return before[-1] if before else None
