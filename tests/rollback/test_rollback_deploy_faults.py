@@ -141,3 +141,52 @@ def test_a_quick_deploy_whose_reply_is_lost_neither_repeats_nor_falls_back(emu: 
     assert_org_at_a(emu, client)
     assert [(a.action, a.outcome) for a in rollback_audits(cli)] == [("rollback.validate", "Succeeded"),
                                                                       ("rollback.quick", "Succeeded")]
+
+
+class Killed(BaseException):
+    """The process stopping between two lines (no `except Exception` of ours runs)."""
+
+
+def test_a_run_killed_while_following_its_deploy_is_followed_by_the_rerun(emu: Any, at_b: dict[str, Any],  # noqa: F811
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    deployer, client, store = at_b["deployer"], at_b["client"], at_b["store"]
+    before = deploys(client)
+
+    def killed(*_args: Any, **_kwargs: Any) -> Any:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(client, "poll", killed)
+        with pytest.raises(Killed):
+            deployer.deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    (pending,) = store.audit_history(action_prefix="rollback.")
+    assert pending.outcome == "pending" and pending.details["deploy_id"]
+    outcome = deployer.deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    assert outcome.status == "Succeeded" and outcome.id == pending.details["deploy_id"]
+    assert any(n.startswith(f"ADOPTED deploy {outcome.id}") for n in outcome.notes)
+    assert [d for d in deploys(client) if d not in before] == [outcome.id]
+    (settled,) = store.audit_history(action_prefix="rollback.")
+    assert settled.id == pending.id and settled.outcome == "Succeeded"
+
+
+def test_a_pending_intent_the_org_never_received_is_settled_not_applied(emu: Any, at_b: dict[str, Any],  # noqa: F811
+                                                                        proxy: Any) -> None:
+    from sfops.rollback.deploy import RollbackDeployer
+    from sfops.salesforce import connect
+
+    client = at_b["client"]
+    before = deploys(client)
+    proxied = MetadataClient(connect(emu.org_config(alias="emu", instance_url=proxy.url, login_url=proxy.url),
+                                     env={}), sleep=lambda _s: None)
+    deployer = RollbackDeployer(proxied, at_b["store"], "emu", actor="rm")
+    proxy.add("respond", path=SOAP, soap_action="deploy", status=503, body=b"")  # never reached the org
+    proxy.add("lose_reply", method="GET", path="*/tooling/query*", count=10)
+    with pytest.raises(Exception, match="nothing more was started"):
+        deployer.deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    assert deploys(client) == before
+    proxy.clear()
+    outcome = deployer.deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    assert outcome.status == "Succeeded" and not any("ADOPTED" in n for n in outcome.notes)
+    assert len([d for d in deploys(client) if d not in before]) == 1
+    outcomes = [(a.outcome, a.details.get("why")) for a in reversed(at_b["store"].audit_history())]
+    assert outcomes == [("not-applied", "no DeployRequest of this user in its window"), ("Succeeded", None)]
