@@ -31,6 +31,9 @@ AUDIT_PREFIX = "rollback."
 # CreatedDate with a clock a little off ours
 ADOPT_WINDOW = dt.timedelta(minutes=15)
 CLOCK_SKEW = dt.timedelta(minutes=2)
+# a pending intent older than this belongs to a run nobody followed up: its deploy (if any) is history,
+# not something to report as this run's outcome
+ADOPT_MAX_AGE = dt.timedelta(days=1)
 # answers that do not say whether the org acted (besides TransientError: no answer, 5xx)
 UNREAD_ANSWER = frozenset({"MALFORMED_RESPONSE", "BAD_RESPONSE", "RESPONSE_TOO_LARGE"})
 
@@ -75,6 +78,9 @@ class DeployIntents:
         fingerprint if the org has it, else record a new pending intent and call `begin`. `audit` holds
         the record's target/before/after/reason/details."""
         for intent in reversed(self._pending(fingerprint)):
+            if self.now() - intent.at > ADOPT_MAX_AGE:
+                self.store.settle_audit([intent.id], "abandoned", {"settled_at": self.now().isoformat()})
+                continue
             known = (intent.details or {}).get("deploy_id")
             found = str(known) if known else self._lookup(intent.at, check_only)
             if found:

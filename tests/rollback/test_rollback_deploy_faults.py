@@ -190,3 +190,28 @@ def test_a_pending_intent_the_org_never_received_is_settled_not_applied(emu: Any
     assert len([d for d in deploys(client) if d not in before]) == 1
     outcomes = [(a.outcome, a.details.get("why")) for a in reversed(at_b["store"].audit_history())]
     assert outcomes == [("not-applied", "no DeployRequest of this user in its window"), ("Succeeded", None)]
+
+
+def test_an_intent_older_than_a_day_is_abandoned_not_adopted(emu: Any, at_b: dict[str, Any],  # noqa: F811
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from sfops.rollback.deploy import RollbackDeployer
+    from sfops.rollback.intent import ADOPT_MAX_AGE
+
+    client, store = at_b["client"], at_b["store"]
+    before = deploys(client)
+
+    def killed(*_args: Any, **_kwargs: Any) -> Any:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(client, "poll", killed)
+        with pytest.raises(Killed):
+            at_b["deployer"].deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    later = dt.datetime.now(dt.UTC) + ADOPT_MAX_AGE + dt.timedelta(minutes=1)
+    deployer = RollbackDeployer(client, store, "emu", actor="rm", now=lambda: later)
+    outcome = deployer.deploy(at_b["package"], reason="INC-9", skip_drift=True)
+    assert not any("ADOPTED" in n for n in outcome.notes)
+    assert len([d for d in deploys(client) if d not in before]) == 2  # the old one ran; this is a new deploy
+    assert [a.outcome for a in reversed(store.audit_history())] == ["abandoned", "Succeeded"]
