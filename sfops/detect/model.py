@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("failures", "exceptions", "async_jobs", "limits", "breakers", "integrations", "deploys")
+SIGNALS = ("failures", "exceptions", "long_running", "async_jobs", "limits", "breakers", "integrations", "deploys")
 CONDITIONS = ("threshold", "rate", "new_fingerprint", "forecast", "failure_rate")
 ACTIONS = ("switch_off", "breaker_open", "trace")
 SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -16,11 +16,13 @@ MODES = ("act", "observe")
 # What each signal groups by when a rule does not say (one alert, and one incident, per group).
 DEFAULT_GROUP_BY: dict[str, tuple[str, ...]] = {
     "failures": ("fingerprint",), "exceptions": ("fingerprint",), "async_jobs": ("apex_class",),
+    "long_running": ("exception_type",),  # one alert per org: the limit is the org's, not a page's
     "limits": ("name",), "breakers": ("name",), "integrations": ("name",), "deploys": ("id",),
 }
 # Incident category per signal (Incident_Log__c.Category__c), unless the rule says.
 DEFAULT_CATEGORY: dict[str, str] = {
-    "failures": "Other", "exceptions": "Other", "async_jobs": "Other", "limits": "Governor Limit",
+    "failures": "Other", "exceptions": "Other", "async_jobs": "Other", "long_running": "Governor Limit",
+    "limits": "Governor Limit",
     "breakers": "Integration", "integrations": "Integration", "deploys": "Deployment",
 }
 

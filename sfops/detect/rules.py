@@ -53,6 +53,11 @@ DEFAULT_RULES: list[dict[str, Any]] = [
      "match": {"name": ["DataStorageMB", "FileStorageMB"]}, "severity": "P3", "clear_after": "1h",
      "summary": "{name} at {used_pct}%",
      "description": "Data or file storage above 90 %: inserts fail with STORAGE_LIMIT_EXCEEDED when full."},
+    {"name": "long-running-apex-limit", "signal": "long_running", "condition": "threshold", "threshold": 1,
+     "window": "15m", "severity": "P2", "category": "Governor Limit",
+     "summary": "Concurrent long-running Apex limit hit: {request_uri} denied ({count} in {window})",
+     "description": "Salesforce denied Apex requests because the org already ran its limit of concurrent "
+                    "long-running (over 5 s) synchronous requests: every user of those pages is failing."},
     {"name": "async-job-failed", "signal": "async_jobs", "condition": "threshold", "threshold": 1,
      "window": "1h", "severity": "P3", "summary": "{job_type} {apex_class} {status}: {message}",
      "description": "A batch, queueable, future or scheduled Apex job ended Failed or Aborted."},

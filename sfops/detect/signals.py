@@ -20,6 +20,17 @@ from sfops.store import detection as db
 
 EXCEPTION_SOURCES = ("EventLogFile", "ApexUnexpectedExcpEventLog")
 FAILED_DEPLOY = ("Failed", "SucceededPartial")
+LONG_RUNNING = "ConcurrentLongRunningApexLimit"
+
+
+def _one_per_exception(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Exception events with each exception once: an org with the ApexUnexpectedExcpEventLog object reports
+    the same exception there (at once) and in the EventLogFile CSVs (later), with the same request id."""
+    rows = list(rows)
+    seen = {(r.get("request_id"), r.get("exception_type")) for r in rows
+            if r.get("source") == "ApexUnexpectedExcpEventLog" and r.get("request_id")}
+    return [r for r in rows if r.get("source") != "EventLogFile"
+            or (r.get("request_id"), r.get("exception_type")) not in seen]
 
 
 class Fingerprints(Protocol):
@@ -89,7 +100,9 @@ def events(store: Store, org: str, signal: str, since: dt.datetime, until: dt.da
         found = list(db.log_failures(store, logs, since, until))
         found += db.error_events(store, logs, ["Error_Log__c"], since, until)
     elif signal == "exceptions":
-        found = list(db.error_events(store, logs, EXCEPTION_SOURCES, since, until))
+        found = _one_per_exception(db.error_events(store, logs, EXCEPTION_SOURCES, since, until))
+    elif signal == "long_running":
+        found = list(db.error_events(store, logs, [LONG_RUNNING], since, until))
     elif signal == "async_jobs":
         found = list(db.error_events(store, logs, ["AsyncApexJob"], since, until))
     elif signal == "breakers":

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
-from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
+from sfops.logs.errors import (
+    ImportResult,
+    import_error_logs,
+    import_event_logs,
+    import_exception_objects,
+    import_long_running,
+)
 from sfops.logs.model import Transaction
 from sfops.logs.parser import LogParser
 from sfops.logs.store import get_watermark, save_log, set_watermark
@@ -202,7 +208,8 @@ def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, de
     """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
     result = pull_logs(org, store, alias, concurrency=concurrency, delete_after_pull=delete_after_pull,
                        progress=progress, lookback=lookback)
-    for wanted, importer in ((errors, import_error_logs), (event_logs, import_event_logs)):
+    event_importers = (import_exception_objects, import_event_logs, import_long_running)
+    for wanted, importer in ((errors, import_error_logs), *((event_logs, i) for i in event_importers)):
         if not wanted or result.stopped:
             continue
         try:
