@@ -17,7 +17,8 @@ from sfops.breakers.core import Snapshot
 from sfops.store import Store
 
 STATE_KEY = "detect.breaker_samples.{org}"
-KEEP = dt.timedelta(hours=48)  # longer than any sensible rule window; older samples are dropped
+KEEP = dt.timedelta(hours=48)  # longer than any sensible rule window (and a 24 h replay); older samples dropped
+MAX_SAMPLES = 20_000  # and at most this many (the newest): one state value rewritten each tick stays small
 
 
 def _calls(snap: Snapshot) -> int:
@@ -47,7 +48,7 @@ def record_samples(store: Store, alias: str, snapshots: Iterable[tuple[str, Snap
                            "calls": max(new_calls, new_failures), "state": snap.state.value,
                            "last_error": (snap.last_error or "")[:255]})
             count += 1
-    store.set_state(key, {"last": last, "events": events})
+    store.set_state(key, {"last": last, "events": events[-MAX_SAMPLES:]})
     return count
 
 

@@ -4,13 +4,17 @@ and a rule that fires on a failure rate over its window, not only when a breaker
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from detect_support import Harness, config
+from detect_support import Harness, config, iso
+from emulator_cli_support import emulator_cli_env
 
 from sfops.breakers.core import Snapshot, State
+from sfops.cli.app import invoke
 from sfops.detect.integrations import integration_events, record_samples
 from sfops.detect.rules import default_rules
+from sfops.store import Store
 
 RULES = """
 [detect]
@@ -76,3 +80,24 @@ def test_a_low_failure_rate_does_not_fire() -> None:
 def test_the_default_rule_watches_every_breaker() -> None:
     rule = next(r for r in default_rules() if r.name == "integration-failure-rate")
     assert (rule.signal, rule.condition, rule.threshold, rule.min_calls) == ("integrations", "failure_rate", 50, 20)
+
+
+def test_the_agents_breaker_sync_job_samples_every_breaker_for_the_signal(emu: Any, org: Any,
+                                                                          tmp_path: Path) -> None:
+    env = emulator_cli_env(emu, tmp_path)
+    window = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=10)
+    record = org.create("Circuit_Breaker__c", {
+        "Name": "Payments", "State__c": "Closed", "Failure_Rate_Threshold__c": 90, "Minimum_Requests__c": 50,
+        "Window_Minutes__c": 60, "Window_Started_At__c": iso(window), "Failure_Count__c": 3,
+        "Request_Count__c": 10})
+    first = window + dt.timedelta(minutes=5)
+
+    def tick(at: dt.datetime) -> None:
+        code, out, err = invoke(["agent", "run", "--once", "--force", "--jobs", "breaker-sync", "--at", iso(at)], env)
+        assert code == 0, out + err
+
+    tick(first)
+    org.update("Circuit_Breaker__c", record, {"Failure_Count__c": 15, "Request_Count__c": 30})
+    tick(first + dt.timedelta(minutes=1))
+    found = integration_events(Store.open(env["SFOPS_STORE_URL"]), "emu", window, first + dt.timedelta(hours=1))
+    assert [(e["name"], e["failures"], e["calls"]) for e in found] == [("Payments", 3, 10), ("Payments", 12, 20)]
