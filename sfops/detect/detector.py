@@ -180,7 +180,7 @@ class Responder:
         if self._resumed_from is None:
             return None
         for incident in list_incidents(self.store, self.alias):
-            seen = incident.last_seen_at if t.kind == "updated" else incident.detected_at
+            seen = incident.last_seen_at or incident.detected_at  # raised, or counted as a repeat (recurred)
             if incident.dedup_key == t.key and seen is not None and seen >= self._resumed_from - SLACK:
                 return incident
         return None
