@@ -54,6 +54,11 @@ def list_breakers(org: Org, store: Store) -> list[BreakerRow]:
     return [row_view(str(r["Id"]), str(r["Name"]), s) for r, s in _all(org, store)]
 
 
+def breaker_snapshots(org: Org, store: Store) -> list[tuple[str, Snapshot]]:
+    """Every Circuit_Breaker__c record as (name, snapshot): the counters a failure-rate signal samples."""
+    return [(str(r["Name"]), s) for r, s in _all(org, store)]
+
+
 def _find(org: Org, store: Store, name: str) -> tuple[dict[str, Any], Snapshot]:
     rows = _all(org, store)
     for row, snap in rows:

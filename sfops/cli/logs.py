@@ -50,7 +50,8 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--delete-after-pull", is_flag=True, help="Delete each log in the org once it is stored locally.")
 @click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
 @click.option("--event-logs", is_flag=True,
-              help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
+              help="Also import ApexUnexpectedException events (ApexUnexpectedExcpEventLog where the org has it, "
+                   "and event log files) and ConcurrentLongRunningApexLimit event log files.")
 @click.option("--look-back", "look_back", default="1h", show_default=True, metavar="DURATION",
               help="Also list logs that started this long before the watermark: Salesforce writes a log when "
                    "its transaction ends, so a long one shows up late (already stored ids are skipped).")

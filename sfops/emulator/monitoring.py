@@ -8,7 +8,11 @@ SetupAuditTrail, and the control endpoint that injects failures at a time the te
   each item with an optional "at" (ISO date-time, default now):
   - exceptions: {"exception_type", "exception_message", "exception_category", "stack_trace", "user_id",
     "request_id"} -> ApexUnexpectedException rows, one Hourly EventLogFile per hour (files are available at
-    once here; a real org publishes hourly files with some delay);
+    once here; a real org publishes hourly files with some delay), and one ApexUnexpectedExcpEventLog row each
+    (the SOQL-queryable Event Log Object, API 61+; same RequestIdentifier as the CSV row's REQUEST_ID). An org
+    without it answers INVALID_TYPE: tests get that with a `fail` fault on the query;
+  - long_running: {"request_uri", "number_requests", "requests_limit" (10), "user_id", "request_id"} ->
+    ConcurrentLongRunningApexLimit rows, one Hourly EventLogFile per hour;
   - async_jobs: {"apex_class", "job_type", "status" (Failed), "extended_status", "errors", "method"} ->
     AsyncApexJob rows;
   - logs: {"body", "LogUserId", "Status", ...} -> ApexLog rows with StartTime = at;
@@ -20,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
 BODY_KIND = "eventlogfile.body"
 CSV_COLUMNS = ("EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "EXCEPTION_TYPE",
                "EXCEPTION_MESSAGE", "EXCEPTION_CATEGORY", "STACK_TRACE", "TIMESTAMP_DERIVED", "USER_ID_DERIVED")
+# ConcurrentLongRunningApexLimit event type (EventLogFile supported event types reference, API 45+)
+LONG_RUNNING_COLUMNS = ("EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "NUMBER_REQUESTS",
+                        "REQUESTS_LIMIT", "REQUEST_URI", "TIMESTAMP_DERIVED", "USER_ID_DERIVED")
 
 
 def _ro(name: str, kind: str, **options: Any) -> FieldDef:
@@ -55,7 +63,7 @@ def monitoring_objects() -> list[ObjectDef]:
     return [
         _obj("EventLogFile", "0AT", [
             _ro("EventType", "picklist", picklist_values=["ApexUnexpectedException", "ApexExecution",
-                                                               "API", "Login"]),
+                                                               "ConcurrentLongRunningApexLimit", "API", "Login"]),
             _ro("LogDate", "datetime"), _ro("LogFileLength", "double", precision=18, scale=0),
             _ro("Interval", "picklist", picklist_values=["Daily", "Hourly"]),
             _ro("Sequence", "int", digits=9), s("LogFileContentType", 20),
@@ -63,6 +71,12 @@ def monitoring_objects() -> list[ObjectDef]:
             _ro("LogFileFieldTypes", "textarea", length=32000),
             _ro("LogFile", "base64")],
              apis=("data",), label="Event Log File", plural="Event Log Files"),
+        _obj("ApexUnexpectedExcpEventLog", "0Xu", [
+            _ro("EventDate", "datetime"), s("EventIdentifier"), s("ExceptionCategory"),
+            s("ExceptionMessage", 32000), s("ExceptionType"), _ro("StackTrace", "textarea", length=32000),
+            s("RequestIdentifier"), s("ApexEntityName"), s("Username"), s("LoginKey", 24), s("SessionKey", 24),
+            _ro("UserId", "reference", reference_to=["User"], relationship_name="User")],
+             apis=("data",), label="Apex Unexpected Excp Event Log", plural="Apex Unexpected Excp Event Logs"),
         _obj("DeployRequest", "0Af", [
             _ro("Status", "picklist", picklist_values=["Pending", "InProgress", "Succeeded", "SucceededPartial",
                                                             "Failed", "Canceling", "Canceled"]),
@@ -166,22 +180,55 @@ def _exception_files(emu: Emulator, items: list[Mapping[str, Any]], now: dt.date
             "STACK_TRACE": str(item.get("stack_trace") or ""),
             "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"),
             "USER_ID_DERIVED": user})
+    for rows in by_hour.values():
+        for row in rows:
+            at = dt.datetime.fromisoformat(row["TIMESTAMP_DERIVED"].replace("Z", "+00:00"))
+            emu.insert_system("ApexUnexpectedExcpEventLog", {
+                "EventDate": _sf(at), "EventIdentifier": str(uuid.uuid4()), "CreatedDate": _sf(at),
+                "ExceptionCategory": row["EXCEPTION_CATEGORY"] or None, "ExceptionMessage": row["EXCEPTION_MESSAGE"],
+                "ExceptionType": row["EXCEPTION_TYPE"], "StackTrace": row["STACK_TRACE"] or None,
+                "RequestIdentifier": row["REQUEST_ID"], "UserId": row["USER_ID_DERIVED"]})
+    return _hourly_files(emu, "ApexUnexpectedException", CSV_COLUMNS, by_hour,
+                         _sf(max(_at(i, now) for i in items)))
+
+
+def _hourly_files(emu: Emulator, event_type: str, columns: tuple[str, ...],
+                  by_hour: Mapping[dt.datetime, list[dict[str, str]]], created: str) -> list[str]:
     ids = []
     for hour, rows in sorted(by_hour.items()):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, quoting=csv.QUOTE_ALL, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         body = out.getvalue().encode("utf-8")
-        sequence = 1 + sum(1 for r in emu.store.rows("EventLogFile") if r.get("LogDate") == _sf(hour))
+        sequence = 1 + sum(1 for r in emu.store.rows("EventLogFile")
+                           if r.get("LogDate") == _sf(hour) and r.get("EventType") == event_type)
         rid = emu.insert_system("EventLogFile", {
-            "EventType": "ApexUnexpectedException", "LogDate": _sf(hour), "Interval": "Hourly",
+            "EventType": event_type, "LogDate": _sf(hour), "Interval": "Hourly",
             "Sequence": sequence, "LogFileLength": len(body), "LogFileContentType": "CSV",
-            "LogFileFieldNames": ",".join(CSV_COLUMNS), "LogFileFieldTypes": ",".join(["String"] * len(CSV_COLUMNS)),
-            "CreatedDate": _sf(max(_at(i, now) for i in items))})
+            "LogFileFieldNames": ",".join(columns), "LogFileFieldTypes": ",".join(["String"] * len(columns)),
+            "CreatedDate": created})
         emu.store.put_json(BODY_KIND, rid, body.decode("utf-8"))
         ids.append(rid)
     return ids
+
+
+def _long_running_files(emu: Emulator, items: list[Mapping[str, Any]], now: dt.datetime) -> list[str]:
+    by_hour: dict[dt.datetime, list[dict[str, str]]] = {}
+    for item in items:
+        at = _at(item, now)
+        user = str(item.get("user_id") or emu.admin_user_id())
+        by_hour.setdefault(at.replace(minute=0, second=0, microsecond=0), []).append({
+            "EVENT_TYPE": "ConcurrentLongRunningApexLimit",
+            "TIMESTAMP": at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
+            "REQUEST_ID": str(item.get("request_id") or f"5{abs(hash((at, user))) % 10**12:012d}"),
+            "ORGANIZATION_ID": emu.org_id[:15], "USER_ID": user[:15],
+            "NUMBER_REQUESTS": str(int(item.get("number_requests", 11))),
+            "REQUESTS_LIMIT": str(int(item.get("requests_limit", 10))),
+            "REQUEST_URI": str(item.get("request_uri") or "/apex/LongRunningPage"),
+            "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"), "USER_ID_DERIVED": user})
+    return _hourly_files(emu, "ConcurrentLongRunningApexLimit", LONG_RUNNING_COLUMNS, by_hour,
+                         _sf(max(_at(i, now) for i in items)))
 
 
 def _class_id(emu: Emulator, name: str) -> str | None:
@@ -213,6 +260,8 @@ def inject(emu: Emulator, body: Mapping[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if body.get("exceptions"):
         out["event_log_files"] = _exception_files(emu, list(body["exceptions"]), now)
+    if body.get("long_running"):
+        out["long_running_files"] = _long_running_files(emu, list(body["long_running"]), now)
     if body.get("async_jobs"):
         out["async_jobs"] = _async_jobs(emu, list(body["async_jobs"]), now)
     if body.get("logs"):
@@ -230,8 +279,8 @@ def inject(emu: Emulator, body: Mapping[str, Any]) -> dict[str, list[str]]:
 def check_inject(body: Any) -> str | None:
     """Why an inject body is malformed, or None."""
     if not isinstance(body, Mapping):
-        return "body must be an object with exceptions, async_jobs, logs and/or audit lists"
-    known = {"exceptions", "async_jobs", "logs", "audit"}
+        return "body must be an object with exceptions, long_running, async_jobs, logs and/or audit lists"
+    known = {"exceptions", "long_running", "async_jobs", "logs", "audit"}
     unknown = sorted(set(body) - known)
     if unknown:
         return f"unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"

@@ -102,7 +102,7 @@ def test_killed_at_any_point_then_rerun_loses_and_duplicates_nothing(emu: Runnin
     seed(emu, 90)
     expected = org_log_ids(org)
     kill_points = [("save_log", 1, False), ("save_log", 7, True), ("set_watermark", 1, False),
-                   ("set_watermark", 2, True), ("save_log", 5, False), ("parse_bytes", 3, False)]
+                   ("set_watermark", 2, True), ("save_log", 5, False), ("summarize_body", 3, False)]
     for name, when, after in kill_points:
         with pytest.MonkeyPatch.context() as mp:
             _kill_at(mp, name, when, after)
