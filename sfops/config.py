@@ -121,18 +121,33 @@ def merged_environment(environ: Mapping[str, str] | None = None, cwd: Path | Non
     return {k: v for k, v in merged.items() if v != ""}
 
 
+def config_file_path(env: Mapping[str, str], config_path: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """The sfops.toml to use: --config, else SFOPS_CONFIG, else ./sfops.toml."""
+    return Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE).expanduser()
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_path: str | Path | None = None,
                   cwd: Path | None = None) -> Settings:
     """Read `.env`, the environment and the TOML file into `Settings`."""
     env = merged_environment(environ, cwd)
     home = Path(env.get("SFOPS_HOME") or Path(env.get("HOME") or "~").expanduser() / ".sfops").expanduser()
-    path = Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE)
+    named = config_path or env.get("SFOPS_CONFIG")
+    path = config_file_path(env, config_path, cwd)
     raw: dict[str, Any] = {}
+    if named and not path.is_file():  # only ./sfops.toml may be absent: a file the user named must exist
+        source = "--config" if config_path else "SFOPS_CONFIG"
+        raise ConfigError(f"{source} {path}: no such file." if not path.exists() else
+                          f"{source} {path}: not a file.",
+                          actions=["sfops org add ALIAS ... (creates it)", "unset SFOPS_CONFIG to use ./sfops.toml"])
     if path.is_file():
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+        if unknown:
+            raise ConfigError(f"{path}: unknown top-level {'key' if len(unknown) == 1 else 'keys'} "
+                              f"{', '.join(unknown)}. Valid ones: {', '.join(TOP_LEVEL_KEYS)}.")
     orgs = {alias: _org_from_table(alias, table, env, path)
             for alias, table in (raw.get("orgs") or {}).items()}
     env_org = _org_from_env(env)
@@ -144,6 +159,10 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
 
 
 _ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets"}
+# What sfops.toml may hold at the top: a misspelt table ([orgz.a], [alert]) is an error, not silently
+# ignored. A feature that adds a table adds its name here.
+TOP_LEVEL_KEYS = ("default_org", "orgs", "store", "agent", "alerts", "console", "detect", "incidents", "oncall",
+                  "release", "rollback")
 
 
 def _org_from_table(alias: str, table: Mapping[str, Any], env: Mapping[str, str], path: Path) -> OrgConfig:

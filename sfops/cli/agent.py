@@ -174,8 +174,8 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
         info = runner.lease.info(lease_name(org))
         leaders[org] = info.holder if runner.lease.is_live(info) and info else "-"
     rows = [{"org": p.org, "job": p.job, "schedule": p.schedule,
-             "next run": "now (due)" if p.due else when_text(p.next_run, seconds=True),
-             "last run": when_text(p.last_run.started_at, seconds=True) if p.last_run else "-",
+             "next run": "now (due)" if p.due else when_text(p.next_run),
+             "last run": when_text(p.last_run.started_at) if p.last_run else "-",
              "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
              "note": (p.last_run.error or "") if p.last_run else ""} for p in planned]
     return Result(data=planned, rows=rows, title="Agent jobs")
@@ -193,7 +193,7 @@ def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit:
 
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, org=org, job=job, limit=limit)
-    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": when_text(r.started_at, seconds=True),
+    rows = [{"id": r.id, "org": r.org, "job": r.job, "started": when_text(r.started_at),
              "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
              "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
             for r in runs]

@@ -86,7 +86,11 @@ def add_cmd(app: AppContext, alias: str, set_default: bool, **values: object) ->
     for name in ("private_key_file", "ca_bundle"):
         if values.get(name):
             values[name] = str(Path(str(values[name])).expanduser().resolve())
-    result = add_org(Path(app.settings.config_path), alias, values, make_default=set_default)
+    from sfops.config import config_file_path, merged_environment
+
+    # the one command that may name a file that does not exist yet: it creates it
+    path = config_file_path(merged_environment(app.env, app.cwd), app.config_path, app.cwd)
+    result = add_org(path, alias, values, make_default=set_default)
     lines = [f"Added org '{alias}' to {result['path']}."]
     if result["set_env"]:
         lines.append("Set in the environment or .env: " + ", ".join(result["set_env"]) + ".")

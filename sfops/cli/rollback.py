@@ -68,7 +68,7 @@ wait_option = click.option("-w", "--wait", "wait", type=float, default=33, show_
 level_option = click.option("-l", "--test-level", "test_level", default=None,
                             type=click.Choice(["RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg",
                                                "NoTestRun"]),
-                            help="Default: RunSpecifiedTests with A's tests covering the reverted Apex, "
+                            help="Default: RunSpecifiedTests with the tests of release A (good) covering the reverted Apex, "
                                  "else RunLocalTests.")
 tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CLASS",
                             help="Test class for RunSpecifiedTests (repeatable).")
@@ -79,7 +79,7 @@ junit_option = click.option("--junit", "junit", default=None, type=click.Path(di
 freeze_option = click.option("--override-freeze", "override_freeze", is_flag=True,
                              help="Deploy despite a change freeze or risky time (needs --reason).")
 drift_option = click.option("--skip-drift-check", "skip_drift", is_flag=True,
-                            help="Do not compare the org with B before deploying.")
+                            help="Do not compare the org with release B (bad) before deploying.")
 job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID",
                           help="Deploy or validation id (0Af...).")
 
@@ -100,10 +100,12 @@ def _deployer(app: AppContext, target_org: str | None,
                                     actor=app.actor, on_progress=progress, incident_id=incident_id)
 
 
-def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[str] | None = None) -> Result:
+def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: list[str] | None = None) -> Result:
+    """The outcome as a Result: failures as rows, what sfops chose (test level, phases) as notes, drift and
+    freeze overrides as warnings; a job still running says so instead of "failures: none"."""
     from sfops.rollback.deploy import write_junit
 
-    notes = list(extra_notes or []) + outcome.notes
+    notes = list(outcome.notes)
     if junit is not None:
         with writing_to("--junit", junit):
             write_junit(outcome, junit)
@@ -112,8 +114,12 @@ def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[
             f"{outcome.components_total}, tests {outcome.tests_completed}/{outcome.tests_total}")
     if outcome.test_level:
         head += f", {outcome.test_level}" + (f" {', '.join(outcome.tests)}" if outcome.tests else "")
-    return Result(data=outcome, rows=outcome.rows(), columns=["kind", "name", "problem", "where"],
-                  title=f"{title}: failures", message=head, warnings=notes, exit_code=outcome.exit_code)
+    rows = outcome.rows()
+    if not outcome.done:
+        head += " (still running)"
+    return Result(data=outcome, rows=rows, columns=["kind", "name", "problem", "where"],
+                  title=f"{title}: failures" if outcome.done or rows else None, message=head, notes=notes,
+                  warnings=list(extra_warnings or []), exit_code=outcome.exit_code)
 
 
 def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | None, yes: bool,

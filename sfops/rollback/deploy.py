@@ -209,9 +209,9 @@ def choose_test_level(package: Package, folder: Path, test_level: str | None,
     if not _apex_names(folder):
         return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
     if found and not uncovered:
-        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with A's tests that cover the reverted Apex: "
+        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: "
                                             f"{', '.join(found)}"]
-    note = ("RunLocalTests: no test in A covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+    note = ("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
     return "RunLocalTests", [], [note]
 
 
@@ -428,10 +428,10 @@ def drift_check(client: MetadataClient, package: Package) -> list[str]:
         for item in group:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
-                notes.append(f"drift: {type_name} {item['member']} is not in the org (B has it); its deletion "
+                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); its deletion "
                              "will be a warning")
             elif item["action"] == "re-add" and there:
-                notes.append(f"drift: {type_name} {item['member']} is already in the org although B removed it")
+                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) removed it")
     return notes
 
 
@@ -471,7 +471,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             continue  # sidecars carry only the API version and status
         got = org_files.get(path)
         if got is None:
-            notes.append(f"drift: {path} is not in the org (B has it)")
+            notes.append(f"drift: {path} is not in the org (release B (bad) has it)")
             continue
         try:
             same = normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else \
@@ -479,7 +479,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
         except MetadataXmlError:
             same = got.strip() == data.strip()
         if not same:
-            notes.append(f"drift: {path} in the org differs from release B (changed in production after B?); "
+            notes.append(f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
                          "the rollback overwrites it")
     return notes
 

@@ -137,7 +137,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     pre: dict[tuple[str, str], list[str]] = {}
     for change in deletes:
         ident, node = change.key.ident, delete_nodes[change.key.ident]
-        post[ident] = [f"the B version of {r.key} (being reverted) references it"
+        post[ident] = [f"the release B (bad) version of {r.key} (being reverted) references it"
                        for r in revert_nodes if references(r, change.key)]
         pre[ident] = [f"it references {s.describe()}, which the revert removes"
                       for s in symbols if s.matcher(node)]
@@ -188,8 +188,8 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
 
 def _deploy_reason(change: Change) -> str:
     if change.action == RE_ADD:
-        return "only in A: re-add A's version"
-    return "in both, different: deploy A's version"
+        return "only in release A (good): re-add it"
+    return "differs between the releases: deploy release A (good)'s version"
 
 
 def _default_post_reason(references_deleted: list[str], referenced_by_deleted: list[str]) -> str:
@@ -310,7 +310,7 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
     recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES]
     if recreated:
         warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
-                        "release B is not restored (undelete them from Deleted Fields/Objects within 15 days "
+                        "release B (bad) is not restored (undelete them from Deleted Fields/Objects within 15 days "
                         "instead, if they are still there).")
     for change in delta.changes:
         if change.action == REVERT and change.key.type == "CustomField":
@@ -326,17 +326,18 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
         warnings.append("Flows: deactivate " + ", ".join(i.member for i in flows if i.action == DELETE) +
                         " first (FlowDefinition activeVersionNumber 0); an active flow version cannot be deleted.")
     if any(i.action != DELETE for i in flows):
-        warnings.append("Flows: deploying A's flow creates a new flow version; check which version is active.")
+        warnings.append("Flows: deploying release A (good)'s flow creates a new flow version; check which version is active.")
     for item in items:
         if item.type in ("Profile", "PermissionSet") and item.action == REVERT:
             extra = _b_only_entries(delta, by_ident[item.key.ident])
-            note = (" B grants entries A does not mention, so they stay: " + ", ".join(extra)) if extra else ""
+            note = (" release B (bad) grants entries release A (good) does not mention, so they stay: " + ", ".join(extra)) if extra else ""
             warnings.append(f"{item.type} {item.member}: a deploy only touches what the file names; permissions "
-                            f"B granted on kept components are revoked only if A's file sets them false.{note}")
+                            f"release B (bad) granted on kept components are revoked only if release A (good)'s file "
+                            f"sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
     if not delta.project.found:
-        warnings.append("No sfdx-project.json at A or B: assumed package directory force-app and API "
+        warnings.append("No sfdx-project.json in release A (good) or B (bad): assumed package directory force-app and API "
                         f"version {delta.project.api_version}.")
     if delta.changes:
         warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
