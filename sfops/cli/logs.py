@@ -142,7 +142,8 @@ def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str 
                     minutes=minutes, dry_run=dry_run,
                     confirm=lambda what: app.confirm_production(config, what, yes=yes))
     return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
-                  warnings=flag.warnings, notes=flag.notes, message="Dry run: nothing was written." if dry_run else None)
+                  warnings=flag.warnings, notes=flag.notes,
+                  message="Dry run: nothing was written." if dry_run else None)
 
 
 @trace.command("off")

@@ -68,7 +68,8 @@ wait_option = click.option("-w", "--wait", "wait", type=float, default=33, show_
 level_option = click.option("-l", "--test-level", "test_level", default=None,
                             type=click.Choice(["RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg",
                                                "NoTestRun"]),
-                            help="Default: RunSpecifiedTests with the tests of release A (good) covering the reverted Apex, "
+                            help="Default: RunSpecifiedTests with the tests of release A (good) covering the "
+                                 "reverted Apex, "
                                  "else RunLocalTests.")
 tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CLASS",
                             help="Test class for RunSpecifiedTests (repeatable).")

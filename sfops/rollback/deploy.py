@@ -209,9 +209,10 @@ def choose_test_level(package: Package, folder: Path, test_level: str | None,
     if not _apex_names(folder):
         return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
     if found and not uncovered:
-        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: "
-                                            f"{', '.join(found)}"]
-    note = ("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+        return "RunSpecifiedTests", found, ["RunSpecifiedTests with the tests of release A (good) that cover the "
+                                            f"reverted Apex: {', '.join(found)}"]
+    note = (("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered
+            else "RunLocalTests")
     return "RunLocalTests", [], [note]
 
 
@@ -428,10 +429,11 @@ def drift_check(client: MetadataClient, package: Package) -> list[str]:
         for item in group:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
-                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); its deletion "
-                             "will be a warning")
+                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
+                             "its deletion will be a warning")
             elif item["action"] == "re-add" and there:
-                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) removed it")
+                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) "
+                             "removed it")
     return notes
 
 

@@ -326,18 +326,21 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
         warnings.append("Flows: deactivate " + ", ".join(i.member for i in flows if i.action == DELETE) +
                         " first (FlowDefinition activeVersionNumber 0); an active flow version cannot be deleted.")
     if any(i.action != DELETE for i in flows):
-        warnings.append("Flows: deploying release A (good)'s flow creates a new flow version; check which version is active.")
+        warnings.append("Flows: deploying release A (good)'s flow creates a new flow version; check which version "
+                        "is active.")
     for item in items:
         if item.type in ("Profile", "PermissionSet") and item.action == REVERT:
             extra = _b_only_entries(delta, by_ident[item.key.ident])
-            note = (" release B (bad) grants entries release A (good) does not mention, so they stay: " + ", ".join(extra)) if extra else ""
+            note = (" release B (bad) grants entries release A (good) does not mention, so they stay: "
+                    + ", ".join(extra)) if extra else ""
             warnings.append(f"{item.type} {item.member}: a deploy only touches what the file names; permissions "
                             f"release B (bad) granted on kept components are revoked only if release A (good)'s file "
                             f"sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
     if not delta.project.found:
-        warnings.append("No sfdx-project.json in release A (good) or B (bad): assumed package directory force-app and API "
+        warnings.append("No sfdx-project.json in release A (good) or B (bad): "
+                        "assumed package directory force-app and API "
                         f"version {delta.project.api_version}.")
     if delta.changes:
         warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "

@@ -258,5 +258,6 @@ def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: di
     assert client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60).success
     notes = drift_check(client, package)
     assert [n for n in notes if "differs from release B" in n] == [
-        "drift: classes/KillSwitchService.cls in the org differs from release B (bad) (changed in production after it?);"
+        "drift: classes/KillSwitchService.cls in the org differs from release B (bad) (changed in production "
+        "after it?);"
         " the rollback overwrites it"]
