@@ -35,9 +35,9 @@ def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: boo
     if echo:
         print(f"$ sfops {shlex.join(args)}", flush=True)
     proc = subprocess.run([*SFOPS, *args], env=env, cwd=WORK, text=True, capture_output=True, check=False)
+    sys.stderr.write(proc.stderr)  # first: progress lines lead to the result, as in a terminal
     if echo:
         sys.stdout.write(proc.stdout)
-    sys.stderr.write(proc.stderr)
     if proc.returncode not in ok:
         raise SystemExit(f"demo step failed (exit {proc.returncode}): sfops {shlex.join(args)}")
     return proc.stdout
@@ -153,7 +153,8 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFOPS_")}
-    env.update(SFOPS_HOME=str(WORK / "home"), SFOPS_ACTOR="demo-release-manager", COLUMNS="120")
+    env.update(SFOPS_HOME=str(WORK / "home"), SFOPS_ACTOR="demo-release-manager")
+    env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))  # the user's terminal (80 when piped)
     banner("Start the local org emulator (HTTPS, own CA) and local alert receivers")
     emulator = start_emulator(env)
     receivers = Receivers()
