@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cli_support import run_cli
 from emulator_cli_support import emulator_cli_env
