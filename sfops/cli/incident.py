@@ -80,10 +80,14 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
         severity, summary, context=context, category=category, dedup_key=dedup_key, source=source, release=release)
     inc = outcome.incident
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
+    unpaged = ([f"Nobody was paged: no alert channel is routed for {inc.severity} ([alerts.routes] in "
+                f"{app.settings.config_path}; see docs/incidents.md)."]
+               if inc.severity == "P1" and (outcome.created or outcome.escalated) and not outcome.notifications
+               else [])
     return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
                         "event": outcome.event, "notifications": outcome.notifications},
                   rows=[_row(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
-                  warnings=incidents.warnings + _warnings(outcome.notifications, outcome.event))
+                  warnings=incidents.warnings + unpaged + _warnings(outcome.notifications, outcome.event))
 
 
 def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, **kwargs: Any) -> Result:
@@ -234,7 +238,7 @@ def escalate_due_cmd(app: AppContext, target_org: str | None, at: str | None) ->
 @click.option("--status", "statuses", multiple=True,
               type=click.Choice(["pending", "sending", "sent", "retry", "failed", "skipped"], case_sensitive=False),
               help="Only these outbox statuses (repeatable).")
-@click.option("--incident", "ref", default=None, help="Only this incident's notifications (record id).")
+@click.option("--incident", "ref", default=None, help="Only this incident's notifications (INC-00001 or the record Id).")
 @target_org_option
 @output_command
 @pass_app
@@ -245,7 +249,11 @@ def notifications_cmd(app: AppContext, target_org: str | None, statuses: tuple[s
     rows = outbox(app.store, app.org_config(target_org).alias, list(statuses), ref)
     failed = sum(1 for r in rows if r["status"] == "failed")
     warnings = [f"{failed} notification(s) failed permanently: sfops incident notify-retry --failed"] if failed else []
-    return Result(data=rows, title="Notifications", warnings=warnings)
+    table = [{"#": r["id"], "incident": r.get("incident") or r["incident_id"], "channel": r["channel"],
+              "phase": r["phase"], "status": r["status"], "attempts": r["attempts"], "sent": r["sent_at"],
+              "next try": r["next_attempt_at"], "error": r["last_error"]} for r in rows]
+    return Result(data=rows, rows=table, title="Notifications", warnings=warnings,
+                  optional=["next try", "attempts", "#", "sent"])
 
 
 @incident.command("notify-retry")

@@ -113,7 +113,7 @@ def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, par
                         "transactions": report.transactions},
                   rows=to_jsonable(frame), columns=list(frame.columns),
                   title="Failures by category and fingerprint" if show_failures else "Governor limits by entry point",
-                  message=message)
+                  message=message, optional=["source", "first_seen", "entry_point", "limit"])
 
 
 @logs.group("trace")

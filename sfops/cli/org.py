@@ -31,7 +31,8 @@ def list_cmd(app: AppContext) -> Result:
     """List org aliases with auth mode, URLs, API version and which secrets are set (never values)."""
     rows = list_orgs(app.settings)
     message = None if rows else f"No orgs configured. Add one with `sfops org add` (file: {app.settings.config_path})."
-    return Result(data=rows, rows=rows, columns=LIST_COLUMNS, title="Orgs", message=message)
+    return Result(data=rows, rows=rows, columns=LIST_COLUMNS, title="Orgs", message=message,
+                  optional=["login_url", "secrets_missing", "api_version", "secrets_set"])
 
 
 @org.command("check")

@@ -65,12 +65,13 @@ def list_cmd(app: AppContext, target_org: str | None, refresh: bool) -> Result:
     rows = list_switches(app.org(target_org), app.store, refresh=refresh)
     table = [{"switch": r.name, "label": r.label, "org": _onoff(r.org_value),
               "profiles": _overrides(r.profile_overrides), "users": _overrides(r.user_overrides),
-              "last change": f"{when_text(r.last_changed_at)} {r.last_changed_by or ''}".strip()} for r in rows]
+              "changed": when_text(r.last_changed_at), "by": r.last_changed_by or "-"} for r in rows]
     pinned = len({o.owner_id for r in rows for o in [*r.profile_overrides, *r.user_overrides]})
     warnings = [f"{pinned} profile/user-level record(s) pin every switch for their owner: org-level flips do "
                 "not reach them (see `sfops switch show FEATURE --user/--profile`)."] if pinned else []
-    return Result(data=rows, rows=table, title="Kill switches", warnings=warnings,
-                  message=f"{len(rows)} switch(es). on = feature enabled; off = feature killed.")
+    return Result(data=rows, rows=table, title="Kill switches", warnings=warnings, optional=["label", "by"],
+                  message=f"{len(rows)} switch(es). on = feature enabled; off = feature killed; changed = its last "
+                          "flip through sfops (- : none recorded).")
 
 
 @switch.command("show")

@@ -48,7 +48,6 @@ def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Swit
     switches = load_context(org, store, refresh=refresh, need_org_id=True).switches
     records = fetch_records(org, switches)
     users = [r.owner_id for r in records if r.level is Level.USER]
-    users += [r.last_modified_by for r in records if r.last_modified_by]
     names = owner_names(org, users, [r.owner_id for r in records if r.level is Level.PROFILE])
     org_record = next((r for r in records if r.level is Level.ORG), None)
     last_flips = _last_flips(store, org.alias)
@@ -58,10 +57,12 @@ def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Swit
         for r in records:
             if r.level is not Level.ORG and s.name in r.values:
                 overrides[r.level].append(Override(r.level, r.owner_id, names.get(r.owner_id), r.values[s.name]))
+        # each switch's own last change: the audit trail's last flip of it. The org record's LastModified is
+        # shared by every switch (one record holds them all; custom settings keep no field history), so it
+        # is no switch's change and is left out.
         flip = last_flips.get(s.name)
-        changed_at = flip.at if flip else (org_record.last_modified_at if org_record else None)
-        changed_by = flip.actor if flip else (
-            names.get(org_record.last_modified_by or "", org_record.last_modified_by) if org_record else None)
+        changed_at = flip.at if flip else None
+        changed_by = flip.actor if flip else None
         rows.append(SwitchRow(
             name=s.name, label=s.label, help=s.help,
             org_value=org_record.values[s.name] if org_record and s.name in org_record.values else unset_value(s),
