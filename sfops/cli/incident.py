@@ -238,7 +238,8 @@ def escalate_due_cmd(app: AppContext, target_org: str | None, at: str | None) ->
 @click.option("--status", "statuses", multiple=True,
               type=click.Choice(["pending", "sending", "sent", "retry", "failed", "skipped"], case_sensitive=False),
               help="Only these outbox statuses (repeatable).")
-@click.option("--incident", "ref", default=None, help="Only this incident's notifications (INC-00001 or the record Id).")
+@click.option("--incident", "ref", default=None,
+              help="Only this incident's notifications (INC-00001 or the record Id).")
 @target_org_option
 @output_command
 @pass_app
