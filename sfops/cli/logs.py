@@ -8,7 +8,7 @@ import click
 
 from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result, to_jsonable
+from sfops.cli.output import Result, to_jsonable, when_text
 from sfops.errors import ExitCode, UsageError
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES
 
@@ -72,17 +72,25 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
         result = pull_history(app.org(target_org), app.store, config.alias, concurrency=concurrency,
                               delete_after_pull=delete_after_pull, errors=errors, event_logs=event_logs,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
-    rows = result.failures
-    message = (f"{result.pulled} new log(s) stored ({result.body_bytes} bytes), {result.already_stored} already "
-               f"stored, {result.deleted} deleted in the org; watermark {result.watermark or '-'}.")
+    from sfops.logs.pull import failure_groups
+
+    groups = failure_groups(result.failures)
+    rows = [{**g, "logs": g["logs"][0] + (f" (+{len(g['logs']) - 1})" if len(g["logs"]) > 1 else "")}
+            for g in groups]
+    message = (f"{result.pulled} new log(s) stored ({result.body_bytes:,} bytes), {result.already_stored} already "
+               f"stored, {result.deleted} deleted in the org; watermark {when_text(result.watermark)}.")
+    if result.failures:
+        message += (f" {len(result.failures)} failed transaction(s) in {len(groups)} group(s); "
+                    "details: sfops logs report --failures.")
     for imp in result.imports:
         message += (f" {imp.source}: {imp.imported} new error(s)." if imp.available else f" {imp.note}")
     if result.stopped:
         message += f" Stopped: {result.stopped}; run again later to continue."
     exit_code = ExitCode.OK if result.complete else ExitCode.PARTIAL
-    return Result(data=result, rows=rows, columns=["log_id", "entry_point", "category", "limit", "exceptions"],
-                  title="Failed transactions in the new logs", message=message, warnings=result.errors,
-                  exit_code=exit_code)
+    return Result(data=result, rows=rows,
+                  columns=["count", "category", "fingerprint", "entry_point", "limit", "example", "logs"],
+                  title="Failures in the new logs, by fingerprint", message=message, warnings=result.errors,
+                  exit_code=exit_code, optional=["logs", "limit", "fingerprint", "entry_point"])
 
 
 @logs.command("report")
