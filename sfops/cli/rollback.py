@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,15 @@ freeze_option = click.option("--override-freeze", "override_freeze", is_flag=Tru
                              help="Deploy despite a change freeze or risky time (needs --reason).")
 drift_option = click.option("--skip-drift-check", "skip_drift", is_flag=True,
                             help="Do not compare the org with release B (bad) before deploying.")
-job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID",
+def _deploy_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A deploy or validation id: 15 or 18 letters and digits starting 0Af (a usage error otherwise, exit 2)."""
+    if value is not None and not re.fullmatch(r"0Af[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?", value):
+        raise click.BadParameter(f"'{value}' is not a deploy id (0Af followed by 12 or 15 letters and digits, "
+                                 "as `rollback validate` prints).")
+    return value
+
+
+job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID", callback=_deploy_id,
                           help="Deploy or validation id (0Af...).")
 
 
@@ -212,7 +221,7 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @rollback.command("quick")
 @package_option
 @target_org_option
-@click.option("-i", "--job-id", "job_id", default=None, metavar="ID",
+@click.option("-i", "--job-id", "job_id", default=None, metavar="ID", callback=_deploy_id,
               help="Validation id (default: the one `rollback validate` stored for this org).")
 @click.option("--no-fallback", is_flag=True, help="Fail instead of running a full deploy when the validation is stale.")
 @level_option
