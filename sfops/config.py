@@ -50,14 +50,21 @@ class OrgConfig:
     read_timeout: float = 120.0
     max_retries: int = 4
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    from_env: bool = field(default=False, compare=False)  # the "env" org of SFOPS_INSTANCE_URL/ACCESS_TOKEN
 
     def secret(self, name: str) -> str | None:
         """A secret by name (password, security_token, client_secret, access_token)."""
         return self.secrets.get(name)
 
+    def secret_variable(self, name: str) -> str:
+        """The environment variable that holds secret `name` for this org (what to tell the user to set)."""
+        if self.from_env and name == "access_token":
+            return "SFOPS_ACCESS_TOKEN"
+        return env_key(self.alias, name)
+
     def public_dict(self) -> dict[str, Any]:
         """Everything but secrets: safe to print or write to the TOML file."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "secrets"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("secrets", "from_env")}
         out["secrets_set"] = sorted(self.secrets)
         return out
 
@@ -158,7 +165,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
                     config_path=path, home=home, store_url=store_url, env=env, raw=raw)
 
 
-_ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets"}
+_ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets", "from_env"}
 # What sfops.toml may hold at the top: a misspelt table ([orgz.a], [alert]) is an error, not silently
 # ignored. A feature that adds a table adds its name here.
 TOP_LEVEL_KEYS = ("default_org", "orgs", "store", "agent", "alerts", "console", "detect", "incidents", "oncall",
@@ -191,7 +198,7 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
         return None
     return OrgConfig(alias="env", auth="token", instance_url=url, login_url=url,
                      api_version=env.get("SFOPS_API_VERSION") or DEFAULT_API_VERSION,
-                     ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token})
+                     ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token}, from_env=True)
 
 
 def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -58,6 +59,27 @@ def writing_to(option: str, path: object) -> Iterator[None]:
         yield
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc}).") from None
+
+
+def check_output_file(option: str, path: Path, *, overwrite: bool = True) -> Path:
+    """A file the user named for output, checked before any work: its folder must exist (never created
+    silently), it must not be a folder, and with `overwrite=False` (a draft people edit) it must not exist."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; name a file.")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: folder {target.parent} does not exist (sfops does not create it).")
+    if not overwrite and target.exists():
+        raise UsageError(f"{option} {path}: the file exists; pass --force to overwrite it.")
+    return target
+
+
+def output_file(_ctx: click.Context, param: click.Parameter, value: Path | str | None) -> Path | str | None:
+    """click callback for an output-file option: `check_output_file` at parse time ("-" = stdout passes)."""
+    if value is None or str(value) == "-":
+        return value
+    check_output_file(param.opts[-1] if param.opts else str(param.name), Path(value))
+    return value
 
 
 def parse_moment(value: str, option: str) -> dt.datetime:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sfops.cli.common import output_command, parse_moment, pass_app, target_org_option, writing_to
+from sfops.cli.common import (
+    check_output_file,
+    output_command,
+    parse_moment,
+    pass_app,
+    target_org_option,
+    writing_to,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, when_text
 from sfops.errors import ExitCode, UsageError
@@ -285,14 +292,17 @@ def notify_retry_cmd(app: AppContext, target_org: str | None, include_failed: bo
               help="An action item (repeatable); owner and due date optional.")
 @click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Template file (default: [incidents] postmortem_template, else the built-in one).")
+@click.option("--force", is_flag=True, help="Overwrite the --out file if it exists (it is a draft people edit).")
 @target_org_option
 @output_command
 @pass_app
 def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path | None,
-                   actions: tuple[str, ...], template: Path | None) -> Result:
+                   actions: tuple[str, ...], template: Path | None, force: bool) -> Result:
     """Draft a Markdown post-mortem from the incident, its timeline and the sfops actions on it."""
     from sfops.incidents.postmortem import ActionItem, add_business_days, draft, load_template
 
+    if out:
+        check_output_file("--out", out, overwrite=force)
     inc_ctx = _incidents(app, target_org)
     inc, timeline = inc_ctx.service.timeline(ref)
     due = add_business_days((inc.resolved_at or inc.detected_at or dt.datetime.now(dt.UTC)).date(), 5)
@@ -350,7 +360,11 @@ def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, sin
     from sfops.web.console import Console
     from sfops.web.export import export_site, serve_export
 
-    out = out or app.settings.home / "dashboard.html"
+    if out:
+        check_output_file("--out", out)
+    else:
+        out = app.settings.home / "dashboard.html"
+        out.parent.mkdir(parents=True, exist_ok=True)  # sfops's own home: created like the store's
     alias, org, start = app.org_config(target_org).alias, app.org(target_org), _parse_time(since, "--since")
     refresh_mirror(org, app.store, alias, start)
     take_snapshot(org, app.store, alias)

@@ -7,7 +7,7 @@ import re
 
 import click
 
-from sfops.cli.common import output_command, pass_app, target_org_option
+from sfops.cli.common import output_command, output_file, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, when_text
 from sfops.errors import UsageError
@@ -83,6 +83,7 @@ def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Res
 @click.option("--all", "include_apps", is_flag=True,
               help="Also show limits at 0 % and the nested per-app entries.")
 @click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              callback=output_file,
               help="Also write the report to this Parquet file (needs pyarrow, not installed by default).")
 @output_command
 @pass_app

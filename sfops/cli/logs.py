@@ -6,7 +6,15 @@ import datetime as dt
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
+from sfops.cli.common import (
+    dry_run_option,
+    output_command,
+    output_file,
+    pass_app,
+    reason_option,
+    target_org_option,
+    yes_option,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, to_jsonable, when_text
 from sfops.errors import ExitCode, UsageError
@@ -97,6 +105,7 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
 @target_org_option
 @click.option("--failures", "show_failures", is_flag=True, help="Show failures by category and fingerprint.")
 @click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              callback=output_file,
               help="Also write the table to this Parquet file (needs pyarrow).")
 @output_command
 @pass_app

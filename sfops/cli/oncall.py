@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sfops.cli.common import output_command, parse_moment, pass_app, writing_to
+from sfops.cli.common import output_command, output_file, parse_moment, pass_app, writing_to
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
 from sfops.errors import UsageError
@@ -119,7 +119,7 @@ def override_remove_cmd(app: AppContext, override_id: int) -> Result:
 
 @oncall.command("export")
 @rotation_option
-@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=output_file,
               help="Write an iCalendar (.ics) file here ('-' prints it).")
 @click.option("--from", "start", default=None, help="Start (ISO; default now).")
 @click.option("--to", "end", default=None, help="End (ISO; default 90 days after --from).")

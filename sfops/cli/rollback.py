@@ -12,6 +12,7 @@ from sfops.cli.common import (
     dry_run_option,
     incident_option,
     output_command,
+    output_file,
     pass_app,
     reason_option,
     target_org_option,
@@ -77,7 +78,7 @@ tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CL
 ignore_warnings_option = click.option("--ignore-warnings", is_flag=True,
                                       help="Deleting a component the org lacks is not an error.")
 junit_option = click.option("--junit", "junit", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                            help="Write the test results as JUnit XML here.")
+                            callback=output_file, help="Write the test results as JUnit XML here.")
 freeze_option = click.option("--override-freeze", "override_freeze", is_flag=True,
                              help="Deploy despite a change freeze or risky time (needs --reason).")
 drift_option = click.option("--skip-drift-check", "skip_drift", is_flag=True,
