@@ -189,8 +189,10 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
 @pass_app
 def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit: int) -> Result:
     """Recorded job runs, newest first (from the local store; no API call)."""
-    from sfops.agent import run_history
+    from sfops.agent import JOBS, run_history
 
+    if job is not None and job not in JOBS:
+        raise UsageError(f"Unknown job '{job}'. Jobs: {', '.join(JOBS)}.")
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, org=org, job=job, limit=limit)
     rows = [{"id": r.id, "org": r.org, "job": r.job, "started": when_text(r.started_at),

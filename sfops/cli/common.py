@@ -29,6 +29,18 @@ incident_option = click.option("--incident", "incident_id", default=None, metava
                                help="Incident this change belongs to (recorded in the audit trail).")
 
 
+def known_incident(app: AppContext, target_org: str | None, ref: str | None) -> str | None:
+    """`--incident REF` checked against the org before anything changes: a typo must not file an audit
+    record under an incident that does not exist (one UsageError line naming `sfops incident list`)."""
+    if ref is None:
+        return None
+    from sfops.incidents.service import IncidentService
+
+    alias = app.org_config(target_org).alias
+    IncidentService(app.org(target_org), app.store, org_name=alias, actor=app.actor).get(ref)
+    return ref
+
+
 def output_command(fn: Callable[..., Result]) -> Callable[..., None]:
     """Give a command --json/--csv/--debug and render the `Result` it returns."""
 

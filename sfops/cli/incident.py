@@ -174,7 +174,8 @@ def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | Non
 @incident.command("list")
 @click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
 @click.option("--severity", "severities", multiple=True, help="Only these severities (repeatable).")
-@click.option("--category", default=None, help="Only this category.")
+@click.option("--category", default=None, type=click.Choice(CATEGORIES, case_sensitive=True),
+              help="Only this category.")
 @click.option("--since", default=None, help="Detected on or after this date/time (ISO).")
 @click.option("--open", "open_only", is_flag=True, help="Only open incidents (not Resolved/Closed).")
 @click.option("--limit", default=200, show_default=True, type=int, help="At most this many.")

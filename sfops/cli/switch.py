@@ -10,6 +10,7 @@ import click
 from sfops.cli.common import (
     dry_run_option,
     incident_option,
+    known_incident,
     output_command,
     pass_app,
     reason_option,
@@ -99,6 +100,7 @@ def _flip(app: AppContext, target_org: str | None, values: dict[str, bool], scop
           incident_id: str | None, restore_after: str | None, dry_run: bool, yes: bool) -> Result:
     delay = parse_duration(restore_after) if restore_after else None
     config = app.org_config(target_org)
+    known_incident(app, target_org, incident_id)
 
     def confirm(plan: FlipResult) -> None:
         changes = ", ".join(f"{c.switch} {_onoff(c.before)}->{_onoff(c.after)}" for c in plan.changes if c.changed)
