@@ -59,9 +59,16 @@ def compact(raw_registry: dict[str, Any], source_label: str) -> dict[str, Any]:
                 for child in children.values()
             }
         types[raw["name"]] = entry
+    names = {tid: raw["name"] for tid, raw in raw_registry["types"].items()}
+    # SDR's own tie-breakers: which type a shared suffix means, and which folders force their type
+    suffixes = {sfx: names[tid] for sfx, tid in sorted(raw_registry.get("suffixes", {}).items()) if tid in names}
+    strict = {d: names[tid] for d, tid in sorted(raw_registry.get("strictDirectoryNames", {}).items())
+              if tid in names}
     return {
         "source": source_label,
         "license": "Apache-2.0, see metadata-registry.LICENSE.txt",
+        "suffixes": suffixes,
+        "strictDirectoryNames": strict,
         "types": dict(sorted(types.items())),
     }
 

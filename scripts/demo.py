@@ -242,8 +242,8 @@ def run_story(env: dict[str, str], receivers: Receivers) -> None:
     banner("This morning release R42 (git tag v1.1) went out, deployed as a delta from v1.0")
     repo = make_release_repo()
     release = WORK / "release-R42"
-    sfops("rollback", "plan", "--from", "v1.0", "--to", "v1.1", "--repo", str(repo), "--output", str(release),
-          env=env)
+    sfops("rollback", "plan", "--from", "v1.0", "--to", "v1.1", "--allow-forward", "--repo", str(repo),
+          "--output", str(release), env=env)
     sfops("rollback", "deploy", "--package", str(release), "--reason", "Release R42", "--yes", env=env)
 
     banner("Quotes fail in production: pull the debug logs before they expire, find the failure")

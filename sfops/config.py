@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
 
@@ -49,6 +50,8 @@ class OrgConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_retries: int = 4
+    request_deadline: float = 600.0  # seconds for one call, retries and a trickling answer included
+    max_response_mb: float = 200.0  # the largest answer held in memory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     from_env: bool = field(default=False, compare=False)  # the "env" org of SFOPS_INSTANCE_URL/ACCESS_TOKEN
 
@@ -160,7 +163,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
     env_org = _org_from_env(env)
     if env_org and env_org.alias not in orgs:
         orgs[env_org.alias] = env_org
-    store_url = env.get("SFOPS_STORE_URL") or raw.get("store", {}).get("url") or f"sqlite:///{home / 'sfops.db'}"
+    file_url = _file_store_url(raw)  # checked even when the environment overrides it: the file must not hold it
+    store_url = env.get("SFOPS_STORE_URL") or file_url or f"sqlite:///{home / 'sfops.db'}"
     return Settings(orgs=orgs, default_org=raw.get("default_org") or (env_org.alias if env_org else None),
                     config_path=path, home=home, store_url=store_url, env=env, raw=raw)
 
@@ -211,3 +215,17 @@ def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:
     if (key_file, bundle) == (org.private_key_file, org.ca_bundle):
         return org
     return replace(org, private_key_file=key_file, ca_bundle=bundle)
+
+
+def _file_store_url(raw: Mapping[str, Any]) -> str | None:
+    """`[store] url` from sfops.toml, refused when it carries a password (secrets never go in the file)."""
+    url = raw.get("store", {}).get("url")
+    if not url:
+        return None
+    parts = urlsplit(str(url))
+    query_secret = any(k.lower() in ("password", "pass", "passwd") for k, _ in parse_qsl(parts.query))
+    if parts.password or query_secret:
+        raise ConfigError("[store] url in sfops.toml contains a password: secrets never go in sfops.toml. Put the "
+                          "whole URL in SFOPS_STORE_URL (environment or .env), or leave the password out and use "
+                          "the database's own secret store (PostgreSQL: PGPASSWORD or ~/.pgpass).")
+    return str(url)

@@ -112,3 +112,12 @@ def postgres() -> Iterator[Any]:
     # not under pytest's tmp root: that is private to root, and the server runs as `postgres`
     with tempfile.TemporaryDirectory(prefix="sfops-pg-") as base, running_cluster(Path(base)) as cluster:
         yield cluster
+
+
+@pytest.fixture
+def proxy(emu: Any) -> Iterator[Any]:
+    """A fault-injecting HTTPS proxy in front of the emulator (tests/fault_proxy.py)."""
+    from fault_proxy import fault_proxy
+
+    with fault_proxy(emu) as running:
+        yield running

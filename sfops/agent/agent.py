@@ -15,20 +15,28 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from sfops.agent import spread
+from sfops.agent import backoff, spread
 from sfops.agent.config import AgentConfig, Schedule
 from sfops.agent.executor import DaemonThreadExecutor
 from sfops.agent.jobs import JOBS, JobContext, JobSpec
 from sfops.agent.lease import LeaderLease, default_holder
-from sfops.agent.runs import FAILED, RunRecord, claim_run, finish_run, get_run, last_runs
+from sfops.agent.runs import (
+    FAILED,
+    RunRecord,
+    abandon_dead_runs,
+    claim_run,
+    finish_run,
+    get_run,
+    last_runs,
+)
 from sfops.agent.ticks import latest_tick
 from sfops.clock import Clock, utcnow
 from sfops.config import Settings
-from sfops.errors import SfopsError, UsageError
+from sfops.errors import AuthError, SfopsError, UsageError
 from sfops.store import Store, agent_members, agent_status
 from sfops.store.agent_runs import FENCED, TAKEN
 
@@ -36,7 +44,7 @@ if TYPE_CHECKING:
     from sfops.salesforce import Org
 
 log = logging.getLogger("sfops.agent")
-NOT_DUE, NOT_LEADER, STOPPING = "not-due", "not-leader", "stopping"
+NOT_DUE, NOT_LEADER, STOPPING, AUTH_BACKOFF = "not-due", "not-leader", "stopping", "auth-backoff"
 RunObserver = Callable[[str, str, str, float], None]  # (org, job, outcome, seconds)
 
 
@@ -55,6 +63,7 @@ class PlannedJob:
     last_run: RunRecord | None
     next_run: dt.datetime
     due: bool
+    backoff: str | None = None  # why the org's jobs wait (failed logins), if they do
 
 
 @dataclass(frozen=True)
@@ -101,9 +110,9 @@ class Agent:
         self._running: dict[int, tuple[str, str]] = {}
         self._idle = threading.Condition()
         self._scheduler: BackgroundScheduler | None = None
-        self._connected: dict[str, Any] = {}
+        self._connected: dict[str, Org] = {}
 
-    def _org(self, alias: str) -> Any:
+    def _org(self, alias: str) -> Org:
         org = self.get_org(alias)
         self._connected[alias] = org
         return org
@@ -146,9 +155,11 @@ class Agent:
         for org, job, schedule in self.selected(names):
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
-            planned.append(PlannedJob(org=org, job=job, schedule=schedule.text,
-                                      last_run=previous,
-                                      next_run=max(due_at, now), due=due_at <= now))
+            waiting = backoff.active(self.store, org, now)
+            planned.append(PlannedJob(org=org, job=job, schedule=schedule.text, last_run=previous,
+                                      next_run=max(due_at, waiting.until if waiting else now),
+                                      due=due_at <= now and waiting is None,
+                                      backoff=waiting.text() if waiting else None))
         return planned
 
     def is_due(self, alias: str, job: str, schedule: Schedule) -> bool:
@@ -168,7 +179,9 @@ class Agent:
         return leading
 
     def _became_leader(self, alias: str) -> None:
-        """What a new leader does first: bring the org's due jobs forward (see `_kick`)."""
+        """What a new leader does first: close the runs a dead holder left running, then bring the org's due
+        jobs forward (see `_kick`)."""
+        self._abandon_dead_runs(alias)
         self._kick(alias)
 
     def hold(self, alias: str) -> bool:
@@ -179,6 +192,15 @@ class Agent:
             log.warning("lease check for %s failed: %s", alias, _message(exc))
             leading = False
         return self._set_leading(alias, leading)
+
+    def _abandon_dead_runs(self, alias: str) -> None:
+        try:
+            closed = abandon_dead_runs(self.store, org=alias, leader=self.holder, at=self.clock())
+        except Exception as exc:  # bookkeeping only: never stops the agent
+            log.warning("could not close abandoned runs of %s: %s", alias, _message(exc))
+            return
+        if closed:
+            log.warning("%s: %d run(s) left running by a stopped agent marked abandoned", alias, len(closed))
 
     def run_job(self, org: str, job: str, *, force: bool = False, take: bool = True) -> Attempt:
         """Run one job for one org if we lead and it is due (or `force`); record it; never raise.
@@ -196,6 +218,9 @@ class Agent:
         if not force and schedule is not None and not self.is_due(org, job, schedule):
             return Attempt(org, job, NOT_DUE, summary="already ran this period")
         now = self.clock()
+        waiting = backoff.active(self.store, org, now)
+        if waiting is not None:
+            return Attempt(org, job, AUTH_BACKOFF, summary=waiting.text())
         generation = self.lease.generation(name)
         claim: int | str = FENCED
         if generation is not None:
@@ -224,10 +249,15 @@ class Agent:
             except Exception as exc:  # a job failure is recorded, never fatal to the agent
                 error = _message(exc)
                 log.error("%s %s failed: %s", org, job, error)
+                if isinstance(exc, AuthError):
+                    waiting = backoff.record_failure(self.store, org, self.clock(), error)
+                    log.warning("%s: %s", org, waiting.text())
                 log.debug("%s %s traceback", org, job, exc_info=True)
                 finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED, error=error)
                 self._observe(org, job, FAILED, now)
                 return Attempt(org, job, FAILED, error=error, run_id=run_id)
+            if backoff.current(self.store, org) is not None:
+                backoff.clear(self.store, org)
             log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
             finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome,
                        summary=result.summary, details=dict(result.details))

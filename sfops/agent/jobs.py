@@ -60,8 +60,10 @@ class JobSpec:
 
 def _logs_pull(ctx: JobContext) -> JobResult:
     from sfops.logs.pull import pull_logs
+    from sfops.logs.store import data_key
 
-    result = pull_logs(ctx.org(), ctx.store, ctx.alias)
+    org = ctx.org()
+    result = pull_logs(org, ctx.store, data_key(org, ctx.store))  # keyed by org id: aliases share the logs
     summary = f"{result.pulled} new log(s) stored, {result.already_stored} already stored"
     if result.stopped:
         summary += f"; stopped: {result.stopped}"

@@ -9,7 +9,7 @@ from typing import Any
 from sfops.clock import aware
 from sfops.store import Store, agent_runs
 
-RUNNING, OK, PARTIAL, FAILED = "running", "ok", "partial", "failed"
+RUNNING, OK, PARTIAL, FAILED, ABANDONED = "running", "ok", "partial", "failed", "abandoned"
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,12 @@ def claim_run(store: Store, *, lease: str, generation: int, org: str, job: str, 
     `agent_runs.TAKEN` (the tick already has a run)."""
     return agent_runs.claim_run(store, lease=lease, generation=generation, now=started_at, org=org, job=job,
                                 holder=holder, scheduled_at=tick, outcome=RUNNING)
+
+
+def abandon_dead_runs(store: Store, *, org: str, leader: str, at: dt.datetime) -> list[int]:
+    """Runs of `org` left "running" by an agent that died mid-job become "abandoned".
+
+    Call it as the new holder of the org's lease: the lease is exclusive, so any other holder's
+    running run cannot still be going on (its holder's lease expired or was released)."""
+    return agent_runs.abandon_running(store, org=org, live_holder=leader, finished_at=at, outcome=ABANDONED,
+                                      error="abandoned: its agent stopped (lease expired) before the run finished")

@@ -48,18 +48,20 @@ def on_breaker_open(org: Org, store: Store, breaker: str, switch: str | None, *,
     """Switch `switch` off at org level because `breaker` opened (idempotent)."""
     if not switch:
         return LinkOutcome(breaker, None, "none", "no linked kill switch")
-    if flipped_by_sfops(org, store, breaker):
-        return LinkOutcome(breaker, switch, "already-flipped", "sfops already switched it off for this breaker")
+    marker = flipped_by_sfops(org, store, breaker)
     reason = f"circuit breaker {breaker} opened" + (f": {why}" if why else "")
+    # Always ask the org: the marker says sfops switched it off once, not that it is still off (a
+    # person may have switched it on again outside sfops). flip() writes nothing when it is off.
     try:
         result = flip(org, store, {switch: False}, actor=actor, reason=reason, incident_id=incident_id)
     except SfopsError as exc:
-        store.record_audit(actor=actor, org=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
-                           reason=reason, incident_id=incident_id, outcome="failed",
-                           details={"switch": switch, "error": exc.message})
+        _audit_failure(org, store, breaker, switch, reason, incident_id, actor, exc)
         return LinkOutcome(breaker, switch, "failed", exc.message)
     change = result.changes[0]
     if not change.changed:
+        if marker:
+            return LinkOutcome(breaker, change.switch, "already-flipped",
+                               "sfops already switched it off for this breaker")
         return LinkOutcome(breaker, change.switch, "already-off", "the switch was already off; it will not be "
                                                                   "switched on when the breaker closes")
     store.set_state(_key(org, breaker), {"switch": change.switch, "at": dt.datetime.now(dt.UTC).isoformat(),
@@ -80,9 +82,17 @@ def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: s
     try:
         result = flip(org, store, {switch: True}, actor=actor, reason=reason, incident_id=incident_id)
     except SfopsError as exc:
+        _audit_failure(org, store, breaker, switch, reason, incident_id, actor, exc)
         return LinkOutcome(breaker, switch, "failed", exc.message)
-    store.set_state(_key(org, breaker), None)
+    store.delete_state(_key(org, breaker))
     return LinkOutcome(breaker, result.changes[0].switch, "restored", reason, result.audit_ids)
+
+
+def _audit_failure(org: Org, store: Store, breaker: str, switch: str, reason: str, incident_id: str | None,
+                   actor: str, error: SfopsError) -> None:
+    store.record_audit(actor=actor, org=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
+                       reason=reason, incident_id=incident_id, outcome="failed",
+                       details={"switch": switch, "error": error.message})
 
 
 class KillSwitchLink(Listener):

@@ -178,5 +178,6 @@ def write(org: Org, record_id: str | None, name: str, values: dict[str, Any],
         return result, attempts
     if not values:
         return record_id, 0
-    _, attempts = with_lock_retry(lambda: org.update(BREAKER_OBJECT, record_id, dict(values)), policy)
+    _, attempts = with_lock_retry(lambda: org.update(BREAKER_OBJECT, record_id, dict(values), retry_safe=True),
+                                  policy)
     return record_id, attempts

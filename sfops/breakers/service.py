@@ -21,7 +21,7 @@ from sfops.breakers.records import (
     snapshot_from_row,
     write,
 )
-from sfops.errors import UsageError
+from sfops.errors import SfopsError, UsageError
 from sfops.salesforce import LockRetry
 
 if TYPE_CHECKING:
@@ -108,12 +108,21 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
         if link.action == "restored":
             new = dataclasses.replace(new, switch_flipped=False)
     values = changed_fields(new, snap, fields)
-    write(org, str(row["Id"]), name, values, retry)
+    # Intent first, settled after: a reply lost after the org applied the PATCH still leaves an audit.
     audit_id = store.record_audit(
         actor=actor, org=org.alias, action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
         before={"state": snap.state.value, "failure_count": snap.failure_count},
         after={"state": new.state.value, "failure_count": new.failure_count}, reason=reason,
-        incident_id=incident_id, details={"fields": values, "link": dataclasses.asdict(link)})
+        incident_id=incident_id, outcome="pending", details={"fields": values, "link": dataclasses.asdict(link)})
+    try:
+        write(org, str(row["Id"]), name, values, retry)
+    except SfopsError as exc:
+        if not _holds(org, store, name, values):
+            store.settle_audit([audit_id], "failed", {"error": exc.message})
+            raise
+        store.settle_audit([audit_id], "done", {"confirmed_by_read_back": exc.message})
+    else:
+        store.settle_audit([audit_id], "done")
     return dataclasses.replace(plan, changed_fields=values, link=link, dry_run=False, audit_id=audit_id)
 
 
@@ -149,12 +158,37 @@ def create_breaker(org: Org, store: Store, name: str, *, actor: str, max_failure
         return plan
     if confirm is not None:
         confirm(plan)
-    write(org, None, name, values, retry)
+    # Intent first, settled after: a reply lost after the org created the record still leaves an audit.
     audit_id = store.record_audit(actor=actor, org=org.alias, action="breaker.create",
                                   target=f"{BREAKER_OBJECT}.{name}", before=None,
                                   after={"state": State.CLOSED.value, **values}, reason=reason,
-                                  details={"fields": values})
+                                  outcome="pending", details={"fields": values})
+    try:
+        write(org, None, name, values, retry)
+    except SfopsError as exc:
+        if not _holds(org, store, name, values):
+            store.settle_audit([audit_id], "failed", {"error": exc.message})
+            raise
+        store.settle_audit([audit_id], "done", {"confirmed_by_read_back": exc.message})
+    else:
+        store.settle_audit([audit_id], "done")
     return dataclasses.replace(plan, dry_run=False, audit_id=audit_id)
+
+
+def _holds(org: Org, store: Store, name: str, values: dict[str, Any]) -> bool:
+    """After a failed write: does the breaker's record hold every value we wrote (reply lost)?"""
+    try:
+        row, _ = _find(org, store, name)
+    except SfopsError:
+        return False
+    current = {k: row.get(k) for k in values}
+    return all(_same(current[k], v) for k, v in values.items())
+
+
+def _same(org_value: Any, written: Any) -> bool:
+    if isinstance(written, str) and isinstance(org_value, str) and written[:19] == org_value[:19]:
+        return True  # datetimes come back in Salesforce's format, to the second or millisecond
+    return bool(org_value == written)
 
 
 def sync_links(org: Org, store: Store, *, actor: str) -> list[LinkOutcome]:

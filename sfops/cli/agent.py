@@ -177,7 +177,7 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
              "next run": "now (due)" if p.due else when_text(p.next_run),
              "last run": when_text(p.last_run.started_at) if p.last_run else "-",
              "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
-             "note": (p.last_run.error or "") if p.last_run else ""} for p in planned]
+             "note": p.backoff or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
     return Result(data=planned, rows=rows, title="Agent jobs")
 
 

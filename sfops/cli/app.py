@@ -15,7 +15,7 @@ import click
 
 from sfops import __version__
 from sfops.cli.context import AppContext
-from sfops.cli.output import render_error
+from sfops.cli.output import printable, render_error
 from sfops.errors import ExitCode, SfopsError, UsageError
 
 # group name -> ("module:attribute", one-line summary). Groups are imported only when used, and the
@@ -119,7 +119,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if wants_json:
             render_error(UsageError(exc.format_message()), as_json=True, console=app.console)
         else:
-            exc.show(file=stderr)
+            shown = io.StringIO()
+            exc.show(file=shown)  # click echoes the offending argument: no control characters through
+            stderr.write(printable(shown.getvalue()))
         return int(ExitCode.USAGE)
     except click.ClickException as exc:
         render_error(SfopsError(exc.format_message()), as_json=wants_json,
@@ -133,6 +135,19 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except KeyboardInterrupt:
         stderr.write("Interrupted.\n")
         return 130
+    except Exception as exc:  # a bug, or an answer nothing above understood: still one line (--debug: traceback)
+        if debug:
+            traceback.print_exc(file=stderr)
+        render_error(unexpected_error(exc), as_json=wants_json, console=app.console if wants_json else app.err_console)
+        return int(ExitCode.FAILED)
+
+
+def unexpected_error(exc: Exception) -> SfopsError:
+    """An error no sfops layer turned into a clear message, as one line with its secrets masked."""
+    from sfops.salesforce import redact
+
+    text = " ".join(str(redact(str(exc))).split())[:300] or "(no message)"
+    return SfopsError(f"Unexpected {type(exc).__name__}: {text}. Run again with --debug for the traceback.")
 
 
 def run() -> None:

@@ -25,7 +25,7 @@ from sfops.cli.common import (
 )
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, when_text
-from sfops.errors import UsageError
+from sfops.errors import ExitCode, UsageError
 
 
 @click.group("breaker")
@@ -89,6 +89,13 @@ def _change(app: AppContext, target_org: str | None, name: str, action: str, rea
         message = f"Breaker {change.breaker}: {change.before.value} -> {change.after.value} (audit #{change.audit_id})."
         if change.link and change.link.action in ("switched-off", "restored", "already-off", "failed"):
             message += f" Kill switch {change.link.switch}: {change.link.action}."
+    if change.link and change.link.action == "failed":
+        # The breaker moved but its kill switch did not: partial success, as sf reports it (exit 68).
+        wanted = "off" if action == "open" else "on"
+        return Result(data=change, rows=rows, title=f"Breaker {action}", message=message,
+                      exit_code=ExitCode.PARTIAL,
+                      warnings=[f"Kill switch {change.link.switch} was not switched {wanted}: {change.link.detail} "
+                                f"Run `sfops switch {wanted} {change.link.switch}` (or this command again)."])
     return Result(data=change, rows=rows, title=f"Breaker {action}", message=message)
 
 

@@ -62,13 +62,20 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
 @click.option("--event-logs", is_flag=True,
               help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
+@click.option("--look-back", "look_back", default="1h", show_default=True, metavar="DURATION",
+              help="Also list logs that started this long before the watermark: Salesforce writes a log when "
+                   "its transaction ends, so a long one shows up late (already stored ids are skipped).")
 @yes_option
 @output_command
 @pass_app
 def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_after_pull: bool, errors: bool,
-             event_logs: bool, yes: bool) -> Result:
+             event_logs: bool, look_back: str, yes: bool) -> Result:
     """Copy new debug logs (bodies + parsed summary) from the org into the local store."""
     from rich.progress import Progress
+
+    from sfops.switches.scope import parse_duration
+
+    lookback = parse_duration(look_back)
 
     config = app.org_config(target_org)
     if delete_after_pull:  # the org's copies are gone for good: ask first on production, like other changes
@@ -76,10 +83,14 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
     with Progress(console=app.err_console, transient=True, disable=not app.err_console.is_terminal) as bar:
         task = bar.add_task("Pulling logs", total=None)
         from sfops.logs.pull import pull_history  # pandas and the store load only when pulling
+        from sfops.logs.store import data_key
 
-        result = pull_history(app.org(target_org), app.store, config.alias, concurrency=concurrency,
+        org = app.org(target_org)
+        result = pull_history(org, app.store, data_key(org, app.store), concurrency=concurrency,
                               delete_after_pull=delete_after_pull, errors=errors, event_logs=event_logs,
+                              lookback=lookback,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    result.org = config.alias  # stored under the org id (shared by its aliases); shown by the alias asked for
     from sfops.logs.pull import failure_groups
 
     groups = failure_groups(result.failures)
@@ -113,8 +124,9 @@ def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, par
     """Per entry point and governor limit: max and p95 of used/max, transactions over 80 %; failures."""
     alias = app.org_config(target_org).alias
     from sfops.logs.report import logs_report
+    from sfops.logs.store import known_key
 
-    report = logs_report(app.store, alias)
+    report = logs_report(app.store, known_key(app.store, alias))
     frame = report.failures if show_failures else report.limits
     if parquet_path:
         try:
@@ -206,9 +218,9 @@ def prune_cmd(app: AppContext, target_org: str | None, days: int, dry_run: bool)
     """Retention: delete locally stored logs and errors older than N days (the org is not touched)."""
     alias = app.org_config(target_org).alias
     before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
-    from sfops.logs.store import prune
+    from sfops.logs.store import known_key, prune
 
-    counts = prune(app.store, alias, before, dry_run=dry_run)
+    counts = prune(app.store, known_key(app.store, alias), before, dry_run=dry_run)
     verb = "Would delete" if dry_run else "Deleted"
     return Result(data={"org": alias, "before": before, "dry_run": dry_run, "deleted": counts},
                   message=f"{verb} {counts['apex_log']} log(s) and {counts['error_event']} error(s) of {alias} "

@@ -21,6 +21,15 @@ from rich.text import Text
 from sfops.errors import ExitCode, SfopsError
 from sfops.serialize import to_jsonable
 
+# C0 controls but tab and newline, DEL and C1 controls: ESC sequences in org data (a breaker's Last_Error__c)
+# or in an echoed argument could move the cursor, rewrite the screen or set the terminal title.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters shown as U+FFFD instead of reaching the terminal."""
+    return _CONTROL.sub("\ufffd", text)
+
 
 @dataclass
 class Result:
@@ -99,13 +108,13 @@ def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table
                               "or use --json/--csv)",
                               style="dim", highlight=False, markup=False)
         elif result.title:
-            console.print(f"{result.title}: none")
+            console.print(printable(f"{result.title}: none"), highlight=False, markup=False)
     for note in result.notes:
-        console.print(note, highlight=False, markup=False)
+        console.print(printable(note), highlight=False, markup=False)
     for warning in result.warnings:
-        console.print(Text.assemble(("Warning:", "yellow"), " ", str(warning)), highlight=False)
+        console.print(Text.assemble(("Warning:", "yellow"), " ", printable(str(warning))), highlight=False)
     if result.message:
-        console.print(result.message, highlight=False, markup=False)
+        console.print(printable(result.message), highlight=False, markup=False)
 
 
 def render_error(error: SfopsError, *, as_json: bool, console: Console) -> None:
@@ -113,9 +122,9 @@ def render_error(error: SfopsError, *, as_json: bool, console: Console) -> None:
     if as_json:
         console.file.write(json.dumps(to_jsonable(error.to_json()), indent=2, default=str) + "\n")
         return
-    console.print(f"Error ({error.name}): {error.message}", style="red", highlight=False, markup=False)
+    console.print(printable(f"Error ({error.name}): {error.message}"), style="red", highlight=False, markup=False)
     for action in error.actions:
-        console.print(f"  Try: {action}", highlight=False, markup=False)
+        console.print(printable(f"  Try: {action}"), highlight=False, markup=False)
 
 
 def _rows_of(result: Result) -> list[Mapping[str, Any]] | None:
@@ -169,7 +178,7 @@ def make_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     """A rich table; piped output stays plain text. Ids, statuses and timestamps stay on one line and
     headers never split inside a word; free text wraps at spaces."""
     columns = list(columns or _columns(rows))
-    table = Table(title=title, show_lines=False)
+    table = Table(title=printable(title) if title else None, show_lines=False)
     for column in columns:
         narrowest, atomic = _column_min(rows, column)
         if atomic:
@@ -213,4 +222,4 @@ def _cell(value: Any) -> str:
         return when_text(value)
     if isinstance(value, Mapping | list):
         return json.dumps(value, default=str)
-    return str(value)
+    return printable(str(value))

@@ -41,15 +41,17 @@ def rollback() -> None:
               help="The SFDX project's git working tree.")
 @click.option("--output", "output", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Package folder (default: <repo>/metadata/rollbacks/<B>-to-<A>).")
+@click.option("--allow-forward", is_flag=True,
+              help="Accept --from older than --to (a forward delta: deploy the newer release).")
 @dry_run_option
 @output_command
 @pass_app
 def plan_cmd(app: AppContext, from_ref: str, to_ref: str, repo: Path, output: Path | None,
-             dry_run: bool) -> Result:
+             allow_forward: bool, dry_run: bool) -> Result:
     """Plan the rollback B -> A: re-add, revert, pre/post deletions with reasons; write the package."""
     from sfops.rollback.package import plan_and_package
 
-    plan = plan_and_package(repo, from_ref, to_ref, output, write=not dry_run)
+    plan = plan_and_package(repo, from_ref, to_ref, output, write=not dry_run, allow_forward=allow_forward)
     counts = {step: sum(1 for i in plan.items if i.placement == step) for step in ("deploy", "pre", "post", "skip")}
     message = (f"Rollback {from_ref} ({plan.from_sha[:10]}) -> {to_ref} ({plan.to_sha[:10]}): "
                f"{counts['deploy']} to deploy, {counts['pre']} pre-delete, {counts['post']} post-delete, "
@@ -108,7 +110,8 @@ def _deployer(app: AppContext, target_org: str | None,
                               f"{result.number_tests_total}", highlight=False, markup=False)
 
     return config, RollbackDeployer(MetadataClient(app.org(config.alias)), app.store, config.alias,
-                                    actor=app.actor, on_progress=progress, incident_id=incident_id)
+                                    actor=app.actor, on_progress=progress, incident_id=incident_id,
+                                    freeze=app.settings.section("rollback"), production=config.production)
 
 
 def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: list[str] | None = None) -> Result:
@@ -135,14 +138,18 @@ def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: li
 
 def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | None, yes: bool,
            action: str) -> list[str]:
-    import datetime as dt
+    """Only the confirmation lives here; the freeze guard, drift check and audit run in sfops.rollback."""
+    if override and not (reason or "").strip():
+        from sfops.errors import UsageError
 
-    from sfops.rollback.guard import check_freeze
-
-    blocks = check_freeze(app.settings.section("rollback"), dt.datetime.now(dt.UTC), override=override,
-                          reason=reason)
+        raise UsageError("--override-freeze needs --reason (it is recorded with the rollback).")
     app.confirm_production(config, action, yes=yes)
-    return [f"change freeze overridden ({b.kind}: {b.reason}); reason: {reason}" for b in blocks]
+    return []
+
+
+overwrite_drift_option = click.option("--overwrite-drift", "overwrite_drift", is_flag=True,
+                                      help="Deploy although the org differs from B (production blocks "
+                                           "otherwise; needs --reason).")
 
 
 @rollback.command("validate")
@@ -174,12 +181,9 @@ def _check_only(deployer: RollbackDeployer, package: Package, title: str, *, tes
                 tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, ignore_warnings: bool,
                 reason: str | None) -> Result:
     """A validation (check-only deploy with tests) after the drift check: `validate` and `deploy --dry-run`."""
-    from sfops.rollback.deploy import drift_check
-
-    drift = [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.validate(package, test_level=test_level, tests=tests, wait_minutes=wait,
-                                ignore_warnings=ignore_warnings, reason=reason)
-    return _result(outcome, title, junit, drift)
+                                ignore_warnings=ignore_warnings, reason=reason, skip_drift=skip_drift)
+    return _result(outcome, title, junit)
 
 
 @rollback.command("deploy")
@@ -190,6 +194,7 @@ def _check_only(deployer: RollbackDeployer, package: Package, title: str, *, tes
 @wait_option
 @junit_option
 @drift_option
+@overwrite_drift_option
 @freeze_option
 @ignore_warnings_option
 @click.option("--dry-run", is_flag=True,
@@ -200,11 +205,11 @@ def _check_only(deployer: RollbackDeployer, package: Package, title: str, *, tes
 @output_command
 @pass_app
 def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_level: str | None,
-               tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, override_freeze: bool,
-               ignore_warnings: bool, dry_run: bool, reason: str | None, incident_id: str | None,
-               yes: bool) -> Result:
+               tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool, overwrite_drift: bool,
+               override_freeze: bool, ignore_warnings: bool, dry_run: bool, reason: str | None,
+               incident_id: str | None, yes: bool) -> Result:
     """Full deploy of the rollback (every phase in order), with tests."""
-    from sfops.rollback.deploy import drift_check, load_package
+    from sfops.rollback.deploy import load_package
 
     package = load_package(package_dir)
     config, deployer = _deployer(app, target_org, incident_id)
@@ -213,9 +218,9 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
                            test_level=test_level, tests=tests, wait=wait, junit=junit, skip_drift=skip_drift,
                            ignore_warnings=ignore_warnings, reason=reason)
     notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
-    notes += [] if skip_drift else drift_check(deployer.client, package)
     outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
-                              ignore_warnings=ignore_warnings, reason=reason)
+                              ignore_warnings=ignore_warnings, reason=reason, override_freeze=override_freeze,
+                              skip_drift=skip_drift, overwrite_drift=overwrite_drift)
     return _result(outcome, "Rollback deploy", junit, notes)
 
 
@@ -229,6 +234,8 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @tests_option
 @wait_option
 @junit_option
+@drift_option
+@overwrite_drift_option
 @freeze_option
 @dry_run_option
 @reason_option
@@ -237,9 +244,9 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @output_command
 @pass_app
 def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id: str | None, no_fallback: bool,
-              test_level: str | None, tests: tuple[str, ...], wait: float, junit: Path | None,
-              override_freeze: bool, dry_run: bool, reason: str | None, incident_id: str | None,
-              yes: bool) -> Result:
+              test_level: str | None, tests: tuple[str, ...], wait: float, junit: Path | None, skip_drift: bool,
+              overwrite_drift: bool, override_freeze: bool, dry_run: bool, reason: str | None,
+              incident_id: str | None, yes: bool) -> Result:
     """Quick-deploy the validated rollback (no test run); full deploy when the validation is stale."""
     from sfops.rollback.deploy import load_package
 
@@ -250,9 +257,15 @@ def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id
         detail = f"validation {plan['validation_id']}" if plan["would"] == "quick deploy" else plan["stale"]
         return Result(data=plan, message=f"Dry run: would {plan['would']} of {package.label} ({detail}); "
                                          "nothing was changed.")
-    notes = _guard(app, config, override_freeze, reason, yes, f"Quick-deploy rollback {package.label}.")
+    plan = deployer.quick_plan(package, job_id, fallback=not no_fallback)
+    action = f"Quick-deploy rollback {package.label}."
+    if plan["would"] == "full deploy with tests":
+        action = (f"Quick deploy of {package.label} is NOT possible ({plan['stale']}): run a FULL deploy with "
+                  "tests instead?")
+    notes = _guard(app, config, override_freeze, reason, yes, action)
     outcome = deployer.quick(package, validation_id=job_id, fallback=not no_fallback, wait_minutes=wait,
-                             reason=reason, test_level=test_level, tests=tests)
+                             reason=reason, test_level=test_level, tests=tests, override_freeze=override_freeze,
+                             skip_drift=skip_drift, overwrite_drift=overwrite_drift)
     return _result(outcome, "Rollback quick deploy", junit, notes)
 
 

@@ -92,6 +92,14 @@ def composite(ctx: Ctx) -> Response:
     return json_response(200, {"compositeResponse": out})
 
 
+class _ResultError(ApiError):
+    """An ApiError whose failed result carries more keys (an UpsertResult's `created`)."""
+
+    def __init__(self, err: ApiError, extra: dict[str, Any]) -> None:
+        super().__init__(err.status, err.code, err.message, err.fields)
+        self.extra = extra
+
+
 class _Rollback(Exception):
     def __init__(self, out: list[dict[str, Any]]) -> None:
         super().__init__("rollback")
@@ -159,7 +167,13 @@ def _upsert_one(ctx: Ctx, obj: Any, field_name: str, record: dict[str, Any]) -> 
     value = next((v for k, v in record.items() if f is not None and k.lower() == f.name.lower()), None)
     if value is None:
         raise ApiError(400, "MISSING_ARGUMENT", f"{field_name} not specified", [field_name])
-    status, body = ctx.state.upsert(obj, field_name, str(value), record, ctx.session.user_id)
+    # an UpsertResult says whether the row was (or, when it fails or is rolled back, would have been)
+    # created: jsforce's integration test expects created=true on every rolled-back new row
+    creating = not ctx.state.find(obj, f.name, str(value)) if f is not None else False
+    try:
+        status, body = ctx.state.upsert(obj, field_name, str(value), record, ctx.session.user_id)
+    except ApiError as err:
+        raise _ResultError(err, {"created": creating}) from err
     if status == 300:
         raise ApiError(300, "DUPLICATE_EXTERNAL_ID",
                        f"{field_name}: more than one record found for external id field: {body}", [field_name])
@@ -187,7 +201,8 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
                 results.append(op(item))
             except ApiError as err:
                 errors = True
-                results.append({"success": False, "errors": [save_error(err)]})
+                results.append({"success": False, "errors": [save_error(err)],
+                                **(err.extra if isinstance(err, _ResultError) else {})})
         if errors and all_or_none:
             raise _Rollback([])
 
@@ -202,7 +217,8 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
                     rolled.append({"success": False, "errors": [{
                         "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                         "message": "Record rolled back because not all records were valid and the request "
-                                   "was using AllOrNone header", "fields": []}]})
+                                   "was using AllOrNone header", "fields": []}],
+                        **({"created": r["created"]} if "created" in r else {})})
                 else:
                     rolled.append(r)
             return [{"id": None, **r} if "id" not in r else r for r in rolled]

@@ -82,7 +82,7 @@ def field_describe(f: FieldDef) -> dict[str, Any]:
         "unique": f.unique,
         "updateable": f.updateable,
         "writeRequiresMasterRead": False,
-    }
+    } | f.describe_extra
 
 
 def _urls(obj: ObjectDef, version: str, tooling: bool) -> dict[str, str]:
@@ -154,7 +154,7 @@ def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool
     children = [
         {"cascadeDelete": f.cascade_delete, "childSObject": child.name, "deprecatedAndHidden": False,
          "field": f.name, "junctionIdListNames": [], "junctionReferenceTo": [],
-         "relationshipName": child_relationship_name(child, f) if not child.custom_setting else None,
+         "relationshipName": child_relationship_name(child, f, obj.name) if not child.custom_setting else None,
          "restrictedDelete": f.delete_constraint == "Restrict"}
         for child, f in schema.child_relationships(obj.name)
     ]
@@ -170,7 +170,9 @@ def sobject_describe(schema: Schema, obj: ObjectDef, version: str, tooling: bool
                  "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix, "label": obj.label,
                  "labelPlural": obj.label_plural, "layoutable": entry["layoutable"], "listviewable": None,
                  "lookupLayoutable": None, "mergeable": False, "mruEnabled": entry["mruEnabled"],
-                 "name": obj.name, "namedLayoutInfos": [], "networkScopeFieldName": None,
+                 # REST API guide, "Describe Named Layouts": User's UserAlt (see layouts.py)
+                 "name": obj.name, "namedLayoutInfos": [{"name": "UserAlt"}] if obj.key == "user" else [],
+                 "networkScopeFieldName": None,
                  "queryable": obj.queryable, "recordTypeInfos": _record_type_infos(obj, version),
                  "replicateable": entry["replicateable"], "retrieveable": entry["retrieveable"],
                  "searchLayoutable": entry["searchable"], "searchable": entry["searchable"],

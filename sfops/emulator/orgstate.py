@@ -151,6 +151,49 @@ class OrgState:
         with self._emu.store.transaction():
             yield
 
+    # ------------------------------------------------------------------ blobs (StaticResource.Body)
+    def save_blobs(self, obj: ObjectDef, record_id: str, values: Mapping[str, bytes]) -> None:
+        """Keep a written record's blob field bytes (its length fields follow)."""
+        from sfops.emulator import blobs
+
+        blobs.save(self._emu, obj, record_id, dict(values))
+
+    def blob(self, record_id: str, field_name: str) -> bytes | None:
+        """The bytes of one blob field of a record (None when it has none)."""
+        from sfops.emulator import blobs
+
+        return blobs.load(self._emu, record_id, field_name)
+
+    # ------------------------------------------------------------------ layouts, recent items, tabs
+    def layouts(self, obj: ObjectDef, version: str, which: str, name: str | None) -> dict[str, Any] | None:
+        """A describe-layout body (layouts, namedLayouts, compactLayouts, approvalLayouts), None if unknown."""
+        from sfops.emulator import uirest
+
+        return uirest.layouts_of(self._emu, obj, version, which, name)
+
+    def all_objects(self) -> list[ObjectDef]:
+        """Every object of the org (tabs and theme)."""
+        return list(self._emu.schema)
+
+    def recent_list(self, user_id: str) -> list[list[str]]:
+        """The user's recently viewed [sobject, id] pairs, newest first."""
+        from sfops.emulator import uirest
+
+        return uirest.recent_list_of(self._emu, user_id)
+
+    def recent_items(self, user_id: str, version: str, sobject: str | None = None,
+                     limit: int = 200) -> list[dict[str, Any]]:
+        """The user's recently viewed records (attributes, Id, Name), newest first."""
+        from sfops.emulator import uirest
+
+        return uirest.recent_items_of(self._emu, user_id, version, sobject, limit)
+
+    def mark_viewed(self, user_id: str, soql: str, records: list[dict[str, Any]]) -> None:
+        """A query ending FOR VIEW / FOR REFERENCE puts its rows on the user's recently viewed list."""
+        from sfops.emulator import uirest
+
+        uirest.mark_viewed_of(self._emu, user_id, soql, records)
+
     # ------------------------------------------------------------------ SOQL
     def query(self, text: str, *, tooling: bool, include_deleted: bool, version: str,
               now: datetime, user_id: str | None = None) -> QueryResult:

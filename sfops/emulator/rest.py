@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sfops.emulator import composite, ids
+from sfops.emulator import blobs, composite, ids, uirest
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.routing import RouteTable
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
@@ -54,7 +54,11 @@ def resources(ctx: Ctx) -> Response:
     base = f"/services/data/v{ctx.version}"
     if ctx.tooling:
         return json_response(200, {r.split("/", 1)[1]: f"{base}/{r}" for r in TOOLING_RESOURCES})
-    return json_response(200, {r: f"{base}/{r}" for r in RESOURCES})
+    urls = {r: f"{base}/{r}" for r in RESOURCES}
+    # the identity entry is the absolute identity URL of the caller (REST guide, "List Available REST
+    # Resources": "identity" : "https://MyDomainName.my.salesforce.com/id/00D.../005...")
+    urls["identity"] = f"{ctx.base_url}/id/{ctx.state.org_id}/{ctx.session.user_id}"
+    return json_response(200, urls)
 
 
 # ------------------------------------------------------------------------------- sobjects
@@ -85,9 +89,13 @@ def global_describe(ctx: Ctx) -> Response:
 def sobject_root(ctx: Ctx, sobject: str) -> Response:
     obj = ctx.state.sobject(sobject, ctx.tooling)
     if ctx.req.method == "GET":
-        return json_response(200, ctx.state.basic_info(obj, ctx.version, ctx.tooling))
+        info = ctx.state.basic_info(obj, ctx.version, ctx.tooling)
+        info["recentItems"] = ctx.state.recent_items(ctx.session.user_id, ctx.version, obj.name)
+        return json_response(200, info)
     if ctx.req.method == "POST":
-        result = ctx.state.create(obj, _body_dict(ctx.req), ctx.session.user_id)
+        data, blob_values = blobs.request_record(ctx.req, obj)
+        result = ctx.state.create(obj, blobs.with_markers(data, blob_values), ctx.session.user_id)
+        ctx.state.save_blobs(obj, result["id"], blob_values)
         if ctx.tooling:
             result = {**result, "warnings": []}
         return json_response(201, result, _location(ctx, obj, result))
@@ -126,7 +134,16 @@ def updated(ctx: Ctx, sobject: str) -> Response:
 
 
 def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
-    body = ctx.state.apexlog_body(ctx.state.sobject(sobject, ctx.tooling), record_id)
+    """GET .../{id}/Body: a blob field's bytes (StaticResource), or a debug log's text (ApexLog)."""
+    obj = ctx.state.sobject(sobject, ctx.tooling)
+    body_field = obj.field("Body")
+    if body_field is not None and body_field.type == "base64":
+        row = ctx.state.get(obj, record_id)
+        content = ctx.state.blob(row["Id"], body_field.name)
+        if content is None:
+            raise not_found()
+        return Response(200, content, {"Content-Type": row.get("ContentType") or "application/octet-stream"})
+    body = ctx.state.apexlog_body(obj, record_id)
     return Response(200, body.encode("utf-8"), {"Content-Type": "text/plain;charset=UTF-8"})
 
 
@@ -167,7 +184,9 @@ def by_id(ctx: Ctx, sobject: str, record_id: str) -> Response:
         return json_response(200, wire_record(obj, row, ctx.version, ctx.tooling, _field_list(ctx, obj)))
     if req.method == "PATCH":
         _check_unmodified_since(req.headers.get("if-unmodified-since"), state.get(obj, record_id))
-        state.update(obj, record_id, _body_dict(req), ctx.session.user_id)
+        data, blob_values = blobs.request_record(req, obj)
+        state.update(obj, record_id, blobs.with_markers(data, blob_values), ctx.session.user_id)
+        state.save_blobs(obj, record_id, blob_values)
         return Response(204)
     if req.method == "DELETE":
         state.delete(obj, record_id)
@@ -242,6 +261,7 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
         # restforce issue #726 quotes the body; aggregate results cannot be paged with queryMore
         raise ApiError(400, "EXCEEDED_ID_LIMIT", "Aggregate query does not support queryMore(), use LIMIT to "
                                                  "restrict the results to a single batch")
+    ctx.state.mark_viewed(ctx.session.user_id, text, result.records)
     return json_response(200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0,
                                     _batch_size(req), None))
 
@@ -357,7 +377,15 @@ def _sobject_routes(table: RouteTable) -> None:
 
 DATA = RouteTable()
 DATA.add("", resources, kind="")
+DATA.add("sobjects/{sobject}/describe/{which}", uirest.describe_layouts, kind="describe.layouts")
+DATA.add("sobjects/{sobject}/describe/{which}/{name}", uirest.describe_layouts, kind="describe.layouts")
+DATA.add("sobjects/{sobject}/listviews", uirest.list_views, kind="listviews")
+DATA.add("sobjects/{sobject}/listviews/{view_id}", uirest.list_views, kind="listviews")
+DATA.add("sobjects/{sobject}/listviews/{view_id}/{action}", uirest.list_views, kind="listviews")
 _sobject_routes(DATA)
+DATA.add("recent", uirest.recent, kind="recent", methods=("GET", "HEAD"))
+DATA.add("tabs", uirest.tabs, kind="tabs", methods=("GET", "HEAD"))
+DATA.add("theme", uirest.theme, kind="theme", methods=("GET", "HEAD"))
 DATA.add("limits", limits, kind="limits")
 DATA.add("limits/recordCount", record_count, kind="limits")
 DATA.add("composite", composite.composite, kind="composite")
@@ -370,6 +398,7 @@ TOOLING.add("", resources, kind="")
 _sobject_routes(TOOLING)
 TOOLING.add("executeAnonymous", execute_anonymous, kind="executeAnonymous")
 TOOLING.add("runTestsAsynchronous", run_tests_async, kind="runTestsAsynchronous")
+TOOLING.add("completions", uirest.completions_resource, kind="completions", methods=("GET", "HEAD"))
 
 
 def _check_unmodified_since(header: str | None, row: dict[str, Any]) -> None:

@@ -10,9 +10,12 @@ reference, picklist, ...), not metadata terms (Text, Checkbox, Number, Lookup, .
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from typing import Any
 
 from defusedxml import ElementTree
@@ -87,6 +90,10 @@ class FieldDef:
     required: bool = False  # required on create (nillable False and no default)
     html: bool = False
     extra_type_info: str | None = None
+    # standard fields built from recorded describes: the recorded describe keys that differ from what
+    # describe.py derives, and the child relationship name each recorded parent uses (None: unnamed)
+    describe_extra: dict[str, Any] = field(default_factory=dict)
+    child_relationships: dict[str, str | None] | None = None
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -231,7 +238,7 @@ class Schema:
         """The child (object, field) for a parent-to-child relationship name such as `Contacts`."""
         low = relationship_name.lower()
         for obj, f in self.child_relationships(parent):
-            if _child_relationship_name(obj, f).lower() == low:
+            if (_child_relationship_name(obj, f, parent) or "").lower() == low:
                 return obj, f
         return None
 
@@ -341,7 +348,9 @@ def _label_from_name(name: str) -> str:
     return base.replace("_", " ").strip()
 
 
-def _child_relationship_name(child: ObjectDef, f: FieldDef) -> str:
+def _child_relationship_name(child: ObjectDef, f: FieldDef, parent: str = "") -> str | None:
+    if f.child_relationships is not None and not f.custom:
+        return f.child_relationships.get(parent.lower())
     if f.child_relationship:
         return f.child_relationship
     if f.relationship_name and f.custom:
@@ -350,9 +359,9 @@ def _child_relationship_name(child: ObjectDef, f: FieldDef) -> str:
     return child.label_plural.replace(" ", "")
 
 
-def child_relationship_name(child: ObjectDef, f: FieldDef) -> str:
-    """The relationship name a parent uses for its children through field `f`."""
-    return _child_relationship_name(child, f)
+def child_relationship_name(child: ObjectDef, f: FieldDef, parent: str = "") -> str | None:
+    """The relationship name `parent` uses for its children through field `f` (None: unnamed)."""
+    return _child_relationship_name(child, f, parent)
 
 
 # ---------------------------------------------------------------- metadata XML -> definitions
@@ -595,22 +604,6 @@ _RO: dict[str, Any] = {"createable": False, "updateable": False}  # read-only fi
 
 def standard_objects() -> list[ObjectDef]:
     """The standard objects sfops and its clients use, with realistic key prefixes."""
-    user_fields = [
-        _s("Username", 80, nillable=False, unique=True, id_lookup=True),
-        _s("LastName", 80, nillable=False), _s("FirstName", 40),
-        _s("Name", 121, name_field=True, **_RO), FieldDef("Email", "email", length=128, nillable=False),
-        _s("Alias", 8, nillable=False), FieldDef("IsActive", "boolean", default=True),
-        _ref("ProfileId", ["Profile"], "Profile", nillable=False),
-        _ref("UserRoleId", ["UserRole"], "UserRole"),
-        FieldDef("TimeZoneSidKey", "picklist",
-                 picklist_values=["America/Los_Angeles", "Europe/London", "UTC"]),
-        FieldDef("LocaleSidKey", "picklist", picklist_values=["en_US", "en_GB"]),
-        FieldDef("LanguageLocaleKey", "picklist", picklist_values=["en_US"]),
-        FieldDef("EmailEncodingKey", "picklist", picklist_values=["UTF-8", "ISO-8859-1"]),
-        FieldDef("UserType", "picklist", picklist_values=["Standard", "AutomatedProcess"], **_RO),
-        _s("Title", 80), _s("Department", 80), _ref("ManagerId", ["User"], "Manager"),
-        FieldDef("LastLoginDate", "datetime", **_RO),
-    ]
     org_fields = [
         _s("Name", 80, name_field=True, nillable=False), _s("Division", 80), _s("Country", 80),
         _s("PrimaryContact", 80), _s("DefaultLocaleSidKey", 40), _s("TimeZoneSidKey", 40),
@@ -637,10 +630,8 @@ def standard_objects() -> list[ObjectDef]:
             "NumKnowledgeService", "MonthlyPageViewsUsed", "MonthlyPageViewsEntitlement")],
     ]
     level_fields = [FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]
-    deleted = FieldDef("IsDeleted", "boolean", label="Deleted", createable=False, updateable=False)
     objects = [
         _obj("Organization", "00D", org_fields, plural="Organizations", createable=False, deletable=False),
-        _obj("User", "005", user_fields, plural="Users", deletable=False, apis=("data", "tooling")),
         _obj("Profile", "00e", [_s("Name", 255, name_field=True, nillable=False),
                                 _s("Description", 255), FieldDef("UserType", "picklist",
                                                                  picklist_values=["Standard"], **_RO)],
@@ -653,27 +644,6 @@ def standard_objects() -> list[ObjectDef]:
         _obj("RecordType", "012", [_s("Name", 80, name_field=True), _s("DeveloperName", 80),
                                    FieldDef("SobjectType", "picklist"), FieldDef("IsActive", "boolean")],
              label="Record Type", plural="Record Types", apis=("data", "tooling")),
-        _obj("Account", "001", [copy.copy(deleted), _s("Name", 255, name_field=True, nillable=False,
-                                                         required=True),
-                                FieldDef("Type", "picklist",
-                                         picklist_values=["Customer", "Partner", "Other"]),
-                                _ref("ParentId", ["Account"], "Parent"), FieldDef("Phone", "phone"),
-                                FieldDef("Website", "url"), _s("Industry", 40),
-                                FieldDef("NumberOfEmployees", "int", digits=8),
-                                FieldDef("AnnualRevenue", "currency", precision=18, scale=0),
-                                FieldDef("Description", "textarea", length=32000),
-                                FieldDef("CleanStatus", "picklist",
-                                         picklist_values=["Matched", "Different", "Acknowledged", "NotFound",
-                                                          "Inactive", "Pending", "SelectMatch", "Skipped"]),
-                                _ref("OwnerId", ["User"], "Owner")],
-             plural="Accounts"),
-        _obj("Contact", "003", [copy.copy(deleted), _s("LastName", 80, nillable=False, required=True),
-                                _s("FirstName", 40),
-                                _s("Name", 121, name_field=True, **_RO), FieldDef("Email", "email"),
-                                # describe of Account (wire/sobject-describe-account.json): Contacts cascadeDelete
-                                _ref("AccountId", ["Account"], "Account", cascade_delete=True),
-                                _ref("OwnerId", ["User"], "Owner")],
-             plural="Contacts"),
         _obj("ApexClass", "01p", [_s("Name", 255, name_field=True, nillable=False),
                                   _s("NamespacePrefix", 15), FieldDef("ApiVersion", "double", precision=18,
                                                                       scale=1),
@@ -719,6 +689,14 @@ def standard_objects() -> list[ObjectDef]:
                                                          required=True),
             *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]],
              label="Trace Flag", plural="Trace Flags", apis=("tooling",)),
+        _obj("StaticResource", "081", [
+            _s("NamespacePrefix", 15, **_RO), _s("Name", 255, name_field=True, nillable=False, required=True),
+            _s("ContentType", 120, nillable=False, required=True), FieldDef("BodyLength", "int", digits=9, **_RO),
+            FieldDef("Body", "base64", nillable=False, required=True), FieldDef("Description", "textarea",
+                                                                                 length=1000),
+            FieldDef("CacheControl", "picklist", length=40, picklist_values=["Private", "Public"], nillable=False,
+                     required=True)],
+             label="Static Resource", plural="Static Resources", apis=("data", "tooling")),
         _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"),
                                                # Tooling API object reference: Email is a string (255)
                                                _s("Email", 255, id_lookup=True)],
@@ -735,7 +713,30 @@ def standard_objects() -> list[ObjectDef]:
              label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
              updateable=False, deletable=False),
     ]
-    return objects
+    return objects + recorded_standard_objects()
+
+
+_STANDARD_TABLE = "seed_data/standard_objects.json"
+
+
+def recorded_standard_objects() -> list[ObjectDef]:
+    """Account, Contact, Opportunity, OpportunityContactRole, Case, Lead, Event, Task and User with their
+    standard fields, picklists and relationships, from real describes (scripts/gen_standard_schema.py)."""
+    table = _standard_table()
+    out = []
+    for item in table["objects"]:
+        fields = [FieldDef(**f) for f in copy.deepcopy(item["fields"])]
+        apis = ("data", "tooling") if item["name"] == "User" else ("data",)
+        out.append(ObjectDef(name=item["name"], label=item["label"], label_plural=item["label_plural"],
+                             key_prefix=item["key_prefix"], createable=item["createable"],
+                             updateable=item["updateable"], deletable=item["deletable"], apis=apis,
+                             fields={f.key: f for f in fields}))
+    return out
+
+
+@functools.cache
+def _standard_table() -> dict[str, Any]:
+    return json.loads(resources.files("sfops.emulator").joinpath(_STANDARD_TABLE).read_text("utf-8"))
 
 
 def default_schema() -> Schema:

@@ -14,24 +14,34 @@ import json
 import re
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from sfops.errors import ConfigError, SfopsError
 from sfops.incidents.model import PAGERDUTY_SEVERITY, Incident
 from sfops.incidents.templates import Message
 
 CHANNEL_TYPES = ("email", "slack", "teams", "pagerduty", "webhook")
+DEFAULT_TIMEOUT = 5.0
+_ANSWER_BYTES = 4096  # of a receiver's answer, enough for its status text
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 # PagerDuty event_action for each phase; other phases are not sent to PagerDuty.
 PAGERDUTY_ACTION = {"triggered": "trigger", "escalation": "trigger", "acknowledged": "acknowledge",
                      "investigating": "acknowledge", "resolved": "resolve", "closed": "resolve"}
 _SECRET_KEYS = {"slack": ("url",), "teams": ("url",), "webhook": ("url", "secret"),
                 "pagerduty": ("routing_key",), "email": ("password",)}
+# The keys each type understands; anything else is a typo that would silently change nothing.
+_KEYS = {"slack": {"url_env"}, "teams": {"url_env"}, "webhook": {"url_env", "secret_env"},
+         "pagerduty": {"url", "source", "routing_key_env"},
+         "email": {"smtp_host", "smtp_port", "ssl", "starttls", "username", "password_env", "from", "to", "oncall"}}
+_COMMON_KEYS = {"type", "timeout"}
 
 
 class DeliveryError(SfopsError):
@@ -61,7 +71,9 @@ class Channel:
 
     @property
     def timeout(self) -> float:
-        return float(self.options.get("timeout", 10))
+        """Seconds one delivery may take in all (connect, send, answer): a slow receiver must not hold up
+        `incident raise`; what it did not take is retried from the outbox."""
+        return float(self.options.get("timeout", DEFAULT_TIMEOUT))
 
 
 def _env_name(name: str) -> str:
@@ -78,12 +90,16 @@ def parse_channel(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -
     if leaked:
         raise ConfigError(f"[alerts.channels.{name}] contains {', '.join(leaked)}: secrets never go in sfops.toml. "
                           f"Use {', '.join(k + '_env' for k in leaked)} = \"VARIABLE\" and set the variable.")
+    unknown = sorted(set(table) - _KEYS[kind] - _COMMON_KEYS)
+    if unknown:
+        raise ConfigError(f"[alerts.channels.{name}] has unknown key(s) {', '.join(unknown)} for a {kind} channel. "
+                          f"Known: {', '.join(sorted(_KEYS[kind] | _COMMON_KEYS))}.")
     if kind == "email" and not table.get("smtp_host"):
         raise ConfigError(f"[alerts.channels.{name}] needs smtp_host.")
     if kind == "email" and table.get("username") and not (table.get("ssl") or table.get("starttls")):
         raise ConfigError(f"[alerts.channels.{name}] logs in without TLS, which would send the SMTP password in "
                           "clear text: set starttls = true (port 587) or ssl = true (port 465).")
-    timeout = table.get("timeout", 10)
+    timeout = table.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"[alerts.channels.{name}] timeout must be a positive number of seconds, not {timeout!r}.")
     return Channel(name=name, type=kind, options=dict(table), env=env)
@@ -187,15 +203,46 @@ def _post(channel: Channel, http: requests.Session, url: str, payload: dict[str,
     if sign_with:
         digest = hmac.new(sign_with.encode("utf-8"), data, hashlib.sha256).hexdigest()
         headers["X-Sfops-Signature"] = f"sha256={digest}"
+    _check_url(channel, url)
+    started = time.monotonic()
     try:
-        response = http.post(url, data=data, headers=headers, timeout=channel.timeout)
-    except requests.RequestException as exc:
+        # Never follow a redirect: it would carry the signed payload (or a routing key) somewhere else.
+        with http.post(url, data=data, headers=headers, timeout=channel.timeout, allow_redirects=False,
+                       stream=True) as response:
+            answer = _bounded_answer(response, started + channel.timeout)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         # Never echo the URL: webhook URLs are secrets.
         raise DeliveryError(f"{channel.type} channel '{channel.name}': {type(exc).__name__}") from None
-    if response.status_code >= 300:
+    if 300 <= response.status_code < 400:
+        raise DeliveryError(f"{channel.type} channel '{channel.name}': HTTP {response.status_code} redirect, not "
+                            "followed (the payload is not sent on to another address); fix the channel's URL.")
+    if response.status_code >= 400:
         raise DeliveryError(f"{channel.type} channel '{channel.name}': HTTP {response.status_code} "
-                            f"{response.text[:200]}")
+                            f"{answer.decode('utf-8', 'replace')[:200]}")
     return {"status": response.status_code}
+
+
+def _check_url(channel: Channel, url: str) -> None:
+    """https only: an http URL would send the payload, its signature and routing key in clear. Plain http
+    is accepted only to this machine (a local relay), where nothing crosses a network."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        return
+    raise ConfigError(f"{channel.type} channel '{channel.name}': its URL must be https:// (got a "
+                      f"{parts.scheme or 'schemeless'} URL; the address itself is a secret and is not shown).")
+
+
+def _bounded_answer(response: requests.Response, deadline: float) -> bytes:
+    """At most a few KB of the receiver's answer, and no later than the delivery's deadline."""
+    out = b""
+    while len(out) < _ANSWER_BYTES and time.monotonic() < deadline:
+        chunk = response.raw.read1(512, decode_content=True)  # what has arrived: a trickle cannot hold us
+        if not chunk:
+            break
+        out += chunk
+    return out[:_ANSWER_BYTES]
 
 
 def _send_email(channel: Channel, message: Message, recipients: list[str]) -> dict[str, Any]:

@@ -79,8 +79,11 @@ def fetch_by_dedup_key(org: Org, key: str) -> dict[str, Any] | None:
 
 
 def create(org: Org, values: Mapping[str, Any]) -> str:
-    """Insert an Incident_Log__c; DUPLICATE_VALUE (dedup key taken) propagates as SalesforceError."""
-    return org.create(INCIDENT_OBJECT, to_fields(values))
+    """Insert an Incident_Log__c; DUPLICATE_VALUE (dedup key taken) propagates as SalesforceError.
+
+    Retried by the gateway after a lost reply or a 5xx: the unique Dedup_Key__c makes a second
+    insert fail with DUPLICATE_VALUE instead of creating a second incident."""
+    return org.create(INCIDENT_OBJECT, to_fields(values), retry_safe=True)
 
 
 def update(org: Org, record_id: str, values: Mapping[str, Any],
@@ -92,7 +95,10 @@ def update(org: Org, record_id: str, values: Mapping[str, Any],
     change. A change within that same second goes unnoticed (weak validation, as HTTP defines it).
     """
     headers = {"If-Unmodified-Since": http_date(unmodified_since)} if unmodified_since else None
-    org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers)
+    # Fixed values (a status, its stamps) are safe to send again; a conditional count is not: its replay
+    # after a lost reply would fail the precondition and be counted a second time.
+    org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers,
+                idempotent=unmodified_since is None)
 
 
 def http_date(moment: dt.datetime) -> str:

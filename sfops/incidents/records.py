@@ -6,11 +6,13 @@ The SQL lives in sfops/store/incidents.py; the outbox is sfops/incidents/notify.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sfops.incidents.model import Incident, Status, TimelineEntry
-from sfops.store import Store
+from sfops.store import Store, notifications
 from sfops.store import incidents as incident_table
 
 _COLUMNS = ("name", "severity", "status", "summary", "context", "category", "source", "release", "dedup_key",
@@ -102,3 +104,46 @@ def _brief(value: Any) -> str:
     if isinstance(value, Mapping):
         return ", ".join(f"{k}={_brief(v)}" for k, v in value.items())
     return str(value)
+
+
+# --- idempotent raise: intent before the insert, settled after its side effects -------------------
+def _intent_key(org: str, dedup_key: str) -> str:
+    digest = hashlib.sha256(dedup_key.lower().encode("utf-8")).hexdigest()[:32]
+    return f"incidents.raise_intent.{org}.{digest}"
+
+
+def record_raise_intent(store: Store, org: str, dedup_key: str, detected_at: dt.datetime) -> None:
+    """Remember, before inserting, that this store is about to create the incident of `dedup_key`."""
+    store.set_state(_intent_key(org, dedup_key), {"dedup_key": dedup_key, "detected_at": detected_at.isoformat()})
+
+
+def raise_intent(store: Store, org: str, dedup_key: str) -> dt.datetime | None:
+    """The Detected_At__c of an unsettled raise of `dedup_key` (an earlier run that did not finish), or None."""
+    value = store.get_state(_intent_key(org, dedup_key))
+    if not isinstance(value, Mapping) or str(value.get("dedup_key", "")).lower() != dedup_key.lower():
+        return None
+    return dt.datetime.fromisoformat(str(value["detected_at"]))
+
+
+def settle_raise_intent(store: Store, org: str, dedup_key: str) -> None:
+    """The raise finished (or turned out to be someone else's incident): forget the intent."""
+    store.delete_state(_intent_key(org, dedup_key))
+
+
+@dataclass(frozen=True)
+class RaiseProgress:
+    """Which side effects of raising an incident this store has already recorded."""
+
+    raised: bool
+    trigger_published: bool
+    triggered_queued: bool
+
+
+def raise_progress(store: Store, org: str, incident_id: str) -> RaiseProgress:
+    """Whether the "raised" event, a published trigger Incident_Event__e and a "triggered" notification
+    (in the outbox, whatever its delivery status: the outbox retries it) exist for the incident."""
+    rows = events(store, org, incident_id)
+    raised = any(e["kind"] == "raised" for e in rows)
+    published = any(e["kind"] == "event" and (e["details"] or {}).get("action") == "trigger" for e in rows)
+    queued = any(r["phase"] == "triggered" for r in notifications.outbox_rows(store, org, incident_id=incident_id))
+    return RaiseProgress(raised=raised, trigger_published=published, triggered_queued=queued)

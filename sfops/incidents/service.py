@@ -29,7 +29,7 @@ from sfops.incidents.model import (
     stamps_for,
 )
 from sfops.incidents.templates import phase_for
-from sfops.salesforce import Org, parse_datetime
+from sfops.salesforce import Org, format_datetime, parse_datetime
 from sfops.store import Store
 
 Clock = Callable[[], dt.datetime]
@@ -146,6 +146,12 @@ class IncidentService:
         The insert is atomic on the unique Dedup_Key__c: two raisers cannot both create. A repeat
         increments Occurrence_Count__c with an optimistic PATCH (If-Unmodified-Since the version
         read; retried on 412), and escalates the severity when the repeat is more severe.
+
+        Idempotent end to end: the intent (dedup key, Detected_At__c) is stored before the insert,
+        which the gateway may retry; a DUPLICATE_VALUE whose record carries our Detected_At__c is our
+        own insert whose reply was lost, not a repeat. The side effects (timeline, trigger event,
+        notifications) are each done once, checked against the store, and the intent is settled
+        last, so a re-run after any failure finishes the raise instead of counting a repeat.
         """
         severity = parse_severity(severity)
         summary = (summary or "").strip()
@@ -161,24 +167,66 @@ class IncidentService:
                       "context": context[:131072] if context else None, "category": category, "source": source,
                       "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
                       "last_seen_at": now}
+            earlier = records.raise_intent(self.store, self.org_name, key)
+            if earlier is not None:
+                # An earlier run recorded its intent but did not finish: its insert may have landed
+                # with the reply lost. If so, that incident is this raise: finish it, do not count it.
+                adopted = self._ours(key, earlier)
+                if adopted is not None:
+                    return self._finish_raise(adopted)
+            records.record_raise_intent(self.store, self.org_name, key, now)
             try:
                 record_id = orgio.create(self.org, values)
             except SalesforceError as exc:
                 if not orgio.is_duplicate(exc):
-                    raise
+                    raise  # the intent stays: a re-run looks for the record this call may have made
+                # the gateway's retry of our own insert, whose reply was lost?
+                adopted = self._ours(key, now, unrecorded=True)
+                if adopted is not None:
+                    return self._finish_raise(adopted)
+                records.settle_raise_intent(self.store, self.org_name, key)
                 return self._repeat(key, severity, now)
         incident = Incident(id=record_id, org=self.org_name, **values)
         record = orgio.fetch(self.org, record_id)
         if record is not None:
             incident.name = record.get("Name")
+        return self._finish_raise(incident)
+
+    def _ours(self, key: str, detected_at: dt.datetime, *, unrecorded: bool = False) -> Incident | None:
+        """The org's incident of `key` if it is the one this store set out to create (same Detected_At__c;
+        with `unrecorded`, also not yet on this store's timeline, so that an earlier raise in the same
+        millisecond is still counted as a repeat)."""
+        record = orgio.fetch_by_dedup_key(self.org, key)
+        if record is None:
+            return None
+        incident = orgio.from_record(record, self.org_name)
+        if incident.detected_at is None or format_datetime(incident.detected_at) != format_datetime(detected_at):
+            return None
+        if unrecorded and records.raise_progress(self.store, self.org_name, incident.id).raised:
+            return None
+        return incident
+
+    def _finish_raise(self, incident: Incident) -> RaiseOutcome:
+        """The side effects of a new incident, each done once: mirror, "raised" event, trigger, notifications.
+
+        Safe to run again after a crash or a lost reply: what the store shows as done is skipped,
+        and the intent is settled only at the end.
+        """
         records.save_incident(self.store, incident)
-        records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="raised", actor=self.actor,
-                          at=now, status_to=Status.NEW.value, note=summary,
-                          details={"severity": severity, "dedup_key": key, "category": category})
+        progress = records.raise_progress(self.store, self.org_name, incident.id)
+        if not progress.raised:
+            records.add_event(self.store, org=self.org_name, incident_id=incident.id, kind="raised",
+                              actor=self.actor, at=incident.detected_at or self.clock(), status_to=Status.NEW.value,
+                              note=incident.summary, details={"severity": incident.severity,
+                                                              "dedup_key": incident.dedup_key,
+                                                              "category": incident.category})
         outcome = RaiseOutcome(incident=incident, created=True)
-        if severity in PAGING_SEVERITIES:
-            outcome.event = self._publish(incident, "trigger", {"occurrences": 1})
-        outcome.notifications = self._notify(incident, "triggered")
+        if incident.severity in PAGING_SEVERITIES and not progress.trigger_published:
+            outcome.event = self._publish(incident, "trigger", {"occurrences": incident.occurrence_count})
+        if not progress.triggered_queued:
+            outcome.notifications = self._notify(incident, "triggered")
+        if incident.dedup_key:
+            records.settle_raise_intent(self.store, self.org_name, incident.dedup_key)
         return outcome
 
     def _repeat(self, key: str, severity: str, now: dt.datetime) -> RaiseOutcome:
@@ -217,6 +265,14 @@ class IncidentService:
         if current.severity in PAGING_SEVERITIES and (escalated or recurred):
             outcome.event = self._publish(current, "trigger", {"occurrences": current.occurrence_count})
             outcome.notifications = self._notify(current, "triggered", note=note)
+        elif not recurred:
+            # ...but an open incident that was never paged from here (its trigger publish failed, or it
+            # was raised elsewhere) is paged now, as a paging agent keeps an event queued until delivered.
+            progress = records.raise_progress(self.store, self.org_name, current.id)
+            if current.severity in PAGING_SEVERITIES and not progress.trigger_published:
+                outcome.event = self._publish(current, "trigger", {"occurrences": current.occurrence_count})
+            if not progress.triggered_queued:
+                outcome.notifications = self._notify(current, "triggered", note=note)
         return outcome
 
     # --- lifecycle -----------------------------------------------------------------------------

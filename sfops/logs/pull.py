@@ -8,6 +8,10 @@
 * Bounded concurrency: bodies download in parallel over the org session's keep-alive connections, at most
   `concurrency` at a time and a bounded window in memory.
 * REQUEST_LIMIT_EXCEEDED stops the pull cleanly: what is committed stays, the watermark stays consistent.
+* Late logs: Salesforce writes the ApexLog row when the transaction ENDS, with the StartTime of its start, so
+  a long transaction can appear behind the watermark after a pull. The listing therefore looks back
+  `lookback` (an hour by default) before the watermark; ids already stored are skipped.
+* Truncated bodies: a body shorter than the listing's LogLength is fetched again, and never stored short.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status
                "StartTime", "LogLength", "Location")
 PAGE_SIZE = 2000
 MAX_CONCURRENCY = 16
+DEFAULT_LOOKBACK = dt.timedelta(hours=1)
+BODY_ATTEMPTS = 3  # a body shorter than LogLength is fetched this many times in all
 
 
 @dataclass
@@ -94,18 +100,22 @@ def list_query(since: dt.datetime | None) -> str:
 
 
 def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> PullResult:
-    """Pull every ApexLog newer than the watermark into `store` (see the module docstring)."""
+              progress: Callable[[int, int], None] | None = None,
+              lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
+    """Pull every ApexLog newer than the watermark (less `lookback`) into `store` (see the module docstring)."""
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise SfopsError(f"--concurrency must be between 1 and {MAX_CONCURRENCY} (got {concurrency}).")
+    if lookback < dt.timedelta(0):
+        raise SfopsError("The look-back window cannot be negative.")
     result = PullResult(org=alias)
-    since = get_watermark(store, alias)
+    watermark = get_watermark(store, alias)
+    since = watermark - lookback if watermark is not None else None
     known = stored_ids(store, alias, since)
     window_size = concurrency * 4
     done = 0
 
     def fetch(record: dict[str, Any]) -> dict[str, Any]:
-        body = org.request("GET", f"tooling/sobjects/ApexLog/{record['Id']}/Body", raw=True).content
+        body = _complete_body(org, record)
         log = parse_bytes(body, record["Id"], metadata={"operation": record.get("Operation"),
                                                          "request": record.get("Request")})
         summary = [summarize(tx) for tx in log.transactions]
@@ -162,12 +172,25 @@ def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delet
     return result
 
 
+def _complete_body(org: Org, record: dict[str, Any]) -> bytes:
+    """The log body, fetched again while it is shorter than the listing's LogLength (a cut-short reply)."""
+    expected = record.get("LogLength")
+    body = b""
+    for _attempt in range(BODY_ATTEMPTS):
+        body = org.request("GET", f"tooling/sobjects/ApexLog/{record['Id']}/Body", raw=True).content
+        if not isinstance(expected, int) or len(body) >= expected:
+            return body
+    raise SfopsError(f"the body came back truncated {BODY_ATTEMPTS} times ({len(body)} of {expected} bytes); "
+                     "not stored, the next pull tries again.")
+
+
 def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
                  errors: bool = False, event_logs: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> PullResult:
+                 progress: Callable[[int, int], None] | None = None,
+                 lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
     """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
     result = pull_logs(org, store, alias, concurrency=concurrency, delete_after_pull=delete_after_pull,
-                       progress=progress)
+                       progress=progress, lookback=lookback)
     for wanted, importer in ((errors, import_error_logs), (event_logs, import_event_logs)):
         if not wanted or result.stopped:
             continue

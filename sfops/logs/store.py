@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sfops.salesforce import Org
 from sfops.salesforce.values import require_datetime
-from sfops.store import Store, apex_logs, log_retention
+from sfops.store import Store, apex_logs, log_retention, org_keys
 
 WATERMARK_KEY = "logs.watermark.{org}"
 
@@ -45,3 +46,22 @@ def prune(store: Store, alias: str, before: dt.datetime, *, dry_run: bool = Fals
     Watermarks are left alone, so pruned logs are never pulled again.
     """
     return log_retention.prune(store, alias, before, dry_run=dry_run)
+
+
+def data_key(org: Org, store: Store) -> str:
+    """The key pulled logs and errors of `org` are stored under: its 18-character org id, so two aliases of
+    one org share them. Cached per alias (no API call once known); data stored under the alias by an
+    earlier sfops is moved to the org id the first time."""
+    alias, instance = org.alias, org.instance_url
+    cached = org_keys.cached_org_id(store, alias, instance)
+    if cached is not None:
+        return cached
+    org_id = org.identity.org_id
+    org_keys.rekey(store, alias, org_id)
+    org_keys.remember(store, alias, org_id, instance)
+    return org_id
+
+
+def known_key(store: Store, alias: str) -> str:
+    """The data key of an alias without asking the org: its org id once a pull has seen it, else the alias."""
+    return org_keys.cached_org_id(store, alias) or alias

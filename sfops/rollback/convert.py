@@ -50,11 +50,11 @@ def permission_entries(data: bytes) -> list[str]:
     return out
 
 
-def _in_type_dir(path: str, mtype: MetadataType) -> str:
-    """The part of a source path below the type's folder (e.g. 'incidentBanner/incidentBanner.js')."""
-    parts = path.split("/")
-    idx = len(parts) - 1 - parts[::-1].index(mtype.directory) if mtype.directory in parts else len(parts) - 1
-    return "/".join(parts[idx + 1:])
+def _sub(delta: Delta, path: str) -> str:
+    """A source file's path below its type's folder in the flat Metadata API package (e.g.
+    'logger/logEntryBuilder.js' for lwc/logger/logEntryBuilder.js, 'Foo.cls' for utilities/Foo.cls)."""
+    source = delta.snapshot_a.sources.get(path) or delta.snapshot_b.sources.get(path)
+    return source.sub if source is not None and source.sub else path.rsplit("/", 1)[-1]
 
 
 def _mdapi_single(mtype: MetadataType, key: ComponentKey) -> str:
@@ -129,15 +129,14 @@ def _convert_plain(delta: Delta, change: Change, mtype: MetadataType, out: Conve
     files = sorted(change.files_a.items())
     if mtype.adapter in ("bundle", "matchingContentFile", "mixedContent"):
         for path, entry in files:
-            rel = _in_type_dir(path, mtype)
-            out.files[f"{mtype.directory}/{rel}"] = delta.blob(entry)
+            out.files[f"{mtype.directory}/{_sub(delta, path)}"] = delta.blob(entry)
         return
     if mtype.adapter == "staticResource":
         name = change.key.name
         content: dict[str, bytes] = {}
         single: bytes | None = None
         for path, entry in files:
-            rel = _in_type_dir(path, mtype)
+            rel = _sub(delta, path)
             if rel == f"{name}.{mtype.suffix}{META}":
                 out.files[f"{mtype.directory}/{rel}"] = delta.blob(entry)
             elif "/" in rel:

@@ -9,15 +9,16 @@ SharingRules...) are diffed element by element so that only changed children mov
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import json
 import posixpath
 import xml.etree.ElementTree as ET  # building/serialising only; parsing goes through defusedxml
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathspec import GitIgnoreSpec
+
 from sfops.errors import UsageError
-from sfops.rollback.gitio import Git, GitError, TreeEntry
+from sfops.rollback.gitio import EMPTY_TREE, Git, GitError, TreeEntry
 from sfops.rollback.registry import ComponentKey, Registry, SourceFile, Unresolved, load_registry
 from sfops.rollback.xmlutil import canonical, local, parse, text_of
 
@@ -53,7 +54,7 @@ class Snapshot:
     share a name prefix with something the diff touched are ever mapped to components."""
 
     def __init__(self, sha: str, tree: dict[str, TreeEntry], project: Project, registry: Registry,
-                 patterns: list[str], cache: dict[str, SourceFile | Unresolved | None] | None = None) -> None:
+                 patterns: GitIgnoreSpec, cache: dict[str, SourceFile | Unresolved | None] | None = None) -> None:
         self.sha = sha
         self.tree = tree
         self.paths = sorted(tree)
@@ -104,7 +105,7 @@ class Snapshot:
 
 
 def _resolve_path(path: str, project: Project, registry: Registry,
-                  patterns: list[str]) -> SourceFile | Unresolved | None:
+                  patterns: GitIgnoreSpec) -> SourceFile | Unresolved | None:
     rel_dir = next((d for d in project.package_dirs if path.startswith(d + "/")), None)
     if rel_dir is None or ignored(path, patterns):
         return None
@@ -115,7 +116,12 @@ def _resolve_path(path: str, project: Project, registry: Registry,
 
 def component_prefix(source: SourceFile) -> str:
     """A path prefix that covers every file of the component (e.g. 'classes/X' for X.cls and its meta,
-    'lwc/x' for a bundle, 'staticresources/x' for x.resource-meta.xml and the x/ folder)."""
+    'lwc/x/' for every file of a bundle, 'staticresources/x' for x.resource-meta.xml and the x/ folder)."""
+    if source.role == "bundle" and source.sub and source.path.endswith(source.sub):
+        bundle_dir = source.path[: len(source.path) - len(source.sub)] + source.sub.split("/", 1)[0]
+        if source.key.type in ("StaticResource", "ExperienceBundle", "Document"):
+            return bundle_dir  # the -meta.xml lives beside the folder
+        return bundle_dir + "/"
     name = source.key.name.rsplit("/", 1)[-1]
     if source.parent is not None and "." in name:
         name = name.split(".", 1)[1]
@@ -163,39 +169,41 @@ class Delta:
 
 
 def read_project(git: Git, sha: str) -> Project:
-    """Package directories and sourceApiVersion from sfdx-project.json (defaults when absent)."""
+    """Package directories and sourceApiVersion from sfdx-project.json (`found=False` when absent)."""
     try:
         raw = json.loads(git.run("cat-file", "blob", f"{sha}:sfdx-project.json"))
     except (GitError, ValueError):
-        return Project(["force-app"], DEFAULT_API_VERSION, found=False)
+        return Project([], DEFAULT_API_VERSION, found=False)
+    if not isinstance(raw, dict):
+        return Project([], DEFAULT_API_VERSION, found=False)
     dirs = [safe_relpath(str(d.get("path", "")).strip("/")) for d in raw.get("packageDirectories", [])
-            if d.get("path")]
-    return Project(dirs or ["force-app"], str(raw.get("sourceApiVersion") or DEFAULT_API_VERSION))
+            if isinstance(d, dict) and d.get("path")]
+    return Project(dirs, str(raw.get("sourceApiVersion") or DEFAULT_API_VERSION), found=bool(dirs))
 
 
-def read_forceignore(git: Git, sha: str) -> list[str]:
+# what `sf` (source-deploy-retrieve's ForceIgnore) ignores even without a .forceignore entry
+DEFAULT_IGNORE = ("**/*.dup", "**/.*", "**/package2-descriptor.json", "**/package2-manifest.json")
+
+
+def forceignore_spec(text: str) -> GitIgnoreSpec:
+    """.forceignore lines with gitignore semantics (root-anchored `/x`, `**`, `!` negations, `dir/`),
+    after sf's built-in defaults; paths are matched relative to the project root. Case-insensitive,
+    like the `ignore` package sf uses (its default): `**settings` also ignores remoteSiteSettings/."""
+    return GitIgnoreSpec.from_lines([*DEFAULT_IGNORE, *(line.lower() for line in text.splitlines())])
+
+
+def read_forceignore(git: Git, sha: str) -> GitIgnoreSpec:
+    """The .forceignore of a ref (only the built-in defaults when there is none)."""
     try:
         text = git.run("cat-file", "blob", f"{sha}:.forceignore").decode("utf-8", "replace")
     except GitError:
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        text = ""
+    return forceignore_spec(text)
 
 
-def ignored(path: str, patterns: list[str]) -> bool:
-    """A small .forceignore matcher (gitignore-style globs; `**/` matches any depth)."""
-    for pattern in patterns:
-        pat = pattern.rstrip("/")
-        candidates = [pat]
-        if pat.startswith("**/"):
-            candidates.append(pat[3:])
-        for cand in candidates:
-            if "/" not in cand.strip("*"):
-                if any(fnmatch.fnmatchcase(part, cand) for part in path.split("/")):
-                    return True
-            elif fnmatch.fnmatchcase(path, cand) or fnmatch.fnmatchcase(path, cand + "/*") \
-                    or fnmatch.fnmatchcase(path, "*/" + cand) or fnmatch.fnmatchcase(path, "*/" + cand + "/*"):
-                return True
-    return False
+def ignored(path: str, spec: GitIgnoreSpec) -> bool:
+    """Does .forceignore exclude this repo path?"""
+    return spec.match_file(path.lower())
 
 
 def _container_children(registry: Registry, key: ComponentKey, data: bytes,
@@ -217,17 +225,29 @@ def _container_children(registry: Registry, key: ComponentKey, data: bytes,
     return children, "".join(scalars)
 
 
-def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Registry | None = None) -> Delta:
-    """The reverse delta that takes an org from `from_ref` (B, deployed) back to `to_ref` (A)."""
+def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Registry | None = None, *,
+                  allow_forward: bool = False) -> Delta:
+    """The reverse delta that takes an org from `from_ref` (B, deployed) back to `to_ref` (A).
+
+    Refuses a forward delta (B an ancestor of A) unless `allow_forward`; needs sfdx-project.json."""
     registry = registry or load_registry()
     git = Git(repo)
     git.check_repository()
     sha_b, sha_a = git.resolve(from_ref), git.resolve(to_ref)
+    if not allow_forward and sha_a != sha_b and sha_a != EMPTY_TREE and sha_b != EMPTY_TREE \
+            and git.is_ancestor(sha_b, sha_a):
+        raise UsageError(f"--from {from_ref} is older than --to {to_ref} ({to_ref} descends from it): that is a "
+                         "forward delta, not a rollback. --from is the bad release deployed now, --to the good "
+                         "one to go back to.", actions=[f"--from {to_ref} --to {from_ref}",
+                                                         "--allow-forward (really deploy the newer release)"])
     project, project_b = read_project(git, sha_a), read_project(git, sha_b)
-    if not project.found and project_b.found:
-        project = project_b
+    if not project.found and not project_b.found:
+        raise UsageError(f"No sfdx-project.json with packageDirectories at {to_ref} or {from_ref} in {repo}: "
+                         "not an SFDX project (or the wrong --repo).", actions=["--repo PATH/TO/SFDX/PROJECT"])
+    if not project.found:
+        project = Project(list(project_b.package_dirs), project_b.api_version)
     # a package directory that only B has still holds components the rollback must delete
-    project.package_dirs += [d for d in project_b.package_dirs if project_b.found and d not in project.package_dirs]
+    project.package_dirs += [d for d in project_b.package_dirs if d not in project.package_dirs]
     patterns = read_forceignore(git, sha_a)
     cache: dict[str, SourceFile | Unresolved | None] = {}
     snap_a = Snapshot(sha_a, git.ls_tree(sha_a, project.package_dirs), project, registry, patterns, cache)

@@ -13,7 +13,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,16 @@ _TRIGGER_ON = re.compile(r"\btrigger\s+\w+\s+on\s+(\w+)", re.I)
 
 class RollbackDeployError(SfopsError):
     """The deploy/validation finished unsuccessfully (component or test failures)."""
+
+
+class DriftError(SfopsError):
+    """Production differs from release B: the rollback would overwrite or trip on changes made after B."""
+
+
+class ValidationRunningError(SfopsError):
+    """The stored validation has not finished yet: quick deploy has to wait for it."""
+
+    exit_code = ExitCode.STILL_RUNNING
 
 
 @dataclass
@@ -111,10 +121,51 @@ def load_package(path: str | Path) -> Package:
     if not plan_file.is_file():
         raise UsageError(f"{root} is not a rollback package (no plan.json). Run `sfops rollback plan` first.")
     plan = _read_plan(plan_file)
-    phases = [root] if plan.get("phases", 1) == 1 else sorted(root.glob("phase-*"))
-    if not phases or not all((p / "package.xml").is_file() for p in phases):
-        raise UsageError(f"{root}: package.xml missing; re-run `sfops rollback plan`.")
+    count = plan.get("phases", 1)
+    phases = [root] if count == 1 else [root / f"phase-{n}" for n in range(1, count + 1)]
+    real_root = root.resolve()
+    for phase in (p for p in phases if p != root):
+        # zip_folder checks files against the phase folder; the phase folder itself must be in the package
+        if phase.is_symlink() or (phase.exists() and phase.resolve().parent != real_root):
+            raise PathTraversalError(f"Refusing {phase.name}: a link or a folder outside the package {root}.")
+    for number, folder in enumerate(phases, start=1):
+        _check_phase_folder(root, folder, plan, number)
+    extra = sorted(p.name for p in root.glob("phase-*") if p not in phases)
+    if extra:
+        raise UsageError(f"{root}: {', '.join(extra)} not in plan.json ({count} phase(s)); "
+                         "re-run `sfops rollback plan`.")
     return Package(root, plan, phases)
+
+
+def _check_phase_folder(root: Path, folder: Path, plan: dict[str, Any], number: int) -> None:
+    """A phase folder must exist and carry exactly the members plan.json gives it (a deleted or edited
+    phase would half-roll-back the org)."""
+    from sfops.rollback.xmlutil import MetadataXmlError, parse, text_of
+
+    rerun = "re-run `sfops rollback plan`"
+    where = folder.relative_to(root).as_posix() if folder != root else str(root)
+    expected: dict[str, dict[str, set[str]]] = {"package.xml": {}, "destructiveChangesPre.xml": {},
+                                                 "destructiveChangesPost.xml": {}}
+    files = {"deploy": "package.xml", "pre": "destructiveChangesPre.xml", "post": "destructiveChangesPost.xml"}
+    for item in plan.get("items", []):
+        target = files.get(str(item.get("placement")))
+        if target and int(item.get("phase", 1)) == number:
+            expected[target].setdefault(str(item.get("type")), set()).add(str(item.get("member")))
+    for name, wanted in expected.items():
+        path = folder / name
+        if not path.is_file():
+            raise UsageError(f"{root}: {where}/{name} is missing (plan.json names phase {number}); {rerun}.")
+        try:
+            found: dict[str, set[str]] = {}
+            for types in parse(path.read_bytes(), name):
+                type_name = text_of(types, "name")
+                if type_name:
+                    found.setdefault(type_name, set()).update(
+                        (m.text or "").strip() for m in types if m.tag.endswith("members"))
+        except MetadataXmlError:
+            raise UsageError(f"{root}: {where}/{name} is not valid XML; {rerun}.") from None
+        if found != wanted:
+            raise UsageError(f"{root}: {where}/{name} does not match plan.json (edited by hand?); {rerun}.")
 
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # the shas go to git: nothing that could read as an option
@@ -236,16 +287,29 @@ class RollbackDeployer:
     def __init__(self, client: MetadataClient, store: Store, org: str, *, actor: str,
                  now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
                  on_progress: Callable[[DeployResult], None] | None = None,
-                 incident_id: str | None = None) -> None:
+                 incident_id: str | None = None, freeze: Mapping[str, Any] | None = None,
+                 production: bool = False) -> None:
         self.client, self.store, self.org, self.actor = client, store, org, actor
+        self.freeze = freeze or {}  # the [rollback] settings (freeze windows, risky times)
+        self.production = production
         self.incident_id = incident_id  # every audit record of this rollback names it
         self.now = now
         self.on_progress = on_progress
 
     # -- operations -------------------------------------------------------------------------------
     def validate(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
-                 wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None) -> Outcome:
-        """Check-only deploy with tests; the id is stored with B's SHA for a later quick deploy."""
+                 wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None,
+                 skip_drift: bool = False) -> Outcome:
+        """Check-only deploy with tests (after the drift check, whose findings are notes: nothing changes);
+        the id is stored with B's SHA for a later quick deploy."""
+        drift = [] if skip_drift else drift_check(self.client, package, ignore_warnings=ignore_warnings)
+        outcome = self._validate(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
+                                 ignore_warnings=ignore_warnings, reason=reason)
+        outcome.notes = drift + outcome.notes
+        return outcome
+
+    def _validate(self, package: Package, *, test_level: str | None, tests: Iterable[str],
+                  wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
         folder = package.phases[0]
         level, chosen, notes = choose_test_level(package, folder, test_level, tests)
         if level == "NoTestRun":
@@ -263,10 +327,58 @@ class RollbackDeployer:
             "status": outcome.status})
         return outcome
 
+    def preflight(self, package: Package, action: str, *, override_freeze: bool = False, skip_drift: bool = False,
+                  overwrite_drift: bool = False, ignore_warnings: bool = False,
+                  reason: str | None = None) -> list[str]:
+        """The checks every deploy passes before anything is sent: the change-freeze guard, then the drift
+        check (on production, drift blocks unless overwrite_drift with a reason). A refusal is audited.
+        Returns the notes to show (overridden freezes, drift found)."""
+        from sfops.rollback.guard import ChangeFreezeError, check_freeze
+
+        try:
+            blocks = check_freeze(self.freeze, self.now(), override=override_freeze, reason=reason)
+        except ChangeFreezeError as exc:
+            self._record_refusal(package, action, reason, f"change freeze: {exc.message}")
+            raise
+        notes = [f"change freeze overridden ({b.kind}: {b.reason}); reason: {reason}" for b in blocks]
+        if overwrite_drift and not (reason or "").strip():
+            raise UsageError("--overwrite-drift needs --reason (it is recorded with the rollback).")
+        if skip_drift and self.production and not overwrite_drift:
+            raise UsageError("On a production org the drift check is not skipped; to deploy over changes made "
+                             "after B, give --overwrite-drift --reason.")
+        if skip_drift:
+            return notes
+        drift = drift_check(self.client, package, ignore_warnings=ignore_warnings)
+        found = [n for n in drift if n.startswith("drift:")]
+        if found and self.production and not overwrite_drift:
+            self._record_refusal(package, action, reason, "drift: " + "; ".join(found))
+            raise DriftError(f"Production differs from release {package.plan.get('from_ref')} "
+                             f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
+                             actions=["check the findings (a hot-fix made after B?)",
+                                      "re-run with --overwrite-drift --reason '<why>' to deploy anyway"])
+        if found and overwrite_drift:
+            notes.append(f"drift overwritten on purpose; reason: {reason}")
+        return notes + drift
+
+    def _record_refusal(self, package: Package, action: str, reason: str | None, why: str) -> None:
+        self.store.record_audit(actor=self.actor, org=self.org, action=f"rollback.{action}", target=package.label,
+                                before={"sha": package.from_sha}, after={"sha": package.to_sha}, reason=reason,
+                                incident_id=self.incident_id, outcome="Refused", details={"refused": why})
+
     def deploy(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
                wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None,
-               action: str = "deploy") -> Outcome:
-        """A full deploy of every phase in order (stops at the first phase that fails)."""
+               override_freeze: bool = False, skip_drift: bool = False, overwrite_drift: bool = False) -> Outcome:
+        """A full deploy of every phase in order (stops at the first phase that fails), after the freeze
+        guard and the drift check."""
+        notes = self.preflight(package, "deploy", override_freeze=override_freeze, skip_drift=skip_drift,
+                               overwrite_drift=overwrite_drift, ignore_warnings=ignore_warnings, reason=reason)
+        outcome = self._deploy_phases(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
+                                      ignore_warnings=ignore_warnings, reason=reason, action="deploy")
+        outcome.notes = notes + outcome.notes
+        return outcome
+
+    def _deploy_phases(self, package: Package, *, test_level: str | None, tests: Iterable[str],
+                       wait_minutes: float, ignore_warnings: bool, reason: str | None, action: str) -> Outcome:
         outcome: Outcome | None = None
         for index, folder in enumerate(package.phases, start=1):
             level, chosen, notes = choose_test_level(package, folder, test_level, tests)
@@ -282,7 +394,7 @@ class RollbackDeployer:
 
     def quick_plan(self, package: Package, validation_id: str | None = None, fallback: bool = True) -> dict[str, Any]:
         """What `quick` would do, without calling the org: the validation it would use, or why it would not."""
-        stored = self.store.get_state(STATE_KEY.format(org=self.org)) or {}
+        stored = self.refresh_validation() if not validation_id else {}
         vid = validation_id or stored.get("id")
         stale = None if validation_id else (self._stale_reason(stored, package) if vid else "no stored validation")
         if vid and not stale:
@@ -292,11 +404,43 @@ class RollbackDeployer:
         return {"validation_id": vid, "validated_at": stored.get("at") if not validation_id else None,
                 "stale": stale, "would": action, "package": package.label}
 
+    def refresh_validation(self) -> dict[str, Any]:
+        """The stored validation, its status first asked from the org (as `sf project deploy quick` does):
+        a validation that finished after `validate --wait 0` is Succeeded now, not Pending."""
+        key = STATE_KEY.format(org=self.org)
+        stored = self.store.get_state(key) or {}
+        if stored.get("id") and not stored.get("used_by") and stored.get("status") != "Succeeded":
+            result = self.client.check_deploy_status(stored["id"], include_details=False)
+            status = result.status if result.done else result.status or "InProgress"
+            if status != stored.get("status"):
+                stored = {**stored, "status": status}
+                self.store.set_state(key, stored)
+            if not result.done:
+                stored = {**stored, "running": True}
+        return stored
+
     def quick(self, package: Package, *, validation_id: str | None = None, fallback: bool = True,
               wait_minutes: float = 33, reason: str | None = None, test_level: str | None = None,
-              tests: Iterable[str] = ()) -> Outcome:
-        """deployRecentValidation of the stored (or given) validation; a full deploy when it is stale."""
-        stored = self.store.get_state(STATE_KEY.format(org=self.org)) or {}
+              tests: Iterable[str] = (), override_freeze: bool = False, skip_drift: bool = False,
+              overwrite_drift: bool = False) -> Outcome:
+        """deployRecentValidation of the stored (or given) validation, after the freeze guard and the drift
+        check; a full deploy with tests when it is stale (the outcome says so first; `fell_back`)."""
+        notes = self.preflight(package, "quick", override_freeze=override_freeze, skip_drift=skip_drift,
+                               overwrite_drift=overwrite_drift, reason=reason)
+        stored = self.refresh_validation() if not validation_id else {}
+        if stored.get("running"):
+            raise ValidationRunningError(f"Validation {stored['id']} is still running ({stored.get('status')}); "
+                                         "a quick deploy can start once it has succeeded.",
+                                         actions=[f"sfops rollback status --job-id {stored['id']} --wait 10",
+                                                  "then re-run sfops rollback quick"])
+        outcome = self._quick(package, stored, validation_id=validation_id, fallback=fallback,
+                              wait_minutes=wait_minutes, reason=reason, test_level=test_level, tests=tests)
+        outcome.notes = notes + outcome.notes if not outcome.fell_back else \
+            outcome.notes[:1] + notes + outcome.notes[1:]
+        return outcome
+
+    def _quick(self, package: Package, stored: dict[str, Any], *, validation_id: str | None, fallback: bool,
+               wait_minutes: float, reason: str | None, test_level: str | None, tests: Iterable[str]) -> Outcome:
         vid = validation_id or stored.get("id")
         stale = self._stale_reason(stored, package) if not validation_id else None
         if vid and not stale:
@@ -317,11 +461,12 @@ class RollbackDeployer:
         if not fallback:
             raise RollbackDeployError(f"Cannot quick-deploy: {stale}.",
                                       actions=["sfops rollback deploy ... (full deploy with tests)"])
-        outcome = self.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
-                              reason=reason, action="quick-fallback")
+        outcome = self._deploy_phases(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
+                                      ignore_warnings=False, reason=reason, action="quick-fallback")
         outcome.fell_back = True
         outcome.validation_id = vid
-        outcome.notes.insert(0, f"Quick deploy not possible ({stale}); ran a full deploy with tests instead.")
+        outcome.notes.insert(0, f"QUICK DEPLOY NOT POSSIBLE ({stale}): ran a FULL deploy with tests instead "
+                                "(slower; --no-fallback refuses).")
         return outcome
 
     def _later_phases(self, package: Package, first: Outcome, test_level: str | None, tests: Iterable[str],
@@ -406,7 +551,7 @@ class RollbackDeployer:
                                              "test_failures": len(outcome.test_failures), **extra})
 
 
-def drift_check(client: MetadataClient, package: Package) -> list[str]:
+def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bool = False) -> list[str]:
     """Compare the org with B before deploying: reverted code and single-file components by content
     (one retrieve), deletions and re-adds by presence (listMetadata, one call per type)."""
     items = [i for i in package.plan.get("items", []) if i.get("placement") in ("pre", "post")
@@ -430,7 +575,8 @@ def drift_check(client: MetadataClient, package: Package) -> list[str]:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
                 notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
-                             "its deletion will be a warning")
+                             "deleting it " + ("is a warning (--ignore-warnings)" if ignore_warnings else
+                                               "fails the deploy unless --ignore-warnings is given"))
             elif item["action"] == "re-add" and there:
                 notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) "
                              "removed it")
@@ -455,7 +601,8 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
     if not wanted or not package.plan.get("repo"):
         return []
     registry = load_registry()
-    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry)
+    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry,
+                          allow_forward=True)  # the plan already chose its direction
     b_sides = [replace(c, files_a=c.files_b, files_b={}) for c in delta.changes
                if c.action == REVERT and (c.key.type, c.key.name) in wanted]
     expected = convert(delta, b_sides, registry).files
@@ -465,8 +612,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
     result = client.poll(client.retrieve(members), timeout=timeout, kind="retrieve")
     if not result.success or not result.zip_bytes:
         return [f"drift check: retrieve failed ({result.error_message or result.status})"]
-    archive = zipfile.ZipFile(io.BytesIO(result.zip_bytes))
-    org_files = {n.removeprefix("unpackaged/"): archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+    org_files = {n.removeprefix("unpackaged/"): data for n, data in unzip_bounded(result.zip_bytes).items()}
     notes = []
     for path, data in sorted(expected.items()):
         if path.endswith(META) and path.rsplit("/", 1)[0] in ("classes", "triggers", "pages", "components"):
@@ -484,6 +630,35 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             notes.append(f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
                          "the rollback overwrites it")
     return notes
+
+
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+def unzip_bounded(zip_bytes: bytes, limit: int | None = None) -> dict[str, bytes]:
+    """The files of a retrieved zip, checked BEFORE reading: entry paths stay inside, the declared sizes
+    add up to at most `limit`, and no entry inflates beyond what it declares (a zip bomb is refused,
+    not inflated)."""
+    limit = MAX_UNZIPPED_BYTES if limit is None else limit
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+    except zipfile.BadZipFile as exc:
+        raise SalesforceError(f"The retrieved zip is not a zip ({exc}).", error_code="MALFORMED_RESPONSE") from None
+    declared = sum(i.file_size for i in infos)
+    if declared > limit:
+        raise SalesforceError(f"The retrieved zip would inflate to {declared} bytes (more than {limit}); "
+                              "refusing to unpack it.", error_code="RESPONSE_TOO_LARGE")
+    out: dict[str, bytes] = {}
+    for info in infos:
+        safe_relpath(info.filename)
+        with archive.open(info) as entry:
+            data = entry.read(info.file_size + 1)
+        if len(data) > info.file_size:
+            raise SalesforceError(f"Zip entry {info.filename!r} inflates beyond its declared size; refusing it.",
+                                  error_code="MALFORMED_RESPONSE")
+        out[info.filename] = data
+    return out
 
 
 def write_junit(outcome: Outcome, path: str | Path) -> Path:

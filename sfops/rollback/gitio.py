@@ -7,7 +7,7 @@ that is what keeps a 15k-file delta fast.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +75,14 @@ class Git:
             raise UsageError(f"Unknown git ref {ref!r} in {self.repo}.",
                              actions=["git tag --list", "git log --oneline"]) from exc
 
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        """Is commit `older` an ancestor of `newer` (`git merge-base --is-ancestor`)?"""
+        proc = subprocess.run(["git", "-C", str(self.repo), "merge-base", "--is-ancestor", older, newer],
+                              capture_output=True, check=False)
+        if proc.returncode not in (0, 1):
+            raise GitError(f"git merge-base failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+        return proc.returncode == 0
+
     def ls_tree(self, sha: str, paths: Iterable[str] = ()) -> dict[str, TreeEntry]:
         """path -> (mode, blob sha) of every file under `paths` at `sha`."""
         out = self.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", *paths)
@@ -125,26 +133,3 @@ class Git:
             blobs[header[0].decode()] = out[start:start + size]
             pos = start + size + 1
         return blobs
-
-    def grep_files_async(self, sha: str, words: Iterable[str],
-                         paths: Iterable[str] = ()) -> Callable[[], set[str]]:
-        """Start `git grep` in the background; call the returned function to collect the file set.
-
-        git scans the whole tree here, so the planner overlaps it with its own work."""
-        patterns: list[str] = []
-        for word in sorted(set(words)):
-            patterns += ["-e", word]
-        if not patterns:
-            return set
-        argv = ["git", "-C", str(self.repo), "-c", "core.quotepath=off", "grep", "-l", "-z", "-I", "-i",
-                "-w", "-F", *patterns, sha, "--", *paths]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-        def collect() -> set[str]:
-            out, err = proc.communicate()
-            if proc.returncode not in (0, 1):  # 1 = no match
-                raise GitError(f"git grep failed: {err.decode('utf-8', 'replace').strip()}")
-            prefix = f"{sha}:"
-            return {f.decode("utf-8", "surrogateescape").removeprefix(prefix) for f in out.split(b"\0") if f}
-
-        return collect

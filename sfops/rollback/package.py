@@ -96,10 +96,10 @@ def write_package(delta: Delta, plan: Plan, output: Path | None = None, registry
 
 
 def plan_and_package(repo: str | Path, from_ref: str, to_ref: str, output: str | Path | None = None,
-                     *, write: bool = True) -> Plan:
+                     *, write: bool = True, allow_forward: bool = False) -> Plan:
     """The whole `rollback plan`: delta, plan, and (unless write=False) the package folder."""
     registry = load_registry()
-    delta = compute_delta(repo, from_ref, to_ref, registry)
+    delta = compute_delta(repo, from_ref, to_ref, registry, allow_forward=allow_forward)
     plan = build_plan(delta, registry)
     if write:
         try:

@@ -22,7 +22,9 @@ from sfops.rollback.delta import DELETE, RE_ADD, REVERT, Change, Delta
 from sfops.rollback.gitio import Git
 from sfops.rollback.refs import (
     APEX_TYPES,
+    NOT_REFERRERS,
     Node,
+    RefIndex,
     RemovedSymbol,
     object_scope,
     references,
@@ -35,7 +37,19 @@ from sfops.rollback.registry import ComponentKey, Registry, SourceFile, load_reg
 PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
-UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API"}
+UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
+               "Settings": "org settings cannot be deleted: they stay as B set them unless A's file is deployed",
+               "StandardValueSet": "standard value sets cannot be deleted through the Metadata API"}
+
+
+def standard_name(key: ComponentKey) -> bool:
+    """A standard object or a standard field (Account, Account.Industry, Foo__c.Name): Salesforce refuses
+    to delete them. Custom names carry a `__` suffix (__c, __mdt, __e, __b, __x...)."""
+    if key.type == "CustomObject":
+        return "__" not in key.name
+    if key.type == "CustomField":
+        return "__" not in key.name.split(".", 1)[-1]
+    return False
 DATA_TYPES = ("CustomField", "CustomObject")
 
 
@@ -126,64 +140,261 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     # in-file containers are not referrers themselves: their children are (a container's text holds them all)
     revert_nodes = [_node(delta, c, "b") for c in reverts if not registry.get(c.key.type).in_file_children]
     delete_nodes = {c.key.ident: _node(delta, c, "b") for c in deletes}
-    pending_grep = _start_outside_scan(delta, deletes) if scan_outside else None
     symbols = _removed_symbols(delta, reverts)
-    deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"}
+    deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"
+                       and not standard_name(c.key)}
 
     items: list[PlanItem] = [
         PlanItem(c.key.type, c.key.name, c.action, DEPLOY, reasons=[_deploy_reason(c)],
                  parent=str(c.parent) if c.parent else None) for c in deployed]
+    revert_index = RefIndex(revert_nodes)
+    delete_index = RefIndex(delete_nodes.values())
+    tests = {ident for ident, node in delete_nodes.items() if node.is_test}
     post: dict[tuple[str, str], list[str]] = {}
     pre: dict[tuple[str, str], list[str]] = {}
+    post_edges: list[tuple[tuple[str, str], tuple[str, str]]] = []  # (revert, deletion)
+    pre_edges: list[tuple[tuple[str, str], tuple[str, str]]] = []  # (deletion, revert removing what it uses)
     for change in deletes:
-        ident, node = change.key.ident, delete_nodes[change.key.ident]
-        post[ident] = [f"the release B (bad) version of {r.key} (being reverted) references it"
-                       for r in revert_nodes if references(r, change.key)]
-        pre[ident] = [f"it references {s.describe()}, which the revert removes"
-                      for s in symbols if s.matcher(node)]
-    edges = _deletion_edges(deletes, delete_nodes)
+        ident = change.key.ident
+        referrers = revert_index.referrers(change.key, ident in tests)
+        post[ident] = [f"the release B (bad) version of {r.key} (being reverted) references it" for r in referrers]
+        post_edges += [(r.key.ident, ident) for r in referrers]
+        pre[ident] = []
+    for symbol in symbols:
+        for node in delete_index.users(symbol):
+            pre[node.key.ident].append(f"it references {symbol.describe()}, which the revert removes")
+            pre_edges.append((node.key.ident, symbol.owner.ident))
+    edges = _deletion_edges(deletes, delete_nodes, delete_index, tests)
+    needs = _DeployNeeds(delta, deployed, registry)
     _propagate(edges, pre, post)
-    outside = _outside_referrers(delta, deletes, registry, pending_grep()) if pending_grep else {}
+    outside = _outside_referrers(delta, deletes, registry) if scan_outside else {}
 
-    two_phase = {ident for ident in pre if pre[ident] and post[ident]}
+    deletable = []
+    by_ident: dict[tuple[str, str], PlanItem] = {i.key.ident: i for i in items}
+    refers_to: dict[tuple[str, str], list[str]] = {}
+    referred_by: dict[tuple[str, str], list[str]] = {}
+    for e, d in edges:
+        if d.key.type not in UNDELETABLE:
+            refers_to.setdefault(e.key.ident, []).append(str(d.key))
+        referred_by.setdefault(d.key.ident, []).append(str(e.key))
     for change in deletes:
         ident = change.key.ident
         item = PlanItem(change.key.type, change.key.name, DELETE, POST,
                         parent=str(change.parent) if change.parent else None)
         if change.key.type in UNDELETABLE:
-            item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type] + "; remove it by hand"]
+            item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type]]
+        elif standard_name(change.key):
+            what = "standard object" if change.key.type == "CustomObject" else "standard field"
+            item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "
+                                                  "parts B added are deleted)"]
         elif change.parent and change.parent.type == "CustomObject" and \
                 change.parent.name.casefold() in deleted_objects:
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
-        elif ident in two_phase:
-            item.placement, item.phase = POST, 1
+        elif pre[ident] and post[ident]:
             item.reasons = ["needs two phases: " + "; ".join(post[ident] + pre[ident])]
         elif pre[ident]:
-            item.placement, item.reasons = PRE, pre[ident]
+            item.reasons = pre[ident]
         elif post[ident]:
             item.reasons = post[ident]
         else:
-            item.reasons = [_default_post_reason(
-                [str(d.key) for e, d in edges if e is change and d.key.type not in UNDELETABLE],
-                [str(e.key) for e, d in edges if d is change])]
+            item.reasons = [_default_post_reason(refers_to.get(ident, []), referred_by.get(ident, []))]
         if outside.get(ident):
             item.reasons.append("BLOCKED: still referenced outside the rollback by " + ", ".join(outside[ident]))
         items.append(item)
-
-    phases = 1
-    if two_phase:
-        phases = 2
-        referrers = {r.key.ident for r in revert_nodes for c in deletes
-                     if c.key.ident in two_phase and references(r, c.key)}
-        for item in items:
-            if item.key.ident in two_phase or item.key.ident in referrers:
-                item.phase = 1
-            else:
-                item.phase = 2
-    warnings = _warnings(delta, items, deletes, registry, two_phase, outside)
+        by_ident[ident] = item
+        if item.placement != SKIP:
+            deletable.append(ident)
+    cyclic = _assign_phases(by_ident, deletable, post_edges, pre_edges,
+                            [(e.key.ident, d.key.ident) for e, d in edges], needs)
+    phases = max((i.phase for i in items), default=1)
+    multi = {i.key.ident: str(i.key) for i in items
+             if i.action == DELETE and i.placement != SKIP and pre[i.key.ident] and post[i.key.ident]}
+    warnings = _warnings(delta, items, deletes, registry, multi, outside, phases)
+    if cyclic:
+        warnings.append("Circular references between " + _names(sorted(cyclic)) + ": a deleted component and a "
+                        "reverted one need each other, so no phase order satisfies both; each deletion waits for "
+                        "its referrers' deploy, and that deploy will fail to compile until the other side is "
+                        "removed by hand (or through a stub version). Check the plan before deploying.")
     unknown = [{"path": u.path, "type": u.type, "reason": u.reason} for u in delta.unresolved]
     return Plan(str(delta.repo.resolve()), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
                 delta.project.api_version, items, warnings, unknown, phases, _renames(delta))
+
+
+Ident = tuple[str, str]
+# each phase has three steps: PRE deletions, the deploy, POST deletions; a "slot" numbers them in order
+_STEP = {0: PRE, 1: DEPLOY, 2: POST}
+
+
+def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_edges: list[tuple[Ident, Ident]],
+                   pre_edges: list[tuple[Ident, Ident]], delete_edges: list[tuple[Ident, Ident]],
+                   needs: Callable[[Ident], list[Ident]]) -> set[str]:
+    """Give every deploy and deletion the earliest phase the references allow (as many phases as a chain
+    needs), then move each deletion as late as its phase and references allow (POST is the safe default).
+
+    Constraints, as slots (phase p: 3p PRE, 3p+1 deploy, 3p+2 POST):
+    revert r's B version references deletion d -> d after r; d uses what revert r removes -> d before r;
+    deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r
+    (asked only for deploys that end up after phase 1: the others cannot delay anything).
+    Returns the components of a cycle that no order satisfies (their "before the revert" edges are dropped)."""
+    start: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
+                               if item.placement == DEPLOY or i in deletable}
+    pre_set = {(a, b) for a, b in pre_edges}
+    edges = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
+            [(a, b, 0) for a, b in delete_edges]
+    edges = [(a, b, gap) for a, b, gap in edges if a in start and b in start and a != b]
+    deploys = {i for i, item in items.items() if item.placement == DEPLOY}
+    expanded: set[Ident] = set()
+    while True:
+        slot, after, cyclic = _solve(start, edges, pre_set, deploys, items)
+        pushed = [i for i in deploys if slot[i] > 1 and i not in expanded]
+        if not pushed:
+            break
+        for x in pushed:
+            expanded.add(x)
+            edges += [(x, r, 0) for r in needs(x) if r in start and r != x]
+    limit = len(slot) + 2
+    # deletions as late as allowed: the POST step of their phase, unless something must come after them
+    uppers: dict[Ident, list[tuple[Ident, int]]] = {}
+    for a, b, gap in after:
+        if a in deletable:
+            uppers.setdefault(a, []).append((b, gap))
+    for _ in range(limit):
+        changed = False
+        for d in deletable:
+            top = slot[d] - slot[d] % 3 + 2
+            for b, gap in uppers.get(d, ()):
+                top = min(top, slot[b] - gap)
+            top = top if top % 3 != 1 else top - 1
+            if top > slot[d]:
+                slot[d] = top
+                changed = True
+        if not changed:
+            break
+    for ident, value in slot.items():
+        item = items[ident]
+        item.phase = value // 3 + 1
+        item.placement = _STEP[value % 3]
+    phases = max((v // 3 + 1 for v in slot.values()), default=1)
+    if phases > 1:
+        _explain_phases(items, slot, after)
+    return cyclic
+
+
+def _solve(start: dict[Ident, int], edges: list[tuple[Ident, Ident, int]], pre_set: set[tuple[Ident, Ident]],
+           deploys: set[Ident], items: dict[Ident, PlanItem]
+           ) -> tuple[dict[Ident, int], list[tuple[Ident, Ident, int]], set[str]]:
+    """Earliest slots for the edges; a cycle through a strict edge has no order (B's X calls deleted Y,
+    Y calls what X's revert removes): keep "delete after its referrers' deploy", drop "delete before
+    the revert" inside it, and name it."""
+    slot = dict(start)
+    component = _strong_components(list(slot), [(a, b) for a, b, _ in edges])
+    knotted = {component[a] for a, b, gap in edges if gap and component[a] == component[b]}
+    cyclic = {str(items[a].key) for a in slot if component[a] in knotted}
+    after = [(a, b, gap) for a, b, gap in edges
+             if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)]
+    for _ in range(len(slot) + 2):
+        changed = False
+        for a, b, gap in after:
+            want = _snap(slot[a] + gap, b in deploys)
+            if slot[b] < want:
+                slot[b] = want
+                changed = True
+        if not changed:
+            break
+    return slot, after, cyclic
+
+
+def _strong_components(nodes: list[Ident], edges: list[tuple[Ident, Ident]]) -> dict[Ident, int]:
+    """Tarjan's strongly connected components (iterative): node -> component number."""
+    graph: dict[Ident, list[Ident]] = {n: [] for n in nodes}
+    for a, b in edges:
+        graph[a].append(b)
+    index: dict[Ident, int] = {}
+    low: dict[Ident, int] = {}
+    on_stack: set[Ident] = set()
+    stack: list[Ident] = []
+    comp: dict[Ident, int] = {}
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            recurse = False
+            for j in range(i, len(graph[node])):
+                nxt = graph[node][j]
+                if nxt not in index:
+                    work.append((node, j + 1))
+                    work.append((nxt, 0))
+                    recurse = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    comp[member] = index[node]
+                    if member == node:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return comp
+
+
+def _snap(value: int, deploy: bool) -> int:
+    """The first slot >= value of the right kind (a deploy step, or a PRE/POST step)."""
+    if deploy:
+        return value + (1 - value % 3) % 3
+    return value + 1 if value % 3 == 1 else value
+
+
+def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
+                    after: list[tuple[Ident, Ident, int]]) -> None:
+    """Name, for each deploy in a later phase, what it waits for."""
+    for a, b, gap in after:
+        item = items[b]
+        if item.placement == DEPLOY and item.phase > 1 and slot[b] == _snap(slot[a] + gap, True) and \
+                slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
+            why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
+                   "which still uses what this deploy removes" if items[a].action == DELETE else
+                   f"phase {item.phase}: A's version uses {items[a].key} as A has it (deployed in phase "
+                   f"{items[a].phase}), so it cannot come earlier")
+            if why not in item.reasons:
+                item.reasons.append(why)
+
+
+class _DeployNeeds:
+    """Which deploys use a given deploy as A has it: A's versions that reference a re-added component,
+    or a member a revert adds. Indexed on first use only (most plans never ask)."""
+
+    def __init__(self, delta: Delta, deployed: list[Change], registry: Registry) -> None:
+        self.delta, self.deployed, self.registry = delta, deployed, registry
+        self.by_ident = {c.key.ident: c for c in deployed}
+        self._index: RefIndex | None = None
+
+    def __call__(self, ident: Ident) -> list[Ident]:
+        change = self.by_ident.get(ident)
+        if change is None:
+            return []
+        if self._index is None:
+            self._index = RefIndex(_node(self.delta, c, "a") for c in self.deployed
+                                   if not self.registry.get(c.key.type).in_file_children)
+        if change.action == RE_ADD and change.key.type != "CustomLabels":
+            return [n.key.ident for n in self._index.referrers(change.key)]
+        if change.key.type != "ApexClass":
+            return []
+        added = removed_apex_members(change.key, _text(self.delta, change, "b"), _text(self.delta, change, "a"))
+        return [n.key.ident for symbol in added for n in self._index.users(symbol)]
 
 
 def _deploy_reason(change: Change) -> str:
@@ -211,9 +422,12 @@ def _default_post_reason(references_deleted: list[str], referenced_by_deleted: l
 Edge = tuple[Change, Change]
 
 
-def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node]) -> list[Edge]:
+def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node], index: RefIndex,
+                    tests: set[tuple[str, str]]) -> list[Edge]:
     """(e, d) for every deletion e whose B version references the deletion d."""
-    return [(e, d) for e in deletes for d in deletes if e is not d and references(nodes[e.key.ident], d.key)]
+    by_ident = {c.key.ident: c for c in deletes}
+    return [(by_ident[n.key.ident], d) for d in deletes
+            for n in index.referrers(d.key, d.key.ident in tests) if n.key.ident != d.key.ident]
 
 
 def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
@@ -238,30 +452,36 @@ def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
             post[d.key.ident].append(note)
 
 
-def _start_outside_scan(delta: Delta, deletes: list[Change]) -> Callable[[], set[str]] | None:
-    """Start searching A for files that mention a deleted component's name (runs while we plan)."""
+_BYTE_WORDS = re.compile(rb"[A-Za-z_$][\w$]*")
+
+
+def _outside_referrers(delta: Delta, deletes: list[Change],
+                       registry: Registry) -> dict[tuple[str, str], list[str]]:
+    """Components of A outside the delta that still mention a deleted component (org would break).
+
+    A's files are read in one `git cat-file --batch` and indexed by identifier, so only the few that
+    name a deleted component are parsed further."""
     if not deletes:
-        return None
-    words = {d.key.name.split(".")[-1].split("/")[-1] for d in deletes}
-    return Git(delta.repo).grep_files_async(delta.to_sha, words, delta.project.package_dirs)
-
-
-def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry,
-                       hits: set[str]) -> dict[tuple[str, str], list[str]]:
-    """Components of A outside the delta that still mention a deleted component (org would break)."""
+        return {}
     git = Git(delta.repo)
+    words = {d.key.name.split(".")[-1].split("/")[-1].lower().encode() for d in deletes}
     in_delta = {c.key.ident for c in delta.changes} | {c.parent.ident for c in delta.changes if c.parent}
-    candidates = {}
-    for path in hits:
+    sources = {}
+    for path in delta.snapshot_a.paths:
         source = delta.snapshot_a.resolve(path)
-        if not isinstance(source, SourceFile) or source.key.ident in in_delta:
+        if not isinstance(source, SourceFile) or source.key.ident in in_delta or source.key.type in NOT_REFERRERS:
             continue
         if registry.types.get(source.key.type) and registry.get(source.key.type).in_file_children:
             continue  # containers: their changed children are in the delta, the rest is not a referrer
-        candidates[path] = source
+        sources[path] = source
+    if not sources:
+        return {}
+    contents = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in sources)
+    candidates = {p: s for p, s in sources.items()
+                  if words & {w.lower() for w in _BYTE_WORDS.findall(contents[delta.snapshot_a.tree[p].sha])}}
     if not candidates:
         return {}
-    blobs = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in candidates)
+    blobs = contents
     found: dict[tuple[str, str], list[str]] = {}
     for path, source in sorted(candidates.items()):
         text = blobs[delta.snapshot_a.tree[path].sha].decode("utf-8", "replace")
@@ -299,15 +519,19 @@ def _names(names: list[str], limit: int = 15) -> str:
 
 
 def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], registry: Registry,
-              two_phase: set[tuple[str, str]], outside: dict[tuple[str, str], list[str]]) -> list[str]:
+              two_phase: dict[tuple[str, str], str], outside: dict[tuple[str, str], list[str]],
+              phases: int = 1) -> list[str]:
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
-    lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES
-            and not (c.parent and any(i.key.ident == c.parent.ident for i in items if i.action == DELETE))]
+    skipped = {i.key.ident for i in items if i.placement == SKIP}
+    deleted = {i.key.ident for i in items if i.action == DELETE and i.placement != SKIP}
+    lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES and c.key.ident not in skipped
+            and not (c.parent and c.parent.ident in deleted)]
     if lost:
         warnings.append("Data loss: deleting " + _names(lost) + " deletes the data stored in them "
                         "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production).")
-    recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES]
+    recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES
+                 and not standard_name(c.key)]
     if recreated:
         warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
                         "release B (bad) is not restored (undelete them from Deleted Fields/Objects within 15 days "
@@ -338,17 +562,15 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                             f"sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
-    if not delta.project.found:
-        warnings.append("No sfdx-project.json in release A (good) or B (bad): "
-                        "assumed package directory force-app and API "
-                        f"version {delta.project.api_version}.")
     if delta.changes:
         warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
                         "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
                         ". Flip the kill switches first, then roll back.")
-    if two_phase:
-        warnings.append("Two phases needed (" + ", ".join(f"{t}:{n}" for t, n in sorted(two_phase)) +
-                        "): phase 1 reverts their referrers and post-deletes them, phase 2 does the rest. "
+    if phases > 1:
+        count = "Two phases" if phases == 2 else f"{phases} phases"
+        warnings.append(f"{count} needed (" + _names(sorted(two_phase.values())) +
+                        "): each deletion leaves right after the deploy of its referrers, and what it still "
+                        "uses is reverted in a later phase (phase-N/ folders, deployed in order). "
                         "A validation made before phase 1 cannot be quick-deployed after it.")
     for ident, who in sorted(outside.items()):
         warnings.append(f"Blocked: {by_ident[ident].key} is referenced by components the rollback does not "

@@ -87,6 +87,7 @@ class SourceFile:
     key: ComponentKey
     role: str  # content | meta | bundle | object | child | file
     parent: ComponentKey | None = None
+    sub: str = ""  # its path below the type's folder in the Metadata API package (flat: Foo.cls)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ class Registry:
         self.types: dict[str, MetadataType] = {}
         self._by_suffix: dict[str, str] = {}
         self._child_by_suffix: dict[str, tuple[str, ChildType]] = {}
-        self._strict_dirs: dict[str, str] = {}
+        self._strict_dirs: dict[str, str] = dict(data.get("strictDirectoryNames", {}))
+        self._suffixes: dict[str, str] = dict(data.get("suffixes", {}))
         for name, raw in data["types"].items():
             children = tuple(
                 ChildType(name=cname, directory=c.get("directoryName", ""), suffix=c.get("suffix", ""),
@@ -125,7 +127,7 @@ class Registry:
             if raw.get("legacySuffix"):
                 self._by_suffix.setdefault(raw["legacySuffix"], name)
             if mtype.strict_directory:
-                self._strict_dirs[mtype.directory] = name
+                self._strict_dirs.setdefault(mtype.directory, name)
             for child in children:
                 self._child_by_suffix.setdefault(child.suffix, (name, child))
         for parent in list(self.types.values()):
@@ -139,29 +141,36 @@ class Registry:
         return self.types[name]
 
     def resolve(self, rel: str, path: str) -> SourceFile | Unresolved:
-        """Resolve `rel` (path inside a package directory) of the repo file `path`."""
+        """Resolve `rel` (path inside a package directory) of the repo file `path`, as SDR does: a strict
+        folder anywhere in the path whose type fits the file wins (objects/, lwc/, staticresources/,
+        siteDotComSites/...), then the `-meta.xml` suffix, then the file extension (a strict type only in
+        its own folder). Any other folder layout is free: `utilities/Foo.cls` is ApexClass Foo."""
         parts = rel.split("/")
         for i, segment in enumerate(parts[:-1]):
             type_name = self._strict_dirs.get(segment)
             if type_name:
-                found = self._resolve_strict(self.types[type_name], parts[i + 1:], parts[:i], path)
+                found = self._resolve_strict(self.types[type_name], parts[i + 1:], path)
                 if found is not None:
                     return found
         return self._resolve_by_suffix(parts, path)
 
-    def _resolve_strict(self, mtype: MetadataType, rest: list[str], before: list[str],
-                        path: str) -> SourceFile | Unresolved | None:
+    def _resolve_strict(self, mtype: MetadataType, rest: list[str], path: str) -> SourceFile | Unresolved | None:
         if not rest:
             return None
         if mtype.adapter == "bundle":
             if len(rest) < 2:
                 return Unresolved(path, f"file directly under the {mtype.directory}/ bundle folder", mtype.name)
-            return SourceFile(path, ComponentKey(mtype.name, rest[0]), "bundle")
+            return SourceFile(path, ComponentKey(mtype.name, rest[0]), "bundle", sub="/".join(rest))
         if mtype.adapter == "decomposed:folderPerType":
             return self._resolve_decomposed(mtype, rest, path)
         if mtype.adapter in ("staticResource", "mixedContent"):
             return self._resolve_mixed(mtype, rest, path)
-        return None  # strict folder of a simple type: the suffix decides
+        filename = rest[-1]
+        if mtype.suffix and len(rest) == 1 and (
+                filename.endswith(f".{mtype.suffix}{META}") or
+                (mtype.adapter == "matchingContentFile" and filename.endswith(f".{mtype.suffix}"))):
+            return self._by_type(mtype, rest, path)
+        return None  # the folder's type does not fit the file: the suffix decides
 
     def _resolve_decomposed(self, mtype: MetadataType, rest: list[str], path: str) -> SourceFile | Unresolved:
         obj = rest[0]
@@ -183,13 +192,18 @@ class Registry:
                 return self._resolve_by_suffix(rest, path)  # the folder's own -meta.xml
             prefix, rest = rest[0] + "/", rest[1:]
         first = rest[0]
-        meta_end = f".{mtype.suffix}{META}"
+        sub = prefix + "/".join(rest)
+        meta_end = f".{mtype.suffix}{META}" if mtype.suffix else META
         if len(rest) == 1 and first.endswith(meta_end):
-            return SourceFile(path, ComponentKey(mtype.name, prefix + first[: -len(meta_end)]), "meta")
+            stem = first[: -len(meta_end)] if mtype.suffix else first.split(".", 1)[0]
+            return SourceFile(path, ComponentKey(mtype.name, prefix + stem), "meta", sub=sub)
         if len(rest) == 1:
             stem = first.split(".", 1)[0]
-            return SourceFile(path, ComponentKey(mtype.name, prefix + stem), "content")
-        return SourceFile(path, ComponentKey(mtype.name, prefix + first), "bundle")
+            return SourceFile(path, ComponentKey(mtype.name, prefix + stem), "content", sub=sub)
+        return SourceFile(path, ComponentKey(mtype.name, prefix + first), "bundle", sub=sub)
+
+    def _type_by_suffix(self, suffix: str) -> str | None:
+        return self._suffixes.get(suffix) or self._by_suffix.get(suffix)
 
     def _resolve_by_suffix(self, parts: list[str], path: str) -> SourceFile | Unresolved:
         filename = parts[-1]
@@ -197,24 +211,43 @@ class Registry:
         base = filename[: -len(META)] if is_meta else filename
         if "." not in base:
             return Unresolved(path, "no metadata suffix")
-        stem, suffix = base.rsplit(".", 1)
-        type_name = self._by_suffix.get(suffix)
+        suffix = base.rsplit(".", 1)[1]
+        type_name = self._type_by_suffix(suffix)
+        if type_name is not None and not is_meta:
+            mtype = self.types[type_name]
+            # a content file's extension names a strict type only inside that type's folder (SDR)
+            if mtype.strict_directory and (len(parts) < 2 or parts[-2] != mtype.directory):
+                type_name = None
         if type_name is None:
             if suffix in self._child_by_suffix:
                 parent, child = self._child_by_suffix[suffix]
                 return Unresolved(path, f"decomposed {parent} layout (beta preset) is not supported", child.name)
             return Unresolved(path, f"unknown metadata suffix .{suffix}")
-        mtype = self.types[type_name]
-        if mtype.in_folder and len(parts) >= 2 and parts[-2] != mtype.directory:
-            stem = f"{parts[-2]}/{stem}"
-        key = ComponentKey(type_name, stem)
+        return self._by_type(self.types[type_name], parts, path)
+
+    def _by_type(self, mtype: MetadataType, parts: list[str], path: str) -> SourceFile | Unresolved:
+        """The component of a single-file or matching-content-file type; in-folder types (reports,
+        email templates...) are named Folder/Name from the path below the type's folder."""
+        filename = parts[-1]
+        is_meta = filename.endswith(META)
+        base = filename[: -len(META)] if is_meta else filename
+        stem = base.rsplit(".", 1)[0]
+        folder = ""
+        if mtype.in_folder or mtype.name.endswith("Folder"):
+            below = parts[:-1]
+            if mtype.directory in below:
+                below = below[len(below) - below[::-1].index(mtype.directory):]
+            elif below:
+                below = below[-1:]
+            folder = "".join(f"{p}/" for p in below)
+        key = ComponentKey(mtype.name, folder + stem)
         if mtype.adapter == "matchingContentFile":
-            return SourceFile(path, key, "meta" if is_meta else "content")
+            return SourceFile(path, key, "meta" if is_meta else "content", sub=folder + filename)
         if not is_meta:
-            return Unresolved(path, f"{type_name} files end with .{suffix}{META}", type_name)
+            return Unresolved(path, f"{mtype.name} files end with .{mtype.suffix}{META}", mtype.name)
         if not mtype.supported:
-            return Unresolved(path, f"{type_name} ({mtype.adapter} layout) is not supported by sfops", type_name)
-        return SourceFile(path, key, "file")
+            return Unresolved(path, f"{mtype.name} ({mtype.adapter} layout) is not supported by sfops", mtype.name)
+        return SourceFile(path, key, "file", sub=folder + filename)
 
 
 @cache

@@ -14,6 +14,7 @@ reprs, logs or error messages.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -29,11 +30,10 @@ from xml.sax.saxutils import escape
 
 import jwt
 import requests
-from defusedxml import ElementTree
 
 from sfops.config import OrgConfig
 from sfops.errors import AuthError, ConfigError, SessionExpiredError, SfopsError
-from sfops.salesforce.faults import error_from_response, parse_soap_fault
+from sfops.salesforce.faults import error_from_response, parse_soap_fault, parse_xml
 from sfops.salesforce.redact import mask_token, redact
 
 log = logging.getLogger(__name__)
@@ -263,7 +263,7 @@ class PasswordAuth:
 def soap_values(content: bytes) -> dict[str, str]:
     """Leaf values of a SOAP answer by local name (first occurrence wins)."""
     out: dict[str, str] = {}
-    for el in ElementTree.fromstring(content).iter():
+    for el in parse_xml(content, "SOAP login").iter():
         name = el.tag.rsplit("}", 1)[-1]
         if len(el) == 0 and name not in out:
             out[name] = (el.text or "").strip()
@@ -381,13 +381,17 @@ class TokenManager:
     """Holds the current credentials; fetches on first use, after the TTL, and on `refresh()`."""
 
     def __init__(self, authenticator: Authenticator, session: requests.Session,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, failure_memory: float = 300.0) -> None:
         self.authenticator, self.session, self.clock = authenticator, session, clock
+        self.failure_memory = failure_memory  # seconds a failed login is remembered (a long-lived agent retries)
+        self._failed_at = 0.0
         self._creds: Credentials | None = None
         self._fetched_at = 0.0
         self._lock = threading.RLock()
         self.listeners: list[Callable[[Credentials], None]] = []
         self.fetch_count = 0
+        self.failed_logins = 0
+        self._failure: SfopsError | None = None
 
     def __repr__(self) -> str:
         return f"TokenManager(mode={self.authenticator.mode!r}, credentials={self._creds!r})"
@@ -415,12 +419,26 @@ class TokenManager:
             return self._creds
 
     def _fetch(self) -> None:
+        # One login attempt per TokenManager (per command) after a failure: a rejected password or a
+        # login that timed out is not tried again by every later request. Salesforce locks a user out
+        # after 3 to 10 failed logins, and a command making one request per record would get there.
+        if self._failure is not None and self.clock() - self._failed_at < self.failure_memory:
+            again = copy.copy(self._failure)
+            again.message = f"{self._failure.message} (not tried again: one login attempt per run after a failure)"
+            again.args = (again.message,)
+            raise again from None
         try:
             creds = self.authenticator.fetch(self.session)
-        except SfopsError:
+        except SfopsError as exc:
+            self.failed_logins += 1
+            self._failure, self._failed_at = exc, self.clock()
             raise
         except requests.RequestException as exc:
-            raise AuthError(redact(f"Login failed: {type(exc).__name__}: {exc}")) from None
+            self.failed_logins += 1
+            self._failure, self._failed_at = AuthError(redact(f"Login failed: {type(exc).__name__}: {exc}")), \
+                self.clock()
+            raise self._failure from None
+        self._failure = None
         self.fetch_count += 1
         self._creds, self._fetched_at = creds, self.clock()
         for listener in self.listeners:

@@ -91,6 +91,16 @@ def _missing_companion(error_code: str, message: str, url: str | None) -> str | 
     return None
 
 
+def parse_xml(content: str | bytes, what: str) -> Any:
+    """Parse an XML answer with defusedxml; a malformed body, a DTD or an entity expansion (an XML bomb)
+    becomes one SalesforceError instead of a parser traceback."""
+    try:
+        return ElementTree.fromstring(content)
+    except Exception as exc:  # ParseError, defusedxml's DTDForbidden / EntitiesForbidden, RecursionError
+        raise SalesforceError(f"{what}: the answer is not XML sfops will read ({type(exc).__name__}).",
+                              error_code="MALFORMED_RESPONSE") from None
+
+
 def parse_soap_fault(text: str | bytes) -> tuple[str, str] | None:
     """(exceptionCode, message) from a SOAP fault envelope, or None if `text` is not one."""
     try:

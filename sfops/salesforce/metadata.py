@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree
 
 from sfops.errors import SalesforceError, StillRunning, UsageError
-from sfops.salesforce.faults import error_from_response, make_error, parse_soap_fault
+from sfops.salesforce.faults import error_from_response, make_error, parse_soap_fault, parse_xml
 
 if TYPE_CHECKING:
     from sfops.salesforce.org import Org
@@ -380,7 +380,7 @@ class MetadataClient:
                 raise make_error(code, message, status=response.status_code, url=self.endpoint, soap_fault=True)
             if response.status_code >= 400:
                 raise error_from_response(response)
-            root = ElementTree.fromstring(response.content)
+            root = parse_xml(response.content, f"Metadata API {operation}")
             answer = next((el for el in root.iter() if _local(el.tag) == f"{operation}Response"), None)
             if answer is None:
                 raise SalesforceError(f"Metadata API {operation}: unexpected answer (no {operation}Response).",

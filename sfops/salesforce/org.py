@@ -59,6 +59,7 @@ def connect(config: OrgConfig, env: Mapping[str, str] | None = None, *,
         verify = str(bundle)
     session = OrgSession(timeout=(config.connect_timeout, config.read_timeout),
                          policy=RetryPolicy(max_retries=config.max_retries), verify=verify,
+                         deadline=config.request_deadline, max_response_bytes=int(config.max_response_mb * 1024 * 1024),
                          **({"sleep": sleep} if sleep else {}))
     auth = authenticator or make_authenticator(config, os.environ if env is None else env)
     tokens = TokenManager(auth, session)
@@ -128,7 +129,8 @@ class Org:
             trusted = {urlsplit(u).netloc.lower() for u in (creds.instance_url, self.config.login_url,
                                                             creds.id_url or "") if u}
             if parts.scheme != "https" or parts.netloc.lower() not in trusted:
-                raise ValueError(f"refusing to send the org's token to {parts.scheme}://{parts.netloc}")
+                raise SalesforceError(f"Refusing to send the org's token to {parts.scheme}://{parts.netloc}: "
+                                      "not one of the org's own https hosts.", error_code="UNTRUSTED_URL")
             return path
         if path.startswith("/"):
             return self.instance_url + path
@@ -160,10 +162,7 @@ class Org:
         if response.status_code == 204 or not response.content:
             return None
         if "json" in response.headers.get("Content-Type", "") or response.content[:1] in (b"{", b"["):
-            try:
-                return response.json()
-            except ValueError:
-                return response.text
+            return _json_of(response)
         return response.text
 
     # -- queries --------------------------------------------------------------------------------
@@ -183,11 +182,18 @@ class Org:
                    tooling: bool = False) -> Iterator[dict[str, Any]]:
         """Every record of a query, page by page (lazily follows nextRecordsUrl)."""
         page = self.query_page(soql, include_deleted=include_deleted, batch_size=batch_size, tooling=tooling)
+        seen: set[str] = set()
         while True:
+            if not isinstance(page, dict):
+                raise SalesforceError("A query answer is not a JSON object.", error_code="MALFORMED_RESPONSE")
             yield from page.get("records", [])
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
+            if next_url in seen:  # a server answering the same page forever must not hold us forever
+                raise SalesforceError(f"The org sent the query locator {next_url} twice: stopping a paging loop.",
+                                      error_code="PAGING_LOOP")
+            seen.add(next_url)
             page = self.query_more(next_url, batch_size=batch_size)
 
     def query(self, soql: str, *, include_deleted: bool = False) -> list[dict[str, Any]]:
@@ -212,16 +218,25 @@ class Org:
         params = {"fields": ",".join(fields)} if fields else None
         return self.request("GET", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", params=params)
 
-    def create(self, sobject: str, data: Mapping[str, Any]) -> str:
-        """Insert a record; returns its id. (A platform event's OPERATION_ENQUEUED is success.)"""
-        result = self.request("POST", f"sobjects/{_seg(sobject)}/", json=dict(data))
+    def create(self, sobject: str, data: Mapping[str, Any], *, retry_safe: bool = False) -> str:
+        """Insert a record; returns its id. (A platform event's OPERATION_ENQUEUED is success.)
+
+        `retry_safe=True` lets the session retry the POST after a lost reply or a 5xx: only for
+        inserts a unique field makes safe (a second insert fails with DUPLICATE_VALUE, which the
+        caller then resolves by reading the record back)."""
+        result = self.request("POST", f"sobjects/{_seg(sobject)}/", json=dict(data), idempotent=retry_safe or None)
         if not isinstance(result, dict) or result.get("success") is False:
             raise save_result_error(result if isinstance(result, dict) else {}, status=None)
         return str(result["id"])
 
-    def update(self, sobject: str, record_id: str, data: Mapping[str, Any]) -> None:
-        """Update fields of a record."""
-        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data))
+    def update(self, sobject: str, record_id: str, data: Mapping[str, Any], *, retry_safe: bool = False) -> None:
+        """Update fields of a record.
+
+        `retry_safe=True` lets the session retry the PATCH after a lost reply or a 5xx: right when it
+        sets fields to fixed values (a kill switch to false), wrong when the values were computed from
+        a read that a replay would not repeat (a counter + 1)."""
+        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data),
+                     idempotent=retry_safe or None)
 
     def delete(self, sobject: str, record_id: str) -> None:
         """Delete a record."""
@@ -251,9 +266,13 @@ class Org:
         return self.request("GET", "sobjects")
 
     def composite(self, subrequests: Sequence[Mapping[str, Any]], all_or_none: bool = False) -> list[dict]:
-        """POST composite; returns compositeResponse (HTTP 200 even when a sub-request fails)."""
+        """POST composite; returns compositeResponse (HTTP 200 even when a sub-request fails).
+
+        A composite of GETs only changes nothing, so the session may retry it like a GET."""
+        read_only = all(str(s.get("method", "")).upper() == "GET" for s in subrequests)
         body = self.request("POST", "composite", json={"allOrNone": all_or_none,
-                                                       "compositeRequest": list(subrequests)})
+                                                       "compositeRequest": list(subrequests)},
+                            idempotent=read_only or None)
         return list(body.get("compositeResponse", []))
 
     def composite_sobjects(self, method: str, records: Sequence[Any], all_or_none: bool = False) -> list[dict]:
@@ -370,6 +389,18 @@ _USER_INFO_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
 <env:Header><urn:SessionHeader><urn:sessionId>{session}</urn:sessionId></urn:SessionHeader></env:Header>
 <env:Body><urn:getUserInfo/></env:Body>
 </env:Envelope>"""
+
+
+def _json_of(response: Any) -> Any:
+    """The JSON body; a body that says it is JSON but is not (cut, garbled, nested beyond reason) is an error,
+    never text handed to a caller that expects a dict."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:
+        path = urlsplit(str(response.url)).path
+        raise SalesforceError(f"Malformed JSON from {path} (HTTP {response.status_code}, {len(response.content)} "
+                              f"bytes): {type(exc).__name__}.", error_code="MALFORMED_RESPONSE",
+                              status=response.status_code) from None
 
 
 def _seg(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from sfops.errors import SalesforceError, TransientError
 from sfops.salesforce.faults import TRANSIENT_STATUSES
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+DEFAULT_DEADLINE = 600.0
+DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024 * 1024  # a debug log is at most 20 MB, a retrieve zip about 50 MB
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,11 @@ class OrgSession(requests.Session):
     """
 
     def __init__(self, *, timeout: tuple[float, float], policy: RetryPolicy | None = None,
-                 verify: str | bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
+                 verify: str | bool = True, sleep: Callable[[float], None] = time.sleep,
+                 deadline: float = DEFAULT_DEADLINE, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         super().__init__()
+        self.deadline = deadline  # seconds for a whole call (retries and a trickling body included)
+        self.max_response_bytes = max_response_bytes  # decoded bytes of one answer
         if verify is False:
             raise ValueError("TLS verification cannot be turned off")
         self.verify = verify
@@ -112,6 +120,8 @@ class OrgSession(requests.Session):
             # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override session.verify; an org's
             # own ca_bundle must win, so pass it per request.
             kwargs["verify"] = self.verify
+        caller_streams = bool(kwargs.pop("stream", False))
+        deadline = time.monotonic() + self.deadline
         attempt = reauths = 0
         while True:
             send_headers = dict(headers or {})
@@ -121,16 +131,17 @@ class OrgSession(requests.Session):
                 send_headers["Authorization"] = f"Bearer {token}"
             try:
                 response = super().request(method_name, url, params=params, data=data,
-                                           headers=send_headers, **kwargs)
+                                           headers=send_headers, stream=True, **kwargs)
+                if not caller_streams:
+                    self._read_body(response, deadline, method_name, url)
             except requests.exceptions.SSLError as exc:
-                raise SalesforceError(
-                    f"TLS certificate verification failed for {_host(url)}. If the org uses a private CA, "
-                    "set ca_bundle for it in sfops.toml (verification is never turned off).",
-                    error_code="TLS_VERIFY_FAILED") from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                raise SalesforceError(tls_advice(_host(url), exc), error_code="TLS_VERIFY_FAILED") from exc
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+                # ChunkedEncodingError / ContentDecodingError: the body was cut short or garbled on the way.
                 # A connect timeout means nothing was sent, so even a POST may be retried.
                 retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
-                if retryable and attempt < self.policy.max_retries:
+                if retryable and attempt < self.policy.max_retries and time.monotonic() < deadline:
                     self._wait(attempt, None, f"{type(exc).__name__} on {method_name} {_host(url)}")
                     attempt += 1
                     continue
@@ -149,7 +160,8 @@ class OrgSession(requests.Session):
                     response.close()
                     self.tokens.refresh(token)
                     continue
-            if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries:
+            if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries and \
+                    time.monotonic() < deadline:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 response.close()
                 self._wait(attempt, wait, f"HTTP {status} on {method_name} {_path(url)}")
@@ -157,10 +169,103 @@ class OrgSession(requests.Session):
                 continue
             return response
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only to the same host over https: an org that points elsewhere (another
+        host, or https -> http) is refused, whatever the request carried."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        here, there = urlsplit(resp.url), urlsplit(requests.compat.urljoin(resp.url, target))
+        if there.scheme != "https" or there.netloc.lower() != here.netloc.lower():
+            resp.close()
+            raise SalesforceError(f"{here.netloc} redirected to {there.scheme}://{there.netloc}: not followed "
+                                  "(only same-host https redirects are).", error_code="UNSAFE_REDIRECT")
+        return target
+
+    def _read_body(self, response: requests.Response, deadline: float, method: str, url: str | bytes) -> None:
+        """Read the whole body now, within the call's deadline and the size cap.
+
+        requests' read timeout is per socket read: a server sending a byte every few seconds never
+        trips it, and `response.content` holds whatever size the server sends. Each read here returns
+        what has arrived (read1), so the deadline is checked while a body trickles in.
+        """
+        limit = self.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise _too_large(method, url, int(declared), limit)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    response.close()
+                    raise _too_large(method, url, size, limit)
+                if time.monotonic() > deadline:
+                    response.close()
+                    raise TransientError(f"{method} {_host(url)}{_path(url)} did not finish within {self.deadline:g} s "
+                                         f"(the answer was still arriving after {size} bytes).",
+                                         error_code="DEADLINE_EXCEEDED")
+                parts.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        # requests has no public way to hand it a body read elsewhere; these two are what `.content` sets
+        response._content = b"".join(parts)
+        response._content_consumed = True
+        response.raw.release_conn()
+
     def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.policy.delay(attempt, retry_after)
         log.warning("%s: retry %d/%d in %.1f s", why, attempt + 1, self.policy.max_retries, delay)
         self.sleep(delay)
+
+
+def tls_advice(host: str, exc: BaseException) -> str:
+    """What failed in a TLS handshake with `host`, and the remedy that fits (verification is never turned off)."""
+    reason = _verify_message(exc)
+    text = reason.lower()
+    if "hostname mismatch" in text or "doesn't match" in text or "not valid for" in text:
+        return (f"TLS: the certificate {host} presented is not valid for that name ({reason}). Check the URL "
+                "(login_url / instance_url: the org's My Domain host?); a ca_bundle does not change this.")
+    if "expired" in text or "not yet valid" in text:
+        return (f"TLS: the certificate of {host} is outside its validity dates ({reason}). The server must renew "
+                "it, or this machine's clock is wrong.")
+    if "self-signed" in text or "self signed" in text or "local issuer" in text or "unknown ca" in text:
+        return (f"TLS: {host} presented a certificate from a CA this machine does not trust ({reason}). If the "
+                "org is behind a private CA (a corporate proxy, a local org), set ca_bundle for it in sfops.toml.")
+    if "verify" in text:
+        return (f"TLS certificate verification failed for {host} ({reason}). If the org uses a private CA, set "
+                "ca_bundle for it in sfops.toml (verification is never turned off).")
+    return f"TLS handshake with {host} failed ({reason or type(exc).__name__}); verification is never turned off."
+
+
+def _verify_message(exc: BaseException) -> str:
+    """The OpenSSL verification message inside requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) and current.verify_message:
+            return str(current.verify_message)
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        stack.extend(e for e in (current.__cause__, current.__context__, getattr(current, "reason", None))
+                     if isinstance(e, BaseException))
+    return str(exc).split(" (Caused by ")[-1][:200]
+
+
+def _too_large(method: str, url: str | bytes, size: int, limit: int) -> SalesforceError:
+    return SalesforceError(f"{method} {_host(url)}{_path(url)}: the answer is larger than {limit // (1024 * 1024)} MB "
+                           f"({size} bytes so far); refusing to hold it in memory (max_response_mb).",
+                           error_code="RESPONSE_TOO_LARGE")
 
 
 def _host(url: str | bytes) -> str:

@@ -6,7 +6,7 @@ SQLite file by default (WAL mode), or any SQLAlchemy URL (PostgreSQL for teams).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sfops.clock import aware_row
 from sfops.store import schema
 from sfops.store.migrations import migrate
+from sfops.store.upserts import upsert_row
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,35 @@ class Store:
         with self.engine.connect() as conn:
             return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
 
+    def settle_audit(self, ids: list[int], outcome: str, details: Mapping[str, Any] | None = None,
+                     conn: Connection | None = None) -> int:
+        """Settle audit records written as "pending" before a write: set their outcome (and merge
+        `details` into theirs). Only pending records change, so settling twice is harmless; returns how
+        many changed."""
+        table = schema.audit
+
+        def settle(c: Connection) -> int:
+            changed = 0
+            rows = c.execute(select(table.c.id, table.c.details).where(table.c.id.in_(ids),
+                                                                        table.c.outcome == "pending")).all()
+            for row in rows:
+                merged = {**(row.details or {}), **dict(details or {})}
+                changed += c.execute(table.update().where(table.c.id == row.id, table.c.outcome == "pending")
+                                     .values(outcome=outcome, details=merged)).rowcount
+            return changed
+        if conn is not None:
+            return settle(conn)
+        with self.begin() as c:
+            return settle(c)
+
+    def pending_audits(self, *, org: str, action_prefix: str) -> list[AuditRecord]:
+        """Audit records still "pending" (the write's outcome is not known yet), oldest first."""
+        table = schema.audit
+        query = select(table).where(table.c.org == org, table.c.outcome == "pending",
+                                    table.c.action.startswith(action_prefix)).order_by(table.c.id)
+        with self.engine.connect() as conn:
+            return [AuditRecord(**aware_row(row._mapping)) for row in conn.execute(query)]
+
     # --- key/value state (watermarks, caches) ------------------------------------------------
     def get_state(self, key: str, default: Any = None) -> Any:
         with self.engine.connect() as conn:
@@ -99,18 +129,31 @@ class Store:
         return default if value is None else value
 
     def set_state(self, key: str, value: Any, conn: Connection | None = None) -> None:
-        """Insert or replace a state value (portable upsert)."""
+        """Insert or replace a state value: one INSERT ... ON CONFLICT, so racing processes both succeed."""
         def write(c: Connection) -> None:
-            now = dt.datetime.now(dt.UTC)
-            updated = c.execute(schema.state.update().where(schema.state.c.key == key)
-                                .values(value=value, updated_at=now)).rowcount
-            if not updated:
-                c.execute(schema.state.insert().values(key=key, value=value, updated_at=now))
+            upsert_row(c, schema.state, {"key": key}, {"value": value, "updated_at": dt.datetime.now(dt.UTC)})
         if conn is not None:
             write(conn)
         else:
             with self.begin() as c:
                 write(c)
+
+
+    def state_items(self, prefix: str) -> list[tuple[str, Any]]:
+        """Every (key, value) whose key starts with `prefix`, by key."""
+        table = schema.state
+        query = select(table.c.key, table.c.value).where(table.c.key.startswith(prefix, autoescape=True)) \
+            .order_by(table.c.key)
+        with self.engine.connect() as conn:
+            return [(row.key, row.value) for row in conn.execute(query)]
+
+    def delete_state(self, key: str, conn: Connection | None = None) -> bool:
+        """Remove a state value; True if there was one."""
+        statement = schema.state.delete().where(schema.state.c.key == key)
+        if conn is not None:
+            return bool(conn.execute(statement).rowcount)
+        with self.begin() as c:
+            return bool(c.execute(statement).rowcount)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -84,3 +84,16 @@ def run_rows(store: Store, *, org: str | None = None, job: str | None = None, li
         query = query.where(table.c.job == job)
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def abandon_running(store: Store, *, org: str, live_holder: str, finished_at: dt.datetime, outcome: str,
+                    error: str) -> list[int]:
+    """Close the runs of `org` still marked running by any other holder than `live_holder`; their ids."""
+    table = schema.agent_run
+    where = (table.c.org == org) & (table.c.outcome == "running") & (table.c.holder != live_holder)
+    with store.begin() as conn:
+        ids = [int(i) for i in conn.execute(select(table.c.id).where(where)).scalars()]
+        if ids:
+            conn.execute(table.update().where(table.c.id.in_(ids), table.c.outcome == "running")
+                         .values(outcome=outcome, finished_at=finished_at, error=error))
+    return ids

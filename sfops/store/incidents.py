@@ -9,10 +9,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from sfops.clock import aware_row
 from sfops.store import Store, inserted_id, schema
+from sfops.store.upserts import upsert_row
 
 
 def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -24,9 +25,7 @@ def upsert_incidents(store: Store, rows: Iterable[Mapping[str, Any]]) -> int:
         for row in rows:
             values = {k: v for k, v in row.items() if k not in ("org", "id")}
             values["updated_at"] = now
-            key = and_(table.c.org == row["org"], table.c.id == row["id"])
-            if not conn.execute(table.update().where(key).values(**values)).rowcount:
-                conn.execute(table.insert().values(org=row["org"], id=row["id"], **values))
+            upsert_row(conn, table, {"org": row["org"], "id": row["id"]}, values)  # racing mirrors both succeed
             count += 1
     return count
 

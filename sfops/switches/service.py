@@ -5,15 +5,17 @@ Every function takes an `Org` and a `Store` and returns dataclasses; nothing pri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sfops.errors import SalesforceError, UsageError
+from sfops.errors import SalesforceError, SfopsError, UsageError
 from sfops.salesforce import LockRetry, with_lock_retry
-from sfops.switches.catalog import load_context
+from sfops.store import locks
+from sfops.switches.catalog import SwitchContext, load_context
 from sfops.switches.hierarchy import resolve, same_id
 from sfops.switches.model import (
     SETTING_OBJECT,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from sfops.store import Store
 
 AUDIT_PREFIX = "switch."
+STALE_PENDING = dt.timedelta(minutes=2)  # a "pending" flip audit older than this belongs to a process that died
 Confirm = Callable[[FlipResult], None]
 
 
@@ -117,10 +120,34 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
         raise UsageError("Say why with --reason TEXT: it goes into the audit trail.")
     retry = retry or LockRetry()
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
+    assert ctx.scope is not None
+    if dry_run:
+        return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id, dry_run=True,
+                     restore_after=restore_after, confirm=confirm, retry=retry, now=now, action=action)
+    # One flip at a time per switch and scope across every process sharing this store: two identical
+    # flips racing would otherwise both read "on", both write "off" and both audit it. The second one
+    # waits, reads "off" and has nothing to change. (Locks in name order: no deadlock.)
+    try:
+        with contextlib.ExitStack() as stack:
+            for name in sorted(set(ctx.names)):
+                stack.enter_context(locks.held(store, f"switches.flip.{org.alias}.{ctx.scope.owner_id}.{name}"))
+            return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id,
+                         dry_run=False, restore_after=restore_after, confirm=confirm, retry=retry, now=now,
+                         action=action)
+    except locks.LockBusy:
+        raise SfopsError(f"Another sfops process is flipping switches at {ctx.scope.label} for more than 30 s; "
+                         "try again.") from None
+
+
+def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool], *, actor: str, reason: str | None,
+          incident_id: str | None, dry_run: bool, restore_after: dt.timedelta | None, confirm: Confirm | None,
+          retry: LockRetry, now: dt.datetime | None, action: str | None) -> FlipResult:
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
     assert target is not None
     wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
     records = fetch_records(org, switches, [org_id, target.profile_id or "", target.owner_id or ""])
+    if not dry_run:
+        settle_stale_audits(org, store, records, older_than=STALE_PENDING, now=now or dt.datetime.now(dt.UTC))
     own = _own_record(records, target)
     inherited = _inherited(records, switches, target, org_id)
     current = own.values if own else inherited
@@ -144,19 +171,31 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
     if confirm is not None:
         confirm(plan)
     changed = {c.switch: c.after for c in effective}
-    record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
     batch = uuid.uuid4().hex[:12]
-    audit_ids = []
+    # Intent first: a reply lost after the org applied the write must not leave the flip unaudited.
     with store.begin() as conn:
-        for c in effective:
-            audit_ids.append(store.record_audit(
-                actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
-                target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
-                incident_id=incident_id, conn=conn,
-                details={"scope": target.label, "owner_id": target.owner_id, "record_id": record_id,
-                         "created_record": created, "pinned": pinned if created else {},
-                         "batch": batch, "restore_at": restore_at.isoformat() if restore_at else None,
-                         "attempts": attempts}))
+        audit_ids = [store.record_audit(
+            actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
+            target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
+            incident_id=incident_id, outcome="pending", conn=conn,
+            details={"scope": target.label, "owner_id": target.owner_id, "batch": batch,
+                     "restore_at": restore_at.isoformat() if restore_at else None}) for c in effective]
+    try:
+        record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
+        read_back = None
+    except SfopsError as exc:
+        try:
+            confirmed = _read_back(org, switches, target, changed)
+        except SfopsError:
+            raise exc from None  # the outcome is unknown: the audit stays "pending" until a later read settles it
+        if confirmed is None:
+            store.settle_audit(audit_ids, "failed", {"error": exc.message})
+            raise
+        record_id, created, attempts, read_back = confirmed.id, own is None, retry.attempts, exc.message
+    with store.begin() as conn:
+        store.settle_audit(audit_ids, "done", {
+            "record_id": record_id, "created_record": created, "pinned": pinned if created else {},
+            "attempts": attempts, **({"confirmed_by_read_back": read_back} if read_back else {})}, conn=conn)
         if restore_at:
             _add_pending(store, conn, PendingRestore(
                 id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
@@ -167,15 +206,43 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
                     audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
 
 
+def _read_back(org: Org, switches: list[Switch], target: Scope, changed: dict[str, bool]) -> SettingRecord | None:
+    """After a failed write: the target's record if it holds every value we wrote (the org applied the
+    write and the reply was lost), else None. A read that fails raises (the outcome is unknown)."""
+    fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
+    if fresh is None or any(fresh.values.get(n) is not v for n, v in changed.items()):
+        return None
+    return fresh
+
+
+def settle_stale_audits(org: Org, store: Store, records: list[SettingRecord], *, older_than: dt.timedelta,
+                        now: dt.datetime) -> int:
+    """Settle "pending" flip audits left by a process that died between intent and outcome, by what the
+    org holds now: "done" when the record has the value the flip set, else "not-applied". Returns how many."""
+    settled = 0
+    for audit in store.pending_audits(org=org.alias, action_prefix=AUDIT_PREFIX):
+        details = audit.details or {}
+        if audit.at > now - older_than:
+            continue  # a flip in progress elsewhere
+        row = next((r for r in records if same_id(r.owner_id, details.get("owner_id"))), None)
+        if row is None:
+            continue  # not read by this command: settled by one that reads that scope
+        name = audit.target.removeprefix(f"{SETTING_OBJECT}.")
+        applied = row.values.get(name) is audit.after
+        settled += store.settle_audit([audit.id], "done" if applied else "not-applied",
+                                      {"settled_by_read_back": now.isoformat(), "record_id": row.id})
+    return settled
+
+
 def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord | None,
            changed: dict[str, bool], pinned: dict[str, bool], retry: LockRetry) -> tuple[str, bool, int]:
     """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
     if own is not None:
-        _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed)), retry)
+        _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed), retry_safe=True), retry)
         return own.id, False, attempts
     body: dict[str, Any] = {"SetupOwnerId": target.owner_id, **pinned, **changed}
     try:
-        result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body), retry)
+        result, attempts = with_lock_retry(lambda: org.create(SETTING_OBJECT, body, retry_safe=True), retry)
         return result, True, attempts
     except SalesforceError as exc:
         if exc.error_code not in ("DUPLICATE_VALUE", "DUPLICATE_SETUP_OWNER"):  # created meanwhile
@@ -184,7 +251,8 @@ def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord |
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
     if fresh is None:
         raise SalesforceError(f"Kill_Switch__c for {target.label} was reported duplicate but cannot be read.")
-    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed)), retry)
+    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed), retry_safe=True),
+                                  retry)
     return fresh.id, False, attempts + 1
 
 
@@ -229,20 +297,38 @@ def _fmt_values(values: Mapping[str, bool]) -> str:
 
 
 # --- scheduled restores ------------------------------------------------------------------
-def _pending_key(alias: str) -> str:
-    return f"switches.pending_restores.{alias}"
+# One state row per pending restore (key prefix + batch id): a flip adds its own row and a restore
+# deletes only its own, so a `--for` flip made while `restore-due` runs is never overwritten.
+def _pending_prefix(org: str) -> str:
+    return f"switches.pending_restore.{org}."
 
 
-def _add_pending(store: Store, conn: Any, pending: PendingRestore) -> None:
-    items = list(store.get_state(_pending_key(pending.org), []) or [])
-    items.append({**pending.__dict__, "due_at": pending.due_at.isoformat()})
-    store.set_state(_pending_key(pending.org), items, conn=conn)
+def _legacy_pending_key(org: str) -> str:
+    return f"switches.pending_restores.{org}"  # before: one list for the whole org, rewritten by every run
 
 
-def pending_restores(store: Store, alias: str) -> list[PendingRestore]:
-    """Scheduled restores not yet applied for an org (by alias)."""
-    items = store.get_state(_pending_key(alias), []) or []
-    return [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])}) for i in items]
+def _add_pending(store: Any, conn: Any, pending: PendingRestore) -> None:
+    value = {**pending.__dict__, "due_at": pending.due_at.isoformat()}
+    store.set_state(_pending_prefix(pending.org) + pending.id, value, conn=conn)
+
+
+def _split_legacy(store: Any, org: str) -> None:
+    items = store.get_state(_legacy_pending_key(org))
+    if not items:
+        return
+    with store.begin() as conn:
+        for item in items:
+            store.set_state(_pending_prefix(org) + str(item["id"]), item, conn=conn)
+        store.delete_state(_legacy_pending_key(org), conn=conn)
+
+
+def pending_restores(store: Any, org: str) -> list[PendingRestore]:
+    """Scheduled restores not yet applied for an org (by alias), by due time."""
+    _split_legacy(store, org)
+    items = [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])})
+             for k, i in store.state_items(_pending_prefix(org))
+             if isinstance(i, dict) and "." not in k[len(_pending_prefix(org)):]]  # not alias "org.x"'s
+    return sorted(items, key=lambda p: (p.due_at, p.id))
 
 
 def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None = None,
@@ -250,14 +336,13 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
     """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
     now = now or dt.datetime.now(dt.UTC)
     key = org.alias
-    outcomes, remaining = [], []
+    outcomes = []
     pendings = pending_restores(store, key)
     if not pendings:
         return []
     switches = load_context(org, store).switches
     for p in pendings:
         if p.due_at > now:
-            remaining.append(p)
             outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, {}, {}, "not-due"))
             continue
         records = fetch_records(org, switches, [p.owner_id])
@@ -280,8 +365,11 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
         if delete and row is not None:
             with_lock_retry(partial(org.delete, SETTING_OBJECT, row.id), retry or LockRetry())
         elif restore and row is not None:
-            with_lock_retry(partial(org.update, SETTING_OBJECT, row.id, dict(restore)), retry or LockRetry())
+            with_lock_retry(partial(org.update, SETTING_OBJECT, row.id, dict(restore), retry_safe=True),
+                            retry or LockRetry())
         with store.begin() as conn:
+            if not store.delete_state(_pending_prefix(key) + p.id, conn=conn):
+                continue  # another restore-due applied it meanwhile (the write is the same): audit once
             for name, value in restore.items():
                 store.record_audit(actor=actor, org=key, action=f"{AUDIT_PREFIX}restore",
                                    target=f"{SETTING_OBJECT}.{name}", before=not value, after=value,
@@ -297,7 +385,6 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
                                    details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
         outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, restore, skipped,
                                        "restored" if restore else "skipped", deleted_record=delete))
-    store.set_state(_pending_key(key), [{**p.__dict__, "due_at": p.due_at.isoformat()} for p in remaining])
     return outcomes
 
 

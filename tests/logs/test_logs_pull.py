@@ -22,7 +22,7 @@ import sfops.logs.pull as pull_module
 from sfops.emulator.testing import RunningEmulator
 from sfops.logs.pull import pull_logs
 from sfops.logs.report import logs_report
-from sfops.logs.store import get_watermark
+from sfops.logs.store import get_watermark, known_key
 from sfops.salesforce import Org, connect
 from sfops.store import Store
 from sfops.store.apex_logs import count_logs, iter_summaries, load_body
@@ -203,6 +203,7 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
     org = connect(emu.org_config(alias="emu"), env={})
     expected = org_log_ids(org)
     store = Store.open(cli_env["SFOPS_STORE_URL"])
+    key = org.identity.org_id  # the CLI stores logs by org id (aliases of one org share them)
     emu.faults(latency={"fixed_ms": 40, "jitter_ms": 0})
     env = {**os.environ, **cli_env}
     env.pop("REQUESTS_CA_BUNDLE", None)
@@ -212,7 +213,7 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
         proc = subprocess.Popen([sys.executable, "-m", "sfops", "logs", "pull", "--concurrency", "2"],
                                 env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while proc.poll() is None and count_logs(store, "emu") < threshold and time.monotonic() < deadline:
+        while proc.poll() is None and count_logs(store, key) < threshold and time.monotonic() < deadline:
             time.sleep(0.01)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -222,10 +223,10 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
     assert kills >= 2  # at least two runs really died mid-pull
     result = run_cli(["logs", "pull"], env=cli_env)
     assert result.exit_code == 0, result.stderr
-    stored = [meta["id"] for meta, _ in iter_summaries(store, "emu")]
+    stored = [meta["id"] for meta, _ in iter_summaries(store, key)]
     assert len(stored) == len(set(stored)) and set(stored) == expected
     for log_id in stored:
-        assert load_body(store, "emu", log_id) == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body",
+        assert load_body(store, key, log_id) == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body",
                                                               raw=True).content
 
 
@@ -258,12 +259,14 @@ def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmula
     seed(emu, 2)
     assert run_cli(["logs", "pull"], env=cli_env).exit_code == 0
     store = Store.open(cli_env["SFOPS_STORE_URL"])
-    total = count_logs(store, "emu")
+    key = known_key(store, "emu")  # the org id the pull stored them under
+    assert key != "emu"
+    total = count_logs(store, key)
     result = run_cli(["logs", "prune", "--older-than-days", "30", "--dry-run", "--json"], env=cli_env)
     assert result.exit_code == 0 and result.json["result"]["deleted"] == {"apex_log": 1, "error_event": 0}
-    assert count_logs(store, "emu") == total
+    assert count_logs(store, key) == total
     result = run_cli(["logs", "prune", "--older-than-days", "30"], env=cli_env)
     assert result.exit_code == 0 and "Deleted 1 log(s)" in result.stdout
-    assert count_logs(store, "emu") == total - 1 and load_body(store, "emu", old) is None
+    assert count_logs(store, key) == total - 1 and load_body(store, key, old) is None
     result = run_cli(["logs", "pull", "--json"], env=cli_env)
     assert result.json["result"]["pulled"] == 0  # the watermark is past it: pruned logs stay pruned

@@ -13,7 +13,7 @@ import pytest
 from cli_support import run_cli
 
 from sfops.config import load_settings
-from sfops.errors import ExitCode
+from sfops.errors import ExitCode, UsageError
 from sfops.rollback.convert import convert
 from sfops.rollback.delta import compute_delta
 from sfops.rollback.deploy import RollbackDeployer, RollbackDeployError, drift_check, load_package
@@ -140,7 +140,8 @@ def test_stale_validation_falls_back_to_a_full_deploy(emu: Any, at_b: dict[str, 
     assert later.status == "Succeeded"
     outcome = deployer.quick(at_b["package"])
     assert outcome.fell_back and outcome.status == "Succeeded" and outcome.action == "quick-fallback"
-    assert "full deploy with tests instead" in outcome.notes[0] and outcome.tests_total > 0
+    assert outcome.notes[0].startswith("QUICK DEPLOY NOT POSSIBLE") and "FULL deploy with tests instead" in \
+        outcome.notes[0] and outcome.tests_total > 0
     assert_org_at_a(emu, client)
 
 
@@ -261,3 +262,156 @@ def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: di
         "drift: classes/KillSwitchService.cls in the org differs from release B (bad) (changed in production "
         "after it?);"
         " the rollback overwrites it"]
+
+
+# ---------------------------------------------------------------- deploy safety (issue 10)
+
+def test_quick_asks_the_org_for_a_validation_stored_as_pending(emu: Any, at_b: dict[str, Any]) -> None:
+    deployer, package, store = at_b["deployer"], at_b["package"], at_b["store"]
+    validation = deployer.validate(package, reason="release time")
+    assert validation.status == "Succeeded"
+    # what `validate --wait 0` stores: the validation had not finished when sfops last asked
+    key = "rollback.validation.emu"
+    store.set_state(key, {**store.get_state(key), "status": "Pending"})
+    outcome = deployer.quick(package, fallback=False, reason="INC-9")
+    assert outcome.action == "quick" and not outcome.fell_back and outcome.validation_id == validation.id
+    assert outcome.status == "Succeeded"
+    assert store.get_state(key)["status"] == "Succeeded"
+    assert_org_at_a(emu, at_b["client"])
+
+
+def hotfix_in_production(client: MetadataClient) -> None:
+    hotfix = ("public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
+              "    public static String reason() { return 'hotfix'; }\n}\n")
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("package.xml", package_xml({"ApexClass": ["KillSwitchService"]}, "62.0"))
+        zf.writestr("classes/KillSwitchService.cls", hotfix)
+        zf.writestr("classes/KillSwitchService.cls-meta.xml", meta)
+    assert client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60).success
+
+
+def test_drift_blocks_a_production_deploy_before_anything_is_sent(emu: Any, at_b: dict[str, Any]) -> None:
+    from sfops.rollback.deploy import DriftError
+
+    client, package, store = at_b["client"], at_b["package"], at_b["store"]
+    hotfix_in_production(client)
+    prod = RollbackDeployer(client, store, "emu", actor="rm", production=True)
+    with pytest.raises(DriftError, match=r"KillSwitchService\.cls in the org differs"):
+        prod.deploy(package, reason="INC-1")
+    with pytest.raises(UsageError, match="not skipped"):
+        prod.deploy(package, skip_drift=True, reason="INC-1")
+    assert_org_at_b(emu, client)  # nothing was deployed
+    refused = [r for r in store.audit_history() if r.outcome == "Refused"]
+    assert refused and refused[0].action == "rollback.deploy"
+    with pytest.raises(UsageError, match="--overwrite-drift needs --reason"):
+        prod.deploy(package, overwrite_drift=True)
+    outcome = prod.deploy(package, overwrite_drift=True, reason="INC-1: the hot-fix is part of the incident")
+    assert outcome.status == "Succeeded" and any("drift overwritten on purpose" in n for n in outcome.notes)
+    assert_org_at_a(emu, client)
+
+
+def test_the_freeze_guard_lives_in_the_library(emu: Any, at_b: dict[str, Any]) -> None:
+    from sfops.rollback.guard import ChangeFreezeError
+
+    freeze = {"freeze": [{"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z", "reason": "always"}]}
+    guarded = RollbackDeployer(at_b["client"], at_b["store"], "emu", actor="rm", freeze=freeze)
+    with pytest.raises(ChangeFreezeError):
+        guarded.deploy(at_b["package"])
+    with pytest.raises(ChangeFreezeError):
+        guarded.quick(at_b["package"])
+    assert [r.outcome for r in at_b["store"].audit_history()] == ["Refused", "Refused"]
+    assert_org_at_b(emu, at_b["client"])
+
+
+def test_a_missing_or_edited_phase_folder_is_refused(make_repo: Any, tmp_path: Path) -> None:
+    import shutil
+
+    p = "force-app/main/default/classes"
+    meta = '<?xml version="1.0"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"/>'
+    repo = make_repo([
+        {f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } }",
+         f"{p}/Svc.cls-meta.xml": meta,
+         f"{p}/Ctl.cls": "public class Ctl { public static Boolean x() { return Svc.on(); } }",
+         f"{p}/Ctl.cls-meta.xml": meta},
+        {f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } "
+                         "public static String why() { return ''; } }",
+         f"{p}/Audit.cls": "public class Audit { public static String d() { return Svc.why(); } }",
+         f"{p}/Audit.cls-meta.xml": meta,
+         f"{p}/Ctl.cls": "public class Ctl { public static String x() { return Audit.d(); } }"},
+    ])
+    out = tmp_path / "pkg"
+    assert plan_and_package(repo, "c2", "c1", out).phases == 2
+    load_package(out)
+    post = out / "phase-1" / "destructiveChangesPost.xml"
+    post.write_text(post.read_text().replace("<members>Audit</members>", ""))
+    with pytest.raises(UsageError, match=r"phase-1/destructiveChangesPost\.xml does not match plan\.json"):
+        load_package(out)
+    plan_and_package(repo, "c2", "c1", out)
+    shutil.rmtree(out / "phase-2")
+    with pytest.raises(UsageError, match=r"phase-2/package\.xml is missing"):
+        load_package(out)
+
+
+def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
+        emu: Any, make_repo: Any, tmp_path: Path, rollback_cli_env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Svc's revert removes why(), which Audit (deleted) still calls, and B's Ctl still calls Audit: in one
+    deploy, Audit PRE is refused (Ctl uses it) and Audit POST is refused (Audit no longer compiles)."""
+    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
+                                                                        max_interval=0.05))
+    p = "force-app/main/default/classes"
+    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+
+    def cls(name: str, body: str) -> dict[str, str]:
+        return {f"{p}/{name}.cls": body, f"{p}/{name}.cls-meta.xml": meta}
+
+    repo = make_repo([
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n")},
+        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n"
+                      "    public static String why() { return 'b'; }\n}\n"),
+         **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
+         **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n")},
+    ])
+    client = MetadataClient(connect(emu.org_config(alias="emu"), env={}), sleep=lambda _s: None)
+    assert client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")),
+                       timeout=60).status == "Succeeded"
+    out = tmp_path / "pkg"
+    assert plan_and_package(repo, "c2", "c1", out).phases == 2
+
+    def one_deploy(step: str) -> list[str]:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("package.xml", package_xml({"ApexClass": ["Ctl", "Svc"]}, "62.0"))
+            for folder in ("phase-1", "phase-2"):
+                for f in (out / folder / "classes").glob("*"):
+                    zf.writestr(f"classes/{f.name}", f.read_bytes())
+            zf.writestr(f"destructiveChanges{step}.xml", package_xml({"ApexClass": ["Audit"]}, "62.0"))
+        result = client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60)
+        assert result.status == "Failed"
+        return [f.problem or "" for f in result.component_failures]
+
+    assert any("referenced elsewhere" in p and "Ctl" in p for p in one_deploy("Pre"))
+    assert any("Dependent class is invalid" in p and "why()" in p for p in one_deploy("Post"))
+    assert {"Audit", "Svc", "Ctl"} <= classes(client)  # both attempts changed nothing
+
+    result = run_cli(["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun", "--json"],
+                     rollback_cli_env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    body = result.json
+    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
+    names = classes(client)
+    assert {"Svc", "Ctl"} <= names and "Audit" not in names
+
+
+def test_cli_quick_on_production_asks_before_a_fallback_full_deploy(
+        emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str]) -> None:
+    result = run_cli(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "prod"], rollback_cli_env)
+    assert result.exit_code == ExitCode.FAILED
+    said = result.stdout + result.stderr
+    assert "is NOT possible (no stored validation" in said and "FULL deploy with tests instead?" in said
+    assert_org_at_b(emu, at_b["client"])

@@ -131,7 +131,7 @@ def test_destructive_files_are_split_and_versioned(rollback: tuple[Plan, Path]) 
 
 def test_forward_delta_matches_sgd_forward(sample_repo: Path) -> None:
     """Reverse of the rollback: B's release as sgd saw it (v1.0 -> v1.1)."""
-    plan = build_plan(compute_delta(sample_repo, "v1.0", "v1.1"))
+    plan = build_plan(compute_delta(sample_repo, "v1.0", "v1.1", allow_forward=True))
     deploy = pairs(plan, "deploy") - {("CustomLabels", "CustomLabels")}
     assert deploy == manifest(SGD_FWD / "package" / "package.xml")
     destructive = manifest(SGD_FWD / "destructiveChanges" / "destructiveChanges.xml")

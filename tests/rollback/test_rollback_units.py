@@ -320,7 +320,7 @@ def test_package_dir_outside_the_repo_is_refused(make_repo: RepoFactory) -> None
                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x.invalid", "GIT_COMMITTER_NAME": "t",
                         "GIT_COMMITTER_EMAIL": "t@x.invalid", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
     with pytest.raises(PathTraversalError):
-        compute_delta(repo, "c1", "HEAD")
+        compute_delta(repo, "HEAD", "c1")
 
 
 def test_output_folder_names_are_sanitised_and_foreign_folders_kept(make_repo: RepoFactory, tmp_path: Path) -> None:

@@ -178,7 +178,8 @@ def test_a_lock_that_never_clears_gives_up_after_the_bounded_attempts(emu, org, 
         flip(org, store, {"New_Pricing__c": False}, actor="a", reason="r", retry=NO_WAIT)
     locked_patches = [e for e in emu.requests_journal() if e["method"] == "PATCH" and e["status"] == 400]
     assert len(locked_patches) == NO_WAIT.attempts
-    assert history(store, "emu") == []
+    # the intent was audited before the write; the write failed and the org says so: settled "failed"
+    assert [(e.switch, e.outcome) for e in history(store, "emu")] == [("New_Pricing__c", "failed")]
     emu.faults(unlock_record=record_id)
 
 

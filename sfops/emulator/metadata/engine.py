@@ -12,7 +12,7 @@ import base64
 import re
 from typing import Any
 
-from sfops.emulator.metadata import apex, registry
+from sfops.emulator.metadata import apex, apexcompile, registry
 from sfops.emulator.metadata.apextests import TestRunner
 from sfops.emulator.metadata.host import DeployFaults, MdUser, MetadataHost
 from sfops.emulator.metadata.model import DeployOptions, Outcome, empty_tests, iso
@@ -81,6 +81,7 @@ class Deployer:
 
         self._delete_phase(pre)
         self._add_phase(adds, collector)
+        self._compile_check(adds)
         self._delete_phase(post)
         self._apply_component_fault(adds)
         self.out.successes.append(self._message("", "package.xml", dz.prefix + "package.xml", changed=True))
@@ -247,6 +248,26 @@ class Deployer:
                 problem = Problem(comp.type, comp.full_name, comp.file_name, exc.problem, exc.line, exc.column)
             if problem is not None:
                 self._fail(problem)
+
+    def _compile_check(self, adds: list[Comp]) -> None:
+        """Calls to methods the org no longer has, in deployed Apex or in org classes depending on it
+        (apexcompile.py); a dependent class's failure is reported on the deployed class."""
+        deployed = {c.full_name.lower(): c for c in adds if c.type in ("ApexClass", "ApexTrigger")}
+        if not deployed:
+            return
+        for problem in apexcompile.unresolved_calls(self.work.apex_bodies(), set(deployed)):
+            comp = deployed.get(problem.caller.lower()) or deployed.get(problem.owner.lower())
+            if comp is None:
+                continue
+            if problem.caller.lower() in deployed:
+                text, line, col = problem.message, problem.line, problem.column
+            else:
+                text = (f"Dependent class is invalid and needs recompilation:\n Class {problem.caller} : "
+                        f"{problem.message}")
+                line, col = None, None
+            self.out.successes = [m for m in self.out.successes
+                                  if (m["componentType"], m["fullName"]) != (comp.type, comp.full_name)]
+            self._fail(Problem(comp.type, comp.full_name, comp.file_name, text, line, col))
 
     def _record(self, comp: Comp, files: dict[str, bytes] | None = None, element: Any = None) -> dict[str, Any]:
         """Store a component in the work state; the DeployMessage says whether it was created."""

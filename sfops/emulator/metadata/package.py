@@ -157,6 +157,8 @@ def read_zip(data: bytes, single_package: bool) -> DeployZip:
 
 
 def _find_root(raw: dict[str, bytes], single_package: bool) -> str:
+    """Where package.xml sits: the zip root, or (singlePackage false, the default) one top-level folder
+    such as "unpackaged/" or "My Test Package/" (jsforce's test/data/MyPackage.zip)."""
     if "package.xml" in raw:
         return ""
     if not single_package:

@@ -1,12 +1,17 @@
 """The metadata types the emulator knows: folder, suffix, -meta.xml companion, children.
 
-Hand-kept (the product must not read ../shared at run time). Order is the order describeMetadata
-reports. ``children`` maps the element name inside the parent file to the child type name.
+The types the emulator models are hand-kept below (order = the order describeMetadata reports;
+``children`` maps the element name inside the parent file to the child type name). Every other type of
+Salesforce's registry (seed_data/metadata_types.json, built by scripts/gen_metadata_types.py from
+source-deploy-retrieve's registry) is accepted too: deploy stores its files as they are and retrieve
+returns them unchanged (no child splitting, so those files come back byte for byte).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,29 @@ TYPES: tuple[MdType, ...] = (
     MdType("Settings", "settings", "settings"),
 )
 
-BY_NAME: dict[str, MdType] = {t.name.lower(): t for t in TYPES}
-BY_DIRECTORY: dict[str, MdType] = {t.directory.lower(): t for t in TYPES}
-CHILD_TYPES: dict[str, tuple[MdType, str]] = {
-    child.lower(): (t, element) for t in TYPES for element, child in t.children.items()
-}
+MODELLED: frozenset[str] = frozenset(t.name for t in TYPES)
 # folder types: "EmailTemplate" members are "Folder/Name"; the folder itself is type EmailFolder etc.
 FOLDER_TYPES = {"EmailFolder": "EmailTemplate", "ReportFolder": "Report", "DashboardFolder": "Dashboard",
                 "DocumentFolder": "Document"}
+
+
+def _opaque_types() -> tuple[MdType, ...]:
+    table = json.loads(resources.files("sfops.emulator").joinpath("seed_data/metadata_types.json")
+                       .read_text("utf-8"))
+    known = {name.lower() for name in MODELLED} | {name.lower() for name in FOLDER_TYPES}
+    return tuple(MdType(t["name"], t["directory"], t.get("suffix"), meta_file=bool(t.get("meta_file")),
+                        in_folder=bool(t.get("in_folder")), bundle=bool(t.get("bundle")))
+                 for t in table["types"] if t["name"].lower() not in known and t["directory"] != "settings")
+
+
+TYPES = TYPES + _opaque_types()
+BY_NAME: dict[str, MdType] = {t.name.lower(): t for t in TYPES}
+BY_DIRECTORY: dict[str, MdType] = {}
+for _t in TYPES:  # modelled types first: some folders (wave, territories) hold several types
+    BY_DIRECTORY.setdefault(_t.directory.lower(), _t)
+CHILD_TYPES: dict[str, tuple[MdType, str]] = {
+    child.lower(): (t, element) for t in TYPES for element, child in t.children.items()
+}
 
 
 def type_by_name(name: str) -> MdType | None:

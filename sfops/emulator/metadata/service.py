@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sfops.emulator.metadata.crud import MetadataCrud
 from sfops.emulator.metadata.deploys import DeployError, Deploys, deploy_result, deploy_result_json
 from sfops.emulator.metadata.host import MdUser, MetadataHost
 from sfops.emulator.metadata.model import TEST_LEVELS, DeployOptions
@@ -57,8 +58,9 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
 
 
 def options_from_xml(elem: Any | None) -> DeployOptions:
-    """DeployOptions from the SOAP element (booleans case-insensitive; runTests repeated)."""
-    opts = DeployOptions()
+    """DeployOptions from the SOAP element (booleans case-insensitive; runTests repeated). An omitted
+    singlePackage is false, as on a real org (Tooling API DeployRequest: SinglePackage defaults to false)."""
+    opts = DeployOptions(single_package=False)
     if elem is None:
         return opts
     flags = {
@@ -96,7 +98,7 @@ def options_from_json(data: Mapping[str, Any]) -> DeployOptions:
         tests = [t.strip() for t in tests.split(",") if t.strip()]
     return DeployOptions(
         check_only=flag("checkOnly", False), ignore_warnings=flag("ignoreWarnings", False),
-        rollback_on_error=flag("rollbackOnError", True), single_package=flag("singlePackage", True),
+        rollback_on_error=flag("rollbackOnError", True), single_package=flag("singlePackage", False),
         purge_on_delete=flag("purgeOnDelete", False), allow_missing_files=flag("allowMissingFiles", False),
         auto_update_package=flag("autoUpdatePackage", False), perform_retrieve=flag("performRetrieve", False),
         test_level=level, run_tests=list(tests),
@@ -114,13 +116,16 @@ class MetadataService:
         self.host = host
         self.deploys = Deploys(host, polls_to_complete=polls_to_complete, seconds_per_step=seconds_per_step)
         self.reader = MetadataReader(host)
+        self.crud = MetadataCrud(host)
         self._lock = threading.RLock()
         self._ops: dict[str, Callable[[Any, MdUser], bytes]] = {
             "deploy": self._deploy, "checkDeployStatus": self._check_deploy_status,
             "deployRecentValidation": self._deploy_recent_validation, "cancelDeploy": self._cancel_deploy,
             "retrieve": self._retrieve, "checkRetrieveStatus": self._check_retrieve_status,
             "listMetadata": self._list_metadata, "describeMetadata": self._describe_metadata,
-            "readMetadata": self._read_metadata,
+            "readMetadata": self._read_metadata, "createMetadata": self._create_metadata,
+            "updateMetadata": self._update_metadata, "upsertMetadata": self._upsert_metadata,
+            "deleteMetadata": self._delete_metadata, "renameMetadata": self._rename_metadata,
         }
 
     # ------------------------------------------------------------------ public
@@ -238,6 +243,24 @@ class MetadataService:
         result = self.reader.read_metadata(type_name, texts(elem, "fullNames"))
         return envelope("readMetadata", result, xsi=True)
 
+    def _create_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("createMetadata", self.crud.create(children(elem, "metadata"), user))
+
+    def _update_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("updateMetadata", self.crud.update(children(elem, "metadata"), user))
+
+    def _upsert_metadata(self, elem: Any, user: MdUser) -> bytes:
+        return envelope("upsertMetadata", self.crud.upsert(children(elem, "metadata"), user))
+
+    def _delete_metadata(self, elem: Any, user: MdUser) -> bytes:
+        names = texts(elem, "fullNames")
+        return envelope("deleteMetadata", self.crud.delete(text(elem, "type") or "", names, user))
+
+    def _rename_metadata(self, elem: Any, user: MdUser) -> bytes:
+        result = self.crud.rename(text(elem, "type") or "", text(elem, "oldFullName") or "",
+                                  text(elem, "newFullName") or "", user)
+        return envelope("renameMetadata", result)
+
     # ------------------------------------------------------------------ REST deployRequest
     def _rest_deploy_request(self, method: str, deploy_id: str | None, query: Mapping[str, str],
                              headers: Mapping[str, str], body: bytes, user: MdUser) -> Response:
@@ -298,7 +321,7 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[bytes, DeployOptio
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body)
     zip_bytes: bytes | None = None
-    opts = DeployOptions()
+    opts = DeployOptions(single_package=False)
     if not msg.is_multipart():
         raise DeployError("INVALID_MULTIPART_REQUEST", "The request is not a valid multipart request")
     for part in msg.iter_parts():

@@ -22,7 +22,7 @@ def test_request_paths(org) -> None:
     assert org.url(f"{LOGIN}/id/00D/005") == f"{LOGIN}/id/00D/005"
     # the bearer token never goes to another host, nor over plain http
     for foreign in ("https://other.example/x", "http://acme.my.salesforce.com/x"):
-        with pytest.raises(ValueError, match="refusing"):
+        with pytest.raises(SalesforceError, match="Refusing to send the org's token"):
             org.url(foreign)
 
 
