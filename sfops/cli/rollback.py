@@ -117,9 +117,10 @@ def _deployer(app: AppContext, target_org: str | None,
 def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: list[str] | None = None) -> Result:
     """The outcome as a Result: failures as rows, what sfops chose (test level, phases) as notes, drift and
     freeze overrides as warnings; a job still running says so instead of "failures: none"."""
-    from sfops.rollback.deploy import write_junit
+    from sfops.rollback.deploy import is_warning, write_junit
 
-    notes = list(outcome.notes)
+    notes = [n for n in outcome.notes if not is_warning(n)]
+    extra_warnings = [*(extra_warnings or []), *(n for n in outcome.notes if is_warning(n))]
     if junit is not None:
         with writing_to("--junit", junit):
             write_junit(outcome, junit)
@@ -148,7 +149,7 @@ def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | Non
 
 
 overwrite_drift_option = click.option("--overwrite-drift", "overwrite_drift", is_flag=True,
-                                      help="Deploy although the org differs from B (production blocks "
+                                      help="Deploy although the org differs from release B (bad) (production blocks "
                                            "otherwise; needs --reason).")
 
 

@@ -247,6 +247,16 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
     return sorted(tests), uncovered
 
 
+# Outcome notes that need the user's attention (shown as warnings); the others say what sfops chose or
+# where a job stands (the test level, the phase, "still running") and are information.
+WARNING_NOTES = ("drift", "change freeze overridden", "QUICK DEPLOY NOT POSSIBLE", "Two-phase plan")
+
+
+def is_warning(note: str) -> bool:
+    """Whether an Outcome note is a warning rather than information."""
+    return note.startswith(WARNING_NOTES)
+
+
 def choose_test_level(package: Package, folder: Path, test_level: str | None,
                       tests: Iterable[str]) -> tuple[str, list[str], list[str]]:
     """(test level, tests, notes). Default: RunSpecifiedTests with A's tests that cover the reverted Apex
@@ -345,7 +355,7 @@ class RollbackDeployer:
             raise UsageError("--overwrite-drift needs --reason (it is recorded with the rollback).")
         if skip_drift and self.production and not overwrite_drift:
             raise UsageError("On a production org the drift check is not skipped; to deploy over changes made "
-                             "after B, give --overwrite-drift --reason.")
+                             "after release B (bad), give --overwrite-drift --reason.")
         if skip_drift:
             return notes
         drift = drift_check(self.client, package, ignore_warnings=ignore_warnings)
@@ -354,7 +364,7 @@ class RollbackDeployer:
             self._record_refusal(package, action, reason, "drift: " + "; ".join(found))
             raise DriftError(f"Production differs from release {package.plan.get('from_ref')} "
                              f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
-                             actions=["check the findings (a hot-fix made after B?)",
+                             actions=["check the findings (a hot-fix made after release B (bad)?)",
                                       "re-run with --overwrite-drift --reason '<why>' to deploy anyway"])
         if found and overwrite_drift:
             notes.append(f"drift overwritten on purpose; reason: {reason}")

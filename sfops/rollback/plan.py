@@ -38,7 +38,8 @@ PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
 UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
-               "Settings": "org settings cannot be deleted: they stay as B set them unless A's file is deployed",
+               "Settings": "org settings cannot be deleted: they stay as release B (bad) set them unless release A "
+                           "(good)'s file is deployed",
                "StandardValueSet": "standard value sets cannot be deleted through the Metadata API"}
 
 
@@ -186,7 +187,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         elif standard_name(change.key):
             what = "standard object" if change.key.type == "CustomObject" else "standard field"
             item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "
-                                                  "parts B added are deleted)"]
+                                                  "parts release B (bad) added are deleted)"]
         elif change.parent and change.parent.type == "CustomObject" and \
                 change.parent.name.casefold() in deleted_objects:
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
@@ -367,7 +368,7 @@ def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
                 slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
             why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
                    "which still uses what this deploy removes" if items[a].action == DELETE else
-                   f"phase {item.phase}: A's version uses {items[a].key} as A has it (deployed in phase "
+                   f"phase {item.phase}: release A (good)'s version uses {items[a].key} as A has it (deployed in phase "
                    f"{items[a].phase}), so it cannot come earlier")
             if why not in item.reasons:
                 item.reasons.append(why)

@@ -403,7 +403,7 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
                      rollback_cli_env)
     assert result.exit_code == 0, result.stdout + result.stderr
     body = result.json
-    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
+    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["result"]["notes"]
     names = classes(client)
     assert {"Svc", "Ctl"} <= names and "Audit" not in names
 
