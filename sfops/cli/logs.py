@@ -41,6 +41,8 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 
     analysis = analyze_files(files)
     warnings = [f.error for f in analysis.unreadable if f.error]
+    warnings += [f"{path}: not an Apex debug log (no header such as '64.0 APEX_CODE,FINEST;...' and no events)."
+                 for path in analysis.not_apex_logs]
     exit_code = ExitCode.FAILED if analysis.unreadable else ExitCode.OK
     if problems:
         rows = problem_rows(analysis)

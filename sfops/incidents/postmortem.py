@@ -149,4 +149,9 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
         "went_badly": "\n".join(f"- {b}" for b in bad) or "- _Fill in._",
         "action_items": "\n".join(lines),
     }
+    used = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(template)}
+    unknown = sorted(name for name in used - set(values) if name)
+    if unknown:  # a typo would otherwise stay in the draft as literal text
+        raise ConfigError(f"Post-mortem template: unknown placeholder(s) {', '.join('$' + u for u in unknown)}. "
+                          f"Known: {', '.join('$' + k for k in values)} (write $$ for a dollar sign).")
     return Template(template).safe_substitute(values)
