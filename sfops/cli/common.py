@@ -94,11 +94,12 @@ def output_file(_ctx: click.Context, param: click.Parameter, value: Path | str |
     return value
 
 
-def parse_moment(value: str, option: str) -> dt.datetime:
-    """An option's ISO date or date-time (UTC unless it carries an offset); a bad one is one UsageError line."""
+def parse_moment(value: str, option: str, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """An option's ISO date or date-time (in `zone`, UTC by default, unless it carries an offset); a bad one is
+    one UsageError line."""
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
                          "2026-11-01T09:00+01:00).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -52,6 +52,8 @@ default_rotation = "primary"
 email = "alice@example.com"
 [oncall.people.bob]
 email = "bob@example.com"
+[oncall.people.carol]
+email = "carol@example.com"
 [oncall.rotations.primary]
 time_zone = "Europe/Paris"
 start = "2026-03-23"
