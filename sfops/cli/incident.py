@@ -38,9 +38,13 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
 
 
 def _warnings(notifications: list[dict[str, Any]], event: dict[str, Any] | None = None) -> list[str]:
+    from sfops.incidents.notify import CONFIG_ERROR_PREFIX
+
     out = [f"Notification via {n['channel']} not delivered ({n['status']}): {n.get('error')}. "
-           "It stays in the outbox: sfops incident notify-retry." for n in notifications
-           if n["status"] not in ("sent", "skipped")]
+           + ("Fix the configuration, then: sfops incident notify-retry --failed."
+              if str(n.get("error") or "").startswith(CONFIG_ERROR_PREFIX) else
+              "It stays in the outbox: sfops incident notify-retry.")
+           for n in notifications if n["status"] not in ("sent", "skipped")]
     if event and not event.get("published"):
         out.append(f"Incident_Event__e {event['action']} was not published: {event.get('error')}")
     return out

@@ -76,3 +76,28 @@ def test_switch_list_shows_each_switchs_own_last_change(emu: RunningEmulator, tm
     rows = {r["name"]: r for r in run_cli(["switch", "list", "--json"], env).json["result"]}
     assert rows["New_Pricing__c"]["last_changed_by"] == "carol"
     assert rows["External_Sync__c"]["last_changed_at"] is None
+
+
+def test_a_missing_channel_secret_is_a_configuration_error_not_retried(emu: RunningEmulator, tmp_path: Path,
+                                                                        receiver: Receiver) -> None:
+    env = emulator_cli_env(emu, tmp_path, extra_toml='''
+[alerts.routes]
+P1 = ["hook", "slack"]
+[alerts.channels.hook]
+type = "webhook"
+[alerts.channels.slack]
+type = "slack"
+''')
+    env["SFOPS_ALERT_SLACK_URL"] = f"{receiver.url}/slack"  # SFOPS_ALERT_HOOK_URL is missing
+    result = run_cli(["incident", "raise", "-s", "P1", "-m", "Quotes fail", "--json"], env)
+    assert result.exit_code == 0
+    hook = next(n for n in result.json["result"]["notifications"] if n["channel"] == "hook")
+    assert hook["status"] == "failed" and hook["attempts"] == 1
+    assert hook["error"].startswith("configuration error: ") and "SFOPS_ALERT_HOOK_URL" in hook["error"]
+    assert any("Fix the configuration" in w for w in result.json["warnings"])
+    retried = run_cli(["incident", "notify-retry", "--json"], env)
+    assert retried.exit_code == 0
+    rows = run_cli(["incident", "notifications", "--json"], env).json["result"]
+    hook_row = next(r for r in rows if r["channel"] == "hook")
+    assert hook_row["status"] == "failed" and hook_row["attempts"] == 1  # not retried as if it were transient
+    assert next(r for r in rows if r["channel"] == "slack")["status"] == "sent"
