@@ -154,18 +154,18 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     changes = [Change(n, current.get(n), v) for n, v in wanted.items()]
     pinned = {} if own or target.level is Level.ORG else \
         {s.name: inherited.get(s.name, False) for s in switches if s.name not in wanted}
+    effective = [c for c in changes if c.changed]
     warnings = []
-    if pinned:
+    if pinned and effective:  # only a flip that really creates the record pins anything
         warnings.append(f"This creates a {target.level.value}-level Kill_Switch__c record for {target.label}: "
                         f"it pins the other {len(pinned)} switches to their current values "
                         f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
     now = now or dt.datetime.now(dt.UTC)
     key = org.alias
-    effective = [c for c in changes if c.changed]
     restore_at = now + restore_after if restore_after and effective else None
     plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
                       changes=changes, dry_run=True, created_record=own is None and bool(effective),
-                      pinned=pinned, restore_at=restore_at, warnings=warnings)
+                      pinned=pinned if effective else {}, restore_at=restore_at, warnings=warnings)
     if dry_run or not effective:
         return _replace(plan, dry_run=dry_run)
     if confirm is not None:

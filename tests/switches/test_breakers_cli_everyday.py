@@ -70,3 +70,17 @@ def test_inputs_are_validated_where_they_are_taken(cli_env) -> None:  # type: ig
     assert result.exit_code == 2 and "Governor Limit" in result.stderr
     result = run_cli(["agent", "history", "--job", "log-pull"], cli_env)
     assert result.exit_code == 2 and "Unknown job 'log-pull'" in result.stderr and "logs-pull" in result.stderr
+
+
+def test_the_pinning_warning_appears_only_when_a_record_will_be_created(emu, org, store) -> None:  # type: ignore[no-untyped-def]
+    from sfops.switches import flip
+
+    # External_Sync__c is already on for the profile (inherited from the org): nothing to write, nothing pinned
+    same = flip(org, store, {"External_Sync__c": True}, scope="profile:Standard User", actor="a", reason="r",
+                dry_run=True)
+    assert not same.created_record and same.warnings == [] and same.pinned == {}
+    done = flip(org, store, {"External_Sync__c": True}, scope="profile:Standard User", actor="a", reason="r")
+    assert not done.created_record and done.warnings == [] and done.audit_ids == []
+    off = flip(org, store, {"External_Sync__c": False}, scope="profile:Standard User", actor="a", reason="r",
+               dry_run=True)
+    assert off.created_record and "pins the other 4 switches" in off.warnings[0]
