@@ -226,4 +226,4 @@ def prune_cmd(app: AppContext, target_org: str | None, days: int, dry_run: bool)
     verb = "Would delete" if dry_run else "Deleted"
     return Result(data={"org": alias, "before": before, "dry_run": dry_run, "deleted": counts},
                   message=f"{verb} {counts['apex_log']} log(s) and {counts['error_event']} error(s) of {alias} "
-                          f"older than {before:%Y-%m-%d %H:%M} UTC.")
+                          f"older than {when_text(before)}.")

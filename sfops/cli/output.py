@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
@@ -72,6 +73,8 @@ def when_text(value: dt.datetime | str | None) -> str:
         value = moment
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
+    if isinstance(value.tzinfo, ZoneInfo) and value.tzinfo.key not in ("UTC", "Etc/UTC"):
+        return value.strftime("%Y-%m-%d %H:%M %Z")  # asked for in a zone (oncall --tz): same shape, its zone
     return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
 
 

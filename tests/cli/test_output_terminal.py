@@ -85,3 +85,12 @@ def test_notes_are_information_not_warnings() -> None:
     console = Console(file=io.StringIO(), width=80)
     render(Result(data={"x": 1}, notes=["JUnit results: out.xml"]), as_json=True, console=console)
     assert json.loads(console.file.getvalue())["warnings"] == []
+
+
+def test_a_moment_asked_for_in_a_zone_keeps_the_shape_and_names_the_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    paris = dt.datetime(2026, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    assert when_text(paris) == "2026-03-30 09:00 CEST"
+    assert when_text(paris.astimezone(dt.UTC)) == "2026-03-30 07:00 UTC"
+    assert when_text(dt.datetime(2026, 3, 30, 7, 0, tzinfo=ZoneInfo("UTC"))) == "2026-03-30 07:00 UTC"
