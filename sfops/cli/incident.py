@@ -320,7 +320,7 @@ def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path 
         with writing_to("--out", out):
             out.write_text(text, encoding="utf-8")
         return Result(data={"incident": inc.ref, "path": out}, message=f"Post-mortem draft written to {out}.")
-    return Result(data={"incident": inc.ref, "markdown": text}, message=text)
+    return Result(data={"incident": inc.ref, "markdown": text}, message=text, document=True)
 
 
 @incident.command("metrics")

@@ -152,7 +152,7 @@ def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | No
     else:
         warnings = oc.gap_warnings(schedule)
     if str(ics) == "-":
-        return Result(data={"ics": text, "events": shifts}, message=text, warnings=warnings)
+        return Result(data={"ics": text, "events": shifts}, message=text, warnings=warnings, document=True)
     with writing_to("--ics", ics):
         ics.write_bytes(text.encode("utf-8"))
     return Result(data={"path": ics, "events": shifts}, warnings=warnings,

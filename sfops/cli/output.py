@@ -42,6 +42,7 @@ class Result:
     warnings: things the user should act on or know went wrong (printed "Warning: ...", and in the
         JSON envelope's `warnings`).
     notes: information (a file written, a default chosen): printed as plain lines, never "Warning:".
+    document: the message is a document to copy (Markdown, iCalendar), written as is at any width.
     optional: columns a narrow terminal drops first, in this order (then the rightmost ones).
     """
 
@@ -54,6 +55,7 @@ class Result:
     exit_code: ExitCode = ExitCode.OK
     notes: list[str] = field(default_factory=list)
     optional: Sequence[str] = ()
+    document: bool = False  # the message is a document (Markdown, iCalendar): printed as is, never re-wrapped
 
 
 # The one way people see a moment: UTC to the minute. JSON carries ISO 8601 with an offset.
@@ -116,7 +118,9 @@ def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table
         console.print(printable(note), highlight=False, markup=False)
     for warning in result.warnings:
         console.print(Text.assemble(("Warning:", "yellow"), " ", printable(str(warning))), highlight=False)
-    if result.message:
+    if result.message and result.document:
+        console.file.write(result.message if result.message.endswith("\n") else result.message + "\n")
+    elif result.message:
         console.print(printable(result.message), highlight=False, markup=False)
 
 
@@ -142,7 +146,7 @@ def _rows_of(result: Result) -> list[Mapping[str, Any]] | None:
 # A column whose every cell is one word at most this long (an Id, a status, a timestamp) is never
 # wrapped; longer text wraps at spaces, and a word only folds when it is longer than this.
 _ATOMIC_MAX = 22
-_FOLD_MIN = 10
+_FOLD_MIN = 14
 
 
 def _column_min(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[int, bool]:

@@ -213,4 +213,5 @@ def history_cmd(app: AppContext, target_org: str | None, feature: str | None, in
     rows = [{"#": e.id, "when": when_text(e.at), "who": e.actor, "switch": e.switch, "scope": e.scope or "-",
              "change": f"{_onoff(e.before)} -> {_onoff(e.after)}" if e.outcome == "done" else e.outcome,
              "reason": e.reason or "", "incident": e.incident_id or ""} for e in entries]
-    return Result(data=entries, rows=rows, title=f"Kill switch history ({org})")
+    return Result(data=entries, rows=rows, title=f"Kill switch history ({org})",
+                  optional=["#", "scope", "incident", "who"])

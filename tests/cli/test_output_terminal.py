@@ -94,3 +94,11 @@ def test_a_moment_asked_for_in_a_zone_keeps_the_shape_and_names_the_zone() -> No
     assert when_text(paris) == "2026-03-30 09:00 CEST"
     assert when_text(paris.astimezone(dt.UTC)) == "2026-03-30 07:00 UTC"
     assert when_text(dt.datetime(2026, 3, 30, 7, 0, tzinfo=ZoneInfo("UTC"))) == "2026-03-30 07:00 UTC"
+
+
+def test_a_document_is_written_as_is_at_any_width() -> None:
+    markdown = "| Time | Who | What |\n|---|---|---|\n| 2026-12-06 23:54 | demo-release-manager | " + "x" * 120 + " |\n"
+    text = shown(Result(data={"markdown": markdown}, message=markdown, document=True), 80)
+    assert text == markdown  # a table row stays one line, whatever the terminal
+    wrapped = shown(Result(data={}, message=markdown), 80)
+    assert wrapped != markdown  # prose messages do wrap
