@@ -203,7 +203,7 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     writer = csv.DictWriter(buf, fieldnames=list(columns or _columns(rows)), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer.writerow({k: _cell(v, human=False) for k, v in row.items()})  # CSV keeps ISO 8601 moments
     return buf.getvalue()
 
 
@@ -218,14 +218,14 @@ def _is_moment(text: str) -> bool:
     return text.endswith(" UTC") and len(text) == len("2026-01-01 00:00 UTC")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, *, human: bool = True) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return when_text(value)
-    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        return when_text(value) if human else to_jsonable(value)
+    if human and isinstance(value, str) and _ISO_MOMENT.match(value):
         return when_text(value)
     if isinstance(value, Mapping | list):
         return json.dumps(value, default=str)

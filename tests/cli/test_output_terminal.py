@@ -102,3 +102,10 @@ def test_a_document_is_written_as_is_at_any_width() -> None:
     assert text == markdown  # a table row stays one line, whatever the terminal
     wrapped = shown(Result(data={}, message=markdown), 80)
     assert wrapped != markdown  # prose messages do wrap
+
+
+def test_csv_keeps_iso_moments_for_spreadsheets_and_scripts() -> None:
+    console = Console(file=io.StringIO(), width=80)
+    render(Result(data=[{"at": dt.datetime(2026, 12, 6, 21, 17, tzinfo=dt.UTC)}]), as_json=False, console=console,
+           fmt="csv")
+    assert console.file.getvalue().splitlines() == ["at", "2026-12-06T21:17:00+00:00"]
