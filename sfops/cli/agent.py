@@ -178,7 +178,7 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
              "last run": when_text(p.last_run.started_at) if p.last_run else "-",
              "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
              "note": p.backoff or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
-    return Result(data=planned, rows=rows, title="Agent jobs")
+    return Result(data=planned, rows=rows, title="Agent jobs", optional=["leader", "org", "last run", "schedule"])
 
 
 @agent.command("history")
@@ -199,4 +199,4 @@ def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit:
              "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
              "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
             for r in runs]
-    return Result(data=runs, rows=rows, title="Agent runs")
+    return Result(data=runs, rows=rows, title="Agent runs", optional=["holder", "org", "id", "seconds"])
