@@ -37,23 +37,18 @@ def logs() -> None:
 @output_command
 def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
     """Parse log files offline: per transaction entry point, duration, limits, exceptions, category."""
-    from sfops.logs.analyze import analyze_files, problem_rows, transaction_rows
+    from sfops.cli.logs_analyze import analysis_result
+    from sfops.logs.analyze import analyze_files, problem_rows
 
-    analysis = analyze_files(files)
-    warnings = [f.error for f in analysis.unreadable if f.error]
-    warnings += [f"{path}: not an Apex debug log (no header such as '64.0 APEX_CODE,FINEST;...' and no events)."
-                 for path in analysis.not_apex_logs]
-    exit_code = ExitCode.FAILED if analysis.unreadable else ExitCode.OK
     if problems:
+        analysis = analyze_files(files, classify=False)
         rows = problem_rows(analysis)
+        warnings = [f.error for f in analysis.unreadable if f.error]
         return Result(data=rows, rows=rows, columns=["file", "line", "kind", "message"],
-                      title="Parse problems", warnings=warnings, exit_code=exit_code)
-    rows = transaction_rows(analysis)
-    failed = sum(1 for r in rows if r["failed"])
-    message = f"{len(rows)} transaction(s) in {len(analysis.files) - len(analysis.unreadable)} file(s); " \
-              f"{failed} failed."
-    return Result(data={"transactions": rows, "logs": analysis.files}, rows=rows, columns=ANALYZE_COLUMNS,
-                  title="Apex log analysis", message=message, warnings=warnings, exit_code=exit_code)
+                      title="Parse problems", warnings=warnings,
+                      exit_code=ExitCode.FAILED if analysis.unreadable else ExitCode.OK)
+    # Output is written while the files are parsed (bounded memory whatever their size).
+    return analysis_result(analyze_files(files), ANALYZE_COLUMNS)
 
 
 @logs.command("pull")

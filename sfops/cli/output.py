@@ -10,9 +10,9 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -56,6 +56,10 @@ class Result:
     notes: list[str] = field(default_factory=list)
     optional: Sequence[str] = ()
     document: bool = False  # the message is a document (Markdown, iCalendar): printed as is, never re-wrapped
+    # Output too big to hold: render calls stream(mode, file) with mode "json", "csv" or "table" first. It
+    # returns True when it wrote the whole output itself (it sets warnings and exit_code on this Result as it
+    # goes), False after filling rows/message/warnings for the usual rendering.
+    stream: Callable[[str, IO[str]], bool] | None = None
 
 
 # The one way people see a moment: UTC to the minute. JSON carries ISO 8601 with an offset.
@@ -97,6 +101,8 @@ def envelope(result: Result) -> dict[str, Any]:
 
 def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table") -> None:
     """Print a result as JSON envelope, CSV, or a table plus message."""
+    if result.stream is not None and result.stream("json" if as_json else fmt, console.file):
+        return
     if as_json:
         console.file.write(json.dumps(envelope(result), indent=2, default=str) + "\n")
         return
@@ -205,6 +211,14 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     for row in rows:
         writer.writerow({k: _cell(v, human=False) for k, v in row.items()})  # CSV keeps ISO 8601 moments
     return buf.getvalue()
+
+
+def write_csv(file: IO[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """CSV with a header row, written row by row (`rows` may be a generator of any length)."""
+    writer = csv.DictWriter(file, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
 
 
 def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -1,6 +1,7 @@
 """Apex debug logs: streaming parser, failure classification and report building blocks.
 
-Offline use: `parse_file(path)` -> `ParsedLog` with one `Transaction` per EXECUTION_STARTED.
+Offline use: `parse_file(path)` -> `ParsedLog` with one `Transaction` per EXECUTION_STARTED; for big files
+`LogFile(path)` yields the transactions one at a time (bounded memory).
 
 The names below are imported on first use (PEP 562), so importing a light submodule such as
 `sfops.logs.traceflags` (the `sfops logs --help` options) does not load the parser. The
@@ -27,17 +28,18 @@ if TYPE_CHECKING:
         SoqlStat,
         Transaction,
     )
-    from sfops.logs.parser import LogParser, parse_bytes, parse_file, parse_stream
+    from sfops.logs.parser import LogFile, LogParser, parse_bytes, parse_file, parse_stream
 
 _LAZY: dict[str, str] = {
     "fingerprint": "classify",
     **dict.fromkeys(("Callout", "Classification", "ExceptionInfo", "FlowError", "LimitSnapshot", "LimitUsage",
                      "MethodStat", "ParsedLog", "ParseProblem", "SoqlStat", "Transaction"), "model"),
-    **dict.fromkeys(("LogParser", "parse_bytes", "parse_file", "parse_stream"), "parser"),
+    **dict.fromkeys(("LogFile", "LogParser", "parse_bytes", "parse_file", "parse_stream"), "parser"),
 }
 
 __all__ = [
-    "Callout", "Classification", "ExceptionInfo", "FlowError", "LimitSnapshot", "LimitUsage", "LogParser",
+    "Callout", "Classification", "ExceptionInfo", "FlowError", "LimitSnapshot", "LimitUsage", "LogFile",
+    "LogParser",
     "MethodStat", "ParseProblem", "ParsedLog", "SoqlStat", "Transaction", "fingerprint",
     "parse_bytes", "parse_file", "parse_stream",
 ]

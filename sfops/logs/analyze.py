@@ -1,34 +1,39 @@
 """Offline analysis of log files and the row shapes that reports and the CLI show.
 
-`analyze_files` parses files (no org needed); `transaction_rows`, `limit_rows` and `problem_rows` turn the
-results into flat records (one dict per row) for tables, CSV, JSON and pandas.
+`analyze_files` sets up a streaming pass over files (no org needed): `Analysis.transactions()` yields each
+transaction as soon as it is parsed, so memory does not grow with the number of transactions;
+`transaction_rows`, `limit_rows` and `problem_rows` turn the results into flat records (one dict per row) for
+tables, CSV, JSON and pandas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sfops.logs.model import ParsedLog, Transaction
-from sfops.logs.parser import parse_file
+from sfops.logs.parser import LogFile
 
 
 @dataclass
 class FileAnalysis:
-    """One input file: its parse result, or why it could not be read."""
+    """One input file: its facts and problems (`log`, without the transactions, which were streamed), or why
+    it could not be read (`error`; a file that broke midway has both)."""
 
     path: str
     log: ParsedLog | None = None
     error: str | None = None
 
 
-@dataclass
 class Analysis:
-    """The result of `analyze_files`."""
+    """A one-pass analysis of files: iterate `transactions()` once; `files` fills in as each file is read."""
 
-    files: list[FileAnalysis] = field(default_factory=list)
+    def __init__(self, paths: Sequence[str | Path], *, classify: bool = True) -> None:
+        self.paths = expand_paths(paths)
+        self.files: list[FileAnalysis] = []
+        self._classify = classify
 
     @property
     def unreadable(self) -> list[FileAnalysis]:
@@ -37,14 +42,37 @@ class Analysis:
     @property
     def not_apex_logs(self) -> list[str]:
         """Files that read fine but hold no Apex debug log: no `64.0 APEX_CODE,...` header and no event."""
-        return [f.path for f in self.files if f.log is not None and f.log.api_version is None
-                and not f.log.log_levels and not f.log.transactions]
+        return [f.path for f in self.files if f.log is not None and f.error is None and f.log.api_version is None
+                and not f.log.log_levels and not f.log.events]
 
-    def transactions(self) -> Iterable[tuple[str, Transaction]]:
-        for f in self.files:
-            if f.log is not None:
-                for tx in f.log.transactions:
-                    yield f.path, tx
+    def transactions(self) -> Iterator[tuple[str, Transaction]]:
+        """(path, transaction) for every transaction of every readable file, in file order."""
+        for path, txs in self.by_file():
+            for tx in txs:
+                yield path.path, tx
+
+    def by_file(self) -> Iterator[tuple[FileAnalysis, Iterator[Transaction]]]:
+        """Each file with an iterator over its transactions; consume it before taking the next file, then the
+        file's `log` and `error` are final."""
+        for path in self.paths:
+            record = FileAnalysis(str(path))
+            self.files.append(record)
+            if path.is_dir():
+                record.error = f"no .log or .log.gz files in {path}"
+                yield record, iter(())
+                continue
+            yield record, self._read(record, LogFile(path, classify=self._classify))
+
+    @staticmethod
+    def _read(record: FileAnalysis, source: LogFile) -> Iterator[Transaction]:
+        try:
+            yield from source
+        except OSError as exc:
+            record.error = f"{exc.strerror or exc}: {source.path}"
+        finally:
+            record.log = source.log
+            if record.error is not None and source.log.size_bytes == 0 and not source.log.lines:
+                record.log = None  # nothing was read at all
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -60,19 +88,11 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def analyze_files(paths: Sequence[str | Path]) -> Analysis:
-    """Parse each file (directories: their .log/.log.gz files); a file that cannot be read is reported in its
-    `error`, the others still parse."""
-    analysis = Analysis()
-    for path in expand_paths(paths):
-        if path.is_dir():
-            analysis.files.append(FileAnalysis(str(path), error=f"no .log or .log.gz files in {path}"))
-            continue
-        try:
-            analysis.files.append(FileAnalysis(str(path), parse_file(path)))
-        except OSError as exc:
-            analysis.files.append(FileAnalysis(str(path), error=f"{exc.strerror or exc}: {path}"))
-    return analysis
+def analyze_files(paths: Sequence[str | Path], *, classify: bool = True) -> Analysis:
+    """A streaming analysis of each file (directories: their .log/.log.gz files); nothing is read until
+    `transactions()` is iterated. A file that cannot be read is reported in its `error`; the others still
+    parse."""
+    return Analysis(paths, classify=classify)
 
 
 def _pct(used: int, maximum: int) -> float:
@@ -111,6 +131,8 @@ def transaction_row(path: str, tx: Transaction) -> dict[str, Any]:
     """The one-line summary of a transaction that `sfops logs analyze` shows."""
     c = tx.classification
     duration = tx.duration_ns
+    soql, soql_source = tx.count("soql")
+    dml, dml_source = tx.count("dml")
     return {
         "file": Path(path).name,
         "tx": tx.index,
@@ -118,8 +140,10 @@ def transaction_row(path: str, tx: Transaction) -> dict[str, Any]:
         "user": tx.username,
         "start": tx.start_clock,
         "duration_ms": None if duration is None else round(duration / 1e6, 1),
-        "soql": tx.soql_count,
-        "dml": tx.dml_count,
+        "soql": soql,
+        "soql_source": soql_source,
+        "dml": dml,
+        "dml_source": dml_source,
         "cpu_ms": tx.cpu_ms,
         "heap_peak": tx.heap_peak,
         "closest_limits": limit_text(tx),
@@ -133,9 +157,9 @@ def transaction_row(path: str, tx: Transaction) -> dict[str, Any]:
     }
 
 
-def transaction_rows(analysis: Analysis) -> list[dict[str, Any]]:
-    """One row per transaction of every readable file."""
-    return [transaction_row(path, tx) for path, tx in analysis.transactions()]
+def transaction_rows(analysis: Analysis) -> Iterator[dict[str, Any]]:
+    """One row per transaction of every readable file (streamed)."""
+    return (transaction_row(path, tx) for path, tx in analysis.transactions())
 
 
 def limit_rows(transactions: Iterable[tuple[str, Transaction]]) -> list[dict[str, Any]]:
@@ -153,15 +177,19 @@ def limit_rows(transactions: Iterable[tuple[str, Transaction]]) -> list[dict[str
 
 
 def problem_rows(analysis: Analysis) -> list[dict[str, Any]]:
-    """Every parse problem (and unreadable file) as a row."""
+    """Every parse problem (and unreadable file) as a row; reads the files if that has not happened yet."""
+    if not analysis.files:
+        for _ in analysis.transactions():
+            pass
     rows: list[dict[str, Any]] = []
     for f in analysis.files:
+        if f.log is not None:
+            for p in f.log.problems:
+                rows.append({"file": Path(f.path).name, "line": p.line, "kind": p.kind, "message": p.message})
         if f.error is not None:
             rows.append({"file": Path(f.path).name, "line": None, "kind": "unreadable", "message": f.error})
             continue
         assert f.log is not None
-        for p in f.log.problems:
-            rows.append({"file": Path(f.path).name, "line": p.line, "kind": p.kind, "message": p.message})
         if f.log.problems_dropped:
             rows.append({"file": Path(f.path).name, "line": None, "kind": "more",
                          "message": f"{f.log.problems_dropped} further problems not listed"})

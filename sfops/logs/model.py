@@ -139,11 +139,11 @@ class Transaction:
     username: str | None = None
     request: str | None = None  # from ApexLog metadata when known (API, Application)
     operation: str | None = None  # from ApexLog metadata when known
-    soql_count: int = 0
+    soql_count: int = 0  # SOQL_EXECUTE_BEGIN events; see count() for the figure reports show
     soql_rows: int = 0
     sosl_count: int = 0
     sosl_rows: int = 0
-    dml_count: int = 0
+    dml_count: int = 0  # DML_BEGIN events; see count()
     dml_rows: int = 0
     callouts: list[Callout] = field(default_factory=list)
     heap_allocated: int = 0  # sum of HEAP_ALLOCATE bytes (gross)
@@ -174,6 +174,14 @@ class Transaction:
         if values:
             return max(values)
         return self.heap_allocated or None
+
+    def count(self, kind: str) -> tuple[int, str]:
+        """(`soql` or `dml` count, its source): the larger of the events seen (`events`) and the cumulative
+        limit blocks summed over namespaces (`limits`). Events are missing when the DB category is not logged;
+        limit blocks are missing below APEX_PROFILING FINE; on a tie the events win."""
+        events, key = (self.soql_count, "soql_queries") if kind == "soql" else (self.dml_count, "dml_statements")
+        from_limits = sum(ns[key].peak for ns in self.limits.values() if key in ns)
+        return (from_limits, "limits") if from_limits > events else (events, "events")
 
     @property
     def fatal(self) -> ExceptionInfo | None:

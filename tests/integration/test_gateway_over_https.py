@@ -7,6 +7,7 @@ prove call counts rather than assume them.
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 from dataclasses import replace
@@ -77,6 +78,9 @@ def test_jwt_bearer_signature_is_verified_against_the_connected_app_certificate(
             bad.query("SELECT Id FROM Organization")
 
 
+CLOCK_VARIABLES = {"TZ", "LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC"}
+
+
 def fake_sf(tmp_path: Path, emulator: RunningEmulator, calls: Path) -> Path:
     """An `sf` executable that answers like the real CLI does (token redacted in display)."""
     script = tmp_path / "sf"
@@ -104,7 +108,11 @@ else:
 def test_sf_cli_auth_reuses_the_cli_and_refetches_on_expiry(tmp_path: Path, emulator: RunningEmulator) -> None:
     calls = tmp_path / "calls.log"
     sf = fake_sf(tmp_path, emulator, calls)
-    org = connect(emulator.org_config(auth="sfcli", sf_alias="emu", secrets={}), env={"SFOPS_SF_BIN": str(sf)},
+    # the fake `sf` runs with exactly this environment: it keeps the test's clock (a faked one under
+    # scripts/suite-at-fake-dates.sh), or the emulator's certificate would not be valid yet for it
+    clock_env = {k: v for k, v in os.environ.items() if k in CLOCK_VARIABLES}
+    org = connect(emulator.org_config(auth="sfcli", sf_alias="emu", secrets={}),
+                  env={**clock_env, "SFOPS_SF_BIN": str(sf)},
                   **NO_SLEEP)
     assert org.query("SELECT Id FROM Organization")
     first = calls.read_text().splitlines()

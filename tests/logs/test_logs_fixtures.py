@@ -198,6 +198,14 @@ def check_non_selective(log: ParsedLog) -> None:
     assert any("relativeCost 3.1" in e for e in tx.classification.evidence)
 
 
+def check_old_format(log: ParsedLog) -> None:
+    """API 29-era limit block (LIMIT_USAGE_FOR_NS without nanos): details in test_logs_odd_input.py."""
+    tx = _only(log)
+    assert log.problems == [] and log.api_version == "29.0"
+    assert tx.limits["(default)"]["soql_queries"].used == 1 and tx.cpu_ms == 41
+    assert tx.classification.category == "none"
+
+
 EXPECTED = {
     "certinia-mcp-minimal-v64.log": check_minimal,
     "amtrack-execute-anonymous-multiline-debug-v48.log": check_amtrack,
@@ -212,6 +220,7 @@ EXPECTED = {
     "SYNTHETIC-unable-to-lock-row-queueable-v64.log": check_row_lock,
     "SYNTHETIC-callout-read-timeout-named-credential-v64.log": check_callout_nc,
     "SYNTHETIC-non-selective-query-trigger-v64.log": check_non_selective,
+    "SYNTHETIC-old-format-limits-without-nanos-v29.log": check_old_format,
 }
 
 

@@ -18,7 +18,7 @@ BASES = [
 ]
 KNOWN_KINDS = {"truncated-skipped", "truncated-max-size", "unexpected-end", "invalid-line", "unknown-event",
                "unmatched-exit", "missing-execution-started", "invalid-limit-line", "invalid-field",
-               "unexpected-header"}
+               "unexpected-header", "line-too-long", "stack-too-deep", "exit-search-limited"}
 JUNK = st.text(alphabet=st.sampled_from(list("0123456789:.()| []ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc*\t\ufeff\r")),
                max_size=60)
 
