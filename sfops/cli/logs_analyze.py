@@ -60,7 +60,7 @@ def _fill_table(analysis: Analysis, result: Result) -> None:
     result.rows = [row for _, row in shown]
     _finish(analysis, result, count, failed)
     if len(shown) < count:
-        result.warnings.append(f"The table shows {len(shown)} of {count} transactions (failed ones first); "
+        result.notes.append(f"The table shows {len(shown)} of {count} transactions (failed ones first); "
                                "--csv or --json list them all.")
 
 
