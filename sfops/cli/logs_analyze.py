@@ -16,7 +16,8 @@ TABLE_ROWS = 1000  # rows the human table shows at most; --csv and --json have t
 
 def analysis_result(analysis: Analysis, columns: list[str]) -> Result:
     """A Result whose output is produced while `analysis` runs (see Result.stream)."""
-    result = Result(title="Apex log analysis", columns=columns)
+    result = Result(title="Apex log analysis", columns=columns,
+                    optional=["hint", "tx", "duration_ms", "closest_limits", "file"])  # narrow terminals drop these
 
     def stream(mode: str, file: IO[str]) -> bool:
         if mode == "json":
