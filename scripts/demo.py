@@ -30,11 +30,14 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: bool = True) -> str:
-    """Run one sfops command as a user would, echoing it and its output; stop the demo if it fails."""
+def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: bool = True,
+          actor: str | None = None) -> str:
+    """Run one sfops command as a user would (as `actor` when given), echoing it and its output; stop the demo
+    if it fails."""
     if echo:
-        print(f"$ sfops {shlex.join(args)}", flush=True)
-    proc = subprocess.run([*SFOPS, *args], env=env, cwd=WORK, text=True, capture_output=True, check=False)
+        print(f"$ sfops {shlex.join(args)}" + (f"    # as {actor}" if actor else ""), flush=True)
+    run_env = {**env, "SFOPS_ACTOR": actor} if actor else env
+    proc = subprocess.run([*SFOPS, *args], env=run_env, cwd=WORK, text=True, capture_output=True, check=False)
     sys.stderr.write(proc.stderr)  # first: progress lines lead to the result, as in a terminal
     if echo:
         sys.stdout.write(proc.stdout)
@@ -107,7 +110,8 @@ def rotation_start(today: dt.date | None = None) -> str:
 
 
 def write_config(emulator: dict[str, str], receivers: Receivers) -> Path:
-    """An org alias for the emulator (the same keys a real org uses), alert channels and a rotation."""
+    """An org alias for the emulator (the same keys a real org uses), alert channels, a rotation, and the
+    detection rules: the default limit-exception rules raised to P1, switching R42's feature off."""
     config = WORK / "sfops.toml"
     config.write_text(f"""default_org = "{emulator['alias']}"
 
@@ -145,6 +149,19 @@ start = "{rotation_start()}"
 handoff_time = "09:00"
 length = "weekly"
 participants = ["alice", "bob"]
+
+# Detection: the default rules, with governor-limit failures on this org raised to P1 (one incident for the
+# debug-log and the exception-event view of the same failure) and the new pricing feature switched off.
+[[detect.rules]]
+name = "limit-exception"
+severity = "P1"
+dedup_key = "sfops:{{org}}:governor-limit"
+actions = [{{ type = "switch_off", switch = "New_Pricing__c" }}]
+[[detect.rules]]
+name = "limit-exception-event"
+severity = "P1"
+window = "15m"
+dedup_key = "sfops:{{org}}:governor-limit"
 """)
     return config
 
@@ -163,29 +180,89 @@ def main() -> int:
     env.update(SFOPS_ALERT_SLACK_URL=f"{receivers.url}/slack", SFOPS_ALERT_TEAMS_URL=f"{receivers.url}/teams",
                SFOPS_ALERT_HOOK_URL=f"{receivers.url}/hook", SFOPS_ALERT_PAGERDUTY_ROUTING_KEY="demo-routing-key")
     try:
-        run_story(env, receivers)
+        run_story(env, receivers, Org(emulator))
     finally:
         subprocess.run([*SFOPS, "emulator", "stop", "--data", str(WORK / "emulator")], env=env, cwd=WORK,
                        check=False, capture_output=True)
         receivers.stop()
-    banner("Done. Audit trail, logs and incidents: .sfops/demo/home/; dashboard: .sfops/demo/incidents.html")
+    next_steps(emulator)
     return 0
 
 
+def next_steps(emulator: dict[str, str]) -> None:
+    """How to get `sfops` on PATH and keep exploring what the demo left behind."""
+    data, config = WORK / "emulator", WORK / "sfops.toml"
+    env_lines = "\n".join(f"  export {k}={shlex.quote(v)}" for k, v in (emulator.get("env") or {}).items())
+    banner("Next steps")
+    print(f"""The demo's org, store and dashboard are kept in .sfops/demo/ (dashboard: {WORK / 'incidents.html'}).
+
+Get `sfops` on your PATH:
+  source .venv/bin/activate        # the project's virtualenv (make install created it)
+  pipx install .                   # or: a user-wide install from this checkout
+
+Keep exploring the demo's state: `make demo-shell` restarts its emulator and opens a shell pointed at it, or
+by hand (the demo stopped its emulator; this restarts it on the same data):
+  sfops emulator start --background --data {data} --port {emulator_port(emulator)}
+  export SFOPS_CONFIG={config} SFOPS_HOME={WORK / 'home'}
+{env_lines}
+  sfops incident list --status Resolved
+  sfops incident show INC-00001
+  sfops detect rules
+  sfops detect test --since 3h
+  sfops changes --since 3h --offline
+  sfops emulator stop --data {data}
+""")
+
+
+def emulator_port(emulator: dict[str, str]) -> str:
+    return emulator["instance_url"].rsplit(":", 1)[-1].strip("/")
+
+
+class Org:
+    """The emulator's control endpoint (what stands in for the world: the org's clock and its users' traffic)
+    and a deploy through the Metadata API (what stands in for the release pipeline)."""
+
+    def __init__(self, emulator: dict[str, str]) -> None:
+        import requests
+
+        self.url, self.http, self.ca = emulator["instance_url"].rstrip("/"), requests.Session(), emulator["ca_cert"]
+
+    def control(self, name: str, body: dict[str, Any]) -> Any:
+        response = self.http.post(f"{self.url}/__emulator__/{name}", json=body, timeout=30, verify=self.ca)
+        response.raise_for_status()
+        return response.json()
+
+    def clock(self, at: dt.datetime) -> None:
+        """Set the org's clock to `at` (the story happens over the last hour)."""
+        self.control("clock", {"offset_seconds": (at - dt.datetime.now(dt.UTC)).total_seconds()})
+
+
 QUOTE_GUARD = """public with sharing class QuoteGuard {
-    // Release R42: quotes above the review threshold are held for approval.
-    public static Boolean needsReview(Incident_Log__c log) {
-        return log.Quote_Total__c != null && log.Quote_Total__c > 100000;
+    // Release R42: each quote line is checked against the account's open incidents before it is saved.
+    // Behind the R42 kill switch New_Pricing__c.
+    public static void check(List<Contact> lines) {
+        if (!FeatureKillSwitch.isEnabled('New_Pricing__c')) {
+            return;
+        }
+        for (Contact line : lines) {
+            Integer open = [SELECT COUNT() FROM Incident_Log__c WHERE Status__c != 'Closed'];
+            line.Description = open > 0 ? 'review' : null;
+        }
     }
 }
 """
 QUOTE_GUARD_TEST = """@IsTest
 private class QuoteGuardTest {
     @IsTest
-    static void flagsLargeQuotes() {
-        System.assert(QuoteGuard.needsReview(new Incident_Log__c(Quote_Total__c = 250000)));
-        System.assert(!QuoteGuard.needsReview(new Incident_Log__c(Quote_Total__c = 10)));
+    static void checksEveryLine() {
+        List<Contact> lines = new List<Contact>{new Contact(LastName = 'A')};
+        QuoteGuard.check(lines);
+        System.assertEquals(1, lines.size());
     }
+}
+"""
+QUOTE_TRIGGER = """trigger QuoteTrigger on Contact (before insert) {
+    QuoteGuard.check(Trigger.new);
 }
 """
 CLASS_META = """<?xml version="1.0" encoding="UTF-8"?>
@@ -194,15 +271,18 @@ CLASS_META = """<?xml version="1.0" encoding="UTF-8"?>
     <status>Active</status>
 </ApexClass>
 """
-QUOTE_TOTAL_FIELD = """<?xml version="1.0" encoding="UTF-8"?>
-<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">
-    <fullName>Quote_Total__c</fullName>
-    <label>Quote Total</label>
-    <type>Currency</type>
-    <precision>18</precision>
-    <scale>2</scale>
-    <required>false</required>
-</CustomField>
+TRIGGER_META = """<?xml version="1.0" encoding="UTF-8"?>
+<ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">
+    <apiVersion>64.0</apiVersion>
+    <status>Active</status>
+</ApexTrigger>
+"""
+R42_PACKAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://soap.sforce.com/2006/04/metadata">
+    <types><members>QuoteGuard</members><members>QuoteGuardTest</members><name>ApexClass</name></types>
+    <types><members>QuoteTrigger</members><name>ApexTrigger</name></types>
+    <version>64.0</version>
+</Package>
 """
 
 
@@ -225,52 +305,114 @@ def make_release_repo() -> Path:
     for name, body in (("QuoteGuard", QUOTE_GUARD), ("QuoteGuardTest", QUOTE_GUARD_TEST)):
         (classes / f"{name}.cls").write_text(body)
         (classes / f"{name}.cls-meta.xml").write_text(CLASS_META)
-    fields = repo / "force-app" / "main" / "default" / "objects" / "Incident_Log__c" / "fields"
-    (fields / "Quote_Total__c.field-meta.xml").write_text(QUOTE_TOTAL_FIELD)
-    killswitch = classes / "FeatureKillSwitch.cls"
-    killswitch.write_text(killswitch.read_text() + "// R42: QuoteGuard consults New_Pricing__c first.\n")
+    triggers = repo / "force-app" / "main" / "default" / "triggers"
+    triggers.mkdir(exist_ok=True)
+    (triggers / "QuoteTrigger.trigger").write_text(QUOTE_TRIGGER)
+    (triggers / "QuoteTrigger.trigger-meta.xml").write_text(TRIGGER_META)
     git("add", "-A")
-    git("commit", "-q", "-m", "Release R42: quote review")
+    git("commit", "-q", "-m", "Release R42: quote review (QuoteGuard), behind New_Pricing__c")
     git("tag", "v1.1")
     return repo
 
 
-def run_story(env: dict[str, str], receivers: Receivers) -> None:
+def release_pipeline_deploy(env: dict[str, str]) -> None:
+    """What the team's release pipeline does (sfops is not a release tool): deploy R42 with its tests."""
+    import io
+    import zipfile
+
+    from sfops.config import load_settings
+    from sfops.salesforce import connect
+    from sfops.salesforce.metadata import DeployOptions, MetadataClient
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("package.xml", R42_PACKAGE)
+        for name, body in (("QuoteGuard", QUOTE_GUARD), ("QuoteGuardTest", QUOTE_GUARD_TEST)):
+            z.writestr(f"classes/{name}.cls", body)
+            z.writestr(f"classes/{name}.cls-meta.xml", CLASS_META)
+        z.writestr("triggers/QuoteTrigger.trigger", QUOTE_TRIGGER)
+        z.writestr("triggers/QuoteTrigger.trigger-meta.xml", TRIGGER_META)
+    settings = load_settings(env, env["SFOPS_CONFIG"], WORK)
+    org = connect(settings.org(None), env=settings.env)
+    client = MetadataClient(org)
+    print("(release pipeline) deploy R42 = git tag v1.1: QuoteGuard, QuoteGuardTest, QuoteTrigger; "
+          "tests: QuoteGuardTest", flush=True)
+    result = client.poll(client.deploy(buffer.getvalue(), DeployOptions(test_level="RunSpecifiedTests",
+                                                                        run_tests=["QuoteGuardTest"])), timeout=120)
+    if result.status != "Succeeded":
+        raise SystemExit(f"the R42 deploy did not succeed: {result.status} {result.component_failures}")
+    print(f"(release pipeline) R42 deployed: {result.status}, deploy {result.id}", flush=True)
+
+
+def failing_log(at: dt.datetime) -> dict[str, str]:
+    """A quote save that hits the SOQL limit in R42's QuoteGuard (a real debug-log shape, names of R42)."""
+    template = (REPO / "sfops" / "emulator" / "seed_data" / "apexlogs" /
+                "SYNTHETIC-soql-101-trigger-loop-v64.log").read_text(encoding="utf-8")
+    body = (template.replace("ContactService.syncAccounts", "QuoteGuard.check")
+            .replace("ContactTrigger on Contact trigger event AfterInsert",
+                     "QuoteTrigger on Contact trigger event BeforeInsert")
+            .replace("ContactTrigger", "QuoteTrigger"))
+    return {"body": body, "at": at.isoformat(), "Status": "System.LimitException: Too many SOQL queries: 101",
+            "Operation": "/services/data/v64.0/sobjects/Contact", "Request": "API"}
+
+
+def failing_event(at: dt.datetime) -> dict[str, str]:
+    """The same failure as Event Monitoring records it (ApexUnexpectedException, free since Winter '25)."""
+    return {"at": at.isoformat(), "exception_type": "System.LimitException",
+            "exception_message": "Too many SOQL queries: 101", "exception_category": "LimitException: SoqlQueries",
+            "stack_trace": "Class.QuoteGuard.check: line 9, column 1\nTrigger.QuoteTrigger: line 2, column 1"}
+
+
+def stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    t = {name: now - dt.timedelta(minutes=m) for name, m in (
+        ("deploy", 60), ("fail", 52), ("tick1", 47), ("ack", 43), ("tick2", 14))}
+
     banner("Which org are we talking to?")
     sfops("org", "check", env=env)
 
-    banner("This morning release R42 (git tag v1.1) went out, deployed as a delta from v1.0")
-    repo = make_release_repo()
-    release = WORK / "release-R42"
-    sfops("rollback", "plan", "--from", "v1.0", "--to", "v1.1", "--allow-forward", "--repo", str(repo),
-          "--output", str(release), env=env)
-    sfops("rollback", "deploy", "--package", str(release), "--reason", "Release R42", "--yes", env=env)
+    banner(f"{t['deploy']:%H:%M} UTC: release R42 (git tag v1.1) goes out through the release pipeline")
+    make_release_repo()
+    org.clock(t["deploy"])
+    release_pipeline_deploy(env)
 
-    banner("Quotes fail in production: pull the debug logs before they expire, find the failure")
-    sfops("logs", "pull", env=env)
-    sfops("logs", "report", "--failures", env=env)
+    banner(f"{t['fail']:%H:%M}: R42's QuoteGuard runs one query per quote line; users' saves start failing")
+    org.clock(t["fail"])
+    fails = [t["fail"] + dt.timedelta(seconds=40 * i) for i in range(4)]
+    org.control("inject", {"logs": [failing_log(at) for at in fails],
+                           "exceptions": [failing_event(at) for at in fails]})
+    print(f"(users) {len(fails)} quote saves failed with System.LimitException: Too many SOQL queries: 101")
+    org.clock(now)
 
-    banner("Raise a P1: Incident_Log__c, Incident_Event__e, and the on-call person is notified")
-    sfops("oncall", "now", env=env)
-    sfops("incident", "raise", "--severity", "P1", "--category", "Governor Limit",
-          "--summary", "ContactTrigger: Too many SOQL queries: 101", "--dedup-key", "ContactTrigger-soql-101",
-          "--release", "R42", env=env)
+    banner(f"{t['tick1']:%H:%M}: the agent's next tick pulls logs and exception events, detects, raises the P1, "
+           "pages the on-call and switches R42's feature off")
+    sfops("detect", "rules", env=env)
+    sfops("agent", "run", "--once", "--force", "--at", stamp(t["tick1"]), env=env, ok=(0, 68), actor="sfops-agent")
     listed = json.loads(sfops("incident", "list", "--open", "--json", env=env, echo=False))
     ref = listed["result"][0]["name"] or listed["result"][0]["id"]
-    print(f"receivers got: {sorted(path for path, _ in receivers.posts)}; mail to {receivers.mails}")
-    sfops("incident", "ack", ref, "--note", "Looking at ContactTrigger", env=env)
-
-    banner("Mitigate in seconds: switch the feature off (no deployment), audited against the incident")
-    sfops("switch", "list", env=env)
-    sfops("switch", "off", "New_Pricing__c", "--incident", ref, "--reason", "P1: SOQL limit in ContactTrigger",
-          "--dry-run", env=env)
-    sfops("switch", "off", "New_Pricing__c", "--incident", ref, "--reason", "P1: SOQL limit in ContactTrigger",
-          "--yes", env=env)
-    sfops("switch", "show", "New_Pricing__c", env=env)
+    print(f"receivers got: {sorted({path for path, _ in receivers.posts if 'change' not in path})}; "
+          f"mail to {receivers.mails}")
+    changes = [body["payload"]["summary"] for path, body in receivers.posts if path.endswith("/change")]
+    print(f"PagerDuty change events (org-side changes): {len(changes)}, first: {changes[0] if changes else '-'}")
+    sfops("oncall", "now", env=env)
     sfops("switch", "history", env=env)
-    sfops("incident", "mitigate", ref, "--note", "New_Pricing__c switched off", env=env)
+    sfops("detect", "actions", "--since", "3h", env=env)
 
-    banner("Then roll release R42 back to v1.0 from Git: plan, validate (check-only, with tests), quick deploy")
+    banner(f"{t['ack']:%H:%M}: alice acknowledges, and asks what changed before it broke")
+    sfops("incident", "ack", ref, "--at", stamp(t["ack"]), "--note", "Looking at QuoteGuard (R42)", env=env,
+          actor="alice")
+    sfops("incident", "show", ref, env=env)
+    sfops("changes", "--since", "3h", "--stack", "Class.QuoteGuard.check: line 9", "--offline", env=env)
+
+    banner(f"{t['tick2']:%H:%M}: with New_Pricing__c off the failures stopped; the agent marks it mitigated")
+    sfops("agent", "run", "--once", "--force", "--at", stamp(t["tick2"]), env=env, ok=(0, 68), actor="sfops-agent")
+
+    banner("Now: roll release R42 back to R41 (v1.0) from Git: plan, validate (check-only, with tests), quick deploy")
+    repo = WORK / "release-repo"
     rollback = WORK / "rollback-R42"
     sfops("rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(repo), "--output", str(rollback),
           env=env)
@@ -278,18 +420,16 @@ def run_story(env: dict[str, str], receivers: Receivers) -> None:
     sfops("rollback", "quick", "--package", str(rollback), "--incident", ref, "--reason", "roll back R42", "--yes",
           env=env)
 
-    banner("Resolve, then the post-mortem draft, metrics and the MTTR dashboard")
-    sfops("incident", "resolve", ref, "--resolution", "Bulkified ContactService.syncAccounts",
-          "--root-cause", "SOQL inside a loop over trigger records", env=env)
+    banner("Resolve naming R42, then the post-mortem draft, metrics and the MTTA/MTTR dashboard")
+    sfops("incident", "resolve", ref, "--resolution", "Rolled back release R42 (QuoteGuard) to R41; "
+          "New_Pricing__c stays off until the fix ships",
+          "--root-cause", "R42's QuoteGuard runs a SOQL query per quote line (101 queries on a 101-line save)",
+          env=env)
     sfops("incident", "show", ref, env=env)
     sfops("incident", "postmortem", ref, env=env)
     sfops("incident", "metrics", env=env)
     sfops("dashboard", "--out", str(WORK / "incidents.html"), env=env)
-
-    banner("Governor limits of the org, and one pass of the scheduled agent (cron runs it every minute)")
-    sfops("limits", "snapshot", env=env)
     sfops("limits", "report", env=env)
-    sfops("agent", "run", "--once", env=env, ok=(0, 68))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "breaker-sync": "5m",
     "incident-escalate": "1m",
     "notify-retry": "5m",
+    "errors-pull": "15m",
+    "changes-pull": "15m",
+    "detect": "1m",
 }
 DEFAULT_LEASE_SECONDS = 60
 DEFAULT_WORKERS = 4

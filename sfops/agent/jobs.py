@@ -148,4 +148,13 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry),
 )}
 
+
+def _register_detection() -> None:
+    from sfops.agent.detect_jobs import register
+
+    register(JOBS)
+
+
+_register_detection()
+
 __all__ = ["FAILED", "JOBS", "JobContext", "JobResult", "JobSpec"]

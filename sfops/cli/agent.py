@@ -3,6 +3,7 @@ incident escalation, notification retries) for the orgs in `[agent]`, as leader 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
@@ -31,11 +32,23 @@ def agent() -> None:
     """The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."""
 
 
-def _agent(app: AppContext, target_org: str | None) -> Agent:
+def _agent(app: AppContext, target_org: str | None, at: dt.datetime | None = None) -> Agent:
     from sfops.agent import Agent, load_agent_config
 
     config = load_agent_config(app.settings, only_org=target_org)
+    if at is not None:
+        return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor, clock=lambda: at)
     return Agent(config, app.store, app.settings, get_org=app.org, actor=app.actor)
+
+
+def _past_moment(value: str, option: str) -> dt.datetime:
+    """An ISO time that is not in the future (one UsageError line otherwise)."""
+    from sfops.cli.common import parse_moment
+
+    moment = parse_moment(value, option)
+    if moment > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5):
+        raise UsageError(f"{option} {value} is in the future.")
+    return moment
 
 
 def _names(jobs: str | None) -> list[str] | None:
@@ -86,16 +99,22 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
               help="Serve /metrics, /livez, /readyz and the console here (HOST defaults to 127.0.0.1; port 0: any).")
 @click.option("--grace", type=click.IntRange(0, 3600), default=None, metavar="SECONDS",
               help="After SIGTERM, how long running jobs may take to finish (default: [agent] grace_seconds, 30).")
+@click.option("--at", "at", default=None, metavar="TIME",
+              help="With --once: run as of this past ISO time (catching up a missed tick, or a rehearsal): "
+                   "jobs, detection and incident stamps take it as now.")
 @output_command
 @pass_app
 def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
-            log_level: str | None, listen: str | None, grace: int | None) -> Result:
+            log_level: str | None, listen: str | None, grace: int | None, at: str | None) -> Result:
     """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
     if force and not once:
         raise UsageError("--force only applies with --once.")
     if once and (listen or grace is not None):
         raise UsageError("--listen and --grace apply to a running agent, not with --once.")
-    runner = _agent(app, target_org)
+    as_of = _past_moment(at, "--at") if at else None
+    if as_of is not None and not once:
+        raise UsageError("--at only applies with --once.")
+    runner = _agent(app, target_org, as_of)
     names = _names(jobs)
     with _logging_to(app, log_level or ("warning" if once else "info")):
         if not once:

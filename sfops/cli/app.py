@@ -44,6 +44,14 @@ GROUPS: dict[str, tuple[str, str]] = {
     "console": ("sfops.cli.console:console_cmd",
                 "Serve the web console (orgs, incidents, analytics) until interrupted; read-only unless [console] "
                 "writes."),
+    "detect": ("sfops.cli.detect:detect",
+               "Detection rules: list them, replay them over stored history, run one tick, undo automatic actions."),
+    "changes": ("sfops.cli.changes:changes_cmd",
+                "What changed in the org recently: deployments, Setup Audit Trail, Apex, sfops's own actions."),
+    "drill": ("sfops.cli.drill:drill",
+              "Drills: rehearse a failure on a sandbox or the emulator; time detection, paging, switch, recovery."),
+    "release": ("sfops.cli.release:release",
+                "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data)."),
     "agent": ("sfops.cli.agent:agent",
               "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
 }

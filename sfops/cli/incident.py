@@ -90,6 +90,8 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
     outcome = incidents.service.raise_incident(
         severity, summary, context=context, category=category, dedup_key=dedup_key, source=source, release=release)
     inc = outcome.incident
+    if outcome.created:
+        _attach_changes(app, target_org, inc, context)
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
     unpaged = ([f"Nobody was paged: no alert channel is routed for {inc.severity} ([alerts.routes] in "
                 f"{app.settings.config_path}; see docs/incidents.md)."]
@@ -101,8 +103,47 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
                   warnings=incidents.warnings + unpaged + _warnings(outcome.notifications, outcome.event))
 
 
-def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, **kwargs: Any) -> Result:
+def _attach_changes(app: AppContext, target_org: str | None, inc: Incident, context: str | None) -> None:
+    """Investigation aid: the org's recent changes, ranked against the context's stack, on the timeline."""
+    from sfops.changes import attach_to_incident, collect_changes
+    from sfops.errors import SfopsError
+
+    alias = app.org_config(target_org).alias
+    try:
+        collect_changes(app.org(target_org), app.store, alias)
+        attach_to_incident(app.store, alias, inc.id, detected_at=inc.detected_at or dt.datetime.now(dt.UTC),
+                           actor=app.actor, stack_texts=[context, inc.summary], org=app.org(target_org))
+    except SfopsError:
+        pass  # best effort: the incident is raised whatever the change history says
+
+
+def _changes_text(timeline: list[Any]) -> str:
+    """The ranked changes attached to an incident, as lines for `incident show`."""
+    attached = [e for e in timeline if e.kind == "changes" and e.details.get("changes")]
+    if not attached:
+        return ""
+    lines = ["What changed before (most suspect first):"]
+    for n, c in enumerate(attached[-1].details["changes"][:5], 1):
+        when = dt.datetime.fromisoformat(c["at"]).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        touches = f" [touches {', '.join(c['touches'])}]" if c.get("touches") else ""
+        lines.append(f"  {n}. {when} {c['source']}: {c['summary']} ({c.get('who') or '-'}){touches}")
+    return "\n".join(lines)
+
+
+def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, ref: str, *,
+            at: str | None = None, **kwargs: Any) -> Result:
     incidents = _incidents(app, target_org, strict=False)
+    if at:
+        moment = parse_moment(at, "--at")
+        if moment > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5):
+            raise UsageError(f"--at {at} is in the future.")
+        current = incidents.service.get(ref)
+        latest = max(t for t in (current.detected_at, current.acknowledged_at, current.mitigated_at) if t) \
+            if current.detected_at else None
+        if latest is not None and moment < latest:
+            raise UsageError(f"--at {at} is before the incident's last recorded time ({when_text(latest)}).")
+        incidents.service.clock = lambda: moment
+        incidents.notifier.clock = lambda: moment
     outcome = getattr(incidents.service, fn_name)(ref, **kwargs)
     inc = outcome.incident
     return Result(data={"incident": inc, "previous": outcome.previous, "event": outcome.event,
@@ -113,40 +154,46 @@ def _change(app: AppContext, target_org: str | None, verb: str, fn_name: str, re
 
 
 note_option = click.option("--note", "-n", default=None, help="A note for the timeline.")
+at_option = click.option("--at", "at", default=None, metavar="TIME",
+                         help="When it happened, if recorded afterwards (ISO; not in the future).")
 
 
 @incident.command("ack")
 @click.argument("ref")
 @note_option
+@at_option
 @target_org_option
 @output_command
 @pass_app
-def ack_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+def ack_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None, at: str | None) -> Result:
     """Acknowledge an incident (New -> Triaged); stops escalation."""
-    return _change(app, target_org, "acknowledged", "acknowledge", ref, note=note)
+    return _change(app, target_org, "acknowledged", "acknowledge", ref, note=note, at=at)
 
 
 @incident.command("update")
 @click.argument("ref")
 @click.option("--status", default=None, help="New status (New, Triaged, Investigating, Mitigated, Resolved, Closed).")
 @note_option
+@at_option
 @target_org_option
 @output_command
 @pass_app
-def update_cmd(app: AppContext, target_org: str | None, ref: str, status: str | None, note: str | None) -> Result:
+def update_cmd(app: AppContext, target_org: str | None, ref: str, status: str | None, note: str | None,
+               at: str | None) -> Result:
     """Change an incident's status (transitions enforced) and/or add a note; sends a stakeholder update."""
-    return _change(app, target_org, "updated", "update", ref, status=status, note=note)
+    return _change(app, target_org, "updated", "update", ref, status=status, note=note, at=at)
 
 
 @incident.command("mitigate")
 @click.argument("ref")
 @note_option
+@at_option
 @target_org_option
 @output_command
 @pass_app
-def mitigate_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+def mitigate_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None, at: str | None) -> Result:
     """Mark an incident mitigated (impact stopped; the fix may still be pending)."""
-    return _change(app, target_org, "mitigated", "mitigate", ref, note=note)
+    return _change(app, target_org, "mitigated", "mitigate", ref, note=note, at=at)
 
 
 @incident.command("resolve")
@@ -154,25 +201,27 @@ def mitigate_cmd(app: AppContext, target_org: str | None, ref: str, note: str | 
 @click.option("--resolution", required=True, help="What fixed it.")
 @click.option("--root-cause", default=None, help="Why it happened.")
 @note_option
+@at_option
 @target_org_option
 @output_command
 @pass_app
 def resolve_cmd(app: AppContext, target_org: str | None, ref: str, resolution: str, root_cause: str | None,
-                note: str | None) -> Result:
+                note: str | None, at: str | None) -> Result:
     """Resolve an incident with its resolution and root cause."""
     return _change(app, target_org, "resolved", "resolve", ref, resolution=resolution, root_cause=root_cause,
-                   note=note)
+                   note=note, at=at)
 
 
 @incident.command("close")
 @click.argument("ref")
 @note_option
+@at_option
 @target_org_option
 @output_command
 @pass_app
-def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None) -> Result:
+def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | None, at: str | None) -> Result:
     """Close a resolved incident."""
-    return _change(app, target_org, "closed", "close", ref, note=note)
+    return _change(app, target_org, "closed", "close", ref, note=note, at=at)
 
 
 @incident.command("list")
@@ -206,6 +255,9 @@ def show_cmd(app: AppContext, target_org: str | None, ref: str) -> Result:
     inc, timeline = _incidents(app, target_org).service.timeline(ref)
     rows = [{"at": when_text(e.at), "kind": e.kind, "who": e.actor, "what": e.text} for e in timeline]
     head = "\n".join(f"{k}: {v}" for k, v in _detail(inc).items())
+    changes = _changes_text(timeline)
+    if changes:
+        head += "\n" + changes
     return Result(data={"incident": inc, "timeline": timeline}, rows=rows, title=f"Timeline of {inc.ref}",
                   message=head)
 

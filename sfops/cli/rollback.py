@@ -137,6 +137,18 @@ def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: li
                   warnings=list(extra_warnings or []), exit_code=outcome.exit_code)
 
 
+def _gate_note(app: AppContext, alias: str, package: Package) -> list[str]:
+    """Which release gate run let B (the release being rolled back) through on this org, if any."""
+    from sfops.release.gate import allowing_run
+
+    run = allowing_run(app.store, alias, package.from_sha)
+    if run is None:
+        return [f"No release gate run allowed {package.from_sha[:10]} on {alias} (sfops release check)."]
+    return [f"Release {package.from_sha[:10]} was allowed on {alias} by gate run #{run['run']} ({run['status']}, "
+            f"{run['at']:%Y-%m-%d %H:%M} UTC, by {run['by']}" + (f"; overrides: {run['overrides']}" if run["overrides"]
+                                                                 else "") + ")."]
+
+
 def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | None, yes: bool,
            action: str) -> list[str]:
     """Only the confirmation lives here; the freeze guard, drift check and audit run in sfops.rollback."""
@@ -219,6 +231,7 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
                            test_level=test_level, tests=tests, wait=wait, junit=junit, skip_drift=skip_drift,
                            ignore_warnings=ignore_warnings, reason=reason)
     notes = _guard(app, config, override_freeze, reason, yes, f"Deploy rollback {package.label}.")
+    notes += _gate_note(app, config.alias, package)
     outcome = deployer.deploy(package, test_level=test_level, tests=tests, wait_minutes=wait,
                               ignore_warnings=ignore_warnings, reason=reason, override_freeze=override_freeze,
                               skip_drift=skip_drift, overwrite_drift=overwrite_drift)
@@ -264,6 +277,7 @@ def quick_cmd(app: AppContext, package_dir: Path, target_org: str | None, job_id
         action = (f"Quick deploy of {package.label} is NOT possible ({plan['stale']}): run a FULL deploy with "
                   "tests instead?")
     notes = _guard(app, config, override_freeze, reason, yes, action)
+    notes += _gate_note(app, config.alias, package)
     outcome = deployer.quick(package, validation_id=job_id, fallback=not no_fallback, wait_minutes=wait,
                              reason=reason, test_level=test_level, tests=tests, override_freeze=override_freeze,
                              skip_drift=skip_drift, overwrite_drift=overwrite_drift)

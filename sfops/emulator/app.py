@@ -13,11 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sfops.emulator import auth, control, ids, rest
+from sfops.emulator import auth, cometd, control, ids, rest
 from sfops.emulator.faults import Faults
 from sfops.emulator.hosting import Host
 from sfops.emulator.journal import Journal
@@ -28,7 +28,7 @@ from sfops.emulator.records import Records
 from sfops.emulator.routing import Handler, RouteTable
 from sfops.emulator.schema import Schema, default_schema
 from sfops.emulator.state import RecordState
-from sfops.emulator.values import fmt_datetime, now_utc
+from sfops.emulator.values import fmt_datetime, now_utc, set_clock_offset
 from sfops.emulator.wire import (
     ApiError,
     Request,
@@ -129,6 +129,7 @@ class Emulator:
             self.sessions.reset()
             self.faults.clear()
             self.journal.clear()
+            set_clock_offset(timedelta(0))
             with self._cursor_lock:
                 self._cursors.clear()
             self._metadata = None
@@ -467,6 +468,7 @@ def _build_routes() -> RouteTable:
               lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
               kind="soap.metadata")
     table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
+    table.add("/cometd/{version}", lambda emu, req, version: cometd.handle(emu, req, version), kind="streaming.cometd")
     for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):
         for route in sub.routes:
             pattern = f"/services/data/{{version:version}}{prefix}" + (f"/{route.pattern}" if route.pattern else "")

@@ -6,9 +6,15 @@ GET|POST|DELETE /__emulator__/faults           fault knobs (see faults.py); POST
 GET|DELETE /__emulator__/requests[?kind=rest]  the request journal (DELETE or POST .../reset clears it)
 POST /__emulator__/reset                       wipe data and seed again
 POST /__emulator__/apexlogs                    {"logs": [{"body": "...", "LogUserId": ..., ...}]} -> ids
+GET|POST /__emulator__/clock                   {"offset_seconds": N} shifts the org's clock (0 = real time)
+POST /__emulator__/inject                      failing exceptions / async jobs / logs / audit entries at chosen
+                                               times (see monitoring.py) -> ids
 GET  /__emulator__/events                      published platform events
 POST /__emulator__/connected-apps              {"client_id", "client_secret", "certificate" (PEM), "run_as"}
 POST /__emulator__/refresh-tokens              {"username", "client_id"} -> {"refresh_token"}
+GET|POST|DELETE /__emulator__/volumes          {"Account": 2000000, "Contact": null}: the record count an
+                                               object reports (limits/recordCount, query plans) instead of
+                                               its rows; null or DELETE: the real count again
 """
 
 from __future__ import annotations
@@ -107,6 +113,32 @@ def _apexlogs(emu: Emulator, req: Request, rest: list[str], body: Any) -> Respon
     return json_response(201, {"ids": created})
 
 
+def _inject(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method != "POST":
+        return None
+    from sfops.emulator.monitoring import check_inject, inject
+
+    problem = check_inject(body)
+    if problem:
+        return _bad(problem)
+    return json_response(201, inject(emu, body))
+
+
+def _clock(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    from datetime import timedelta
+
+    from sfops.emulator.values import clock_offset, now_utc, set_clock_offset
+
+    if req.method == "POST":
+        seconds = body.get("offset_seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            return _bad('expected {"offset_seconds": <number>}')
+        set_clock_offset(timedelta(seconds=seconds))
+    elif req.method != "GET":
+        return None
+    return json_response(200, {"offset_seconds": clock_offset().total_seconds(), "now": now_utc().isoformat()})
+
+
 def _events(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
     if req.method != "GET":
         return None
@@ -134,6 +166,27 @@ def _refresh_tokens(emu: Emulator, req: Request, rest: list[str], body: Any) -> 
     return json_response(201, {"refresh_token": token})
 
 
+def _volumes(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
+    if req.method == "DELETE":
+        for name in emu.state.volumes():
+            obj = emu.state.find_sobject(name)
+            if obj is not None:
+                emu.state.set_volume(obj, None)
+    elif req.method == "POST":
+        if not isinstance(body, dict):
+            return _bad('expected {"Object": records, ...}')
+        for name, records in body.items():
+            obj = emu.state.find_sobject(str(name))
+            if obj is None:
+                return _bad(f"unknown object {name}")
+            if records is not None and (isinstance(records, bool) or not isinstance(records, int) or records < 0):
+                return _bad(f"{name}: records must be a whole number >= 0 or null")
+            emu.state.set_volume(obj, records)
+    elif req.method != "GET":
+        return None
+    return json_response(200, {"volumes": emu.state.volumes()})
+
+
 _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | None]] = {
     "": _health,
     "health": _health,
@@ -141,7 +194,10 @@ _ENDPOINTS: dict[str, Callable[[Emulator, Request, list[str], Any], Response | N
     "requests": _requests,
     "reset": _reset,
     "apexlogs": _apexlogs,
+    "inject": _inject,
+    "clock": _clock,
     "events": _events,
     "connected-apps": _connected_apps,
     "refresh-tokens": _refresh_tokens,
+    "volumes": _volumes,
 }

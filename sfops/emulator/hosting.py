@@ -98,5 +98,11 @@ class Host:
             row[f.name if f else key] = value
         self.emu.store.put(sobject, row)
 
+    def record_deploy(self, rec: Mapping[str, Any]) -> None:
+        """Keep a finished deploy in the org's history (DeployRequest, SetupAuditTrail)."""
+        from sfops.emulator.monitoring import record_deploy
+
+        record_deploy(self.emu, rec)
+
     def delete_record(self, sobject: str, record_id: str) -> None:
         self.emu.store.purge(record_id)

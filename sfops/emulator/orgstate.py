@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from sfops.emulator.soql.result import QueryResult
 
 
+VOLUME = "volume"  # key/value kind of the configured data volumes
+
+
 class OrgState:
     """What the handlers may do with one emulated org."""
 
@@ -115,6 +118,24 @@ class OrgState:
     def count(self, obj: ObjectDef) -> int:
         return self._emu.store.count(obj.name)
 
+    # Data volume a test or demo says the org holds (`/__emulator__/volumes`): what record counts and query
+    # plans report for an object instead of its few real rows, like a full sandbox's production-size data.
+    def volume(self, obj: ObjectDef) -> int:
+        """The object's record count as reported: the configured volume, else the stored rows."""
+        pretend = self._emu.store.get_json(VOLUME, obj.name.lower())
+        return int(pretend) if pretend is not None else self.count(obj)
+
+    def set_volume(self, obj: ObjectDef, records: int | None) -> None:
+        """Report `records` for the object (None: its real count again)."""
+        if records is None:
+            self._emu.store.delete_json(VOLUME, obj.name.lower())
+        else:
+            self._emu.store.put_json(VOLUME, obj.name.lower(), int(records))
+
+    def volumes(self) -> dict[str, int]:
+        """Object (lower-cased) -> configured volume."""
+        return {k: int(v) for k, v in self._emu.store.list_json(VOLUME).items()}
+
     def deleted_between(self, obj: ObjectDef, start: datetime, end: datetime) -> list[dict[str, str]]:
         """`{id, deletedDate}` of the object's records deleted in [start, end]."""
         return [{"id": rid, "deletedDate": item["deletedDate"]}
@@ -134,6 +155,16 @@ class OrgState:
         if body is None:
             raise not_found()
         return str(body)
+
+    def event_log_file(self, obj: ObjectDef, record_id: str) -> bytes:
+        """The CSV of an EventLogFile (404 when the record is not an event log file or has no body)."""
+        from sfops.emulator.monitoring import log_file
+
+        row = self._emu.records.get(obj, record_id)
+        blob = log_file(self._emu, row["Id"]) if obj.name == "EventLogFile" else None
+        if blob is None:
+            raise not_found()
+        return blob
 
     def insert_system(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create a row bypassing API permissions (AsyncApexJob, ApexLog...)."""
@@ -204,6 +235,25 @@ class OrgState:
         local = now.astimezone(self.time_zone(user_id))
         return execute(text, self._emu.catalog(tooling), now=local, include_deleted=include_deleted,
                        api_version=version, tooling=tooling)
+
+    def explain(self, text: str, version: str) -> dict[str, Any]:
+        """The query plans of a SOQL statement (raises ApiError for bad SOQL or an id)."""
+        from sfops.emulator.explain import explain
+
+        return explain(self._emu, text, version)
+
+    # ------------------------------------------------------------------ Apex test runs
+    def run_tests(self, body: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        """Run Apex tests at once (outcomes from the deploy fault knob); the job, run and results."""
+        from sfops.emulator.apexruns import run
+
+        return run(self._emu, dict(body), user_id)
+
+    def run_tests_synchronously(self, body: Mapping[str, Any], user_id: str) -> dict[str, Any]:
+        """runTestsSynchronous: run the tests and answer the RunTestsResult."""
+        from sfops.emulator.apexruns import run, synchronous_result
+
+        return synchronous_result(self._emu, run(self._emu, dict(body), user_id, source="REST"))
 
     def time_zone(self, user_id: str | None = None) -> tzinfo:
         """The user's TimeZoneSidKey, else the Organization's, else UTC."""

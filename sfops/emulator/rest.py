@@ -13,7 +13,16 @@ from sfops.emulator import blobs, composite, ids, uirest
 from sfops.emulator.records import record_url, wire_record
 from sfops.emulator.routing import RouteTable
 from sfops.emulator.values import fmt_datetime, now_utc, parse_datetime
-from sfops.emulator.wire import JSON_TYPE, ApiError, Request, Response, accepts_gzip, json_response, not_found
+from sfops.emulator.wire import (
+    JSON_TYPE,
+    ApiError,
+    Request,
+    Response,
+    accepts_gzip,
+    error_response,
+    json_response,
+    not_found,
+)
 
 if TYPE_CHECKING:
     from sfops.emulator.auth import Session
@@ -147,6 +156,12 @@ def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
     return Response(200, body.encode("utf-8"), {"Content-Type": "text/plain;charset=UTF-8"})
 
 
+def event_log_file(ctx: Ctx, sobject: str, record_id: str) -> Response:
+    """GET sobjects/EventLogFile/{id}/LogFile: the event log's CSV."""
+    blob = ctx.state.event_log_file(ctx.state.sobject(sobject, ctx.tooling), record_id)
+    return Response(200, blob, {"Content-Type": "text/csv"})
+
+
 def _cached_json(ctx: Ctx, key: Any, build: Callable[[], Any]) -> Response:
     """A JSON response whose encoded (and gzip'd) body is cached until the schema changes (describe is hot)."""
     body = ctx.state.cached(key, lambda: json_response(200, build()).body)
@@ -245,6 +260,8 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
         raise _method_not_allowed(ctx)
     if locator is not None:
         return _next_page(ctx, locator)
+    if "explain" in req.query and not ctx.tooling and not include_deleted:
+        return explain(ctx, req.query["explain"])
     text = req.query.get("q")
     if text is None:
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -264,6 +281,16 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
     ctx.state.mark_viewed(ctx.session.user_id, text, result.records)
     return json_response(200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0,
                                     _batch_size(req), None))
+
+
+def explain(ctx: Ctx, text: str) -> Response:
+    """GET query?explain=<SOQL>: the query plans (Query Performance Feedback), journalled as rest.explain."""
+    try:
+        resp = json_response(200, ctx.state.explain(text, ctx.version))
+    except ApiError as err:
+        resp = error_response(err)
+    resp.kind = "rest.explain"
+    return resp
 
 
 def _batch_size(req: Request) -> int:
@@ -318,7 +345,7 @@ def record_count(ctx: Ctx) -> Response:
     out = []
     for obj in objects:
         if obj is not None:
-            count = ctx.state.count(obj)
+            count = ctx.state.volume(obj)
             if count or wanted:
                 out.append({"count": count, "name": obj.name})
     return json_response(200, {"sObjects": out})
@@ -344,11 +371,18 @@ def execute_anonymous(ctx: Ctx) -> Response:
 
 
 def run_tests_async(ctx: Ctx) -> Response:
+    """POST tooling/runTestsAsynchronous: the test run's AsyncApexJob id (15 characters, a JSON string)."""
     if ctx.req.method != "POST":
         raise _method_not_allowed(ctx, "POST")
-    job = ctx.state.insert_system("AsyncApexJob", {"JobType": "TestRequest", "Status": "Completed",
-                                                    "CompletedDate": fmt_datetime(now_utc()), "NumberOfErrors": 0})
-    return Response(200, json.dumps(ids.to15(job)).encode(), {"Content-Type": "application/json"})
+    outcome = ctx.state.run_tests(_body_dict(ctx.req), ctx.session.user_id)
+    return Response(200, json.dumps(ids.to15(outcome["job"])).encode(), {"Content-Type": "application/json"})
+
+
+def run_tests_sync(ctx: Ctx) -> Response:
+    """POST tooling/runTestsSynchronous: a RunTestsResult (the run is recorded like an asynchronous one)."""
+    if ctx.req.method != "POST":
+        raise _method_not_allowed(ctx, "POST")
+    return json_response(200, ctx.state.run_tests_synchronously(_body_dict(ctx.req), ctx.session.user_id))
 
 
 def metadata(ctx: Ctx, rest: str | None = None) -> Response:
@@ -367,6 +401,7 @@ def _sobject_routes(table: RouteTable) -> None:
     table.add("sobjects/{sobject}/deleted", deleted, kind="sobject")
     table.add("sobjects/{sobject}/updated", updated, kind="sobject")
     table.add("sobjects/{sobject}/{record_id:id}/Body", apexlog_body, kind="sobject.body")
+    table.add("sobjects/{sobject}/{record_id:id}/LogFile", event_log_file, kind="sobject.blob")
     table.add("sobjects/{sobject}/{record_id}", by_id, kind="sobject")
     table.add("sobjects/{sobject}/{field_name}/{value}", by_external_id, kind="sobject")
     table.add("query", query, kind="query")
@@ -398,6 +433,7 @@ TOOLING.add("", resources, kind="")
 _sobject_routes(TOOLING)
 TOOLING.add("executeAnonymous", execute_anonymous, kind="executeAnonymous")
 TOOLING.add("runTestsAsynchronous", run_tests_async, kind="runTestsAsynchronous")
+TOOLING.add("runTestsSynchronous", run_tests_sync, kind="runTestsSynchronous")
 TOOLING.add("completions", uirest.completions_resource, kind="completions", methods=("GET", "HEAD"))
 
 

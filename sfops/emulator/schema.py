@@ -712,8 +712,11 @@ def standard_objects() -> list[ObjectDef]:
             FieldDef("CompletedDate", "datetime", **_RO)],
              label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
              updateable=False, deletable=False),
+        *_apex_test_objects(),
     ]
-    return objects + recorded_standard_objects()
+    from sfops.emulator.monitoring import monitoring_objects
+
+    return objects + recorded_standard_objects() + monitoring_objects()
 
 
 _STANDARD_TABLE = "seed_data/standard_objects.json"
@@ -737,6 +740,12 @@ def recorded_standard_objects() -> list[ObjectDef]:
 @functools.cache
 def _standard_table() -> dict[str, Any]:
     return json.loads(resources.files("sfops.emulator").joinpath(_STANDARD_TABLE).read_text("utf-8"))
+
+
+def _apex_test_objects() -> list[ObjectDef]:
+    from sfops.emulator.apexruns import test_objects  # apexruns builds on this module's FieldDef/ObjectDef
+
+    return test_objects(_obj)
 
 
 def default_schema() -> Schema:

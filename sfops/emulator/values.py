@@ -111,5 +111,18 @@ def coerce(f: FieldDef, value: Any, object_name: str) -> Any:
     return text
 
 
+_clock = {"offset": timedelta(0)}
+
+
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """The org's clock: real time plus the offset set through /__emulator__/clock (0 by default)."""
+    return datetime.now(UTC) + _clock["offset"]
+
+
+def set_clock_offset(offset: timedelta) -> None:
+    """Shift the org's clock (rehearsals and demos that tell a story over hours); reset sets it back to 0."""
+    _clock["offset"] = offset
+
+
+def clock_offset() -> timedelta:
+    return _clock["offset"]

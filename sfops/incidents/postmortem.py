@@ -95,6 +95,20 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def changes_text(timeline: list[TimelineEntry]) -> str:
+    """The org's changes ranked before the incident (sfops.changes put them on the timeline), most suspect first."""
+    attached = [e for e in timeline if e.kind == "changes" and e.details.get("changes")]
+    if not attached:
+        return "- _None recorded (sfops changes --since 24h lists the org's recent changes)._"
+    lines = []
+    for c in attached[-1].details["changes"][:10]:
+        touches = f" - touches {', '.join(c['touches'])}" if c.get("touches") else ""
+        when = dt.datetime.fromisoformat(c["at"])
+        lines.append(f"- {_fmt(when)} {_cell(c['source'])}: {_cell(c['summary'])} ({_cell(c.get('who') or '-')})"
+                     f"{touches}")
+    return "\n".join(lines)
+
+
 def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = DEFAULT_TEMPLATE,
           authors: str = "sfops", action_items: list[ActionItem] | None = None,
           went_well: list[str] | None = None, went_badly: list[str] | None = None) -> str:
@@ -149,6 +163,7 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
         "went_well": "\n".join(f"- {w}" for w in well) or "- _Fill in._",
         "went_badly": "\n".join(f"- {b}" for b in bad) or "- _Fill in._",
         "action_items": "\n".join(lines),
+        "changes": changes_text(timeline),
     }
     used = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(template)}
     unknown = sorted(name for name in used - set(values) if name)

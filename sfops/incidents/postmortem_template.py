@@ -28,6 +28,10 @@ $impact
 
 $detection
 
+## What changed before it broke
+
+$changes
+
 ## Timeline (UTC)
 
 $timeline

@@ -66,9 +66,10 @@ class Store:
     # --- audit -------------------------------------------------------------------------
     def record_audit(self, *, actor: str, org: str, action: str, target: str, before: Any = None,
                      after: Any = None, reason: str | None = None, incident_id: str | None = None,
-                     outcome: str = "done", details: Any = None, conn: Connection | None = None) -> int:
-        """Append an audit record; returns its id."""
-        values = dict(at=dt.datetime.now(dt.UTC), actor=actor, org=org, action=action, target=target,
+                     outcome: str = "done", details: Any = None, conn: Connection | None = None,
+                     at: dt.datetime | None = None) -> int:
+        """Append an audit record (at `at`, default now); returns its id."""
+        values = dict(at=at or dt.datetime.now(dt.UTC), actor=actor, org=org, action=action, target=target,
                       before=before, after=after, reason=reason, incident_id=incident_id,
                       outcome=outcome, details=details)
         if conn is not None:

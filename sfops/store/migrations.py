@@ -46,6 +46,8 @@ MIGRATIONS: list[Migration] = [
     (4, "governor limit snapshots; agent leader lease and job runs",
      _create("limit_snapshot", "agent_lease", "agent_run")),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
+    (6, "detection: alert states, firings, seen fingerprints; org changes (DeployRequest, SetupAuditTrail)",
+     _create("detect_alert", "detect_firing", "detect_fingerprint", "change_event")),
     # 7, not 6: detection (built in parallel) adds a migration 6; `migrate` applies any unrecorded version,
     # so either may land first
     (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",

@@ -203,3 +203,60 @@ error_event = Table(
     Column("request_id", String(64)),
     Column("details", JSON),
 )
+
+# Detection (sfops.detect): one row per (org, rule, dedup key) with the alert's state machine, the log of
+# every firing/update/clear (what the agent's metrics count), and the failure fingerprints already seen.
+detect_alert = Table(
+    "detect_alert", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("rule", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("state", String(20), nullable=False),  # pending | firing | inactive
+    Column("pending_since", DateTime(timezone=True)),
+    Column("fired_at", DateTime(timezone=True)),
+    Column("last_true_at", DateTime(timezone=True)),
+    Column("cleared_at", DateTime(timezone=True)),
+    Column("incident_id", String(18)),
+    Column("value", String(100)),
+    Column("flips", JSON),  # recent fire/clear times, for flapping damping
+    Column("details", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+detect_firing = Table(
+    "detect_firing", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("org", String(200), nullable=False, index=True),
+    Column("rule", String(200), nullable=False, index=True),
+    Column("key", String(255), nullable=False),
+    Column("kind", String(20), nullable=False),  # fired | updated | cleared | damped
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("severity", String(2)),
+    Column("incident_id", String(18)),
+    Column("value", String(100)),
+    Column("details", JSON),
+)
+
+detect_fingerprint = Table(
+    "detect_fingerprint", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("source", String(40)),
+)
+
+# Org changes (sfops.changes): DeployRequest and SetupAuditTrail rows copied from the org, one row per
+# (org, source, id), so investigation works offline and ranks them against an incident.
+change_event = Table(
+    "change_event", metadata,
+    Column("org", String(200), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(80)),
+    Column("status", String(40)),
+    Column("who", String(200)),
+    Column("summary", Text),
+    Column("components", JSON),
+    Column("details", JSON),
+)

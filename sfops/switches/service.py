@@ -177,7 +177,7 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
         audit_ids = [store.record_audit(
             actor=actor, org=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
             target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
-            incident_id=incident_id, outcome="pending", conn=conn,
+            incident_id=incident_id, outcome="pending", conn=conn, at=now,
             details={"scope": target.label, "owner_id": target.owner_id, "batch": batch,
                      "restore_at": restore_at.isoformat() if restore_at else None}) for c in effective]
     try:

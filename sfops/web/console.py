@@ -119,7 +119,7 @@ class Console:
             switches=self.switches.values(alias, self.store), breakers=breakers,
             open_incidents=console_reads.incidents_by_status(self.store, alias, data.OPEN),
             limits=data.limit_lines(self.store, alias, now), failures=data.failure_groups(self.store, alias, now),
-            jobs=jobs, links=links, forms=forms)
+            jobs=jobs, links=links, forms=forms, recent=console_reads.recent_incidents(self.store, alias, 10))
 
     def incident_body(self, alias: str, ref: str, links: Links, forms: Forms | None) -> str | None:
         from sfops.incidents import postmortem, records

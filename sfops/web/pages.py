@@ -165,11 +165,15 @@ def _sparkline(points: list[tuple[dt.datetime, float]]) -> str:
             f'</title><path d="{path}" fill="none" stroke="#0f766e" stroke-width="1.5"/></svg>')
 
 
+def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    return "-" if start is None or end is None else f"{(end - start).total_seconds() / 60:.0f} min"
+
+
 def org_page(alias: str, *, production: bool, leader: str | None, switches: list[tuple[str, Any, int]] | str,
              breakers: dict[str, str] | None, open_incidents: list[dict[str, Any]], limits: list[LimitLine],
              failures: list[dict[str, Any]], jobs: list[dict[str, Any]], links: Links,
-             forms: Forms | None) -> str:
-    """The org overview: switches, breakers, open incidents, limits, failures, agent jobs and leader."""
+             forms: Forms | None, recent: list[dict[str, Any]] | None = None) -> str:
+    """The org overview: switches, breakers, open and recent incidents, limits, failures, agent jobs, leader."""
     parts = [f'<h1>{e(alias)}{" <small class=sev-P1>production</small>" if production else ""}</h1>',
              '<div class="kpis">', kpi("open incidents", "open", len(open_incidents)),
              kpi("open P1", "open-p1", sum(1 for i in open_incidents if i["severity"] == "P1")),
@@ -193,6 +197,17 @@ def org_page(alias: str, *, production: bool, leader: str | None, switches: list
                          for i in open_incidents) + "</table>")
     else:
         parts.append('<table id="open"><tr><td>No open incidents.</td></tr></table>')
+    if recent:
+        parts.append("<h2>Recent incidents</h2>")
+        parts.append('<table id="recent"><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Summary</th>'
+                     "<th>Detected (UTC)</th><th>To acknowledge</th><th>To resolve</th><th>Resolution</th></tr>"
+                     + "".join(
+                         f'<tr><td><a href="{e(links.incident(alias, i["id"]))}">{e(i["name"] or i["id"])}</a></td>'
+                         f'<td class="sev-{e(i["severity"])}">{e(i["severity"])}</td><td>{e(i["status"])}</td>'
+                         f'<td>{e((i["summary"] or "")[:120])}</td><td>{when(i["detected_at"])}</td>'
+                         f'<td>{_minutes(i["detected_at"], i.get("acknowledged_at"))}</td>'
+                         f'<td>{_minutes(i["detected_at"], i.get("resolved_at"))}</td>'
+                         f'<td>{e((i.get("resolution") or "-")[:160])}</td></tr>' for i in recent) + "</table>")
     parts.append("<h2>Org limit usage (%)</h2>")
     if limits:
         parts.append('<div id="limits">' + charts.hbars("limits-chart", [(ln.name, ln.used_pct) for ln in limits],
@@ -248,6 +263,15 @@ def incident_page(incident: Any, *, timeline: list[Any], notifications: list[dic
     parts.append('<table id="timeline"><tr><th>At (UTC)</th><th>What</th><th>Who</th><th>Details</th></tr>' + "".join(
         f"<tr><td>{when(t.at)}</td><td>{e(t.kind)}</td><td>{e(t.actor)}</td><td>{e(t.text)}</td></tr>"
         for t in timeline) + "</table>")
+    ranked = [t for t in timeline if t.kind == "changes" and (t.details or {}).get("changes")]
+    if ranked:  # the org's changes ranked before the incident (sfops.changes), most suspect first
+        parts.append("<h2>What changed before it broke</h2>")
+        parts.append('<table id="suspects"><tr><th>At (UTC)</th><th>Source</th><th>What</th><th>Who</th>'
+                     "<th>Touches</th></tr>" + "".join(
+                         f"<tr><td>{e(str(c['at'])[:16].replace('T', ' '))}</td><td>{e(c['source'])}</td>"
+                         f"<td>{e(c['summary'])}</td><td>{e(c.get('who') or '-')}</td>"
+                         f"<td>{e(', '.join(c.get('touches') or []) or '-')}</td></tr>"
+                         for c in ranked[-1].details["changes"]) + "</table>")
     parts.append("<h2>Notifications</h2>")
     parts.append('<table id="notifications"><tr><th>Created</th><th>Channel</th><th>Kind</th><th>Status</th>'
                  "<th>Attempts</th><th>Last error</th></tr>" + "".join(

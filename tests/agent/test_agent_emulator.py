@@ -41,7 +41,7 @@ def test_agent_run_once_runs_every_job_against_the_org(emulator: Any, tmp_path: 
     assert result.exit_code == 0, result.stderr
     attempts = {a["job"]: a for a in result.json["result"]}
     assert set(attempts) == {"logs-pull", "limits-snapshot", "switch-restore", "breaker-sync",
-                             "incident-escalate", "notify-retry"}
+                             "incident-escalate", "notify-retry", "errors-pull", "changes-pull", "detect"}
     assert {a["outcome"] for a in attempts.values()} == {"ok"}, attempts
     stored_logs = count(env["SFOPS_STORE_URL"], schema.apex_log)
     assert stored_logs >= 1

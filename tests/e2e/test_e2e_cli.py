@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,12 +107,37 @@ def test_the_demo_runs_the_whole_story() -> None:
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py")], capture_output=True, text=True,
                           timeout=300, check=False, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
-    assert "Switched New_Pricing__c off at org" in out
+    out = re.sub(r"[│┃\s]+", " ", proc.stdout)  # table cells wrap: compare the text, not the layout
+    # R42 goes out as a release, its own code fails, and the agent (not a person) finds it
+    assert "R42 deployed: Succeeded" in out and "rollback deploy" not in out and "re-created EMPTY" not in out
+    assert "incident raise" not in out
+    assert "detect: 1 fired (limit-exception -> INC-00001)" in out
+    assert "detect: 1 fired (limit-exception-event -> INC-00001)" in out  # the same incident, counted again
+    assert "INC-00002" not in out
+    # the on-call is paged through the local receivers, and the rule's switch was flipped by the agent
     assert "receivers got: ['/hook', '/pagerduty', '/slack', '/teams']" in out and "alice@example.com" in out
-    assert "INC-00001 resolved" in out and "governor_limit" in out
-    assert (REPO / ".sfops" / "demo" / "incidents.html").is_file()
-    assert "6 job(s) ran (0 failed)" in out
+    assert re.search(r"PagerDuty change events \(org-side changes\): [1-9]\d*, first: Deployment Succeeded: 3", out)
+    assert "New_Pricing__c org on -> off" in out and "switch_off:New_Pricing__c done" in out
+    # the deploy of R42 is the first change listed
+    assert re.search(r"most suspect first\): 1\. \S+ \S+ UTC DeployRequest: Deployment Succeeded: 3 "
+                     r"component\(s\) \(QuoteGuard", out)
+    # failures stop: the agent marks it mitigated; R42 rolled back; the resolution names R42
+    assert "Triaged -> Mitigated" in out and "INC-00001 resolved: Mitigated -> Resolved." in out
+    assert "Rolled back release R42" in out
+    # a realistic clock: minutes, not seconds, between the phases
+    assert "Time to acknowledge: 4 min." in out and re.search(r"Time to resolve: 4\d min\.", out)
+    page = (REPO / ".sfops" / "demo" / "incidents.html").read_text(encoding="utf-8")
+    recent = page.split('id="recent"', 1)[1].split("</table>", 1)[0]
+    assert "INC-00001" in recent and "Resolved" in recent and "Rolled back release R42" in recent
+    assert re.search(r"<td>4 min</td><td>4\d min</td>", recent)  # time to acknowledge, to resolve
+    (incident_page,) = (REPO / ".sfops" / "demo" / "incidents_files").glob("incident-*.html")
+    suspects = incident_page.read_text(encoding="utf-8").split('id="suspects"', 1)[1].split("</tr>", 2)[1]
+    assert "DeployRequest" in suspects and "QuoteGuard" in suspects  # the R42 deploy, first
+    assert out.count("9 job(s) ran (0 failed)") == 2
+    # it ends with the next steps
+    tail = proc.stdout.split("== Next steps", 1)[1]
+    assert "source .venv/bin/activate" in tail and "pipx install ." in tail
+    assert "sfops emulator start --background --data" in tail and "SFOPS_CONFIG=" in tail
 
 
 def test_top_level_dashboard_writes_its_default_file(org_env: tuple[dict[str, str], Path]) -> None:

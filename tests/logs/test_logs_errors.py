@@ -52,17 +52,28 @@ def test_error_log_records_import_incrementally_and_classify(emu: RunningEmulato
     assert [r["category"] for r in _events(store, "Error_Log__c")][-1] == "callout"
 
 
-def test_pull_with_errors_and_event_logs_against_an_org_without_event_monitoring(
+def test_pull_with_errors_and_event_logs_against_the_emulator(
         emu: RunningEmulator, org: Org, cli_env: dict[str, str]) -> None:
+    # The emulator has Event Monitoring's ApexUnexpectedException files (free since Winter '25); an org
+    # without them is covered by the INVALID_TYPE unit test below.
     _error_log(org, 5, Exception_Type__c="System.NullPointerException", Message__c="Attempt to de-reference")
     result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
     assert result.exit_code == 0, result.stderr
     imports = {i["source"]: i for i in result.json["result"]["imports"]}
     assert imports["Error_Log__c"]["imported"] == 1
-    assert imports["EventLogFile"]["available"] is False and "Event Monitoring" in imports["EventLogFile"]["note"]
+    assert imports["EventLogFile"]["available"] is True and imports["EventLogFile"]["imported"] == 0
+    emu.control("POST", "inject", {"exceptions": [{"exception_type": "System.LimitException",
+                                                   "exception_message": "Apex CPU time limit exceeded",
+                                                   "exception_category": "LimitException: CpuTime",
+                                                   "stack_trace": "Class.Heavy.run: line 31, column 1"}]})
+    result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.stderr
+    imports = {i["source"]: i for i in result.json["result"]["imports"]}
+    assert imports["EventLogFile"]["imported"] == 1 and imports["EventLogFile"]["files"] == 1
     result = run_cli(["logs", "report", "--failures", "--json"], env=cli_env)
     failures = result.json["result"]["failures"]
     assert any(f["source"] == "Error_Log__c" and f["category"] == "other" for f in failures)
+    assert any(f["source"] == "EventLogFile" and f["category"] == "governor_limit" for f in failures)
 
 
 CSV = (b'"EVENT_TYPE","TIMESTAMP","REQUEST_ID","ORGANIZATION_ID","USER_ID","EXCEPTION_TYPE","EXCEPTION_MESSAGE",'

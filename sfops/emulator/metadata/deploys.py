@@ -119,6 +119,9 @@ class Deploys:
                     "startDate": rec["startDate"] or now, "outcome": dataclasses.asdict(outcome),
                     "commitSeq": commit_seq(self.host)})
         self._save(rec)
+        history = getattr(self.host, "record_deploy", None)  # DeployRequest / SetupAuditTrail rows, if kept
+        if history is not None:
+            history(rec)
         return rec
 
     def run_now(self, zip_bytes: bytes, options: DeployOptions, user: MdUser) -> dict[str, Any]:
