@@ -151,7 +151,7 @@ def _rows_of(result: Result) -> list[Mapping[str, Any]] | None:
 
 # A column whose every cell is one word at most this long (an Id, a status, a timestamp) is never
 # wrapped; longer text wraps at spaces, and a word only folds when it is longer than this.
-_ATOMIC_MAX = 22
+_ATOMIC_MAX = 30
 _FOLD_MIN = 14
 
 

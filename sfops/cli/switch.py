@@ -214,4 +214,4 @@ def history_cmd(app: AppContext, target_org: str | None, feature: str | None, in
              "change": f"{_onoff(e.before)} -> {_onoff(e.after)}" if e.outcome == "done" else e.outcome,
              "reason": e.reason or "", "incident": e.incident_id or ""} for e in entries]
     return Result(data=entries, rows=rows, title=f"Kill switch history ({org})",
-                  optional=["#", "scope", "incident", "who"])
+                  optional=["#", "incident", "who", "scope"])
