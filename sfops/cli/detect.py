@@ -170,7 +170,7 @@ def actions_cmd(app: AppContext, target_org: str | None, since: str) -> Result:
     table = [{"id": r["id"], "at": when_text(r["at"]), "action": r["action"], "target": r["target"],
               "outcome": r["outcome"], "rule": (r.get("details") or {}).get("rule") or "-",
               "incident": (r.get("details") or {}).get("incident") or r.get("incident_id") or "-"} for r in rows]
-    return Result(data=rows, rows=table, title=f"Automatic actions on '{alias}'",
+    return Result(data=rows, rows=table, title=f"Automatic actions on '{alias}'", optional=["action", "rule"],
                   message="Undo one with: sfops detect undo ID" if any(r["outcome"] == "done" for r in rows) else None)
 
 

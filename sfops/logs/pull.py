@@ -80,6 +80,24 @@ class PullResult:
         return self.stopped is None and not self.errors
 
 
+def failure_groups(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed transactions grouped by fingerprint, most frequent first: count, category, entry point,
+    limit, one example and the logs it is in (a pull of 400 identical failures is one row)."""
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in failures:
+        key = row.get("fingerprint") or (row.get("category"), row.get("entry_point"), row.get("exceptions"))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = {"count": 1, "fingerprint": row.get("fingerprint"), "category": row.get("category"),
+                           "entry_point": row.get("entry_point"), "limit": row.get("limit"),
+                           "example": row.get("exceptions"), "logs": [row.get("log_id")]}
+        else:
+            group["count"] += 1
+            if row.get("log_id") not in group["logs"]:
+                group["logs"].append(row.get("log_id"))
+    return sorted(groups.values(), key=lambda g: -g["count"])
+
+
 def summarize(tx: Transaction) -> dict[str, Any]:
     """What is kept per transaction for reports: the analyze row plus every limit per namespace."""
     row = transaction_row("", tx)

@@ -248,6 +248,16 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
     return sorted(tests), uncovered
 
 
+# Outcome notes that need the user's attention (shown as warnings); the others say what sfops chose or
+# where a job stands (the test level, the phase, "still running") and are information.
+WARNING_NOTES = ("drift", "change freeze overridden", "QUICK DEPLOY NOT POSSIBLE", "Two-phase plan")
+
+
+def is_warning(note: str) -> bool:
+    """Whether an Outcome note is a warning rather than information."""
+    return note.startswith(WARNING_NOTES)
+
+
 def choose_test_level(package: Package, folder: Path, test_level: str | None,
                       tests: Iterable[str]) -> tuple[str, list[str], list[str]]:
     """(test level, tests, notes). Default: RunSpecifiedTests with A's tests that cover the reverted Apex
@@ -261,9 +271,10 @@ def choose_test_level(package: Package, folder: Path, test_level: str | None,
     if not _apex_names(folder):
         return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
     if found and not uncovered:
-        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with A's tests that cover the reverted Apex: "
-                                            f"{', '.join(found)}"]
-    note = ("RunLocalTests: no test in A covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+        return "RunSpecifiedTests", found, ["RunSpecifiedTests with the tests of release A (good) that cover the "
+                                            f"reverted Apex: {', '.join(found)}"]
+    note = (("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered
+            else "RunLocalTests")
     return "RunLocalTests", [], [note]
 
 
@@ -346,7 +357,7 @@ class RollbackDeployer:
             raise UsageError("--overwrite-drift needs --reason (it is recorded with the rollback).")
         if skip_drift and self.production and not overwrite_drift:
             raise UsageError("On a production org the drift check is not skipped; to deploy over changes made "
-                             "after B, give --overwrite-drift --reason.")
+                             "after release B (bad), give --overwrite-drift --reason.")
         if skip_drift:
             return notes
         drift = drift_check(self.client, package, ignore_warnings=ignore_warnings)
@@ -355,7 +366,7 @@ class RollbackDeployer:
             self._record_refusal(package, action, reason, "drift: " + "; ".join(found))
             raise DriftError(f"Production differs from release {package.plan.get('from_ref')} "
                              f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
-                             actions=["check the findings (a hot-fix made after B?)",
+                             actions=["check the findings (a hot-fix made after release B (bad)?)",
                                       "re-run with --overwrite-drift --reason '<why>' to deploy anyway"])
         if found and overwrite_drift:
             notes.append(f"drift overwritten on purpose; reason: {reason}")
@@ -601,11 +612,12 @@ def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bo
         for item in group:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
-                notes.append(f"drift: {type_name} {item['member']} is not in the org (B has it); deleting it " +
-                             ("is a warning (--ignore-warnings)" if ignore_warnings else
-                              "fails the deploy unless --ignore-warnings is given"))
+                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
+                             "deleting it " + ("is a warning (--ignore-warnings)" if ignore_warnings else
+                                               "fails the deploy unless --ignore-warnings is given"))
             elif item["action"] == "re-add" and there:
-                notes.append(f"drift: {type_name} {item['member']} is already in the org although B removed it")
+                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) "
+                             "removed it")
     return notes
 
 
@@ -645,7 +657,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             continue  # sidecars carry only the API version and status
         got = org_files.get(path)
         if got is None:
-            notes.append(f"drift: {path} is not in the org (B has it)")
+            notes.append(f"drift: {path} is not in the org (release B (bad) has it)")
             continue
         try:
             same = normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else \
@@ -653,7 +665,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
         except MetadataXmlError:
             same = got.strip() == data.strip()
         if not same:
-            notes.append(f"drift: {path} in the org differs from release B (changed in production after B?); "
+            notes.append(f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
                          "the rollback overwrites it")
     return notes
 

@@ -251,7 +251,8 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
                 & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
     assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 3, 3)  # 2 + the seeded one
     result = run_cli(["logs", "report", "--parquet", str(tmp_path / "missing" / "x.parquet")], env=cli_env)
-    assert result.exit_code == 2 and "Cannot write" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "does not exist (sfops does not create it)" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_prune_deletes_old_local_copies_and_never_repulls_them(emu: RunningEmulator, cli_env: dict[str, str]) -> None:
