@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from sfops.clock import aware, aware_row
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 
 def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def record_firing_intent(store: Store, org: str, firing: Mapping[str, Any]) -> i
     details = {**(firing.get("details") or {}), "status": "pending"}
     with store.begin() as conn:
         result = conn.execute(schema.detect_firing.insert().values(**{**firing, "org": org, "details": details}))
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
 
 def pending_firings(store: Store, org: str) -> dict[tuple[str, str, str], dict[str, Any]]:
