@@ -1,13 +1,14 @@
 # Two entry points on a fresh machine (Python 3.11+, git, make):
-#   make demo   runs sfops's main job against the local emulator
-#   make test   runs the whole test suite
+#   make demo        runs sfops's main job against the local emulator
+#   make demo-shell  afterwards: a shell with `sfops` on PATH, on the demo's org (emulator restarted)
+#   make test        runs the whole test suite
 # Each creates .venv and installs what it needs on first use.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint clean
+.PHONY: demo demo-shell test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(PY) scripts/demo.py
+
+demo-shell: $(VENV)/.installed
+	$(PY) scripts/demo_shell.py
 
 test: lint
 	$(PY) -m pytest -q -rs -p no:cacheprovider

@@ -38,9 +38,9 @@ def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: boo
         print(f"$ sfops {shlex.join(args)}" + (f"    # as {actor}" if actor else ""), flush=True)
     run_env = {**env, "SFOPS_ACTOR": actor} if actor else env
     proc = subprocess.run([*SFOPS, *args], env=run_env, cwd=WORK, text=True, capture_output=True, check=False)
+    sys.stderr.write(proc.stderr)  # first: progress lines lead to the result, as in a terminal
     if echo:
         sys.stdout.write(proc.stdout)
-    sys.stderr.write(proc.stderr)
     if proc.returncode not in ok:
         raise SystemExit(f"demo step failed (exit {proc.returncode}): sfops {shlex.join(args)}")
     return proc.stdout
@@ -170,7 +170,8 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFOPS_")}
-    env.update(SFOPS_HOME=str(WORK / "home"), SFOPS_ACTOR="demo-release-manager", COLUMNS="120")
+    env.update(SFOPS_HOME=str(WORK / "home"), SFOPS_ACTOR="demo-release-manager")
+    env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))  # the user's terminal (80 when piped)
     banner("Start the local org emulator (HTTPS, own CA) and local alert receivers")
     emulator = start_emulator(env)
     receivers = Receivers()
@@ -199,7 +200,8 @@ Get `sfops` on your PATH:
   source .venv/bin/activate        # the project's virtualenv (make install created it)
   pipx install .                   # or: a user-wide install from this checkout
 
-Keep exploring the demo's state (the demo stopped its emulator; this restarts it on the same data):
+Keep exploring the demo's state: `make demo-shell` restarts its emulator and opens a shell pointed at it, or
+by hand (the demo stopped its emulator; this restarts it on the same data):
   sfops emulator start --background --data {data} --port {emulator_port(emulator)}
   export SFOPS_CONFIG={config} SFOPS_HOME={WORK / 'home'}
 {env_lines}

@@ -53,14 +53,21 @@ class OrgConfig:
     request_deadline: float = 600.0  # seconds for one call, retries and a trickling answer included
     max_response_mb: float = 200.0  # the largest answer held in memory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    from_env: bool = field(default=False, compare=False)  # the "env" org of SFOPS_INSTANCE_URL/ACCESS_TOKEN
 
     def secret(self, name: str) -> str | None:
         """A secret by name (password, security_token, client_secret, access_token)."""
         return self.secrets.get(name)
 
+    def secret_variable(self, name: str) -> str:
+        """The environment variable that holds secret `name` for this org (what to tell the user to set)."""
+        if self.from_env and name == "access_token":
+            return "SFOPS_ACCESS_TOKEN"
+        return env_key(self.alias, name)
+
     def public_dict(self) -> dict[str, Any]:
         """Everything but secrets: safe to print or write to the TOML file."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "secrets"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("secrets", "from_env")}
         out["secrets_set"] = sorted(self.secrets)
         return out
 
@@ -124,18 +131,33 @@ def merged_environment(environ: Mapping[str, str] | None = None, cwd: Path | Non
     return {k: v for k, v in merged.items() if v != ""}
 
 
+def config_file_path(env: Mapping[str, str], config_path: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """The sfops.toml to use: --config, else SFOPS_CONFIG, else ./sfops.toml."""
+    return Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE).expanduser()
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_path: str | Path | None = None,
                   cwd: Path | None = None) -> Settings:
     """Read `.env`, the environment and the TOML file into `Settings`."""
     env = merged_environment(environ, cwd)
     home = Path(env.get("SFOPS_HOME") or Path(env.get("HOME") or "~").expanduser() / ".sfops").expanduser()
-    path = Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE)
+    named = config_path or env.get("SFOPS_CONFIG")
+    path = config_file_path(env, config_path, cwd)
     raw: dict[str, Any] = {}
+    if named and not path.is_file():  # only ./sfops.toml may be absent: a file the user named must exist
+        source = "--config" if config_path else "SFOPS_CONFIG"
+        raise ConfigError(f"{source} {path}: no such file." if not path.exists() else
+                          f"{source} {path}: not a file.",
+                          actions=["sfops org add ALIAS ... (creates it)", "unset SFOPS_CONFIG to use ./sfops.toml"])
     if path.is_file():
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+        if unknown:
+            raise ConfigError(f"{path}: unknown top-level {'key' if len(unknown) == 1 else 'keys'} "
+                              f"{', '.join(unknown)}. Valid ones: {', '.join(TOP_LEVEL_KEYS)}.")
     orgs = {alias: _org_from_table(alias, table, env, path)
             for alias, table in (raw.get("orgs") or {}).items()}
     env_org = _org_from_env(env)
@@ -147,7 +169,11 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
                     config_path=path, home=home, store_url=store_url, env=env, raw=raw)
 
 
-_ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets"}
+_ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets", "from_env"}
+# What sfops.toml may hold at the top: a misspelt table ([orgz.a], [alert]) is an error, not silently
+# ignored. A feature that adds a table adds its name here.
+TOP_LEVEL_KEYS = ("default_org", "orgs", "store", "agent", "alerts", "console", "detect", "incidents", "oncall",
+                  "release", "rollback")
 
 
 def _org_from_table(alias: str, table: Mapping[str, Any], env: Mapping[str, str], path: Path) -> OrgConfig:
@@ -176,7 +202,7 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
         return None
     return OrgConfig(alias="env", auth="token", instance_url=url, login_url=url,
                      api_version=env.get("SFOPS_API_VERSION") or DEFAULT_API_VERSION,
-                     ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token})
+                     ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token}, from_env=True)
 
 
 def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:

@@ -10,6 +10,7 @@ instance_url), so a client that logs in through the proxy keeps talking through 
 Rules are matched in order, on method and a glob of the path; each applies `count` times:
 
     proxy.add("lose_reply", method="POST", path="*/sobjects/Incident_Log__c*")  # applied, reply lost
+    proxy.add("lose_reply", path="/services/Soap/m/*", soap_action="deploy")  # one SOAP operation
     proxy.add("truncate", path="*/ApexLog/*/Body", keep=10)       # first 10 bytes, then the socket closes
     proxy.add("corrupt", path="*/query*", body=b"{not json")     # the org's status, another body
     proxy.add("respond", status=302, headers={"Location": "https://evil.example/"})   # never forwarded
@@ -50,11 +51,14 @@ class Rule:
     chunk: int = 1
     interval: float = 0.1
     skip: int = 0  # let this many matching requests pass before the rule fires
+    soap_action: str | None = None  # a SOAP operation (its SOAPAction header): one endpoint serves them all
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, soap_action: str = "") -> bool:
         if self.count <= 0:
             return False
         if self.method and self.method.upper() != method.upper():
+            return False
+        if self.soap_action and self.soap_action != soap_action.strip('"'):
             return False
         return not (self.path and not fnmatch.fnmatchcase(path, self.path))
 
@@ -106,10 +110,10 @@ class FaultProxy:
     def faults_applied(self, action: str | None = None) -> list[Hit]:
         return [h for h in self.hits if h.action and (action is None or h.action == action)]
 
-    def take(self, method: str, path: str) -> Rule | None:
+    def take(self, method: str, path: str, soap_action: str = "") -> Rule | None:
         with self.lock:
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, soap_action):
                     if rule.skip > 0:
                         rule.skip -= 1
                         continue
@@ -167,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
-        rule = proxy.take(self.command, path)
+        rule = proxy.take(self.command, path, self.headers.get("SOAPAction") or "")
         if rule is not None and rule.action == "respond":
             proxy.hits.append(Hit(self.command, path, rule.action, rule.status))
             self._send(rule.status or 200, rule.headers, rule.body)

@@ -81,7 +81,7 @@ def test_bad_auth_mode_and_unknown_keys_are_clear(tmp_path: Path) -> None:
 def test_env_only_org(tmp_path: Path) -> None:
     env = {"HOME": str(tmp_path), "SFOPS_INSTANCE_URL": "https://x.my.salesforce.com",
            "SFOPS_ACCESS_TOKEN": "00Dxx!abc"}
-    org = load_settings(env, tmp_path / "missing.toml", cwd=tmp_path).org(None)
+    org = load_settings(env, None, cwd=tmp_path).org(None)  # no sfops.toml at all
     assert org.alias == "env" and org.auth == "token" and org.secret("access_token") == "00Dxx!abc"
 
 

@@ -67,12 +67,11 @@ def test_brackets_in_data_and_warnings_are_printed_not_taken_as_markup() -> None
     assert "Warning: No [alerts.escalation] levels" in out
 
 
-def test_when_text_shows_utc_minutes_or_seconds_and_a_dash_for_none() -> None:
+def test_when_text_shows_utc_minutes_and_a_dash_for_none() -> None:
     import datetime as dt
 
     from sfops.cli.output import when_text
 
     moment = dt.datetime(2026, 3, 1, 10, 30, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert when_text(moment) == "2026-03-01 09:30 UTC"
-    assert when_text(moment, seconds=True) == "2026-03-01 09:30:15 UTC"
     assert when_text(None) == "-"

@@ -76,19 +76,29 @@ def then_detect(collector: Callable[[JobContext], JobResult], new_data: Callable
 
 def _errors_pull(ctx: JobContext) -> JobResult:
     from sfops.detect import collect_async_failures
-    from sfops.logs.errors import import_error_logs, import_event_logs
+    from sfops.logs.errors import (
+        EVENT_OBJECT,
+        import_error_logs,
+        import_event_logs,
+        import_exception_objects,
+        import_long_running,
+    )
     from sfops.logs.store import data_key
 
     org = ctx.org()
     key = data_key(org, ctx.store)  # stored under the org id, like `sfops logs pull --errors --event-logs`
     parts, details, new = [], {}, 0
-    for importer in (import_error_logs, import_event_logs):
+    importers = (import_error_logs, import_event_logs, import_long_running,
+                 lambda o, s, k: import_exception_objects(o, s, k, now=ctx.now))
+    for importer in importers:
         imported = importer(org, ctx.store, key)
         new += imported.imported
         details[imported.source] = {"available": imported.available, "imported": imported.imported,
                                     "note": imported.note}
-        parts.append(f"{imported.source}: {imported.imported} new" if imported.available
-                     else f"{imported.source}: unavailable")
+        if imported.available:
+            parts.append(f"{imported.source}: {imported.imported} new")
+        elif imported.source != EVENT_OBJECT:  # the fallback to EventLogFile is shown once, in `detect rules`
+            parts.append(f"{imported.source}: unavailable")
     jobs = collect_async_failures(org, ctx.store, key, now=ctx.now)
     new += jobs
     details["AsyncApexJob"] = {"imported": jobs}

@@ -99,13 +99,17 @@ def _switch_restore(ctx: JobContext) -> JobResult:
 
 
 def _breaker_sync(ctx: JobContext) -> JobResult:
-    from sfops.breakers import list_breakers, sync_links
+    from sfops.breakers import sync_links
+    from sfops.breakers.service import breaker_snapshots
+    from sfops.detect.integrations import record_samples
 
     outcomes = sync_links(ctx.org(), ctx.store, actor=ctx.actor)
     failed = [o for o in outcomes if o.action == "failed"]
     summary = (", ".join(f"{o.breaker}: {o.action}" for o in outcomes) or "no breaker needed its linked switch")
     # Every breaker's state after the sync: the agent's /metrics (sfops_breaker_open) and console read it here.
-    states = {b.name: str(b.state.value) for b in list_breakers(ctx.org(), ctx.store)}
+    snapshots = breaker_snapshots(ctx.org(), ctx.store)
+    states = {name: str(snap.state.value) for name, snap in snapshots}
+    record_samples(ctx.store, ctx.alias, snapshots, ctx.now)  # the detector's `integrations` signal
     details = {"outcomes": [{"breaker": o.breaker, "switch": o.switch, "action": o.action, "detail": o.detail}
                             for o in outcomes], "states": states}
     return JobResult(PARTIAL if failed else OK, summary, details)

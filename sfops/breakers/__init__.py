@@ -15,12 +15,19 @@ from sfops.breakers.core import (
 )
 from sfops.breakers.linking import KillSwitchLink, LinkOutcome, on_breaker_close, on_breaker_open
 from sfops.breakers.records import BREAKER_OBJECT, BreakerRow
-from sfops.breakers.service import BreakerChange, list_breakers, set_breaker, show_breaker, sync_links
+from sfops.breakers.service import (
+    BreakerChange,
+    create_breaker,
+    list_breakers,
+    set_breaker,
+    show_breaker,
+    sync_links,
+)
 from sfops.breakers.storage import OrgStorage, StoreStorage
 
 __all__ = [
     "BREAKER_OBJECT", "BreakerChange", "BreakerConfig", "BreakerRow", "CircuitBreaker", "CircuitOpenError",
     "KillSwitchLink", "LinkOutcome", "Listener", "MemoryStorage", "Mode", "OrgStorage", "Snapshot", "State",
-    "Storage", "StoreStorage", "list_breakers", "on_breaker_close", "on_breaker_open", "set_breaker",
+    "Storage", "StoreStorage", "create_breaker", "list_breakers", "on_breaker_close", "on_breaker_open", "set_breaker",
     "show_breaker", "sync_links",
 ]

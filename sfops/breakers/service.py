@@ -12,6 +12,7 @@ from sfops.breakers.core import Snapshot, State
 from sfops.breakers.linking import LinkOutcome, flipped_by_sfops, on_breaker_close, on_breaker_open
 from sfops.breakers.records import (
     BREAKER_OBJECT,
+    FIELDS,
     BreakerRow,
     available_fields,
     changed_fields,
@@ -55,6 +56,11 @@ def list_breakers(org: Org, store: Store) -> list[BreakerRow]:
     return [row_view(str(r["Id"]), str(r["Name"]), s) for r, s in _all(org, store)]
 
 
+def breaker_snapshots(org: Org, store: Store) -> list[tuple[str, Snapshot]]:
+    """Every Circuit_Breaker__c record as (name, snapshot): the counters a failure-rate signal samples."""
+    return [(str(r["Name"]), s) for r, s in _all(org, store)]
+
+
 def _find(org: Org, store: Store, name: str) -> tuple[dict[str, Any], Snapshot]:
     rows = _all(org, store)
     for row, snap in rows:
@@ -90,6 +96,9 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
     fields = available_fields(org, store)
     plan = BreakerChange(breaker=name, action=action, before=snap.state, after=new.state,
                          changed_fields=changed_fields(new, snap, fields), link=None, dry_run=True)
+    if (not plan.changed_fields and action != "open" and not snap.switch_flipped
+            and not flipped_by_sfops(org, store, name)):
+        return dataclasses.replace(plan, dry_run=dry_run)  # already closed and clear: nothing to write or audit
     if dry_run:
         return plan
     if confirm is not None:
@@ -122,6 +131,55 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
     else:
         store.settle_audit([audit_id], "done")
     return dataclasses.replace(plan, changed_fields=values, link=link, dry_run=False, audit_id=audit_id)
+
+
+def create_breaker(org: Org, store: Store, name: str, *, actor: str, max_failures: int = 5,
+                   cooldown_minutes: float = 1.0, success_threshold: int = 1, linked_switch: str | None = None,
+                   reason: str | None = None, dry_run: bool = False,
+                   confirm: Callable[[BreakerChange], None] | None = None,
+                   retry: LockRetry | None = None) -> BreakerChange:
+    """Create a closed Circuit_Breaker__c record (a list custom setting row named `name`) with its thresholds.
+
+    Safe to repeat after a lost reply: a breaker of that name with the same thresholds is left alone
+    (nothing written, no audit); one with other thresholds is a UsageError, never overwritten."""
+    name = name.strip()
+    if not name or len(name) > 38:  # a custom setting's Name: 1 to 38 characters
+        raise UsageError(f"Breaker name '{name}' must be 1 to 38 characters.")
+    if max_failures < 1 or success_threshold < 1 or cooldown_minutes <= 0:
+        raise UsageError("--max-failures and --success-threshold must be at least 1, --cooldown above 0.")
+    new = Snapshot(state=State.CLOSED, max_failures=max_failures, cooldown=dt.timedelta(minutes=cooldown_minutes),
+                   success_threshold=success_threshold, linked_switch=linked_switch or None)
+    fields = available_fields(org, store)
+    values = changed_fields(new, None, fields)
+    for row, snap in _all(org, store):
+        if str(row["Name"]).lower() == name.lower():
+            wanted = ("max_failures", "cooldown", "success_threshold", "linked_switch")
+            if any(getattr(new, a) != getattr(snap, a) for a in wanted if FIELDS[a][0] in fields):
+                raise UsageError(f"Circuit breaker '{row['Name']}' already exists with other settings; nothing "
+                                 "was changed.", actions=[f"sfops breaker show {row['Name']}"])
+            return BreakerChange(breaker=str(row["Name"]), action="create", before=snap.state, after=snap.state,
+                                 changed_fields={}, link=None, dry_run=dry_run)
+    plan = BreakerChange(breaker=name, action="create", before=State.CLOSED, after=State.CLOSED,
+                         changed_fields=values, link=None, dry_run=True)
+    if dry_run:
+        return plan
+    if confirm is not None:
+        confirm(plan)
+    # Intent first, settled after: a reply lost after the org created the record still leaves an audit.
+    audit_id = store.record_audit(actor=actor, alias=org.alias, action="breaker.create",
+                                  target=f"{BREAKER_OBJECT}.{name}", before=None,
+                                  after={"state": State.CLOSED.value, **values}, reason=reason,
+                                  outcome="pending", details={"fields": values})
+    try:
+        write(org, None, name, values, retry)
+    except SfopsError as exc:
+        if not _holds(org, store, name, values):
+            store.settle_audit([audit_id], "failed", {"error": exc.message})
+            raise
+        store.settle_audit([audit_id], "done", {"confirmed_by_read_back": exc.message})
+    else:
+        store.settle_audit([audit_id], "done")
+    return dataclasses.replace(plan, dry_run=False, audit_id=audit_id)
 
 
 def _holds(org: Org, store: Store, name: str, values: dict[str, Any]) -> bool:

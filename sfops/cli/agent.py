@@ -193,11 +193,11 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
         info = runner.lease.info(lease_name(org))
         leaders[org] = info.holder if runner.lease.is_live(info) and info else "-"
     rows = [{"org": p.org, "job": p.job, "schedule": p.schedule,
-             "next run": "now (due)" if p.due else when_text(p.next_run, seconds=True),
-             "last run": when_text(p.last_run.started_at, seconds=True) if p.last_run else "-",
+             "next run": "now (due)" if p.due else when_text(p.next_run),
+             "last run": when_text(p.last_run.started_at) if p.last_run else "-",
              "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
              "note": p.backoff or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
-    return Result(data=planned, rows=rows, title="Agent jobs")
+    return Result(data=planned, rows=rows, title="Agent jobs", optional=["leader", "org", "last run", "schedule"])
 
 
 @agent.command("history")
@@ -208,12 +208,14 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
 @pass_app
 def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit: int) -> Result:
     """Recorded job runs, newest first (from the local store; no API call)."""
-    from sfops.agent import run_history
+    from sfops.agent import JOBS, run_history
 
+    if job is not None and job not in JOBS:
+        raise UsageError(f"Unknown job '{job}'. Jobs: {', '.join(JOBS)}.")
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, alias=org, job=job, limit=limit)
-    rows = [{"id": r.id, "org": r.alias, "job": r.job, "started": when_text(r.started_at, seconds=True),
+    rows = [{"id": r.id, "org": r.alias, "job": r.job, "started": when_text(r.started_at),
              "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
              "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
             for r in runs]
-    return Result(data=runs, rows=rows, title="Agent runs")
+    return Result(data=runs, rows=rows, title="Agent runs", optional=["holder", "org", "id", "seconds"])

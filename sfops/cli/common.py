@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +27,18 @@ reason_option = click.option("--reason", "-r", default=None, help="Why: recorded
 # long form only: `-i` is the job id in rollback commands, as in `sf project deploy quick -i`
 incident_option = click.option("--incident", "incident_id", default=None, metavar="ID",
                                help="Incident this change belongs to (recorded in the audit trail).")
+
+
+def known_incident(app: AppContext, target_org: str | None, ref: str | None) -> str | None:
+    """`--incident REF` checked against the org before anything changes: a typo must not file an audit
+    record under an incident that does not exist (one UsageError line naming `sfops incident list`)."""
+    if ref is None:
+        return None
+    from sfops.incidents.service import IncidentService
+
+    alias = app.org_config(target_org).alias
+    IncidentService(app.org(target_org), app.store, alias=alias, actor=app.actor).get(ref)
+    return ref
 
 
 def output_command(fn: Callable[..., Result]) -> Callable[..., None]:
@@ -60,11 +73,33 @@ def writing_to(option: str, path: object) -> Iterator[None]:
         raise UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc}).") from None
 
 
-def parse_moment(value: str, option: str) -> dt.datetime:
-    """An option's ISO date or date-time (UTC unless it carries an offset); a bad one is one UsageError line."""
+def check_output_file(option: str, path: Path, *, overwrite: bool = True) -> Path:
+    """A file the user named for output, checked before any work: its folder must exist (never created
+    silently), it must not be a folder, and with `overwrite=False` (a draft people edit) it must not exist."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; name a file.")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: folder {target.parent} does not exist (sfops does not create it).")
+    if not overwrite and target.exists():
+        raise UsageError(f"{option} {path}: the file exists; pass --force to overwrite it.")
+    return target
+
+
+def output_file(_ctx: click.Context, param: click.Parameter, value: Path | str | None) -> Path | str | None:
+    """click callback for an output-file option: `check_output_file` at parse time ("-" = stdout passes)."""
+    if value is None or str(value) == "-":
+        return value
+    check_output_file(param.opts[-1] if param.opts else str(param.name), Path(value))
+    return value
+
+
+def parse_moment(value: str, option: str, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """An option's ISO date or date-time (in `zone`, UTC by default, unless it carries an offset); a bad one is
+    one UsageError line."""
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
                          "2026-11-01T09:00+01:00).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -42,6 +42,7 @@ def _since(text: str, now: dt.datetime) -> dt.datetime:
 def rules_cmd(app: AppContext) -> Result:
     """The rules in force: the default set merged with [[detect.rules]] from sfops.toml."""
     from sfops.detect.model import fmt_duration
+    from sfops.logs.errors import event_object_fallbacks
 
     config = _config(app)
     rows = []
@@ -56,8 +57,13 @@ def rules_cmd(app: AppContext) -> Result:
                f"at most {config.max_actions_per_hour} automatic "
                f"action(s) per org per hour" + (f"; {len(config.quiet)} quiet window(s)" if config.quiet else "")
                + ("" if config.enabled else "; detection is OFF ([detect] enabled = false)") + ".")
+    fallbacks = event_object_fallbacks(app.store)
+    for org, note in sorted(fallbacks.items()):  # said once here, not on every agent tick
+        message += f"\nOrg {org}: {note}"
     return Result(data={"mode": config.mode, "max_actions_per_hour": config.max_actions_per_hour,
-                        "quiet": config.quiet, "rules": config.rules}, rows=rows, columns=RULE_COLUMNS,
+                        "quiet": config.quiet, "rules": config.rules,
+                        "exception_sources": {org: {"ApexUnexpectedExcpEventLog": False, "note": note}
+                                              for org, note in fallbacks.items()}}, rows=rows, columns=RULE_COLUMNS,
                   title="Detection rules", message=message)
 
 
@@ -164,7 +170,7 @@ def actions_cmd(app: AppContext, target_org: str | None, since: str) -> Result:
     table = [{"id": r["id"], "at": when_text(r["at"]), "action": r["action"], "target": r["target"],
               "outcome": r["outcome"], "rule": (r.get("details") or {}).get("rule") or "-",
               "incident": (r.get("details") or {}).get("incident") or r.get("incident_id") or "-"} for r in rows]
-    return Result(data=rows, rows=table, title=f"Automatic actions on '{alias}'",
+    return Result(data=rows, rows=table, title=f"Automatic actions on '{alias}'", optional=["action", "rule"],
                   message="Undo one with: sfops detect undo ID" if any(r["outcome"] == "done" for r in rows) else None)
 
 

@@ -31,6 +31,7 @@ def _describe(instance: runner.Instance, app: AppContext) -> dict[str, Any]:
     return {"instance_url": instance.url, "ca_cert": instance.ca_cert, "pid": instance.pid,
             "org_id": instance.org_id, "data_dir": instance.data_dir, "memory": instance.memory,
             "alias": instance.alias, "sfops_toml": instance.toml_snippet(),
+            "sfops_toml_file": instance.toml_snippet(default=True),
             "env": instance.secret_env(app.settings.env)}
 
 
@@ -39,7 +40,8 @@ def _message(instance: runner.Instance, app: AppContext) -> str:
                           for k, v in instance.secret_env(app.settings.env).items())
     ca = f"CA certificate: {instance.ca_cert}\n" if instance.ca_cert else "Plain HTTP (no TLS).\n"
     return (f"sfops emulator listening on {instance.url} (org {instance.org_id}, pid {instance.pid})\n{ca}"
-            f"Add to sfops.toml:\n\n{instance.toml_snippet()}\n\nand set the demo secrets:\n{env_lines}\n")
+            f"Put in sfops.toml:\n\n{instance.toml_snippet(default=True)}\n\nand set the demo secrets:\n{env_lines}\n"
+            "Then: sfops org check\n")
 
 
 @emulator.command("start")

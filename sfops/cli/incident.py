@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sfops.cli.common import output_command, parse_moment, pass_app, target_org_option, writing_to
+from sfops.cli.common import (
+    check_output_file,
+    output_command,
+    parse_moment,
+    pass_app,
+    target_org_option,
+    writing_to,
+)
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result, when_text
 from sfops.errors import ExitCode, UsageError
@@ -31,9 +38,13 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
 
 
 def _warnings(notifications: list[dict[str, Any]], event: dict[str, Any] | None = None) -> list[str]:
+    from sfops.incidents.notify import CONFIG_ERROR_PREFIX
+
     out = [f"Notification via {n['channel']} not delivered ({n['status']}): {n.get('error')}. "
-           "It stays in the outbox: sfops incident notify-retry." for n in notifications
-           if n["status"] not in ("sent", "skipped")]
+           + ("Fix the configuration, then: sfops incident notify-retry --failed."
+              if str(n.get("error") or "").startswith(CONFIG_ERROR_PREFIX) else
+              "It stays in the outbox: sfops incident notify-retry.")
+           for n in notifications if n["status"] not in ("sent", "skipped")]
     if event and not event.get("published"):
         out.append(f"Incident_Event__e {event['action']} was not published: {event.get('error')}")
     return out
@@ -82,10 +93,14 @@ def raise_cmd(app: AppContext, target_org: str | None, severity: str, summary: s
     if outcome.created:
         _attach_changes(app, target_org, inc, context)
     what = "Raised" if outcome.created else f"Repeat #{inc.occurrence_count} of"
+    unpaged = ([f"Nobody was paged: no alert channel is routed for {inc.severity} ([alerts.routes] in "
+                f"{app.settings.config_path}; see docs/incidents.md)."]
+               if inc.severity == "P1" and (outcome.created or outcome.escalated) and not outcome.notifications
+               else [])
     return Result(data={"incident": inc, "created": outcome.created, "escalated": outcome.escalated,
                         "event": outcome.event, "notifications": outcome.notifications},
                   rows=[_row(inc)], message=f"{what} {inc.ref} ({inc.severity}, {inc.status.value}).",
-                  warnings=incidents.warnings + _warnings(outcome.notifications, outcome.event))
+                  warnings=incidents.warnings + unpaged + _warnings(outcome.notifications, outcome.event))
 
 
 def _attach_changes(app: AppContext, target_org: str | None, inc: Incident, context: str | None) -> None:
@@ -212,7 +227,8 @@ def close_cmd(app: AppContext, target_org: str | None, ref: str, note: str | Non
 @incident.command("list")
 @click.option("--status", "statuses", multiple=True, help="Only these statuses (repeatable).")
 @click.option("--severity", "severities", multiple=True, help="Only these severities (repeatable).")
-@click.option("--category", default=None, help="Only this category.")
+@click.option("--category", default=None, type=click.Choice(CATEGORIES, case_sensitive=True),
+              help="Only this category.")
 @click.option("--since", default=None, help="Detected on or after this date/time (ISO).")
 @click.option("--open", "open_only", is_flag=True, help="Only open incidents (not Resolved/Closed).")
 @click.option("--limit", default=200, show_default=True, type=int, help="At most this many.")
@@ -286,7 +302,8 @@ def escalate_due_cmd(app: AppContext, target_org: str | None, at: str | None) ->
 @click.option("--status", "statuses", multiple=True,
               type=click.Choice(["pending", "sending", "sent", "retry", "failed", "skipped"], case_sensitive=False),
               help="Only these outbox statuses (repeatable).")
-@click.option("--incident", "ref", default=None, help="Only this incident's notifications (record id).")
+@click.option("--incident", "ref", default=None,
+              help="Only this incident's notifications (INC-00001 or the record Id).")
 @target_org_option
 @output_command
 @pass_app
@@ -297,7 +314,11 @@ def notifications_cmd(app: AppContext, target_org: str | None, statuses: tuple[s
     rows = outbox(app.store, app.org_config(target_org).alias, list(statuses), ref)
     failed = sum(1 for r in rows if r["status"] == "failed")
     warnings = [f"{failed} notification(s) failed permanently: sfops incident notify-retry --failed"] if failed else []
-    return Result(data=rows, title="Notifications", warnings=warnings)
+    table = [{"#": r["id"], "incident": r.get("incident") or r["incident_id"], "channel": r["channel"],
+              "phase": r["phase"], "status": r["status"], "attempts": r["attempts"], "sent": r["sent_at"],
+              "next try": r["next_attempt_at"], "error": r["last_error"]} for r in rows]
+    return Result(data=rows, rows=table, title="Notifications", warnings=warnings,
+                  optional=["next try", "attempts", "#", "sent"])
 
 
 @incident.command("notify-retry")
@@ -328,14 +349,17 @@ def notify_retry_cmd(app: AppContext, target_org: str | None, include_failed: bo
               help="An action item (repeatable); owner and due date optional.")
 @click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Template file (default: [incidents] postmortem_template, else the built-in one).")
+@click.option("--force", is_flag=True, help="Overwrite the --out file if it exists (it is a draft people edit).")
 @target_org_option
 @output_command
 @pass_app
 def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path | None,
-                   actions: tuple[str, ...], template: Path | None) -> Result:
+                   actions: tuple[str, ...], template: Path | None, force: bool) -> Result:
     """Draft a Markdown post-mortem from the incident, its timeline and the sfops actions on it."""
     from sfops.incidents.postmortem import ActionItem, add_business_days, draft, load_template
 
+    if out:
+        check_output_file("--out", out, overwrite=force)
     inc_ctx = _incidents(app, target_org)
     inc, timeline = inc_ctx.service.timeline(ref)
     due = add_business_days((inc.resolved_at or inc.detected_at or dt.datetime.now(dt.UTC)).date(), 5)
@@ -348,7 +372,7 @@ def postmortem_cmd(app: AppContext, target_org: str | None, ref: str, out: Path 
         with writing_to("--out", out):
             out.write_text(text, encoding="utf-8")
         return Result(data={"incident": inc.ref, "path": out}, message=f"Post-mortem draft written to {out}.")
-    return Result(data={"incident": inc.ref, "markdown": text}, message=text)
+    return Result(data={"incident": inc.ref, "markdown": text}, message=text, document=True)
 
 
 @incident.command("metrics")
@@ -393,7 +417,11 @@ def dashboard_cmd(app: AppContext, target_org: str | None, out: Path | None, sin
     from sfops.web.console import Console
     from sfops.web.export import export_site, serve_export
 
-    out = out or app.settings.home / "dashboard.html"
+    if out:
+        check_output_file("--out", out)
+    else:
+        out = app.settings.home / "dashboard.html"
+        out.parent.mkdir(parents=True, exist_ok=True)  # sfops's own home: created like the store's
     alias, org, start = app.org_config(target_org).alias, app.org(target_org), _parse_time(since, "--since")
     refresh_mirror(org, app.store, alias, start)
     take_snapshot(org, app.store, alias)

@@ -6,9 +6,17 @@ import datetime as dt
 
 import click
 
-from sfops.cli.common import dry_run_option, output_command, pass_app, reason_option, target_org_option, yes_option
+from sfops.cli.common import (
+    dry_run_option,
+    output_command,
+    output_file,
+    pass_app,
+    reason_option,
+    target_org_option,
+    yes_option,
+)
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result, to_jsonable
+from sfops.cli.output import Result, to_jsonable, when_text
 from sfops.errors import ExitCode, UsageError
 from sfops.logs.traceflags import DEFAULT_LEVEL, DEFAULT_MINUTES, MAX_MINUTES
 
@@ -50,7 +58,8 @@ def analyze_cmd(files: tuple[str, ...], problems: bool) -> Result:
 @click.option("--delete-after-pull", is_flag=True, help="Delete each log in the org once it is stored locally.")
 @click.option("--errors", is_flag=True, help="Also import new Error_Log__c records.")
 @click.option("--event-logs", is_flag=True,
-              help="Also import ApexUnexpectedException event log files (needs Event Monitoring).")
+              help="Also import ApexUnexpectedException events (ApexUnexpectedExcpEventLog where the org has it, "
+                   "and event log files) and ConcurrentLongRunningApexLimit event log files.")
 @click.option("--look-back", "look_back", default="1h", show_default=True, metavar="DURATION",
               help="Also list logs that started this long before the watermark: Salesforce writes a log when "
                    "its transaction ends, so a long one shows up late (already stored ids are skipped).")
@@ -80,23 +89,32 @@ def pull_cmd(app: AppContext, target_org: str | None, concurrency: int, delete_a
                               lookback=lookback,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     result.org = config.alias  # stored under the org id (shared by its aliases); shown by the alias asked for
-    rows = result.failures
-    message = (f"{result.pulled} new log(s) stored ({result.body_bytes} bytes), {result.already_stored} already "
-               f"stored, {result.deleted} deleted in the org; watermark {result.watermark or '-'}.")
+    from sfops.logs.pull import failure_groups
+
+    groups = failure_groups(result.failures)
+    rows = [{**g, "logs": g["logs"][0] + (f" (+{len(g['logs']) - 1})" if len(g["logs"]) > 1 else "")}
+            for g in groups]
+    message = (f"{result.pulled} new log(s) stored ({result.body_bytes:,} bytes), {result.already_stored} already "
+               f"stored, {result.deleted} deleted in the org; watermark {when_text(result.watermark)}.")
+    if result.failures:
+        message += (f" {len(result.failures)} failed transaction(s) in {len(groups)} group(s); "
+                    "details: sfops logs report --failures.")
     for imp in result.imports:
         message += (f" {imp.source}: {imp.imported} new error(s)." if imp.available else f" {imp.note}")
     if result.stopped:
         message += f" Stopped: {result.stopped}; run again later to continue."
     exit_code = ExitCode.OK if result.complete else ExitCode.PARTIAL
-    return Result(data=result, rows=rows, columns=["log_id", "entry_point", "category", "limit", "exceptions"],
-                  title="Failed transactions in the new logs", message=message, warnings=result.errors,
-                  exit_code=exit_code)
+    return Result(data=result, rows=rows,
+                  columns=["count", "category", "fingerprint", "entry_point", "limit", "example", "logs"],
+                  title="Failures in the new logs, by fingerprint", message=message, warnings=result.errors,
+                  exit_code=exit_code, optional=["logs", "limit", "fingerprint", "entry_point"])
 
 
 @logs.command("report")
 @target_org_option
 @click.option("--failures", "show_failures", is_flag=True, help="Show failures by category and fingerprint.")
 @click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              callback=output_file,
               help="Also write the table to this Parquet file (needs pyarrow).")
 @output_command
 @pass_app
@@ -122,7 +140,7 @@ def report_cmd(app: AppContext, target_org: str | None, show_failures: bool, par
                         "transactions": report.transactions},
                   rows=to_jsonable(frame), columns=list(frame.columns),
                   title="Failures by category and fingerprint" if show_failures else "Governor limits by entry point",
-                  message=message)
+                  message=message, optional=["source", "first_seen", "entry_point", "limit"])
 
 
 @logs.group("trace")
@@ -151,7 +169,8 @@ def trace_on_cmd(app: AppContext, target_org: str | None, user: str, level: str 
                     minutes=minutes, dry_run=dry_run,
                     confirm=lambda what: app.confirm_production(config, what, yes=yes))
     return Result(data=flag, rows=[to_jsonable(flag)], columns=TRACE_COLUMNS, title="Trace flag",
-                  warnings=flag.warnings, message="Dry run: nothing was written." if dry_run else None)
+                  warnings=flag.warnings, notes=flag.notes,
+                  message="Dry run: nothing was written." if dry_run else None)
 
 
 @trace.command("off")
@@ -203,4 +222,4 @@ def prune_cmd(app: AppContext, target_org: str | None, days: int, dry_run: bool)
     verb = "Would delete" if dry_run else "Deleted"
     return Result(data={"org": alias, "before": before, "dry_run": dry_run, "deleted": counts},
                   message=f"{verb} {counts['apex_log']} log(s) and {counts['error_event']} error(s) of {alias} "
-                          f"older than {before:%Y-%m-%d %H:%M} UTC.")
+                          f"older than {when_text(before)}.")

@@ -16,7 +16,8 @@ TABLE_ROWS = 1000  # rows the human table shows at most; --csv and --json have t
 
 def analysis_result(analysis: Analysis, columns: list[str]) -> Result:
     """A Result whose output is produced while `analysis` runs (see Result.stream)."""
-    result = Result(title="Apex log analysis", columns=columns)
+    result = Result(title="Apex log analysis", columns=columns,
+                    optional=["hint", "tx", "duration_ms", "closest_limits", "file"])  # narrow terminals drop these
 
     def stream(mode: str, file: IO[str]) -> bool:
         if mode == "json":
@@ -35,6 +36,8 @@ def analysis_result(analysis: Analysis, columns: list[str]) -> Result:
 
 def _finish(analysis: Analysis, result: Result, count: int | None, failed: int | None) -> None:
     result.warnings = [f.error for f in analysis.unreadable if f.error]
+    result.warnings += [f"{path}: not an Apex debug log (no header such as '64.0 APEX_CODE,FINEST;...' and no "
+                        "events)." for path in analysis.not_apex_logs]
     result.exit_code = ExitCode.FAILED if analysis.unreadable else ExitCode.OK
     if count is not None:
         read = len(analysis.files) - len(analysis.unreadable)
@@ -58,7 +61,7 @@ def _fill_table(analysis: Analysis, result: Result) -> None:
     result.rows = [row for _, row in shown]
     _finish(analysis, result, count, failed)
     if len(shown) < count:
-        result.warnings.append(f"The table shows {len(shown)} of {count} transactions (failed ones first); "
+        result.notes.append(f"The table shows {len(shown)} of {count} transactions (failed ones first); "
                                "--csv or --json list them all.")
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from sfops.cli.common import output_command, parse_moment, pass_app, writing_to
+from sfops.cli.common import output_command, output_file, parse_moment, pass_app, writing_to
 from sfops.cli.context import AppContext
-from sfops.cli.output import Result
+from sfops.cli.output import Result, when_text
 from sfops.errors import UsageError
 from sfops.incidents import oncall as oc
 
@@ -17,12 +17,14 @@ rotation_option = click.option("--rotation", "-r", "rotation", default=None, met
                                help="Rotation from [oncall.rotations] (default: default_rotation).")
 
 
-def _time(value: str | None, name: str, default: dt.datetime | None = None) -> dt.datetime:
+def _time(value: str | None, name: str, default: dt.datetime | None = None, *,
+          rotation: oc.Rotation | None = None) -> dt.datetime:
+    """An option's moment; without an offset it is read in the rotation's time zone (where its handoffs are)."""
     if not value:
         if default is None:
             raise UsageError(f"{name} is required.")
         return default
-    return parse_moment(value, name)
+    return parse_moment(value, name, oc.rotation_zone(rotation) if rotation else dt.UTC)
 
 
 def _config(app: AppContext) -> oc.OnCallConfig:
@@ -36,21 +38,26 @@ def oncall() -> None:
 
 @oncall.command("now")
 @rotation_option
-@click.option("--at", "at", default=None, help="Ask for this ISO time instead of now.")
+@click.option("--at", "at", default=None,
+              help="Ask for this ISO time instead of now (without an offset: the rotation's time zone).")
 @output_command
 @pass_app
 def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
     """Who is on call now (or at --at), with their contact details."""
     config = _config(app)
     rot = config.rotation(rotation)
-    moment = _time(at, "--at", dt.datetime.now(dt.UTC))
+    moment = _time(at, "--at", dt.datetime.now(dt.UTC), rotation=rot)
     # a week ahead, so that a gap is reported with its real end
     shift = oc.final_schedule(rot, moment, moment + dt.timedelta(days=7), oc.stored_overrides(app.store, rot.name))[0]
     person = config.person(shift.person) if shift.person else None
     warnings = oc.gap_warnings([shift]) if person is None else []
+    if person is not None and not oc.has_contact(person):
+        warnings.append(f"{shift.person} has no contact details ([oncall.people.{shift.person}] email, slack...): "
+                        "notifications cannot name or reach them.")
     return Result(data={"rotation": rot.name, "at": moment, "person": person, "source": shift.source},
                   rows=[{"rotation": rot.name, "on call": shift.person or "(nobody)", "source": shift.source,
-                         "email": (person or {}).get("email")}], warnings=warnings)
+                         "email": (person or {}).get("email") or ("-" if person is None else "(none!)")}],
+                  warnings=warnings)
 
 
 @oncall.command("schedule")
@@ -63,8 +70,8 @@ def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
 def schedule_cmd(app: AppContext, rotation: str | None, start: str | None, end: str | None, tz: str | None) -> Result:
     """The final schedule (layers, restrictions and overrides applied); gaps are warnings."""
     rot = _config(app).rotation(rotation)
-    begin = _time(start, "--from", dt.datetime.now(dt.UTC))
-    finish = _time(end, "--to", begin + dt.timedelta(days=14))
+    begin = _time(start, "--from", dt.datetime.now(dt.UTC), rotation=rot)
+    finish = _time(end, "--to", begin + dt.timedelta(days=14), rotation=rot)
     zone = oc._zone(tz, "--tz") if tz else None
     schedule = oc.final_schedule(rot, begin, finish, oc.stored_overrides(app.store, rot.name))
     return Result(data=schedule, rows=[s.row(zone) for s in schedule], title=f"On-call schedule: {rot.name}",
@@ -79,19 +86,22 @@ def override() -> None:
 @override.command("add")
 @rotation_option
 @click.option("--person", "-p", required=True, help="Who covers.")
-@click.option("--from", "start", required=True, help="Start (ISO, with offset or UTC).")
-@click.option("--to", "end", required=True, help="End (ISO).")
+@click.option("--from", "start", required=True,
+              help="Start (ISO; without an offset, in the rotation's time zone).")
+@click.option("--to", "end", required=True, help="End (ISO; without an offset, in the rotation's time zone).")
 @click.option("--reason", default=None, help="Why (swap, holiday...).")
 @output_command
 @pass_app
 def override_add_cmd(app: AppContext, rotation: str | None, person: str, start: str, end: str,
                      reason: str | None) -> Result:
     """Add an override for a rotation."""
-    rot = _config(app).rotation(rotation)
-    item = oc.add_override(app.store, rot.name, person, _time(start, "--from"), _time(end, "--to"),
-                           actor=app.actor, reason=reason)
+    config = _config(app)
+    rot = config.rotation(rotation)
+    config.check_override_person(person)
+    item = oc.add_override(app.store, rot.name, person, _time(start, "--from", rotation=rot),
+                           _time(end, "--to", rotation=rot), actor=app.actor, reason=reason)
     return Result(data=item, message=f"Override #{item.id}: {person} covers {rot.name} "
-                                     f"{item.start:%Y-%m-%d %H:%M} - {item.end:%Y-%m-%d %H:%M} UTC.")
+                                     f"{when_text(item.start)} - {when_text(item.end)}.")
 
 
 @override.command("list")
@@ -119,7 +129,7 @@ def override_remove_cmd(app: AppContext, override_id: int) -> Result:
 
 @oncall.command("export")
 @rotation_option
-@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=output_file,
               help="Write an iCalendar (.ics) file here ('-' prints it).")
 @click.option("--from", "start", default=None, help="Start (ISO; default now).")
 @click.option("--to", "end", default=None, help="End (ISO; default 90 days after --from).")
@@ -130,14 +140,20 @@ def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | No
                person: str | None) -> Result:
     """Export the final schedule as iCalendar (one event per shift; gaps reported as warnings)."""
     rot = _config(app).rotation(rotation)
-    begin = _time(start, "--from", dt.datetime.now(dt.UTC))
-    finish = _time(end, "--to", begin + dt.timedelta(days=90))
+    begin = _time(start, "--from", dt.datetime.now(dt.UTC), rotation=rot)
+    finish = _time(end, "--to", begin + dt.timedelta(days=90), rotation=rot)
     schedule = oc.final_schedule(rot, begin, finish, oc.stored_overrides(app.store, rot.name))
     text = oc.to_ics(schedule, calendar_name=f"On call: {rot.name}", person=person)
     shifts = sum(1 for s in schedule if s.person and (not person or s.person == person))
+    if shifts == 0:  # one reason, not a warning per gap
+        who = f"{person} has no shift" if person else "nobody is on call"
+        warnings = [f"No shifts to export: {who} in rotation '{rot.name}' between {when_text(begin)} and "
+                    f"{when_text(finish)} (check --from/--to, --person and the rotation's start)."]
+    else:
+        warnings = oc.gap_warnings(schedule)
     if str(ics) == "-":
-        return Result(data={"ics": text, "events": shifts}, message=text, warnings=oc.gap_warnings(schedule))
+        return Result(data={"ics": text, "events": shifts}, message=text, warnings=warnings, document=True)
     with writing_to("--ics", ics):
         ics.write_bytes(text.encode("utf-8"))
-    return Result(data={"path": ics, "events": shifts}, warnings=oc.gap_warnings(schedule),
+    return Result(data={"path": ics, "events": shifts}, warnings=warnings,
                   message=f"{shifts} shift(s) written to {ics}.")

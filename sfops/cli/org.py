@@ -31,7 +31,8 @@ def list_cmd(app: AppContext) -> Result:
     """List org aliases with auth mode, URLs, API version and which secrets are set (never values)."""
     rows = list_orgs(app.settings)
     message = None if rows else f"No orgs configured. Add one with `sfops org add` (file: {app.settings.config_path})."
-    return Result(data=rows, rows=rows, columns=LIST_COLUMNS, title="Orgs", message=message)
+    return Result(data=rows, rows=rows, columns=LIST_COLUMNS, title="Orgs", message=message,
+                  optional=["login_url", "secrets_missing", "api_version", "secrets_set"])
 
 
 @org.command("check")
@@ -86,7 +87,11 @@ def add_cmd(app: AppContext, alias: str, set_default: bool, **values: object) ->
     for name in ("private_key_file", "ca_bundle"):
         if values.get(name):
             values[name] = str(Path(str(values[name])).expanduser().resolve())
-    result = add_org(Path(app.settings.config_path), alias, values, make_default=set_default)
+    from sfops.config import config_file_path, merged_environment
+
+    # the one command that may name a file that does not exist yet: it creates it
+    path = config_file_path(merged_environment(app.env, app.cwd), app.config_path, app.cwd)
+    result = add_org(path, alias, values, make_default=set_default)
     lines = [f"Added org '{alias}' to {result['path']}."]
     if result["set_env"]:
         lines.append("Set in the environment or .env: " + ", ".join(result["set_env"]) + ".")

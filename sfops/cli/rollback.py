@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from sfops.cli.common import (
     dry_run_option,
     incident_option,
     output_command,
+    output_file,
     pass_app,
     reason_option,
     target_org_option,
@@ -70,19 +72,28 @@ wait_option = click.option("-w", "--wait", "wait", type=float, default=33, show_
 level_option = click.option("-l", "--test-level", "test_level", default=None,
                             type=click.Choice(["RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg",
                                                "NoTestRun"]),
-                            help="Default: RunSpecifiedTests with A's tests covering the reverted Apex, "
+                            help="Default: RunSpecifiedTests with the tests of release A (good) covering the "
+                                 "reverted Apex, "
                                  "else RunLocalTests.")
 tests_option = click.option("-t", "--tests", "tests", multiple=True, metavar="CLASS",
                             help="Test class for RunSpecifiedTests (repeatable).")
 ignore_warnings_option = click.option("--ignore-warnings", is_flag=True,
                                       help="Deleting a component the org lacks is not an error.")
 junit_option = click.option("--junit", "junit", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                            help="Write the test results as JUnit XML here.")
+                            callback=output_file, help="Write the test results as JUnit XML here.")
 freeze_option = click.option("--override-freeze", "override_freeze", is_flag=True,
                              help="Deploy despite a change freeze or risky time (needs --reason).")
 drift_option = click.option("--skip-drift-check", "skip_drift", is_flag=True,
-                            help="Do not compare the org with B before deploying.")
-job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID",
+                            help="Do not compare the org with release B (bad) before deploying.")
+def _deploy_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A deploy or validation id: 15 or 18 letters and digits starting 0Af (a usage error otherwise, exit 2)."""
+    if value is not None and not re.fullmatch(r"0Af[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?", value):
+        raise click.BadParameter(f"'{value}' is not a deploy id (0Af followed by 12 or 15 letters and digits, "
+                                 "as `rollback validate` prints).")
+    return value
+
+
+job_option = click.option("-i", "--job-id", "job_id", required=True, metavar="ID", callback=_deploy_id,
                           help="Deploy or validation id (0Af...).")
 
 
@@ -103,10 +114,13 @@ def _deployer(app: AppContext, target_org: str | None,
                                     freeze=app.settings.section("rollback"), production=config.production)
 
 
-def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[str] | None = None) -> Result:
-    from sfops.rollback.deploy import write_junit
+def _result(outcome: Outcome, title: str, junit: Path | None, extra_warnings: list[str] | None = None) -> Result:
+    """The outcome as a Result: failures as rows, what sfops chose (test level, phases) as notes, drift and
+    freeze overrides as warnings; a job still running says so instead of "failures: none"."""
+    from sfops.rollback.deploy import is_warning, write_junit
 
-    notes = list(extra_notes or []) + outcome.notes
+    notes = [n for n in outcome.notes if not is_warning(n)]
+    extra_warnings = [*(extra_warnings or []), *(n for n in outcome.notes if is_warning(n))]
     if junit is not None:
         with writing_to("--junit", junit):
             write_junit(outcome, junit)
@@ -115,8 +129,12 @@ def _result(outcome: Outcome, title: str, junit: Path | None, extra_notes: list[
             f"{outcome.components_total}, tests {outcome.tests_completed}/{outcome.tests_total}")
     if outcome.test_level:
         head += f", {outcome.test_level}" + (f" {', '.join(outcome.tests)}" if outcome.tests else "")
-    return Result(data=outcome, rows=outcome.rows(), columns=["kind", "name", "problem", "where"],
-                  title=f"{title}: failures", message=head, warnings=notes, exit_code=outcome.exit_code)
+    rows = outcome.rows()
+    if not outcome.done:
+        head += " (still running)"
+    return Result(data=outcome, rows=rows, columns=["kind", "name", "problem", "where"],
+                  title=f"{title}: failures" if outcome.done or rows else None, message=head, notes=notes,
+                  warnings=list(extra_warnings or []), exit_code=outcome.exit_code)
 
 
 def _gate_note(app: AppContext, alias: str, package: Package) -> list[str]:
@@ -143,7 +161,7 @@ def _guard(app: AppContext, config: OrgConfig, override: bool, reason: str | Non
 
 
 overwrite_drift_option = click.option("--overwrite-drift", "overwrite_drift", is_flag=True,
-                                      help="Deploy although the org differs from B (production blocks "
+                                      help="Deploy although the org differs from release B (bad) (production blocks "
                                            "otherwise; needs --reason).")
 
 
@@ -223,7 +241,7 @@ def deploy_cmd(app: AppContext, package_dir: Path, target_org: str | None, test_
 @rollback.command("quick")
 @package_option
 @target_org_option
-@click.option("-i", "--job-id", "job_id", default=None, metavar="ID",
+@click.option("-i", "--job-id", "job_id", default=None, metavar="ID", callback=_deploy_id,
               help="Validation id (default: the one `rollback validate` stored for this org).")
 @click.option("--no-fallback", is_flag=True, help="Fail instead of running a full deploy when the validation is stale.")
 @level_option

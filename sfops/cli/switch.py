@@ -10,6 +10,7 @@ import click
 from sfops.cli.common import (
     dry_run_option,
     incident_option,
+    known_incident,
     output_command,
     pass_app,
     reason_option,
@@ -65,12 +66,13 @@ def list_cmd(app: AppContext, target_org: str | None, refresh: bool) -> Result:
     rows = list_switches(app.org(target_org), app.store, refresh=refresh)
     table = [{"switch": r.name, "label": r.label, "org": _onoff(r.org_value),
               "profiles": _overrides(r.profile_overrides), "users": _overrides(r.user_overrides),
-              "last change": f"{when_text(r.last_changed_at)} {r.last_changed_by or ''}".strip()} for r in rows]
+              "changed": when_text(r.last_changed_at), "by": r.last_changed_by or "-"} for r in rows]
     pinned = len({o.owner_id for r in rows for o in [*r.profile_overrides, *r.user_overrides]})
     warnings = [f"{pinned} profile/user-level record(s) pin every switch for their owner: org-level flips do "
                 "not reach them (see `sfops switch show FEATURE --user/--profile`)."] if pinned else []
-    return Result(data=rows, rows=table, title="Kill switches", warnings=warnings,
-                  message=f"{len(rows)} switch(es). on = feature enabled; off = feature killed.")
+    return Result(data=rows, rows=table, title="Kill switches", warnings=warnings, optional=["label", "by"],
+                  message=f"{len(rows)} switch(es). on = feature enabled; off = feature killed; changed = its last "
+                          "flip through sfops (- : none recorded).")
 
 
 @switch.command("show")
@@ -98,6 +100,7 @@ def _flip(app: AppContext, target_org: str | None, values: dict[str, bool], scop
           incident_id: str | None, restore_after: str | None, dry_run: bool, yes: bool) -> Result:
     delay = parse_duration(restore_after) if restore_after else None
     config = app.org_config(target_org)
+    known_incident(app, target_org, incident_id)
 
     def confirm(plan: FlipResult) -> None:
         changes = ", ".join(f"{c.switch} {_onoff(c.before)}->{_onoff(c.after)}" for c in plan.changes if c.changed)
@@ -210,4 +213,5 @@ def history_cmd(app: AppContext, target_org: str | None, feature: str | None, in
     rows = [{"#": e.id, "when": when_text(e.at), "who": e.actor, "switch": e.switch, "scope": e.scope or "-",
              "change": f"{_onoff(e.before)} -> {_onoff(e.after)}" if e.outcome == "done" else e.outcome,
              "reason": e.reason or "", "incident": e.incident_id or ""} for e in entries]
-    return Result(data=entries, rows=rows, title=f"Kill switch history ({org})")
+    return Result(data=entries, rows=rows, title=f"Kill switch history ({org})",
+                  optional=["#", "incident", "who", "scope"])

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 LEARNED_KEY = "detect.learned.{org}"
 FINGERPRINTED = ("failures", "exceptions")
 RECORDED = ("fired", "updated", "cleared", "damped")
+SLACK = dt.timedelta(seconds=1)  # the org and the store keep times to the millisecond or second
 
 
 @dataclass
@@ -139,6 +140,7 @@ class Responder:
         self.store, self.config, self.alias, self.actor, self.now = store, config, alias, actor, now
         self._incidents_factory, self._get_org = incidents, get_org
         self._incidents: Any = None
+        self._resumed_from: dt.datetime | None = None
 
     @property
     def incidents(self) -> Any:
@@ -146,7 +148,10 @@ class Responder:
             self._incidents = self._incidents_factory()
         return self._incidents
 
-    def respond(self, t: Transition) -> None:
+    def respond(self, t: Transition, *, resumed_from: dt.datetime | None = None) -> None:
+        """Raise, update, note or mitigate for one transition. `resumed_from`: when the same firing was recorded
+        as pending by an earlier tick that did not settle it, the steps that tick finished are not done again."""
+        self._resumed_from = resumed_from
         if t.kind in ("fired", "updated"):
             self._raise(t)
         elif t.kind == "cleared":
@@ -156,9 +161,45 @@ class Responder:
                           f"{fmt_duration(t.rule.flap_window)}): it stays firing until quiet for "
                           f"{fmt_duration(max(t.rule.flap_window, t.rule.clear_after))}")
 
+    def _noted(self, t: Transition) -> bool:
+        """Did the unsettled earlier attempt of this firing already write its timeline entry?"""
+        from sfops.incidents.records import events as incident_events
+
+        if self._resumed_from is None or not t.incident_id:
+            return False
+        return any(e.get("kind") == "detect" and e["at"] >= self._resumed_from - SLACK
+                   and (e.get("details") or {}).get("rule") == t.rule.name
+                   and (e.get("details") or {}).get("key") == t.key
+                   and (e.get("details") or {}).get("transition") == t.kind
+                   for e in incident_events(self.store, self.alias, str(t.incident_id)))
+
+    def _raised_before(self, t: Transition) -> Any:
+        """The incident the unsettled earlier attempt of this firing raised or counted, if it got that far."""
+        from sfops.incidents.records import list_incidents
+
+        if self._resumed_from is None:
+            return None
+        for incident in list_incidents(self.store, self.alias):
+            seen = incident.last_seen_at or incident.detected_at  # raised, or counted as a repeat (recurred)
+            if incident.dedup_key == t.key and seen is not None and seen >= self._resumed_from - SLACK:
+                return incident
+        return None
+
+    def _acted_before(self, t: Transition, incident_id: str) -> list[dict[str, Any]] | None:
+        """The actions the unsettled earlier attempt already ran (audited), or None when it ran none."""
+        if self._resumed_from is None:
+            return None
+        done = [r for r in db.audit_events(self.store, self.alias, detect_actions.AUDIT_ACTION,
+                                           self._resumed_from - SLACK, self.now + dt.timedelta(seconds=1))
+                if r.get("incident_id") == incident_id and (r.get("details") or {}).get("rule") == t.rule.name]
+        return [{"type": (r.get("details") or {}).get("type"), "target": r.get("target"),
+                 "outcome": r.get("outcome"), "audit_id": r.get("id")} for r in done] or None
+
     def _note(self, t: Transition, note: str) -> None:
         from sfops.incidents.records import add_event
 
+        if self._noted(t):
+            return
         add_event(self.store, alias=self.alias, incident_id=str(t.incident_id), kind="detect", actor=self.actor,
                   at=self.now, note=note, details={"rule": t.rule.name, "key": t.key, "transition": t.kind})
 
@@ -174,19 +215,27 @@ class Responder:
                               "sample": {k: v for k, v in (obs.sample if obs else {}).items()
                                          if isinstance(v, str | int | float | bool) or v is None}},
                              default=str)
-        outcome = self.incidents.service.raise_incident(
-            rule.severity, summary, context=context, category=rule.category or DEFAULT_CATEGORY[rule.signal],
-            dedup_key=t.key, source=f"detect:{rule.name}"[:255])
-        incident = outcome.incident
+        earlier = self._raised_before(t)
+        if earlier is not None:  # raised (and paged) by the tick that crashed before settling: not again
+            incident, created, recurred = earlier, False, False
+        else:
+            outcome = self.incidents.service.raise_incident(
+                rule.severity, summary, context=context, category=rule.category or DEFAULT_CATEGORY[rule.signal],
+                dedup_key=t.key, source=f"detect:{rule.name}"[:255])
+            incident, created, recurred = outcome.incident, outcome.created, outcome.recurred
         t.incident_id, t.incident_ref = incident.id, incident.ref
         t.state["incident_id"] = incident.id
         if t.kind == "updated":
             return
+        noted = self._noted(t)
         self._note(t, f"rule {rule.name} fired: {rule.signal} {rule.condition_text()} "
                       f"(value {fields.get('value', '-')})")
-        if outcome.created or outcome.recurred:
+        if (created or recurred or earlier is not None) and not noted:
             self._attach_changes(t, incident)
-        if rule.actions:
+        acted = self._acted_before(t, incident.id) if rule.actions else None
+        if acted is not None:
+            t.actions = acted
+        elif rule.actions:
             t.actions = detect_actions.run_actions(rule, self.config, self._get_org(), self.store, alias=self.alias,
                                                    actor=self.actor, incident_id=incident.id,
                                                    incident_ref=incident.ref, sample=dict(obs.sample if obs else {}),
@@ -239,23 +288,30 @@ def run_detection(store: Store, config: DetectConfig, *, alias: str, now: dt.dat
     result.events = observer.read
     alerts = db.load_alerts(store, alias)
     responder = Responder(store, config, alias=alias, actor=actor, now=now, incidents=incidents, get_org=get_org)
+    pending = db.pending_firings(store, alias)
     rows, firings = [], []
     for rule in rules:
         states = {key: row for (name, key), row in alerts.items() if name == rule.name}
         for t in engine.step(rule, observed[rule.name], states, now):
             if t.kind in RECORDED:
+                # intent first: a crash after the page but before the settle below leaves this record pending,
+                # and the next tick finishes the same firing (no second raise, page or action)
+                earlier = pending.pop((rule.name, t.key, t.kind), None)
+                firing_id = earlier["id"] if earlier else db.record_firing_intent(store, alias, {
+                    "rule": rule.name, "key": t.key, "kind": t.kind, "at": now, "severity": rule.severity})
                 try:
-                    responder.respond(t)
+                    responder.respond(t, resumed_from=earlier["at"] if earlier else None)
                 except SfopsError as exc:
                     result.errors.append(f"{rule.name} {t.kind} {t.key}: {exc.message}")
                     log.error("detect %s %s %s failed: %s", rule.name, t.kind, t.key, exc.message)
-                    continue  # the state stays as it was: the next tick tries again
-                firings.append({"rule": rule.name, "key": t.key, "kind": t.kind, "at": now,
+                    continue  # the state stays as it was (the intent stays pending): the next tick tries again
+                firings.append({"id": firing_id, "rule": rule.name, "key": t.key, "kind": t.kind,
+                                "at": earlier["at"] if earlier else now,
                                 "severity": rule.severity, "incident_id": t.incident_id,
                                 "value": t.state.get("value"),
-                                "details": {"incident": t.incident_ref, "actions": [
+                                "details": {"status": "done", "incident": t.incident_ref, "actions": [
                                     {k: a.get(k) for k in ("type", "target", "outcome", "why", "audit_id")}
-                                    for a in t.actions]}})
+                                    for a in t.actions]} | ({"resumed_at": now.isoformat()} if earlier else {})})
             rows.append(t.state)
             if t.kind != "held":
                 result.transitions.append(t)

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-SIGNALS = ("failures", "exceptions", "async_jobs", "limits", "breakers", "deploys")
-CONDITIONS = ("threshold", "rate", "new_fingerprint", "forecast")
+SIGNALS = ("failures", "exceptions", "long_running", "async_jobs", "limits", "breakers", "integrations", "deploys")
+CONDITIONS = ("threshold", "rate", "new_fingerprint", "forecast", "failure_rate")
 ACTIONS = ("switch_off", "breaker_open", "trace")
 SEVERITIES = ("P1", "P2", "P3", "P4")
 MODES = ("act", "observe")
@@ -16,12 +16,14 @@ MODES = ("act", "observe")
 # What each signal groups by when a rule does not say (one alert, and one incident, per group).
 DEFAULT_GROUP_BY: dict[str, tuple[str, ...]] = {
     "failures": ("fingerprint",), "exceptions": ("fingerprint",), "async_jobs": ("apex_class",),
-    "limits": ("name",), "breakers": ("name",), "deploys": ("id",),
+    "long_running": ("exception_type",),  # one alert per org: the limit is the org's, not a page's
+    "limits": ("name",), "breakers": ("name",), "integrations": ("name",), "deploys": ("id",),
 }
 # Incident category per signal (Incident_Log__c.Category__c), unless the rule says.
 DEFAULT_CATEGORY: dict[str, str] = {
-    "failures": "Other", "exceptions": "Other", "async_jobs": "Other", "limits": "Governor Limit",
-    "breakers": "Integration", "deploys": "Deployment",
+    "failures": "Other", "exceptions": "Other", "async_jobs": "Other", "long_running": "Governor Limit",
+    "limits": "Governor Limit",
+    "breakers": "Integration", "integrations": "Integration", "deploys": "Deployment",
 }
 
 _DURATION = re.compile(r"(\d+)([smhd])", re.IGNORECASE)
@@ -87,6 +89,7 @@ class Rule:
     match: dict[str, Any] = field(default_factory=dict)  # field -> value or list of values ("*" globs)
     threshold: float = 1.0  # events in the window (limits: percent used)
     rate: float | None = None  # events per minute over the window (condition "rate")
+    min_calls: int = 10  # condition "failure_rate": fewer calls in the window never fire
     window: dt.timedelta = dt.timedelta(minutes=15)
     within: dt.timedelta = dt.timedelta(hours=6)  # forecast horizon (condition "forecast")
     for_: dt.timedelta = dt.timedelta(0)  # how long the condition must hold before firing
@@ -113,6 +116,9 @@ class Rule:
             return f">= {self.threshold:g}{unit}"
         if self.condition == "rate":
             return f">= {self.rate:g}/min over {fmt_duration(self.window)}"
+        if self.condition == "failure_rate":
+            return (f">= {self.threshold:g}% of calls failed over {fmt_duration(self.window)} "
+                    f"(>= {self.min_calls} calls)")
         if self.condition == "new_fingerprint":
             return f"fingerprint never seen before (first seen within {fmt_duration(self.window)})"
         return f"runs out within {fmt_duration(self.within)}"

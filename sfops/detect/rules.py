@@ -53,12 +53,22 @@ DEFAULT_RULES: list[dict[str, Any]] = [
      "match": {"name": ["DataStorageMB", "FileStorageMB"]}, "severity": "P3", "clear_after": "1h",
      "summary": "{name} at {used_pct}%",
      "description": "Data or file storage above 90 %: inserts fail with STORAGE_LIMIT_EXCEEDED when full."},
+    {"name": "long-running-apex-limit", "signal": "long_running", "condition": "threshold", "threshold": 1,
+     "window": "15m", "severity": "P2", "category": "Governor Limit",
+     "summary": "Concurrent long-running Apex limit hit: {request_uri} denied ({count} in {window})",
+     "description": "Salesforce denied Apex requests because the org already ran its limit of concurrent "
+                    "long-running (over 5 s) synchronous requests: every user of those pages is failing."},
     {"name": "async-job-failed", "signal": "async_jobs", "condition": "threshold", "threshold": 1,
      "window": "1h", "severity": "P3", "summary": "{job_type} {apex_class} {status}: {message}",
      "description": "A batch, queueable, future or scheduled Apex job ended Failed or Aborted."},
     {"name": "breaker-open", "signal": "breakers", "condition": "threshold", "threshold": 1, "window": "15m",
      "severity": "P2", "category": "Integration", "summary": "Circuit breaker {name} opened",
      "description": "A circuit breaker opened: the integration behind it is failing."},
+    {"name": "integration-failure-rate", "signal": "integrations", "condition": "failure_rate", "threshold": 50,
+     "min_calls": 20, "window": "15m", "severity": "P3", "category": "Integration",
+     "summary": "Integration {name}: {value}% of {calls} calls failed in {window}",
+     "description": "Half the calls behind a circuit breaker failed over 15 minutes (at least 20 calls): the "
+                    "integration is failing even if the breaker has not opened (yet, or at all)."},
     {"name": "deploy-failed", "signal": "deploys", "condition": "threshold", "threshold": 1, "window": "1h",
      "severity": "P4", "category": "Deployment", "mitigate_on_clear": False,
      "summary": "Deployment {id} {status} ({who})",
@@ -67,7 +77,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
 
 _RULE_KEYS = {"name", "signal", "condition", "severity", "description", "match", "threshold", "rate", "window",
               "within", "for", "clear_after", "flap_window", "flap_max", "group_by", "dedup_key", "summary",
-              "category", "production_only", "mitigate_on_clear", "actions", "enabled"}
+              "category", "production_only", "mitigate_on_clear", "actions", "enabled", "min_calls"}
 _DETECT_KEYS = {"mode", "max_actions_per_hour", "quiet", "defaults", "lookback", "rules", "enabled"}
 _ACTION_KEYS = {"type", "switch", "breaker", "user", "scope", "minutes"}
 
@@ -119,6 +129,8 @@ def parse_rule(raw: Mapping[str, Any], where: str, *, builtin: bool = False) -> 
         raise ConfigError(f"{where}: condition forecast needs signal limits.")
     if condition == "new_fingerprint" and signal not in ("failures", "exceptions"):
         raise ConfigError(f"{where}: condition new_fingerprint needs signal failures or exceptions.")
+    if (condition == "failure_rate") != (signal == "integrations"):
+        raise ConfigError(f"{where}: condition failure_rate goes with signal integrations (and only it).")
     if severity not in SEVERITIES:
         raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)} (got {severity!r}).")
     if condition == "rate" and "rate" not in raw:
@@ -138,7 +150,8 @@ def parse_rule(raw: Mapping[str, Any], where: str, *, builtin: bool = False) -> 
     return Rule(
         name=name.strip(), signal=signal, condition=condition, severity=severity,
         description=str(raw.get("description", "")), match=dict(match),
-        threshold=_num(raw, "threshold", 1, where), rate=_num(raw, "rate", 0, where) if "rate" in raw else None,
+        threshold=_num(raw, "threshold", 1, where), min_calls=int(_num(raw, "min_calls", 10, where)),
+        rate=_num(raw, "rate", 0, where) if "rate" in raw else None,
         window=parse_duration(raw.get("window", "15m"), f"{where}.window"),
         within=parse_duration(raw.get("within", "6h"), f"{where}.within"),
         for_=parse_duration(raw.get("for", 0), f"{where}.for"),

@@ -20,6 +20,17 @@ from sfops.store import detection as db
 
 EXCEPTION_SOURCES = ("EventLogFile", "ApexUnexpectedExcpEventLog")
 FAILED_DEPLOY = ("Failed", "SucceededPartial")
+LONG_RUNNING = "ConcurrentLongRunningApexLimit"
+
+
+def _one_per_exception(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Exception events with each exception once: an org with the ApexUnexpectedExcpEventLog object reports
+    the same exception there (at once) and in the EventLogFile CSVs (later), with the same request id."""
+    rows = list(rows)
+    seen = {(r.get("request_id"), r.get("exception_type")) for r in rows
+            if r.get("source") == "ApexUnexpectedExcpEventLog" and r.get("request_id")}
+    return [r for r in rows if r.get("source") != "EventLogFile"
+            or (r.get("request_id"), r.get("exception_type")) not in seen]
 
 
 class Fingerprints(Protocol):
@@ -89,11 +100,17 @@ def events(store: Store, org: str, signal: str, since: dt.datetime, until: dt.da
         found = list(db.log_failures(store, logs, since, until))
         found += db.error_events(store, logs, ["Error_Log__c"], since, until)
     elif signal == "exceptions":
-        found = list(db.error_events(store, logs, EXCEPTION_SOURCES, since, until))
+        found = _one_per_exception(db.error_events(store, logs, EXCEPTION_SOURCES, since, until))
+    elif signal == "long_running":
+        found = list(db.error_events(store, logs, [LONG_RUNNING], since, until))
     elif signal == "async_jobs":
         found = list(db.error_events(store, logs, ["AsyncApexJob"], since, until))
     elif signal == "breakers":
         found = _breaker_events(store, org, since, until)
+    elif signal == "integrations":
+        from sfops.detect.integrations import integration_events
+
+        found = integration_events(store, org, since, until)
     elif signal == "deploys":
         found = _deploy_events(store, org, since, until)
     else:
@@ -151,6 +168,11 @@ def observe_events(rule: Rule, org: str, found: list[dict[str, Any]], now: dt.da
         count, newest = len(evs), evs[-1]["at"]
         if rule.condition == "threshold":
             true, value = count >= rule.threshold, float(count)
+        elif rule.condition == "failure_rate":
+            failures, calls = sum(int(e.get("failures") or 0) for e in evs), sum(int(e.get("calls") or 0) for e in evs)
+            value = round(100.0 * failures / calls, 1) if calls else 0.0
+            true = calls >= rule.min_calls and value >= rule.threshold
+            count = failures
         elif rule.condition == "rate":
             value = round(count / minutes, 3)
             true = value >= (rule.rate or 0)
@@ -159,6 +181,8 @@ def observe_events(rule: Rule, org: str, found: list[dict[str, Any]], now: dt.da
             true = any(at is not None and at >= start for at in seen) if first else False
             value = float(count)
         sample = {k: v for k, v in evs[-1].items() if k != "at"}
+        if rule.condition == "failure_rate":
+            sample.update(failures=count, calls=sum(int(e.get("calls") or 0) for e in evs))
         out[_key(rule, org, group)] = Observation(key=_key(rule, org, group), group=group, true=true,
                                                   value=value, count=count, newest=newest, sample=sample)
     return out

@@ -98,11 +98,12 @@ class Host:
             row[f.name if f else key] = value
         self.emu.store.put(sobject, row)
 
-    def record_deploy(self, rec: Mapping[str, Any]) -> None:
-        """Keep a finished deploy in the org's history (DeployRequest, SetupAuditTrail)."""
+    def record_deploy(self, rec: Mapping[str, Any], finished: bool = False) -> None:
+        """Keep a deploy in the org's history: its DeployRequest row from submission on, and the
+        SetupAuditTrail rows of what it changed once it has finished."""
         from sfops.emulator.monitoring import record_deploy
 
-        record_deploy(self.emu, rec)
+        record_deploy(self.emu, rec, finished=finished)
 
     def delete_record(self, sobject: str, record_id: str) -> None:
         self.emu.store.purge(record_id)

@@ -57,9 +57,11 @@ class Instance:
     client_id: str
     alias: str = DEMO_ALIAS
 
-    def toml_snippet(self) -> str:
-        """The sfops.toml section that targets this emulator."""
-        lines = [f"[orgs.{self.alias}]", 'auth = "password"', f'login_url = "{self.url}"',
+    def toml_snippet(self, *, default: bool = False) -> str:
+        """The sfops.toml section that targets this emulator; with `default`, a whole file that also makes
+        it default_org (so `sfops org check` works with nothing else)."""
+        lines = [f'default_org = "{self.alias}"', ""] if default else []
+        lines += [f"[orgs.{self.alias}]", 'auth = "password"', f'login_url = "{self.url}"',
                  f'instance_url = "{self.url}"', f'username = "{self.admin_username}"',
                  f'client_id = "{self.client_id}"']
         if self.ca_cert:

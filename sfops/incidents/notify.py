@@ -45,6 +45,7 @@ OnCallLookup = Callable[[str, dt.datetime], list[dict[str, Any]]]
 
 STALE_SENDING = dt.timedelta(minutes=10)
 PENDING, SENDING, SENT, RETRY, FAILED, SKIPPED = "pending", "sending", "sent", "retry", "failed", "skipped"
+CONFIG_ERROR_PREFIX = "configuration error: "  # last_error of a row that failed on the configuration, not delivery
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,9 @@ class Notifier:
                 values.update(status=RETRY, attempts=attempts - 1, last_error=exc.message,
                               next_attempt_at=exc.retry_at or now + dt.timedelta(
                                   seconds=self.config.breaker_cooldown_seconds))
-            except (DeliveryError, ConfigError, SfopsError) as exc:
+            except ConfigError as exc:  # a missing secret: no retry can fix it, only the configuration
+                values.update(status=FAILED, last_error=f"{CONFIG_ERROR_PREFIX}{exc.message}")
+            except (DeliveryError, SfopsError) as exc:
                 if attempts >= self.config.max_attempts:
                     values.update(status=FAILED, last_error=exc.message)
                 else:

@@ -183,6 +183,28 @@ class OnCallConfig:
         """A participant's contact details (at least its name)."""
         return {"name": name, **self.people.get(name, {})}
 
+    def participants(self) -> set[str]:
+        """Everyone who takes turns in some rotation."""
+        return {p for r in self.rotations.values() for layer in r.layers for p in layer.participants}
+
+    def check_override_person(self, name: str) -> None:
+        """An override must name someone sfops can reach or who is on a rotation: a typo would otherwise put
+        nobody reachable on call."""
+        if name not in self.participants() and not has_contact(self.person(name)):
+            known = ", ".join(sorted(self.participants() | set(self.people))) or "(none)"
+            raise UsageError(f"'{name}' is in no rotation and has no contact details in [oncall.people.{name}]. "
+                             f"Known people: {known}.")
+
+
+def has_contact(person: dict[str, Any]) -> bool:
+    """Whether notifications can reach someone: any contact detail besides the name."""
+    return any(v for k, v in person.items() if k != "name")
+
+
+def rotation_zone(rotation: Rotation) -> dt.tzinfo:
+    """The rotation's time zone (its first layer's): where dates without an offset are read."""
+    return rotation.layers[0].zone if rotation.layers else dt.UTC
+
 
 # --- parsing ------------------------------------------------------------------------------------------
 def _zone(name: str, where: str) -> ZoneInfo:

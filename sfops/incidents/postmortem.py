@@ -80,7 +80,8 @@ def limits_hit(incident: Incident, timeline: list[TimelineEntry]) -> list[str]:
 
 
 def _fmt(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else "-"
+    """A moment as the CLI shows every moment (`2026-12-06 21:17 UTC`)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def _minutes(a: dt.datetime | None, b: dt.datetime | None) -> str:
@@ -128,7 +129,7 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
         f"- Time to resolve: {_minutes(incident.detected_at, incident.resolved_at)}.",
         "- Users, records and integrations affected: _fill in._",
     ]
-    detection = (f"Raised by {incident.source or 'sfops'} at {_fmt(incident.detected_at)} UTC "
+    detection = (f"Raised by {incident.source or 'sfops'} at {_fmt(incident.detected_at)} "
                  f"(dedup key `{incident.dedup_key}`); {len(notified)} notification(s) sent"
                  + (f", {len(escalations)} escalation(s)." if escalations else "."))
     well = list(went_well or [])
@@ -148,7 +149,7 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
     lines += [f"| {_cell(i.text)} | {_cell(i.owner)} | {i.due.isoformat()} |" for i in items]
     values = {
         "ref": incident.ref, "summary": incident.summary, "severity": incident.severity, "org": incident.org,
-        "detected_at": _fmt(incident.detected_at) + " UTC", "resolved_at": _fmt(incident.resolved_at) + " UTC",
+        "detected_at": _fmt(incident.detected_at), "resolved_at": _fmt(incident.resolved_at),
         "review_due": review_due.isoformat(), "authors": authors,
         "impact": "\n".join(impact), "detection": detection, "timeline": "\n".join(rows),
         "root_cause": incident.root_cause or "_Not recorded yet (sfops incident resolve --root-cause)._",
@@ -164,4 +165,9 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
         "action_items": "\n".join(lines),
         "changes": changes_text(timeline),
     }
+    used = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(template)}
+    unknown = sorted(name for name in used - set(values) if name)
+    if unknown:  # a typo would otherwise stay in the draft as literal text
+        raise ConfigError(f"Post-mortem template: unknown placeholder(s) {', '.join('$' + u for u in unknown)}. "
+                          f"Known: {', '.join('$' + k for k in values)} (write $$ for a dollar sign).")
     return Template(template).safe_substitute(values)

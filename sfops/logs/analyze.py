@@ -39,6 +39,12 @@ class Analysis:
     def unreadable(self) -> list[FileAnalysis]:
         return [f for f in self.files if f.error is not None]
 
+    @property
+    def not_apex_logs(self) -> list[str]:
+        """Files that read fine but hold no Apex debug log: no `64.0 APEX_CODE,...` header and no event."""
+        return [f.path for f in self.files if f.log is not None and f.error is None and f.log.api_version is None
+                and not f.log.log_levels and not f.log.events]
+
     def transactions(self) -> Iterator[tuple[str, Transaction]]:
         """(path, transaction) for every transaction of every readable file, in file order."""
         for path, txs in self.by_file():

@@ -18,15 +18,23 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sfops.errors import NotFoundError, RequestLimitExceededError, SfopsError
 from sfops.logs.analyze import transaction_row
-from sfops.logs.errors import ImportResult, import_error_logs, import_event_logs
+from sfops.logs.errors import (
+    ImportResult,
+    import_error_logs,
+    import_event_logs,
+    import_exception_objects,
+    import_long_running,
+)
 from sfops.logs.model import Transaction
-from sfops.logs.parser import parse_bytes
+from sfops.logs.parser import LogParser
 from sfops.logs.store import get_watermark, save_log, set_watermark
 from sfops.salesforce.soql import soql_literal
 from sfops.salesforce.values import require_datetime
@@ -42,6 +50,12 @@ PAGE_SIZE = 2000
 MAX_CONCURRENCY = 16
 DEFAULT_LOOKBACK = dt.timedelta(hours=1)
 BODY_ATTEMPTS = 3  # a body shorter than LogLength is fetched this many times in all
+# Summary rows kept per body, failing and passing counted apart: a real log holds one transaction or a few,
+# a hostile one millions; the failing rows are the ones detection reads, so a flood of passing ones cannot
+# push them out.
+MAX_SUMMARY_ROWS = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +80,24 @@ class PullResult:
         return self.stopped is None and not self.errors
 
 
+def failure_groups(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed transactions grouped by fingerprint, most frequent first: count, category, entry point,
+    limit, one example and the logs it is in (a pull of 400 identical failures is one row)."""
+    groups: dict[Any, dict[str, Any]] = {}
+    for row in failures:
+        key = row.get("fingerprint") or (row.get("category"), row.get("entry_point"), row.get("exceptions"))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = {"count": 1, "fingerprint": row.get("fingerprint"), "category": row.get("category"),
+                           "entry_point": row.get("entry_point"), "limit": row.get("limit"),
+                           "example": row.get("exceptions"), "logs": [row.get("log_id")]}
+        else:
+            group["count"] += 1
+            if row.get("log_id") not in group["logs"]:
+                group["logs"].append(row.get("log_id"))
+    return sorted(groups.values(), key=lambda g: -g["count"])
+
+
 def summarize(tx: Transaction) -> dict[str, Any]:
     """What is kept per transaction for reports: the analyze row plus every limit per namespace."""
     row = transaction_row("", tx)
@@ -74,6 +106,28 @@ def summarize(tx: Transaction) -> dict[str, Any]:
     row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items() if u.peak}
                      for ns, usages in tx.limits.items()}
     return row
+
+
+def summarize_body(body: bytes, log_id: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The summary rows of one log body, parsed as a stream: each transaction is summarized and dropped as soon
+    as it ends, and at most MAX_SUMMARY_ROWS failing plus MAX_SUMMARY_ROWS passing rows are kept, so the memory
+    a body costs does not grow with the number of transactions it holds."""
+    parser = LogParser(io.BytesIO(body), log_id, metadata=metadata)
+    rows: list[dict[str, Any]] = []
+    kept = {True: 0, False: 0}
+    dropped = 0
+    for tx in parser.transactions():
+        row = summarize(tx)
+        failed = bool(row["failed"])
+        if kept[failed] >= MAX_SUMMARY_ROWS:
+            dropped += 1
+            continue
+        kept[failed] += 1
+        rows.append(row)
+    if dropped:
+        log.warning("log %s: %d transactions beyond the %d kept per body were not summarized",
+                    log_id, dropped, MAX_SUMMARY_ROWS)
+    return rows
 
 
 def list_query(since: dt.datetime | None) -> str:
@@ -98,9 +152,8 @@ def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delet
 
     def fetch(record: dict[str, Any]) -> dict[str, Any]:
         body = _complete_body(org, record)
-        log = parse_bytes(body, record["Id"], metadata={"operation": record.get("Operation"),
-                                                         "request": record.get("Request")})
-        summary = [summarize(tx) for tx in log.transactions]
+        summary = summarize_body(body, record["Id"], {"operation": record.get("Operation"),
+                                                      "request": record.get("Request")})
         stored = save_log(store, alias, record, body, summary)
         if stored and delete_after_pull:
             org.request("DELETE", f"tooling/sobjects/ApexLog/{record['Id']}")
@@ -173,7 +226,8 @@ def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, de
     """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
     result = pull_logs(org, store, alias, concurrency=concurrency, delete_after_pull=delete_after_pull,
                        progress=progress, lookback=lookback)
-    for wanted, importer in ((errors, import_error_logs), (event_logs, import_event_logs)):
+    event_importers = (import_exception_objects, import_event_logs, import_long_running)
+    for wanted, importer in ((errors, import_error_logs), *((event_logs, i) for i in event_importers)):
         if not wanted or result.stopped:
             continue
         try:

@@ -50,6 +50,7 @@ class TraceFlagInfo:
     expiration: str | None
     action: str = ""  # created | extended | deleted | listed, or "would ..." in a dry run
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information: a DebugLevel created (or one a dry run would)
 
 
 def resolve_user(org: Org, user: str) -> tuple[str, str]:
@@ -62,9 +63,9 @@ def resolve_user(org: Org, user: str) -> tuple[str, str]:
     return rows[0]["Id"], rows[0]["Username"]
 
 
-def ensure_debug_level(org: Org, name: str, *, create: bool = True) -> tuple[str | None, list[str]]:
-    """The Id of DebugLevel `name`, created with DEFAULT_LEVELS when missing (None without `create`).
-    Never modifies an existing one."""
+def ensure_debug_level(org: Org, name: str, *, create: bool = True) -> tuple[str | None, list[str], list[str]]:
+    """(Id, warnings, notes) of DebugLevel `name`, created with DEFAULT_LEVELS when missing (None without
+    `create`). Never modifies an existing one."""
     fields = ", ".join(["Id", "DeveloperName", *DEFAULT_LEVELS])
     soql = f"SELECT {fields} FROM DebugLevel WHERE DeveloperName = {soql_quote(name)}"  # noqa: S608 - quoted
     rows = org.tooling_query(soql)
@@ -75,13 +76,13 @@ def ensure_debug_level(org: Org, name: str, *, create: bool = True) -> tuple[str
         if profiling not in _ORDER or _ORDER.index(profiling) < _ORDER.index("FINE"):
             warnings.append(f"DebugLevel {name} has ApexProfiling {profiling}: limit blocks may be missing. "
                             "It is shared, so sfops leaves it unchanged; pass --level with another name.")
-        return level["Id"], warnings
+        return level["Id"], warnings, []
     levels = ", ".join(f"{k} {v}" for k, v in DEFAULT_LEVELS.items())
     if not create:
-        return None, [f"Would create DebugLevel {name} ({levels})."]
+        return None, [], [f"Would create DebugLevel {name} ({levels})."]
     created = org.request("POST", "tooling/sobjects/DebugLevel/",
                           json={"DeveloperName": name, "MasterLabel": name, "Language": "en_US", **DEFAULT_LEVELS})
-    return created["id"], [f"Created DebugLevel {name} ({levels})."]
+    return created["id"], [], [f"Created DebugLevel {name} ({levels})."]
 
 
 def _flags(org: Org, user_id: str | None = None) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def _trace_on(org: Org, user: str, *, level: str | None, minutes: int, now: dt.d
     if confirm is not None:
         confirm(f"Trace {user} for {minutes} minutes (debug logs count against storage).")
     level_name = level or DEFAULT_LEVEL
-    level_id, warnings = ensure_debug_level(org, level_name, create=not dry_run)
+    level_id, warnings, notes = ensure_debug_level(org, level_name, create=not dry_run)
     start = now or dt.datetime.now(dt.UTC)
     values: dict[str, Any] = {"StartDate": format_datetime(start),
               "ExpirationDate": format_datetime(start + dt.timedelta(minutes=minutes))}
@@ -133,14 +134,14 @@ def _trace_on(org: Org, user: str, *, level: str | None, minutes: int, now: dt.d
         if not dry_run:
             org.request("PATCH", f"tooling/sobjects/TraceFlag/{flag['Id']}", json=values)
         return TraceFlagInfo(flag["Id"], user_id, username, level_name, values["StartDate"],
-                             values["ExpirationDate"], "would extend" if dry_run else "extended", warnings)
+                             values["ExpirationDate"], "would extend" if dry_run else "extended", warnings, notes)
     if dry_run:
         return TraceFlagInfo(None, user_id, username, level_name, values["StartDate"], values["ExpirationDate"],
-                             "would create", warnings)
+                             "would create", warnings, notes)
     created = org.request("POST", "tooling/sobjects/TraceFlag/", json={
         "TracedEntityId": user_id, "DebugLevelId": level_id, "LogType": "USER_DEBUG", **values})
     return TraceFlagInfo(created["id"], user_id, username, level_name, values["StartDate"],
-                         values["ExpirationDate"], "created", warnings)
+                         values["ExpirationDate"], "created", warnings, notes)
 
 
 def trace_off(org: Org, store: Store, user: str, *, actor: str, reason: str | None = None, dry_run: bool = False,

@@ -22,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 from sfops.errors import ExitCode, SalesforceError, SfopsError, UsageError
 from sfops.rollback.delta import PathTraversalError, safe_relpath
 from sfops.rollback.gitio import Git, GitError
+from sfops.rollback.intent import DeployIntents, Started, fingerprint, quick_fingerprint
 from sfops.rollback.registry import META
 from sfops.salesforce.metadata import DeployOptions, DeployResult, MetadataClient
 
@@ -247,6 +248,16 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
     return sorted(tests), uncovered
 
 
+# Outcome notes that need the user's attention (shown as warnings); the others say what sfops chose or
+# where a job stands (the test level, the phase, "still running") and are information.
+WARNING_NOTES = ("drift", "change freeze overridden", "QUICK DEPLOY NOT POSSIBLE", "Two-phase plan")
+
+
+def is_warning(note: str) -> bool:
+    """Whether an Outcome note is a warning rather than information."""
+    return note.startswith(WARNING_NOTES)
+
+
 def choose_test_level(package: Package, folder: Path, test_level: str | None,
                       tests: Iterable[str]) -> tuple[str, list[str], list[str]]:
     """(test level, tests, notes). Default: RunSpecifiedTests with A's tests that cover the reverted Apex
@@ -260,9 +271,10 @@ def choose_test_level(package: Package, folder: Path, test_level: str | None,
     if not _apex_names(folder):
         return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
     if found and not uncovered:
-        return "RunSpecifiedTests", found, [f"RunSpecifiedTests with A's tests that cover the reverted Apex: "
-                                            f"{', '.join(found)}"]
-    note = ("RunLocalTests: no test in A covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+        return "RunSpecifiedTests", found, ["RunSpecifiedTests with the tests of release A (good) that cover the "
+                                            f"reverted Apex: {', '.join(found)}"]
+    note = (("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered
+            else "RunLocalTests")
     return "RunLocalTests", [], [note]
 
 
@@ -294,6 +306,7 @@ class RollbackDeployer:
         self.incident_id = incident_id  # every audit record of this rollback names it
         self.now = now
         self.on_progress = on_progress
+        self.intents = DeployIntents(client, store, org, actor=actor, now=now, incident_id=incident_id)
 
     # -- operations -------------------------------------------------------------------------------
     def validate(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
@@ -344,7 +357,7 @@ class RollbackDeployer:
             raise UsageError("--overwrite-drift needs --reason (it is recorded with the rollback).")
         if skip_drift and self.production and not overwrite_drift:
             raise UsageError("On a production org the drift check is not skipped; to deploy over changes made "
-                             "after B, give --overwrite-drift --reason.")
+                             "after release B (bad), give --overwrite-drift --reason.")
         if skip_drift:
             return notes
         drift = drift_check(self.client, package, ignore_warnings=ignore_warnings)
@@ -353,7 +366,7 @@ class RollbackDeployer:
             self._record_refusal(package, action, reason, "drift: " + "; ".join(found))
             raise DriftError(f"Production differs from release {package.plan.get('from_ref')} "
                              f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
-                             actions=["check the findings (a hot-fix made after B?)",
+                             actions=["check the findings (a hot-fix made after release B (bad)?)",
                                       "re-run with --overwrite-drift --reason '<why>' to deploy anyway"])
         if found and overwrite_drift:
             notes.append(f"drift overwritten on purpose; reason: {reason}")
@@ -444,15 +457,18 @@ class RollbackDeployer:
         stale = self._stale_reason(stored, package) if not validation_id else None
         if vid and not stale:
             try:
-                new_id = self.client.quick_deploy(vid)
+                started = self.intents.start(
+                    action="quick", fingerprint=quick_fingerprint(vid, _phase_name(package, package.phases[0])),
+                    check_only=False, begin=lambda: self.client.quick_deploy(vid),
+                    audit=self._audit_fields(package, reason, {"validation_id": vid}))
             except SalesforceError as exc:
                 stale = f"Salesforce refused the quick deploy of {vid}: {exc.message}"
             else:
-                outcome = self._follow(new_id, "quick", package, wait_minutes)
+                outcome = self._follow_started(started, "quick", package, wait_minutes)
                 outcome.validation_id = vid
-                self._record(outcome, package, reason, {"validation_id": vid})
+                self._record(outcome, package, reason, {"validation_id": vid}, audit_id=started.audit_id)
                 if outcome.done:
-                    self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": new_id})
+                    self.store.set_state(STATE_KEY.format(org=self.org), {**stored, "used_by": started.deploy_id})
                 if outcome.exit_code == ExitCode.OK and len(package.phases) > 1:
                     return self._later_phases(package, outcome, test_level, tests, wait_minutes, reason)
                 return outcome
@@ -517,10 +533,21 @@ class RollbackDeployer:
              tests: list[str], wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
         options = DeployOptions(check_only=check_only, test_level=test_level, run_tests=tuple(tests),
                                 ignore_warnings=ignore_warnings, rollback_on_error=True, single_package=True)
-        deploy_id = self.client.deploy(zip_folder(folder), options)
-        outcome = self._follow(deploy_id, action, package, wait_minutes)
+        zip_bytes = zip_folder(folder)
+        extra = {"phase_folder": str(folder)}
+        started = self.intents.start(
+            action=action, fingerprint=fingerprint(zip_bytes, options, _phase_name(package, folder)),
+            check_only=check_only, begin=lambda: self.client.deploy(zip_bytes, options),
+            audit=self._audit_fields(package, reason, extra))
+        outcome = self._follow_started(started, action, package, wait_minutes)
         outcome.test_level, outcome.tests = test_level, list(tests)
-        self._record(outcome, package, reason, {"phase_folder": str(folder)})
+        self._record(outcome, package, reason, extra, audit_id=started.audit_id)
+        return outcome
+
+    def _follow_started(self, started: Started, action: str, package: Package, wait_minutes: float) -> Outcome:
+        outcome = self._follow(started.deploy_id, action, package, wait_minutes)
+        if started.note:
+            outcome.notes.insert(0, started.note)
         return outcome
 
     def _follow(self, deploy_id: str, action: str, package: Package | None, wait_minutes: float) -> Outcome:
@@ -538,16 +565,28 @@ class RollbackDeployer:
             outcome.notes.append(f"still running: sfops rollback status --job-id {deploy_id} --wait 10")
         return outcome
 
-    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any]) -> None:
-        self.store.record_audit(
-            actor=self.actor, alias=self.org, action=f"rollback.{outcome.action}",
-            target=package.label if package else (outcome.id or ""),
-            before={"sha": package.from_sha} if package else None,
-            after={"sha": package.to_sha} if package else None, reason=reason, incident_id=self.incident_id,
-            outcome=outcome.status, details={"deploy_id": outcome.id, "check_only": outcome.check_only,
-                                             "test_level": outcome.test_level, "tests": outcome.tests,
-                                             "component_failures": len(outcome.component_failures),
-                                             "test_failures": len(outcome.test_failures), **extra})
+    def _audit_fields(self, package: Package | None, reason: str | None, extra: dict[str, Any],
+                      deploy_id: str | None = None) -> dict[str, Any]:
+        return {"target": package.label if package else (deploy_id or ""),
+                "before": {"sha": package.from_sha} if package else None,
+                "after": {"sha": package.to_sha} if package else None, "reason": reason, "details": dict(extra)}
+
+    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any],
+                audit_id: int | None = None) -> None:
+        """The audit record of a finished call: the pending intent of a deploy settled with its outcome
+        (exactly one record per deploy), or a new record (cancel)."""
+        details = {"deploy_id": outcome.id, "check_only": outcome.check_only, "test_level": outcome.test_level,
+                   "tests": outcome.tests, "component_failures": len(outcome.component_failures),
+                   "test_failures": len(outcome.test_failures), **extra}
+        if audit_id is not None and self.store.settle_audit([audit_id], outcome.status, details):
+            return
+        fields = self._audit_fields(package, reason, details, outcome.id)
+        self.store.record_audit(actor=self.actor, alias=self.org, action=f"rollback.{outcome.action}",
+                                incident_id=self.incident_id, outcome=outcome.status, **fields)
+
+
+def _phase_name(package: Package, folder: Path) -> str:
+    return "package" if folder == package.root else folder.name
 
 
 def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bool = False) -> list[str]:
@@ -573,11 +612,12 @@ def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bo
         for item in group:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
-                notes.append(f"drift: {type_name} {item['member']} is not in the org (B has it); deleting it " +
-                             ("is a warning (--ignore-warnings)" if ignore_warnings else
-                              "fails the deploy unless --ignore-warnings is given"))
+                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
+                             "deleting it " + ("is a warning (--ignore-warnings)" if ignore_warnings else
+                                               "fails the deploy unless --ignore-warnings is given"))
             elif item["action"] == "re-add" and there:
-                notes.append(f"drift: {type_name} {item['member']} is already in the org although B removed it")
+                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) "
+                             "removed it")
     return notes
 
 
@@ -617,7 +657,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             continue  # sidecars carry only the API version and status
         got = org_files.get(path)
         if got is None:
-            notes.append(f"drift: {path} is not in the org (B has it)")
+            notes.append(f"drift: {path} is not in the org (release B (bad) has it)")
             continue
         try:
             same = normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else \
@@ -625,7 +665,7 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
         except MetadataXmlError:
             same = got.strip() == data.strip()
         if not same:
-            notes.append(f"drift: {path} in the org differs from release B (changed in production after B?); "
+            notes.append(f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
                          "the rollback overwrites it")
     return notes
 

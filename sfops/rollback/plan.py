@@ -38,7 +38,8 @@ PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
 UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
-               "Settings": "org settings cannot be deleted: they stay as B set them unless A's file is deployed",
+               "Settings": "org settings cannot be deleted: they stay as release B (bad) set them unless release A "
+                           "(good)'s file is deployed",
                "StandardValueSet": "standard value sets cannot be deleted through the Metadata API"}
 
 
@@ -157,7 +158,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     for change in deletes:
         ident = change.key.ident
         referrers = revert_index.referrers(change.key, ident in tests)
-        post[ident] = [f"the B version of {r.key} (being reverted) references it" for r in referrers]
+        post[ident] = [f"the release B (bad) version of {r.key} (being reverted) references it" for r in referrers]
         post_edges += [(r.key.ident, ident) for r in referrers]
         pre[ident] = []
     for symbol in symbols:
@@ -186,7 +187,7 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         elif standard_name(change.key):
             what = "standard object" if change.key.type == "CustomObject" else "standard field"
             item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "
-                                                  "parts B added are deleted)"]
+                                                  "parts release B (bad) added are deleted)"]
         elif change.parent and change.parent.type == "CustomObject" and \
                 change.parent.name.casefold() in deleted_objects:
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
@@ -367,7 +368,7 @@ def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
                 slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
             why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
                    "which still uses what this deploy removes" if items[a].action == DELETE else
-                   f"phase {item.phase}: A's version uses {items[a].key} as A has it (deployed in phase "
+                   f"phase {item.phase}: release A (good)'s version uses {items[a].key} as A has it (deployed in phase "
                    f"{items[a].phase}), so it cannot come earlier")
             if why not in item.reasons:
                 item.reasons.append(why)
@@ -399,8 +400,8 @@ class _DeployNeeds:
 
 def _deploy_reason(change: Change) -> str:
     if change.action == RE_ADD:
-        return "only in A: re-add A's version"
-    return "in both, different: deploy A's version"
+        return "only in release A (good): re-add it"
+    return "differs between the releases: deploy release A (good)'s version"
 
 
 def _default_post_reason(references_deleted: list[str], referenced_by_deleted: list[str]) -> str:
@@ -534,7 +535,7 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                  and not standard_name(c.key)]
     if recreated:
         warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
-                        "release B is not restored (undelete them from Deleted Fields/Objects within 15 days "
+                        "release B (bad) is not restored (undelete them from Deleted Fields/Objects within 15 days "
                         "instead, if they are still there).")
     for change in delta.changes:
         if change.action == REVERT and change.key.type == "CustomField":
@@ -550,13 +551,16 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
         warnings.append("Flows: deactivate " + ", ".join(i.member for i in flows if i.action == DELETE) +
                         " first (FlowDefinition activeVersionNumber 0); an active flow version cannot be deleted.")
     if any(i.action != DELETE for i in flows):
-        warnings.append("Flows: deploying A's flow creates a new flow version; check which version is active.")
+        warnings.append("Flows: deploying release A (good)'s flow creates a new flow version; check which version "
+                        "is active.")
     for item in items:
         if item.type in ("Profile", "PermissionSet") and item.action == REVERT:
             extra = _b_only_entries(delta, by_ident[item.key.ident])
-            note = (" B grants entries A does not mention, so they stay: " + ", ".join(extra)) if extra else ""
+            note = (" release B (bad) grants entries release A (good) does not mention, so they stay: "
+                    + ", ".join(extra)) if extra else ""
             warnings.append(f"{item.type} {item.member}: a deploy only touches what the file names; permissions "
-                            f"B granted on kept components are revoked only if A's file sets them false.{note}")
+                            f"release B (bad) granted on kept components are revoked only if release A (good)'s file "
+                            f"sets them false.{note}")
     settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
                 and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
     if delta.changes:

@@ -53,7 +53,7 @@ def list_orgs(settings: Settings) -> list[dict[str, Any]]:
             "api_version": config.api_version,
             "production": config.production,
             "secrets_set": ", ".join(sorted(config.secrets)),
-            "secrets_missing": ", ".join(env_key(alias, n) for n in missing),
+            "secrets_missing": ", ".join(config.secret_variable(n) for n in missing),
         })
     return rows
 

@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 import jwt
 import requests
 
-from sfops.config import OrgConfig, env_key
+from sfops.config import OrgConfig
 from sfops.errors import AuthError, ConfigError, SessionExpiredError, SfopsError
 from sfops.salesforce.faults import error_from_response, parse_soap_fault, parse_xml
 from sfops.salesforce.redact import mask_token, redact
@@ -106,7 +106,7 @@ def _require_secret(config: OrgConfig, name: str) -> str:
     value = config.secret(name)
     if not value:
         raise ConfigError(f"Org '{config.alias}' (auth = {config.auth}) needs the {name.replace('_', ' ')}: "
-                          f"set {env_key(config.alias, name)} in the environment or .env.")
+                          f"set {config.secret_variable(name)} in the environment or .env.")
     return value
 
 
@@ -132,7 +132,7 @@ class StaticTokenAuth:
             raise SessionExpiredError(
                 f"The access token for org '{self.config.alias}' was rejected (expired or revoked), and "
                 "auth = token cannot refresh it. Set a fresh token in "
-                f"{env_key(self.config.alias, 'access_token')}, or use auth = sfcli, jwt, password or "
+                f"{self.config.secret_variable('access_token')}, or use auth = sfcli, jwt, password or "
                 "client_credentials.", error_code="INVALID_SESSION_ID", status=401)
         self._used = True
         return Credentials(access_token=self.token, instance_url=str(self.config.instance_url).rstrip("/"))

@@ -63,7 +63,32 @@ def make_error(error_code: str, message: str, *, status: int | None = None, fiel
     """
     text = redact(f"{error_code}: {message}" if message else error_code)
     cls = error_class(error_code, None if soap_fault else status)
+    missing = _missing_companion(error_code, message, url)
+    if missing:
+        error = cls(f"The org has no {missing}: deploy sfops's companion metadata (force-app) first.",
+                    error_code=error_code, status=status, fields=fields, url=_safe_url(url), errors=errors)
+        error.actions = [DEPLOY_COMPANION, "docs: README.md, 'Connecting a real org'"]
+        return error
     return cls(text, error_code=error_code, status=status, fields=fields, url=_safe_url(url), errors=errors)
+
+
+# The objects of sfops's companion package (force-app/): an org without them answers INVALID_TYPE (SOQL) or
+# NOT_FOUND (sObject resources), which means "deploy the package", not a Salesforce fault.
+COMPANION_OBJECTS = ("Kill_Switch__c", "Circuit_Breaker__c", "Incident_Log__c", "Incident_Event__e",
+                     "Incident_Alert_Setting__c", "Error_Log__c")
+DEPLOY_COMPANION = "sf project deploy start --source-dir force-app --target-org <your org's sf alias>"
+
+
+def _missing_companion(error_code: str, message: str, url: str | None) -> str | None:
+    """The companion object an error says the org lacks, else None."""
+    if error_code == "INVALID_TYPE":
+        return next((name for name in COMPANION_OBJECTS if name.casefold() in message.casefold()), None)
+    if error_code == "NOT_FOUND" and url:
+        path = url.split("?", 1)[0].rstrip("/").casefold()  # the object's own resources, not one of its records
+        return next((name for name in COMPANION_OBJECTS
+                     if path.endswith((f"/sobjects/{name.casefold()}", f"/sobjects/{name.casefold()}/describe"))),
+                    None)
+    return None
 
 
 def parse_xml(content: str | bytes, what: str) -> Any:

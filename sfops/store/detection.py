@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from sfops.clock import aware, aware_row
-from sfops.store import Store, schema
+from sfops.store import Store, inserted_id, schema
 
 
 def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
@@ -31,9 +31,35 @@ def load_alerts(store: Store, org: str) -> dict[tuple[str, str], dict[str, Any]]
         return {(r.rule, r.key): _row(r._mapping) for r in rows}
 
 
+def record_firing_intent(store: Store, org: str, firing: Mapping[str, Any]) -> int:
+    """Record a firing as pending (`details.status = "pending"`) before its incident is raised or updated; the
+    id is settled by `save_alerts`. Returns the id."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
+    details = {**(firing.get("details") or {}), "status": "pending"}
+    with store.begin() as conn:
+        result = conn.execute(schema.detect_firing.insert().values(**{**firing, "org": org, "details": details}))
+        return inserted_id(result)
+
+
+def pending_firings(store: Store, org: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(rule, key, kind) -> the oldest firing of the org still pending: a tick that crashed between recording
+    its intent and settling it (the next tick finishes it instead of firing again)."""
+    org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
+    table = schema.detect_firing
+    query = select(table).where(table.c.org == org).order_by(table.c.id.desc()).limit(200)
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for r in conn.execute(query):
+            row = _row(r._mapping)
+            if (row.get("details") or {}).get("status") == "pending":
+                out[(row["rule"], row["key"], row["kind"])] = row
+    return out
+
+
 def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
                 firings: Iterable[Mapping[str, Any]] = ()) -> None:
-    """Upsert alert rows and append firing records, in one transaction."""
+    """Upsert alert rows and append firing records (a firing with an `id` settles that pending record), in one
+    transaction."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.detect_alert
     with store.begin() as conn:
@@ -44,7 +70,14 @@ def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
                 conn.execute(table.insert().values(**values))
             else:
                 conn.execute(table.update().where(where).values(**values))
-        batch = [{**f, "org": org} for f in firings]
+        batch = []
+        for f in firings:
+            if f.get("id") is not None:
+                fire = schema.detect_firing
+                conn.execute(fire.update().where(fire.c.id == f["id"]).values(
+                    **{k: v for k, v in f.items() if k != "id"}, org=org))
+            else:
+                batch.append({**f, "org": org})
         if batch:
             conn.execute(schema.detect_firing.insert(), batch)
 

@@ -67,16 +67,20 @@ def queued(store: Store, alias: str, statuses: Collection[str]) -> list[tuple[in
 
 def outbox_rows(store: Store, alias: str | None = None, statuses: Collection[str] | None = None,
                 incident_id: str | None = None) -> list[dict[str, Any]]:
-    """Outbox rows (newest first) without their payloads, filtered."""
-    table = schema.notification
+    """Outbox rows (newest first) without their payloads, filtered; `incident` is the incident's number
+    (INC-00001) from the local mirror, None when the mirror does not have it."""
+    table, incident = schema.notification, schema.incident
     shown = [func.coalesce(table.c.alias, table.c.org).label("org") if name == "org" else table.c[name]
              for name in OUTBOX_COLUMNS]
-    query = select(*shown).order_by(table.c.id.desc())
+    query = (select(*shown, incident.c.name.label("incident"))
+             .select_from(table.outerjoin(incident, (incident.c.org == table.c.org)
+                                          & (incident.c.id == table.c.incident_id)))
+             .order_by(table.c.id.desc()))
     if alias:
         query = query.where(table.c.org == store.org_key(alias))
     if statuses:
         query = query.where(table.c.status.in_(list(statuses)))
     if incident_id:
-        query = query.where(table.c.incident_id == incident_id)
+        query = query.where((table.c.incident_id == incident_id) | (incident.c.name == incident_id))
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]

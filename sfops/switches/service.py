@@ -51,7 +51,6 @@ def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Swit
     switches = load_context(org, store, refresh=refresh, need_org_id=True).switches
     records = fetch_records(org, switches)
     users = [r.owner_id for r in records if r.level is Level.USER]
-    users += [r.last_modified_by for r in records if r.last_modified_by]
     names = owner_names(org, users, [r.owner_id for r in records if r.level is Level.PROFILE])
     org_record = next((r for r in records if r.level is Level.ORG), None)
     last_flips = _last_flips(store, org.alias)
@@ -61,10 +60,12 @@ def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Swit
         for r in records:
             if r.level is not Level.ORG and s.name in r.values:
                 overrides[r.level].append(Override(r.level, r.owner_id, names.get(r.owner_id), r.values[s.name]))
+        # each switch's own last change: the audit trail's last flip of it. The org record's LastModified is
+        # shared by every switch (one record holds them all; custom settings keep no field history), so it
+        # is no switch's change and is left out.
         flip = last_flips.get(s.name)
-        changed_at = flip.at if flip else (org_record.last_modified_at if org_record else None)
-        changed_by = flip.actor if flip else (
-            names.get(org_record.last_modified_by or "", org_record.last_modified_by) if org_record else None)
+        changed_at = flip.at if flip else None
+        changed_by = flip.actor if flip else None
         rows.append(SwitchRow(
             name=s.name, label=s.label, help=s.help,
             org_value=org_record.values[s.name] if org_record and s.name in org_record.values else unset_value(s),
@@ -154,18 +155,18 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     changes = [Change(n, current.get(n), v) for n, v in wanted.items()]
     pinned = {} if own or target.level is Level.ORG else \
         {s.name: inherited.get(s.name, False) for s in switches if s.name not in wanted}
+    effective = [c for c in changes if c.changed]
     warnings = []
-    if pinned:
+    if pinned and effective:  # only a flip that really creates the record pins anything
         warnings.append(f"This creates a {target.level.value}-level Kill_Switch__c record for {target.label}: "
                         f"it pins the other {len(pinned)} switches to their current values "
                         f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
     now = now or dt.datetime.now(dt.UTC)
     key = org.alias
-    effective = [c for c in changes if c.changed]
     restore_at = now + restore_after if restore_after and effective else None
     plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
                       changes=changes, dry_run=True, created_record=own is None and bool(effective),
-                      pinned=pinned, restore_at=restore_at, warnings=warnings)
+                      pinned=pinned if effective else {}, restore_at=restore_at, warnings=warnings)
     if dry_run or not effective:
         return _replace(plan, dry_run=dry_run)
     if confirm is not None:

@@ -52,6 +52,8 @@ default_rotation = "primary"
 email = "alice@example.com"
 [oncall.people.bob]
 email = "bob@example.com"
+[oncall.people.carol]
+email = "carol@example.com"
 [oncall.rotations.primary]
 time_zone = "Europe/Paris"
 start = "2026-03-23"
@@ -182,7 +184,7 @@ def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert exported["warnings"]
     missing = run(cli_env, "oncall", "export", "--ics", str(tmp_path / "no" / "such" / "dir.ics"))
     assert missing["code"] == 2 and missing["message"].startswith("--ics ")
-    assert "cannot write there" in missing["message"]
+    assert "does not exist (sfops does not create it)" in missing["message"]
 
     override_id = str(added["result"]["id"])
     run(cli_env, "oncall", "override", "remove", override_id)
@@ -242,6 +244,7 @@ def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) ->
     inc = run(cli_env, "incident", "raise", "-s", "P3", "-m", "Report <slow> & stuck")["result"]["incident"]
     run(cli_env, "incident", "ack", inc["id"])
     out = tmp_path / "dash" / "index.html"
+    out.parent.mkdir()  # --out never creates the folder it names
     run(cli_env, "incident", "dashboard", "--out", str(out))
     pages = [out, *sorted((tmp_path / "dash" / "index_files").glob("*.html"))]
     assert len(pages) >= 12  # overview, org list, analytics per period, the incident's page

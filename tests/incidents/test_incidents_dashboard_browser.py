@@ -8,13 +8,13 @@ Skipped with the reason when selenium, chromium or chromedriver are not installe
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import chromium_browser
 
 from sfops.config import load_settings
 from sfops.incidents import records
@@ -25,26 +25,12 @@ from sfops.web.export import export_site, serve_export
 
 pytestmark = pytest.mark.e2e
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-CHROMEDRIVER = shutil.which("chromedriver")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if not (CHROMEDRIVER and CHROMIUM):
-    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
+    with chromium_browser() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _seed(store: Store) -> None:

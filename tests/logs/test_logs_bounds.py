@@ -197,7 +197,7 @@ def test_analyze_json_and_table_memory_do_not_grow_with_the_number_of_transactio
     assert len(result.rows) == 50  # type: ignore[attr-defined]
     assert all(r["failed"] for r in result.rows)  # type: ignore[attr-defined]  # failed ones first
     assert result.message == "6000 transaction(s) in 1 file(s); 857 failed."  # type: ignore[attr-defined]
-    assert "The table shows 50 of 6000 transactions" in result.warnings[0]  # type: ignore[attr-defined]
+    assert "The table shows 50 of 6000 transactions" in result.notes[0]  # type: ignore[attr-defined]
 
 
 def test_the_table_keeps_file_order_and_says_what_it_left_out(tmp_path: Path,

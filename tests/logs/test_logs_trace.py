@@ -26,14 +26,14 @@ def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(emu
     first = trace_on(org, store, admin, minutes=30, now=now, actor="alice")
     assert first.action == "created" and first.level == DEFAULT_LEVEL
     assert first.expiration == "2030-01-01T12:30:00.000+0000"
-    assert any("Created DebugLevel" in w for w in first.warnings)
+    assert any("Created DebugLevel" in n for n in first.notes) and first.warnings == []  # information, not a warning
     level = org.tooling_query("SELECT Id, ApexCode, ApexProfiling FROM DebugLevel WHERE DeveloperName = "
                               "'SFOPS_LIMITS'")[0]
     assert DEFAULT_LEVEL == "SFOPS_LIMITS"
     assert (level["ApexCode"], level["ApexProfiling"]) == (DEFAULT_LEVELS["ApexCode"], "FINE")
 
     second = trace_on(org, store, admin, minutes=24 * 60, now=now, actor="alice")
-    assert second.action == "extended" and second.id == first.id and second.warnings == []
+    assert second.action == "extended" and second.id == first.id and second.warnings == [] and second.notes == []
     flags = [f for f in _flags(org) if f["LogType"] == "USER_DEBUG"]
     assert len(flags) == 1
     assert flags[0]["ExpirationDate"].startswith("2030-01-02T12:00:00")

@@ -137,13 +137,16 @@ def test_a_deploy_after_the_validation_makes_the_rollback_not_ready(store: Any, 
         metadata = None
 
         def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+            if "WHERE Id = '0Af000000000001AAA'" in soql:
+                return []  # the org no longer lists the validation: the stored time is the bound
             assert "FROM DeployRequest WHERE CheckOnly = false" in soql
-            return [{"Id": "0Af000000000002AAA", "CompletedDate": "2026-03-06T12:00:00.000+0000"}]
+            return [{"Id": "0Af000000000002AAA", "Status": "Succeeded",
+                     "CompletedDate": "2026-03-06T12:00:00.000+0000"}]
 
     result = rollback.check(_ctx(Org(), store, repo))
 
     assert result.status is Status.FAIL
-    assert "1 deploy(s) to emu since the rollback validation 0Af000000000001AAA" in result.reason
+    assert "1 deploy(s) to emu completed after the rollback validation 0Af000000000001AAA" in result.reason
     assert result.findings[0].message == "deploy 0Af000000000002AAA completed 2026-03-06T12:00:00.000+0000"
 
 

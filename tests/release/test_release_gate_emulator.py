@@ -63,7 +63,8 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     checks = _by_name(result)
     assert not [n for n, c in checks.items() if c["status"] == "fail"]
     assert checks["kill_switches"]["status"] == "pass"
-    assert "quick-deployable" in checks["rollback"]["reason"]  # warn only while DeployRequest is not queryable
+    assert checks["rollback"]["status"] == "pass", checks["rollback"]  # the org lists no deploy since
+    assert "no deploy since; quick-deployable" in checks["rollback"]["reason"]
     assert checks["data_volumes"]["status"] == "pass"
     assert ET.parse(junit).getroot().get("failures") == "0"
 
@@ -135,3 +136,46 @@ def test_failing_test_from_the_outcome_knob_fails_the_tests_check(gate: dict[str
     [failure] = tests["findings"]
     assert failure["data"]["class"] == "ExistingTest" and failure["data"]["method"] == "one"
     assert "injected by the emulator" in failure["message"]
+
+
+def test_a_deploy_after_the_validation_fails_the_rollback_check_as_the_org_refuses_the_quick_deploy(
+        gate: dict[str, Any], emu: Any) -> None:
+    from sfops.errors import SalesforceError
+    from sfops.rollback.deploy import zip_folder
+    from sfops.salesforce import connect
+    from sfops.salesforce.metadata import DeployOptions, MetadataClient
+    from sfops.store import Store
+
+    plan_and_validate(gate, "c3")
+    validation = Store.open(gate["env"]["SFOPS_STORE_URL"]).get_state("rollback.validation.prod")["id"]
+    _, result, _ = _check(gate, "c3")
+    assert _by_name(result)["rollback"]["status"] == "pass"
+
+    # a hot-fix deployed after the validation: first running, then completed
+    folder = gate["tmp"] / "hotfix"
+    (folder / "classes").mkdir(parents=True)
+    (folder / "classes" / "HotFix.cls").write_text("public class HotFix { }\n")
+    (folder / "classes" / "HotFix.cls-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>")
+    (folder / "package.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<types><members>HotFix</members><name>ApexClass</name></types><version>62.0</version></Package>")
+    client = MetadataClient(connect(emu.org_config(alias="x"), env={}), sleep=lambda _s: None)
+    hotfix = client.deploy(zip_folder(folder), DeployOptions(test_level="NoTestRun", single_package=True))
+
+    _, result, _ = _check(gate, "c3")
+    rollback = _by_name(result)["rollback"]
+    assert rollback["status"] == "warn" and "1 deploy(s) to prod are running" in rollback["reason"]
+    assert rollback["findings"][0]["message"].startswith(f"deploy {hotfix}")
+
+    assert client.poll(hotfix, timeout=60).success
+    code, result, junit = _check(gate, "c3")
+    rollback = _by_name(result)["rollback"]
+    assert code == 1 and rollback["status"] == "fail"
+    assert f"1 deploy(s) to prod completed after the rollback validation {validation}" in rollback["reason"]
+    assert rollback["findings"][0]["message"].startswith(f"deploy {hotfix} completed ")
+    assert ET.parse(junit).getroot().get("failures") == "1"
+    # the gate says what the org would answer: Salesforce refuses the quick deploy of that validation now
+    with pytest.raises(SalesforceError, match="later deployment changed the organization"):
+        client.quick_deploy(validation)

@@ -56,7 +56,8 @@ def test_tests_that_cover_every_reverted_class_are_chosen(make_repo: RepoFactory
     repo = make_repo([a, {f"{P}/classes/Svc.cls": "public class Svc { Integer x; }"}])
     package = load_package(_pkg(repo, tmp_path))
     assert choose_test_level(package, package.root, None, ()) == (
-        "RunSpecifiedTests", ["SvcTest"], ["RunSpecifiedTests with A's tests that cover the reverted Apex: SvcTest"])
+        "RunSpecifiedTests", ["SvcTest"], [
+            "RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: SvcTest"])
     assert choose_test_level(package, package.root, "RunLocalTests", ["X"])[:2] == ("RunLocalTests", [])
     assert choose_test_level(package, package.root, None, ["Mine"])[:2] == ("RunSpecifiedTests", ["Mine"])
 

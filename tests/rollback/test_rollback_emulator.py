@@ -259,7 +259,8 @@ def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: di
     assert client.poll(client.deploy(buf.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60).success
     notes = drift_check(client, package)
     assert [n for n in notes if "differs from release B" in n] == [
-        "drift: classes/KillSwitchService.cls in the org differs from release B (changed in production after B?);"
+        "drift: classes/KillSwitchService.cls in the org differs from release B (bad) (changed in production "
+        "after it?);"
         " the rollback overwrites it"]
 
 
@@ -402,7 +403,7 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
                      rollback_cli_env)
     assert result.exit_code == 0, result.stdout + result.stderr
     body = result.json
-    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["warnings"]
+    assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["result"]["notes"]
     names = classes(client)
     assert {"Svc", "Ctl"} <= names and "Audit" not in names
 

@@ -8,12 +8,12 @@ chromium-driver)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import chromium_browser
 
 from sfops.incidents import records
 from sfops.web.console import console_handler
@@ -21,28 +21,13 @@ from sfops.web.server import make_server, serve_in_background
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-CHROMEDRIVER = shutil.which("chromedriver")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if not (CHROMEDRIVER and CHROMIUM):
-    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
 TOKEN = "s3cret-console-token-for-tests"  # what the web_settings fixture puts in SFOPS_CONSOLE_TOKEN
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1600"):
-        options.add_argument(arg)
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
-    try:
+    with chromium_browser("--window-size=1280,1600") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _history(console: Any) -> None:

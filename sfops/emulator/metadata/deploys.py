@@ -54,8 +54,10 @@ class Deploys:
 
     # ------------------------------------------------------------------ requests
     def submit(self, zip_bytes: bytes, options: DeployOptions, user: MdUser, *,
-               quick_of: str | None = None) -> dict[str, Any]:
-        """Queue a deploy; returns the stored request."""
+               quick_of: str | None = None, history: bool = True) -> dict[str, Any]:
+        """Queue a deploy; returns the stored request. A real org lists it as a DeployRequest (Tooling) from
+        this moment, Pending, whether or not anyone ever reads the deploy call's reply; `history=False`
+        is the emulator's own seeding (the org's creation, not its change history)."""
         now = self.host.now()
         total, first_type = _estimate(zip_bytes, options)
         rec = {
@@ -64,7 +66,7 @@ class Deploys:
             "createdByName": user.name, "createdDate": iso(now), "lastModifiedDate": iso(now),
             "startDate": None, "completedDate": None, "status": "Pending", "done": False, "polls": 0,
             "total": total, "firstType": first_type, "outcome": None, "quickOf": quick_of,
-            "canceledBy": None, "canceledByName": None, "commitSeq": None,
+            "canceledBy": None, "canceledByName": None, "commitSeq": None, "history": history,
         }
         self._save(rec)
         return rec
@@ -118,15 +120,12 @@ class Deploys:
         rec.update({"status": outcome.status, "done": True, "completedDate": now, "lastModifiedDate": now,
                     "startDate": rec["startDate"] or now, "outcome": dataclasses.asdict(outcome),
                     "commitSeq": commit_seq(self.host)})
-        self._save(rec)
-        history = getattr(self.host, "record_deploy", None)  # DeployRequest / SetupAuditTrail rows, if kept
-        if history is not None:
-            history(rec)
+        self._save(rec, finished=True)
         return rec
 
     def run_now(self, zip_bytes: bytes, options: DeployOptions, user: MdUser) -> dict[str, Any]:
         """Submit and finish at once (seeding)."""
-        return self.finish(self.submit(zip_bytes, options, user))
+        return self.finish(self.submit(zip_bytes, options, user, history=False))
 
     def cancel(self, deploy_id: str, user: MdUser) -> dict[str, Any]:
         """cancelDeploy: an unfinished deploy goes to Canceling, the next poll reports Canceled."""
@@ -178,8 +177,11 @@ class Deploys:
         self._save(rec)
         return rec
 
-    def _save(self, rec: dict[str, Any]) -> None:
+    def _save(self, rec: dict[str, Any], *, finished: bool = False) -> None:
         self.host.put_json(DEPLOY_KIND, _key(rec["id"]), rec)
+        history = getattr(self.host, "record_deploy", None)  # DeployRequest / SetupAuditTrail rows, if kept
+        if history is not None and rec.get("history"):
+            history(rec, finished)
 
 
 def _key(deploy_id: str) -> str:

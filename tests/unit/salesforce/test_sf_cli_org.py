@@ -12,6 +12,7 @@ from sf_fixtures import API, INSTANCE, TOKEN, wire_bytes
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "sfops.toml").touch()  # a file SFOPS_CONFIG names must exist
     return {"HOME": str(tmp_path), "SFOPS_CONFIG": str(tmp_path / "sfops.toml"),
             "SFOPS_DOTENV": str(tmp_path / "no.env"), "COLUMNS": "250"}
 
@@ -55,7 +56,7 @@ def test_add_refuses_secret_options(env: dict[str, str], option: str) -> None:
     assert "secrets never go in sfops.toml" in result.stderr
     assert f"SFOPS_ORG_PROD_{option[2:].replace('-', '_').upper()}" in result.stderr
     assert "s3cret" not in result.stderr
-    assert not Path(env["SFOPS_CONFIG"]).exists()
+    assert Path(env["SFOPS_CONFIG"]).read_text() == ""  # nothing written
 
 
 @pytest.mark.parametrize(("args", "message"), [
