@@ -1,6 +1,6 @@
 """Regenerate docs/cli.md from the commands' own help text (run: python scripts/gen_cli_reference.py).
 
-tests/test_cli_conventions.py compares docs/cli.md byte for byte with `render()`, so the
+tests/cli/test_cli_conventions.py compares docs/cli.md byte for byte with `render()`, so the
 reference cannot drift from the code. The help width is fixed (78, click's width in an
 80-column terminal) so the output does not depend on the terminal it is generated in.
 """

@@ -20,7 +20,7 @@ from sfops.errors import ExitCode, SfopsError, UsageError
 
 # group name -> ("module:attribute", one-line summary). Groups are imported only when used, and the
 # summaries let `sfops --help` list them without importing any (pandas, SQLAlchemy, requests...).
-# tests/test_cli_startup.py checks each summary is the first line of the group's own help.
+# tests/cli/test_cli_startup.py checks each summary is the first line of the group's own help.
 GROUPS: dict[str, tuple[str, str]] = {
     "switch": ("sfops.cli.switch:switch",
                "Kill switches (Kill_Switch__c): list, show effective values, flip with audit, restore."),

@@ -3,7 +3,11 @@ breaks when several test directories are collected together)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
+from emulator_cli_support import emulator_cli_env
 
 from sfops.emulator.testing import RunningEmulator
 
@@ -16,3 +20,9 @@ def rest_calls(emu: RunningEmulator, since: int) -> list[dict[str, Any]]:
 def journal_len(emu: RunningEmulator) -> int:
     """The current length of the emulator's request journal (a position for `rest_calls`)."""
     return len(emu.requests_journal())
+
+
+@pytest.fixture
+def emu_and_prod_cli_env(emu: RunningEmulator, tmp_path: Path) -> dict[str, str]:
+    """Environment for `sfops.cli.app.invoke`: org `emu` (default) and `prod` (production) on the emulator."""
+    return emulator_cli_env(emu, tmp_path, aliases=("emu", "prod"), production=("prod",))
