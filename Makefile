@@ -26,10 +26,11 @@ test: lint
 	$(PY) -m pytest -q -rs -p no:cacheprovider
 
 # The static checks: style, types ([tool.mypy]; the emulator's remaining errors may only go down),
-# layering ([tool.importlinter]: docs/architecture.md's arrows on the real import graph).
-# TODO(integrator): add `$(PY) -m ruff format --check sfops tests scripts benchmarks` once the tree is formatted.
+# layering ([tool.importlinter]: docs/architecture.md's arrows on the real import graph), and the one
+# code format (`ruff format` fixes it).
 lint: $(VENV)/.installed
 	$(PY) -m ruff check sfops tests scripts benchmarks
+	$(PY) -m ruff format --check sfops tests scripts benchmarks
 	$(PY) -m mypy
 	$(PY) scripts/mypy_emulator.py
 	$(VENV)/bin/lint-imports

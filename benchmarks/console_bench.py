@@ -47,52 +47,114 @@ def fill(store: Store, incidents: int, transactions: int, rng: random.Random) ->
         ack = detected + dt.timedelta(minutes=rng.randrange(1, 120))
         fix = ack + dt.timedelta(minutes=rng.randrange(10, 2000))
         done = status in ("Resolved", "Closed")
-        rows.append({"org": "prod", "id": f"a03{n:012d}AAA", "name": f"INC-{n:05d}", "severity": rng.choice(SEVERITIES),
-                     "status": status, "summary": f"incident {n}", "category": rng.choice(CATEGORIES),
-                     "detected_at": detected, "acknowledged_at": ack, "resolved_at": fix if done else None,
-                     "occurrence_count": 1, "updated_at": NOW})
+        rows.append(
+            {
+                "org": "prod",
+                "id": f"a03{n:012d}AAA",
+                "name": f"INC-{n:05d}",
+                "severity": rng.choice(SEVERITIES),
+                "status": status,
+                "summary": f"incident {n}",
+                "category": rng.choice(CATEGORIES),
+                "detected_at": detected,
+                "acknowledged_at": ack,
+                "resolved_at": fix if done else None,
+                "occurrence_count": 1,
+                "updated_at": NOW,
+            }
+        )
     body = zlib.compress(b"55.0 APEX_CODE,FINEST\n", 6)
     logs = []
-    failing_tx = {"entry_point": "OrderTrigger", "failed": True, "category": "apex_exception",
-                  "fingerprint": "f1e2d3c4", "limits": {"(default)": {"SOQL queries": [12, 100]}}}
-    ok_tx = {"entry_point": "AccountController.save", "failed": False, "category": "none",
-             "limits": {"(default)": {"SOQL queries": [3, 100], "CPU time": [120, 10000]}}}
+    failing_tx = {
+        "entry_point": "OrderTrigger",
+        "failed": True,
+        "category": "apex_exception",
+        "fingerprint": "f1e2d3c4",
+        "limits": {"(default)": {"SOQL queries": [12, 100]}},
+    }
+    ok_tx = {
+        "entry_point": "AccountController.save",
+        "failed": False,
+        "category": "none",
+        "limits": {"(default)": {"SOQL queries": [3, 100], "CPU time": [120, 10000]}},
+    }
     per_log = 5
     for n in range(transactions // per_log):
         start = NOW - dt.timedelta(seconds=rng.randrange(0, 30 * 86400))
         failing = n % 50 == 0
         summary = [failing_tx if failing and i == 0 else ok_tx for i in range(per_log)]
-        logs.append({"org": "prod", "id": f"07L{n:015d}", "start_time": start, "operation": "/apex/x",
-                     "status": "System.NullPointerException" if failing else "Success", "duration_ms": 50,
-                     "log_length": 20, "body": body, "body_bytes": 22, "pulled_at": NOW, "summary": summary})
+        logs.append(
+            {
+                "org": "prod",
+                "id": f"07L{n:015d}",
+                "start_time": start,
+                "operation": "/apex/x",
+                "status": "System.NullPointerException" if failing else "Success",
+                "duration_ms": 50,
+                "log_length": 20,
+                "body": body,
+                "body_bytes": 22,
+                "pulled_at": NOW,
+                "summary": summary,
+            }
+        )
     snapshots = []
     for step in range(30 * 96):
         taken = NOW - dt.timedelta(minutes=15 * step)
         for i in range(48):
-            snapshots.append({"org": "prod", "taken_at": taken, "name": f"Daily{i}" if i else "DailyApiRequests",
-                              "app": "", "max": 15000, "remaining": 15000 - (step * 3 + i) % 15000})
+            snapshots.append(
+                {
+                    "org": "prod",
+                    "taken_at": taken,
+                    "name": f"Daily{i}" if i else "DailyApiRequests",
+                    "app": "",
+                    "max": 15000,
+                    "remaining": 15000 - (step * 3 + i) % 15000,
+                }
+            )
     with store.begin() as conn:
         conn.execute(schema.incident.insert(), rows)
         for chunk in range(0, len(logs), 20000):
-            conn.execute(schema.apex_log.insert(), logs[chunk:chunk + 20000])
+            conn.execute(schema.apex_log.insert(), logs[chunk : chunk + 20000])
         conn.execute(schema.limit_snapshot.insert(), snapshots)
-        conn.execute(schema.agent_run.insert(), [
-            {"org": "prod", "job": job, "holder": "h", "started_at": NOW - dt.timedelta(minutes=m),
-             "finished_at": NOW - dt.timedelta(minutes=m), "outcome": "ok", "summary": "ok"}
-            for job in ("logs-pull", "limits-snapshot") for m in range(0, 3000, 15)])
-    return {"incidents": len(rows), "logs": len(logs), "transactions": len(logs) * per_log,
-            "snapshot_rows": len(snapshots)}
+        conn.execute(
+            schema.agent_run.insert(),
+            [
+                {
+                    "org": "prod",
+                    "job": job,
+                    "holder": "h",
+                    "started_at": NOW - dt.timedelta(minutes=m),
+                    "finished_at": NOW - dt.timedelta(minutes=m),
+                    "outcome": "ok",
+                    "summary": "ok",
+                }
+                for job in ("logs-pull", "limits-snapshot")
+                for m in range(0, 3000, 15)
+            ],
+        )
+    return {
+        "incidents": len(rows),
+        "logs": len(logs),
+        "transactions": len(logs) * per_log,
+        "snapshot_rows": len(snapshots),
+    }
 
 
 def pages(store: Store, settings: Any) -> dict[str, Any]:
     console = Console(store, settings, ("prod",), get_org=None, actor="bench", clock=lambda: NOW)
     handle = console_handler(console, environ={})
     some = "a03000000000001AAA"
-    paths = {"orgs": "/", "org overview": "/org/prod", "incident": f"/incident/prod/{some}",
-             "analytics 90d": "/analytics?org=prod&period=90d&bucket=month",
-             "analytics all, weekly": "/analytics?period=all&bucket=week"}
-    return {name: (lambda p=path: handle(Request("GET", p.split("?")[0], _query(p), {})))
-            for name, path in paths.items()}
+    paths = {
+        "orgs": "/",
+        "org overview": "/org/prod",
+        "incident": f"/incident/prod/{some}",
+        "analytics 90d": "/analytics?org=prod&period=90d&bucket=month",
+        "analytics all, weekly": "/analytics?period=all&bucket=week",
+    }
+    return {
+        name: (lambda p=path: handle(Request("GET", p.split("?")[0], _query(p), {}))) for name, path in paths.items()
+    }
 
 
 def _query(path: str) -> dict[str, list[str]]:
@@ -120,8 +182,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        (base / "sfops.toml").write_text('[orgs.prod]\nauth = "token"\ninstance_url = "https://p.example.invalid"\n'
-                                         "production = true\n", encoding="utf-8")
+        (base / "sfops.toml").write_text(
+            '[orgs.prod]\nauth = "token"\ninstance_url = "https://p.example.invalid"\nproduction = true\n',
+            encoding="utf-8",
+        )
         settings = load_settings({"HOME": tmp}, base / "sfops.toml", base)
         empty = Store.open(f"sqlite:///{base / 'empty.db'}")
         store = Store.open(f"sqlite:///{base / 'big.db'}")
@@ -132,20 +196,30 @@ def main() -> None:
         results = {}
         for name, fn in pages(store, settings).items():
             ms, status = timed(fn, args.runs)
-            results[name] = {"median_ms": round(ms, 1), "status": status, "empty_store_ms": round(reference[name], 1),
-                             "ratio": round(ms / reference[name], 2) if reference[name] else None}
+            results[name] = {
+                "median_ms": round(ms, 1),
+                "status": status,
+                "empty_store_ms": round(reference[name], 1),
+                "ratio": round(ms / reference[name], 2) if reference[name] else None,
+            }
         orgs = [f"org{i:02d}" for i in range(29)] + ["prod"]
         metrics = AgentMetrics(store, orgs, leading=lambda: dict.fromkeys(orgs, True), clock=lambda: NOW)
         scrape_ms, _ = timed(lambda: type("R", (), {"status": len(metrics.exposition()[0])})(), args.runs)
-    out = {"store": sizes, "fill_seconds": round(fill_seconds, 1), "pages": results,
-           "metrics_scrape_ms_30_orgs": round(scrape_ms, 1)}
+    out = {
+        "store": sizes,
+        "fill_seconds": round(fill_seconds, 1),
+        "pages": results,
+        "metrics_scrape_ms_30_orgs": round(scrape_ms, 1),
+    }
     if args.json:
         print(json.dumps(out, indent=2))
         return
     print(f"store: {sizes} (filled in {fill_seconds:.0f} s)")
     for name, r in results.items():
-        print(f"{name:24s} {r['median_ms']:7.1f} ms  (HTTP {r['status']}; empty store {r['empty_store_ms']} ms, "
-              f"ratio {r['ratio']})")
+        print(
+            f"{name:24s} {r['median_ms']:7.1f} ms  (HTTP {r['status']}; empty store {r['empty_store_ms']} ms, "
+            f"ratio {r['ratio']})"
+        )
     print(f"/metrics scrape, 30 orgs (collect + exposition, no HTTP): {scrape_ms:.1f} ms")
 
 

@@ -73,17 +73,42 @@ def build(store: Store, transactions: int, events: int, per_log: int = 10) -> No
         summary = []
         for t in range(per_log):
             failed = rng.random() < 0.03
-            summary.append({"tx": t, "entry_point": f"Trigger{i % 300} on Object{i % 40} trigger event AfterInsert",
-                            "failed": failed, "category": "governor_limit" if failed else "none",
-                            "limit": "soql_queries" if failed else None,
-                            "fingerprint": f"fp{rng.randrange(400)}" if failed else None,
-                            "exceptions": "[fatal] System.LimitException: Too many SOQL queries: 101" if failed else "",
-                            "limits": {"(default)": {"soql_queries": [rng.randrange(100), 100],
-                                                     "cpu_time": [rng.randrange(10000), 10000]}}})
-        rows.append({"org": "prod", "id": f"07L{i:015d}", "start_time": start, "log_user_id": "005000000000001AAA",
-                     "operation": "Api", "request": "Api", "application": "Unknown", "status": "Success",
-                     "duration_ms": 100, "log_length": 9, "location": "Monitoring", "body": body, "body_bytes": 9,
-                     "pulled_at": start, "summary": summary})
+            summary.append(
+                {
+                    "tx": t,
+                    "entry_point": f"Trigger{i % 300} on Object{i % 40} trigger event AfterInsert",
+                    "failed": failed,
+                    "category": "governor_limit" if failed else "none",
+                    "limit": "soql_queries" if failed else None,
+                    "fingerprint": f"fp{rng.randrange(400)}" if failed else None,
+                    "exceptions": "[fatal] System.LimitException: Too many SOQL queries: 101" if failed else "",
+                    "limits": {
+                        "(default)": {
+                            "soql_queries": [rng.randrange(100), 100],
+                            "cpu_time": [rng.randrange(10000), 10000],
+                        }
+                    },
+                }
+            )
+        rows.append(
+            {
+                "org": "prod",
+                "id": f"07L{i:015d}",
+                "start_time": start,
+                "log_user_id": "005000000000001AAA",
+                "operation": "Api",
+                "request": "Api",
+                "application": "Unknown",
+                "status": "Success",
+                "duration_ms": 100,
+                "log_length": 9,
+                "location": "Monitoring",
+                "body": body,
+                "body_bytes": 9,
+                "pulled_at": start,
+                "summary": summary,
+            }
+        )
         if len(rows) == 5000:
             with store.begin() as conn:
                 conn.execute(schema.apex_log.insert(), rows)
@@ -94,12 +119,23 @@ def build(store: Store, transactions: int, events: int, per_log: int = 10) -> No
     batch = []
     for i in range(events):
         at = NOW - dt.timedelta(seconds=span * (1 - i / events))
-        batch.append({"org": "prod", "source": "EventLogFile", "id": f"0AT{i // 1000:015d}:{i % 1000}",
-                      "occurred_at": at, "exception_type": "System.LimitException",
-                      "message": "Apex CPU time limit exceeded", "stack": "Class.Heavy.run: line 31, column 1",
-                      "category": "governor_limit", "fingerprint": f"ev{rng.randrange(300)}",
-                      "entry_point": "Class.Heavy.run", "user_id": "005000000000001", "request_id": f"4{i}",
-                      "details": {"exception_category": "LimitException: CpuTime"}})
+        batch.append(
+            {
+                "org": "prod",
+                "source": "EventLogFile",
+                "id": f"0AT{i // 1000:015d}:{i % 1000}",
+                "occurred_at": at,
+                "exception_type": "System.LimitException",
+                "message": "Apex CPU time limit exceeded",
+                "stack": "Class.Heavy.run: line 31, column 1",
+                "category": "governor_limit",
+                "fingerprint": f"ev{rng.randrange(300)}",
+                "entry_point": "Class.Heavy.run",
+                "user_id": "005000000000001",
+                "request_id": f"4{i}",
+                "details": {"exception_category": "LimitException: CpuTime"},
+            }
+        )
         if len(batch) == 10000:
             with store.begin() as conn:
                 conn.execute(schema.error_event.insert(), batch)
@@ -110,17 +146,33 @@ def build(store: Store, transactions: int, events: int, per_log: int = 10) -> No
     snaps = []
     for h in range(DAYS * 24):
         at = NOW - dt.timedelta(hours=DAYS * 24 - h)
-        snaps += [{"org": "prod", "taken_at": at, "name": "DailyApiRequests", "app": "", "max": 100000,
-                   "remaining": 100000 - (h % 24) * 1000},
-                  {"org": "prod", "taken_at": at, "name": "DataStorageMB", "app": "", "max": 1024, "remaining": 400}]
+        snaps += [
+            {
+                "org": "prod",
+                "taken_at": at,
+                "name": "DailyApiRequests",
+                "app": "",
+                "max": 100000,
+                "remaining": 100000 - (h % 24) * 1000,
+            },
+            {"org": "prod", "taken_at": at, "name": "DataStorageMB", "app": "", "max": 1024, "remaining": 400},
+        ]
     with store.begin() as conn:
         conn.execute(schema.limit_snapshot.insert(), snaps)
 
 
 def tick(store: Store, service: FakeService, now: dt.datetime) -> Any:
     config = DetectConfig(rules=default_rules())
-    return run_detection(store, config, alias="prod", now=now, production=True, actor="bench",
-                         incidents=lambda: SimpleNamespace(service=service), get_org=FakeOrg)
+    return run_detection(
+        store,
+        config,
+        alias="prod",
+        now=now,
+        production=True,
+        actor="bench",
+        incidents=lambda: SimpleNamespace(service=service),
+        get_org=FakeOrg,
+    )
 
 
 def reference(store: Store) -> int:
@@ -138,8 +190,10 @@ def main() -> int:
         store = Store.open(url)
         started = time.perf_counter()
         build(store, args.transactions, args.events)
-        print(f"store: {args.transactions:,} transactions in {args.transactions // 10:,} logs, {args.events:,} "
-              f"exception events, {DAYS} days ({time.perf_counter() - started:.1f} s to build)")
+        print(
+            f"store: {args.transactions:,} transactions in {args.transactions // 10:,} logs, {args.events:,} "
+            f"exception events, {DAYS} days ({time.perf_counter() - started:.1f} s to build)"
+        )
         import pandas  # noqa: F401 - imported once up front, as in a running agent
 
         firsts, idles, refs = [], [], []
@@ -160,11 +214,15 @@ def main() -> int:
             t0 = time.perf_counter()
             counted = reference(store)
             refs.append(time.perf_counter() - t0)
-            print(f"run {run + 1}: first tick {firsts[-1]:.3f} s ({fired} fired, {result.learned} fingerprints "
-                  f"learned), idle tick {idles[-1]:.3f} s, reference full scan {refs[-1]:.3f} s ({counted:,} tx)")
+            print(
+                f"run {run + 1}: first tick {firsts[-1]:.3f} s ({fired} fired, {result.learned} fingerprints "
+                f"learned), idle tick {idles[-1]:.3f} s, reference full scan {refs[-1]:.3f} s ({counted:,} tx)"
+            )
         first, idle, ref = (statistics.median(x) for x in (firsts, idles, refs))
-        print(f"median: first tick {first:.3f} s, idle tick {idle:.3f} s, reference {ref:.3f} s; "
-              f"first/reference {first / ref:.3f}, idle/reference {idle / ref:.4f}")
+        print(
+            f"median: first tick {first:.3f} s, idle tick {idle:.3f} s, reference {ref:.3f} s; "
+            f"first/reference {first / ref:.3f}, idle/reference {idle / ref:.4f}"
+        )
         print("target: a tick over this store within 2 s:", "met" if first <= 2.0 and idle <= 2.0 else "NOT met")
     return 0
 

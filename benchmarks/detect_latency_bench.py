@@ -87,9 +87,13 @@ name = "limit-exception"
 severity = "P1"
 dedup_key = "sfops:{{org}}:{{rule}}:{{group}}:{{count}}"
 """)
-        env = {"SFOPS_ORG_EMU_PASSWORD": s.admin_password, "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
-               "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "bench", "SFOPS_DOTENV": str(Path(tmp) / "no.env"),
-               "HOME": tmp}
+        env = {
+            "SFOPS_ORG_EMU_PASSWORD": s.admin_password,
+            "SFOPS_ORG_EMU_CLIENT_SECRET": s.client_secret,
+            "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "bench",
+            "SFOPS_DOTENV": str(Path(tmp) / "no.env"),
+            "HOME": tmp,
+        }
         settings = load_settings(env, config, Path(tmp))
         store = Store.open(f"sqlite:///{Path(tmp) / 'agent.db'}")
         orgs: dict[str, Any] = {}
@@ -111,8 +115,11 @@ dedup_key = "sfops:{{org}}:{{rule}}:{{group}}:{{count}}"
             time.sleep(rng.uniform(0, period))
             before = len([g for g in got if g[1].get("event_action") == "trigger"])
             at = dt.datetime.now(dt.UTC)
-            emu.control("POST", "inject", {"logs": [{"body": body.replace("ContactService", f"Quote{n}Service"),
-                                                     "at": at.isoformat()}]})
+            emu.control(
+                "POST",
+                "inject",
+                {"logs": [{"body": body.replace("ContactService", f"Quote{n}Service"), "at": at.isoformat()}]},
+            )
             injected = time.monotonic()
             deadline = injected + period * 3 + 30
             while time.monotonic() < deadline:
@@ -129,8 +136,10 @@ dedup_key = "sfops:{{org}}:{{rule}}:{{group}}:{{count}}"
         thread.join(timeout=60)
     server.shutdown()
     if latencies:
-        print(f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s; target <= {period + 5} s "
-              f"(pull period {period} s + 5 s): {'met' if max(latencies) <= period + 5 else 'NOT met'}")
+        print(
+            f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s; target <= {period + 5} s "
+            f"(pull period {period} s + 5 s): {'met' if max(latencies) <= period + 5 else 'NOT met'}"
+        )
     return 0
 
 

@@ -26,9 +26,24 @@ import requests
 def start(data: Path) -> tuple[subprocess.Popen, dict, float]:
     """Start a server process; (process, state, seconds until /__emulator__/health answered)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "sfops.emulator", "--data", str(data), "--memory",
-                             "--port", "0", "--seed", "demo", "--api-max", str(10**9)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sfops.emulator",
+            "--data",
+            str(data),
+            "--memory",
+            "--port",
+            "0",
+            "--seed",
+            "demo",
+            "--api-max",
+            str(10**9),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     state_file = data / "emulator.json"
     while True:
         if proc.poll() is not None:
@@ -83,31 +98,47 @@ def main() -> None:
             if i < 2:
                 proc.terminate()
                 proc.wait()
-        print(f"start-up (process start to first answer, median of 3): {statistics.median(startups) * 1000:.0f} ms "
-              f"(first run, creating certificates: {startups[0] * 1000:.0f} ms)")
+        print(
+            f"start-up (process start to first answer, median of 3): {statistics.median(startups) * 1000:.0f} ms "
+            f"(first run, creating certificates: {startups[0] * 1000:.0f} ms)"
+        )
         try:
             s = requests.Session()
             s.trust_env = False
             s.verify = state["ca_cert"]
-            token = s.post(f"{state['url']}/services/oauth2/token", timeout=10, data={
-                "grant_type": "password", "client_id": state["client_id"],
-                "client_secret": "sfops-demo-client-secret", "username": state["admin_username"],
-                "password": "sfops-demo-password"}).json()["access_token"]
+            token = s.post(
+                f"{state['url']}/services/oauth2/token",
+                timeout=10,
+                data={
+                    "grant_type": "password",
+                    "client_id": state["client_id"],
+                    "client_secret": "sfops-demo-client-secret",
+                    "username": state["admin_username"],
+                    "password": "sfops-demo-password",
+                },
+            ).json()["access_token"]
             s.headers["Authorization"] = f"Bearer {token}"
             for i in range(20):
-                s.post(f"{state['url']}/services/data/v64.0/sobjects/Account", json={"Name": f"Bench {i}"},
-                       timeout=10).raise_for_status()
+                s.post(
+                    f"{state['url']}/services/data/v64.0/sobjects/Account", json={"Name": f"Bench {i}"}, timeout=10
+                ).raise_for_status()
             cases = {
                 "query SELECT Id, Name FROM Account LIMIT 10": (
-                    "/services/data/v64.0/query", {"q": "SELECT Id, Name FROM Account LIMIT 10"}),
+                    "/services/data/v64.0/query",
+                    {"q": "SELECT Id, Name FROM Account LIMIT 10"},
+                ),
                 "describe sobjects/Kill_Switch__c/describe": (
-                    "/services/data/v64.0/sobjects/Kill_Switch__c/describe", None),
+                    "/services/data/v64.0/sobjects/Kill_Switch__c/describe",
+                    None,
+                ),
             }
             for name, (path, params) in cases.items():
                 for threads in (1, a.threads):
                     runs = [rate(state, token, path, params, a.seconds, threads) for _ in range(a.runs)]
-                    print(f"{name:45s} clients={threads}: median {statistics.median(runs):6.0f} req/s "
-                          f"(runs: {', '.join(f'{r:.0f}' for r in runs)})")
+                    print(
+                        f"{name:45s} clients={threads}: median {statistics.median(runs):6.0f} req/s "
+                        f"(runs: {', '.join(f'{r:.0f}' for r in runs)})"
+                    )
         finally:
             proc.terminate()
             proc.wait()

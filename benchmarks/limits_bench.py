@@ -71,8 +71,12 @@ def main() -> None:
         for i in range(count):
             taken = now - dt.timedelta(minutes=args.every * (count - i))
             used = (i * 7) % 15000
-            rows = [LimitRow(r.name, r.max, r.max - used if (r.name, r.app) == ("DailyApiRequests", None)
-                             else r.remaining, r.app) for r in template]
+            rows = [
+                LimitRow(
+                    r.name, r.max, r.max - used if (r.name, r.app) == ("DailyApiRequests", None) else r.remaining, r.app
+                )
+                for r in template
+            ]
             start = time.perf_counter()
             save_snapshot(store, "prod", rows, taken)
             saves.append(time.perf_counter() - start)
@@ -80,18 +84,27 @@ def main() -> None:
         results["snapshot/save_ms_median"] = round(statistics.median(saves) * 1000, 2)
         report = timed(lambda: limits_report(store, "prod", clock=lambda: now), args.runs)
         results["report_s_median"] = round(statistics.median(report), 3)
-        day = timed(lambda: limits_report(store, "prod", since=now - dt.timedelta(hours=24), clock=lambda: now),
-                    args.runs)
+        day = timed(
+            lambda: limits_report(store, "prod", since=now - dt.timedelta(hours=24), clock=lambda: now), args.runs
+        )
         results["report_24h_s_median"] = round(statistics.median(day), 3)
         lease = LeaderLease(store, "bench", dt.timedelta(seconds=60))
-        results["agent/lease_ms_median"] = round(statistics.median(timed(lambda: lease.hold("agent:prod"), 200))
-                                                 * 1000, 3)
+        results["agent/lease_ms_median"] = round(
+            statistics.median(timed(lambda: lease.hold("agent:prod"), 200)) * 1000, 3
+        )
         settings = load_settings({"HOME": tmp}, Path(tmp) / "none.toml", Path(tmp))
         config = AgentConfig(orgs=("prod",), schedules={("prod", "noop"): parse_schedule("1s", "bench")})
-        agent = Agent(config, store, settings, get_org=lambda alias: None, actor="bench",
-                      jobs={"noop": JobSpec("noop", "no-op", lambda ctx: JobResult("ok", "nothing"))})
-        results["agent/run-once_ms_median"] = round(statistics.median(
-            timed(lambda: agent.run_once(force=True), 100)) * 1000, 3)
+        agent = Agent(
+            config,
+            store,
+            settings,
+            get_org=lambda alias: None,
+            actor="bench",
+            jobs={"noop": JobSpec("noop", "no-op", lambda ctx: JobResult("ok", "nothing"))},
+        )
+        results["agent/run-once_ms_median"] = round(
+            statistics.median(timed(lambda: agent.run_once(force=True), 100)) * 1000, 3
+        )
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -77,8 +77,9 @@ def main() -> None:
             "analyze --json": [sfops, "logs", "analyze", str(path), "--json"],
             "legacy --json": [python, "-c", LEGACY, str(path)],
         }
-        print(f"input: {args.input.name} -> {path.stat().st_size / (1 << 20):.2f} MiB, {args.runs} runs each, "
-              "interleaved")
+        print(
+            f"input: {args.input.name} -> {path.stat().st_size / (1 << 20):.2f} MiB, {args.runs} runs each, interleaved"
+        )
         times: dict[str, list[float]] = {name: [] for name in commands}
         rss: dict[str, float] = dict.fromkeys(commands, 0.0)
         for _ in range(args.runs):
@@ -89,8 +90,10 @@ def main() -> None:
         floor = statistics.median(times["tokenizer"])
         for name in commands:
             median = statistics.median(times[name])
-            print(f"{name:15s}: median {median:6.3f} s (min {min(times[name]):.3f}), peak RSS {rss[name]:5.0f} MiB, "
-                  f"ratio to tokenizer {median / floor:.2f}")
+            print(
+                f"{name:15s}: median {median:6.3f} s (min {min(times[name]):.3f}), peak RSS {rss[name]:5.0f} MiB, "
+                f"ratio to tokenizer {median / floor:.2f}"
+            )
         ratio = statistics.median(times["analyze --json"]) / floor
         print(f"analyze --json / tokenizer = {ratio:.2f} (target <= 2.00): {'met' if ratio <= 2 else 'NOT met'}")
 

@@ -33,8 +33,10 @@ def method_entry(size: int) -> Iterator[str]:
     yield HEADER + "10:00:00.1 (1)|EXECUTION_STARTED\n"
     n = total = 0
     while total < size:
-        lines = "".join(f"10:00:00.1 ({n + i + 2})|METHOD_ENTRY|[{i % 90 + 1}]|01p000000000001|Deep.level{n + i}()\n"
-                        for i in range(10000))
+        lines = "".join(
+            f"10:00:00.1 ({n + i + 2})|METHOD_ENTRY|[{i % 90 + 1}]|01p000000000001|Deep.level{n + i}()\n"
+            for i in range(10000)
+        )
         n += 10000
         total += len(lines)
         yield lines
@@ -54,12 +56,16 @@ def tiny_tx(size: int) -> Iterator[str]:
         parts = []
         for i in range(n, n + 1000):
             ns = i * 10
-            parts.append(f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED\n"
-                         f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\n")
+            parts.append(
+                f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED\n"
+                f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex\n"
+            )
             if i % 7 == 6:
                 parts.append(f"10:00:00.1 ({ns + 3})|FATAL_ERROR|System.NullPointerException: boom {i}\n")
-            parts.append(f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex\n"
-                         f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED\n")
+            parts.append(
+                f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex\n"
+                f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED\n"
+            )
         n += 1000
         block = "".join(parts)
         total += len(block)
@@ -76,15 +82,19 @@ def no_newline(size: int) -> Iterator[str]:
 def orphan_exits(size: int) -> Iterator[str]:
     yield HEADER + "10:00:00.1 (1)|EXECUTION_STARTED\n"
     yield "".join(f"10:00:00.1 ({i + 2})|METHOD_ENTRY|[2]|01p000000000001|Inner.step{i}()\n" for i in range(4000))
-    block = "".join(f"10:00:00.1 ({5000 + i})|METHOD_EXIT|[77]|01p000000000001|Nobody.called()\n"
-                    for i in range(BLOCK // 60))
+    block = "".join(
+        f"10:00:00.1 ({5000 + i})|METHOD_EXIT|[77]|01p000000000001|Nobody.called()\n" for i in range(BLOCK // 60)
+    )
     for _ in range(max(1, size // len(block))):
         yield block
 
 
 CASES: dict[str, tuple[Callable[[int], Iterator[str]], str]] = {
-    "method-entry": (method_entry, "mib"), "exec-started": (exec_started, "mib"), "tiny-tx": (tiny_tx, "tiny"),
-    "no-newline": (no_newline, "mib"), "orphan-exits": (orphan_exits, "mib"),
+    "method-entry": (method_entry, "mib"),
+    "exec-started": (exec_started, "mib"),
+    "tiny-tx": (tiny_tx, "tiny"),
+    "no-newline": (no_newline, "mib"),
+    "orphan-exits": (orphan_exits, "mib"),
 }
 
 
@@ -119,8 +129,10 @@ def main() -> None:
             size = path.stat().st_size / (1 << 20)
             for label, extra in (("table", []), ("--json", ["--json"])):
                 elapsed, rss, code = run([sfops, "logs", "analyze", str(path), *extra])
-                print(f"{name:13s} {size:7.1f} MiB {label:7s}: {elapsed:7.1f} s, peak RSS {rss:6.0f} MiB, exit {code}",
-                      flush=True)
+                print(
+                    f"{name:13s} {size:7.1f} MiB {label:7s}: {elapsed:7.1f} s, peak RSS {rss:6.0f} MiB, exit {code}",
+                    flush=True,
+                )
             path.unlink()
 
 

@@ -39,9 +39,13 @@ def run_sfops(path: Path) -> tuple[float, dict[str, int]]:
     start = time.perf_counter()
     log = parse_file(path)
     elapsed = time.perf_counter() - start
-    facts = {"transactions": len(log.transactions), "events": log.events,
-             "soql": sum(t.soql_count for t in log.transactions),
-             "dml": sum(t.dml_count for t in log.transactions), "problems": len(log.problems)}
+    facts = {
+        "transactions": len(log.transactions),
+        "events": log.events,
+        "soql": sum(t.soql_count for t in log.transactions),
+        "dml": sum(t.dml_count for t in log.transactions),
+        "problems": len(log.problems),
+    }
     return elapsed, facts
 
 
@@ -91,21 +95,29 @@ def main() -> None:
         sfops_rate = size_mib / statistics.median(times)
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
         sfops_peak = traced_peak(lambda: parse_file(path)) / MIB
-        print(f"sfops.logs   : median {sfops_rate:6.1f} MiB/s (read+decode+parse+classify; "
-              f"best {size_mib / min(times):.1f}), tracemalloc peak {sfops_peak:.1f} MiB, "
-              f"process peak RSS so far {rss_mib:.0f} MiB")
+        print(
+            f"sfops.logs   : median {sfops_rate:6.1f} MiB/s (read+decode+parse+classify; "
+            f"best {size_mib / min(times):.1f}), tracemalloc peak {sfops_peak:.1f} MiB, "
+            f"process peak RSS so far {rss_mib:.0f} MiB"
+        )
         print(f"               {facts}")
 
         rates = [run_baseline(baseline, "tree", path) for _ in range(args.runs)]
         base_parse = statistics.median(r[0] for r in rates)
         base_total = statistics.median(r[1] for r in rates)
         base_peak = traced_peak(lambda: run_baseline(baseline, "tree", path)) / MIB
-        print(f"py_baseline  : median {base_parse:6.1f} MiB/s parse-only, {base_total:.1f} MiB/s incl. read "
-              f"(tokenize + entry/exit pairing only), tracemalloc peak {base_peak:.1f} MiB")
-        print(f"ratio        : sfops / baseline = {sfops_rate / base_total:.2f} (incl. read), "
-              f"{sfops_rate / base_parse:.2f} (vs its parse-only figure); memory {sfops_peak / base_peak:.2f}x")
-        print(f"vs anchor    : {sfops_rate / 11:.1f}x the anchor's ~11 MiB/s; target >= 4x (44 MiB/s), "
-              f"< 84 MiB (a quarter of ~335 MiB)")
+        print(
+            f"py_baseline  : median {base_parse:6.1f} MiB/s parse-only, {base_total:.1f} MiB/s incl. read "
+            f"(tokenize + entry/exit pairing only), tracemalloc peak {base_peak:.1f} MiB"
+        )
+        print(
+            f"ratio        : sfops / baseline = {sfops_rate / base_total:.2f} (incl. read), "
+            f"{sfops_rate / base_parse:.2f} (vs its parse-only figure); memory {sfops_peak / base_peak:.2f}x"
+        )
+        print(
+            f"vs anchor    : {sfops_rate / 11:.1f}x the anchor's ~11 MiB/s; target >= 4x (44 MiB/s), "
+            f"< 84 MiB (a quarter of ~335 MiB)"
+        )
 
 
 if __name__ == "__main__":

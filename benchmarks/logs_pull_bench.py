@@ -24,10 +24,15 @@ from sfops.salesforce import connect  # noqa: E402
 from sfops.store import Store  # noqa: E402
 
 LOGS = REPO / "tests" / "data" / "apex-logs"
-BODIES = [LOGS / name for name in (
-    "certinia-mcp-minimal-v64.log", "synthetic/SYNTHETIC-soql-101-trigger-loop-v64.log",
-    "synthetic/SYNTHETIC-unable-to-lock-row-queueable-v64.log",
-    "SYNTHETIC-certinia-mcp-exceptions-callout-timeout-v64.log")]
+BODIES = [
+    LOGS / name
+    for name in (
+        "certinia-mcp-minimal-v64.log",
+        "synthetic/SYNTHETIC-soql-101-trigger-loop-v64.log",
+        "synthetic/SYNTHETIC-unable-to-lock-row-queueable-v64.log",
+        "SYNTHETIC-certinia-mcp-exceptions-callout-timeout-v64.log",
+    )
+]
 
 
 def main() -> None:
@@ -62,10 +67,12 @@ def main() -> None:
             empty_calls = [e for e in emu.requests_journal()[mark:] if e["counted"]]
             emu.control("DELETE", "faults")
             floor = -(-total // 2000) + total
-            print(f"concurrency {concurrency:2d}: {result.pulled} logs ({result.body_bytes / 1e6:.1f} MB) in "
-                  f"{elapsed:6.2f} s = {result.pulled / elapsed:6.1f} logs/s; API calls {len(calls)} "
-                  f"(N+1 floor {floor}); empty pull {len(empty_calls)} call(s) in {empty_elapsed * 1000:.0f} ms; "
-                  f"serial floor at {args.latency_ms:.0f} ms/request ≈ {floor * args.latency_ms / 1000:.1f} s")
+            print(
+                f"concurrency {concurrency:2d}: {result.pulled} logs ({result.body_bytes / 1e6:.1f} MB) in "
+                f"{elapsed:6.2f} s = {result.pulled / elapsed:6.1f} logs/s; API calls {len(calls)} "
+                f"(N+1 floor {floor}); empty pull {len(empty_calls)} call(s) in {empty_elapsed * 1000:.0f} ms; "
+                f"serial floor at {args.latency_ms:.0f} ms/request ≈ {floor * args.latency_ms / 1000:.1f} s"
+            )
 
 
 if __name__ == "__main__":

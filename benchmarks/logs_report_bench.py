@@ -20,9 +20,21 @@ sys.path.insert(0, str(REPO))
 
 from sfops.logs.report import build_report  # noqa: E402
 
-MAXIMA = {"soql_queries": 100, "query_rows": 50000, "dml_statements": 150, "dml_rows": 10000, "cpu_time": 10000,
-          "heap_size": 6000000, "callouts": 100, "sosl_queries": 20, "email_invocations": 10, "future_calls": 50,
-          "queueable_jobs": 50, "mobile_push_calls": 10, "publish_immediate_dml": 150}
+MAXIMA = {
+    "soql_queries": 100,
+    "query_rows": 50000,
+    "dml_statements": 150,
+    "dml_rows": 10000,
+    "cpu_time": 10000,
+    "heap_size": 6000000,
+    "callouts": 100,
+    "sosl_queries": 20,
+    "email_invocations": 10,
+    "future_calls": 50,
+    "queueable_jobs": 50,
+    "mobile_push_calls": 10,
+    "publish_immediate_dml": 150,
+}
 USED = ["soql_queries", "query_rows", "dml_statements", "dml_rows", "cpu_time", "heap_size"]
 
 
@@ -33,9 +45,18 @@ def summaries(n: int, entry_points: int, per_log: int = 10):  # type: ignore[no-
     for i in range(n):
         limits = {key: [1 + int((MAXIMA[key] - 1) * rng.random() ** 3), MAXIMA[key]] for key in USED}
         failed = rng.random() < 0.03
-        log.append({"entry_point": names[i % entry_points], "limits": {"(default)": limits}, "failed": failed,
-                    "category": "governor_limit" if failed else "none", "fingerprint": f"fp{i % 5}" if failed else None,
-                    "limit": "cpu_time" if failed else None, "exceptions": "", "hint": ""})
+        log.append(
+            {
+                "entry_point": names[i % entry_points],
+                "limits": {"(default)": limits},
+                "failed": failed,
+                "category": "governor_limit" if failed else "none",
+                "fingerprint": f"fp{i % 5}" if failed else None,
+                "limit": "cpu_time" if failed else None,
+                "exceptions": "",
+                "hint": "",
+            }
+        )
         if len(log) == per_log:
             yield {"start_time": i}, log
             log = []
@@ -52,9 +73,11 @@ def main() -> None:
     start = time.perf_counter()
     report = build_report(data)
     elapsed = time.perf_counter() - start
-    print(f"{report.transactions:,} transactions in {report.logs:,} logs -> {len(report.limits):,} limit rows, "
-          f"{len(report.failures)} failure groups in {elapsed:.2f} s "
-          f"({report.transactions / elapsed / 1e6:.2f} M transactions/s)")
+    print(
+        f"{report.transactions:,} transactions in {report.logs:,} logs -> {len(report.limits):,} limit rows, "
+        f"{len(report.failures)} failure groups in {elapsed:.2f} s "
+        f"({report.transactions / elapsed / 1e6:.2f} M transactions/s)"
+    )
     print(report.limits.head(5).to_string())
 
 

@@ -41,11 +41,19 @@ from sfops.emulator.testing import RunningEmulator, running_emulator  # noqa: E4
 
 TARGET_S = 60.0
 VOLUMES = {"Account": 2_000_000, "Contact": 5_000_000, "Error_Log__c": 1_000_000, "Incident_Log__c": 50_000}
-GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@example.invalid", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"}
-META = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@example.invalid",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@example.invalid",
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "HOME": "/nonexistent",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+META = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"
+)
 SHAPES = [
     "SELECT Id, Name FROM Account WHERE Name = '{lit}' LIMIT {n}",
     "SELECT Id FROM Account WHERE Description = :text{n} AND Type = 'Customer' LIMIT {n}",
@@ -79,8 +87,9 @@ def build_repo(root: Path, classes: int, soql: int) -> Path:
     base = repo / "force-app" / "main" / "default"
     (base / "classes").mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
-    (repo / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}], '
-                                            '"sourceApiVersion": "62.0"}\n')
+    (repo / "sfdx-project.json").write_text(
+        '{"packageDirectories": [{"path": "force-app", "default": true}], "sourceApiVersion": "62.0"}\n'
+    )
     (base / "classes" / "Base.cls").write_text("public class Base { }\n")
     (base / "classes" / "Base.cls-meta.xml").write_text(META)
     git(repo, "add", "-A")
@@ -93,15 +102,20 @@ def build_repo(root: Path, classes: int, soql: int) -> Path:
         for j in range(per_class[i]):
             shape = SHAPES[k % len(SHAPES)]
             statement = shape.format(lit=f"v{i}_{j}", n=k + 1)
-            methods.append(f"    public static List<SObject> q{j}(String text{k + 1}, String mail{k + 1}, "
-                           f"Set<Id> ids, Datetime since, Id incidentId{k + 1}) {{\n"
-                           f"        return [{statement}];\n    }}")
+            methods.append(
+                f"    public static List<SObject> q{j}(String text{k + 1}, String mail{k + 1}, "
+                f"Set<Id> ids, Datetime since, Id incidentId{k + 1}) {{\n"
+                f"        return [{statement}];\n    }}"
+            )
             k += 1
         if i % 50 == 0:
-            methods.append("    @AuraEnabled\n    public static void run() {\n"
-                           "        if (!FeatureKillSwitch.isEnabled('New_Pricing__c')) { return; }\n    }")
+            methods.append(
+                "    @AuraEnabled\n    public static void run() {\n"
+                "        if (!FeatureKillSwitch.isEnabled('New_Pricing__c')) { return; }\n    }"
+            )
         (base / "classes" / f"Gen{i:04d}.cls").write_text(
-            f"public with sharing class Gen{i:04d} {{\n" + "\n".join(methods) + "\n}\n")
+            f"public with sharing class Gen{i:04d} {{\n" + "\n".join(methods) + "\n}\n"
+        )
         (base / "classes" / f"Gen{i:04d}.cls-meta.xml").write_text(META)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "B")
@@ -112,32 +126,48 @@ def build_repo(root: Path, classes: int, soql: int) -> Path:
 def cli_env(emu: RunningEmulator, work: Path) -> dict[str, str]:
     s = emu.settings
     config = work / "sfops.toml"
-    config.write_text(f'default_org = "prod"\n[orgs.prod]\nauth = "password"\nlogin_url = "{emu.url}"\n'
-                      f'instance_url = "{emu.url}"\nusername = "{s.admin_username}"\nclient_id = "{s.client_id}"\n'
-                      f'ca_bundle = "{emu.ca_bundle}"\nproduction = true\n' + ONCALL)
-    return {"SFOPS_CONFIG": str(config), "SFOPS_HOME": str(work / "home"),
-            "SFOPS_STORE_URL": f"sqlite:///{work / 'bench.db'}", "SFOPS_ACTOR": "bench",
-            "SFOPS_DOTENV": str(work / "no.env"), "HOME": str(work), "COLUMNS": "200",
-            "SFOPS_ORG_PROD_PASSWORD": s.admin_password, "SFOPS_ORG_PROD_CLIENT_SECRET": s.client_secret}
+    config.write_text(
+        f'default_org = "prod"\n[orgs.prod]\nauth = "password"\nlogin_url = "{emu.url}"\n'
+        f'instance_url = "{emu.url}"\nusername = "{s.admin_username}"\nclient_id = "{s.client_id}"\n'
+        f'ca_bundle = "{emu.ca_bundle}"\nproduction = true\n' + ONCALL
+    )
+    return {
+        "SFOPS_CONFIG": str(config),
+        "SFOPS_HOME": str(work / "home"),
+        "SFOPS_STORE_URL": f"sqlite:///{work / 'bench.db'}",
+        "SFOPS_ACTOR": "bench",
+        "SFOPS_DOTENV": str(work / "no.env"),
+        "HOME": str(work),
+        "COLUMNS": "200",
+        "SFOPS_ORG_PROD_PASSWORD": s.admin_password,
+        "SFOPS_ORG_PROD_CLIENT_SECRET": s.client_secret,
+    }
 
 
 def gate_once(emu: RunningEmulator, env: dict[str, str], repo: Path) -> dict[str, Any]:
     journal_before = len(emu.requests_journal())
     start = time.perf_counter()
-    code, out, err = invoke(["release", "check", "--from", "A", "--to", "B", "-o", "prod", "--repo", str(repo),
-                             "--json"], env)
+    code, out, err = invoke(
+        ["release", "check", "--from", "A", "--to", "B", "-o", "prod", "--repo", str(repo), "--json"], env
+    )
     seconds = time.perf_counter() - start
     if not out:
         raise SystemExit(f"gate failed to run: {err}")
     result = json.loads(out)["result"]
     entries = emu.requests_journal()[journal_before:]
     volumes = next(c for c in result["checks"] if c["name"] == "data_volumes")
-    return {"seconds": seconds, "exit": code, "status": result["checks"] and json.loads(out)["status"],
-            "gate_api_calls": result["api_calls"], "counted_by_org": sum(1 for e in entries if e["counted"]),
-            "explain_calls": sum(1 for e in entries if e.get("kind") == "rest.explain"),
-            "statements": volumes["facts"].get("statements"), "distinct": volumes["facts"].get("explained"),
-            "failing_statements": sum(1 for f in volumes["findings"] if f["status"] == "fail"),
-            "checks": {c["name"]: c["status"] for c in result["checks"]}}
+    return {
+        "seconds": seconds,
+        "exit": code,
+        "status": result["checks"] and json.loads(out)["status"],
+        "gate_api_calls": result["api_calls"],
+        "counted_by_org": sum(1 for e in entries if e["counted"]),
+        "explain_calls": sum(1 for e in entries if e.get("kind") == "rest.explain"),
+        "statements": volumes["facts"].get("statements"),
+        "distinct": volumes["facts"].get("explained"),
+        "failing_statements": sum(1 for f in volumes["findings"] if f["status"] == "fail"),
+        "checks": {c["name"]: c["status"] for c in result["checks"]},
+    }
 
 
 def main() -> None:
@@ -156,14 +186,30 @@ def main() -> None:
         emu.control("POST", "volumes", VOLUMES)
         token = emu.login()["access_token"]
         for start in range(0, 600, 200):
-            emu.session().post(f"{emu.url}/services/data/v64.0/composite/sobjects", timeout=60,
-                               headers={"Authorization": f"Bearer {token}"},
-                               json={"allOrNone": True, "records": [
-                                   {"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}"}
-                                   for i in range(start, start + 200)]})
-        for cmd in (["rollback", "plan", "--from", "B", "--to", "A", "--repo", str(repo)],
-                    ["rollback", "validate", "--package", str(repo / "metadata/rollbacks/B-to-A"), "-o", "prod",
-                     "--ignore-warnings"]):
+            emu.session().post(
+                f"{emu.url}/services/data/v64.0/composite/sobjects",
+                timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "allOrNone": True,
+                    "records": [
+                        {"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}"}
+                        for i in range(start, start + 200)
+                    ],
+                },
+            )
+        for cmd in (
+            ["rollback", "plan", "--from", "B", "--to", "A", "--repo", str(repo)],
+            [
+                "rollback",
+                "validate",
+                "--package",
+                str(repo / "metadata/rollbacks/B-to-A"),
+                "-o",
+                "prod",
+                "--ignore-warnings",
+            ],
+        ):
             code, _, err = invoke(cmd, env)
             if code != 0:
                 raise SystemExit(f"setup failed: {' '.join(cmd[:2])}: {err}")
@@ -177,11 +223,14 @@ def main() -> None:
     summary = {}
     for name, runs in cases.items():
         last = runs[-1]
-        summary[name] = {"median_s": round(statistics.median(r["seconds"] for r in runs), 2),
-                         **{k: v for k, v in last.items() if k != "seconds"}}
+        summary[name] = {
+            "median_s": round(statistics.median(r["seconds"] for r in runs), 2),
+            **{k: v for k, v in last.items() if k != "seconds"},
+        }
     latency_case = summary[f"{args.latency_ms} ms latency"]
-    summary["ratio_latency_vs_reference"] = round(latency_case["median_s"] / summary["reference (no latency)"]
-                                                  ["median_s"], 2)
+    summary["ratio_latency_vs_reference"] = round(
+        latency_case["median_s"] / summary["reference (no latency)"]["median_s"], 2
+    )
     summary["target_s"] = TARGET_S
     summary["within_target"] = latency_case["median_s"] <= TARGET_S
     summary["release"] = {"classes": args.classes, "soql": args.soql, "runs": args.runs}
@@ -190,11 +239,15 @@ def main() -> None:
         return
     for name in cases:
         s = summary[name]
-        print(f"{name:>24}: {s['median_s']:7.2f} s  API calls {s['gate_api_calls']} (org counted "
-              f"{s['counted_by_org']}), explain calls {s['explain_calls']} for {s['statements']} statements "
-              f"({s['distinct']} distinct), {s['failing_statements']} non-selective; checks {s['checks']}")
-    print(f"ratio latency/reference: {summary['ratio_latency_vs_reference']}x; target <= {TARGET_S:.0f} s: "
-          f"{'met' if summary['within_target'] else 'MISSED'}")
+        print(
+            f"{name:>24}: {s['median_s']:7.2f} s  API calls {s['gate_api_calls']} (org counted "
+            f"{s['counted_by_org']}), explain calls {s['explain_calls']} for {s['statements']} statements "
+            f"({s['distinct']} distinct), {s['failing_statements']} non-selective; checks {s['checks']}"
+        )
+    print(
+        f"ratio latency/reference: {summary['ratio_latency_vs_reference']}x; target <= {TARGET_S:.0f} s: "
+        f"{'met' if summary['within_target'] else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

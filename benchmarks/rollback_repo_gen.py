@@ -19,13 +19,17 @@ from pathlib import Path
 P = "force-app/main/default"
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 HDR = '<?xml version="1.0" encoding="UTF-8"?>'
-PROJECT = ('{"packageDirectories": [{"path": "force-app", "default": true}], "name": "bench", '
-           '"namespace": "", "sourceApiVersion": "62.0"}\n')
+PROJECT = (
+    '{"packageDirectories": [{"path": "force-app", "default": true}], "name": "bench", '
+    '"namespace": "", "sourceApiVersion": "62.0"}\n'
+)
 
 
 def cls(name: str, version: int) -> str:
-    return (f"public with sharing class {name} {{\n    public static Integer value() {{ return {version}; }}\n"
-            f"    public static String label() {{ return Label.Bench_{version % 50:03d}; }}\n}}\n")
+    return (
+        f"public with sharing class {name} {{\n    public static Integer value() {{ return {version}; }}\n"
+        f"    public static String label() {{ return Label.Bench_{version % 50:03d}; }}\n}}\n"
+    )
 
 
 def cls_meta() -> str:
@@ -33,30 +37,39 @@ def cls_meta() -> str:
 
 
 def obj_meta(name: str) -> str:
-    return (f"{HDR}\n<CustomObject {NS}>\n    <deploymentStatus>Deployed</deploymentStatus>\n"
-            f"    <label>{name}</label>\n    <nameField>\n        <label>Name</label>\n        <type>Text</type>\n"
-            f"    </nameField>\n    <pluralLabel>{name}s</pluralLabel>\n    <sharingModel>ReadWrite</sharingModel>\n"
-            "</CustomObject>\n")
+    return (
+        f"{HDR}\n<CustomObject {NS}>\n    <deploymentStatus>Deployed</deploymentStatus>\n"
+        f"    <label>{name}</label>\n    <nameField>\n        <label>Name</label>\n        <type>Text</type>\n"
+        f"    </nameField>\n    <pluralLabel>{name}s</pluralLabel>\n    <sharingModel>ReadWrite</sharingModel>\n"
+        "</CustomObject>\n"
+    )
 
 
 def fld(name: str, version: int) -> str:
-    return (f"{HDR}\n<CustomField {NS}>\n    <fullName>{name}</fullName>\n    <label>{name} v{version}</label>\n"
-            f"    <length>{80 + version % 100}</length>\n    <type>Text</type>\n</CustomField>\n")
+    return (
+        f"{HDR}\n<CustomField {NS}>\n    <fullName>{name}</fullName>\n    <label>{name} v{version}</label>\n"
+        f"    <length>{80 + version % 100}</length>\n    <type>Text</type>\n</CustomField>\n"
+    )
 
 
 def lwc(name: str, version: int) -> dict[str, str]:
     base = f"{P}/lwc/{name}/{name}"
-    return {f"{base}.js": f"import {{ LightningElement }} from 'lwc';\nexport default class X extends LightningElement "
-                          f"{{ v = {version}; }}\n",
-            f"{base}.html": f"<template><p>{name} {version}</p></template>\n",
-            f"{base}.js-meta.xml": f"{HDR}\n<LightningComponentBundle {NS}>\n    <apiVersion>62.0</apiVersion>\n"
-                                   "    <isExposed>false</isExposed>\n</LightningComponentBundle>\n"}
+    return {
+        f"{base}.js": f"import {{ LightningElement }} from 'lwc';\nexport default class X extends LightningElement "
+        f"{{ v = {version}; }}\n",
+        f"{base}.html": f"<template><p>{name} {version}</p></template>\n",
+        f"{base}.js-meta.xml": f"{HDR}\n<LightningComponentBundle {NS}>\n    <apiVersion>62.0</apiVersion>\n"
+        "    <isExposed>false</isExposed>\n</LightningComponentBundle>\n",
+    }
 
 
 def labels(values: dict[str, int]) -> str:
-    body = "".join(f"    <labels>\n        <fullName>{k}</fullName>\n        <language>en_US</language>\n"
-                   f"        <protected>false</protected>\n        <shortDescription>{k}</shortDescription>\n"
-                   f"        <value>{k} v{v}</value>\n    </labels>\n" for k, v in sorted(values.items()))
+    body = "".join(
+        f"    <labels>\n        <fullName>{k}</fullName>\n        <language>en_US</language>\n"
+        f"        <protected>false</protected>\n        <shortDescription>{k}</shortDescription>\n"
+        f"        <value>{k} v{v}</value>\n    </labels>\n"
+        for k, v in sorted(values.items())
+    )
     return f"{HDR}\n<CustomLabels {NS}>\n{body}</CustomLabels>\n"
 
 
@@ -76,14 +89,23 @@ def _blob(path: str, text: str) -> bytes:
 
 
 def _commit(mark: int, message: str, ops: list[bytes], when: int) -> bytes:
-    head = (f"commit refs/heads/main\nmark :{mark}\nauthor Bench <bench@sfops.invalid> {when} +0000\n"
-            f"committer Bench <bench@sfops.invalid> {when} +0000\ndata {len(message)}\n{message}\n")
+    head = (
+        f"commit refs/heads/main\nmark :{mark}\nauthor Bench <bench@sfops.invalid> {when} +0000\n"
+        f"committer Bench <bench@sfops.invalid> {when} +0000\ndata {len(message)}\n{message}\n"
+    )
     parent = f"from :{mark - 1}\n" if mark > 1 else ""
     return head.encode() + parent.encode() + b"".join(ops) + b"\n"
 
 
-def generate(target: Path, classes: int = 5000, objects: int = 500, commits: int = 300,
-             release_every: int = 25, bundles: int = 200, seed: int = 7) -> dict[str, int]:
+def generate(
+    target: Path,
+    classes: int = 5000,
+    objects: int = 500,
+    commits: int = 300,
+    release_every: int = 25,
+    bundles: int = 200,
+    seed: int = 7,
+) -> dict[str, int]:
     """Write the repository; returns counts (files in the base commit, commits, tags)."""
     rng = random.Random(seed)
     st = State()
@@ -129,8 +151,9 @@ def _change(rng: random.Random, st: State) -> list[bytes]:
     kind = rng.choice(["class", "class", "field", "bundle", "label"])
     if roll < 0.70:  # modify
         if kind == "class" and st.classes:
-            name = rng.choice(sorted(st.classes)[: max(1, len(st.classes) // 5)] if rng.random() < 0.8
-                              else sorted(st.classes))
+            name = rng.choice(
+                sorted(st.classes)[: max(1, len(st.classes) // 5)] if rng.random() < 0.8 else sorted(st.classes)
+            )
             st.classes[name] += 1
             return [_blob(f"{P}/classes/{name}.cls", cls(name, st.classes[name]))]
         if kind == "field" and st.fields:
@@ -161,9 +184,12 @@ def _change(rng: random.Random, st: State) -> list[bytes]:
         old = rng.choice(sorted(st.classes))
         new = f"Ren{st.counter:05d}"
         st.classes[new] = st.classes.pop(old)
-        return [f"D {P}/classes/{old}.cls\n".encode(), f"D {P}/classes/{old}.cls-meta.xml\n".encode(),
-                _blob(f"{P}/classes/{new}.cls", cls(new, st.classes[new])),
-                _blob(f"{P}/classes/{new}.cls-meta.xml", cls_meta())]
+        return [
+            f"D {P}/classes/{old}.cls\n".encode(),
+            f"D {P}/classes/{old}.cls-meta.xml\n".encode(),
+            _blob(f"{P}/classes/{new}.cls", cls(new, st.classes[new])),
+            _blob(f"{P}/classes/{new}.cls-meta.xml", cls_meta()),
+        ]
     return []
 
 

@@ -37,14 +37,27 @@ from sfops.rollback.plan import Plan  # noqa: E402
 
 NS = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
 HDR = '<?xml version="1.0" encoding="UTF-8"?>'
-PROJECT = ('{"packageDirectories": [{"path": "force-app", "default": true}, {"path": "force-app-tests"}], '
-           '"sourceApiVersion": "62.0"}\n')
-FOLDERS = ("force-app/main/default/classes", "force-app/main/default/utilities", "force-app/main/default/core/sub",
-           "force-app-tests/tests/Shared Code")
+PROJECT = (
+    '{"packageDirectories": [{"path": "force-app", "default": true}, {"path": "force-app-tests"}], '
+    '"sourceApiVersion": "62.0"}\n'
+)
+FOLDERS = (
+    "force-app/main/default/classes",
+    "force-app/main/default/utilities",
+    "force-app/main/default/core/sub",
+    "force-app-tests/tests/Shared Code",
+)
 D = "force-app/main/default"
-GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@example.invalid", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/nonexistent"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@example.invalid",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+    "PATH": "/usr/bin:/bin:/usr/local/bin",
+    "HOME": "/nonexistent",
+}
 SGD_JS = """
 const [main, repo, from, to, out, gen, ...source] = process.argv.slice(2);
 const sgd = (await import(main)).default;
@@ -58,34 +71,43 @@ META = f"{HDR}\n<ApexClass {NS}>\n    <apiVersion>62.0</apiVersion>\n    <status
 
 def cls(name: str, body: str) -> dict[str, str]:
     folder = FOLDERS[sum(map(ord, name)) % len(FOLDERS)]
-    return {f"{folder}/{name}.cls": f"public with sharing class {name} {{\n{body}}}\n",
-            f"{folder}/{name}.cls-meta.xml": META}
+    return {
+        f"{folder}/{name}.cls": f"public with sharing class {name} {{\n{body}}}\n",
+        f"{folder}/{name}.cls-meta.xml": META,
+    }
 
 
 def bundle(name: str, version: int) -> dict[str, str]:
     base = f"{D}/lwc/{name}"
-    return {f"{base}/{name}.js": f"import helper from './helperUtils';\nexport default class X {{ v = {version}; }}\n",
-            f"{base}/helperUtils.js": f"export default function helper() {{ return {version}; }}\n",
-            f"{base}/{name}.html": "<template><p>x</p></template>\n",
-            f"{base}/{name}.js-meta.xml": f"{HDR}\n<LightningComponentBundle {NS}>\n    <apiVersion>62.0</apiVersion>\n"
-                                         "</LightningComponentBundle>\n"}
+    return {
+        f"{base}/{name}.js": f"import helper from './helperUtils';\nexport default class X {{ v = {version}; }}\n",
+        f"{base}/helperUtils.js": f"export default function helper() {{ return {version}; }}\n",
+        f"{base}/{name}.html": "<template><p>x</p></template>\n",
+        f"{base}/{name}.js-meta.xml": f"{HDR}\n<LightningComponentBundle {NS}>\n    <apiVersion>62.0</apiVersion>\n"
+        "</LightningComponentBundle>\n",
+    }
 
 
 def field(obj: str, name: str, version: int) -> dict[str, str]:
-    return {f"{D}/objects/{obj}/fields/{name}.field-meta.xml":
-            f"{HDR}\n<CustomField {NS}>\n    <fullName>{name}</fullName>\n    <label>{name} {version}</label>\n"
-            f"    <length>{80 + version}</length>\n    <type>Text</type>\n</CustomField>\n"}
+    return {
+        f"{D}/objects/{obj}/fields/{name}.field-meta.xml": f"{HDR}\n<CustomField {NS}>\n"
+        f"    <fullName>{name}</fullName>\n    <label>{name} {version}</label>\n"
+        f"    <length>{80 + version}</length>\n    <type>Text</type>\n</CustomField>\n"
+    }
 
 
 def obj(name: str) -> dict[str, str]:
-    return {f"{D}/objects/{name}/{name}.object-meta.xml":
-            f"{HDR}\n<CustomObject {NS}>\n    <label>{name}</label>\n    <sharingModel>ReadWrite</sharingModel>\n"
-            "</CustomObject>\n"}
+    return {
+        f"{D}/objects/{name}/{name}.object-meta.xml": f"{HDR}\n<CustomObject {NS}>\n    <label>{name}</label>\n"
+        "    <sharingModel>ReadWrite</sharingModel>\n</CustomObject>\n"
+    }
 
 
 def settings(name: str, flag: bool) -> dict[str, str]:
-    return {f"{D}/settings/{name}.settings-meta.xml":
-            f"{HDR}\n<{name}Settings {NS}>\n    <enableX>{str(flag).lower()}</enableX>\n</{name}Settings>\n"}
+    return {
+        f"{D}/settings/{name}.settings-meta.xml": f"{HDR}\n<{name}Settings {NS}>\n"
+        f"    <enableX>{str(flag).lower()}</enableX>\n</{name}Settings>\n"
+    }
 
 
 def release(is_b: bool) -> dict[str, str]:
@@ -104,9 +126,14 @@ def release(is_b: bool) -> dict[str, str]:
     for i in range(370):  # only in B: deleted by the rollback; they call each other and B-only methods
         if is_b:
             one, two = 300 + i % 300, 300 + (i * 7) % 300
-            files.update(cls(f"New{i}", f"    public static Integer run() {{ return Keep{one}.extraB{one}() + "
-                                        f"Keep{two}.extraB{two}(); }}\n"
-                                        f"    public static Integer chain() {{ return New{(i + 1) % 370}.run(); }}\n"))
+            files.update(
+                cls(
+                    f"New{i}",
+                    f"    public static Integer run() {{ return Keep{one}.extraB{one}() + "
+                    f"Keep{two}.extraB{two}(); }}\n"
+                    f"    public static Integer chain() {{ return New{(i + 1) % 370}.run(); }}\n",
+                )
+            )
     for i in range(100):
         files.update(bundle(f"cmp{i}", 2 if is_b and i < 60 else 1))
     for i in range(30):
@@ -154,8 +181,23 @@ def run_sgd(node: str, main: str, repo: Path, work: Path, generate: bool) -> dic
     if generate:
         subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-f", "A"], check=True)
     try:
-        proc = subprocess.run([node, str(script), main, str(repo), "B", to, str(out), "1" if generate else "0",
-                               "force-app", "force-app-tests"], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [
+                node,
+                str(script),
+                main,
+                str(repo),
+                "B",
+                to,
+                str(out),
+                "1" if generate else "0",
+                "force-app",
+                "force-app-tests",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         if generate:
             subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-f", "main"], check=True)
@@ -190,11 +232,18 @@ def main() -> int:
         ours, theirs = sets_of(plan), sgd_sets(sgd_m)
         assert ours[0] == theirs[0], f"deploy sets differ: {sorted(ours[0] ^ theirs[0])[:10]}"
         assert ours[1] == theirs[1], f"delete sets differ: {sorted(ours[1] ^ theirs[1])[:10]}"
-        row = {"components": len(plan.items), "deletions": len(ours[1]), "phases": plan.phases,
-               "sfops_plan_s": round(plan_s, 3), "sgd_manifests_s": round(sgd_m_s, 3),
-               "plan_vs_sgd_manifests": round(sgd_m_s / plan_s, 2),
-               "sfops_plan_package_s": round(pkg_s, 3), "sgd_generate_delta_s": round(sgd_d_s, 3),
-               "package_vs_sgd_generate_delta": round(sgd_d_s / pkg_s, 2), "same_components": True}
+        row = {
+            "components": len(plan.items),
+            "deletions": len(ours[1]),
+            "phases": plan.phases,
+            "sfops_plan_s": round(plan_s, 3),
+            "sgd_manifests_s": round(sgd_m_s, 3),
+            "plan_vs_sgd_manifests": round(sgd_m_s / plan_s, 2),
+            "sfops_plan_package_s": round(pkg_s, 3),
+            "sgd_generate_delta_s": round(sgd_d_s, 3),
+            "package_vs_sgd_generate_delta": round(sgd_d_s / pkg_s, 2),
+            "same_components": True,
+        }
         print(json.dumps(row))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -52,16 +52,25 @@ def counted(emu: RunningEmulator, since: int) -> list[dict[str, Any]]:
 def seed_overrides(emu: RunningEmulator, org: Org) -> str:
     """50 users, each with a user-level Kill_Switch__c record; returns one username."""
     profile = org.query("SELECT Id FROM Profile WHERE Name = 'Standard User'")[0]["Id"]
-    fields = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c",
-              "Outbound_Email__c"]
+    fields = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c", "Outbound_Email__c"]
     username = ""
     for i in range(OVERRIDES):
         username = f"bench{i:02d}@sfops.demo"
-        uid = org.create("User", {"Username": username, "LastName": f"Bench{i:02d}", "FirstName": "B",
-                                  "Email": f"bench{i:02d}@example.com", "Alias": f"bn{i:02d}",
-                                  "ProfileId": profile, "TimeZoneSidKey": "Europe/London",
-                                  "LocaleSidKey": "en_GB", "LanguageLocaleKey": "en_US",
-                                  "EmailEncodingKey": "UTF-8"})
+        uid = org.create(
+            "User",
+            {
+                "Username": username,
+                "LastName": f"Bench{i:02d}",
+                "FirstName": "B",
+                "Email": f"bench{i:02d}@example.com",
+                "Alias": f"bn{i:02d}",
+                "ProfileId": profile,
+                "TimeZoneSidKey": "Europe/London",
+                "LocaleSidKey": "en_GB",
+                "LanguageLocaleKey": "en_US",
+                "EmailEncodingKey": "UTF-8",
+            },
+        )
         org.create("Kill_Switch__c", {"SetupOwnerId": uid, **{f: (i + j) % 3 != 0 for j, f in enumerate(fields)}})
     return username
 
@@ -78,8 +87,12 @@ def measure(emu: RunningEmulator, org: Org, runs: int, fresh_store: bool, action
             action(org, store, i + 1)
             times.append(time.perf_counter() - start)
             calls.append(len(counted(emu, since)))
-    return {"median_ms": round(statistics.median(times) * 1000, 1), "max_ms": round(max(times) * 1000, 1),
-            "api_calls": max(calls), "kinds": sorted({e["kind"] for e in counted(emu, since)})}
+    return {
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "max_ms": round(max(times) * 1000, 1),
+        "api_calls": max(calls),
+        "kinds": sorted({e["kind"] for e in counted(emu, since)}),
+    }
 
 
 def main() -> int:
@@ -115,8 +128,10 @@ def main() -> int:
         print(f"{'case':<16}{'median ms':>10}{'max ms':>9}{'API calls':>11}  target  requests")
         for case, r in results.items():
             ok = "ok" if r["api_calls"] <= TARGET else "OVER"
-            print(f"{case:<16}{r['median_ms']:>10}{r['max_ms']:>9}{r['api_calls']:>11}  <= {TARGET} {ok:<4} "
-                  f"{', '.join(r['kinds'])}")
+            print(
+                f"{case:<16}{r['median_ms']:>10}{r['max_ms']:>9}{r['api_calls']:>11}  <= {TARGET} {ok:<4} "
+                f"{', '.join(r['kinds'])}"
+            )
     return 0 if all(r["api_calls"] <= TARGET for r in results.values()) else 1
 
 

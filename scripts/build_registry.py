@@ -24,10 +24,26 @@ DEFAULT_SOURCE = SHARED_REGISTRY / "metadataRegistry.sdr-13.7.0.json"
 DEFAULT_OUT = REPO / "sfops" / "data" / "metadata-registry.json"
 LICENSE_NAME = "LICENSE-source-deploy-retrieve.txt"
 
-KEPT_TYPE_KEYS = ("directoryName", "suffix", "strictDirectoryName", "inFolder", "folderType",
-                  "folderContentType", "supportsPartialDelete", "metaFileSuffix", "legacySuffix")
-KEPT_CHILD_KEYS = ("directoryName", "suffix", "uniqueIdElement", "xmlElementName", "isAddressable",
-                   "unaddressableWithoutParent", "ignoreParentName")
+KEPT_TYPE_KEYS = (
+    "directoryName",
+    "suffix",
+    "strictDirectoryName",
+    "inFolder",
+    "folderType",
+    "folderContentType",
+    "supportsPartialDelete",
+    "metaFileSuffix",
+    "legacySuffix",
+)
+KEPT_CHILD_KEYS = (
+    "directoryName",
+    "suffix",
+    "uniqueIdElement",
+    "xmlElementName",
+    "isAddressable",
+    "unaddressableWithoutParent",
+    "ignoreParentName",
+)
 
 
 def _adapter(raw: dict[str, Any]) -> str:
@@ -55,15 +71,13 @@ def compact(raw_registry: dict[str, Any], source_label: str) -> dict[str, Any]:
         children = (raw.get("children") or {}).get("types") or {}
         if children:
             entry["children"] = {
-                child["name"]: {k: child[k] for k in KEPT_CHILD_KEYS if k in child}
-                for child in children.values()
+                child["name"]: {k: child[k] for k in KEPT_CHILD_KEYS if k in child} for child in children.values()
             }
         types[raw["name"]] = entry
     names = {tid: raw["name"] for tid, raw in raw_registry["types"].items()}
     # SDR's own tie-breakers: which type a shared suffix means, and which folders force their type
     suffixes = {sfx: names[tid] for sfx, tid in sorted(raw_registry.get("suffixes", {}).items()) if tid in names}
-    strict = {d: names[tid] for d, tid in sorted(raw_registry.get("strictDirectoryNames", {}).items())
-              if tid in names}
+    strict = {d: names[tid] for d, tid in sorted(raw_registry.get("strictDirectoryNames", {}).items()) if tid in names}
     return {
         "source": source_label,
         "license": "Apache-2.0, see metadata-registry.LICENSE.txt",
@@ -79,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     raw = json.loads(args.source.read_text(encoding="utf-8"))
-    label = ("@salesforce/source-deploy-retrieve 13.7.0 src/registry/metadataRegistry.json "
-             f"(file {args.source.name})")
+    label = f"@salesforce/source-deploy-retrieve 13.7.0 src/registry/metadataRegistry.json (file {args.source.name})"
     data = compact(raw, label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")

@@ -30,8 +30,9 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
-def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: bool = True,
-          actor: str | None = None) -> str:
+def sfops(
+    *args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: bool = True, actor: str | None = None
+) -> str:
     """Run one sfops command as a user would (as `actor` when given), echoing it and its output; stop the demo
     if it fails."""
     if echo:
@@ -47,9 +48,26 @@ def sfops(*args: str, env: dict[str, str], ok: tuple[int, ...] = (0,), echo: boo
 
 
 def start_emulator(env: dict[str, str]) -> dict[str, str]:
-    out = subprocess.run([*SFOPS, "emulator", "start", "--background", "--data", str(WORK / "emulator"),
-                          "--seed", "demo", "--port", "0", "--json"],
-                         env=env, cwd=WORK, text=True, capture_output=True, check=False)
+    out = subprocess.run(
+        [
+            *SFOPS,
+            "emulator",
+            "start",
+            "--background",
+            "--data",
+            str(WORK / "emulator"),
+            "--seed",
+            "demo",
+            "--port",
+            "0",
+            "--json",
+        ],
+        env=env,
+        cwd=WORK,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise SystemExit(f"could not start the emulator:\n{out.stdout}{out.stderr}")
     return json.loads(out.stdout)["result"]
@@ -113,9 +131,9 @@ def write_config(emulator: dict[str, str], receivers: Receivers) -> Path:
     """An org alias for the emulator (the same keys a real org uses), alert channels, a rotation, and the
     detection rules: the default limit-exception rules raised to P1, switching R42's feature off."""
     config = WORK / "sfops.toml"
-    config.write_text(f"""default_org = "{emulator['alias']}"
+    config.write_text(f"""default_org = "{emulator["alias"]}"
 
-{emulator['sfops_toml']}
+{emulator["sfops_toml"]}
 production = true   # so the demo shows the confirmation rules (answered with --yes)
 
 [alerts.routes]
@@ -177,13 +195,22 @@ def main() -> int:
     receivers = Receivers()
     print(f"emulator at {emulator['instance_url']}, CA {emulator['ca_cert']}; receivers at {receivers.url}")
     env.update(SFOPS_CONFIG=str(write_config(emulator, receivers)), **emulator.get("env", {}))
-    env.update(SFOPS_ALERT_SLACK_URL=f"{receivers.url}/slack", SFOPS_ALERT_TEAMS_URL=f"{receivers.url}/teams",
-               SFOPS_ALERT_HOOK_URL=f"{receivers.url}/hook", SFOPS_ALERT_PAGERDUTY_ROUTING_KEY="demo-routing-key")
+    env.update(
+        SFOPS_ALERT_SLACK_URL=f"{receivers.url}/slack",
+        SFOPS_ALERT_TEAMS_URL=f"{receivers.url}/teams",
+        SFOPS_ALERT_HOOK_URL=f"{receivers.url}/hook",
+        SFOPS_ALERT_PAGERDUTY_ROUTING_KEY="demo-routing-key",
+    )
     try:
         run_story(env, receivers, Org(emulator))
     finally:
-        subprocess.run([*SFOPS, "emulator", "stop", "--data", str(WORK / "emulator")], env=env, cwd=WORK,
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*SFOPS, "emulator", "stop", "--data", str(WORK / "emulator")],
+            env=env,
+            cwd=WORK,
+            check=False,
+            capture_output=True,
+        )
         receivers.stop()
     next_steps(emulator)
     return 0
@@ -194,7 +221,7 @@ def next_steps(emulator: dict[str, str]) -> None:
     data, config = WORK / "emulator", WORK / "sfops.toml"
     env_lines = "\n".join(f"  export {k}={shlex.quote(v)}" for k, v in (emulator.get("env") or {}).items())
     banner("Next steps")
-    print(f"""The demo's org, store and dashboard are kept in .sfops/demo/ (dashboard: {WORK / 'incidents.html'}).
+    print(f"""The demo's org, store and dashboard are kept in .sfops/demo/ (dashboard: {WORK / "incidents.html"}).
 
 Get `sfops` on your PATH:
   source .venv/bin/activate        # the project's virtualenv (make install created it)
@@ -203,7 +230,7 @@ Get `sfops` on your PATH:
 Keep exploring the demo's state: `make demo-shell` restarts its emulator and opens a shell pointed at it, or
 by hand (the demo stopped its emulator; this restarts it on the same data):
   sfops emulator start --background --data {data} --port {emulator_port(emulator)}
-  export SFOPS_CONFIG={config} SFOPS_HOME={WORK / 'home'}
+  export SFOPS_CONFIG={config} SFOPS_HOME={WORK / "home"}
 {env_lines}
   sfops incident list --status Resolved
   sfops incident show INC-00001
@@ -291,8 +318,13 @@ def make_release_repo() -> Path:
     repo = WORK / "release-repo"
     shutil.copytree(REPO / "force-app", repo / "force-app")
     shutil.copy(REPO / "sfdx-project.json", repo / "sfdx-project.json")
-    genv = {**os.environ, "GIT_AUTHOR_NAME": "Release Bot", "GIT_AUTHOR_EMAIL": "release@example.com",
-            "GIT_COMMITTER_NAME": "Release Bot", "GIT_COMMITTER_EMAIL": "release@example.com"}
+    genv = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Release Bot",
+        "GIT_AUTHOR_EMAIL": "release@example.com",
+        "GIT_COMMITTER_NAME": "Release Bot",
+        "GIT_COMMITTER_EMAIL": "release@example.com",
+    }
 
     def git(*args: str) -> None:
         subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=genv)
@@ -335,10 +367,14 @@ def release_pipeline_deploy(env: dict[str, str]) -> None:
     settings = load_settings(env, env["SFOPS_CONFIG"], WORK)
     org = connect(settings.org(None), env=settings.env)
     client = MetadataClient(org)
-    print("(release pipeline) deploy R42 = git tag v1.1: QuoteGuard, QuoteGuardTest, QuoteTrigger; "
-          "tests: QuoteGuardTest", flush=True)
-    result = client.poll(client.deploy(buffer.getvalue(), DeployOptions(test_level="RunSpecifiedTests",
-                                                                        run_tests=["QuoteGuardTest"])), timeout=120)
+    print(
+        "(release pipeline) deploy R42 = git tag v1.1: QuoteGuard, QuoteGuardTest, QuoteTrigger; tests: QuoteGuardTest",
+        flush=True,
+    )
+    result = client.poll(
+        client.deploy(buffer.getvalue(), DeployOptions(test_level="RunSpecifiedTests", run_tests=["QuoteGuardTest"])),
+        timeout=120,
+    )
     if result.status != "Succeeded":
         raise SystemExit(f"the R42 deploy did not succeed: {result.status} {result.component_failures}")
     print(f"(release pipeline) R42 deployed: {result.status}, deploy {result.id}", flush=True)
@@ -346,21 +382,34 @@ def release_pipeline_deploy(env: dict[str, str]) -> None:
 
 def failing_log(at: dt.datetime) -> dict[str, str]:
     """A quote save that hits the SOQL limit in R42's QuoteGuard (a real debug-log shape, names of R42)."""
-    template = (REPO / "sfops" / "emulator" / "seed_data" / "apexlogs" /
-                "SYNTHETIC-soql-101-trigger-loop-v64.log").read_text(encoding="utf-8")
-    body = (template.replace("ContactService.syncAccounts", "QuoteGuard.check")
-            .replace("ContactTrigger on Contact trigger event AfterInsert",
-                     "QuoteTrigger on Contact trigger event BeforeInsert")
-            .replace("ContactTrigger", "QuoteTrigger"))
-    return {"body": body, "at": at.isoformat(), "Status": "System.LimitException: Too many SOQL queries: 101",
-            "Operation": "/services/data/v64.0/sobjects/Contact", "Request": "API"}
+    template = (
+        REPO / "sfops" / "emulator" / "seed_data" / "apexlogs" / "SYNTHETIC-soql-101-trigger-loop-v64.log"
+    ).read_text(encoding="utf-8")
+    body = (
+        template.replace("ContactService.syncAccounts", "QuoteGuard.check")
+        .replace(
+            "ContactTrigger on Contact trigger event AfterInsert", "QuoteTrigger on Contact trigger event BeforeInsert"
+        )
+        .replace("ContactTrigger", "QuoteTrigger")
+    )
+    return {
+        "body": body,
+        "at": at.isoformat(),
+        "Status": "System.LimitException: Too many SOQL queries: 101",
+        "Operation": "/services/data/v64.0/sobjects/Contact",
+        "Request": "API",
+    }
 
 
 def failing_event(at: dt.datetime) -> dict[str, str]:
     """The same failure as Event Monitoring records it (ApexUnexpectedException, free since Winter '25)."""
-    return {"at": at.isoformat(), "exception_type": "System.LimitException",
-            "exception_message": "Too many SOQL queries: 101", "exception_category": "LimitException: SoqlQueries",
-            "stack_trace": "Class.QuoteGuard.check: line 9, column 1\nTrigger.QuoteTrigger: line 2, column 1"}
+    return {
+        "at": at.isoformat(),
+        "exception_type": "System.LimitException",
+        "exception_message": "Too many SOQL queries: 101",
+        "exception_category": "LimitException: SoqlQueries",
+        "stack_trace": "Class.QuoteGuard.check: line 9, column 1\nTrigger.QuoteTrigger: line 2, column 1",
+    }
 
 
 def stamp(at: dt.datetime) -> str:
@@ -369,8 +418,10 @@ def stamp(at: dt.datetime) -> str:
 
 def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    t = {name: now - dt.timedelta(minutes=m) for name, m in (
-        ("deploy", 60), ("fail", 52), ("tick1", 47), ("ack", 43), ("tick2", 14))}
+    t = {
+        name: now - dt.timedelta(minutes=m)
+        for name, m in (("deploy", 60), ("fail", 52), ("tick1", 47), ("ack", 43), ("tick2", 14))
+    }
 
     banner("Which org are we talking to?")
     sfops("org", "check", env=env)
@@ -383,19 +434,24 @@ def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
     banner(f"{t['fail']:%H:%M}: R42's QuoteGuard runs one query per quote line; users' saves start failing")
     org.clock(t["fail"])
     fails = [t["fail"] + dt.timedelta(seconds=40 * i) for i in range(4)]
-    org.control("inject", {"logs": [failing_log(at) for at in fails],
-                           "exceptions": [failing_event(at) for at in fails]})
+    org.control(
+        "inject", {"logs": [failing_log(at) for at in fails], "exceptions": [failing_event(at) for at in fails]}
+    )
     print(f"(users) {len(fails)} quote saves failed with System.LimitException: Too many SOQL queries: 101")
     org.clock(now)
 
-    banner(f"{t['tick1']:%H:%M}: the agent's next tick pulls logs and exception events, detects, raises the P1, "
-           "pages the on-call and switches R42's feature off")
+    banner(
+        f"{t['tick1']:%H:%M}: the agent's next tick pulls logs and exception events, detects, raises the P1, "
+        "pages the on-call and switches R42's feature off"
+    )
     sfops("detect", "rules", env=env)
     sfops("agent", "run", "--once", "--force", "--at", stamp(t["tick1"]), env=env, ok=(0, 68), actor="sfops-agent")
     listed = json.loads(sfops("incident", "list", "--open", "--json", env=env, echo=False))
     ref = listed["result"][0]["name"] or listed["result"][0]["id"]
-    print(f"receivers got: {sorted({path for path, _ in receivers.posts if 'change' not in path})}; "
-          f"mail to {receivers.mails}")
+    print(
+        f"receivers got: {sorted({path for path, _ in receivers.posts if 'change' not in path})}; "
+        f"mail to {receivers.mails}"
+    )
     changes = [body["payload"]["summary"] for path, body in receivers.posts if path.endswith("/change")]
     print(f"PagerDuty change events (org-side changes): {len(changes)}, first: {changes[0] if changes else '-'}")
     sfops("oncall", "now", env=env)
@@ -403,8 +459,9 @@ def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
     sfops("detect", "actions", "--since", "3h", env=env)
 
     banner(f"{t['ack']:%H:%M}: alice acknowledges, and asks what changed before it broke")
-    sfops("incident", "ack", ref, "--at", stamp(t["ack"]), "--note", "Looking at QuoteGuard (R42)", env=env,
-          actor="alice")
+    sfops(
+        "incident", "ack", ref, "--at", stamp(t["ack"]), "--note", "Looking at QuoteGuard (R42)", env=env, actor="alice"
+    )
     sfops("incident", "show", ref, env=env)
     sfops("changes", "--since", "3h", "--stack", "Class.QuoteGuard.check: line 9", "--offline", env=env)
 
@@ -414,17 +471,32 @@ def run_story(env: dict[str, str], receivers: Receivers, org: Org) -> None:
     banner("Now: roll release R42 back to R41 (v1.0) from Git: plan, validate (check-only, with tests), quick deploy")
     repo = WORK / "release-repo"
     rollback = WORK / "rollback-R42"
-    sfops("rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(repo), "--output", str(rollback),
-          env=env)
+    sfops("rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(repo), "--output", str(rollback), env=env)
     sfops("rollback", "validate", "--package", str(rollback), "--incident", ref, "--reason", "roll back R42", env=env)
-    sfops("rollback", "quick", "--package", str(rollback), "--incident", ref, "--reason", "roll back R42", "--yes",
-          env=env)
+    sfops(
+        "rollback",
+        "quick",
+        "--package",
+        str(rollback),
+        "--incident",
+        ref,
+        "--reason",
+        "roll back R42",
+        "--yes",
+        env=env,
+    )
 
     banner("Resolve naming R42, then the post-mortem draft, metrics and the MTTA/MTTR dashboard")
-    sfops("incident", "resolve", ref, "--resolution", "Rolled back release R42 (QuoteGuard) to R41; "
-          "New_Pricing__c stays off until the fix ships",
-          "--root-cause", "R42's QuoteGuard runs a SOQL query per quote line (101 queries on a 101-line save)",
-          env=env)
+    sfops(
+        "incident",
+        "resolve",
+        ref,
+        "--resolution",
+        "Rolled back release R42 (QuoteGuard) to R41; New_Pricing__c stays off until the fix ships",
+        "--root-cause",
+        "R42's QuoteGuard runs a SOQL query per quote line (101 queries on a 101-line save)",
+        env=env,
+    )
     sfops("incident", "show", ref, env=env)
     sfops("incident", "postmortem", ref, env=env)
     sfops("incident", "metrics", env=env)

@@ -21,8 +21,9 @@ from sfops.cli.app import cli  # noqa: E402
 WIDTH = 78  # what click uses in an 80-column terminal
 
 
-def walk(command: click.Command, path: list[str],
-         parent: click.Context | None = None) -> Iterator[tuple[list[str], click.Command, click.Context]]:
+def walk(
+    command: click.Command, path: list[str], parent: click.Context | None = None
+) -> Iterator[tuple[list[str], click.Command, click.Context]]:
     """Every command below `command`, depth first, with its full path and a context chained to its parent's,
     so that settings the CLI gives its root (`-h` for help, the content width) reach every command as at run time."""
     ctx = click.Context(command, parent=parent, info_name=path[-1], terminal_width=WIDTH, **command.context_settings)
@@ -36,13 +37,24 @@ def walk(command: click.Command, path: list[str],
 
 def render() -> str:
     """The Markdown reference."""
-    lines = ["# CLI reference", "",
-             "Generated from the commands' help by `python scripts/gen_cli_reference.py`; do not edit by hand.",
-             "", "Every command accepts `--json` (envelope `{\"status\", \"result\", \"warnings\"}`) and `--debug`.",
-             "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.", ""]
+    lines = [
+        "# CLI reference",
+        "",
+        "Generated from the commands' help by `python scripts/gen_cli_reference.py`; do not edit by hand.",
+        "",
+        'Every command accepts `--json` (envelope `{"status", "result", "warnings"}`) and `--debug`.',
+        "Exit codes: 0 ok, 1 failed, 2 usage, 68 partial success, 69 still running.",
+        "",
+    ]
     for path, command, ctx in walk(cli, ["sfops"]):
-        lines += [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`", "", "```text",
-                  command.get_help(ctx).rstrip(), "```", ""]
+        lines += [
+            f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`",
+            "",
+            "```text",
+            command.get_help(ctx).rstrip(),
+            "```",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -33,17 +33,24 @@ def _entry(raw: dict[str, Any]) -> dict[str, Any]:
         entry["bundle"] = True
     kids = (raw.get("children") or {}).get("types") or {}
     if kids:
-        entry["children"] = {kid.get("xmlElementName") or kid["directoryName"]: kid["name"]
-                             for kid in sorted(kids.values(), key=lambda k: k["name"])}
+        entry["children"] = {
+            kid.get("xmlElementName") or kid["directoryName"]: kid["name"]
+            for kid in sorted(kids.values(), key=lambda k: k["name"])
+        }
     return entry
 
 
 def build(registry: dict[str, Any]) -> dict[str, Any]:
     """Every top-level type except the folder types (ReportFolder..., handled as folders)."""
-    types = [_entry(raw) for raw in sorted(registry["types"].values(), key=lambda r: r["name"])
-             if not raw.get("folderContentType") and not raw.get("aliasFor")]
-    return {"source": "forcedotcom/source-deploy-retrieve src/registry/metadataRegistry.json (Apache-2.0)",
-            "types": types}
+    types = [
+        _entry(raw)
+        for raw in sorted(registry["types"].values(), key=lambda r: r["name"])
+        if not raw.get("folderContentType") and not raw.get("aliasFor")
+    ]
+    return {
+        "source": "forcedotcom/source-deploy-retrieve src/registry/metadataRegistry.json (Apache-2.0)",
+        "types": types,
+    }
 
 
 def main(argv: list[str]) -> int:

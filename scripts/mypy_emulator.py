@@ -21,8 +21,18 @@ _ERROR = re.compile(r"^(sfops/emulator/\S+?):\d+: error:", re.M)
 
 def main() -> int:
     """Run mypy on sfops.emulator with the project's strictness but no override; exit 1 above CEILING."""
-    stdout, stderr, _status = api.run(["--config-file", "", "--python-version", "3.11", "--check-untyped-defs",
-                                       "--no-error-summary", "-p", "sfops.emulator"])
+    stdout, stderr, _status = api.run(
+        [
+            "--config-file",
+            "",
+            "--python-version",
+            "3.11",
+            "--check-untyped-defs",
+            "--no-error-summary",
+            "-p",
+            "sfops.emulator",
+        ]
+    )
     if stderr.strip():
         print(stderr.strip(), file=sys.stderr)
         return 2
@@ -30,8 +40,11 @@ def main() -> int:
     count, files = len(errors), len(set(errors))
     if count > CEILING:
         print(stdout, end="")
-        print(f"sfops/emulator: {count} mypy errors in {files} files, more than the ceiling of {CEILING}: "
-              "fix the new ones (above).", file=sys.stderr)
+        print(
+            f"sfops/emulator: {count} mypy errors in {files} files, more than the ceiling of {CEILING}: "
+            "fix the new ones (above).",
+            file=sys.stderr,
+        )
         return 1
     note = f" (now lower CEILING in scripts/mypy_emulator.py to {count})" if count < CEILING else ""
     print(f"sfops/emulator: {count} mypy errors in {files} files, ceiling {CEILING}{note}.")

@@ -96,8 +96,10 @@ def check_files(folder: Path) -> list[str]:
             problems.append(f"{rel}: belongs to no member listed in package.xml")
             continue
         covered.add(owner)
-        if owner[0] in ("CustomObject", "CustomLabels", "Workflow", "SharingRules") or \
-                registry.get(owner[0]).in_file_children:
+        if (
+            owner[0] in ("CustomObject", "CustomLabels", "Workflow", "SharingRules")
+            or registry.get(owner[0]).in_file_children
+        ):
             covered |= _children(registry, owner, path, listed)
     for member in sorted(listed - covered):
         problems.append(f"{member[0]} {member[1]}: listed in package.xml but no file carries it")
@@ -107,8 +109,7 @@ def check_files(folder: Path) -> list[str]:
 def _owner(registry, candidates: list[str], rest: str, listed: set[tuple[str, str]]) -> tuple[str, str] | None:
     for type_name in candidates:
         mtype = registry.get(type_name)
-        if mtype.adapter in ("bundle", "mixedContent", "staticResource") and "/" in rest and \
-                not mtype.in_folder:
+        if mtype.adapter in ("bundle", "mixedContent", "staticResource") and "/" in rest and not mtype.in_folder:
             name = rest.split("/", 1)[0]
         else:
             name = rest.removesuffix("-meta.xml")
@@ -119,8 +120,9 @@ def _owner(registry, candidates: list[str], rest: str, listed: set[tuple[str, st
                 name = (head + "/" if head else "") + last.split(".", 1)[0]
         if (type_name, name) in listed:
             return (type_name, name)
-        if mtype.children and any(m.startswith(f"{name}.") and t in {c.name for c in mtype.children}
-                                  for t, m in listed):
+        if mtype.children and any(
+            m.startswith(f"{name}.") and t in {c.name for c in mtype.children} for t, m in listed
+        ):
             return (type_name, name)  # objects/X.object carrying only deployed children
         folder_type = mtype.folder_type
         if folder_type and (folder_type, name) in listed:
@@ -148,8 +150,11 @@ def sfops_sets(plan: Plan) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     deploy = {(i.type, i.member) for i in plan.items if i.placement == "deploy" and i.type != "CustomLabels"}
     # what sfops really deletes, plus children covered by their object's deletion (sgd lists those too);
     # standard objects/fields and record types are skipped on purpose (never deleted)
-    deleted = {(i.type, i.member) for i in plan.items if i.action == "delete"
-               and (i.placement != "skip" or i.reasons[0].startswith("covered by deleting"))}
+    deleted = {
+        (i.type, i.member)
+        for i in plan.items
+        if i.action == "delete" and (i.placement != "skip" or i.reasons[0].startswith("covered by deleting"))
+    }
     return deploy, deleted
 
 
@@ -163,8 +168,12 @@ def run_sgd(node: str, main: str, repo: Path, b: str, a: str, dirs: list[str], w
         ignore.write_text(git(repo, "show", f"{a}:.forceignore"))
     except subprocess.CalledProcessError:
         ignore.write_text("")
-    proc = subprocess.run([node, str(script), main, str(repo), b, a, str(out), str(ignore), *dirs],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [node, str(script), main, str(repo), b, a, str(out), str(ignore), *dirs],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "sgd failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -174,15 +183,22 @@ def explain(diff_kind: str, item: tuple[str, str], plan: Plan) -> str:
     """Why sfops and sgd differ, for the cases where sgd is known to be wrong (docs/rollback.md)."""
     t, m = item
     key = ComponentKey(t, m)
-    if diff_kind == "delete, sfops only" and any(
-            i.type == t and i.member == m and i.action == "delete" for i in plan.items) and b_only_dir(plan, m, t):
+    if (
+        diff_kind == "delete, sfops only"
+        and any(i.type == t and i.member == m and i.action == "delete" for i in plan.items)
+        and b_only_dir(plan, m, t)
+    ):
         return "in a package directory only B has: sgd reads A's directories only and misses the deletion"
     if t != t.strip():
         return f"sgd's type table spells the type {t!r} (trailing space): that manifest entry is invalid"
     if diff_kind == "delete, sgd only" and standard_name(key):
         return "sgd deletes a standard object/field, which Salesforce refuses"
-    if diff_kind == "delete, sgd only" and t in ("LightningComponentBundle", "AuraDefinitionBundle",
-                                                 "StaticResource", "ExperienceBundle"):
+    if diff_kind == "delete, sgd only" and t in (
+        "LightningComponentBundle",
+        "AuraDefinitionBundle",
+        "StaticResource",
+        "ExperienceBundle",
+    ):
         return "sgd deletes a bundle that A still has (a file of it was removed): it must be redeployed"
     if diff_kind == "deploy, sgd only" and t == "CustomObject":
         return "sgd lists the parent object of a changed child; sfops lists only the changed children"
@@ -198,8 +214,11 @@ def explain(diff_kind: str, item: tuple[str, str], plan: Plan) -> str:
 def b_only_dir(plan: Plan, member: str, type_name: str) -> bool:
     """Is this B-only component in a package directory that A's sfdx-project.json does not list?"""
     repo = Path(plan.repo)
-    a_dirs = {d["path"].strip("./") for d in json.loads(git(repo, "show", f"{plan.to_sha}:sfdx-project.json"))
-              .get("packageDirectories", []) if d.get("path")}
+    a_dirs = {
+        d["path"].strip("./")
+        for d in json.loads(git(repo, "show", f"{plan.to_sha}:sfdx-project.json")).get("packageDirectories", [])
+        if d.get("path")
+    }
     paths = git(repo, "ls-tree", "-r", "--name-only", plan.from_sha).splitlines()
     short = member.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
     return any(short in p.rsplit("/", 1)[-1] and not any(p.startswith(d + "/") for d in a_dirs) for p in paths)
@@ -220,23 +239,48 @@ def check_pair(repo: Path, b: str, a: str, args: argparse.Namespace, work: Path)
     folders = [out] if plan.phases == 1 else [out / f"phase-{n}" for n in range(1, plan.phases + 1)]
     for folder in folders:
         result["problems"] += [f"{folder.name}: {p}" for p in check_files(folder)]
-        empty = not any(members(folder / name) for name in ("package.xml", "destructiveChangesPre.xml",
-                                                             "destructiveChangesPost.xml"))
+        empty = not any(
+            members(folder / name)
+            for name in ("package.xml", "destructiveChangesPre.xml", "destructiveChangesPost.xml")
+        )
         if empty:
             result["note"] = "nothing to roll back (no component differs)"
         if args.sf and not empty:
-            conv = subprocess.run([args.sf, "project", "convert", "mdapi", "--root-dir", str(folder),
-                                   "--output-dir", str(work / f"convert-{folder.name}"), "--json"],
-                                  capture_output=True, text=True, check=False, cwd=repo,
-                                  env={"PATH": f"{Path(args.node).parent}:/usr/bin:/bin", "HOME": str(work),
-                                       "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
-                                       "SF_DISABLE_AUTOUPDATE": "true"})
+            conv = subprocess.run(
+                [
+                    args.sf,
+                    "project",
+                    "convert",
+                    "mdapi",
+                    "--root-dir",
+                    str(folder),
+                    "--output-dir",
+                    str(work / f"convert-{folder.name}"),
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=repo,
+                env={
+                    "PATH": f"{Path(args.node).parent}:/usr/bin:/bin",
+                    "HOME": str(work),
+                    "SF_DISABLE_TELEMETRY": "true",
+                    "SF_AUTOUPDATE_DISABLE": "true",
+                    "SF_DISABLE_AUTOUPDATE": "true",
+                },
+            )
             if conv.returncode != 0:
-                result["problems"].append(f"{folder.name}: sf project convert mdapi failed: "
-                                          f"{conv.stdout.strip()[-300:] or conv.stderr.strip()[-300:]}")
+                result["problems"].append(
+                    f"{folder.name}: sf project convert mdapi failed: "
+                    f"{conv.stdout.strip()[-300:] or conv.stderr.strip()[-300:]}"
+                )
     if args.sgd:
-        dirs = [d for d in json.loads(git(repo, "show", f"{a}:sfdx-project.json") or "{}").get(
-            "packageDirectories", []) if d.get("path")]
+        dirs = [
+            d
+            for d in json.loads(git(repo, "show", f"{a}:sfdx-project.json") or "{}").get("packageDirectories", [])
+            if d.get("path")
+        ]
         sgd = run_sgd(args.node, args.sgd, repo, b, a, [d["path"] for d in dirs], work)
         if "error" in sgd:
             result["sgd_error"] = sgd["error"]
@@ -244,12 +288,19 @@ def check_pair(repo: Path, b: str, a: str, args: argparse.Namespace, work: Path)
             deploy, deleted = sfops_sets(plan)
             sgd_deploy = {(t, m) for t, ms in sgd["package"].items() for m in ms if t != "CustomLabels"}
             sgd_deleted = {(t, m) for t, ms in sgd["destructive"].items() for m in ms} - sgd_deploy
-            diffs = {"deploy, sfops only": deploy - sgd_deploy, "deploy, sgd only": sgd_deploy - deploy,
-                     "delete, sfops only": deleted - sgd_deleted, "delete, sgd only": sgd_deleted - deleted}
+            diffs = {
+                "deploy, sfops only": deploy - sgd_deploy,
+                "deploy, sgd only": sgd_deploy - deploy,
+                "delete, sfops only": deleted - sgd_deleted,
+                "delete, sgd only": sgd_deleted - deleted,
+            }
             spaced = {(t.strip(), m) for t, m in sgd_deleted if t != t.strip()}
             diffs["delete, sfops only"] -= spaced  # explained once, on sgd's side
-            result["sgd_diff"] = {k: sorted(f"{t}:{m}" + (f"  <- {why}" if (why := explain(k, (t, m), plan)) else
-                                                           "") for t, m in v) for k, v in diffs.items() if v}
+            result["sgd_diff"] = {
+                k: sorted(f"{t}:{m}" + (f"  <- {why}" if (why := explain(k, (t, m), plan)) else "") for t, m in v)
+                for k, v in diffs.items()
+                if v
+            }
             result["sgd_unexplained"] = sum(1 for v in result["sgd_diff"].values() for line in v if "<-" not in line)
     result["ok"] = not result["problems"]
     return result
@@ -261,8 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--step", type=int, default=15, help="commits between releases when there are no tags")
     parser.add_argument("--jump", action="store_true", help="also plan one large jump")
-    parser.add_argument("--pair", nargs=2, action="append", metavar=("B", "A"),
-                        help="check this pair only (repeatable) instead of the automatic ones")
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        metavar=("B", "A"),
+        help="check this pair only (repeatable) instead of the automatic ones",
+    )
     parser.add_argument("--sgd", help="sfdx-git-delta's lib/main.js (npm install sfdx-git-delta@6.31.0)")
     parser.add_argument("--node", default=str(REPO / ".ci/node/node_modules/.bin/node"))
     parser.add_argument("--sf", help="the sf CLI, to run `sf project convert mdapi` on each package")
@@ -275,8 +331,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append(res)
         status = "ok " if res["ok"] else "BAD"
         extra = f", sgd differs unexplained: {res['sgd_unexplained']}" if "sgd_unexplained" in res else ""
-        print(f"{status} {b} -> {a}: {res.get('components', 0)} components, {res.get('phases', 0)} phase(s), "
-              f"{res.get('seconds', 0)} s{extra}", flush=True)
+        print(
+            f"{status} {b} -> {a}: {res.get('components', 0)} components, {res.get('phases', 0)} phase(s), "
+            f"{res.get('seconds', 0)} s{extra}",
+            flush=True,
+        )
         for problem in res["problems"][:10]:
             print(f"    {problem}")
         for kind, lines in res.get("sgd_diff", {}).items():

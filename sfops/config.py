@@ -89,8 +89,7 @@ class Settings:
         name = alias or self.env.get("SFOPS_TARGET_ORG") or self.default_org
         if not name:
             raise ConfigError(
-                "No target org: pass -o/--target-org, set SFOPS_TARGET_ORG, or set default_org in "
-                f"{self.config_path}.",
+                f"No target org: pass -o/--target-org, set SFOPS_TARGET_ORG, or set default_org in {self.config_path}.",
                 actions=["sfops org add ALIAS ...", "sfops org list"],
             )
         if name not in self.orgs:
@@ -136,8 +135,9 @@ def config_file_path(env: Mapping[str, str], config_path: str | Path | None = No
     return Path(config_path or env.get("SFOPS_CONFIG") or (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE).expanduser()
 
 
-def load_settings(environ: Mapping[str, str] | None = None, config_path: str | Path | None = None,
-                  cwd: Path | None = None) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_path: str | Path | None = None, cwd: Path | None = None
+) -> Settings:
     """Read `.env`, the environment and the TOML file into `Settings`."""
     env = merged_environment(environ, cwd)
     home = Path(env.get("SFOPS_HOME") or Path(env.get("HOME") or "~").expanduser() / ".sfops").expanduser()
@@ -146,9 +146,10 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
     raw: dict[str, Any] = {}
     if named and not path.is_file():  # only ./sfops.toml may be absent: a file the user named must exist
         source = "--config" if config_path else "SFOPS_CONFIG"
-        raise ConfigError(f"{source} {path}: no such file." if not path.exists() else
-                          f"{source} {path}: not a file.",
-                          actions=["sfops org add ALIAS ... (creates it)", "unset SFOPS_CONFIG to use ./sfops.toml"])
+        raise ConfigError(
+            f"{source} {path}: no such file." if not path.exists() else f"{source} {path}: not a file.",
+            actions=["sfops org add ALIAS ... (creates it)", "unset SFOPS_CONFIG to use ./sfops.toml"],
+        )
     if path.is_file():
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -156,24 +157,43 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | P
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
         if unknown:
-            raise ConfigError(f"{path}: unknown top-level {'key' if len(unknown) == 1 else 'keys'} "
-                              f"{', '.join(unknown)}. Valid ones: {', '.join(TOP_LEVEL_KEYS)}.")
-    orgs = {alias: _org_from_table(alias, table, env, path)
-            for alias, table in (raw.get("orgs") or {}).items()}
+            raise ConfigError(
+                f"{path}: unknown top-level {'key' if len(unknown) == 1 else 'keys'} "
+                f"{', '.join(unknown)}. Valid ones: {', '.join(TOP_LEVEL_KEYS)}."
+            )
+    orgs = {alias: _org_from_table(alias, table, env, path) for alias, table in (raw.get("orgs") or {}).items()}
     env_org = _org_from_env(env)
     if env_org and env_org.alias not in orgs:
         orgs[env_org.alias] = env_org
     file_url = _file_store_url(raw)  # checked even when the environment overrides it: the file must not hold it
     store_url = env.get("SFOPS_STORE_URL") or file_url or f"sqlite:///{home / 'sfops.db'}"
-    return Settings(orgs=orgs, default_org=raw.get("default_org") or (env_org.alias if env_org else None),
-                    config_path=path, home=home, store_url=store_url, env=env, raw=raw)
+    return Settings(
+        orgs=orgs,
+        default_org=raw.get("default_org") or (env_org.alias if env_org else None),
+        config_path=path,
+        home=home,
+        store_url=store_url,
+        env=env,
+        raw=raw,
+    )
 
 
 _ORG_KEYS = {f.name for f in fields(OrgConfig)} - {"alias", "secrets", "from_env"}
 # What sfops.toml may hold at the top: a misspelt table ([orgz.a], [alert]) is an error, not silently
 # ignored. A feature that adds a table adds its name here.
-TOP_LEVEL_KEYS = ("default_org", "orgs", "store", "agent", "alerts", "console", "detect", "incidents", "oncall",
-                  "release", "rollback")
+TOP_LEVEL_KEYS = (
+    "default_org",
+    "orgs",
+    "store",
+    "agent",
+    "alerts",
+    "console",
+    "detect",
+    "incidents",
+    "oncall",
+    "release",
+    "rollback",
+)
 
 
 def _org_from_table(alias: str, table: Mapping[str, Any], env: Mapping[str, str], path: Path) -> OrgConfig:
@@ -185,8 +205,9 @@ def _org_from_table(alias: str, table: Mapping[str, Any], env: Mapping[str, str]
         )
     unknown = sorted(set(table) - _ORG_KEYS)
     if unknown:
-        raise ConfigError(f"[orgs.{alias}] in {path}: unknown keys {', '.join(unknown)}. "
-                          f"Valid keys: {', '.join(sorted(_ORG_KEYS))}.")
+        raise ConfigError(
+            f"[orgs.{alias}] in {path}: unknown keys {', '.join(unknown)}. Valid keys: {', '.join(sorted(_ORG_KEYS))}."
+        )
     auth = table.get("auth", "token")
     if auth not in AUTH_MODES:
         raise ConfigError(f"[orgs.{alias}] auth = '{auth}' is not one of {', '.join(AUTH_MODES)}.")
@@ -200,9 +221,16 @@ def _org_from_env(env: Mapping[str, str]) -> OrgConfig | None:
     url, token = env.get("SFOPS_INSTANCE_URL"), env.get("SFOPS_ACCESS_TOKEN")
     if not (url and token):
         return None
-    return OrgConfig(alias="env", auth="token", instance_url=url, login_url=url,
-                     api_version=env.get("SFOPS_API_VERSION") or DEFAULT_API_VERSION,
-                     ca_bundle=env.get("SFOPS_CA_BUNDLE"), secrets={"access_token": token}, from_env=True)
+    return OrgConfig(
+        alias="env",
+        auth="token",
+        instance_url=url,
+        login_url=url,
+        api_version=env.get("SFOPS_API_VERSION") or DEFAULT_API_VERSION,
+        ca_bundle=env.get("SFOPS_CA_BUNDLE"),
+        secrets={"access_token": token},
+        from_env=True,
+    )
 
 
 def _relative_paths(org: OrgConfig, base: Path) -> OrgConfig:
@@ -225,7 +253,9 @@ def _file_store_url(raw: Mapping[str, Any]) -> str | None:
     parts = urlsplit(str(url))
     query_secret = any(k.lower() in ("password", "pass", "passwd") for k, _ in parse_qsl(parts.query))
     if parts.password or query_secret:
-        raise ConfigError("[store] url in sfops.toml contains a password: secrets never go in sfops.toml. Put the "
-                          "whole URL in SFOPS_STORE_URL (environment or .env), or leave the password out and use "
-                          "the database's own secret store (PostgreSQL: PGPASSWORD or ~/.pgpass).")
+        raise ConfigError(
+            "[store] url in sfops.toml contains a password: secrets never go in sfops.toml. Put the "
+            "whole URL in SFOPS_STORE_URL (environment or .env), or leave the password out and use "
+            "the database's own secret store (PostgreSQL: PGPASSWORD or ~/.pgpass)."
+        )
     return str(url)

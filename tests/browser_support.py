@@ -17,8 +17,9 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not (CHROMEDRIVER and CHROMIUM):
-    pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+    pytest.skip(
+        "chromium/chromedriver not installed (apt-get install chromium chromium-driver)", allow_module_level=True
+    )
 
 
 @contextmanager

@@ -23,12 +23,11 @@ def deploy_quote_guard(org: Any) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("package.xml", PACKAGE)
-        z.writestr("classes/QuoteGuard.cls", "public with sharing class QuoteGuard {\n"
-                   "    public static void check() {}\n}\n")
+        z.writestr(
+            "classes/QuoteGuard.cls", "public with sharing class QuoteGuard {\n    public static void check() {}\n}\n"
+        )
         z.writestr("classes/QuoteGuard.cls-meta.xml", META)
     client = MetadataClient(org, sleep=lambda _s: None)
     result = client.poll(client.deploy(buffer.getvalue(), DeployOptions(test_level="NoTestRun")), timeout=60)
     assert result.status == "Succeeded", result.component_failures
     return result.id
-
-

@@ -25,8 +25,9 @@ class CliResult:
         try:
             return json.loads(self.stdout)
         except json.JSONDecodeError as exc:
-            raise AssertionError(f"not JSON ({exc}); exit {self.exit_code}\nstdout: {self.stdout}\n"
-                                 f"stderr: {self.stderr}") from None
+            raise AssertionError(
+                f"not JSON ({exc}); exit {self.exit_code}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+            ) from None
 
 
 def run_cli(argv: Sequence[str], env: Mapping[str, str] | None = None, stdin: str = "") -> CliResult:

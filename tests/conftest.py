@@ -47,7 +47,8 @@ _TALKS_TO_AN_EMULATOR = ("e2e", "thirdparty")
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         needs_emulator = _EMULATOR_FIXTURE in getattr(item, "fixturenames", ()) or any(
-            item.get_closest_marker(name) for name in _TALKS_TO_AN_EMULATOR)
+            item.get_closest_marker(name) for name in _TALKS_TO_AN_EMULATOR
+        )
         if needs_emulator and item.get_closest_marker("integration") is None:
             item.add_marker(pytest.mark.integration)
 

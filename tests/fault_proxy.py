@@ -90,8 +90,9 @@ class FaultProxy:
         self._upstream = requests.Session()
         self._upstream.verify = ca_bundle
         self._upstream.trust_env = False
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fault-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-proxy", daemon=True
+        )
 
     def add(self, action: str, **spec: Any) -> Rule:
         """Add a fault rule (see the module docstring); returns it (its `count` goes down as it fires)."""
@@ -122,11 +123,15 @@ class FaultProxy:
         return None
 
     def forward(self, method: str, path_qs: str, headers: dict[str, str], body: bytes) -> requests.Response:
-        send = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length", "accept-encoding",
-                                                                       "connection")}
+        send = {
+            k: v
+            for k, v in headers.items()
+            if k.lower() not in ("host", "content-length", "accept-encoding", "connection")
+        }
         send["Accept-Encoding"] = "identity"
-        return self._upstream.request(method, self.upstream + path_qs, headers=send, data=body or None,
-                                      allow_redirects=False, timeout=60)
+        return self._upstream.request(
+            method, self.upstream + path_qs, headers=send, data=body or None, allow_redirects=False, timeout=60
+        )
 
     def rewrite(self, body: bytes) -> bytes:
         return body.replace(self.upstream.encode(), self.url.encode())
@@ -185,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif rule.action == "lose_reply":
             self._cut()
         elif rule.action == "truncate":
-            self._send(upstream.status_code, headers, content[:rule.keep], length=len(content))
+            self._send(upstream.status_code, headers, content[: rule.keep], length=len(content))
             self._cut()
         elif rule.action == "corrupt":
             self._send(upstream.status_code, headers, rule.body)
@@ -193,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(upstream.status_code, headers, b"", length=len(content))
             for start in range(0, len(content), rule.chunk):
                 try:
-                    self.wfile.write(content[start:start + rule.chunk])
+                    self.wfile.write(content[start : start + rule.chunk])
                     self.wfile.flush()
                 except OSError:
                     return

@@ -36,8 +36,9 @@ class Cluster:
         import psycopg
 
         name = f"t{next(self._numbers)}"
-        with psycopg.connect(host=str(self.socket_dir), port=self.port, user="sfops", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user="sfops", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -54,13 +55,22 @@ def running_cluster(base: Path, port: int = 55432) -> Iterator[Cluster]:
         shutil.chown(base, "postgres")
         shutil.chown(sockets, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "sfops", "--no-sync",
-                    "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "sfops", "--no-sync", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {sockets} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield Cluster(sockets, port)
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )

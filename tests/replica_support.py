@@ -82,9 +82,14 @@ class ReplicaReport:
 
 
 def _start(env: dict[str, str]) -> Replica:
-    proc = subprocess.Popen([sys.executable, "-m", "sfops", "agent", "run", "--listen", "127.0.0.1:0", "--grace", "20"],
-                            cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfops", "agent", "run", "--listen", "127.0.0.1:0", "--grace", "20"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     replica = Replica(proc)
     threading.Thread(target=lambda: [replica.lines.put(line) for line in proc.stderr or ()], daemon=True).start()
     return replica
@@ -128,14 +133,26 @@ def _counts(leaders: dict[str, str | None], pids: list[int]) -> dict[int, int]:
     return counts
 
 
-def run_replicas(emulator: Any, base: Path, store_url: str, *, agents: int = 3, orgs: int = 30,
-                 lease_seconds: int = 6, every: str = "4s", healthy_seconds: float = 8.0,
-                 after_seconds: float = 8.0, scrapes: int = 10) -> ReplicaReport:
+def run_replicas(
+    emulator: Any,
+    base: Path,
+    store_url: str,
+    *,
+    agents: int = 3,
+    orgs: int = 30,
+    lease_seconds: int = 6,
+    every: str = "4s",
+    healthy_seconds: float = 8.0,
+    after_seconds: float = 8.0,
+    scrapes: int = 10,
+) -> ReplicaReport:
     """Run the scenario; raises AssertionError only when the agents do not start or never converge."""
     aliases = [f"org{i:02d}" for i in range(orgs)]
-    toml = (f"[agent]\norgs = {aliases!r}\nlease_seconds = {lease_seconds}\nworkers = 4\n"
-            f'[agent.jobs]\nlimits-snapshot = "{every}"\nlogs-pull = "off"\nswitch-restore = "off"\n'
-            'breaker-sync = "off"\nincident-escalate = "off"\nnotify-retry = "off"\n').replace("'", '"')
+    toml = (
+        f"[agent]\norgs = {aliases!r}\nlease_seconds = {lease_seconds}\nworkers = 4\n"
+        f'[agent.jobs]\nlimits-snapshot = "{every}"\nlogs-pull = "off"\nswitch-restore = "off"\n'
+        'breaker-sync = "off"\nincident-escalate = "off"\nnotify-retry = "off"\n'
+    ).replace("'", '"')
     env = emulator_cli_env(emulator, base, aliases=aliases, actor="replica", max_retries=1, extra_toml=toml)
     env["SFOPS_STORE_URL"] = store_url
     store = Store.open(store_url)
@@ -203,12 +220,25 @@ def run_replicas(emulator: Any, base: Path, store_url: str, *, agents: int = 3, 
             r.drain()
     runs, dup_ticks, snapshots, dup_snapshot_ticks = _duplicates(store, int(every.rstrip("s")))
     return ReplicaReport(
-        agents=agents, orgs=orgs, lease_seconds=lease_seconds, converge_seconds=converge, healthy_max_led=max_led,
-        healthy_min_led=min_led, healthy_unled_samples=unled, healthy_samples=samples,
-        scrape_ms_median=statistics.median(scrape_times) * 1000, killed_led=len(orphaned), takeover_seconds=takeover,
-        after_max_led=after_max, runs=runs, duplicate_ticks=dup_ticks, snapshots=snapshots,
-        snapshot_ticks_duplicated=dup_snapshot_ticks, exit_codes=[r.proc.returncode for r in survivors],
-        logs={r.pid: "".join(r.log) for r in replicas})
+        agents=agents,
+        orgs=orgs,
+        lease_seconds=lease_seconds,
+        converge_seconds=converge,
+        healthy_max_led=max_led,
+        healthy_min_led=min_led,
+        healthy_unled_samples=unled,
+        healthy_samples=samples,
+        scrape_ms_median=statistics.median(scrape_times) * 1000,
+        killed_led=len(orphaned),
+        takeover_seconds=takeover,
+        after_max_led=after_max,
+        runs=runs,
+        duplicate_ticks=dup_ticks,
+        snapshots=snapshots,
+        snapshot_ticks_duplicated=dup_snapshot_ticks,
+        exit_codes=[r.proc.returncode for r in survivors],
+        logs={r.pid: "".join(r.log) for r in replicas},
+    )
 
 
 def _duplicates(store: Store, period: int) -> tuple[int, int, int, int]:
@@ -219,9 +249,14 @@ def _duplicates(store: Store, period: int) -> tuple[int, int, int, int]:
     runs_t, snaps_t = schema.agent_run, schema.limit_snapshot
     with store.engine.connect() as conn:
         runs = conn.execute(select(func.count()).select_from(runs_t)).scalar_one()
-        dup = conn.execute(select(func.count()).select_from(
-            select(runs_t.c.org).group_by(runs_t.c.org, runs_t.c.job, runs_t.c.scheduled_at)
-            .having(func.count() > 1).subquery())).scalar_one()
+        dup = conn.execute(
+            select(func.count()).select_from(
+                select(runs_t.c.org)
+                .group_by(runs_t.c.org, runs_t.c.job, runs_t.c.scheduled_at)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ).scalar_one()
         # per alias: the agents run 30 aliases of one emulator org, stored under its one org id
         taken = conn.execute(select(snaps_t.c.alias, snaps_t.c.taken_at).distinct()).all()
     per_tick: dict[tuple[str, int], int] = {}

@@ -22,9 +22,17 @@ def test_aware_takes_naive_as_utc_and_converts_other_zones() -> None:
 
 
 def test_aware_row_repairs_only_the_naive_datetimes_sqlite_hands_back() -> None:
-    row = {"at": dt.datetime(2026, 3, 1, 9, 0), "id": 7, "note": None,
-           "seen": dt.datetime(2026, 3, 1, 10, 0, tzinfo=PARIS)}
+    row = {
+        "at": dt.datetime(2026, 3, 1, 9, 0),
+        "id": 7,
+        "note": None,
+        "seen": dt.datetime(2026, 3, 1, 10, 0, tzinfo=PARIS),
+    }
     fixed = aware_row(row)
-    assert fixed == {"at": dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC), "id": 7, "note": None,
-                     "seen": dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)}
+    assert fixed == {
+        "at": dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC),
+        "id": 7,
+        "note": None,
+        "seen": dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC),
+    }
     assert row["at"].tzinfo is None  # the input is not changed

@@ -43,8 +43,9 @@ def test_aliases_defaults_and_relative_key_path(tmp_path: Path) -> None:
 
 
 def test_secrets_come_from_env_and_dotenv_with_env_winning(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text(f"{env_key('uat-1', 'password')}=from-dotenv\n"
-                                   f"{env_key('uat-1', 'security_token')}=tok-dotenv\n")
+    (tmp_path / ".env").write_text(
+        f"{env_key('uat-1', 'password')}=from-dotenv\n{env_key('uat-1', 'security_token')}=tok-dotenv\n"
+    )
     env = {"HOME": str(tmp_path), env_key("uat-1", "password"): "from-env"}
     org = load_settings(env, write(tmp_path), cwd=tmp_path).org("uat-1")
     assert env_key("uat-1", "password") == "SFOPS_ORG_UAT_1_PASSWORD"
@@ -79,8 +80,11 @@ def test_bad_auth_mode_and_unknown_keys_are_clear(tmp_path: Path) -> None:
 
 
 def test_env_only_org(tmp_path: Path) -> None:
-    env = {"HOME": str(tmp_path), "SFOPS_INSTANCE_URL": "https://x.my.salesforce.com",
-           "SFOPS_ACCESS_TOKEN": "00Dxx!abc"}
+    env = {
+        "HOME": str(tmp_path),
+        "SFOPS_INSTANCE_URL": "https://x.my.salesforce.com",
+        "SFOPS_ACCESS_TOKEN": "00Dxx!abc",
+    }
     org = load_settings(env, None, cwd=tmp_path).org(None)  # no sfops.toml at all
     assert org.alias == "env" and org.auth == "token" and org.secret("access_token") == "00Dxx!abc"
 
@@ -91,8 +95,14 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_empty_values_mean_unset(tmp_path: Path) -> None:
-    env = {"HOME": str(tmp_path), "SFOPS_HOME": "", "SFOPS_TARGET_ORG": "", "SFOPS_INSTANCE_URL": "https://x.test",
-           "SFOPS_ACCESS_TOKEN": "t", "SFOPS_API_VERSION": ""}
+    env = {
+        "HOME": str(tmp_path),
+        "SFOPS_HOME": "",
+        "SFOPS_TARGET_ORG": "",
+        "SFOPS_INSTANCE_URL": "https://x.test",
+        "SFOPS_ACCESS_TOKEN": "t",
+        "SFOPS_API_VERSION": "",
+    }
     settings = load_settings(env, write(tmp_path), cwd=tmp_path)
     assert settings.home == tmp_path / ".sfops"
     assert settings.org(None).alias == "prod"

@@ -14,12 +14,21 @@ from sfops.cli.app import invoke
 def env_with(tmp_path: Path, toml: str) -> dict[str, str]:
     config = tmp_path / "sfops.toml"
     config.write_text(toml, encoding="utf-8")
-    return {"SFOPS_CONFIG": str(config), "HOME": str(tmp_path), "SFOPS_DOTENV": str(tmp_path / "no.env"),
-            "SFOPS_HOME": str(tmp_path / "home")}
+    return {
+        "SFOPS_CONFIG": str(config),
+        "HOME": str(tmp_path),
+        "SFOPS_DOTENV": str(tmp_path / "no.env"),
+        "SFOPS_HOME": str(tmp_path / "home"),
+    }
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg://ops:S3cretPw@db.example.com/sfops",
-                                 "postgresql+psycopg://ops@db.example.com/sfops?password=S3cretPw"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://ops:S3cretPw@db.example.com/sfops",
+        "postgresql+psycopg://ops@db.example.com/sfops?password=S3cretPw",
+    ],
+)
 def test_a_password_in_the_store_url_is_refused(tmp_path: Path, url: str) -> None:
     env = env_with(tmp_path, f'[store]\nurl = "{url}"\n')
     code, out, err = invoke(["switch", "history"], env)

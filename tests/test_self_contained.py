@@ -13,10 +13,12 @@ OUTSIDE = re.compile(r"""(\.\./shared|parent\s*/\s*["']shared["']|["']\.\.["']\s
 
 
 def test_no_test_benchmark_or_script_reads_the_shared_folder_beside_the_repo() -> None:
-    offenders = [f"{path.relative_to(REPO)}:{number}"
-                 for path in SOURCES
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if OUTSIDE.search(line) and not line.lstrip().startswith("#") and path.name not in GUARDS]
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in SOURCES
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OUTSIDE.search(line) and not line.lstrip().startswith("#") and path.name not in GUARDS
+    ]
     assert offenders == []
 
 

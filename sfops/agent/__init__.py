@@ -12,7 +12,21 @@ from sfops.agent.lease import LeaderLease, LeaseInfo
 from sfops.agent.runs import RunRecord, last_runs, run_history
 
 __all__ = [
-    "JOBS", "Agent", "AgentConfig", "Attempt", "JobContext", "JobResult", "JobSpec", "LeaderLease", "LeaseInfo",
-    "PlannedJob", "RunRecord", "Schedule", "last_runs", "lease_name", "load_agent_config", "parse_schedule",
+    "JOBS",
+    "Agent",
+    "AgentConfig",
+    "Attempt",
+    "JobContext",
+    "JobResult",
+    "JobSpec",
+    "LeaderLease",
+    "LeaseInfo",
+    "PlannedJob",
+    "RunRecord",
+    "Schedule",
+    "last_runs",
+    "lease_name",
+    "load_agent_config",
+    "parse_schedule",
     "run_history",
 ]

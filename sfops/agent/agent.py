@@ -88,9 +88,18 @@ def _message(exc: BaseException) -> str:
 class Agent:
     """Schedules `jobs` for the orgs of `config`; see the module docstring."""
 
-    def __init__(self, config: AgentConfig, store: Store, settings: Settings, *, get_org: Callable[[str], Org],
-                 actor: str, clock: Clock = utcnow, holder: str | None = None,
-                 jobs: Mapping[str, JobSpec] = JOBS) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        store: Store,
+        settings: Settings,
+        *,
+        get_org: Callable[[str], Org],
+        actor: str,
+        clock: Clock = utcnow,
+        holder: str | None = None,
+        jobs: Mapping[str, JobSpec] = JOBS,
+    ) -> None:
         self.config = config
         self.store = store
         self.settings = settings
@@ -156,10 +165,17 @@ class Agent:
             previous = last.get((org, job))
             due_at = schedule.next_after(previous.started_at) if previous else now
             waiting = backoff.active(self.store, org, now)
-            planned.append(PlannedJob(org=org, job=job, schedule=schedule.text, last_run=previous,
-                                      next_run=max(due_at, waiting.until if waiting else now),
-                                      due=due_at <= now and waiting is None,
-                                      backoff=waiting.text() if waiting else None))
+            planned.append(
+                PlannedJob(
+                    org=org,
+                    job=job,
+                    schedule=schedule.text,
+                    last_run=previous,
+                    next_run=max(due_at, waiting.until if waiting else now),
+                    due=due_at <= now and waiting is None,
+                    backoff=waiting.text() if waiting else None,
+                )
+            )
         return planned
 
     def is_due(self, alias: str, job: str, schedule: Schedule) -> bool:
@@ -224,12 +240,21 @@ class Agent:
         generation = self.lease.generation(name)
         claim: int | str = FENCED
         if generation is not None:
-            claim = claim_run(self.store, lease=name, generation=generation, alias=alias, job=job, holder=self.holder,
-                              started_at=now, tick=None if force or schedule is None else latest_tick(schedule, now))
+            claim = claim_run(
+                self.store,
+                lease=name,
+                generation=generation,
+                alias=alias,
+                job=job,
+                holder=self.holder,
+                started_at=now,
+                tick=None if force or schedule is None else latest_tick(schedule, now),
+            )
         if claim == FENCED:
             # We believed we led, but the store says the lease moved on (we were frozen, or our session died).
-            log.warning("%s %s not run: the lease of %s is no longer ours at generation %s", alias, job, alias,
-                        generation)
+            log.warning(
+                "%s %s not run: the lease of %s is no longer ours at generation %s", alias, job, alias, generation
+            )
             self.lease.generations.pop(name, None)
             self._set_leading(alias, False)
             return Attempt(alias, job, NOT_LEADER, summary="lease lost (fenced): " + self._leader_text(alias))
@@ -239,8 +264,9 @@ class Agent:
         return self._execute(spec, alias, job, claim, now)
 
     def _execute(self, spec: JobSpec, org: str, job: str, run_id: int, now: dt.datetime) -> Attempt:
-        context = JobContext(alias=org, get_org=self._org, store=self.store, settings=self.settings,
-                             actor=self.actor, now=now)
+        context = JobContext(
+            alias=org, get_org=self._org, store=self.store, settings=self.settings, actor=self.actor, now=now
+        )
         with self._idle:
             self._running[run_id] = (org, job)
         try:
@@ -259,8 +285,14 @@ class Agent:
             if backoff.current(self.store, org) is not None:
                 backoff.clear(self.store, org)
             log.info("%s %s %s: %s", org, job, result.outcome, result.summary)
-            finish_run(self.store, run_id, finished_at=self.clock(), outcome=result.outcome,
-                       summary=result.summary, details=dict(result.details))
+            finish_run(
+                self.store,
+                run_id,
+                finished_at=self.clock(),
+                outcome=result.outcome,
+                summary=result.summary,
+                details=dict(result.details),
+            )
             self._observe(org, job, result.outcome, now)
             return Attempt(org, job, result.outcome, summary=result.summary, run_id=run_id)
         finally:
@@ -368,29 +400,52 @@ class Agent:
         """
         # The renewal has its own thread: long jobs filling every worker must not let the lease lapse.
         executors = {"default": DaemonThreadExecutor(self.config.workers), "lease": DaemonThreadExecutor(1)}
-        scheduler = BackgroundScheduler(timezone=dt.UTC, executors=executors,
-                                        job_defaults={"coalesce": True, "max_instances": 1})
+        scheduler = BackgroundScheduler(
+            timezone=dt.UTC, executors=executors, job_defaults={"coalesce": True, "max_instances": 1}
+        )
         for org, job, schedule in self.selected(names):
             # First run at start: run_job skips it unless it is due (e.g. overdue after a restart).
-            scheduler.add_job(self.run_job, schedule.trigger(), args=(org, job), kwargs={"take": False},
-                              id=f"{org}:{job}",
-                              name=f"{org}:{job}", misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),
-                              coalesce=True, max_instances=1, next_run_time=self.clock())
+            scheduler.add_job(
+                self.run_job,
+                schedule.trigger(),
+                args=(org, job),
+                kwargs={"take": False},
+                id=f"{org}:{job}",
+                name=f"{org}:{job}",
+                misfire_grace_time=max(1, int(schedule.period_seconds() / 2)),
+                coalesce=True,
+                max_instances=1,
+                next_run_time=self.clock(),
+            )
         every = max(0.5, self.config.lease_seconds / 4)
-        scheduler.add_job(self.renew, "interval", seconds=every, id="lease:renew", name="lease renewal",
-                          executor="lease", misfire_grace_time=max(1, int(every)), coalesce=True, max_instances=1)
+        scheduler.add_job(
+            self.renew,
+            "interval",
+            seconds=every,
+            id="lease:renew",
+            name="lease renewal",
+            executor="lease",
+            misfire_grace_time=max(1, int(every)),
+            coalesce=True,
+            max_instances=1,
+        )
         return scheduler
 
-    def serve(self, stop: threading.Event, names: Sequence[str] | None = None,
-              grace: float | None = None) -> list[tuple[int, str, str]]:
+    def serve(
+        self, stop: threading.Event, names: Sequence[str] | None = None, grace: float | None = None
+    ) -> list[tuple[int, str, str]]:
         """Run the scheduler until `stop` is set; then stop taking runs, give running jobs up to `grace`
         seconds (default [agent] grace_seconds) to finish, release the leases and return. Returns the runs
         still going when the grace ran out (recorded as failed; they die with the process)."""
         scheduler = self._scheduler = self.scheduler(names)
         self.renew()  # leases first, so the runs due at start find them
         scheduler.start()
-        log.info("agent %s started: %d job(s) for %s", self.holder, len(scheduler.get_jobs()) - 1,
-                 ", ".join(self.config.orgs))
+        log.info(
+            "agent %s started: %d job(s) for %s",
+            self.holder,
+            len(scheduler.get_jobs()) - 1,
+            ", ".join(self.config.orgs),
+        )
         try:
             stop.wait()
         finally:
@@ -413,8 +468,13 @@ class Agent:
         for run_id, org, job in left:
             log.warning("%s %s still running after the %g s grace period; recorded as failed", org, job, grace)
             try:
-                finish_run(self.store, run_id, finished_at=self.clock(), outcome=FAILED,
-                           error=f"interrupted: the agent stopped (grace period {grace:g} s ran out)")
+                finish_run(
+                    self.store,
+                    run_id,
+                    finished_at=self.clock(),
+                    outcome=FAILED,
+                    error=f"interrupted: the agent stopped (grace period {grace:g} s ran out)",
+                )
             except Exception as exc:
                 log.warning("could not record run %s as interrupted: %s", run_id, _message(exc))
         self.release()

@@ -27,8 +27,10 @@ class Backoff:
     error: str
 
     def text(self) -> str:
-        return (f"login failed {self.failures} time(s) ({self.error}); next attempt after "
-                f"{self.until:%Y-%m-%d %H:%M:%S} UTC")
+        return (
+            f"login failed {self.failures} time(s) ({self.error}); next attempt after "
+            f"{self.until:%Y-%m-%d %H:%M:%S} UTC"
+        )
 
 
 def _key(org: str) -> str:
@@ -40,8 +42,12 @@ def current(store: Store, org: str) -> Backoff | None:
     value = store.get_state(_key(org))
     if not isinstance(value, dict):
         return None
-    return Backoff(org=org, failures=int(value["failures"]), until=dt.datetime.fromisoformat(value["until"]),
-                   error=str(value["error"]))
+    return Backoff(
+        org=org,
+        failures=int(value["failures"]),
+        until=dt.datetime.fromisoformat(value["until"]),
+        error=str(value["error"]),
+    )
 
 
 def active(store: Store, org: str, now: dt.datetime) -> Backoff | None:

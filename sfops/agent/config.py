@@ -92,8 +92,10 @@ def parse_schedule(text: str, where: str) -> Schedule | None:
         return Schedule(text=value, crontab=value)
     parts = _PART.findall(value.lower())
     if not parts or "".join(n + u for n, u in parts) != value.lower():
-        raise ConfigError(f"{where}: bad schedule '{value}': use e.g. 30s, 15m, 1h, 1h30m, a crontab line "
-                          "like '*/5 * * * *', or 'off'.")
+        raise ConfigError(
+            f"{where}: bad schedule '{value}': use e.g. 30s, 15m, 1h, 1h30m, a crontab line "
+            "like '*/5 * * * *', or 'off'."
+        )
     seconds = sum(int(n) * _UNIT[u] for n, u in parts)
     if seconds < 1:
         raise ConfigError(f"{where}: schedule '{value}' must be at least 1 second.")
@@ -120,19 +122,21 @@ def _check_jobs(table: Mapping[str, Any], where: str, known: tuple[str, ...]) ->
         raise ConfigError(f"{where}: unknown job(s) {', '.join(unknown)}. Jobs: {', '.join(known)}.")
 
 
-def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DEFAULT_SCHEDULES), *,
-                      only_org: str | None = None) -> AgentConfig:
+def load_agent_config(
+    settings: Settings, known_jobs: tuple[str, ...] = tuple(DEFAULT_SCHEDULES), *, only_org: str | None = None
+) -> AgentConfig:
     """`[agent]` from sfops.toml (all optional) into an `AgentConfig`; errors are ConfigError.
 
     `only_org` serves just that org (which need not be listed in `orgs`), with its schedules.
     """
     section = settings.section("agent")
     where = f"[agent] in {settings.config_path}"
-    unknown = sorted(set(section) - {"orgs", "lease_seconds", "workers", "grace_seconds", "jobs",
-                                    "overrides"})
+    unknown = sorted(set(section) - {"orgs", "lease_seconds", "workers", "grace_seconds", "jobs", "overrides"})
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}. "
-                          "Valid keys: orgs, lease_seconds, workers, grace_seconds, jobs, overrides.")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}. "
+            "Valid keys: orgs, lease_seconds, workers, grace_seconds, jobs, overrides."
+        )
     orgs_value = section.get("orgs")
     if orgs_value is not None:
         if not (isinstance(orgs_value, list) and orgs_value and all(isinstance(o, str) for o in orgs_value)):
@@ -159,8 +163,9 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
     overrides = toml_table(section.get("overrides"), f"{where}, [agent.overrides]")
     for alias in overrides:
         if alias not in orgs and only_org is None:
-            raise ConfigError(f"{where}: [agent.overrides.{alias}] is for an org the agent does not serve "
-                              f"(orgs: {', '.join(orgs)}).")
+            raise ConfigError(
+                f"{where}: [agent.overrides.{alias}] is for an org the agent does not serve (orgs: {', '.join(orgs)})."
+            )
     schedules: dict[tuple[str, str], Schedule | None] = {}
     for alias in orgs:
         own = toml_table(overrides.get(alias), f"{where}, [agent.overrides.{alias}]")
@@ -173,5 +178,4 @@ def load_agent_config(settings: Settings, known_jobs: tuple[str, ...] = tuple(DE
             else:
                 text, origin = DEFAULT_SCHEDULES.get(job, OFF), f"default schedule of {job}"
             schedules[(alias, job)] = parse_schedule(text, origin)
-    return AgentConfig(orgs=orgs, schedules=schedules, lease_seconds=lease, workers=workers,
-                       grace_seconds=grace)
+    return AgentConfig(orgs=orgs, schedules=schedules, lease_seconds=lease, workers=workers, grace_seconds=grace)

@@ -30,11 +30,20 @@ def detect_tick(ctx: JobContext) -> Any:
     def incidents() -> Any:
         from sfops.incidents.wiring import build
 
-        return build(ctx.settings, ctx.org(), ctx.store, alias=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now,
-                     strict=False)
+        return build(
+            ctx.settings, ctx.org(), ctx.store, alias=ctx.alias, actor=ctx.actor, clock=lambda: ctx.now, strict=False
+        )
 
-    return run_detection(ctx.store, config, alias=ctx.alias, now=ctx.now, production=production, actor=ctx.actor,
-                         incidents=incidents, get_org=ctx.org)
+    return run_detection(
+        ctx.store,
+        config,
+        alias=ctx.alias,
+        now=ctx.now,
+        production=production,
+        actor=ctx.actor,
+        incidents=incidents,
+        get_org=ctx.org,
+    )
 
 
 def _describe(result: Any) -> tuple[str, dict[str, Any]]:
@@ -43,8 +52,14 @@ def _describe(result: Any) -> tuple[str, dict[str, Any]]:
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing fired"
     if fired:
         text += f" ({'; '.join(fired)})"
-    details = {"rules": result.rules, "events": result.events, "counts": counts, "errors": result.errors[:20],
-               "fired": fired, "actions": [a for t in result.transitions for a in t.actions]}
+    details = {
+        "rules": result.rules,
+        "events": result.events,
+        "counts": counts,
+        "errors": result.errors[:20],
+        "fired": fired,
+        "actions": [a for t in result.transitions for a in t.actions],
+    }
     return text, details
 
 
@@ -56,9 +71,11 @@ def _detect(ctx: JobContext) -> JobResult:
     return JobResult(PARTIAL if result.errors else OK, text, details)
 
 
-def then_detect(collector: Callable[[JobContext], JobResult], new_data: Callable[[JobResult], bool]) \
-        -> Callable[[JobContext], JobResult]:
+def then_detect(
+    collector: Callable[[JobContext], JobResult], new_data: Callable[[JobResult], bool]
+) -> Callable[[JobContext], JobResult]:
     """A collector job followed, when it stored something new, by a detector tick (recorded in its details)."""
+
     def run(ctx: JobContext) -> JobResult:
         result = collector(ctx)
         if not new_data(result) or not ctx.settings.section("detect").get("enabled", True):
@@ -66,11 +83,15 @@ def then_detect(collector: Callable[[JobContext], JobResult], new_data: Callable
         try:
             tick = detect_tick(ctx)
         except SfopsError as exc:  # what was collected stays collected; the `detect` job will try again
-            return JobResult(PARTIAL, f"{result.summary}; detect failed: {exc.message}",
-                             {**result.details, "detect": {"error": exc.message}})
+            return JobResult(
+                PARTIAL,
+                f"{result.summary}; detect failed: {exc.message}",
+                {**result.details, "detect": {"error": exc.message}},
+            )
         text, details = _describe(tick)
         outcome = PARTIAL if tick.errors and result.outcome == OK else result.outcome
         return JobResult(outcome, f"{result.summary}; detect: {text}", {**result.details, "detect": details})
+
     return run
 
 
@@ -88,13 +109,20 @@ def _errors_pull(ctx: JobContext) -> JobResult:
     org = ctx.org()
     key = data_key(org, ctx.store)  # stored under the org id, like `sfops logs pull --errors --event-logs`
     parts, details, new = [], {}, 0
-    importers = (import_error_logs, import_event_logs, import_long_running,
-                 lambda o, s, k: import_exception_objects(o, s, k, now=ctx.now))
+    importers = (
+        import_error_logs,
+        import_event_logs,
+        import_long_running,
+        lambda o, s, k: import_exception_objects(o, s, k, now=ctx.now),
+    )
     for importer in importers:
         imported = importer(org, ctx.store, key)
         new += imported.imported
-        details[imported.source] = {"available": imported.available, "imported": imported.imported,
-                                    "note": imported.note}
+        details[imported.source] = {
+            "available": imported.available,
+            "imported": imported.imported,
+            "note": imported.note,
+        }
         if imported.available:
             parts.append(f"{imported.source}: {imported.imported} new")
         elif imported.source != EVENT_OBJECT:  # the fallback to EventLogFile is shown once, in `detect rules`
@@ -112,31 +140,52 @@ def _changes_pull(ctx: JobContext) -> JobResult:
 
     result = collect_changes(ctx.org(), ctx.store, ctx.alias, now=ctx.now)
     # everything of the last day not sent yet: a detector tick may have collected a deploy first
-    recent = change_rows(ctx.store, ctx.alias, since=ctx.now - dt.timedelta(days=1), until=ctx.now,
-                         sources=["DeployRequest", "SetupAuditTrail"])
+    recent = change_rows(
+        ctx.store,
+        ctx.alias,
+        since=ctx.now - dt.timedelta(days=1),
+        until=ctx.now,
+        sources=["DeployRequest", "SetupAuditTrail"],
+    )
     sent = send_change_events(ctx.settings, ctx.store, ctx.alias, recent)
-    text = (f"{result.deploys_new} new deployment(s), {result.deploys_updated} updated, "
-            f"{result.audit_new} audit trail entr{'y' if result.audit_new == 1 else 'ies'}")
+    text = (
+        f"{result.deploys_new} new deployment(s), {result.deploys_updated} updated, "
+        f"{result.audit_new} audit trail entr{'y' if result.audit_new == 1 else 'ies'}"
+    )
     if sent:
         text += f"; {sent} PagerDuty change event(s)"
     if result.unavailable:
         text += f"; unavailable: {', '.join(result.unavailable)}"
-    return JobResult(OK, text, {"deploys_new": result.deploys_new, "deploys_updated": result.deploys_updated,
-                                "audit_new": result.audit_new, "unavailable": result.unavailable,
-                                "change_events": sent})
+    return JobResult(
+        OK,
+        text,
+        {
+            "deploys_new": result.deploys_new,
+            "deploys_updated": result.deploys_updated,
+            "audit_new": result.audit_new,
+            "unavailable": result.unavailable,
+            "change_events": sent,
+        },
+    )
 
 
 def register(jobs: dict[str, JobSpec]) -> None:
     """Add the detection jobs, and chain a detector tick after the failure collectors."""
     pull = jobs.get("logs-pull")
     if pull is not None:
-        jobs["logs-pull"] = JobSpec(pull.name, pull.help + " Then a detector tick when logs arrived.",
-                                    then_detect(pull.run, lambda r: bool(r.details.get("pulled"))))
+        jobs["logs-pull"] = JobSpec(
+            pull.name,
+            pull.help + " Then a detector tick when logs arrived.",
+            then_detect(pull.run, lambda r: bool(r.details.get("pulled"))),
+        )
     jobs["errors-pull"] = JobSpec(
-        "errors-pull", "Import Error_Log__c, ApexUnexpectedException event logs and failed async Apex; then detect.",
-        then_detect(_errors_pull, lambda r: bool(r.details.get("new"))))
+        "errors-pull",
+        "Import Error_Log__c, ApexUnexpectedException event logs and failed async Apex; then detect.",
+        then_detect(_errors_pull, lambda r: bool(r.details.get("new"))),
+    )
     jobs["changes-pull"] = JobSpec(
-        "changes-pull", "Copy new DeployRequests and Setup Audit Trail entries into the store (sfops changes).",
-        _changes_pull)
-    jobs["detect"] = JobSpec("detect", "Evaluate the detection rules: raise, update, clear incidents.",
-                             _detect)
+        "changes-pull",
+        "Copy new DeployRequests and Setup Audit Trail entries into the store (sfops changes).",
+        _changes_pull,
+    )
+    jobs["detect"] = JobSpec("detect", "Evaluate the detection rules: raise, update, clear incidents.", _detect)

@@ -33,8 +33,13 @@ class Readiness:
 class Health:
     """Checks one agent; `check_config` re-reads sfops.toml and raises on an invalid one."""
 
-    def __init__(self, agent: Any, *, check_config: Callable[[], object] | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        *,
+        check_config: Callable[[], object] | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.agent = agent
         self.check_config = check_config
         self.clock = clock or agent.clock
@@ -43,8 +48,12 @@ class Health:
         return True
 
     def ready(self) -> Readiness:
-        checks = {"store": self._store(), "leases": self._leases(), "config": self._config(),
-                  "running": "stopping" if self.agent.stopping.is_set() else OK}
+        checks = {
+            "store": self._store(),
+            "leases": self._leases(),
+            "config": self._config(),
+            "running": "stopping" if self.agent.stopping.is_set() else OK,
+        }
         return Readiness(all(v == OK for v in checks.values()), checks)
 
     def _store(self) -> str:

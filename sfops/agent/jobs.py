@@ -69,10 +69,16 @@ def _logs_pull(ctx: JobContext) -> JobResult:
         summary += f"; stopped: {result.stopped}"
     if result.errors:
         summary += f"; {len(result.errors)} error(s)"
-    details = {"listed": result.listed, "pulled": result.pulled, "already_stored": result.already_stored,
-               "body_bytes": result.body_bytes, "failed_transactions": len(result.failures),
-               "stopped": result.stopped, "errors": list(result.errors)[:20],
-               "watermark": None if result.watermark is None else str(result.watermark)}
+    details = {
+        "listed": result.listed,
+        "pulled": result.pulled,
+        "already_stored": result.already_stored,
+        "body_bytes": result.body_bytes,
+        "failed_transactions": len(result.failures),
+        "stopped": result.stopped,
+        "errors": list(result.errors)[:20],
+        "watermark": None if result.watermark is None else str(result.watermark),
+    }
     return JobResult(OK if result.complete else PARTIAL, summary, details)
 
 
@@ -93,8 +99,14 @@ def _switch_restore(ctx: JobContext) -> JobResult:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no scheduled restores"
-    details = {"counts": counts, "restores": [{"id": o.id, "status": o.status, "restored": dict(o.restored),
-                                               "skipped": dict(o.skipped)} for o in outcomes if o.status != "not-due"]}
+    details = {
+        "counts": counts,
+        "restores": [
+            {"id": o.id, "status": o.status, "restored": dict(o.restored), "skipped": dict(o.skipped)}
+            for o in outcomes
+            if o.status != "not-due"
+        ],
+    }
     return JobResult(OK, summary, details)
 
 
@@ -105,13 +117,17 @@ def _breaker_sync(ctx: JobContext) -> JobResult:
 
     outcomes = sync_links(ctx.org(), ctx.store, actor=ctx.actor)
     failed = [o for o in outcomes if o.action == "failed"]
-    summary = (", ".join(f"{o.breaker}: {o.action}" for o in outcomes) or "no breaker needed its linked switch")
+    summary = ", ".join(f"{o.breaker}: {o.action}" for o in outcomes) or "no breaker needed its linked switch"
     # Every breaker's state after the sync: the agent's /metrics (sfops_breaker_open) and console read it here.
     snapshots = breaker_snapshots(ctx.org(), ctx.store)
     states = {name: str(snap.state.value) for name, snap in snapshots}
     record_samples(ctx.store, ctx.alias, snapshots, ctx.now)  # the detector's `integrations` signal
-    details = {"outcomes": [{"breaker": o.breaker, "switch": o.switch, "action": o.action, "detail": o.detail}
-                            for o in outcomes], "states": states}
+    details = {
+        "outcomes": [
+            {"breaker": o.breaker, "switch": o.switch, "action": o.action, "detail": o.detail} for o in outcomes
+        ],
+        "states": states,
+    }
     return JobResult(PARTIAL if failed else OK, summary, details)
 
 
@@ -126,10 +142,14 @@ def _incident_escalate(ctx: JobContext) -> JobResult:
 
     incidents = _incidents(ctx)
     fired = escalate_due(incidents.service, incidents.notifier, incidents.alerts, now=ctx.now)
-    summary = (f"{len(fired)} escalation level(s) fired: "
-               + ", ".join(f"{f['incident']} level {f['level']}" for f in fired)) if fired else "nothing to escalate"
-    return JobResult(OK, summary, {"fired": [{k: f[k] for k in ("incident", "id", "level", "channels")}
-                                            for f in fired]})
+    summary = (
+        (f"{len(fired)} escalation level(s) fired: " + ", ".join(f"{f['incident']} level {f['level']}" for f in fired))
+        if fired
+        else "nothing to escalate"
+    )
+    return JobResult(
+        OK, summary, {"fired": [{k: f[k] for k in ("incident", "id", "level", "channels")} for f in fired]}
+    )
 
 
 def _notify_retry(ctx: JobContext) -> JobResult:
@@ -141,16 +161,23 @@ def _notify_retry(ctx: JobContext) -> JobResult:
     return JobResult(OK, summary, {"statuses": statuses})
 
 
-JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
-    JobSpec("logs-pull", "Pull new Apex debug logs into the store (sfops logs pull).", _logs_pull),
-    JobSpec("limits-snapshot", "Snapshot the org's /limits (sfops limits snapshot).", _limits_snapshot),
-    JobSpec("switch-restore", "Apply due scheduled kill-switch restores (sfops switch restore-due).",
-            _switch_restore),
-    JobSpec("breaker-sync", "Apply breaker -> kill switch links for breakers Apex opened/closed (sfops breaker sync).",
-            _breaker_sync),
-    JobSpec("incident-escalate", "Escalate unacknowledged incidents per [alerts.escalation].", _incident_escalate),
-    JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry),
-)}
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec("logs-pull", "Pull new Apex debug logs into the store (sfops logs pull).", _logs_pull),
+        JobSpec("limits-snapshot", "Snapshot the org's /limits (sfops limits snapshot).", _limits_snapshot),
+        JobSpec(
+            "switch-restore", "Apply due scheduled kill-switch restores (sfops switch restore-due).", _switch_restore
+        ),
+        JobSpec(
+            "breaker-sync",
+            "Apply breaker -> kill switch links for breakers Apex opened/closed (sfops breaker sync).",
+            _breaker_sync,
+        ),
+        JobSpec("incident-escalate", "Escalate unacknowledged incidents per [alerts.escalation].", _incident_escalate),
+        JobSpec("notify-retry", "Re-send incident notifications due for retry (the outbox).", _notify_retry),
+    )
+}
 
 
 def _register_detection() -> None:

@@ -90,9 +90,14 @@ class LeaderLease:
         m = agent_leases.lease_row(self.store, name)
         if m is None:
             return None
-        return LeaseInfo(name=m["name"], holder=m["holder"], acquired_at=aware(m["acquired_at"]),
-                         renewed_at=aware(m["renewed_at"]), expires_at=aware(m["expires_at"]),
-                         generation=int(m.get("generation") or 0))
+        return LeaseInfo(
+            name=m["name"],
+            holder=m["holder"],
+            acquired_at=aware(m["acquired_at"]),
+            renewed_at=aware(m["renewed_at"]),
+            expires_at=aware(m["expires_at"]),
+            generation=int(m.get("generation") or 0),
+        )
 
     def is_live(self, info: LeaseInfo | None) -> bool:
         """Whether a lease is held by anyone right now."""

@@ -59,28 +59,49 @@ def detector_firings(store: Store, orgs: Sequence[str]) -> list[tuple[str, str, 
     if counts is None:
         return []
     wanted = set(orgs)
-    return sorted((org, str(rule), int(n)) for (org, rule, kind), n in counts(store).items()
-                  if kind == "fired" and org in wanted)
+    return sorted(
+        (org, str(rule), int(n)) for (org, rule, kind), n in counts(store).items() if kind == "fired" and org in wanted
+    )
 
 
 class AgentMetrics:
     """The registry of one agent process; `observe_run` is called by the agent after every run."""
 
-    def __init__(self, store: Store, orgs: Sequence[str], *, leading: Callable[[], dict[str, bool]],
-                 api_usage: Callable[[], dict[str, Any]] | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        orgs: Sequence[str],
+        *,
+        leading: Callable[[], dict[str, bool]],
+        api_usage: Callable[[], dict[str, Any]] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         disable_created_metrics()  # no *_created gauges: Prometheus has no use for them in the text format
         self.registry = CollectorRegistry(auto_describe=True)
         self.job_duration = Histogram(
-            "sfops_agent_job_duration_seconds", "Wall time of agent job runs in this process.",
-            ["org", "agent_job"], buckets=DURATION_BUCKETS, registry=self.registry)
-        self.job_runs = Counter("sfops_agent_job_runs", "Agent job runs in this process by outcome.",
-                                ["org", "agent_job", "outcome"], registry=self.registry)
-        self.job_failures = Counter("sfops_agent_job_failures", "Agent job runs in this process that failed.",
-                                    ["org", "agent_job"], registry=self.registry)
+            "sfops_agent_job_duration_seconds",
+            "Wall time of agent job runs in this process.",
+            ["org", "agent_job"],
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.job_runs = Counter(
+            "sfops_agent_job_runs",
+            "Agent job runs in this process by outcome.",
+            ["org", "agent_job", "outcome"],
+            registry=self.registry,
+        )
+        self.job_failures = Counter(
+            "sfops_agent_job_failures",
+            "Agent job runs in this process that failed.",
+            ["org", "agent_job"],
+            registry=self.registry,
+        )
         build = Info("sfops_build", "Version of sfops and Python serving these metrics.", registry=self.registry)
         build.info({"version": __version__, "python": platform.python_version()})
-        self.collector = StoreCollector(store, orgs, leading=leading, api_usage=api_usage or dict,
-                                        clock=clock or (lambda: dt.datetime.now(dt.UTC)))
+        self.collector = StoreCollector(
+            store, orgs, leading=leading, api_usage=api_usage or dict, clock=clock or (lambda: dt.datetime.now(dt.UTC))
+        )
         self.registry.register(self.collector)
 
     def observe_run(self, org: str, job: str, outcome: str, seconds: float) -> None:
@@ -98,8 +119,15 @@ class AgentMetrics:
 class StoreCollector(Collector):
     """Metrics read from the store at each scrape (so every replica reports the same org state)."""
 
-    def __init__(self, store: Store, orgs: Sequence[str], *, leading: Callable[[], dict[str, bool]],
-                 api_usage: Callable[[], dict[str, Any]], clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        orgs: Sequence[str],
+        *,
+        leading: Callable[[], dict[str, bool]],
+        api_usage: Callable[[], dict[str, Any]],
+        clock: Clock,
+    ) -> None:
         self.store, self.orgs = store, list(orgs)
         self.leading, self.api_usage, self.clock = leading, api_usage, clock
 
@@ -109,28 +137,49 @@ class StoreCollector(Collector):
 
     def _families(self) -> list[Metric]:
         return [
-            GaugeMetricFamily("sfops_org_limit_used_ratio", "Used / max of each org limit in the newest "
-                              "snapshot (0-1).", labels=["org", "limit"]),
-            GaugeMetricFamily("sfops_org_limit_max", "Max of each org limit in the newest snapshot.",
-                              labels=["org", "limit"]),
-            GaugeMetricFamily("sfops_org_limit_snapshot_timestamp_seconds", "When the newest limits snapshot "
-                              "was taken (Unix time).", labels=["org"]),
-            GaugeMetricFamily("sfops_org_api_requests_used", "Daily API requests used, from the Sforce-Limit-"
-                              "Info header of the agent's last call.", labels=["org"]),
-            GaugeMetricFamily("sfops_org_api_requests_max", "Daily API requests allowed, from the same header.",
-                              labels=["org"]),
-            GaugeMetricFamily("sfops_agent_job_last_success_timestamp_seconds", "When a job last finished ok "
-                              "for an org, by any agent on this store (Unix time).", labels=["org", "agent_job"]),
-            GaugeMetricFamily("sfops_agent_leader", "1 when this agent process leads the org, else 0.",
-                              labels=["org"]),
-            GaugeMetricFamily("sfops_logs_pull_lag_seconds", "Seconds since the start of the newest log pull "
-                              "that completed (ok or partial).", labels=["org"]),
-            GaugeMetricFamily("sfops_incidents_open", "Open incidents (New to Mitigated) by severity.",
-                              labels=["org", "severity"]),
-            GaugeMetricFamily("sfops_breaker_open", "1 when the circuit breaker was open at the last breaker "
-                              "sync, else 0.", labels=["org", "breaker"]),
-            CounterMetricFamily("sfops_detector_firings", "Detector firings recorded in the store.",
-                                labels=["org", "detector"]),
+            GaugeMetricFamily(
+                "sfops_org_limit_used_ratio",
+                "Used / max of each org limit in the newest snapshot (0-1).",
+                labels=["org", "limit"],
+            ),
+            GaugeMetricFamily(
+                "sfops_org_limit_max", "Max of each org limit in the newest snapshot.", labels=["org", "limit"]
+            ),
+            GaugeMetricFamily(
+                "sfops_org_limit_snapshot_timestamp_seconds",
+                "When the newest limits snapshot was taken (Unix time).",
+                labels=["org"],
+            ),
+            GaugeMetricFamily(
+                "sfops_org_api_requests_used",
+                "Daily API requests used, from the Sforce-Limit-Info header of the agent's last call.",
+                labels=["org"],
+            ),
+            GaugeMetricFamily(
+                "sfops_org_api_requests_max", "Daily API requests allowed, from the same header.", labels=["org"]
+            ),
+            GaugeMetricFamily(
+                "sfops_agent_job_last_success_timestamp_seconds",
+                "When a job last finished ok for an org, by any agent on this store (Unix time).",
+                labels=["org", "agent_job"],
+            ),
+            GaugeMetricFamily("sfops_agent_leader", "1 when this agent process leads the org, else 0.", labels=["org"]),
+            GaugeMetricFamily(
+                "sfops_logs_pull_lag_seconds",
+                "Seconds since the start of the newest log pull that completed (ok or partial).",
+                labels=["org"],
+            ),
+            GaugeMetricFamily(
+                "sfops_incidents_open", "Open incidents (New to Mitigated) by severity.", labels=["org", "severity"]
+            ),
+            GaugeMetricFamily(
+                "sfops_breaker_open",
+                "1 when the circuit breaker was open at the last breaker sync, else 0.",
+                labels=["org", "breaker"],
+            ),
+            CounterMetricFamily(
+                "sfops_detector_firings", "Detector firings recorded in the store.", labels=["org", "detector"]
+            ),
             GaugeMetricFamily("sfops_metrics_store_read_seconds", "Time this scrape spent reading the store."),
         ]
 
@@ -165,8 +214,9 @@ class StoreCollector(Collector):
             families["sfops_agent_job_last_success_timestamp_seconds"].add_metric([org, job], finished.timestamp())
         for org, started in agent_status.last_started(self.store, self.orgs, "logs-pull", PULLED):
             families["sfops_logs_pull_lag_seconds"].add_metric([org], max(0.0, (now - started).total_seconds()))
-        counts = {(org, sev): n for org, sev, n in
-                  agent_status.open_incident_counts(self.store, self.orgs, OPEN_STATUSES)}
+        counts = {
+            (org, sev): n for org, sev, n in agent_status.open_incident_counts(self.store, self.orgs, OPEN_STATUSES)
+        }
         for org in self.orgs:  # every severity, zeros included: alert rules need the series to exist
             for sev in SEVERITIES:
                 families["sfops_incidents_open"].add_metric([org, sev], counts.get((org, sev), 0))
@@ -176,5 +226,3 @@ class StoreCollector(Collector):
                 families["sfops_breaker_open"].add_metric([org, str(name)], 1.0 if state == "open" else 0.0)
         for org, detector, total in detector_firings(self.store, self.orgs):
             families["sfops_detector_firings"].add_metric([org, detector], total)
-
-

@@ -42,8 +42,15 @@ def rotated(items: Sequence[str], holder: str) -> list[str]:
     return [*items[offset:], *items[:offset]]
 
 
-def plan(orgs: Sequence[str], held: Collection[str], free: Collection[str], agents: int, *, holder: str,
-         busy: Collection[str] = ()) -> LeasePlan:
+def plan(
+    orgs: Sequence[str],
+    held: Collection[str],
+    free: Collection[str],
+    agents: int,
+    *,
+    holder: str,
+    busy: Collection[str] = (),
+) -> LeasePlan:
     """The lease plan of `holder`, holding `held`, seeing `free` orgs and `agents` live agents."""
     share = fair_share(len(orgs), agents)
     keep = [o for o in orgs if o in held]

@@ -78,8 +78,16 @@ class Snapshot:
         return {k: getattr(self, k) for k in _THRESHOLDS}
 
 
-_THRESHOLDS = ("max_failures", "cooldown", "success_threshold", "failure_rate", "minimum_calls", "window",
-               "linked_switch", "switch_flipped")
+_THRESHOLDS = (
+    "max_failures",
+    "cooldown",
+    "success_threshold",
+    "failure_rate",
+    "minimum_calls",
+    "window",
+    "linked_switch",
+    "switch_flipped",
+)
 
 
 class Storage(Protocol):
@@ -157,9 +165,13 @@ class Listener:
 class CircuitBreaker:
     """closed → open (after failures) → half-open (after cooldown; one probe) → closed or open."""
 
-    def __init__(self, config: BreakerConfig, storage: Storage | None = None,
-                 listeners: tuple[Listener, ...] | list[Listener] = (),
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        config: BreakerConfig,
+        storage: Storage | None = None,
+        listeners: tuple[Listener, ...] | list[Listener] = (),
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.config = config
         self.storage = storage or MemoryStorage()
         self.listeners = list(listeners)
@@ -217,16 +229,17 @@ class CircuitBreaker:
         try:
             yield
         except BaseException as exc:
-            self._record(success=self._excluded(exc), is_probe=is_probe,
-                         error=None if self._excluded(exc) else exc)
+            self._record(success=self._excluded(exc), is_probe=is_probe, error=None if self._excluded(exc) else exc)
             raise
         self._record(success=True, is_probe=is_probe)
 
     def __call__(self, fn: Callable[..., T]) -> Callable[..., T]:
         """Use the breaker as a decorator."""
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> T:
             return self.call(fn, *args, **kwargs)
+
         return wrapper
 
     def _excluded(self, exc: BaseException) -> bool:
@@ -249,13 +262,13 @@ class CircuitBreaker:
                 reopen_at = (snap.opened_at or now) + self._cooldown(snap)
                 if now < reopen_at:
                     raise CircuitOpenError(self.name, f"is open until {reopen_at:%H:%M:%S} UTC.", retry_at=reopen_at)
-                new = replace(snap, state=State.HALF_OPEN, success_count=0,
-                              probe_until=now + self.config.probe_lease)
+                new = replace(snap, state=State.HALF_OPEN, success_count=0, probe_until=now + self.config.probe_lease)
                 transition = (State.OPEN, State.HALF_OPEN)
             else:  # half-open: one probe at a time
                 if snap.probe_until is not None and now < snap.probe_until:
-                    raise CircuitOpenError(self.name, "is half-open and a probe call is in flight.",
-                                           retry_at=snap.probe_until)
+                    raise CircuitOpenError(
+                        self.name, "is half-open and a probe call is in flight.", retry_at=snap.probe_until
+                    )
                 new = replace(snap, probe_until=now + self.config.probe_lease)
             self.storage.save(new, snap)
         if transition:
@@ -274,14 +287,26 @@ class CircuitBreaker:
                 if success:
                     count = snap.success_count + 1
                     if count >= self._setting(snap, "success_threshold"):
-                        new = Snapshot(state=State.CLOSED, last_failure=snap.last_failure, last_success=now,
-                                       last_error=snap.last_error, **snap.thresholds())
+                        new = Snapshot(
+                            state=State.CLOSED,
+                            last_failure=snap.last_failure,
+                            last_success=now,
+                            last_error=snap.last_error,
+                            **snap.thresholds(),
+                        )
                     else:
                         new = replace(snap, success_count=count, probe_until=None, last_success=now)
                 else:
-                    new = replace(snap, state=State.OPEN, opened_at=now, probe_until=None, success_count=0,
-                                  failure_count=snap.failure_count + 1, last_failure=now,
-                                  last_error=_error_text(error))
+                    new = replace(
+                        snap,
+                        state=State.OPEN,
+                        opened_at=now,
+                        probe_until=None,
+                        success_count=0,
+                        failure_count=snap.failure_count + 1,
+                        last_failure=now,
+                        last_error=_error_text(error),
+                    )
             elif snap.state is State.CLOSED:
                 new = self._closed_outcome(snap, success, now, error)
             if new.state is not snap.state:
@@ -296,8 +321,7 @@ class CircuitBreaker:
         if transition:
             self._notify(*transition, new)
 
-    def _closed_outcome(self, snap: Snapshot, success: bool, now: dt.datetime,
-                        error: BaseException | None) -> Snapshot:
+    def _closed_outcome(self, snap: Snapshot, success: bool, now: dt.datetime, error: BaseException | None) -> Snapshot:
         if self._mode(snap) is Mode.CONSECUTIVE and success:
             # A success on a clean breaker changes nothing: no write (an org-backed storage would
             # otherwise spend one PATCH per successful call just to move Last_Success__c).
@@ -317,8 +341,9 @@ class CircuitBreaker:
         requests = snap.request_count + 1
         failures = snap.failure_count + (0 if success else 1)
         snap = replace(snap, request_count=requests, failure_count=failures)
-        if requests >= self._setting(snap, "minimum_calls") and \
-                failures / requests >= self._setting(snap, "failure_rate"):
+        if requests >= self._setting(snap, "minimum_calls") and failures / requests >= self._setting(
+            snap, "failure_rate"
+        ):
             return replace(snap, state=State.OPEN, opened_at=now)
         return snap
 
@@ -329,9 +354,15 @@ class CircuitBreaker:
 
     def close(self) -> None:
         """Force the breaker closed, clearing the counters."""
-        self._force(lambda s, now: Snapshot(state=State.CLOSED, last_failure=s.last_failure,
-                                            last_success=s.last_success, last_error=s.last_error,
-                                            **s.thresholds()))
+        self._force(
+            lambda s, now: Snapshot(
+                state=State.CLOSED,
+                last_failure=s.last_failure,
+                last_success=s.last_success,
+                last_error=s.last_error,
+                **s.thresholds(),
+            )
+        )
 
     def half_open(self) -> None:
         """Let the next call through as a probe."""

@@ -43,8 +43,16 @@ def flipped_by_sfops(org: Org, store: Store, breaker: str) -> dict[str, Any] | N
     return store.get_state(_key(org, breaker)) or None
 
 
-def on_breaker_open(org: Org, store: Store, breaker: str, switch: str | None, *, actor: str,
-                    why: str | None = None, incident_id: str | None = None) -> LinkOutcome:
+def on_breaker_open(
+    org: Org,
+    store: Store,
+    breaker: str,
+    switch: str | None,
+    *,
+    actor: str,
+    why: str | None = None,
+    incident_id: str | None = None,
+) -> LinkOutcome:
     """Switch `switch` off at org level because `breaker` opened (idempotent)."""
     if not switch:
         return LinkOutcome(breaker, None, "none", "no linked kill switch")
@@ -60,17 +68,32 @@ def on_breaker_open(org: Org, store: Store, breaker: str, switch: str | None, *,
     change = result.changes[0]
     if not change.changed:
         if marker:
-            return LinkOutcome(breaker, change.switch, "already-flipped",
-                               "sfops already switched it off for this breaker")
-        return LinkOutcome(breaker, change.switch, "already-off", "the switch was already off; it will not be "
-                                                                  "switched on when the breaker closes")
-    store.set_state(_key(org, breaker), {"switch": change.switch, "at": dt.datetime.now(dt.UTC).isoformat(),
-                                         "audit_ids": result.audit_ids})
+            return LinkOutcome(
+                breaker, change.switch, "already-flipped", "sfops already switched it off for this breaker"
+            )
+        return LinkOutcome(
+            breaker,
+            change.switch,
+            "already-off",
+            "the switch was already off; it will not be switched on when the breaker closes",
+        )
+    store.set_state(
+        _key(org, breaker),
+        {"switch": change.switch, "at": dt.datetime.now(dt.UTC).isoformat(), "audit_ids": result.audit_ids},
+    )
     return LinkOutcome(breaker, change.switch, "switched-off", reason, result.audit_ids)
 
 
-def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: str | None = None,
-                     incident_id: str | None = None, apex_flipped: str | None = None) -> LinkOutcome:
+def on_breaker_close(
+    org: Org,
+    store: Store,
+    breaker: str,
+    *,
+    actor: str,
+    why: str | None = None,
+    incident_id: str | None = None,
+    apex_flipped: str | None = None,
+) -> LinkOutcome:
     """Switch the linked switch back on if (and only if) the breaker switched it off: sfops did
     (store marker) or the Apex CircuitBreaker did (`apex_flipped` = the linked switch when
     Kill_Switch_Flipped__c is set on the record)."""
@@ -88,11 +111,26 @@ def on_breaker_close(org: Org, store: Store, breaker: str, *, actor: str, why: s
     return LinkOutcome(breaker, result.changes[0].switch, "restored", reason, result.audit_ids)
 
 
-def _audit_failure(org: Org, store: Store, breaker: str, switch: str, reason: str, incident_id: str | None,
-                   actor: str, error: SfopsError) -> None:
-    store.record_audit(actor=actor, alias=org.alias, action="breaker.link", target=f"Circuit_Breaker__c.{breaker}",
-                       reason=reason, incident_id=incident_id, outcome="failed",
-                       details={"switch": switch, "error": error.message})
+def _audit_failure(
+    org: Org,
+    store: Store,
+    breaker: str,
+    switch: str,
+    reason: str,
+    incident_id: str | None,
+    actor: str,
+    error: SfopsError,
+) -> None:
+    store.record_audit(
+        actor=actor,
+        alias=org.alias,
+        action="breaker.link",
+        target=f"Circuit_Breaker__c.{breaker}",
+        reason=reason,
+        incident_id=incident_id,
+        outcome="failed",
+        details={"switch": switch, "error": error.message},
+    )
 
 
 class KillSwitchLink(Listener):
@@ -115,9 +153,14 @@ class KillSwitchLink(Listener):
                 _mark(breaker, True)
         elif new is State.CLOSED:
             probes = snapshot.success_threshold or breaker.config.success_threshold
-            outcome = on_breaker_close(self.org, self.store, breaker.name, actor=self.actor,
-                                       why=f"{probes} successful probe(s)" if old is State.HALF_OPEN else None,
-                                       apex_flipped=switch if snapshot.switch_flipped else None)
+            outcome = on_breaker_close(
+                self.org,
+                self.store,
+                breaker.name,
+                actor=self.actor,
+                why=f"{probes} successful probe(s)" if old is State.HALF_OPEN else None,
+                apex_flipped=switch if snapshot.switch_flipped else None,
+            )
             if outcome.action == "restored":
                 _mark(breaker, False)
         else:

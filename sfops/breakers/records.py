@@ -151,16 +151,24 @@ class BreakerRow:
 
 def row_view(record_id: str, name: str, snap: Snapshot) -> BreakerRow:
     """A display row from a snapshot."""
-    reopens = snap.opened_at + snap.cooldown if snap.state is State.OPEN and snap.opened_at and snap.cooldown \
-        else None
+    reopens = snap.opened_at + snap.cooldown if snap.state is State.OPEN and snap.opened_at and snap.cooldown else None
     return BreakerRow(
-        name=name, id=record_id, state=snap.state, failure_count=snap.failure_count,
+        name=name,
+        id=record_id,
+        state=snap.state,
+        failure_count=snap.failure_count,
         max_failures=snap.max_failures,
         cooldown_minutes=snap.cooldown.total_seconds() / 60 if snap.cooldown is not None else None,
-        success_count=snap.success_count, success_threshold=snap.success_threshold,
+        success_count=snap.success_count,
+        success_threshold=snap.success_threshold,
         mode=f"rate {snap.failure_rate:.0%}" if snap.failure_rate else "consecutive",
-        opened_at=snap.opened_at, reopens_at=reopens, last_failure=snap.last_failure,
-        last_error=snap.last_error, linked_switch=snap.linked_switch, switch_flipped=snap.switch_flipped)
+        opened_at=snap.opened_at,
+        reopens_at=reopens,
+        last_failure=snap.last_failure,
+        last_error=snap.last_error,
+        linked_switch=snap.linked_switch,
+        switch_flipped=snap.switch_flipped,
+    )
 
 
 def fetch_rows(org: Org, fields: set[str]) -> list[dict[str, Any]]:
@@ -169,8 +177,9 @@ def fetch_rows(org: Org, fields: set[str]) -> list[dict[str, Any]]:
     return org.query(f"SELECT {', '.join(columns)} FROM {BREAKER_OBJECT} ORDER BY Name")  # noqa: S608
 
 
-def write(org: Org, record_id: str | None, name: str, values: dict[str, Any],
-          retry: LockRetry | None = None) -> tuple[str, int]:
+def write(
+    org: Org, record_id: str | None, name: str, values: dict[str, Any], retry: LockRetry | None = None
+) -> tuple[str, int]:
     """PATCH the given fields (or create the record); returns (id, attempts)."""
     policy = retry or LockRetry()
     if record_id is None:
@@ -178,6 +187,5 @@ def write(org: Org, record_id: str | None, name: str, values: dict[str, Any],
         return result, attempts
     if not values:
         return record_id, 0
-    _, attempts = with_lock_retry(lambda: org.update(BREAKER_OBJECT, record_id, dict(values), retry_safe=True),
-                                  policy)
+    _, attempts = with_lock_retry(lambda: org.update(BREAKER_OBJECT, record_id, dict(values), retry_safe=True), policy)
     return record_id, attempts

@@ -76,10 +76,20 @@ def show_breaker(org: Org, store: Store, name: str) -> BreakerRow:
     return row_view(str(row["Id"]), str(row["Name"]), snap)
 
 
-def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, reason: str | None = None,
-                incident_id: str | None = None, dry_run: bool = False,
-                confirm: Callable[[BreakerChange], None] | None = None, retry: LockRetry | None = None,
-                now: dt.datetime | None = None) -> BreakerChange:
+def set_breaker(
+    org: Org,
+    store: Store,
+    name: str,
+    action: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    incident_id: str | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[BreakerChange], None] | None = None,
+    retry: LockRetry | None = None,
+    now: dt.datetime | None = None,
+) -> BreakerChange:
     """Force a breaker open or closed, or reset it; applies the kill-switch linkage and audits."""
     if action not in ACTIONS:
         raise UsageError(f"Unknown breaker action '{action}': use one of {', '.join(ACTIONS)}.")
@@ -91,13 +101,29 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
     else:
         new = Snapshot(state=State.CLOSED, **snap.thresholds())
         if action == "close":
-            new = dataclasses.replace(new, opened_at=snap.opened_at, last_failure=snap.last_failure,
-                                      last_error=snap.last_error, last_success=snap.last_success)
+            new = dataclasses.replace(
+                new,
+                opened_at=snap.opened_at,
+                last_failure=snap.last_failure,
+                last_error=snap.last_error,
+                last_success=snap.last_success,
+            )
     fields = available_fields(org, store)
-    plan = BreakerChange(breaker=name, action=action, before=snap.state, after=new.state,
-                         changed_fields=changed_fields(new, snap, fields), link=None, dry_run=True)
-    if (not plan.changed_fields and action != "open" and not snap.switch_flipped
-            and not flipped_by_sfops(org, store, name)):
+    plan = BreakerChange(
+        breaker=name,
+        action=action,
+        before=snap.state,
+        after=new.state,
+        changed_fields=changed_fields(new, snap, fields),
+        link=None,
+        dry_run=True,
+    )
+    if (
+        not plan.changed_fields
+        and action != "open"
+        and not snap.switch_flipped
+        and not flipped_by_sfops(org, store, name)
+    ):
         return dataclasses.replace(plan, dry_run=dry_run)  # already closed and clear: nothing to write or audit
     if dry_run:
         return plan
@@ -109,18 +135,32 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
         if link.action == "switched-off":
             new = dataclasses.replace(new, switch_flipped=True)
     else:
-        link = on_breaker_close(org, store, name, actor=actor, why=why, incident_id=incident_id,
-                                apex_flipped=snap.linked_switch if snap.switch_flipped else None)
+        link = on_breaker_close(
+            org,
+            store,
+            name,
+            actor=actor,
+            why=why,
+            incident_id=incident_id,
+            apex_flipped=snap.linked_switch if snap.switch_flipped else None,
+        )
         if link.action == "restored":
             new = dataclasses.replace(new, switch_flipped=False)
     values = changed_fields(new, snap, fields)
     org_keys.key_for(store, org)  # audited under the org id: every alias of the org sees it
     # Intent first, settled after: a reply lost after the org applied the PATCH still leaves an audit.
     audit_id = store.record_audit(
-        actor=actor, alias=org.alias, action=f"breaker.{action}", target=f"{BREAKER_OBJECT}.{name}",
+        actor=actor,
+        alias=org.alias,
+        action=f"breaker.{action}",
+        target=f"{BREAKER_OBJECT}.{name}",
         before={"state": snap.state.value, "failure_count": snap.failure_count},
-        after={"state": new.state.value, "failure_count": new.failure_count}, reason=reason,
-        incident_id=incident_id, outcome="pending", details={"fields": values, "link": dataclasses.asdict(link)})
+        after={"state": new.state.value, "failure_count": new.failure_count},
+        reason=reason,
+        incident_id=incident_id,
+        outcome="pending",
+        details={"fields": values, "link": dataclasses.asdict(link)},
+    )
     try:
         write(org, str(row["Id"]), name, values, retry)
     except SfopsError as exc:
@@ -133,11 +173,21 @@ def set_breaker(org: Org, store: Store, name: str, action: str, *, actor: str, r
     return dataclasses.replace(plan, changed_fields=values, link=link, dry_run=False, audit_id=audit_id)
 
 
-def create_breaker(org: Org, store: Store, name: str, *, actor: str, max_failures: int = 5,
-                   cooldown_minutes: float = 1.0, success_threshold: int = 1, linked_switch: str | None = None,
-                   reason: str | None = None, dry_run: bool = False,
-                   confirm: Callable[[BreakerChange], None] | None = None,
-                   retry: LockRetry | None = None) -> BreakerChange:
+def create_breaker(
+    org: Org,
+    store: Store,
+    name: str,
+    *,
+    actor: str,
+    max_failures: int = 5,
+    cooldown_minutes: float = 1.0,
+    success_threshold: int = 1,
+    linked_switch: str | None = None,
+    reason: str | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[BreakerChange], None] | None = None,
+    retry: LockRetry | None = None,
+) -> BreakerChange:
     """Create a closed Circuit_Breaker__c record (a list custom setting row named `name`) with its thresholds.
 
     Safe to repeat after a lost reply: a breaker of that name with the same thresholds is left alone
@@ -147,29 +197,57 @@ def create_breaker(org: Org, store: Store, name: str, *, actor: str, max_failure
         raise UsageError(f"Breaker name '{name}' must be 1 to 38 characters.")
     if max_failures < 1 or success_threshold < 1 or cooldown_minutes <= 0:
         raise UsageError("--max-failures and --success-threshold must be at least 1, --cooldown above 0.")
-    new = Snapshot(state=State.CLOSED, max_failures=max_failures, cooldown=dt.timedelta(minutes=cooldown_minutes),
-                   success_threshold=success_threshold, linked_switch=linked_switch or None)
+    new = Snapshot(
+        state=State.CLOSED,
+        max_failures=max_failures,
+        cooldown=dt.timedelta(minutes=cooldown_minutes),
+        success_threshold=success_threshold,
+        linked_switch=linked_switch or None,
+    )
     fields = available_fields(org, store)
     values = changed_fields(new, None, fields)
     for row, snap in _all(org, store):
         if str(row["Name"]).lower() == name.lower():
             wanted = ("max_failures", "cooldown", "success_threshold", "linked_switch")
             if any(getattr(new, a) != getattr(snap, a) for a in wanted if FIELDS[a][0] in fields):
-                raise UsageError(f"Circuit breaker '{row['Name']}' already exists with other settings; nothing "
-                                 "was changed.", actions=[f"sfops breaker show {row['Name']}"])
-            return BreakerChange(breaker=str(row["Name"]), action="create", before=snap.state, after=snap.state,
-                                 changed_fields={}, link=None, dry_run=dry_run)
-    plan = BreakerChange(breaker=name, action="create", before=State.CLOSED, after=State.CLOSED,
-                         changed_fields=values, link=None, dry_run=True)
+                raise UsageError(
+                    f"Circuit breaker '{row['Name']}' already exists with other settings; nothing was changed.",
+                    actions=[f"sfops breaker show {row['Name']}"],
+                )
+            return BreakerChange(
+                breaker=str(row["Name"]),
+                action="create",
+                before=snap.state,
+                after=snap.state,
+                changed_fields={},
+                link=None,
+                dry_run=dry_run,
+            )
+    plan = BreakerChange(
+        breaker=name,
+        action="create",
+        before=State.CLOSED,
+        after=State.CLOSED,
+        changed_fields=values,
+        link=None,
+        dry_run=True,
+    )
     if dry_run:
         return plan
     if confirm is not None:
         confirm(plan)
     # Intent first, settled after: a reply lost after the org created the record still leaves an audit.
-    audit_id = store.record_audit(actor=actor, alias=org.alias, action="breaker.create",
-                                  target=f"{BREAKER_OBJECT}.{name}", before=None,
-                                  after={"state": State.CLOSED.value, **values}, reason=reason,
-                                  outcome="pending", details={"fields": values})
+    audit_id = store.record_audit(
+        actor=actor,
+        alias=org.alias,
+        action="breaker.create",
+        target=f"{BREAKER_OBJECT}.{name}",
+        before=None,
+        after={"state": State.CLOSED.value, **values},
+        reason=reason,
+        outcome="pending",
+        details={"fields": values},
+    )
     try:
         write(org, None, name, values, retry)
     except SfopsError as exc:
@@ -207,8 +285,9 @@ def sync_links(org: Org, store: Store, *, actor: str) -> list[LinkOutcome]:
         name = str(row["Name"])
         marker = flipped_by_sfops(org, store, name)
         if snap.state is State.OPEN and snap.linked_switch and not marker and not snap.switch_flipped:
-            outcome = on_breaker_open(org, store, name, snap.linked_switch, actor=actor,
-                                      why=snap.last_error or "found open by sync")
+            outcome = on_breaker_open(
+                org, store, name, snap.linked_switch, actor=actor, why=snap.last_error or "found open by sync"
+            )
             flag = True if outcome.action == "switched-off" else None
         elif snap.state is State.CLOSED and marker:
             # Apex closing a breaker restores its own flips; only sfops's are left to do here.

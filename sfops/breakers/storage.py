@@ -58,8 +58,16 @@ class StoreStorage:
 class OrgStorage:
     """A breaker kept in the org's Circuit_Breaker__c row `name` (created on first save)."""
 
-    def __init__(self, org: Org, name: str, *, store: Store | None = None, read_ttl: float = 0.0,
-                 retry: LockRetry | None = None, clock: Any = None) -> None:
+    def __init__(
+        self,
+        org: Org,
+        name: str,
+        *,
+        store: Store | None = None,
+        read_ttl: float = 0.0,
+        retry: LockRetry | None = None,
+        clock: Any = None,
+    ) -> None:
         self.org, self.name, self.store = org, name, store
         self.read_ttl = dt.timedelta(seconds=read_ttl)
         self.retry = retry or LockRetry()

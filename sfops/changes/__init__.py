@@ -10,5 +10,13 @@ from sfops.changes.collect import CollectResult, collect_changes
 from sfops.changes.pagerduty import send_change_events
 from sfops.changes.rank import Change, apex_in_stack, attach_to_incident, list_changes, stack_apex_changes
 
-__all__ = ["Change", "CollectResult", "apex_in_stack", "attach_to_incident", "collect_changes", "list_changes",
-           "send_change_events", "stack_apex_changes"]
+__all__ = [
+    "Change",
+    "CollectResult",
+    "apex_in_stack",
+    "attach_to_incident",
+    "collect_changes",
+    "list_changes",
+    "send_change_events",
+    "stack_apex_changes",
+]

@@ -18,9 +18,20 @@ from sfops.salesforce.values import require_datetime
 from sfops.store import Store
 from sfops.store.changes import save_changes
 
-DEPLOY_FIELDS = ("Id", "Status", "CreatedDate", "StartDate", "CompletedDate", "CreatedById", "CheckOnly",
-                 "NumberComponentsDeployed", "NumberComponentsTotal", "NumberComponentErrors", "NumberTestErrors",
-                 "ErrorMessage")
+DEPLOY_FIELDS = (
+    "Id",
+    "Status",
+    "CreatedDate",
+    "StartDate",
+    "CompletedDate",
+    "CreatedById",
+    "CheckOnly",
+    "NumberComponentsDeployed",
+    "NumberComponentsTotal",
+    "NumberComponentErrors",
+    "NumberTestErrors",
+    "ErrorMessage",
+)
 AUDIT_FIELDS = ("Id", "Action", "Section", "CreatedDate", "CreatedById", "Display", "DelegateUser")
 DONE = ("Succeeded", "SucceededPartial", "Failed", "Canceled")
 DEPLOY_DAYS, AUDIT_DAYS = 30, 180
@@ -84,17 +95,29 @@ def _deploy_row(record: dict[str, Any], who: str, components: list[str]) -> dict
     summary = f"Deployment {status}: {total} component(s)" + (f" ({names})" if names else "")
     if record.get("ErrorMessage"):
         summary += f": {record['ErrorMessage']}"
-    return {"id": record["Id"], "at": require_datetime(at), "kind": "deploy", "status": status, "who": who,
-            "summary": summary[:2000], "components": components,
-            "details": {"created": record.get("CreatedDate"), "component_errors": record.get("NumberComponentErrors"),
-                        "test_errors": record.get("NumberTestErrors")}}
+    return {
+        "id": record["Id"],
+        "at": require_datetime(at),
+        "kind": "deploy",
+        "status": status,
+        "who": who,
+        "summary": summary[:2000],
+        "components": components,
+        "details": {
+            "created": record.get("CreatedDate"),
+            "component_errors": record.get("NumberComponentErrors"),
+            "test_errors": record.get("NumberTestErrors"),
+        },
+    }
 
 
 def collect_deploys(org: Any, store: Store, alias: str, now: dt.datetime, result: CollectResult) -> None:
     """New and still-running DeployRequests since the watermark."""
     since = _watermark(store, "DeployRequest", alias, now, DEPLOY_DAYS)
-    soql = (f"SELECT {', '.join(DEPLOY_FIELDS)} FROM DeployRequest WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
-            "AND CheckOnly = false ORDER BY CreatedDate ASC")
+    soql = (
+        f"SELECT {', '.join(DEPLOY_FIELDS)} FROM DeployRequest WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
+        "AND CheckOnly = false ORDER BY CreatedDate ASC"
+    )
     try:
         records = org.tooling_query(soql)
     except SalesforceError as exc:
@@ -128,8 +151,10 @@ def collect_deploys(org: Any, store: Store, alias: str, now: dt.datetime, result
 def collect_audit_trail(org: Any, store: Store, alias: str, now: dt.datetime, result: CollectResult) -> None:
     """New SetupAuditTrail entries since the watermark."""
     since = _watermark(store, "SetupAuditTrail", alias, now, AUDIT_DAYS)
-    soql = (f"SELECT {', '.join(AUDIT_FIELDS)} FROM SetupAuditTrail WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
-            "ORDER BY CreatedDate ASC")
+    soql = (
+        f"SELECT {', '.join(AUDIT_FIELDS)} FROM SetupAuditTrail WHERE CreatedDate >= {soql_literal(since)} "  # noqa: S608
+        "ORDER BY CreatedDate ASC"
+    )
     try:
         records = org.query(soql)
     except SalesforceError as exc:
@@ -143,13 +168,28 @@ def collect_audit_trail(org: Any, store: Store, alias: str, now: dt.datetime, re
 
     known = {r["id"] for r in change_rows(store, alias, since=since, sources=["SetupAuditTrail"])}
     names = _user_names(org, {r.get("CreatedById") or "" for r in records})
-    rows = [{"id": r["Id"], "at": require_datetime(r["CreatedDate"]), "kind": r.get("Action") or "setup",
-             "status": None, "who": names.get(r.get("CreatedById") or "", r.get("CreatedById") or ""),
-             "summary": (r.get("Display") or r.get("Action") or "")[:2000], "components": [],
-             "details": {"section": r.get("Section"), "delegate_user": r.get("DelegateUser")}}
-            for r in records if r["Id"] not in known]
-    new, _ = save_changes(store, alias, "SetupAuditTrail", rows, _key("SetupAuditTrail", alias),
-                          require_datetime(records[-1]["CreatedDate"]))
+    rows = [
+        {
+            "id": r["Id"],
+            "at": require_datetime(r["CreatedDate"]),
+            "kind": r.get("Action") or "setup",
+            "status": None,
+            "who": names.get(r.get("CreatedById") or "", r.get("CreatedById") or ""),
+            "summary": (r.get("Display") or r.get("Action") or "")[:2000],
+            "components": [],
+            "details": {"section": r.get("Section"), "delegate_user": r.get("DelegateUser")},
+        }
+        for r in records
+        if r["Id"] not in known
+    ]
+    new, _ = save_changes(
+        store,
+        alias,
+        "SetupAuditTrail",
+        rows,
+        _key("SetupAuditTrail", alias),
+        require_datetime(records[-1]["CreatedDate"]),
+    )
     result.audit_new += new
     result.new_rows += rows
 

@@ -42,16 +42,34 @@ def change_payload(row: Mapping[str, Any], routing_key: str, *, org: str) -> dic
     at = row["at"]
     stamp = at.astimezone(dt.UTC).isoformat() if isinstance(at, dt.datetime) else str(at)
     source = "DeployRequest" if row.get("kind") == "deploy" else "SetupAuditTrail"
-    details = {"org": org, "source": source, "id": row.get("id"), "status": row.get("status"),
-               "who": row.get("who"), "components": list(row.get("components") or [])[:50]}
-    return {"routing_key": routing_key,
-            "payload": {"summary": str(row.get("summary") or source)[:1024], "timestamp": stamp,
-                        "source": f"salesforce:{org}", "custom_details": details},
-            "links": []}
+    details = {
+        "org": org,
+        "source": source,
+        "id": row.get("id"),
+        "status": row.get("status"),
+        "who": row.get("who"),
+        "components": list(row.get("components") or [])[:50],
+    }
+    return {
+        "routing_key": routing_key,
+        "payload": {
+            "summary": str(row.get("summary") or source)[:1024],
+            "timestamp": stamp,
+            "source": f"salesforce:{org}",
+            "custom_details": details,
+        },
+        "links": [],
+    }
 
 
-def send_change_events(settings: Settings, store: Store, alias: str, rows: Sequence[Mapping[str, Any]], *,
-                       session: requests.Session | None = None) -> int:
+def send_change_events(
+    settings: Settings,
+    store: Store,
+    alias: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    session: requests.Session | None = None,
+) -> int:
     """Send the new org changes to every PagerDuty channel; returns how many events were accepted."""
     if not rows:
         return 0

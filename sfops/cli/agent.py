@@ -74,6 +74,7 @@ def _logging_to(app: AppContext, level: str) -> Iterator[None]:
 @contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM and SIGINT set `stop` (only possible from the main thread; elsewhere the caller stops us)."""
+
     def handler(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
@@ -93,19 +94,46 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 @click.option("--once", is_flag=True, help="Run each due job one time and exit (for cron and tests).")
 @click.option("--jobs", "jobs", default=None, metavar="A,B", help="Only these jobs (comma-separated names).")
 @click.option("--force", is_flag=True, help="With --once: run the selected jobs even when they are not due.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
-              help="Log level of the agent's log on stderr (default: info; warning with --once).")
-@click.option("--listen", metavar="HOST:PORT", default=None,
-              help="Serve /metrics, /livez, /readyz and the console here (HOST defaults to 127.0.0.1; port 0: any).")
-@click.option("--grace", type=click.IntRange(0, 3600), default=None, metavar="SECONDS",
-              help="After SIGTERM, how long running jobs may take to finish (default: [agent] grace_seconds, 30).")
-@click.option("--at", "at", default=None, metavar="TIME",
-              help="With --once: run as of this past ISO time (catching up a missed tick, or a rehearsal): "
-                   "jobs, detection and incident stamps take it as now.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="Log level of the agent's log on stderr (default: info; warning with --once).",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    default=None,
+    help="Serve /metrics, /livez, /readyz and the console here (HOST defaults to 127.0.0.1; port 0: any).",
+)
+@click.option(
+    "--grace",
+    type=click.IntRange(0, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="After SIGTERM, how long running jobs may take to finish (default: [agent] grace_seconds, 30).",
+)
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    metavar="TIME",
+    help="With --once: run as of this past ISO time (catching up a missed tick, or a rehearsal): "
+    "jobs, detection and incident stamps take it as now.",
+)
 @output_command
 @pass_app
-def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | None, force: bool,
-            log_level: str | None, listen: str | None, grace: int | None, at: str | None) -> Result:
+def run_cmd(
+    app: AppContext,
+    target_org: str | None,
+    once: bool,
+    jobs: str | None,
+    force: bool,
+    log_level: str | None,
+    listen: str | None,
+    grace: int | None,
+    at: str | None,
+) -> Result:
     """Run the agent: with --once each due job runs one time; otherwise until SIGTERM/SIGINT."""
     if force and not once:
         raise UsageError("--force only applies with --once.")
@@ -129,11 +157,19 @@ def run_cmd(app: AppContext, target_org: str | None, once: bool, jobs: str | Non
                     server.server_close()
             message = f"Agent {runner.holder} stopped; leases released."
             if left:
-                message += f" {len(left)} run(s) did not finish within the grace period: " + ", ".join(
-                    f"{org} {job}" for _, org, job in left) + "."
-            return Result(data={"holder": runner.holder, "stopped": True,
-                                "interrupted": [{"run_id": r, "org": o, "job": j} for r, o, j in left]},
-                          message=message)
+                message += (
+                    f" {len(left)} run(s) did not finish within the grace period: "
+                    + ", ".join(f"{org} {job}" for _, org, job in left)
+                    + "."
+                )
+            return Result(
+                data={
+                    "holder": runner.holder,
+                    "stopped": True,
+                    "interrupted": [{"run_id": r, "org": o, "job": j} for r, o, j in left],
+                },
+                message=message,
+            )
         attempts = runner.run_once(names, force=force)
     from sfops.agent.runs import FAILED, OK, PARTIAL
 
@@ -158,13 +194,16 @@ def _listen(app: AppContext, runner: Agent, target_org: str | None, listen: str)
     host, port = parse_listen(listen)
     metrics = AgentMetrics(app.store, runner.config.orgs, leading=runner.leading, api_usage=runner.api_usage)
     runner.observers.append(metrics.observe_run)
-    health = Health(runner, check_config=lambda: load_agent_config(
-        load_settings(app.env, app.config_path, app.cwd), only_org=target_org))
+    health = Health(
+        runner,
+        check_config=lambda: load_agent_config(load_settings(app.env, app.config_path, app.cwd), only_org=target_org),
+    )
     server = make_server(host, port, agent_endpoints(metrics, health, _console(app, runner)))
     serve_in_background(server)
     bound_host, bound_port = server.server_address[:2]
-    logging.getLogger("sfops.agent").info("serving /metrics, /livez, /readyz and the console on http://%s:%s/",
-                                          bound_host, bound_port)
+    logging.getLogger("sfops.agent").info(
+        "serving /metrics, /livez, /readyz and the console on http://%s:%s/", bound_host, bound_port
+    )
     return server
 
 
@@ -172,8 +211,15 @@ def _console(app: AppContext, runner: Agent) -> Any:
     """The console pages for the orgs this agent serves (read-only unless [console] writes is on)."""
     from sfops.web.console import Console, ConsoleConfig, console_handler
 
-    console = Console(app.store, app.settings, runner.config.orgs, get_org=app.org, actor=app.actor,
-                      config=ConsoleConfig.from_settings(app.settings), leading=runner.leading)
+    console = Console(
+        app.store,
+        app.settings,
+        runner.config.orgs,
+        get_org=app.org,
+        actor=app.actor,
+        config=ConsoleConfig.from_settings(app.settings),
+        leading=runner.leading,
+    )
     return console_handler(console)
 
 
@@ -192,11 +238,19 @@ def jobs_cmd(app: AppContext, target_org: str | None, jobs: str | None) -> Resul
     for org in runner.config.orgs:
         info = runner.lease.info(lease_name(org))
         leaders[org] = info.holder if runner.lease.is_live(info) and info else "-"
-    rows = [{"org": p.org, "job": p.job, "schedule": p.schedule,
-             "next run": "now (due)" if p.due else when_text(p.next_run),
-             "last run": when_text(p.last_run.started_at) if p.last_run else "-",
-             "outcome": p.last_run.outcome if p.last_run else "-", "leader": leaders[p.org],
-             "note": p.backoff or ((p.last_run.error or "") if p.last_run else "")} for p in planned]
+    rows = [
+        {
+            "org": p.org,
+            "job": p.job,
+            "schedule": p.schedule,
+            "next run": "now (due)" if p.due else when_text(p.next_run),
+            "last run": when_text(p.last_run.started_at) if p.last_run else "-",
+            "outcome": p.last_run.outcome if p.last_run else "-",
+            "leader": leaders[p.org],
+            "note": p.backoff or ((p.last_run.error or "") if p.last_run else ""),
+        }
+        for p in planned
+    ]
     return Result(data=planned, rows=rows, title="Agent jobs", optional=["leader", "org", "last run", "schedule"])
 
 
@@ -214,8 +268,18 @@ def history_cmd(app: AppContext, target_org: str | None, job: str | None, limit:
         raise UsageError(f"Unknown job '{job}'. Jobs: {', '.join(JOBS)}.")
     org = app.org_config(target_org).alias if target_org else None
     runs = run_history(app.store, alias=org, job=job, limit=limit)
-    rows = [{"id": r.id, "org": r.alias, "job": r.job, "started": when_text(r.started_at),
-             "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
-             "outcome": r.outcome, "summary": r.summary or "", "error": r.error or "", "holder": r.holder}
-            for r in runs]
+    rows = [
+        {
+            "id": r.id,
+            "org": r.alias,
+            "job": r.job,
+            "started": when_text(r.started_at),
+            "seconds": f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-",
+            "outcome": r.outcome,
+            "summary": r.summary or "",
+            "error": r.error or "",
+            "holder": r.holder,
+        }
+        for r in runs
+    ]
     return Result(data=runs, rows=rows, title="Agent runs", optional=["holder", "org", "id", "seconds"])

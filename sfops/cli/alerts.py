@@ -28,8 +28,12 @@ def list_cmd(app: AppContext, target_org: str | None) -> Result:
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
     rows = apexemail.list_recipients(app.org(target_org))
-    return Result(data=rows, title="Apex exception email recipients", warnings=[apexemail.METADATA_WARNING],
-                  message=f"{len(rows)} recipient(s).")
+    return Result(
+        data=rows,
+        title="Apex exception email recipients",
+        warnings=[apexemail.METADATA_WARNING],
+        message=f"{len(rows)} recipient(s).",
+    )
 
 
 @apex_email.command("add")
@@ -41,15 +45,29 @@ def list_cmd(app: AppContext, target_org: str | None) -> Result:
 @target_org_option
 @output_command
 @pass_app
-def add_cmd(app: AppContext, target_org: str | None, email: str | None, username: str | None, dry_run: bool,
-            reason: str | None, yes: bool) -> Result:
+def add_cmd(
+    app: AppContext,
+    target_org: str | None,
+    email: str | None,
+    username: str | None,
+    dry_run: bool,
+    reason: str | None,
+    yes: bool,
+) -> Result:
     """Add a recipient of Apex exception emails (not duplicated if already there)."""
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
     config = app.org_config(target_org)
-    row = apexemail.add_recipient(app.org(target_org), app.store, actor=app.actor, email=email, username=username,
-                                  reason=reason, dry_run=dry_run,
-                                  confirm=lambda what: app.confirm_production(config, what, yes=yes))
+    row = apexemail.add_recipient(
+        app.org(target_org),
+        app.store,
+        actor=app.actor,
+        email=email,
+        username=username,
+        reason=reason,
+        dry_run=dry_run,
+        confirm=lambda what: app.confirm_production(config, what, yes=yes),
+    )
     who = row.get("user") or row.get("address")
     what = ("Would add" if dry_run else "Added") if row["created"] else "Already a recipient:"
     return Result(data=row, message=f"{what} {who}.", warnings=[apexemail.METADATA_WARNING])
@@ -63,14 +81,21 @@ def add_cmd(app: AppContext, target_org: str | None, email: str | None, username
 @target_org_option
 @output_command
 @pass_app
-def remove_cmd(app: AppContext, target_org: str | None, target: str, dry_run: bool, reason: str | None,
-               yes: bool) -> Result:
+def remove_cmd(
+    app: AppContext, target_org: str | None, target: str, dry_run: bool, reason: str | None, yes: bool
+) -> Result:
     """Remove a recipient by record id, email address or username."""
     from sfops.incidents import apexemail  # imports the Salesforce client: only when used
 
     config = app.org_config(target_org)
-    rows = apexemail.remove_recipient(app.org(target_org), app.store, target, actor=app.actor, reason=reason,
-                                      dry_run=dry_run, confirm=lambda what: app.confirm_production(config, what,
-                                                                                                   yes=yes))
+    rows = apexemail.remove_recipient(
+        app.org(target_org),
+        app.store,
+        target,
+        actor=app.actor,
+        reason=reason,
+        dry_run=dry_run,
+        confirm=lambda what: app.confirm_production(config, what, yes=yes),
+    )
     verb = "Would remove" if dry_run else "Removed"
     return Result(data=rows, message=f"{verb} {len(rows)} recipient(s).", warnings=[apexemail.METADATA_WARNING])

@@ -22,38 +22,65 @@ from sfops.errors import ExitCode, SfopsError, UsageError
 # summaries let `sfops --help` list them without importing any (pandas, SQLAlchemy, requests...).
 # tests/cli/test_cli_startup.py checks each summary is the first line of the group's own help.
 GROUPS: dict[str, tuple[str, str]] = {
-    "switch": ("sfops.cli.switch:switch",
-               "Kill switches (Kill_Switch__c): list, show effective values, flip with audit, restore."),
-    "breaker": ("sfops.cli.breaker:breaker",
-                "Circuit breakers (Circuit_Breaker__c): list, show, force open/closed, reset, sync links."),
-    "rollback": ("sfops.cli.rollback:rollback",
-                 "Roll metadata back from Git: plan and package, validate early, quick-deploy on incident."),
+    "switch": (
+        "sfops.cli.switch:switch",
+        "Kill switches (Kill_Switch__c): list, show effective values, flip with audit, restore.",
+    ),
+    "breaker": (
+        "sfops.cli.breaker:breaker",
+        "Circuit breakers (Circuit_Breaker__c): list, show, force open/closed, reset, sync links.",
+    ),
+    "rollback": (
+        "sfops.cli.rollback:rollback",
+        "Roll metadata back from Git: plan and package, validate early, quick-deploy on incident.",
+    ),
     "logs": ("sfops.cli.logs:logs", "Apex debug logs: parse, classify failures, governor-limit usage."),
     "org": ("sfops.cli.org:org", "Org aliases: list them, check a connection, add one to sfops.toml."),
-    "emulator": ("sfops.cli.emulator:emulator",
-                 "Local Salesforce-compatible org emulator (HTTPS) for demos and tests."),
-    "incident": ("sfops.cli.incident:incident",
-                 "Incidents (Incident_Log__c): lifecycle P1-P4, notifications, escalation, post-mortems, metrics."),
-    "oncall": ("sfops.cli.oncall:oncall",
-               "On-call rotations from [oncall] in sfops.toml: now, schedule, overrides, iCalendar export."),
+    "emulator": (
+        "sfops.cli.emulator:emulator",
+        "Local Salesforce-compatible org emulator (HTTPS) for demos and tests.",
+    ),
+    "incident": (
+        "sfops.cli.incident:incident",
+        "Incidents (Incident_Log__c): lifecycle P1-P4, notifications, escalation, post-mortems, metrics.",
+    ),
+    "oncall": (
+        "sfops.cli.oncall:oncall",
+        "On-call rotations from [oncall] in sfops.toml: now, schedule, overrides, iCalendar export.",
+    ),
     "alerts": ("sfops.cli.alerts:alerts", "Alert recipients in the org: Apex exception email notifications."),
-    "limits": ("sfops.cli.limits:limits",
-               "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast."),
-    "dashboard": ("sfops.cli.incident:dashboard_cmd",
-                  "Write the console's pages for an org as static HTML files (offline, no CDN)."),
-    "console": ("sfops.cli.console:console_cmd",
-                "Serve the web console (orgs, incidents, analytics) until interrupted; read-only unless [console] "
-                "writes."),
-    "detect": ("sfops.cli.detect:detect",
-               "Detection rules: list them, replay them over stored history, run one tick, undo automatic actions."),
-    "changes": ("sfops.cli.changes:changes_cmd",
-                "What changed in the org recently: deployments, Setup Audit Trail, Apex, sfops's own actions."),
-    "drill": ("sfops.cli.drill:drill",
-              "Drills: rehearse a failure on a sandbox or the emulator; time detection, paging, switch, recovery."),
-    "release": ("sfops.cli.release:release",
-                "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data)."),
-    "agent": ("sfops.cli.agent:agent",
-              "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store."),
+    "limits": (
+        "sfops.cli.limits:limits",
+        "Governor limits (/limits): snapshot into the local store, show, trends and exhaustion forecast.",
+    ),
+    "dashboard": (
+        "sfops.cli.incident:dashboard_cmd",
+        "Write the console's pages for an org as static HTML files (offline, no CDN).",
+    ),
+    "console": (
+        "sfops.cli.console:console_cmd",
+        "Serve the web console (orgs, incidents, analytics) until interrupted; read-only unless [console] writes.",
+    ),
+    "detect": (
+        "sfops.cli.detect:detect",
+        "Detection rules: list them, replay them over stored history, run one tick, undo automatic actions.",
+    ),
+    "changes": (
+        "sfops.cli.changes:changes_cmd",
+        "What changed in the org recently: deployments, Setup Audit Trail, Apex, sfops's own actions.",
+    ),
+    "drill": (
+        "sfops.cli.drill:drill",
+        "Drills: rehearse a failure on a sandbox or the emulator; time detection, paging, switch, recovery.",
+    ),
+    "release": (
+        "sfops.cli.release:release",
+        "Release readiness: a gate before every production deploy (rollback, timing, people, tests, data).",
+    ),
+    "agent": (
+        "sfops.cli.agent:agent",
+        "The scheduled agent: runs sfops jobs per org on schedules from [agent], one leader per store.",
+    ),
 }
 
 
@@ -85,8 +112,9 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sfops")
-@click.option("--config", "config_path", metavar="PATH", envvar="SFOPS_CONFIG",
-              help="sfops.toml to use (default: ./sfops.toml).")
+@click.option(
+    "--config", "config_path", metavar="PATH", envvar="SFOPS_CONFIG", help="sfops.toml to use (default: ./sfops.toml)."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON envelope output for every command.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -102,8 +130,14 @@ def cli(ctx: click.Context, config_path: str | None, as_json: bool, debug: bool)
     ctx.meta["sfops.debug"] = debug or ctx.meta.get("sfops.debug", False)
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, *,
-         stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Run the CLI in-process and return the exit code (never raises for expected errors)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ if env is None else env)
@@ -132,8 +166,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             stderr.write(printable(shown.getvalue()))
         return int(ExitCode.USAGE)
     except click.ClickException as exc:
-        render_error(SfopsError(exc.format_message()), as_json=wants_json,
-                     console=app.console if wants_json else app.err_console)
+        render_error(
+            SfopsError(exc.format_message()), as_json=wants_json, console=app.console if wants_json else app.err_console
+        )
         return exc.exit_code
     except SfopsError as exc:
         if debug:
@@ -166,6 +201,5 @@ def run() -> None:
 def invoke(argv: Sequence[str], env: Mapping[str, str] | None = None, stdin: str = "") -> tuple[int, str, str]:
     """Run the CLI in-process capturing output: (exit code, stdout, stderr). Used by tests."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, env if env is not None else dict(os.environ), stdin=io.StringIO(stdin),
-                stdout=out, stderr=err)
+    code = main(argv, env if env is not None else dict(os.environ), stdin=io.StringIO(stdin), stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()

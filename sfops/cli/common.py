@@ -18,15 +18,24 @@ from sfops.errors import UsageError
 pass_app = click.make_pass_decorator(AppContext)
 
 target_org_option = click.option(
-    "-o", "--target-org", "target_org", metavar="ALIAS", default=None,
+    "-o",
+    "--target-org",
+    "target_org",
+    metavar="ALIAS",
+    default=None,
     help="Org alias from sfops.toml (default: SFOPS_TARGET_ORG, then default_org).",
 )
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on production orgs.")
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 reason_option = click.option("--reason", "-r", default=None, help="Why: recorded in the audit trail.")
 # long form only: `-i` is the job id in rollback commands, as in `sf project deploy quick -i`
-incident_option = click.option("--incident", "incident_id", default=None, metavar="ID",
-                               help="Incident this change belongs to (recorded in the audit trail).")
+incident_option = click.option(
+    "--incident",
+    "incident_id",
+    default=None,
+    metavar="ID",
+    help="Incident this change belongs to (recorded in the audit trail).",
+)
 
 
 def known_incident(app: AppContext, target_org: str | None, ref: str | None) -> str | None:
@@ -49,15 +58,13 @@ def output_command(fn: Callable[..., Result]) -> Callable[..., None]:
     @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks for errors.")
     @click.pass_context
     @functools.wraps(fn)
-    def wrapper(click_ctx: click.Context, *args: Any, as_json: bool, as_csv: bool, debug: bool,
-                **kwargs: Any) -> None:
+    def wrapper(click_ctx: click.Context, *args: Any, as_json: bool, as_csv: bool, debug: bool, **kwargs: Any) -> None:
         app: AppContext = click_ctx.ensure_object(AppContext)
         root = click_ctx.find_root()
         root.meta["sfops.json"] = as_json or root.meta.get("sfops.json", False)
         root.meta["sfops.debug"] = debug or root.meta.get("sfops.debug", False)
         result = click_ctx.invoke(fn, *args, **kwargs)
-        render(result, as_json=root.meta["sfops.json"], console=app.console,
-               fmt="csv" if as_csv else "table")
+        render(result, as_json=root.meta["sfops.json"], console=app.console, fmt="csv" if as_csv else "table")
         root.meta["sfops.exit_code"] = int(result.exit_code)
 
     return wrapper
@@ -100,6 +107,7 @@ def parse_moment(value: str, option: str, zone: dt.tzinfo = dt.UTC) -> dt.dateti
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or "
-                         "2026-11-01T09:00+01:00).") from None
+        raise UsageError(
+            f"{option} '{value}' is not an ISO date or date-time (e.g. 2026-11-01 or 2026-11-01T09:00+01:00)."
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)

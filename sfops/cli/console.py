@@ -12,8 +12,13 @@ from sfops.cli.output import Result
 
 
 @click.command("console")
-@click.option("--listen", metavar="HOST:PORT", default="127.0.0.1:8766", show_default=True,
-              help="Where to serve the console (HOST defaults to 127.0.0.1; port 0: any free port).")
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    default="127.0.0.1:8766",
+    show_default=True,
+    help="Where to serve the console (HOST defaults to 127.0.0.1; port 0: any free port).",
+)
 @target_org_option
 @output_command
 @pass_app
@@ -28,12 +33,21 @@ def console_cmd(app: AppContext, target_org: str | None, listen: str) -> Result:
     from sfops.web.server import make_server, parse_listen
 
     orgs = load_agent_config(app.settings, only_org=target_org).orgs
-    console = Console(app.store, app.settings, orgs, get_org=app.org, actor=app.actor,
-                      config=ConsoleConfig.from_settings(app.settings))
+    console = Console(
+        app.store,
+        app.settings,
+        orgs,
+        get_org=app.org,
+        actor=app.actor,
+        config=ConsoleConfig.from_settings(app.settings),
+    )
     host, port = parse_listen(listen)
     server = make_server(host, port, console_handler(console))
-    app.err_console.print(f"Serving the console on http://{host}:{server.server_address[1]}/ (Ctrl+C stops)",
-                          highlight=False, markup=False)
+    app.err_console.print(
+        f"Serving the console on http://{host}:{server.server_address[1]}/ (Ctrl+C stops)",
+        highlight=False,
+        markup=False,
+    )
     logging.getLogger("sfops.web").debug("console for %s", ", ".join(orgs))
     try:
         server.serve_forever(poll_interval=0.2)

@@ -71,8 +71,10 @@ class AppContext:
         if yes or not config.production:
             return
         if not self.stdin.isatty():
-            raise Aborted(f"'{config.alias}' is a production org: {action.rstrip('.')}. Re-run with --yes to confirm "
-                          "(no terminal to ask on).")
+            raise Aborted(
+                f"'{config.alias}' is a production org: {action.rstrip('.')}. Re-run with --yes to confirm "
+                "(no terminal to ask on)."
+            )
         self.err_console.print(f"[bold]{config.alias}[/bold] is a production org. {action}")
         self.err_console.print("Type the org alias to continue: ", end="")
         answer = self.stdin.readline().strip()

@@ -25,20 +25,37 @@ def list_cmd(app: AppContext) -> Result:
     """The drills that can be run, with their hypothesis and stage targets."""
     from sfops.detect.drill import DRILLS
 
-    rows = [{"name": d.name, "hypothesis": d.hypothesis,
-             "targets": ", ".join(f"{k} {v:g}s" for k, v in d.targets.items())} for d in DRILLS.values()]
+    rows = [
+        {"name": d.name, "hypothesis": d.hypothesis, "targets": ", ".join(f"{k} {v:g}s" for k, v in d.targets.items())}
+        for d in DRILLS.values()
+    ]
     return Result(data=list(DRILLS.values()), rows=rows, title="Drills")
 
 
 @drill.command("run")
 @click.argument("name")
 @target_org_option
-@click.option("--via", type=click.Choice(["apex", "control"]), default="apex", show_default=True,
-              help="How to inject: anonymous Apex (a sandbox) or the local emulator's control endpoint.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the Markdown and JSON report (default: $SFOPS_HOME/drills).")
-@click.option("--timeout", type=click.IntRange(10, 3600), default=120, show_default=True,
-              help="Seconds to wait for the response stages.")
+@click.option(
+    "--via",
+    type=click.Choice(["apex", "control"]),
+    default="apex",
+    show_default=True,
+    help="How to inject: anonymous Apex (a sandbox) or the local emulator's control endpoint.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the Markdown and JSON report (default: $SFOPS_HOME/drills).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(10, 3600),
+    default=120,
+    show_default=True,
+    help="Seconds to wait for the response stages.",
+)
 @output_command
 @pass_app
 def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: Path | None, timeout: int) -> Result:
@@ -58,8 +75,9 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
     org_config = app.org_config(target_org)
     alias = org_config.alias
     if org_config.production:
-        raise UsageError(f"'{alias}' is a production org (production = true): drills run on a sandbox or the "
-                         "emulator only.")
+        raise UsageError(
+            f"'{alias}' is a production org (production = true): drills run on a sandbox or the emulator only."
+        )
     folder = out or app.settings.home / "drills"
     if out is None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -76,15 +94,36 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
     def incidents() -> Any:
         return build(app.settings, org, app.store, alias=alias, actor=app.actor, strict=False)
 
-    report = run_drill(org, app.store, load_config(app.settings.section("detect")), alias=alias, production=False,
-                       actor=app.actor, incidents=incidents, drill=DRILLS[name], via=via, collect=collect,
-                       timeout=float(timeout))
+    report = run_drill(
+        org,
+        app.store,
+        load_config(app.settings.section("detect")),
+        alias=alias,
+        production=False,
+        actor=app.actor,
+        incidents=incidents,
+        drill=DRILLS[name],
+        via=via,
+        collect=collect,
+        timeout=float(timeout),
+    )
     md, js = write_report(report, folder)
-    rows = [{"stage": s.name, "seconds": "-" if s.seconds is None else f"{s.seconds:.1f}", "target": f"{s.target:g}",
-             "result": "pass" if s.passed else "FAIL", "detail": s.detail} for s in report.stages]
+    rows = [
+        {
+            "stage": s.name,
+            "seconds": "-" if s.seconds is None else f"{s.seconds:.1f}",
+            "target": f"{s.target:g}",
+            "result": "pass" if s.passed else "FAIL",
+            "detail": s.detail,
+        }
+        for s in report.stages
+    ]
     from sfops.errors import ExitCode
 
-    return Result(data={"report": report, "markdown": str(md), "json": str(js)}, rows=rows,
-                  title=f"Drill {name} on '{alias}'",
-                  message=f"Drill {'passed' if report.passed else 'FAILED'}; report: {md} (and {js.name}).",
-                  exit_code=ExitCode.OK if report.passed else ExitCode.FAILED)
+    return Result(
+        data={"report": report, "markdown": str(md), "json": str(js)},
+        rows=rows,
+        title=f"Drill {name} on '{alias}'",
+        message=f"Drill {'passed' if report.passed else 'FAILED'}; report: {md} (and {js.name}).",
+        exit_code=ExitCode.OK if report.passed else ExitCode.FAILED,
+    )

@@ -14,8 +14,9 @@ from sfops.cli.output import Result
 from sfops.emulator import runner
 from sfops.errors import UsageError
 
-running_data_option = click.option("--data", "data", metavar="DIR", default=None,
-                                   help="Data dir of the running emulator.")
+running_data_option = click.option(
+    "--data", "data", metavar="DIR", default=None, help="Data dir of the running emulator."
+)
 
 
 @click.group("emulator")
@@ -28,20 +29,31 @@ def _data_dir(app: AppContext, data: str | None) -> Path:
 
 
 def _describe(instance: runner.Instance, app: AppContext) -> dict[str, Any]:
-    return {"instance_url": instance.url, "ca_cert": instance.ca_cert, "pid": instance.pid,
-            "org_id": instance.org_id, "data_dir": instance.data_dir, "memory": instance.memory,
-            "alias": instance.alias, "sfops_toml": instance.toml_snippet(),
-            "sfops_toml_file": instance.toml_snippet(default=True),
-            "env": instance.secret_env(app.settings.env)}
+    return {
+        "instance_url": instance.url,
+        "ca_cert": instance.ca_cert,
+        "pid": instance.pid,
+        "org_id": instance.org_id,
+        "data_dir": instance.data_dir,
+        "memory": instance.memory,
+        "alias": instance.alias,
+        "sfops_toml": instance.toml_snippet(),
+        "sfops_toml_file": instance.toml_snippet(default=True),
+        "env": instance.secret_env(app.settings.env),
+    }
 
 
 def _message(instance: runner.Instance, app: AppContext) -> str:
-    env_lines = "\n".join(f'export {k}="{v}"' + ("" if v.startswith("$") else "  # demo-only")
-                          for k, v in instance.secret_env(app.settings.env).items())
+    env_lines = "\n".join(
+        f'export {k}="{v}"' + ("" if v.startswith("$") else "  # demo-only")
+        for k, v in instance.secret_env(app.settings.env).items()
+    )
     ca = f"CA certificate: {instance.ca_cert}\n" if instance.ca_cert else "Plain HTTP (no TLS).\n"
-    return (f"sfops emulator listening on {instance.url} (org {instance.org_id}, pid {instance.pid})\n{ca}"
-            f"Put in sfops.toml:\n\n{instance.toml_snippet(default=True)}\n\nand set the demo secrets:\n{env_lines}\n"
-            "Then: sfops org check\n")
+    return (
+        f"sfops emulator listening on {instance.url} (org {instance.org_id}, pid {instance.pid})\n{ca}"
+        f"Put in sfops.toml:\n\n{instance.toml_snippet(default=True)}\n\nand set the demo secrets:\n{env_lines}\n"
+        "Then: sfops org check\n"
+    )
 
 
 @emulator.command("start")
@@ -58,14 +70,26 @@ def _message(instance: runner.Instance, app: AppContext) -> str:
 @click.option("--session-seconds", type=float, default=7200.0, show_default=True, help="Session lifetime.")
 @output_command
 @pass_app
-def start_cmd(app: AppContext, port: int, host: str, data: str | None, memory: bool, seed: str | None,
-              http: bool, background: bool, latency_ms: float, jitter_ms: float, api_max: int,
-              session_seconds: float) -> Result:
+def start_cmd(
+    app: AppContext,
+    port: int,
+    host: str,
+    data: str | None,
+    memory: bool,
+    seed: str | None,
+    http: bool,
+    background: bool,
+    latency_ms: float,
+    jitter_ms: float,
+    api_max: int,
+    session_seconds: float,
+) -> Result:
     """Start the emulator (foreground unless --background) and print how to target it."""
     if port < 0 or port > 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {port}.")
-    opts = runner.StartOptions(_data_dir(app, data), port, host, memory, seed, http, latency_ms, jitter_ms,
-                               api_max, session_seconds)
+    opts = runner.StartOptions(
+        _data_dir(app, data), port, host, memory, seed, http, latency_ms, jitter_ms, api_max, session_seconds
+    )
     if background:
         instance = runner.start_background(opts, app.settings.env)
         return Result(data=_describe(instance, app), message=_message(instance, app))
@@ -84,8 +108,10 @@ def start_cmd(app: AppContext, port: int, host: str, data: str | None, memory: b
 def stop_cmd(app: AppContext, data: str | None) -> Result:
     """Stop an emulator started with --background."""
     instance = runner.stop(_data_dir(app, data))
-    return Result(data={"stopped": True, "pid": instance.pid, "instance_url": instance.url},
-                  message=f"Stopped the emulator (pid {instance.pid}, {instance.url}).")
+    return Result(
+        data={"stopped": True, "pid": instance.pid, "instance_url": instance.url},
+        message=f"Stopped the emulator (pid {instance.pid}, {instance.url}).",
+    )
 
 
 @emulator.command("status")

@@ -51,8 +51,12 @@ def snapshot_cmd(app: AppContext, target_org: str | None) -> Result:
     alias = app.org_config(target_org).alias
     result = take_snapshot(app.org(target_org), app.store, alias)
     warnings = [f"Entries without Max/Remaining were not stored: {', '.join(result.skipped)}"] if result.skipped else []
-    return Result(data=result, message=f"Stored {result.limits} limits and {result.app_entries} per-app entries "
-                  f"for '{alias}' at {when_text(result.taken_at)}.", warnings=warnings)
+    return Result(
+        data=result,
+        message=f"Stored {result.limits} limits and {result.app_entries} per-app entries "
+        f"for '{alias}' at {when_text(result.taken_at)}.",
+        warnings=warnings,
+    )
 
 
 @limits.command("show")
@@ -70,33 +74,52 @@ def show_cmd(app: AppContext, target_org: str | None, include_apps: bool) -> Res
     else:
         rows = [r for r in rows if r.app is None]
         data = sf_cli_rows(rows)
-    table = [{"name": r.name, **({"app": r.app or ""} if include_apps else {}), "max": r.max,
-              "remaining": r.remaining, "used": r.used, "used %": _pct(r.used_pct)} for r in rows]
+    table = [
+        {
+            "name": r.name,
+            **({"app": r.app or ""} if include_apps else {}),
+            "max": r.max,
+            "remaining": r.remaining,
+            "used": r.used,
+            "used %": _pct(r.used_pct),
+        }
+        for r in rows
+    ]
     warnings = [f"Entries without Max/Remaining left out: {', '.join(skipped)}"] if skipped else []
     return Result(data=data, rows=table, title="Org limits", warnings=warnings)
 
 
 @limits.command("report")
 @target_org_option
-@click.option("--since", default=None, metavar="WHEN",
-              help="Only snapshots since: a duration back from now (90m, 24h, 7d) or an ISO date/time.")
-@click.option("--all", "include_apps", is_flag=True,
-              help="Also show limits at 0 % and the nested per-app entries.")
-@click.option("--parquet", "parquet_path", type=click.Path(dir_okay=False, path_type=str), default=None,
-              callback=output_file,
-              help="Also write the report to this Parquet file (needs pyarrow, not installed by default).")
+@click.option(
+    "--since",
+    default=None,
+    metavar="WHEN",
+    help="Only snapshots since: a duration back from now (90m, 24h, 7d) or an ISO date/time.",
+)
+@click.option("--all", "include_apps", is_flag=True, help="Also show limits at 0 % and the nested per-app entries.")
+@click.option(
+    "--parquet",
+    "parquet_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    callback=output_file,
+    help="Also write the report to this Parquet file (needs pyarrow, not installed by default).",
+)
 @output_command
 @pass_app
-def report_cmd(app: AppContext, target_org: str | None, since: str | None, include_apps: bool,
-               parquet_path: str | None) -> Result:
+def report_cmd(
+    app: AppContext, target_org: str | None, since: str | None, include_apps: bool, parquet_path: str | None
+) -> Result:
     """Trends from stored snapshots and when each daily limit runs out at the current (24 h) rate."""
     from sfops.limits import limits_report, report_frame
     from sfops.limits.report import NOT_ENOUGH
 
     alias = app.org_config(target_org).alias
     now = dt.datetime.now(dt.UTC)
-    report = limits_report(app.store, alias, since=parse_since(since, now) if since else None,
-                           include_apps=include_apps, clock=lambda: now)
+    report = limits_report(
+        app.store, alias, since=parse_since(since, now) if since else None, include_apps=include_apps, clock=lambda: now
+    )
     if parquet_path:
         try:
             report_frame(report).to_parquet(parquet_path, index=False)
@@ -106,10 +129,20 @@ def report_cmd(app: AppContext, target_org: str | None, since: str | None, inclu
     trends = sorted(report.trends, key=lambda t: (-(t.used_pct or 0.0), -(t.peak_used_pct or 0.0), t.name))
     shown = [t for t in trends if include_apps or t.used or (t.peak_used_pct or 0.0) > 0]
     waiting = any(t.forecast == NOT_ENOUGH for t in shown)
-    rows = [{"name": t.name + (f" [{t.app}]" if t.app else ""), "max": t.max, "used": t.used,
-             "used %": _pct(t.used_pct), "peak %": _pct(t.peak_used_pct), "change": t.change,
-             "snapshots": t.snapshots, "rate/h": "-" if t.rate_per_hour is None else f"{t.rate_per_hour:g}",
-             "runs out": "-" if t.forecast == NOT_ENOUGH else t.forecast} for t in shown]
+    rows = [
+        {
+            "name": t.name + (f" [{t.app}]" if t.app else ""),
+            "max": t.max,
+            "used": t.used,
+            "used %": _pct(t.used_pct),
+            "peak %": _pct(t.peak_used_pct),
+            "change": t.change,
+            "snapshots": t.snapshots,
+            "rate/h": "-" if t.rate_per_hour is None else f"{t.rate_per_hour:g}",
+            "runs out": "-" if t.forecast == NOT_ENOUGH else t.forecast,
+        }
+        for t in shown
+    ]
     if not report.trends:
         message = _no_snapshots(app, alias, since, parse_since(since, now) if since else None)
     else:
@@ -120,8 +153,15 @@ def report_cmd(app: AppContext, target_org: str | None, since: str | None, inclu
         if ending:
             message += f" First to run out: {ending[0].name} ({ending[0].forecast})."
     notes = [f"No forecast yet for daily limits: it needs {NOT_ENOUGH.removeprefix('need ')}."] if waiting else []
-    return Result(data=report, rows=rows, columns=REPORT_COLUMNS, title=f"Limits of '{alias}'", message=message,
-                  notes=notes, optional=["change", "snapshots", "rate/h", "max"])
+    return Result(
+        data=report,
+        rows=rows,
+        columns=REPORT_COLUMNS,
+        title=f"Limits of '{alias}'",
+        message=message,
+        notes=notes,
+        optional=["change", "snapshots", "rate/h", "max"],
+    )
 
 
 def _no_snapshots(app: AppContext, alias: str, since: str | None, start: dt.datetime | None) -> str:
@@ -129,6 +169,8 @@ def _no_snapshots(app: AppContext, alias: str, since: str | None, start: dt.date
     from sfops.limits import limits_report
 
     if start is not None and limits_report(app.store, alias).trends:
-        return (f"No limit snapshots for '{alias}' since {when_text(start)} (--since {since}); older ones exist: "
-                "widen --since, or take one with `sfops limits snapshot`.")
+        return (
+            f"No limit snapshots for '{alias}' since {when_text(start)} (--since {since}); older ones exist: "
+            "widen --since, or take one with `sfops limits snapshot`."
+        )
     return f"No limit snapshots for '{alias}' yet: run `sfops limits snapshot -o {alias}` (or the agent)."

@@ -16,8 +16,9 @@ TABLE_ROWS = 1000  # rows the human table shows at most; --csv and --json have t
 
 def analysis_result(analysis: Analysis, columns: list[str]) -> Result:
     """A Result whose output is produced while `analysis` runs (see Result.stream)."""
-    result = Result(title="Apex log analysis", columns=columns,
-                    optional=["hint", "tx", "duration_ms", "closest_limits", "file"])  # narrow terminals drop these
+    result = Result(
+        title="Apex log analysis", columns=columns, optional=["hint", "tx", "duration_ms", "closest_limits", "file"]
+    )  # narrow terminals drop these
 
     def stream(mode: str, file: IO[str]) -> bool:
         if mode == "json":
@@ -36,8 +37,10 @@ def analysis_result(analysis: Analysis, columns: list[str]) -> Result:
 
 def _finish(analysis: Analysis, result: Result, count: int | None, failed: int | None) -> None:
     result.warnings = [f.error for f in analysis.unreadable if f.error]
-    result.warnings += [f"{path}: not an Apex debug log (no header such as '64.0 APEX_CODE,FINEST;...' and no "
-                        "events)." for path in analysis.not_apex_logs]
+    result.warnings += [
+        f"{path}: not an Apex debug log (no header such as '64.0 APEX_CODE,FINEST;...' and no events)."
+        for path in analysis.not_apex_logs
+    ]
     result.exit_code = ExitCode.FAILED if analysis.unreadable else ExitCode.OK
     if count is not None:
         read = len(analysis.files) - len(analysis.unreadable)
@@ -61,8 +64,9 @@ def _fill_table(analysis: Analysis, result: Result) -> None:
     result.rows = [row for _, row in shown]
     _finish(analysis, result, count, failed)
     if len(shown) < count:
-        result.notes.append(f"The table shows {len(shown)} of {count} transactions (failed ones first); "
-                               "--csv or --json list them all.")
+        result.notes.append(
+            f"The table shows {len(shown)} of {count} transactions (failed ones first); --csv or --json list them all."
+        )
 
 
 def _write_json(analysis: Analysis, result: Result, file: IO[str]) -> None:
@@ -93,6 +97,11 @@ def _write_json(analysis: Analysis, result: Result, file: IO[str]) -> None:
     out.write(b'\n    ],\n    "transactions": [')
     out.copy_from(rows)
     _finish(analysis, result, count, failed)
-    out.write(b'\n    ]\n  },\n  "warnings": ' + dumps(result.warnings) + b',\n  "status": '
-              + str(int(result.exit_code)).encode() + b"\n}\n")
+    out.write(
+        b'\n    ]\n  },\n  "warnings": '
+        + dumps(result.warnings)
+        + b',\n  "status": '
+        + str(int(result.exit_code)).encode()
+        + b"\n}\n"
+    )
     out.flush()

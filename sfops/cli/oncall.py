@@ -13,12 +13,19 @@ from sfops.cli.output import Result, when_text
 from sfops.errors import UsageError
 from sfops.incidents import oncall as oc
 
-rotation_option = click.option("--rotation", "-r", "rotation", default=None, metavar="NAME",
-                               help="Rotation from [oncall.rotations] (default: default_rotation).")
+rotation_option = click.option(
+    "--rotation",
+    "-r",
+    "rotation",
+    default=None,
+    metavar="NAME",
+    help="Rotation from [oncall.rotations] (default: default_rotation).",
+)
 
 
-def _time(value: str | None, name: str, default: dt.datetime | None = None, *,
-          rotation: oc.Rotation | None = None) -> dt.datetime:
+def _time(
+    value: str | None, name: str, default: dt.datetime | None = None, *, rotation: oc.Rotation | None = None
+) -> dt.datetime:
     """An option's moment; without an offset it is read in the rotation's time zone (where its handoffs are)."""
     if not value:
         if default is None:
@@ -38,8 +45,12 @@ def oncall() -> None:
 
 @oncall.command("now")
 @rotation_option
-@click.option("--at", "at", default=None,
-              help="Ask for this ISO time instead of now (without an offset: the rotation's time zone).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Ask for this ISO time instead of now (without an offset: the rotation's time zone).",
+)
 @output_command
 @pass_app
 def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
@@ -52,12 +63,22 @@ def now_cmd(app: AppContext, rotation: str | None, at: str | None) -> Result:
     person = config.person(shift.person) if shift.person else None
     warnings = oc.gap_warnings([shift]) if person is None else []
     if person is not None and not oc.has_contact(person):
-        warnings.append(f"{shift.person} has no contact details ([oncall.people.{shift.person}] email, slack...): "
-                        "notifications cannot name or reach them.")
-    return Result(data={"rotation": rot.name, "at": moment, "person": person, "source": shift.source},
-                  rows=[{"rotation": rot.name, "on call": shift.person or "(nobody)", "source": shift.source,
-                         "email": (person or {}).get("email") or ("-" if person is None else "(none!)")}],
-                  warnings=warnings)
+        warnings.append(
+            f"{shift.person} has no contact details ([oncall.people.{shift.person}] email, slack...): "
+            "notifications cannot name or reach them."
+        )
+    return Result(
+        data={"rotation": rot.name, "at": moment, "person": person, "source": shift.source},
+        rows=[
+            {
+                "rotation": rot.name,
+                "on call": shift.person or "(nobody)",
+                "source": shift.source,
+                "email": (person or {}).get("email") or ("-" if person is None else "(none!)"),
+            }
+        ],
+        warnings=warnings,
+    )
 
 
 @oncall.command("schedule")
@@ -74,8 +95,12 @@ def schedule_cmd(app: AppContext, rotation: str | None, start: str | None, end: 
     finish = _time(end, "--to", begin + dt.timedelta(days=14), rotation=rot)
     zone = oc._zone(tz, "--tz") if tz else None
     schedule = oc.final_schedule(rot, begin, finish, oc.stored_overrides(app.store, rot.name))
-    return Result(data=schedule, rows=[s.row(zone) for s in schedule], title=f"On-call schedule: {rot.name}",
-                  warnings=oc.gap_warnings(schedule, zone))
+    return Result(
+        data=schedule,
+        rows=[s.row(zone) for s in schedule],
+        title=f"On-call schedule: {rot.name}",
+        warnings=oc.gap_warnings(schedule, zone),
+    )
 
 
 @oncall.group("override")
@@ -86,22 +111,31 @@ def override() -> None:
 @override.command("add")
 @rotation_option
 @click.option("--person", "-p", required=True, help="Who covers.")
-@click.option("--from", "start", required=True,
-              help="Start (ISO; without an offset, in the rotation's time zone).")
+@click.option("--from", "start", required=True, help="Start (ISO; without an offset, in the rotation's time zone).")
 @click.option("--to", "end", required=True, help="End (ISO; without an offset, in the rotation's time zone).")
 @click.option("--reason", default=None, help="Why (swap, holiday...).")
 @output_command
 @pass_app
-def override_add_cmd(app: AppContext, rotation: str | None, person: str, start: str, end: str,
-                     reason: str | None) -> Result:
+def override_add_cmd(
+    app: AppContext, rotation: str | None, person: str, start: str, end: str, reason: str | None
+) -> Result:
     """Add an override for a rotation."""
     config = _config(app)
     rot = config.rotation(rotation)
     config.check_override_person(person)
-    item = oc.add_override(app.store, rot.name, person, _time(start, "--from", rotation=rot),
-                           _time(end, "--to", rotation=rot), actor=app.actor, reason=reason)
-    return Result(data=item, message=f"Override #{item.id}: {person} covers {rot.name} "
-                                     f"{when_text(item.start)} - {when_text(item.end)}.")
+    item = oc.add_override(
+        app.store,
+        rot.name,
+        person,
+        _time(start, "--from", rotation=rot),
+        _time(end, "--to", rotation=rot),
+        actor=app.actor,
+        reason=reason,
+    )
+    return Result(
+        data=item,
+        message=f"Override #{item.id}: {person} covers {rot.name} {when_text(item.start)} - {when_text(item.end)}.",
+    )
 
 
 @override.command("list")
@@ -112,9 +146,20 @@ def override_list_cmd(app: AppContext, rotation: str | None) -> Result:
     """Active overrides of a rotation (oldest first; later ones win)."""
     rot = _config(app).rotation(rotation)
     items = [*rot.overrides, *oc.stored_overrides(app.store, rot.name)]
-    return Result(data=items, rows=[{"id": o.id if o.id is not None else "config", "person": o.person,
-                                     "start": o.start, "end": o.end, "reason": o.reason} for o in items],
-                  title=f"Overrides: {rot.name}")
+    return Result(
+        data=items,
+        rows=[
+            {
+                "id": o.id if o.id is not None else "config",
+                "person": o.person,
+                "start": o.start,
+                "end": o.end,
+                "reason": o.reason,
+            }
+            for o in items
+        ],
+        title=f"Overrides: {rot.name}",
+    )
 
 
 @override.command("remove")
@@ -129,15 +174,22 @@ def override_remove_cmd(app: AppContext, override_id: int) -> Result:
 
 @oncall.command("export")
 @rotation_option
-@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=output_file,
-              help="Write an iCalendar (.ics) file here ('-' prints it).")
+@click.option(
+    "--ics",
+    "ics",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    callback=output_file,
+    help="Write an iCalendar (.ics) file here ('-' prints it).",
+)
 @click.option("--from", "start", default=None, help="Start (ISO; default now).")
 @click.option("--to", "end", default=None, help="End (ISO; default 90 days after --from).")
 @click.option("--person", default=None, help="Only this person's shifts (a personal calendar).")
 @output_command
 @pass_app
-def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | None, end: str | None,
-               person: str | None) -> Result:
+def export_cmd(
+    app: AppContext, rotation: str | None, ics: Path, start: str | None, end: str | None, person: str | None
+) -> Result:
     """Export the final schedule as iCalendar (one event per shift; gaps reported as warnings)."""
     rot = _config(app).rotation(rotation)
     begin = _time(start, "--from", dt.datetime.now(dt.UTC), rotation=rot)
@@ -147,13 +199,16 @@ def export_cmd(app: AppContext, rotation: str | None, ics: Path, start: str | No
     shifts = sum(1 for s in schedule if s.person and (not person or s.person == person))
     if shifts == 0:  # one reason, not a warning per gap
         who = f"{person} has no shift" if person else "nobody is on call"
-        warnings = [f"No shifts to export: {who} in rotation '{rot.name}' between {when_text(begin)} and "
-                    f"{when_text(finish)} (check --from/--to, --person and the rotation's start)."]
+        warnings = [
+            f"No shifts to export: {who} in rotation '{rot.name}' between {when_text(begin)} and "
+            f"{when_text(finish)} (check --from/--to, --person and the rotation's start)."
+        ]
     else:
         warnings = oc.gap_warnings(schedule)
     if str(ics) == "-":
         return Result(data={"ics": text, "events": shifts}, message=text, warnings=warnings, document=True)
     with writing_to("--ics", ics):
         ics.write_bytes(text.encode("utf-8"))
-    return Result(data={"path": ics, "events": shifts}, warnings=warnings,
-                  message=f"{shifts} shift(s) written to {ics}.")
+    return Result(
+        data={"path": ics, "events": shifts}, warnings=warnings, message=f"{shifts} shift(s) written to {ics}."
+    )

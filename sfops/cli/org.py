@@ -15,8 +15,17 @@ from sfops.config import AUTH_MODES, env_key
 from sfops.errors import UsageError
 from sfops.salesforce.admin import add_org, check_org, list_orgs
 
-LIST_COLUMNS = ["alias", "default", "auth", "login_url", "instance_url", "api_version", "production",
-                "secrets_set", "secrets_missing"]
+LIST_COLUMNS = [
+    "alias",
+    "default",
+    "auth",
+    "login_url",
+    "instance_url",
+    "api_version",
+    "production",
+    "secrets_set",
+    "secrets_missing",
+]
 
 
 @click.group("org")
@@ -31,8 +40,14 @@ def list_cmd(app: AppContext) -> Result:
     """List org aliases with auth mode, URLs, API version and which secrets are set (never values)."""
     rows = list_orgs(app.settings)
     message = None if rows else f"No orgs configured. Add one with `sfops org add` (file: {app.settings.config_path})."
-    return Result(data=rows, rows=rows, columns=LIST_COLUMNS, title="Orgs", message=message,
-                  optional=["login_url", "secrets_missing", "api_version", "secrets_set"])
+    return Result(
+        data=rows,
+        rows=rows,
+        columns=LIST_COLUMNS,
+        title="Orgs",
+        message=message,
+        optional=["login_url", "secrets_missing", "api_version", "secrets_set"],
+    )
 
 
 @org.command("check")
@@ -46,27 +61,43 @@ def check_cmd(app: AppContext, target_org: str | None) -> Result:
     if info.get("api_usage_percent") is not None:
         shown["api_usage"] = f"{info['api_usage']} ({info['api_usage_percent']} %)"
     rows = [{"field": k, "value": v} for k, v in shown.items()]  # the JSON keeps every field
-    return Result(data=info, rows=rows, columns=["field", "value"], title=f"Org {info['alias']}",
-                  message=f"Connected to {info['alias']} as {info['username']}.")
+    return Result(
+        data=info,
+        rows=rows,
+        columns=["field", "value"],
+        title=f"Org {info['alias']}",
+        message=f"Connected to {info['alias']} as {info['username']}.",
+    )
 
 
 def _refuse_secret(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
         alias = ctx.params.get("alias", "ALIAS")
-        raise UsageError(f"--{param.name.replace('_', '-')} is refused: secrets never go in sfops.toml. "
-                         f"Set {env_key(alias, param.name)} in the environment or .env instead.")
+        raise UsageError(
+            f"--{param.name.replace('_', '-')} is refused: secrets never go in sfops.toml. "
+            f"Set {env_key(alias, param.name)} in the environment or .env instead."
+        )
 
 
 def _secret_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False, is_eager=False,
-                        callback=_refuse_secret, help="Refused: secrets come from the environment.")
+    return click.option(
+        f"--{name.replace('_', '-')}",
+        name,
+        hidden=True,
+        expose_value=False,
+        is_eager=False,
+        callback=_refuse_secret,
+        help="Refused: secrets come from the environment.",
+    )
 
 
 @org.command("add")
 @click.argument("alias", is_eager=True)
 @click.option("--auth", "auth", required=True, type=click.Choice(AUTH_MODES), help="How to authenticate.")
-@click.option("--login-url", help="Login URL: https://login.salesforce.com, https://test.salesforce.com, "
-              "My Domain, or any https URL.")
+@click.option(
+    "--login-url",
+    help="Login URL: https://login.salesforce.com, https://test.salesforce.com, My Domain, or any https URL.",
+)
 @click.option("--instance-url", help="Instance URL (required for --auth token).")
 @click.option("--username", help="Username (jwt, password).")
 @click.option("--client-id", help="Connected app consumer key (jwt, client_credentials).")

@@ -115,9 +115,13 @@ def render(result: Result, *, as_json: bool, console: Console, fmt: str = "table
             columns, dropped = fit_columns(rows, result.columns, console.width, result.optional)
             console.print(make_table(rows, columns, result.title))
             if dropped:
-                console.print(f"(not shown at {console.width} columns: {', '.join(dropped)}; widen the terminal "
-                              "or use --json/--csv)",
-                              style="dim", highlight=False, markup=False)
+                console.print(
+                    f"(not shown at {console.width} columns: {', '.join(dropped)}; widen the terminal "
+                    "or use --json/--csv)",
+                    style="dim",
+                    highlight=False,
+                    markup=False,
+                )
         elif result.title:
             console.print(printable(f"{result.title}: none"), highlight=False, markup=False)
     for note in result.notes:
@@ -165,8 +169,9 @@ def _column_min(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[int, bo
     return max(header, min(longest_word, _FOLD_MIN)), False
 
 
-def fit_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None, width: int,
-                optional: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+def fit_columns(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None, width: int, optional: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
     """(columns shown, columns dropped) so the table fits `width`: columns in `optional` go first,
     then the rightmost; the first column always stays."""
     shown = list(columns or _columns(rows))
@@ -186,8 +191,9 @@ def fit_columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     return shown, sorted(dropped, key=every.index)
 
 
-def make_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
-               title: str | None = None) -> Table:
+def make_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str | None = None
+) -> Table:
     """A rich table; piped output stays plain text. Ids, statuses and timestamps stay on one line and
     headers never split inside a word; free text wraps at spaces."""
     columns = list(columns or _columns(rows))

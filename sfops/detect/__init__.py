@@ -12,6 +12,20 @@ from sfops.detect.model import Action, DetectConfig, Rule
 from sfops.detect.replay import ReplayResult, replay
 from sfops.detect.rules import DEFAULT_RULES, default_rules, load_config
 
-__all__ = ["DEFAULT_RULES", "Action", "DetectConfig", "DetectResult", "ReplayResult", "Rule", "actions_log",
-           "collect_async_failures", "default_rules", "firing_counts", "firings", "load_config", "replay",
-           "run_detection", "undo"]
+__all__ = [
+    "DEFAULT_RULES",
+    "Action",
+    "DetectConfig",
+    "DetectResult",
+    "ReplayResult",
+    "Rule",
+    "actions_log",
+    "collect_async_failures",
+    "default_rules",
+    "firing_counts",
+    "firings",
+    "load_config",
+    "replay",
+    "run_detection",
+    "undo",
+]

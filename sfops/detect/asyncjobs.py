@@ -16,8 +16,20 @@ from sfops.store import Store
 from sfops.store.error_events import save_errors
 
 SOURCE = "AsyncApexJob"
-FIELDS = ("Id", "JobType", "Status", "ApexClassId", "MethodName", "NumberOfErrors", "JobItemsProcessed",
-          "TotalJobItems", "ExtendedStatus", "CompletedDate", "CreatedDate", "CreatedById")
+FIELDS = (
+    "Id",
+    "JobType",
+    "Status",
+    "ApexClassId",
+    "MethodName",
+    "NumberOfErrors",
+    "JobItemsProcessed",
+    "TotalJobItems",
+    "ExtendedStatus",
+    "CompletedDate",
+    "CreatedDate",
+    "CreatedById",
+)
 FIRST_LOOK = dt.timedelta(days=1)
 
 
@@ -33,13 +45,25 @@ def job_row(record: dict[str, Any], class_name: str | None) -> dict[str, Any]:
     message = record.get("ExtendedStatus") or f"{job_type} job {status}"
     at = record.get("CompletedDate") or record["CreatedDate"]
     fingerprint = hashlib.sha1(f"{job_type}|{name}|{status}".encode(), usedforsecurity=False).hexdigest()[:12]
-    return {"id": record["Id"], "occurred_at": require_datetime(at), "exception_type": f"AsyncApexJob.{status}",
-            "message": message, "stack": "", "category": "async_job", "fingerprint": fingerprint,
-            "entry_point": f"{name}.{record['MethodName']}" if record.get("MethodName") else name,
-            "user_id": record.get("CreatedById"), "request_id": None,
-            "details": {"job_type": job_type, "status": status, "apex_class": name,
-                        "number_of_errors": record.get("NumberOfErrors"),
-                        "items": f"{record.get('JobItemsProcessed')}/{record.get('TotalJobItems')}"}}
+    return {
+        "id": record["Id"],
+        "occurred_at": require_datetime(at),
+        "exception_type": f"AsyncApexJob.{status}",
+        "message": message,
+        "stack": "",
+        "category": "async_job",
+        "fingerprint": fingerprint,
+        "entry_point": f"{name}.{record['MethodName']}" if record.get("MethodName") else name,
+        "user_id": record.get("CreatedById"),
+        "request_id": None,
+        "details": {
+            "job_type": job_type,
+            "status": status,
+            "apex_class": name,
+            "number_of_errors": record.get("NumberOfErrors"),
+            "items": f"{record.get('JobItemsProcessed')}/{record.get('TotalJobItems')}",
+        },
+    }
 
 
 def collect_async_failures(org: Any, store: Store, alias: str, *, now: dt.datetime | None = None) -> int:
@@ -47,8 +71,10 @@ def collect_async_failures(org: Any, store: Store, alias: str, *, now: dt.dateti
     now = now or dt.datetime.now(dt.UTC)
     stored = store.get_state(_key(alias))
     since = dt.datetime.fromisoformat(stored) if stored else now - FIRST_LOOK
-    soql = (f"SELECT {', '.join(FIELDS)} FROM AsyncApexJob WHERE Status IN ('Failed', 'Aborted') "  # noqa: S608
-            f"AND CompletedDate >= {soql_literal(since)} ORDER BY CompletedDate ASC")
+    soql = (
+        f"SELECT {', '.join(FIELDS)} FROM AsyncApexJob WHERE Status IN ('Failed', 'Aborted') "  # noqa: S608
+        f"AND CompletedDate >= {soql_literal(since)} ORDER BY CompletedDate ASC"
+    )
     records = org.query(soql)
     if not records:
         return 0

@@ -31,8 +31,10 @@ from sfops.errors import SfopsError, UsageError
 from sfops.store import Store
 
 STAGES = ("detected", "raised", "paged", "switch_flipped", "recovered")
-APEX = ("Integer n = 0;\nfor (Integer i = 0; i < 101; i++) {\n"
-        "    n += [SELECT COUNT() FROM User WHERE Id = :UserInfo.getUserId()];\n}\n")
+APEX = (
+    "Integer n = 0;\nfor (Integer i = 0; i < 101; i++) {\n"
+    "    n += [SELECT COUNT() FROM User WHERE Id = :UserInfo.getUserId()];\n}\n"
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ DRILLS = {
     "governor-limit": Drill(
         name="governor-limit",
         hypothesis="A SOQL governor-limit failure is detected, raised as an incident, paged to the on-call person "
-                   "and its feature switched off within the targets; the org returns to its steady state.",
+        "and its feature switched off within the targets; the org returns to its steady state.",
         method="Inject System.LimitException: Too many SOQL queries: 101 (debug log and ApexUnexpectedException "
-               "event), then run the agent's collection and detection as it would on its next tick.",
-        targets={"detected": 60.0, "raised": 60.0, "paged": 90.0, "switch_flipped": 90.0, "recovered": 300.0}),
+        "event), then run the agent's collection and detection as it would on its next tick.",
+        targets={"detected": 60.0, "raised": 60.0, "paged": 90.0, "switch_flipped": 90.0, "recovered": 300.0},
+    ),
 }
 
 
@@ -88,44 +91,66 @@ class DrillReport:
 
     def markdown(self) -> str:
         """The report as Markdown."""
-        rows = "\n".join(f"| {s.name} | {'-' if s.seconds is None else f'{s.seconds:.1f} s'} | {s.target:g} s | "
-                         f"{'pass' if s.passed else 'FAIL'} | {s.detail} |" for s in self.stages)
+        rows = "\n".join(
+            f"| {s.name} | {'-' if s.seconds is None else f'{s.seconds:.1f} s'} | {s.target:g} s | "
+            f"{'pass' if s.passed else 'FAIL'} | {s.detail} |"
+            for s in self.stages
+        )
         notes = "".join(f"- {n}\n" for n in self.notes) or "- none\n"
-        return (f"# Drill {self.drill} on {self.org}: {'PASSED' if self.passed else 'FAILED'}\n\n"
-                f"Run {self.run_id}, started {self.started_at}, injection via {self.via}.\n\n"
-                f"## Steady-state hypothesis\n\n{self.hypothesis}\n\nBefore: `{json.dumps(self.steady_state_before)}`"
-                f"\n\nAfter: `{json.dumps(self.steady_state_after)}`\n\n## Method\n\n{self.method}\n\n"
-                f"## Stages\n\n| stage | time | target | result | detail |\n|---|---|---|---|---|\n{rows}\n\n"
-                f"## Rollbacks\n\n" + "".join(f"- {r}\n" for r in self.rollbacks) + f"\n## Notes\n\n{notes}")
+        return (
+            f"# Drill {self.drill} on {self.org}: {'PASSED' if self.passed else 'FAILED'}\n\n"
+            f"Run {self.run_id}, started {self.started_at}, injection via {self.via}.\n\n"
+            f"## Steady-state hypothesis\n\n{self.hypothesis}\n\nBefore: `{json.dumps(self.steady_state_before)}`"
+            f"\n\nAfter: `{json.dumps(self.steady_state_after)}`\n\n## Method\n\n{self.method}\n\n"
+            f"## Stages\n\n| stage | time | target | result | detail |\n|---|---|---|---|---|\n{rows}\n\n"
+            f"## Rollbacks\n\n" + "".join(f"- {r}\n" for r in self.rollbacks) + f"\n## Notes\n\n{notes}"
+        )
 
 
 def _failing_log(at: dt.datetime) -> str:
     clock = at.strftime("%H:%M:%S.%f")[:12]
-    return "\n".join([
-        "64.0 APEX_CODE,FINE;APEX_PROFILING,INFO;DB,INFO;SYSTEM,DEBUG",
-        f"{clock} (1000)|EXECUTION_STARTED",
-        f"{clock} (2000)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
-        f"{clock} (3000)|EXCEPTION_THROWN|[3]|System.LimitException: Too many SOQL queries: 101",
-        f"{clock} (4000)|FATAL_ERROR|System.LimitException: Too many SOQL queries: 101",
-        "", "AnonymousBlock: line 3, column 1",
-        f"{clock} (5000)|CUMULATIVE_LIMIT_USAGE", f"{clock} (5000)|LIMIT_USAGE_FOR_NS|(default)|",
-        "  Number of SOQL queries: 101 out of 100 ******* CLOSE TO LIMIT", "",
-        f"{clock} (5000)|CUMULATIVE_LIMIT_USAGE_END",
-        f"{clock} (6000)|CODE_UNIT_FINISHED|execute_anonymous_apex", f"{clock} (7000)|EXECUTION_FINISHED", ""])
+    return "\n".join(
+        [
+            "64.0 APEX_CODE,FINE;APEX_PROFILING,INFO;DB,INFO;SYSTEM,DEBUG",
+            f"{clock} (1000)|EXECUTION_STARTED",
+            f"{clock} (2000)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
+            f"{clock} (3000)|EXCEPTION_THROWN|[3]|System.LimitException: Too many SOQL queries: 101",
+            f"{clock} (4000)|FATAL_ERROR|System.LimitException: Too many SOQL queries: 101",
+            "",
+            "AnonymousBlock: line 3, column 1",
+            f"{clock} (5000)|CUMULATIVE_LIMIT_USAGE",
+            f"{clock} (5000)|LIMIT_USAGE_FOR_NS|(default)|",
+            "  Number of SOQL queries: 101 out of 100 ******* CLOSE TO LIMIT",
+            "",
+            f"{clock} (5000)|CUMULATIVE_LIMIT_USAGE_END",
+            f"{clock} (6000)|CODE_UNIT_FINISHED|execute_anonymous_apex",
+            f"{clock} (7000)|EXECUTION_FINISHED",
+            "",
+        ]
+    )
 
 
 def inject(org: Any, via: str, at: dt.datetime) -> str:
     """Inject the failure; returns what was done."""
     if via == "control":
-        body = {"logs": [{"body": _failing_log(at), "at": at.isoformat(), "Status": "Assertion Failed"}],
-                "exceptions": [{"at": at.isoformat(), "exception_type": "System.LimitException",
-                                "exception_message": "Too many SOQL queries: 101",
-                                "exception_category": "LimitException: SoqlQueries",
-                                "stack_trace": "AnonymousBlock: line 3, column 1"}]}
+        body = {
+            "logs": [{"body": _failing_log(at), "at": at.isoformat(), "Status": "Assertion Failed"}],
+            "exceptions": [
+                {
+                    "at": at.isoformat(),
+                    "exception_type": "System.LimitException",
+                    "exception_message": "Too many SOQL queries: 101",
+                    "exception_category": "LimitException: SoqlQueries",
+                    "stack_trace": "AnonymousBlock: line 3, column 1",
+                }
+            ],
+        }
         response = org.session.request("POST", f"{org.instance_url}/__emulator__/inject", json=body, timeout=30)
         if not response.ok:
-            raise SfopsError(f"The org's control endpoint refused the injection (HTTP {response.status_code}): "
-                             "--via control needs the local org emulator.")
+            raise SfopsError(
+                f"The org's control endpoint refused the injection (HTTP {response.status_code}): "
+                "--via control needs the local org emulator."
+            )
         return "control endpoint: 1 failing debug log and 1 ApexUnexpectedException event"
     result = org.request("GET", "tooling/executeAnonymous/", params={"anonymousBody": APEX})
     return f"anonymous Apex (101 SOQL queries): success={result.get('success')}, {result.get('exceptionMessage')}"
@@ -133,19 +158,32 @@ def inject(org: Any, via: str, at: dt.datetime) -> str:
 
 def _refuse_production(org: Any, production: bool, via: str) -> None:
     if production:
-        raise UsageError("Drills never run on a production org (production = true in sfops.toml). Use a sandbox "
-                         "or the emulator.")
+        raise UsageError(
+            "Drills never run on a production org (production = true in sfops.toml). Use a sandbox or the emulator."
+        )
     if via == "apex":
         rows = org.query("SELECT IsSandbox FROM Organization")
         if not rows or not rows[0].get("IsSandbox"):
-            raise UsageError("This org is not a sandbox (Organization.IsSandbox is false): drills never run on "
-                             "production.")
+            raise UsageError(
+                "This org is not a sandbox (Organization.IsSandbox is false): drills never run on production."
+            )
 
 
-def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, production: bool, actor: str,
-              incidents: Callable[[], Any], drill: Drill, via: str = "apex",
-              collect: Callable[[], None] | None = None, timeout: float = 120.0,
-              clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> DrillReport:
+def run_drill(
+    org: Any,
+    store: Store,
+    config: DetectConfig,
+    *,
+    alias: str,
+    production: bool,
+    actor: str,
+    incidents: Callable[[], Any],
+    drill: Drill,
+    via: str = "apex",
+    collect: Callable[[], None] | None = None,
+    timeout: float = 120.0,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> DrillReport:
     """Run one drill end to end (see the module docstring) and return its journal."""
     if via not in ("control", "apex"):
         raise UsageError(f"--via must be control or apex, not {via!r}.")
@@ -157,15 +195,28 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
     run_id = uuid.uuid4().hex[:8]
     started = clock()
     # the drill's own alerts and incidents: the live ones (and their dedup keys) are not touched
-    config = dataclasses.replace(config, rules=[dataclasses.replace(
-        r, name=f"drill:{r.name}", dedup_key=f"drill-{run_id}:{r.dedup_key}", production_only=False)
-        for r in config.rules])
+    config = dataclasses.replace(
+        config,
+        rules=[
+            dataclasses.replace(
+                r, name=f"drill:{r.name}", dedup_key=f"drill-{run_id}:{r.dedup_key}", production_only=False
+            )
+            for r in config.rules
+        ],
+    )
     incidents_obj = incidents()
     service = incidents_obj.service
     open_before = [i.ref for i in service.find(open_only=True)]
-    report = DrillReport(drill=drill.name, org=alias, run_id=run_id, started_at=started.isoformat(),
-                         hypothesis=drill.hypothesis, method=drill.method, via=via,
-                         steady_state_before={"open_incidents": len(open_before)})
+    report = DrillReport(
+        drill=drill.name,
+        org=alias,
+        run_id=run_id,
+        started_at=started.isoformat(),
+        hypothesis=drill.hypothesis,
+        method=drill.method,
+        via=via,
+        steady_state_before={"open_incidents": len(open_before)},
+    )
     trace_user = None
     if via == "apex":
         from sfops.logs.traceflags import trace_on
@@ -180,12 +231,23 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
     incident_id = None
     raised: list[str] = []
     deadline = t0 + timeout
-    while time.monotonic() < deadline and "paged" not in times and \
-            not ("raised" in times and time.monotonic() - t0 - times["raised"] > 10):
+    while (
+        time.monotonic() < deadline
+        and "paged" not in times
+        and not ("raised" in times and time.monotonic() - t0 - times["raised"] > 10)
+    ):
         if collect is not None:
             collect()
-        result = run_detection(store, config, alias=alias, now=clock(), production=True, actor=actor,
-                               incidents=lambda: incidents_obj, get_org=lambda: org)
+        result = run_detection(
+            store,
+            config,
+            alias=alias,
+            now=clock(),
+            production=True,
+            actor=actor,
+            incidents=lambda: incidents_obj,
+            get_org=lambda: org,
+        )
         for t in result.transitions:
             if t.kind != "fired" or t.at < started - dt.timedelta(seconds=1):
                 continue
@@ -205,8 +267,10 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
             sent = outbox_rows(store, alias=alias, statuses=["sent"], incident_id=incident_id)
             if sent:
                 times.setdefault("paged", time.monotonic() - t0)
-                details.setdefault("paged", f"{len(sent)} notification(s) sent: "
-                                            + ", ".join(sorted({str(n['channel']) for n in sent})))
+                details.setdefault(
+                    "paged",
+                    f"{len(sent)} notification(s) sent: " + ", ".join(sorted({str(n["channel"]) for n in sent})),
+                )
         if "paged" not in times:
             time.sleep(2.0)
     # restore the steady state: undo the automatic actions, resolve the drill's incident, remove the trace flag
@@ -223,8 +287,11 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
         if incident.status.value == "New":
             service.acknowledge(incident.id, note=f"drill {drill.name} {run_id}")
         if incident.status.value not in ("Resolved", "Closed"):
-            service.resolve(incident.id, resolution=f"Drill {drill.name} ({run_id}): rehearsal, no real impact",
-                            root_cause="Injected by sfops drill")
+            service.resolve(
+                incident.id,
+                resolution=f"Drill {drill.name} ({run_id}): rehearsal, no real impact",
+                root_cause="Injected by sfops drill",
+            )
             report.rollbacks.append(f"resolved {incident.ref}" + (" (raised by another rule)" if n else ""))
     if trace_user:
         from sfops.logs.traceflags import trace_off
@@ -234,14 +301,24 @@ def run_drill(org: Any, store: Store, config: DetectConfig, *, alias: str, produ
     open_after = [i.ref for i in service.find(open_only=True)]
     report.steady_state_after = {"open_incidents": len(open_after)}
     fired = firing_rows(store, org=alias, since=started)
-    details["recovered"] = f"{len(open_after)} open incident(s), as before" if open_after == open_before else \
-        f"open incidents changed: {open_before} -> {open_after}"
+    details["recovered"] = (
+        f"{len(open_after)} open incident(s), as before"
+        if open_after == open_before
+        else f"open incidents changed: {open_before} -> {open_after}"
+    )
     for name in STAGES:
         seconds = times.get(name)
         target = drill.targets[name]
         passed = seconds is not None and seconds <= target and (name != "recovered" or open_after == open_before)
-        report.stages.append(Stage(name, None if seconds is None else round(seconds, 2), target, passed,
-                                   details.get(name, "not reached" if seconds is None else "")))
+        report.stages.append(
+            Stage(
+                name,
+                None if seconds is None else round(seconds, 2),
+                target,
+                passed,
+                details.get(name, "not reached" if seconds is None else ""),
+            )
+        )
     report.passed = all(s.passed for s in report.stages)
     report.notes.append(f"{len(fired)} detector firing(s) recorded during the drill")
     return report

@@ -34,17 +34,29 @@ def _time(value: Any) -> dt.datetime | None:
 
 def new_state(rule: Rule, key: str, now: dt.datetime) -> dict[str, Any]:
     """A fresh alert row for (rule, key)."""
-    return {"rule": rule.name, "key": key, "state": INACTIVE, "pending_since": None, "fired_at": None,
-            "last_true_at": None, "cleared_at": None, "incident_id": None, "value": None, "flips": [],
-            "details": {}, "updated_at": now}
+    return {
+        "rule": rule.name,
+        "key": key,
+        "state": INACTIVE,
+        "pending_since": None,
+        "fired_at": None,
+        "last_true_at": None,
+        "cleared_at": None,
+        "incident_id": None,
+        "value": None,
+        "flips": [],
+        "details": {},
+        "updated_at": now,
+    }
 
 
 def _recent_flips(state: Mapping[str, Any], rule: Rule, now: dt.datetime) -> list[str]:
     return [f for f in state.get("flips") or [] if (_time(f) or now) >= now - rule.flap_window]
 
 
-def step(rule: Rule, observations: Mapping[str, Observation], states: Mapping[str, dict[str, Any]],
-         now: dt.datetime) -> list[Transition]:
+def step(
+    rule: Rule, observations: Mapping[str, Observation], states: Mapping[str, dict[str, Any]], now: dt.datetime
+) -> list[Transition]:
     """Advance every alert of `rule` to `now`; returns the transitions (states are updated in place copies)."""
     out: list[Transition] = []
     keys = {k for k, o in observations.items() if o.true} | {k for k, s in states.items() if s["state"] != INACTIVE}
@@ -54,8 +66,17 @@ def step(rule: Rule, observations: Mapping[str, Observation], states: Mapping[st
         state["updated_at"] = now
         kind = _advance(rule, obs, state, now)
         if kind is not None:
-            out.append(Transition(rule=rule, key=key, kind=kind, at=now, observation=obs, state=state,
-                                  incident_id=state.get("incident_id")))
+            out.append(
+                Transition(
+                    rule=rule,
+                    key=key,
+                    kind=kind,
+                    at=now,
+                    observation=obs,
+                    state=state,
+                    incident_id=state.get("incident_id"),
+                )
+            )
     return out
 
 

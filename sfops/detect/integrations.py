@@ -31,8 +31,9 @@ def record_samples(store: Store, alias: str, snapshots: Iterable[tuple[str, Snap
     key = STATE_KEY.format(org=alias)
     state = store.get_state(key) or {}
     last: dict[str, dict[str, Any]] = dict(state.get("last") or {})
-    events: list[dict[str, Any]] = [e for e in state.get("events") or []
-                                    if dt.datetime.fromisoformat(e["at"]) >= now - KEEP]
+    events: list[dict[str, Any]] = [
+        e for e in state.get("events") or [] if dt.datetime.fromisoformat(e["at"]) >= now - KEEP
+    ]
     count = 0
     for name, snap in snapshots:
         failures, calls = snap.failure_count, _calls(snap)
@@ -44,9 +45,16 @@ def record_samples(store: Store, alias: str, snapshots: Iterable[tuple[str, Snap
             new_failures, new_calls = failures, calls
         last[name] = {"failures": failures, "calls": calls, "window": window}
         if new_failures or new_calls:
-            events.append({"at": now.astimezone(dt.UTC).isoformat(), "name": name, "failures": new_failures,
-                           "calls": max(new_calls, new_failures), "state": snap.state.value,
-                           "last_error": (snap.last_error or "")[:255]})
+            events.append(
+                {
+                    "at": now.astimezone(dt.UTC).isoformat(),
+                    "name": name,
+                    "failures": new_failures,
+                    "calls": max(new_calls, new_failures),
+                    "state": snap.state.value,
+                    "last_error": (snap.last_error or "")[:255],
+                }
+            )
             count += 1
     store.set_state(key, {"last": last, "events": events[-MAX_SAMPLES:]})
     return count

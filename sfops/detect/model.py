@@ -15,15 +15,25 @@ MODES = ("act", "observe")
 
 # What each signal groups by when a rule does not say (one alert, and one incident, per group).
 DEFAULT_GROUP_BY: dict[str, tuple[str, ...]] = {
-    "failures": ("fingerprint",), "exceptions": ("fingerprint",), "async_jobs": ("apex_class",),
+    "failures": ("fingerprint",),
+    "exceptions": ("fingerprint",),
+    "async_jobs": ("apex_class",),
     "long_running": ("exception_type",),  # one alert per org: the limit is the org's, not a page's
-    "limits": ("name",), "breakers": ("name",), "integrations": ("name",), "deploys": ("id",),
+    "limits": ("name",),
+    "breakers": ("name",),
+    "integrations": ("name",),
+    "deploys": ("id",),
 }
 # Incident category per signal (Incident_Log__c.Category__c), unless the rule says.
 DEFAULT_CATEGORY: dict[str, str] = {
-    "failures": "Other", "exceptions": "Other", "async_jobs": "Other", "long_running": "Governor Limit",
+    "failures": "Other",
+    "exceptions": "Other",
+    "async_jobs": "Other",
+    "long_running": "Governor Limit",
     "limits": "Governor Limit",
-    "breakers": "Integration", "integrations": "Integration", "deploys": "Deployment",
+    "breakers": "Integration",
+    "integrations": "Integration",
+    "deploys": "Deployment",
 }
 
 _DURATION = re.compile(r"(\d+)([smhd])", re.IGNORECASE)
@@ -117,8 +127,9 @@ class Rule:
         if self.condition == "rate":
             return f">= {self.rate:g}/min over {fmt_duration(self.window)}"
         if self.condition == "failure_rate":
-            return (f">= {self.threshold:g}% of calls failed over {fmt_duration(self.window)} "
-                    f"(>= {self.min_calls} calls)")
+            return (
+                f">= {self.threshold:g}% of calls failed over {fmt_duration(self.window)} (>= {self.min_calls} calls)"
+            )
         if self.condition == "new_fingerprint":
             return f"fingerprint never seen before (first seen within {fmt_duration(self.window)})"
         return f"runs out within {fmt_duration(self.within)}"

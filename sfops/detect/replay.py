@@ -40,17 +40,26 @@ class _Preloaded:
         self.store, self.alias, self.since, self.until = store, alias, since, until
         self.cache: dict[str, tuple[list[dt.datetime], list[dict[str, Any]]]] = {}
 
-    def __call__(self, _store: Store, _alias: str, signal: str, start: dt.datetime,
-                 end: dt.datetime, data_org: str | None = None) -> list[dict[str, Any]]:
+    def __call__(
+        self, _store: Store, _alias: str, signal: str, start: dt.datetime, end: dt.datetime, data_org: str | None = None
+    ) -> list[dict[str, Any]]:
         if signal not in self.cache:
             found = events(self.store, self.alias, signal, self.since, self.until, data_org)
             self.cache[signal] = ([e["at"] for e in found], found)
         times, found = self.cache[signal]
-        return found[bisect.bisect_left(times, start):bisect.bisect_right(times, end)]
+        return found[bisect.bisect_left(times, start) : bisect.bisect_right(times, end)]
 
 
-def replay(store: Store, config: DetectConfig, *, alias: str, since: dt.datetime, until: dt.datetime,
-           production: bool, step: dt.timedelta = dt.timedelta(minutes=1)) -> ReplayResult:
+def replay(
+    store: Store,
+    config: DetectConfig,
+    *,
+    alias: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    production: bool,
+    step: dt.timedelta = dt.timedelta(minutes=1),
+) -> ReplayResult:
     """What the rules would have done between `since` and `until`, evaluated every `step`."""
     rules = active_rules(config, production)
     result = ReplayResult(org=alias, since=since, until=until, step=step, rules=len(rules))
@@ -63,8 +72,9 @@ def replay(store: Store, config: DetectConfig, *, alias: str, since: dt.datetime
         if event.get("fingerprint"):
             fingerprints.remember({str(event["fingerprint"]): (event["at"], "ApexLog")})
     frame = load_limit_frame(store, alias, history_start) if any(r.signal == "limits" for r in rules) else None
-    observer = Observer(store, alias, rules, fingerprints, source=_Preloaded(store, alias, history_start, until),
-                        limit_frame=frame)
+    observer = Observer(
+        store, alias, rules, fingerprints, source=_Preloaded(store, alias, history_start, until), limit_frame=frame
+    )
     states: dict[str, dict[str, dict[str, Any]]] = {r.name: {} for r in rules}
     now = since
     while now <= until:
@@ -74,11 +84,18 @@ def replay(store: Store, config: DetectConfig, *, alias: str, since: dt.datetime
                 states[rule.name][t.key] = t.state
                 if t.kind in ("fired", "cleared", "damped", "pending"):
                     fields = fields_for(rule, t.observation, alias)
-                    result.transitions.append({
-                        "at": now, "rule": rule.name, "kind": t.kind, "severity": rule.severity, "key": t.key,
-                        "value": t.state.get("value"),
-                        "summary": render(rule.summary, fields) if t.kind == "fired" else "",
-                        "actions": [a.describe() for a in rule.actions] if t.kind == "fired" else []})
+                    result.transitions.append(
+                        {
+                            "at": now,
+                            "rule": rule.name,
+                            "kind": t.kind,
+                            "severity": rule.severity,
+                            "key": t.key,
+                            "value": t.state.get("value"),
+                            "summary": render(rule.summary, fields) if t.kind == "fired" else "",
+                            "actions": [a.describe() for a in rule.actions] if t.kind == "fired" else [],
+                        }
+                    )
         result.ticks += 1
         now += step
     return result

@@ -25,59 +25,168 @@ from sfops.errors import ConfigError
 
 # The default rule set (docs/detection.md explains each one and why).
 DEFAULT_RULES: list[dict[str, Any]] = [
-    {"name": "limit-exception", "signal": "failures", "condition": "threshold", "threshold": 1, "window": "15m",
-     "match": {"category": "governor_limit"}, "severity": "P2", "category": "Governor Limit",
-     "production_only": True,
-     "summary": "{exception} in {entry_point} ({count} in {window})",
-     "description": "A governor limit ended a transaction on a production org (debug logs, Error_Log__c)."},
-    {"name": "limit-exception-event", "signal": "exceptions", "condition": "threshold", "threshold": 1,
-     "window": "1h", "match": {"exception_category": "LimitException*"}, "severity": "P2",
-     "category": "Governor Limit", "production_only": True,
-     "summary": "{exception_category} in {entry_point} ({count} in {window})",
-     "description": "ApexUnexpectedException events with a LimitException category (EventLogFile)."},
-    {"name": "exception-burst", "signal": "exceptions", "condition": "rate", "rate": 1, "window": "15m",
-     "severity": "P2", "summary": "{exception} in {entry_point}: {count} in {window}",
-     "description": "One unhandled exception repeating at least once a minute over 15 minutes."},
-    {"name": "new-failure", "signal": "failures", "condition": "new_fingerprint", "window": "1h",
-     "severity": "P3", "summary": "New failure: {exception} in {entry_point}",
-     "description": "A failure fingerprint the detector has never seen in this org (new code path breaking)."},
-    {"name": "api-requests-forecast", "signal": "limits", "condition": "forecast", "within": "6h",
-     "match": {"name": "DailyApiRequests"}, "severity": "P2",
-     "summary": "{name} runs out within {within} ({used_pct}% used)",
-     "description": "DailyApiRequests will run out within 6 hours at the rate of the last 24 h."},
-    {"name": "api-requests-high", "signal": "limits", "condition": "threshold", "threshold": 95,
-     "match": {"name": "DailyApiRequests"}, "severity": "P1", "clear_after": "30m",
-     "summary": "{name} at {used_pct}% of the daily allowance",
-     "description": "DailyApiRequests above 95 %: integrations start failing with REQUEST_LIMIT_EXCEEDED."},
-    {"name": "storage-high", "signal": "limits", "condition": "threshold", "threshold": 90,
-     "match": {"name": ["DataStorageMB", "FileStorageMB"]}, "severity": "P3", "clear_after": "1h",
-     "summary": "{name} at {used_pct}%",
-     "description": "Data or file storage above 90 %: inserts fail with STORAGE_LIMIT_EXCEEDED when full."},
-    {"name": "long-running-apex-limit", "signal": "long_running", "condition": "threshold", "threshold": 1,
-     "window": "15m", "severity": "P2", "category": "Governor Limit",
-     "summary": "Concurrent long-running Apex limit hit: {request_uri} denied ({count} in {window})",
-     "description": "Salesforce denied Apex requests because the org already ran its limit of concurrent "
-                    "long-running (over 5 s) synchronous requests: every user of those pages is failing."},
-    {"name": "async-job-failed", "signal": "async_jobs", "condition": "threshold", "threshold": 1,
-     "window": "1h", "severity": "P3", "summary": "{job_type} {apex_class} {status}: {message}",
-     "description": "A batch, queueable, future or scheduled Apex job ended Failed or Aborted."},
-    {"name": "breaker-open", "signal": "breakers", "condition": "threshold", "threshold": 1, "window": "15m",
-     "severity": "P2", "category": "Integration", "summary": "Circuit breaker {name} opened",
-     "description": "A circuit breaker opened: the integration behind it is failing."},
-    {"name": "integration-failure-rate", "signal": "integrations", "condition": "failure_rate", "threshold": 50,
-     "min_calls": 20, "window": "15m", "severity": "P3", "category": "Integration",
-     "summary": "Integration {name}: {value}% of {calls} calls failed in {window}",
-     "description": "Half the calls behind a circuit breaker failed over 15 minutes (at least 20 calls): the "
-                    "integration is failing even if the breaker has not opened (yet, or at all)."},
-    {"name": "deploy-failed", "signal": "deploys", "condition": "threshold", "threshold": 1, "window": "1h",
-     "severity": "P4", "category": "Deployment", "mitigate_on_clear": False,
-     "summary": "Deployment {id} {status} ({who})",
-     "description": "A deployment failed or partly succeeded: the org may run a mix of two releases."},
+    {
+        "name": "limit-exception",
+        "signal": "failures",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "15m",
+        "match": {"category": "governor_limit"},
+        "severity": "P2",
+        "category": "Governor Limit",
+        "production_only": True,
+        "summary": "{exception} in {entry_point} ({count} in {window})",
+        "description": "A governor limit ended a transaction on a production org (debug logs, Error_Log__c).",
+    },
+    {
+        "name": "limit-exception-event",
+        "signal": "exceptions",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "1h",
+        "match": {"exception_category": "LimitException*"},
+        "severity": "P2",
+        "category": "Governor Limit",
+        "production_only": True,
+        "summary": "{exception_category} in {entry_point} ({count} in {window})",
+        "description": "ApexUnexpectedException events with a LimitException category (EventLogFile).",
+    },
+    {
+        "name": "exception-burst",
+        "signal": "exceptions",
+        "condition": "rate",
+        "rate": 1,
+        "window": "15m",
+        "severity": "P2",
+        "summary": "{exception} in {entry_point}: {count} in {window}",
+        "description": "One unhandled exception repeating at least once a minute over 15 minutes.",
+    },
+    {
+        "name": "new-failure",
+        "signal": "failures",
+        "condition": "new_fingerprint",
+        "window": "1h",
+        "severity": "P3",
+        "summary": "New failure: {exception} in {entry_point}",
+        "description": "A failure fingerprint the detector has never seen in this org (new code path breaking).",
+    },
+    {
+        "name": "api-requests-forecast",
+        "signal": "limits",
+        "condition": "forecast",
+        "within": "6h",
+        "match": {"name": "DailyApiRequests"},
+        "severity": "P2",
+        "summary": "{name} runs out within {within} ({used_pct}% used)",
+        "description": "DailyApiRequests will run out within 6 hours at the rate of the last 24 h.",
+    },
+    {
+        "name": "api-requests-high",
+        "signal": "limits",
+        "condition": "threshold",
+        "threshold": 95,
+        "match": {"name": "DailyApiRequests"},
+        "severity": "P1",
+        "clear_after": "30m",
+        "summary": "{name} at {used_pct}% of the daily allowance",
+        "description": "DailyApiRequests above 95 %: integrations start failing with REQUEST_LIMIT_EXCEEDED.",
+    },
+    {
+        "name": "storage-high",
+        "signal": "limits",
+        "condition": "threshold",
+        "threshold": 90,
+        "match": {"name": ["DataStorageMB", "FileStorageMB"]},
+        "severity": "P3",
+        "clear_after": "1h",
+        "summary": "{name} at {used_pct}%",
+        "description": "Data or file storage above 90 %: inserts fail with STORAGE_LIMIT_EXCEEDED when full.",
+    },
+    {
+        "name": "long-running-apex-limit",
+        "signal": "long_running",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "15m",
+        "severity": "P2",
+        "category": "Governor Limit",
+        "summary": "Concurrent long-running Apex limit hit: {request_uri} denied ({count} in {window})",
+        "description": "Salesforce denied Apex requests because the org already ran its limit of concurrent "
+        "long-running (over 5 s) synchronous requests: every user of those pages is failing.",
+    },
+    {
+        "name": "async-job-failed",
+        "signal": "async_jobs",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "1h",
+        "severity": "P3",
+        "summary": "{job_type} {apex_class} {status}: {message}",
+        "description": "A batch, queueable, future or scheduled Apex job ended Failed or Aborted.",
+    },
+    {
+        "name": "breaker-open",
+        "signal": "breakers",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "15m",
+        "severity": "P2",
+        "category": "Integration",
+        "summary": "Circuit breaker {name} opened",
+        "description": "A circuit breaker opened: the integration behind it is failing.",
+    },
+    {
+        "name": "integration-failure-rate",
+        "signal": "integrations",
+        "condition": "failure_rate",
+        "threshold": 50,
+        "min_calls": 20,
+        "window": "15m",
+        "severity": "P3",
+        "category": "Integration",
+        "summary": "Integration {name}: {value}% of {calls} calls failed in {window}",
+        "description": "Half the calls behind a circuit breaker failed over 15 minutes (at least 20 calls): the "
+        "integration is failing even if the breaker has not opened (yet, or at all).",
+    },
+    {
+        "name": "deploy-failed",
+        "signal": "deploys",
+        "condition": "threshold",
+        "threshold": 1,
+        "window": "1h",
+        "severity": "P4",
+        "category": "Deployment",
+        "mitigate_on_clear": False,
+        "summary": "Deployment {id} {status} ({who})",
+        "description": "A deployment failed or partly succeeded: the org may run a mix of two releases.",
+    },
 ]
 
-_RULE_KEYS = {"name", "signal", "condition", "severity", "description", "match", "threshold", "rate", "window",
-              "within", "for", "clear_after", "flap_window", "flap_max", "group_by", "dedup_key", "summary",
-              "category", "production_only", "mitigate_on_clear", "actions", "enabled", "min_calls"}
+_RULE_KEYS = {
+    "name",
+    "signal",
+    "condition",
+    "severity",
+    "description",
+    "match",
+    "threshold",
+    "rate",
+    "window",
+    "within",
+    "for",
+    "clear_after",
+    "flap_window",
+    "flap_max",
+    "group_by",
+    "dedup_key",
+    "summary",
+    "category",
+    "production_only",
+    "mitigate_on_clear",
+    "actions",
+    "enabled",
+    "min_calls",
+}
 _DETECT_KEYS = {"mode", "max_actions_per_hour", "quiet", "defaults", "lookback", "rules", "enabled"}
 _ACTION_KEYS = {"type", "switch", "breaker", "user", "scope", "minutes"}
 
@@ -91,7 +200,7 @@ def _num(raw: Mapping[str, Any], key: str, default: float, where: str) -> float:
 
 def _action(raw: Any, where: str) -> Action:
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: each action is a table like {{ type = \"switch_off\", switch = \"X__c\" }}.")
+        raise ConfigError(f'{where}: each action is a table like {{ type = "switch_off", switch = "X__c" }}.')
     unknown = sorted(set(raw) - _ACTION_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(_ACTION_KEYS))}.")
@@ -148,21 +257,30 @@ def parse_rule(raw: Mapping[str, Any], where: str, *, builtin: bool = False) -> 
     if flap_max < 1:
         raise ConfigError(f"{where}: flap_max must be at least 1.")
     return Rule(
-        name=name.strip(), signal=signal, condition=condition, severity=severity,
-        description=str(raw.get("description", "")), match=dict(match),
-        threshold=_num(raw, "threshold", 1, where), min_calls=int(_num(raw, "min_calls", 10, where)),
+        name=name.strip(),
+        signal=signal,
+        condition=condition,
+        severity=severity,
+        description=str(raw.get("description", "")),
+        match=dict(match),
+        threshold=_num(raw, "threshold", 1, where),
+        min_calls=int(_num(raw, "min_calls", 10, where)),
         rate=_num(raw, "rate", 0, where) if "rate" in raw else None,
         window=parse_duration(raw.get("window", "15m"), f"{where}.window"),
         within=parse_duration(raw.get("within", "6h"), f"{where}.within"),
         for_=parse_duration(raw.get("for", 0), f"{where}.for"),
         clear_after=parse_duration(raw.get("clear_after", "15m"), f"{where}.clear_after"),
         flap_window=parse_duration(raw.get("flap_window", "1h"), f"{where}.flap_window"),
-        flap_max=flap_max, group_by=tuple(str(g) for g in group_by),
+        flap_max=flap_max,
+        group_by=tuple(str(g) for g in group_by),
         dedup_key=str(raw.get("dedup_key", "sfops:{org}:{rule}:{group}")),
         summary=str(raw.get("summary", "{rule}: {count} in {window} ({group})")),
-        category=raw.get("category"), production_only=bool(raw.get("production_only", False)),
+        category=raw.get("category"),
+        production_only=bool(raw.get("production_only", False)),
         mitigate_on_clear=bool(raw.get("mitigate_on_clear", True)),
-        actions=tuple(_action(a, f"{where}.actions[{i}]") for i, a in enumerate(actions)), builtin=builtin)
+        actions=tuple(_action(a, f"{where}.actions[{i}]") for i, a in enumerate(actions)),
+        builtin=builtin,
+    )
 
 
 def default_rules() -> list[Rule]:
@@ -199,15 +317,20 @@ def load_config(section: Mapping[str, Any]) -> DetectConfig:
         rules[name] = parse_rule(merged, f"[[detect.rules]] #{i + 1}")
     quiet = section.get("quiet", [])
     if not isinstance(quiet, list):
-        raise ConfigError("[detect] quiet: a list of { start = \"22:00\", end = \"06:00\", time_zone = \"...\" }.")
+        raise ConfigError('[detect] quiet: a list of { start = "22:00", end = "06:00", time_zone = "..." }.')
     for i, window in enumerate(quiet):
         _check_quiet(window, f"[detect] quiet[{i}]")
     max_actions = section.get("max_actions_per_hour", 3)
     if isinstance(max_actions, bool) or not isinstance(max_actions, int) or max_actions < 0:
         raise ConfigError("[detect] max_actions_per_hour must be a whole number >= 0.")
-    return DetectConfig(rules=list(rules.values()), mode=mode, max_actions_per_hour=max_actions, quiet=list(quiet),
-                        lookback=parse_duration(section.get("lookback", "24h"), "[detect] lookback"),
-                        enabled=bool(section.get("enabled", True)))
+    return DetectConfig(
+        rules=list(rules.values()),
+        mode=mode,
+        max_actions_per_hour=max_actions,
+        quiet=list(quiet),
+        lookback=parse_duration(section.get("lookback", "24h"), "[detect] lookback"),
+        enabled=bool(section.get("enabled", True)),
+    )
 
 
 def _check_quiet(window: Any, where: str) -> None:

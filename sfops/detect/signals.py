@@ -27,10 +27,16 @@ def _one_per_exception(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Exception events with each exception once: an org with the ApexUnexpectedExcpEventLog object reports
     the same exception there (at once) and in the EventLogFile CSVs (later), with the same request id."""
     rows = list(rows)
-    seen = {(r.get("request_id"), r.get("exception_type")) for r in rows
-            if r.get("source") == "ApexUnexpectedExcpEventLog" and r.get("request_id")}
-    return [r for r in rows if r.get("source") != "EventLogFile"
-            or (r.get("request_id"), r.get("exception_type")) not in seen]
+    seen = {
+        (r.get("request_id"), r.get("exception_type"))
+        for r in rows
+        if r.get("source") == "ApexUnexpectedExcpEventLog" and r.get("request_id")
+    }
+    return [
+        r
+        for r in rows
+        if r.get("source") != "EventLogFile" or (r.get("request_id"), r.get("exception_type")) not in seen
+    ]
 
 
 class Fingerprints(Protocol):
@@ -73,15 +79,33 @@ def _breaker_events(store: Store, org: str, since: dt.datetime, until: dt.dateti
     for row in db.audit_events(store, org, "breaker.", since, until):
         opened = row["action"] == "breaker.open" or str(row.get("after") or "").lower() == "open"
         if opened and row["outcome"] == "done":
-            out.append({"source": "audit", "id": str(row["id"]), "at": row["at"],
-                        "name": row["target"].rsplit(".", 1)[-1], "actor": row["actor"]})
+            out.append(
+                {
+                    "source": "audit",
+                    "id": str(row["id"]),
+                    "at": row["at"],
+                    "name": row["target"].rsplit(".", 1)[-1],
+                    "actor": row["actor"],
+                }
+            )
     return out
 
 
 def _deploy_events(store: Store, org: str, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
     rows = change_store.change_rows(store, org, since=since, until=until, sources=["DeployRequest"])
-    return [{"source": "DeployRequest", "id": r["id"], "at": r["at"], "status": r["status"], "who": r["who"],
-             "summary": r["summary"], **(r.get("details") or {})} for r in rows if r["status"] in FAILED_DEPLOY]
+    return [
+        {
+            "source": "DeployRequest",
+            "id": r["id"],
+            "at": r["at"],
+            "status": r["status"],
+            "who": r["who"],
+            "summary": r["summary"],
+            **(r.get("details") or {}),
+        }
+        for r in rows
+        if r["status"] in FAILED_DEPLOY
+    ]
 
 
 def data_key(store: Store, alias: str) -> str:
@@ -91,8 +115,9 @@ def data_key(store: Store, alias: str) -> str:
     return known_key(store, alias)
 
 
-def events(store: Store, org: str, signal: str, since: dt.datetime, until: dt.datetime,
-           data_org: str | None = None) -> list[dict[str, Any]]:
+def events(
+    store: Store, org: str, signal: str, since: dt.datetime, until: dt.datetime, data_org: str | None = None
+) -> list[dict[str, Any]]:
     """The events of an event signal in [since, until], oldest first. Logs and errors are read under
     `data_org` (the org id they are stored under), audit records and changes under the alias `org`."""
     logs = data_org or org
@@ -150,8 +175,9 @@ def _key(rule: Rule, org: str, group: Mapping[str, Any]) -> str:
     return key
 
 
-def observe_events(rule: Rule, org: str, found: list[dict[str, Any]], now: dt.datetime,
-                   fingerprints: Fingerprints | None = None) -> dict[str, Observation]:
+def observe_events(
+    rule: Rule, org: str, found: list[dict[str, Any]], now: dt.datetime, fingerprints: Fingerprints | None = None
+) -> dict[str, Observation]:
     """The rule's condition per group over the window's events."""
     start = now - rule.window
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -183,8 +209,9 @@ def observe_events(rule: Rule, org: str, found: list[dict[str, Any]], now: dt.da
         sample = {k: v for k, v in evs[-1].items() if k != "at"}
         if rule.condition == "failure_rate":
             sample.update(failures=count, calls=sum(int(e.get("calls") or 0) for e in evs))
-        out[_key(rule, org, group)] = Observation(key=_key(rule, org, group), group=group, true=true,
-                                                  value=value, count=count, newest=newest, sample=sample)
+        out[_key(rule, org, group)] = Observation(
+            key=_key(rule, org, group), group=group, true=true, value=value, count=count, newest=newest, sample=sample
+        )
     return out
 
 
@@ -205,8 +232,13 @@ def observe_limits(rule: Rule, org: str, frame: Any, now: dt.datetime) -> dict[s
             continue
         used_pct = round(100.0 * (int(last["max"]) - int(last["remaining"])) / int(last["max"]), 1)
         newest = last["taken_at"].to_pydatetime()
-        sample = {"name": str(name), "used_pct": used_pct, "max": int(last["max"]),
-                  "remaining": int(last["remaining"]), "within": fmt_duration(rule.within)}
+        sample = {
+            "name": str(name),
+            "used_pct": used_pct,
+            "max": int(last["max"]),
+            "remaining": int(last["remaining"]),
+            "within": fmt_duration(rule.within),
+        }
         if rule.condition == "forecast":
             window = group[group["taken_at"] >= pd.Timestamp(now - dt.timedelta(hours=24))]
             _rate, _runs_out, hours_left, text = forecast(window)
@@ -216,8 +248,9 @@ def observe_limits(rule: Rule, org: str, frame: Any, now: dt.datetime) -> dict[s
         else:
             true, value = used_pct >= rule.threshold, used_pct
         key = _key(rule, org, {"name": str(name)})
-        out[key] = Observation(key=key, group={"name": str(name)}, true=true, value=value, count=1,
-                               newest=newest, sample=sample)
+        out[key] = Observation(
+            key=key, group={"name": str(name)}, true=true, value=value, count=1, newest=newest, sample=sample
+        )
     return out
 
 

@@ -75,8 +75,14 @@ class EmulatorSettings:
 class Emulator:
     """One emulated org."""
 
-    def __init__(self, store_path: str | Path = ":memory:", settings: EmulatorSettings | None = None,
-                 scheme: str = "https", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        store_path: str | Path = ":memory:",
+        settings: EmulatorSettings | None = None,
+        scheme: str = "https",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.settings = settings or EmulatorSettings()
         self.scheme, self.host, self.port = scheme, host, port
         self.store = RecordState(store_path)
@@ -152,8 +158,9 @@ class Emulator:
             self._persisted_schema = self.schema.version
 
     def save_meta(self) -> None:
-        self.store.put_json("meta", "org", {"org_id": self.org_id, "id_counter": self.ids.peek(),
-                                            "api_used": self.usage.used})
+        self.store.put_json(
+            "meta", "org", {"org_id": self.org_id, "id_counter": self.ids.peek(), "api_used": self.usage.used}
+        )
 
     # ------------------------------------------------------------------ helpers used by handlers
     @property
@@ -249,11 +256,20 @@ class Emulator:
         """Seed one ApexLog with its body (ApexLog cannot be created through the API)."""
         fields = dict(fields or {})
         start = fields.get("StartTime") or fmt_datetime(now_utc())
-        values = {"Application": "Unknown", "DurationMilliseconds": 100, "Location": "Monitoring",
-                  "LogUserId": self.admin_user_id(), "Request": "Api", "Status": "Success",
-                  "Operation": f"/services/data/v{self.api_version}/tooling/executeAnonymous/",
-                  **fields, "StartTime": start, "LastModifiedDate": start, "SystemModstamp": start,
-                  "LogLength": len(body.encode("utf-8"))}
+        values = {
+            "Application": "Unknown",
+            "DurationMilliseconds": 100,
+            "Location": "Monitoring",
+            "LogUserId": self.admin_user_id(),
+            "Request": "Api",
+            "Status": "Success",
+            "Operation": f"/services/data/v{self.api_version}/tooling/executeAnonymous/",
+            **fields,
+            "StartTime": start,
+            "LastModifiedDate": start,
+            "SystemModstamp": start,
+            "LogLength": len(body.encode("utf-8")),
+        }
         rid = self.insert_system("ApexLog", values)
         self.store.put_json("apexlog.body", rid, body)
         return rid
@@ -277,8 +293,10 @@ class Emulator:
 
         body = anonymous_log_body(self, user_id, apex, result, now)
         status = "Success" if result.get("success") else (result.get("exceptionMessage") or "Compile error")
-        return self.add_apexlog(body, {"LogUserId": user_id, "Status": status,
-                                       "Operation": "/services/data/v64.0/tooling/executeAnonymous/"})
+        return self.add_apexlog(
+            body,
+            {"LogUserId": user_id, "Status": status, "Operation": "/services/data/v64.0/tooling/executeAnonymous/"},
+        )
 
     # ------------------------------------------------------------------ metadata service
     def metadata_service(self) -> MetadataService:
@@ -288,8 +306,9 @@ class Emulator:
         return self._metadata
 
     def metadata_rest(self, req: Request, subpath: str) -> Response:
-        status, headers, body = self.metadata_service().handle_rest(req.method, subpath, req.query, req.headers,
-                                                                    req.body)
+        status, headers, body = self.metadata_service().handle_rest(
+            req.method, subpath, req.query, req.headers, req.body
+        )
         return Response(status, body, dict(headers))
 
     # ------------------------------------------------------------------ dispatch
@@ -301,8 +320,13 @@ class Emulator:
             return self._dispatch(req)
         except Exception as exc:  # a bug in the emulator must still answer like Salesforce does
             error_id = f"{abs(hash((req.path, time.time()))) % 10**10}-{type(exc).__name__}"
-            resp = error_response(ApiError(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please "
-                                           f"include this ErrorId if you contact support: {error_id}"))
+            resp = error_response(
+                ApiError(
+                    500,
+                    "UNKNOWN_EXCEPTION",
+                    f"An unexpected error occurred. Please include this ErrorId if you contact support: {error_id}",
+                )
+            )
             self.journal.add(req.method, req.path, "error.unexpected", 500, False)
             return resp
 
@@ -356,8 +380,9 @@ class Emulator:
         status, headers, body = self.metadata_service().handle_soap(req.body, req.headers)
         return Response(status, body, dict(headers))
 
-    def rest_api(self, req: Request, version: str, tooling: bool, handler: Handler,
-                 params: Mapping[str, str]) -> Response:
+    def rest_api(
+        self, req: Request, version: str, tooling: bool, handler: Handler, params: Mapping[str, str]
+    ) -> Response:
         """Authenticate and count a /services/data/vNN.0 request, then run its handler."""
         major = int(float(version))
         if major < OLDEST_VERSION:
@@ -371,11 +396,21 @@ class Emulator:
             session = auth.Session("internal", self.admin_user_id(), time.time() + 60)
         if not req.internal:
             if self.usage.exhausted():
-                return error_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
-                                      kind="rest.limit")
+                return error_response(
+                    ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), kind="rest.limit"
+                )
             self._count(True, req)
-        ctx = rest.Ctx(self.state, req, version, tooling, session, base_url=self.base_url_for(req),
-                       dispatch=self.dispatch, faults=self.faults, metadata=self.metadata_rest)
+        ctx = rest.Ctx(
+            self.state,
+            req,
+            version,
+            tooling,
+            session,
+            base_url=self.base_url_for(req),
+            dispatch=self.dispatch,
+            faults=self.faults,
+            metadata=self.metadata_rest,
+        )
         return handler(ctx, **params)
 
     def _count(self, counted: bool, req: Request) -> None:
@@ -390,13 +425,20 @@ class Emulator:
         events = len(self.store.list_json("event"))
         jobs = sum(1 for _ in self.store.rows("AsyncApexJob"))
         records = sum(self.store.count(o.name) for o in self.schema if "data" in o.apis and not o.is_event)
-        return {"HourlyPublishedPlatformEvents": events, "DailyStandardVolumePlatformEvents": 0,
-                "MonthlyPlatformEventsUsageEntitlement": events, "DailyAsyncApexExecutions": jobs,
-                "DailyAsyncApexTests": jobs, "DataStorageMB": records * 2 // 1024}
+        return {
+            "HourlyPublishedPlatformEvents": events,
+            "DailyStandardVolumePlatformEvents": 0,
+            "MonthlyPlatformEventsUsageEntitlement": events,
+            "DailyAsyncApexExecutions": jobs,
+            "DailyAsyncApexTests": jobs,
+            "DataStorageMB": records * 2 // 1024,
+        }
 
     def versions(self) -> list[dict[str, str]]:
-        return [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-                for v in range(OLDEST_VERSION, LATEST_VERSION + 1)]
+        return [
+            {"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+            for v in range(OLDEST_VERSION, LATEST_VERSION + 1)
+        ]
 
     # ------------------------------------------------------------------ MetadataHost support
     @contextmanager
@@ -427,8 +469,11 @@ def _compress(req: Request, resp: Response) -> None:
 
 def retired_version(version: str) -> ApiError:
     """REST's answer for a retired API version (410 GONE per the End-of-Life Policy; the body is our guess)."""
-    return ApiError(410, "GONE", f"API version {version} is retired and no longer available. "
-                                 f"Use version {OLDEST_VERSION}.0 or later.")
+    return ApiError(
+        410,
+        "GONE",
+        f"API version {version} is retired and no longer available. Use version {OLDEST_VERSION}.0 or later.",
+    )
 
 
 def _soap_version_gone(version: str) -> Response | None:
@@ -445,6 +490,7 @@ def _soap_version_gone(version: str) -> Response | None:
 def _rest_route(handler: Handler, tooling: bool) -> Handler:
     def run(emu: Emulator, req: Request, version: str, **params: str) -> Response:
         return emu.rest_api(req, version, tooling, handler, params)
+
     return run
 
 
@@ -459,23 +505,33 @@ def _build_routes() -> RouteTable:
     table.add("/services/oauth2/token", lambda emu, req: auth.oauth_token(emu, req), kind="auth.oauth")
     table.add("/services/oauth2/userinfo", lambda emu, req: auth.userinfo(emu, req), kind="auth.userinfo")
     table.add("/services/oauth2/revoke", lambda emu, req: auth.oauth_revoke(emu, req), kind="auth.revoke")
-    table.add("/id/{org_id}/{user_id}", lambda emu, req, org_id, user_id: auth.identity(emu, req, org_id, user_id),
-              kind="auth.identity")
-    table.add("/services/Soap/u/{version}/{rest:path}",
-              lambda emu, req, version, rest=None: _soap_version_gone(version) or auth.soap_partner(emu, req, version),
-              kind="soap.partner")
-    table.add("/services/Soap/m/{version}/{rest:path}",
-              lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
-              kind="soap.metadata")
+    table.add(
+        "/id/{org_id}/{user_id}",
+        lambda emu, req, org_id, user_id: auth.identity(emu, req, org_id, user_id),
+        kind="auth.identity",
+    )
+    table.add(
+        "/services/Soap/u/{version}/{rest:path}",
+        lambda emu, req, version, rest=None: _soap_version_gone(version) or auth.soap_partner(emu, req, version),
+        kind="soap.partner",
+    )
+    table.add(
+        "/services/Soap/m/{version}/{rest:path}",
+        lambda emu, req, version, rest=None: _soap_version_gone(version) or emu.soap_metadata(req),
+        kind="soap.metadata",
+    )
     table.add("/services/data", lambda emu, req: json_response(200, emu.versions()), kind="rest.versions")
     table.add("/cometd/{version}", lambda emu, req, version: cometd.handle(emu, req, version), kind="streaming.cometd")
     for api, prefix, sub in (("tooling", "/tooling", rest.TOOLING), ("rest", "", rest.DATA)):
         for route in sub.routes:
             pattern = f"/services/data/{{version:version}}{prefix}" + (f"/{route.pattern}" if route.pattern else "")
-            table.add(pattern, _rest_route(route.handler, api == "tooling"),
-                      kind=f"{api}.{route.kind}" if route.kind else "rest", methods=route.methods)
-    table.add("/services/data/{version:version}/{rest:path}", _rest_route(_not_found_after_auth, False),
-              kind="unknown")
+            table.add(
+                pattern,
+                _rest_route(route.handler, api == "tooling"),
+                kind=f"{api}.{route.kind}" if route.kind else "rest",
+                methods=route.methods,
+            )
+    table.add("/services/data/{version:version}/{rest:path}", _rest_route(_not_found_after_auth, False), kind="unknown")
     return table
 
 

@@ -50,8 +50,7 @@ class Sessions:
         self.emu = emu
         self.lifetime = lifetime
         self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {
-            k: Session(**v) for k, v in emu.store.list_json("session").items()}
+        self._sessions: dict[str, Session] = {k: Session(**v) for k, v in emu.store.list_json("session").items()}
 
     def create(self, user_id: str, app: str | None = None) -> Session:
         token = ids.to15(self.emu.org_id) + "!" + secrets.token_urlsafe(72)
@@ -108,6 +107,7 @@ def bearer_token(req: Request) -> str | None:
 
 # ---------------------------------------------------------------------------- credentials
 
+
 def check_password(emu: Emulator, username: str, password: str) -> dict[str, Any] | None:
     """The active User row when `password` (optionally followed by the security token) is right."""
     cred = emu.state.credential(username)
@@ -124,15 +124,22 @@ def _oauth_error(error: str, description: str, status: int = 400) -> Response:
     return json_response(status, {"error": error, "error_description": description})
 
 
-def _token_body(emu: Emulator, req: Request, session: Session, extra: dict[str, Any] | None = None,
-                secret: str | None = None) -> dict[str, Any]:
+def _token_body(
+    emu: Emulator, req: Request, session: Session, extra: dict[str, Any] | None = None, secret: str | None = None
+) -> dict[str, Any]:
     base = emu.base_url_for(req)
     issued = str(int(time.time() * 1000))
     ident = f"{base}/id/{emu.org_id}/{session.user_id}"
     key = (secret or "emulator").encode()
     signature = base64.b64encode(hmac.new(key, (ident + issued).encode(), hashlib.sha256).digest()).decode()
-    body = {"access_token": session.token, "instance_url": base, "id": ident, "token_type": "Bearer",
-            "issued_at": issued, "signature": signature}
+    body = {
+        "access_token": session.token,
+        "instance_url": base,
+        "id": ident,
+        "token_type": "Bearer",
+        "issued_at": issued,
+        "signature": signature,
+    }
     body.update(extra or {})
     return body
 
@@ -149,8 +156,7 @@ def oauth_token(emu: Emulator, req: Request) -> Response:
     if grant == "password":
         if app is None:
             return _oauth_error("invalid_client_id", "client identifier invalid")
-        if app.get("client_secret") and not hmac.compare_digest(form.get("client_secret", ""),
-                                                                  app["client_secret"]):
+        if app.get("client_secret") and not hmac.compare_digest(form.get("client_secret", ""), app["client_secret"]):
             return _oauth_error("invalid_client", "invalid client credentials")
         user = check_password(emu, form.get("username", ""), form.get("password", ""))
         if user is None:
@@ -160,25 +166,27 @@ def oauth_token(emu: Emulator, req: Request) -> Response:
     if grant == "client_credentials":
         if app is None:
             return _oauth_error("invalid_client_id", "client identifier invalid")
-        if not app.get("client_secret") or not hmac.compare_digest(form.get("client_secret", ""),
-                                                                     app["client_secret"]):
+        if not app.get("client_secret") or not hmac.compare_digest(form.get("client_secret", ""), app["client_secret"]):
             return _oauth_error("invalid_client", "invalid client credentials")
         run_as = app.get("run_as") or emu.admin_user_id()
         session = emu.sessions.create(run_as, client_id)
-        return json_response(200, _token_body(emu, req, session, {"scope": "api"},
-                                              secret=app.get("client_secret")))
+        return json_response(200, _token_body(emu, req, session, {"scope": "api"}, secret=app.get("client_secret")))
     if grant == "refresh_token":
         stored = emu.state.refresh_token(form.get("refresh_token", ""))
         if stored is None:
             return _oauth_error("invalid_grant", "expired access/refresh token")
         if app is None or (stored.get("app") and stored["app"] != client_id):
             return _oauth_error("invalid_client_id", "client identifier invalid")
-        if app.get("client_secret") and form.get("client_secret") and not hmac.compare_digest(
-                form["client_secret"], app["client_secret"]):
+        if (
+            app.get("client_secret")
+            and form.get("client_secret")
+            and not hmac.compare_digest(form["client_secret"], app["client_secret"])
+        ):
             return _oauth_error("invalid_client", "invalid client credentials")
         session = emu.sessions.create(stored["user_id"], client_id)
-        return json_response(200, _token_body(emu, req, session, {"scope": "api refresh_token"},
-                                              secret=app.get("client_secret")))
+        return json_response(
+            200, _token_body(emu, req, session, {"scope": "api refresh_token"}, secret=app.get("client_secret"))
+        )
     if grant == JWT_GRANT:
         return _jwt_bearer(emu, req, form.get("assertion", ""))
     return _oauth_error("unsupported_grant_type", "grant type not supported")
@@ -199,8 +207,13 @@ def _jwt_bearer(emu: Emulator, req: Request, assertion: str) -> Response:
     base = emu.base_url_for(req)
     audiences = [*LOGIN_AUDIENCES, base, base + "/", *emu.extra_audiences()]
     try:
-        claims = jwt.decode(assertion, public_key, algorithms=["RS256"], audience=audiences,
-                            options={"require": ["exp", "iss", "sub", "aud"]})
+        claims = jwt.decode(
+            assertion,
+            public_key,
+            algorithms=["RS256"],
+            audience=audiences,
+            options={"require": ["exp", "iss", "sub", "aud"]},
+        )
     except jwt.ExpiredSignatureError:
         return _oauth_error("invalid_grant", "expired authorization code")
     except jwt.InvalidAudienceError:
@@ -237,18 +250,35 @@ def userinfo(emu: Emulator, req: Request) -> Response:
         return _forbidden()
     base = emu.base_url_for(req)
     v = emu.api_version
-    return json_response(200, {
-        "sub": f"{base}/id/{emu.org_id}/{user['Id']}", "user_id": user["Id"], "organization_id": emu.org_id,
-        "preferred_username": user["Username"], "nickname": user.get("Alias"), "name": user.get("Name"),
-        "email": user.get("Email"), "email_verified": True, "given_name": user.get("FirstName"),
-        "family_name": user.get("LastName"), "zoneinfo": user.get("TimeZoneSidKey"),
-        "photos": {"picture": f"{base}/profilephoto/005/F", "thumbnail": f"{base}/profilephoto/005/T"},
-        "profile": f"{base}/{user['Id']}", "picture": f"{base}/profilephoto/005/F",
-        "address": {}, "is_salesforce_integration_user": False,
-        "urls": _identity_urls(base, v, emu.org_id, user["Id"]), "active": bool(user.get("IsActive")),
-        "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": 0,
-        "updated_at": user.get("LastModifiedDate"), "is_app_installed": True,
-    })
+    return json_response(
+        200,
+        {
+            "sub": f"{base}/id/{emu.org_id}/{user['Id']}",
+            "user_id": user["Id"],
+            "organization_id": emu.org_id,
+            "preferred_username": user["Username"],
+            "nickname": user.get("Alias"),
+            "name": user.get("Name"),
+            "email": user.get("Email"),
+            "email_verified": True,
+            "given_name": user.get("FirstName"),
+            "family_name": user.get("LastName"),
+            "zoneinfo": user.get("TimeZoneSidKey"),
+            "photos": {"picture": f"{base}/profilephoto/005/F", "thumbnail": f"{base}/profilephoto/005/T"},
+            "profile": f"{base}/{user['Id']}",
+            "picture": f"{base}/profilephoto/005/F",
+            "address": {},
+            "is_salesforce_integration_user": False,
+            "urls": _identity_urls(base, v, emu.org_id, user["Id"]),
+            "active": bool(user.get("IsActive")),
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "updated_at": user.get("LastModifiedDate"),
+            "is_app_installed": True,
+        },
+    )
 
 
 def _identity_urls(base: str, v: str, org: str, user: str) -> dict[str, str]:
@@ -285,23 +315,45 @@ def identity(emu: Emulator, req: Request, org_id: str, user_id: str) -> Response
     if user is None:
         return Response(404, b"Bad_Id", {"Content-Type": "text/plain;charset=UTF-8"})
     base = emu.base_url_for(req)
-    return json_response(200, {
-        "id": f"{base}/id/{emu.org_id}/{user['Id']}", "asserted_user": session.user_id == user["Id"],
-        "user_id": user["Id"], "organization_id": emu.org_id, "username": user["Username"],
-        "nick_name": user.get("Alias"), "display_name": user.get("Name"), "email": user.get("Email"),
-        "email_verified": True, "first_name": user.get("FirstName"), "last_name": user.get("LastName"),
-        "timezone": user.get("TimeZoneSidKey"), "photos": {}, "addr_street": None, "addr_city": None,
-        "addr_state": None, "addr_country": None, "addr_zip": None, "mobile_phone": None,
-        "mobile_phone_verified": False, "is_lightning_login_user": False,
-        "status": {"created_date": None, "body": None},
-        "urls": _identity_urls(base, emu.api_version, emu.org_id, user["Id"]),
-        "active": bool(user.get("IsActive")), "user_type": "STANDARD", "language": "en_US",
-        "locale": "en_US", "utcOffset": 0, "last_modified_date": user.get("LastModifiedDate"),
-        "is_app_installed": True,
-    })
+    return json_response(
+        200,
+        {
+            "id": f"{base}/id/{emu.org_id}/{user['Id']}",
+            "asserted_user": session.user_id == user["Id"],
+            "user_id": user["Id"],
+            "organization_id": emu.org_id,
+            "username": user["Username"],
+            "nick_name": user.get("Alias"),
+            "display_name": user.get("Name"),
+            "email": user.get("Email"),
+            "email_verified": True,
+            "first_name": user.get("FirstName"),
+            "last_name": user.get("LastName"),
+            "timezone": user.get("TimeZoneSidKey"),
+            "photos": {},
+            "addr_street": None,
+            "addr_city": None,
+            "addr_state": None,
+            "addr_country": None,
+            "addr_zip": None,
+            "mobile_phone": None,
+            "mobile_phone_verified": False,
+            "is_lightning_login_user": False,
+            "status": {"created_date": None, "body": None},
+            "urls": _identity_urls(base, emu.api_version, emu.org_id, user["Id"]),
+            "active": bool(user.get("IsActive")),
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "last_modified_date": user.get("LastModifiedDate"),
+            "is_app_installed": True,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- SOAP partner API
+
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
@@ -327,11 +379,11 @@ def soap_partner(emu: Emulator, req: Request, version: str) -> Response:
     values = {_local(c.tag): (c.text or "") for c in call}
     user = check_password(emu, values.get("username", ""), values.get("password", ""))
     if user is None:
-        return soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.",
-                          "LoginFault")
+        return soap_fault(
+            "INVALID_LOGIN", "Invalid username, password, security token; or user locked out.", "LoginFault"
+        )
     session = emu.sessions.create(user["Id"])
-    return Response(200, login_response_xml(emu, req, version, session, user).encode(),
-                    {"Content-Type": XML_TYPE})
+    return Response(200, login_response_xml(emu, req, version, session, user).encode(), {"Content-Type": XML_TYPE})
 
 
 def login_response_xml(emu: Emulator, req: Request, version: str, session: Session, user: dict[str, Any]) -> str:
@@ -341,15 +393,28 @@ def login_response_xml(emu: Emulator, req: Request, version: str, session: Sessi
     org15 = ids.to15(emu.org_id)
     e = escape
     info = {
-        "accessibilityMode": "false", "currencySymbol": "$", "orgAttachmentFileSizeLimit": "5242880",
-        "orgDefaultCurrencyIsoCode": "USD", "orgDisallowHtmlAttachments": "false",
-        "orgHasPersonAccounts": "false", "organizationId": emu.org_id, "organizationMultiCurrency": "false",
-        "organizationName": org.get("Name") or "", "profileId": user.get("ProfileId") or "",
-        "roleId": user.get("UserRoleId"), "sessionSecondsValid": str(int(emu.sessions.lifetime)),
-        "userDefaultCurrencyIsoCode": None, "userEmail": user.get("Email") or "",
-        "userFullName": user.get("Name") or "", "userId": user["Id"], "userLanguage": "en_US",
-        "userLocale": "en_US", "userName": user["Username"], "userTimeZone": user.get("TimeZoneSidKey") or "",
-        "userType": "Standard", "userUiSkin": "Theme3",
+        "accessibilityMode": "false",
+        "currencySymbol": "$",
+        "orgAttachmentFileSizeLimit": "5242880",
+        "orgDefaultCurrencyIsoCode": "USD",
+        "orgDisallowHtmlAttachments": "false",
+        "orgHasPersonAccounts": "false",
+        "organizationId": emu.org_id,
+        "organizationMultiCurrency": "false",
+        "organizationName": org.get("Name") or "",
+        "profileId": user.get("ProfileId") or "",
+        "roleId": user.get("UserRoleId"),
+        "sessionSecondsValid": str(int(emu.sessions.lifetime)),
+        "userDefaultCurrencyIsoCode": None,
+        "userEmail": user.get("Email") or "",
+        "userFullName": user.get("Name") or "",
+        "userId": user["Id"],
+        "userLanguage": "en_US",
+        "userLocale": "en_US",
+        "userName": user["Username"],
+        "userTimeZone": user.get("TimeZoneSidKey") or "",
+        "userType": "Standard",
+        "userUiSkin": "Theme3",
     }
     info_xml = "".join(f'<{k} xsi:nil="true"/>' if v is None else f"<{k}>{e(v)}</{k}>" for k, v in info.items())
     return (

@@ -55,14 +55,19 @@ def _split(data: dict[str, Any], obj: ObjectDef) -> tuple[dict[str, Any], dict[s
             try:
                 blobs[name] = base64.b64decode(str(value), validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise ApiError(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of base64 from VALUE_STRING "
-                                                         f"value for field {name}", [name]) from exc
+                raise ApiError(
+                    400,
+                    "JSON_PARSER_ERROR",
+                    f"Cannot deserialize instance of base64 from VALUE_STRING value for field {name}",
+                    [name],
+                ) from exc
     return rest, blobs
 
 
 def _multipart(ctype: str, body: bytes, obj: ObjectDef) -> tuple[dict[str, Any], dict[str, bytes]]:
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body)
+        f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body
+    )
     if not msg.is_multipart():
         raise ApiError(400, "INVALID_MULTIPART_REQUEST", "The multipart request is not valid")
     names = {n.lower(): n for n in blob_fields(obj)}
@@ -100,8 +105,7 @@ def save(emu: Emulator, obj: ObjectDef, record_id: str, blobs: dict[str, bytes])
     found = emu.store.get(record_id)
     row = dict(found[1]) if found is not None else None
     for name, content in blobs.items():
-        emu.store.put_json(BLOB_KIND, f"{ids.normalize(record_id)}.{name.lower()}",
-                           base64.b64encode(content).decode())
+        emu.store.put_json(BLOB_KIND, f"{ids.normalize(record_id)}.{name.lower()}", base64.b64encode(content).decode())
         length = obj.field(f"{name}Length")
         if row is not None and length is not None:
             row[length.name] = len(content)

@@ -39,11 +39,14 @@ class StateCatalog:
             if obj is None:
                 self._cache[key] = None
             else:
-                fields = [FieldInfo(f.name, f.type, tuple(f.reference_to), f.relationship_name)
-                          for f in obj.fields.values()]
-                children = [ChildRelationship(name, c.name, f.name)
-                            for c, f in schema.child_relationships(obj.name)
-                            if (name := child_relationship_name(c, f, obj.name)) is not None]
+                fields = [
+                    FieldInfo(f.name, f.type, tuple(f.reference_to), f.relationship_name) for f in obj.fields.values()
+                ]
+                children = [
+                    ChildRelationship(name, c.name, f.name)
+                    for c, f in schema.child_relationships(obj.name)
+                    if (name := child_relationship_name(c, f, obj.name)) is not None
+                ]
                 self._cache[key] = ObjectInfo.build(obj.name, fields, children)
         return self._cache[key]
 

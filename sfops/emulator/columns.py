@@ -9,20 +9,45 @@ from sfops.emulator.schema import FieldDef, ObjectDef
 if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
-APEX_TYPES = {"id": "Id", "reference": "Id", "boolean": "Boolean", "double": "Double", "int": "Integer",
-              "long": "Long", "currency": "Decimal", "percent": "Double", "date": "Date", "datetime": "Datetime",
-              "time": "Time", "base64": "Blob"}
+APEX_TYPES = {
+    "id": "Id",
+    "reference": "Id",
+    "boolean": "Boolean",
+    "double": "Double",
+    "int": "Integer",
+    "long": "Long",
+    "currency": "Decimal",
+    "percent": "Double",
+    "date": "Date",
+    "datetime": "Datetime",
+    "time": "Time",
+    "base64": "Blob",
+}
 
 
-def _column(name: str, f: FieldDef | None, *, aggregate: bool = False, display: str | None = None,
-            join: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _column(
+    name: str,
+    f: FieldDef | None,
+    *,
+    aggregate: bool = False,
+    display: str | None = None,
+    join: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     ftype = f.type if f else "string"
-    return {"aggregate": aggregate, "apexType": APEX_TYPES.get(ftype, "String") if f else None,
-            "booleanType": ftype == "boolean" and f is not None, "columnName": name, "custom": bool(f and f.custom),
-            "displayName": display or name, "foreignKeyName": None,
-            "insertable": bool(f and f.createable), "joinColumns": join or [],
-            "numberType": ftype in ("double", "int", "long", "currency", "percent") and f is not None,
-            "textType": f is not None and APEX_TYPES.get(ftype) is None, "updatable": bool(f and f.updateable)}
+    return {
+        "aggregate": aggregate,
+        "apexType": APEX_TYPES.get(ftype, "String") if f else None,
+        "booleanType": ftype == "boolean" and f is not None,
+        "columnName": name,
+        "custom": bool(f and f.custom),
+        "displayName": display or name,
+        "foreignKeyName": None,
+        "insertable": bool(f and f.createable),
+        "joinColumns": join or [],
+        "numberType": ftype in ("double", "int", "long", "currency", "percent") and f is not None,
+        "textType": f is not None and APEX_TYPES.get(ftype) is None,
+        "updatable": bool(f and f.updateable),
+    }
 
 
 def _path(emu: Emulator, obj: ObjectDef | None, path: tuple[str, ...]) -> dict[str, Any]:
@@ -57,8 +82,7 @@ def _items(emu: Emulator, query: Any, obj: ObjectDef | None) -> list[dict[str, A
             if obj is not None:
                 found = emu.schema.child_relationship(obj.name, item.query.from_name)
                 child = found[0] if found else None
-            out.append(_column(item.query.from_name, None, aggregate=True,
-                               join=_items(emu, item.query, child)))
+            out.append(_column(item.query.from_name, None, aggregate=True, join=_items(emu, item.query, child)))
     return out
 
 
@@ -78,7 +102,8 @@ def column_metadata(emu: Emulator, text: str, tooling: bool, version: str = "64.
         "columnMetadata": [] if query.count_only else _items(emu, query, obj),
         "entityName": obj.name if obj else query.from_name,
         "groupBy": bool(query.group_by),
-        "idSelected": any(isinstance(i, FieldRef) and len(i.path) == 1 and i.path[0].lower() == "id"
-                          for i in query.select),
+        "idSelected": any(
+            isinstance(i, FieldRef) and len(i.path) == 1 and i.path[0].lower() == "id" for i in query.select
+        ),
         "keyPrefix": obj.key_prefix if obj else None,
     }

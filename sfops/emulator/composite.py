@@ -25,13 +25,20 @@ def _sub(ctx: Ctx, method: str, url: str, body: Any) -> Response:
     path, _, qs = url.partition("?")
     from urllib.parse import parse_qsl
 
-    sub = Request(method.upper(), path, dict(parse_qsl(qs, keep_blank_values=True)), dict(ctx.req.headers),
-                  json.dumps(body).encode() if body is not None else b"", internal=True)
+    sub = Request(
+        method.upper(),
+        path,
+        dict(parse_qsl(qs, keep_blank_values=True)),
+        dict(ctx.req.headers),
+        json.dumps(body).encode() if body is not None else b"",
+        internal=True,
+    )
     return ctx.dispatch(sub)
 
 
 def _resolve(value: Any, results: dict[str, Any]) -> Any:
     if isinstance(value, str):
+
         def repl(m: re.Match[str]) -> str:
             cur: Any = results.get(m.group(1))
             for part in re.split(r"\.|\[|\]", m.group(2)):
@@ -39,6 +46,7 @@ def _resolve(value: Any, results: dict[str, Any]) -> Any:
                     continue
                 cur = cur[int(part)] if isinstance(cur, list) else (cur or {}).get(part)
             return str(cur)
+
         return _REF.sub(repl, value)
     if isinstance(value, dict):
         return {k: _resolve(v, results) for k, v in value.items()}
@@ -65,13 +73,27 @@ def composite(ctx: Ctx) -> Response:
         for item in subs:
             ref = item.get("referenceId")
             if failed and all_or_none:
-                out.append({"body": [{"errorCode": "PROCESSING_HALTED",
-                                      "message": "The transaction was rolled back since another operation "
-                                                 "in the same transaction failed."}],
-                            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref})
+                out.append(
+                    {
+                        "body": [
+                            {
+                                "errorCode": "PROCESSING_HALTED",
+                                "message": "The transaction was rolled back since another operation "
+                                "in the same transaction failed.",
+                            }
+                        ],
+                        "httpHeaders": {},
+                        "httpStatusCode": 400,
+                        "referenceId": ref,
+                    }
+                )
                 continue
-            resp = _sub(ctx, item.get("method", "GET"), _resolve(item.get("url", ""), results),
-                        _resolve(item.get("body"), results))
+            resp = _sub(
+                ctx,
+                item.get("method", "GET"),
+                _resolve(item.get("url", ""), results),
+                _resolve(item.get("body"), results),
+            )
             is_json = resp.headers.get("Content-Type", "").startswith("application/json")
             body = resp.json() if resp.body and is_json else None
             headers = {k: v for k, v in resp.headers.items() if k == "Location"}
@@ -135,8 +157,7 @@ def sobjects(ctx: Ctx, rest: str | None = None) -> Response:
         return json_response(200, _each(ctx, records, all_or_none, lambda r: _create_one(ctx, r)))
     if len(parts) == 2:
         obj = state.sobject(parts[0], ctx.tooling)
-        return json_response(200, _each(ctx, records, all_or_none,
-                                        lambda r: _upsert_one(ctx, obj, parts[1], r)))
+        return json_response(200, _each(ctx, records, all_or_none, lambda r: _upsert_one(ctx, obj, parts[1], r)))
     return json_response(200, _each(ctx, records, all_or_none, lambda r: _update_one(ctx, r)))
 
 
@@ -175,8 +196,12 @@ def _upsert_one(ctx: Ctx, obj: Any, field_name: str, record: dict[str, Any]) -> 
     except ApiError as err:
         raise _ResultError(err, {"created": creating}) from err
     if status == 300:
-        raise ApiError(300, "DUPLICATE_EXTERNAL_ID",
-                       f"{field_name}: more than one record found for external id field: {body}", [field_name])
+        raise ApiError(
+            300,
+            "DUPLICATE_EXTERNAL_ID",
+            f"{field_name}: more than one record found for external id field: {body}",
+            [field_name],
+        )
     return body
 
 
@@ -201,8 +226,13 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
                 results.append(op(item))
             except ApiError as err:
                 errors = True
-                results.append({"success": False, "errors": [save_error(err)],
-                                **(err.extra if isinstance(err, _ResultError) else {})})
+                results.append(
+                    {
+                        "success": False,
+                        "errors": [save_error(err)],
+                        **(err.extra if isinstance(err, _ResultError) else {}),
+                    }
+                )
         if errors and all_or_none:
             raise _Rollback([])
 
@@ -214,11 +244,20 @@ def _each(ctx: Ctx, items: list[Any], all_or_none: bool, op: Any) -> list[dict[s
             rolled = []
             for r in results:
                 if r.get("success"):
-                    rolled.append({"success": False, "errors": [{
-                        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                        "message": "Record rolled back because not all records were valid and the request "
-                                   "was using AllOrNone header", "fields": []}],
-                        **({"created": r["created"]} if "created" in r else {})})
+                    rolled.append(
+                        {
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                    "message": "Record rolled back because not all records were valid and the request "
+                                    "was using AllOrNone header",
+                                    "fields": [],
+                                }
+                            ],
+                            **({"created": r["created"]} if "created" in r else {}),
+                        }
+                    )
                 else:
                     rolled.append(r)
             return [{"id": None, **r} if "id" not in r else r for r in rolled]
@@ -237,8 +276,14 @@ def batch(ctx: Ctx) -> Response:
     has_errors = False
     for item in subs:
         if halt and has_errors:
-            results.append({"statusCode": 412, "result": [{"errorCode": "BATCH_PROCESSING_HALTED",
-                                                           "message": "Batch processing halted per request"}]})
+            results.append(
+                {
+                    "statusCode": 412,
+                    "result": [
+                        {"errorCode": "BATCH_PROCESSING_HALTED", "message": "Batch processing halted per request"}
+                    ],
+                }
+            )
             continue
         url = item.get("url", "")
         if not url.startswith("/services/"):

@@ -53,10 +53,18 @@ def _route(emu: Emulator, req: Request, name: str, rest: list[str], body: Any) -
 
 # Each endpoint answers its methods and returns None for the others (-> 404).
 
+
 def _health(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response:
-    return json_response(200, {"status": "ok", "org_id": emu.org_id, "instance_url": emu.base_url,
-                               "api_version": emu.api_version,
-                               "uptime_s": round(emu.now().timestamp() - emu.started, 3)})
+    return json_response(
+        200,
+        {
+            "status": "ok",
+            "org_id": emu.org_id,
+            "instance_url": emu.base_url,
+            "api_version": emu.api_version,
+            "uptime_s": round(emu.now().timestamp() - emu.started, 3),
+        },
+    )
 
 
 def _faults(emu: Emulator, req: Request, rest: list[str], body: Any) -> Response | None:
@@ -150,9 +158,14 @@ def _connected_apps(emu: Emulator, req: Request, rest: list[str], body: Any) -> 
         return None
     if not isinstance(body, dict) or not body.get("client_id"):
         return _bad("client_id is required")
-    emu.state.put_connected_app(body["client_id"], {
-        "client_secret": body.get("client_secret"), "certificate": body.get("certificate"),
-        "run_as": body.get("run_as")})
+    emu.state.put_connected_app(
+        body["client_id"],
+        {
+            "client_secret": body.get("client_secret"),
+            "certificate": body.get("certificate"),
+            "run_as": body.get("run_as"),
+        },
+    )
     return json_response(201, {"client_id": body["client_id"]})
 
 

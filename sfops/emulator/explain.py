@@ -110,15 +110,25 @@ def explain(emu: Emulator, text: str, version: str) -> dict[str, Any]:
     records = emu.state.volume(obj)  # a configured data volume scales what the rows say
 
     def count(where: Any) -> int:
-        query = dataclasses.replace(parsed, select=[], where=where, count_only=True, order_by=[], limit=None,
-                                    offset=None, group_by=[], having=None)
+        query = dataclasses.replace(
+            parsed,
+            select=[],
+            where=where,
+            count_only=True,
+            order_by=[],
+            limit=None,
+            offset=None,
+            group_by=[],
+            having=None,
+        )
         matched = execute(query, catalog, now=now_utc(), api_version=version).total_size
         return round(matched * records / rows) if rows and records != rows else matched
 
     conjuncts = []
     if parsed.where is not None:
-        conjuncts = parsed.where.items if isinstance(parsed.where, BoolOp) and parsed.where.op == "AND" \
-            else [parsed.where]
+        conjuncts = (
+            parsed.where.items if isinstance(parsed.where, BoolOp) and parsed.where.op == "AND" else [parsed.where]
+        )
     plans: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for cond in conjuncts:
@@ -134,20 +144,42 @@ def explain(emu: Emulator, text: str, version: str) -> dict[str, Any]:
         op = cond.op.upper()
         leading_wildcard = op == "LIKE" and isinstance(cond.value, Literal) and str(cond.value.value).startswith("%")
         if op in NEGATIVE_OPERATORS or op not in INDEX_OPERATORS or leading_wildcard:
-            notes.append({"description": NEGATIVE if op in NEGATIVE_OPERATORS else UNINDEXED,
-                          "fields": [canonical], "tableEnumOrId": obj.name})
+            notes.append(
+                {
+                    "description": NEGATIVE if op in NEGATIVE_OPERATORS else UNINDEXED,
+                    "fields": [canonical],
+                    "tableEnumOrId": obj.name,
+                }
+            )
             continue
         matched = count(cond)
         limit = threshold(records, kind == "custom")
-        plans.append({"cardinality": matched, "fields": [canonical], "leadingOperationType": "Index",
-                      "notes": [], "relativeCost": round(matched / limit, 4) if limit else 0.0,
-                      "sobjectCardinality": records, "sobjectType": obj.name})
+        plans.append(
+            {
+                "cardinality": matched,
+                "fields": [canonical],
+                "leadingOperationType": "Index",
+                "notes": [],
+                "relativeCost": round(matched / limit, 4) if limit else 0.0,
+                "sobjectCardinality": records,
+                "sobjectType": obj.name,
+            }
+        )
     result_rows = count(parsed.where) if parsed.where is not None else records
-    plans.append({"cardinality": result_rows, "fields": [], "leadingOperationType": "TableScan", "notes": [],
-                  "relativeCost": round(0.65 * max(1.0, records / 100_000), 4), "sobjectCardinality": records,
-                  "sobjectType": obj.name})
+    plans.append(
+        {
+            "cardinality": result_rows,
+            "fields": [],
+            "leadingOperationType": "TableScan",
+            "notes": [],
+            "relativeCost": round(0.65 * max(1.0, records / 100_000), 4),
+            "sobjectCardinality": records,
+            "sobjectType": obj.name,
+        }
+    )
     for plan in plans:
-        plan["notes"] = [n for n in notes if plan["leadingOperationType"] == "TableScan" or
-                         n["fields"] != plan["fields"]]
+        plan["notes"] = [
+            n for n in notes if plan["leadingOperationType"] == "TableScan" or n["fields"] != plan["fields"]
+        ]
     plans.sort(key=lambda p: (p["relativeCost"], p["leadingOperationType"] == "TableScan"))
     return {"plans": plans}

@@ -25,8 +25,20 @@ from typing import Any
 from sfops.emulator import ids
 
 # Every key a POST /__emulator__/faults body may hold (a typo must not be ignored silently).
-KNOBS = frozenset({"latency", "fail", "expire_sessions", "lock_record", "unlock_record", "drop_connections",
-                   "deploy", "anonymous", "limits", "api_usage"})
+KNOBS = frozenset(
+    {
+        "latency",
+        "fail",
+        "expire_sessions",
+        "lock_record",
+        "unlock_record",
+        "drop_connections",
+        "deploy",
+        "anonymous",
+        "limits",
+        "api_usage",
+    }
+)
 
 DEFAULT_MESSAGES = {
     "UNABLE_TO_LOCK_ROW": "unable to obtain exclusive access to this record or 1 records: {id}",
@@ -130,15 +142,29 @@ class Faults:
             fails = spec.get("fail") or []
             for item in _object_list(fails, "fail"):
                 code = str(item.get("errorCode", "SERVER_UNAVAILABLE"))
-                self.fail_rules.append(FailRule(
-                    count=int(item.get("count", 1)), status=int(item.get("status", 503)), error_code=code,
-                    message=str(item.get("message", DEFAULT_MESSAGES.get(code, code))),
-                    method=item.get("method"), path=item.get("path")))
+                self.fail_rules.append(
+                    FailRule(
+                        count=int(item.get("count", 1)),
+                        status=int(item.get("status", 503)),
+                        error_code=code,
+                        message=str(item.get("message", DEFAULT_MESSAGES.get(code, code))),
+                        method=item.get("method"),
+                        path=item.get("path"),
+                    )
+                )
             drops = spec.get("drop_connections")
             if drops:
                 drops = {"count": drops} if isinstance(drops, int) else _object(drops, "drop_connections")
-                self.drop_rules.append(FailRule(count=int(drops.get("count", 1)), status=0, error_code="",
-                                                message="", method=drops.get("method"), path=drops.get("path")))
+                self.drop_rules.append(
+                    FailRule(
+                        count=int(drops.get("count", 1)),
+                        status=0,
+                        error_code="",
+                        message="",
+                        method=drops.get("method"),
+                        path=drops.get("path"),
+                    )
+                )
             for key, adding in (("lock_record", True), ("unlock_record", False)):
                 values = spec.get(key)
                 for value in [values] if isinstance(values, str) else values or []:
@@ -153,8 +179,9 @@ class Faults:
                 given = spec["limits"] or {}
                 if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
                     raise ValueError('limits: expected {"Name": {"Max": n, "Remaining": n}}')
-                self.limits = {k: {kk: int(vv) for kk, vv in v.items() if kk in ("Max", "Remaining")}
-                               for k, v in given.items()}
+                self.limits = {
+                    k: {kk: int(vv) for kk, vv in v.items() if kk in ("Max", "Remaining")} for k, v in given.items()
+                }
 
 
 def _object(value: Any, key: str) -> dict[str, Any]:

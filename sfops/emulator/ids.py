@@ -16,7 +16,7 @@ def checksum(id15: str) -> str:
     out = []
     for chunk in range(3):
         bits = 0
-        for j, ch in enumerate(id15[chunk * 5:chunk * 5 + 5]):
+        for j, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
             if "A" <= ch <= "Z":
                 bits |= 1 << j
         out.append(_CHECKSUM_ALPHABET[bits])

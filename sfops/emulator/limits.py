@@ -7,23 +7,46 @@ from typing import Any
 
 # name -> Max, the entries of a Developer Edition org (subset of wire/limits.json plus newer ones)
 LIMIT_MAXIMA: dict[str, int] = {
-    "AnalyticsExternalDataSizeMB": 40960, "ConcurrentAsyncGetReportInstances": 200,
-    "ConcurrentSyncReportRuns": 20, "DailyAnalyticsDataflowJobExecutions": 60,
-    "DailyApiRequests": 15000, "DailyAsyncApexExecutions": 250000, "DailyAsyncApexTests": 500,
-    "DailyBulkApiBatches": 15000, "DailyBulkV2QueryFileStorageMB": 976562, "DailyBulkV2QueryJobs": 10000,
-    "DailyDurableGenericStreamingApiEvents": 10000, "DailyDurableStreamingApiEvents": 10000,
-    "DailyFunctionsApiCallLimit": 235000, "DailyGenericStreamingApiEvents": 10000,
-    "DailyStandardVolumePlatformEvents": 10000, "DailyStreamingApiEvents": 10000,
-    "DailyWorkflowEmails": 390, "DataStorageMB": 5, "DurableStreamingApiConcurrentClients": 20,
-    "FileStorageMB": 20, "HourlyAsyncReportRuns": 1200, "HourlyDashboardRefreshes": 200,
-    "HourlyDashboardResults": 5000, "HourlyDashboardStatuses": 999999999, "HourlyLongTermIdMapping": 100000,
-    "HourlyManagedContentPublicRequests": 50000, "HourlyODataCallout": 10000,
-    "HourlyPublishedPlatformEvents": 50000, "HourlyPublishedStandardVolumePlatformEvents": 100000,
-    "HourlyShortTermIdMapping": 100000, "HourlySyncReportRuns": 500, "HourlyTimeBasedWorkflow": 50,
-    "MassEmail": 10, "MonthlyEinsteinDiscoveryStoryCreation": 500,
-    "MonthlyPlatformEventsUsageEntitlement": 50000, "Package2VersionCreates": 6,
-    "Package2VersionCreatesWithoutValidation": 500, "PermissionSetsAssigned": 1500,
-    "PrivateConnectOutboundCalloutHourlyLimitMB": 0, "SingleEmail": 15,
+    "AnalyticsExternalDataSizeMB": 40960,
+    "ConcurrentAsyncGetReportInstances": 200,
+    "ConcurrentSyncReportRuns": 20,
+    "DailyAnalyticsDataflowJobExecutions": 60,
+    "DailyApiRequests": 15000,
+    "DailyAsyncApexExecutions": 250000,
+    "DailyAsyncApexTests": 500,
+    "DailyBulkApiBatches": 15000,
+    "DailyBulkV2QueryFileStorageMB": 976562,
+    "DailyBulkV2QueryJobs": 10000,
+    "DailyDurableGenericStreamingApiEvents": 10000,
+    "DailyDurableStreamingApiEvents": 10000,
+    "DailyFunctionsApiCallLimit": 235000,
+    "DailyGenericStreamingApiEvents": 10000,
+    "DailyStandardVolumePlatformEvents": 10000,
+    "DailyStreamingApiEvents": 10000,
+    "DailyWorkflowEmails": 390,
+    "DataStorageMB": 5,
+    "DurableStreamingApiConcurrentClients": 20,
+    "FileStorageMB": 20,
+    "HourlyAsyncReportRuns": 1200,
+    "HourlyDashboardRefreshes": 200,
+    "HourlyDashboardResults": 5000,
+    "HourlyDashboardStatuses": 999999999,
+    "HourlyLongTermIdMapping": 100000,
+    "HourlyManagedContentPublicRequests": 50000,
+    "HourlyODataCallout": 10000,
+    "HourlyPublishedPlatformEvents": 50000,
+    "HourlyPublishedStandardVolumePlatformEvents": 100000,
+    "HourlyShortTermIdMapping": 100000,
+    "HourlySyncReportRuns": 500,
+    "HourlyTimeBasedWorkflow": 50,
+    "MassEmail": 10,
+    "MonthlyEinsteinDiscoveryStoryCreation": 500,
+    "MonthlyPlatformEventsUsageEntitlement": 50000,
+    "Package2VersionCreates": 6,
+    "Package2VersionCreatesWithoutValidation": 500,
+    "PermissionSetsAssigned": 1500,
+    "PrivateConnectOutboundCalloutHourlyLimitMB": 0,
+    "SingleEmail": 15,
     "StreamingApiConcurrentClients": 20,
 }
 APP_NAME = "sfops"
@@ -56,8 +79,9 @@ class ApiCounter:
         """`api-usage` must come first: simple-salesforce parses nothing otherwise."""
         return f"api-usage={min(self.used, self.max)}/{self.max}"
 
-    def limits_body(self, used: dict[str, int] | None = None,
-                    overrides: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    def limits_body(
+        self, used: dict[str, int] | None = None, overrides: dict[str, dict[str, int]] | None = None
+    ) -> dict[str, Any]:
         """The /limits body: {Name: {Max, Remaining}} with per-app entries like the real org.
 
         `used` consumes from a limit's maximum; `overrides` (the `limits` fault) sets Max/Remaining."""

@@ -34,11 +34,32 @@ if TYPE_CHECKING:
     from sfops.emulator.app import Emulator
 
 BODY_KIND = "eventlogfile.body"
-CSV_COLUMNS = ("EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "EXCEPTION_TYPE",
-               "EXCEPTION_MESSAGE", "EXCEPTION_CATEGORY", "STACK_TRACE", "TIMESTAMP_DERIVED", "USER_ID_DERIVED")
+CSV_COLUMNS = (
+    "EVENT_TYPE",
+    "TIMESTAMP",
+    "REQUEST_ID",
+    "ORGANIZATION_ID",
+    "USER_ID",
+    "EXCEPTION_TYPE",
+    "EXCEPTION_MESSAGE",
+    "EXCEPTION_CATEGORY",
+    "STACK_TRACE",
+    "TIMESTAMP_DERIVED",
+    "USER_ID_DERIVED",
+)
 # ConcurrentLongRunningApexLimit event type (EventLogFile supported event types reference, API 45+)
-LONG_RUNNING_COLUMNS = ("EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "NUMBER_REQUESTS",
-                        "REQUESTS_LIMIT", "REQUEST_URI", "TIMESTAMP_DERIVED", "USER_ID_DERIVED")
+LONG_RUNNING_COLUMNS = (
+    "EVENT_TYPE",
+    "TIMESTAMP",
+    "REQUEST_ID",
+    "ORGANIZATION_ID",
+    "USER_ID",
+    "NUMBER_REQUESTS",
+    "REQUESTS_LIMIT",
+    "REQUEST_URI",
+    "TIMESTAMP_DERIVED",
+    "USER_ID_DERIVED",
+)
 
 
 def _ro(name: str, kind: str, **options: Any) -> FieldDef:
@@ -46,53 +67,140 @@ def _ro(name: str, kind: str, **options: Any) -> FieldDef:
     return FieldDef(name, kind, createable=False, updateable=False, **options)
 
 
-def _obj(name: str, prefix: str, fields: list[FieldDef], *, apis: tuple[str, ...], label: str,
-         plural: str) -> ObjectDef:
+def _obj(
+    name: str, prefix: str, fields: list[FieldDef], *, apis: tuple[str, ...], label: str, plural: str
+) -> ObjectDef:
     from sfops.emulator.schema import _audit, _id
 
     all_fields = [_id(), *fields, *_audit()]
-    return ObjectDef(name=name, label=label, label_plural=plural, key_prefix=prefix, apis=apis,
-                     fields={f.key: f for f in all_fields}, createable=False, updateable=False, deletable=False)
+    return ObjectDef(
+        name=name,
+        label=label,
+        label_plural=plural,
+        key_prefix=prefix,
+        apis=apis,
+        fields={f.key: f for f in all_fields},
+        createable=False,
+        updateable=False,
+        deletable=False,
+    )
 
 
 def monitoring_objects() -> list[ObjectDef]:
     """EventLogFile, DeployRequest (Tooling) and SetupAuditTrail, read-only like in a real org."""
+
     def s(name: str, length: int = 255) -> FieldDef:
         return _ro(name, "string", length=length)
 
     return [
-        _obj("EventLogFile", "0AT", [
-            _ro("EventType", "picklist", picklist_values=["ApexUnexpectedException", "ApexExecution",
-                                                               "ConcurrentLongRunningApexLimit", "API", "Login"]),
-            _ro("LogDate", "datetime"), _ro("LogFileLength", "double", precision=18, scale=0),
-            _ro("Interval", "picklist", picklist_values=["Daily", "Hourly"]),
-            _ro("Sequence", "int", digits=9), s("LogFileContentType", 20),
-            _ro("LogFileFieldNames", "textarea", length=32000),
-            _ro("LogFileFieldTypes", "textarea", length=32000),
-            _ro("LogFile", "base64")],
-             apis=("data",), label="Event Log File", plural="Event Log Files"),
-        _obj("ApexUnexpectedExcpEventLog", "0Xu", [
-            _ro("EventDate", "datetime"), s("EventIdentifier"), s("ExceptionCategory"),
-            s("ExceptionMessage", 32000), s("ExceptionType"), _ro("StackTrace", "textarea", length=32000),
-            s("RequestIdentifier"), s("ApexEntityName"), s("Username"), s("LoginKey", 24), s("SessionKey", 24),
-            _ro("UserId", "reference", reference_to=["User"], relationship_name="User")],
-             apis=("data",), label="Apex Unexpected Excp Event Log", plural="Apex Unexpected Excp Event Logs"),
-        _obj("DeployRequest", "0Af", [
-            _ro("Status", "picklist", picklist_values=["Pending", "InProgress", "Succeeded", "SucceededPartial",
-                                                            "Failed", "Canceling", "Canceled"]),
-            _ro("StartDate", "datetime"), _ro("CompletedDate", "datetime"),
-            _ro("CheckOnly", "boolean"), _ro("IgnoreWarnings", "boolean"),
-            _ro("RollbackOnError", "boolean"), _ro("RunTestsEnabled", "boolean"),
-            *[_ro(n, "int", digits=9) for n in (
-                "NumberComponentsDeployed", "NumberComponentsTotal", "NumberComponentErrors", "NumberTestErrors",
-                "NumberTestsCompleted", "NumberTestsTotal")],
-            s("ErrorMessage", 32000), s("ErrorStatusCode"), s("StateDetail"),
-            _ro("CanceledById", "reference", reference_to=["User"], relationship_name="CanceledBy")],
-             apis=("tooling",), label="Deploy Request", plural="Deploy Requests"),
-        _obj("SetupAuditTrail", "0Ym", [
-            s("Action", 80), s("Section", 80), s("Display", 1000), s("DelegateUser", 80),
-            s("ResponsibleNamespacePrefix", 15), s("CreatedByContext", 80), s("CreatedByIssuer", 80)],
-             apis=("data",), label="Setup Audit Trail Entry", plural="Setup Audit Trail Entries"),
+        _obj(
+            "EventLogFile",
+            "0AT",
+            [
+                _ro(
+                    "EventType",
+                    "picklist",
+                    picklist_values=[
+                        "ApexUnexpectedException",
+                        "ApexExecution",
+                        "ConcurrentLongRunningApexLimit",
+                        "API",
+                        "Login",
+                    ],
+                ),
+                _ro("LogDate", "datetime"),
+                _ro("LogFileLength", "double", precision=18, scale=0),
+                _ro("Interval", "picklist", picklist_values=["Daily", "Hourly"]),
+                _ro("Sequence", "int", digits=9),
+                s("LogFileContentType", 20),
+                _ro("LogFileFieldNames", "textarea", length=32000),
+                _ro("LogFileFieldTypes", "textarea", length=32000),
+                _ro("LogFile", "base64"),
+            ],
+            apis=("data",),
+            label="Event Log File",
+            plural="Event Log Files",
+        ),
+        _obj(
+            "ApexUnexpectedExcpEventLog",
+            "0Xu",
+            [
+                _ro("EventDate", "datetime"),
+                s("EventIdentifier"),
+                s("ExceptionCategory"),
+                s("ExceptionMessage", 32000),
+                s("ExceptionType"),
+                _ro("StackTrace", "textarea", length=32000),
+                s("RequestIdentifier"),
+                s("ApexEntityName"),
+                s("Username"),
+                s("LoginKey", 24),
+                s("SessionKey", 24),
+                _ro("UserId", "reference", reference_to=["User"], relationship_name="User"),
+            ],
+            apis=("data",),
+            label="Apex Unexpected Excp Event Log",
+            plural="Apex Unexpected Excp Event Logs",
+        ),
+        _obj(
+            "DeployRequest",
+            "0Af",
+            [
+                _ro(
+                    "Status",
+                    "picklist",
+                    picklist_values=[
+                        "Pending",
+                        "InProgress",
+                        "Succeeded",
+                        "SucceededPartial",
+                        "Failed",
+                        "Canceling",
+                        "Canceled",
+                    ],
+                ),
+                _ro("StartDate", "datetime"),
+                _ro("CompletedDate", "datetime"),
+                _ro("CheckOnly", "boolean"),
+                _ro("IgnoreWarnings", "boolean"),
+                _ro("RollbackOnError", "boolean"),
+                _ro("RunTestsEnabled", "boolean"),
+                *[
+                    _ro(n, "int", digits=9)
+                    for n in (
+                        "NumberComponentsDeployed",
+                        "NumberComponentsTotal",
+                        "NumberComponentErrors",
+                        "NumberTestErrors",
+                        "NumberTestsCompleted",
+                        "NumberTestsTotal",
+                    )
+                ],
+                s("ErrorMessage", 32000),
+                s("ErrorStatusCode"),
+                s("StateDetail"),
+                _ro("CanceledById", "reference", reference_to=["User"], relationship_name="CanceledBy"),
+            ],
+            apis=("tooling",),
+            label="Deploy Request",
+            plural="Deploy Requests",
+        ),
+        _obj(
+            "SetupAuditTrail",
+            "0Ym",
+            [
+                s("Action", 80),
+                s("Section", 80),
+                s("Display", 1000),
+                s("DelegateUser", 80),
+                s("ResponsibleNamespacePrefix", 15),
+                s("CreatedByContext", 80),
+                s("CreatedByIssuer", 80),
+            ],
+            apis=("data",),
+            label="Setup Audit Trail Entry",
+            plural="Setup Audit Trail Entries",
+        ),
     ]
 
 
@@ -109,10 +217,12 @@ def _at(item: Mapping[str, Any], now: dt.datetime) -> dt.datetime:
 
 
 # --- deploy history ------------------------------------------------------------------------------
-_AUDIT_FOR = {"ApexClass": ("Apex Class", "changedApexClass", "Changed Class code: {name}"),
-              "ApexTrigger": ("Apex Trigger", "changedApexTrigger", "Changed Trigger code: {name}"),
-              "CustomField": ("Customize Objects", "createdCF", "Created custom field {name}"),
-              "CustomObject": ("Customize Objects", "createdCustEnt", "Created custom object {name}")}
+_AUDIT_FOR = {
+    "ApexClass": ("Apex Class", "changedApexClass", "Changed Class code: {name}"),
+    "ApexTrigger": ("Apex Trigger", "changedApexTrigger", "Changed Trigger code: {name}"),
+    "CustomField": ("Customize Objects", "createdCF", "Created custom field {name}"),
+    "CustomObject": ("Customize Objects", "createdCustEnt", "Created custom object {name}"),
+}
 
 
 def record_deploy(emu: Emulator, rec: Mapping[str, Any], *, finished: bool = False) -> None:
@@ -127,20 +237,30 @@ def record_deploy(emu: Emulator, rec: Mapping[str, Any], *, finished: bool = Fal
     outcome = rec.get("outcome") or {}
     check_only = bool(options.get("checkOnly"))
     changed = rec.get("lastModifiedDate") or rec["createdDate"]
-    values = {"Id": rec["id"], "Status": rec["status"], "CreatedDate": rec["createdDate"],
-              "StartDate": rec.get("startDate"), "CompletedDate": rec.get("completedDate"),
-              "LastModifiedDate": changed, "SystemModstamp": changed,
-              "CreatedById": rec.get("createdById"), "LastModifiedById": rec.get("createdById"),
-              "CheckOnly": check_only, "IgnoreWarnings": bool(options.get("ignoreWarnings")),
-              "RollbackOnError": bool(options.get("rollbackOnError", True)),
-              "RunTestsEnabled": bool(outcome.get("run_tests_enabled")),
-              "NumberComponentsDeployed": outcome.get("components_deployed", 0),
-              "NumberComponentsTotal": outcome.get("components_total", rec.get("total") or 0),
-              "NumberComponentErrors": outcome.get("component_errors", 0),
-              "NumberTestErrors": outcome.get("test_errors", 0), "NumberTestsTotal": outcome.get("tests_total", 0),
-              "NumberTestsCompleted": outcome.get("tests_total", 0) - outcome.get("test_errors", 0),
-              "ErrorMessage": outcome.get("error_message"), "ErrorStatusCode": outcome.get("error_status_code"),
-              "CanceledById": rec.get("canceledBy")}
+    values = {
+        "Id": rec["id"],
+        "Status": rec["status"],
+        "CreatedDate": rec["createdDate"],
+        "StartDate": rec.get("startDate"),
+        "CompletedDate": rec.get("completedDate"),
+        "LastModifiedDate": changed,
+        "SystemModstamp": changed,
+        "CreatedById": rec.get("createdById"),
+        "LastModifiedById": rec.get("createdById"),
+        "CheckOnly": check_only,
+        "IgnoreWarnings": bool(options.get("ignoreWarnings")),
+        "RollbackOnError": bool(options.get("rollbackOnError", True)),
+        "RunTestsEnabled": bool(outcome.get("run_tests_enabled")),
+        "NumberComponentsDeployed": outcome.get("components_deployed", 0),
+        "NumberComponentsTotal": outcome.get("components_total", rec.get("total") or 0),
+        "NumberComponentErrors": outcome.get("component_errors", 0),
+        "NumberTestErrors": outcome.get("test_errors", 0),
+        "NumberTestsTotal": outcome.get("tests_total", 0),
+        "NumberTestsCompleted": outcome.get("tests_total", 0) - outcome.get("test_errors", 0),
+        "ErrorMessage": outcome.get("error_message"),
+        "ErrorStatusCode": outcome.get("error_status_code"),
+        "CanceledById": rec.get("canceledBy"),
+    }
     found = emu.store.get(rec["id"])
     if found is None:
         emu.insert_system("DeployRequest", values)
@@ -157,10 +277,17 @@ def record_deploy(emu: Emulator, rec: Mapping[str, Any], *, finished: bool = Fal
         section, action, display = _AUDIT_FOR[kind]
         if kind == "CustomField" and not msg.get("created"):
             action, display = "changedCF", "Changed custom field {name}"
-        emu.insert_system("SetupAuditTrail", {
-            "Action": action, "Section": section, "Display": display.format(name=name),
-            "CreatedDate": rec.get("completedDate"), "CreatedById": rec.get("createdById"),
-            "CreatedByContext": "Metadata API"})
+        emu.insert_system(
+            "SetupAuditTrail",
+            {
+                "Action": action,
+                "Section": section,
+                "Display": display.format(name=name),
+                "CreatedDate": rec.get("completedDate"),
+                "CreatedById": rec.get("createdById"),
+                "CreatedByContext": "Metadata API",
+            },
+        )
 
 
 # --- injection -------------------------------------------------------------------------------------
@@ -169,31 +296,48 @@ def _exception_files(emu: Emulator, items: list[Mapping[str, Any]], now: dt.date
     for item in items:
         at = _at(item, now)
         user = str(item.get("user_id") or emu.admin_user_id())
-        by_hour.setdefault(at.replace(minute=0, second=0, microsecond=0), []).append({
-            "EVENT_TYPE": "ApexUnexpectedException",
-            "TIMESTAMP": at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
-            "REQUEST_ID": str(item.get("request_id") or f"4{abs(hash((at, user))) % 10**12:012d}"),
-            "ORGANIZATION_ID": emu.org_id[:15], "USER_ID": user[:15],
-            "EXCEPTION_TYPE": str(item.get("exception_type") or "System.NullPointerException"),
-            "EXCEPTION_MESSAGE": str(item.get("exception_message") or ""),
-            "EXCEPTION_CATEGORY": str(item.get("exception_category") or ""),
-            "STACK_TRACE": str(item.get("stack_trace") or ""),
-            "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"),
-            "USER_ID_DERIVED": user})
+        by_hour.setdefault(at.replace(minute=0, second=0, microsecond=0), []).append(
+            {
+                "EVENT_TYPE": "ApexUnexpectedException",
+                "TIMESTAMP": at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
+                "REQUEST_ID": str(item.get("request_id") or f"4{abs(hash((at, user))) % 10**12:012d}"),
+                "ORGANIZATION_ID": emu.org_id[:15],
+                "USER_ID": user[:15],
+                "EXCEPTION_TYPE": str(item.get("exception_type") or "System.NullPointerException"),
+                "EXCEPTION_MESSAGE": str(item.get("exception_message") or ""),
+                "EXCEPTION_CATEGORY": str(item.get("exception_category") or ""),
+                "STACK_TRACE": str(item.get("stack_trace") or ""),
+                "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"),
+                "USER_ID_DERIVED": user,
+            }
+        )
     for rows in by_hour.values():
         for row in rows:
             at = dt.datetime.fromisoformat(row["TIMESTAMP_DERIVED"].replace("Z", "+00:00"))
-            emu.insert_system("ApexUnexpectedExcpEventLog", {
-                "EventDate": _sf(at), "EventIdentifier": str(uuid.uuid4()), "CreatedDate": _sf(at),
-                "ExceptionCategory": row["EXCEPTION_CATEGORY"] or None, "ExceptionMessage": row["EXCEPTION_MESSAGE"],
-                "ExceptionType": row["EXCEPTION_TYPE"], "StackTrace": row["STACK_TRACE"] or None,
-                "RequestIdentifier": row["REQUEST_ID"], "UserId": row["USER_ID_DERIVED"]})
-    return _hourly_files(emu, "ApexUnexpectedException", CSV_COLUMNS, by_hour,
-                         _sf(max(_at(i, now) for i in items)))
+            emu.insert_system(
+                "ApexUnexpectedExcpEventLog",
+                {
+                    "EventDate": _sf(at),
+                    "EventIdentifier": str(uuid.uuid4()),
+                    "CreatedDate": _sf(at),
+                    "ExceptionCategory": row["EXCEPTION_CATEGORY"] or None,
+                    "ExceptionMessage": row["EXCEPTION_MESSAGE"],
+                    "ExceptionType": row["EXCEPTION_TYPE"],
+                    "StackTrace": row["STACK_TRACE"] or None,
+                    "RequestIdentifier": row["REQUEST_ID"],
+                    "UserId": row["USER_ID_DERIVED"],
+                },
+            )
+    return _hourly_files(emu, "ApexUnexpectedException", CSV_COLUMNS, by_hour, _sf(max(_at(i, now) for i in items)))
 
 
-def _hourly_files(emu: Emulator, event_type: str, columns: tuple[str, ...],
-                  by_hour: Mapping[dt.datetime, list[dict[str, str]]], created: str) -> list[str]:
+def _hourly_files(
+    emu: Emulator,
+    event_type: str,
+    columns: tuple[str, ...],
+    by_hour: Mapping[dt.datetime, list[dict[str, str]]],
+    created: str,
+) -> list[str]:
     ids = []
     for hour, rows in sorted(by_hour.items()):
         out = io.StringIO()
@@ -201,13 +345,25 @@ def _hourly_files(emu: Emulator, event_type: str, columns: tuple[str, ...],
         writer.writeheader()
         writer.writerows(rows)
         body = out.getvalue().encode("utf-8")
-        sequence = 1 + sum(1 for r in emu.store.rows("EventLogFile")
-                           if r.get("LogDate") == _sf(hour) and r.get("EventType") == event_type)
-        rid = emu.insert_system("EventLogFile", {
-            "EventType": event_type, "LogDate": _sf(hour), "Interval": "Hourly",
-            "Sequence": sequence, "LogFileLength": len(body), "LogFileContentType": "CSV",
-            "LogFileFieldNames": ",".join(columns), "LogFileFieldTypes": ",".join(["String"] * len(columns)),
-            "CreatedDate": created})
+        sequence = 1 + sum(
+            1
+            for r in emu.store.rows("EventLogFile")
+            if r.get("LogDate") == _sf(hour) and r.get("EventType") == event_type
+        )
+        rid = emu.insert_system(
+            "EventLogFile",
+            {
+                "EventType": event_type,
+                "LogDate": _sf(hour),
+                "Interval": "Hourly",
+                "Sequence": sequence,
+                "LogFileLength": len(body),
+                "LogFileContentType": "CSV",
+                "LogFileFieldNames": ",".join(columns),
+                "LogFileFieldTypes": ",".join(["String"] * len(columns)),
+                "CreatedDate": created,
+            },
+        )
         emu.store.put_json(BODY_KIND, rid, body.decode("utf-8"))
         ids.append(rid)
     return ids
@@ -218,17 +374,23 @@ def _long_running_files(emu: Emulator, items: list[Mapping[str, Any]], now: dt.d
     for item in items:
         at = _at(item, now)
         user = str(item.get("user_id") or emu.admin_user_id())
-        by_hour.setdefault(at.replace(minute=0, second=0, microsecond=0), []).append({
-            "EVENT_TYPE": "ConcurrentLongRunningApexLimit",
-            "TIMESTAMP": at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
-            "REQUEST_ID": str(item.get("request_id") or f"5{abs(hash((at, user))) % 10**12:012d}"),
-            "ORGANIZATION_ID": emu.org_id[:15], "USER_ID": user[:15],
-            "NUMBER_REQUESTS": str(int(item.get("number_requests", 11))),
-            "REQUESTS_LIMIT": str(int(item.get("requests_limit", 10))),
-            "REQUEST_URI": str(item.get("request_uri") or "/apex/LongRunningPage"),
-            "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"), "USER_ID_DERIVED": user})
-    return _hourly_files(emu, "ConcurrentLongRunningApexLimit", LONG_RUNNING_COLUMNS, by_hour,
-                         _sf(max(_at(i, now) for i in items)))
+        by_hour.setdefault(at.replace(minute=0, second=0, microsecond=0), []).append(
+            {
+                "EVENT_TYPE": "ConcurrentLongRunningApexLimit",
+                "TIMESTAMP": at.strftime("%Y%m%d%H%M%S.") + f"{at.microsecond // 1000:03d}",
+                "REQUEST_ID": str(item.get("request_id") or f"5{abs(hash((at, user))) % 10**12:012d}"),
+                "ORGANIZATION_ID": emu.org_id[:15],
+                "USER_ID": user[:15],
+                "NUMBER_REQUESTS": str(int(item.get("number_requests", 11))),
+                "REQUESTS_LIMIT": str(int(item.get("requests_limit", 10))),
+                "REQUEST_URI": str(item.get("request_uri") or "/apex/LongRunningPage"),
+                "TIMESTAMP_DERIVED": _sf(at).replace("+0000", "Z"),
+                "USER_ID_DERIVED": user,
+            }
+        )
+    return _hourly_files(
+        emu, "ConcurrentLongRunningApexLimit", LONG_RUNNING_COLUMNS, by_hour, _sf(max(_at(i, now) for i in items))
+    )
 
 
 def _class_id(emu: Emulator, name: str) -> str | None:
@@ -243,12 +405,23 @@ def _async_jobs(emu: Emulator, items: list[Mapping[str, Any]], now: dt.datetime)
     for item in items:
         at = _at(item, now)
         errors = int(item.get("errors", 1))
-        ids.append(emu.insert_system("AsyncApexJob", {
-            "JobType": item.get("job_type", "BatchApex"), "Status": item.get("status", "Failed"),
-            "ApexClassId": _class_id(emu, str(item.get("apex_class", ""))), "MethodName": item.get("method"),
-            "NumberOfErrors": errors, "JobItemsProcessed": int(item.get("processed", 1)),
-            "TotalJobItems": int(item.get("total", 1)), "ExtendedStatus": item.get("extended_status"),
-            "CompletedDate": _sf(at), "CreatedDate": _sf(at - dt.timedelta(seconds=30))}))
+        ids.append(
+            emu.insert_system(
+                "AsyncApexJob",
+                {
+                    "JobType": item.get("job_type", "BatchApex"),
+                    "Status": item.get("status", "Failed"),
+                    "ApexClassId": _class_id(emu, str(item.get("apex_class", ""))),
+                    "MethodName": item.get("method"),
+                    "NumberOfErrors": errors,
+                    "JobItemsProcessed": int(item.get("processed", 1)),
+                    "TotalJobItems": int(item.get("total", 1)),
+                    "ExtendedStatus": item.get("extended_status"),
+                    "CompletedDate": _sf(at),
+                    "CreatedDate": _sf(at - dt.timedelta(seconds=30)),
+                },
+            )
+        )
     return ids
 
 
@@ -265,14 +438,27 @@ def inject(emu: Emulator, body: Mapping[str, Any]) -> dict[str, list[str]]:
     if body.get("async_jobs"):
         out["async_jobs"] = _async_jobs(emu, list(body["async_jobs"]), now)
     if body.get("logs"):
-        out["logs"] = [emu.add_apexlog(str(x["body"]), {**{k: v for k, v in x.items() if k not in ("body", "at")},
-                                                        "StartTime": _sf(_at(x, now))})
-                       for x in body["logs"]]
+        out["logs"] = [
+            emu.add_apexlog(
+                str(x["body"]),
+                {**{k: v for k, v in x.items() if k not in ("body", "at")}, "StartTime": _sf(_at(x, now))},
+            )
+            for x in body["logs"]
+        ]
     if body.get("audit"):
-        out["audit"] = [emu.insert_system("SetupAuditTrail", {
-            "Action": x.get("action", "changedSetting"), "Section": x.get("section", "Company Profile"),
-            "Display": x.get("display", ""), "CreatedDate": _sf(_at(x, now)), "CreatedByContext": x.get("context")})
-            for x in body["audit"]]
+        out["audit"] = [
+            emu.insert_system(
+                "SetupAuditTrail",
+                {
+                    "Action": x.get("action", "changedSetting"),
+                    "Section": x.get("section", "Company Profile"),
+                    "Display": x.get("display", ""),
+                    "CreatedDate": _sf(_at(x, now)),
+                    "CreatedByContext": x.get("context"),
+                },
+            )
+            for x in body["audit"]
+        ]
     return out
 
 

@@ -17,9 +17,14 @@ MAX_RECENT = 200
 _FOR_VIEW = re.compile(r"\bFOR\s+(VIEW|REFERENCE)\s*$", re.IGNORECASE)
 # standard tab icon names and colours (Lightning Design System standard icons)
 _STANDARD_TABS: dict[str, tuple[str, str]] = {
-    "Account": ("account", "7F8DE1"), "Contact": ("contact", "A094ED"), "Opportunity": ("opportunity", "FCB95B"),
-    "Lead": ("lead", "F88962"), "Case": ("case", "F2CF5B"), "User": ("user", "65CAE4"),
-    "Task": ("task", "4BC076"), "Event": ("event", "EB7092"),
+    "Account": ("account", "7F8DE1"),
+    "Contact": ("contact", "A094ED"),
+    "Opportunity": ("opportunity", "FCB95B"),
+    "Lead": ("lead", "F88962"),
+    "Case": ("case", "F2CF5B"),
+    "User": ("user", "65CAE4"),
+    "Task": ("task", "4BC076"),
+    "Event": ("event", "EB7092"),
 }
 
 
@@ -38,24 +43,45 @@ def remember(recent: list[list[str]], sobject: str, record_ids: list[str]) -> li
 def recent_item(obj: ObjectDef, row: dict[str, Any], version: str) -> dict[str, Any]:
     """One entry of /recent (and of `sobjects/{T}` recentItems): attributes, Id and Name."""
     name_field = next((f.name for f in obj.fields.values() if f.name_field), None)
-    return {"attributes": {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}"},
-            "Id": row["Id"], "Name": row.get(name_field) if name_field else None}
+    return {
+        "attributes": {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{row['Id']}"},
+        "Id": row["Id"],
+        "Name": row.get(name_field) if name_field else None,
+    }
 
 
 def _tab_objects(objects: list[ObjectDef]) -> list[ObjectDef]:
-    return [o for o in objects if (o.name in _STANDARD_TABS or (o.custom and not o.custom_setting and not o.is_event))
-            and "data" in o.apis]
+    return [
+        o
+        for o in objects
+        if (o.name in _STANDARD_TABS or (o.custom and not o.custom_setting and not o.is_event)) and "data" in o.apis
+    ]
 
 
 def _icons(base_url: str, icon: str, custom: bool) -> list[dict[str, Any]]:
     kind = "custom" if custom else "standard"
     return [
-        {"contentType": "image/png", "height": 32, "theme": "theme3",
-         "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}_120.png", "width": 32},
-        {"contentType": "image/svg+xml", "height": 0, "theme": "theme4",
-         "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}.svg", "width": 0},
-        {"contentType": "image/png", "height": 60, "theme": "theme4",
-         "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}_60.png", "width": 60},
+        {
+            "contentType": "image/png",
+            "height": 32,
+            "theme": "theme3",
+            "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}_120.png",
+            "width": 32,
+        },
+        {
+            "contentType": "image/svg+xml",
+            "height": 0,
+            "theme": "theme4",
+            "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}.svg",
+            "width": 0,
+        },
+        {
+            "contentType": "image/png",
+            "height": 60,
+            "theme": "theme4",
+            "url": f"{base_url}/img/icon/t4v35/{kind}/{icon}_60.png",
+            "width": 60,
+        },
     ]
 
 
@@ -65,17 +91,34 @@ def _look(obj: ObjectDef) -> tuple[str, str]:
 
 def tabs(objects: list[ObjectDef], base_url: str) -> list[dict[str, Any]]:
     """GET /tabs: Home plus a tab per object."""
-    out = [{"colors": [{"color": "DB6D6D", "context": "primary", "theme": "theme4"}], "custom": False,
-            "iconUrl": f"{base_url}/img/icon/home32.png", "icons": _icons(base_url, "home", False),
-            "label": "Home", "miniIconUrl": f"{base_url}/img/icon/home16.png", "name": "standard-home",
-            "sobjectName": None, "url": f"{base_url}/home/home.jsp"}]
+    out = [
+        {
+            "colors": [{"color": "DB6D6D", "context": "primary", "theme": "theme4"}],
+            "custom": False,
+            "iconUrl": f"{base_url}/img/icon/home32.png",
+            "icons": _icons(base_url, "home", False),
+            "label": "Home",
+            "miniIconUrl": f"{base_url}/img/icon/home16.png",
+            "name": "standard-home",
+            "sobjectName": None,
+            "url": f"{base_url}/home/home.jsp",
+        }
+    ]
     for obj in _tab_objects(objects):
         icon, color = _look(obj)
-        out.append({"colors": [{"color": color, "context": "primary", "theme": "theme4"}], "custom": obj.custom,
-                    "iconUrl": f"{base_url}/img/icon/{icon}32.png", "icons": _icons(base_url, icon, obj.custom),
-                    "label": obj.label_plural, "miniIconUrl": f"{base_url}/img/icon/{icon}16.png",
-                    "name": obj.name if obj.custom else f"standard-{obj.name}", "sobjectName": obj.name,
-                    "url": f"{base_url}/{obj.key_prefix}/o"})
+        out.append(
+            {
+                "colors": [{"color": color, "context": "primary", "theme": "theme4"}],
+                "custom": obj.custom,
+                "iconUrl": f"{base_url}/img/icon/{icon}32.png",
+                "icons": _icons(base_url, icon, obj.custom),
+                "label": obj.label_plural,
+                "miniIconUrl": f"{base_url}/img/icon/{icon}16.png",
+                "name": obj.name if obj.custom else f"standard-{obj.name}",
+                "sobjectName": obj.name,
+                "url": f"{base_url}/{obj.key_prefix}/o",
+            }
+        )
     return out
 
 
@@ -84,7 +127,14 @@ def theme(objects: list[ObjectDef], base_url: str) -> dict[str, Any]:
     items = []
     for obj in _tab_objects(objects):
         icon, color = _look(obj)
-        items.append({"colors": [{"color": color, "context": "primary", "theme": "theme4"},
-                                 {"color": color, "context": "primary", "theme": "theme3"}],
-                      "icons": _icons(base_url, icon, obj.custom), "name": obj.name})
+        items.append(
+            {
+                "colors": [
+                    {"color": color, "context": "primary", "theme": "theme4"},
+                    {"color": color, "context": "primary", "theme": "theme3"},
+                ],
+                "icons": _icons(base_url, icon, obj.custom),
+                "name": obj.name,
+            }
+        )
     return {"themeItems": items}

@@ -106,8 +106,9 @@ class OrgState:
             return
         self._emu.records.delete(obj, record_id)
 
-    def upsert(self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any],
-               user_id: str) -> tuple[int, Any]:
+    def upsert(
+        self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any], user_id: str
+    ) -> tuple[int, Any]:
         return self._emu.records.upsert(obj, field_name, value, data, user_id)
 
     def record_id(self, record_id: str) -> str | None:
@@ -138,15 +139,21 @@ class OrgState:
 
     def deleted_between(self, obj: ObjectDef, start: datetime, end: datetime) -> list[dict[str, str]]:
         """`{id, deletedDate}` of the object's records deleted in [start, end]."""
-        return [{"id": rid, "deletedDate": item["deletedDate"]}
-                for rid, item in sorted(self._emu.store.list_json("deleted").items())
-                if item["sobject"].lower() == obj.key and start <= parse_datetime(item["deletedDate"]) <= end]
+        return [
+            {"id": rid, "deletedDate": item["deletedDate"]}
+            for rid, item in sorted(self._emu.store.list_json("deleted").items())
+            if item["sobject"].lower() == obj.key and start <= parse_datetime(item["deletedDate"]) <= end
+        ]
 
     def updated_between(self, obj: ObjectDef, start: datetime, end: datetime) -> list[str]:
         """Ids of the object's live records changed in [start, end]."""
-        return [r["Id"] for r in self._emu.store.rows(obj.name)
-                if r.get("SystemModstamp") and start <= parse_datetime(r["SystemModstamp"]) <= end
-                and not r.get("IsDeleted")]
+        return [
+            r["Id"]
+            for r in self._emu.store.rows(obj.name)
+            if r.get("SystemModstamp")
+            and start <= parse_datetime(r["SystemModstamp"]) <= end
+            and not r.get("IsDeleted")
+        ]
 
     def apexlog_body(self, obj: ObjectDef, record_id: str) -> str:
         """The body of a debug log (404 when the log or its body is unknown)."""
@@ -212,8 +219,9 @@ class OrgState:
 
         return uirest.recent_list_of(self._emu, user_id)
 
-    def recent_items(self, user_id: str, version: str, sobject: str | None = None,
-                     limit: int = 200) -> list[dict[str, Any]]:
+    def recent_items(
+        self, user_id: str, version: str, sobject: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """The user's recently viewed records (attributes, Id, Name), newest first."""
         from sfops.emulator import uirest
 
@@ -226,15 +234,29 @@ class OrgState:
         uirest.mark_viewed_of(self._emu, user_id, soql, records)
 
     # ------------------------------------------------------------------ SOQL
-    def query(self, text: str, *, tooling: bool, include_deleted: bool, version: str,
-              now: datetime, user_id: str | None = None) -> QueryResult:
+    def query(
+        self,
+        text: str,
+        *,
+        tooling: bool,
+        include_deleted: bool,
+        version: str,
+        now: datetime,
+        user_id: str | None = None,
+    ) -> QueryResult:
         """Run a SOQL query (raises soql.SoqlError). Date literals (TODAY, LAST_N_DAYS:n) are evaluated
         in the running user's time zone, else the org's, like Salesforce does."""
         from sfops.emulator.soql import execute
 
         local = now.astimezone(self.time_zone(user_id))
-        return execute(text, self._emu.catalog(tooling), now=local, include_deleted=include_deleted,
-                       api_version=version, tooling=tooling)
+        return execute(
+            text,
+            self._emu.catalog(tooling),
+            now=local,
+            include_deleted=include_deleted,
+            api_version=version,
+            tooling=tooling,
+        )
 
     def explain(self, text: str, version: str) -> dict[str, Any]:
         """The query plans of a SOQL statement (raises ApiError for bad SOQL or an id)."""
@@ -302,4 +324,3 @@ class OrgState:
         """Published platform events, oldest first."""
         events = sorted(self._emu.store.list_json("event").items(), key=lambda kv: kv[1]["published"])
         return [{"uuid": k, **v} for k, v in events]
-

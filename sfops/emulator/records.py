@@ -31,8 +31,9 @@ def record_url(obj: ObjectDef, rid: str, version: str, tooling: bool = False) ->
     return f"/services/data/v{version}/{'tooling/' if tooling else ''}sobjects/{obj.name}/{rid}"
 
 
-def wire_record(obj: ObjectDef, row: Mapping[str, Any], version: str, tooling: bool = False,
-                only: list[FieldDef] | None = None) -> dict[str, Any]:
+def wire_record(
+    obj: ObjectDef, row: Mapping[str, Any], version: str, tooling: bool = False, only: list[FieldDef] | None = None
+) -> dict[str, Any]:
     """A stored row as REST returns it: attributes first, then fields in describe order."""
     out: dict[str, Any] = {"attributes": {"type": obj.name, "url": record_url(obj, row["Id"], version, tooling)}}
     for f in only if only is not None else obj.fields.values():
@@ -65,8 +66,9 @@ class Records:
     def get(self, obj: ObjectDef, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
         """The stored row; 404 shapes from the fixtures for bad or unknown ids."""
         if not ids.looks_like_id(record_id):
-            raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: "
-                                             f"{record_id}")
+            raise ApiError(
+                404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {record_id}"
+            )
         found = self.store.get(record_id)
         if found is None or found[0] != obj.key:
             raise not_found()
@@ -88,8 +90,12 @@ class Records:
             if row.get("IsDeleted"):
                 continue
             have = row.get(f.name)
-            if isinstance(have, str) and isinstance(want, str) and f.type not in ("id", "reference") \
-                    and not f.case_sensitive:
+            if (
+                isinstance(have, str)
+                and isinstance(want, str)
+                and f.type not in ("id", "reference")
+                and not f.case_sensitive
+            ):
                 have = have.lower()
             if have == want:
                 out.append(row)
@@ -107,10 +113,13 @@ class Records:
             allowed = f.createable if creating else f.updateable
             if not allowed:
                 what = "create" if creating else "update"
-                raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                               f"Unable to {what} fields: {f.name}. Please check the security settings of this "
-                               "field and verify that it is read/write for your profile or permission set.",
-                               [f.name])
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to {what} fields: {f.name}. Please check the security settings of this "
+                    "field and verify that it is read/write for your profile or permission set.",
+                    [f.name],
+                )
             try:
                 values[f.name] = coerce(f, raw, obj.name)
             except FieldValueError as exc:
@@ -127,8 +136,12 @@ class Records:
             chosen = str(value).split(";") if f.type == "multipicklist" else [str(value)]
             bad = next((v for v in chosen if v not in f.picklist_values), None)
             if bad is not None:
-                raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                               f"{f.label}: bad value for restricted picklist field: {bad}", [f.name])
+                raise ApiError(
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{f.label}: bad value for restricted picklist field: {bad}",
+                    [f.name],
+                )
         elif f.type == "email" and not _EMAIL.match(str(value)):
             raise ApiError(400, "INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [f.name])
         elif f.type == "reference" and f.reference_to and f.name != "SetupOwnerId":
@@ -141,8 +154,9 @@ class Records:
             return  # references an object the emulator does not model: nothing to check against
         prefixes = {t.key_prefix for t in targets if t.key_prefix}
         if value[:3] not in prefixes:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}",
-                           [f.name])
+            raise ApiError(
+                400, "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}", [f.name]
+            )
         found = self.store.get(value)
         if found is None:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
@@ -164,17 +178,24 @@ class Records:
                 continue
             for other in self.find(obj, f.name, value):
                 if other["Id"] != rid:
-                    raise ApiError(400, "DUPLICATE_VALUE",
-                                   f"duplicate value found: {f.name} duplicates value on record with id: "
-                                   f"{other['Id']}", [f.name])
+                    raise ApiError(
+                        400,
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {f.name} duplicates value on record with id: {other['Id']}",
+                        [f.name],
+                    )
         if obj.name == "TraceFlag":
             self._check_trace_flag(row, rid)
         if obj.custom_setting_type == "Hierarchy":
             owner = row.get("SetupOwnerId")
             found = self.store.get(owner) if owner else None
             if not owner or owner[:3] not in SETUP_OWNER_PREFIXES or found is None:
-                raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                               f"Location ID: id value of incorrect type: {owner}", ["SetupOwnerId"])
+                raise ApiError(
+                    400,
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"Location ID: id value of incorrect type: {owner}",
+                    ["SetupOwnerId"],
+                )
 
     def _check_trace_flag(self, row: dict[str, Any], rid: str | None) -> None:
         """Trace flags expire at most 24 h after they start, and one entity has one live flag per log type.
@@ -182,18 +203,28 @@ class Records:
         start = parse_datetime(row["StartDate"]) if row.get("StartDate") else now_utc()
         end = parse_datetime(row["ExpirationDate"]) if row.get("ExpirationDate") else None
         if end is not None and end <= start:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "Expiration Date: the expiration date must be after the start date", ["ExpirationDate"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Expiration Date: the expiration date must be after the start date",
+                ["ExpirationDate"],
+            )
         if end is not None and end - start > timedelta(hours=24):
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "Expiration Date: the trace flag can't be longer than 24 hours", ["ExpirationDate"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Expiration Date: the trace flag can't be longer than 24 hours",
+                ["ExpirationDate"],
+            )
         now = now_utc()
         for other in self.store.rows("TraceFlag"):
             if other["Id"] == rid or other.get("IsDeleted"):
                 continue
-            if other.get("TracedEntityId") == row.get("TracedEntityId") and \
-                    other.get("LogType") == row.get("LogType") and \
-                    (not other.get("ExpirationDate") or parse_datetime(other["ExpirationDate"]) > now):
+            if (
+                other.get("TracedEntityId") == row.get("TracedEntityId")
+                and other.get("LogType") == row.get("LogType")
+                and (not other.get("ExpirationDate") or parse_datetime(other["ExpirationDate"]) > now)
+            ):
                 raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", "This entity is already being traced.", [])
 
     def create(self, obj: ObjectDef, data: Mapping[str, Any], user_id: str | None = None) -> dict[str, Any]:
@@ -214,8 +245,16 @@ class Records:
             else:
                 row[f.name] = False if f.type == "boolean" else None
         rid = self.emu.new_id(obj.key_prefix or "a00")
-        row.update({"Id": rid, "CreatedDate": now, "CreatedById": user, "LastModifiedDate": now,
-                    "LastModifiedById": user, "SystemModstamp": now})
+        row.update(
+            {
+                "Id": rid,
+                "CreatedDate": now,
+                "CreatedById": user,
+                "LastModifiedDate": now,
+                "LastModifiedById": user,
+                "SystemModstamp": now,
+            }
+        )
         if "IsDeleted" in obj.fields or obj.field("IsDeleted"):
             row["IsDeleted"] = False
         if obj.field("OwnerId") and not row.get("OwnerId"):
@@ -242,10 +281,14 @@ class Records:
         values = self._values(obj, data, creating=True)
         event_uuid = str(uuid.uuid4())
         rid = ids.to18("e00" + "xx" + "0000000001")
-        self.store.put_json("event", event_uuid, {"sobject": obj.name, "fields": values,
-                                                  "published": fmt_datetime(now_utc())})
-        return {"id": rid, "success": True,
-                "errors": [{"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}]}
+        self.store.put_json(
+            "event", event_uuid, {"sobject": obj.name, "fields": values, "published": fmt_datetime(now_utc())}
+        )
+        return {
+            "id": rid,
+            "success": True,
+            "errors": [{"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}],
+        }
 
     def update(self, obj: ObjectDef, record_id: str, data: Mapping[str, Any], user_id: str | None = None) -> None:
         """Update a record (no body on success). Raises ApiError."""
@@ -256,8 +299,9 @@ class Records:
         values = self._values(obj, data, creating=False)
         row.update(values)
         now = fmt_datetime(now_utc())
-        row.update({"LastModifiedDate": now, "LastModifiedById": user_id or self.emu.admin_user_id(),
-                    "SystemModstamp": now})
+        row.update(
+            {"LastModifiedDate": now, "LastModifiedById": user_id or self.emu.admin_user_id(), "SystemModstamp": now}
+        )
         self._derive(obj, row)
         with self.store.lock:
             self._check(obj, row, row["Id"])
@@ -290,9 +334,13 @@ class Records:
                 continue
             if f.delete_constraint == "Restrict":
                 names = ", ".join(str(r.get("Name") or r["Id"]) for r in related[:5])
-                raise ApiError(400, "DELETE_FAILED",
-                               f"Your attempt to delete {row.get('Name') or rid} could not be completed because "
-                               f"it is associated with the following {child.label_plural.lower()}.: {names}", [])
+                raise ApiError(
+                    400,
+                    "DELETE_FAILED",
+                    f"Your attempt to delete {row.get('Name') or rid} could not be completed because "
+                    f"it is associated with the following {child.label_plural.lower()}.: {names}",
+                    [],
+                )
             for other in related:
                 if f.cascade_delete:
                     self._lock_check(other["Id"])
@@ -305,20 +353,23 @@ class Records:
 
     def _lock_check(self, rid: str) -> None:
         if self.emu.faults.is_locked(rid):
-            raise ApiError(400, "UNABLE_TO_LOCK_ROW",
-                           f"unable to obtain exclusive access to this record or 1 records: {rid}", [])
+            raise ApiError(
+                400, "UNABLE_TO_LOCK_ROW", f"unable to obtain exclusive access to this record or 1 records: {rid}", []
+            )
 
     def _derive(self, obj: ObjectDef, row: dict[str, Any]) -> None:
         if obj.name in ("User", "Contact", "Lead") and obj.field("FirstName"):
             row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p) or None
 
-    def upsert(self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any],
-               user_id: str | None = None) -> tuple[int, Any]:
+    def upsert(
+        self, obj: ObjectDef, field_name: str, value: str, data: Mapping[str, Any], user_id: str | None = None
+    ) -> tuple[int, Any]:
         """PATCH sobjects/{T}/{field}/{value}: (status, body) with 201/200/300 semantics."""
         f = obj.field(field_name)
         if f is None or not (f.external_id or f.type == "id" or f.id_lookup):
-            raise ApiError(404, "NOT_FOUND",
-                           f"Provided external ID field does not exist or is not accessible: {field_name}")
+            raise ApiError(
+                404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field_name}"
+            )
         if f.type == "id":
             if not ids.looks_like_id(value):
                 raise ApiError(400, "MALFORMED_ID", f"Record ID: id value of incorrect type: {value}", ["Id"])
@@ -341,11 +392,17 @@ class Records:
 
 def format_auto_number(display_format: str, number: int, when: datetime) -> str:
     """Render an AutoNumber display format: {0000} is the zero-padded number; {YY}, {YYYY}, {MM}, {DD} dates."""
+
     def token(match: re.Match[str]) -> str:
         body = match.group(1)
         if set(body) == {"0"}:
             return str(number).zfill(len(body))
-        dates = {"YYYY": f"{when.year:04d}", "YY": f"{when.year % 100:02d}", "MM": f"{when.month:02d}",
-                 "DD": f"{when.day:02d}"}
+        dates = {
+            "YYYY": f"{when.year:04d}",
+            "YY": f"{when.year % 100:02d}",
+            "MM": f"{when.month:02d}",
+            "DD": f"{when.day:02d}",
+        }
         return dates.get(body.upper(), match.group(0))
+
     return re.sub(r"\{([^{}]+)\}", token, display_format)

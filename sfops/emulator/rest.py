@@ -30,23 +30,75 @@ if TYPE_CHECKING:
     from sfops.emulator.orgstate import OrgState
     from sfops.emulator.schema import ObjectDef
 
-RESOURCES = ["tooling", "metadata", "eclair", "folders", "prechatForms", "contact-tracing", "jsonxform",
-             "chatter", "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave", "iot", "analytics",
-             "search", "identity", "composite", "parameterizedSearch", "fingerprint", "theme", "nouns",
-             "event", "serviceTemplates", "recent", "connect", "licensing", "limits", "process", "async-queries",
-             "query", "match", "emailConnect", "compactLayouts", "knowledgeManagement", "sobjects", "actions",
-             "support"]
-TOOLING_RESOURCES = ["tooling/sobjects", "tooling/query", "tooling/executeAnonymous", "tooling/search",
-                     "tooling/runTestsAsynchronous", "tooling/runTestsSynchronous", "tooling/completions"]
+RESOURCES = [
+    "tooling",
+    "metadata",
+    "eclair",
+    "folders",
+    "prechatForms",
+    "contact-tracing",
+    "jsonxform",
+    "chatter",
+    "tabs",
+    "appMenu",
+    "quickActions",
+    "queryAll",
+    "commerce",
+    "wave",
+    "iot",
+    "analytics",
+    "search",
+    "identity",
+    "composite",
+    "parameterizedSearch",
+    "fingerprint",
+    "theme",
+    "nouns",
+    "event",
+    "serviceTemplates",
+    "recent",
+    "connect",
+    "licensing",
+    "limits",
+    "process",
+    "async-queries",
+    "query",
+    "match",
+    "emailConnect",
+    "compactLayouts",
+    "knowledgeManagement",
+    "sobjects",
+    "actions",
+    "support",
+]
+TOOLING_RESOURCES = [
+    "tooling/sobjects",
+    "tooling/query",
+    "tooling/executeAnonymous",
+    "tooling/search",
+    "tooling/runTestsAsynchronous",
+    "tooling/runTestsSynchronous",
+    "tooling/completions",
+]
 DEFAULT_BATCH = 2000
 
 
 class Ctx:
     """One REST/Tooling request: the org state it may use, the request, API version and session."""
 
-    def __init__(self, state: OrgState, req: Request, version: str, tooling: bool, session: Session, *,
-                 base_url: str, dispatch: Callable[[Request], Response], faults: Faults,
-                 metadata: Callable[[Request, str], Response]) -> None:
+    def __init__(
+        self,
+        state: OrgState,
+        req: Request,
+        version: str,
+        tooling: bool,
+        session: Session,
+        *,
+        base_url: str,
+        dispatch: Callable[[Request], Response],
+        faults: Faults,
+        metadata: Callable[[Request, str], Response],
+    ) -> None:
         self.state, self.req, self.version, self.tooling, self.session = state, req, version, tooling, session
         self.base_url, self.dispatch, self.faults, self.metadata = base_url, dispatch, faults, metadata
 
@@ -54,8 +106,7 @@ class Ctx:
 def _method_not_allowed(ctx: Ctx, allowed: str = "HEAD,GET") -> ApiError:
     """405 as Salesforce words it: "HTTP Method 'PATCH' not allowed. Allowed are HEAD,GET,POST"
     (quoted in simple-salesforce issue #412 for sobjects/Account)."""
-    return ApiError(405, "METHOD_NOT_ALLOWED",
-                    f"HTTP Method '{ctx.req.method}' not allowed. Allowed are {allowed}")
+    return ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{ctx.req.method}' not allowed. Allowed are {allowed}")
 
 
 def resources(ctx: Ctx) -> Response:
@@ -71,6 +122,7 @@ def resources(ctx: Ctx) -> Response:
 
 
 # ------------------------------------------------------------------------------- sobjects
+
 
 def _not_modified(ctx: Ctx) -> bool:
     """describe and describeGlobal honour If-Modified-Since: 304 when no metadata changed after it."""
@@ -91,8 +143,9 @@ def global_describe(ctx: Ctx) -> Response:
         raise _method_not_allowed(ctx)
     if _not_modified(ctx):
         return Response(304)
-    return _cached_json(ctx, ("global", ctx.version, ctx.tooling),
-                        lambda: ctx.state.describe_global(ctx.version, ctx.tooling))
+    return _cached_json(
+        ctx, ("global", ctx.version, ctx.tooling), lambda: ctx.state.describe_global(ctx.version, ctx.tooling)
+    )
 
 
 def sobject_root(ctx: Ctx, sobject: str) -> Response:
@@ -122,24 +175,33 @@ def describe(ctx: Ctx, sobject: str) -> Response:
     obj = ctx.state.sobject(sobject, ctx.tooling)
     if _not_modified(ctx):
         return Response(304)
-    return _cached_json(ctx, ("describe", obj.key, ctx.version, ctx.tooling, ctx.base_url),
-                        lambda: ctx.state.describe(obj, ctx.version, ctx.tooling, ctx.base_url))
+    return _cached_json(
+        ctx,
+        ("describe", obj.key, ctx.version, ctx.tooling, ctx.base_url),
+        lambda: ctx.state.describe(obj, ctx.version, ctx.tooling, ctx.base_url),
+    )
 
 
 def deleted(ctx: Ctx, sobject: str) -> Response:
     obj = ctx.state.sobject(sobject, ctx.tooling)
     start, end = _window(ctx)
     now = now_utc()
-    return json_response(200, {"deletedRecords": ctx.state.deleted_between(obj, start, end),
-                               "earliestDateAvailable": fmt_datetime(now - timedelta(days=15)),
-                               "latestDateCovered": fmt_datetime(min(end, now))})
+    return json_response(
+        200,
+        {
+            "deletedRecords": ctx.state.deleted_between(obj, start, end),
+            "earliestDateAvailable": fmt_datetime(now - timedelta(days=15)),
+            "latestDateCovered": fmt_datetime(min(end, now)),
+        },
+    )
 
 
 def updated(ctx: Ctx, sobject: str) -> Response:
     obj = ctx.state.sobject(sobject, ctx.tooling)
     start, end = _window(ctx)
-    return json_response(200, {"ids": ctx.state.updated_between(obj, start, end),
-                               "latestDateCovered": fmt_datetime(min(end, now_utc()))})
+    return json_response(
+        200, {"ids": ctx.state.updated_between(obj, start, end), "latestDateCovered": fmt_datetime(min(end, now_utc()))}
+    )
 
 
 def apexlog_body(ctx: Ctx, sobject: str, record_id: str) -> Response:
@@ -219,8 +281,9 @@ def by_external_id(ctx: Ctx, sobject: str, field_name: str, value: str) -> Respo
         return json_response(status, body, _location(ctx, obj, body) if status == 201 else None)
     f = obj.field(field_name)
     if f is None or not (f.external_id or f.id_lookup or f.type == "id"):
-        raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: "
-                                         f"{field_name}")
+        raise ApiError(
+            404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field_name}"
+        )
     rows = state.find(obj, f.name, value)
     if len(rows) > 1:
         return json_response(300, [record_url(obj, r["Id"], ctx.version) for r in rows])
@@ -243,6 +306,7 @@ def _window(ctx: Ctx) -> tuple[datetime, datetime]:
 
 
 # ------------------------------------------------------------------------------- query
+
 
 def query(ctx: Ctx, locator: str | None = None) -> Response:
     """GET query?q=... (first page) and query/{locator} (next pages)."""
@@ -268,19 +332,29 @@ def _query(ctx: Ctx, locator: str | None, include_deleted: bool) -> Response:
     from sfops.emulator.soql import SoqlError
 
     try:
-        result = ctx.state.query(text, tooling=ctx.tooling, include_deleted=include_deleted,
-                                 version=ctx.version, now=now_utc(), user_id=ctx.session.user_id)
+        result = ctx.state.query(
+            text,
+            tooling=ctx.tooling,
+            include_deleted=include_deleted,
+            version=ctx.version,
+            now=now_utc(),
+            user_id=ctx.session.user_id,
+        )
     except SoqlError as err:
         return json_response(400, err.to_wire())
     if req.query.get("columns", "").lower() == "true":
         return json_response(200, ctx.state.column_metadata(text, ctx.tooling, ctx.version))
     if len(result.records) > DEFAULT_BATCH and result.records[0]["attributes"]["type"] == "AggregateResult":
         # restforce issue #726 quotes the body; aggregate results cannot be paged with queryMore
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "Aggregate query does not support queryMore(), use LIMIT to "
-                                                 "restrict the results to a single batch")
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a single batch",
+        )
     ctx.state.mark_viewed(ctx.session.user_id, text, result.records)
-    return json_response(200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0,
-                                    _batch_size(req), None))
+    return json_response(
+        200, _page(ctx, result.records, result.total_size, result.entity_type_name, 0, _batch_size(req), None)
+    )
 
 
 def explain(ctx: Ctx, text: str) -> Response:
@@ -302,9 +376,10 @@ def _batch_size(req: Request) -> int:
     return DEFAULT_BATCH
 
 
-def _page(ctx: Ctx, records: list[dict[str, Any]], total: int, entity: str, offset: int, batch: int,
-          locator: str | None) -> dict[str, Any]:
-    chunk = records[offset:offset + batch]
+def _page(
+    ctx: Ctx, records: list[dict[str, Any]], total: int, entity: str, offset: int, batch: int, locator: str | None
+) -> dict[str, Any]:
+    chunk = records[offset : offset + batch]
     done = offset + batch >= len(records)
     next_url = None
     if not done:
@@ -313,9 +388,15 @@ def _page(ctx: Ctx, records: list[dict[str, Any]], total: int, entity: str, offs
         prefix = f"/services/data/v{ctx.version}/{'tooling/' if ctx.tooling else ''}query"
         next_url = f"{prefix}/{locator}-{offset + batch}"
     if ctx.tooling:
-        return {"size": total, "totalSize": total, "done": done,
-                "queryLocator": None if done else f"{locator}-{offset + batch}", "entityTypeName": entity or None,
-                **({"nextRecordsUrl": next_url} if next_url else {}), "records": chunk}
+        return {
+            "size": total,
+            "totalSize": total,
+            "done": done,
+            "queryLocator": None if done else f"{locator}-{offset + batch}",
+            "entityTypeName": entity or None,
+            **({"nextRecordsUrl": next_url} if next_url else {}),
+            "records": chunk,
+        }
     body: dict[str, Any] = {"totalSize": total, "done": done}
     if next_url:
         body["nextRecordsUrl"] = next_url
@@ -329,11 +410,11 @@ def _next_page(ctx: Ctx, token: str) -> Response:
     if cursor is None or not offset_text.isdigit():
         raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     records, total, entity = cursor
-    return json_response(200, _page(ctx, records, total, entity, int(offset_text), _batch_size(ctx.req),
-                                    locator))
+    return json_response(200, _page(ctx, records, total, entity, int(offset_text), _batch_size(ctx.req), locator))
 
 
 # ------------------------------------------------------------------------------- limits
+
 
 def limits(ctx: Ctx) -> Response:
     return json_response(200, ctx.state.limits_body())
@@ -353,14 +434,22 @@ def record_count(ctx: Ctx) -> Response:
 
 # ------------------------------------------------------------------------------- tooling extras
 
+
 def execute_anonymous(ctx: Ctx) -> Response:
     body = ctx.req.query.get("anonymousBody")
     if body is None and ctx.req.body:
         body = str((ctx.req.json() or {}).get("anonymousBody", ""))
     if body is None:
         raise ApiError(400, "INVALID_INPUT", "anonymousBody is required")
-    result = {"line": -1, "column": -1, "compiled": True, "success": True, "compileProblem": None,
-              "exceptionStackTrace": None, "exceptionMessage": None}
+    result = {
+        "line": -1,
+        "column": -1,
+        "compiled": True,
+        "success": True,
+        "compileProblem": None,
+        "exceptionStackTrace": None,
+        "exceptionMessage": None,
+    }
     outcome = ctx.faults.anonymous
     if outcome:
         result.update({k: v for k, v in outcome.items() if k in result})
@@ -392,6 +481,7 @@ def metadata(ctx: Ctx, rest: str | None = None) -> Response:
 # ------------------------------------------------------------------------------- route tables
 # Patterns are relative to /services/data/vNN.0/ (DATA) and /services/data/vNN.0/tooling/ (TOOLING);
 # kinds get the "rest." or "tooling." prefix in the request journal. First match wins.
+
 
 def _sobject_routes(table: RouteTable) -> None:
     """The sObject and query resources both APIs share."""
@@ -450,5 +540,4 @@ def _check_unmodified_since(header: str | None, row: dict[str, Any]) -> None:
         raise ApiError(400, "MALFORMED_REQUEST", f"Invalid If-Unmodified-Since header: {header}")
     modified = parse_datetime(row["LastModifiedDate"]).replace(microsecond=0)
     if modified > since:
-        raise ApiError(412, "PRECONDITION_FAILED",
-                       f"The requested resource was modified after {header}: {row['Id']}")
+        raise ApiError(412, "PRECONDITION_FAILED", f"The requested resource was modified after {header}: {row['Id']}")

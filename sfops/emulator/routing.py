@@ -31,7 +31,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     """A route pattern ("sobjects/{sobject}/{record_id:id}") as an anchored regular expression."""
     out, pos = [], 0
     for m in _PLACEHOLDER.finditer(pattern):
-        literal = pattern[pos:m.start()]
+        literal = pattern[pos : m.start()]
         name, conv = m.group(1), m.group(2) or "seg"
         if conv not in CONVERTERS:
             raise ValueError(f"unknown converter {conv!r} in route {pattern!r}")
@@ -77,8 +77,9 @@ class RouteTable:
 
     def add(self, pattern: str, handler: Handler, *, kind: str, methods: Iterable[str] | None = None) -> None:
         """Register `handler` for `pattern`; `kind` is what the request journal records."""
-        self.routes.append(Route(pattern, handler, kind, tuple(methods) if methods is not None else None,
-                                 compile_pattern(pattern)))
+        self.routes.append(
+            Route(pattern, handler, kind, tuple(methods) if methods is not None else None, compile_pattern(pattern))
+        )
 
     def match(self, path: str, method: str | None = None) -> Match | None:
         """The first route whose pattern matches `path`. A route whose pattern fits but not its

@@ -61,9 +61,14 @@ class Instance:
         """The sfops.toml section that targets this emulator; with `default`, a whole file that also makes
         it default_org (so `sfops org check` works with nothing else)."""
         lines = [f'default_org = "{self.alias}"', ""] if default else []
-        lines += [f"[orgs.{self.alias}]", 'auth = "password"', f'login_url = "{self.url}"',
-                 f'instance_url = "{self.url}"', f'username = "{self.admin_username}"',
-                 f'client_id = "{self.client_id}"']
+        lines += [
+            f"[orgs.{self.alias}]",
+            'auth = "password"',
+            f'login_url = "{self.url}"',
+            f'instance_url = "{self.url}"',
+            f'username = "{self.admin_username}"',
+            f'client_id = "{self.client_id}"',
+        ]
         if self.ca_cert:
             lines.append(f'ca_bundle = "{self.ca_cert}"')
         return "\n".join(lines)
@@ -74,8 +79,10 @@ class Instance:
 
         defaults = EmulatorSettings()
         out = {}
-        for name, source, default in (("password", "SFOPS_EMULATOR_ADMIN_PASSWORD", defaults.admin_password),
-                                      ("client_secret", "SFOPS_EMULATOR_CLIENT_SECRET", defaults.client_secret)):
+        for name, source, default in (
+            ("password", "SFOPS_EMULATOR_ADMIN_PASSWORD", defaults.admin_password),
+            ("client_secret", "SFOPS_EMULATOR_CLIENT_SECRET", defaults.client_secret),
+        ):
             out[env_key(self.alias, name)] = f"${source}" if env.get(source) else default
         return out
 
@@ -107,15 +114,24 @@ def build_server(opts: StartOptions, env: Mapping[str, str]) -> Any:
     try:
         return EmulatorServer(emu, opts.host, opts.port, tls=not opts.http, cert_dir=opts.data_dir / "certs")
     except OSError as exc:
-        raise SfopsError(f"Cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}",
-                         actions=["sfops emulator start --port 0", "sfops emulator stop"]) from exc
+        raise SfopsError(
+            f"Cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}",
+            actions=["sfops emulator start --port 0", "sfops emulator stop"],
+        ) from exc
 
 
 def instance_of(server: Any, opts: StartOptions, pid: int) -> Instance:
     emu = server.emulator
-    return Instance(url=server.url, ca_cert=str(server.certs.ca_cert) if server.certs else None, pid=pid,
-                    data_dir=str(opts.data_dir), memory=opts.memory, org_id=emu.org_id,
-                    admin_username=emu.settings.admin_username, client_id=emu.settings.client_id)
+    return Instance(
+        url=server.url,
+        ca_cert=str(server.certs.ca_cert) if server.certs else None,
+        pid=pid,
+        data_dir=str(opts.data_dir),
+        memory=opts.memory,
+        org_id=emu.org_id,
+        admin_username=emu.settings.admin_username,
+        client_id=emu.settings.client_id,
+    )
 
 
 def _write_state(opts: StartOptions, instance: Instance) -> None:
@@ -152,8 +168,10 @@ def run_foreground(opts: StartOptions, env: Mapping[str, str], announce: Any = N
     """Serve until interrupted (SIGINT/SIGTERM). `announce(instance)` is called once listening."""
     existing = read_state(opts.data_dir)
     if existing and existing.pid != os.getpid() and _alive(existing.pid):
-        raise UsageError(f"An emulator is already running from {opts.data_dir} (pid {existing.pid}, "
-                         f"{existing.url}).", actions=["sfops emulator stop"])
+        raise UsageError(
+            f"An emulator is already running from {opts.data_dir} (pid {existing.pid}, {existing.url}).",
+            actions=["sfops emulator stop"],
+        )
     server = build_server(opts, env)
     instance = instance_of(server, opts, os.getpid())
     _write_state(opts, instance)
@@ -181,19 +199,38 @@ def start_background(opts: StartOptions, env: Mapping[str, str], timeout: float 
     """Start `python -m sfops.emulator` detached; return once it answers /__emulator__/health."""
     existing = read_state(opts.data_dir)
     if existing and _alive(existing.pid):
-        raise UsageError(f"An emulator is already running from {opts.data_dir} (pid {existing.pid}, "
-                         f"{existing.url}).", actions=["sfops emulator stop"])
+        raise UsageError(
+            f"An emulator is already running from {opts.data_dir} (pid {existing.pid}, {existing.url}).",
+            actions=["sfops emulator stop"],
+        )
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     (opts.data_dir / STATE_FILE).unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "sfops.emulator", "--data", str(opts.data_dir), "--port", str(opts.port),
-            "--host", opts.host, "--api-max", str(opts.api_max), "--session-seconds", str(opts.session_seconds),
-            "--latency-ms", str(opts.latency_ms), "--jitter-ms", str(opts.jitter_ms)]
+    argv = [
+        sys.executable,
+        "-m",
+        "sfops.emulator",
+        "--data",
+        str(opts.data_dir),
+        "--port",
+        str(opts.port),
+        "--host",
+        opts.host,
+        "--api-max",
+        str(opts.api_max),
+        "--session-seconds",
+        str(opts.session_seconds),
+        "--latency-ms",
+        str(opts.latency_ms),
+        "--jitter-ms",
+        str(opts.jitter_ms),
+    ]
     argv += ["--memory"] if opts.memory else []
     argv += ["--http"] if opts.http else []
     argv += ["--seed", opts.seed] if opts.seed else []
     log = (opts.data_dir / "emulator.log").open("ab")
-    proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=dict(env),
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=dict(env), start_new_session=True
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = read_state(opts.data_dir)
@@ -204,12 +241,13 @@ def start_background(opts: StartOptions, env: Mapping[str, str], timeout: float 
             except SfopsError:
                 pass
         if proc.poll() is not None:
-            raise SfopsError(f"The emulator exited during start-up (code {proc.returncode}): "
-                             f"{_last_line(opts.data_dir / 'emulator.log')} (log: {opts.data_dir / 'emulator.log'})")
+            raise SfopsError(
+                f"The emulator exited during start-up (code {proc.returncode}): "
+                f"{_last_line(opts.data_dir / 'emulator.log')} (log: {opts.data_dir / 'emulator.log'})"
+            )
         time.sleep(0.1)
     proc.terminate()
-    raise SfopsError(f"The emulator did not become ready within {timeout:.0f} s; see "
-                     f"{opts.data_dir / 'emulator.log'}.")
+    raise SfopsError(f"The emulator did not become ready within {timeout:.0f} s; see {opts.data_dir / 'emulator.log'}.")
 
 
 def running_state(data_dir: Path) -> Instance:
@@ -290,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
     a = p.parse_args(argv)
-    opts = StartOptions(Path(a.data), a.port, a.host, a.memory, a.seed, a.http, a.latency_ms, a.jitter_ms,
-                        a.api_max, a.session_seconds)
+    opts = StartOptions(
+        Path(a.data), a.port, a.host, a.memory, a.seed, a.http, a.latency_ms, a.jitter_ms, a.api_max, a.session_seconds
+    )
     try:
         run_foreground(opts, os.environ, lambda inst: print(f"sfops emulator listening on {inst.url}", flush=True))
     except SfopsError as exc:  # one line in emulator.log, which start_background quotes

@@ -24,29 +24,68 @@ MD_NS = "http://soap.sforce.com/2006/04/metadata"
 
 # metadata field type -> describe type
 METADATA_TYPE_TO_DESCRIBE: dict[str, str] = {
-    "Text": "string", "TextArea": "textarea", "LongTextArea": "textarea", "Html": "textarea",
-    "Checkbox": "boolean", "Number": "double", "Currency": "currency", "Percent": "percent",
-    "Date": "date", "DateTime": "datetime", "Time": "time", "Email": "email", "Phone": "phone",
-    "Url": "url", "Picklist": "picklist", "MultiselectPicklist": "multipicklist",
-    "Lookup": "reference", "MasterDetail": "reference", "MetadataRelationship": "reference",
-    "AutoNumber": "string", "EncryptedText": "encryptedstring",
+    "Text": "string",
+    "TextArea": "textarea",
+    "LongTextArea": "textarea",
+    "Html": "textarea",
+    "Checkbox": "boolean",
+    "Number": "double",
+    "Currency": "currency",
+    "Percent": "percent",
+    "Date": "date",
+    "DateTime": "datetime",
+    "Time": "time",
+    "Email": "email",
+    "Phone": "phone",
+    "Url": "url",
+    "Picklist": "picklist",
+    "MultiselectPicklist": "multipicklist",
+    "Lookup": "reference",
+    "MasterDetail": "reference",
+    "MetadataRelationship": "reference",
+    "AutoNumber": "string",
+    "EncryptedText": "encryptedstring",
 }
 DESCRIBE_TYPE_TO_METADATA: dict[str, str] = {
-    "string": "Text", "textarea": "LongTextArea", "boolean": "Checkbox", "double": "Number",
-    "int": "Number", "currency": "Currency", "percent": "Percent", "date": "Date",
-    "datetime": "DateTime", "time": "Time", "email": "Email", "phone": "Phone", "url": "Url",
-    "picklist": "Picklist", "multipicklist": "MultiselectPicklist", "reference": "Lookup",
+    "string": "Text",
+    "textarea": "LongTextArea",
+    "boolean": "Checkbox",
+    "double": "Number",
+    "int": "Number",
+    "currency": "Currency",
+    "percent": "Percent",
+    "date": "Date",
+    "datetime": "DateTime",
+    "time": "Time",
+    "email": "Email",
+    "phone": "Phone",
+    "url": "Url",
+    "picklist": "Picklist",
+    "multipicklist": "MultiselectPicklist",
+    "reference": "Lookup",
     "encryptedstring": "EncryptedText",
 }
 SOAP_TYPES: dict[str, str] = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "double": "xsd:double",
-    "currency": "xsd:double", "percent": "xsd:double", "int": "xsd:int", "long": "xsd:long",
-    "date": "xsd:date", "datetime": "xsd:dateTime", "time": "xsd:time", "base64": "xsd:base64Binary",
-    "address": "urn:address", "location": "urn:location", "anyType": "xsd:anyType",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "int": "xsd:int",
+    "long": "xsd:long",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "time": "xsd:time",
+    "base64": "xsd:base64Binary",
+    "address": "urn:address",
+    "location": "urn:location",
+    "anyType": "xsd:anyType",
 }
 NUMERIC_TYPES = frozenset({"double", "currency", "percent", "int", "long"})
-TEXT_TYPES = frozenset({"string", "textarea", "email", "phone", "url", "picklist", "multipicklist",
-                        "encryptedstring", "combobox"})
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "encryptedstring", "combobox"}
+)
 
 
 class SchemaError(ValueError):
@@ -366,6 +405,7 @@ def child_relationship_name(child: ObjectDef, f: FieldDef, parent: str = "") -> 
 
 # ---------------------------------------------------------------- metadata XML -> definitions
 
+
 def _strip(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -443,28 +483,41 @@ def field_from_element(elem: Any, object_name: str = "") -> FieldDef:
     if dtype == "reference":
         constraint = "Cascade" if md_type == "MasterDetail" else (constraint or "SetNull")
     fdef = FieldDef(
-        name=name, type=dtype, label=_text(elem, "label") or "", length=length,
-        precision=precision if dtype in NUMERIC_TYPES else 0, scale=scale if dtype in NUMERIC_TYPES else 0,
-        reference_to=references, child_relationship=children_name if dtype == "reference" else None,
+        name=name,
+        type=dtype,
+        label=_text(elem, "label") or "",
+        length=length,
+        precision=precision if dtype in NUMERIC_TYPES else 0,
+        scale=scale if dtype in NUMERIC_TYPES else 0,
+        reference_to=references,
+        child_relationship=children_name if dtype == "reference" else None,
         delete_constraint=constraint if dtype == "reference" else None,
-        nillable=not required, unique=_bool(_text(elem, "unique")),
+        nillable=not required,
+        unique=_bool(_text(elem, "unique")),
         external_id=_bool(_text(elem, "externalId")),
-        case_sensitive=_bool(_text(elem, "caseSensitive")), picklist_values=picklist,
+        case_sensitive=_bool(_text(elem, "caseSensitive")),
+        picklist_values=picklist,
         restricted_picklist=restricted and dtype in ("picklist", "multipicklist"),
-        default=default, custom=name.endswith("__c"), help_text=_text(elem, "inlineHelpText"),
-        description=_text(elem, "description"), calculated=bool(formula), formula=formula,
-        auto_number=md_type == "AutoNumber", createable=not formula and md_type != "AutoNumber",
+        default=default,
+        custom=name.endswith("__c"),
+        help_text=_text(elem, "inlineHelpText"),
+        description=_text(elem, "description"),
+        calculated=bool(formula),
+        formula=formula,
+        auto_number=md_type == "AutoNumber",
+        createable=not formula and md_type != "AutoNumber",
         display_format=_text(elem, "displayFormat") if md_type == "AutoNumber" else None,
-        updateable=not formula and md_type != "AutoNumber", required=required,
-        html=md_type == "Html", cascade_delete=constraint == "Cascade",
+        updateable=not formula and md_type != "AutoNumber",
+        required=required,
+        html=md_type == "Html",
+        cascade_delete=constraint == "Cascade",
     )
     if dtype == "reference":
         fdef.relationship_name = name[:-3] + "__r" if name.endswith("__c") else children_name
     return fdef
 
 
-def field_from_metadata_xml(xml: str | bytes, object_name: str = "",
-                            field_name: str | None = None) -> FieldDef:
+def field_from_metadata_xml(xml: str | bytes, object_name: str = "", field_name: str | None = None) -> FieldDef:
     """A FieldDef from a CustomField metadata document (`*.field-meta.xml` or the mdapi form).
 
     `field_name` fills in fullName when the SFDX source file omits it (the file name carries it).
@@ -474,7 +527,8 @@ def field_from_metadata_xml(xml: str | bytes, object_name: str = "",
         raise SchemaError(f"Expected CustomField, found {_strip(root.tag)}")
     if field_name and _text(root, "fullName") is None:
         elem = ElementTree.fromstring(
-            f'<CustomField xmlns="{MD_NS}"><fullName>{_xml_escape(field_name)}</fullName></CustomField>')
+            f'<CustomField xmlns="{MD_NS}"><fullName>{_xml_escape(field_name)}</fullName></CustomField>'
+        )
         for child in root:
             elem.append(child)
         root = elem
@@ -485,8 +539,7 @@ def _xml_escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def object_from_metadata_xml(xml: str | bytes, name: str,
-                             fields: Iterable[FieldDef] = ()) -> ObjectDef:
+def object_from_metadata_xml(xml: str | bytes, name: str, fields: Iterable[FieldDef] = ()) -> ObjectDef:
     """An ObjectDef from a CustomObject metadata document plus extra field definitions
     (SFDX source keeps fields in separate files; mdapi format nests `<fields>` inside)."""
     root = _parse(xml)
@@ -498,10 +551,16 @@ def object_from_metadata_xml(xml: str | bytes, name: str,
     if not label:
         raise SchemaError(f"{name}: Must specify a non-empty label for the CustomObject")
     obj = ObjectDef(
-        name=name, label=label, label_plural=_text(root, "pluralLabel") or label,
-        custom=True, custom_setting_type=setting_type or None, is_event=is_event,
+        name=name,
+        label=label,
+        label_plural=_text(root, "pluralLabel") or label,
+        custom=True,
+        custom_setting_type=setting_type or None,
+        is_event=is_event,
         description=_text(root, "description"),
-        updateable=not is_event, deletable=not is_event, queryable=not is_event,
+        updateable=not is_event,
+        deletable=not is_event,
+        queryable=not is_event,
     )
     for f in standard_fields_for_custom(obj, root):
         obj.add_field(f)
@@ -515,19 +574,24 @@ def object_from_metadata_xml(xml: str | bytes, name: str,
 
 def standard_fields_for_custom(obj: ObjectDef, root: Any | None = None) -> list[FieldDef]:
     """System fields Salesforce adds to every custom object / setting / platform event."""
-    out = [FieldDef("Id", "id", label="Record ID", nillable=False, createable=False, updateable=False,
-                    id_lookup=True)]
+    out = [FieldDef("Id", "id", label="Record ID", nillable=False, createable=False, updateable=False, id_lookup=True)]
     audit = [
-        FieldDef("CreatedDate", "datetime", label="Created Date", nillable=False, createable=False,
-                 updateable=False),
-        FieldDef("CreatedById", "reference", label="Created By ID", reference_to=["User"],
-                 relationship_name="CreatedBy", nillable=False, createable=False, updateable=False),
+        FieldDef("CreatedDate", "datetime", label="Created Date", nillable=False, createable=False, updateable=False),
+        FieldDef(
+            "CreatedById",
+            "reference",
+            label="Created By ID",
+            reference_to=["User"],
+            relationship_name="CreatedBy",
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
     ]
     if obj.is_event:
         out += [FieldDef("ReplayId", "string", label="Replay ID", createable=False, updateable=False)]
         out += audit
-        out += [FieldDef("EventUuid", "string", label="Event UUID", length=36, createable=False,
-                         updateable=False)]
+        out += [FieldDef("EventUuid", "string", label="Event UUID", length=36, createable=False, updateable=False)]
         return out
     out += [FieldDef("IsDeleted", "boolean", label="Deleted", createable=False, updateable=False)]
     name_type = name_format = None
@@ -536,56 +600,128 @@ def standard_fields_for_custom(obj: ObjectDef, root: Any | None = None) -> list[
             if _strip(child.tag) == "nameField":
                 name_type, name_format = _text(child, "type"), _text(child, "displayFormat")
     # every custom object and custom setting has a Name field
-    out.append(FieldDef("Name", "string", label="Name", length=80 if name_type != "AutoNumber" else 30,
-                        nillable=obj.custom_setting_type != "List", name_field=True, id_lookup=True,
-                        auto_number=name_type == "AutoNumber",
-                        display_format=name_format if name_type == "AutoNumber" else None,
-                        createable=name_type != "AutoNumber", updateable=name_type != "AutoNumber",
-                        required=obj.custom_setting_type == "List"))
+    out.append(
+        FieldDef(
+            "Name",
+            "string",
+            label="Name",
+            length=80 if name_type != "AutoNumber" else 30,
+            nillable=obj.custom_setting_type != "List",
+            name_field=True,
+            id_lookup=True,
+            auto_number=name_type == "AutoNumber",
+            display_format=name_format if name_type == "AutoNumber" else None,
+            createable=name_type != "AutoNumber",
+            updateable=name_type != "AutoNumber",
+            required=obj.custom_setting_type == "List",
+        )
+    )
     if obj.custom_setting_type == "Hierarchy":
-        out.append(FieldDef("SetupOwnerId", "reference", label="Location",
-                            reference_to=["Organization", "Profile", "User"], relationship_name="SetupOwner",
-                            nillable=False, createable=True, updateable=True))
+        out.append(
+            FieldDef(
+                "SetupOwnerId",
+                "reference",
+                label="Location",
+                reference_to=["Organization", "Profile", "User"],
+                relationship_name="SetupOwner",
+                nillable=False,
+                createable=True,
+                updateable=True,
+            )
+        )
     elif obj.custom_setting_type is None:
-        out.append(FieldDef("OwnerId", "reference", label="Owner ID", reference_to=["Group", "User"],
-                            relationship_name="Owner", nillable=False))
+        out.append(
+            FieldDef(
+                "OwnerId",
+                "reference",
+                label="Owner ID",
+                reference_to=["Group", "User"],
+                relationship_name="Owner",
+                nillable=False,
+            )
+        )
     out += [
         *audit,
-        FieldDef("LastModifiedDate", "datetime", label="Last Modified Date", nillable=False, createable=False,
-                 updateable=False),
-        FieldDef("LastModifiedById", "reference", label="Last Modified By ID", reference_to=["User"],
-                 relationship_name="LastModifiedBy", nillable=False, createable=False, updateable=False),
-        FieldDef("SystemModstamp", "datetime", label="System Modstamp", nillable=False, createable=False,
-                 updateable=False),
+        FieldDef(
+            "LastModifiedDate",
+            "datetime",
+            label="Last Modified Date",
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
+        FieldDef(
+            "LastModifiedById",
+            "reference",
+            label="Last Modified By ID",
+            reference_to=["User"],
+            relationship_name="LastModifiedBy",
+            nillable=False,
+            createable=False,
+            updateable=False,
+        ),
+        FieldDef(
+            "SystemModstamp", "datetime", label="System Modstamp", nillable=False, createable=False, updateable=False
+        ),
     ]
     return out
 
 
 # ---------------------------------------------------------------- standard objects
 
+
 def _audit() -> list[FieldDef]:
     ro: dict[str, Any] = {"createable": False, "updateable": False}
     return [
         FieldDef("CreatedDate", "datetime", label="Created Date", nillable=False, **ro),
-        FieldDef("CreatedById", "reference", label="Created By ID", reference_to=["User"],
-                 relationship_name="CreatedBy", nillable=False, **ro),
+        FieldDef(
+            "CreatedById",
+            "reference",
+            label="Created By ID",
+            reference_to=["User"],
+            relationship_name="CreatedBy",
+            nillable=False,
+            **ro,
+        ),
         FieldDef("LastModifiedDate", "datetime", label="Last Modified Date", nillable=False, **ro),
-        FieldDef("LastModifiedById", "reference", label="Last Modified By ID", reference_to=["User"],
-                 relationship_name="LastModifiedBy", nillable=False, **ro),
+        FieldDef(
+            "LastModifiedById",
+            "reference",
+            label="Last Modified By ID",
+            reference_to=["User"],
+            relationship_name="LastModifiedBy",
+            nillable=False,
+            **ro,
+        ),
         FieldDef("SystemModstamp", "datetime", label="System Modstamp", nillable=False, **ro),
     ]
 
 
 def _id() -> FieldDef:
-    return FieldDef("Id", "id", label="Record ID", nillable=False, createable=False, updateable=False,
-                    id_lookup=True)
+    return FieldDef("Id", "id", label="Record ID", nillable=False, createable=False, updateable=False, id_lookup=True)
 
 
-def _obj(name: str, prefix: str, fields: list[FieldDef], *, apis: tuple[str, ...] = ("data",),
-         label: str = "", plural: str = "", audit: bool = True, **kw: Any) -> ObjectDef:
+def _obj(
+    name: str,
+    prefix: str,
+    fields: list[FieldDef],
+    *,
+    apis: tuple[str, ...] = ("data",),
+    label: str = "",
+    plural: str = "",
+    audit: bool = True,
+    **kw: Any,
+) -> ObjectDef:
     all_fields = [_id(), *fields, *(_audit() if audit else [])]
-    return ObjectDef(name=name, label=label or _label_from_name(name), label_plural=plural, key_prefix=prefix,
-                     apis=apis, fields={f.key: f for f in all_fields}, **kw)
+    return ObjectDef(
+        name=name,
+        label=label or _label_from_name(name),
+        label_plural=plural,
+        key_prefix=prefix,
+        apis=apis,
+        fields={f.key: f for f in all_fields},
+        **kw,
+    )
 
 
 def _s(name: str, length: int = 255, **kw: Any) -> FieldDef:
@@ -597,121 +733,308 @@ def _ref(name: str, to: list[str], rel: str | None, **kw: Any) -> FieldDef:
 
 
 _LOG_LEVELS = ["NONE", "ERROR", "WARN", "INFO", "DEBUG", "FINE", "FINER", "FINEST"]
-_LEVEL_FIELDS = ["ApexCode", "ApexProfiling", "Callout", "Database", "System", "Validation",
-                 "Visualforce", "Workflow", "Wave", "Nba", "DataAccess"]
+_LEVEL_FIELDS = [
+    "ApexCode",
+    "ApexProfiling",
+    "Callout",
+    "Database",
+    "System",
+    "Validation",
+    "Visualforce",
+    "Workflow",
+    "Wave",
+    "Nba",
+    "DataAccess",
+]
 _RO: dict[str, Any] = {"createable": False, "updateable": False}  # read-only field
 
 
 def standard_objects() -> list[ObjectDef]:
     """The standard objects sfops and its clients use, with realistic key prefixes."""
     org_fields = [
-        _s("Name", 80, name_field=True, nillable=False), _s("Division", 80), _s("Country", 80),
-        _s("PrimaryContact", 80), _s("DefaultLocaleSidKey", 40), _s("TimeZoneSidKey", 40),
-        _s("LanguageLocaleKey", 40), FieldDef("FiscalYearStartMonth", "int", digits=9),
-        _s("OrganizationType", 40, **_RO), _s("NamespacePrefix", 15, **_RO), _s("InstanceName", 5, **_RO),
-        FieldDef("IsSandbox", "boolean", **_RO), FieldDef("IsReadOnly", "boolean", **_RO),
-        FieldDef("TrialExpirationDate", "datetime", **_RO), _s("UiSkin", 40),
-        FieldDef("ReceivesInfoEmails", "boolean"), FieldDef("ReceivesAdminInfoEmails", "boolean"),
-        *[_s(n, 255, **_RO) for n in ("Street", "City", "State", "PostalCode", "GeocodeAccuracy", "Phone", "Fax",
-                                      "DefaultAccountAccess", "DefaultContactAccess", "DefaultOpportunityAccess",
-                                      "DefaultLeadAccess", "DefaultCaseAccess", "DefaultCalendarAccess",
-                                      "DefaultPricebookAccess", "DefaultCampaignAccess",
-                                      "DelegatedAuthenticationServiceUrl", "ComplianceBccEmail",
-                                      "SignupCountryIsoCode", "WebToCaseDefaultOrigin")],
+        _s("Name", 80, name_field=True, nillable=False),
+        _s("Division", 80),
+        _s("Country", 80),
+        _s("PrimaryContact", 80),
+        _s("DefaultLocaleSidKey", 40),
+        _s("TimeZoneSidKey", 40),
+        _s("LanguageLocaleKey", 40),
+        FieldDef("FiscalYearStartMonth", "int", digits=9),
+        _s("OrganizationType", 40, **_RO),
+        _s("NamespacePrefix", 15, **_RO),
+        _s("InstanceName", 5, **_RO),
+        FieldDef("IsSandbox", "boolean", **_RO),
+        FieldDef("IsReadOnly", "boolean", **_RO),
+        FieldDef("TrialExpirationDate", "datetime", **_RO),
+        _s("UiSkin", 40),
+        FieldDef("ReceivesInfoEmails", "boolean"),
+        FieldDef("ReceivesAdminInfoEmails", "boolean"),
+        *[
+            _s(n, 255, **_RO)
+            for n in (
+                "Street",
+                "City",
+                "State",
+                "PostalCode",
+                "GeocodeAccuracy",
+                "Phone",
+                "Fax",
+                "DefaultAccountAccess",
+                "DefaultContactAccess",
+                "DefaultOpportunityAccess",
+                "DefaultLeadAccess",
+                "DefaultCaseAccess",
+                "DefaultCalendarAccess",
+                "DefaultPricebookAccess",
+                "DefaultCampaignAccess",
+                "DelegatedAuthenticationServiceUrl",
+                "ComplianceBccEmail",
+                "SignupCountryIsoCode",
+                "WebToCaseDefaultOrigin",
+            )
+        ],
         FieldDef("Latitude", "double", precision=18, scale=15, **_RO),
         FieldDef("Longitude", "double", precision=18, scale=15, **_RO),
         FieldDef("Address", "address", **_RO),
-        *[FieldDef(n, "boolean", **_RO) for n in (
-            "PreferencesRequireOpportunityProducts", "PreferencesTransactionSecurityPolicy",
-            "PreferencesTerminateOldestSession", "PreferencesConsentManagementEnabled",
-            "PreferencesAutoSelectIndividualOnMerge", "PreferencesLightningLoginEnabled",
-            "PreferencesOnlyLLPermUserAllowed", "UsesStartDateAsFiscalYearName")],
-        *[FieldDef(n, "int", digits=9, **_RO) for n in (
-            "NumKnowledgeService", "MonthlyPageViewsUsed", "MonthlyPageViewsEntitlement")],
+        *[
+            FieldDef(n, "boolean", **_RO)
+            for n in (
+                "PreferencesRequireOpportunityProducts",
+                "PreferencesTransactionSecurityPolicy",
+                "PreferencesTerminateOldestSession",
+                "PreferencesConsentManagementEnabled",
+                "PreferencesAutoSelectIndividualOnMerge",
+                "PreferencesLightningLoginEnabled",
+                "PreferencesOnlyLLPermUserAllowed",
+                "UsesStartDateAsFiscalYearName",
+            )
+        ],
+        *[
+            FieldDef(n, "int", digits=9, **_RO)
+            for n in ("NumKnowledgeService", "MonthlyPageViewsUsed", "MonthlyPageViewsEntitlement")
+        ],
     ]
     level_fields = [FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]
     objects = [
         _obj("Organization", "00D", org_fields, plural="Organizations", createable=False, deletable=False),
-        _obj("Profile", "00e", [_s("Name", 255, name_field=True, nillable=False),
-                                _s("Description", 255), FieldDef("UserType", "picklist",
-                                                                 picklist_values=["Standard"], **_RO)],
-             plural="Profiles", apis=("data", "tooling")),
-        _obj("UserRole", "00E", [_s("Name", 80, name_field=True, nillable=False), _s("DeveloperName", 80),
-                                 _ref("ParentRoleId", ["UserRole"], None)], label="Role", plural="Roles"),
-        _obj("Group", "00G", [_s("Name", 40, name_field=True), _s("DeveloperName", 80),
-                              FieldDef("Type", "picklist", picklist_values=["Regular", "Queue"])],
-             plural="Groups"),
-        _obj("RecordType", "012", [_s("Name", 80, name_field=True), _s("DeveloperName", 80),
-                                   FieldDef("SobjectType", "picklist"), FieldDef("IsActive", "boolean")],
-             label="Record Type", plural="Record Types", apis=("data", "tooling")),
-        _obj("ApexClass", "01p", [_s("Name", 255, name_field=True, nillable=False),
-                                  _s("NamespacePrefix", 15), FieldDef("ApiVersion", "double", precision=18,
-                                                                      scale=1),
-                                  FieldDef("Status", "picklist", picklist_values=["Active", "Deleted"]),
-                                  FieldDef("IsValid", "boolean"),
-                                  FieldDef("Body", "textarea", length=1000000),
-                                  FieldDef("LengthWithoutComments", "int", digits=9)],
-             label="Apex Class", plural="Apex Classes", apis=("data", "tooling"), createable=False,
-             updateable=False, deletable=False),
-        _obj("ApexTrigger", "01q", [_s("Name", 255, name_field=True, nillable=False),
-                                    _s("NamespacePrefix", 15),
-                                    _s("TableEnumOrId", 40), FieldDef("ApiVersion", "double", precision=18,
-                                                                       scale=1),
-                                    FieldDef("Status", "picklist", picklist_values=["Active", "Inactive",
-                                                                                     "Deleted"]),
-                                    FieldDef("IsValid", "boolean"), FieldDef("Body", "textarea",
-                                                                             length=1000000)],
-             label="Apex Trigger", plural="Apex Triggers", apis=("data", "tooling"), createable=False,
-             updateable=False, deletable=False),
-        _obj("ApexLog", "07L", [
-            _ref("LogUserId", ["User"], "LogUser", **_RO), FieldDef("LogLength", "int", digits=9, **_RO),
-            FieldDef("LastModifiedDate", "datetime", **_RO), _s("Request", 16, **_RO),
-            _s("Operation", 128, **_RO), _s("Application", 64, **_RO), _s("Status", 255, **_RO),
-            FieldDef("DurationMilliseconds", "int", digits=9, **_RO),
-            FieldDef("StartTime", "datetime", **_RO),
-            FieldDef("Location", "picklist", picklist_values=["Monitoring", "Profiling", "SystemLog",
-                                                              "HeapDump", "Preserved"], **_RO),
-            FieldDef("SystemModstamp", "datetime", **_RO)],
-             label="Apex Debug Log", plural="Apex Debug Logs", apis=("data", "tooling"), audit=False,
-             createable=False, updateable=False),
-        _obj("DebugLevel", "7dl", [_s("DeveloperName", 80, nillable=False, required=True),
-                                   _s("MasterLabel", 80, nillable=False, required=True),
-                                   FieldDef("Language", "picklist", picklist_values=["en_US"]),
-                                   FieldDef("IsDeleted", "boolean", **_RO), *level_fields],
-             label="Debug Level", plural="Debug Levels", apis=("tooling",)),
-        _obj("TraceFlag", "7tf", [
-            _ref("TracedEntityId", ["ApexClass", "ApexTrigger", "User"], "TracedEntity", nillable=False,
-                 required=True),
-            _ref("DebugLevelId", ["DebugLevel"], "DebugLevel", nillable=False, required=True),
-            FieldDef("LogType", "picklist", picklist_values=["USER_DEBUG", "DEVELOPER_LOG", "CLASS_TRACING",
-                                                             "PROFILING"], nillable=False, required=True),
-            FieldDef("StartDate", "datetime"), FieldDef("ExpirationDate", "datetime", nillable=False,
-                                                         required=True),
-            *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS]],
-             label="Trace Flag", plural="Trace Flags", apis=("tooling",)),
-        _obj("StaticResource", "081", [
-            _s("NamespacePrefix", 15, **_RO), _s("Name", 255, name_field=True, nillable=False, required=True),
-            _s("ContentType", 120, nillable=False, required=True), FieldDef("BodyLength", "int", digits=9, **_RO),
-            FieldDef("Body", "base64", nillable=False, required=True), FieldDef("Description", "textarea",
-                                                                                 length=1000),
-            FieldDef("CacheControl", "picklist", length=40, picklist_values=["Private", "Public"], nillable=False,
-                     required=True)],
-             label="Static Resource", plural="Static Resources", apis=("data", "tooling")),
-        _obj("ApexEmailNotification", "0Ai", [_ref("UserId", ["User"], "User"),
-                                               # Tooling API object reference: Email is a string (255)
-                                               _s("Email", 255, id_lookup=True)],
-             label="Apex Email Notification", plural="Apex Email Notifications", apis=("data", "tooling")),
-        _obj("AsyncApexJob", "707", [
-            FieldDef("JobType", "picklist", picklist_values=["Future", "BatchApex", "Queueable",
-                                                             "ScheduledApex", "TestRequest"], **_RO),
-            FieldDef("Status", "picklist", picklist_values=["Queued", "Processing", "Completed", "Failed",
-                                                            "Aborted", "Holding", "Preparing"], **_RO),
-            _ref("ApexClassId", ["ApexClass"], "ApexClass", **_RO), _s("MethodName", 255, **_RO),
-            FieldDef("NumberOfErrors", "int", **_RO), FieldDef("JobItemsProcessed", "int", **_RO),
-            FieldDef("TotalJobItems", "int", **_RO), _s("ExtendedStatus", 255, **_RO),
-            FieldDef("CompletedDate", "datetime", **_RO)],
-             label="Apex Job", plural="Apex Jobs", apis=("data", "tooling"), createable=False,
-             updateable=False, deletable=False),
+        _obj(
+            "Profile",
+            "00e",
+            [
+                _s("Name", 255, name_field=True, nillable=False),
+                _s("Description", 255),
+                FieldDef("UserType", "picklist", picklist_values=["Standard"], **_RO),
+            ],
+            plural="Profiles",
+            apis=("data", "tooling"),
+        ),
+        _obj(
+            "UserRole",
+            "00E",
+            [
+                _s("Name", 80, name_field=True, nillable=False),
+                _s("DeveloperName", 80),
+                _ref("ParentRoleId", ["UserRole"], None),
+            ],
+            label="Role",
+            plural="Roles",
+        ),
+        _obj(
+            "Group",
+            "00G",
+            [
+                _s("Name", 40, name_field=True),
+                _s("DeveloperName", 80),
+                FieldDef("Type", "picklist", picklist_values=["Regular", "Queue"]),
+            ],
+            plural="Groups",
+        ),
+        _obj(
+            "RecordType",
+            "012",
+            [
+                _s("Name", 80, name_field=True),
+                _s("DeveloperName", 80),
+                FieldDef("SobjectType", "picklist"),
+                FieldDef("IsActive", "boolean"),
+            ],
+            label="Record Type",
+            plural="Record Types",
+            apis=("data", "tooling"),
+        ),
+        _obj(
+            "ApexClass",
+            "01p",
+            [
+                _s("Name", 255, name_field=True, nillable=False),
+                _s("NamespacePrefix", 15),
+                FieldDef("ApiVersion", "double", precision=18, scale=1),
+                FieldDef("Status", "picklist", picklist_values=["Active", "Deleted"]),
+                FieldDef("IsValid", "boolean"),
+                FieldDef("Body", "textarea", length=1000000),
+                FieldDef("LengthWithoutComments", "int", digits=9),
+            ],
+            label="Apex Class",
+            plural="Apex Classes",
+            apis=("data", "tooling"),
+            createable=False,
+            updateable=False,
+            deletable=False,
+        ),
+        _obj(
+            "ApexTrigger",
+            "01q",
+            [
+                _s("Name", 255, name_field=True, nillable=False),
+                _s("NamespacePrefix", 15),
+                _s("TableEnumOrId", 40),
+                FieldDef("ApiVersion", "double", precision=18, scale=1),
+                FieldDef("Status", "picklist", picklist_values=["Active", "Inactive", "Deleted"]),
+                FieldDef("IsValid", "boolean"),
+                FieldDef("Body", "textarea", length=1000000),
+            ],
+            label="Apex Trigger",
+            plural="Apex Triggers",
+            apis=("data", "tooling"),
+            createable=False,
+            updateable=False,
+            deletable=False,
+        ),
+        _obj(
+            "ApexLog",
+            "07L",
+            [
+                _ref("LogUserId", ["User"], "LogUser", **_RO),
+                FieldDef("LogLength", "int", digits=9, **_RO),
+                FieldDef("LastModifiedDate", "datetime", **_RO),
+                _s("Request", 16, **_RO),
+                _s("Operation", 128, **_RO),
+                _s("Application", 64, **_RO),
+                _s("Status", 255, **_RO),
+                FieldDef("DurationMilliseconds", "int", digits=9, **_RO),
+                FieldDef("StartTime", "datetime", **_RO),
+                FieldDef(
+                    "Location",
+                    "picklist",
+                    picklist_values=["Monitoring", "Profiling", "SystemLog", "HeapDump", "Preserved"],
+                    **_RO,
+                ),
+                FieldDef("SystemModstamp", "datetime", **_RO),
+            ],
+            label="Apex Debug Log",
+            plural="Apex Debug Logs",
+            apis=("data", "tooling"),
+            audit=False,
+            createable=False,
+            updateable=False,
+        ),
+        _obj(
+            "DebugLevel",
+            "7dl",
+            [
+                _s("DeveloperName", 80, nillable=False, required=True),
+                _s("MasterLabel", 80, nillable=False, required=True),
+                FieldDef("Language", "picklist", picklist_values=["en_US"]),
+                FieldDef("IsDeleted", "boolean", **_RO),
+                *level_fields,
+            ],
+            label="Debug Level",
+            plural="Debug Levels",
+            apis=("tooling",),
+        ),
+        _obj(
+            "TraceFlag",
+            "7tf",
+            [
+                _ref(
+                    "TracedEntityId",
+                    ["ApexClass", "ApexTrigger", "User"],
+                    "TracedEntity",
+                    nillable=False,
+                    required=True,
+                ),
+                _ref("DebugLevelId", ["DebugLevel"], "DebugLevel", nillable=False, required=True),
+                FieldDef(
+                    "LogType",
+                    "picklist",
+                    picklist_values=["USER_DEBUG", "DEVELOPER_LOG", "CLASS_TRACING", "PROFILING"],
+                    nillable=False,
+                    required=True,
+                ),
+                FieldDef("StartDate", "datetime"),
+                FieldDef("ExpirationDate", "datetime", nillable=False, required=True),
+                *[FieldDef(n, "picklist", picklist_values=_LOG_LEVELS) for n in _LEVEL_FIELDS],
+            ],
+            label="Trace Flag",
+            plural="Trace Flags",
+            apis=("tooling",),
+        ),
+        _obj(
+            "StaticResource",
+            "081",
+            [
+                _s("NamespacePrefix", 15, **_RO),
+                _s("Name", 255, name_field=True, nillable=False, required=True),
+                _s("ContentType", 120, nillable=False, required=True),
+                FieldDef("BodyLength", "int", digits=9, **_RO),
+                FieldDef("Body", "base64", nillable=False, required=True),
+                FieldDef("Description", "textarea", length=1000),
+                FieldDef(
+                    "CacheControl",
+                    "picklist",
+                    length=40,
+                    picklist_values=["Private", "Public"],
+                    nillable=False,
+                    required=True,
+                ),
+            ],
+            label="Static Resource",
+            plural="Static Resources",
+            apis=("data", "tooling"),
+        ),
+        _obj(
+            "ApexEmailNotification",
+            "0Ai",
+            [
+                _ref("UserId", ["User"], "User"),
+                # Tooling API object reference: Email is a string (255)
+                _s("Email", 255, id_lookup=True),
+            ],
+            label="Apex Email Notification",
+            plural="Apex Email Notifications",
+            apis=("data", "tooling"),
+        ),
+        _obj(
+            "AsyncApexJob",
+            "707",
+            [
+                FieldDef(
+                    "JobType",
+                    "picklist",
+                    picklist_values=["Future", "BatchApex", "Queueable", "ScheduledApex", "TestRequest"],
+                    **_RO,
+                ),
+                FieldDef(
+                    "Status",
+                    "picklist",
+                    picklist_values=["Queued", "Processing", "Completed", "Failed", "Aborted", "Holding", "Preparing"],
+                    **_RO,
+                ),
+                _ref("ApexClassId", ["ApexClass"], "ApexClass", **_RO),
+                _s("MethodName", 255, **_RO),
+                FieldDef("NumberOfErrors", "int", **_RO),
+                FieldDef("JobItemsProcessed", "int", **_RO),
+                FieldDef("TotalJobItems", "int", **_RO),
+                _s("ExtendedStatus", 255, **_RO),
+                FieldDef("CompletedDate", "datetime", **_RO),
+            ],
+            label="Apex Job",
+            plural="Apex Jobs",
+            apis=("data", "tooling"),
+            createable=False,
+            updateable=False,
+            deletable=False,
+        ),
         *_apex_test_objects(),
     ]
     from sfops.emulator.monitoring import monitoring_objects
@@ -730,10 +1053,19 @@ def recorded_standard_objects() -> list[ObjectDef]:
     for item in table["objects"]:
         fields = [FieldDef(**f) for f in copy.deepcopy(item["fields"])]
         apis = ("data", "tooling") if item["name"] == "User" else ("data",)
-        out.append(ObjectDef(name=item["name"], label=item["label"], label_plural=item["label_plural"],
-                             key_prefix=item["key_prefix"], createable=item["createable"],
-                             updateable=item["updateable"], deletable=item["deletable"], apis=apis,
-                             fields={f.key: f for f in fields}))
+        out.append(
+            ObjectDef(
+                name=item["name"],
+                label=item["label"],
+                label_plural=item["label_plural"],
+                key_prefix=item["key_prefix"],
+                createable=item["createable"],
+                updateable=item["updateable"],
+                deletable=item["deletable"],
+                apis=apis,
+                fields={f.key: f for f in fields},
+            )
+        )
     return out
 
 

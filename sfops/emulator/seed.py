@@ -46,36 +46,85 @@ def seed(emu: Emulator) -> None:
             profiles[name] = emu.ids.new("00e")
         role = emu.ids.new("00E")
         admin_id = emu.ids.new("005")
-        audit = {"CreatedDate": now, "CreatedById": admin_id, "LastModifiedDate": now,
-                 "LastModifiedById": admin_id, "SystemModstamp": now}
-        emu.store.put("Organization", {
-            "Id": emu.org_id, "Name": s.org_name, "Division": None, "Country": "US",
-            "PrimaryContact": "Ada Admin", "DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": "Europe/London",
-            "LanguageLocaleKey": "en_US", "FiscalYearStartMonth": 1, "OrganizationType": "Developer Edition",
-            "NamespacePrefix": None, "InstanceName": "EMU1", "IsSandbox": False, "IsReadOnly": False,
-            "TrialExpirationDate": None, "UiSkin": "Theme3", "ReceivesInfoEmails": False,
-            "ReceivesAdminInfoEmails": False, "Latitude": None, "Longitude": None,
-            "Address": {"city": None, "country": "US", "geocodeAccuracy": None, "latitude": None,
-                        "longitude": None, "postalCode": None, "state": None, "street": None},
-            "PreferencesConsentManagementEnabled": True, "PreferencesLightningLoginEnabled": True,
-            "UsesStartDateAsFiscalYearName": False, "NumKnowledgeService": 0, "MonthlyPageViewsUsed": 0,
-            "MonthlyPageViewsEntitlement": 0, "DefaultAccountAccess": "Edit",
-            "DefaultContactAccess": "ControlledByParent", "DefaultOpportunityAccess": "Edit",
-            "DefaultLeadAccess": "ReadEditTransfer", "DefaultCaseAccess": "ReadEditTransfer",
-            "DefaultCalendarAccess": "HideDetailsInsert", "DefaultPricebookAccess": "ReadSelect",
-            "DefaultCampaignAccess": "All", "SignupCountryIsoCode": "US", "WebToCaseDefaultOrigin": "Web",
-            **audit})
+        audit = {
+            "CreatedDate": now,
+            "CreatedById": admin_id,
+            "LastModifiedDate": now,
+            "LastModifiedById": admin_id,
+            "SystemModstamp": now,
+        }
+        emu.store.put(
+            "Organization",
+            {
+                "Id": emu.org_id,
+                "Name": s.org_name,
+                "Division": None,
+                "Country": "US",
+                "PrimaryContact": "Ada Admin",
+                "DefaultLocaleSidKey": "en_US",
+                "TimeZoneSidKey": "Europe/London",
+                "LanguageLocaleKey": "en_US",
+                "FiscalYearStartMonth": 1,
+                "OrganizationType": "Developer Edition",
+                "NamespacePrefix": None,
+                "InstanceName": "EMU1",
+                "IsSandbox": False,
+                "IsReadOnly": False,
+                "TrialExpirationDate": None,
+                "UiSkin": "Theme3",
+                "ReceivesInfoEmails": False,
+                "ReceivesAdminInfoEmails": False,
+                "Latitude": None,
+                "Longitude": None,
+                "Address": {
+                    "city": None,
+                    "country": "US",
+                    "geocodeAccuracy": None,
+                    "latitude": None,
+                    "longitude": None,
+                    "postalCode": None,
+                    "state": None,
+                    "street": None,
+                },
+                "PreferencesConsentManagementEnabled": True,
+                "PreferencesLightningLoginEnabled": True,
+                "UsesStartDateAsFiscalYearName": False,
+                "NumKnowledgeService": 0,
+                "MonthlyPageViewsUsed": 0,
+                "MonthlyPageViewsEntitlement": 0,
+                "DefaultAccountAccess": "Edit",
+                "DefaultContactAccess": "ControlledByParent",
+                "DefaultOpportunityAccess": "Edit",
+                "DefaultLeadAccess": "ReadEditTransfer",
+                "DefaultCaseAccess": "ReadEditTransfer",
+                "DefaultCalendarAccess": "HideDetailsInsert",
+                "DefaultPricebookAccess": "ReadSelect",
+                "DefaultCampaignAccess": "All",
+                "SignupCountryIsoCode": "US",
+                "WebToCaseDefaultOrigin": "Web",
+                **audit,
+            },
+        )
         for name, pid in profiles.items():
-            emu.store.put("Profile", {"Id": pid, "Name": name, "Description": None, "UserType": "Standard",
-                                      **audit})
-        emu.store.put("UserRole", {"Id": role, "Name": "Operations", "DeveloperName": "Operations",
-                                   "ParentRoleId": None, **audit})
+            emu.store.put("Profile", {"Id": pid, "Name": name, "Description": None, "UserType": "Standard", **audit})
+        emu.store.put(
+            "UserRole", {"Id": role, "Name": "Operations", "DeveloperName": "Operations", "ParentRoleId": None, **audit}
+        )
         _user(emu, admin_id, s.admin_username, "Ada", "Admin", profiles["System Administrator"], role, audit)
         if s.seed == "demo":
-            _user(emu, emu.ids.new("005"), "oncall@sfops.demo", "Omar", "Oncall", profiles["Standard User"],
-                  role, audit)
-            _user(emu, emu.ids.new("005"), "integration@sfops.demo", "Ivy", "Integration",
-                  profiles["Minimum Access - Salesforce"], None, audit)
+            _user(
+                emu, emu.ids.new("005"), "oncall@sfops.demo", "Omar", "Oncall", profiles["Standard User"], role, audit
+            )
+            _user(
+                emu,
+                emu.ids.new("005"),
+                "integration@sfops.demo",
+                "Ivy",
+                "Integration",
+                profiles["Minimum Access - Salesforce"],
+                None,
+                audit,
+            )
         emu.save_meta()
         root = force_app_dir(s.force_app)
         if not deploy_force_app(emu, root):
@@ -86,22 +135,49 @@ def seed(emu: Emulator) -> None:
         emu.save_meta()
 
 
-def _user(emu: Emulator, uid: str, username: str, first: str, last: str, profile: str, role: str | None,
-          audit: Mapping[str, Any]) -> None:
-    emu.store.put("User", {
-        "Id": uid, "Username": username, "FirstName": first, "LastName": last, "Name": f"{first} {last}",
-        "Email": username.replace("@sfops.demo", "@example.com"), "Alias": (first[0] + last[:4]).lower(),
-        "IsActive": True, "ProfileId": profile, "UserRoleId": role, "TimeZoneSidKey": "Europe/London",
-        "LocaleSidKey": "en_GB", "LanguageLocaleKey": "en_US", "EmailEncodingKey": "UTF-8",
-        "UserType": "Standard", "Title": None, "Department": None, "ManagerId": None, "LastLoginDate": None,
-        **audit})
+def _user(
+    emu: Emulator,
+    uid: str,
+    username: str,
+    first: str,
+    last: str,
+    profile: str,
+    role: str | None,
+    audit: Mapping[str, Any],
+) -> None:
+    emu.store.put(
+        "User",
+        {
+            "Id": uid,
+            "Username": username,
+            "FirstName": first,
+            "LastName": last,
+            "Name": f"{first} {last}",
+            "Email": username.replace("@sfops.demo", "@example.com"),
+            "Alias": (first[0] + last[:4]).lower(),
+            "IsActive": True,
+            "ProfileId": profile,
+            "UserRoleId": role,
+            "TimeZoneSidKey": "Europe/London",
+            "LocaleSidKey": "en_GB",
+            "LanguageLocaleKey": "en_US",
+            "EmailEncodingKey": "UTF-8",
+            "UserType": "Standard",
+            "Title": None,
+            "Department": None,
+            "ManagerId": None,
+            "LastLoginDate": None,
+            **audit,
+        },
+    )
 
 
 def configure_credentials(emu: Emulator) -> None:
     """(Re)write the admin's password and the demo connected app from the settings."""
     s = emu.settings
-    emu.store.put_json("credential", s.admin_username.lower(),
-                       {"password": s.admin_password, "security_token": s.security_token})
+    emu.store.put_json(
+        "credential", s.admin_username.lower(), {"password": s.admin_password, "security_token": s.security_token}
+    )
     for extra in ("oncall@sfops.demo", "integration@sfops.demo"):
         if emu.user_by_username(extra) is not None:
             emu.store.put_json("credential", extra, {"password": s.admin_password, "security_token": ""})
@@ -125,8 +201,7 @@ def load_force_app(emu: Emulator, root: Path | None) -> list[str]:
         field_defs = []
         for fpath in sorted((obj_dir / "fields").glob("*.field-meta.xml")):
             try:
-                field_defs.append(field_from_metadata_xml(fpath.read_bytes(), obj_dir.name,
-                                                          fpath.name.split(".")[0]))
+                field_defs.append(field_from_metadata_xml(fpath.read_bytes(), obj_dir.name, fpath.name.split(".")[0]))
             except SchemaError:
                 continue  # a broken companion field must not stop the emulator; deploys report it
         emu.schema.upsert_object(object_from_metadata_xml(meta.read_bytes(), obj_dir.name, field_defs))
@@ -139,9 +214,15 @@ def load_force_app(emu: Emulator, root: Path | None) -> list[str]:
             if meta_path.is_file():
                 m = re.search(r"<apiVersion>([\d.]+)</apiVersion>", meta_path.read_text(encoding="utf-8"))
                 version = float(m.group(1)) if m else version
-            fields: dict[str, Any] = {"Name": src.stem, "Body": body, "ApiVersion": version, "Status": "Active",
-                                      "IsValid": True, "LengthWithoutComments": len(_strip_comments(body)),
-                                      "NamespacePrefix": None}
+            fields: dict[str, Any] = {
+                "Name": src.stem,
+                "Body": body,
+                "ApiVersion": version,
+                "Status": "Active",
+                "IsValid": True,
+                "LengthWithoutComments": len(_strip_comments(body)),
+                "NamespacePrefix": None,
+            }
             if kind == "ApexTrigger":
                 m = re.search(r"trigger\s+\w+\s+on\s+(\w+)", body, re.IGNORECASE)
                 fields["TableEnumOrId"] = m.group(1) if m else None
@@ -170,8 +251,12 @@ def source_to_mdapi_zip(root: Path) -> bytes:
             if not meta.is_file():
                 continue
             obj = SafeET.fromstring(meta.read_bytes())
-            for sub, tag in (("fields", "fields"), ("listViews", "listViews"), ("validationRules", "validationRules"),
-                             ("recordTypes", "recordTypes")):
+            for sub, tag in (
+                ("fields", "fields"),
+                ("listViews", "listViews"),
+                ("validationRules", "validationRules"),
+                ("recordTypes", "recordTypes"),
+            ):
                 for part in sorted((obj_dir / sub).glob("*-meta.xml")) if (obj_dir / sub).is_dir() else []:
                     elem = SafeET.fromstring(part.read_bytes())
                     elem.tag = f"{{{MD_NS}}}{tag}"
@@ -180,8 +265,9 @@ def source_to_mdapi_zip(root: Path) -> bytes:
                         full.text = part.name.split(".")[0]
                         elem.insert(0, full)
                     obj.append(elem)
-            zf.writestr(f"objects/{obj_dir.name}.object",
-                        b'<?xml version="1.0" encoding="UTF-8"?>\n' + StdET.tostring(obj))
+            zf.writestr(
+                f"objects/{obj_dir.name}.object", b'<?xml version="1.0" encoding="UTF-8"?>\n' + StdET.tostring(obj)
+            )
             members.setdefault("CustomObject", []).append(obj_dir.name)
         for folder, suffix, type_name in (("classes", ".cls", "ApexClass"), ("triggers", ".trigger", "ApexTrigger")):
             for src in sorted((base / folder).glob(f"*{suffix}")) if (base / folder).is_dir() else []:
@@ -197,9 +283,13 @@ def source_to_mdapi_zip(root: Path) -> bytes:
             members.setdefault("PermissionSet", []).append(name)
         types = "".join(
             "<types>" + "".join(f"<members>{m}</members>" for m in sorted(names)) + f"<name>{t}</name></types>"
-            for t, names in sorted(members.items()))
-        zf.writestr("package.xml", f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD_NS}">{types}'
-                                   f"<version>{APEX_API_VERSION}</version></Package>")
+            for t, names in sorted(members.items())
+        )
+        zf.writestr(
+            "package.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD_NS}">{types}'
+            f"<version>{APEX_API_VERSION}</version></Package>",
+        )
     return buf.getvalue()
 
 
@@ -213,15 +303,17 @@ def deploy_force_app(emu: Emulator, root: Path | None) -> bool:
     # the admin deploys the companion, so listMetadata/retrieve name a user (not the org) as its creator
     deployer = MdUser(admin.get("Id") or emu.org_id, admin.get("Name") or "Emulator Seed")
     try:
-        result = service.deploy_zip_now(source_to_mdapi_zip(root), {"rollbackOnError": True,
-                                                                      "singlePackage": True}, deployer)
+        result = service.deploy_zip_now(
+            source_to_mdapi_zip(root), {"rollbackOnError": True, "singlePackage": True}, deployer
+        )
     except Exception as exc:  # a seeding failure must not stop the emulator; fall back and record why
         emu.store.put_json("meta", "seed_warning", f"force-app deploy raised {type(exc).__name__}: {exc}")
         return False
     ok = bool(result.get("success")) and result.get("status") == "Succeeded"
     if not ok:
-        emu.store.put_json("meta", "seed_warning", {"force-app deploy": result.get("status"),
-                                                    "details": result.get("details")})
+        emu.store.put_json(
+            "meta", "seed_warning", {"force-app deploy": result.get("status"), "details": result.get("details")}
+        )
     return ok
 
 
@@ -236,15 +328,32 @@ def seed_demo(emu: Emulator) -> None:
     for i, path in enumerate(sorted((SEED_DATA / "apexlogs").glob("*.log"))):
         body = path.read_text(encoding="utf-8")
         failed = "EXCEPTION_THROWN" in body or "FATAL_ERROR" in body
-        emu.add_apexlog(body, {
-            "LogUserId": admin, "StartTime": fmt_datetime(start + timedelta(minutes=17 * i)),
-            "Operation": "/services/data/v64.0/tooling/executeAnonymous/" if "Execute Anonymous" in body
-            else "Api", "Status": "Assertion Failed" if failed else "Success",
-            "DurationMilliseconds": 120 + 40 * i})
-    emu.insert_system("DebugLevel", {"DeveloperName": "SFOPS_DEBUG", "MasterLabel": "SFOPS_DEBUG",
-                                     "Language": "en_US", "ApexCode": "FINEST", "ApexProfiling": "INFO",
-                                     "Callout": "INFO", "Database": "INFO", "System": "DEBUG",
-                                     "Validation": "INFO", "Visualforce": "INFO", "Workflow": "INFO"})
+        emu.add_apexlog(
+            body,
+            {
+                "LogUserId": admin,
+                "StartTime": fmt_datetime(start + timedelta(minutes=17 * i)),
+                "Operation": "/services/data/v64.0/tooling/executeAnonymous/" if "Execute Anonymous" in body else "Api",
+                "Status": "Assertion Failed" if failed else "Success",
+                "DurationMilliseconds": 120 + 40 * i,
+            },
+        )
+    emu.insert_system(
+        "DebugLevel",
+        {
+            "DeveloperName": "SFOPS_DEBUG",
+            "MasterLabel": "SFOPS_DEBUG",
+            "Language": "en_US",
+            "ApexCode": "FINEST",
+            "ApexProfiling": "INFO",
+            "Callout": "INFO",
+            "Database": "INFO",
+            "System": "DEBUG",
+            "Validation": "INFO",
+            "Visualforce": "INFO",
+            "Workflow": "INFO",
+        },
+    )
     ks = emu.schema.get("Kill_Switch__c")
     if ks is not None:
         values = {f.name: True for f in ks.fields.values() if f.custom and f.type == "boolean"}
@@ -255,8 +364,10 @@ def anonymous_log_body(emu: Emulator, user_id: str, apex: str, result: Mapping[s
     """A small, well-formed debug log for an Execute Anonymous run (Apex does not really run)."""
     t = now.strftime("%H:%M:%S.0")
     user = emu.record("User", user_id) or {}
-    lines = ["64.0 APEX_CODE,FINEST;APEX_PROFILING,INFO;CALLOUT,INFO;DB,INFO;SYSTEM,DEBUG;VALIDATION,INFO;"
-             "VISUALFORCE,INFO;WORKFLOW,INFO"]
+    lines = [
+        "64.0 APEX_CODE,FINEST;APEX_PROFILING,INFO;CALLOUT,INFO;DB,INFO;SYSTEM,DEBUG;VALIDATION,INFO;"
+        "VISUALFORCE,INFO;WORKFLOW,INFO"
+    ]
     lines += [f"Execute Anonymous: {line}" for line in apex.splitlines() or [""]]
     lines += [
         f"{t} (1000000)|USER_INFO|[EXTERNAL]|{ids.to15(user_id)}|{user.get('Username', '')}|"

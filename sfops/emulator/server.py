@@ -72,8 +72,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(400, "Bad request body")
             return
         split = urlsplit(self.path)
-        req = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
-                      {k.lower(): v for k, v in self.headers.items()}, body)
+        req = Request(
+            self.command,
+            split.path,
+            dict(parse_qsl(split.query, keep_blank_values=True)),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+        )
         resp = self.server.emulator.dispatch(req)
         if resp.drop:
             self.close_connection = True
@@ -117,8 +122,15 @@ class _Server(ThreadingHTTPServer):
 class EmulatorServer:
     """An Emulator bound to a port, over HTTPS (default) or plain HTTP."""
 
-    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, *, tls: bool = True,
-                 cert_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: bool = True,
+        cert_dir: Path | None = None,
+    ) -> None:
         self.emulator = emulator
         self.certs: CertPaths | None = None
         context = None
@@ -143,8 +155,9 @@ class EmulatorServer:
 
     def start(self) -> EmulatorServer:
         """Serve in a background daemon thread."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="sfops-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="sfops-emulator", daemon=True
+        )
         self._thread.start()
         return self
 

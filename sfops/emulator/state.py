@@ -85,8 +85,10 @@ class RecordState:
             self._rows.setdefault(low, {})[rid] = record
             self._types[rid] = low
             if existing is None:
-                self._db.execute("INSERT INTO records (id, sobject, data, seq) VALUES (?, ?, ?, ?)",
-                                 (rid, low, json.dumps(record), self._seq))
+                self._db.execute(
+                    "INSERT INTO records (id, sobject, data, seq) VALUES (?, ?, ?, ?)",
+                    (rid, low, json.dumps(record), self._seq),
+                )
             else:
                 self._db.execute("UPDATE records SET data = ? WHERE id = ?", (json.dumps(record), rid))
 

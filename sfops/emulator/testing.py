@@ -58,9 +58,17 @@ class RunningEmulator:
     def login(self, username: str | None = None, password: str | None = None) -> dict[str, Any]:
         """An OAuth password-grant token for the seeded admin (or the given user)."""
         s = self.settings
-        resp = self.session().post(f"{self.url}/services/oauth2/token", data={
-            "grant_type": "password", "client_id": s.client_id, "client_secret": s.client_secret,
-            "username": username or s.admin_username, "password": password or s.admin_password}, timeout=30)
+        resp = self.session().post(
+            f"{self.url}/services/oauth2/token",
+            data={
+                "grant_type": "password",
+                "client_id": s.client_id,
+                "client_secret": s.client_secret,
+                "username": username or s.admin_username,
+                "password": password or s.admin_password,
+            },
+            timeout=30,
+        )
         resp.raise_for_status()
         return resp.json()
 
@@ -77,9 +85,18 @@ class RunningEmulator:
         if auth == "token":
             secrets = {"access_token": self.login()["access_token"]}
         values: dict[str, Any] = {
-            "alias": alias, "auth": auth, "login_url": self.url, "instance_url": self.url,
-            "username": s.admin_username, "client_id": s.client_id, "ca_bundle": self.ca_bundle,
-            "max_retries": 2, "connect_timeout": 5.0, "read_timeout": 30.0, "secrets": secrets}
+            "alias": alias,
+            "auth": auth,
+            "login_url": self.url,
+            "instance_url": self.url,
+            "username": s.admin_username,
+            "client_id": s.client_id,
+            "ca_bundle": self.ca_bundle,
+            "max_retries": 2,
+            "connect_timeout": 5.0,
+            "read_timeout": 30.0,
+            "secrets": secrets,
+        }
         values.update(overrides)
         return OrgConfig(**values)
 
@@ -88,8 +105,9 @@ class RunningEmulator:
 
 
 @contextmanager
-def running_emulator(data_dir: Path | None = None, settings: EmulatorSettings | None = None,
-                     tls: bool = True, memory: bool = True) -> Iterator[RunningEmulator]:
+def running_emulator(
+    data_dir: Path | None = None, settings: EmulatorSettings | None = None, tls: bool = True, memory: bool = True
+) -> Iterator[RunningEmulator]:
     """Start an emulator on a free port in a background thread; stop it on exit."""
     with tempfile.TemporaryDirectory(prefix="sfops-emu-") as tmp:
         base = Path(data_dir or tmp)
@@ -113,10 +131,18 @@ def make_jwt_keypair(directory: Path) -> tuple[Path, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sfops jwt test")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     key_path = directory / "jwt-key.pem"
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return key_path, cert.public_bytes(serialization.Encoding.PEM).decode()

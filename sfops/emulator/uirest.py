@@ -41,8 +41,11 @@ def layouts_of(emu: Emulator, obj: ObjectDef, version: str, which: str, name: st
     """The body of one describe-layout resource (None: no such layout)."""
     schema = emu.schema
     if which == "layouts":
-        return layouts.describe_layouts(schema, obj, version) if name is None else \
-            layouts.record_type_layout(schema, obj, version, name)
+        return (
+            layouts.describe_layouts(schema, obj, version)
+            if name is None
+            else layouts.record_type_layout(schema, obj, version, name)
+        )
     if which == "namedLayouts" and name is not None:
         return layouts.named_layout(schema, obj, version, name)
     if which == "compactLayouts" and name is None:
@@ -85,13 +88,18 @@ def list_views(ctx: Ctx, sobject: str, view_id: str | None = None, action: str |
         return json_response(200, listviews.describe(obj, view, lookup))
     if action == "results":
         now = now_utc()
-        result = ctx.state.query(listviews.results_query(obj), tooling=False, include_deleted=False,
-                                 version=ctx.version, now=now)
+        result = ctx.state.query(
+            listviews.results_query(obj), tooling=False, include_deleted=False, version=ctx.version, now=now
+        )
         viewed = {rid for _, rid in ctx.state.recent_list(ctx.session.user_id)}
         raw = ctx.req.query.get("limit", "")
         limit = int(raw) if raw.isdigit() and int(raw) > 0 else 25
-        return json_response(200, listviews.results(obj, view, result.records, ctx.session.user_id, viewed, now,
-                                                    lookup, limit=min(limit, 2000)))
+        return json_response(
+            200,
+            listviews.results(
+                obj, view, result.records, ctx.session.user_id, viewed, now, lookup, limit=min(limit, 2000)
+            ),
+        )
     if action is None:
         entry = next(v for v in listviews.list_body(obj, ctx.version)["listviews"] if v["id"] == view.id)
         return json_response(200, entry)
@@ -131,8 +139,9 @@ def mark_viewed_of(emu: Emulator, user_id: str, soql: str, records: list[dict[st
     emu.store.put_json(RECENT_KIND, user_id, recent)
 
 
-def recent_items_of(emu: Emulator, user_id: str, version: str, sobject: str | None = None,
-                    limit: int = 200) -> list[dict[str, Any]]:
+def recent_items_of(
+    emu: Emulator, user_id: str, version: str, sobject: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
     """The caller's recently viewed records as /recent lists them (optionally of one object)."""
     out = []
     for rtype, rid in recent_list_of(emu, user_id):

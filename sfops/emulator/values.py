@@ -26,7 +26,8 @@ def fmt_datetime(value: datetime) -> str:
 
 
 _ISO_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -97,17 +98,23 @@ def coerce(f: FieldDef, value: Any, object_name: str) -> Any:
     except FieldValueError:
         raise
     except (ValueError, TypeError, OverflowError) as exc:
-        raise FieldValueError("JSON_PARSER_ERROR",
-                          f"Cannot deserialize instance of {t} from {type(value).__name__} value {value} "
-                          f"or request may be missing a required field", f.name) from exc
+        raise FieldValueError(
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of {t} from {type(value).__name__} value {value} "
+            f"or request may be missing a required field",
+            f.name,
+        ) from exc
     if isinstance(value, dict | list):
-        raise FieldValueError("JSON_PARSER_ERROR", f"Cannot deserialize instance of {t} from START_OBJECT",
-                          f.name)
+        raise FieldValueError("JSON_PARSER_ERROR", f"Cannot deserialize instance of {t} from START_OBJECT", f.name)
     text = value if isinstance(value, str) else (str(value).lower() if isinstance(value, bool) else str(value))
-    if f.length and t in ("string", "email", "phone", "url", "picklist", "encryptedstring", "textarea") \
-            and len(text) > f.length:
-        raise FieldValueError("STRING_TOO_LONG",
-                          f"{f.label}: data value too large: {text[:20]}... (max length={f.length})", f.name)
+    if (
+        f.length
+        and t in ("string", "email", "phone", "url", "picklist", "encryptedstring", "textarea")
+        and len(text) > f.length
+    ):
+        raise FieldValueError(
+            "STRING_TOO_LONG", f"{f.label}: data value too large: {text[:20]}... (max length={f.length})", f.name
+        )
     return text
 
 

@@ -37,8 +37,7 @@ class Request:
 
 _EXPECTING = {
     "Expecting property name enclosed in double quotes": "was expecting double-quote to start field name",
-    "Expecting value": "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or "
-                       "'false')",
+    "Expecting value": "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
     "Expecting ',' delimiter": "was expecting comma to separate Object entries",
     "Expecting ':' delimiter": "was expecting a colon to separate field name and value",
     "Extra data": "expected end-of-input",

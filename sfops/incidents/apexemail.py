@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 Confirm = Callable[[str], None]  # sees what is about to be written; raises to abort
 
 OBJECT = "ApexEmailNotification"
-METADATA_WARNING = ("Deploying ApexEmailNotifications metadata replaces the whole recipient list: recipients "
-                    "not in the deployed file are deleted. sfops changes records one by one instead.")
+METADATA_WARNING = (
+    "Deploying ApexEmailNotifications metadata replaces the whole recipient list: recipients "
+    "not in the deployed file are deleted. sfops changes records one by one instead."
+)
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
@@ -38,8 +40,15 @@ def list_recipients(org: Org) -> list[dict[str, Any]]:
     for r in rows:
         if r.get("UserId"):
             user = users.get(r["UserId"], {})
-            out.append({"id": r["Id"], "kind": "user", "address": user.get("Email"), "user": user.get("Username"),
-                        "user_id": r["UserId"]})
+            out.append(
+                {
+                    "id": r["Id"],
+                    "kind": "user",
+                    "address": user.get("Email"),
+                    "user": user.get("Username"),
+                    "user_id": r["UserId"],
+                }
+            )
         for address in re.split(r"[;,\s]+", r.get("Email") or ""):
             if address:
                 out.append({"id": r["Id"], "kind": "email", "address": address, "user": None, "user_id": None})
@@ -53,8 +62,17 @@ def _keyed(store: Store, org: Org) -> None:
     org_keys.key_for(store, org)
 
 
-def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = None, username: str | None = None,
-                  reason: str | None = None, dry_run: bool = False, confirm: Confirm | None = None) -> dict[str, Any]:
+def add_recipient(
+    org: Org,
+    store: Store,
+    *,
+    actor: str,
+    email: str | None = None,
+    username: str | None = None,
+    reason: str | None = None,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+) -> dict[str, Any]:
     """Add one recipient (an external address or a user), audited; an existing one is not duplicated.
 
     With `dry_run` nothing is written ("created" says what would happen, "id" is None). `confirm`
@@ -64,9 +82,14 @@ def add_recipient(org: Org, store: Store, *, actor: str, email: str | None = Non
     row = _add(org, email=email, username=username, dry_run=dry_run)
     if row["created"] and not dry_run:
         _keyed(store, org)
-        store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.add",
-                           target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
-                           after={"id": row["id"]}, reason=reason)
+        store.record_audit(
+            actor=actor,
+            alias=org.alias,
+            action="alerts.apex-email.add",
+            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
+            after={"id": row["id"]},
+            reason=reason,
+        )
     return row
 
 
@@ -78,8 +101,9 @@ def _add(org: Org, *, email: str | None, username: str | None, dry_run: bool) ->
         email = email.strip()
         if not _EMAIL.match(email):
             raise UsageError(f"'{email}' is not an email address.")
-        match = next((r for r in current if r["kind"] == "email" and (r["address"] or "").lower() == email.lower()),
-                     None)
+        match = next(
+            (r for r in current if r["kind"] == "email" and (r["address"] or "").lower() == email.lower()), None
+        )
         if match:
             return {**match, "created": False}
         new_id = None if dry_run else org.tooling_request("POST", f"sobjects/{OBJECT}/", json={"Email": email})["id"]
@@ -95,8 +119,16 @@ def _add(org: Org, *, email: str | None, username: str | None, dry_run: bool) ->
     return {"id": new_id, "kind": "user", "address": user.get("Email"), "user": user["Username"], "created": True}
 
 
-def remove_recipient(org: Org, store: Store, target: str, *, actor: str, reason: str | None = None,
-                     dry_run: bool = False, confirm: Confirm | None = None) -> list[dict[str, Any]]:
+def remove_recipient(
+    org: Org,
+    store: Store,
+    target: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    dry_run: bool = False,
+    confirm: Confirm | None = None,
+) -> list[dict[str, Any]]:
     """Remove a recipient by record id, email address or username, audited; returns what was (or, with
     `dry_run`, would be) removed. `confirm` (if given) is asked first and may raise to abort."""
     if confirm is not None and not dry_run:
@@ -105,20 +137,29 @@ def remove_recipient(org: Org, store: Store, target: str, *, actor: str, reason:
     if rows and not dry_run:
         _keyed(store, org)
     for row in [] if dry_run else rows:
-        store.record_audit(actor=actor, alias=org.alias, action="alerts.apex-email.remove",
-                           target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
-                           before={"id": row["id"]}, reason=reason)
+        store.record_audit(
+            actor=actor,
+            alias=org.alias,
+            action="alerts.apex-email.remove",
+            target=f"ApexEmailNotification:{row.get('user') or row.get('address')}",
+            before={"id": row["id"]},
+            reason=reason,
+        )
     return rows
 
 
 def _remove(org: Org, target: str, *, dry_run: bool) -> list[dict[str, Any]]:
     current = list_recipients(org)
     key = target.strip().lower()
-    hits = [r for r in current if r["id"].lower() == key or (r["address"] or "").lower() == key
-            or (r["user"] or "").lower() == key]
+    hits = [
+        r
+        for r in current
+        if r["id"].lower() == key or (r["address"] or "").lower() == key or (r["user"] or "").lower() == key
+    ]
     if not hits:
-        raise UsageError(f"No Apex exception email recipient matches '{target}'.",
-                         actions=["sfops alerts apex-email list"])
+        raise UsageError(
+            f"No Apex exception email recipient matches '{target}'.", actions=["sfops alerts apex-email list"]
+        )
     removed: list[dict[str, Any]] = []
     for record_id in dict.fromkeys(h["id"] for h in hits):
         siblings = [r for r in current if r["id"] == record_id and r["kind"] == "email"]

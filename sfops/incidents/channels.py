@@ -33,14 +33,29 @@ DEFAULT_TIMEOUT = 5.0
 _ANSWER_BYTES = 4096  # of a receiver's answer, enough for its status text
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 # PagerDuty event_action for each phase; other phases are not sent to PagerDuty.
-PAGERDUTY_ACTION = {"triggered": "trigger", "escalation": "trigger", "acknowledged": "acknowledge",
-                     "investigating": "acknowledge", "resolved": "resolve", "closed": "resolve"}
-_SECRET_KEYS = {"slack": ("url",), "teams": ("url",), "webhook": ("url", "secret"),
-                "pagerduty": ("routing_key",), "email": ("password",)}
+PAGERDUTY_ACTION = {
+    "triggered": "trigger",
+    "escalation": "trigger",
+    "acknowledged": "acknowledge",
+    "investigating": "acknowledge",
+    "resolved": "resolve",
+    "closed": "resolve",
+}
+_SECRET_KEYS = {
+    "slack": ("url",),
+    "teams": ("url",),
+    "webhook": ("url", "secret"),
+    "pagerduty": ("routing_key",),
+    "email": ("password",),
+}
 # The keys each type understands; anything else is a typo that would silently change nothing.
-_KEYS = {"slack": {"url_env"}, "teams": {"url_env"}, "webhook": {"url_env", "secret_env"},
-         "pagerduty": {"url", "source", "routing_key_env"},
-         "email": {"smtp_host", "smtp_port", "ssl", "starttls", "username", "password_env", "from", "to", "oncall"}}
+_KEYS = {
+    "slack": {"url_env"},
+    "teams": {"url_env"},
+    "webhook": {"url_env", "secret_env"},
+    "pagerduty": {"url", "source", "routing_key_env"},
+    "email": {"smtp_host", "smtp_port", "ssl", "starttls", "username", "password_env", "from", "to", "oncall"},
+}
 _COMMON_KEYS = {"type", "timeout"}
 
 
@@ -65,8 +80,10 @@ class Channel:
         var = self.options.get(f"{key}_env") or f"SFOPS_ALERT_{_env_name(self.name)}_{key.upper()}"
         value = self.env.get(str(var))
         if required and not value:
-            raise ConfigError(f"Alert channel '{self.name}' needs its {key.replace('_', ' ')} in the environment "
-                              f"variable {var} (secrets never go in sfops.toml).")
+            raise ConfigError(
+                f"Alert channel '{self.name}' needs its {key.replace('_', ' ')} in the environment "
+                f"variable {var} (secrets never go in sfops.toml)."
+            )
         return value
 
     @property
@@ -84,29 +101,42 @@ def parse_channel(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -
     """A Channel from its TOML table; refuses secrets written in the file."""
     kind = str(table.get("type", "")).lower()
     if kind not in CHANNEL_TYPES:
-        raise ConfigError(f"[alerts.channels.{name}] type must be one of {', '.join(CHANNEL_TYPES)}, "
-                          f"not '{table.get('type')}'.")
+        raise ConfigError(
+            f"[alerts.channels.{name}] type must be one of {', '.join(CHANNEL_TYPES)}, not '{table.get('type')}'."
+        )
     leaked = [k for k in _SECRET_KEYS[kind] if k in table]
     if leaked:
-        raise ConfigError(f"[alerts.channels.{name}] contains {', '.join(leaked)}: secrets never go in sfops.toml. "
-                          f"Use {', '.join(k + '_env' for k in leaked)} = \"VARIABLE\" and set the variable.")
+        raise ConfigError(
+            f"[alerts.channels.{name}] contains {', '.join(leaked)}: secrets never go in sfops.toml. "
+            f'Use {", ".join(k + "_env" for k in leaked)} = "VARIABLE" and set the variable.'
+        )
     unknown = sorted(set(table) - _KEYS[kind] - _COMMON_KEYS)
     if unknown:
-        raise ConfigError(f"[alerts.channels.{name}] has unknown key(s) {', '.join(unknown)} for a {kind} channel. "
-                          f"Known: {', '.join(sorted(_KEYS[kind] | _COMMON_KEYS))}.")
+        raise ConfigError(
+            f"[alerts.channels.{name}] has unknown key(s) {', '.join(unknown)} for a {kind} channel. "
+            f"Known: {', '.join(sorted(_KEYS[kind] | _COMMON_KEYS))}."
+        )
     if kind == "email" and not table.get("smtp_host"):
         raise ConfigError(f"[alerts.channels.{name}] needs smtp_host.")
     if kind == "email" and table.get("username") and not (table.get("ssl") or table.get("starttls")):
-        raise ConfigError(f"[alerts.channels.{name}] logs in without TLS, which would send the SMTP password in "
-                          "clear text: set starttls = true (port 587) or ssl = true (port 465).")
+        raise ConfigError(
+            f"[alerts.channels.{name}] logs in without TLS, which would send the SMTP password in "
+            "clear text: set starttls = true (port 587) or ssl = true (port 465)."
+        )
     timeout = table.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"[alerts.channels.{name}] timeout must be a positive number of seconds, not {timeout!r}.")
     return Channel(name=name, type=kind, options=dict(table), env=env)
 
 
-def send(channel: Channel, incident: Incident, message: Message, *, recipients: list[str] | None = None,
-         session: requests.Session | None = None) -> dict[str, Any]:
+def send(
+    channel: Channel,
+    incident: Incident,
+    message: Message,
+    *,
+    recipients: list[str] | None = None,
+    session: requests.Session | None = None,
+) -> dict[str, Any]:
     """Deliver one message on one channel; raises DeliveryError on failure, Skipped when not applicable."""
     if channel.type == "email":
         return _send_email(channel, message, recipients or [])
@@ -116,11 +146,20 @@ def send(channel: Channel, incident: Incident, message: Message, *, recipients: 
     if channel.type == "teams":
         return _post(channel, http, channel.secret("url") or "", teams_payload(incident, message))
     if channel.type == "pagerduty":
-        payload = pagerduty_payload(incident, message, channel.secret("routing_key") or "",
-                                    source=str(channel.options.get("source", f"sfops:{incident.org}")))
+        payload = pagerduty_payload(
+            incident,
+            message,
+            channel.secret("routing_key") or "",
+            source=str(channel.options.get("source", f"sfops:{incident.org}")),
+        )
         return _post(channel, http, str(channel.options.get("url", PAGERDUTY_URL)), payload)
-    return _post(channel, http, channel.secret("url") or "", webhook_payload(incident, message),
-                 sign_with=channel.secret("secret", required=False))
+    return _post(
+        channel,
+        http,
+        channel.secret("url") or "",
+        webhook_payload(incident, message),
+        sign_with=channel.secret("secret", required=False),
+    )
 
 
 # --- payloads ----------------------------------------------------------------------------------------
@@ -152,14 +191,24 @@ def teams_payload(incident: Incident, message: Message) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True,
-             "color": colour},
+            {
+                "type": "TextBlock",
+                "text": message.subject,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+                "color": colour,
+            },
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in message.facts]},
             {"type": "TextBlock", "text": message.text.rstrip().rsplit("\n", 1)[-1], "wrap": True},
         ],
     }
-    return {"type": "message", "attachments": [
-        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
 
 
 def pagerduty_payload(incident: Incident, message: Message, routing_key: str, *, source: str) -> dict[str, Any]:
@@ -167,8 +216,11 @@ def pagerduty_payload(incident: Incident, message: Message, routing_key: str, *,
     action = PAGERDUTY_ACTION.get(message.phase)
     if action is None:
         raise Skipped(f"PagerDuty has no event for phase '{message.phase}'")
-    body: dict[str, Any] = {"routing_key": routing_key, "event_action": action,
-                            "dedup_key": (incident.dedup_key or incident.id)[:255]}
+    body: dict[str, Any] = {
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": (incident.dedup_key or incident.id)[:255],
+    }
     if action == "trigger":
         body["payload"] = {
             "summary": f"[{incident.severity}] {incident.summary}"[:1024],
@@ -178,8 +230,13 @@ def pagerduty_payload(incident: Incident, message: Message, routing_key: str, *,
             "component": incident.category,
             "group": incident.org,
             "class": incident.category,
-            "custom_details": {"incident": incident.ref, "incident_id": incident.id, "status": incident.status.value,
-                               "occurrences": incident.occurrence_count, "release": incident.release},
+            "custom_details": {
+                "incident": incident.ref,
+                "incident_id": incident.id,
+                "status": incident.status.value,
+                "occurrences": incident.occurrence_count,
+                "release": incident.release,
+            },
         }
         body["client"] = "sfops"
     return body
@@ -187,17 +244,28 @@ def pagerduty_payload(incident: Incident, message: Message, routing_key: str, *,
 
 def webhook_payload(incident: Incident, message: Message) -> dict[str, Any]:
     """Generic webhook body: the phase, the incident and the rendered update."""
-    return {"event": f"incident.{message.phase}", "incident": {
-        "id": incident.id, "ref": incident.ref, "org": incident.org, "severity": incident.severity,
-        "status": incident.status.value, "summary": incident.summary, "category": incident.category,
-        "dedup_key": incident.dedup_key, "occurrences": incident.occurrence_count,
-        "detected_at": incident.detected_at.isoformat() if incident.detected_at else None},
-        "message": message.to_dict()}
+    return {
+        "event": f"incident.{message.phase}",
+        "incident": {
+            "id": incident.id,
+            "ref": incident.ref,
+            "org": incident.org,
+            "severity": incident.severity,
+            "status": incident.status.value,
+            "summary": incident.summary,
+            "category": incident.category,
+            "dedup_key": incident.dedup_key,
+            "occurrences": incident.occurrence_count,
+            "detected_at": incident.detected_at.isoformat() if incident.detected_at else None,
+        },
+        "message": message.to_dict(),
+    }
 
 
 # --- transports ----------------------------------------------------------------------------------------
-def _post(channel: Channel, http: requests.Session, url: str, payload: dict[str, Any],
-          sign_with: str | None = None) -> dict[str, Any]:
+def _post(
+    channel: Channel, http: requests.Session, url: str, payload: dict[str, Any], sign_with: str | None = None
+) -> dict[str, Any]:
     data = json.dumps(payload, default=str).encode("utf-8")
     headers = {"Content-Type": "application/json", "User-Agent": "sfops"}
     if sign_with:
@@ -207,18 +275,23 @@ def _post(channel: Channel, http: requests.Session, url: str, payload: dict[str,
     started = time.monotonic()
     try:
         # Never follow a redirect: it would carry the signed payload (or a routing key) somewhere else.
-        with http.post(url, data=data, headers=headers, timeout=channel.timeout, allow_redirects=False,
-                       stream=True) as response:
+        with http.post(
+            url, data=data, headers=headers, timeout=channel.timeout, allow_redirects=False, stream=True
+        ) as response:
             answer = _bounded_answer(response, started + channel.timeout)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         # Never echo the URL: webhook URLs are secrets.
         raise DeliveryError(f"{channel.type} channel '{channel.name}': {type(exc).__name__}") from None
     if 300 <= response.status_code < 400:
-        raise DeliveryError(f"{channel.type} channel '{channel.name}': HTTP {response.status_code} redirect, not "
-                            "followed (the payload is not sent on to another address); fix the channel's URL.")
+        raise DeliveryError(
+            f"{channel.type} channel '{channel.name}': HTTP {response.status_code} redirect, not "
+            "followed (the payload is not sent on to another address); fix the channel's URL."
+        )
     if response.status_code >= 400:
-        raise DeliveryError(f"{channel.type} channel '{channel.name}': HTTP {response.status_code} "
-                            f"{answer.decode('utf-8', 'replace')[:200]}")
+        raise DeliveryError(
+            f"{channel.type} channel '{channel.name}': HTTP {response.status_code} "
+            f"{answer.decode('utf-8', 'replace')[:200]}"
+        )
     return {"status": response.status_code}
 
 
@@ -230,8 +303,10 @@ def _check_url(channel: Channel, url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1"):
         return
-    raise ConfigError(f"{channel.type} channel '{channel.name}': its URL must be https:// (got a "
-                      f"{parts.scheme or 'schemeless'} URL; the address itself is a secret and is not shown).")
+    raise ConfigError(
+        f"{channel.type} channel '{channel.name}': its URL must be https:// (got a "
+        f"{parts.scheme or 'schemeless'} URL; the address itself is a secret and is not shown)."
+    )
 
 
 def _bounded_answer(response: requests.Response, deadline: float) -> bytes:
@@ -260,8 +335,9 @@ def _send_email(channel: Channel, message: Message, recipients: list[str]) -> di
     host, port = str(opts["smtp_host"]), int(opts.get("smtp_port", 25))
     try:
         if opts.get("ssl"):
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=channel.timeout,
-                                                  context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=channel.timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(host, port, timeout=channel.timeout)
         with smtp:

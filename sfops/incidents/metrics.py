@@ -21,12 +21,34 @@ _PHASES = {"mtta": "acknowledged_at", "time_to_mitigate": "mitigated_at", "mttr"
 
 def frame(incidents: Iterable[Incident]) -> pd.DataFrame:
     """One row per incident with phase durations in minutes."""
-    rows = [{"id": i.id, "ref": i.ref, "severity": i.severity, "category": i.category or "Other",
-             "status": i.status.value, "release": i.release, "detected_at": i.detected_at,
-             "acknowledged_at": i.acknowledged_at, "mitigated_at": i.mitigated_at,
-             "resolved_at": i.resolved_at} for i in incidents if i.detected_at is not None]
-    columns = ["id", "ref", "severity", "category", "status", "release", "detected_at", "acknowledged_at",
-               "mitigated_at", "resolved_at"]
+    rows = [
+        {
+            "id": i.id,
+            "ref": i.ref,
+            "severity": i.severity,
+            "category": i.category or "Other",
+            "status": i.status.value,
+            "release": i.release,
+            "detected_at": i.detected_at,
+            "acknowledged_at": i.acknowledged_at,
+            "mitigated_at": i.mitigated_at,
+            "resolved_at": i.resolved_at,
+        }
+        for i in incidents
+        if i.detected_at is not None
+    ]
+    columns = [
+        "id",
+        "ref",
+        "severity",
+        "category",
+        "status",
+        "release",
+        "detected_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+    ]
     df = pd.DataFrame(rows, columns=columns)
     for col in ("detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
@@ -37,8 +59,12 @@ def frame(incidents: Iterable[Incident]) -> pd.DataFrame:
 
 
 def _agg(df: pd.DataFrame, by: str | None) -> list[dict[str, Any]]:
-    spec = {"incidents": ("id", "count"), "mtta": ("mtta", "mean"), "time_to_mitigate": ("time_to_mitigate", "mean"),
-            "mttr": ("mttr", "mean")}
+    spec = {
+        "incidents": ("id", "count"),
+        "mtta": ("mtta", "mean"),
+        "time_to_mitigate": ("time_to_mitigate", "mean"),
+        "mttr": ("mttr", "mean"),
+    }
     if by is None:
         out = {k: (df[c].count() if how == "count" else df[c].mean()) for k, (c, how) in spec.items()}
         return [{k: _round(v) for k, v in out.items()}]
@@ -68,8 +94,11 @@ class Metrics:
     def rows(self) -> list[dict[str, Any]]:
         """A flat table: one row per (dimension, value)."""
         out = [{"dimension": "overall", "value": "all", **self.overall}]
-        for dim, items, key in (("severity", self.by_severity, "severity"), ("category", self.by_category, "category"),
-                                ("month", self.by_month, "month")):
+        for dim, items, key in (
+            ("severity", self.by_severity, "severity"),
+            ("category", self.by_category, "category"),
+            ("month", self.by_month, "month"),
+        ):
             out += [{"dimension": dim, "value": r[key], **{k: v for k, v in r.items() if k != key}} for r in items]
         return out
 
@@ -97,8 +126,13 @@ def change_failure_rate(releases: Iterable[str], failed_releases: Iterable[str])
     return {"releases": len(known), "failed": len(failed), "rate_percent": rate, "failed_releases": failed}
 
 
-def compute(incidents: Iterable[Incident], *, since: dt.datetime | None = None,
-            deployed_releases: Iterable[str] = (), rolled_back_releases: Iterable[str] = ()) -> Metrics:
+def compute(
+    incidents: Iterable[Incident],
+    *,
+    since: dt.datetime | None = None,
+    deployed_releases: Iterable[str] = (),
+    rolled_back_releases: Iterable[str] = (),
+) -> Metrics:
     """Metrics over the incidents detected since `since`."""
     df = frame(incidents)
     if since is not None:
@@ -106,5 +140,11 @@ def compute(incidents: Iterable[Incident], *, since: dt.datetime | None = None,
     serious = df[df["severity"].isin(["P1", "P2"])]["release"].dropna().tolist()
     releases = list(deployed_releases) + df["release"].dropna().tolist() + list(rolled_back_releases)
     cfr = change_failure_rate(releases, list(rolled_back_releases) + serious)
-    return Metrics(overall=_agg(df, None)[0], by_severity=_agg(df, "severity"), by_category=_agg(df, "category"),
-                   by_month=_agg(df, "month"), counts_by_severity=counts_over_time(df), change_failure=cfr)
+    return Metrics(
+        overall=_agg(df, None)[0],
+        by_severity=_agg(df, "severity"),
+        by_category=_agg(df, "category"),
+        by_month=_agg(df, "month"),
+        counts_by_severity=counts_over_time(df),
+        change_failure=cfr,
+    )

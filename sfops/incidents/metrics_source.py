@@ -25,10 +25,16 @@ def _release(details: object, target: str) -> str | None:
 
 def releases_from_audit(store: Store, alias: str) -> tuple[list[str], list[str]]:
     """(deployed releases, rolled-back releases) named in the audit trail."""
-    deployed = [r for rec in store.audit_history(alias=alias, action_prefix="deploy.", limit=100_000)
-                if rec.outcome == "done" and (r := _release(rec.details, rec.target))]
-    rolled = [r for rec in store.audit_history(alias=alias, action_prefix="rollback.", limit=100_000)
-              if rec.outcome == "done" and (r := _release(rec.details, rec.target))]
+    deployed = [
+        r
+        for rec in store.audit_history(alias=alias, action_prefix="deploy.", limit=100_000)
+        if rec.outcome == "done" and (r := _release(rec.details, rec.target))
+    ]
+    rolled = [
+        r
+        for rec in store.audit_history(alias=alias, action_prefix="rollback.", limit=100_000)
+        if rec.outcome == "done" and (r := _release(rec.details, rec.target))
+    ]
     return deployed, rolled
 
 
@@ -43,5 +49,6 @@ def compute_for(store: Store, alias: str, org: Org | None, *, since: dt.datetime
     if org is not None:
         refresh_mirror(org, store, alias, since)
     deployed, rolled = releases_from_audit(store, alias)
-    return metrics.compute(records.list_incidents(store, alias), since=since, deployed_releases=deployed,
-                           rolled_back_releases=rolled)
+    return metrics.compute(
+        records.list_incidents(store, alias), since=since, deployed_releases=deployed, rolled_back_releases=rolled
+    )

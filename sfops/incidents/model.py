@@ -26,8 +26,17 @@ SEVERITY_HELP: dict[str, str] = {
     "P3": "medium: a non-critical feature broken, a workaround exists (e.g. a report times out)",
     "P4": "low: cosmetic or single-user problem (e.g. a label typo, one stuck batch record)",
 }
-CATEGORIES: tuple[str, ...] = ("Governor Limit", "Row Lock", "Callout", "Non-Selective Query",
-                               "Sharing Recalculation", "Validation/Flow", "Deployment", "Integration", "Other")
+CATEGORIES: tuple[str, ...] = (
+    "Governor Limit",
+    "Row Lock",
+    "Callout",
+    "Non-Selective Query",
+    "Sharing Recalculation",
+    "Validation/Flow",
+    "Deployment",
+    "Integration",
+    "Other",
+)
 
 
 class Status(StrEnum):
@@ -89,8 +98,9 @@ def check_transition(current: Status, target: Status, incident: str = "the incid
     if target == current:
         raise TransitionError(f"{incident} is already {current.value}.")
     nexts = ", ".join(s.value for s in allowed) or "none (Closed is final)"
-    raise TransitionError(f"Cannot move {incident} from {current.value} to {target.value}. "
-                          f"Allowed next states: {nexts}.")
+    raise TransitionError(
+        f"Cannot move {incident} from {current.value} to {target.value}. Allowed next states: {nexts}."
+    )
 
 
 def stamps_for(current: Status, target: Status, now: dt.datetime, incident: Incident) -> dict[str, Any]:
@@ -147,10 +157,18 @@ class Incident:
 
     def row(self) -> dict[str, Any]:
         """A flat dict for tables."""
-        return {"id": self.id, "ref": self.ref, "severity": self.severity, "status": self.status.value,
-                "summary": self.summary, "category": self.category, "occurrences": self.occurrence_count,
-                "detected_at": self.detected_at, "acknowledged_at": self.acknowledged_at,
-                "resolved_at": self.resolved_at}
+        return {
+            "id": self.id,
+            "ref": self.ref,
+            "severity": self.severity,
+            "status": self.status.value,
+            "summary": self.summary,
+            "category": self.category,
+            "occurrences": self.occurrence_count,
+            "detected_at": self.detected_at,
+            "acknowledged_at": self.acknowledged_at,
+            "resolved_at": self.resolved_at,
+        }
 
 
 @dataclass

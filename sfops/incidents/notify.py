@@ -74,8 +74,10 @@ class AlertsConfig:
     @classmethod
     def from_settings(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> AlertsConfig:
         """Parse `[alerts]`; unknown channel names in routes and wrongly shaped values are configuration errors."""
-        channels = {name: parse_channel(name, toml_table(table, f"[alerts.channels.{name}]"), env)
-                    for name, table in toml_table(section.get("channels"), "[alerts.channels]").items()}
+        channels = {
+            name: parse_channel(name, toml_table(table, f"[alerts.channels.{name}]"), env)
+            for name, table in toml_table(section.get("channels"), "[alerts.channels]").items()
+        }
         routes: dict[str, tuple[str, ...]] = {}
         for severity, names in toml_table(section.get("routes"), "[alerts.routes]").items():
             if severity.upper() not in SEVERITIES:
@@ -89,25 +91,40 @@ class AlertsConfig:
         for i, lv in enumerate(raw_levels):
             where = f"[alerts.escalation] level {i + 1}"
             lv = toml_table(lv, where)
-            levels.append(EscalationLevel(level=i + 1, after_minutes=_number(lv, "after_minutes", 15, float, where),
-                                          channels=tuple(_known(channels, lv.get("channels", []), where)),
-                                          rotation=lv.get("rotation")))
+            levels.append(
+                EscalationLevel(
+                    level=i + 1,
+                    after_minutes=_number(lv, "after_minutes", 15, float, where),
+                    channels=tuple(_known(channels, lv.get("channels", []), where)),
+                    rotation=lv.get("rotation"),
+                )
+            )
         severities = esc.get("severities", ["P1"])
         if not isinstance(severities, list) or not all(isinstance(v, str) for v in severities):
             raise ConfigError('[alerts.escalation] severities must be a list like ["P1", "P2"].')
-        return cls(channels=channels, routes=routes, max_attempts=_number(section, "max_attempts", 5, int),
-                   retry_base_seconds=_number(section, "retry_base_seconds", 60, float),
-                   breaker_failures=_number(section, "breaker_failures", 3, int),
-                   breaker_cooldown_seconds=_number(section, "breaker_cooldown_seconds", 300, float),
-                   escalation_severities=tuple(s.upper() for s in severities), escalation=tuple(levels))
+        return cls(
+            channels=channels,
+            routes=routes,
+            max_attempts=_number(section, "max_attempts", 5, int),
+            retry_base_seconds=_number(section, "retry_base_seconds", 60, float),
+            breaker_failures=_number(section, "breaker_failures", 3, int),
+            breaker_cooldown_seconds=_number(section, "breaker_cooldown_seconds", 300, float),
+            escalation_severities=tuple(s.upper() for s in severities),
+            escalation=tuple(levels),
+        )
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, kind: type, where: str = "[alerts]") -> Any:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or \
-            (kind is int and not float(value).is_integer()):
-        raise ConfigError(f"{where} {key} must be a non-negative {'whole ' if kind is int else ''}number, "
-                          f"not {value!r}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value < 0
+        or (kind is int and not float(value).is_integer())
+    ):
+        raise ConfigError(
+            f"{where} {key} must be a non-negative {'whole ' if kind is int else ''}number, not {value!r}."
+        )
     return kind(value)
 
 
@@ -117,8 +134,9 @@ def _known(channels: Mapping[str, Channel], names: Any, where: str) -> list[str]
     names = [names] if isinstance(names, str) else list(names or [])
     unknown = [n for n in names if n not in channels]
     if unknown:
-        raise ConfigError(f"{where}: unknown channel(s) {', '.join(unknown)}. "
-                          f"Configured: {', '.join(sorted(channels)) or '(none)'}.")
+        raise ConfigError(
+            f"{where}: unknown channel(s) {', '.join(unknown)}. Configured: {', '.join(sorted(channels)) or '(none)'}."
+        )
     return names
 
 
@@ -143,9 +161,18 @@ def _incident_from(data: Mapping[str, Any]) -> Incident:
 class Notifier:
     """Sends lifecycle notifications by severity route; callable as the IncidentService notifier."""
 
-    def __init__(self, config: AlertsConfig, store: Store, *, alias: str, actor: str,
-                 clock: Clock | None = None, oncall: OnCallLookup | None = None,
-                 oncall_rotation: str | None = None, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        config: AlertsConfig,
+        store: Store,
+        *,
+        alias: str,
+        actor: str,
+        clock: Clock | None = None,
+        oncall: OnCallLookup | None = None,
+        oncall_rotation: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.alias = alias
@@ -158,9 +185,16 @@ class Notifier:
     def __call__(self, incident: Incident, phase: str, *, note: str | None = None) -> list[dict[str, Any]]:
         return self.notify(incident, phase, self.config.routes.get(incident.severity, ()), note=note)
 
-    def notify(self, incident: Incident, phase: str, channel_names: tuple[str, ...] | list[str], *,
-               note: str | None = None, rotation: str | None = None,
-               extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def notify(
+        self,
+        incident: Incident,
+        phase: str,
+        channel_names: tuple[str, ...] | list[str],
+        *,
+        note: str | None = None,
+        rotation: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Queue one notification per channel in the outbox, then try to deliver each now."""
         now = self.clock()
         extra = dict(extra or {})
@@ -188,28 +222,51 @@ class Notifier:
             return []
         return self.oncall(rotation, at)
 
-    def _enqueue(self, incident: Incident, channel: str, phase: str, message: Message, recipients: list[str],
-                 now: dt.datetime) -> int:
+    def _enqueue(
+        self, incident: Incident, channel: str, phase: str, message: Message, recipients: list[str], now: dt.datetime
+    ) -> int:
         payload = {"incident": _incident_dict(incident), "message": message.to_dict(), "recipients": recipients}
-        return notifications.insert_notification(self.store, dict(
-            alias=self.alias, incident_id=incident.id, channel=channel, kind=self.config.channels[channel].type,
-            phase=phase, payload=payload, status=PENDING, attempts=0, created_at=now, next_attempt_at=now))
+        return notifications.insert_notification(
+            self.store,
+            dict(
+                alias=self.alias,
+                incident_id=incident.id,
+                channel=channel,
+                kind=self.config.channels[channel].type,
+                phase=phase,
+                payload=payload,
+                status=PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            ),
+        )
 
     def _breaker(self, channel: str) -> CircuitBreaker:
-        config = BreakerConfig(name=f"notify.{channel}", max_failures=self.config.breaker_failures,
-                               cooldown=dt.timedelta(seconds=self.config.breaker_cooldown_seconds),
-                               exclude=(Skipped, ConfigError))
+        config = BreakerConfig(
+            name=f"notify.{channel}",
+            max_failures=self.config.breaker_failures,
+            cooldown=dt.timedelta(seconds=self.config.breaker_cooldown_seconds),
+            exclude=(Skipped, ConfigError),
+        )
         return CircuitBreaker(config, StoreStorage(self.store, f"notify.{channel}"), clock=self.clock)
 
     def deliver(self, row_id: int) -> dict[str, Any]:
         """Try to send one outbox row now; update its status; returns a summary dict."""
         # Claim the row so that two senders (the agent and a CLI retry) never send it twice.
-        row, claimed = notifications.claim(self.store, row_id, claimable=(PENDING, RETRY, FAILED), status=SENDING,
-                                           at=self.clock())
+        row, claimed = notifications.claim(
+            self.store, row_id, claimable=(PENDING, RETRY, FAILED), status=SENDING, at=self.clock()
+        )
         if not claimed:
-            return {"id": row_id, "channel": row["channel"], "phase": row["phase"], "status": row["status"],
-                    "attempts": row["attempts"], "error": "being sent by another process or already sent",
-                    "next_attempt_at": row["next_attempt_at"]}
+            return {
+                "id": row_id,
+                "channel": row["channel"],
+                "phase": row["phase"],
+                "status": row["status"],
+                "attempts": row["attempts"],
+                "error": "being sent by another process or already sent",
+                "next_attempt_at": row["next_attempt_at"],
+            }
         payload = row["payload"]
         incident = _incident_from(payload["incident"])
         message = Message.from_dict(payload["message"])
@@ -222,16 +279,24 @@ class Notifier:
             values.update(status=FAILED, last_error=f"channel '{row['channel']}' is no longer configured")
         else:
             try:
-                detail = self._breaker(channel.name).call(send, channel, incident, message,
-                                                          recipients=list(payload.get("recipients") or []),
-                                                          session=self.session)
+                detail = self._breaker(channel.name).call(
+                    send,
+                    channel,
+                    incident,
+                    message,
+                    recipients=list(payload.get("recipients") or []),
+                    session=self.session,
+                )
                 values.update(status=SENT, sent_at=now, last_error=None)
             except Skipped as exc:
                 values.update(status=SKIPPED, last_error=str(exc))
             except CircuitOpenError as exc:
-                values.update(status=RETRY, attempts=attempts - 1, last_error=exc.message,
-                              next_attempt_at=exc.retry_at or now + dt.timedelta(
-                                  seconds=self.config.breaker_cooldown_seconds))
+                values.update(
+                    status=RETRY,
+                    attempts=attempts - 1,
+                    last_error=exc.message,
+                    next_attempt_at=exc.retry_at or now + dt.timedelta(seconds=self.config.breaker_cooldown_seconds),
+                )
             except ConfigError as exc:  # a missing secret: no retry can fix it, only the configuration
                 values.update(status=FAILED, last_error=f"{CONFIG_ERROR_PREFIX}{exc.message}")
             except (DeliveryError, SfopsError) as exc:
@@ -239,27 +304,48 @@ class Notifier:
                     values.update(status=FAILED, last_error=exc.message)
                 else:
                     delay = self.config.retry_base_seconds * 2 ** (attempts - 1)
-                    values.update(status=RETRY, last_error=exc.message,
-                                  next_attempt_at=now + dt.timedelta(seconds=delay))
+                    values.update(
+                        status=RETRY, last_error=exc.message, next_attempt_at=now + dt.timedelta(seconds=delay)
+                    )
         notifications.update_notification(self.store, row_id, values)
         status = values["status"]
         if status != SKIPPED:
             kind = "notified" if status == SENT else "notify_failed"
-            note = f"{row['phase']} via {row['channel']}" + ("" if status == SENT else
-                                                              f" ({status}: {values.get('last_error')})")
-            records.add_event(self.store, alias=row["alias"] or row["org"], incident_id=row["incident_id"], kind=kind,
-                              actor=self.actor, at=now, note=note,
-                              details={"notification_id": row_id, "channel": row["channel"], **detail})
-        return {"id": row_id, "channel": row["channel"], "phase": row["phase"], "status": status,
-                "attempts": values["attempts"], "error": values.get("last_error"),
-                "next_attempt_at": values.get("next_attempt_at")}
+            note = f"{row['phase']} via {row['channel']}" + (
+                "" if status == SENT else f" ({status}: {values.get('last_error')})"
+            )
+            records.add_event(
+                self.store,
+                alias=row["alias"] or row["org"],
+                incident_id=row["incident_id"],
+                kind=kind,
+                actor=self.actor,
+                at=now,
+                note=note,
+                details={"notification_id": row_id, "channel": row["channel"], **detail},
+            )
+        return {
+            "id": row_id,
+            "channel": row["channel"],
+            "phase": row["phase"],
+            "status": status,
+            "attempts": values["attempts"],
+            "error": values.get("last_error"),
+            "next_attempt_at": values.get("next_attempt_at"),
+        }
 
     def retry_due(self, *, include_failed: bool = False) -> list[dict[str, Any]]:
         """Re-send every outbox row due for retry (and, with include_failed, the failed ones)."""
         now = self.clock()
         # a sender that died mid-send left its row "sending": hand it back after a grace period
-        notifications.release_stuck(self.store, self.alias, status=SENDING, claimed_before=now - STALE_SENDING,
-                                    new_status=RETRY, last_error="sender stopped while sending")
+        notifications.release_stuck(
+            self.store,
+            self.alias,
+            status=SENDING,
+            claimed_before=now - STALE_SENDING,
+            new_status=RETRY,
+            last_error="sender stopped while sending",
+        )
         wanted = [RETRY, PENDING] + ([FAILED] if include_failed else [])
         due = []
         for row_id, next_at, status in notifications.queued(self.store, self.alias, wanted):
@@ -272,7 +358,8 @@ class Notifier:
         return [self.deliver(row_id) for row_id in due]
 
 
-def outbox(store: Store, alias: str | None = None, statuses: list[str] | None = None,
-           incident_id: str | None = None) -> list[dict[str, Any]]:
+def outbox(
+    store: Store, alias: str | None = None, statuses: list[str] | None = None, incident_id: str | None = None
+) -> list[dict[str, Any]]:
     """Outbox rows (newest first) without their payloads."""
     return notifications.outbox_rows(store, alias, statuses, incident_id)

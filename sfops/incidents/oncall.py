@@ -157,8 +157,13 @@ class Shift:
 
     def row(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         z = zone or dt.UTC
-        return {"rotation": self.rotation, "start": self.start.astimezone(z), "end": self.end.astimezone(z),
-                "person": self.person or "(nobody)", "source": self.source}
+        return {
+            "rotation": self.rotation,
+            "start": self.start.astimezone(z),
+            "end": self.end.astimezone(z),
+            "person": self.person or "(nobody)",
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -173,8 +178,9 @@ class OnCallConfig:
         """A rotation by name (or the default); a clear error lists the known ones."""
         name = name or self.default_rotation or (next(iter(self.rotations)) if len(self.rotations) == 1 else None)
         if not name:
-            raise ConfigError("No rotation given and no [oncall] default_rotation.",
-                              actions=["sfops oncall now --rotation NAME"])
+            raise ConfigError(
+                "No rotation given and no [oncall] default_rotation.", actions=["sfops oncall now --rotation NAME"]
+            )
         if name not in self.rotations:
             raise UsageError(f"Unknown rotation '{name}'. Rotations: {', '.join(sorted(self.rotations)) or '(none)'}.")
         return self.rotations[name]
@@ -192,8 +198,10 @@ class OnCallConfig:
         nobody reachable on call."""
         if name not in self.participants() and not has_contact(self.person(name)):
             known = ", ".join(sorted(self.participants() | set(self.people))) or "(none)"
-            raise UsageError(f"'{name}' is in no rotation and has no contact details in [oncall.people.{name}]. "
-                             f"Known people: {known}.")
+            raise UsageError(
+                f"'{name}' is in no rotation and has no contact details in [oncall.people.{name}]. "
+                f"Known people: {known}."
+            )
 
 
 def has_contact(person: dict[str, Any]) -> bool:
@@ -285,10 +293,15 @@ def _layer(table: Mapping[str, Any], defaults: Mapping[str, Any], where: str) ->
         start = dt.date.fromisoformat(str(merged.get("start", "2026-01-05")))
     except ValueError:
         raise ConfigError(f"{where}: start '{merged.get('start')}' is not a YYYY-MM-DD date.") from None
-    return Layer(participants=participants, zone=_zone(str(merged.get("time_zone", "UTC")), where), start=start,
-                 handoff=_time(merged.get("handoff_time", "09:00"), where), days=days, hours=hours,
-                 restrictions=tuple(_restriction(r, where) for r in _tables(merged.get("restrictions"),
-                                                                            "restrictions", where)))
+    return Layer(
+        participants=participants,
+        zone=_zone(str(merged.get("time_zone", "UTC")), where),
+        start=start,
+        handoff=_time(merged.get("handoff_time", "09:00"), where),
+        days=days,
+        hours=hours,
+        restrictions=tuple(_restriction(r, where) for r in _tables(merged.get("restrictions"), "restrictions", where)),
+    )
 
 
 def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
@@ -303,15 +316,20 @@ def parse_oncall(section: Mapping[str, Any]) -> OnCallConfig:
         base = {k: v for k, v in table.items() if k not in ("layers", "overrides")}
         defaults: dict[str, Any] = {k: base[k] for k in ("time_zone", "start", "handoff_time", "length") if k in base}
         layers = [_layer(base, {}, where)] if base.get("participants") else []
-        layers += [_layer(t, defaults, f"{where} layer {i + 1}")
-                   for i, t in enumerate(_tables(table.get("layers"), "layers", where))]
+        layers += [
+            _layer(t, defaults, f"{where} layer {i + 1}")
+            for i, t in enumerate(_tables(table.get("layers"), "layers", where))
+        ]
         if not layers:
             raise ConfigError(f"{where} has no participants and no layers.")
-        overrides = tuple(_config_override(o, i, where)
-                          for i, o in enumerate(_tables(table.get("overrides"), "overrides", where)))
+        overrides = tuple(
+            _config_override(o, i, where) for i, o in enumerate(_tables(table.get("overrides"), "overrides", where))
+        )
         rotations[name] = Rotation(name=name, layers=tuple(layers), overrides=overrides)
-    people = {str(k): dict(toml_table(v, f"[oncall.people.{k}]", see="docs/oncall.md"))
-              for k, v in (section.get("people") or {}).items()}
+    people = {
+        str(k): dict(toml_table(v, f"[oncall.people.{k}]", see="docs/oncall.md"))
+        for k, v in (section.get("people") or {}).items()
+    }
     default = section.get("default_rotation")
     if default and default not in rotations:
         raise ConfigError(f"[oncall] default_rotation '{default}' is not a configured rotation.")
@@ -322,8 +340,13 @@ def _config_override(table: Mapping[str, Any], index: int, where: str) -> Overri
     missing = [k for k in ("person", "start", "end") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where}: override {index + 1} needs {', '.join(missing)}.")
-    return Override(person=str(table["person"]), start=_config_moment(table["start"], where),
-                    end=_config_moment(table["end"], where), order=index - 10_000, reason=table.get("reason"))
+    return Override(
+        person=str(table["person"]),
+        start=_config_moment(table["start"], where),
+        end=_config_moment(table["end"], where),
+        order=index - 10_000,
+        reason=table.get("reason"),
+    )
 
 
 def _config_moment(value: Any, where: str) -> dt.datetime:
@@ -340,8 +363,9 @@ def _config_moment(value: Any, where: str) -> dt.datetime:
 
 
 # --- the final schedule ---------------------------------------------------------------------------------
-def final_schedule(rotation: Rotation, start: dt.datetime, end: dt.datetime,
-                   overrides: Iterable[Override] = ()) -> list[Shift]:
+def final_schedule(
+    rotation: Rotation, start: dt.datetime, end: dt.datetime, overrides: Iterable[Override] = ()
+) -> list[Shift]:
     """The computed schedule over [start, end): overrides above layers, later layers above earlier."""
     if end <= start:
         raise UsageError("The schedule window is empty: --to must be after --from.")
@@ -383,8 +407,11 @@ def gaps(schedule: list[Shift]) -> list[Shift]:
 def gap_warnings(schedule: list[Shift], zone: ZoneInfo | None = None) -> list[str]:
     """Human warnings for every gap."""
     z = zone or dt.UTC
-    return [f"Nobody is on call in rotation '{g.rotation}' from {g.start.astimezone(z):%Y-%m-%d %H:%M %Z} "
-            f"to {g.end.astimezone(z):%Y-%m-%d %H:%M %Z}." for g in gaps(schedule)]
+    return [
+        f"Nobody is on call in rotation '{g.rotation}' from {g.start.astimezone(z):%Y-%m-%d %H:%M %Z} "
+        f"to {g.end.astimezone(z):%Y-%m-%d %H:%M %Z}."
+        for g in gaps(schedule)
+    ]
 
 
 def on_call_at(rotation: Rotation, at: dt.datetime, overrides: Iterable[Override] = ()) -> Shift:
@@ -404,19 +431,41 @@ def _merge_intervals(items: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple
 
 
 # --- overrides in the store -------------------------------------------------------------------------------
-def add_override(store: Store, rotation: str, person: str, start: dt.datetime, end: dt.datetime, *,
-                 actor: str, reason: str | None = None, now: dt.datetime | None = None) -> Override:
+def add_override(
+    store: Store,
+    rotation: str,
+    person: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> Override:
     """Record an override (it wins over every earlier override where they overlap)."""
     from sfops.store import oncall_overrides
 
     if end <= start:
         raise UsageError("An override must end after it starts.")
     now = now or dt.datetime.now(dt.UTC)
-    row_id = oncall_overrides.insert_override(store, rotation=rotation, person=person,
-                                              start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC),
-                                              reason=reason, created_by=actor, created_at=now)
-    return Override(person=person, start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC), order=row_id,
-                    id=row_id, reason=reason)
+    row_id = oncall_overrides.insert_override(
+        store,
+        rotation=rotation,
+        person=person,
+        start=start.astimezone(dt.UTC),
+        end=end.astimezone(dt.UTC),
+        reason=reason,
+        created_by=actor,
+        created_at=now,
+    )
+    return Override(
+        person=person,
+        start=start.astimezone(dt.UTC),
+        end=end.astimezone(dt.UTC),
+        order=row_id,
+        id=row_id,
+        reason=reason,
+    )
 
 
 def cancel_override(store: Store, override_id: int, *, now: dt.datetime | None = None) -> None:
@@ -432,25 +481,48 @@ def stored_overrides(store: Store, rotation: str) -> list[Override]:
     from sfops.store import oncall_overrides
 
     rows = oncall_overrides.active_overrides(store, rotation)
-    return [Override(person=r["person"], start=aware(r["start"]), end=aware(r["end"]), order=r["id"], id=r["id"],
-                     reason=r["reason"]) for r in rows]
+    return [
+        Override(
+            person=r["person"],
+            start=aware(r["start"]),
+            end=aware(r["end"]),
+            order=r["id"],
+            id=r["id"],
+            reason=r["reason"],
+        )
+        for r in rows
+    ]
 
 
 # --- iCalendar ---------------------------------------------------------------------------------------------
-def to_ics(schedule: list[Shift], *, calendar_name: str, now: dt.datetime | None = None,
-           person: str | None = None) -> str:
+def to_ics(
+    schedule: list[Shift], *, calendar_name: str, now: dt.datetime | None = None, person: str | None = None
+) -> str:
     """RFC 5545 text: one VEVENT per final shift (gaps excluded), optionally only one person's."""
     stamp = _ics_time(now or dt.datetime.now(dt.UTC))
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//sfops//on-call//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text(calendar_name)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//sfops//on-call//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_text(calendar_name)}",
+    ]
     for shift in schedule:
         if shift.person is None or (person and shift.person != person):
             continue
         uid = f"{shift.rotation}-{_ics_time(shift.start)}-{re.sub(r'[^A-Za-z0-9]', '', shift.person)}@sfops"
-        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp}", f"DTSTART:{_ics_time(shift.start)}",
-                  f"DTEND:{_ics_time(shift.end)}",
-                  f"SUMMARY:{_ics_text(f'On call: {shift.person} ({shift.rotation})')}",
-                  f"DESCRIPTION:{_ics_text(f'Source: {shift.source}')}", "TRANSP:TRANSPARENT", "END:VEVENT"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ics_time(shift.start)}",
+            f"DTEND:{_ics_time(shift.end)}",
+            f"SUMMARY:{_ics_text(f'On call: {shift.person} ({shift.rotation})')}",
+            f"DESCRIPTION:{_ics_text(f'Source: {shift.source}')}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     return "".join(_fold(line) + "\r\n" for line in lines)
 

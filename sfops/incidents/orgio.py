@@ -17,12 +17,24 @@ EVENT_OBJECT = "Incident_Event__e"
 
 # Incident attribute -> Incident_Log__c field.
 FIELDS: dict[str, str] = {
-    "name": "Name", "severity": "Severity__c", "status": "Status__c", "summary": "Message__c",
-    "context": "Context__c", "category": "Category__c", "source": "Source__c", "release": "Release__c",
-    "dedup_key": "Dedup_Key__c", "occurrence_count": "Occurrence_Count__c",
-    "detected_at": "Detected_At__c", "acknowledged_at": "Acknowledged_At__c", "mitigated_at": "Mitigated_At__c",
-    "resolved_at": "Resolved_At__c", "closed_at": "Closed_At__c", "last_seen_at": "Last_Seen_At__c",
-    "resolution": "Resolution__c", "root_cause": "Root_Cause__c",
+    "name": "Name",
+    "severity": "Severity__c",
+    "status": "Status__c",
+    "summary": "Message__c",
+    "context": "Context__c",
+    "category": "Category__c",
+    "source": "Source__c",
+    "release": "Release__c",
+    "dedup_key": "Dedup_Key__c",
+    "occurrence_count": "Occurrence_Count__c",
+    "detected_at": "Detected_At__c",
+    "acknowledged_at": "Acknowledged_At__c",
+    "mitigated_at": "Mitigated_At__c",
+    "resolved_at": "Resolved_At__c",
+    "closed_at": "Closed_At__c",
+    "last_seen_at": "Last_Seen_At__c",
+    "resolution": "Resolution__c",
+    "root_cause": "Root_Cause__c",
 }
 _DATETIMES = ("detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "closed_at", "last_seen_at")
 SELECT = "SELECT Id, SystemModstamp, " + ", ".join(FIELDS.values()) + f" FROM {INCIDENT_OBJECT}"  # noqa: S608 (constants)
@@ -52,9 +64,11 @@ def from_record(record: Mapping[str, Any], alias: str) -> Incident:
         values["status"] = Status(values["status"] or Status.NEW.value)
     except ValueError:
         known = ", ".join(s.value for s in Status)
-        raise SalesforceError(f"Incident_Log__c {record.get('Id')} has Status__c {values['status']!r}, which sfops "
-                              f"does not know ({known}): was the picklist changed in the org?",
-                              error_code="UNKNOWN_STATUS") from None
+        raise SalesforceError(
+            f"Incident_Log__c {record.get('Id')} has Status__c {values['status']!r}, which sfops "
+            f"does not know ({known}): was the picklist changed in the org?",
+            error_code="UNKNOWN_STATUS",
+        ) from None
     values["summary"] = values["summary"] or ""
     values["severity"] = values["severity"] or "P3"
     return Incident(id=str(record["Id"]), org=alias, **values)
@@ -86,8 +100,7 @@ def create(org: Org, values: Mapping[str, Any]) -> str:
     return org.create(INCIDENT_OBJECT, to_fields(values), retry_safe=True)
 
 
-def update(org: Org, record_id: str, values: Mapping[str, Any],
-           unmodified_since: dt.datetime | None = None) -> None:
+def update(org: Org, record_id: str, values: Mapping[str, Any], unmodified_since: dt.datetime | None = None) -> None:
     """PATCH fields; with `unmodified_since` the org refuses (412) if someone changed the record since.
 
     The header has one-second resolution, so the time is rounded UP to the next whole second:
@@ -97,8 +110,13 @@ def update(org: Org, record_id: str, values: Mapping[str, Any],
     headers = {"If-Unmodified-Since": http_date(unmodified_since)} if unmodified_since else None
     # Fixed values (a status, its stamps) are safe to send again; a conditional count is not: its replay
     # after a lost reply would fail the precondition and be counted a second time.
-    org.request("PATCH", f"sobjects/{INCIDENT_OBJECT}/{record_id}", json=to_fields(values), headers=headers,
-                idempotent=unmodified_since is None)
+    org.request(
+        "PATCH",
+        f"sobjects/{INCIDENT_OBJECT}/{record_id}",
+        json=to_fields(values),
+        headers=headers,
+        idempotent=unmodified_since is None,
+    )
 
 
 def http_date(moment: dt.datetime) -> str:
@@ -117,8 +135,15 @@ def is_precondition_failed(error: SalesforceError) -> bool:
     return error.status == 412
 
 
-def query(org: Org, *, statuses: list[str] | None = None, severities: list[str] | None = None,
-          since: dt.datetime | None = None, category: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def query(
+    org: Org,
+    *,
+    statuses: list[str] | None = None,
+    severities: list[str] | None = None,
+    since: dt.datetime | None = None,
+    category: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
     """Incident_Log__c records matching the filters, newest first."""
     where: list[str] = []
     if statuses:

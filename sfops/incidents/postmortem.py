@@ -15,8 +15,11 @@ from sfops.incidents.postmortem_template import DEFAULT_TEMPLATE
 REVIEW_BUSINESS_DAYS = 5  # PagerDuty's rule: review within 5 business days of resolution
 _LIMIT_PATTERNS = (
     # EXCEPTION_CATEGORY values of ApexUnexpectedException (e.g. "LimitException: CpuTime")
-    (r"LimitException:\s*(CpuTime|HeapSize|Queries|QueryRows|DmlStatements|DmlRows|Callouts|SoslQueries|"
-     r"FutureCalls|QueueableJobs|EmailInvocations)\b", None),
+    (
+        r"LimitException:\s*(CpuTime|HeapSize|Queries|QueryRows|DmlStatements|DmlRows|Callouts|SoslQueries|"
+        r"FutureCalls|QueueableJobs|EmailInvocations)\b",
+        None,
+    ),
     (r"Apex CPU time limit exceeded", "CpuTime"),
     (r"Too many SOQL queries", "Queries"),
     (r"Too many DML statements", "DmlStatements"),
@@ -72,10 +75,14 @@ def load_template(path: str | Path | None) -> str:
 
 def limits_hit(incident: Incident, timeline: list[TimelineEntry]) -> list[str]:
     """Governor limits named in the incident's context, summary or timeline notes."""
-    text = "\n".join([incident.summary or "", incident.context or "", incident.root_cause or ""]
-                     + [e.text for e in timeline])
-    hits = sorted((match.start(), name or match.group(1))
-                  for pattern, name in _LIMIT_PATTERNS for match in re.finditer(pattern, text))
+    text = "\n".join(
+        [incident.summary or "", incident.context or "", incident.root_cause or ""] + [e.text for e in timeline]
+    )
+    hits = sorted(
+        (match.start(), name or match.group(1))
+        for pattern, name in _LIMIT_PATTERNS
+        for match in re.finditer(pattern, text)
+    )
     return list(dict.fromkeys(name for _, name in hits))  # in order of first mention
 
 
@@ -104,14 +111,22 @@ def changes_text(timeline: list[TimelineEntry]) -> str:
     for c in attached[-1].details["changes"][:10]:
         touches = f" - touches {', '.join(c['touches'])}" if c.get("touches") else ""
         when = dt.datetime.fromisoformat(c["at"])
-        lines.append(f"- {_fmt(when)} {_cell(c['source'])}: {_cell(c['summary'])} ({_cell(c.get('who') or '-')})"
-                     f"{touches}")
+        lines.append(
+            f"- {_fmt(when)} {_cell(c['source'])}: {_cell(c['summary'])} ({_cell(c.get('who') or '-')}){touches}"
+        )
     return "\n".join(lines)
 
 
-def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = DEFAULT_TEMPLATE,
-          authors: str = "sfops", action_items: list[ActionItem] | None = None,
-          went_well: list[str] | None = None, went_badly: list[str] | None = None) -> str:
+def draft(
+    incident: Incident,
+    timeline: list[TimelineEntry],
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    authors: str = "sfops",
+    action_items: list[ActionItem] | None = None,
+    went_well: list[str] | None = None,
+    went_badly: list[str] | None = None,
+) -> str:
     """The post-mortem Markdown for an incident."""
     base = (incident.resolved_at or incident.detected_at or dt.datetime.now(dt.UTC)).date()
     review_due = add_business_days(base, REVIEW_BUSINESS_DAYS)
@@ -129,33 +144,44 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
         f"- Time to resolve: {_minutes(incident.detected_at, incident.resolved_at)}.",
         "- Users, records and integrations affected: _fill in._",
     ]
-    detection = (f"Raised by {incident.source or 'sfops'} at {_fmt(incident.detected_at)} "
-                 f"(dedup key `{incident.dedup_key}`); {len(notified)} notification(s) sent"
-                 + (f", {len(escalations)} escalation(s)." if escalations else "."))
+    detection = (
+        f"Raised by {incident.source or 'sfops'} at {_fmt(incident.detected_at)} "
+        f"(dedup key `{incident.dedup_key}`); {len(notified)} notification(s) sent"
+        + (f", {len(escalations)} escalation(s)." if escalations else ".")
+    )
     well = list(went_well or [])
     bad = list(went_badly or [])
     if switches:
         well.append("A kill switch contained the impact without a deploy.")
-    if incident.acknowledged_at and incident.detected_at and \
-            (incident.acknowledged_at - incident.detected_at) <= dt.timedelta(minutes=15):
+    if (
+        incident.acknowledged_at
+        and incident.detected_at
+        and (incident.acknowledged_at - incident.detected_at) <= dt.timedelta(minutes=15)
+    ):
         well.append("Acknowledged within 15 minutes.")
     if escalations:
         bad.append("The incident had to be escalated before anyone acknowledged it.")
     items = list(action_items or [])
     if not switches and incident.category:
-        items.append(ActionItem(f"Guard the failing {incident.category} path with a kill switch",
-                                authors, review_due))
+        items.append(ActionItem(f"Guard the failing {incident.category} path with a kill switch", authors, review_due))
     lines = ["| Action | Owner | Due |", "|---|---|---|"]
     lines += [f"| {_cell(i.text)} | {_cell(i.owner)} | {i.due.isoformat()} |" for i in items]
     values = {
-        "ref": incident.ref, "summary": incident.summary, "severity": incident.severity, "org": incident.org,
-        "detected_at": _fmt(incident.detected_at), "resolved_at": _fmt(incident.resolved_at),
-        "review_due": review_due.isoformat(), "authors": authors,
-        "impact": "\n".join(impact), "detection": detection, "timeline": "\n".join(rows),
+        "ref": incident.ref,
+        "summary": incident.summary,
+        "severity": incident.severity,
+        "org": incident.org,
+        "detected_at": _fmt(incident.detected_at),
+        "resolved_at": _fmt(incident.resolved_at),
+        "review_due": review_due.isoformat(),
+        "authors": authors,
+        "impact": "\n".join(impact),
+        "detection": detection,
+        "timeline": "\n".join(rows),
         "root_cause": incident.root_cause or "_Not recorded yet (sfops incident resolve --root-cause)._",
         "resolution": incident.resolution or "_Not resolved yet._",
-        "release": incident.release or "-", "components": ", ".join(x for x in (incident.category,
-                                                                                 incident.source) if x) or "-",
+        "release": incident.release or "-",
+        "components": ", ".join(x for x in (incident.category, incident.source) if x) or "-",
         "limits_hit": ", ".join(limits_hit(incident, timeline)) or "none recorded",
         "switches": "; ".join(f"{e.text} at {_fmt(e.at)} by {e.actor}" for e in switches) or "none",
         "breakers": "; ".join(f"{e.kind} {e.text} at {_fmt(e.at)}" for e in breakers) or "none",
@@ -168,6 +194,8 @@ def draft(incident: Incident, timeline: list[TimelineEntry], *, template: str = 
     used = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(template)}
     unknown = sorted(name for name in used - set(values) if name)
     if unknown:  # a typo would otherwise stay in the draft as literal text
-        raise ConfigError(f"Post-mortem template: unknown placeholder(s) {', '.join('$' + u for u in unknown)}. "
-                          f"Known: {', '.join('$' + k for k in values)} (write $$ for a dollar sign).")
+        raise ConfigError(
+            f"Post-mortem template: unknown placeholder(s) {', '.join('$' + u for u in unknown)}. "
+            f"Known: {', '.join('$' + k for k in values)} (write $$ for a dollar sign)."
+        )
     return Template(template).safe_substitute(values)

@@ -15,9 +15,26 @@ from sfops.incidents.model import Incident, Status, TimelineEntry
 from sfops.store import Store, notifications
 from sfops.store import incidents as incident_table
 
-_COLUMNS = ("name", "severity", "status", "summary", "context", "category", "source", "release", "dedup_key",
-            "occurrence_count", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "closed_at",
-            "last_seen_at", "resolution", "root_cause")
+_COLUMNS = (
+    "name",
+    "severity",
+    "status",
+    "summary",
+    "context",
+    "category",
+    "source",
+    "release",
+    "dedup_key",
+    "occurrence_count",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+    "last_seen_at",
+    "resolution",
+    "root_cause",
+)
 
 
 def save_incident(store: Store, incident: Incident) -> None:
@@ -54,12 +71,32 @@ def list_incidents(store: Store, alias: str | None = None) -> list[Incident]:
     return [_incident(r) for r in incident_table.incident_rows(store, alias)]
 
 
-def add_event(store: Store, *, alias: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
-              note: str | None = None, status_from: str | None = None, status_to: str | None = None,
-              details: Mapping[str, Any] | None = None) -> int:
+def add_event(
+    store: Store,
+    *,
+    alias: str,
+    incident_id: str,
+    kind: str,
+    actor: str,
+    at: dt.datetime,
+    note: str | None = None,
+    status_from: str | None = None,
+    status_to: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
     """Append one timeline event; returns its id."""
-    return incident_table.insert_event(store, alias=alias, incident_id=incident_id, kind=kind, actor=actor, at=at,
-                                       note=note, status_from=status_from, status_to=status_to, details=details)
+    return incident_table.insert_event(
+        store,
+        alias=alias,
+        incident_id=incident_id,
+        kind=kind,
+        actor=actor,
+        at=at,
+        note=note,
+        status_from=status_from,
+        status_to=status_to,
+        details=details,
+    )
 
 
 def events(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:
@@ -76,8 +113,9 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
         if e["status_to"]:
             move = f"{e['status_from']} -> {e['status_to']}" if e["status_from"] else e["status_to"]
             text = f"{move}: {text}" if text else move
-        entries.append(TimelineEntry(at=e["at"], kind=e["kind"], actor=e["actor"], text=text,
-                                     details=e["details"] or {}))
+        entries.append(
+            TimelineEntry(at=e["at"], kind=e["kind"], actor=e["actor"], text=text, details=e["details"] or {})
+        )
     refs = {incident.id, incident.id[:15]} | ({incident.name} if incident.name else set())
     seen: set[int] = set()
     for ref in refs:
@@ -85,12 +123,30 @@ def timeline(store: Store, incident: Incident) -> list[TimelineEntry]:
             if record.id in seen:
                 continue
             seen.add(record.id)
-            change = f"{_brief(record.before)} -> {_brief(record.after)}" if record.before is not None or \
-                record.after is not None else ""
-            text = " ".join(p for p in (record.target, change, f"({record.reason})" if record.reason else "",
-                                        "" if record.outcome == "done" else f"[{record.outcome}]") if p)
-            entries.append(TimelineEntry(at=record.at, kind=record.action, actor=record.actor, text=text,
-                                         details={"audit_id": record.id, "org": record.alias}))
+            change = (
+                f"{_brief(record.before)} -> {_brief(record.after)}"
+                if record.before is not None or record.after is not None
+                else ""
+            )
+            text = " ".join(
+                p
+                for p in (
+                    record.target,
+                    change,
+                    f"({record.reason})" if record.reason else "",
+                    "" if record.outcome == "done" else f"[{record.outcome}]",
+                )
+                if p
+            )
+            entries.append(
+                TimelineEntry(
+                    at=record.at,
+                    kind=record.action,
+                    actor=record.actor,
+                    text=text,
+                    details={"audit_id": record.id, "org": record.alias},
+                )
+            )
     entries.sort(key=lambda e: e.at)
     return entries
 
@@ -114,8 +170,9 @@ def _intent_key(store: Store, alias: str, dedup_key: str) -> str:
 
 def record_raise_intent(store: Store, alias: str, dedup_key: str, detected_at: dt.datetime) -> None:
     """Remember, before inserting, that this store is about to create the incident of `dedup_key`."""
-    store.set_state(_intent_key(store, alias, dedup_key),
-                    {"dedup_key": dedup_key, "detected_at": detected_at.isoformat()})
+    store.set_state(
+        _intent_key(store, alias, dedup_key), {"dedup_key": dedup_key, "detected_at": detected_at.isoformat()}
+    )
 
 
 def raise_intent(store: Store, alias: str, dedup_key: str) -> dt.datetime | None:

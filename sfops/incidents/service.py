@@ -82,8 +82,16 @@ def _key_lock(key: str) -> threading.Lock:
 class IncidentService:
     """Lifecycle operations on one org's incidents."""
 
-    def __init__(self, org: Org, store: Store, *, alias: str, actor: str, clock: Clock | None = None,
-                 notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        org: Org,
+        store: Store,
+        *,
+        alias: str,
+        actor: str,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.org = org
         self.store = store
         self.alias = alias
@@ -112,24 +120,34 @@ class IncidentService:
             if mirrored is not None:
                 record = orgio.fetch(self.org, mirrored.id)
         if record is None:
-            raise UsageError(f"No incident '{ref}' in org {self.alias}.",
-                             actions=["sfops incident list"])
+            raise UsageError(f"No incident '{ref}' in org {self.alias}.", actions=["sfops incident list"])
         incident = orgio.from_record(record, self.alias)
         records.save_incident(self.store, incident)
         return incident
 
-    def find(self, *, statuses: list[str] | None = None, severities: list[str] | None = None,
-             since: dt.datetime | None = None, category: str | None = None, open_only: bool = False,
-             limit: int = 200) -> list[Incident]:
+    def find(
+        self,
+        *,
+        statuses: list[str] | None = None,
+        severities: list[str] | None = None,
+        since: dt.datetime | None = None,
+        category: str | None = None,
+        open_only: bool = False,
+        limit: int = 200,
+    ) -> list[Incident]:
         """Incidents from the org, newest first, filtered; mirrored locally as a side effect."""
         self._key()
         wanted = [parse_status(s).value for s in statuses or []]
         if open_only:
-            wanted = wanted or [s.value for s in (Status.NEW, Status.TRIAGED, Status.INVESTIGATING,
-                                                  Status.MITIGATED)]
-        rows = orgio.query(self.org, statuses=wanted or None,
-                           severities=[parse_severity(s) for s in severities or []] or None,
-                           since=since, category=category, limit=limit)
+            wanted = wanted or [s.value for s in (Status.NEW, Status.TRIAGED, Status.INVESTIGATING, Status.MITIGATED)]
+        rows = orgio.query(
+            self.org,
+            statuses=wanted or None,
+            severities=[parse_severity(s) for s in severities or []] or None,
+            since=since,
+            category=category,
+            limit=limit,
+        )
         out = [orgio.from_record(r, self.alias) for r in rows]
         records.save_incidents(self.store, out)
         return out
@@ -145,9 +163,17 @@ class IncidentService:
         return incident, records.timeline(self.store, incident)
 
     # --- raise ---------------------------------------------------------------------------------
-    def raise_incident(self, severity: str, summary: str, *, context: str | None = None,
-                       category: str | None = None, dedup_key: str | None = None, source: str | None = None,
-                       release: str | None = None) -> RaiseOutcome:
+    def raise_incident(
+        self,
+        severity: str,
+        summary: str,
+        *,
+        context: str | None = None,
+        category: str | None = None,
+        dedup_key: str | None = None,
+        source: str | None = None,
+        release: str | None = None,
+    ) -> RaiseOutcome:
         """Raise an incident, or count a repeat of an existing one with the same dedup key.
 
         The insert is atomic on the unique Dedup_Key__c: two raisers cannot both create. A repeat
@@ -171,10 +197,19 @@ class IncidentService:
         key = (dedup_key or "").strip()[:255] or derive_dedup_key(summary, category, source)
         now = self.clock()
         with _key_lock(key):
-            values: dict[str, Any] = {"severity": severity, "status": Status.NEW, "summary": summary[:32768],
-                      "context": context[:131072] if context else None, "category": category, "source": source,
-                      "release": release, "dedup_key": key, "occurrence_count": 1, "detected_at": now,
-                      "last_seen_at": now}
+            values: dict[str, Any] = {
+                "severity": severity,
+                "status": Status.NEW,
+                "summary": summary[:32768],
+                "context": context[:131072] if context else None,
+                "category": category,
+                "source": source,
+                "release": release,
+                "dedup_key": key,
+                "occurrence_count": 1,
+                "detected_at": now,
+                "last_seen_at": now,
+            }
             earlier = records.raise_intent(self.store, self.alias, key)
             if earlier is not None:
                 # An earlier run recorded its intent but did not finish: its insert may have landed
@@ -223,11 +258,17 @@ class IncidentService:
         records.save_incident(self.store, incident)
         progress = records.raise_progress(self.store, self.alias, incident.id)
         if not progress.raised:
-            records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="raised",
-                              actor=self.actor, at=incident.detected_at or self.clock(), status_to=Status.NEW.value,
-                              note=incident.summary, details={"severity": incident.severity,
-                                                              "dedup_key": incident.dedup_key,
-                                                              "category": incident.category})
+            records.add_event(
+                self.store,
+                alias=self.alias,
+                incident_id=incident.id,
+                kind="raised",
+                actor=self.actor,
+                at=incident.detected_at or self.clock(),
+                status_to=Status.NEW.value,
+                note=incident.summary,
+                details={"severity": incident.severity, "dedup_key": incident.dedup_key, "category": incident.category},
+            )
         outcome = RaiseOutcome(incident=incident, created=True)
         if incident.severity in PAGING_SEVERITIES and not progress.trigger_published:
             outcome.event = self._publish(incident, "trigger", {"occurrences": incident.occurrence_count})
@@ -241,32 +282,47 @@ class IncidentService:
         for _attempt in range(_COUNT_RETRIES):
             record = orgio.fetch_by_dedup_key(self.org, key)
             if record is None:
-                raise SalesforceError(f"Dedup key '{key}' is taken but its incident cannot be read "
-                                      "(sharing?).", error_code="DUPLICATE_VALUE")
+                raise SalesforceError(
+                    f"Dedup key '{key}' is taken but its incident cannot be read (sharing?).",
+                    error_code="DUPLICATE_VALUE",
+                )
             current = orgio.from_record(record, self.alias)
             escalated = _RANK[severity] < _RANK[current.severity]
             changes: dict[str, Any] = {"occurrence_count": current.occurrence_count + 1, "last_seen_at": now}
             if escalated:
                 changes["severity"] = severity
             try:
-                orgio.update(self.org, current.id, changes,
-                             unmodified_since=parse_datetime(record.get("SystemModstamp")))
+                orgio.update(
+                    self.org, current.id, changes, unmodified_since=parse_datetime(record.get("SystemModstamp"))
+                )
             except SalesforceError as exc:
                 if orgio.is_precondition_failed(exc):
                     continue  # someone else counted in between: read again
                 raise
             break
         else:
-            raise SalesforceError(f"Could not count a repeat of '{key}': the incident kept changing.",
-                                  error_code="CONCURRENT_UPDATE")
+            raise SalesforceError(
+                f"Could not count a repeat of '{key}': the incident kept changing.", error_code="CONCURRENT_UPDATE"
+            )
         for name, value in changes.items():
             setattr(current, name, value)
         recurred = current.status in _CLOSED
         records.save_incident(self.store, current)
-        note = f"repeat #{current.occurrence_count}" + (f", escalated to {severity}" if escalated else "") + \
-            (f" after {current.status.value}" if recurred else "")
-        records.add_event(self.store, alias=self.alias, incident_id=current.id, kind="recurred", actor=self.actor,
-                          at=now, note=note, details={"occurrences": current.occurrence_count})
+        note = (
+            f"repeat #{current.occurrence_count}"
+            + (f", escalated to {severity}" if escalated else "")
+            + (f" after {current.status.value}" if recurred else "")
+        )
+        records.add_event(
+            self.store,
+            alias=self.alias,
+            incident_id=current.id,
+            kind="recurred",
+            actor=self.actor,
+            at=now,
+            note=note,
+            details={"occurrences": current.occurrence_count},
+        )
         outcome = RaiseOutcome(incident=current, created=False, escalated=escalated, recurred=recurred)
         # Like IncidentAlert: page again only when a repeat escalates to P1/P2 or an ended incident recurs,
         # so a failing loop does not become a notification storm.
@@ -292,8 +348,9 @@ class IncidentService:
         """-> Mitigated (impact stopped, cause not yet fixed)."""
         return self.transition(ref, Status.MITIGATED, note=note)
 
-    def resolve(self, ref: str, *, resolution: str, root_cause: str | None = None,
-                note: str | None = None) -> ChangeOutcome:
+    def resolve(
+        self, ref: str, *, resolution: str, root_cause: str | None = None, note: str | None = None
+    ) -> ChangeOutcome:
         """-> Resolved, recording the resolution and root cause."""
         if not (resolution or "").strip():
             raise UsageError("Resolving needs --resolution (what fixed it).")
@@ -313,14 +370,22 @@ class IncidentService:
         if not (note or "").strip():
             raise UsageError("Nothing to update: give --status and/or --note.")
         incident = self.get(ref)
-        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="note", actor=self.actor,
-                          at=self.clock(), note=note)
+        records.add_event(
+            self.store,
+            alias=self.alias,
+            incident_id=incident.id,
+            kind="note",
+            actor=self.actor,
+            at=self.clock(),
+            note=note,
+        )
         outcome = ChangeOutcome(incident=incident, previous=incident.status)
         outcome.notifications = self._notify(incident, "update", note=note)
         return outcome
 
-    def transition(self, ref: str, target: Status, *, note: str | None = None,
-                   extra: dict[str, Any] | None = None) -> ChangeOutcome:
+    def transition(
+        self, ref: str, target: Status, *, note: str | None = None, extra: dict[str, Any] | None = None
+    ) -> ChangeOutcome:
         """Move an incident to `target` if the state machine allows it; stamp and mirror it."""
         incident = self.get(ref)
         previous = incident.status
@@ -331,9 +396,18 @@ class IncidentService:
         for name, value in changes.items():
             setattr(incident, name, value)
         records.save_incident(self.store, incident)
-        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="status", actor=self.actor,
-                          at=now, status_from=previous.value, status_to=target.value, note=note,
-                          details={k: v for k, v in (extra or {}).items()})
+        records.add_event(
+            self.store,
+            alias=self.alias,
+            incident_id=incident.id,
+            kind="status",
+            actor=self.actor,
+            at=now,
+            status_from=previous.value,
+            status_to=target.value,
+            note=note,
+            details={k: v for k, v in (extra or {}).items()},
+        )
         outcome = ChangeOutcome(incident=incident, previous=previous)
         action = EVENT_ACTION.get(target)
         if previous == Status.NEW and target == Status.INVESTIGATING:
@@ -345,20 +419,41 @@ class IncidentService:
 
     # --- side effects --------------------------------------------------------------------------
     def _publish(self, incident: Incident, action: str, details: dict[str, Any]) -> dict[str, Any]:
-        body = {"incident_id": incident.id, "incident": incident.ref, "severity": incident.severity,
-                "status": incident.status.value, "category": incident.category, "release": incident.release,
-                "org": self.alias, **details}
+        body = {
+            "incident_id": incident.id,
+            "incident": incident.ref,
+            "severity": incident.severity,
+            "status": incident.status.value,
+            "category": incident.category,
+            "release": incident.release,
+            "org": self.alias,
+            **details,
+        }
         fields = orgio.event_fields(incident, action, source=f"sfops:{self.alias}", details=body)
         try:
             published = orgio.publish_event(self.org, fields)
         except SalesforceError as exc:
             # The incident record stands; a failed publish is recorded on the timeline, not hidden.
-            records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="event_failed",
-                              actor=self.actor, at=self.clock(), note=f"Incident_Event__e {action}: {exc.message}")
+            records.add_event(
+                self.store,
+                alias=self.alias,
+                incident_id=incident.id,
+                kind="event_failed",
+                actor=self.actor,
+                at=self.clock(),
+                note=f"Incident_Event__e {action}: {exc.message}",
+            )
             return {"action": action, "published": False, "error": exc.message}
-        records.add_event(self.store, alias=self.alias, incident_id=incident.id, kind="event", actor=self.actor,
-                          at=self.clock(), note=f"Incident_Event__e {action} published",
-                          details={"action": action, **published})
+        records.add_event(
+            self.store,
+            alias=self.alias,
+            incident_id=incident.id,
+            kind="event",
+            actor=self.actor,
+            at=self.clock(),
+            note=f"Incident_Event__e {action} published",
+            details={"action": action, **published},
+        )
         return {"action": action, "published": True, **published}
 
     def _notify(self, incident: Incident, phase: str, note: str | None = None) -> list[dict[str, Any]]:

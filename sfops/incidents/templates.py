@@ -12,8 +12,16 @@ from typing import Any
 
 from sfops.incidents.model import Incident, Status
 
-PHASES: tuple[str, ...] = ("triggered", "acknowledged", "investigating", "mitigated", "resolved", "closed",
-                           "update", "escalation")
+PHASES: tuple[str, ...] = (
+    "triggered",
+    "acknowledged",
+    "investigating",
+    "mitigated",
+    "resolved",
+    "closed",
+    "update",
+    "escalation",
+)
 
 _HEADLINE = {
     "triggered": "New {severity} incident: {summary}",
@@ -49,29 +57,49 @@ class Message:
     slack_mentions: list[str] = field(default_factory=list)  # Slack member ids of the on-call people
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "subject": self.subject, "text": self.text, "markdown": self.markdown,
-                "facts": [list(f) for f in self.facts], "slack_mentions": list(self.slack_mentions)}
+        return {
+            "phase": self.phase,
+            "subject": self.subject,
+            "text": self.text,
+            "markdown": self.markdown,
+            "facts": [list(f) for f in self.facts],
+            "slack_mentions": list(self.slack_mentions),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        return cls(phase=data["phase"], subject=data["subject"], text=data["text"], markdown=data["markdown"],
-                   facts=[(str(a), str(b)) for a, b in data.get("facts", [])],
-                   slack_mentions=[str(m) for m in data.get("slack_mentions", [])])
+        return cls(
+            phase=data["phase"],
+            subject=data["subject"],
+            text=data["text"],
+            markdown=data["markdown"],
+            facts=[(str(a), str(b)) for a, b in data.get("facts", [])],
+            slack_mentions=[str(m) for m in data.get("slack_mentions", [])],
+        )
 
 
 def _when(value: dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
-def render(incident: Incident, phase: str, *, note: str | None = None, alias: str | None = None,
-           extra: dict[str, str] | None = None) -> Message:
+def render(
+    incident: Incident,
+    phase: str,
+    *,
+    note: str | None = None,
+    alias: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> Message:
     """The stakeholder update for `phase` of `incident`."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")
     subject = f"[{incident.ref}] " + _HEADLINE[phase].format(severity=incident.severity, summary=incident.summary)
     facts: list[tuple[str, str]] = [
-        ("Incident", incident.ref), ("Severity", incident.severity), ("Status", incident.status.value),
-        ("Org", alias or incident.org), ("Detected", _when(incident.detected_at)),
+        ("Incident", incident.ref),
+        ("Severity", incident.severity),
+        ("Status", incident.status.value),
+        ("Org", alias or incident.org),
+        ("Detected", _when(incident.detected_at)),
         ("Occurrences", str(incident.occurrence_count)),
     ]
     if incident.category:
@@ -91,8 +119,13 @@ def render(incident: Incident, phase: str, *, note: str | None = None, alias: st
         md_lines += ["", f"> {_md(note)}"]
     text_lines += ["", what_next]
     md_lines += ["", f"_{what_next}_"]
-    return Message(phase=phase, subject=subject[:250], text="\n".join(text_lines) + "\n",
-                   markdown="\n".join(md_lines) + "\n", facts=facts)
+    return Message(
+        phase=phase,
+        subject=subject[:250],
+        text="\n".join(text_lines) + "\n",
+        markdown="\n".join(md_lines) + "\n",
+        facts=facts,
+    )
 
 
 def _md(value: str) -> str:
@@ -105,5 +138,11 @@ def _md(value: str) -> str:
 
 def phase_for(status: Status) -> str:
     """The phase whose update describes an incident in `status`."""
-    return {Status.NEW: "triggered", Status.TRIAGED: "acknowledged", Status.INVESTIGATING: "investigating",
-            Status.MITIGATED: "mitigated", Status.RESOLVED: "resolved", Status.CLOSED: "closed"}[status]
+    return {
+        Status.NEW: "triggered",
+        Status.TRIAGED: "acknowledged",
+        Status.INVESTIGATING: "investigating",
+        Status.MITIGATED: "mitigated",
+        Status.RESOLVED: "resolved",
+        Status.CLOSED: "closed",
+    }[status]

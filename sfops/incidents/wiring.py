@@ -32,16 +32,26 @@ class Incidents:
 
 def oncall_lookup(config: OnCallConfig, store: Store) -> Callable[[str, dt.datetime], list[dict[str, Any]]]:
     """(rotation, at) -> the person on call there (with contact details), or nobody."""
+
     def lookup(rotation: str, at: dt.datetime) -> list[dict[str, Any]]:
         if rotation not in config.rotations:
             return []
         shift = on_call_at(config.rotations[rotation], at, stored_overrides(store, rotation))
         return [config.person(shift.person)] if shift.person else []
+
     return lookup
 
 
-def build(settings: Settings, org: Org, store: Store, *, alias: str, actor: str,
-          clock: Clock | None = None, strict: bool = True) -> Incidents:
+def build(
+    settings: Settings,
+    org: Org,
+    store: Store,
+    *,
+    alias: str,
+    actor: str,
+    clock: Clock | None = None,
+    strict: bool = True,
+) -> Incidents:
     """Service + notifier wired from `[alerts]`, `[oncall]` and `[incidents]`.
 
     strict=False: a broken `[alerts]`/`[oncall]` section does not stop the incident itself from being
@@ -63,9 +73,16 @@ def build(settings: Settings, org: Org, store: Store, *, alias: str, actor: str,
         oncall = OnCallConfig()
         warnings.append(f"On-call lookup is OFF: {exc.message}")
     options = settings.section("incidents")
-    notifier = Notifier(alerts, store, alias=alias, actor=actor, clock=clock,
-                        oncall=oncall_lookup(oncall, store),
-                        oncall_rotation=settings.section("alerts").get("oncall_rotation") or oncall.default_rotation)
+    notifier = Notifier(
+        alerts,
+        store,
+        alias=alias,
+        actor=actor,
+        clock=clock,
+        oncall=oncall_lookup(oncall, store),
+        oncall_rotation=settings.section("alerts").get("oncall_rotation") or oncall.default_rotation,
+    )
     service = IncidentService(org, store, alias=alias, actor=actor, clock=clock, notifier=notifier)
-    return Incidents(service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options,
-                     warnings=warnings)
+    return Incidents(
+        service=service, notifier=notifier, alerts=alerts, oncall=oncall, options=options, warnings=warnings
+    )

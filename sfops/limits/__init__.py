@@ -10,7 +10,19 @@ from sfops.limits.report import NOT_AT_THIS_RATE, forecast, is_daily, limits_rep
 from sfops.limits.snapshots import current_limits, load_snapshots, save_snapshot, take_snapshot
 
 __all__ = [
-    "NOT_AT_THIS_RATE", "LimitRow", "LimitTrend", "LimitsReport", "SnapshotResult", "current_limits",
-    "flatten_limits", "forecast", "is_daily", "limits_report", "load_snapshots", "report_frame",
-    "save_snapshot", "sf_cli_rows", "take_snapshot",
+    "NOT_AT_THIS_RATE",
+    "LimitRow",
+    "LimitTrend",
+    "LimitsReport",
+    "SnapshotResult",
+    "current_limits",
+    "flatten_limits",
+    "forecast",
+    "is_daily",
+    "limits_report",
+    "load_snapshots",
+    "report_frame",
+    "save_snapshot",
+    "sf_cli_rows",
+    "take_snapshot",
 ]

@@ -61,8 +61,9 @@ def forecast(window: pd.DataFrame) -> tuple[float | None, dt.datetime | None, fl
     return rate, runs_out, hours_left, runs_out.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None, include_apps: bool = False,
-                  clock: Clock = utcnow) -> LimitsReport:
+def limits_report(
+    store: Store, alias: str, *, since: dt.datetime | None = None, include_apps: bool = False, clock: Clock = utcnow
+) -> LimitsReport:
     """Per limit over the snapshots since `since` (default: all): latest use, peak use %, change;
     for daily limits the rate over the current 24 h window and the forecast of exhaustion."""
     import pandas as pd
@@ -86,16 +87,29 @@ def limits_report(store: Store, alias: str, *, since: dt.datetime | None = None,
             rate, runs_out, hours_left, text = forecast(windows.get((name, app), recent.iloc[0:0]))
         last_pct = pct.iloc[-1]
         peak = pct.max()
-        trends.append(LimitTrend(
-            name=str(name), app=str(app) or None, max=int(last["max"]), remaining=int(last["remaining"]),
-            used=int(used.iloc[-1]), used_pct=None if pd.isna(last_pct) else float(last_pct),
-            peak_used_pct=None if pd.isna(peak) else float(peak), change=int(used.iloc[-1] - used.iloc[0]),
-            snapshots=len(group), first_at=first["taken_at"].to_pydatetime(),
-            last_at=last["taken_at"].to_pydatetime(), daily=daily,
-            rate_per_hour=None if rate is None else round(rate, 3), runs_out_at=runs_out,
-            hours_left=None if hours_left is None else round(hours_left, 2), forecast=text))
-    return LimitsReport(org=alias, generated_at=now, since=since, snapshots=int(shown["taken_at"].nunique()),
-                        trends=trends)
+        trends.append(
+            LimitTrend(
+                name=str(name),
+                app=str(app) or None,
+                max=int(last["max"]),
+                remaining=int(last["remaining"]),
+                used=int(used.iloc[-1]),
+                used_pct=None if pd.isna(last_pct) else float(last_pct),
+                peak_used_pct=None if pd.isna(peak) else float(peak),
+                change=int(used.iloc[-1] - used.iloc[0]),
+                snapshots=len(group),
+                first_at=first["taken_at"].to_pydatetime(),
+                last_at=last["taken_at"].to_pydatetime(),
+                daily=daily,
+                rate_per_hour=None if rate is None else round(rate, 3),
+                runs_out_at=runs_out,
+                hours_left=None if hours_left is None else round(hours_left, 2),
+                forecast=text,
+            )
+        )
+    return LimitsReport(
+        org=alias, generated_at=now, since=since, snapshots=int(shown["taken_at"].nunique()), trends=trends
+    )
 
 
 def report_frame(report: LimitsReport) -> pd.DataFrame:

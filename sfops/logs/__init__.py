@@ -32,16 +32,43 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "fingerprint": "classify",
-    **dict.fromkeys(("Callout", "Classification", "ExceptionInfo", "FlowError", "LimitSnapshot", "LimitUsage",
-                     "MethodStat", "ParsedLog", "ParseProblem", "SoqlStat", "Transaction"), "model"),
+    **dict.fromkeys(
+        (
+            "Callout",
+            "Classification",
+            "ExceptionInfo",
+            "FlowError",
+            "LimitSnapshot",
+            "LimitUsage",
+            "MethodStat",
+            "ParsedLog",
+            "ParseProblem",
+            "SoqlStat",
+            "Transaction",
+        ),
+        "model",
+    ),
     **dict.fromkeys(("LogFile", "LogParser", "parse_bytes", "parse_file", "parse_stream"), "parser"),
 }
 
 __all__ = [
-    "Callout", "Classification", "ExceptionInfo", "FlowError", "LimitSnapshot", "LimitUsage", "LogFile",
+    "Callout",
+    "Classification",
+    "ExceptionInfo",
+    "FlowError",
+    "LimitSnapshot",
+    "LimitUsage",
+    "LogFile",
     "LogParser",
-    "MethodStat", "ParseProblem", "ParsedLog", "SoqlStat", "Transaction", "fingerprint",
-    "parse_bytes", "parse_file", "parse_stream",
+    "MethodStat",
+    "ParseProblem",
+    "ParsedLog",
+    "SoqlStat",
+    "Transaction",
+    "fingerprint",
+    "parse_bytes",
+    "parse_file",
+    "parse_stream",
 ]
 
 

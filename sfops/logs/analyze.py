@@ -42,8 +42,15 @@ class Analysis:
     @property
     def not_apex_logs(self) -> list[str]:
         """Files that read fine but hold no Apex debug log: no `64.0 APEX_CODE,...` header and no event."""
-        return [f.path for f in self.files if f.log is not None and f.error is None and f.log.api_version is None
-                and not f.log.log_levels and not f.log.events]
+        return [
+            f.path
+            for f in self.files
+            if f.log is not None
+            and f.error is None
+            and f.log.api_version is None
+            and not f.log.log_levels
+            and not f.log.events
+        ]
 
     def transactions(self) -> Iterator[tuple[str, Transaction]]:
         """(path, transaction) for every transaction of every readable file, in file order."""
@@ -168,11 +175,18 @@ def limit_rows(transactions: Iterable[tuple[str, Transaction]]) -> list[dict[str
     for path, tx in transactions:
         for namespace, usages in tx.limits.items():
             for usage in usages.values():
-                rows.append({
-                    "file": Path(path).name, "tx": tx.index, "entry_point": tx.entry_point,
-                    "namespace": namespace, "limit": usage.key, "used": usage.peak, "max": usage.max,
-                    "pct": _pct(usage.peak, usage.max),
-                })
+                rows.append(
+                    {
+                        "file": Path(path).name,
+                        "tx": tx.index,
+                        "entry_point": tx.entry_point,
+                        "namespace": namespace,
+                        "limit": usage.key,
+                        "used": usage.peak,
+                        "max": usage.max,
+                        "pct": _pct(usage.peak, usage.max),
+                    }
+                )
     return rows
 
 
@@ -191,6 +205,12 @@ def problem_rows(analysis: Analysis) -> list[dict[str, Any]]:
             continue
         assert f.log is not None
         if f.log.problems_dropped:
-            rows.append({"file": Path(f.path).name, "line": None, "kind": "more",
-                         "message": f"{f.log.problems_dropped} further problems not listed"})
+            rows.append(
+                {
+                    "file": Path(f.path).name,
+                    "line": None,
+                    "kind": "more",
+                    "message": f"{f.log.problems_dropped} further problems not listed",
+                }
+            )
     return rows

@@ -12,8 +12,15 @@ import re
 
 from sfops.logs.model import Classification, ExceptionInfo, Transaction
 
-CATEGORY_ORDER = ("governor_limit", "row_lock", "callout", "non_selective_query", "sharing_recalc",
-                  "validation_flow", "other")
+CATEGORY_ORDER = (
+    "governor_limit",
+    "row_lock",
+    "callout",
+    "non_selective_query",
+    "sharing_recalc",
+    "validation_flow",
+    "other",
+)
 
 # One-line runbook hints; the full runbook per category is in docs/logs-and-limits.md.
 HINTS: dict[str, str] = {
@@ -45,13 +52,24 @@ LIMIT_MESSAGES: dict[str, str] = {
 }
 
 _ROW_LOCK = ("UNABLE_TO_LOCK_ROW", "Record Currently Unavailable", "unable to obtain exclusive access")
-_CALLOUT = ("Read timed out", "uncommitted work pending", "Unauthorized endpoint", "connect timed out",
-            "Exceeded maximum time allotted for callout")
+_CALLOUT = (
+    "Read timed out",
+    "uncommitted work pending",
+    "Unauthorized endpoint",
+    "connect timed out",
+    "Exceeded maximum time allotted for callout",
+)
 _NON_SELECTIVE = ("Non-selective query against large object type",)
 _SHARING = ("sharing recalculation", "SharingRecalculation")
-_VALIDATION = ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "REQUIRED_FIELD_MISSING", "FIELD_FILTER_VALIDATION_EXCEPTION",
-               "CANNOT_EXECUTE_FLOW_TRIGGER", "FLOW_EXCEPTION", "An unhandled fault has occurred in this flow",
-               "DUPLICATE_VALUE")
+_VALIDATION = (
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    "REQUIRED_FIELD_MISSING",
+    "FIELD_FILTER_VALIDATION_EXCEPTION",
+    "CANNOT_EXECUTE_FLOW_TRIGGER",
+    "FLOW_EXCEPTION",
+    "An unhandled fault has occurred in this flow",
+    "DUPLICATE_VALUE",
+)
 _FRAME_POSITION = re.compile(r": line \d+, column \d+$")
 NEAR_LIMIT = 0.8
 
@@ -130,20 +148,23 @@ def classify(tx: Transaction) -> Classification:
         for usage in usages.values():
             if usage.max and usage.peak > usage.max and not evidence["governor_limit"]:
                 evidence["governor_limit"].append(
-                    f"{usage.key} {usage.peak} of {usage.max} in {namespace} (over the limit)")
+                    f"{usage.key} {usage.peak} of {usage.max} in {namespace} (over the limit)"
+                )
                 limit = limit or usage.key
     for callout in tx.callouts:
         if callout.status_code is None:
             evidence["callout"].append(f"callout {callout.method} {callout.endpoint}: no response logged")
         elif not 200 <= callout.status_code < 300:
             evidence["callout"].append(
-                f"callout {callout.method} {callout.endpoint}: HTTP {callout.status_code} {callout.status or ''}"
-                .rstrip())
+                f"callout {callout.method} {callout.endpoint}: "
+                f"HTTP {callout.status_code} {callout.status or ''}".rstrip()
+            )
     if evidence["non_selective_query"]:
         for stat in tx.soql:
             if stat.relative_cost is not None and stat.relative_cost > 1:
                 evidence["non_selective_query"].append(
-                    f"SOQL line {stat.line} plan relativeCost {stat.relative_cost}: {(stat.explain or '')[:80]}")
+                    f"SOQL line {stat.line} plan relativeCost {stat.relative_cost}: {(stat.explain or '')[:80]}"
+                )
     for error in tx.flow_errors:
         evidence["validation_flow"].append(f"{error.event}: {error.message.split(chr(10), 1)[0][:200]}")
     context = " ".join(filter(None, (tx.operation, tx.entry_point)))
@@ -151,8 +172,11 @@ def classify(tx: Transaction) -> Classification:
         evidence["sharing_recalc"].append(f"operation: {context}")
     categories = [c for c in CATEGORY_ORDER if evidence[c]]
     if not categories:
-        near = [f"{u.key} {u.peak} of {u.max} ({100 * u.peak / u.max:.0f}%) in {u.namespace}"
-                for u in tx.closest_limits(5) if u.peak / u.max >= NEAR_LIMIT]
+        near = [
+            f"{u.key} {u.peak} of {u.max} ({100 * u.peak / u.max:.0f}%) in {u.namespace}"
+            for u in tx.closest_limits(5)
+            if u.peak / u.max >= NEAR_LIMIT
+        ]
         hint = "No failure; limits over 80%: " + HINTS["governor_limit"] if near else HINTS["none"]
         if tx.truncated:
             near.append("log truncated: lines are missing, a failure may be hidden")
@@ -163,9 +187,15 @@ def classify(tx: Transaction) -> Classification:
     if primary == "governor_limit" and limit:
         hint = f"{limit} exceeded. {hint}"
     failed = tx.fatal is not None or bool(tx.flow_errors) or primary == "governor_limit"
-    return Classification(primary, hint, evidence[primary] + [e for c in categories[1:] for e in evidence[c]],
-                          limit if primary == "governor_limit" else None,
-                          fingerprint(tx, primary, culprit.get(primary)), categories, failed=failed)
+    return Classification(
+        primary,
+        hint,
+        evidence[primary] + [e for c in categories[1:] for e in evidence[c]],
+        limit if primary == "governor_limit" else None,
+        fingerprint(tx, primary, culprit.get(primary)),
+        categories,
+        failed=failed,
+    )
 
 
 def normalise_frame(frame: str) -> str:

@@ -26,16 +26,38 @@ from sfops.store.error_events import error_ids_present, save_errors
 if TYPE_CHECKING:
     from sfops.salesforce import Org
 
-ERROR_LOG_FIELDS = ("Id", "CreatedDate", "Occurred_At__c", "Exception_Type__c", "Message__c", "Stack_Trace__c",
-                    "Category__c", "Fingerprint__c", "Class_Name__c", "Method_Name__c", "User__c", "Request_Id__c",
-                    "Quiddity__c", "Line_Number__c")
+ERROR_LOG_FIELDS = (
+    "Id",
+    "CreatedDate",
+    "Occurred_At__c",
+    "Exception_Type__c",
+    "Message__c",
+    "Stack_Trace__c",
+    "Category__c",
+    "Fingerprint__c",
+    "Class_Name__c",
+    "Method_Name__c",
+    "User__c",
+    "Request_Id__c",
+    "Quiddity__c",
+    "Line_Number__c",
+)
 UNAVAILABLE = ("INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND")
 LONG_RUNNING = "ConcurrentLongRunningApexLimit"
 EVENT_OBJECT = "ApexUnexpectedExcpEventLog"
 # Real-Time Event Monitoring storage object (API 61+): documented fields, read with the View Event Log Object
 # Data permission. EventDate is when the exception happened; RequestIdentifier is the CSVs' REQUEST_ID.
-EVENT_OBJECT_FIELDS = ("Id", "EventDate", "EventIdentifier", "ExceptionCategory", "ExceptionMessage",
-                       "ExceptionType", "StackTrace", "RequestIdentifier", "UserId")
+EVENT_OBJECT_FIELDS = (
+    "Id",
+    "EventDate",
+    "EventIdentifier",
+    "ExceptionCategory",
+    "ExceptionMessage",
+    "ExceptionType",
+    "StackTrace",
+    "RequestIdentifier",
+    "UserId",
+)
 RECHECK = dt.timedelta(hours=24)  # an org that answered INVALID_TYPE is asked again after this long
 _FRAMES = re.compile(r"^(Class\.|Trigger\.|AnonymousBlock|\()")
 
@@ -68,8 +90,14 @@ def _get_watermark(store: Store, source: str, alias: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _store_page(store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark: dt.datetime | None,
-                result: ImportResult) -> None:
+def _store_page(
+    store: Store,
+    alias: str,
+    source: str,
+    rows: list[dict[str, Any]],
+    watermark: dt.datetime | None,
+    result: ImportResult,
+) -> None:
     """Insert the new rows and move the watermark, in one transaction."""
     inserted, known = save_errors(store, alias, source, rows, _watermark_key(source, alias), watermark)
     result.imported += inserted
@@ -88,12 +116,19 @@ def error_log_row(record: dict[str, Any]) -> dict[str, Any]:
     entry = ".".join(filter(None, (record.get("Class_Name__c"), record.get("Method_Name__c")))) or None
     category = record.get("Category__c") or exception_category(exc_type, message)[0] or "other"
     occurred = record.get("Occurred_At__c") or record["CreatedDate"]
-    return {"id": record["Id"], "occurred_at": require_datetime(occurred), "exception_type": exc_type[:255],
-            "message": message, "stack": stack, "category": category[:40],
-            "fingerprint": (record.get("Fingerprint__c") or error_fingerprint(exc_type, stack, entry))[:64],
-            "entry_point": entry[:255] if entry else None, "user_id": record.get("User__c"),
-            "request_id": record.get("Request_Id__c"),
-            "details": {"quiddity": record.get("Quiddity__c"), "line": record.get("Line_Number__c")}}
+    return {
+        "id": record["Id"],
+        "occurred_at": require_datetime(occurred),
+        "exception_type": exc_type[:255],
+        "message": message,
+        "stack": stack,
+        "category": category[:40],
+        "fingerprint": (record.get("Fingerprint__c") or error_fingerprint(exc_type, stack, entry))[:64],
+        "entry_point": entry[:255] if entry else None,
+        "user_id": record.get("User__c"),
+        "request_id": record.get("Request_Id__c"),
+        "details": {"quiddity": record.get("Quiddity__c"), "line": record.get("Line_Number__c")},
+    }
 
 
 def import_error_logs(org: Org, store: Store, alias: str, page_size: int = 2000) -> ImportResult:
@@ -148,14 +183,21 @@ def event_log_rows(file_id: str, content: bytes, log_date: dt.datetime) -> list[
         stack = row.get("STACK_TRACE") or ""
         first = next((normalise_frame(x) for x in stack.splitlines() if _FRAMES.match(x.strip())), None)
         category, _ = exception_category(exc_type, message)
-        rows.append({"id": f"{file_id}:{n}", "occurred_at": _csv_time(row, log_date),
-                     "exception_type": exc_type[:255], "message": message, "stack": stack,
-                     "category": category or "other",
-                     "fingerprint": error_fingerprint(exc_type, stack, first),
-                     "entry_point": first[:255] if first else None,
-                     "user_id": (row.get("USER_ID_DERIVED") or row.get("USER_ID") or None),
-                     "request_id": row.get("REQUEST_ID") or None,
-                     "details": {"exception_category": row.get("EXCEPTION_CATEGORY") or None}})
+        rows.append(
+            {
+                "id": f"{file_id}:{n}",
+                "occurred_at": _csv_time(row, log_date),
+                "exception_type": exc_type[:255],
+                "message": message,
+                "stack": stack,
+                "category": category or "other",
+                "fingerprint": error_fingerprint(exc_type, stack, first),
+                "entry_point": first[:255] if first else None,
+                "user_id": (row.get("USER_ID_DERIVED") or row.get("USER_ID") or None),
+                "request_id": row.get("REQUEST_ID") or None,
+                "details": {"exception_category": row.get("EXCEPTION_CATEGORY") or None},
+            }
+        )
     return rows
 
 
@@ -169,15 +211,21 @@ def long_running_rows(file_id: str, content: bytes, log_date: dt.datetime) -> li
     for n, row in enumerate(frame.to_dict(orient="records")):
         uri = row.get("REQUEST_URI") or None
         running, limit = row.get("NUMBER_REQUESTS") or "?", row.get("REQUESTS_LIMIT") or "?"
-        rows.append({"id": f"{file_id}:{n}", "occurred_at": _csv_time(row, log_date),
-                     "exception_type": LONG_RUNNING, "stack": "", "category": "concurrent_long_running",
-                     "message": f"{running} long-running Apex requests of {limit} allowed: {uri or '-'} denied",
-                     "fingerprint": error_fingerprint(LONG_RUNNING, "", uri),
-                     "entry_point": uri[:255] if uri else None,
-                     "user_id": (row.get("USER_ID_DERIVED") or row.get("USER_ID") or None),
-                     "request_id": row.get("REQUEST_ID") or None,
-                     "details": {"request_uri": uri, "number_requests": _int(running),
-                                 "requests_limit": _int(limit)}})
+        rows.append(
+            {
+                "id": f"{file_id}:{n}",
+                "occurred_at": _csv_time(row, log_date),
+                "exception_type": LONG_RUNNING,
+                "stack": "",
+                "category": "concurrent_long_running",
+                "message": f"{running} long-running Apex requests of {limit} allowed: {uri or '-'} denied",
+                "fingerprint": error_fingerprint(LONG_RUNNING, "", uri),
+                "entry_point": uri[:255] if uri else None,
+                "user_id": (row.get("USER_ID_DERIVED") or row.get("USER_ID") or None),
+                "request_id": row.get("REQUEST_ID") or None,
+                "details": {"request_uri": uri, "number_requests": _int(running), "requests_limit": _int(limit)},
+            }
+        )
     return rows
 
 
@@ -194,16 +242,23 @@ def import_long_running(org: Org, store: Store, alias: str) -> ImportResult:
     return import_event_logs(org, store, alias, event_type=LONG_RUNNING, rows=long_running_rows)
 
 
-def import_event_logs(org: Org, store: Store, alias: str, *, event_type: str = "ApexUnexpectedException",
-                      rows: Callable[[str, bytes, dt.datetime], list[dict[str, Any]]] = event_log_rows,
-                      ) -> ImportResult:
+def import_event_logs(
+    org: Org,
+    store: Store,
+    alias: str,
+    *,
+    event_type: str = "ApexUnexpectedException",
+    rows: Callable[[str, bytes, dt.datetime], list[dict[str, Any]]] = event_log_rows,
+) -> ImportResult:
     """Import `event_type` event log files with LogDate since the watermark (one request per file)."""
     source = "EventLogFile" if event_type == "ApexUnexpectedException" else event_type
     result = ImportResult(source)
     since = _get_watermark(store, source, alias)
     where = " AND LogDate >= " + soql_literal(since) if since else ""
-    soql = ("SELECT Id, EventType, LogDate, LogFileLength FROM EventLogFile "  # noqa: S608
-            f"WHERE EventType = {soql_literal(event_type)}{where} ORDER BY LogDate ASC, Id ASC")
+    soql = (
+        "SELECT Id, EventType, LogDate, LogFileLength FROM EventLogFile "  # noqa: S608
+        f"WHERE EventType = {soql_literal(event_type)}{where} ORDER BY LogDate ASC, Id ASC"
+    )
     try:
         files = list(org.query_iter(soql))
     except SalesforceError as exc:
@@ -240,8 +295,11 @@ def event_object_fallbacks(store: Store) -> dict[str, str]:
     """Data key (org id or alias) -> the note, for every org whose last import found no
     ApexUnexpectedExcpEventLog (exceptions come from EventLogFile only there)."""
     prefix = _availability_key("")
-    return {key[len(prefix):]: _fallback_note(value.get("code")) for key, value in store.state_items(prefix)
-            if isinstance(value, dict) and not value.get("available")}
+    return {
+        key[len(prefix) :]: _fallback_note(value.get("code"))
+        for key, value in store.state_items(prefix)
+        if isinstance(value, dict) and not value.get("available")
+    }
 
 
 def exception_object_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -251,16 +309,27 @@ def exception_object_row(record: dict[str, Any]) -> dict[str, Any]:
     stack = record.get("StackTrace") or ""
     first = next((normalise_frame(x) for x in stack.splitlines() if _FRAMES.match(x.strip())), None)
     category, _ = exception_category(exc_type, message)
-    return {"id": record["Id"], "occurred_at": require_datetime(record["EventDate"]),
-            "exception_type": exc_type[:255], "message": message, "stack": stack, "category": category or "other",
-            "fingerprint": error_fingerprint(exc_type, stack, first), "entry_point": first[:255] if first else None,
-            "user_id": record.get("UserId"), "request_id": record.get("RequestIdentifier"),
-            "details": {"exception_category": record.get("ExceptionCategory") or None,
-                        "event_identifier": record.get("EventIdentifier")}}
+    return {
+        "id": record["Id"],
+        "occurred_at": require_datetime(record["EventDate"]),
+        "exception_type": exc_type[:255],
+        "message": message,
+        "stack": stack,
+        "category": category or "other",
+        "fingerprint": error_fingerprint(exc_type, stack, first),
+        "entry_point": first[:255] if first else None,
+        "user_id": record.get("UserId"),
+        "request_id": record.get("RequestIdentifier"),
+        "details": {
+            "exception_category": record.get("ExceptionCategory") or None,
+            "event_identifier": record.get("EventIdentifier"),
+        },
+    }
 
 
-def import_exception_objects(org: Org, store: Store, alias: str, *, now: dt.datetime | None = None,
-                             page_size: int = 2000) -> ImportResult:
+def import_exception_objects(
+    org: Org, store: Store, alias: str, *, now: dt.datetime | None = None, page_size: int = 2000
+) -> ImportResult:
     """Import ApexUnexpectedExcpEventLog records with EventDate since the watermark (SOQL, no file download).
 
     An org without the object (no Real-Time Event Monitoring storage, or no View Event Log Object Data
@@ -274,8 +343,10 @@ def import_exception_objects(org: Org, store: Store, alias: str, *, now: dt.date
         return result
     since = _get_watermark(store, EVENT_OBJECT, alias)
     where = f" WHERE EventDate >= {soql_literal(since)}" if since else ""
-    soql = (f"SELECT {', '.join(EVENT_OBJECT_FIELDS)} FROM {EVENT_OBJECT}{where} "  # noqa: S608
-            "ORDER BY EventDate ASC, Id ASC")
+    soql = (
+        f"SELECT {', '.join(EVENT_OBJECT_FIELDS)} FROM {EVENT_OBJECT}{where} "  # noqa: S608
+        "ORDER BY EventDate ASC, Id ASC"
+    )
     page: list[dict[str, Any]] = []
     last: dt.datetime | None = None
     try:
@@ -288,20 +359,26 @@ def import_exception_objects(org: Org, store: Store, alias: str, *, now: dt.date
     except SalesforceError as exc:
         if not _unavailable(exc):
             raise
-        store.set_state(_availability_key(alias), {"available": False, "code": exc.error_code,
-                                                   "checked_at": now.astimezone(dt.UTC).isoformat()})
+        store.set_state(
+            _availability_key(alias),
+            {"available": False, "code": exc.error_code, "checked_at": now.astimezone(dt.UTC).isoformat()},
+        )
         result.available, result.note = False, _fallback_note(exc.error_code)
         return result
     if page:
         _store_page(store, alias, EVENT_OBJECT, page, last, result)
     if not known or not known.get("available"):
-        store.set_state(_availability_key(alias), {"available": True, "code": None,
-                                                   "checked_at": now.astimezone(dt.UTC).isoformat()})
+        store.set_state(
+            _availability_key(alias),
+            {"available": True, "code": None, "checked_at": now.astimezone(dt.UTC).isoformat()},
+        )
     wm = _get_watermark(store, EVENT_OBJECT, alias)
     result.watermark = wm.isoformat() if wm else None
     return result
 
 
 def _fallback_note(code: str | None) -> str:
-    return (f"{EVENT_OBJECT} is not queryable in this org ({code or 'INVALID_TYPE'}): exceptions come from "
-            "EventLogFile only (hourly/daily CSVs, later).")
+    return (
+        f"{EVENT_OBJECT} is not queryable in this org ({code or 'INVALID_TYPE'}): exceptions come from "
+        "EventLogFile only (hourly/daily CSVs, later)."
+    )

@@ -55,23 +55,52 @@ MAX_DEEP_MISSES = 100
 MAX_DIGITS = 18  # a count or size in a log line; more digits is not a number sfops believes
 
 # Event codes for the dispatch in the hot loop; known events without a code are counted and skipped.
-(_CODE_ENTRY, _EXIT, _ENTRY, _HEAP, _SOQL_BEGIN, _SOQL_END, _SOQL_EXPLAIN, _LIMITS, _THROWN, _FATAL,
- _CODE_UNIT, _EXEC_START, _EXEC_END, _USER_INFO, _CALLOUT_REQ, _CALLOUT_RESP, _SOSL_BEGIN, _SOSL_END,
- _FLOW_ERROR) = range(1, 20)
+(
+    _CODE_ENTRY,
+    _EXIT,
+    _ENTRY,
+    _HEAP,
+    _SOQL_BEGIN,
+    _SOQL_END,
+    _SOQL_EXPLAIN,
+    _LIMITS,
+    _THROWN,
+    _FATAL,
+    _CODE_UNIT,
+    _EXEC_START,
+    _EXEC_END,
+    _USER_INFO,
+    _CALLOUT_REQ,
+    _CALLOUT_RESP,
+    _SOSL_BEGIN,
+    _SOSL_END,
+    _FLOW_ERROR,
+) = range(1, 20)
 
 _CODES: dict[str, int] = dict.fromkeys(KNOWN_EVENTS, 0)
 _CODES.update(dict.fromkeys(ENTRY_FOR_EXIT, _EXIT))
 _CODES.update(dict.fromkeys(EXIT_FOR_ENTRY, _ENTRY))
 _CODES.update(dict.fromkeys(CODE_FRAMES, _CODE_ENTRY))
 _CODES.update(dict.fromkeys(FLOW_ERROR_EVENTS, _FLOW_ERROR))
-_CODES.update({
-    "HEAP_ALLOCATE": _HEAP, "SOQL_EXECUTE_BEGIN": _SOQL_BEGIN, "SOQL_EXECUTE_END": _SOQL_END,
-    "SOQL_EXECUTE_EXPLAIN": _SOQL_EXPLAIN, "LIMIT_USAGE_FOR_NS": _LIMITS,
-    "EXCEPTION_THROWN": _THROWN, "FATAL_ERROR": _FATAL, "CODE_UNIT_STARTED": _CODE_UNIT,
-    "EXECUTION_STARTED": _EXEC_START, "EXECUTION_FINISHED": _EXEC_END, "USER_INFO": _USER_INFO,
-    "CALLOUT_REQUEST": _CALLOUT_REQ, "CALLOUT_RESPONSE": _CALLOUT_RESP, "SOSL_EXECUTE_BEGIN": _SOSL_BEGIN,
-    "SOSL_EXECUTE_END": _SOSL_END,
-})
+_CODES.update(
+    {
+        "HEAP_ALLOCATE": _HEAP,
+        "SOQL_EXECUTE_BEGIN": _SOQL_BEGIN,
+        "SOQL_EXECUTE_END": _SOQL_END,
+        "SOQL_EXECUTE_EXPLAIN": _SOQL_EXPLAIN,
+        "LIMIT_USAGE_FOR_NS": _LIMITS,
+        "EXCEPTION_THROWN": _THROWN,
+        "FATAL_ERROR": _FATAL,
+        "CODE_UNIT_STARTED": _CODE_UNIT,
+        "EXECUTION_STARTED": _EXEC_START,
+        "EXECUTION_FINISHED": _EXEC_END,
+        "USER_INFO": _USER_INFO,
+        "CALLOUT_REQUEST": _CALLOUT_REQ,
+        "CALLOUT_RESPONSE": _CALLOUT_RESP,
+        "SOSL_EXECUTE_BEGIN": _SOSL_BEGIN,
+        "SOSL_EXECUTE_END": _SOSL_END,
+    }
+)
 
 # Frame kinds (index 5 of a frame list).
 _K_OTHER, _K_CODE, _K_SOQL, _K_CALLOUT = 0, 1, 2, 3
@@ -136,7 +165,7 @@ def _clock_ns(line: str) -> int | None:
     """Nanoseconds since midnight of a line's wall-clock part `HH:MM:SS.fff` (None when it has none)."""
     match = _OLD_EVENT.match(line) if "|" in line[:24] else None
     if match is None:
-        head = line[:line.find(" (")] if " (" in line[:24] else ""
+        head = line[: line.find(" (")] if " (" in line[:24] else ""
         match = _OLD_EVENT.match(head + "|X")
         if match is None:
             return None
@@ -168,8 +197,19 @@ def _code_unit_name(args: str) -> str:
 class _TxState:
     """Per-transaction working state that is folded into the `Transaction` when it ends."""
 
-    __slots__ = ("cur_callout", "cur_exc", "cur_flow", "cur_limits", "cur_soql", "deep_misses", "methods",
-                 "overflowed", "soql", "stack", "tx")
+    __slots__ = (
+        "cur_callout",
+        "cur_exc",
+        "cur_flow",
+        "cur_limits",
+        "cur_soql",
+        "deep_misses",
+        "methods",
+        "overflowed",
+        "soql",
+        "stack",
+        "tx",
+    )
 
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
@@ -189,8 +229,15 @@ class LogParser:
     """Parses one log stream. `transactions()` yields each transaction as soon as it is complete;
     `log` holds the file-level facts (encoding, header, problems), complete once iteration ends."""
 
-    def __init__(self, stream: BinaryIO, source: str = "<stream>", *, classify: bool = True,
-                 metadata: dict[str, Any] | None = None, chunk_chars: int | None = None) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        source: str = "<stream>",
+        *,
+        classify: bool = True,
+        metadata: dict[str, Any] | None = None,
+        chunk_chars: int | None = None,
+    ) -> None:
         self._source = TextSource(stream, chunk_chars)
         self.log = ParsedLog(source=source, encoding=self._source.encoding)
         self._classify = classify
@@ -270,9 +317,12 @@ class LogParser:
         if depth - low > SHALLOW_SCAN:
             st.deep_misses += 1
             if st.deep_misses == MAX_DEEP_MISSES:
-                self._problem(0, "exit-search-limited",
-                              f"{MAX_DEEP_MISSES} exits without entries under {depth} open frames in transaction "
-                              f"{st.tx.index}; from here exits search only the top {SHALLOW_SCAN} frames")
+                self._problem(
+                    0,
+                    "exit-search-limited",
+                    f"{MAX_DEEP_MISSES} exits without entries under {depth} open frames in transaction "
+                    f"{st.tx.index}; from here exits search only the top {SHALLOW_SCAN} frames",
+                )
         return None
 
     def _push(self, st: _TxState, frame: list[Any], lineno: int) -> bool:
@@ -285,9 +335,11 @@ class LogParser:
     def _too_deep(self, st: _TxState, lineno: int) -> None:
         if not st.overflowed:
             st.overflowed = True
-            self._problem(lineno, "stack-too-deep",
-                          f"more than {MAX_STACK_DEPTH} open frames in transaction {st.tx.index}; deeper entries "
-                          "are not timed")
+            self._problem(
+                lineno,
+                "stack-too-deep",
+                f"more than {MAX_STACK_DEPTH} open frames in transaction {st.tx.index}; deeper entries are not timed",
+            )
 
     def _old_format(self, line: str, last_line: str) -> tuple[int, int, int, str] | None:
         """(ns, end of the clock text, index of the `|` after the event or -1, event) of an event line without
@@ -316,7 +368,7 @@ class LogParser:
             ns = ref_ns + delta
         self._old_ref = (line, clock, ns)
         end = match.end()
-        return ns, match.start(5) - 1, end - 1 if line[end - 1:end] == "|" else -1, match.group(5)
+        return ns, match.start(5) - 1, end - 1 if line[end - 1 : end] == "|" else -1, match.group(5)
 
     def _line_ns(self, line: str) -> int:
         """The ns of an event line read earlier (0 when there is none)."""
@@ -330,7 +382,7 @@ class LogParser:
         pos = args.rfind("Rows:")
         if pos < 0:
             return 0
-        text = args[pos + 5:].split("|", 1)[0]
+        text = args[pos + 5 :].split("|", 1)[0]
         rows = _safe_int(text)
         if rows is None:
             self._problem(lineno, "invalid-field", f"Rows is not a count: {text[:40]!r}")
@@ -343,13 +395,18 @@ class LogParser:
         end = ns if ns is not None else max(tx.start_ns, last_ns)
         if ns is None:
             tx.truncated = True
-            self._problem(lineno, "unexpected-end",
-                          f"transaction {tx.index} has no EXECUTION_FINISHED; {len(st.stack)} frames left open")
+            self._problem(
+                lineno,
+                "unexpected-end",
+                f"transaction {tx.index} has no EXECUTION_FINISHED; {len(st.stack)} frames left open",
+            )
         while st.stack:
             self._close_frame(st, st.stack.pop(), end, True)
         tx.end_ns = end
-        tx.top_methods = [MethodStat(name, c, s, t) for name, (c, s, t) in
-                          sorted(st.methods.items(), key=lambda kv: kv[1][1], reverse=True)[:TOP_METHODS]]
+        tx.top_methods = [
+            MethodStat(name, c, s, t)
+            for name, (c, s, t) in sorted(st.methods.items(), key=lambda kv: kv[1][1], reverse=True)[:TOP_METHODS]
+        ]
         tx.soql = sorted(st.soql.values(), key=lambda s: s.total_ns, reverse=True)
         if self._classify:
             from sfops.logs.classify import classify
@@ -393,14 +450,17 @@ class LogParser:
                 # Without this cap a file with no newline is copied again with every chunk (quadratic).
                 carry = carry[:MAX_LINE_CHARS]
                 overlong = True
-                problem(lineno + len(lines) + 1, "line-too-long",
-                        f"line longer than {MAX_LINE_CHARS} characters; the rest of it was skipped")
+                problem(
+                    lineno + len(lines) + 1,
+                    "line-too-long",
+                    f"line longer than {MAX_LINE_CHARS} characters; the rest of it was skipped",
+                )
             for line in lines:
                 lineno += 1
                 j = line.find(")|", 12, 64)
                 if j > 0 and line[2] == ":":
                     k = line.find("|", j + 2)
-                    ev = line[j + 2:] if k < 0 else line[j + 2:k]
+                    ev = line[j + 2 :] if k < 0 else line[j + 2 : k]
                     code = codes.get(ev)
                     if code == 0:
                         # Most lines: a known event sfops does not need. Its timestamp is parsed only if it
@@ -410,7 +470,7 @@ class LogParser:
                         last_line = line
                         continue
                     i = line.rfind(" (", 0, j)
-                    digits = line[i + 2:j]
+                    digits = line[i + 2 : j]
                     ns = int(digits) if i > 0 and digits.isdigit() and digits.isascii() else -1
                 else:
                     ns = -1
@@ -429,7 +489,7 @@ class LogParser:
                     events += 1
                     prev_line = last_line
                     last_line = line
-                    args = "" if k < 0 else line[k + 1:]
+                    args = "" if k < 0 else line[k + 1 :]
                     cont = _C_NONE
                     if code is None:
                         self._unknown_event(ev, lineno)
@@ -437,19 +497,29 @@ class LogParser:
                     if st is None and code not in (_EXEC_START, _USER_INFO):
                         st = self._open_tx(ns, line[:i])
                         stack = st.stack
-                        problem(lineno, "missing-execution-started",
-                                f"{ev[:60]} before any EXECUTION_STARTED; started an implicit transaction")
+                        problem(
+                            lineno,
+                            "missing-execution-started",
+                            f"{ev[:60]} before any EXECUTION_STARTED; started an implicit transaction",
+                        )
                     if code == _CODE_ENTRY:
                         p = args.find("|")
                         if ev == "CONSTRUCTOR_ENTRY":
                             parts = args.split("|")
                             name = f"{parts[-1]}.{parts[-2]}" if len(parts) >= 4 else parts[-1]
                         else:
-                            name = args[args.rfind("|") + 1:]
+                            name = args[args.rfind("|") + 1 :]
                         if len(stack) < MAX_STACK_DEPTH:
-                            stack.append([ev, args[:p] if 0 < p < 40 else "",
-                                          name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS], ns, 0,
-                                          _K_CODE])
+                            stack.append(
+                                [
+                                    ev,
+                                    args[:p] if 0 < p < 40 else "",
+                                    name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS],
+                                    ns,
+                                    0,
+                                    _K_CODE,
+                                ]
+                            )
                         else:
                             self._too_deep(st, lineno)  # type: ignore[arg-type]
                     elif code == _EXIT:
@@ -466,7 +536,7 @@ class LogParser:
                         elif self._pop(st, want, ln, ns) is None:  # type: ignore[arg-type]
                             self._orphan_exit(ev, args, lineno, st)  # type: ignore[arg-type]
                     elif code == _HEAP:
-                        size = _safe_int(args[args.rfind(":") + 1:])
+                        size = _safe_int(args[args.rfind(":") + 1 :])
                         if size is None:
                             problem(lineno, "invalid-field", f"HEAP_ALLOCATE without byte count: {args}")
                         else:
@@ -515,8 +585,11 @@ class LogParser:
                     elif code == _SOSL_BEGIN:
                         st.tx.sosl_count += 1  # type: ignore[union-attr]
                         p = args.find("|")
-                        self._push(st, [ev, args[:p] if 0 < p < 40 else "", ev, ns, 0, _K_OTHER],  # type: ignore[arg-type]
-                                   lineno)
+                        self._push(
+                            st,
+                            [ev, args[:p] if 0 < p < 40 else "", ev, ns, 0, _K_OTHER],  # type: ignore[arg-type]
+                            lineno,
+                        )
                     elif code == _SOSL_END:
                         st.tx.sosl_rows += self._rows(args, lineno)  # type: ignore[union-attr]
                         p = args.find("|")
@@ -586,8 +659,11 @@ class LogParser:
         query = (fields[2] if len(fields) > 2 else (fields[-1] if fields else ""))[:MAX_TEXT_CHARS]
         # [line, query lines, explain plan, relativeCost, SoqlStat, characters kept]
         rec: list[Any] = [_line_number(fields[0]) if fields else None, [query], None, None, None, len(query)]
-        self._push(st, ["SOQL_EXECUTE_BEGIN", fields[0] if fields and fields[0][:1] == "[" else "", rec, ns,
-                        0, _K_SOQL], lineno)
+        self._push(
+            st,
+            ["SOQL_EXECUTE_BEGIN", fields[0] if fields and fields[0][:1] == "[" else "", rec, ns, 0, _K_SOQL],
+            lineno,
+        )
         st.cur_soql = rec
         return _C_SOQL
 
@@ -598,8 +674,7 @@ class LogParser:
         frame = self._pop(st, "SOQL_EXECUTE_BEGIN", args[:p] if 0 < p < 40 else "", ns)
         if frame is None:
             if not st.overflowed:
-                self._problem(lineno, "unmatched-exit",
-                              f"SOQL_EXECUTE_END without SOQL_EXECUTE_BEGIN: {args[:120]}")
+                self._problem(lineno, "unmatched-exit", f"SOQL_EXECUTE_END without SOQL_EXECUTE_BEGIN: {args[:120]}")
         elif frame[2][4] is not None:
             frame[2][4].rows += rows
 
@@ -616,7 +691,7 @@ class LogParser:
         rec[2] = plan
         pos = plan.rfind("relativeCost ")
         if pos >= 0:
-            words = plan[pos + 13:pos + 60].split()
+            words = plan[pos + 13 : pos + 60].split()
             text = words[0].rstrip(",") if words else ""
             # float() takes "nan", "inf", "1_0" and non-ASCII digits: accept plain ASCII decimals only.
             rec[3] = float(text) if text and text.isascii() and text.replace(".", "", 1).isdigit() else None
@@ -727,8 +802,11 @@ class LogParser:
         if len(st.tx.callouts) < MAX_CALLOUTS:
             st.tx.callouts.append(callout)
         st.cur_callout = callout
-        self._push(st, ["CALLOUT_REQUEST", first if first[:1] == "[" and len(first) < 40 else "", callout, ns, 0,
-                        _K_CALLOUT], lineno)
+        self._push(
+            st,
+            ["CALLOUT_REQUEST", first if first[:1] == "[" and len(first) < 40 else "", callout, ns, 0, _K_CALLOUT],
+            lineno,
+        )
 
     def _callout_response(self, st: _TxState, args: str, ns: int, lineno: int) -> None:
         first, _, text = args.partition("|")
@@ -790,7 +868,7 @@ def _ns_of(line: str) -> int:
     """The `(nanos)` of an event line (0 when there is none)."""
     j = line.find(")|", 12, 64)
     i = line.rfind(" (", 0, j) if j > 0 else -1
-    return (_safe_int(line[i + 2:j]) or 0) if i > 0 else 0
+    return (_safe_int(line[i + 2 : j]) or 0) if i > 0 else 0
 
 
 def _bracket_value(text: str, name: str) -> str | None:
@@ -810,8 +888,9 @@ def _bracket_value(text: str, name: str) -> str | None:
     return text[start:end]
 
 
-def parse_stream(stream: BinaryIO, source: str = "<stream>", *, classify: bool = True,
-                 metadata: dict[str, Any] | None = None) -> ParsedLog:
+def parse_stream(
+    stream: BinaryIO, source: str = "<stream>", *, classify: bool = True, metadata: dict[str, Any] | None = None
+) -> ParsedLog:
     """Parse a binary stream into a `ParsedLog` with all its transactions (held in memory: for big inputs
     iterate `LogParser.transactions()` or `LogFile` instead)."""
     parser = LogParser(stream, source, classify=classify, metadata=metadata)
@@ -824,8 +903,13 @@ def check_regular_file(path: Path) -> None:
     blocks until something writes to it."""
     mode = path.stat().st_mode  # OSError (missing, no permission) goes to the caller as is
     if not stat.S_ISREG(mode):
-        kinds = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "device"),
-                 (stat.S_ISBLK, "device"), (stat.S_ISSOCK, "socket"))
+        kinds = (
+            (stat.S_ISDIR, "directory"),
+            (stat.S_ISFIFO, "FIFO"),
+            (stat.S_ISCHR, "device"),
+            (stat.S_ISBLK, "device"),
+            (stat.S_ISSOCK, "socket"),
+        )
         kind = next((name for test, name in kinds if test(mode)), "special file")
         raise OSError(f"not a regular file (a {kind})")
 
@@ -873,8 +957,9 @@ def parse_file(path: str | Path, *, classify: bool = True, metadata: dict[str, A
     return source.log
 
 
-def parse_bytes(data: bytes, source: str = "<bytes>", *, classify: bool = True,
-                metadata: dict[str, Any] | None = None) -> ParsedLog:
+def parse_bytes(
+    data: bytes, source: str = "<bytes>", *, classify: bool = True, metadata: dict[str, Any] | None = None
+) -> ParsedLog:
     """Parse a log held in memory (tests, small bodies). `metadata` may carry ApexLog `request`/`operation`."""
     import io
 

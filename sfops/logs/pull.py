@@ -44,8 +44,18 @@ from sfops.store.apex_logs import stored_ids
 if TYPE_CHECKING:
     from sfops.salesforce import Org
 
-LIST_FIELDS = ("Id", "LogUserId", "Operation", "Request", "Application", "Status", "DurationMilliseconds",
-               "StartTime", "LogLength", "Location")
+LIST_FIELDS = (
+    "Id",
+    "LogUserId",
+    "Operation",
+    "Request",
+    "Application",
+    "Status",
+    "DurationMilliseconds",
+    "StartTime",
+    "LogLength",
+    "Location",
+)
 PAGE_SIZE = 2000
 MAX_CONCURRENCY = 16
 DEFAULT_LOOKBACK = dt.timedelta(hours=1)
@@ -88,9 +98,15 @@ def failure_groups(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = row.get("fingerprint") or (row.get("category"), row.get("entry_point"), row.get("exceptions"))
         group = groups.get(key)
         if group is None:
-            groups[key] = {"count": 1, "fingerprint": row.get("fingerprint"), "category": row.get("category"),
-                           "entry_point": row.get("entry_point"), "limit": row.get("limit"),
-                           "example": row.get("exceptions"), "logs": [row.get("log_id")]}
+            groups[key] = {
+                "count": 1,
+                "fingerprint": row.get("fingerprint"),
+                "category": row.get("category"),
+                "entry_point": row.get("entry_point"),
+                "limit": row.get("limit"),
+                "example": row.get("exceptions"),
+                "logs": [row.get("log_id")],
+            }
         else:
             group["count"] += 1
             if row.get("log_id") not in group["logs"]:
@@ -103,8 +119,7 @@ def summarize(tx: Transaction) -> dict[str, Any]:
     row = transaction_row("", tx)
     row.pop("file")
     # Only limits the transaction used: zero rows carry no information for "closest to the limit" reports.
-    row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items() if u.peak}
-                     for ns, usages in tx.limits.items()}
+    row["limits"] = {ns: {k: [u.peak, u.max] for k, u in usages.items() if u.peak} for ns, usages in tx.limits.items()}
     return row
 
 
@@ -125,8 +140,9 @@ def summarize_body(body: bytes, log_id: str, metadata: dict[str, Any] | None = N
         kept[failed] += 1
         rows.append(row)
     if dropped:
-        log.warning("log %s: %d transactions beyond the %d kept per body were not summarized",
-                    log_id, dropped, MAX_SUMMARY_ROWS)
+        log.warning(
+            "log %s: %d transactions beyond the %d kept per body were not summarized", log_id, dropped, MAX_SUMMARY_ROWS
+        )
     return rows
 
 
@@ -135,9 +151,16 @@ def list_query(since: dt.datetime | None) -> str:
     return f"SELECT {', '.join(LIST_FIELDS)} FROM ApexLog{where} ORDER BY StartTime ASC, Id ASC"  # noqa: S608
 
 
-def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
-              progress: Callable[[int, int], None] | None = None,
-              lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
+def pull_logs(
+    org: Org,
+    store: Store,
+    alias: str,
+    *,
+    concurrency: int = 4,
+    delete_after_pull: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    lookback: dt.timedelta = DEFAULT_LOOKBACK,
+) -> PullResult:
     """Pull every ApexLog newer than the watermark (less `lookback`) into `store` (see the module docstring)."""
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise SfopsError(f"--concurrency must be between 1 and {MAX_CONCURRENCY} (got {concurrency}).")
@@ -152,8 +175,9 @@ def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delet
 
     def fetch(record: dict[str, Any]) -> dict[str, Any]:
         body = _complete_body(org, record)
-        summary = summarize_body(body, record["Id"], {"operation": record.get("Operation"),
-                                                      "request": record.get("Request")})
+        summary = summarize_body(
+            body, record["Id"], {"operation": record.get("Operation"), "request": record.get("Request")}
+        )
         stored = save_log(store, alias, record, body, summary)
         if stored and delete_after_pull:
             org.request("DELETE", f"tooling/sobjects/ApexLog/{record['Id']}")
@@ -188,7 +212,8 @@ def pull_logs(org: Org, store: Store, alias: str, *, concurrency: int = 4, delet
                             result.body_bytes += outcome["bytes"]
                             result.deleted += int(delete_after_pull)
                             result.failures.extend(
-                                {"log_id": record["Id"], **row} for row in outcome["summary"] if row["failed"])
+                                {"log_id": record["Id"], **row} for row in outcome["summary"] if row["failed"]
+                            )
                         done += 1
                         if progress is not None:
                             progress(done, result.listed)
@@ -215,17 +240,34 @@ def _complete_body(org: Org, record: dict[str, Any]) -> bytes:
         body = org.request("GET", f"tooling/sobjects/ApexLog/{record['Id']}/Body", raw=True).content
         if not isinstance(expected, int) or len(body) >= expected:
             return body
-    raise SfopsError(f"the body came back truncated {BODY_ATTEMPTS} times ({len(body)} of {expected} bytes); "
-                     "not stored, the next pull tries again.")
+    raise SfopsError(
+        f"the body came back truncated {BODY_ATTEMPTS} times ({len(body)} of {expected} bytes); "
+        "not stored, the next pull tries again."
+    )
 
 
-def pull_history(org: Org, store: Store, alias: str, *, concurrency: int = 4, delete_after_pull: bool = False,
-                 errors: bool = False, event_logs: bool = False,
-                 progress: Callable[[int, int], None] | None = None,
-                 lookback: dt.timedelta = DEFAULT_LOOKBACK) -> PullResult:
+def pull_history(
+    org: Org,
+    store: Store,
+    alias: str,
+    *,
+    concurrency: int = 4,
+    delete_after_pull: bool = False,
+    errors: bool = False,
+    event_logs: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    lookback: dt.timedelta = DEFAULT_LOOKBACK,
+) -> PullResult:
     """Debug logs, then (optionally) Error_Log__c records and ApexUnexpectedException event log files."""
-    result = pull_logs(org, store, alias, concurrency=concurrency, delete_after_pull=delete_after_pull,
-                       progress=progress, lookback=lookback)
+    result = pull_logs(
+        org,
+        store,
+        alias,
+        concurrency=concurrency,
+        delete_after_pull=delete_after_pull,
+        progress=progress,
+        lookback=lookback,
+    )
     event_importers = (import_exception_objects, import_event_logs, import_long_running)
     for wanted, importer in ((errors, import_error_logs), *((event_logs, i) for i in event_importers)):
         if not wanted or result.stopped:
@@ -249,8 +291,7 @@ def _windows(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict
         yield window
 
 
-def _advance(store: Store, alias: str, window: list[dict[str, Any]], committed: set[str],
-             result: PullResult) -> None:
+def _advance(store: Store, alias: str, window: list[dict[str, Any]], committed: set[str], result: PullResult) -> None:
     """Move the watermark to the StartTime of the first uncommitted log of the window, or past the window."""
     if not window:
         return

@@ -21,10 +21,28 @@ from sfops.store.apex_logs import iter_summaries
 from sfops.store.error_events import ERROR_COLUMNS, error_records
 
 NEAR = 80.0
-LIMIT_COLUMNS = ["entry_point", "limit", "namespace", "transactions", "max_pct", "p95_pct", "over_80",
-                 "max_used", "max"]
-FAILURE_COLUMNS = ["source", "category", "fingerprint", "count", "entry_point", "limit", "example", "first_seen",
-                   "last_seen"]
+LIMIT_COLUMNS = [
+    "entry_point",
+    "limit",
+    "namespace",
+    "transactions",
+    "max_pct",
+    "p95_pct",
+    "over_80",
+    "max_used",
+    "max",
+]
+FAILURE_COLUMNS = [
+    "source",
+    "category",
+    "fingerprint",
+    "count",
+    "entry_point",
+    "limit",
+    "example",
+    "first_seen",
+    "last_seen",
+]
 
 
 @dataclass
@@ -37,8 +55,9 @@ class LogsReport:
     transactions: int
 
 
-def _columns(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]
-             ) -> tuple[dict[str, array[int]], dict[str, list[str]], list[dict[str, Any]], int, int]:
+def _columns(
+    summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]],
+) -> tuple[dict[str, array[int]], dict[str, list[str]], list[dict[str, Any]], int, int]:
     """Integer-coded columns (entry point, limit, namespace, used, max) for every limit a transaction used,
     the code tables, the failure rows, and the log and transaction counts."""
     codes: dict[str, dict[str, int]] = {"entry_point": {}, "limit": {}, "namespace": {}}
@@ -64,9 +83,16 @@ def _columns(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]
                         used_col.append(used)
                         max_col.append(maximum)
             if tx.get("failed") or tx.get("category") not in (None, "none"):
-                failure_rows.append({"category": tx.get("category"), "fingerprint": tx.get("fingerprint"),
-                                     "entry_point": entry, "limit": tx.get("limit"),
-                                     "example": tx.get("exceptions") or tx.get("hint"), "seen": seen})
+                failure_rows.append(
+                    {
+                        "category": tx.get("category"),
+                        "fingerprint": tx.get("fingerprint"),
+                        "entry_point": entry,
+                        "limit": tx.get("limit"),
+                        "example": tx.get("exceptions") or tx.get("hint"),
+                        "seen": seen,
+                    }
+                )
     columns = {"entry_point": entries, "limit": keys, "namespace": namespaces, "used": used_col, "max": max_col}
     names = {name: list(table) for name, table in codes.items()}  # code -> name (dicts keep insertion order)
     return columns, names, failure_rows, logs, transactions
@@ -85,16 +111,22 @@ def build_report(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]
     finally:
         if gc_was_enabled:
             gc.enable()
-    frame = pd.DataFrame({k: np.frombuffer(v, dtype=np.int64) if len(v) else np.zeros(0, np.int64)
-                          for k, v in columns.items()})
+    frame = pd.DataFrame(
+        {k: np.frombuffer(v, dtype=np.int64) if len(v) else np.zeros(0, np.int64) for k, v in columns.items()}
+    )
     if frame.empty:
         limits = pd.DataFrame(columns=LIMIT_COLUMNS)
     else:
         frame["pct"] = 100.0 * frame["used"] / frame["max"]
         frame["near"] = frame["pct"] >= NEAR
         grouped = frame.groupby(["entry_point", "limit", "namespace"], sort=False)
-        limits = grouped.agg(transactions=("pct", "size"), max_pct=("pct", "max"), over_80=("near", "sum"),
-                             max_used=("used", "max"), max=("max", "max"))
+        limits = grouped.agg(
+            transactions=("pct", "size"),
+            max_pct=("pct", "max"),
+            over_80=("near", "sum"),
+            max_used=("used", "max"),
+            max=("max", "max"),
+        )
         limits["p95_pct"] = grouped["pct"].quantile(0.95)
         limits = limits.reset_index()
         for name in ("entry_point", "limit", "namespace"):
@@ -103,16 +135,23 @@ def build_report(summaries: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]
         limits["p95_pct"] = limits["p95_pct"].round(1)
         limits["over_80"] = limits["over_80"].astype(int)
         limits = limits.sort_values(["max_pct", "p95_pct"], ascending=False)[LIMIT_COLUMNS].reset_index(drop=True)
-    fails = pd.DataFrame(failure_rows, columns=["category", "fingerprint", "entry_point", "limit", "example",
-                                                "seen"])
+    fails = pd.DataFrame(failure_rows, columns=["category", "fingerprint", "entry_point", "limit", "example", "seen"])
     if fails.empty:
         failures = pd.DataFrame(columns=FAILURE_COLUMNS)
     else:
-        failures = (fails.groupby(["category", "fingerprint"], dropna=False, sort=False)
-                    .agg(count=("entry_point", "size"), entry_point=("entry_point", "first"),
-                         limit=("limit", "first"), example=("example", "first"), first_seen=("seen", "min"),
-                         last_seen=("seen", "max"))
-                    .reset_index().sort_values("count", ascending=False))
+        failures = (
+            fails.groupby(["category", "fingerprint"], dropna=False, sort=False)
+            .agg(
+                count=("entry_point", "size"),
+                entry_point=("entry_point", "first"),
+                limit=("limit", "first"),
+                example=("example", "first"),
+                first_seen=("seen", "min"),
+                last_seen=("seen", "max"),
+            )
+            .reset_index()
+            .sort_values("count", ascending=False)
+        )
         failures.insert(0, "source", "ApexLog")
         failures = failures[FAILURE_COLUMNS].reset_index(drop=True)
     return LogsReport(limits, failures, logs, transactions)
@@ -125,11 +164,19 @@ def error_history(store: Store, alias: str | None = None, since: dt.datetime | N
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     frame["example"] = frame["exception_type"].fillna("") + ": " + frame["message"].fillna("").str.slice(0, 120)
     frame["limit"] = None
-    grouped = (frame.groupby(["source", "category", "fingerprint"], dropna=False, sort=False)
-               .agg(count=("example", "size"), entry_point=("entry_point", "first"), limit=("limit", "first"),
-                    example=("example", "first"), first_seen=("occurred_at", "min"),
-                    last_seen=("occurred_at", "max"))
-               .reset_index().sort_values("count", ascending=False))
+    grouped = (
+        frame.groupby(["source", "category", "fingerprint"], dropna=False, sort=False)
+        .agg(
+            count=("example", "size"),
+            entry_point=("entry_point", "first"),
+            limit=("limit", "first"),
+            example=("example", "first"),
+            first_seen=("occurred_at", "min"),
+            last_seen=("occurred_at", "max"),
+        )
+        .reset_index()
+        .sort_values("count", ascending=False)
+    )
     return grouped[FAILURE_COLUMNS].reset_index(drop=True)
 
 
@@ -140,6 +187,9 @@ def logs_report(store: Store, alias: str | None = None, since: dt.datetime | Non
     errors = error_history(store, alias, since)
     if not errors.empty:
         frames = [f for f in (report.failures, errors) if not f.empty]
-        report.failures = pd.concat(frames, ignore_index=True).sort_values("count", ascending=False,
-                                                                          kind="stable").reset_index(drop=True)
+        report.failures = (
+            pd.concat(frames, ignore_index=True)
+            .sort_values("count", ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
     return report

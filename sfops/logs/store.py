@@ -30,12 +30,19 @@ def set_watermark(store: Store, alias: str, value: dt.datetime) -> None:
 def save_log(store: Store, alias: str, record: dict[str, Any], body: bytes, summary: list[dict[str, Any]]) -> bool:
     """Store one ApexLog record with its body and parsed summary atomically. False when it was already there."""
     row = {
-        "org": alias, "id": record["Id"], "start_time": require_datetime(record["StartTime"]),
-        "log_user_id": record.get("LogUserId"), "operation": (record.get("Operation") or "")[:255],
-        "request": record.get("Request"), "application": record.get("Application"),
-        "status": record.get("Status"), "duration_ms": record.get("DurationMilliseconds"),
-        "log_length": record.get("LogLength"), "location": record.get("Location"),
-        "pulled_at": dt.datetime.now(dt.UTC), "summary": summary,
+        "org": alias,
+        "id": record["Id"],
+        "start_time": require_datetime(record["StartTime"]),
+        "log_user_id": record.get("LogUserId"),
+        "operation": (record.get("Operation") or "")[:255],
+        "request": record.get("Request"),
+        "application": record.get("Application"),
+        "status": record.get("Status"),
+        "duration_ms": record.get("DurationMilliseconds"),
+        "log_length": record.get("LogLength"),
+        "location": record.get("Location"),
+        "pulled_at": dt.datetime.now(dt.UTC),
+        "summary": summary,
     }
     return apex_logs.insert_log(store, row, body)
 

@@ -9,5 +9,16 @@ from sfops.release.context import GateContext
 from sfops.release.gate import allowing_run, history, run_gate
 from sfops.release.model import CHECKS, CheckResult, Finding, GateReport, Status
 
-__all__ = ["CHECKS", "CheckResult", "Finding", "GateContext", "GateReport", "ReleaseConfig", "Status",
-           "allowing_run", "history", "parse_release", "run_gate"]
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "Finding",
+    "GateContext",
+    "GateReport",
+    "ReleaseConfig",
+    "Status",
+    "allowing_run",
+    "history",
+    "parse_release",
+    "run_gate",
+]

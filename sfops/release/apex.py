@@ -19,10 +19,31 @@ ENTRY_ANNOTATIONS = frozenset({"auraenabled", "invocablemethod"})
 REST_METHOD_ANNOTATIONS = frozenset({"httpget", "httppost", "httpput", "httppatch", "httpdelete"})
 ASYNC_ENTRY_METHODS = frozenset({"execute", "start"})
 ASYNC_INTERFACES = {"queueable": "Queueable", "database.batchable": "Batchable", "schedulable": "Schedulable"}
-NOT_METHODS = frozenset({"if", "for", "while", "catch", "switch", "do", "try", "else", "finally", "when",
-                         "new", "return", "get", "set", "static"})
-DEFAULT_GUARDS = ("FeatureKillSwitch.isEnabled", "FeatureKillSwitch.isFeatureEnabled",
-                  "FeatureKillSwitch.requireEnabled", "FeatureKillSwitch.areEnabled")
+NOT_METHODS = frozenset(
+    {
+        "if",
+        "for",
+        "while",
+        "catch",
+        "switch",
+        "do",
+        "try",
+        "else",
+        "finally",
+        "when",
+        "new",
+        "return",
+        "get",
+        "set",
+        "static",
+    }
+)
+DEFAULT_GUARDS = (
+    "FeatureKillSwitch.isEnabled",
+    "FeatureKillSwitch.isFeatureEnabled",
+    "FeatureKillSwitch.requireEnabled",
+    "FeatureKillSwitch.areEnabled",
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +138,7 @@ def tokenize(text: str) -> list[Token]:
             j = i + 1
             while j < n and text[j] != "'" and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
-            tokens.append(Token("string", text[i + 1:j], line))
+            tokens.append(Token("string", text[i + 1 : j], line))
             i = j + 1
         elif c == "[" and _SOQL_START.match(text, i):
             j, depth = i, 0
@@ -134,7 +155,7 @@ def tokenize(text: str) -> list[Token]:
                     if depth == 0:
                         break
                 j += 1
-            tokens.append(Token("soql", text[i + 1:j].strip(), line))
+            tokens.append(Token("soql", text[i + 1 : j].strip(), line))
             line += text.count("\n", i, j)
             i = j + 1
         elif m := _IDENT.match(text, i):
@@ -167,8 +188,11 @@ def _header_start(tokens: list[Token], brace: int) -> int:
 
 
 def _annotations(header: list[Token]) -> tuple[str, ...]:
-    return tuple(header[k + 1].text.lower() for k in range(len(header) - 1)
-                 if header[k].text == "@" and header[k + 1].kind == "ident")
+    return tuple(
+        header[k + 1].text.lower()
+        for k in range(len(header) - 1)
+        if header[k].text == "@" and header[k + 1].kind == "ident"
+    )
 
 
 def _strip_parens(header: list[Token]) -> list[Token]:
@@ -230,8 +254,15 @@ def _classify(tokens: list[Token], brace: int, parent: Block | None) -> Block | 
     line = (header[0] if header else raw[0]).line
     for k, w in enumerate(words):
         if w in ("class", "interface", "enum") and (k == 0 or words[k - 1] != ".") and k + 1 < len(header):
-            return Block("class", header[k + 1].text, line, brace, annotations=_annotations(raw),
-                         interfaces=_interfaces(header), parent=parent)
+            return Block(
+                "class",
+                header[k + 1].text,
+                line,
+                brace,
+                annotations=_annotations(raw),
+                interfaces=_interfaces(header),
+                parent=parent,
+            )
     if words and words[0] == "trigger" and len(header) >= 4 and words[2] == "on":
         return Block("trigger", header[1].text, line, brace, trigger_object=header[3].text, parent=parent)
     if parent is not None and parent.kind == "class" and header and header[-1].text == ")":
@@ -243,10 +274,13 @@ def _classify(tokens: list[Token], brace: int, parent: Block | None) -> Block | 
                 break
             k -= 1
         name_tok = header[k - 1] if k >= 1 else None
-        if name_tok is not None and name_tok.kind == "ident" and name_tok.text.lower() not in NOT_METHODS \
-                and "=" not in words[:k]:
-            return Block("method", name_tok.text, name_tok.line, brace, annotations=_annotations(raw),
-                         parent=parent)
+        if (
+            name_tok is not None
+            and name_tok.kind == "ident"
+            and name_tok.text.lower() not in NOT_METHODS
+            and "=" not in words[:k]
+        ):
+            return Block("method", name_tok.text, name_tok.line, brace, annotations=_annotations(raw), parent=parent)
     return None
 
 
@@ -255,8 +289,7 @@ def _guards(tokens: list[Token], start: int, end: int, guard_calls: tuple[str, .
     found = []
     for k in range(start, min(end, len(tokens) - 3)):
         t = tokens[k]
-        if t.kind != "ident" or tokens[k + 1].text != "." or tokens[k + 2].kind != "ident" \
-                or tokens[k + 3].text != "(":
+        if t.kind != "ident" or tokens[k + 1].text != "." or tokens[k + 2].kind != "ident" or tokens[k + 3].text != "(":
             continue
         call = f"{t.text}.{tokens[k + 2].text}"
         if call.lower() not in wanted:
@@ -274,8 +307,13 @@ def _calls(tokens: list[Token], start: int, end: int) -> list[tuple[str, str]]:
     stop = min(end, len(tokens) - 3)
     for k in range(start, stop):
         t = tokens[k]
-        if t.kind == "ident" and tokens[k + 1].text == "." and tokens[k + 2].kind == "ident" \
-                and tokens[k + 3].text == "(" and t.text[:1].isupper():
+        if (
+            t.kind == "ident"
+            and tokens[k + 1].text == "."
+            and tokens[k + 2].kind == "ident"
+            and tokens[k + 3].text == "("
+            and t.text[:1].isupper()
+        ):
             out.append((t.text, tokens[k + 2].text))
         elif t.text.lower() == "new" and tokens[k + 1].kind == "ident" and tokens[k + 2].text == "(":
             j, depth = k + 2, 0
@@ -285,8 +323,12 @@ def _calls(tokens: list[Token], start: int, end: int) -> list[tuple[str, str]]:
                 j += 1
                 if depth == 0:
                     break
-            if j + 2 < len(tokens) and tokens[j].text == "." and tokens[j + 1].kind == "ident" \
-                    and tokens[j + 2].text == "(":
+            if (
+                j + 2 < len(tokens)
+                and tokens[j].text == "."
+                and tokens[j + 1].kind == "ident"
+                and tokens[j + 2].text == "("
+            ):
                 out.append((tokens[k + 1].text, tokens[j + 1].text))
     return out
 
@@ -321,8 +363,11 @@ def analyse(path: str, text: str, guard_calls: tuple[str, ...] = DEFAULT_GUARDS)
             result.type_names.append(block.name)
         spans = [(block.start, block.end)]
         if block.kind == "class":  # an async class is entered through execute() (and start() for batches)
-            spans = [(m.start, m.end) for m in blocks if m.parent is block and m.kind == "method"
-                     and m.name.lower() in ASYNC_ENTRY_METHODS]
+            spans = [
+                (m.start, m.end)
+                for m in blocks
+                if m.parent is block and m.kind == "method" and m.name.lower() in ASYNC_ENTRY_METHODS
+            ]
         guards = tuple(g for a, b in spans for g in _guards(tokens, a, b, guard_calls))
         calls = tuple(c for a, b in spans for c in _calls(tokens, a, b))
         owner = block.parent

@@ -14,15 +14,24 @@ from dataclasses import dataclass
 
 # field type -> literal used for a bind compared with a field of that type
 _LITERALS = {
-    "boolean": "true", "int": "1", "double": "1", "currency": "1", "percent": "1", "long": "1",
-    "date": "2000-01-01", "datetime": "2000-01-01T00:00:00Z", "time": "00:00:00.000Z",
+    "boolean": "true",
+    "int": "1",
+    "double": "1",
+    "currency": "1",
+    "percent": "1",
+    "long": "1",
+    "date": "2000-01-01",
+    "datetime": "2000-01-01T00:00:00Z",
+    "time": "00:00:00.000Z",
 }
 _TEXT = "'sfops'"
-_APEX_ONLY = re.compile(r"\bWITH\s+(USER_MODE|SYSTEM_MODE)\b|\bFOR\s+(UPDATE|VIEW|REFERENCE)\b|\bALL\s+ROWS\b",
-                        re.I)
+_APEX_ONLY = re.compile(r"\bWITH\s+(USER_MODE|SYSTEM_MODE)\b|\bFOR\s+(UPDATE|VIEW|REFERENCE)\b|\bALL\s+ROWS\b", re.I)
 _FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.I)
-_OPERATOR = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s*(=|!=|<>|<=|>=|<|>|\bNOT\s+IN\b|\bIN\b|\bLIKE\b|"
-                       r"\bINCLUDES\b|\bEXCLUDES\b)\s*$", re.I)
+_OPERATOR = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_.]*)\s*(=|!=|<>|<=|>=|<|>|\bNOT\s+IN\b|\bIN\b|\bLIKE\b|"
+    r"\bINCLUDES\b|\bEXCLUDES\b)\s*$",
+    re.I,
+)
 _KEYWORD_BEFORE = re.compile(r"\b(LIMIT|OFFSET)\s*$", re.I)
 
 
@@ -109,7 +118,7 @@ def prepare(soql: str, fields: FieldLookup) -> tuple[str, list[str]]:
             in_string = not in_string
         if c == ":" and not in_string:
             end = _bind_end(text, i + 1)
-            name = text[i + 1:end].strip()
+            name = text[i + 1 : end].strip()
             before = "".join(out)
             if _KEYWORD_BEFORE.search(before):
                 value = "200" if before.rstrip().upper().endswith("LIMIT") else "0"
@@ -125,9 +134,9 @@ def prepare(soql: str, fields: FieldLookup) -> tuple[str, list[str]]:
     return "".join(out), binds
 
 
-def describe_lookup(describes: Mapping[str, Mapping[str, object]],
-                    prefixes: Mapping[str, str]) -> FieldLookup:
+def describe_lookup(describes: Mapping[str, Mapping[str, object]], prefixes: Mapping[str, str]) -> FieldLookup:
     """A FieldLookup over describes (object name lower-cased -> describe) and key prefixes."""
+
     def lookup(obj: str, path: str) -> FieldType | None:
         parts = path.split(".")
         current = obj
@@ -155,4 +164,5 @@ def describe_lookup(describes: Mapping[str, Mapping[str, object]],
                 return FieldType(str(match.get("type")), prefix if isinstance(prefix, str) else None)
             current = str(targets[0]) if targets else current
         return None
+
     return lookup

@@ -84,9 +84,17 @@ def run_gate(ctx: GateContext, *, overrides: Mapping[str, str] | None = None, re
             result.override_reason = overrides.get(name)
             result.seconds = round(time.monotonic() - t0, 3)
             results.append(result)
-    report = GateReport(org=ctx.alias, from_ref=ctx.from_ref, to_ref=ctx.to_ref, from_sha=release.from_sha,
-                        to_sha=release.to_sha, started_at=ctx.now, checks=results, api_calls=counter.value,
-                        seconds=round(time.monotonic() - started, 3))
+    report = GateReport(
+        org=ctx.alias,
+        from_ref=ctx.from_ref,
+        to_ref=ctx.to_ref,
+        from_sha=release.from_sha,
+        to_sha=release.to_sha,
+        started_at=ctx.now,
+        checks=results,
+        api_calls=counter.value,
+        seconds=round(time.monotonic() - started, 3),
+    )
     if record:
         _record(ctx, report, overrides)
     return report
@@ -96,17 +104,32 @@ def _record(ctx: GateContext, report: GateReport, overrides: Mapping[str, str]) 
     target = f"{report.from_ref}..{report.to_ref}"
     with ctx.store.begin() as conn:
         report.run_id = ctx.store.record_audit(
-            actor=ctx.actor, alias=ctx.alias, action=RUN_ACTION, target=target, before={"sha": report.from_sha},
-            after={"sha": report.to_sha}, reason="; ".join(f"{k}: {v}" for k, v in overrides.items()) or None,
-            outcome=report.status.value, details=report.summary(), conn=conn)
+            actor=ctx.actor,
+            alias=ctx.alias,
+            action=RUN_ACTION,
+            target=target,
+            before={"sha": report.from_sha},
+            after={"sha": report.to_sha},
+            reason="; ".join(f"{k}: {v}" for k, v in overrides.items()) or None,
+            outcome=report.status.value,
+            details=report.summary(),
+            conn=conn,
+        )
         for result in report.checks:
             if result.name not in overrides:
                 continue
             ctx.store.record_audit(
-                actor=ctx.actor, alias=ctx.alias, action=OVERRIDE_ACTION, target=f"{target} {result.name}",
-                before={"status": result.status.value}, after={"status": result.effective.value},
-                reason=overrides[result.name], outcome="applied" if result.status is Status.FAIL else "not needed",
-                details={"run_id": report.run_id, "check": result.name, "check_reason": result.reason}, conn=conn)
+                actor=ctx.actor,
+                alias=ctx.alias,
+                action=OVERRIDE_ACTION,
+                target=f"{target} {result.name}",
+                before={"status": result.status.value},
+                after={"status": result.effective.value},
+                reason=overrides[result.name],
+                outcome="applied" if result.status is Status.FAIL else "not needed",
+                details={"run_id": report.run_id, "check": result.name, "check_reason": result.reason},
+                conn=conn,
+            )
 
 
 def history(store: Store, org: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -115,11 +138,20 @@ def history(store: Store, org: str | None = None, limit: int = 20) -> list[dict[
     for rec in store.audit_history(alias=org, action_prefix=RUN_ACTION, limit=limit):
         details = rec.details or {}
         checks = details.get("checks") or {}
-        rows.append({"run": rec.id, "at": rec.at, "org": rec.alias, "release": rec.target,
-                     "to_sha": str((rec.after or {}).get("sha", ""))[:10], "status": rec.outcome, "by": rec.actor,
-                     "failed": ", ".join(k for k, v in checks.items() if v.get("status") == "fail"),
-                     "overridden": ", ".join(k for k, v in checks.items() if v.get("status") == "overridden"),
-                     "api_calls": details.get("api_calls")})
+        rows.append(
+            {
+                "run": rec.id,
+                "at": rec.at,
+                "org": rec.alias,
+                "release": rec.target,
+                "to_sha": str((rec.after or {}).get("sha", ""))[:10],
+                "status": rec.outcome,
+                "by": rec.actor,
+                "failed": ", ".join(k for k, v in checks.items() if v.get("status") == "fail"),
+                "overridden": ", ".join(k for k, v in checks.items() if v.get("status") == "overridden"),
+                "api_calls": details.get("api_calls"),
+            }
+        )
     return rows
 
 
@@ -127,6 +159,12 @@ def allowing_run(store: Store, org: str, sha: str) -> dict[str, Any] | None:
     """The latest gate run on `org` that let release `sha` through (pass or warn), if any."""
     for rec in store.audit_history(alias=org, action_prefix=RUN_ACTION, limit=200):
         if str((rec.after or {}).get("sha", "")) == sha and rec.outcome in (Status.PASS.value, Status.WARN.value):
-            return {"run": rec.id, "at": rec.at, "status": rec.outcome, "by": rec.actor, "release": rec.target,
-                    "overrides": rec.reason}
+            return {
+                "run": rec.id,
+                "at": rec.at,
+                "status": rec.outcome,
+                "by": rec.actor,
+                "release": rec.target,
+                "overrides": rec.reason,
+            }
     return None

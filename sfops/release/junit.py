@@ -12,14 +12,28 @@ def junit_xml(report: GateReport) -> bytes:
     """The report as a JUnit `<testsuites>` document."""
     failures = sum(1 for c in report.checks if c.effective is Status.FAIL)
     skipped = sum(1 for c in report.checks if c.effective is Status.OFF)
-    suites = ET.Element("testsuites", name="sfops release check", tests=str(len(report.checks)),
-                        failures=str(failures), time=f"{report.seconds:.3f}")
-    suite = ET.SubElement(suites, "testsuite", name=f"release {report.from_ref}..{report.to_ref} on {report.org}",
-                          tests=str(len(report.checks)), failures=str(failures), errors="0", skipped=str(skipped),
-                          time=f"{report.seconds:.3f}", timestamp=report.started_at.isoformat())
+    suites = ET.Element(
+        "testsuites",
+        name="sfops release check",
+        tests=str(len(report.checks)),
+        failures=str(failures),
+        time=f"{report.seconds:.3f}",
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"release {report.from_ref}..{report.to_ref} on {report.org}",
+        tests=str(len(report.checks)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+        time=f"{report.seconds:.3f}",
+        timestamp=report.started_at.isoformat(),
+    )
     for check in report.checks:
-        case = ET.SubElement(suite, "testcase", classname="release." + check.name, name=check.name,
-                             time=f"{check.seconds:.3f}")
+        case = ET.SubElement(
+            suite, "testcase", classname="release." + check.name, name=check.name, time=f"{check.seconds:.3f}"
+        )
         lines = [check.reason] + [f"{f.where + ': ' if f.where else ''}{f.message}" for f in check.findings]
         status = check.effective
         if status is Status.FAIL:
@@ -29,8 +43,11 @@ def junit_xml(report: GateReport) -> bytes:
             ET.SubElement(case, "skipped", message="off in [release.checks]")
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = f"[{status.value}] " + "\n".join(lines) + (
-                f"\noverride: {check.override_reason}" if check.override_reason else "")
+            out.text = (
+                f"[{status.value}] "
+                + "\n".join(lines)
+                + (f"\noverride: {check.override_reason}" if check.override_reason else "")
+            )
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 

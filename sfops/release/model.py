@@ -102,14 +102,26 @@ class GateReport:
             for f in c.findings[:50]:
                 rows.append({"check": "", "status": f.status.value, "reason": f.message, "where": f.where})
             if len(c.findings) > 50:
-                rows.append({"check": "", "status": "", "reason": f"... {len(c.findings) - 50} more (see --json)",
-                             "where": ""})
+                rows.append(
+                    {"check": "", "status": "", "reason": f"... {len(c.findings) - 50} more (see --json)", "where": ""}
+                )
         return rows
 
     def summary(self) -> dict[str, Any]:
         """What the store keeps of a run (the audit record's details)."""
-        return {"from_ref": self.from_ref, "to_ref": self.to_ref, "from_sha": self.from_sha, "to_sha": self.to_sha,
-                "status": self.status.value, "api_calls": self.api_calls,
-                "checks": {c.name: {"status": c.effective.value, "reason": c.reason,
-                                    **({"override": c.override_reason} if c.override_reason else {})}
-                           for c in self.checks}}
+        return {
+            "from_ref": self.from_ref,
+            "to_ref": self.to_ref,
+            "from_sha": self.from_sha,
+            "to_sha": self.to_sha,
+            "status": self.status.value,
+            "api_calls": self.api_calls,
+            "checks": {
+                c.name: {
+                    "status": c.effective.value,
+                    "reason": c.reason,
+                    **({"override": c.override_reason} if c.override_reason else {}),
+                }
+                for c in self.checks
+            },
+        }

@@ -54,8 +54,7 @@ class Release:
         return sorted({Path(c.path).name.split(".", 1)[0] for c in self.changes})
 
 
-def load_release(repo: str | Path, from_ref: str, to_ref: str,
-                 guards: tuple[str, ...] = DEFAULT_GUARDS) -> Release:
+def load_release(repo: str | Path, from_ref: str, to_ref: str, guards: tuple[str, ...] = DEFAULT_GUARDS) -> Release:
     """The Apex files release `to_ref` (B) adds or changes over `from_ref` (A), analysed."""
     git = Git(repo)
     git.check_repository()
@@ -89,8 +88,9 @@ def load_release(repo: str | Path, from_ref: str, to_ref: str,
 GuardSite = tuple[str, int, str | None]  # file, line, switch name
 
 
-def delegated_guards(release: Release, calls: set[tuple[str, str]],
-                     guards: tuple[str, ...] = DEFAULT_GUARDS) -> dict[tuple[str, str], list[GuardSite]]:
+def delegated_guards(
+    release: Release, calls: set[tuple[str, str]], guards: tuple[str, ...] = DEFAULT_GUARDS
+) -> dict[tuple[str, str], list[GuardSite]]:
     """(class, method) lower-cased -> guards (file, line, switch) in that method of B's version of the class.
 
     Used for an entry point that delegates at once to a handler (`AccountHandler.run(Trigger.new)`)."""

@@ -22,9 +22,24 @@ from sfops.rollback.xmlutil import canonical, local, parse, serialize, text_of
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 PRUNED_TYPES = ("Profile", "PermissionSet")
-_PERMISSION_KEYS = ("apexClass", "apexPage", "object", "field", "layout", "recordType", "tab", "application",
-                    "name", "flow", "customPermission", "customMetadataType", "customSettings",
-                    "externalDataSource", "dataspaceScope", "emailTemplate")
+_PERMISSION_KEYS = (
+    "apexClass",
+    "apexPage",
+    "object",
+    "field",
+    "layout",
+    "recordType",
+    "tab",
+    "application",
+    "name",
+    "flow",
+    "customPermission",
+    "customMetadataType",
+    "customSettings",
+    "externalDataSource",
+    "dataspaceScope",
+    "emailTemplate",
+)
 
 
 @dataclass
@@ -186,8 +201,7 @@ def _recompose_object(delta: Delta, group: list[Change], registry: Registry) -> 
     return serialize("CustomObject", elements)
 
 
-def _merge_container(delta: Delta, group: list[Change],
-                     registry: Registry) -> tuple[str | None, str, list[ET.Element]]:
+def _merge_container(delta: Delta, group: list[Change], registry: Registry) -> tuple[str | None, str, list[ET.Element]]:
     """An in-file container's path, root tag and elements: root scalars plus the deployed children,
     in A's order."""
     container = next((c for c in group if registry.get(c.key.type).in_file_children), None)

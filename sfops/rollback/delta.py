@@ -53,8 +53,15 @@ class Snapshot:
     """The components under the package directories at one ref, resolved lazily: only files that
     share a name prefix with something the diff touched are ever mapped to components."""
 
-    def __init__(self, sha: str, tree: dict[str, TreeEntry], project: Project, registry: Registry,
-                 patterns: GitIgnoreSpec, cache: dict[str, SourceFile | Unresolved | None] | None = None) -> None:
+    def __init__(
+        self,
+        sha: str,
+        tree: dict[str, TreeEntry],
+        project: Project,
+        registry: Registry,
+        patterns: GitIgnoreSpec,
+        cache: dict[str, SourceFile | Unresolved | None] | None = None,
+    ) -> None:
         self.sha = sha
         self.tree = tree
         self.paths = sorted(tree)
@@ -104,14 +111,15 @@ class Snapshot:
             i += 1
 
 
-def _resolve_path(path: str, project: Project, registry: Registry,
-                  patterns: GitIgnoreSpec) -> SourceFile | Unresolved | None:
+def _resolve_path(
+    path: str, project: Project, registry: Registry, patterns: GitIgnoreSpec
+) -> SourceFile | Unresolved | None:
     rel_dir = next((d for d in project.package_dirs if path.startswith(d + "/")), None)
     if rel_dir is None or ignored(path, patterns):
         return None
     if ".." in path:
         safe_relpath(path)
-    return registry.resolve(path[len(rel_dir) + 1:], path)
+    return registry.resolve(path[len(rel_dir) + 1 :], path)
 
 
 def component_prefix(source: SourceFile) -> str:
@@ -176,8 +184,11 @@ def read_project(git: Git, sha: str) -> Project:
         return Project([], DEFAULT_API_VERSION, found=False)
     if not isinstance(raw, dict):
         return Project([], DEFAULT_API_VERSION, found=False)
-    dirs = [safe_relpath(str(d.get("path", "")).strip("/")) for d in raw.get("packageDirectories", [])
-            if isinstance(d, dict) and d.get("path")]
+    dirs = [
+        safe_relpath(str(d.get("path", "")).strip("/"))
+        for d in raw.get("packageDirectories", [])
+        if isinstance(d, dict) and d.get("path")
+    ]
     return Project(dirs, str(raw.get("sourceApiVersion") or DEFAULT_API_VERSION), found=bool(dirs))
 
 
@@ -206,8 +217,9 @@ def ignored(path: str, spec: GitIgnoreSpec) -> bool:
     return spec.match_file(path.lower())
 
 
-def _container_children(registry: Registry, key: ComponentKey, data: bytes,
-                        where: str) -> tuple[dict[tuple[str, str], tuple[ComponentKey, ET.Element]], str]:
+def _container_children(
+    registry: Registry, key: ComponentKey, data: bytes, where: str
+) -> tuple[dict[tuple[str, str], tuple[ComponentKey, ET.Element]], str]:
     """Children of an in-file container by identity, and a canonical form of its other elements."""
     mtype = registry.get(key.type)
     root = parse(data, where)
@@ -225,8 +237,9 @@ def _container_children(registry: Registry, key: ComponentKey, data: bytes,
     return children, "".join(scalars)
 
 
-def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Registry | None = None, *,
-                  allow_forward: bool = False) -> Delta:
+def compute_delta(
+    repo: str | Path, from_ref: str, to_ref: str, registry: Registry | None = None, *, allow_forward: bool = False
+) -> Delta:
     """The reverse delta that takes an org from `from_ref` (B, deployed) back to `to_ref` (A).
 
     Refuses a forward delta (B an ancestor of A) unless `allow_forward`; needs sfdx-project.json."""
@@ -234,16 +247,26 @@ def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Regist
     git = Git(repo)
     git.check_repository()
     sha_b, sha_a = git.resolve(from_ref), git.resolve(to_ref)
-    if not allow_forward and sha_a != sha_b and sha_a != EMPTY_TREE and sha_b != EMPTY_TREE \
-            and git.is_ancestor(sha_b, sha_a):
-        raise UsageError(f"--from {from_ref} is older than --to {to_ref} ({to_ref} descends from it): that is a "
-                         "forward delta, not a rollback. --from is the bad release deployed now, --to the good "
-                         "one to go back to.", actions=[f"--from {to_ref} --to {from_ref}",
-                                                         "--allow-forward (really deploy the newer release)"])
+    if (
+        not allow_forward
+        and sha_a != sha_b
+        and sha_a != EMPTY_TREE
+        and sha_b != EMPTY_TREE
+        and git.is_ancestor(sha_b, sha_a)
+    ):
+        raise UsageError(
+            f"--from {from_ref} is older than --to {to_ref} ({to_ref} descends from it): that is a "
+            "forward delta, not a rollback. --from is the bad release deployed now, --to the good "
+            "one to go back to.",
+            actions=[f"--from {to_ref} --to {from_ref}", "--allow-forward (really deploy the newer release)"],
+        )
     project, project_b = read_project(git, sha_a), read_project(git, sha_b)
     if not project.found and not project_b.found:
-        raise UsageError(f"No sfdx-project.json with packageDirectories at {to_ref} or {from_ref} in {repo}: "
-                         "not an SFDX project (or the wrong --repo).", actions=["--repo PATH/TO/SFDX/PROJECT"])
+        raise UsageError(
+            f"No sfdx-project.json with packageDirectories at {to_ref} or {from_ref} in {repo}: "
+            "not an SFDX project (or the wrong --repo).",
+            actions=["--repo PATH/TO/SFDX/PROJECT"],
+        )
     if not project.found:
         project = Project(list(project_b.package_dirs), project_b.api_version)
     # a package directory that only B has still holds components the rollback must delete
@@ -302,16 +325,33 @@ def compute_delta(repo: str | Path, from_ref: str, to_ref: str, registry: Regist
         changes.append(Change(key, action, parent, files_a, files_b, renamed_from=renamed))
 
     changes.sort(key=lambda c: (c.key.type, c.key.name))
-    return Delta(Path(repo), from_ref, to_ref, sha_b, sha_a, project, changes,
-                 sorted(unresolved.values(), key=lambda u: u.path), snap_a, snap_b, blobs, renames)
+    return Delta(
+        Path(repo),
+        from_ref,
+        to_ref,
+        sha_b,
+        sha_a,
+        project,
+        changes,
+        sorted(unresolved.values(), key=lambda u: u.path),
+        snap_a,
+        snap_b,
+        blobs,
+        renames,
+    )
 
 
 def _same(files_a: dict[str, TreeEntry], files_b: dict[str, TreeEntry]) -> bool:
     return files_a == files_b
 
 
-def _diff_container(registry: Registry, key: ComponentKey, files_a: dict[str, TreeEntry],
-                    files_b: dict[str, TreeEntry], blobs: dict[str, bytes]) -> list[Change]:
+def _diff_container(
+    registry: Registry,
+    key: ComponentKey,
+    files_a: dict[str, TreeEntry],
+    files_b: dict[str, TreeEntry],
+    blobs: dict[str, bytes],
+) -> list[Change]:
     """Element-level diff of an in-file container (one file per side)."""
     children_a: dict[tuple[str, str], tuple[ComponentKey, ET.Element]] = {}
     children_b: dict[tuple[str, str], tuple[ComponentKey, ET.Element]] = {}

@@ -107,11 +107,24 @@ class Outcome:
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per failure (component or test) for the human table."""
-        rows = [{"kind": "component", "name": f"{f['type']} {f['full_name']}", "problem": f["problem"],
-                 "where": f["file"] + (f":{f['line']}" if f.get("line") else "")} for f in self.component_failures]
-        rows += [{"kind": "test", "name": f"{f['class_name']}.{f['method']}", "problem": f["message"],
-                  "where": (f.get("stack") or "").splitlines()[0] if f.get("stack") else ""}
-                 for f in self.test_failures]
+        rows = [
+            {
+                "kind": "component",
+                "name": f"{f['type']} {f['full_name']}",
+                "problem": f["problem"],
+                "where": f["file"] + (f":{f['line']}" if f.get("line") else ""),
+            }
+            for f in self.component_failures
+        ]
+        rows += [
+            {
+                "kind": "test",
+                "name": f"{f['class_name']}.{f['method']}",
+                "problem": f["message"],
+                "where": (f.get("stack") or "").splitlines()[0] if f.get("stack") else "",
+            }
+            for f in self.test_failures
+        ]
         return rows
 
 
@@ -133,8 +146,9 @@ def load_package(path: str | Path) -> Package:
         _check_phase_folder(root, folder, plan, number)
     extra = sorted(p.name for p in root.glob("phase-*") if p not in phases)
     if extra:
-        raise UsageError(f"{root}: {', '.join(extra)} not in plan.json ({count} phase(s)); "
-                         "re-run `sfops rollback plan`.")
+        raise UsageError(
+            f"{root}: {', '.join(extra)} not in plan.json ({count} phase(s)); re-run `sfops rollback plan`."
+        )
     return Package(root, plan, phases)
 
 
@@ -145,8 +159,11 @@ def _check_phase_folder(root: Path, folder: Path, plan: dict[str, Any], number: 
 
     rerun = "re-run `sfops rollback plan`"
     where = folder.relative_to(root).as_posix() if folder != root else str(root)
-    expected: dict[str, dict[str, set[str]]] = {"package.xml": {}, "destructiveChangesPre.xml": {},
-                                                 "destructiveChangesPost.xml": {}}
+    expected: dict[str, dict[str, set[str]]] = {
+        "package.xml": {},
+        "destructiveChangesPre.xml": {},
+        "destructiveChangesPost.xml": {},
+    }
     files = {"deploy": "package.xml", "pre": "destructiveChangesPre.xml", "post": "destructiveChangesPost.xml"}
     for item in plan.get("items", []):
         target = files.get(str(item.get("placement")))
@@ -162,7 +179,8 @@ def _check_phase_folder(root: Path, folder: Path, plan: dict[str, Any], number: 
                 type_name = text_of(types, "name")
                 if type_name:
                     found.setdefault(type_name, set()).update(
-                        (m.text or "").strip() for m in types if m.tag.endswith("members"))
+                        (m.text or "").strip() for m in types if m.tag.endswith("members")
+                    )
         except MetadataXmlError:
             raise UsageError(f"{root}: {where}/{name} is not valid XML; {rerun}.") from None
         if found != wanted:
@@ -179,10 +197,13 @@ def _read_plan(plan_file: Path) -> dict[str, Any]:
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"{plan_file} is not valid JSON ({exc}); {rerun}.") from None
-    if not isinstance(plan, dict) or not isinstance(plan.get("items", []), list) or \
-            not all(isinstance(i, dict) for i in plan.get("items", [])) or \
-            type(plan.get("phases", 1)) is not int or \
-            not all(_SHA.fullmatch(str(plan.get(k, "0" * 40))) for k in ("from_sha", "to_sha")):
+    if (
+        not isinstance(plan, dict)
+        or not isinstance(plan.get("items", []), list)
+        or not all(isinstance(i, dict) for i in plan.get("items", []))
+        or type(plan.get("phases", 1)) is not int
+        or not all(_SHA.fullmatch(str(plan.get(k, "0" * 40))) for k in ("from_sha", "to_sha"))
+    ):
         raise UsageError(f"{plan_file} is not a rollback plan; {rerun}.")
     return plan
 
@@ -206,8 +227,11 @@ def zip_folder(folder: Path) -> bytes:
 
 
 def _apex_names(folder: Path) -> list[str]:
-    return sorted({p.name.split(".", 1)[0] for d in APEX_DIRS for p in (folder / d).glob("*")
-                   if p.suffix in (".cls", ".trigger")} if folder.is_dir() else set())
+    return sorted(
+        {p.name.split(".", 1)[0] for d in APEX_DIRS for p in (folder / d).glob("*") if p.suffix in (".cls", ".trigger")}
+        if folder.is_dir()
+        else set()
+    )
 
 
 def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]]:
@@ -227,8 +251,11 @@ def covering_tests(package: Package, folder: Path) -> tuple[list[str], list[str]
     entries = git.ls_tree(sha, test_files) if test_files else {}
     blobs = git.cat_blobs(entry.sha for entry in entries.values())
     # a trigger counts as covered by a test that works with its object
-    trigger_objects = {p.name.split(".", 1)[0]: m.group(1) for p in (folder / "triggers").glob("*.trigger")
-                       if (m := _TRIGGER_ON.search(p.read_text(encoding="utf-8", errors="replace")))}
+    trigger_objects = {
+        p.name.split(".", 1)[0]: m.group(1)
+        for p in (folder / "triggers").glob("*.trigger")
+        if (m := _TRIGGER_ON.search(p.read_text(encoding="utf-8", errors="replace")))
+    }
     tests: set[str] = set()
     covered: set[str] = set()
     deployed_tests = set()
@@ -258,8 +285,9 @@ def is_warning(note: str) -> bool:
     return note.startswith(WARNING_NOTES)
 
 
-def choose_test_level(package: Package, folder: Path, test_level: str | None,
-                      tests: Iterable[str]) -> tuple[str, list[str], list[str]]:
+def choose_test_level(
+    package: Package, folder: Path, test_level: str | None, tests: Iterable[str]
+) -> tuple[str, list[str], list[str]]:
     """(test level, tests, notes). Default: RunSpecifiedTests with A's tests that cover the reverted Apex
     when every deployed class/trigger has one, else RunLocalTests (each class needs 75 % coverage)."""
     tests = [t for t in tests if t]
@@ -271,35 +299,67 @@ def choose_test_level(package: Package, folder: Path, test_level: str | None,
     if not _apex_names(folder):
         return "RunLocalTests", [], ["no Apex in the package: RunLocalTests (production requires tests)"]
     if found and not uncovered:
-        return "RunSpecifiedTests", found, ["RunSpecifiedTests with the tests of release A (good) that cover the "
-                                            f"reverted Apex: {', '.join(found)}"]
-    note = (("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered
-            else "RunLocalTests")
+        return (
+            "RunSpecifiedTests",
+            found,
+            [f"RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: {', '.join(found)}"],
+        )
+    note = (
+        ("RunLocalTests: no test in release A (good) covers " + ", ".join(uncovered)) if uncovered else "RunLocalTests"
+    )
     return "RunLocalTests", [], [note]
 
 
 def outcome_from(result: DeployResult, action: str, org: str, package: Package | None = None) -> Outcome:
     """An Outcome from the client's DeployResult."""
     return Outcome(
-        action=action, org=org, id=result.id, status=result.status, done=result.done, success=result.success,
-        check_only=result.check_only, from_sha=package.from_sha if package else "",
+        action=action,
+        org=org,
+        id=result.id,
+        status=result.status,
+        done=result.done,
+        success=result.success,
+        check_only=result.check_only,
+        from_sha=package.from_sha if package else "",
         to_sha=package.to_sha if package else "",
-        components_deployed=result.number_components_deployed, components_total=result.number_components_total,
-        tests_completed=result.number_tests_completed, tests_total=result.number_tests_total,
-        component_failures=[{"type": c.type, "full_name": c.full_name, "file": c.file, "problem": c.problem or "",
-                             "problem_type": c.problem_type, "line": c.line} for c in result.component_failures],
-        test_failures=[{"class_name": t.class_name, "method": t.method, "message": t.message, "stack": t.stack}
-                       for t in result.test_failures])
+        components_deployed=result.number_components_deployed,
+        components_total=result.number_components_total,
+        tests_completed=result.number_tests_completed,
+        tests_total=result.number_tests_total,
+        component_failures=[
+            {
+                "type": c.type,
+                "full_name": c.full_name,
+                "file": c.file,
+                "problem": c.problem or "",
+                "problem_type": c.problem_type,
+                "line": c.line,
+            }
+            for c in result.component_failures
+        ],
+        test_failures=[
+            {"class_name": t.class_name, "method": t.method, "message": t.message, "stack": t.stack}
+            for t in result.test_failures
+        ],
+    )
 
 
 class RollbackDeployer:
     """Runs the rollback's Metadata API operations for one org and records them."""
 
-    def __init__(self, client: MetadataClient, store: Store, org: str, *, actor: str,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                 on_progress: Callable[[DeployResult], None] | None = None,
-                 incident_id: str | None = None, freeze: Mapping[str, Any] | None = None,
-                 production: bool = False) -> None:
+    def __init__(
+        self,
+        client: MetadataClient,
+        store: Store,
+        org: str,
+        *,
+        actor: str,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        on_progress: Callable[[DeployResult], None] | None = None,
+        incident_id: str | None = None,
+        freeze: Mapping[str, Any] | None = None,
+        production: bool = False,
+    ) -> None:
         self.client, self.store, self.org, self.actor = client, store, org, actor
         self.freeze = freeze or {}  # the [rollback] settings (freeze windows, risky times)
         self.production = production
@@ -309,39 +369,88 @@ class RollbackDeployer:
         self.intents = DeployIntents(client, store, org, actor=actor, now=now, incident_id=incident_id)
 
     # -- operations -------------------------------------------------------------------------------
-    def validate(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
-                 wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None,
-                 skip_drift: bool = False) -> Outcome:
+    def validate(
+        self,
+        package: Package,
+        *,
+        test_level: str | None = None,
+        tests: Iterable[str] = (),
+        wait_minutes: float = 33,
+        ignore_warnings: bool = False,
+        reason: str | None = None,
+        skip_drift: bool = False,
+    ) -> Outcome:
         """Check-only deploy with tests (after the drift check, whose findings are notes: nothing changes);
         the id is stored with B's SHA for a later quick deploy."""
         drift = [] if skip_drift else drift_check(self.client, package, ignore_warnings=ignore_warnings)
-        outcome = self._validate(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
-                                 ignore_warnings=ignore_warnings, reason=reason)
+        outcome = self._validate(
+            package,
+            test_level=test_level,
+            tests=tests,
+            wait_minutes=wait_minutes,
+            ignore_warnings=ignore_warnings,
+            reason=reason,
+        )
         outcome.notes = drift + outcome.notes
         return outcome
 
-    def _validate(self, package: Package, *, test_level: str | None, tests: Iterable[str],
-                  wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
+    def _validate(
+        self,
+        package: Package,
+        *,
+        test_level: str | None,
+        tests: Iterable[str],
+        wait_minutes: float,
+        ignore_warnings: bool,
+        reason: str | None,
+    ) -> Outcome:
         folder = package.phases[0]
         level, chosen, notes = choose_test_level(package, folder, test_level, tests)
         if level == "NoTestRun":
-            raise UsageError("A validation for quick deploy must run tests: choose RunSpecifiedTests or "
-                             "RunLocalTests.")
-        outcome = self._run(package, folder, "validate", check_only=True, test_level=level, tests=chosen,
-                            wait_minutes=wait_minutes, ignore_warnings=ignore_warnings, reason=reason)
+            raise UsageError("A validation for quick deploy must run tests: choose RunSpecifiedTests or RunLocalTests.")
+        outcome = self._run(
+            package,
+            folder,
+            "validate",
+            check_only=True,
+            test_level=level,
+            tests=chosen,
+            wait_minutes=wait_minutes,
+            ignore_warnings=ignore_warnings,
+            reason=reason,
+        )
         outcome.notes = notes + outcome.notes
         if len(package.phases) > 1:
-            outcome.notes.append("Two-phase plan: only phase 1 can be validated before anything is deployed; "
-                                 "validate phase 2 after phase 1 has landed.")
-        self.store.set_state(STATE_KEY.format(org=self.org), {
-            "id": outcome.id, "from_sha": package.from_sha, "to_sha": package.to_sha,
-            "package": str(package.root), "at": self.now().isoformat(), "test_level": level, "tests": chosen,
-            "status": outcome.status})
+            outcome.notes.append(
+                "Two-phase plan: only phase 1 can be validated before anything is deployed; "
+                "validate phase 2 after phase 1 has landed."
+            )
+        self.store.set_state(
+            STATE_KEY.format(org=self.org),
+            {
+                "id": outcome.id,
+                "from_sha": package.from_sha,
+                "to_sha": package.to_sha,
+                "package": str(package.root),
+                "at": self.now().isoformat(),
+                "test_level": level,
+                "tests": chosen,
+                "status": outcome.status,
+            },
+        )
         return outcome
 
-    def preflight(self, package: Package, action: str, *, override_freeze: bool = False, skip_drift: bool = False,
-                  overwrite_drift: bool = False, ignore_warnings: bool = False,
-                  reason: str | None = None) -> list[str]:
+    def preflight(
+        self,
+        package: Package,
+        action: str,
+        *,
+        override_freeze: bool = False,
+        skip_drift: bool = False,
+        overwrite_drift: bool = False,
+        ignore_warnings: bool = False,
+        reason: str | None = None,
+    ) -> list[str]:
         """The checks every deploy passes before anything is sent: the change-freeze guard, then the drift
         check (on production, drift blocks unless overwrite_drift with a reason). A refusal is audited.
         Returns the notes to show (overridden freezes, drift found)."""
@@ -356,46 +465,103 @@ class RollbackDeployer:
         if overwrite_drift and not (reason or "").strip():
             raise UsageError("--overwrite-drift needs --reason (it is recorded with the rollback).")
         if skip_drift and self.production and not overwrite_drift:
-            raise UsageError("On a production org the drift check is not skipped; to deploy over changes made "
-                             "after release B (bad), give --overwrite-drift --reason.")
+            raise UsageError(
+                "On a production org the drift check is not skipped; to deploy over changes made "
+                "after release B (bad), give --overwrite-drift --reason."
+            )
         if skip_drift:
             return notes
         drift = drift_check(self.client, package, ignore_warnings=ignore_warnings)
         found = [n for n in drift if n.startswith("drift:")]
         if found and self.production and not overwrite_drift:
             self._record_refusal(package, action, reason, "drift: " + "; ".join(found))
-            raise DriftError(f"Production differs from release {package.plan.get('from_ref')} "
-                             f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
-                             actions=["check the findings (a hot-fix made after release B (bad)?)",
-                                      "re-run with --overwrite-drift --reason '<why>' to deploy anyway"])
+            raise DriftError(
+                f"Production differs from release {package.plan.get('from_ref')} "
+                f"({len(found)} finding(s)); nothing was deployed: " + " | ".join(found),
+                actions=[
+                    "check the findings (a hot-fix made after release B (bad)?)",
+                    "re-run with --overwrite-drift --reason '<why>' to deploy anyway",
+                ],
+            )
         if found and overwrite_drift:
             notes.append(f"drift overwritten on purpose; reason: {reason}")
         return notes + drift
 
     def _record_refusal(self, package: Package, action: str, reason: str | None, why: str) -> None:
-        self.store.record_audit(actor=self.actor, alias=self.org, action=f"rollback.{action}", target=package.label,
-                                before={"sha": package.from_sha}, after={"sha": package.to_sha}, reason=reason,
-                                incident_id=self.incident_id, outcome="Refused", details={"refused": why})
+        self.store.record_audit(
+            actor=self.actor,
+            alias=self.org,
+            action=f"rollback.{action}",
+            target=package.label,
+            before={"sha": package.from_sha},
+            after={"sha": package.to_sha},
+            reason=reason,
+            incident_id=self.incident_id,
+            outcome="Refused",
+            details={"refused": why},
+        )
 
-    def deploy(self, package: Package, *, test_level: str | None = None, tests: Iterable[str] = (),
-               wait_minutes: float = 33, ignore_warnings: bool = False, reason: str | None = None,
-               override_freeze: bool = False, skip_drift: bool = False, overwrite_drift: bool = False) -> Outcome:
+    def deploy(
+        self,
+        package: Package,
+        *,
+        test_level: str | None = None,
+        tests: Iterable[str] = (),
+        wait_minutes: float = 33,
+        ignore_warnings: bool = False,
+        reason: str | None = None,
+        override_freeze: bool = False,
+        skip_drift: bool = False,
+        overwrite_drift: bool = False,
+    ) -> Outcome:
         """A full deploy of every phase in order (stops at the first phase that fails), after the freeze
         guard and the drift check."""
-        notes = self.preflight(package, "deploy", override_freeze=override_freeze, skip_drift=skip_drift,
-                               overwrite_drift=overwrite_drift, ignore_warnings=ignore_warnings, reason=reason)
-        outcome = self._deploy_phases(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
-                                      ignore_warnings=ignore_warnings, reason=reason, action="deploy")
+        notes = self.preflight(
+            package,
+            "deploy",
+            override_freeze=override_freeze,
+            skip_drift=skip_drift,
+            overwrite_drift=overwrite_drift,
+            ignore_warnings=ignore_warnings,
+            reason=reason,
+        )
+        outcome = self._deploy_phases(
+            package,
+            test_level=test_level,
+            tests=tests,
+            wait_minutes=wait_minutes,
+            ignore_warnings=ignore_warnings,
+            reason=reason,
+            action="deploy",
+        )
         outcome.notes = notes + outcome.notes
         return outcome
 
-    def _deploy_phases(self, package: Package, *, test_level: str | None, tests: Iterable[str],
-                       wait_minutes: float, ignore_warnings: bool, reason: str | None, action: str) -> Outcome:
+    def _deploy_phases(
+        self,
+        package: Package,
+        *,
+        test_level: str | None,
+        tests: Iterable[str],
+        wait_minutes: float,
+        ignore_warnings: bool,
+        reason: str | None,
+        action: str,
+    ) -> Outcome:
         outcome: Outcome | None = None
         for index, folder in enumerate(package.phases, start=1):
             level, chosen, notes = choose_test_level(package, folder, test_level, tests)
-            outcome = self._run(package, folder, action, check_only=False, test_level=level, tests=chosen,
-                                wait_minutes=wait_minutes, ignore_warnings=ignore_warnings, reason=reason)
+            outcome = self._run(
+                package,
+                folder,
+                action,
+                check_only=False,
+                test_level=level,
+                tests=chosen,
+                wait_minutes=wait_minutes,
+                ignore_warnings=ignore_warnings,
+                reason=reason,
+            )
             outcome.notes = notes + outcome.notes
             if len(package.phases) > 1:
                 outcome.notes.insert(0, f"phase {index} of {len(package.phases)}")
@@ -413,8 +579,13 @@ class RollbackDeployer:
             action = "quick deploy"
         else:
             action = "full deploy with tests" if fallback else "fail (--no-fallback)"
-        return {"validation_id": vid, "validated_at": stored.get("at") if not validation_id else None,
-                "stale": stale, "would": action, "package": package.label}
+        return {
+            "validation_id": vid,
+            "validated_at": stored.get("at") if not validation_id else None,
+            "stale": stale,
+            "would": action,
+            "package": package.label,
+        }
 
     def refresh_validation(self) -> dict[str, Any]:
         """The stored validation, its status first asked from the org (as `sf project deploy quick` does):
@@ -431,36 +602,78 @@ class RollbackDeployer:
                 stored = {**stored, "running": True}
         return stored
 
-    def quick(self, package: Package, *, validation_id: str | None = None, fallback: bool = True,
-              wait_minutes: float = 33, reason: str | None = None, test_level: str | None = None,
-              tests: Iterable[str] = (), override_freeze: bool = False, skip_drift: bool = False,
-              overwrite_drift: bool = False) -> Outcome:
+    def quick(
+        self,
+        package: Package,
+        *,
+        validation_id: str | None = None,
+        fallback: bool = True,
+        wait_minutes: float = 33,
+        reason: str | None = None,
+        test_level: str | None = None,
+        tests: Iterable[str] = (),
+        override_freeze: bool = False,
+        skip_drift: bool = False,
+        overwrite_drift: bool = False,
+    ) -> Outcome:
         """deployRecentValidation of the stored (or given) validation, after the freeze guard and the drift
         check; a full deploy with tests when it is stale (the outcome says so first; `fell_back`)."""
-        notes = self.preflight(package, "quick", override_freeze=override_freeze, skip_drift=skip_drift,
-                               overwrite_drift=overwrite_drift, reason=reason)
+        notes = self.preflight(
+            package,
+            "quick",
+            override_freeze=override_freeze,
+            skip_drift=skip_drift,
+            overwrite_drift=overwrite_drift,
+            reason=reason,
+        )
         stored = self.refresh_validation() if not validation_id else {}
         if stored.get("running"):
-            raise ValidationRunningError(f"Validation {stored['id']} is still running ({stored.get('status')}); "
-                                         "a quick deploy can start once it has succeeded.",
-                                         actions=[f"sfops rollback status --job-id {stored['id']} --wait 10",
-                                                  "then re-run sfops rollback quick"])
-        outcome = self._quick(package, stored, validation_id=validation_id, fallback=fallback,
-                              wait_minutes=wait_minutes, reason=reason, test_level=test_level, tests=tests)
-        outcome.notes = notes + outcome.notes if not outcome.fell_back else \
-            outcome.notes[:1] + notes + outcome.notes[1:]
+            raise ValidationRunningError(
+                f"Validation {stored['id']} is still running ({stored.get('status')}); "
+                "a quick deploy can start once it has succeeded.",
+                actions=[
+                    f"sfops rollback status --job-id {stored['id']} --wait 10",
+                    "then re-run sfops rollback quick",
+                ],
+            )
+        outcome = self._quick(
+            package,
+            stored,
+            validation_id=validation_id,
+            fallback=fallback,
+            wait_minutes=wait_minutes,
+            reason=reason,
+            test_level=test_level,
+            tests=tests,
+        )
+        outcome.notes = (
+            notes + outcome.notes if not outcome.fell_back else outcome.notes[:1] + notes + outcome.notes[1:]
+        )
         return outcome
 
-    def _quick(self, package: Package, stored: dict[str, Any], *, validation_id: str | None, fallback: bool,
-               wait_minutes: float, reason: str | None, test_level: str | None, tests: Iterable[str]) -> Outcome:
+    def _quick(
+        self,
+        package: Package,
+        stored: dict[str, Any],
+        *,
+        validation_id: str | None,
+        fallback: bool,
+        wait_minutes: float,
+        reason: str | None,
+        test_level: str | None,
+        tests: Iterable[str],
+    ) -> Outcome:
         vid = validation_id or stored.get("id")
         stale = self._stale_reason(stored, package) if not validation_id else None
         if vid and not stale:
             try:
                 started = self.intents.start(
-                    action="quick", fingerprint=quick_fingerprint(vid, _phase_name(package, package.phases[0])),
-                    check_only=False, begin=lambda: self.client.quick_deploy(vid),
-                    audit=self._audit_fields(package, reason, {"validation_id": vid}))
+                    action="quick",
+                    fingerprint=quick_fingerprint(vid, _phase_name(package, package.phases[0])),
+                    check_only=False,
+                    begin=lambda: self.client.quick_deploy(vid),
+                    audit=self._audit_fields(package, reason, {"validation_id": vid}),
+                )
             except SalesforceError as exc:
                 stale = f"Salesforce refused the quick deploy of {vid}: {exc.message}"
             else:
@@ -474,27 +687,57 @@ class RollbackDeployer:
                 return outcome
         stale = stale or "no stored validation for this org"
         if not fallback:
-            raise RollbackDeployError(f"Cannot quick-deploy: {stale}.",
-                                      actions=["sfops rollback deploy ... (full deploy with tests)"])
-        outcome = self._deploy_phases(package, test_level=test_level, tests=tests, wait_minutes=wait_minutes,
-                                      ignore_warnings=False, reason=reason, action="quick-fallback")
+            raise RollbackDeployError(
+                f"Cannot quick-deploy: {stale}.", actions=["sfops rollback deploy ... (full deploy with tests)"]
+            )
+        outcome = self._deploy_phases(
+            package,
+            test_level=test_level,
+            tests=tests,
+            wait_minutes=wait_minutes,
+            ignore_warnings=False,
+            reason=reason,
+            action="quick-fallback",
+        )
         outcome.fell_back = True
         outcome.validation_id = vid
-        outcome.notes.insert(0, f"QUICK DEPLOY NOT POSSIBLE ({stale}): ran a FULL deploy with tests instead "
-                                "(slower; --no-fallback refuses).")
+        outcome.notes.insert(
+            0,
+            f"QUICK DEPLOY NOT POSSIBLE ({stale}): ran a FULL deploy with tests instead "
+            "(slower; --no-fallback refuses).",
+        )
         return outcome
 
-    def _later_phases(self, package: Package, first: Outcome, test_level: str | None, tests: Iterable[str],
-                      wait_minutes: float, reason: str | None) -> Outcome:
+    def _later_phases(
+        self,
+        package: Package,
+        first: Outcome,
+        test_level: str | None,
+        tests: Iterable[str],
+        wait_minutes: float,
+        reason: str | None,
+    ) -> Outcome:
         """After a quick deploy of phase 1, deploy the remaining phases in full (they could not be
         validated before phase 1 landed)."""
         outcome = first
         for index, folder in enumerate(package.phases[1:], start=2):
             level, chosen, notes = choose_test_level(package, folder, test_level, tests)
-            outcome = self._run(package, folder, "deploy", check_only=False, test_level=level, tests=chosen,
-                                wait_minutes=wait_minutes, ignore_warnings=False, reason=reason)
-            outcome.notes = [f"phase 1 quick-deployed as {first.id}; phase {index} deployed in full", *notes,
-                             *outcome.notes]
+            outcome = self._run(
+                package,
+                folder,
+                "deploy",
+                check_only=False,
+                test_level=level,
+                tests=chosen,
+                wait_minutes=wait_minutes,
+                ignore_warnings=False,
+                reason=reason,
+            )
+            outcome.notes = [
+                f"phase 1 quick-deployed as {first.id}; phase {index} deployed in full",
+                *notes,
+                *outcome.notes,
+            ]
             if outcome.exit_code != ExitCode.OK:
                 break
         return outcome
@@ -529,16 +772,36 @@ class RollbackDeployer:
             return f"the stored validation {stored['id']} is older than 10 days"
         return None
 
-    def _run(self, package: Package, folder: Path, action: str, *, check_only: bool, test_level: str,
-             tests: list[str], wait_minutes: float, ignore_warnings: bool, reason: str | None) -> Outcome:
-        options = DeployOptions(check_only=check_only, test_level=test_level, run_tests=tuple(tests),
-                                ignore_warnings=ignore_warnings, rollback_on_error=True, single_package=True)
+    def _run(
+        self,
+        package: Package,
+        folder: Path,
+        action: str,
+        *,
+        check_only: bool,
+        test_level: str,
+        tests: list[str],
+        wait_minutes: float,
+        ignore_warnings: bool,
+        reason: str | None,
+    ) -> Outcome:
+        options = DeployOptions(
+            check_only=check_only,
+            test_level=test_level,
+            run_tests=tuple(tests),
+            ignore_warnings=ignore_warnings,
+            rollback_on_error=True,
+            single_package=True,
+        )
         zip_bytes = zip_folder(folder)
         extra = {"phase_folder": str(folder)}
         started = self.intents.start(
-            action=action, fingerprint=fingerprint(zip_bytes, options, _phase_name(package, folder)),
-            check_only=check_only, begin=lambda: self.client.deploy(zip_bytes, options),
-            audit=self._audit_fields(package, reason, extra))
+            action=action,
+            fingerprint=fingerprint(zip_bytes, options, _phase_name(package, folder)),
+            check_only=check_only,
+            begin=lambda: self.client.deploy(zip_bytes, options),
+            audit=self._audit_fields(package, reason, extra),
+        )
         outcome = self._follow_started(started, action, package, wait_minutes)
         outcome.test_level, outcome.tests = test_level, list(tests)
         self._record(outcome, package, reason, extra, audit_id=started.audit_id)
@@ -565,24 +828,47 @@ class RollbackDeployer:
             outcome.notes.append(f"still running: sfops rollback status --job-id {deploy_id} --wait 10")
         return outcome
 
-    def _audit_fields(self, package: Package | None, reason: str | None, extra: dict[str, Any],
-                      deploy_id: str | None = None) -> dict[str, Any]:
-        return {"target": package.label if package else (deploy_id or ""),
-                "before": {"sha": package.from_sha} if package else None,
-                "after": {"sha": package.to_sha} if package else None, "reason": reason, "details": dict(extra)}
+    def _audit_fields(
+        self, package: Package | None, reason: str | None, extra: dict[str, Any], deploy_id: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "target": package.label if package else (deploy_id or ""),
+            "before": {"sha": package.from_sha} if package else None,
+            "after": {"sha": package.to_sha} if package else None,
+            "reason": reason,
+            "details": dict(extra),
+        }
 
-    def _record(self, outcome: Outcome, package: Package | None, reason: str | None, extra: dict[str, Any],
-                audit_id: int | None = None) -> None:
+    def _record(
+        self,
+        outcome: Outcome,
+        package: Package | None,
+        reason: str | None,
+        extra: dict[str, Any],
+        audit_id: int | None = None,
+    ) -> None:
         """The audit record of a finished call: the pending intent of a deploy settled with its outcome
         (exactly one record per deploy), or a new record (cancel)."""
-        details = {"deploy_id": outcome.id, "check_only": outcome.check_only, "test_level": outcome.test_level,
-                   "tests": outcome.tests, "component_failures": len(outcome.component_failures),
-                   "test_failures": len(outcome.test_failures), **extra}
+        details = {
+            "deploy_id": outcome.id,
+            "check_only": outcome.check_only,
+            "test_level": outcome.test_level,
+            "tests": outcome.tests,
+            "component_failures": len(outcome.component_failures),
+            "test_failures": len(outcome.test_failures),
+            **extra,
+        }
         if audit_id is not None and self.store.settle_audit([audit_id], outcome.status, details):
             return
         fields = self._audit_fields(package, reason, details, outcome.id)
-        self.store.record_audit(actor=self.actor, alias=self.org, action=f"rollback.{outcome.action}",
-                                incident_id=self.incident_id, outcome=outcome.status, **fields)
+        self.store.record_audit(
+            actor=self.actor,
+            alias=self.org,
+            action=f"rollback.{outcome.action}",
+            incident_id=self.incident_id,
+            outcome=outcome.status,
+            **fields,
+        )
 
 
 def _phase_name(package: Package, folder: Path) -> str:
@@ -592,8 +878,9 @@ def _phase_name(package: Package, folder: Path) -> str:
 def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bool = False) -> list[str]:
     """Compare the org with B before deploying: reverted code and single-file components by content
     (one retrieve), deletions and re-adds by presence (listMetadata, one call per type)."""
-    items = [i for i in package.plan.get("items", []) if i.get("placement") in ("pre", "post")
-             or i.get("action") == "re-add"]
+    items = [
+        i for i in package.plan.get("items", []) if i.get("placement") in ("pre", "post") or i.get("action") == "re-add"
+    ]
     by_type: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         if item["type"] not in ("CustomLabels", "Workflow"):
@@ -612,18 +899,37 @@ def drift_check(client: MetadataClient, package: Package, *, ignore_warnings: bo
         for item in group:
             there = item["member"].casefold() in present
             if item["action"] == "delete" and not there:
-                notes.append(f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
-                             "deleting it " + ("is a warning (--ignore-warnings)" if ignore_warnings else
-                                               "fails the deploy unless --ignore-warnings is given"))
+                notes.append(
+                    f"drift: {type_name} {item['member']} is not in the org (release B (bad) has it); "
+                    "deleting it "
+                    + (
+                        "is a warning (--ignore-warnings)"
+                        if ignore_warnings
+                        else "fails the deploy unless --ignore-warnings is given"
+                    )
+                )
             elif item["action"] == "re-add" and there:
-                notes.append(f"drift: {type_name} {item['member']} is already in the org although release B (bad) "
-                             "removed it")
+                notes.append(
+                    f"drift: {type_name} {item['member']} is already in the org although release B (bad) removed it"
+                )
     return notes
 
 
 # types whose retrieved file can be compared with B's file one to one
-COMPARABLE_TYPES = frozenset({"ApexClass", "ApexTrigger", "ApexPage", "ApexComponent", "Layout", "Flow", "FlexiPage",
-                              "CustomMetadata", "CustomTab", "PlatformEventChannel"})
+COMPARABLE_TYPES = frozenset(
+    {
+        "ApexClass",
+        "ApexTrigger",
+        "ApexPage",
+        "ApexComponent",
+        "Layout",
+        "Flow",
+        "FlexiPage",
+        "CustomMetadata",
+        "CustomTab",
+        "PlatformEventChannel",
+    }
+)
 
 
 def content_drift(client: MetadataClient, package: Package, timeout: float = 300) -> list[str]:
@@ -634,15 +940,22 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
     from sfops.rollback.registry import load_registry
     from sfops.rollback.xmlutil import MetadataXmlError, normalised
 
-    wanted = {(i["type"], i["member"]) for i in package.plan.get("items", [])
-              if i.get("action") == REVERT and i["type"] in COMPARABLE_TYPES}
+    wanted = {
+        (i["type"], i["member"])
+        for i in package.plan.get("items", [])
+        if i.get("action") == REVERT and i["type"] in COMPARABLE_TYPES
+    }
     if not wanted or not package.plan.get("repo"):
         return []
     registry = load_registry()
-    delta = compute_delta(package.plan["repo"], package.from_sha, package.to_sha, registry,
-                          allow_forward=True)  # the plan already chose its direction
-    b_sides = [replace(c, files_a=c.files_b, files_b={}) for c in delta.changes
-               if c.action == REVERT and (c.key.type, c.key.name) in wanted]
+    delta = compute_delta(
+        package.plan["repo"], package.from_sha, package.to_sha, registry, allow_forward=True
+    )  # the plan already chose its direction
+    b_sides = [
+        replace(c, files_a=c.files_b, files_b={})
+        for c in delta.changes
+        if c.action == REVERT and (c.key.type, c.key.name) in wanted
+    ]
     expected = convert(delta, b_sides, registry).files
     members: dict[str, list[str]] = {}
     for type_name, member in sorted(wanted):
@@ -660,13 +973,16 @@ def content_drift(client: MetadataClient, package: Package, timeout: float = 300
             notes.append(f"drift: {path} is not in the org (release B (bad) has it)")
             continue
         try:
-            same = normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else \
-                got.strip() == data.strip()
+            same = (
+                normalised(got) == normalised(data) if data.lstrip().startswith(b"<") else got.strip() == data.strip()
+            )
         except MetadataXmlError:
             same = got.strip() == data.strip()
         if not same:
-            notes.append(f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
-                         "the rollback overwrites it")
+            notes.append(
+                f"drift: {path} in the org differs from release B (bad) (changed in production after it?); "
+                "the rollback overwrites it"
+            )
     return notes
 
 
@@ -685,16 +1001,20 @@ def unzip_bounded(zip_bytes: bytes, limit: int | None = None) -> dict[str, bytes
         raise SalesforceError(f"The retrieved zip is not a zip ({exc}).", error_code="MALFORMED_RESPONSE") from None
     declared = sum(i.file_size for i in infos)
     if declared > limit:
-        raise SalesforceError(f"The retrieved zip would inflate to {declared} bytes (more than {limit}); "
-                              "refusing to unpack it.", error_code="RESPONSE_TOO_LARGE")
+        raise SalesforceError(
+            f"The retrieved zip would inflate to {declared} bytes (more than {limit}); refusing to unpack it.",
+            error_code="RESPONSE_TOO_LARGE",
+        )
     out: dict[str, bytes] = {}
     for info in infos:
         safe_relpath(info.filename)
         with archive.open(info) as entry:
             data = entry.read(info.file_size + 1)
         if len(data) > info.file_size:
-            raise SalesforceError(f"Zip entry {info.filename!r} inflates beyond its declared size; refusing it.",
-                                  error_code="MALFORMED_RESPONSE")
+            raise SalesforceError(
+                f"Zip entry {info.filename!r} inflates beyond its declared size; refusing it.",
+                error_code="MALFORMED_RESPONSE",
+            )
         out[info.filename] = data
     return out
 
@@ -702,14 +1022,16 @@ def unzip_bounded(zip_bytes: bytes, limit: int | None = None) -> dict[str, bytes
 def write_junit(outcome: Outcome, path: str | Path) -> Path:
     """JUnit XML of the test results (failures named; passing tests counted)."""
     failures = outcome.test_failures
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<testsuites name="sfops rollback" tests="{outcome.tests_total}" failures="{len(failures)}">',
-             f'  <testsuite name={quoteattr(f"rollback {outcome.action} {outcome.id}")} '
-             f'tests="{outcome.tests_total}" failures="{len(failures)}" errors="0">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuites name="sfops rollback" tests="{outcome.tests_total}" failures="{len(failures)}">',
+        f"  <testsuite name={quoteattr(f'rollback {outcome.action} {outcome.id}')} "
+        f'tests="{outcome.tests_total}" failures="{len(failures)}" errors="0">',
+    ]
     for f in failures:
-        lines.append(f'    <testcase classname={quoteattr(f["class_name"])} name={quoteattr(f["method"])}>')
+        lines.append(f"    <testcase classname={quoteattr(f['class_name'])} name={quoteattr(f['method'])}>")
         body = (f.get("stack") or "").replace("]]>", "]]]]><![CDATA[>")
-        lines.append(f'      <failure message={quoteattr(f["message"])}><![CDATA[{body}]]></failure>')
+        lines.append(f"      <failure message={quoteattr(f['message'])}><![CDATA[{body}]]></failure>")
         lines.append("    </testcase>")
     passed = max(outcome.tests_completed - len(failures), 0)
     if passed:

@@ -72,13 +72,15 @@ class Git:
         try:
             return self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
         except GitError as exc:
-            raise UsageError(f"Unknown git ref {ref!r} in {self.repo}.",
-                             actions=["git tag --list", "git log --oneline"]) from exc
+            raise UsageError(
+                f"Unknown git ref {ref!r} in {self.repo}.", actions=["git tag --list", "git log --oneline"]
+            ) from exc
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         """Is commit `older` an ancestor of `newer` (`git merge-base --is-ancestor`)?"""
-        proc = subprocess.run(["git", "-C", str(self.repo), "merge-base", "--is-ancestor", older, newer],
-                              capture_output=True, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(self.repo), "merge-base", "--is-ancestor", older, newer], capture_output=True, check=False
+        )
         if proc.returncode not in (0, 1):
             raise GitError(f"git merge-base failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
         return proc.returncode == 0
@@ -98,8 +100,7 @@ class Git:
 
     def diff(self, old: str, new: str, paths: Iterable[str] = ()) -> list[DiffEntry]:
         """`git diff --name-status -z -M old new -- paths`, renames kept as one entry."""
-        out = self.run("diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", old, new,
-                       "--", *paths)
+        out = self.run("diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", old, new, "--", *paths)
         fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0")]
         entries: list[DiffEntry] = []
         i = 0
@@ -130,6 +131,6 @@ class Git:
                 raise GitError(f"git object {sha} is missing")
             size = int(header[2])
             start = header_end + 1
-            blobs[header[0].decode()] = out[start:start + size]
+            blobs[header[0].decode()] = out[start : start + size]
             pos = start + size + 1
         return blobs

@@ -54,8 +54,9 @@ def _clock(value: Any, where: str) -> dt.time:
 def _entries(section: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     value = section.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise ConfigError(f"[rollback] {key} must be a list of tables, e.g. {key} = [{{ ... }}] "
-                          "(see docs/rollback.md).")
+        raise ConfigError(
+            f"[rollback] {key} must be a list of tables, e.g. {key} = [{{ ... }}] (see docs/rollback.md)."
+        )
     return value
 
 
@@ -96,5 +97,6 @@ def check_freeze(section: Mapping[str, Any], now: dt.datetime, *, override: bool
     if override:
         return blocks
     what = "; ".join(f"{b.kind}: {b.reason}" + (f" (until {b.until})" if b.until else "") for b in blocks)
-    raise ChangeFreezeError(f"Deploys are blocked now ({what}).",
-                            actions=["re-run with --override-freeze --reason '<incident and why>'"])
+    raise ChangeFreezeError(
+        f"Deploys are blocked now ({what}).", actions=["re-run with --override-freeze --reason '<incident and why>'"]
+    )

@@ -67,13 +67,22 @@ def quick_fingerprint(validation_id: str, phase: str) -> str:
 class DeployIntents:
     """Intent before a deploy starts, adoption of a deploy whose start reply was lost."""
 
-    def __init__(self, client: MetadataClient, store: Store, org: str, *, actor: str,
-                 now: Callable[[], dt.datetime], incident_id: str | None) -> None:
+    def __init__(
+        self,
+        client: MetadataClient,
+        store: Store,
+        org: str,
+        *,
+        actor: str,
+        now: Callable[[], dt.datetime],
+        incident_id: str | None,
+    ) -> None:
         self.client, self.store, self.org, self.actor = client, store, org, actor
         self.now, self.incident_id = now, incident_id
 
-    def start(self, *, action: str, fingerprint: str, check_only: bool, begin: Callable[[], str],
-              audit: dict[str, Any]) -> Started:
+    def start(
+        self, *, action: str, fingerprint: str, check_only: bool, begin: Callable[[], str], audit: dict[str, Any]
+    ) -> Started:
         """Start the deploy with `begin()` once: adopt the deploy of a pending intent for the same
         fingerprint if the org has it, else record a new pending intent and call `begin`. `audit` holds
         the record's target/before/after/reason/details."""
@@ -85,16 +94,30 @@ class DeployIntents:
             found = str(known) if known else self._lookup(intent.at, check_only)
             if found:
                 self.store.settle_audit([intent.id], "pending", {"deploy_id": found})  # still pending
-                return Started(found, intent.id, f"ADOPTED deploy {found}: an earlier run started it at "
-                                                 f"{intent.at:%H:%M:%S} UTC and did not see it finish; following "
-                                                 "it instead of deploying again")
-            self.store.settle_audit([intent.id], "not-applied", {
-                "settled_by_lookup": self.now().isoformat(), "why": "no DeployRequest of this user in its window"})
+                return Started(
+                    found,
+                    intent.id,
+                    f"ADOPTED deploy {found}: an earlier run started it at "
+                    f"{intent.at:%H:%M:%S} UTC and did not see it finish; following "
+                    "it instead of deploying again",
+                )
+            self.store.settle_audit(
+                [intent.id],
+                "not-applied",
+                {"settled_by_lookup": self.now().isoformat(), "why": "no DeployRequest of this user in its window"},
+            )
         at = self.now()
         details = {**audit.pop("details", {}), "fingerprint": fingerprint, "check_only": check_only}
-        audit_id = self.store.record_audit(actor=self.actor, alias=self.org, action=f"{AUDIT_PREFIX}{action}",
-                                           incident_id=self.incident_id, outcome="pending", details=details,
-                                           at=at, **audit)
+        audit_id = self.store.record_audit(
+            actor=self.actor,
+            alias=self.org,
+            action=f"{AUDIT_PREFIX}{action}",
+            incident_id=self.incident_id,
+            outcome="pending",
+            details=details,
+            at=at,
+            **audit,
+        )
         try:
             deploy_id = begin()
         except SalesforceError as exc:
@@ -107,16 +130,24 @@ class DeployIntents:
             return Started(deploy_id, audit_id)
         found = self._lookup(at, check_only, lost=lost)
         if not found:
-            self.store.settle_audit([audit_id], "failed", {"error": lost.message,
-                                                           "settled_by_lookup": self.now().isoformat()})
+            self.store.settle_audit(
+                [audit_id], "failed", {"error": lost.message, "settled_by_lookup": self.now().isoformat()}
+            )
             raise lost
         self.store.settle_audit([audit_id], "pending", {"deploy_id": found})
-        return Started(found, audit_id, f"the org's reply to the deploy call was lost ({lost.message}); it had "
-                                        f"started deploy {found}: following it instead of deploying again")
+        return Started(
+            found,
+            audit_id,
+            f"the org's reply to the deploy call was lost ({lost.message}); it had "
+            f"started deploy {found}: following it instead of deploying again",
+        )
 
     def _pending(self, fingerprint: str) -> list[Any]:
-        return [a for a in self.store.pending_audits(alias=self.org, action_prefix=AUDIT_PREFIX)
-                if (a.details or {}).get("fingerprint") == fingerprint]
+        return [
+            a
+            for a in self.store.pending_audits(alias=self.org, action_prefix=AUDIT_PREFIX)
+            if (a.details or {}).get("fingerprint") == fingerprint
+        ]
 
     def _known_ids(self) -> set[str]:
         """Deploy ids this store already follows or followed (not candidates for adoption)."""
@@ -127,27 +158,35 @@ class DeployIntents:
                 known.add(str(deploy_id)[:15])
         return known
 
-    def _lookup(self, at: dt.datetime, check_only: bool, *,
-                lost: SalesforceError | None = None) -> str | None:
+    def _lookup(self, at: dt.datetime, check_only: bool, *, lost: SalesforceError | None = None) -> str | None:
         """The deploy this user started in the window of an intent made at `at`, if the org lists one."""
         org = self.client.org
         try:
             user = org.identity.user_id
-            soql = ("SELECT Id, Status, CreatedDate, CompletedDate, CheckOnly FROM DeployRequest "  # noqa: S608
-                    f"WHERE CreatedById = {soql_literal(user)} AND CheckOnly = {soql_literal(check_only)} "
-                    f"AND CreatedDate >= {soql_literal(at - CLOCK_SKEW)} "
-                    f"AND CreatedDate <= {soql_literal(at + ADOPT_WINDOW)} ORDER BY CreatedDate")
+            soql = (
+                "SELECT Id, Status, CreatedDate, CompletedDate, CheckOnly FROM DeployRequest "  # noqa: S608
+                f"WHERE CreatedById = {soql_literal(user)} AND CheckOnly = {soql_literal(check_only)} "
+                f"AND CreatedDate >= {soql_literal(at - CLOCK_SKEW)} "
+                f"AND CreatedDate <= {soql_literal(at + ADOPT_WINDOW)} ORDER BY CreatedDate"
+            )
             rows = org.tooling_query(soql)
         except SalesforceError as exc:
-            first = f"the deploy call got no answer ({lost.message}) and " if lost else \
-                "an earlier run's deploy of this package got no answer and "
+            first = (
+                f"the deploy call got no answer ({lost.message}) and "
+                if lost
+                else "an earlier run's deploy of this package got no answer and "
+            )
             raise DeployOutcomeUnknownError(
                 f"{first}the org's deploy list could not be read ({exc.message}): the deploy may be running; "
                 "nothing more was started. Re-run the same command to follow it instead of starting another "
-                "(or see Setup > Deployment Status).") from None
+                "(or see Setup > Deployment Status)."
+            ) from None
         known = self._known_ids()
-        fresh = [(parse_datetime(r.get("CreatedDate")), parse_datetime(r.get("CompletedDate")), str(r["Id"]))
-                 for r in rows if str(r.get("Id"))[:15] not in known and r.get("CreatedDate")]
+        fresh = [
+            (parse_datetime(r.get("CreatedDate")), parse_datetime(r.get("CompletedDate")), str(r["Id"]))
+            for r in rows
+            if str(r.get("Id"))[:15] not in known and r.get("CreatedDate")
+        ]
         # ours is the first one the org created after the intent; one created a little before it (a clock
         # a little behind ours) only if it had not finished by then (a deploy made just before, e.g.
         # the release itself by the same user, has)

@@ -74,7 +74,7 @@ def phase_files(delta: Delta, plan: Plan, phase: int, registry: Registry) -> dic
 def write_package(delta: Delta, plan: Plan, output: Path | None = None, registry: Registry | None = None) -> Path:
     """Write the package folder and return it. An existing folder is replaced only if sfops wrote it."""
     registry = registry or load_registry()
-    target = (output or delta.repo / DEFAULT_ROOT / folder_name(plan.from_ref, plan.to_ref))
+    target = output or delta.repo / DEFAULT_ROOT / folder_name(plan.from_ref, plan.to_ref)
     if target.exists():
         if not (target / "plan.json").is_file():
             raise UsageError(f"{target} exists and is not an sfops rollback package; choose another --output.")
@@ -90,13 +90,21 @@ def write_package(delta: Delta, plan: Plan, output: Path | None = None, registry
     plan.file_count, plan.zip_bytes = total_files, total_zip
     plan.warnings.extend(limit_warnings(total_files, total_zip))
     plan.package_dir = str(target)
-    (target / "plan.json").write_text(json.dumps(dataclasses.asdict(plan), indent=2, sort_keys=True) + "\n",
-                                      encoding="utf-8")
+    (target / "plan.json").write_text(
+        json.dumps(dataclasses.asdict(plan), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return target
 
 
-def plan_and_package(repo: str | Path, from_ref: str, to_ref: str, output: str | Path | None = None,
-                     *, write: bool = True, allow_forward: bool = False) -> Plan:
+def plan_and_package(
+    repo: str | Path,
+    from_ref: str,
+    to_ref: str,
+    output: str | Path | None = None,
+    *,
+    write: bool = True,
+    allow_forward: bool = False,
+) -> Plan:
     """The whole `rollback plan`: delta, plan, and (unless write=False) the package folder."""
     registry = load_registry()
     delta = compute_delta(repo, from_ref, to_ref, registry, allow_forward=allow_forward)
@@ -105,6 +113,7 @@ def plan_and_package(repo: str | Path, from_ref: str, to_ref: str, output: str |
         try:
             write_package(delta, plan, Path(output) if output else None, registry)
         except OSError as exc:  # a file where the folder should go, no permission, disk full...
-            raise UsageError(f"Cannot write the rollback package ({exc.strerror or exc}: {exc.filename}); "
-                             "choose another --output.") from None
+            raise UsageError(
+                f"Cannot write the rollback package ({exc.strerror or exc}: {exc.filename}); choose another --output."
+            ) from None
     return plan

@@ -37,10 +37,12 @@ from sfops.rollback.registry import ComponentKey, Registry, SourceFile, load_reg
 PRE, POST, DEPLOY, SKIP = "pre", "post", "deploy", "skip"
 MAX_FILES = 10_000
 MAX_ZIP_BYTES = 39 * 1024 * 1024
-UNDELETABLE = {"RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
-               "Settings": "org settings cannot be deleted: they stay as release B (bad) set them unless release A "
-                           "(good)'s file is deployed",
-               "StandardValueSet": "standard value sets cannot be deleted through the Metadata API"}
+UNDELETABLE = {
+    "RecordType": "record types cannot be deleted through the Metadata API; remove it by hand",
+    "Settings": "org settings cannot be deleted: they stay as release B (bad) set them unless release A "
+    "(good)'s file is deployed",
+    "StandardValueSet": "standard value sets cannot be deleted through the Metadata API",
+}
 
 
 def standard_name(key: ComponentKey) -> bool:
@@ -51,6 +53,8 @@ def standard_name(key: ComponentKey) -> bool:
     if key.type == "CustomField":
         return "__" not in key.name.split(".", 1)[-1]
     return False
+
+
 DATA_TYPES = ("CustomField", "CustomObject")
 
 
@@ -102,8 +106,17 @@ class Plan:
         """The human table."""
         order = {PRE: 0, DEPLOY: 1, POST: 2, SKIP: 3}
         items = sorted(self.items, key=lambda i: (i.phase, order[i.placement], i.type, i.member))
-        return [{"phase": i.phase, "step": i.placement, "action": i.action, "type": i.type,
-                 "member": i.member, "why": "; ".join(i.reasons)} for i in items]
+        return [
+            {
+                "phase": i.phase,
+                "step": i.placement,
+                "action": i.action,
+                "type": i.type,
+                "member": i.member,
+                "why": "; ".join(i.reasons),
+            }
+            for i in items
+        ]
 
 
 def _text(delta: Delta, change: Change, side: str) -> str:
@@ -142,12 +155,21 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
     revert_nodes = [_node(delta, c, "b") for c in reverts if not registry.get(c.key.type).in_file_children]
     delete_nodes = {c.key.ident: _node(delta, c, "b") for c in deletes}
     symbols = _removed_symbols(delta, reverts)
-    deleted_objects = {c.key.name.casefold() for c in deletes if c.key.type == "CustomObject"
-                       and not standard_name(c.key)}
+    deleted_objects = {
+        c.key.name.casefold() for c in deletes if c.key.type == "CustomObject" and not standard_name(c.key)
+    }
 
     items: list[PlanItem] = [
-        PlanItem(c.key.type, c.key.name, c.action, DEPLOY, reasons=[_deploy_reason(c)],
-                 parent=str(c.parent) if c.parent else None) for c in deployed]
+        PlanItem(
+            c.key.type,
+            c.key.name,
+            c.action,
+            DEPLOY,
+            reasons=[_deploy_reason(c)],
+            parent=str(c.parent) if c.parent else None,
+        )
+        for c in deployed
+    ]
     revert_index = RefIndex(revert_nodes)
     delete_index = RefIndex(delete_nodes.values())
     tests = {ident for ident, node in delete_nodes.items() if node.is_test}
@@ -180,16 +202,20 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         referred_by.setdefault(d.key.ident, []).append(str(e.key))
     for change in deletes:
         ident = change.key.ident
-        item = PlanItem(change.key.type, change.key.name, DELETE, POST,
-                        parent=str(change.parent) if change.parent else None)
+        item = PlanItem(
+            change.key.type, change.key.name, DELETE, POST, parent=str(change.parent) if change.parent else None
+        )
         if change.key.type in UNDELETABLE:
             item.placement, item.reasons = SKIP, [UNDELETABLE[change.key.type]]
         elif standard_name(change.key):
             what = "standard object" if change.key.type == "CustomObject" else "standard field"
-            item.placement, item.reasons = SKIP, [f"a {what}: Salesforce cannot delete it (only its custom "
-                                                  "parts release B (bad) added are deleted)"]
-        elif change.parent and change.parent.type == "CustomObject" and \
-                change.parent.name.casefold() in deleted_objects:
+            item.placement, item.reasons = (
+                SKIP,
+                [f"a {what}: Salesforce cannot delete it (only its custom parts release B (bad) added are deleted)"],
+            )
+        elif (
+            change.parent and change.parent.type == "CustomObject" and change.parent.name.casefold() in deleted_objects
+        ):
             item.placement, item.reasons = SKIP, [f"covered by deleting {change.parent}"]
         elif pre[ident] and post[ident]:
             item.reasons = ["needs two phases: " + "; ".join(post[ident] + pre[ident])]
@@ -205,20 +231,37 @@ def build_plan(delta: Delta, registry: Registry | None = None, *, scan_outside: 
         by_ident[ident] = item
         if item.placement != SKIP:
             deletable.append(ident)
-    cyclic = _assign_phases(by_ident, deletable, post_edges, pre_edges,
-                            [(e.key.ident, d.key.ident) for e, d in edges], needs)
+    cyclic = _assign_phases(
+        by_ident, deletable, post_edges, pre_edges, [(e.key.ident, d.key.ident) for e, d in edges], needs
+    )
     phases = max((i.phase for i in items), default=1)
-    multi = {i.key.ident: str(i.key) for i in items
-             if i.action == DELETE and i.placement != SKIP and pre[i.key.ident] and post[i.key.ident]}
+    multi = {
+        i.key.ident: str(i.key)
+        for i in items
+        if i.action == DELETE and i.placement != SKIP and pre[i.key.ident] and post[i.key.ident]
+    }
     warnings = _warnings(delta, items, deletes, registry, multi, outside, phases)
     if cyclic:
-        warnings.append("Circular references between " + _names(sorted(cyclic)) + ": a deleted component and a "
-                        "reverted one need each other, so no phase order satisfies both; each deletion waits for "
-                        "its referrers' deploy, and that deploy will fail to compile until the other side is "
-                        "removed by hand (or through a stub version). Check the plan before deploying.")
+        warnings.append(
+            "Circular references between " + _names(sorted(cyclic)) + ": a deleted component and a "
+            "reverted one need each other, so no phase order satisfies both; each deletion waits for "
+            "its referrers' deploy, and that deploy will fail to compile until the other side is "
+            "removed by hand (or through a stub version). Check the plan before deploying."
+        )
     unknown = [{"path": u.path, "type": u.type, "reason": u.reason} for u in delta.unresolved]
-    return Plan(str(delta.repo.resolve()), delta.from_ref, delta.to_ref, delta.from_sha, delta.to_sha,
-                delta.project.api_version, items, warnings, unknown, phases, _renames(delta))
+    return Plan(
+        str(delta.repo.resolve()),
+        delta.from_ref,
+        delta.to_ref,
+        delta.from_sha,
+        delta.to_sha,
+        delta.project.api_version,
+        items,
+        warnings,
+        unknown,
+        phases,
+        _renames(delta),
+    )
 
 
 Ident = tuple[str, str]
@@ -226,9 +269,14 @@ Ident = tuple[str, str]
 _STEP = {0: PRE, 1: DEPLOY, 2: POST}
 
 
-def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_edges: list[tuple[Ident, Ident]],
-                   pre_edges: list[tuple[Ident, Ident]], delete_edges: list[tuple[Ident, Ident]],
-                   needs: Callable[[Ident], list[Ident]]) -> set[str]:
+def _assign_phases(
+    items: dict[Ident, PlanItem],
+    deletable: list[Ident],
+    post_edges: list[tuple[Ident, Ident]],
+    pre_edges: list[tuple[Ident, Ident]],
+    delete_edges: list[tuple[Ident, Ident]],
+    needs: Callable[[Ident], list[Ident]],
+) -> set[str]:
     """Give every deploy and deletion the earliest phase the references allow (as many phases as a chain
     needs), then move each deletion as late as its phase and references allow (POST is the safe default).
 
@@ -237,11 +285,15 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
     deletion e references deletion d -> e no later than d; deploy r needs re-added x -> x no later than r
     (asked only for deploys that end up after phase 1: the others cannot delay anything).
     Returns the components of a cycle that no order satisfies (their "before the revert" edges are dropped)."""
-    start: dict[Ident, int] = {i: (1 if item.placement == DEPLOY else 0) for i, item in items.items()
-                               if item.placement == DEPLOY or i in deletable}
+    start: dict[Ident, int] = {
+        i: (1 if item.placement == DEPLOY else 0)
+        for i, item in items.items()
+        if item.placement == DEPLOY or i in deletable
+    }
     pre_set = {(a, b) for a, b in pre_edges}
-    edges = [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + \
-            [(a, b, 0) for a, b in delete_edges]
+    edges = (
+        [(a, b, 1) for a, b in post_edges] + [(a, b, 1) for a, b in pre_edges] + [(a, b, 0) for a, b in delete_edges]
+    )
     edges = [(a, b, gap) for a, b, gap in edges if a in start and b in start and a != b]
     deploys = {i for i, item in items.items() if item.placement == DEPLOY}
     expanded: set[Ident] = set()
@@ -281,9 +333,13 @@ def _assign_phases(items: dict[Ident, PlanItem], deletable: list[Ident], post_ed
     return cyclic
 
 
-def _solve(start: dict[Ident, int], edges: list[tuple[Ident, Ident, int]], pre_set: set[tuple[Ident, Ident]],
-           deploys: set[Ident], items: dict[Ident, PlanItem]
-           ) -> tuple[dict[Ident, int], list[tuple[Ident, Ident, int]], set[str]]:
+def _solve(
+    start: dict[Ident, int],
+    edges: list[tuple[Ident, Ident, int]],
+    pre_set: set[tuple[Ident, Ident]],
+    deploys: set[Ident],
+    items: dict[Ident, PlanItem],
+) -> tuple[dict[Ident, int], list[tuple[Ident, Ident, int]], set[str]]:
     """Earliest slots for the edges; a cycle through a strict edge has no order (B's X calls deleted Y,
     Y calls what X's revert removes): keep "delete after its referrers' deploy", drop "delete before
     the revert" inside it, and name it."""
@@ -291,8 +347,11 @@ def _solve(start: dict[Ident, int], edges: list[tuple[Ident, Ident, int]], pre_s
     component = _strong_components(list(slot), [(a, b) for a, b, _ in edges])
     knotted = {component[a] for a, b, gap in edges if gap and component[a] == component[b]}
     cyclic = {str(items[a].key) for a in slot if component[a] in knotted}
-    after = [(a, b, gap) for a, b, gap in edges
-             if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)]
+    after = [
+        (a, b, gap)
+        for a, b, gap in edges
+        if not ((a, b) in pre_set and component[a] == component[b] and component[a] in knotted)
+    ]
     for _ in range(len(slot) + 2):
         changed = False
         for a, b, gap in after:
@@ -359,17 +418,25 @@ def _snap(value: int, deploy: bool) -> int:
     return value + 1 if value % 3 == 1 else value
 
 
-def _explain_phases(items: dict[Ident, PlanItem], slot: dict[Ident, int],
-                    after: list[tuple[Ident, Ident, int]]) -> None:
+def _explain_phases(
+    items: dict[Ident, PlanItem], slot: dict[Ident, int], after: list[tuple[Ident, Ident, int]]
+) -> None:
     """Name, for each deploy in a later phase, what it waits for."""
     for a, b, gap in after:
         item = items[b]
-        if item.placement == DEPLOY and item.phase > 1 and slot[b] == _snap(slot[a] + gap, True) and \
-                slot[b] // 3 > slot[a] // 3 - (0 if gap else 1):
-            why = (f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
-                   "which still uses what this deploy removes" if items[a].action == DELETE else
-                   f"phase {item.phase}: release A (good)'s version uses {items[a].key} as A has it (deployed in phase "
-                   f"{items[a].phase}), so it cannot come earlier")
+        if (
+            item.placement == DEPLOY
+            and item.phase > 1
+            and slot[b] == _snap(slot[a] + gap, True)
+            and slot[b] // 3 > slot[a] // 3 - (0 if gap else 1)
+        ):
+            why = (
+                f"phase {item.phase}: waits for {items[a].key} ({items[a].placement} in phase {items[a].phase}), "
+                "which still uses what this deploy removes"
+                if items[a].action == DELETE
+                else f"phase {item.phase}: release A (good)'s version uses {items[a].key} as A has it "
+                f"(deployed in phase {items[a].phase}), so it cannot come earlier"
+            )
             if why not in item.reasons:
                 item.reasons.append(why)
 
@@ -388,8 +455,9 @@ class _DeployNeeds:
         if change is None:
             return []
         if self._index is None:
-            self._index = RefIndex(_node(self.delta, c, "a") for c in self.deployed
-                                   if not self.registry.get(c.key.type).in_file_children)
+            self._index = RefIndex(
+                _node(self.delta, c, "a") for c in self.deployed if not self.registry.get(c.key.type).in_file_children
+            )
         if change.action == RE_ADD and change.key.type != "CustomLabels":
             return [n.key.ident for n in self._index.referrers(change.key)]
         if change.key.type != "ApexClass":
@@ -408,13 +476,18 @@ def _default_post_reason(references_deleted: list[str], referenced_by_deleted: l
     """Why a deletion that is neither PRE nor POST by the rules goes POST, naming the other deletions it
     references or is referenced by (they all leave in the same destructive file, so none is left dangling)."""
     if referenced_by_deleted:
-        who = "no reverted component references it, only " + ", ".join(referenced_by_deleted) + \
-              ", which the rollback deletes too"
+        who = (
+            "no reverted component references it, only "
+            + ", ".join(referenced_by_deleted)
+            + ", which the rollback deletes too"
+        )
     else:
         who = "no reverted component references it"
     if references_deleted:
-        what = ("it references " + ", ".join(references_deleted) + " (deleted with it, in the same POST destructive "
-                "file) and nothing else the revert removes")
+        what = (
+            "it references " + ", ".join(references_deleted) + " (deleted with it, in the same POST destructive "
+            "file) and nothing else the revert removes"
+        )
     else:
         what = "it references nothing the revert removes"
     return f"{who}; {what}: POST is the safe default"
@@ -423,16 +496,22 @@ def _default_post_reason(references_deleted: list[str], referenced_by_deleted: l
 Edge = tuple[Change, Change]
 
 
-def _deletion_edges(deletes: list[Change], nodes: dict[tuple[str, str], Node], index: RefIndex,
-                    tests: set[tuple[str, str]]) -> list[Edge]:
+def _deletion_edges(
+    deletes: list[Change], nodes: dict[tuple[str, str], Node], index: RefIndex, tests: set[tuple[str, str]]
+) -> list[Edge]:
     """(e, d) for every deletion e whose B version references the deletion d."""
     by_ident = {c.key.ident: c for c in deletes}
-    return [(by_ident[n.key.ident], d) for d in deletes
-            for n in index.referrers(d.key, d.key.ident in tests) if n.key.ident != d.key.ident]
+    return [
+        (by_ident[n.key.ident], d)
+        for d in deletes
+        for n in index.referrers(d.key, d.key.ident in tests)
+        if n.key.ident != d.key.ident
+    ]
 
 
-def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
-               post: dict[tuple[str, str], list[str]]) -> None:
+def _propagate(
+    edges: list[Edge], pre: dict[tuple[str, str], list[str]], post: dict[tuple[str, str], list[str]]
+) -> None:
     """A deletion referenced by a POST deletion is POST too; one referencing a PRE deletion is PRE.
 
     Deleted referrers are named in the reasons even when the placement was already decided.
@@ -456,8 +535,7 @@ def _propagate(edges: list[Edge], pre: dict[tuple[str, str], list[str]],
 _BYTE_WORDS = re.compile(rb"[A-Za-z_$][\w$]*")
 
 
-def _outside_referrers(delta: Delta, deletes: list[Change],
-                       registry: Registry) -> dict[tuple[str, str], list[str]]:
+def _outside_referrers(delta: Delta, deletes: list[Change], registry: Registry) -> dict[tuple[str, str], list[str]]:
     """Components of A outside the delta that still mention a deleted component (org would break).
 
     A's files are read in one `git cat-file --batch` and indexed by identifier, so only the few that
@@ -478,8 +556,11 @@ def _outside_referrers(delta: Delta, deletes: list[Change],
     if not sources:
         return {}
     contents = git.cat_blobs(delta.snapshot_a.tree[p].sha for p in sources)
-    candidates = {p: s for p, s in sources.items()
-                  if words & {w.lower() for w in _BYTE_WORDS.findall(contents[delta.snapshot_a.tree[p].sha])}}
+    candidates = {
+        p: s
+        for p, s in sources.items()
+        if words & {w.lower() for w in _BYTE_WORDS.findall(contents[delta.snapshot_a.tree[p].sha])}
+    }
     if not candidates:
         return {}
     blobs = contents
@@ -519,24 +600,40 @@ def _names(names: list[str], limit: int = 15) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], registry: Registry,
-              two_phase: dict[tuple[str, str], str], outside: dict[tuple[str, str], list[str]],
-              phases: int = 1) -> list[str]:
+def _warnings(
+    delta: Delta,
+    items: list[PlanItem],
+    deletes: list[Change],
+    registry: Registry,
+    two_phase: dict[tuple[str, str], str],
+    outside: dict[tuple[str, str], list[str]],
+    phases: int = 1,
+) -> list[str]:
     warnings: list[str] = []
     by_ident = {c.key.ident: c for c in delta.changes}
     skipped = {i.key.ident for i in items if i.placement == SKIP}
     deleted = {i.key.ident for i in items if i.action == DELETE and i.placement != SKIP}
-    lost = [str(c.key) for c in deletes if c.key.type in DATA_TYPES and c.key.ident not in skipped
-            and not (c.parent and c.parent.ident in deleted)]
+    lost = [
+        str(c.key)
+        for c in deletes
+        if c.key.type in DATA_TYPES and c.key.ident not in skipped and not (c.parent and c.parent.ident in deleted)
+    ]
     if lost:
-        warnings.append("Data loss: deleting " + _names(lost) + " deletes the data stored in them "
-                        "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production).")
-    recreated = [str(c.key) for c in delta.changes if c.action == RE_ADD and c.key.type in DATA_TYPES
-                 and not standard_name(c.key)]
+        warnings.append(
+            "Data loss: deleting " + _names(lost) + " deletes the data stored in them "
+            "(soft-deleted for 15 days; the Recycle Bin cannot be skipped in production)."
+        )
+    recreated = [
+        str(c.key)
+        for c in delta.changes
+        if c.action == RE_ADD and c.key.type in DATA_TYPES and not standard_name(c.key)
+    ]
     if recreated:
-        warnings.append("Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
-                        "release B (bad) is not restored (undelete them from Deleted Fields/Objects within 15 days "
-                        "instead, if they are still there).")
+        warnings.append(
+            "Data loss: " + _names(recreated) + " are re-created EMPTY; data written before "
+            "release B (bad) is not restored (undelete them from Deleted Fields/Objects within 15 days "
+            "instead, if they are still there)."
+        )
     for change in delta.changes:
         if change.action == REVERT and change.key.type == "CustomField":
             type_a, type_b = _field_type(_text(delta, change, "a")), _field_type(_text(delta, change, "b"))
@@ -544,41 +641,66 @@ def _warnings(delta: Delta, items: list[PlanItem], deletes: list[Change], regist
                 warnings.append(f"Data loss risk: {change.key} changes type {type_b} -> {type_a}.")
     record_types = [i for i in items if i.type == "RecordType" and i.action == DELETE]
     if record_types:
-        warnings.append("Record types cannot be deleted through the Metadata API: " +
-                        ", ".join(i.member for i in record_types) + " stay in the org (deactivate them by hand).")
+        warnings.append(
+            "Record types cannot be deleted through the Metadata API: "
+            + ", ".join(i.member for i in record_types)
+            + " stay in the org (deactivate them by hand)."
+        )
     flows = [i for i in items if i.type == "Flow"]
     if any(i.action == DELETE for i in flows):
-        warnings.append("Flows: deactivate " + ", ".join(i.member for i in flows if i.action == DELETE) +
-                        " first (FlowDefinition activeVersionNumber 0); an active flow version cannot be deleted.")
+        warnings.append(
+            "Flows: deactivate "
+            + ", ".join(i.member for i in flows if i.action == DELETE)
+            + " first (FlowDefinition activeVersionNumber 0); an active flow version cannot be deleted."
+        )
     if any(i.action != DELETE for i in flows):
-        warnings.append("Flows: deploying release A (good)'s flow creates a new flow version; check which version "
-                        "is active.")
+        warnings.append(
+            "Flows: deploying release A (good)'s flow creates a new flow version; check which version is active."
+        )
     for item in items:
         if item.type in ("Profile", "PermissionSet") and item.action == REVERT:
             extra = _b_only_entries(delta, by_ident[item.key.ident])
-            note = (" release B (bad) grants entries release A (good) does not mention, so they stay: "
-                    + ", ".join(extra)) if extra else ""
-            warnings.append(f"{item.type} {item.member}: a deploy only touches what the file names; permissions "
-                            f"release B (bad) granted on kept components are revoked only if release A (good)'s file "
-                            f"sets them false.{note}")
-    settings = [c.key.name for c in delta.changes if c.key.type == "CustomObject"
-                and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")]
+            note = (
+                (" release B (bad) grants entries release A (good) does not mention, so they stay: " + ", ".join(extra))
+                if extra
+                else ""
+            )
+            warnings.append(
+                f"{item.type} {item.member}: a deploy only touches what the file names; permissions "
+                f"release B (bad) granted on kept components are revoked only if release A (good)'s file "
+                f"sets them false.{note}"
+            )
+    settings = [
+        c.key.name
+        for c in delta.changes
+        if c.key.type == "CustomObject" and "customSettingsType" in _text(delta, c, "a" if c.files_a else "b")
+    ]
     if delta.changes:
-        warnings.append("Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
-                        "custom-setting rows" + (f" ({', '.join(settings)} change here)" if settings else "") +
-                        ". Flip the kill switches first, then roll back.")
+        warnings.append(
+            "Custom-setting data is not metadata: rolling back does not restore Kill_Switch__c or other "
+            "custom-setting rows"
+            + (f" ({', '.join(settings)} change here)" if settings else "")
+            + ". Flip the kill switches first, then roll back."
+        )
     if phases > 1:
         count = "Two phases" if phases == 2 else f"{phases} phases"
-        warnings.append(f"{count} needed (" + _names(sorted(two_phase.values())) +
-                        "): each deletion leaves right after the deploy of its referrers, and what it still "
-                        "uses is reverted in a later phase (phase-N/ folders, deployed in order). "
-                        "A validation made before phase 1 cannot be quick-deployed after it.")
+        warnings.append(
+            f"{count} needed ("
+            + _names(sorted(two_phase.values()))
+            + "): each deletion leaves right after the deploy of its referrers, and what it still "
+            "uses is reverted in a later phase (phase-N/ folders, deployed in order). "
+            "A validation made before phase 1 cannot be quick-deployed after it."
+        )
     for ident, who in sorted(outside.items()):
-        warnings.append(f"Blocked: {by_ident[ident].key} is referenced by components the rollback does not "
-                        f"touch ({', '.join(who)}); deleting it would break them.")
+        warnings.append(
+            f"Blocked: {by_ident[ident].key} is referenced by components the rollback does not "
+            f"touch ({', '.join(who)}); deleting it would break them."
+        )
     if delta.unresolved:
-        warnings.append(f"{len(delta.unresolved)} changed file(s) map to no supported metadata type and are NOT in "
-                        "the package: " + _names([u.path for u in delta.unresolved], 10))
+        warnings.append(
+            f"{len(delta.unresolved)} changed file(s) map to no supported metadata type and are NOT in "
+            "the package: " + _names([u.path for u in delta.unresolved], 10)
+        )
     links = [p for p in delta.snapshot_a.symlinks if p]
     if links:
         warnings.append("Symbolic links are not deployed: " + _names(links, 10))
@@ -595,10 +717,13 @@ def limit_warnings(file_count: int, zip_bytes: int) -> list[str]:
     """The Metadata API deploy limits: 10,000 files and about 39 MB zipped per deploy."""
     out = []
     if file_count > MAX_FILES:
-        out.append(f"The package has {file_count:,} files, above the 10,000-files-per-deploy limit: "
-                   "split it along dependency lines (objects with their fields, classes with their tests).")
+        out.append(
+            f"The package has {file_count:,} files, above the 10,000-files-per-deploy limit: "
+            "split it along dependency lines (objects with their fields, classes with their tests)."
+        )
     if zip_bytes > MAX_ZIP_BYTES:
-        out.append(f"The package zips to {zip_bytes / 1024 / 1024:.1f} MB, above the ~39 MB deploy limit: "
-                   "split it along dependency lines.")
+        out.append(
+            f"The package zips to {zip_bytes / 1024 / 1024:.1f} MB, above the ~39 MB deploy limit: "
+            "split it along dependency lines."
+        )
     return out
-

@@ -24,8 +24,29 @@ _WORDS = re.compile(r"[A-Za-z_$][\w$]*")
 _IS_TEST = re.compile(r"@\s*isTest\b", re.I)
 APEX_CALLERS = APEX_TYPES | {"ApexPage", "ApexComponent", "LightningComponentBundle", "AuraDefinitionBundle"}
 NOT_REFERRERS = frozenset({"StaticResource", "Document", "ContentAsset"})
-_NOT_DECL = frozenset({"new", "return", "if", "for", "while", "switch", "catch", "throw", "else", "do", "when",
-                       "insert", "update", "delete", "upsert", "undelete", "merge", "super", "this"})
+_NOT_DECL = frozenset(
+    {
+        "new",
+        "return",
+        "if",
+        "for",
+        "while",
+        "switch",
+        "catch",
+        "throw",
+        "else",
+        "do",
+        "when",
+        "insert",
+        "update",
+        "delete",
+        "upsert",
+        "undelete",
+        "merge",
+        "super",
+        "this",
+    }
+)
 _PICKLIST_VALUE = re.compile(r"<value>\s*<fullName>([^<]+)</fullName>", re.S)
 
 
@@ -34,8 +55,11 @@ _APEX_LEX_FLAT = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|[A-Za-z_$][
 
 def apex_tokens(source: str) -> list[str]:
     """Apex code as tokens: identifiers and punctuation; comments dropped, each string literal one `''`."""
-    return ["''" if t[0] == "'" else t for t in _APEX_LEX_FLAT.findall(source)
-            if not (t[0] == "/" and len(t) > 1 and t[1] in "/*")]
+    return [
+        "''" if t[0] == "'" else t
+        for t in _APEX_LEX_FLAT.findall(source)
+        if not (t[0] == "/" and len(t) > 1 and t[1] in "/*")
+    ]
 
 
 _COMMENT_OR_STRING = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'", re.S)
@@ -136,8 +160,11 @@ def _mentions(referrer: Node, needle: str) -> bool:
 
 def references(referrer: Node, target: ComponentKey, target_is_test: bool = False) -> bool:
     """Does `referrer` mention `target` in a way that breaks if `target` disappears?"""
-    if referrer.key.ident == target.ident or referrer.key.type in NOT_REFERRERS or \
-            not any(_mentions(referrer, n) for n in _needles(target)):
+    if (
+        referrer.key.ident == target.ident
+        or referrer.key.type in NOT_REFERRERS
+        or not any(_mentions(referrer, n) for n in _needles(target))
+    ):
         return False
     if target_is_test and not referrer.is_test:
         return False  # only test code can use a test class (Apex refuses it elsewhere)
@@ -151,18 +178,30 @@ def references(referrer: Node, target: ComponentKey, target_is_test: bool = Fals
     if t == "CustomLabel":
         return bool(re.search(rf"(?:\$?Label\.|label/c\.){re.escape(name)}(?!\w)", text, re.I))
     if t == "LightningComponentBundle":
-        return bool(re.search(rf"(?:c-{re.escape(_kebab(name))}(?![\w-])|c:{re.escape(name)}(?!\w)|"
-                              rf"c__{re.escape(name)}(?!\w))", text, re.I))
+        return bool(
+            re.search(
+                rf"(?:c-{re.escape(_kebab(name))}(?![\w-])|c:{re.escape(name)}(?!\w)|"
+                rf"c__{re.escape(name)}(?!\w))",
+                text,
+                re.I,
+            )
+        )
     if t == "AuraDefinitionBundle":
         return bool(re.search(rf"c:{re.escape(name)}(?!\w)", text, re.I))
     if t == "StaticResource":
         return bool(re.search(rf"(?:\$Resource\.|resourceUrl/){re.escape(name)}(?!\w)", text, re.I))
     if t == "CustomMetadata":
         mdt, record = name.split(".", 1)
-        return bool(_word(f"{mdt}__mdt").search(text)) and bool(
-            re.search(rf"['>]{re.escape(record)}['<]", text))
-    if target.type.startswith("Workflow") or t in ("ValidationRule", "RecordType", "ListView", "WebLink",
-                                                    "CompactLayout", "FieldSet", "BusinessProcess"):
+        return bool(_word(f"{mdt}__mdt").search(text)) and bool(re.search(rf"['>]{re.escape(record)}['<]", text))
+    if target.type.startswith("Workflow") or t in (
+        "ValidationRule",
+        "RecordType",
+        "ListView",
+        "WebLink",
+        "CompactLayout",
+        "FieldSet",
+        "BusinessProcess",
+    ):
         obj, child = name.split(".", 1)
         if t.startswith("Workflow") and referrer.container and referrer.container.name.casefold() == obj.casefold():
             return bool(re.search(rf">\s*{re.escape(child)}\s*<", text))
@@ -227,8 +266,12 @@ def apex_members(source: str) -> frozenset[str]:
         prev = toks[i - 1] if i else ""
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         declared_type = prev.casefold() in ("class", "interface", "enum")
-        declared_member = nxt in ("(", "=", ";", "{", ",") and (_WORDS.fullmatch(prev) or prev in (">", "]")) \
-            and prev.casefold() not in _NOT_DECL and tok.casefold() not in _NOT_DECL
+        declared_member = (
+            nxt in ("(", "=", ";", "{", ",")
+            and (_WORDS.fullmatch(prev) or prev in (">", "]"))
+            and prev.casefold() not in _NOT_DECL
+            and tok.casefold() not in _NOT_DECL
+        )
         if declared_type or declared_member:
             names.add(tok.casefold())
     return frozenset(names)
@@ -239,6 +282,7 @@ def removed_apex_members(key: ComponentKey, text_a: str, text_b: str) -> list[Re
     gone = sorted(apex_members(text_b) - apex_members(text_a) - {key.name.casefold()})
     symbols = []
     for member in gone:
+
         def match(node: Node, m: str = member, owner: str = key.name.casefold()) -> bool:
             # both names are tokens of the node; then `.member` (Owner.member, or a call on an Owner value)
             if m not in node.tokens or owner not in node.tokens:

@@ -17,8 +17,17 @@ from typing import Any
 META = "-meta.xml"
 
 # layouts sfops converts itself; anything else the registry knows is reported as unsupported
-SUPPORTED_ADAPTERS = frozenset({"default", "matchingContentFile", "bundle", "mixedContent", "staticResource",
-                                "decomposed:folderPerType", "nonDecomposed"})
+SUPPORTED_ADAPTERS = frozenset(
+    {
+        "default",
+        "matchingContentFile",
+        "bundle",
+        "mixedContent",
+        "staticResource",
+        "decomposed:folderPerType",
+        "nonDecomposed",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -111,16 +120,27 @@ class Registry:
         self._suffixes: dict[str, str] = dict(data.get("suffixes", {}))
         for name, raw in data["types"].items():
             children = tuple(
-                ChildType(name=cname, directory=c.get("directoryName", ""), suffix=c.get("suffix", ""),
-                          xml_element=c.get("xmlElementName"), id_element=c.get("uniqueIdElement", "fullName"),
-                          ignore_parent_name=bool(c.get("ignoreParentName")),
-                          addressable=c.get("isAddressable", True) is not False)
-                for cname, c in sorted(raw.get("children", {}).items()))
-            mtype = MetadataType(name=name, directory=raw["directoryName"], suffix=raw.get("suffix"),
-                                 adapter=raw.get("adapter", "default"),
-                                 strict_directory=bool(raw.get("strictDirectoryName")),
-                                 in_folder=bool(raw.get("inFolder")), folder_type=raw.get("folderType"),
-                                 children=children)
+                ChildType(
+                    name=cname,
+                    directory=c.get("directoryName", ""),
+                    suffix=c.get("suffix", ""),
+                    xml_element=c.get("xmlElementName"),
+                    id_element=c.get("uniqueIdElement", "fullName"),
+                    ignore_parent_name=bool(c.get("ignoreParentName")),
+                    addressable=c.get("isAddressable", True) is not False,
+                )
+                for cname, c in sorted(raw.get("children", {}).items())
+            )
+            mtype = MetadataType(
+                name=name,
+                directory=raw["directoryName"],
+                suffix=raw.get("suffix"),
+                adapter=raw.get("adapter", "default"),
+                strict_directory=bool(raw.get("strictDirectoryName")),
+                in_folder=bool(raw.get("inFolder")),
+                folder_type=raw.get("folderType"),
+                children=children,
+            )
             self.types[name] = mtype
             if mtype.suffix:
                 self._by_suffix.setdefault(mtype.suffix, name)
@@ -134,8 +154,12 @@ class Registry:
             for child in parent.children:
                 if child.name not in self.types:
                     self.types[child.name] = MetadataType(
-                        name=child.name, directory=child.directory, suffix=child.suffix,
-                        adapter="child", parent=parent.name)
+                        name=child.name,
+                        directory=child.directory,
+                        suffix=child.suffix,
+                        adapter="child",
+                        parent=parent.name,
+                    )
 
     def get(self, name: str) -> MetadataType:
         return self.types[name]
@@ -149,7 +173,7 @@ class Registry:
         for i, segment in enumerate(parts[:-1]):
             type_name = self._strict_dirs.get(segment)
             if type_name:
-                found = self._resolve_strict(self.types[type_name], parts[i + 1:], path)
+                found = self._resolve_strict(self.types[type_name], parts[i + 1 :], path)
                 if found is not None:
                     return found
         return self._resolve_by_suffix(parts, path)
@@ -166,9 +190,14 @@ class Registry:
         if mtype.adapter in ("staticResource", "mixedContent"):
             return self._resolve_mixed(mtype, rest, path)
         filename = rest[-1]
-        if mtype.suffix and len(rest) == 1 and (
-                filename.endswith(f".{mtype.suffix}{META}") or
-                (mtype.adapter == "matchingContentFile" and filename.endswith(f".{mtype.suffix}"))):
+        if (
+            mtype.suffix
+            and len(rest) == 1
+            and (
+                filename.endswith(f".{mtype.suffix}{META}")
+                or (mtype.adapter == "matchingContentFile" and filename.endswith(f".{mtype.suffix}"))
+            )
+        ):
             return self._by_type(mtype, rest, path)
         return None  # the folder's type does not fit the file: the suffix decides
 
@@ -236,7 +265,7 @@ class Registry:
         if mtype.in_folder or mtype.name.endswith("Folder"):
             below = parts[:-1]
             if mtype.directory in below:
-                below = below[len(below) - below[::-1].index(mtype.directory):]
+                below = below[len(below) - below[::-1].index(mtype.directory) :]
             elif below:
                 below = below[-1:]
             folder = "".join(f"{p}/" for p in below)

@@ -65,8 +65,13 @@ def _canon(element: ET.Element, parts: list[str]) -> None:
 
 
 def escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&apos;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
 
 
 def _attr_name(name: str) -> str:
@@ -95,8 +100,7 @@ def serialize(root_tag: str, children: Iterable[ET.Element]) -> bytes:
     used: set[str] = set()
     for child in children:
         used |= _used_namespaces(child)
-    ns_decl = f' xmlns="{MD_NS}"' + "".join(
-        f' xmlns:{_PREFIXES[ns]}="{ns}"' for ns in (XSI_NS, XSD_NS) if ns in used)
+    ns_decl = f' xmlns="{MD_NS}"' + "".join(f' xmlns:{_PREFIXES[ns]}="{ns}"' for ns in (XSI_NS, XSD_NS) if ns in used)
     lines = [DECLARATION.rstrip("\n"), f"<{root_tag}{ns_decl}>"]
     for child in children:
         _write(child, 1, lines)
@@ -132,8 +136,9 @@ def package_xml(members: Mapping[str, Iterable[str]], api_version: str) -> bytes
     for type_name in sorted(members):
         names = sorted(set(members[type_name]))
         if names:
-            types.append(element("types", children=[*(element("members", n) for n in names),
-                                                    element("name", type_name)]))
+            types.append(
+                element("types", children=[*(element("members", n) for n in names), element("name", type_name)])
+            )
     return serialize("Package", [*types, element("version", api_version)])
 
 

@@ -34,8 +34,18 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "sfcli": (),
 }
 _ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_WRITABLE = ("auth", "login_url", "instance_url", "api_version", "username", "client_id", "private_key_file",
-             "sf_alias", "ca_bundle", "production")
+_WRITABLE = (
+    "auth",
+    "login_url",
+    "instance_url",
+    "api_version",
+    "username",
+    "client_id",
+    "private_key_file",
+    "sf_alias",
+    "ca_bundle",
+    "production",
+)
 
 
 def list_orgs(settings: Settings) -> list[dict[str, Any]]:
@@ -44,17 +54,19 @@ def list_orgs(settings: Settings) -> list[dict[str, Any]]:
     for alias in sorted(settings.orgs):
         config = settings.orgs[alias]
         missing = [n for n in REQUIRED_SECRETS.get(config.auth, ()) if not config.secret(n)]
-        rows.append({
-            "alias": alias,
-            "default": alias == settings.default_org,
-            "auth": config.auth,
-            "login_url": config.login_url,
-            "instance_url": config.instance_url,
-            "api_version": config.api_version,
-            "production": config.production,
-            "secrets_set": ", ".join(sorted(config.secrets)),
-            "secrets_missing": ", ".join(config.secret_variable(n) for n in missing),
-        })
+        rows.append(
+            {
+                "alias": alias,
+                "default": alias == settings.default_org,
+                "auth": config.auth,
+                "login_url": config.login_url,
+                "instance_url": config.instance_url,
+                "api_version": config.api_version,
+                "production": config.production,
+                "secrets_set": ", ".join(sorted(config.secrets)),
+                "secrets_missing": ", ".join(config.secret_variable(n) for n in missing),
+            }
+        )
     return rows
 
 
@@ -84,8 +96,10 @@ def check_org(org: Org) -> dict[str, Any]:
 
 def secret_env_vars(alias: str, auth: str) -> tuple[list[str], list[str]]:
     """(required, optional) environment variables holding the secrets of an alias."""
-    return ([env_key(alias, n) for n in REQUIRED_SECRETS.get(auth, ())],
-            [env_key(alias, n) for n in OPTIONAL_SECRETS.get(auth, ())])
+    return (
+        [env_key(alias, n) for n in REQUIRED_SECRETS.get(auth, ())],
+        [env_key(alias, n) for n in OPTIONAL_SECRETS.get(auth, ())],
+    )
 
 
 def validate_new_org(alias: str, table: Mapping[str, Any]) -> list[str]:
@@ -107,8 +121,10 @@ def validate_new_org(alias: str, table: Mapping[str, Any]) -> list[str]:
     warnings = []
     host = urlsplit(str(table.get("login_url") or "https://login.salesforce.com")).netloc
     if auth == "client_credentials" and host in ("login.salesforce.com", "test.salesforce.com"):
-        warnings.append("The client credentials flow needs the org's My Domain login URL "
-                        "(https://<domain>.my.salesforce.com), not login/test.salesforce.com.")
+        warnings.append(
+            "The client credentials flow needs the org's My Domain login URL "
+            "(https://<domain>.my.salesforce.com), not login/test.salesforce.com."
+        )
     for name in ("private_key_file", "ca_bundle"):
         if table.get(name) and not Path(str(table[name])).expanduser().is_file():
             warnings.append(f"{name} {table[name]} does not exist (yet).")
@@ -123,8 +139,11 @@ def add_org(path: Path, alias: str, values: Mapping[str, Any], *, make_default: 
     """
     leaked = sorted(set(values) & set(SECRET_NAMES))
     if leaked:
-        raise UsageError("Secrets never go in the TOML file; set "
-                         + ", ".join(env_key(alias, n) for n in leaked) + " in the environment or .env.")
+        raise UsageError(
+            "Secrets never go in the TOML file; set "
+            + ", ".join(env_key(alias, n) for n in leaked)
+            + " in the environment or .env."
+        )
     table = {k: values[k] for k in _WRITABLE if values.get(k) not in (None, "", False)}
     warnings = validate_new_org(alias, table)
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -143,19 +162,26 @@ def add_org(path: Path, alias: str, values: Mapping[str, Any], *, make_default: 
     OrgConfig(alias=alias, **table)  # and be a valid org definition
     _write_atomically(path, new_text)
     required, optional = secret_env_vars(alias, str(table["auth"]))
-    return {"alias": alias, "path": str(path), "table": table, "default": make_default,
-            "set_env": required, "optional_env": optional, "warnings": warnings}
+    return {
+        "alias": alias,
+        "path": str(path),
+        "table": table,
+        "default": make_default,
+        "set_env": required,
+        "optional_env": optional,
+        "warnings": warnings,
+    }
 
 
 def _set_default(text: str, alias: str) -> str:
     line = f"default_org = {_toml_value(alias)}"
     first_table = re.search(r"^\s*\[", text, flags=re.MULTILINE)
-    top = text[:first_table.start()] if first_table else text
+    top = text[: first_table.start()] if first_table else text
     if re.search(r"^default_org\s*=", top, flags=re.MULTILINE):
         top = re.sub(r"^default_org\s*=.*$", line, top, count=1, flags=re.MULTILINE)
     else:
         top = line + "\n" + top
-    return top + (text[first_table.start():] if first_table else "")
+    return top + (text[first_table.start() :] if first_table else "")
 
 
 def _toml_key(key: str) -> str:
@@ -183,4 +209,3 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-

@@ -55,8 +55,10 @@ class Credentials:
     username: str | None = None
 
     def __repr__(self) -> str:
-        return (f"Credentials(access_token={mask_token(self.access_token)!r}, "
-                f"instance_url={self.instance_url!r}, org_id={self.org_id!r}, username={self.username!r})")
+        return (
+            f"Credentials(access_token={mask_token(self.access_token)!r}, "
+            f"instance_url={self.instance_url!r}, org_id={self.org_id!r}, username={self.username!r})"
+        )
 
 
 class Authenticator(Protocol):
@@ -77,36 +79,40 @@ def _post_auth(session: requests.Session, url: str, **kwargs: Any) -> requests.R
 def _oauth_credentials(response: requests.Response, what: str, secret: str | None = None) -> Credentials:
     if response.status_code != 200:
         error = error_from_response(response)
-        raise AuthError(redact(f"{what} failed: {error.message}", secret),
-                        data={"status": response.status_code}) from None
+        raise AuthError(
+            redact(f"{what} failed: {error.message}", secret), data={"status": response.status_code}
+        ) from None
     try:
         body = response.json()
         token, instance = body["access_token"], body["instance_url"]
     except (ValueError, KeyError, TypeError):
-        raise AuthError(f"{what} failed: the token endpoint answered without access_token/instance_url.") \
-            from None
+        raise AuthError(f"{what} failed: the token endpoint answered without access_token/instance_url.") from None
     org_id = user_id = None
     id_url = body.get("id")
     if id_url:
         parts = urlsplit(id_url).path.rstrip("/").split("/")
         if len(parts) >= 2 and parts[-2].startswith("00D"):
             org_id, user_id = parts[-2], parts[-1]
-    return Credentials(access_token=token, instance_url=instance.rstrip("/"), id_url=id_url,
-                       org_id=org_id, user_id=user_id)
+    return Credentials(
+        access_token=token, instance_url=instance.rstrip("/"), id_url=id_url, org_id=org_id, user_id=user_id
+    )
 
 
 def _require(config: OrgConfig, *names: str) -> None:
     missing = [n for n in names if not getattr(config, n)]
     if missing:
-        raise ConfigError(f"Org '{config.alias}' (auth = {config.auth}) needs {', '.join(missing)} "
-                          "in its [orgs.*] table.")
+        raise ConfigError(
+            f"Org '{config.alias}' (auth = {config.auth}) needs {', '.join(missing)} in its [orgs.*] table."
+        )
 
 
 def _require_secret(config: OrgConfig, name: str) -> str:
     value = config.secret(name)
     if not value:
-        raise ConfigError(f"Org '{config.alias}' (auth = {config.auth}) needs the {name.replace('_', ' ')}: "
-                          f"set {config.secret_variable(name)} in the environment or .env.")
+        raise ConfigError(
+            f"Org '{config.alias}' (auth = {config.auth}) needs the {name.replace('_', ' ')}: "
+            f"set {config.secret_variable(name)} in the environment or .env."
+        )
     return value
 
 
@@ -133,7 +139,10 @@ class StaticTokenAuth:
                 f"The access token for org '{self.config.alias}' was rejected (expired or revoked), and "
                 "auth = token cannot refresh it. Set a fresh token in "
                 f"{self.config.secret_variable('access_token')}, or use auth = sfcli, jwt, password or "
-                "client_credentials.", error_code="INVALID_SESSION_ID", status=401)
+                "client_credentials.",
+                error_code="INVALID_SESSION_ID",
+                status=401,
+            )
         self._used = True
         return Credentials(access_token=self.token, instance_url=str(self.config.instance_url).rstrip("/"))
 
@@ -174,23 +183,30 @@ class JwtAuth:
         try:
             self.private_key = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"Org '{config.alias}': cannot read private_key_file {path}: "
-                              f"{exc.strerror}.") from None
+            raise ConfigError(f"Org '{config.alias}': cannot read private_key_file {path}: {exc.strerror}.") from None
 
     def assertion(self) -> str:
         """The signed JWT: iss = consumer key, sub = username, aud = `jwt_audience(login_url)`,
         exp = now + 3 min."""
-        claims = {"iss": self.config.client_id, "sub": self.config.username,
-                  "aud": jwt_audience(self.config.login_url), "exp": int(self.clock()) + JWT_LIFETIME}
+        claims = {
+            "iss": self.config.client_id,
+            "sub": self.config.username,
+            "aud": jwt_audience(self.config.login_url),
+            "exp": int(self.clock()) + JWT_LIFETIME,
+        }
         try:
             return jwt.encode(claims, self.private_key, algorithm="RS256")
         except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise ConfigError(f"Org '{self.config.alias}': private_key_file is not a usable RSA private "
-                              f"key ({type(exc).__name__}).") from None
+            raise ConfigError(
+                f"Org '{self.config.alias}': private_key_file is not a usable RSA private key ({type(exc).__name__})."
+            ) from None
 
     def fetch(self, session: requests.Session) -> Credentials:
-        response = _post_auth(session, _token_url(self.config), data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": self.assertion()})
+        response = _post_auth(
+            session,
+            _token_url(self.config),
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": self.assertion()},
+        )
         creds = _oauth_credentials(response, f"JWT bearer login for {self.config.username}")
         return _with_username(creds, self.config.username)
 
@@ -208,9 +224,11 @@ class ClientCredentialsAuth:
         self.secret = _require_secret(config, "client_secret")
 
     def fetch(self, session: requests.Session) -> Credentials:
-        response = _post_auth(session, _token_url(self.config), data={
-            "grant_type": "client_credentials", "client_id": self.config.client_id,
-            "client_secret": self.secret})
+        response = _post_auth(
+            session,
+            _token_url(self.config),
+            data={"grant_type": "client_credentials", "client_id": self.config.client_id, "client_secret": self.secret},
+        )
         return _oauth_credentials(response, f"Client credentials login to {self.config.login_url}", self.secret)
 
 
@@ -241,23 +259,40 @@ class PasswordAuth:
     def fetch(self, session: requests.Session) -> Credentials:
         version = self.config.api_version
         url = f"{self.config.login_url.rstrip('/')}/services/Soap/u/{version}"
-        body = _LOGIN_ENVELOPE.format(username=escape(str(self.config.username)),
-                                      password=escape(self.password + self.security_token))
-        response = _post_auth(session, url, data=body.encode("utf-8"), headers={
-            "Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"})
+        body = _LOGIN_ENVELOPE.format(
+            username=escape(str(self.config.username)), password=escape(self.password + self.security_token)
+        )
+        response = _post_auth(
+            session,
+            url,
+            data=body.encode("utf-8"),
+            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"},
+        )
         fault = parse_soap_fault(response.content) if response.content.lstrip().startswith(b"<") else None
         if fault:
-            raise AuthError(redact(f"Login for {self.config.username} failed: {fault[0]}: {fault[1]}",
-                                   self.password, self.security_token))
+            raise AuthError(
+                redact(
+                    f"Login for {self.config.username} failed: {fault[0]}: {fault[1]}",
+                    self.password,
+                    self.security_token,
+                )
+            )
         if response.status_code != 200:
-            raise AuthError(redact(f"Login for {self.config.username} failed: "
-                                   f"{error_from_response(response).message}", self.password))
+            raise AuthError(
+                redact(
+                    f"Login for {self.config.username} failed: {error_from_response(response).message}", self.password
+                )
+            )
         values = soap_values(response.content)
         if not values.get("sessionId") or not values.get("serverUrl"):
             raise AuthError(f"Login for {self.config.username} failed: no sessionId/serverUrl in the answer.")
-        return Credentials(access_token=values["sessionId"], instance_url=_instance_of(values["serverUrl"]),
-                           org_id=values.get("organizationId"), user_id=values.get("userId"),
-                           username=values.get("userName") or self.config.username)
+        return Credentials(
+            access_token=values["sessionId"],
+            instance_url=_instance_of(values["serverUrl"]),
+            org_id=values.get("organizationId"),
+            user_id=values.get("userId"),
+            username=values.get("userName") or self.config.username,
+        )
 
 
 def soap_values(content: bytes) -> dict[str, str]:
@@ -284,8 +319,14 @@ def _instance_of(server_url: str) -> str:
 def _with_username(creds: Credentials, username: str | None) -> Credentials:
     if creds.username or not username:
         return creds
-    return Credentials(access_token=creds.access_token, instance_url=creds.instance_url, id_url=creds.id_url,
-                       org_id=creds.org_id, user_id=creds.user_id, username=username)
+    return Credentials(
+        access_token=creds.access_token,
+        instance_url=creds.instance_url,
+        id_url=creds.id_url,
+        org_id=creds.org_id,
+        user_id=creds.user_id,
+        username=username,
+    )
 
 
 class SfCliAuth:
@@ -298,8 +339,7 @@ class SfCliAuth:
 
     mode, can_refresh = "sfcli", True
 
-    def __init__(self, config: OrgConfig, env: Mapping[str, str] | None = None,
-                 ttl: float = SF_CLI_TOKEN_TTL) -> None:
+    def __init__(self, config: OrgConfig, env: Mapping[str, str] | None = None, ttl: float = SF_CLI_TOKEN_TTL) -> None:
         self.config = config
         self.env = dict(os.environ if env is None else env)
         self.binary = self.env.get("SFOPS_SF_BIN") or "sf"
@@ -310,22 +350,24 @@ class SfCliAuth:
         argv = [self.binary, *args, "--target-org", self.target, "--json"]
         env = {**self.env, "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true"}
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=SF_CLI_TIMEOUT, env=env,
-                                  check=False)
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=SF_CLI_TIMEOUT, env=env, check=False)
         except FileNotFoundError:
-            raise AuthError(f"The Salesforce CLI '{self.binary}' was not found. Install it "
-                            "(npm install -g @salesforce/cli) or set SFOPS_SF_BIN to its path.") from None
+            raise AuthError(
+                f"The Salesforce CLI '{self.binary}' was not found. Install it "
+                "(npm install -g @salesforce/cli) or set SFOPS_SF_BIN to its path."
+            ) from None
         except subprocess.TimeoutExpired:
-            raise AuthError(f"'{self.binary} {' '.join(args)}' did not answer within "
-                            f"{SF_CLI_TIMEOUT:.0f} s.") from None
+            raise AuthError(f"'{self.binary} {' '.join(args)}' did not answer within {SF_CLI_TIMEOUT:.0f} s.") from None
         except OSError as exc:
             raise AuthError(f"Cannot run the Salesforce CLI '{self.binary}': {exc.strerror}.") from None
         body = _json_object(proc.stdout)
         if proc.returncode != 0 or not isinstance(body, dict) or body.get("status", 0) != 0:
             message = (body or {}).get("message") if isinstance(body, dict) else None
             detail = message or (proc.stderr or proc.stdout or "").strip()[:300] or f"exit {proc.returncode}"
-            raise AuthError(redact(f"'sf {' '.join(args)} --target-org {self.target}' failed: {detail}"),
-                            actions=[f"sf org login web --alias {self.target}"])
+            raise AuthError(
+                redact(f"'sf {' '.join(args)} --target-org {self.target}' failed: {detail}"),
+                actions=[f"sf org login web --alias {self.target}"],
+            )
         result = body.get("result")
         if not isinstance(result, dict):
             raise AuthError(f"'sf {' '.join(args)}' answered without a result object.")
@@ -342,8 +384,12 @@ class SfCliAuth:
         if not token or token.startswith("[REDACTED"):
             raise AuthError(f"The Salesforce CLI gave no access token for '{self.target}'.")
         log.debug("sf CLI token for %s: %s", self.target, mask_token(token))
-        return Credentials(access_token=token, instance_url=str(instance).rstrip("/"),
-                           org_id=shown.get("id"), username=shown.get("username"))
+        return Credentials(
+            access_token=token,
+            instance_url=str(instance).rstrip("/"),
+            org_id=shown.get("id"),
+            username=shown.get("username"),
+        )
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
@@ -380,8 +426,13 @@ def make_authenticator(config: OrgConfig, env: Mapping[str, str] | None = None) 
 class TokenManager:
     """Holds the current credentials; fetches on first use, after the TTL, and on `refresh()`."""
 
-    def __init__(self, authenticator: Authenticator, session: requests.Session,
-                 clock: Callable[[], float] = time.monotonic, failure_memory: float = 300.0) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        session: requests.Session,
+        clock: Callable[[], float] = time.monotonic,
+        failure_memory: float = 300.0,
+    ) -> None:
         self.authenticator, self.session, self.clock = authenticator, session, clock
         self.failure_memory = failure_memory  # seconds a failed login is remembered (a long-lived agent retries)
         self._failed_at = 0.0
@@ -435,8 +486,10 @@ class TokenManager:
             raise
         except requests.RequestException as exc:
             self.failed_logins += 1
-            self._failure, self._failed_at = AuthError(redact(f"Login failed: {type(exc).__name__}: {exc}")), \
-                self.clock()
+            self._failure, self._failed_at = (
+                AuthError(redact(f"Login failed: {type(exc).__name__}: {exc}")),
+                self.clock(),
+            )
             raise self._failure from None
         self._failure = None
         self.fetch_count += 1

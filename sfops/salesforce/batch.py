@@ -41,7 +41,8 @@ def batch_get(org: Org, paths: Mapping[str, str]) -> dict[str, Any]:
             from sfops.salesforce.faults import error_from_body
 
             raise error_from_body(body, status, org.base_path + paths[str(item.get("referenceId"))]) or SalesforceError(
-                f"Composite sub-request {item.get('referenceId')} failed with HTTP {status}.", status=status)
+                f"Composite sub-request {item.get('referenceId')} failed with HTTP {status}.", status=status
+            )
         out[str(item.get("referenceId"))] = body
     return out
 

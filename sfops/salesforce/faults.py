@@ -54,9 +54,16 @@ def error_class(error_code: str, status: int | None) -> type[SalesforceError]:
     return SalesforceError
 
 
-def make_error(error_code: str, message: str, *, status: int | None = None, fields: list[str] | None = None,
-               url: str | None = None, errors: list[dict[str, Any]] | None = None,
-               soap_fault: bool = False) -> SalesforceError:
+def make_error(
+    error_code: str,
+    message: str,
+    *,
+    status: int | None = None,
+    fields: list[str] | None = None,
+    url: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    soap_fault: bool = False,
+) -> SalesforceError:
     """Build the typed error; the message reads `ERROR_CODE: text` and never contains a token.
 
     SOAP faults always come with HTTP 500, so for them only the fault code decides the type.
@@ -65,8 +72,14 @@ def make_error(error_code: str, message: str, *, status: int | None = None, fiel
     cls = error_class(error_code, None if soap_fault else status)
     missing = _missing_companion(error_code, message, url)
     if missing:
-        error = cls(f"The org has no {missing}: deploy sfops's companion metadata (force-app) first.",
-                    error_code=error_code, status=status, fields=fields, url=_safe_url(url), errors=errors)
+        error = cls(
+            f"The org has no {missing}: deploy sfops's companion metadata (force-app) first.",
+            error_code=error_code,
+            status=status,
+            fields=fields,
+            url=_safe_url(url),
+            errors=errors,
+        )
         error.actions = [DEPLOY_COMPANION, "docs: README.md, 'Connecting a real org'"]
         return error
     return cls(text, error_code=error_code, status=status, fields=fields, url=_safe_url(url), errors=errors)
@@ -74,8 +87,14 @@ def make_error(error_code: str, message: str, *, status: int | None = None, fiel
 
 # The objects of sfops's companion package (force-app/): an org without them answers INVALID_TYPE (SOQL) or
 # NOT_FOUND (sObject resources), which means "deploy the package", not a Salesforce fault.
-COMPANION_OBJECTS = ("Kill_Switch__c", "Circuit_Breaker__c", "Incident_Log__c", "Incident_Event__e",
-                     "Incident_Alert_Setting__c", "Error_Log__c")
+COMPANION_OBJECTS = (
+    "Kill_Switch__c",
+    "Circuit_Breaker__c",
+    "Incident_Log__c",
+    "Incident_Event__e",
+    "Incident_Alert_Setting__c",
+    "Error_Log__c",
+)
 DEPLOY_COMPANION = "sf project deploy start --source-dir force-app --target-org <your org's sf alias>"
 
 
@@ -85,9 +104,14 @@ def _missing_companion(error_code: str, message: str, url: str | None) -> str | 
         return next((name for name in COMPANION_OBJECTS if name.casefold() in message.casefold()), None)
     if error_code == "NOT_FOUND" and url:
         path = url.split("?", 1)[0].rstrip("/").casefold()  # the object's own resources, not one of its records
-        return next((name for name in COMPANION_OBJECTS
-                     if path.endswith((f"/sobjects/{name.casefold()}", f"/sobjects/{name.casefold()}/describe"))),
-                    None)
+        return next(
+            (
+                name
+                for name in COMPANION_OBJECTS
+                if path.endswith((f"/sobjects/{name.casefold()}", f"/sobjects/{name.casefold()}/describe"))
+            ),
+            None,
+        )
     return None
 
 
@@ -97,8 +121,9 @@ def parse_xml(content: str | bytes, what: str) -> Any:
     try:
         return ElementTree.fromstring(content)
     except Exception as exc:  # ParseError, defusedxml's DTDForbidden / EntitiesForbidden, RecursionError
-        raise SalesforceError(f"{what}: the answer is not XML sfops will read ({type(exc).__name__}).",
-                              error_code="MALFORMED_RESPONSE") from None
+        raise SalesforceError(
+            f"{what}: the answer is not XML sfops will read ({type(exc).__name__}).", error_code="MALFORMED_RESPONSE"
+        ) from None
 
 
 def parse_soap_fault(text: str | bytes) -> tuple[str, str] | None:
@@ -115,7 +140,7 @@ def parse_soap_fault(text: str | bytes) -> tuple[str, str] | None:
     message = values.get("exceptionMessage") or values.get("faultstring", "")
     prefix = f"{code}: "
     if message.startswith(prefix):
-        message = message[len(prefix):]
+        message = message[len(prefix) :]
     return code, message
 
 
@@ -124,23 +149,31 @@ def error_from_body(body: Any, status: int | None, url: str | None = None) -> Sf
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
         first = body[0]
         code = str(first.get("errorCode") or first.get("statusCode") or "UNKNOWN")
-        return make_error(code, str(first.get("message", "")), status=status,
-                          fields=list(first.get("fields") or []), url=url, errors=list(body))
+        return make_error(
+            code,
+            str(first.get("message", "")),
+            status=status,
+            fields=list(first.get("fields") or []),
+            url=url,
+            errors=list(body),
+        )
     if isinstance(body, Mapping):
         if "error" in body and ("error_description" in body or isinstance(body["error"], str)):
             code = str(body["error"])
-            return AuthError(redact(f"{code}: {body.get('error_description', '')}".rstrip(": ")),
-                             data={"error": code, "status": status})
+            return AuthError(
+                redact(f"{code}: {body.get('error_description', '')}".rstrip(": ")),
+                data={"error": code, "status": status},
+            )
         if body.get("success") is False and body.get("errors"):
             return save_result_error(body, status=status, url=url)
         if "exceptionCode" in body:  # Bulk v1 style
-            return make_error(str(body["exceptionCode"]), str(body.get("exceptionMessage", "")),
-                              status=status, url=url)
+            return make_error(str(body["exceptionCode"]), str(body.get("exceptionMessage", "")), status=status, url=url)
     return None
 
 
-def save_result_error(result: Mapping[str, Any], *, status: int | None = None,
-                      url: str | None = None) -> SalesforceError:
+def save_result_error(
+    result: Mapping[str, Any], *, status: int | None = None, url: str | None = None
+) -> SalesforceError:
     """The error for a failed SaveResult (`errors[].statusCode`)."""
     errors = list(result.get("errors") or [])
     first = errors[0] if errors else {}
@@ -148,8 +181,7 @@ def save_result_error(result: Mapping[str, Any], *, status: int | None = None,
     message = str(first.get("message", ""))
     if result.get("id"):
         message = f"{message} (record {result['id']})"
-    return make_error(code, message, status=status, fields=list(first.get("fields") or []),
-                      url=url, errors=errors)
+    return make_error(code, message, status=status, fields=list(first.get("fields") or []), url=url, errors=errors)
 
 
 def error_from_response(response: requests.Response) -> SfopsError:
@@ -169,8 +201,12 @@ def error_from_response(response: requests.Response) -> SfopsError:
     if fault:
         return make_error(fault[0], fault[1], status=status, url=url, soap_fault=True)
     snippet = " ".join(text.split())[:300]
-    return make_error(_status_code_name(status), f"HTTP {status} from {_safe_url(url)}"
-                      + (f": {snippet}" if snippet else ""), status=status, url=url)
+    return make_error(
+        _status_code_name(status),
+        f"HTTP {status} from {_safe_url(url)}" + (f": {snippet}" if snippet else ""),
+        status=status,
+        url=url,
+    )
 
 
 def map_sf_exception(exc: Exception) -> SfopsError:
@@ -192,8 +228,12 @@ def map_sf_exception(exc: Exception) -> SfopsError:
         error = error_from_body(content, exc.status, exc.url) if content is not None else None
         if error is not None:
             return error
-        return make_error(_status_code_name(exc.status), f"HTTP {exc.status} from {_safe_url(exc.url)}",
-                          status=exc.status, url=exc.url)
+        return make_error(
+            _status_code_name(exc.status),
+            f"HTTP {exc.status} from {_safe_url(exc.url)}",
+            status=exc.status,
+            url=exc.url,
+        )
     return SalesforceError(redact(f"{type(exc).__name__}: {exc}"))
 
 
@@ -207,9 +247,19 @@ def sf_errors() -> Iterator[None]:
 
 
 def _status_code_name(status: int | None) -> str:
-    names = {300: "MORE_THAN_ONE_RECORD", 400: "BAD_REQUEST", 401: "INVALID_SESSION_ID", 403: "FORBIDDEN",
-             404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 429: "TOO_MANY_REQUESTS", 500: "SERVER_ERROR",
-             502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+    names = {
+        300: "MORE_THAN_ONE_RECORD",
+        400: "BAD_REQUEST",
+        401: "INVALID_SESSION_ID",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        429: "TOO_MANY_REQUESTS",
+        500: "SERVER_ERROR",
+        502: "BAD_GATEWAY",
+        503: "SERVICE_UNAVAILABLE",
+        504: "GATEWAY_TIMEOUT",
+    }
     return names.get(status or 0, f"HTTP_{status}")
 
 

@@ -14,7 +14,7 @@ def to18(record_id: str) -> str:
     suffix = ""
     for chunk in range(3):
         bits = 0
-        for pos, char in enumerate(record_id[chunk * 5:chunk * 5 + 5]):
+        for pos, char in enumerate(record_id[chunk * 5 : chunk * 5 + 5]):
             if "A" <= char <= "Z":
                 bits |= 1 << pos
         suffix += _CHECKSUM_ALPHABET[bits]

@@ -254,11 +254,18 @@ def _local(tag: Any) -> str:
 
 def _component(node: _Node) -> ComponentMessage:
     return ComponentMessage(
-        type=node.get("componentType"), full_name=node.get("fullName"), file=node.get("fileName"),
-        problem_type=node.opt("problemType"), problem=node.opt("problem"),
-        line=node.opt_num("lineNumber"), column=node.opt_num("columnNumber"),
-        success=node.flag("success"), changed=node.flag("changed"), created=node.flag("created"),
-        deleted=node.flag("deleted"))
+        type=node.get("componentType"),
+        full_name=node.get("fullName"),
+        file=node.get("fileName"),
+        problem_type=node.opt("problemType"),
+        problem=node.opt("problem"),
+        line=node.opt_num("lineNumber"),
+        column=node.opt_num("columnNumber"),
+        success=node.flag("success"),
+        changed=node.flag("changed"),
+        created=node.flag("created"),
+        deleted=node.flag("deleted"),
+    )
 
 
 def parse_deploy_result(result: Element) -> DeployResult:
@@ -280,18 +287,30 @@ def parse_deploy_result(result: Element) -> DeployResult:
     test_failures: list[TestFailure] = []
     coverage_warnings: list[CodeCoverageWarning] = []
     if run_tests is not None:
-        test_failures = [TestFailure(class_name=f.get("name"), method=f.get("methodName"),
-                                     message=f.get("message"), stack=f.opt("stackTrace"))
-                         for f in run_tests.children("failures")]
-        coverage_warnings = [CodeCoverageWarning(name=w.opt("name"), message=w.get("message"))
-                             for w in run_tests.children("codeCoverageWarnings")]
+        test_failures = [
+            TestFailure(
+                class_name=f.get("name"),
+                method=f.get("methodName"),
+                message=f.get("message"),
+                stack=f.opt("stackTrace"),
+            )
+            for f in run_tests.children("failures")
+        ]
+        coverage_warnings = [
+            CodeCoverageWarning(name=w.opt("name"), message=w.get("message"))
+            for w in run_tests.children("codeCoverageWarnings")
+        ]
     success = node.flag("success")
     status = node.text("status")
     done = node.flag("done", default=status in DONE_STATUSES if status else bool(legacy) or success)
     if not status:  # legacy results carry neither status nor done: they are final
         status = "Succeeded" if success else ("Failed" if done else "InProgress")
     return DeployResult(
-        id=node.get("id"), status=status, done=done, success=success, check_only=node.flag("checkOnly"),
+        id=node.get("id"),
+        status=status,
+        done=done,
+        success=success,
+        check_only=node.flag("checkOnly"),
         state_detail=node.opt("stateDetail"),
         number_component_errors=node.num("numberComponentErrors"),
         number_components_deployed=node.num("numberComponentsDeployed"),
@@ -299,20 +318,32 @@ def parse_deploy_result(result: Element) -> DeployResult:
         number_test_errors=node.num("numberTestErrors"),
         number_tests_completed=node.num("numberTestsCompleted"),
         number_tests_total=node.num("numberTestsTotal"),
-        component_failures=failures, component_successes=successes, test_failures=test_failures,
+        component_failures=failures,
+        component_successes=successes,
+        test_failures=test_failures,
         code_coverage_warnings=coverage_warnings,
-        error_status_code=node.opt("errorStatusCode"), error_message=node.opt("errorMessage"),
-        created_date=node.opt("createdDate"), completed_date=node.opt("completedDate"),
+        error_status_code=node.opt("errorStatusCode"),
+        error_message=node.opt("errorMessage"),
+        created_date=node.opt("createdDate"),
+        completed_date=node.opt("completedDate"),
         rollback_on_error=node.flag("rollbackOnError") if node.text("rollbackOnError") else None,
-        run_tests_enabled=node.flag("runTestsEnabled") if node.text("runTestsEnabled") else None)
+        run_tests_enabled=node.flag("runTestsEnabled") if node.text("runTestsEnabled") else None,
+    )
 
 
 def _file_properties(node: _Node) -> FileProperties:
     return FileProperties(
-        type=node.get("type"), full_name=node.get("fullName"), file_name=node.get("fileName"),
-        id=node.opt("id"), created_by_name=node.opt("createdByName"), created_date=node.opt("createdDate"),
-        last_modified_by_name=node.opt("lastModifiedByName"), last_modified_date=node.opt("lastModifiedDate"),
-        manageable_state=node.opt("manageableState"), namespace_prefix=node.opt("namespacePrefix"))
+        type=node.get("type"),
+        full_name=node.get("fullName"),
+        file_name=node.get("fileName"),
+        id=node.opt("id"),
+        created_by_name=node.opt("createdByName"),
+        created_date=node.opt("createdDate"),
+        last_modified_by_name=node.opt("lastModifiedByName"),
+        last_modified_date=node.opt("lastModifiedDate"),
+        manageable_state=node.opt("manageableState"),
+        namespace_prefix=node.opt("namespacePrefix"),
+    )
 
 
 def parse_retrieve_result(result: Element) -> RetrieveResult:
@@ -326,10 +357,17 @@ def parse_retrieve_result(result: Element) -> RetrieveResult:
         status = "Succeeded" if zip_bytes is not None else ("Failed" if done else "InProgress")
     success = node.flag("success", default=status == "Succeeded")
     messages = [(m.get("fileName"), m.get("problem")) for m in node.children("messages")]
-    return RetrieveResult(id=node.get("id"), status=status, done=done, success=success, zip_bytes=zip_bytes,
-                          file_properties=[_file_properties(p) for p in node.children("fileProperties")],
-                          messages=messages, error_status_code=node.opt("errorStatusCode"),
-                          error_message=node.opt("errorMessage"))
+    return RetrieveResult(
+        id=node.get("id"),
+        status=status,
+        done=done,
+        success=success,
+        zip_bytes=zip_bytes,
+        file_properties=[_file_properties(p) for p in node.children("fileProperties")],
+        messages=messages,
+        error_status_code=node.opt("errorStatusCode"),
+        error_message=node.opt("errorMessage"),
+    )
 
 
 def package_members(package_xml: str | bytes) -> dict[str, list[str]]:
@@ -337,16 +375,16 @@ def package_members(package_xml: str | bytes) -> dict[str, list[str]]:
     root = _Node(ElementTree.fromstring(package_xml))
     out: dict[str, list[str]] = {}
     for types in root.children("types"):
-        out.setdefault(types.get("name"), []).extend((m.element.text or "").strip()
-                                                     for m in types.children("members"))
+        out.setdefault(types.get("name"), []).extend((m.element.text or "").strip() for m in types.children("members"))
     return out
 
 
 class MetadataClient:
     """The Metadata SOAP API of one org: {instance}/services/Soap/m/{version}."""
 
-    def __init__(self, org: Org, *, sleep: Callable[[float], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, org: Org, *, sleep: Callable[[float], None] | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.org = org
         self.sleep = sleep or org.session.sleep
         self.clock = clock
@@ -366,11 +404,16 @@ class MetadataClient:
         """
         for attempt in range(2):
             token = self.org.credentials.access_token
-            envelope = _ENVELOPE.format(ns=MD_NS, session=escape(token),
-                                        body=f"<met:{operation}>{body}</met:{operation}>")
+            envelope = _ENVELOPE.format(
+                ns=MD_NS, session=escape(token), body=f"<met:{operation}>{body}</met:{operation}>"
+            )
             response = self.org.session.request(
-                "POST", self.endpoint, data=envelope.encode("utf-8"), sfops_idempotent=idempotent,
-                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": operation})
+                "POST",
+                self.endpoint,
+                data=envelope.encode("utf-8"),
+                sfops_idempotent=idempotent,
+                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": operation},
+            )
             fault = parse_soap_fault(response.content) if response.content.lstrip().startswith(b"<") else None
             if fault is not None:
                 code, message = fault
@@ -383,8 +426,11 @@ class MetadataClient:
             root = parse_xml(response.content, f"Metadata API {operation}")
             answer = next((el for el in root.iter() if _local(el.tag) == f"{operation}Response"), None)
             if answer is None:
-                raise SalesforceError(f"Metadata API {operation}: unexpected answer (no {operation}Response).",
-                                      error_code="BAD_RESPONSE", status=response.status_code)
+                raise SalesforceError(
+                    f"Metadata API {operation}: unexpected answer (no {operation}Response).",
+                    error_code="BAD_RESPONSE",
+                    status=response.status_code,
+                )
             return [el for el in answer if _local(el.tag) == "result"]
         raise AssertionError("unreachable")
 
@@ -417,15 +463,21 @@ class MetadataClient:
         return CancelDeployResult(id=node.get("id") or deploy_id, done=node.flag("done"))
 
     # -- retrieve -------------------------------------------------------------------------------
-    def retrieve(self, package: Mapping[str, Iterable[str]] | str | bytes, *,
-                 single_package: bool = True) -> str:
+    def retrieve(self, package: Mapping[str, Iterable[str]] | str | bytes, *, single_package: bool = True) -> str:
         """Start a retrieve of {type: [members]} (or a package.xml text); returns the async id."""
         members = package_members(package) if isinstance(package, str | bytes) else package
         types = "".join(
             "<met:types>" + "".join(_el("members", m) for m in names) + _el("name", type_name) + "</met:types>"
-            for type_name, names in members.items())
-        request = (_el("apiVersion", self.org.api_version) + _el("singlePackage", single_package)
-                   + "<met:unpackaged>" + types + _el("version", self.org.api_version) + "</met:unpackaged>")
+            for type_name, names in members.items()
+        )
+        request = (
+            _el("apiVersion", self.org.api_version)
+            + _el("singlePackage", single_package)
+            + "<met:unpackaged>"
+            + types
+            + _el("version", self.org.api_version)
+            + "</met:unpackaged>"
+        )
         return _Node(self._one("retrieve", f"<met:retrieveRequest>{request}</met:retrieveRequest>")).get("id")
 
     def check_retrieve_status(self, retrieve_id: str, include_zip: bool = True) -> RetrieveResult:
@@ -443,17 +495,35 @@ class MetadataClient:
     def describe_metadata(self) -> MetadataDescribe:
         """The metadata types the org supports."""
         node = _Node(self._one("describeMetadata", _el("asOfVersion", self.org.api_version), idempotent=True))
-        objects = [MetadataObject(xml_name=o.get("xmlName"), directory_name=o.opt("directoryName"),
-                                  suffix=o.opt("suffix"), in_folder=o.flag("inFolder"), meta_file=o.flag("metaFile"),
-                                  child_xml_names=[(c.element.text or "").strip() for c in o.children("childXmlNames")])
-                   for o in node.children("metadataObjects")]
-        return MetadataDescribe(metadata_objects=objects, organization_namespace=node.opt("organizationNamespace"),
-                                partial_save_allowed=node.flag("partialSaveAllowed"),
-                                test_required=node.flag("testRequired"))
+        objects = [
+            MetadataObject(
+                xml_name=o.get("xmlName"),
+                directory_name=o.opt("directoryName"),
+                suffix=o.opt("suffix"),
+                in_folder=o.flag("inFolder"),
+                meta_file=o.flag("metaFile"),
+                child_xml_names=[(c.element.text or "").strip() for c in o.children("childXmlNames")],
+            )
+            for o in node.children("metadataObjects")
+        ]
+        return MetadataDescribe(
+            metadata_objects=objects,
+            organization_namespace=node.opt("organizationNamespace"),
+            partial_save_allowed=node.flag("partialSaveAllowed"),
+            test_required=node.flag("testRequired"),
+        )
 
     # -- polling --------------------------------------------------------------------------------
-    def poll(self, async_id: str, timeout: float, on_progress: Callable[[Any], None] | None = None, *,
-             kind: str = "deploy", interval: float = 1.0, max_interval: float = 10.0) -> Any:
+    def poll(
+        self,
+        async_id: str,
+        timeout: float,
+        on_progress: Callable[[Any], None] | None = None,
+        *,
+        kind: str = "deploy",
+        interval: float = 1.0,
+        max_interval: float = 10.0,
+    ) -> Any:
         """Check a deploy (or retrieve, kind="retrieve") until done, backing off from `interval`
         to `max_interval` seconds; raises StillRunning after `timeout` seconds."""
         if kind not in ("deploy", "retrieve"):
@@ -471,6 +541,7 @@ class MetadataClient:
             if remaining <= 0:
                 raise StillRunning(
                     f"The {kind} {async_id} is still running ({result.status}) after {timeout:.0f} s.",
-                    data={"id": async_id, "status": result.status})
+                    data={"id": async_id, "status": result.status},
+                )
             self.sleep(min(delay, remaining))
             delay = min(delay * 2, max_interval)

@@ -44,9 +44,13 @@ class OrgIdentity:
     api_version: str
 
 
-def connect(config: OrgConfig, env: Mapping[str, str] | None = None, *,
-            sleep: Callable[[float], None] | None = None,
-            authenticator: Authenticator | None = None) -> Org:
+def connect(
+    config: OrgConfig,
+    env: Mapping[str, str] | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+    authenticator: Authenticator | None = None,
+) -> Org:
     """An `Org` for `config`. Authentication happens lazily, on the first request."""
     _check_url(config, "login_url", config.login_url)
     if config.instance_url:
@@ -57,10 +61,14 @@ def connect(config: OrgConfig, env: Mapping[str, str] | None = None, *,
         if not bundle.is_file():
             raise ConfigError(f"Org '{config.alias}': ca_bundle {bundle} does not exist.")
         verify = str(bundle)
-    session = OrgSession(timeout=(config.connect_timeout, config.read_timeout),
-                         policy=RetryPolicy(max_retries=config.max_retries), verify=verify,
-                         deadline=config.request_deadline, max_response_bytes=int(config.max_response_mb * 1024 * 1024),
-                         **({"sleep": sleep} if sleep else {}))
+    session = OrgSession(
+        timeout=(config.connect_timeout, config.read_timeout),
+        policy=RetryPolicy(max_retries=config.max_retries),
+        verify=verify,
+        deadline=config.request_deadline,
+        max_response_bytes=int(config.max_response_mb * 1024 * 1024),
+        **({"sleep": sleep} if sleep else {}),
+    )
     auth = authenticator or make_authenticator(config, os.environ if env is None else env)
     tokens = TokenManager(auth, session)
     session.tokens = tokens
@@ -126,11 +134,15 @@ class Org:
         if "://" in path:
             parts = urlsplit(path)
             creds = self.credentials
-            trusted = {urlsplit(u).netloc.lower() for u in (creds.instance_url, self.config.login_url,
-                                                            creds.id_url or "") if u}
+            trusted = {
+                urlsplit(u).netloc.lower() for u in (creds.instance_url, self.config.login_url, creds.id_url or "") if u
+            }
             if parts.scheme != "https" or parts.netloc.lower() not in trusted:
-                raise SalesforceError(f"Refusing to send the org's token to {parts.scheme}://{parts.netloc}: "
-                                      "not one of the org's own https hosts.", error_code="UNTRUSTED_URL")
+                raise SalesforceError(
+                    f"Refusing to send the org's token to {parts.scheme}://{parts.netloc}: "
+                    "not one of the org's own https hosts.",
+                    error_code="UNTRUSTED_URL",
+                )
             return path
         if path.startswith("/"):
             return self.instance_url + path
@@ -145,16 +157,32 @@ class Org:
             self._sf = None  # the instance moved: build a new one on next use
 
     # -- raw requests ---------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None, data: Any = None, headers: Mapping[str, str] | None = None,
-                raw: bool = False, idempotent: bool | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
+        idempotent: bool | None = None,
+    ) -> Any:
         """Send a request; returns parsed JSON, text, None (204) or the Response with `raw=True`.
 
         Errors come out as typed `SalesforceError`s (or AuthError for login failures).
         """
         # No Accept header by default: REST answers JSON anyway, and some resources (ApexLog Body) are text.
-        response = self.session.request(method.upper(), self.url(path), params=params, json=json,
-                                        data=data, headers=dict(headers or {}), sfops_idempotent=idempotent)
+        response = self.session.request(
+            method.upper(),
+            self.url(path),
+            params=params,
+            json=json,
+            data=data,
+            headers=dict(headers or {}),
+            sfops_idempotent=idempotent,
+        )
         if response.status_code >= 400 or response.status_code == 300:  # 300: an external id matched many
             raise error_from_response(response)
         if raw:
@@ -166,8 +194,9 @@ class Org:
         return response.text
 
     # -- queries --------------------------------------------------------------------------------
-    def query_page(self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None,
-                   tooling: bool = False) -> dict[str, Any]:
+    def query_page(
+        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None, tooling: bool = False
+    ) -> dict[str, Any]:
         """The first page of a query result (raw dict with totalSize, done, records, nextRecordsUrl)."""
         resource = "tooling/query/" if tooling else ("queryAll/" if include_deleted else "query/")
         headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"} if batch_size else None
@@ -178,8 +207,9 @@ class Org:
         headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"} if batch_size else None
         return self.request("GET", next_records_url, headers=headers)
 
-    def query_iter(self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False,
-                   tooling: bool = False) -> Iterator[dict[str, Any]]:
+    def query_iter(
+        self, soql: str, batch_size: int | None = None, *, include_deleted: bool = False, tooling: bool = False
+    ) -> Iterator[dict[str, Any]]:
         """Every record of a query, page by page (lazily follows nextRecordsUrl)."""
         page = self.query_page(soql, include_deleted=include_deleted, batch_size=batch_size, tooling=tooling)
         seen: set[str] = set()
@@ -191,8 +221,10 @@ class Org:
             if page.get("done", True) or not next_url:
                 return
             if next_url in seen:  # a server answering the same page forever must not hold us forever
-                raise SalesforceError(f"The org sent the query locator {next_url} twice: stopping a paging loop.",
-                                      error_code="PAGING_LOOP")
+                raise SalesforceError(
+                    f"The org sent the query locator {next_url} twice: stopping a paging loop.",
+                    error_code="PAGING_LOOP",
+                )
             seen.add(next_url)
             page = self.query_more(next_url, batch_size=batch_size)
 
@@ -235,8 +267,9 @@ class Org:
         `retry_safe=True` lets the session retry the PATCH after a lost reply or a 5xx: right when it
         sets fields to fixed values (a kill switch to false), wrong when the values were computed from
         a read that a replay would not repeat (a counter + 1)."""
-        self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data),
-                     idempotent=retry_safe or None)
+        self.request(
+            "PATCH", f"sobjects/{_seg(sobject)}/{_seg(record_id)}", json=dict(data), idempotent=retry_safe or None
+        )
 
     def delete(self, sobject: str, record_id: str) -> None:
         """Delete a record."""
@@ -244,8 +277,13 @@ class Org:
 
     def upsert(self, sobject: str, ext_field: str, value: str, data: Mapping[str, Any]) -> tuple[str | None, bool]:
         """Insert or update by external id: (id or None, created)."""
-        response = self.request("PATCH", f"sobjects/{_seg(sobject)}/{_seg(ext_field)}/{_seg(value)}",
-                                json=dict(data), raw=True, idempotent=True)
+        response = self.request(
+            "PATCH",
+            f"sobjects/{_seg(sobject)}/{_seg(ext_field)}/{_seg(value)}",
+            json=dict(data),
+            raw=True,
+            idempotent=True,
+        )
         if response.status_code == 204 or not response.content:
             return None, False
         body = response.json()
@@ -270,9 +308,12 @@ class Org:
 
         A composite of GETs only changes nothing, so the session may retry it like a GET."""
         read_only = all(str(s.get("method", "")).upper() == "GET" for s in subrequests)
-        body = self.request("POST", "composite", json={"allOrNone": all_or_none,
-                                                       "compositeRequest": list(subrequests)},
-                            idempotent=read_only or None)
+        body = self.request(
+            "POST",
+            "composite",
+            json={"allOrNone": all_or_none, "compositeRequest": list(subrequests)},
+            idempotent=read_only or None,
+        )
         return list(body.get("compositeResponse", []))
 
     def composite_sobjects(self, method: str, records: Sequence[Any], all_or_none: bool = False) -> list[dict]:
@@ -286,17 +327,19 @@ class Org:
         if method not in ("POST", "PATCH", "DELETE"):
             raise ValueError(f"composite_sobjects: unsupported method {method}")
         if len(records) > COMPOSITE_SOBJECTS_MAX and all_or_none:
-            raise ValueError(f"all_or_none covers at most {COMPOSITE_SOBJECTS_MAX} records per call "
-                             f"(got {len(records)})")
+            raise ValueError(
+                f"all_or_none covers at most {COMPOSITE_SOBJECTS_MAX} records per call (got {len(records)})"
+            )
         results: list[dict] = []
         for start in range(0, len(records), COMPOSITE_SOBJECTS_MAX):
-            chunk = list(records[start:start + COMPOSITE_SOBJECTS_MAX])
+            chunk = list(records[start : start + COMPOSITE_SOBJECTS_MAX])
             if method == "DELETE":
                 params = {"ids": ",".join(str(r) for r in chunk), "allOrNone": str(all_or_none).lower()}
                 results.extend(self.request("DELETE", "composite/sobjects", params=params) or [])
             else:
-                results.extend(self.request(method, "composite/sobjects",
-                                            json={"allOrNone": all_or_none, "records": chunk}) or [])
+                results.extend(
+                    self.request(method, "composite/sobjects", json={"allOrNone": all_or_none, "records": chunk}) or []
+                )
         return results
 
     def limits(self) -> dict[str, Any]:
@@ -337,23 +380,35 @@ class Org:
         if not (org_id and user_id and username):
             if refused:
                 raise refused[0]
-            raise SalesforceError("The org did not say who we are (no organization_id/user_id in userinfo).",
-                                  error_code="NO_IDENTITY")
-        return OrgIdentity(org_id=to18(str(org_id)), user_id=to18(str(user_id)), username=str(username),
-                           instance_url=self.credentials.instance_url, api_version=self.api_version)
+            raise SalesforceError(
+                "The org did not say who we are (no organization_id/user_id in userinfo).", error_code="NO_IDENTITY"
+            )
+        return OrgIdentity(
+            org_id=to18(str(org_id)),
+            user_id=to18(str(user_id)),
+            username=str(username),
+            instance_url=self.credentials.instance_url,
+            api_version=self.api_version,
+        )
 
     def _soap_user_info(self) -> dict[str, Any]:
         """Partner SOAP getUserInfo, mapped to userinfo's keys."""
         token = self.credentials.access_token
         response = self.session.request(
-            "POST", f"{self.instance_url}/services/Soap/u/{self.api_version}",
-            data=_USER_INFO_ENVELOPE.format(session=escape(token)).encode("utf-8"), sfops_idempotent=True,
-            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "getUserInfo"})
+            "POST",
+            f"{self.instance_url}/services/Soap/u/{self.api_version}",
+            data=_USER_INFO_ENVELOPE.format(session=escape(token)).encode("utf-8"),
+            sfops_idempotent=True,
+            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "getUserInfo"},
+        )
         if response.status_code >= 400:
             raise error_from_response(response)
         values = soap_values(response.content)
-        return {"organization_id": values.get("organizationId"), "user_id": values.get("userId"),
-                "preferred_username": values.get("userName")}
+        return {
+            "organization_id": values.get("organizationId"),
+            "user_id": values.get("userId"),
+            "preferred_username": values.get("userName"),
+        }
 
     # -- simple-salesforce and Metadata ----------------------------------------------------------------
     @property
@@ -361,8 +416,12 @@ class Org:
         """simple_salesforce.Salesforce in direct mode, sharing our session (and so its resilience)."""
         if self._sf is None:
             creds = self.credentials
-            self._sf = Salesforce(instance_url=creds.instance_url, session_id=creds.access_token,
-                                  version=self.api_version, session=self.session)
+            self._sf = Salesforce(
+                instance_url=creds.instance_url,
+                session_id=creds.access_token,
+                version=self.api_version,
+                session=self.session,
+            )
         return self._sf
 
     def sf_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -398,12 +457,14 @@ def _json_of(response: Any) -> Any:
         return response.json()
     except (ValueError, RecursionError) as exc:
         path = urlsplit(str(response.url)).path
-        raise SalesforceError(f"Malformed JSON from {path} (HTTP {response.status_code}, {len(response.content)} "
-                              f"bytes): {type(exc).__name__}.", error_code="MALFORMED_RESPONSE",
-                              status=response.status_code) from None
+        raise SalesforceError(
+            f"Malformed JSON from {path} (HTTP {response.status_code}, {len(response.content)} "
+            f"bytes): {type(exc).__name__}.",
+            error_code="MALFORMED_RESPONSE",
+            status=response.status_code,
+        ) from None
 
 
 def _seg(value: str) -> str:
     """One URL path segment, percent-encoded."""
     return quote(str(value), safe="")
-

@@ -46,12 +46,11 @@ class RetryPolicy:
     retry_after_max: float = 120.0
     max_reauths: int = 2
 
-    def delay(self, attempt: int, retry_after: float | None = None,
-              rand: Callable[[], float] = random.random) -> float:
+    def delay(self, attempt: int, retry_after: float | None = None, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry_after_max)
-        backoff = min(self.backoff_base * (2 ** attempt), self.backoff_max)
+        backoff = min(self.backoff_base * (2**attempt), self.backoff_max)
         return backoff / 2 + rand() * backoff / 2  # "equal jitter": never zero, never above the cap
 
 
@@ -76,9 +75,16 @@ class OrgSession(requests.Session):
     overrides the method-based idempotency decision.
     """
 
-    def __init__(self, *, timeout: tuple[float, float], policy: RetryPolicy | None = None,
-                 verify: str | bool = True, sleep: Callable[[float], None] = time.sleep,
-                 deadline: float = DEFAULT_DEADLINE, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: tuple[float, float],
+        policy: RetryPolicy | None = None,
+        verify: str | bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         super().__init__()
         self.deadline = deadline  # seconds for a whole call (retries and a trickling body included)
         self.max_response_bytes = max_response_bytes  # decoded bytes of one answer
@@ -104,8 +110,15 @@ class OrgSession(requests.Session):
 
     # requests.Session.request takes every option positionally too; ours pass through **kwargs (with the
     # sfops_* ones added), which callers use by name only.
-    def request(self, method: str | bytes, url: str | bytes, params: Any = None,  # type: ignore[override]
-                data: Any = None, headers: Any = None, **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        params: Any = None,  # type: ignore[override]
+        data: Any = None,
+        headers: Any = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         is_auth = bool(kwargs.pop("sfops_auth", False))
         method_name = method.decode() if isinstance(method, bytes) else str(method)
         method_name = method_name.upper()
@@ -130,14 +143,19 @@ class OrgSession(requests.Session):
                 token = self.tokens.current().access_token
                 send_headers["Authorization"] = f"Bearer {token}"
             try:
-                response = super().request(method_name, url, params=params, data=data,
-                                           headers=send_headers, stream=True, **kwargs)
+                response = super().request(
+                    method_name, url, params=params, data=data, headers=send_headers, stream=True, **kwargs
+                )
                 if not caller_streams:
                     self._read_body(response, deadline, method_name, url)
             except requests.exceptions.SSLError as exc:
                 raise SalesforceError(tls_advice(_host(url), exc), error_code="TLS_VERIFY_FAILED") from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 # ChunkedEncodingError / ContentDecodingError: the body was cut short or garbled on the way.
                 # A connect timeout means nothing was sent, so even a POST may be retried.
                 retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
@@ -147,7 +165,9 @@ class OrgSession(requests.Session):
                     continue
                 raise TransientError(
                     f"{type(exc).__name__} talking to {_host(url)} ({method_name}); gave up after "
-                    f"{attempt + 1} attempt(s).", error_code="CONNECTION_ERROR") from exc
+                    f"{attempt + 1} attempt(s).",
+                    error_code="CONNECTION_ERROR",
+                ) from exc
             status = response.status_code
             if status == 401 and not is_auth and self.tokens is not None:
                 if not self.tokens.authenticator.can_refresh:
@@ -155,13 +175,22 @@ class OrgSession(requests.Session):
                     self.tokens.refresh(token)  # raises a SessionExpiredError that says what to do
                 if reauths < self.policy.max_reauths:
                     reauths += 1
-                    log.info("401 from %s %s: re-authenticating (%d/%d)", method_name, _path(url), reauths,
-                             self.policy.max_reauths)
+                    log.info(
+                        "401 from %s %s: re-authenticating (%d/%d)",
+                        method_name,
+                        _path(url),
+                        reauths,
+                        self.policy.max_reauths,
+                    )
                     response.close()
                     self.tokens.refresh(token)
                     continue
-            if status in TRANSIENT_STATUSES and idempotent and attempt < self.policy.max_retries and \
-                    time.monotonic() < deadline:
+            if (
+                status in TRANSIENT_STATUSES
+                and idempotent
+                and attempt < self.policy.max_retries
+                and time.monotonic() < deadline
+            ):
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 response.close()
                 self._wait(attempt, wait, f"HTTP {status} on {method_name} {_path(url)}")
@@ -178,8 +207,11 @@ class OrgSession(requests.Session):
         here, there = urlsplit(resp.url), urlsplit(requests.compat.urljoin(resp.url, target))
         if there.scheme != "https" or there.netloc.lower() != here.netloc.lower():
             resp.close()
-            raise SalesforceError(f"{here.netloc} redirected to {there.scheme}://{there.netloc}: not followed "
-                                  "(only same-host https redirects are).", error_code="UNSAFE_REDIRECT")
+            raise SalesforceError(
+                f"{here.netloc} redirected to {there.scheme}://{there.netloc}: not followed "
+                "(only same-host https redirects are).",
+                error_code="UNSAFE_REDIRECT",
+            )
         return target
 
     def _read_body(self, response: requests.Response, deadline: float, method: str, url: str | bytes) -> None:
@@ -207,9 +239,11 @@ class OrgSession(requests.Session):
                     raise _too_large(method, url, size, limit)
                 if time.monotonic() > deadline:
                     response.close()
-                    raise TransientError(f"{method} {_host(url)}{_path(url)} did not finish within {self.deadline:g} s "
-                                         f"(the answer was still arriving after {size} bytes).",
-                                         error_code="DEADLINE_EXCEEDED")
+                    raise TransientError(
+                        f"{method} {_host(url)}{_path(url)} did not finish within {self.deadline:g} s "
+                        f"(the answer was still arriving after {size} bytes).",
+                        error_code="DEADLINE_EXCEEDED",
+                    )
                 parts.append(chunk)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise requests.exceptions.ReadTimeout(exc) from exc
@@ -231,17 +265,25 @@ def tls_advice(host: str, exc: BaseException) -> str:
     reason = _verify_message(exc)
     text = reason.lower()
     if "hostname mismatch" in text or "doesn't match" in text or "not valid for" in text:
-        return (f"TLS: the certificate {host} presented is not valid for that name ({reason}). Check the URL "
-                "(login_url / instance_url: the org's My Domain host?); a ca_bundle does not change this.")
+        return (
+            f"TLS: the certificate {host} presented is not valid for that name ({reason}). Check the URL "
+            "(login_url / instance_url: the org's My Domain host?); a ca_bundle does not change this."
+        )
     if "expired" in text or "not yet valid" in text:
-        return (f"TLS: the certificate of {host} is outside its validity dates ({reason}). The server must renew "
-                "it, or this machine's clock is wrong.")
+        return (
+            f"TLS: the certificate of {host} is outside its validity dates ({reason}). The server must renew "
+            "it, or this machine's clock is wrong."
+        )
     if "self-signed" in text or "self signed" in text or "local issuer" in text or "unknown ca" in text:
-        return (f"TLS: {host} presented a certificate from a CA this machine does not trust ({reason}). If the "
-                "org is behind a private CA (a corporate proxy, a local org), set ca_bundle for it in sfops.toml.")
+        return (
+            f"TLS: {host} presented a certificate from a CA this machine does not trust ({reason}). If the "
+            "org is behind a private CA (a corporate proxy, a local org), set ca_bundle for it in sfops.toml."
+        )
     if "verify" in text:
-        return (f"TLS certificate verification failed for {host} ({reason}). If the org uses a private CA, set "
-                "ca_bundle for it in sfops.toml (verification is never turned off).")
+        return (
+            f"TLS certificate verification failed for {host} ({reason}). If the org uses a private CA, set "
+            "ca_bundle for it in sfops.toml (verification is never turned off)."
+        )
     return f"TLS handshake with {host} failed ({reason or type(exc).__name__}); verification is never turned off."
 
 
@@ -257,15 +299,20 @@ def _verify_message(exc: BaseException) -> str:
         if isinstance(current, ssl.SSLCertVerificationError) and current.verify_message:
             return str(current.verify_message)
         stack.extend(a for a in current.args if isinstance(a, BaseException))
-        stack.extend(e for e in (current.__cause__, current.__context__, getattr(current, "reason", None))
-                     if isinstance(e, BaseException))
+        stack.extend(
+            e
+            for e in (current.__cause__, current.__context__, getattr(current, "reason", None))
+            if isinstance(e, BaseException)
+        )
     return str(exc).split(" (Caused by ")[-1][:200]
 
 
 def _too_large(method: str, url: str | bytes, size: int, limit: int) -> SalesforceError:
-    return SalesforceError(f"{method} {_host(url)}{_path(url)}: the answer is larger than {limit // (1024 * 1024)} MB "
-                           f"({size} bytes so far); refusing to hold it in memory (max_response_mb).",
-                           error_code="RESPONSE_TOO_LARGE")
+    return SalesforceError(
+        f"{method} {_host(url)}{_path(url)}: the answer is larger than {limit // (1024 * 1024)} MB "
+        f"({size} bytes so far); refusing to hold it in memory (max_response_mb).",
+        error_code="RESPONSE_TOO_LARGE",
+    )
 
 
 def _host(url: str | bytes) -> str:

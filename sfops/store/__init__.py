@@ -79,23 +79,51 @@ class Store:
         return str(value["org_id"]) if isinstance(value, dict) and value.get("org_id") else alias
 
     # --- audit -------------------------------------------------------------------------
-    def record_audit(self, *, actor: str, alias: str, action: str, target: str, before: Any = None,
-                     after: Any = None, reason: str | None = None, incident_id: str | None = None,
-                     outcome: str = "done", details: Any = None, conn: Connection | None = None,
-                     at: dt.datetime | None = None) -> int:
+    def record_audit(
+        self,
+        *,
+        actor: str,
+        alias: str,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+        reason: str | None = None,
+        incident_id: str | None = None,
+        outcome: str = "done",
+        details: Any = None,
+        conn: Connection | None = None,
+        at: dt.datetime | None = None,
+    ) -> int:
         """Append an audit record of an action on the org of `alias` (at `at`, default now); returns its id."""
-        values = dict(at=at or dt.datetime.now(dt.UTC), actor=actor, org=self.org_key(alias, conn), alias=alias,
-                      action=action, target=target,
-                      before=before, after=after, reason=reason, incident_id=incident_id,
-                      outcome=outcome, details=details)
+        values = dict(
+            at=at or dt.datetime.now(dt.UTC),
+            actor=actor,
+            org=self.org_key(alias, conn),
+            alias=alias,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            reason=reason,
+            incident_id=incident_id,
+            outcome=outcome,
+            details=details,
+        )
         if conn is not None:
             return inserted_id(conn.execute(schema.audit.insert().values(**values)))
         with self.begin() as c:
             return inserted_id(c.execute(schema.audit.insert().values(**values)))
 
-    def audit_history(self, *, alias: str | None = None, action_prefix: str | None = None,
-                      target: str | None = None, incident_id: str | None = None,
-                      limit: int = 100) -> list[AuditRecord]:
+    def audit_history(
+        self,
+        *,
+        alias: str | None = None,
+        action_prefix: str | None = None,
+        target: str | None = None,
+        incident_id: str | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
         """Audit records, newest first, filtered (by `alias`: every record of its org, whichever alias made it)."""
         table = schema.audit
         query = select(table).order_by(table.c.id.desc()).limit(limit)
@@ -110,8 +138,9 @@ class Store:
         with self.engine.connect() as conn:
             return [_audit_record(row._mapping) for row in conn.execute(query)]
 
-    def settle_audit(self, ids: list[int], outcome: str, details: Mapping[str, Any] | None = None,
-                     conn: Connection | None = None) -> int:
+    def settle_audit(
+        self, ids: list[int], outcome: str, details: Mapping[str, Any] | None = None, conn: Connection | None = None
+    ) -> int:
         """Settle audit records written as "pending" before a write: set their outcome (and merge
         `details` into theirs). Only pending records change, so settling twice is harmless; returns how
         many changed."""
@@ -119,13 +148,18 @@ class Store:
 
         def settle(c: Connection) -> int:
             changed = 0
-            rows = c.execute(select(table.c.id, table.c.details).where(table.c.id.in_(ids),
-                                                                        table.c.outcome == "pending")).all()
+            rows = c.execute(
+                select(table.c.id, table.c.details).where(table.c.id.in_(ids), table.c.outcome == "pending")
+            ).all()
             for row in rows:
                 merged = {**(row.details or {}), **dict(details or {})}
-                changed += c.execute(table.update().where(table.c.id == row.id, table.c.outcome == "pending")
-                                     .values(outcome=outcome, details=merged)).rowcount
+                changed += c.execute(
+                    table.update()
+                    .where(table.c.id == row.id, table.c.outcome == "pending")
+                    .values(outcome=outcome, details=merged)
+                ).rowcount
             return changed
+
         if conn is not None:
             return settle(conn)
         with self.begin() as c:
@@ -135,8 +169,15 @@ class Store:
         """Audit records of the org of `alias` still "pending" (the write's outcome is not known yet), oldest
         first."""
         table = schema.audit
-        query = select(table).where(table.c.org == self.org_key(alias), table.c.outcome == "pending",
-                                    table.c.action.startswith(action_prefix)).order_by(table.c.id)
+        query = (
+            select(table)
+            .where(
+                table.c.org == self.org_key(alias),
+                table.c.outcome == "pending",
+                table.c.action.startswith(action_prefix),
+            )
+            .order_by(table.c.id)
+        )
         with self.engine.connect() as conn:
             return [_audit_record(row._mapping) for row in conn.execute(query)]
 
@@ -148,20 +189,24 @@ class Store:
 
     def set_state(self, key: str, value: Any, conn: Connection | None = None) -> None:
         """Insert or replace a state value: one INSERT ... ON CONFLICT, so racing processes both succeed."""
+
         def write(c: Connection) -> None:
             upsert_row(c, schema.state, {"key": key}, {"value": value, "updated_at": dt.datetime.now(dt.UTC)})
+
         if conn is not None:
             write(conn)
         else:
             with self.begin() as c:
                 write(c)
 
-
     def state_items(self, prefix: str) -> list[tuple[str, Any]]:
         """Every (key, value) whose key starts with `prefix`, by key."""
         table = schema.state
-        query = select(table.c.key, table.c.value).where(table.c.key.startswith(prefix, autoescape=True)) \
+        query = (
+            select(table.c.key, table.c.value)
+            .where(table.c.key.startswith(prefix, autoescape=True))
             .order_by(table.c.key)
+        )
         with self.engine.connect() as conn:
             return [(row.key, row.value) for row in conn.execute(query)]
 

@@ -23,8 +23,11 @@ def take_or_renew(store: Store, name: str, holder: str, now: dt.datetime, expire
         return generation
     try:
         with store.begin() as conn:
-            conn.execute(schema.agent_lease.insert().values(name=name, holder=holder, acquired_at=now,
-                                                            renewed_at=now, expires_at=expires_at, generation=1))
+            conn.execute(
+                schema.agent_lease.insert().values(
+                    name=name, holder=holder, acquired_at=now, renewed_at=now, expires_at=expires_at, generation=1
+                )
+            )
     except IntegrityError:
         # The row appeared meanwhile. Its creator may be this same holder in another thread (the renewal
         # and a job both start at once), so let the conditional UPDATE decide rather than answer None.
@@ -39,9 +42,13 @@ def _renew_or_take(store: Store, name: str, holder: str, now: dt.datetime, expir
         updated = conn.execute(
             table.update()
             .where(table.c.name == name, or_(table.c.holder == holder, table.c.expires_at <= now))
-            .values(holder=holder, renewed_at=now, expires_at=expires_at,
-                    acquired_at=case((ours_and_live, table.c.acquired_at), else_=now),
-                    generation=case((ours_and_live, table.c.generation), else_=table.c.generation + 1))
+            .values(
+                holder=holder,
+                renewed_at=now,
+                expires_at=expires_at,
+                acquired_at=case((ours_and_live, table.c.acquired_at), else_=now),
+                generation=case((ours_and_live, table.c.generation), else_=table.c.generation + 1),
+            )
         ).rowcount
         if not updated:
             return None
@@ -52,18 +59,29 @@ def renew(store: Store, name: str, holder: str, generation: int, now: dt.datetim
     """Extend the lease only if `holder` still has it at `generation` and it has not lapsed (never takes)."""
     table = schema.agent_lease
     with store.begin() as conn:
-        return bool(conn.execute(
-            table.update().where(table.c.name == name, table.c.holder == holder, table.c.generation == generation,
-                                 table.c.expires_at > now)
-            .values(renewed_at=now, expires_at=expires_at)).rowcount)
+        return bool(
+            conn.execute(
+                table.update()
+                .where(
+                    table.c.name == name,
+                    table.c.holder == holder,
+                    table.c.generation == generation,
+                    table.c.expires_at > now,
+                )
+                .values(renewed_at=now, expires_at=expires_at)
+            ).rowcount
+        )
 
 
 def expire(store: Store, name: str, holder: str, now: dt.datetime) -> bool:
     """Let the lease expire at `now` if `holder` has it; False if it does not."""
     table = schema.agent_lease
     with store.begin() as conn:
-        return bool(conn.execute(table.update().where(table.c.name == name, table.c.holder == holder)
-                                 .values(expires_at=now)).rowcount)
+        return bool(
+            conn.execute(
+                table.update().where(table.c.name == name, table.c.holder == holder).values(expires_at=now)
+            ).rowcount
+        )
 
 
 def lease_row(store: Store, name: str) -> dict[str, Any] | None:

@@ -14,8 +14,9 @@ def heartbeat(store: Store, holder: str, now: dt.datetime, expires_at: dt.dateti
     """Insert or refresh `holder`'s row (portable upsert)."""
     table = schema.agent_member
     with store.begin() as conn:
-        if conn.execute(table.update().where(table.c.holder == holder)
-                        .values(seen_at=now, expires_at=expires_at)).rowcount:
+        if conn.execute(
+            table.update().where(table.c.holder == holder).values(seen_at=now, expires_at=expires_at)
+        ).rowcount:
             return
     try:
         with store.begin() as conn:

@@ -16,12 +16,27 @@ FENCED, TAKEN = "fenced", "taken"
 def insert_run(store: Store, *, org: str, job: str, holder: str, started_at: dt.datetime, outcome: str) -> int:
     """Record a run; returns its id."""
     with store.begin() as conn:
-        return inserted_id(conn.execute(schema.agent_run.insert().values(
-            org=org, job=job, holder=holder, started_at=started_at, outcome=outcome)))
+        return inserted_id(
+            conn.execute(
+                schema.agent_run.insert().values(
+                    org=org, job=job, holder=holder, started_at=started_at, outcome=outcome
+                )
+            )
+        )
 
 
-def claim_run(store: Store, *, lease: str, generation: int, now: dt.datetime, org: str, job: str, holder: str,
-              scheduled_at: dt.datetime | None, outcome: str) -> int | str:
+def claim_run(
+    store: Store,
+    *,
+    lease: str,
+    generation: int,
+    now: dt.datetime,
+    org: str,
+    job: str,
+    holder: str,
+    scheduled_at: dt.datetime | None,
+    outcome: str,
+) -> int | str:
     """Record a run as leader: the new run's id, or why not (`FENCED`: `holder` no longer holds `lease` at
     `generation`; `TAKEN`: the tick `scheduled_at` already has a run).
 
@@ -34,18 +49,35 @@ def claim_run(store: Store, *, lease: str, generation: int, now: dt.datetime, or
         with store.begin() as conn:
             current = conn.execute(
                 select(leases.c.generation)
-                .where(leases.c.name == lease, leases.c.holder == holder, leases.c.generation == generation,
-                       leases.c.expires_at > now)
-                .with_for_update()).first()
+                .where(
+                    leases.c.name == lease,
+                    leases.c.holder == holder,
+                    leases.c.generation == generation,
+                    leases.c.expires_at > now,
+                )
+                .with_for_update()
+            ).first()
             if current is None:
                 return FENCED
-            if scheduled_at is not None and conn.execute(
-                    select(runs.c.id).where(runs.c.org == org, runs.c.job == job,
-                                            runs.c.scheduled_at == scheduled_at)).first() is not None:
+            if (
+                scheduled_at is not None
+                and conn.execute(
+                    select(runs.c.id).where(runs.c.org == org, runs.c.job == job, runs.c.scheduled_at == scheduled_at)
+                ).first()
+                is not None
+            ):
                 return TAKEN
-            key = conn.execute(runs.insert().values(
-                org=org, job=job, holder=holder, scheduled_at=scheduled_at, started_at=now, outcome=outcome,
-                lease_generation=generation)).inserted_primary_key
+            key = conn.execute(
+                runs.insert().values(
+                    org=org,
+                    job=job,
+                    holder=holder,
+                    scheduled_at=scheduled_at,
+                    started_at=now,
+                    outcome=outcome,
+                    lease_generation=generation,
+                )
+            ).inserted_primary_key
             assert key is not None
             return int(key[0])
     except IntegrityError:
@@ -86,14 +118,18 @@ def run_rows(store: Store, *, org: str | None = None, job: str | None = None, li
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def abandon_running(store: Store, *, org: str, live_holder: str, finished_at: dt.datetime, outcome: str,
-                    error: str) -> list[int]:
+def abandon_running(
+    store: Store, *, org: str, live_holder: str, finished_at: dt.datetime, outcome: str, error: str
+) -> list[int]:
     """Close the runs of `org` still marked running by any other holder than `live_holder`; their ids."""
     table = schema.agent_run
     where = (table.c.org == org) & (table.c.outcome == "running") & (table.c.holder != live_holder)
     with store.begin() as conn:
         ids = [int(i) for i in conn.execute(select(table.c.id).where(where)).scalars()]
         if ids:
-            conn.execute(table.update().where(table.c.id.in_(ids), table.c.outcome == "running")
-                         .values(outcome=outcome, finished_at=finished_at, error=error))
+            conn.execute(
+                table.update()
+                .where(table.c.id.in_(ids), table.c.outcome == "running")
+                .values(outcome=outcome, finished_at=finished_at, error=error)
+            )
     return ids

@@ -36,21 +36,27 @@ def latest_limits(store: Store, aliases: Sequence[str]) -> list[tuple[str, str, 
             newest = conn.execute(select(func.max(table.c.taken_at)).where(table.c.org == org)).scalar()
             if newest is None:
                 continue
-            rows = conn.execute(select(table.c.name, table.c.max, table.c.remaining).where(
-                table.c.org == org, table.c.taken_at == newest, table.c.app == ""))
+            rows = conn.execute(
+                select(table.c.name, table.c.max, table.c.remaining).where(
+                    table.c.org == org, table.c.taken_at == newest, table.c.app == ""
+                )
+            )
             out += [(alias, r[0], int(r[1]), int(r[2]), _aware(newest)) for r in rows]
     return out
 
 
-def open_incident_counts(store: Store, aliases: Sequence[str],
-                         open_statuses: Iterable[str]) -> list[tuple[str, str, int]]:
+def open_incident_counts(
+    store: Store, aliases: Sequence[str], open_statuses: Iterable[str]
+) -> list[tuple[str, str, int]]:
     """(alias, severity, count) of incidents whose status is one of `open_statuses` (an org known by two
     aliases is counted once, under the first)."""
     table = schema.incident
     alias_of = {store.org_key(a): a for a in reversed(aliases)}
-    query = (select(table.c.org, table.c.severity, func.count())
-             .where(table.c.org.in_(list(alias_of)), table.c.status.in_(list(open_statuses)))
-             .group_by(table.c.org, table.c.severity))
+    query = (
+        select(table.c.org, table.c.severity, func.count())
+        .where(table.c.org.in_(list(alias_of)), table.c.status.in_(list(open_statuses)))
+        .group_by(table.c.org, table.c.severity)
+    )
     with store.engine.connect() as conn:
         return [(alias_of[r[0]], r[1], int(r[2])) for r in conn.execute(query)]
 
@@ -58,10 +64,11 @@ def open_incident_counts(store: Store, aliases: Sequence[str],
 def last_finished(store: Store, orgs: Sequence[str], outcomes: Iterable[str]) -> list[tuple[str, str, dt.datetime]]:
     """(org, job, newest finished_at) of runs that ended with one of `outcomes`."""
     table = schema.agent_run
-    query = (select(table.c.org, table.c.job, func.max(table.c.finished_at))
-             .where(table.c.org.in_(list(orgs)), table.c.outcome.in_(list(outcomes)),
-                    table.c.finished_at.is_not(None))
-             .group_by(table.c.org, table.c.job))
+    query = (
+        select(table.c.org, table.c.job, func.max(table.c.finished_at))
+        .where(table.c.org.in_(list(orgs)), table.c.outcome.in_(list(outcomes)), table.c.finished_at.is_not(None))
+        .group_by(table.c.org, table.c.job)
+    )
     with store.engine.connect() as conn:
         return [(r[0], r[1], _aware(r[2])) for r in conn.execute(query)]
 
@@ -69,9 +76,11 @@ def last_finished(store: Store, orgs: Sequence[str], outcomes: Iterable[str]) ->
 def last_started(store: Store, orgs: Sequence[str], job: str, outcomes: Iterable[str]) -> list[tuple[str, dt.datetime]]:
     """(org, newest started_at) of runs of `job` that ended with one of `outcomes`."""
     table = schema.agent_run
-    query = (select(table.c.org, func.max(table.c.started_at))
-             .where(table.c.org.in_(list(orgs)), table.c.job == job, table.c.outcome.in_(list(outcomes)))
-             .group_by(table.c.org))
+    query = (
+        select(table.c.org, func.max(table.c.started_at))
+        .where(table.c.org.in_(list(orgs)), table.c.job == job, table.c.outcome.in_(list(outcomes)))
+        .group_by(table.c.org)
+    )
     with store.engine.connect() as conn:
         return [(r[0], _aware(r[1])) for r in conn.execute(query)]
 
@@ -79,8 +88,11 @@ def last_started(store: Store, orgs: Sequence[str], job: str, outcomes: Iterable
 def latest_details(store: Store, orgs: Sequence[str], job: str) -> dict[str, Any]:
     """org -> `details` of the newest finished run of `job`."""
     table = schema.agent_run
-    newest = (select(func.max(table.c.id)).where(table.c.org.in_(list(orgs)), table.c.job == job,
-                                                 table.c.finished_at.is_not(None)).group_by(table.c.org))
+    newest = (
+        select(func.max(table.c.id))
+        .where(table.c.org.in_(list(orgs)), table.c.job == job, table.c.finished_at.is_not(None))
+        .group_by(table.c.org)
+    )
     with store.engine.connect() as conn:
         return {r[0]: r[1] for r in conn.execute(select(table.c.org, table.c.details).where(table.c.id.in_(newest)))}
 

@@ -42,13 +42,15 @@ def load_body(store: Store, alias: str, log_id: str) -> bytes | None:
     """The original bytes of a stored log body."""
     table = schema.apex_log
     with store.engine.connect() as conn:
-        blob = conn.execute(select(table.c.body).where(table.c.org == store.org_key(alias),
-                                                       table.c.id == log_id)).scalar()
+        blob = conn.execute(
+            select(table.c.body).where(table.c.org == store.org_key(alias), table.c.id == log_id)
+        ).scalar()
     return None if blob is None else zlib.decompress(blob)
 
 
-def iter_summaries(store: Store, alias: str | None = None,
-                   since: dt.datetime | None = None) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def iter_summaries(
+    store: Store, alias: str | None = None, since: dt.datetime | None = None
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """(log metadata, transaction summaries) for each stored log, oldest first."""
     table = schema.apex_log
     columns = [c for c in table.c if c.name != "body"]

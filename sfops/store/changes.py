@@ -12,21 +12,37 @@ from sqlalchemy import select
 from sfops.store import Store, schema
 
 
-def save_changes(store: Store, org: str, source: str, rows: Sequence[Mapping[str, Any]],
-                 watermark_key: str | None = None, watermark: dt.datetime | None = None) -> tuple[int, int]:
+def save_changes(
+    store: Store,
+    org: str,
+    source: str,
+    rows: Sequence[Mapping[str, Any]],
+    watermark_key: str | None = None,
+    watermark: dt.datetime | None = None,
+) -> tuple[int, int]:
     """Insert new rows, update known ones (a deploy's status moves on) and move the watermark: (new, updated)."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.change_event
     inserted = updated = 0
     with store.begin() as conn:
         ids = [r["id"] for r in rows]
-        known = set(conn.execute(select(table.c.id).where(table.c.org == org, table.c.source == source,
-                                                          table.c.id.in_(ids))).scalars()) if ids else set()
+        known = (
+            set(
+                conn.execute(
+                    select(table.c.id).where(table.c.org == org, table.c.source == source, table.c.id.in_(ids))
+                ).scalars()
+            )
+            if ids
+            else set()
+        )
         for row in rows:
             values = {**row, "org": org, "source": source}
             if row["id"] in known:
-                conn.execute(table.update().where(table.c.org == org, table.c.source == source,
-                                                  table.c.id == row["id"]).values(**values))
+                conn.execute(
+                    table.update()
+                    .where(table.c.org == org, table.c.source == source, table.c.id == row["id"])
+                    .values(**values)
+                )
                 updated += 1
             else:
                 conn.execute(table.insert().values(**values))
@@ -38,8 +54,14 @@ def save_changes(store: Store, org: str, source: str, rows: Sequence[Mapping[str
     return inserted, updated
 
 
-def change_rows(store: Store, org: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
-                sources: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def change_rows(
+    store: Store,
+    org: str,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    sources: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """Stored changes of one org in [since, until], newest first."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.change_event

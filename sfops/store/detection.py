@@ -56,8 +56,9 @@ def pending_firings(store: Store, org: str) -> dict[tuple[str, str, str], dict[s
     return out
 
 
-def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
-                firings: Iterable[Mapping[str, Any]] = ()) -> None:
+def save_alerts(
+    store: Store, org: str, rows: Iterable[Mapping[str, Any]], firings: Iterable[Mapping[str, Any]] = ()
+) -> None:
     """Upsert alert rows and append firing records (a firing with an `id` settles that pending record), in one
     transaction."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
@@ -74,16 +75,25 @@ def save_alerts(store: Store, org: str, rows: Iterable[Mapping[str, Any]],
         for f in firings:
             if f.get("id") is not None:
                 fire = schema.detect_firing
-                conn.execute(fire.update().where(fire.c.id == f["id"]).values(
-                    **{k: v for k, v in f.items() if k != "id"}, org=org))
+                conn.execute(
+                    fire.update()
+                    .where(fire.c.id == f["id"])
+                    .values(**{k: v for k, v in f.items() if k != "id"}, org=org)
+                )
             else:
                 batch.append({**f, "org": org})
         if batch:
             conn.execute(schema.detect_firing.insert(), batch)
 
 
-def firing_rows(store: Store, *, org: str | None = None, since: dt.datetime | None = None,
-                rule: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def firing_rows(
+    store: Store,
+    *,
+    org: str | None = None,
+    since: dt.datetime | None = None,
+    rule: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
     """Recorded firings (fired, updated, cleared, damped), newest first."""
     org = None if org is None else store.org_key(org)  # an alias: its org id once known
     table = schema.detect_firing
@@ -103,7 +113,8 @@ def firing_counts(store: Store, org: str | None = None) -> dict[tuple[str, str, 
     org = None if org is None else store.org_key(org)  # an alias: its org id once known
     table = schema.detect_firing
     query = select(table.c.org, table.c.rule, table.c.kind, func.count()).group_by(
-        table.c.org, table.c.rule, table.c.kind)
+        table.c.org, table.c.rule, table.c.kind
+    )
     if org is not None:
         query = query.where(table.c.org == org)
     with store.engine.connect() as conn:
@@ -121,9 +132,10 @@ def first_seen(store: Store, org: str, fingerprints: Iterable[str]) -> dict[str,
     out: dict[str, dt.datetime] = {}
     with store.engine.connect() as conn:
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             query = select(table.c.fingerprint, table.c.first_seen).where(
-                table.c.org == org, table.c.fingerprint.in_(chunk))
+                table.c.org == org, table.c.fingerprint.in_(chunk)
+            )
             out.update({fp: aware(at) for fp, at in conn.execute(query)})
     return out
 
@@ -132,8 +144,11 @@ def remember_fingerprints(store: Store, org: str, seen: Mapping[str, tuple[dt.da
     """Record fingerprints not known yet (fingerprint -> (first seen, source)); returns how many were new."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     known = first_seen(store, org, seen)
-    fresh = [{"org": org, "fingerprint": fp, "first_seen": at, "source": source}
-             for fp, (at, source) in seen.items() if fp not in known]
+    fresh = [
+        {"org": org, "fingerprint": fp, "first_seen": at, "source": source}
+        for fp, (at, source) in seen.items()
+        if fp not in known
+    ]
     if fresh:
         with store.begin() as conn:
             conn.execute(schema.detect_fingerprint.insert(), fresh)
@@ -152,9 +167,11 @@ def error_fingerprints_before(store: Store, org: str, before: dt.datetime) -> di
     """Fingerprints of stored error events older than `before` with their first time (learning history)."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.error_event
-    query = (select(table.c.fingerprint, func.min(table.c.occurred_at), func.min(table.c.source))
-             .where(table.c.org == org, table.c.occurred_at < before, table.c.fingerprint.is_not(None))
-             .group_by(table.c.fingerprint))
+    query = (
+        select(table.c.fingerprint, func.min(table.c.occurred_at), func.min(table.c.source))
+        .where(table.c.org == org, table.c.occurred_at < before, table.c.fingerprint.is_not(None))
+        .group_by(table.c.fingerprint)
+    )
     with store.engine.connect() as conn:
         return {fp: (aware(at), src) for fp, at, src in conn.execute(query)}
 
@@ -172,54 +189,87 @@ def log_failures(store: Store, org: str, since: dt.datetime, until: dt.datetime)
     """Failed transactions of the debug logs that started in [since, until]."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.apex_log
-    query = (select(table.c.id, table.c.start_time, table.c.log_user_id, table.c.summary)
-             .where(table.c.org == org, table.c.start_time >= since, table.c.start_time <= until)
-             .order_by(table.c.start_time, table.c.id))
+    query = (
+        select(table.c.id, table.c.start_time, table.c.log_user_id, table.c.summary)
+        .where(table.c.org == org, table.c.start_time >= since, table.c.start_time <= until)
+        .order_by(table.c.start_time, table.c.id)
+    )
     with store.engine.connect() as conn:
         for log_id, start, user, summary in conn.execute(query):
             for tx in summary or []:
                 if tx.get("failed"):
-                    yield {"source": "ApexLog", "id": f"{log_id}:{tx.get('tx')}", "at": aware(start),
-                           "category": tx.get("category"), "limit": tx.get("limit"),
-                           "fingerprint": tx.get("fingerprint"), "exception": _fatal(tx.get("exceptions")),
-                           "entry_point": tx.get("entry_point"), "user_id": user}
+                    yield {
+                        "source": "ApexLog",
+                        "id": f"{log_id}:{tx.get('tx')}",
+                        "at": aware(start),
+                        "category": tx.get("category"),
+                        "limit": tx.get("limit"),
+                        "fingerprint": tx.get("fingerprint"),
+                        "exception": _fatal(tx.get("exceptions")),
+                        "entry_point": tx.get("entry_point"),
+                        "user_id": user,
+                    }
 
 
-def error_events(store: Store, org: str, sources: Iterable[str], since: dt.datetime,
-                 until: dt.datetime) -> Iterator[dict[str, Any]]:
+def error_events(
+    store: Store, org: str, sources: Iterable[str], since: dt.datetime, until: dt.datetime
+) -> Iterator[dict[str, Any]]:
     """Stored error events of the given sources that occurred in [since, until]."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.error_event
-    query = (select(table).where(table.c.org == org, table.c.source.in_(list(sources)),
-                                 table.c.occurred_at >= since, table.c.occurred_at <= until)
-             .order_by(table.c.occurred_at, table.c.id))
+    query = (
+        select(table)
+        .where(
+            table.c.org == org,
+            table.c.source.in_(list(sources)),
+            table.c.occurred_at >= since,
+            table.c.occurred_at <= until,
+        )
+        .order_by(table.c.occurred_at, table.c.id)
+    )
     with store.engine.connect() as conn:
         for row in conn.execute(query):
             values = _row(row._mapping)
             details = values.pop("details") or {}
-            yield {**values, "at": values.pop("occurred_at"), "exception": values.get("exception_type"),
-                   **{k: v for k, v in details.items() if k not in values}}
+            yield {
+                **values,
+                "at": values.pop("occurred_at"),
+                "exception": values.get("exception_type"),
+                **{k: v for k, v in details.items() if k not in values},
+            }
 
 
-def audit_events(store: Store, org: str, action_prefix: str, since: dt.datetime,
-                 until: dt.datetime) -> list[dict[str, Any]]:
+def audit_events(
+    store: Store, org: str, action_prefix: str, since: dt.datetime, until: dt.datetime
+) -> list[dict[str, Any]]:
     """Audit records of one org whose action starts with `action_prefix`, in [since, until]."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.audit
-    query = (select(table).where(table.c.org == org, table.c.action.startswith(action_prefix),
-                                 table.c.at >= since, table.c.at <= until).order_by(table.c.id))
+    query = (
+        select(table)
+        .where(table.c.org == org, table.c.action.startswith(action_prefix), table.c.at >= since, table.c.at <= until)
+        .order_by(table.c.id)
+    )
     with store.engine.connect() as conn:
         return [_row(r._mapping) for r in conn.execute(query)]
 
 
-def count_audit(store: Store, org: str, action_prefix: str, since: dt.datetime,
-                outcomes: Iterable[str] = ("done",)) -> int:
+def count_audit(
+    store: Store, org: str, action_prefix: str, since: dt.datetime, outcomes: Iterable[str] = ("done",)
+) -> int:
     """How many audit records of one org with that action prefix and outcome since `since`."""
     org = store.org_key(org)  # an alias: its org id once known (sfops.store.org_keys)
     table = schema.audit
-    query = select(func.count()).select_from(table).where(
-        table.c.org == org, table.c.action.startswith(action_prefix), table.c.at >= since,
-        table.c.outcome.in_(list(outcomes)))
+    query = (
+        select(func.count())
+        .select_from(table)
+        .where(
+            table.c.org == org,
+            table.c.action.startswith(action_prefix),
+            table.c.at >= since,
+            table.c.outcome.in_(list(outcomes)),
+        )
+    )
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
 

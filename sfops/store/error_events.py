@@ -25,15 +25,23 @@ def error_ids_present(store: Store, alias: str, source: str, ids: list[str]) -> 
         return set(conn.execute(query).scalars())
 
 
-def save_errors(store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark_key: str,
-                watermark: dt.datetime | None) -> tuple[int, int]:
+def save_errors(
+    store: Store, alias: str, source: str, rows: list[dict[str, Any]], watermark_key: str, watermark: dt.datetime | None
+) -> tuple[int, int]:
     """Insert the rows not stored yet and move the watermark forward, in one transaction: (inserted, known)."""
     table = schema.error_event
     alias = store.org_key(alias)  # stored under the org id once known (sfops.store.org_keys)
     with store.begin() as conn:
         ids = [r["id"] for r in rows]
-        known = set(conn.execute(select(table.c.id).where(table.c.org == alias, table.c.source == source,
-                                                          table.c.id.in_(ids))).scalars()) if ids else set()
+        known = (
+            set(
+                conn.execute(
+                    select(table.c.id).where(table.c.org == alias, table.c.source == source, table.c.id.in_(ids))
+                ).scalars()
+            )
+            if ids
+            else set()
+        )
         fresh = [r for r in rows if r["id"] not in known]
         if fresh:
             conn.execute(table.insert(), [{"org": alias, "source": source, **r} for r in fresh])

@@ -53,21 +53,45 @@ def incident_rows(store: Store, alias: str | None = None) -> list[dict[str, Any]
         return [aware_row(r) for r in conn.execute(query).mappings()]
 
 
-def insert_event(store: Store, *, alias: str, incident_id: str, kind: str, actor: str, at: dt.datetime,
-                 note: str | None = None, status_from: str | None = None, status_to: str | None = None,
-                 details: Mapping[str, Any] | None = None) -> int:
+def insert_event(
+    store: Store,
+    *,
+    alias: str,
+    incident_id: str,
+    kind: str,
+    actor: str,
+    at: dt.datetime,
+    note: str | None = None,
+    status_from: str | None = None,
+    status_to: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
     """Append one timeline event; returns its id."""
     with store.begin() as conn:
-        result = conn.execute(schema.incident_event.insert().values(
-            org=store.org_key(alias), alias=alias, incident_id=incident_id, kind=kind, actor=actor, at=at, note=note,
-            status_from=status_from, status_to=status_to, details=dict(details or {})))
+        result = conn.execute(
+            schema.incident_event.insert().values(
+                org=store.org_key(alias),
+                alias=alias,
+                incident_id=incident_id,
+                kind=kind,
+                actor=actor,
+                at=at,
+                note=note,
+                status_from=status_from,
+                status_to=status_to,
+                details=dict(details or {}),
+            )
+        )
         return inserted_id(result)
 
 
 def event_rows(store: Store, alias: str, incident_id: str) -> list[dict[str, Any]]:
     """The incident's own timeline events, oldest first."""
     table = schema.incident_event
-    query = (select(table).where(table.c.org == store.org_key(alias), table.c.incident_id == incident_id)
-             .order_by(table.c.at, table.c.id))
+    query = (
+        select(table)
+        .where(table.c.org == store.org_key(alias), table.c.incident_id == incident_id)
+        .order_by(table.c.at, table.c.id)
+    )
     with store.engine.connect() as conn:
         return [aware_row(r) for r in conn.execute(query).mappings()]

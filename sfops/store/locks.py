@@ -31,8 +31,11 @@ def try_lock(store: Store, name: str, *, ttl: dt.timedelta, holder: str) -> bool
     with store.begin() as conn:
         if insert_ignore(conn, table, {"key": key, "value": {"holder": holder}, "updated_at": now}, ["key"]):
             return True
-        taken = conn.execute(table.update().where(table.c.key == key, table.c.updated_at < now - ttl)
-                             .values(value={"holder": holder}, updated_at=now)).rowcount
+        taken = conn.execute(
+            table.update()
+            .where(table.c.key == key, table.c.updated_at < now - ttl)
+            .values(value={"holder": holder}, updated_at=now)
+        ).rowcount
     return bool(taken)
 
 
@@ -41,8 +44,15 @@ def unlock(store: Store, name: str) -> None:
 
 
 @contextmanager
-def held(store: Store, name: str, *, ttl: dt.timedelta = dt.timedelta(minutes=2), wait: float = 30.0,
-         poll: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
+def held(
+    store: Store,
+    name: str,
+    *,
+    ttl: dt.timedelta = dt.timedelta(minutes=2),
+    wait: float = 30.0,
+    poll: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
     """Hold the lock for the block, waiting up to `wait` seconds for it; raises LockBusy after that."""
     holder = uuid.uuid4().hex
     deadline = time.monotonic() + wait

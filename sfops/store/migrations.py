@@ -21,6 +21,7 @@ def _create(*tables: str) -> Callable[[Connection], None]:
     def run(conn: Connection) -> None:
         for name in tables:
             schema.metadata.tables[name].create(conn, checkfirst=True)
+
     return run
 
 
@@ -56,19 +57,30 @@ def _alias_columns(conn: Connection) -> None:
 MIGRATIONS: list[Migration] = [
     (1, "audit trail and key/value state", _create("audit", "state")),
     (2, "pulled Apex debug logs", _create("apex_log")),
-    (3, "incidents: mirror, timeline, notification outbox, on-call overrides",
-     _create("incident", "incident_event", "notification", "oncall_override")),
-    (4, "governor limit snapshots; agent leader lease and job runs",
-     _create("limit_snapshot", "agent_lease", "agent_run")),
+    (
+        3,
+        "incidents: mirror, timeline, notification outbox, on-call overrides",
+        _create("incident", "incident_event", "notification", "oncall_override"),
+    ),
+    (
+        4,
+        "governor limit snapshots; agent leader lease and job runs",
+        _create("limit_snapshot", "agent_lease", "agent_run"),
+    ),
     (5, "error history: Error_Log__c and EventLogFile ApexUnexpectedException rows", _create("error_event")),
-    (6, "detection: alert states, firings, seen fingerprints; org changes (DeployRequest, SetupAuditTrail)",
-     _create("detect_alert", "detect_firing", "detect_fingerprint", "change_event")),
+    (
+        6,
+        "detection: alert states, firings, seen fingerprints; org changes (DeployRequest, SetupAuditTrail)",
+        _create("detect_alert", "detect_firing", "detect_fingerprint", "change_event"),
+    ),
     # 7, not 6: detection (built in parallel) adds a migration 6; `migrate` applies any unrecorded version,
     # so either may land first
-    (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes",
-     _agent_fencing),
-    (8, "audit, limit snapshots, incidents, timeline and outbox keyed by org id, with an alias column for display",
-     _alias_columns),
+    (7, "agent: lease generations (fencing), one run per tick, agent membership; per-org time indexes", _agent_fencing),
+    (
+        8,
+        "audit, limit snapshots, incidents, timeline and outbox keyed by org id, with an alias column for display",
+        _alias_columns,
+    ),
 ]
 
 
@@ -95,7 +107,10 @@ def migrate(engine: Engine) -> list[int]:
             continue
         with engine.begin() as conn:
             run(conn)
-            conn.execute(schema.schema_version.insert().values(
-                version=version, description=description, applied_at=dt.datetime.now(dt.UTC)))
+            conn.execute(
+                schema.schema_version.insert().values(
+                    version=version, description=description, applied_at=dt.datetime.now(dt.UTC)
+                )
+            )
         applied.append(version)
     return applied

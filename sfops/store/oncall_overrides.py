@@ -10,13 +10,30 @@ from sqlalchemy import select
 from sfops.store import Store, inserted_id, schema
 
 
-def insert_override(store: Store, *, rotation: str, person: str, start: dt.datetime, end: dt.datetime,
-                    reason: str | None, created_by: str, created_at: dt.datetime) -> int:
+def insert_override(
+    store: Store,
+    *,
+    rotation: str,
+    person: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str | None,
+    created_by: str,
+    created_at: dt.datetime,
+) -> int:
     """Record an override; returns its id (ids grow, so a later override has a higher id)."""
     with store.begin() as conn:
-        result = conn.execute(schema.oncall_override.insert().values(
-            rotation=rotation, person=person, start=start, end=end, reason=reason, created_by=created_by,
-            created_at=created_at))
+        result = conn.execute(
+            schema.oncall_override.insert().values(
+                rotation=rotation,
+                person=person,
+                start=start,
+                end=end,
+                reason=reason,
+                created_by=created_by,
+                created_at=created_at,
+            )
+        )
         return inserted_id(result)
 
 
@@ -24,8 +41,9 @@ def cancel_override(store: Store, override_id: int, at: dt.datetime) -> bool:
     """Mark an active override cancelled at `at`; False when there is no active override with that id."""
     table = schema.oncall_override
     with store.begin() as conn:
-        done = conn.execute(table.update().where(table.c.id == override_id, table.c.cancelled_at.is_(None))
-                            .values(cancelled_at=at)).rowcount
+        done = conn.execute(
+            table.update().where(table.c.id == override_id, table.c.cancelled_at.is_(None)).values(cancelled_at=at)
+        ).rowcount
     return bool(done)
 
 

@@ -116,8 +116,11 @@ def remember(store: Store, alias: str, org_id: str, instance_url: str) -> None:
 
 def aliases_of(store: Store, org_id: str) -> list[str]:
     """Every alias known to point at `org_id` (for display)."""
-    return sorted(k.removeprefix("org_id.") for k, v in store.state_items("org_id.")
-                  if isinstance(v, dict) and v.get("org_id") == org_id)
+    return sorted(
+        k.removeprefix("org_id.")
+        for k, v in store.state_items("org_id.")
+        if isinstance(v, dict) and v.get("org_id") == org_id
+    )
 
 
 def rekey(store: Store, old: str, new: str) -> dict[str, int]:
@@ -152,4 +155,3 @@ def _rekey(conn: Connection, store: Store, old: str, new: str) -> dict[str, int]
 
 def store_value(conn: Any, key: str) -> Any:
     return conn.execute(select(schema.state.c.value).where(schema.state.c.key == key)).scalar()
-

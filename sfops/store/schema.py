@@ -7,14 +7,16 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Large
 metadata = MetaData()
 
 schema_version = Table(
-    "schema_version", metadata,
+    "schema_version",
+    metadata,
     Column("version", Integer, primary_key=True),
     Column("description", String(200), nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
 
 audit = Table(
-    "audit", metadata,
+    "audit",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("actor", String(200), nullable=False),
@@ -31,7 +33,8 @@ audit = Table(
 )
 
 state = Table(
-    "state", metadata,
+    "state",
+    metadata,
     Column("key", String(300), primary_key=True),
     Column("value", JSON),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -39,7 +42,8 @@ state = Table(
 
 # Pulled Apex debug logs (sfops.logs.pull): ApexLog metadata, the zlib-compressed body, and the parsed summary.
 apex_log = Table(
-    "apex_log", metadata,
+    "apex_log",
+    metadata,
     Column("org", String(200), primary_key=True),
     Column("id", String(18), primary_key=True),
     Column("start_time", DateTime(timezone=True), nullable=False, index=True),
@@ -62,7 +66,8 @@ apex_log = Table(
 # Incidents (sfops.incidents): the local mirror of Incident_Log__c (the org record is the truth),
 # the timeline, the notification outbox (nothing is lost silently) and on-call overrides.
 incident = Table(
-    "incident", metadata,
+    "incident",
+    metadata,
     Column("org", String(200), primary_key=True),  # the org id (the alias until it is known)
     Column("id", String(18), primary_key=True),
     Column("alias", String(200)),  # the alias it was last mirrored through, for display (migration 8)
@@ -88,7 +93,8 @@ incident = Table(
 )
 
 incident_event = Table(
-    "incident_event", metadata,
+    "incident_event",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False),
     Column("alias", String(200)),  # migration 8
@@ -103,7 +109,8 @@ incident_event = Table(
 )
 
 notification = Table(
-    "notification", metadata,
+    "notification",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False),
     Column("alias", String(200)),  # migration 8
@@ -121,7 +128,8 @@ notification = Table(
 )
 
 oncall_override = Table(
-    "oncall_override", metadata,
+    "oncall_override",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("rotation", String(100), nullable=False, index=True),
     Column("person", String(200), nullable=False),
@@ -136,7 +144,8 @@ oncall_override = Table(
 # Governor limit snapshots (sfops.limits): one row per limit (and per connected app for nested entries,
 # app = "" for the top-level entry) per snapshot; a snapshot is all rows sharing (org, taken_at).
 limit_snapshot = Table(
-    "limit_snapshot", metadata,
+    "limit_snapshot",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False, index=True),  # the org id (the alias until it is known)
     Column("alias", String(200)),  # migration 8
@@ -151,7 +160,8 @@ limit_snapshot = Table(
 
 # The scheduled agent (sfops.agent): leader leases (one row per lock name) and a record of every job run.
 agent_lease = Table(
-    "agent_lease", metadata,
+    "agent_lease",
+    metadata,
     Column("name", String(200), primary_key=True),
     Column("holder", String(300), nullable=False),
     Column("acquired_at", DateTime(timezone=True), nullable=False),
@@ -163,7 +173,8 @@ agent_lease = Table(
 )
 
 agent_run = Table(
-    "agent_run", metadata,
+    "agent_run",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False, index=True),
     Column("job", String(100), nullable=False, index=True),
@@ -183,7 +194,8 @@ agent_run = Table(
 # Agents sharing a store (migration 7): each one heartbeats its row, so the others know how many are
 # alive and how many orgs each should lead (see sfops.agent.spread).
 agent_member = Table(
-    "agent_member", metadata,
+    "agent_member",
+    metadata,
     Column("holder", String(300), primary_key=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
@@ -193,7 +205,8 @@ agent_member = Table(
 # Error history imported by `sfops logs pull --errors/--event-logs`: Error_Log__c rows and EventLogFile
 # ApexUnexpectedException CSV rows, one row per error, classified like parsed debug logs.
 error_event = Table(
-    "error_event", metadata,
+    "error_event",
+    metadata,
     Column("org", String(200), primary_key=True),
     Column("source", String(40), primary_key=True),
     Column("id", String(64), primary_key=True),
@@ -212,7 +225,8 @@ error_event = Table(
 # Detection (sfops.detect): one row per (org, rule, dedup key) with the alert's state machine, the log of
 # every firing/update/clear (what the agent's metrics count), and the failure fingerprints already seen.
 detect_alert = Table(
-    "detect_alert", metadata,
+    "detect_alert",
+    metadata,
     Column("org", String(200), primary_key=True),
     Column("rule", String(200), primary_key=True),
     Column("key", String(255), primary_key=True),
@@ -229,7 +243,8 @@ detect_alert = Table(
 )
 
 detect_firing = Table(
-    "detect_firing", metadata,
+    "detect_firing",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("org", String(200), nullable=False, index=True),
     Column("rule", String(200), nullable=False, index=True),
@@ -243,7 +258,8 @@ detect_firing = Table(
 )
 
 detect_fingerprint = Table(
-    "detect_fingerprint", metadata,
+    "detect_fingerprint",
+    metadata,
     Column("org", String(200), primary_key=True),
     Column("fingerprint", String(64), primary_key=True),
     Column("first_seen", DateTime(timezone=True), nullable=False),
@@ -253,7 +269,8 @@ detect_fingerprint = Table(
 # Org changes (sfops.changes): DeployRequest and SetupAuditTrail rows copied from the org, one row per
 # (org, source, id), so investigation works offline and ranks them against an incident.
 change_event = Table(
-    "change_event", metadata,
+    "change_event",
+    metadata,
     Column("org", String(200), primary_key=True),
     Column("source", String(40), primary_key=True),
     Column("id", String(64), primary_key=True),

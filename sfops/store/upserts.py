@@ -21,7 +21,8 @@ def upsert_row(conn: Connection, table: Table, keys: Mapping[str, Any], values: 
     if dialect in ("sqlite", "postgresql"):
         insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
         statement = insert.values(**keys, **values).on_conflict_do_update(
-            index_elements=[table.c[k] for k in keys], set_=dict(values))
+            index_elements=[table.c[k] for k in keys], set_=dict(values)
+        )
         conn.execute(statement)
         return
     where = and_(*(table.c[k] == v for k, v in keys.items()))
@@ -43,8 +44,11 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], key
     if dialect in ("sqlite", "postgresql"):
         insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
         # RETURNING, not rowcount: a driver may report -1 for a statement that inserted nothing
-        result = conn.execute(insert.values(**values).on_conflict_do_nothing(
-            index_elements=[table.c[k] for k in keys]).returning(table.c[keys[0]]))
+        result = conn.execute(
+            insert.values(**values)
+            .on_conflict_do_nothing(index_elements=[table.c[k] for k in keys])
+            .returning(table.c[keys[0]])
+        )
         return result.first() is not None
     try:
         with conn.begin_nested():

@@ -35,9 +35,14 @@ def switches_from_describe(describe: Mapping[str, Any]) -> list[Switch]:
         if f.get("updateable") is False:
             continue
         default = f.get("defaultValue")
-        out.append(Switch(name=str(f["name"]), label=str(f.get("label") or f["name"]),
-                          help=f.get("inlineHelpText") or None,
-                          default=default if isinstance(default, bool) else None))
+        out.append(
+            Switch(
+                name=str(f["name"]),
+                label=str(f.get("label") or f["name"]),
+                help=f.get("inlineHelpText") or None,
+                default=default if isinstance(default, bool) else None,
+            )
+        )
     return sorted(out, key=lambda s: s.name.lower())
 
 
@@ -90,9 +95,16 @@ def _resolved(scope: Scope, rows: list[dict[str, Any]]) -> Scope:
     return Scope(Level.USER, name=row["Username"], owner_id=row["Id"], profile_id=row.get("ProfileId"))
 
 
-def load_context(org: Org, store: Store, *, scope: Scope | None = None, names: Sequence[str] = (),
-                 need_org_id: bool = False, refresh: bool = False,
-                 now: dt.datetime | None = None) -> SwitchContext:
+def load_context(
+    org: Org,
+    store: Store,
+    *,
+    scope: Scope | None = None,
+    names: Sequence[str] = (),
+    need_org_id: bool = False,
+    refresh: bool = False,
+    now: dt.datetime | None = None,
+) -> SwitchContext:
     """Switches (validated `names`), org id and resolved scope, in at most one API call when cached
     data is stale, zero when it is fresh and the scope is the org."""
     now = now or dt.datetime.now(dt.UTC)
@@ -123,17 +135,28 @@ def load_context(org: Org, store: Store, *, scope: Scope | None = None, names: S
         switches = switches_from_describe(bodies["describe"])
         found, unknown = match_names(names, switches)
     if "describe" in bodies or "org" in bodies:
-        store.set_state(_cache_key(org), {
-            "fetched_at": now.isoformat() if "describe" in bodies else cached["fetched_at"],
-            "url": _org_url(org), "org_id": org_id, "switches": [s.__dict__ for s in switches]})
+        store.set_state(
+            _cache_key(org),
+            {
+                "fetched_at": now.isoformat() if "describe" in bodies else cached["fetched_at"],
+                "url": _org_url(org),
+                "org_id": org_id,
+                "switches": [s.__dict__ for s in switches],
+            },
+        )
     if unknown:
         valid = ", ".join(s.name for s in switches) or "(none: Kill_Switch__c has no checkbox fields)"
-        raise UsageError(f"Unknown switch {', '.join(repr(u) for u in unknown)}. Valid switches: {valid}.",
-                         data={"unknown": unknown, "valid": [s.name for s in switches]})
+        raise UsageError(
+            f"Unknown switch {', '.join(repr(u) for u in unknown)}. Valid switches: {valid}.",
+            data={"unknown": unknown, "valid": [s.name for s in switches]},
+        )
     resolved = None
     if scope is not None:
-        resolved = Scope(Level.ORG, owner_id=org_id) if scope.level is Level.ORG else \
-            _resolved(scope, page_records(org, bodies["scope"]))
+        resolved = (
+            Scope(Level.ORG, owner_id=org_id)
+            if scope.level is Level.ORG
+            else _resolved(scope, page_records(org, bodies["scope"]))
+        )
     return SwitchContext(switches=switches, names=found, org_id=org_id, scope=resolved)
 
 

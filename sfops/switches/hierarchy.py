@@ -12,13 +12,17 @@ from collections.abc import Iterable
 from sfops.switches.model import Level, Resolution, SettingRecord
 
 
-def resolve(switch: str, records: Iterable[SettingRecord], *, profile_id: str | None = None,
-            user_id: str | None = None) -> Resolution:
+def resolve(
+    switch: str, records: Iterable[SettingRecord], *, profile_id: str | None = None, user_id: str | None = None
+) -> Resolution:
     """The effective value of `switch` for a user (with their profile) or for a profile."""
     by_level: dict[Level, SettingRecord] = {}
     for record in records:
-        if record.level is Level.ORG or (record.level is Level.PROFILE and same_id(record.owner_id, profile_id)) \
-                or (record.level is Level.USER and same_id(record.owner_id, user_id)):
+        if (
+            record.level is Level.ORG
+            or (record.level is Level.PROFILE and same_id(record.owner_id, profile_id))
+            or (record.level is Level.USER and same_id(record.owner_id, user_id))
+        ):
             by_level[record.level] = record
 
     def value_at(level: Level) -> bool | None:
@@ -32,8 +36,15 @@ def resolve(switch: str, records: Iterable[SettingRecord], *, profile_id: str | 
             value, source = candidate, level
             break
     pinned_by = source if source in (Level.USER, Level.PROFILE) else None
-    return Resolution(switch=switch, value=value, source=source, org_value=org_value,
-                      profile_value=profile_value, user_value=user_value, pinned_by=pinned_by)
+    return Resolution(
+        switch=switch,
+        value=value,
+        source=source,
+        org_value=org_value,
+        profile_value=profile_value,
+        user_value=user_value,
+        pinned_by=pinned_by,
+    )
 
 
 def level_of(owner_id: str) -> Level | None:

@@ -23,13 +23,17 @@ def record_from_row(row: dict[str, Any], switches: Sequence[Switch]) -> SettingR
     if level is None:
         return None
     values = {s.name: bool(row[s.name]) for s in switches if row.get(s.name) is not None}
-    return SettingRecord(id=str(row["Id"]), owner_id=owner, level=level, values=values,
-                         last_modified_at=parse_datetime(row.get("LastModifiedDate")),
-                         last_modified_by=row.get("LastModifiedById"))
+    return SettingRecord(
+        id=str(row["Id"]),
+        owner_id=owner,
+        level=level,
+        values=values,
+        last_modified_at=parse_datetime(row.get("LastModifiedDate")),
+        last_modified_by=row.get("LastModifiedById"),
+    )
 
 
-def fetch_records(org: Org, switches: Sequence[Switch],
-                  owner_ids: Iterable[str] | None = None) -> list[SettingRecord]:
+def fetch_records(org: Org, switches: Sequence[Switch], owner_ids: Iterable[str] | None = None) -> list[SettingRecord]:
     """Kill_Switch__c rows (all, or those of the given owners) in one query."""
     columns = ["Id", "SetupOwnerId", "LastModifiedDate", "LastModifiedById", *(s.name for s in switches)]
     soql = f"SELECT {', '.join(columns)} FROM {SETTING_OBJECT}"  # noqa: S608 - names from the describe
@@ -49,8 +53,7 @@ def owner_names(org: Org, user_ids: Iterable[str], profile_ids: Iterable[str]) -
     if users:
         paths["users"] = query_path(f"SELECT Id, Username FROM User WHERE Id IN {soql_literal(users)}")  # noqa: S608
     if profiles:
-        paths["profiles"] = query_path(
-            f"SELECT Id, Name FROM Profile WHERE Id IN {soql_literal(profiles)}")  # noqa: S608
+        paths["profiles"] = query_path(f"SELECT Id, Name FROM Profile WHERE Id IN {soql_literal(profiles)}")  # noqa: S608
     names: dict[str, str] = {}
     for ref, body in batch_get(org, paths).items():
         for row in page_records(org, body):

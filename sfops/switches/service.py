@@ -66,13 +66,19 @@ def list_switches(org: Org, store: Store, *, refresh: bool = False) -> list[Swit
         flip = last_flips.get(s.name)
         changed_at = flip.at if flip else None
         changed_by = flip.actor if flip else None
-        rows.append(SwitchRow(
-            name=s.name, label=s.label, help=s.help,
-            org_value=org_record.values[s.name] if org_record and s.name in org_record.values else unset_value(s),
-            profile_overrides=sorted(overrides[Level.PROFILE], key=lambda o: o.owner_name or o.owner_id),
-            user_overrides=sorted(overrides[Level.USER], key=lambda o: o.owner_name or o.owner_id),
-            last_changed_at=changed_at, last_changed_by=changed_by,
-            last_reason=flip.reason if flip else None))
+        rows.append(
+            SwitchRow(
+                name=s.name,
+                label=s.label,
+                help=s.help,
+                org_value=org_record.values[s.name] if org_record and s.name in org_record.values else unset_value(s),
+                profile_overrides=sorted(overrides[Level.PROFILE], key=lambda o: o.owner_name or o.owner_id),
+                user_overrides=sorted(overrides[Level.USER], key=lambda o: o.owner_name or o.owner_id),
+                last_changed_at=changed_at,
+                last_changed_by=changed_by,
+                last_reason=flip.reason if flip else None,
+            )
+        )
     return rows
 
 
@@ -91,21 +97,37 @@ def show_switches(org: Org, store: Store, feature: str | None = None, *, scope: 
         r = resolve(n, records, profile_id=target.profile_id, user_id=user_id)
         resolutions.append(r if r.value is not None else _replace_res(r, value=unset_value(by_name[n])))
     warnings = []
-    pinning = [rec for rec in records if rec.level is not Level.ORG
-               and (same_id(rec.owner_id, target.profile_id) or same_id(rec.owner_id, user_id))]
+    pinning = [
+        rec
+        for rec in records
+        if rec.level is not Level.ORG and (same_id(rec.owner_id, target.profile_id) or same_id(rec.owner_id, user_id))
+    ]
     for rec in pinning:
         who = target.label if same_id(rec.owner_id, target.owner_id) else f"profile of {target.label}"
-        warnings.append(f"A {rec.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
-                        f"{len(switches)} switches there; org-level flips do not reach it.")
+        warnings.append(
+            f"A {rec.level.value}-level Kill_Switch__c record exists for {who}: it pins all "
+            f"{len(switches)} switches there; org-level flips do not reach it."
+        )
     return ShowResult(scope=target.label, resolutions=resolutions, records=records, warnings=warnings)
 
 
 # --- flip ------------------------------------------------------------------------------------
-def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | None = None, actor: str,
-         reason: str | None = None, incident_id: str | None = None, dry_run: bool = False,
-         restore_after: dt.timedelta | None = None, confirm: Confirm | None = None,
-         retry: LockRetry | None = None, now: dt.datetime | None = None,
-         action: str | None = None) -> FlipResult:
+def flip(
+    org: Org,
+    store: Store,
+    values: Mapping[str, bool],
+    *,
+    scope: str | None = None,
+    actor: str,
+    reason: str | None = None,
+    incident_id: str | None = None,
+    dry_run: bool = False,
+    restore_after: dt.timedelta | None = None,
+    confirm: Confirm | None = None,
+    retry: LockRetry | None = None,
+    now: dt.datetime | None = None,
+    action: str | None = None,
+) -> FlipResult:
     """Set one or more switches at one scope in ONE write; audit each change.
 
     Only changed fields are sent (concurrent flips of other switches survive); a row lock is
@@ -122,8 +144,21 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
     ctx = load_context(org, store, scope=parse_scope(scope), names=list(values), need_org_id=True)
     assert ctx.scope is not None
     if dry_run:
-        return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id, dry_run=True,
-                     restore_after=restore_after, confirm=confirm, retry=retry, now=now, action=action)
+        return _flip(
+            org,
+            store,
+            ctx,
+            values,
+            actor=actor,
+            reason=reason,
+            incident_id=incident_id,
+            dry_run=True,
+            restore_after=restore_after,
+            confirm=confirm,
+            retry=retry,
+            now=now,
+            action=action,
+        )
     # One flip at a time per switch and scope across every process sharing this store: two identical
     # flips racing would otherwise both read "on", both write "off" and both audit it. The second one
     # waits, reads "off" and has nothing to change. (Locks in name order: no deadlock.)
@@ -131,17 +166,43 @@ def flip(org: Org, store: Store, values: Mapping[str, bool], *, scope: str | Non
         with contextlib.ExitStack() as stack:
             for name in sorted(set(ctx.names)):
                 stack.enter_context(locks.held(store, f"switches.flip.{org.alias}.{ctx.scope.owner_id}.{name}"))
-            return _flip(org, store, ctx, values, actor=actor, reason=reason, incident_id=incident_id,
-                         dry_run=False, restore_after=restore_after, confirm=confirm, retry=retry, now=now,
-                         action=action)
+            return _flip(
+                org,
+                store,
+                ctx,
+                values,
+                actor=actor,
+                reason=reason,
+                incident_id=incident_id,
+                dry_run=False,
+                restore_after=restore_after,
+                confirm=confirm,
+                retry=retry,
+                now=now,
+                action=action,
+            )
     except locks.LockBusy:
-        raise SfopsError(f"Another sfops process is flipping switches at {ctx.scope.label} for more than 30 s; "
-                         "try again.") from None
+        raise SfopsError(
+            f"Another sfops process is flipping switches at {ctx.scope.label} for more than 30 s; try again."
+        ) from None
 
 
-def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool], *, actor: str, reason: str | None,
-          incident_id: str | None, dry_run: bool, restore_after: dt.timedelta | None, confirm: Confirm | None,
-          retry: LockRetry, now: dt.datetime | None, action: str | None) -> FlipResult:
+def _flip(
+    org: Org,
+    store: Store,
+    ctx: SwitchContext,
+    values: Mapping[str, bool],
+    *,
+    actor: str,
+    reason: str | None,
+    incident_id: str | None,
+    dry_run: bool,
+    restore_after: dt.timedelta | None,
+    confirm: Confirm | None,
+    retry: LockRetry,
+    now: dt.datetime | None,
+    action: str | None,
+) -> FlipResult:
     switches, target, org_id = ctx.switches, ctx.scope, str(ctx.org_id)
     assert target is not None
     wanted = {canonical: bool(values[typed]) for canonical, typed in zip(ctx.names, values, strict=True)}
@@ -153,20 +214,34 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     inherited = _inherited(records, switches, target, org_id)
     current = own.values if own else inherited
     changes = [Change(n, current.get(n), v) for n, v in wanted.items()]
-    pinned = {} if own or target.level is Level.ORG else \
-        {s.name: inherited.get(s.name, False) for s in switches if s.name not in wanted}
+    pinned = (
+        {}
+        if own or target.level is Level.ORG
+        else {s.name: inherited.get(s.name, False) for s in switches if s.name not in wanted}
+    )
     effective = [c for c in changes if c.changed]
     warnings = []
     if pinned and effective:  # only a flip that really creates the record pins anything
-        warnings.append(f"This creates a {target.level.value}-level Kill_Switch__c record for {target.label}: "
-                        f"it pins the other {len(pinned)} switches to their current values "
-                        f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}.")
+        warnings.append(
+            f"This creates a {target.level.value}-level Kill_Switch__c record for {target.label}: "
+            f"it pins the other {len(pinned)} switches to their current values "
+            f"({_fmt_values(pinned)}); later org-level flips will not reach {target.label}."
+        )
     now = now or dt.datetime.now(dt.UTC)
     key = org.alias
     restore_at = now + restore_after if restore_after and effective else None
-    plan = FlipResult(org=key, scope=target.label, owner_id=target.owner_id or "", record_id=own.id if own else None,
-                      changes=changes, dry_run=True, created_record=own is None and bool(effective),
-                      pinned=pinned if effective else {}, restore_at=restore_at, warnings=warnings)
+    plan = FlipResult(
+        org=key,
+        scope=target.label,
+        owner_id=target.owner_id or "",
+        record_id=own.id if own else None,
+        changes=changes,
+        dry_run=True,
+        created_record=own is None and bool(effective),
+        pinned=pinned if effective else {},
+        restore_at=restore_at,
+        warnings=warnings,
+    )
     if dry_run or not effective:
         return _replace(plan, dry_run=dry_run)
     if confirm is not None:
@@ -175,12 +250,28 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
     batch = uuid.uuid4().hex[:12]
     # Intent first: a reply lost after the org applied the write must not leave the flip unaudited.
     with store.begin() as conn:
-        audit_ids = [store.record_audit(
-            actor=actor, alias=key, action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
-            target=f"{SETTING_OBJECT}.{c.switch}", before=c.before, after=c.after, reason=reason,
-            incident_id=incident_id, outcome="pending", conn=conn, at=now,
-            details={"scope": target.label, "owner_id": target.owner_id, "batch": batch,
-                     "restore_at": restore_at.isoformat() if restore_at else None}) for c in effective]
+        audit_ids = [
+            store.record_audit(
+                actor=actor,
+                alias=key,
+                action=action or f"{AUDIT_PREFIX}{'on' if c.after else 'off'}",
+                target=f"{SETTING_OBJECT}.{c.switch}",
+                before=c.before,
+                after=c.after,
+                reason=reason,
+                incident_id=incident_id,
+                outcome="pending",
+                conn=conn,
+                at=now,
+                details={
+                    "scope": target.label,
+                    "owner_id": target.owner_id,
+                    "batch": batch,
+                    "restore_at": restore_at.isoformat() if restore_at else None,
+                },
+            )
+            for c in effective
+        ]
     try:
         record_id, created, attempts = _write(org, switches, target, own, changed, pinned, retry)
         read_back = None
@@ -194,17 +285,46 @@ def _flip(org: Org, store: Store, ctx: SwitchContext, values: Mapping[str, bool]
             raise
         record_id, created, attempts, read_back = confirmed.id, own is None, retry.attempts, exc.message
     with store.begin() as conn:
-        store.settle_audit(audit_ids, "done", {
-            "record_id": record_id, "created_record": created, "pinned": pinned if created else {},
-            "attempts": attempts, **({"confirmed_by_read_back": read_back} if read_back else {})}, conn=conn)
+        store.settle_audit(
+            audit_ids,
+            "done",
+            {
+                "record_id": record_id,
+                "created_record": created,
+                "pinned": pinned if created else {},
+                "attempts": attempts,
+                **({"confirmed_by_read_back": read_back} if read_back else {}),
+            },
+            conn=conn,
+        )
         if restore_at:
-            _add_pending(store, conn, PendingRestore(
-                id=batch, org=key, scope=target.label, owner_id=target.owner_id or "",
-                values={c.switch: bool(c.before) for c in effective}, set_values=changed, due_at=restore_at,
-                actor=actor, reason=reason, incident_id=incident_id, last_audit_id=max(audit_ids),
-                created_values={**pinned, **changed} if created else None))
-    return _replace(plan, dry_run=False, record_id=record_id, created_record=created,
-                    audit_ids=audit_ids, attempts=attempts, pinned=pinned if created else {})
+            _add_pending(
+                store,
+                conn,
+                PendingRestore(
+                    id=batch,
+                    org=key,
+                    scope=target.label,
+                    owner_id=target.owner_id or "",
+                    values={c.switch: bool(c.before) for c in effective},
+                    set_values=changed,
+                    due_at=restore_at,
+                    actor=actor,
+                    reason=reason,
+                    incident_id=incident_id,
+                    last_audit_id=max(audit_ids),
+                    created_values={**pinned, **changed} if created else None,
+                ),
+            )
+    return _replace(
+        plan,
+        dry_run=False,
+        record_id=record_id,
+        created_record=created,
+        audit_ids=audit_ids,
+        attempts=attempts,
+        pinned=pinned if created else {},
+    )
 
 
 def _read_back(org: Org, switches: list[Switch], target: Scope, changed: dict[str, bool]) -> SettingRecord | None:
@@ -216,8 +336,9 @@ def _read_back(org: Org, switches: list[Switch], target: Scope, changed: dict[st
     return fresh
 
 
-def settle_stale_audits(org: Org, store: Store, records: list[SettingRecord], *, older_than: dt.timedelta,
-                        now: dt.datetime) -> int:
+def settle_stale_audits(
+    org: Org, store: Store, records: list[SettingRecord], *, older_than: dt.timedelta, now: dt.datetime
+) -> int:
     """Settle "pending" flip audits left by a process that died between intent and outcome, by what the
     org holds now: "done" when the record has the value the flip set, else "not-applied". Returns how many."""
     settled = 0
@@ -230,13 +351,23 @@ def settle_stale_audits(org: Org, store: Store, records: list[SettingRecord], *,
             continue  # not read by this command: settled by one that reads that scope
         name = audit.target.removeprefix(f"{SETTING_OBJECT}.")
         applied = row.values.get(name) is audit.after
-        settled += store.settle_audit([audit.id], "done" if applied else "not-applied",
-                                      {"settled_by_read_back": now.isoformat(), "record_id": row.id})
+        settled += store.settle_audit(
+            [audit.id],
+            "done" if applied else "not-applied",
+            {"settled_by_read_back": now.isoformat(), "record_id": row.id},
+        )
     return settled
 
 
-def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord | None,
-           changed: dict[str, bool], pinned: dict[str, bool], retry: LockRetry) -> tuple[str, bool, int]:
+def _write(
+    org: Org,
+    switches: list[Switch],
+    target: Scope,
+    own: SettingRecord | None,
+    changed: dict[str, bool],
+    pinned: dict[str, bool],
+    retry: LockRetry,
+) -> tuple[str, bool, int]:
     """PATCH the changed fields, or create the record; (record id, created?, attempts)."""
     if own is not None:
         _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, own.id, dict(changed), retry_safe=True), retry)
@@ -252,8 +383,7 @@ def _write(org: Org, switches: list[Switch], target: Scope, own: SettingRecord |
     fresh = _own_record(fetch_records(org, switches, [target.owner_id or ""]), target)
     if fresh is None:
         raise SalesforceError(f"Kill_Switch__c for {target.label} was reported duplicate but cannot be read.")
-    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed), retry_safe=True),
-                                  retry)
+    _, attempts = with_lock_retry(lambda: org.update(SETTING_OBJECT, fresh.id, dict(changed), retry_safe=True), retry)
     return fresh.id, False, attempts + 1
 
 
@@ -261,8 +391,7 @@ def _own_record(records: list[SettingRecord], target: Scope) -> SettingRecord | 
     return next((r for r in records if r.level is target.level and same_id(r.owner_id, target.owner_id)), None)
 
 
-def _inherited(records: list[SettingRecord], switches: list[Switch], target: Scope,
-               org_id: str) -> dict[str, bool]:
+def _inherited(records: list[SettingRecord], switches: list[Switch], target: Scope, org_id: str) -> dict[str, bool]:
     """The values the target sees from the levels above it (defaults when nothing is set)."""
     out = {}
     for s in switches:
@@ -326,14 +455,17 @@ def _split_legacy(store: Any, org: str) -> None:
 def pending_restores(store: Any, org: str) -> list[PendingRestore]:
     """Scheduled restores not yet applied for an org (by alias), by due time."""
     _split_legacy(store, org)
-    items = [PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])})
-             for k, i in store.state_items(_pending_prefix(org))
-             if isinstance(i, dict) and "." not in k[len(_pending_prefix(org)):]]  # not alias "org.x"'s
+    items = [
+        PendingRestore(**{**i, "due_at": dt.datetime.fromisoformat(i["due_at"])})
+        for k, i in store.state_items(_pending_prefix(org))
+        if isinstance(i, dict) and "." not in k[len(_pending_prefix(org)) :]
+    ]  # not alias "org.x"'s
     return sorted(items, key=lambda p: (p.due_at, p.id))
 
 
-def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None = None,
-                retry: LockRetry | None = None) -> list[RestoreOutcome]:
+def restore_due(
+    org: Org, store: Store, *, actor: str, now: dt.datetime | None = None, retry: LockRetry | None = None
+) -> list[RestoreOutcome]:
     """Apply every scheduled restore that is due; a switch changed since sfops set it is left alone."""
     now = now or dt.datetime.now(dt.UTC)
     key = org.alias
@@ -366,43 +498,85 @@ def restore_due(org: Org, store: Store, *, actor: str, now: dt.datetime | None =
         if delete and row is not None:
             with_lock_retry(partial(org.delete, SETTING_OBJECT, row.id), retry or LockRetry())
         elif restore and row is not None:
-            with_lock_retry(partial(org.update, SETTING_OBJECT, row.id, dict(restore), retry_safe=True),
-                            retry or LockRetry())
+            with_lock_retry(
+                partial(org.update, SETTING_OBJECT, row.id, dict(restore), retry_safe=True), retry or LockRetry()
+            )
         with store.begin() as conn:
             if not store.delete_state(_pending_prefix(key) + p.id, conn=conn):
                 continue  # another restore-due applied it meanwhile (the write is the same): audit once
             for name, value in restore.items():
-                store.record_audit(actor=actor, alias=key, action=f"{AUDIT_PREFIX}restore",
-                                   target=f"{SETTING_OBJECT}.{name}", before=not value, after=value,
-                                   reason=f"scheduled restore of {p.id}" + (f" ({p.reason})" if p.reason else ""),
-                                   incident_id=p.incident_id, conn=conn,
-                                   details={"scope": p.scope, "owner_id": p.owner_id, "scheduled_by": p.actor,
-                                            "due_at": p.due_at.isoformat(), "batch": p.id,
-                                            "deleted_record": delete})
+                store.record_audit(
+                    actor=actor,
+                    alias=key,
+                    action=f"{AUDIT_PREFIX}restore",
+                    target=f"{SETTING_OBJECT}.{name}",
+                    before=not value,
+                    after=value,
+                    reason=f"scheduled restore of {p.id}" + (f" ({p.reason})" if p.reason else ""),
+                    incident_id=p.incident_id,
+                    conn=conn,
+                    details={
+                        "scope": p.scope,
+                        "owner_id": p.owner_id,
+                        "scheduled_by": p.actor,
+                        "due_at": p.due_at.isoformat(),
+                        "batch": p.id,
+                        "deleted_record": delete,
+                    },
+                )
             for name, why in skipped.items():
-                store.record_audit(actor=actor, alias=key, action=f"{AUDIT_PREFIX}restore",
-                                   target=f"{SETTING_OBJECT}.{name}", reason=f"restore skipped: {why}",
-                                   incident_id=p.incident_id, outcome="skipped", conn=conn,
-                                   details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id})
-        outcomes.append(RestoreOutcome(p.id, p.scope, p.due_at, restore, skipped,
-                                       "restored" if restore else "skipped", deleted_record=delete))
+                store.record_audit(
+                    actor=actor,
+                    alias=key,
+                    action=f"{AUDIT_PREFIX}restore",
+                    target=f"{SETTING_OBJECT}.{name}",
+                    reason=f"restore skipped: {why}",
+                    incident_id=p.incident_id,
+                    outcome="skipped",
+                    conn=conn,
+                    details={"scope": p.scope, "owner_id": p.owner_id, "batch": p.id},
+                )
+        outcomes.append(
+            RestoreOutcome(
+                p.id, p.scope, p.due_at, restore, skipped, "restored" if restore else "skipped", deleted_record=delete
+            )
+        )
     return outcomes
 
 
 # --- history ---------------------------------------------------------------------------------
-def history(store: Store, alias: str | None = None, *, feature: str | None = None, incident_id: str | None = None,
-            limit: int = 50) -> list[HistoryEntry]:
+def history(
+    store: Store,
+    alias: str | None = None,
+    *,
+    feature: str | None = None,
+    incident_id: str | None = None,
+    limit: int = 50,
+) -> list[HistoryEntry]:
     """Audited flips and restores, newest first (from the local store; no API call)."""
     target = f"{SETTING_OBJECT}.{feature}" if feature else None
-    records = store.audit_history(alias=alias, action_prefix=AUDIT_PREFIX, target=target,
-                                  incident_id=incident_id, limit=limit)
+    records = store.audit_history(
+        alias=alias, action_prefix=AUDIT_PREFIX, target=target, incident_id=incident_id, limit=limit
+    )
     out = []
     for r in records:
         details = r.details if isinstance(r.details, Mapping) else {}
-        out.append(HistoryEntry(id=r.id, at=r.at, actor=r.actor, org=r.alias, action=r.action,
-                                switch=r.target.split(".", 1)[-1], scope=str(details.get("scope", "")),
-                                before=r.before, after=r.after, reason=r.reason,
-                                incident_id=r.incident_id, outcome=r.outcome))
+        out.append(
+            HistoryEntry(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                org=r.alias,
+                action=r.action,
+                switch=r.target.split(".", 1)[-1],
+                scope=str(details.get("scope", "")),
+                before=r.before,
+                after=r.after,
+                reason=r.reason,
+                incident_id=r.incident_id,
+                outcome=r.outcome,
+            )
+        )
     return out
 
 
@@ -411,8 +585,12 @@ def _later_flips(store: Store, alias: str, pending: PendingRestore) -> dict[str,
     out: dict[str, HistoryEntry] = {}
     for name in pending.values:
         for entry in history(store, alias, feature=name, limit=200):
-            if entry.id > pending.last_audit_id and entry.scope == pending.scope and entry.outcome == "done" \
-                    and entry.action != f"{AUDIT_PREFIX}restore":
+            if (
+                entry.id > pending.last_audit_id
+                and entry.scope == pending.scope
+                and entry.outcome == "done"
+                and entry.action != f"{AUDIT_PREFIX}restore"
+            ):
                 out.setdefault(name, entry)
     return out
 

@@ -48,8 +48,9 @@ class ConsoleConfig:
         where = f"[console] in {settings.config_path}"
         unknown = sorted(set(section) - {"writes", "switch_cache_seconds"})
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}. "
-                              "Valid keys: writes, switch_cache_seconds.")
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(unknown)}. Valid keys: writes, switch_cache_seconds."
+            )
         writes = section.get("writes", False)
         if not isinstance(writes, bool):
             raise ConfigError(f"{where}: writes must be true or false.")
@@ -88,8 +89,11 @@ class Console:
     def index_body(self, links: Links) -> str:
         names = [f"agent:{o}" for o in self.orgs]
         now = self.clock()
-        leaders = {r["name"][len("agent:"):]: r["holder"] for r in agent_status.lease_rows(self.store, names)
-                   if r["expires_at"] > now}
+        leaders = {
+            r["name"][len("agent:") :]: r["holder"]
+            for r in agent_status.lease_rows(self.store, names)
+            if r["expires_at"] > now
+        }
         counts: dict[str, dict[str, int]] = {o: {} for o in self.orgs}
         for org, sev, n in agent_status.open_incident_counts(self.store, self.orgs, data.OPEN):
             counts[org][sev] = n
@@ -111,15 +115,31 @@ class Console:
             leader = row["holder"] if row["expires_at"] > now else None
         details = agent_status.latest_details(self.store, [alias], "breaker-sync").get(alias)
         breakers = details.get("states") if isinstance(details, dict) and "states" in details else None
-        jobs = [{"job": job, "started_at": r.started_at, "outcome": r.outcome, "summary": r.summary,
-                 "error": r.error, "holder": r.holder}
-                for (org, job), r in sorted(last_runs(self.store, [alias]).items())]
+        jobs = [
+            {
+                "job": job,
+                "started_at": r.started_at,
+                "outcome": r.outcome,
+                "summary": r.summary,
+                "error": r.error,
+                "holder": r.holder,
+            }
+            for (org, job), r in sorted(last_runs(self.store, [alias]).items())
+        ]
         return pages.org_page(
-            alias, production=alias in self.production(), leader=leader,
-            switches=self.switches.values(alias, self.store), breakers=breakers,
+            alias,
+            production=alias in self.production(),
+            leader=leader,
+            switches=self.switches.values(alias, self.store),
+            breakers=breakers,
             open_incidents=console_reads.incidents_by_status(self.store, alias, data.OPEN),
-            limits=data.limit_lines(self.store, alias, now), failures=data.failure_groups(self.store, alias, now),
-            jobs=jobs, links=links, forms=forms, recent=console_reads.recent_incidents(self.store, alias, 10))
+            limits=data.limit_lines(self.store, alias, now),
+            failures=data.failure_groups(self.store, alias, now),
+            jobs=jobs,
+            links=links,
+            forms=forms,
+            recent=console_reads.recent_incidents(self.store, alias, 10),
+        )
 
     def incident_body(self, alias: str, ref: str, links: Links, forms: Forms | None) -> str | None:
         from sfops.incidents import postmortem, records
@@ -128,25 +148,42 @@ class Console:
         if incident is None:
             return None
         timeline = records.timeline(self.store, incident)
-        changes = [c for ref_ in {incident.id, incident.id[:15], *([incident.name] if incident.name else [])}
-                   for c in self.store.audit_history(incident_id=ref_, limit=200)]
+        changes = [
+            c
+            for ref_ in {incident.id, incident.id[:15], *([incident.name] if incident.name else [])}
+            for c in self.store.audit_history(incident_id=ref_, limit=200)
+        ]
         changes.sort(key=lambda c: c.at)
         from sfops.store import notifications
 
         return pages.incident_page(
-            incident, timeline=timeline, notifications=notifications.outbox_rows(self.store, alias,
-                                                                                 incident_id=incident.id),
-            changes=changes, postmortem=postmortem.draft(incident, timeline), links=links, forms=forms)
+            incident,
+            timeline=timeline,
+            notifications=notifications.outbox_rows(self.store, alias, incident_id=incident.id),
+            changes=changes,
+            postmortem=postmortem.draft(incident, timeline),
+            links=links,
+            forms=forms,
+        )
 
     def analytics_body(self, alias: str | None, period: str, bucket: str, links: Links) -> str:
         aliases = [alias] if alias else list(self.orgs)
         figures = data.analytics(self.store, aliases, period, bucket, self.clock())
         return pages.analytics_page(figures, self.orgs, alias, links)
 
-    def page(self, title: str, body: str, links: Links, *, signed_in: bool | None = None,
-             message: str | None = None, error: str | None = None) -> str:
-        return pages.layout(title, body, links, generated=self.clock(), signed_in=signed_in, message=message,
-                            error=error)
+    def page(
+        self,
+        title: str,
+        body: str,
+        links: Links,
+        *,
+        signed_in: bool | None = None,
+        message: str | None = None,
+        error: str | None = None,
+    ) -> str:
+        return pages.layout(
+            title, body, links, generated=self.clock(), signed_in=signed_in, message=message, error=error
+        )
 
 
 class Sessions:
@@ -218,11 +255,17 @@ def console_handler(console: Console, environ: Mapping[str, str] | None = None) 
 
     def html_page(status: int, title: str, body: str, request: Request, **flash: str | None) -> Response:
         state = (signed_in(request) is not None) if writes else None
-        return Response.html(status, console.page(title, body, links, signed_in=state, **flash),
-                             **{"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
-                                "X-Frame-Options": "DENY",
-                                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                           "img-src data:; form-action 'self'"})
+        return Response.html(
+            status,
+            console.page(title, body, links, signed_in=state, **flash),
+            **{
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "same-origin",
+                "X-Frame-Options": "DENY",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "img-src data:; form-action 'self'",
+            },
+        )
 
     def not_found(request: Request, what: str) -> Response:
         return html_page(404, "Not found", f"<h1>Not found</h1><p>{pages.e(what)}</p>", request)
@@ -239,26 +282,43 @@ def console_handler(console: Console, environ: Mapping[str, str] | None = None) 
             bucket = request.arg("bucket") or "month"
             if (org and org not in console.orgs) or period not in data.PERIODS or bucket not in ("week", "month"):
                 return html_page(400, "Bad filter", "<h1>Unknown org, period or bucket</h1>", request)
-            return html_page(200, f"sfops analytics - {org or 'all orgs'}",
-                             console.analytics_body(org, period, bucket, links), request)
+            return html_page(
+                200,
+                f"sfops analytics - {org or 'all orgs'}",
+                console.analytics_body(org, period, bucket, links),
+                request,
+            )
         if len(parts) == 2 and parts[0] == "org" and parts[1] in console.orgs:
-            return html_page(200, f"sfops - {parts[1]}", console.org_body(parts[1], links, forms_for(sid)),
-                             request, message=message, error=error)
+            return html_page(
+                200,
+                f"sfops - {parts[1]}",
+                console.org_body(parts[1], links, forms_for(sid)),
+                request,
+                message=message,
+                error=error,
+            )
         if len(parts) == 3 and parts[0] == "incident" and parts[1] in console.orgs:
             body = console.incident_body(parts[1], parts[2], links, forms_for(sid))
             if body is None:
                 return not_found(request, f"No incident {parts[2]} in {parts[1]}.")
             return html_page(200, f"sfops incident {parts[2]}", body, request, message=message, error=error)
         if parts == ["login"] and writes:
-            return html_page(200, "sfops - sign in", '<h1>Sign in</h1><form method="post" action="/login">'
-                             '<label>Console token <input type="password" name="token" autocomplete="off"></label> '
-                             '<button type="submit">Sign in</button></form>', request, error=error)
+            return html_page(
+                200,
+                "sfops - sign in",
+                '<h1>Sign in</h1><form method="post" action="/login">'
+                '<label>Console token <input type="password" name="token" autocomplete="off"></label> '
+                '<button type="submit">Sign in</button></form>',
+                request,
+                error=error,
+            )
         return not_found(request, request.path)
 
     def post(request: Request) -> Response:
         if not writes:
-            return Response.text(403, "The console is read-only: enable [console] writes and set "
-                                      f"{TOKEN_ENV} to allow write actions.\n")
+            return Response.text(
+                403, f"The console is read-only: enable [console] writes and set {TOKEN_ENV} to allow write actions.\n"
+            )
         if not _same_origin(request):
             return Response.text(403, "Cross-origin request refused.\n")
         form = request.form()
@@ -280,9 +340,14 @@ def console_handler(console: Console, environ: Mapping[str, str] | None = None) 
             alias = parts[1]
             back = links.org(alias) if parts[0] == "org" else links.incident(alias, parts[2])
             if alias in console.production() and form.get("confirm", "").strip() != alias:
-                return html_page(409, "Confirm", f"<h1>{pages.e(alias)} is a production org</h1><p>Type the "
-                                 "org alias in the confirmation box to do this. Nothing was changed.</p>"
-                                 f'<p><a href="{pages.e(back)}">Back</a></p>', request)
+                return html_page(
+                    409,
+                    "Confirm",
+                    f"<h1>{pages.e(alias)} is a production org</h1><p>Type the "
+                    "org alias in the confirmation box to do this. Nothing was changed.</p>"
+                    f'<p><a href="{pages.e(back)}">Back</a></p>',
+                    request,
+                )
             try:
                 message = _act(console, parts, form)
             except SfopsError as exc:
@@ -319,12 +384,14 @@ def _act(console: Console, parts: Sequence[str], form: Mapping[str, str]) -> str
     if parts[0] == "incident" and len(parts) == 4 and parts[3] in ("ack", "resolve"):
         from sfops.incidents.wiring import build
 
-        incidents = build(console.settings, console.get_org(alias), console.store, alias=alias, actor=actor,
-                          strict=False)
+        incidents = build(
+            console.settings, console.get_org(alias), console.store, alias=alias, actor=actor, strict=False
+        )
         if parts[3] == "ack":
             outcome = incidents.service.acknowledge(parts[2], note=form.get("note") or None)
         else:
-            outcome = incidents.service.resolve(parts[2], resolution=form.get("resolution", ""),
-                                                root_cause=form.get("root_cause") or None)
+            outcome = incidents.service.resolve(
+                parts[2], resolution=form.get("resolution", ""), root_cause=form.get("root_cause") or None
+            )
         return f"{outcome.incident.ref}: {outcome.previous.value} -> {outcome.incident.status.value}."
     raise UsageError("Unknown action.")

@@ -46,7 +46,8 @@ class SwitchCache:
 
             rows = list_switches(self.get_org(alias), store)
             result: list[tuple[str, Any, int]] | str = [
-                (r.name, r.org_value, len(r.profile_overrides) + len(r.user_overrides)) for r in rows]
+                (r.name, r.org_value, len(r.profile_overrides) + len(r.user_overrides)) for r in rows
+            ]
         except Exception as exc:  # a page must render even when the org does not answer
             result = f"could not read the org: {getattr(exc, 'message', None) or type(exc).__name__}"
         with self._lock:
@@ -74,13 +75,17 @@ def limit_lines(store: Any, alias: str, now: dt.datetime, top: int = 8) -> list[
 
     from sfops.limits import forecast, is_daily
 
-    latest = [(name, maximum, remaining) for org, name, maximum, remaining, _ in
-              agent_status.latest_limits(store, [alias]) if maximum > 0]
+    latest = [
+        (name, maximum, remaining)
+        for org, name, maximum, remaining, _ in agent_status.latest_limits(store, [alias])
+        if maximum > 0
+    ]
     latest.sort(key=lambda r: (-(r[1] - r[2]) / r[1], r[0]))
     chosen = latest[:top]
     series: dict[str, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
     for name, taken_at, maximum, remaining in console_reads.snapshot_series(
-            store, alias, [c[0] for c in chosen], now - dt.timedelta(hours=24)):
+        store, alias, [c[0] for c in chosen], now - dt.timedelta(hours=24)
+    ):
         series[name].append((taken_at, maximum, remaining))
     lines = []
     for name, maximum, remaining in chosen:
@@ -90,8 +95,15 @@ def limit_lines(store: Any, alias: str, now: dt.datetime, top: int = 8) -> list[
             frame = pd.DataFrame(points, columns=["taken_at", "max", "remaining"])
             frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True)
             text = forecast(frame)[3]
-        lines.append(LimitLine(name, round(100 * (maximum - remaining) / maximum, 1), maximum, text,
-                               [(t, round(100 * (m - r) / m, 1)) for t, m, r in points if m > 0]))
+        lines.append(
+            LimitLine(
+                name,
+                round(100 * (maximum - remaining) / maximum, 1),
+                maximum,
+                text,
+                [(t, round(100 * (m - r) / m, 1)) for t, m, r in points if m > 0],
+            )
+        )
     return lines
 
 
@@ -104,16 +116,28 @@ def failure_groups(store: Any, alias: str, now: dt.datetime, top: int = 15) -> l
             if not (tx.get("failed") or tx.get("category") not in (None, "none")):
                 continue
             key = ("ApexLog", str(tx.get("fingerprint") or "-"))
-            group = groups.setdefault(key, {"source": "ApexLog", "fingerprint": key[1], "count": 0,
-                                            "category": tx.get("category") or "-",
-                                            "entry_point": tx.get("entry_point") or "-", "last_seen": start})
+            group = groups.setdefault(
+                key,
+                {
+                    "source": "ApexLog",
+                    "fingerprint": key[1],
+                    "count": 0,
+                    "category": tx.get("category") or "-",
+                    "entry_point": tx.get("entry_point") or "-",
+                    "last_seen": start,
+                },
+            )
             group["count"] += 1
             group["last_seen"] = max(group["last_seen"], start)
     for row in console_reads.error_groups(store, alias, since, top):
         groups[("errors", str(row["fingerprint"]))] = {
-            "source": "imported error", "fingerprint": row["fingerprint"] or "-", "count": row["count"],
-            "category": row["category"] or "-", "entry_point": row["entry_point"] or row["exception_type"] or "-",
-            "last_seen": row["last_seen"]}
+            "source": "imported error",
+            "fingerprint": row["fingerprint"] or "-",
+            "count": row["count"],
+            "category": row["category"] or "-",
+            "entry_point": row["entry_point"] or row["exception_type"] or "-",
+            "last_seen": row["last_seen"],
+        }
     return sorted(groups.values(), key=lambda g: (-g["count"], g["fingerprint"]))[:top]
 
 
@@ -184,8 +208,16 @@ def analytics(store: Any, orgs: Sequence[str], period: str, bucket: str, now: dt
             sev_fixes[severity].append(minutes)
     labels = _continuous(sorted(counts), bucket)
     return Analytics(
-        orgs=tuple(orgs), period=period, bucket=bucket, incidents=len(facts), mtta=_mean(all_acks),
-        mttr=_mean(all_fixes), labels=labels, mtta_series=[_mean(acks[lb]) for lb in labels],
+        orgs=tuple(orgs),
+        period=period,
+        bucket=bucket,
+        incidents=len(facts),
+        mtta=_mean(all_acks),
+        mttr=_mean(all_fixes),
+        labels=labels,
+        mtta_series=[_mean(acks[lb]) for lb in labels],
         mttr_series=[_mean(fixes[lb]) for lb in labels],
         by_severity={sev: [counts[lb][sev] for lb in labels] for sev in SEVERITIES},
-        by_category=categories.most_common(12), mttr_by_severity=[(s, _mean(sev_fixes[s])) for s in SEVERITIES])
+        by_category=categories.most_common(12),
+        mttr_by_severity=[(s, _mean(sev_fixes[s])) for s in SEVERITIES],
+    )

@@ -46,8 +46,11 @@ def export_site(console: Console, alias: str, out: Path) -> list[Path]:
     write(folder / links.index(), "sfops - orgs", console.index_body(links))
     for org in (None, alias):
         for period in data.PERIODS:
-            write(folder / links.analytics(org, period), f"sfops analytics - {org or 'all orgs'}",
-                  console.analytics_body(org, period, "month", links))
+            write(
+                folder / links.analytics(org, period),
+                f"sfops analytics - {org or 'all orgs'}",
+                console.analytics_body(org, period, "month", links),
+            )
     rows = {r["id"]: r for r in console_reads.incidents_by_status(console.store, alias, data.OPEN, limit=500)}
     rows.update({r["id"]: r for r in console_reads.recent_incidents(console.store, alias, RECENT_INCIDENT_PAGES)})
     for incident_id in rows:

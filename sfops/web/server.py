@@ -139,7 +139,8 @@ def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
 
 def serve_in_background(server: ThreadingHTTPServer) -> threading.Thread:
     """Serve on a daemon thread (stop with server.shutdown())."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sfops-http",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sfops-http", daemon=True
+    )
     thread.start()
     return thread

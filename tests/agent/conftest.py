@@ -30,6 +30,7 @@ def make_settings(tmp_path: Path) -> Callable[[str], Settings]:
         path = tmp_path / "sfops.toml"
         path.write_text(ORGS_TOML + "\n" + agent_toml, encoding="utf-8")
         return load_settings({"HOME": str(tmp_path)}, path, tmp_path)
+
     return make
 
 

@@ -17,8 +17,9 @@ class Killed(BaseException):
     """kill -9 in the middle of a job: nothing after this line of the agent runs."""
 
 
-def test_a_killed_agents_run_is_marked_abandoned_by_the_next_leader(store_url: str, clock,
-                                                                    make_settings: Callable[[str], Settings]) -> None:
+def test_a_killed_agents_run_is_marked_abandoned_by_the_next_leader(
+    store_url: str, clock, make_settings: Callable[[str], Settings]
+) -> None:
     settings = make_settings('[agent]\nlease_seconds = 60\n[agent.jobs]\nlimits-snapshot = "15m"\n')
     config = load_agent_config(settings, known_jobs=("limits-snapshot",))
 
@@ -29,8 +30,16 @@ def test_a_killed_agents_run_is_marked_abandoned_by_the_next_leader(store_url: s
         return JobResult("ok", "done")
 
     def agent(holder: str, job: Callable[..., JobResult]) -> Agent:
-        return Agent(config, Store.open(store_url), settings, get_org=lambda alias: None, actor="t", clock=clock,
-                     holder=holder, jobs={"limits-snapshot": JobSpec("limits-snapshot", "test job", job)})
+        return Agent(
+            config,
+            Store.open(store_url),
+            settings,
+            get_org=lambda alias: None,
+            actor="t",
+            clock=clock,
+            holder=holder,
+            jobs={"limits-snapshot": JobSpec("limits-snapshot", "test job", job)},
+        )
 
     with pytest.raises(Killed):
         agent("agent-a", dies).run_job("prod", "limits-snapshot")  # no release: the process is gone

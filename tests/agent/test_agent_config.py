@@ -25,10 +25,13 @@ def test_defaults_serve_the_default_org_with_every_job(make_settings: Callable[[
 
 
 def test_jobs_overrides_off_and_cron(make_settings: Callable[[str], Settings]) -> None:
-    config = load_agent_config(make_settings(
-        '[agent]\norgs = ["prod", "uat"]\nlease_seconds = 30\nworkers = 2\n'
-        '[agent.jobs]\nlogs-pull = "1h30m"\nnotify-retry = "off"\n'
-        '[agent.overrides.uat]\nlogs-pull = "*/5 * * * *"\nbreaker-sync = "off"\n'))
+    config = load_agent_config(
+        make_settings(
+            '[agent]\norgs = ["prod", "uat"]\nlease_seconds = 30\nworkers = 2\n'
+            '[agent.jobs]\nlogs-pull = "1h30m"\nnotify-retry = "off"\n'
+            '[agent.overrides.uat]\nlogs-pull = "*/5 * * * *"\nbreaker-sync = "off"\n'
+        )
+    )
     assert config.orgs == ("prod", "uat") and config.lease_seconds == 30 and config.workers == 2
     assert config.schedule("prod", "logs-pull").seconds == 5400
     assert config.schedule("uat", "logs-pull").crontab == "*/5 * * * *"
@@ -50,20 +53,24 @@ def test_only_org_needs_no_default_org(tmp_path) -> None:
     assert config.orgs == ("uat",)
 
 
-@pytest.mark.parametrize("toml,message", [
-    ('[agent]\norgs = ["nope"]\n', "Unknown org alias 'nope'"),
-    ('[agent]\norgs = "prod"\n', "orgs must be a non-empty list"),
-    ('[agent]\nlease_seconds = 1\n', "lease_seconds must be an integer of at least 3"),
-    ('[agent]\nworkers = 0\n', "workers must be an integer from 1 to 32"),
-    ('[agent]\nschedule = 1\n', "unknown key(s) schedule"),
-    ('[agent.jobs]\nlog-pull = "5m"\n', "unknown job(s) log-pull"),
-    ('[agent.jobs]\nlogs-pull = "5 minutes"\n', "is not a valid crontab line"),
-    ('[agent.jobs]\nlogs-pull = "5x"\n', "bad schedule '5x'"),
-    ('[agent.jobs]\nlogs-pull = "0s"\n', "must be at least 1 second"),
-    ('[agent.overrides.uat]\nlogs-pull = "5m"\n', "[agent.overrides.uat] is for an org the agent does not serve"),
-])
-def test_bad_configuration_is_a_clear_config_error(make_settings: Callable[[str], Settings], toml: str,
-                                                   message: str) -> None:
+@pytest.mark.parametrize(
+    "toml,message",
+    [
+        ('[agent]\norgs = ["nope"]\n', "Unknown org alias 'nope'"),
+        ('[agent]\norgs = "prod"\n', "orgs must be a non-empty list"),
+        ("[agent]\nlease_seconds = 1\n", "lease_seconds must be an integer of at least 3"),
+        ("[agent]\nworkers = 0\n", "workers must be an integer from 1 to 32"),
+        ("[agent]\nschedule = 1\n", "unknown key(s) schedule"),
+        ('[agent.jobs]\nlog-pull = "5m"\n', "unknown job(s) log-pull"),
+        ('[agent.jobs]\nlogs-pull = "5 minutes"\n', "is not a valid crontab line"),
+        ('[agent.jobs]\nlogs-pull = "5x"\n', "bad schedule '5x'"),
+        ('[agent.jobs]\nlogs-pull = "0s"\n', "must be at least 1 second"),
+        ('[agent.overrides.uat]\nlogs-pull = "5m"\n', "[agent.overrides.uat] is for an org the agent does not serve"),
+    ],
+)
+def test_bad_configuration_is_a_clear_config_error(
+    make_settings: Callable[[str], Settings], toml: str, message: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         load_agent_config(make_settings(toml))
     assert message in info.value.message
@@ -73,8 +80,9 @@ def test_interval_ticks_are_anchored_so_every_agent_agrees() -> None:
     every_15 = parse_schedule("15m", "test")
     assert every_15.next_after(T) == dt.datetime(2026, 3, 10, 12, 15, tzinfo=dt.UTC)
     # strictly after: a run started exactly on a tick waits for the next one
-    assert every_15.next_after(dt.datetime(2026, 3, 10, 12, 15, tzinfo=dt.UTC)) == \
-        dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.UTC)
+    assert every_15.next_after(dt.datetime(2026, 3, 10, 12, 15, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 3, 10, 12, 30, tzinfo=dt.UTC
+    )
     assert parse_schedule("1h", "test").next_after(T) == dt.datetime(2026, 3, 10, 13, 0, tzinfo=dt.UTC)
     assert every_15.period_seconds() == 900
 

@@ -40,8 +40,17 @@ def test_agent_run_once_runs_every_job_against_the_org(emulator: Any, tmp_path: 
     result = run_cli(["agent", "run", "--once", "--json"], env)
     assert result.exit_code == 0, result.stderr
     attempts = {a["job"]: a for a in result.json["result"]}
-    assert set(attempts) == {"logs-pull", "limits-snapshot", "switch-restore", "breaker-sync",
-                             "incident-escalate", "notify-retry", "errors-pull", "changes-pull", "detect"}
+    assert set(attempts) == {
+        "logs-pull",
+        "limits-snapshot",
+        "switch-restore",
+        "breaker-sync",
+        "incident-escalate",
+        "notify-retry",
+        "errors-pull",
+        "changes-pull",
+        "detect",
+    }
     assert {a["outcome"] for a in attempts.values()} == {"ok"}, attempts
     stored_logs = count(env["SFOPS_STORE_URL"], schema.apex_log)
     assert stored_logs >= 1
@@ -55,16 +64,20 @@ def test_agent_run_once_runs_every_job_against_the_org(emulator: Any, tmp_path: 
     result = run_cli(["agent", "jobs", "--json"], env)
     planned = result.json["result"]
     now = dt.datetime.now(dt.UTC)
-    assert all(not p["due"] and dt.datetime.fromisoformat(p["next_run"]) > now - dt.timedelta(seconds=1)
-               for p in planned)
+    assert all(
+        not p["due"] and dt.datetime.fromisoformat(p["next_run"]) > now - dt.timedelta(seconds=1) for p in planned
+    )
     assert {p["last_run"]["outcome"] for p in planned} == {"ok"}
     result = run_cli(["agent", "history"], env)
     assert result.exit_code == 0 and "limits-snapshot" in result.stdout and "stored" in result.stdout
 
 
 def test_job_failures_are_recorded_and_the_exit_code_says_so(emulator: Any, tmp_path: Path) -> None:
-    env = cli_env(emulator, tmp_path, '[agent.jobs]\nswitch-restore = "off"\nbreaker-sync = "off"\n'
-                                      'incident-escalate = "off"\nnotify-retry = "off"\n')
+    env = cli_env(
+        emulator,
+        tmp_path,
+        '[agent.jobs]\nswitch-restore = "off"\nbreaker-sync = "off"\nincident-escalate = "off"\nnotify-retry = "off"\n',
+    )
     emulator.faults(api_usage={"used": 15000, "max": 15000})  # the org's daily API quota is used up
     result = run_cli(["agent", "run", "--once", "--json"], env)
     attempts = {a["job"]: a for a in result.json["result"]}
@@ -85,12 +98,25 @@ def test_switch_restore_job_applies_a_due_restore(emulator: Any, emulator_org: A
     store = Store.open(env["SFOPS_STORE_URL"])
     org = connect(settings.org("emu"), env=env)
     t0 = dt.datetime.now(dt.UTC)
-    flip(org, store, {"New_Pricing__c": False}, actor="alice", reason="P1", restore_after=dt.timedelta(minutes=30),
-         now=t0)
+    flip(
+        org,
+        store,
+        {"New_Pricing__c": False},
+        actor="alice",
+        reason="P1",
+        restore_after=dt.timedelta(minutes=30),
+        now=t0,
+    )
     assert len(pending_restores(store, "emu")) == 1
     clock = {"now": t0 + dt.timedelta(minutes=10)}
-    agent = Agent(load_agent_config(settings), store, settings, get_org=lambda alias: org, actor="agent",
-                  clock=lambda: clock["now"])
+    agent = Agent(
+        load_agent_config(settings),
+        store,
+        settings,
+        get_org=lambda alias: org,
+        actor="agent",
+        clock=lambda: clock["now"],
+    )
     (early,) = agent.run_once(["switch-restore"])
     assert early.outcome == "ok" and early.summary == "1 not-due"
     clock["now"] = t0 + dt.timedelta(minutes=31)
@@ -105,12 +131,22 @@ def test_switch_restore_job_applies_a_due_restore(emulator: Any, emulator_org: A
 
 
 def test_sigterm_stops_the_agent_cleanly(emulator: Any, tmp_path: Path) -> None:
-    env = cli_env(emulator, tmp_path, '[agent]\nlease_seconds = 3\n[agent.jobs]\nlimits-snapshot = "1h"\n'
-                                      'logs-pull = "off"\nswitch-restore = "off"\nbreaker-sync = "off"\n'
-                                      'incident-escalate = "off"\nnotify-retry = "off"\n')
+    env = cli_env(
+        emulator,
+        tmp_path,
+        '[agent]\nlease_seconds = 3\n[agent.jobs]\nlimits-snapshot = "1h"\n'
+        'logs-pull = "off"\nswitch-restore = "off"\nbreaker-sync = "off"\n'
+        'incident-escalate = "off"\nnotify-retry = "off"\n',
+    )
     probe = LeaderLease(Store.open(env["SFOPS_STORE_URL"]), "probe", dt.timedelta(seconds=3))
-    proc = subprocess.Popen([sys.executable, "-m", "sfops", "agent", "run"], cwd=REPO, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfops", "agent", "run"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         leader = None
         for _ in range(300):  # bounded wait until the agent holds the lease

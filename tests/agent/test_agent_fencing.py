@@ -27,8 +27,9 @@ def _jobs(ran: list[tuple[str, str]]) -> dict[str, JobSpec]:
 def _agent(settings, store_url: str, clock, holder: str, ran: list) -> Agent:
     jobs = _jobs(ran)
     config = load_agent_config(settings, known_jobs=tuple(jobs))
-    return Agent(config, Store.open(store_url), settings, get_org=lambda a: a, actor="t", clock=clock,
-                 holder=holder, jobs=jobs)
+    return Agent(
+        config, Store.open(store_url), settings, get_org=lambda a: a, actor="t", clock=clock, holder=holder, jobs=jobs
+    )
 
 
 def test_a_leader_that_lost_its_lease_without_noticing_is_fenced(make_settings, store_url, clock) -> None:
@@ -74,18 +75,35 @@ def test_one_run_per_tick_across_a_handover(make_settings, store_url, clock) -> 
     b.renew()
     name, generation = lease_name("prod"), b.lease.generation(lease_name("prod"))
     tick = latest_tick(parse_schedule("1m", "t"), clock.now)
-    first = claim_run(b.store, lease=name, generation=generation, alias="prod", job="snap", holder="agent-b",
-                      started_at=clock.now, tick=tick)
-    second = claim_run(b.store, lease=name, generation=generation, alias="prod", job="snap", holder="agent-b",
-                       started_at=clock.now, tick=tick)
+    first = claim_run(
+        b.store,
+        lease=name,
+        generation=generation,
+        alias="prod",
+        job="snap",
+        holder="agent-b",
+        started_at=clock.now,
+        tick=tick,
+    )
+    second = claim_run(
+        b.store,
+        lease=name,
+        generation=generation,
+        alias="prod",
+        job="snap",
+        holder="agent-b",
+        started_at=clock.now,
+        tick=tick,
+    )
     assert isinstance(first, int) and second == TAKEN
 
 
 def test_renewal_rounds_spread_orgs_over_live_agents(make_settings, store_url, clock) -> None:
     orgs = [f"o{i}" for i in range(7)]
     tables = "".join(f'[orgs.{o}]\nauth = "token"\ninstance_url = "https://{o}.example.invalid"\n' for o in orgs)
-    settings = make_settings(tables + f'[agent]\norgs = {orgs!r}\nlease_seconds = 20\n[agent.jobs]\nsnap = "1m"\n'
-                             .replace("'", '"'))
+    settings = make_settings(
+        tables + f'[agent]\norgs = {orgs!r}\nlease_seconds = 20\n[agent.jobs]\nsnap = "1m"\n'.replace("'", '"')
+    )
     ran: list = []
     a = _agent(settings, store_url, clock, "agent-a", ran)
     a.renew()

@@ -20,8 +20,17 @@ TOKEN = "00D5g000004abcd!AQ0AQHfakefakefakefakefakefakefakefakefakefakefakefakef
 
 def make_agent(settings: Settings, store: Store, clock, jobs: dict[str, JobSpec], **kw) -> Agent:
     config = load_agent_config(settings, known_jobs=tuple(jobs))
-    return Agent(config, store, settings, get_org=lambda alias: f"org:{alias}", actor="tester", clock=clock,
-                 holder="agent-a", jobs=jobs, **kw)
+    return Agent(
+        config,
+        store,
+        settings,
+        get_org=lambda alias: f"org:{alias}",
+        actor="tester",
+        clock=clock,
+        holder="agent-a",
+        jobs=jobs,
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -44,17 +53,25 @@ def jobs(calls) -> dict[str, JobSpec]:
         calls.append(("crash", ctx.alias, ctx.now))
         raise ZeroDivisionError("division by zero")
 
-    return {"snap": JobSpec("snap", "snapshot", snapshot), "broken": JobSpec("broken", "fails", broken),
-            "crash": JobSpec("crash", "crashes", crash)}
+    return {
+        "snap": JobSpec("snap", "snapshot", snapshot),
+        "broken": JobSpec("broken", "fails", broken),
+        "crash": JobSpec("crash", "crashes", crash),
+    }
 
 
 def test_due_jobs_run_once_per_tick_of_their_schedule(make_settings, agent_store, clock, jobs, calls) -> None:
-    settings = make_settings('[agent]\norgs = ["prod", "uat"]\n[agent.jobs]\nsnap = "1m"\nbroken = "5m"\n'
-                             'crash = "off"\n[agent.overrides.uat]\nbroken = "off"\n')
+    settings = make_settings(
+        '[agent]\norgs = ["prod", "uat"]\n[agent.jobs]\nsnap = "1m"\nbroken = "5m"\n'
+        'crash = "off"\n[agent.overrides.uat]\nbroken = "off"\n'
+    )
     agent = make_agent(settings, agent_store, clock, jobs)
     first = agent.run_once()
     assert [(a.org, a.job, a.outcome) for a in first] == [
-        ("prod", "snap", "ok"), ("prod", "broken", "failed"), ("uat", "snap", "ok")]
+        ("prod", "snap", "ok"),
+        ("prod", "broken", "failed"),
+        ("uat", "snap", "ok"),
+    ]
     assert [c[:2] for c in calls] == [("snapshot", "prod"), ("broken", "prod"), ("snapshot", "uat")]
     assert all(c[2] == clock.now for c in calls)  # jobs get the injected time
     # 12:00:50: same minute, nothing is due
@@ -64,7 +81,10 @@ def test_due_jobs_run_once_per_tick_of_their_schedule(make_settings, agent_store
     clock.advance(seconds=10.5)
     second = agent.run_once()
     assert [(a.org, a.job, a.outcome) for a in second] == [
-        ("prod", "snap", "ok"), ("prod", "broken", NOT_DUE), ("uat", "snap", "ok")]
+        ("prod", "snap", "ok"),
+        ("prod", "broken", NOT_DUE),
+        ("uat", "snap", "ok"),
+    ]
     # 12:05:00: the failed job runs again at its next tick, not before
     clock.now = dt.datetime(2026, 3, 10, 12, 5, tzinfo=dt.UTC)
     assert [a.outcome for a in agent.run_once(["broken"])] == ["failed"]
@@ -72,8 +92,9 @@ def test_due_jobs_run_once_per_tick_of_their_schedule(make_settings, agent_store
 
 
 def test_failures_are_recorded_redacted_and_never_raised(make_settings, agent_store, clock, jobs) -> None:
-    agent = make_agent(make_settings('[agent.jobs]\nsnap = "1m"\nbroken = "1m"\ncrash = "1m"\n'),
-                       agent_store, clock, jobs)
+    agent = make_agent(
+        make_settings('[agent.jobs]\nsnap = "1m"\nbroken = "1m"\ncrash = "1m"\n'), agent_store, clock, jobs
+    )
     attempts = {a.job: a for a in agent.run_once()}
     assert attempts["snap"].outcome == "ok"  # a failing job does not stop the others
     broken = agent.record(attempts["broken"].run_id)
@@ -87,8 +108,9 @@ def test_failures_are_recorded_redacted_and_never_raised(make_settings, agent_st
 
 
 def test_force_runs_jobs_that_are_not_due(make_settings, agent_store, clock, jobs, calls) -> None:
-    agent = make_agent(make_settings('[agent.jobs]\nsnap = "1h"\nbroken = "off"\ncrash = "off"\n'),
-                       agent_store, clock, jobs)
+    agent = make_agent(
+        make_settings('[agent.jobs]\nsnap = "1h"\nbroken = "off"\ncrash = "off"\n'), agent_store, clock, jobs
+    )
     agent.run_once()
     assert agent.run_once()[0].outcome == NOT_DUE
     assert agent.run_once(force=True)[0].outcome == "ok"
@@ -96,8 +118,9 @@ def test_force_runs_jobs_that_are_not_due(make_settings, agent_store, clock, job
 
 
 def test_unknown_jobs_are_refused(make_settings, agent_store, clock, jobs) -> None:
-    agent = make_agent(make_settings('[agent.jobs]\nsnap = "1m"\nbroken = "off"\ncrash = "off"\n'), agent_store,
-                       clock, jobs)
+    agent = make_agent(
+        make_settings('[agent.jobs]\nsnap = "1m"\nbroken = "off"\ncrash = "off"\n'), agent_store, clock, jobs
+    )
     with pytest.raises(UsageError, match="Unknown job"):
         agent.run_once(["nope"])
     assert run_history(agent_store) == []
@@ -106,8 +129,9 @@ def test_unknown_jobs_are_refused(make_settings, agent_store, clock, jobs) -> No
 
 
 def test_plan_shows_last_run_and_next_tick(make_settings, agent_store, clock, jobs) -> None:
-    agent = make_agent(make_settings('[agent.jobs]\nsnap = "15m"\nbroken = "off"\ncrash = "off"\n'),
-                       agent_store, clock, jobs)
+    agent = make_agent(
+        make_settings('[agent.jobs]\nsnap = "15m"\nbroken = "off"\ncrash = "off"\n'), agent_store, clock, jobs
+    )
     agent.run_once()
     clock.advance(minutes=3)
     (planned,) = agent.plan()
@@ -116,8 +140,9 @@ def test_plan_shows_last_run_and_next_tick(make_settings, agent_store, clock, jo
 
 
 def test_scheduler_job_defaults(make_settings, agent_store, clock, jobs) -> None:
-    settings = make_settings('[agent]\nlease_seconds = 30\n[agent.jobs]\nsnap = "10m"\nbroken = "*/2 * * * *"\n'
-                             'crash = "off"\n')
+    settings = make_settings(
+        '[agent]\nlease_seconds = 30\n[agent.jobs]\nsnap = "10m"\nbroken = "*/2 * * * *"\ncrash = "off"\n'
+    )
     scheduler = make_agent(settings, agent_store, clock, jobs).scheduler()
     by_id = {job.id: job for job in scheduler.get_jobs()}
     assert set(by_id) == {"prod:snap", "prod:broken", "lease:renew"}

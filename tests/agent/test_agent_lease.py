@@ -66,8 +66,9 @@ def test_racing_agents_elect_exactly_one_leader(store_url: str) -> None:
     assert contenders[0].info("agent:prod").holder == winners[0]
 
 
-def test_two_agents_never_run_the_same_job_twice(store_url: str, make_settings: Callable[[str], Settings],
-                                                 clock) -> None:
+def test_two_agents_never_run_the_same_job_twice(
+    store_url: str, make_settings: Callable[[str], Settings], clock
+) -> None:
     settings = make_settings('[agent]\nlease_seconds = 60\n[agent.jobs]\nlimits-snapshot = "15m"\n')
     config = load_agent_config(settings, known_jobs=("limits-snapshot",))
     executions: list[str] = []
@@ -83,8 +84,19 @@ def test_two_agents_never_run_the_same_job_twice(store_url: str, make_settings: 
         return JobResult("ok", "done")
 
     jobs = {"limits-snapshot": JobSpec("limits-snapshot", "test job", job)}
-    agents = [Agent(config, Store.open(store_url), settings, get_org=lambda alias: None, actor="t",
-                    clock=clock, holder=f"agent-{i}", jobs=jobs) for i in range(2)]
+    agents = [
+        Agent(
+            config,
+            Store.open(store_url),
+            settings,
+            get_org=lambda alias: None,
+            actor="t",
+            clock=clock,
+            holder=f"agent-{i}",
+            jobs=jobs,
+        )
+        for i in range(2)
+    ]
     outcomes: dict[str, str] = {}
 
     def run(agent: Agent) -> None:

@@ -29,8 +29,13 @@ def exported(tmp_path) -> tuple[set[str], set[str]]:
     names, labels = set(), set()
     for family in metrics.registry.collect():
         names.add(family.name)
-        names.update({"counter": [f"{family.name}_total"], "info": [f"{family.name}_info"],
-                      "histogram": [f"{family.name}_{s}" for s in ("bucket", "sum", "count")]}.get(family.type, []))
+        names.update(
+            {
+                "counter": [f"{family.name}_total"],
+                "info": [f"{family.name}_info"],
+                "histogram": [f"{family.name}_{s}" for s in ("bucket", "sum", "count")],
+            }.get(family.type, [])
+        )
         for sample in family.samples:
             labels.update(sample.labels)
     for metric in (metrics.job_duration, metrics.job_runs, metrics.job_failures):
@@ -62,16 +67,25 @@ def test_rules_parse_and_name_only_exported_metrics(tmp_path) -> None:
     named = {m for rule in rules for m in METRIC.findall(rule["expr"])}
     # the list: limits, API usage, durations, failures, last success, leader, lag, incidents, breakers,
     # detector firings
-    assert {"sfops_org_limit_used_ratio", "sfops_org_api_requests_used", "sfops_agent_job_duration_seconds_bucket",
-            "sfops_agent_job_failures_total", "sfops_agent_job_last_success_timestamp_seconds",
-            "sfops_agent_leader", "sfops_logs_pull_lag_seconds", "sfops_incidents_open", "sfops_breaker_open",
-            "sfops_detector_firings_total"} <= named
+    assert {
+        "sfops_org_limit_used_ratio",
+        "sfops_org_api_requests_used",
+        "sfops_agent_job_duration_seconds_bucket",
+        "sfops_agent_job_failures_total",
+        "sfops_agent_job_last_success_timestamp_seconds",
+        "sfops_agent_leader",
+        "sfops_logs_pull_lag_seconds",
+        "sfops_incidents_open",
+        "sfops_breaker_open",
+        "sfops_detector_firings_total",
+    } <= named
 
 
 def test_unknown_metric_or_label_is_caught(tmp_path) -> None:
     names, labels = exported(tmp_path)
     assert check_expression('sum by (job) (sfops_agent_job_failure_total{org="x"})', names, labels) == [
-        "unknown metric sfops_agent_job_failure_total"]
+        "unknown metric sfops_agent_job_failure_total"
+    ]
     assert check_expression("max by (user) (sfops_agent_leader)", names, labels) == ["unknown label user"]
 
 

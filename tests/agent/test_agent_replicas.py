@@ -13,8 +13,9 @@ from replica_support import run_replicas
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
-def test_three_agents_thirty_orgs_balance_takeover_and_no_duplicates(emulator: Any, postgres: Any,
-                                                                     tmp_path: Path) -> None:
+def test_three_agents_thirty_orgs_balance_takeover_and_no_duplicates(
+    emulator: Any, postgres: Any, tmp_path: Path
+) -> None:
     report = run_replicas(emulator, tmp_path, postgres.new_database(), agents=3, orgs=30, lease_seconds=6)
     print(f"\nreplicas: {report}")
     logs = "\n".join(report.logs.values())

@@ -49,11 +49,24 @@ EXPECTED_TYPES = {
 ALLOWED_LABELS = {"org", "agent_job", "outcome", "limit", "severity", "breaker", "detector", "le", "version", "python"}
 
 
-def _agent(settings: Settings, store: Store, clock: Callable[[], dt.datetime], jobs: dict[str, JobSpec],
-           holder: str = "agent-a") -> Agent:
+def _agent(
+    settings: Settings,
+    store: Store,
+    clock: Callable[[], dt.datetime],
+    jobs: dict[str, JobSpec],
+    holder: str = "agent-a",
+) -> Agent:
     config = load_agent_config(settings, known_jobs=tuple(jobs))
-    return Agent(config, store, settings, get_org=lambda alias: f"org:{alias}", actor="tester", clock=clock,
-                 holder=holder, jobs=jobs)
+    return Agent(
+        config,
+        store,
+        settings,
+        get_org=lambda alias: f"org:{alias}",
+        actor="tester",
+        clock=clock,
+        holder=holder,
+        jobs=jobs,
+    )
 
 
 def _jobs(gate: threading.Event | None = None, started: threading.Event | None = None) -> dict[str, JobSpec]:
@@ -85,14 +98,34 @@ def test_metric_names_types_labels_and_values(make_settings, store: Store, clock
     metrics = AgentMetrics(store, agent.config.orgs, leading=agent.leading, api_usage=agent.api_usage, clock=clock)
     agent.observers.append(metrics.observe_run)
     now = clock.now
-    save_snapshot(store, "prod", [LimitRow("DailyApiRequests", 15000, 12000), LimitRow("DataStorageMB", 0, 0),
-                                  LimitRow("DailyApiRequests", 5000, 4000, app="Workbench")],
-                  now - dt.timedelta(minutes=20))
+    save_snapshot(
+        store,
+        "prod",
+        [
+            LimitRow("DailyApiRequests", 15000, 12000),
+            LimitRow("DataStorageMB", 0, 0),
+            LimitRow("DailyApiRequests", 5000, 4000, app="Workbench"),
+        ],
+        now - dt.timedelta(minutes=20),
+    )
     save_snapshot(store, "prod", [LimitRow("DailyApiRequests", 15000, 11250)], now - dt.timedelta(minutes=5))
-    records.save_incident(store, Incident(id="a03000000000001AAA", org="prod", severity="P1", status=Status.NEW,
-                                          summary="Checkout down for user 005xx", detected_at=now))
-    records.save_incident(store, Incident(id="a03000000000002AAA", org="prod", severity="P2",
-                                          status=Status.RESOLVED, summary="old", detected_at=now))
+    records.save_incident(
+        store,
+        Incident(
+            id="a03000000000001AAA",
+            org="prod",
+            severity="P1",
+            status=Status.NEW,
+            summary="Checkout down for user 005xx",
+            detected_at=now,
+        ),
+    )
+    records.save_incident(
+        store,
+        Incident(
+            id="a03000000000002AAA", org="prod", severity="P2", status=Status.RESOLVED, summary="old", detected_at=now
+        ),
+    )
     run = start_run(store, alias="prod", job="logs-pull", holder="x", started_at=now - dt.timedelta(seconds=90))
     finish_run(store, run, finished_at=now - dt.timedelta(seconds=60), outcome="ok")
     run = start_run(store, alias="uat", job="breaker-sync", holder="x", started_at=now)
@@ -128,12 +161,21 @@ def test_metric_names_types_labels_and_values(make_settings, store: Store, clock
     assert value("sfops_breaker_open", org="uat", breaker="Tax") == 0
     assert value("sfops_agent_job_duration_seconds_count", org="prod", agent_job="snap") == 1
     assert value("sfops_agent_job_duration_seconds_bucket", org="prod", agent_job="snap", le="1800.0") == 1
-    assert {float(dict(k[1])["le"]) for k in values if k[0] == "sfops_agent_job_duration_seconds_bucket"
-            and dict(k[1])["agent_job"] == "snap"} == {*DURATION_BUCKETS, float("inf")}
+    assert {
+        float(dict(k[1])["le"])
+        for k in values
+        if k[0] == "sfops_agent_job_duration_seconds_bucket" and dict(k[1])["agent_job"] == "snap"
+    } == {*DURATION_BUCKETS, float("inf")}
     assert value("sfops_agent_job_failures_total", org="prod", agent_job="broken") == 1
     assert value("sfops_agent_job_runs_total", org="prod", agent_job="snap", outcome="ok") == 1
-    assert value("sfops_build_info", version=__version__, python=dict(
-        next(k[1] for k in values if k[0] == "sfops_build_info"))["python"]) == 1
+    assert (
+        value(
+            "sfops_build_info",
+            version=__version__,
+            python=dict(next(k[1] for k in values if k[0] == "sfops_build_info"))["python"],
+        )
+        == 1
+    )
     # released leases show at the next scrape
     agent.release()
     _, values = _samples(metrics.exposition()[0].decode())
@@ -149,10 +191,15 @@ def test_a_scrape_answers_while_the_store_is_down(make_settings, tmp_path, clock
     store.engine.dispose()
     (tmp_path / "gone.db").mkdir()  # a directory where the database file was: every query fails
     types, values = _samples(metrics.exposition()[0].decode())
-    assert types == {k: v for k, v in EXPECTED_TYPES.items()
-                     if not k.startswith(("sfops_agent_job_duration", "sfops_agent_job_runs", "sfops_agent_job_f"))} | {
-        "sfops_agent_job_duration_seconds": "histogram", "sfops_agent_job_runs": "counter",
-        "sfops_agent_job_failures": "counter"}
+    assert types == {
+        k: v
+        for k, v in EXPECTED_TYPES.items()
+        if not k.startswith(("sfops_agent_job_duration", "sfops_agent_job_runs", "sfops_agent_job_f"))
+    } | {
+        "sfops_agent_job_duration_seconds": "histogram",
+        "sfops_agent_job_runs": "counter",
+        "sfops_agent_job_failures": "counter",
+    }
     assert not [k for k in values if k[0] == "sfops_incidents_open"]
 
 
@@ -179,7 +226,8 @@ def test_health_transitions(make_settings, store: Store, tmp_path, clock) -> Non
     broken_config.set()
     invalid = health.ready()
     assert not invalid.ready and invalid.checks["config"] == (
-        "invalid: [agent] in sfops.toml: workers must be an integer from 1 to 32.")
+        "invalid: [agent] in sfops.toml: workers must be an integer from 1 to 32."
+    )
     broken_config.clear()
     # the store goes away: renewal fails and the store check says so
     real_engine = store.engine
@@ -291,7 +339,11 @@ def test_detector_firings_come_from_sfops_detect_when_it_exists(store: Store, mo
     from sfops.agent.metrics import detector_firings
 
     fake = types.ModuleType("sfops.detect")
-    fake.firing_counts = lambda s: {("prod", "apex-errors", "fired"): 3, ("prod", "apex-errors", "cleared"): 2,  # type: ignore[attr-defined]
-                                    ("uat", "limits", "fired"): 1, ("other", "x", "fired"): 9}
+    fake.firing_counts = lambda s: {
+        ("prod", "apex-errors", "fired"): 3,
+        ("prod", "apex-errors", "cleared"): 2,  # type: ignore[attr-defined]
+        ("uat", "limits", "fired"): 1,
+        ("other", "x", "fired"): 9,
+    }
     monkeypatch.setitem(sys.modules, "sfops.detect", fake)
     assert detector_firings(store, ["prod", "uat"]) == [("prod", "apex-errors", 3), ("uat", "limits", 1)]

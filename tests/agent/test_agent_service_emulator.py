@@ -25,8 +25,10 @@ from sfops.store import Store
 
 pytestmark = pytest.mark.integration
 
-ONLY_LIMITS = ('[agent]\nlease_seconds = 4\n[agent.jobs]\nlimits-snapshot = "1h"\nlogs-pull = "off"\n'
-               'switch-restore = "off"\nbreaker-sync = "off"\nincident-escalate = "off"\nnotify-retry = "off"\n')
+ONLY_LIMITS = (
+    '[agent]\nlease_seconds = 4\n[agent.jobs]\nlimits-snapshot = "1h"\nlogs-pull = "off"\n'
+    'switch-restore = "off"\nbreaker-sync = "off"\nincident-escalate = "off"\nnotify-retry = "off"\n'
+)
 
 
 def _lines(stream: Any) -> queue.Queue[str]:
@@ -53,9 +55,14 @@ def test_listen_probes_scrape_and_sigterm_under_a_running_job(emulator: Any, tmp
     env = emulator_cli_env(emulator, tmp_path, actor="agent-test", max_retries=1, extra_toml=ONLY_LIMITS)
     store = Store.open(env["SFOPS_STORE_URL"])
     emulator.faults(latency={"fixed_ms": 1500, "jitter_ms": 0})  # the limits snapshot takes a while
-    proc = subprocess.Popen([sys.executable, "-m", "sfops", "agent", "run", "--listen", "127.0.0.1:0",
-                             "--grace", "30"], cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfops", "agent", "run", "--listen", "127.0.0.1:0", "--grace", "30"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen: list[str] = []
     try:
         lines = _lines(proc.stderr)

@@ -13,23 +13,60 @@ pytestmark = pytest.mark.integration
 
 
 def test_breaker_create_then_the_documented_commands_work(emu, org, store, cli_env) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(["breaker", "create", "ERP_Orders", "--max-failures", "3", "--cooldown", "5",
-                      "--kill-switch", "External_Sync__c", "--reason", "ERP integration", "--yes"], cli_env)
+    result = run_cli(
+        [
+            "breaker",
+            "create",
+            "ERP_Orders",
+            "--max-failures",
+            "3",
+            "--cooldown",
+            "5",
+            "--kill-switch",
+            "External_Sync__c",
+            "--reason",
+            "ERP integration",
+            "--yes",
+        ],
+        cli_env,
+    )
     assert result.exit_code == 0, result.stderr
     assert "Created breaker ERP_Orders (closed" in result.stdout
     assert "Max Failures" in result.stdout and "Max_Failures__c" not in result.stdout  # labels
-    (rec,) = org.query("SELECT State__c, Max_Failures__c, Cooldown_Minutes__c, Linked_Kill_Switch__c "
-                       "FROM Circuit_Breaker__c WHERE Name = 'ERP_Orders'")
+    (rec,) = org.query(
+        "SELECT State__c, Max_Failures__c, Cooldown_Minutes__c, Linked_Kill_Switch__c "
+        "FROM Circuit_Breaker__c WHERE Name = 'ERP_Orders'"
+    )
     assert (rec["State__c"], rec["Max_Failures__c"], rec["Cooldown_Minutes__c"], rec["Linked_Kill_Switch__c"]) == (
-        "Closed", 3, 5, "External_Sync__c")
-    again = run_cli(["breaker", "create", "ERP_Orders", "--max-failures", "3", "--cooldown", "5",
-                     "--kill-switch", "External_Sync__c"], cli_env)
+        "Closed",
+        3,
+        5,
+        "External_Sync__c",
+    )
+    again = run_cli(
+        [
+            "breaker",
+            "create",
+            "ERP_Orders",
+            "--max-failures",
+            "3",
+            "--cooldown",
+            "5",
+            "--kill-switch",
+            "External_Sync__c",
+        ],
+        cli_env,
+    )
     assert again.exit_code == 0 and "already exists with these settings; nothing changed" in again.stdout
     other = run_cli(["breaker", "create", "ERP_Orders", "--max-failures", "9"], cli_env)
     assert other.exit_code == 2 and "already exists with other settings" in other.stderr
     assert org.query("SELECT Max_Failures__c FROM Circuit_Breaker__c")[0]["Max_Failures__c"] == 3
-    for argv in (["breaker", "open", "ERP_Orders", "--yes"], ["breaker", "close", "ERP_Orders"],
-                 ["breaker", "list"], ["breaker", "show", "ERP_Orders"]):
+    for argv in (
+        ["breaker", "open", "ERP_Orders", "--yes"],
+        ["breaker", "close", "ERP_Orders"],
+        ["breaker", "list"],
+        ["breaker", "show", "ERP_Orders"],
+    ):
         assert run_cli(argv, cli_env).exit_code == 0, argv
     opened = run_cli(["breaker", "open", "ERP_Orders", "--yes"], cli_env)
     assert "State" in opened.stdout and "State__c" not in opened.stdout and "Opened At" in opened.stdout
@@ -49,16 +86,21 @@ def test_reset_of_a_closed_clean_breaker_says_nothing_changed(emu, org, store, c
     assert store.audit_history(alias="emu", action_prefix="breaker.reset") == []
 
 
-@pytest.mark.parametrize("argv", [
-    ["switch", "off", "New_Pricing__c", "--incident", "INC-99999", "--reason", "r", "--yes"],
-    ["breaker", "open", "ERP_Orders", "--incident", "INC-99999", "--yes"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["switch", "off", "New_Pricing__c", "--incident", "INC-99999", "--reason", "r", "--yes"],
+        ["breaker", "open", "ERP_Orders", "--incident", "INC-99999", "--yes"],
+    ],
+)
 def test_a_change_filed_under_an_unknown_incident_is_refused(emu, org, store, cli_env, argv) -> None:  # type: ignore[no-untyped-def]
     create_breaker(org, store, "ERP_Orders", actor="t")
     result = run_cli(argv, cli_env)
     assert result.exit_code == 2 and "No incident 'INC-99999'" in result.stderr
-    assert run_cli(["switch", "show", "New_Pricing__c", "--json"], cli_env).json["result"]["resolutions"][0][
-        "value"] is True
+    assert (
+        run_cli(["switch", "show", "New_Pricing__c", "--json"], cli_env).json["result"]["resolutions"][0]["value"]
+        is True
+    )
     assert record(org)["State__c"] == "Closed"
     ref = run_cli(["incident", "raise", "-s", "P2", "-m", "x", "--json"], cli_env).json["result"]["incident"]["name"]
     ok = run_cli([a if a != "INC-99999" else ref for a in argv], cli_env)
@@ -76,11 +118,13 @@ def test_the_pinning_warning_appears_only_when_a_record_will_be_created(emu, org
     from sfops.switches import flip
 
     # External_Sync__c is already on for the profile (inherited from the org): nothing to write, nothing pinned
-    same = flip(org, store, {"External_Sync__c": True}, scope="profile:Standard User", actor="a", reason="r",
-                dry_run=True)
+    same = flip(
+        org, store, {"External_Sync__c": True}, scope="profile:Standard User", actor="a", reason="r", dry_run=True
+    )
     assert not same.created_record and same.warnings == [] and same.pinned == {}
     done = flip(org, store, {"External_Sync__c": True}, scope="profile:Standard User", actor="a", reason="r")
     assert not done.created_record and done.warnings == [] and done.audit_ids == []
-    off = flip(org, store, {"External_Sync__c": False}, scope="profile:Standard User", actor="a", reason="r",
-               dry_run=True)
+    off = flip(
+        org, store, {"External_Sync__c": False}, scope="profile:Standard User", actor="a", reason="r", dry_run=True
+    )
     assert off.created_record and "pins the other 4 switches" in off.warnings[0]

@@ -94,8 +94,11 @@ def test_after_the_cooldown_one_probe_closes_it() -> None:
     clock.advance(seconds=61)
     assert breaker.call(lambda: 42) == 42
     assert breaker.state is State.CLOSED
-    assert rec.transitions == [(State.CLOSED, State.OPEN), (State.OPEN, State.HALF_OPEN),
-                               (State.HALF_OPEN, State.CLOSED)]
+    assert rec.transitions == [
+        (State.CLOSED, State.OPEN),
+        (State.OPEN, State.HALF_OPEN),
+        (State.HALF_OPEN, State.CLOSED),
+    ]
 
 
 def test_a_failed_probe_reopens_and_restarts_the_cooldown() -> None:
@@ -227,9 +230,13 @@ def test_manual_open_close_and_thresholds_from_storage_win() -> None:
     with pytest.raises(CircuitOpenError):  # stored cooldown is 10 minutes
         breaker.call(lambda: None)
     breaker.close()
-    assert breaker.snapshot() == Snapshot(state=State.CLOSED, last_failure=T0,
-                                          last_error="ConnectionError: webhook down",
-                                          max_failures=2, cooldown=dt.timedelta(minutes=10))
+    assert breaker.snapshot() == Snapshot(
+        state=State.CLOSED,
+        last_failure=T0,
+        last_error="ConnectionError: webhook down",
+        max_failures=2,
+        cooldown=dt.timedelta(minutes=10),
+    )
     breaker.open()
     assert breaker.state is State.OPEN and breaker.snapshot().opened_at == clock.now
 

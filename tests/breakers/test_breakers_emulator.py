@@ -27,14 +27,22 @@ T0 = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
 
 def make_breaker_record(org, name: str = "ERP_Orders", **fields) -> str:  # type: ignore[no-untyped-def]
-    values = {"Max_Failures__c": 3, "Cooldown_Minutes__c": 5, "Linked_Kill_Switch__c": "External_Sync__c",
-              "State__c": "Closed", "Failure_Count__c": 0, **fields}
+    values = {
+        "Max_Failures__c": 3,
+        "Cooldown_Minutes__c": 5,
+        "Linked_Kill_Switch__c": "External_Sync__c",
+        "State__c": "Closed",
+        "Failure_Count__c": 0,
+        **fields,
+    }
     return org.create("Circuit_Breaker__c", {"Name": name, **values})
 
 
 def record(org, name: str = "ERP_Orders") -> dict:  # type: ignore[no-untyped-def]
-    soql = ("SELECT Id, State__c, Failure_Count__c, Success_Count__c, Opened_At__c, Last_Error__c, "  # noqa: S608
-            f"Kill_Switch_Flipped__c FROM Circuit_Breaker__c WHERE Name = '{name}'")
+    soql = (
+        "SELECT Id, State__c, Failure_Count__c, Success_Count__c, Opened_At__c, Last_Error__c, "  # noqa: S608
+        f"Kill_Switch_Flipped__c FROM Circuit_Breaker__c WHERE Name = '{name}'"
+    )
     return org.query(soql)[0]
 
 
@@ -48,9 +56,12 @@ def erp_down() -> None:
 
 
 def org_breaker(org, store, clock: Clock, link: KillSwitchLink | None = None) -> CircuitBreaker:  # type: ignore[no-untyped-def]
-    return CircuitBreaker(BreakerConfig("ERP_Orders", max_failures=50), OrgStorage(org, "ERP_Orders", store=store,
-                                                                                   clock=clock),
-                          listeners=[link] if link else [], clock=clock)
+    return CircuitBreaker(
+        BreakerConfig("ERP_Orders", max_failures=50),
+        OrgStorage(org, "ERP_Orders", store=store, clock=clock),
+        listeners=[link] if link else [],
+        clock=clock,
+    )
 
 
 def test_python_breaker_on_the_org_record_opens_flips_the_linked_switch_and_restores_it(emu, org, store) -> None:
@@ -97,8 +108,9 @@ def test_a_switch_a_person_turned_off_stays_off_when_the_breaker_closes(emu, org
 
 
 def test_rate_mode_thresholds_come_from_the_record(emu, org, store) -> None:
-    make_breaker_record(org, Failure_Rate_Threshold__c=50, Minimum_Requests__c=4, Window_Minutes__c=10,
-                        Max_Failures__c=2)
+    make_breaker_record(
+        org, Failure_Rate_Threshold__c=50, Minimum_Requests__c=4, Window_Minutes__c=10, Max_Failures__c=2
+    )
     clock = Clock(T0)
     breaker = org_breaker(org, store, clock)
     for ok in (True, True, False, False):  # consecutive max 2 would already trip at the 4th; rate needs 50 % of 4
@@ -114,8 +126,7 @@ def test_force_open_close_reset_with_audit_and_link(emu, org, store) -> None:
     make_breaker_record(org, Failure_Count__c=2, Last_Error__c="HTTP 503")
     plan = set_breaker(org, store, "erp_orders", "open", actor="alice", dry_run=True)
     assert plan.dry_run and plan.after is State.OPEN and record(org)["State__c"] == "Closed"
-    opened = set_breaker(org, store, "erp_orders", "open", actor="alice", reason="ERP maintenance",
-                         incident_id="INC-5")
+    opened = set_breaker(org, store, "erp_orders", "open", actor="alice", reason="ERP maintenance", incident_id="INC-5")
     assert opened.before is State.CLOSED and opened.after is State.OPEN and opened.link.action == "switched-off"
     assert record(org)["State__c"] == "Open" and switch_value(org) is False
     closed = set_breaker(org, store, "ERP_Orders", "close", actor="alice", reason="ERP back")
@@ -126,7 +137,10 @@ def test_force_open_close_reset_with_audit_and_link(emu, org, store) -> None:
     assert reset.link.action == "not-ours" and record(org)["Last_Error__c"] is None
     audits = store.audit_history(alias="emu", action_prefix="breaker.")
     assert [(a.action, a.before["state"], a.after["state"]) for a in audits] == [
-        ("breaker.reset", "closed", "closed"), ("breaker.close", "open", "closed"), ("breaker.open", "closed", "open")]
+        ("breaker.reset", "closed", "closed"),
+        ("breaker.close", "open", "closed"),
+        ("breaker.open", "closed", "open"),
+    ]
     assert audits[2].incident_id == "INC-5" and audits[2].reason == "ERP maintenance"
 
 

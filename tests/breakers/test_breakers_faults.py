@@ -24,9 +24,17 @@ def env(emu: Any, tmp_path: Path) -> dict[str, str]:
 
 
 def make_breaker(org: Any) -> None:
-    org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "Max_Failures__c": 3, "Cooldown_Minutes__c": 5,
-                                      "Linked_Kill_Switch__c": "External_Sync__c", "State__c": "Closed",
-                                      "Failure_Count__c": 0})
+    org.create(
+        "Circuit_Breaker__c",
+        {
+            "Name": "ERP_Orders",
+            "Max_Failures__c": 3,
+            "Cooldown_Minutes__c": 5,
+            "Linked_Kill_Switch__c": "External_Sync__c",
+            "State__c": "Closed",
+            "Failure_Count__c": 0,
+        },
+    )
 
 
 def breaker_state(org: Any) -> dict[str, Any]:
@@ -36,7 +44,8 @@ def breaker_state(org: Any) -> dict[str, Any]:
 def switch_on(org: Any) -> bool:
     org_id = org.query("SELECT Id FROM Organization")[0]["Id"]
     return org.query(f"SELECT External_Sync__c FROM Kill_Switch__c WHERE SetupOwnerId = '{org_id}'")[0][  # noqa: S608
-        "External_Sync__c"]
+        "External_Sync__c"
+    ]
 
 
 def audits(env: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -52,20 +61,26 @@ def test_open_exits_68_when_the_linked_switch_cannot_be_switched_off(emu: Any, o
     assert "Traceback" not in out + err
     warnings = [line for line in out.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1 and "External_Sync__c was not switched off" in warnings[0]
-    assert breaker_state(org) == {"attributes": breaker_state(org)["attributes"], "State__c": "Open",
-                                  "Kill_Switch_Flipped__c": False}
+    assert breaker_state(org) == {
+        "attributes": breaker_state(org)["attributes"],
+        "State__c": "Open",
+        "Kill_Switch_Flipped__c": False,
+    }
     assert switch_on(org) is True
-    assert audits(env) == [("switch.off", "Kill_Switch__c.External_Sync__c", "failed"),
-                           ("breaker.link", "Circuit_Breaker__c.ERP_Orders", "failed"),
-                           ("breaker.open", "Circuit_Breaker__c.ERP_Orders", "done")]
+    assert audits(env) == [
+        ("switch.off", "Kill_Switch__c.External_Sync__c", "failed"),
+        ("breaker.link", "Circuit_Breaker__c.ERP_Orders", "failed"),
+        ("breaker.open", "Circuit_Breaker__c.ERP_Orders", "done"),
+    ]
     emu.control("DELETE", "faults")
     code, out, err = invoke(["--json", "breaker", "open", "ERP_Orders", "--reason", "ERP down", "--yes"], env)
     body = json.loads(out)
     assert code == 0 and body["status"] == 0 and body["result"]["link"]["action"] == "switched-off", err
     assert switch_on(org) is False and breaker_state(org)["Kill_Switch_Flipped__c"] is True
     assert [a for a in audits(env) if a[0] == "switch.off"] == [
-        ("switch.off", "Kill_Switch__c.External_Sync__c", "failed"), ("switch.off", "Kill_Switch__c.External_Sync__c",
-                                                                       "done")]
+        ("switch.off", "Kill_Switch__c.External_Sync__c", "failed"),
+        ("switch.off", "Kill_Switch__c.External_Sync__c", "done"),
+    ]
 
 
 def test_json_envelope_carries_status_68(emu: Any, org: Any, env: dict[str, str]) -> None:
@@ -86,19 +101,26 @@ def test_a_stale_marker_does_not_suppress_the_next_flip(emu: Any, org: Any, env:
     from sfops.salesforce import connect
 
     outside = connect(emu.org_config(alias="setup"), env={})
-    flip(outside, Store.open(f"sqlite:///{Path(env['SFOPS_HOME'])}-other.db"), {"External_Sync__c": True},
-         actor="admin", reason="by hand")
+    flip(
+        outside,
+        Store.open(f"sqlite:///{Path(env['SFOPS_HOME'])}-other.db"),
+        {"External_Sync__c": True},
+        actor="admin",
+        reason="by hand",
+    )
     org.update("Circuit_Breaker__c", org.query("SELECT Id FROM Circuit_Breaker__c")[0]["Id"], {"State__c": "Closed"})
     assert switch_on(org) is True and store.get_state("breakers.linked.emu.ERP_Orders")
     code, out, err = invoke(["breaker", "open", "ERP_Orders", "--yes"], env)
     assert code == 0 and "Kill switch External_Sync__c: switched-off" in out, (out, err)
     assert switch_on(org) is False
-    assert [a for a in audits(env) if a[0] == "switch.off"] == [("switch.off", "Kill_Switch__c.External_Sync__c",
-                                                                "done")] * 2
+    assert [a for a in audits(env) if a[0] == "switch.off"] == [
+        ("switch.off", "Kill_Switch__c.External_Sync__c", "done")
+    ] * 2
 
 
-def test_a_breaker_change_whose_reply_is_lost_is_audited_from_the_org_state(emu: Any, org: Any, tmp_path: Path,
-                                                                           proxy: Any) -> None:
+def test_a_breaker_change_whose_reply_is_lost_is_audited_from_the_org_state(
+    emu: Any, org: Any, tmp_path: Path, proxy: Any
+) -> None:
     from fault_proxy import proxied_cli_env
 
     env = proxied_cli_env(emulator_cli_env(emu, tmp_path, max_retries=1), emu, proxy)

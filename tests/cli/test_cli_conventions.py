@@ -29,8 +29,9 @@ def test_every_command_has_help_and_is_documented(path: list[str], command: clic
 
 def test_the_cli_reference_is_exactly_what_the_generator_writes() -> None:
     # byte for byte: a changed option, help text or default shows up here, not only a new command
-    assert (REPO / "docs" / "cli.md").read_bytes() == render().encode("utf-8"), \
+    assert (REPO / "docs" / "cli.md").read_bytes() == render().encode("utf-8"), (
         "docs/cli.md is stale: run python scripts/gen_cli_reference.py"
+    )
 
 
 def test_help_lists_the_command_groups() -> None:
@@ -54,6 +55,7 @@ def test_usage_error_in_json_mode_prints_error_envelope() -> None:
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "sfops", "--version"], capture_output=True, text=True,
-                          check=False, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sfops", "--version"], capture_output=True, text=True, check=False, cwd=REPO
+    )
     assert proc.returncode == 0 and "sfops" in proc.stdout

@@ -29,8 +29,11 @@ def test_json_envelope_converts_dataclasses_and_datetimes() -> None:
     at = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
     render(Result(data=[Row("A", at, True)], warnings=["w"], exit_code=ExitCode.PARTIAL), as_json=True, console=c)
     body = json.loads(c.file.getvalue())
-    assert body == {"status": 68, "result": [{"name": "A", "at": "2026-11-26T12:00:00+00:00", "on": True}],
-                    "warnings": ["w"]}
+    assert body == {
+        "status": 68,
+        "result": [{"name": "A", "at": "2026-11-26T12:00:00+00:00", "on": True}],
+        "warnings": ["w"],
+    }
 
 
 def test_table_and_csv() -> None:
@@ -60,8 +63,15 @@ def test_nan_becomes_null() -> None:
 
 def test_brackets_in_data_and_warnings_are_printed_not_taken_as_markup() -> None:
     c = console()
-    render(Result(data=[{"summary": "Orders [prod] failing [bold]x"}], warnings=["No [alerts.escalation] levels"],
-                  title="Incidents"), as_json=False, console=c)
+    render(
+        Result(
+            data=[{"summary": "Orders [prod] failing [bold]x"}],
+            warnings=["No [alerts.escalation] levels"],
+            title="Incidents",
+        ),
+        as_json=False,
+        console=c,
+    )
     out = c.file.getvalue()
     assert "Orders [prod] failing [bold]x" in out
     assert "Warning: No [alerts.escalation] levels" in out

@@ -12,18 +12,41 @@ from rich.console import Console
 
 from sfops.cli.output import Result, render, when_text
 
-MOMENTS = ["2026-12-06T20:07:54.233000+00:00", "2026-12-06T19:16:54.233000", "2026-12-06T21:19:16.000+0000",
-           dt.datetime(2026, 12, 6, 21, 22, 53, 992381), dt.datetime(2026, 12, 6, 22, 17, tzinfo=dt.UTC)]
+MOMENTS = [
+    "2026-12-06T20:07:54.233000+00:00",
+    "2026-12-06T19:16:54.233000",
+    "2026-12-06T21:19:16.000+0000",
+    dt.datetime(2026, 12, 6, 21, 22, 53, 992381),
+    dt.datetime(2026, 12, 6, 22, 17, tzinfo=dt.UTC),
+]
 
 # the shape of `org list` and `incident notifications`: Ids, timestamps, long free text
-ORGS = [{"alias": "emulator", "default": True, "auth": "password", "instance_url": "https://localhost:39267",
-         "username": "admin@sfops.demo", "production": True, "api_version": "64.0",
-         "last_checked": "2026-12-06T21:19:16.000+0000"}]
-NOTIFICATIONS = [{"id": i, "incident": "INC-00001", "channel": channel, "kind": "raised", "status": "sent",
-                  "attempts": 1, "created": dt.datetime(2026, 12, 6, 21, 17, tzinfo=dt.UTC),
-                  "sent": dt.datetime(2026, 12, 6, 21, 17, 30, tzinfo=dt.UTC),
-                  "error": "HTTP 503 from the webhook receiver, retried with backoff" if i == 2 else ""}
-                 for i, channel in enumerate(["pagerduty", "slack", "teams", "oncall-email"], 1)]
+ORGS = [
+    {
+        "alias": "emulator",
+        "default": True,
+        "auth": "password",
+        "instance_url": "https://localhost:39267",
+        "username": "admin@sfops.demo",
+        "production": True,
+        "api_version": "64.0",
+        "last_checked": "2026-12-06T21:19:16.000+0000",
+    }
+]
+NOTIFICATIONS = [
+    {
+        "id": i,
+        "incident": "INC-00001",
+        "channel": channel,
+        "kind": "raised",
+        "status": "sent",
+        "attempts": 1,
+        "created": dt.datetime(2026, 12, 6, 21, 17, tzinfo=dt.UTC),
+        "sent": dt.datetime(2026, 12, 6, 21, 17, 30, tzinfo=dt.UTC),
+        "error": "HTTP 503 from the webhook receiver, retried with backoff" if i == 2 else "",
+    }
+    for i, channel in enumerate(["pagerduty", "slack", "teams", "oncall-email"], 1)
+]
 
 
 def shown(result: Result, width: int) -> str:
@@ -48,8 +71,9 @@ def test_tables_fit_the_terminal_without_splitting_headers_ids_or_timestamps(row
             cell = str(row[column]) if not isinstance(row[column], dt.datetime | bool) else None
             if cell and len(cell) <= 30 and " " not in cell:  # Ids, statuses: on one line
                 assert cell in text
-    assert text.count("2026-12-06 21:17 UTC") == (2 * len(rows) if "sent" in shown_columns else
-                                                  len(rows) if "created" in shown_columns else 0)
+    assert text.count("2026-12-06 21:17 UTC") == (
+        2 * len(rows) if "sent" in shown_columns else len(rows) if "created" in shown_columns else 0
+    )
     if dropped:
         assert f"not shown at {width} columns: {', '.join(dropped)}" in text
     else:
@@ -106,6 +130,10 @@ def test_a_document_is_written_as_is_at_any_width() -> None:
 
 def test_csv_keeps_iso_moments_for_spreadsheets_and_scripts() -> None:
     console = Console(file=io.StringIO(), width=80)
-    render(Result(data=[{"at": dt.datetime(2026, 12, 6, 21, 17, tzinfo=dt.UTC)}]), as_json=False, console=console,
-           fmt="csv")
+    render(
+        Result(data=[{"at": dt.datetime(2026, 12, 6, 21, 17, tzinfo=dt.UTC)}]),
+        as_json=False,
+        console=console,
+        fmt="csv",
+    )
     assert console.file.getvalue().splitlines() == ["at", "2026-12-06T21:17:00+00:00"]

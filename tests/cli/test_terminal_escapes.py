@@ -23,8 +23,15 @@ def test_printable_keeps_text_and_replaces_controls() -> None:
 
 @pytest.mark.integration
 def test_a_breakers_last_error_with_escapes_is_shown_without_them(emu: Any, org: Any, tmp_path: Path) -> None:
-    org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "State__c": "Open", "Max_Failures__c": 3,
-                                      "Last_Error__c": f"HTTP 500{ESCAPES} from ERP"})
+    org.create(
+        "Circuit_Breaker__c",
+        {
+            "Name": "ERP_Orders",
+            "State__c": "Open",
+            "Max_Failures__c": 3,
+            "Last_Error__c": f"HTTP 500{ESCAPES} from ERP",
+        },
+    )
     env = emulator_cli_env(emu, tmp_path)
     for args in (["breaker", "show", "ERP_Orders"], ["breaker", "list"], ["breaker", "list", "--csv"]):
         code, out, err = invoke(args, env)
@@ -42,8 +49,13 @@ def test_an_echoed_argument_with_escapes_is_shown_without_them(tmp_path: Path) -
 
     # a subprocess: click caches the help option of a command that printed a usage error, which would
     # change what the CLI reference generator sees later in this process
-    done = subprocess.run([sys.executable, "-m", "sfops", "switch", "list", f"--bogus{ESCAPES}"], cwd=tmp_path,
-                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sfops", "switch", "list", f"--bogus{ESCAPES}"],
+        cwd=tmp_path,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        timeout=60,
+    )
     out, err = done.stdout.decode(), done.stderr.decode()
     assert done.returncode == 2 and "--bogus" in err
     assert not any(c in out + err for c in "\x1b\x07\x9b\r\x08")

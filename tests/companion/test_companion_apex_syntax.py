@@ -39,7 +39,11 @@ def run_check(*targets: Path, env: dict[str, str] | None = None, require_parser:
         _unavailable("node is not installed (scripts/install-thirdparty.sh installs one under .ci/node)")
     proc = subprocess.run(
         [node, str(SCRIPT), *map(str, targets)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
     if require_parser and proc.returncode == EXIT_NO_PARSER:
         _unavailable(proc.stderr.strip())

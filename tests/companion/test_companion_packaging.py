@@ -21,12 +21,30 @@ def test_the_wheel_ships_exactly_the_files_of_force_app(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, src / name)
     assert (src / PREFIX).is_symlink()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp_path / "dist"), str(src)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (tmp_path / "dist").glob("sfops-*.whl")
-    source = {p.relative_to(REPO / "force-app").as_posix(): p.read_bytes()
-              for p in (REPO / "force-app").rglob("*") if p.is_file()}
+    source = {
+        p.relative_to(REPO / "force-app").as_posix(): p.read_bytes()
+        for p in (REPO / "force-app").rglob("*")
+        if p.is_file()
+    }
     with zipfile.ZipFile(wheel) as zf:
-        shipped = {n[len(PREFIX):]: zf.read(n) for n in zf.namelist() if n.startswith(PREFIX)}
+        shipped = {n[len(PREFIX) :]: zf.read(n) for n in zf.namelist() if n.startswith(PREFIX)}
     assert len(source) > 70
     assert shipped == source

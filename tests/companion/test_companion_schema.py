@@ -5,41 +5,102 @@ import re
 import pytest
 from companion_sfdx import CLASSES, DEFAULT, OBJECTS, fields_of, object_root, parse, text
 
-CATEGORIES = ["Governor Limit", "Row Lock", "Callout", "Non-Selective Query", "Sharing Recalculation",
-              "Validation/Flow", "Deployment", "Integration", "Other"]
+CATEGORIES = [
+    "Governor Limit",
+    "Row Lock",
+    "Callout",
+    "Non-Selective Query",
+    "Sharing Recalculation",
+    "Validation/Flow",
+    "Deployment",
+    "Integration",
+    "Other",
+]
 
 REQUIRED = {
-    "Kill_Switch__c": {f: "Checkbox" for f in ["New_Pricing__c", "Auto_Escalation__c", "External_Sync__c",
-                                               "Async_Recalculation__c", "Outbound_Email__c"]},
+    "Kill_Switch__c": {
+        f: "Checkbox"
+        for f in [
+            "New_Pricing__c",
+            "Auto_Escalation__c",
+            "External_Sync__c",
+            "Async_Recalculation__c",
+            "Outbound_Email__c",
+        ]
+    },
     "Circuit_Breaker__c": {
-        "Failure_Count__c": "Number", "Max_Failures__c": "Number", "Cooldown_Minutes__c": "Number",
-        "Last_Failure__c": "DateTime", "State__c": "Text", "Opened_At__c": "DateTime",
-        "Success_Count__c": "Number", "Linked_Kill_Switch__c": "Text", "Failure_Rate_Threshold__c": "Percent",
+        "Failure_Count__c": "Number",
+        "Max_Failures__c": "Number",
+        "Cooldown_Minutes__c": "Number",
+        "Last_Failure__c": "DateTime",
+        "State__c": "Text",
+        "Opened_At__c": "DateTime",
+        "Success_Count__c": "Number",
+        "Linked_Kill_Switch__c": "Text",
+        "Failure_Rate_Threshold__c": "Percent",
         "Last_Error__c": "Text",
     },
     "Incident_Log__c": {
-        "Severity__c": "Picklist", "Status__c": "Picklist", "Message__c": "LongTextArea",
-        "Context__c": "LongTextArea", "Category__c": "Picklist", "Dedup_Key__c": "Text",
-        "Occurrence_Count__c": "Number", "Detected_At__c": "DateTime", "Acknowledged_At__c": "DateTime",
-        "Mitigated_At__c": "DateTime", "Resolved_At__c": "DateTime", "Closed_At__c": "DateTime",
-        "Last_Seen_At__c": "DateTime", "Resolution__c": "LongTextArea", "Root_Cause__c": "LongTextArea",
-        "Assigned_To__c": "Lookup", "Source__c": "Text", "Release__c": "Text",
+        "Severity__c": "Picklist",
+        "Status__c": "Picklist",
+        "Message__c": "LongTextArea",
+        "Context__c": "LongTextArea",
+        "Category__c": "Picklist",
+        "Dedup_Key__c": "Text",
+        "Occurrence_Count__c": "Number",
+        "Detected_At__c": "DateTime",
+        "Acknowledged_At__c": "DateTime",
+        "Mitigated_At__c": "DateTime",
+        "Resolved_At__c": "DateTime",
+        "Closed_At__c": "DateTime",
+        "Last_Seen_At__c": "DateTime",
+        "Resolution__c": "LongTextArea",
+        "Root_Cause__c": "LongTextArea",
+        "Assigned_To__c": "Lookup",
+        "Source__c": "Text",
+        "Release__c": "Text",
     },
     "Error_Log__c": {
-        "Exception_Type__c": "Text", "Message__c": "LongTextArea", "Stack_Trace__c": "LongTextArea",
-        "Category__c": "Picklist", "Fingerprint__c": "Text", "Request_Id__c": "Text", "User__c": "Lookup",
-        "Occurred_At__c": "DateTime", "Class_Name__c": "Text", "Method_Name__c": "Text",
-        "Line_Number__c": "Number", "Incident__c": "Lookup", "Quiddity__c": "Text",
+        "Exception_Type__c": "Text",
+        "Message__c": "LongTextArea",
+        "Stack_Trace__c": "LongTextArea",
+        "Category__c": "Picklist",
+        "Fingerprint__c": "Text",
+        "Request_Id__c": "Text",
+        "User__c": "Lookup",
+        "Occurred_At__c": "DateTime",
+        "Class_Name__c": "Text",
+        "Method_Name__c": "Text",
+        "Line_Number__c": "Number",
+        "Incident__c": "Lookup",
+        "Quiddity__c": "Text",
     },
     "Incident_Event__e": {
-        "Event_Action__c": "Text", "Dedup_Key__c": "Text", "Summary__c": "Text", "Severity__c": "Text",
-        "Source__c": "Text", "Component__c": "Text", "Custom_Details__c": "LongTextArea", "Incident_Id__c": "Text",
+        "Event_Action__c": "Text",
+        "Dedup_Key__c": "Text",
+        "Summary__c": "Text",
+        "Severity__c": "Text",
+        "Source__c": "Text",
+        "Component__c": "Text",
+        "Custom_Details__c": "LongTextArea",
+        "Incident_Id__c": "Text",
     },
 }
 SETTINGS = {"Kill_Switch__c": "Hierarchy", "Circuit_Breaker__c": "List", "Incident_Alert_Setting__c": "Hierarchy"}
 # Custom settings and platform events accept only these field types.
-SETTING_TYPES = {"Checkbox", "Currency", "Date", "DateTime", "Email", "Number", "Percent", "Phone", "Text",
-                 "TextArea", "Url"}
+SETTING_TYPES = {
+    "Checkbox",
+    "Currency",
+    "Date",
+    "DateTime",
+    "Email",
+    "Number",
+    "Percent",
+    "Phone",
+    "Text",
+    "TextArea",
+    "Url",
+}
 EVENT_TYPES = {"Checkbox", "Date", "DateTime", "Number", "Text", "LongTextArea"}
 
 

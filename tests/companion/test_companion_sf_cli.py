@@ -23,12 +23,32 @@ def converted(tmp_path_factory):
     if not (NODE.is_file() and SF.is_file()):
         pytest.skip("sf CLI / Node 22 not installed under .ci/node (run scripts/install-thirdparty.sh)")
     out = tmp_path_factory.mktemp("mdapi") / "out"
-    env = {**os.environ, "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
-           "SF_USE_PROGRESS_BAR": "false", "SF_SKIP_NEW_VERSION_CHECK": "true"}
+    env = {
+        **os.environ,
+        "SF_DISABLE_TELEMETRY": "true",
+        "SF_AUTOUPDATE_DISABLE": "true",
+        "SF_USE_PROGRESS_BAR": "false",
+        "SF_SKIP_NEW_VERSION_CHECK": "true",
+    }
     proc = subprocess.run(
-        [str(NODE), str(SF), "project", "convert", "source", "--source-dir", "force-app",
-         "--output-dir", str(out), "--json"],
-        cwd=REPO, capture_output=True, text=True, timeout=240, env=env, check=False,
+        [
+            str(NODE),
+            str(SF),
+            "project",
+            "convert",
+            "source",
+            "--source-dir",
+            "force-app",
+            "--output-dir",
+            str(out),
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return out

@@ -24,7 +24,7 @@ signal = "exceptions"
 threshold = 1
 window = "15m"
 severity = "P1"
-{'' if per_fingerprint else 'group_by = ["exception_type"]'}
+{"" if per_fingerprint else 'group_by = ["exception_type"]'}
 actions = [{{ type = "switch_off", switch = "New_Pricing__c" }}]
 """
 
@@ -38,8 +38,9 @@ def fail(emu: Any, org: Any, store: Any, at: dt.datetime, **extra: Any) -> None:
     import_event_logs(org, store, "emu")
 
 
-def test_firing_rule_flips_its_switch_audited_and_undone_in_one_call(emu: Any, org: Any, store: Any,
-                                                                     now_clock: Any) -> None:
+def test_firing_rule_flips_its_switch_audited_and_undone_in_one_call(
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     assert switch_value(org, store) is True
     fail(emu, org, store, now_clock() - dt.timedelta(minutes=1))
     result = Harness(org, store, now_clock, config(rules())).tick()
@@ -90,8 +91,16 @@ def test_hourly_budget_and_quiet_window_refuse_actions(emu: Any, org: Any, store
 
 
 def test_breaker_and_trace_actions_run_and_undo(emu: Any, org: Any, store: Any, now_clock: Any) -> None:
-    org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "Max_Failures__c": 3, "Cooldown_Minutes__c": 5,
-                                      "State__c": "Closed", "Failure_Count__c": 0})
+    org.create(
+        "Circuit_Breaker__c",
+        {
+            "Name": "ERP_Orders",
+            "Max_Failures__c": 3,
+            "Cooldown_Minutes__c": 5,
+            "State__c": "Closed",
+            "Failure_Count__c": 0,
+        },
+    )
     cfg = config("""
 [detect]
 defaults = false
@@ -116,8 +125,9 @@ actions = [{ type = "breaker_open", breaker = "ERP_Orders" }, { type = "trace", 
     assert not org.tooling_query("SELECT Id FROM TraceFlag WHERE LogType = 'USER_DEBUG'")
 
 
-def test_a_failed_action_is_settled_failed_and_the_incident_stands(emu: Any, org: Any, store: Any,
-                                                                   now_clock: Any) -> None:
+def test_a_failed_action_is_settled_failed_and_the_incident_stands(
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     cfg = config(rules().replace("New_Pricing__c", "No_Such_Switch__c"))
     fail(emu, org, store, now_clock() - dt.timedelta(minutes=1))
     (fired,) = [t for t in Harness(org, store, now_clock, cfg).tick().transitions if t.kind == "fired"]

@@ -36,7 +36,8 @@ def agent_tick(env: dict[str, str], at: dt.datetime) -> list[dict[str, Any]]:
 
 
 def test_the_agent_alone_detects_pages_flips_explains_updates_and_mitigates(
-        emu: Any, org: Any, tmp_path: Path, hook: list[dict[str, Any]]) -> None:
+    emu: Any, org: Any, tmp_path: Path, hook: list[dict[str, Any]]
+) -> None:
     env = emulator_cli_env(emu, tmp_path, production=["emu"], extra_toml=RULES)
     env["SFOPS_ALERT_HOOK_URL"] = hook[0]["url"]
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -44,8 +45,11 @@ def test_the_agent_alone_detects_pages_flips_explains_updates_and_mitigates(
     deploy_quote_guard(org)  # the deploy that precedes the failure, 45 minutes ago
     emu.control("POST", "clock", {"offset_seconds": 0})
     start = now - dt.timedelta(minutes=36)
-    emu.control("POST", "inject", {"exceptions": [{**LIMIT_EXCEPTION, "at": iso(start + dt.timedelta(seconds=i))}
-                                                  for i in range(3)]})
+    emu.control(
+        "POST",
+        "inject",
+        {"exceptions": [{**LIMIT_EXCEPTION, "at": iso(start + dt.timedelta(seconds=i))} for i in range(3)]},
+    )
 
     first = {a["job"]: a for a in agent_tick(env, start + dt.timedelta(minutes=1))}
     assert "limit-exception-event -> INC-00001" in first["errors-pull"]["summary"]
@@ -67,8 +71,12 @@ def test_the_agent_alone_detects_pages_flips_explains_updates_and_mitigates(
 
     assert invoke(["incident", "ack", "INC-00001", "--at", iso(start + dt.timedelta(minutes=6))], env)[0] == 0
     agent_tick(env, start + dt.timedelta(minutes=26))  # last failure +4 min, out of the window at +19: quiet 7 < 15
-    assert json.loads(invoke(["incident", "show", "INC-00001", "--json"], env)[1])["result"]["incident"][
-        "status"] == "Triaged"
+    assert (
+        json.loads(invoke(["incident", "show", "INC-00001", "--json"], env)[1])["result"]["incident"]["status"]
+        == "Triaged"
+    )
     agent_tick(env, start + dt.timedelta(minutes=35))  # quiet 16 >= clear_after
-    assert json.loads(invoke(["incident", "show", "INC-00001", "--json"], env)[1])["result"]["incident"][
-        "status"] == "Mitigated"
+    assert (
+        json.loads(invoke(["incident", "show", "INC-00001", "--json"], env)[1])["result"]["incident"]["status"]
+        == "Mitigated"
+    )

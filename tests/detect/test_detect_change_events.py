@@ -11,12 +11,16 @@ from sfops.changes import collect_changes, send_change_events
 from sfops.config import load_settings
 
 
-def test_org_changes_go_to_pagerduty_as_change_events_once(org: Any, store: Any, tmp_path: Path,
-                                                          hook: list[dict[str, Any]]) -> None:
+def test_org_changes_go_to_pagerduty_as_change_events_once(
+    org: Any, store: Any, tmp_path: Path, hook: list[dict[str, Any]]
+) -> None:
     config = tmp_path / "sfops.toml"
     config.write_text(f'[alerts.channels.pd]\ntype = "pagerduty"\nurl = "{hook[0]["url"]}/v2/enqueue"\n')
-    settings = load_settings({"SFOPS_ALERT_PD_ROUTING_KEY": "R0UTING", "SFOPS_DOTENV": str(tmp_path / "no.env"),
-                              "HOME": str(tmp_path)}, config, tmp_path)
+    settings = load_settings(
+        {"SFOPS_ALERT_PD_ROUTING_KEY": "R0UTING", "SFOPS_DOTENV": str(tmp_path / "no.env"), "HOME": str(tmp_path)},
+        config,
+        tmp_path,
+    )
     deploy_quote_guard(org)
     collected = collect_changes(org, store, "emu")
     deploys = [r for r in collected.new_rows if r["kind"] == "deploy"]

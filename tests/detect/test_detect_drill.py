@@ -23,14 +23,16 @@ actions = [{ type = "switch_off", switch = "New_Pricing__c" }]
 """
 
 
-def test_drill_times_every_stage_and_restores_the_steady_state(emu: Any, tmp_path: Path,
-                                                               hook: list[dict[str, Any]]) -> None:
+def test_drill_times_every_stage_and_restores_the_steady_state(
+    emu: Any, tmp_path: Path, hook: list[dict[str, Any]]
+) -> None:
     env = emulator_cli_env(emu, tmp_path, extra_toml=RULES)
     env["SFOPS_ALERT_HOOK_URL"] = hook[0]["url"]
     out_dir = tmp_path / "reports"
     out_dir.mkdir()
-    code, out, err = invoke(["drill", "run", "governor-limit", "--via", "control", "--out", str(out_dir), "--json"],
-                            env)
+    code, out, err = invoke(
+        ["drill", "run", "governor-limit", "--via", "control", "--out", str(out_dir), "--json"], env
+    )
     assert code == 0, out + err
     report = json.loads(out)["result"]["report"]
     stages = {s["name"]: s for s in report["stages"]}

@@ -28,12 +28,16 @@ summary = "{exception_category} in {entry_point} ({count} in {window})"
 
 
 def inject(emu: Any, at: dt.datetime, n: int, **extra: Any) -> None:
-    emu.control("POST", "inject", {"exceptions": [{**LIMIT_EXCEPTION, **extra, "at": iso(at + dt.timedelta(seconds=i))}
-                                                  for i in range(n)]})
+    emu.control(
+        "POST",
+        "inject",
+        {"exceptions": [{**LIMIT_EXCEPTION, **extra, "at": iso(at + dt.timedelta(seconds=i))} for i in range(n)]},
+    )
 
 
-def test_failing_events_raise_one_incident_that_a_continuing_condition_updates(emu: Any, org: Any, store: Any,
-                                                                               now_clock: Any) -> None:
+def test_failing_events_raise_one_incident_that_a_continuing_condition_updates(
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     harness = Harness(org, store, now_clock, config(RULES))
     start = now_clock()
     inject(emu, start - dt.timedelta(minutes=5), 3)

@@ -19,14 +19,28 @@ T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
 
 def rule(**over: Any) -> Any:
-    raw = {"name": "r", "signal": "exceptions", "condition": "threshold", "threshold": 3, "window": "10m",
-           "severity": "P2", "clear_after": "5m", **over}
+    raw = {
+        "name": "r",
+        "signal": "exceptions",
+        "condition": "threshold",
+        "threshold": 3,
+        "window": "10m",
+        "severity": "P2",
+        "clear_after": "5m",
+        **over,
+    }
     return parse_rule(raw, "test")
 
 
 def ev(minute: float, fp: str = "aaa", **extra: Any) -> dict[str, Any]:
-    return {"at": T0 + dt.timedelta(minutes=minute), "fingerprint": fp, "source": "EventLogFile",
-            "exception_category": "LimitException: CpuTime", "entry_point": "Class.A.run", **extra}
+    return {
+        "at": T0 + dt.timedelta(minutes=minute),
+        "fingerprint": fp,
+        "source": "EventLogFile",
+        "exception_category": "LimitException: CpuTime",
+        "entry_point": "Class.A.run",
+        **extra,
+    }
 
 
 class Run:
@@ -66,16 +80,18 @@ def test_rate_is_events_per_minute_over_the_window() -> None:
 def test_match_filters_with_globs_and_lists() -> None:
     events = [ev(1), ev(1.5, exception_category="QueryException")]
     assert Run(rule(threshold=2, match={"exception_category": "LimitException*"}), events).at(2) == []
-    assert Run(rule(threshold=2, group_by=["source"], match={"exception_category": ["LimitException*",
-                                                                                  "QueryException"]}),
-               events).at(2) == ["fired"]
+    assert Run(
+        rule(threshold=2, group_by=["source"], match={"exception_category": ["LimitException*", "QueryException"]}),
+        events,
+    ).at(2) == ["fired"]
 
 
 def test_new_fingerprint_fires_only_for_fingerprints_never_seen() -> None:
     fps = MemoryFingerprints()
     fps.remember({"old": (T0 - dt.timedelta(days=3), "x")})
-    run = Run(rule(signal="failures", condition="new_fingerprint", window="1h"), [ev(1, fp="old"), ev(2, fp="new")],
-              fps)
+    run = Run(
+        rule(signal="failures", condition="new_fingerprint", window="1h"), [ev(1, fp="old"), ev(2, fp="new")], fps
+    )
     assert run.at(3) == ["fired"]
     assert [k for k, s in run.states.items() if s["state"] == "firing"] == ["sfops:org:r:new"]
     assert run.at(62) == []  # still inside the window
@@ -116,9 +132,15 @@ def test_flapping_alert_stays_firing_until_quiet_for_the_flap_window() -> None:
 
 
 def test_limits_threshold_and_forecast() -> None:
-    frame = pd.DataFrame({"taken_at": pd.to_datetime([T0 - dt.timedelta(hours=h) for h in (4, 2, 0)], utc=True),
-                          "name": ["DailyApiRequests"] * 3, "app": [""] * 3, "max": [100000] * 3,
-                          "remaining": [60000, 40000, 20000]})
+    frame = pd.DataFrame(
+        {
+            "taken_at": pd.to_datetime([T0 - dt.timedelta(hours=h) for h in (4, 2, 0)], utc=True),
+            "name": ["DailyApiRequests"] * 3,
+            "app": [""] * 3,
+            "max": [100000] * 3,
+            "remaining": [60000, 40000, 20000],
+        }
+    )
     high = observe_limits(rule(signal="limits", threshold=75, match={"name": "DailyApiRequests"}), "org", frame, T0)
     (obs,) = high.values()
     assert obs.true and obs.value == 80.0
@@ -149,17 +171,25 @@ enabled = false
     assert "storage-high" not in by_name and cfg.mode == "observe"
 
 
-@pytest.mark.parametrize(("toml", "message"), [
-    ('[detect]\nmode = "loud"', "mode must be one of act, observe"),
-    ('[[detect.rules]]\nname = "x"\nsignal = "logs"\nseverity = "P1"', "signal must be one of"),
-    ('[[detect.rules]]\nname = "x"\nsignal = "limits"\ncondition = "new_fingerprint"\nseverity = "P1"',
-     "new_fingerprint needs signal failures or exceptions"),
-    ('[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P1"\n'
-     'actions = [{ type = "switch_off", switch = "{name}" }]', "must be a literal name"),
-    ('[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P1"\nwindow = "soon"', "bad duration"),
-    ('[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P9"', "severity must be one of"),
-    ('[detect]\nquiet = [{ start = "25:00", end = "06:00" }]', "quiet[0]"),
-])
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[detect]\nmode = "loud"', "mode must be one of act, observe"),
+        ('[[detect.rules]]\nname = "x"\nsignal = "logs"\nseverity = "P1"', "signal must be one of"),
+        (
+            '[[detect.rules]]\nname = "x"\nsignal = "limits"\ncondition = "new_fingerprint"\nseverity = "P1"',
+            "new_fingerprint needs signal failures or exceptions",
+        ),
+        (
+            '[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P1"\n'
+            'actions = [{ type = "switch_off", switch = "{name}" }]',
+            "must be a literal name",
+        ),
+        ('[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P1"\nwindow = "soon"', "bad duration"),
+        ('[[detect.rules]]\nname = "x"\nsignal = "failures"\nseverity = "P9"', "severity must be one of"),
+        ('[detect]\nquiet = [{ start = "25:00", end = "06:00" }]', "quiet[0]"),
+    ],
+)
 def test_bad_rules_are_one_clear_configuration_error(toml: str, message: str) -> None:
     text = toml if toml.startswith("[detect]") else "[detect]\n" + toml.replace("[[detect.rules]]", "[[detect.rules]]")
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -22,19 +22,32 @@ from sfops.logs.errors import (
     import_long_running,
 )
 
-INVALID_TYPE = {"count": 1, "status": 400, "errorCode": "INVALID_TYPE", "method": "GET",
-                "message": f"sObject type '{EVENT_OBJECT}' is not supported.",
-                "path": "/services/data/v[0-9][0-9].[0-9]/query"}  # the data API's query only (not Tooling)
+INVALID_TYPE = {
+    "count": 1,
+    "status": 400,
+    "errorCode": "INVALID_TYPE",
+    "method": "GET",
+    "message": f"sObject type '{EVENT_OBJECT}' is not supported.",
+    "path": "/services/data/v[0-9][0-9].[0-9]/query",
+}  # the data API's query only (not Tooling)
 
 
 def inject(emu: Any, at: dt.datetime, n: int) -> None:
-    emu.control("POST", "inject", {"exceptions": [
-        {**LIMIT_EXCEPTION, "request_id": f"TID{at:%H%M%S}{i}", "at": iso(at + dt.timedelta(seconds=i))}
-        for i in range(n)]})
+    emu.control(
+        "POST",
+        "inject",
+        {
+            "exceptions": [
+                {**LIMIT_EXCEPTION, "request_id": f"TID{at:%H%M%S}{i}", "at": iso(at + dt.timedelta(seconds=i))}
+                for i in range(n)
+            ]
+        },
+    )
 
 
-def test_the_event_object_gives_each_exception_once_alongside_the_csvs(emu: Any, org: Any, store: Any,
-                                                                        now_clock: Any) -> None:
+def test_the_event_object_gives_each_exception_once_alongside_the_csvs(
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     start = now_clock() - dt.timedelta(minutes=5)
     inject(emu, start, 3)
     got = import_exception_objects(org, store, "emu", now=now_clock())
@@ -51,19 +64,25 @@ def test_the_event_object_gives_each_exception_once_alongside_the_csvs(emu: Any,
 
 
 def test_an_org_without_the_object_falls_back_to_event_log_files_quietly(
-        emu: Any, org: Any, store: Any, now_clock: Any) -> None:
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     start = now_clock() - dt.timedelta(minutes=5)
     inject(emu, start, 2)
     emu.faults(fail=INVALID_TYPE)
     got = import_exception_objects(org, store, "emu", now=now_clock())
     assert not got.available and "INVALID_TYPE" in (got.note or "") and "EventLogFile" in (got.note or "")
     assert import_event_logs(org, store, "emu").imported == 2
-    harness = Harness(org, store, now_clock, config("""
+    harness = Harness(
+        org,
+        store,
+        now_clock,
+        config("""
 [detect]
 defaults = false
 [[detect.rules]]
 name = "limit-exception-event"
-"""))
+"""),
+    )
     assert [t.kind for t in harness.tick().transitions] == ["fired"]  # detected from the CSVs alone
 
     # the next ticks do not ask again (the object would answer now: the fault was for one request only)
@@ -75,8 +94,7 @@ name = "limit-exception-event"
     assert again.available and again.imported == 2
 
 
-def test_detect_rules_says_once_which_org_reads_exceptions_from_event_log_files_only(
-        emu: Any, tmp_path: Path) -> None:
+def test_detect_rules_says_once_which_org_reads_exceptions_from_event_log_files_only(emu: Any, tmp_path: Path) -> None:
     env = emulator_cli_env(emu, tmp_path)
     assert invoke(["logs", "pull", "--event-logs"], env)[0] == 0
     code, out, _ = invoke(["detect", "rules", "--json"], env)
@@ -89,10 +107,21 @@ def test_detect_rules_says_once_which_org_reads_exceptions_from_event_log_files_
 
 def test_long_running_limit_events_raise_the_default_rule(emu: Any, org: Any, store: Any, now_clock: Any) -> None:
     at = now_clock() - dt.timedelta(minutes=3)
-    emu.control("POST", "inject", {"long_running": [
-        {"request_uri": "/apex/QuoteConsole", "number_requests": 10, "requests_limit": 10, "at": iso(at)},
-        {"request_uri": "/apex/QuoteConsole", "number_requests": 11, "requests_limit": 10,
-         "at": iso(at + dt.timedelta(seconds=20))}]})
+    emu.control(
+        "POST",
+        "inject",
+        {
+            "long_running": [
+                {"request_uri": "/apex/QuoteConsole", "number_requests": 10, "requests_limit": 10, "at": iso(at)},
+                {
+                    "request_uri": "/apex/QuoteConsole",
+                    "number_requests": 11,
+                    "requests_limit": 10,
+                    "at": iso(at + dt.timedelta(seconds=20)),
+                },
+            ]
+        },
+    )
     got = import_long_running(org, store, "emu")
     assert got.available and got.imported == 2 and got.source == "ConcurrentLongRunningApexLimit"
     [first, second] = events(store, "emu", "long_running", at - dt.timedelta(minutes=1), now_clock())

@@ -35,8 +35,14 @@ WINDOW = dt.datetime(2026, 3, 2, 8, 55, tzinfo=dt.UTC)
 
 
 def snap(failures: int, calls: int, window: dt.datetime = WINDOW, state: State = State.CLOSED) -> Snapshot:
-    return Snapshot(state=state, failure_count=failures, request_count=calls, window_started_at=window,
-                    failure_rate=0.9, last_error="HTTP 503")
+    return Snapshot(
+        state=state,
+        failure_count=failures,
+        request_count=calls,
+        window_started_at=window,
+        failure_rate=0.9,
+        last_error="HTTP 503",
+    )
 
 
 def test_samples_are_the_failures_and_calls_since_the_previous_sample_and_a_reset_starts_over(store: Any) -> None:
@@ -51,15 +57,14 @@ def test_samples_are_the_failures_and_calls_since_the_previous_sample_and_a_rese
 
 
 def test_a_failure_rate_over_the_window_raises_an_incident_before_any_breaker_opened(
-        emu: Any, org: Any, store: Any, now_clock: Any) -> None:
+    emu: Any, org: Any, store: Any, now_clock: Any
+) -> None:
     harness = Harness(org, store, now_clock, config(RULES))
     start = now_clock() - dt.timedelta(minutes=10)
     record_samples(store, "emu", [("Payments", snap(0, 0)), ("Search", snap(0, 0))], start)
     # Payments: 14 of 24 calls failed (58 %); Search: 9 of 12 (75 %) but under min_calls
-    record_samples(store, "emu", [("Payments", snap(5, 10)), ("Search", snap(9, 12))],
-                   start + dt.timedelta(minutes=2))
-    record_samples(store, "emu", [("Payments", snap(14, 24)), ("Search", snap(9, 12))],
-                   start + dt.timedelta(minutes=4))
+    record_samples(store, "emu", [("Payments", snap(5, 10)), ("Search", snap(9, 12))], start + dt.timedelta(minutes=2))
+    record_samples(store, "emu", [("Payments", snap(14, 24)), ("Search", snap(9, 12))], start + dt.timedelta(minutes=4))
     tick = harness.tick()
     fired = [t for t in tick.transitions if t.kind == "fired"]
     assert [t.observation.group for t in fired] == [{"name": "Payments"}]
@@ -82,14 +87,22 @@ def test_the_default_rule_watches_every_breaker() -> None:
     assert (rule.signal, rule.condition, rule.threshold, rule.min_calls) == ("integrations", "failure_rate", 50, 20)
 
 
-def test_the_agents_breaker_sync_job_samples_every_breaker_for_the_signal(emu: Any, org: Any,
-                                                                          tmp_path: Path) -> None:
+def test_the_agents_breaker_sync_job_samples_every_breaker_for_the_signal(emu: Any, org: Any, tmp_path: Path) -> None:
     env = emulator_cli_env(emu, tmp_path)
     window = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=10)
-    record = org.create("Circuit_Breaker__c", {
-        "Name": "Payments", "State__c": "Closed", "Failure_Rate_Threshold__c": 90, "Minimum_Requests__c": 50,
-        "Window_Minutes__c": 60, "Window_Started_At__c": iso(window), "Failure_Count__c": 3,
-        "Request_Count__c": 10})
+    record = org.create(
+        "Circuit_Breaker__c",
+        {
+            "Name": "Payments",
+            "State__c": "Closed",
+            "Failure_Rate_Threshold__c": 90,
+            "Minimum_Requests__c": 50,
+            "Window_Minutes__c": 60,
+            "Window_Started_At__c": iso(window),
+            "Failure_Count__c": 3,
+            "Request_Count__c": 10,
+        },
+    )
     first = window + dt.timedelta(minutes=5)
 
     def tick(at: dt.datetime) -> None:

@@ -46,18 +46,25 @@ def pages(store: Any, incident_id: str) -> int:
 
 
 def actions_done(store: Any, now: dt.datetime) -> list[dict[str, Any]]:
-    return [r for r in db.audit_events(store, "emu", "detect.action", now - dt.timedelta(hours=1),
-                                       now + dt.timedelta(hours=1)) if r["outcome"] == "done"]
+    return [
+        r
+        for r in db.audit_events(
+            store, "emu", "detect.action", now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)
+        )
+        if r["outcome"] == "done"
+    ]
 
 
 def test_a_crash_after_the_page_but_before_the_settle_does_not_page_or_act_twice(
-        emu: Any, org: Any, store: Any, now_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu: Any, org: Any, store: Any, now_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     harness = Harness(org, store, now_clock, config(RULES))
     failing(emu, org, store, now_clock() - dt.timedelta(minutes=2))
     settle = db.save_alerts
 
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise Crash
+
     monkeypatch.setattr(db, "save_alerts", crash)
     with pytest.raises(Crash):
         harness.tick()
@@ -82,13 +89,15 @@ def test_a_crash_after_the_page_but_before_the_settle_does_not_page_or_act_twice
 
 
 def test_a_crash_after_the_intent_but_before_the_raise_pages_on_the_next_tick(
-        emu: Any, org: Any, store: Any, now_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    emu: Any, org: Any, store: Any, now_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     harness = Harness(org, store, now_clock, config(RULES))
     failing(emu, org, store, now_clock() - dt.timedelta(minutes=2))
     real = harness.service.raise_incident
 
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise Crash
+
     monkeypatch.setattr(harness.service, "raise_incident", crash)
     with pytest.raises(Crash):
         harness.tick()

@@ -31,8 +31,9 @@ class Recorder:
     def raise_incident(self, severity: str, summary: str, **kw: Any) -> Any:
         self.raised.append({"severity": severity, "summary": summary, **kw})
         n = len(self.raised)
-        return SimpleNamespace(incident=SimpleNamespace(id=f"a03{n:015d}", ref=f"INC-{n}"), created=True,
-                               recurred=False)
+        return SimpleNamespace(
+            incident=SimpleNamespace(id=f"a03{n:015d}", ref=f"INC-{n}"), created=True, recurred=False
+        )
 
 
 def tick(store: Any, toml: str, now: dt.datetime = NOW, *, org: Any = None) -> tuple[Any, Recorder]:
@@ -41,9 +42,16 @@ def tick(store: Any, toml: str, now: dt.datetime = NOW, *, org: Any = None) -> t
     def no_org() -> Any:
         raise AssertionError("this tick must not reach the org")
 
-    result = run_detection(store, config(toml), alias="prod", now=now, production=True, actor="agent",
-                           incidents=lambda: SimpleNamespace(service=recorder),
-                           get_org=(lambda: org) if org is not None else no_org)
+    result = run_detection(
+        store,
+        config(toml),
+        alias="prod",
+        now=now,
+        production=True,
+        actor="agent",
+        incidents=lambda: SimpleNamespace(service=recorder),
+        get_org=(lambda: org) if org is not None else no_org,
+    )
     return result, recorder
 
 
@@ -56,65 +64,169 @@ class NoChanges:
 
 def rule(signal: str, **extra: str) -> str:
     lines = "\n".join(f"{k} = {v}" for k, v in extra.items())
-    return f'[detect]\ndefaults = false\n[[detect.rules]]\nname = "{signal}-rule"\nsignal = "{signal}"\n' \
-           f'severity = "P3"\nwindow = "1h"\n{lines}\n'
+    return (
+        f'[detect]\ndefaults = false\n[[detect.rules]]\nname = "{signal}-rule"\nsignal = "{signal}"\n'
+        f'severity = "P3"\nwindow = "1h"\n{lines}\n'
+    )
 
 
 def test_failed_async_jobs_are_collected_and_detected(emu: Any, org: Any, store: Any) -> None:
     at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    emu.control("POST", "inject", {"async_jobs": [
-        {"apex_class": "ErrorLogger", "job_type": "BatchApex", "status": "Failed", "at": at.isoformat(),
-         "extended_status": "First error: Apex CPU time limit exceeded", "errors": 3}]})
+    emu.control(
+        "POST",
+        "inject",
+        {
+            "async_jobs": [
+                {
+                    "apex_class": "ErrorLogger",
+                    "job_type": "BatchApex",
+                    "status": "Failed",
+                    "at": at.isoformat(),
+                    "extended_status": "First error: Apex CPU time limit exceeded",
+                    "errors": 3,
+                }
+            ]
+        },
+    )
     assert collect_async_failures(org, store, "prod") == 1
     assert collect_async_failures(org, store, "prod") == 0  # idempotent
     found = events(store, "prod", "async_jobs", at - dt.timedelta(minutes=1), at + dt.timedelta(minutes=1))
     assert found[0]["apex_class"] == "ErrorLogger" and found[0]["job_type"] == "BatchApex"
-    result, recorder = tick(store, rule("async_jobs", summary='"{job_type} {apex_class} {status}: {message}"'),
-                            dt.datetime.now(dt.UTC), org=NoChanges())
+    result, recorder = tick(
+        store,
+        rule("async_jobs", summary='"{job_type} {apex_class} {status}: {message}"'),
+        dt.datetime.now(dt.UTC),
+        org=NoChanges(),
+    )
     assert [t.kind for t in result.transitions] == ["fired"]
     assert recorder.raised[0]["summary"] == "BatchApex ErrorLogger Failed: First error: Apex CPU time limit exceeded"
 
 
 def test_breaker_opened_and_failed_deploy_signals(store: Any) -> None:
-    store.record_audit(actor="alice", alias="prod", action="breaker.open", target="Circuit_Breaker__c.ERP",
-                       before={"state": "closed"}, after={"state": "open"}, at=NOW - dt.timedelta(minutes=3))
-    save_changes(store, "prod", "DeployRequest", [
-        {"id": "0Af000000000001", "at": NOW - dt.timedelta(minutes=20), "kind": "deploy", "status": "Failed",
-         "who": "CI", "summary": "Deployment Failed: 2 component(s)", "components": [], "details": {}},
-        {"id": "0Af000000000002", "at": NOW - dt.timedelta(minutes=10), "kind": "deploy", "status": "Succeeded",
-         "who": "CI", "summary": "Deployment Succeeded", "components": [], "details": {}}])
+    store.record_audit(
+        actor="alice",
+        alias="prod",
+        action="breaker.open",
+        target="Circuit_Breaker__c.ERP",
+        before={"state": "closed"},
+        after={"state": "open"},
+        at=NOW - dt.timedelta(minutes=3),
+    )
+    save_changes(
+        store,
+        "prod",
+        "DeployRequest",
+        [
+            {
+                "id": "0Af000000000001",
+                "at": NOW - dt.timedelta(minutes=20),
+                "kind": "deploy",
+                "status": "Failed",
+                "who": "CI",
+                "summary": "Deployment Failed: 2 component(s)",
+                "components": [],
+                "details": {},
+            },
+            {
+                "id": "0Af000000000002",
+                "at": NOW - dt.timedelta(minutes=10),
+                "kind": "deploy",
+                "status": "Succeeded",
+                "who": "CI",
+                "summary": "Deployment Succeeded",
+                "components": [],
+                "details": {},
+            },
+        ],
+    )
     opened = events(store, "prod", "breakers", NOW - dt.timedelta(hours=1), NOW)
     assert [e["name"] for e in opened] == ["ERP"]
     failed = events(store, "prod", "deploys", NOW - dt.timedelta(hours=1), NOW)
     assert [e["id"] for e in failed] == ["0Af000000000001"]
-    _result, recorder = tick(store, rule("breakers") + rule("deploys").replace("[detect]\ndefaults = false\n", ""),
-                            org=NoChanges())
-    assert sorted(r["dedup_key"] for r in recorder.raised) == ["sfops:prod:breakers-rule:ERP",
-                                                               "sfops:prod:deploys-rule:0Af000000000001"]
+    _result, recorder = tick(
+        store, rule("breakers") + rule("deploys").replace("[detect]\ndefaults = false\n", ""), org=NoChanges()
+    )
+    assert sorted(r["dedup_key"] for r in recorder.raised) == [
+        "sfops:prod:breakers-rule:ERP",
+        "sfops:prod:deploys-rule:0Af000000000001",
+    ]
 
 
 def test_debug_log_failures_and_error_log_records_feed_the_failures_signal(store: Any) -> None:
     with store.begin() as conn:
-        conn.execute(schema.apex_log.insert().values(
-            org="prod", id="07L000000000001", start_time=NOW - dt.timedelta(minutes=2), body=b"", body_bytes=0,
-            pulled_at=NOW, summary=[{"tx": 0, "failed": True, "category": "governor_limit", "fingerprint": "f1",
-                                     "entry_point": "QuoteTrigger on Contact", "exceptions": "[fatal] LimitException"},
-                                    {"tx": 1, "failed": False, "category": "none"}]))
-    save_errors(store, "prod", "Error_Log__c", [{
-        "id": "a0E000000000001", "occurred_at": NOW - dt.timedelta(minutes=1), "exception_type": "System.DmlException",
-        "message": "UNABLE_TO_LOCK_ROW", "stack": "", "category": "row_lock", "fingerprint": "f2",
-        "entry_point": "OrderSync.run", "user_id": None, "request_id": None, "details": {}}], "wm", None)
+        conn.execute(
+            schema.apex_log.insert().values(
+                org="prod",
+                id="07L000000000001",
+                start_time=NOW - dt.timedelta(minutes=2),
+                body=b"",
+                body_bytes=0,
+                pulled_at=NOW,
+                summary=[
+                    {
+                        "tx": 0,
+                        "failed": True,
+                        "category": "governor_limit",
+                        "fingerprint": "f1",
+                        "entry_point": "QuoteTrigger on Contact",
+                        "exceptions": "[fatal] LimitException",
+                    },
+                    {"tx": 1, "failed": False, "category": "none"},
+                ],
+            )
+        )
+    save_errors(
+        store,
+        "prod",
+        "Error_Log__c",
+        [
+            {
+                "id": "a0E000000000001",
+                "occurred_at": NOW - dt.timedelta(minutes=1),
+                "exception_type": "System.DmlException",
+                "message": "UNABLE_TO_LOCK_ROW",
+                "stack": "",
+                "category": "row_lock",
+                "fingerprint": "f2",
+                "entry_point": "OrderSync.run",
+                "user_id": None,
+                "request_id": None,
+                "details": {},
+            }
+        ],
+        "wm",
+        None,
+    )
     found = events(store, "prod", "failures", NOW - dt.timedelta(hours=1), NOW)
-    assert [(e["source"], e["category"]) for e in found] == [("ApexLog", "governor_limit"),
-                                                             ("Error_Log__c", "row_lock")]
+    assert [(e["source"], e["category"]) for e in found] == [
+        ("ApexLog", "governor_limit"),
+        ("Error_Log__c", "row_lock"),
+    ]
 
 
 def test_an_idle_tick_costs_no_org_call_and_firings_are_readable(store: Any) -> None:
-    save_errors(store, "prod", "EventLogFile", [{
-        "id": "0AT1:0", "occurred_at": NOW - dt.timedelta(minutes=1), "exception_type": "System.LimitException",
-        "message": "Apex CPU time limit exceeded", "stack": "Class.Heavy.run: line 3", "category": "governor_limit",
-        "fingerprint": "f9", "entry_point": "Class.Heavy.run", "user_id": None, "request_id": None,
-        "details": {"exception_category": "LimitException: CpuTime"}}], "wm", None)
+    save_errors(
+        store,
+        "prod",
+        "EventLogFile",
+        [
+            {
+                "id": "0AT1:0",
+                "occurred_at": NOW - dt.timedelta(minutes=1),
+                "exception_type": "System.LimitException",
+                "message": "Apex CPU time limit exceeded",
+                "stack": "Class.Heavy.run: line 3",
+                "category": "governor_limit",
+                "fingerprint": "f9",
+                "entry_point": "Class.Heavy.run",
+                "user_id": None,
+                "request_id": None,
+                "details": {"exception_category": "LimitException: CpuTime"},
+            }
+        ],
+        "wm",
+        None,
+    )
     fired, _ = tick(store, "", org=NoChanges())  # the default rules
     assert {t.rule.name for t in fired.transitions if t.kind == "fired"} >= {"limit-exception-event"}
     idle, recorder = tick(store, "", NOW + dt.timedelta(minutes=1))  # get_org raises if anything calls the org
@@ -125,7 +237,7 @@ def test_an_idle_tick_costs_no_org_call_and_firings_are_readable(store: Any) -> 
 
 
 def test_detect_rules_and_replay_on_the_command_line(emu: Any, tmp_path: Path) -> None:
-    env = emulator_cli_env(emu, tmp_path, production=["emu"], extra_toml='[detect]\nmax_actions_per_hour = 1\n')
+    env = emulator_cli_env(emu, tmp_path, production=["emu"], extra_toml="[detect]\nmax_actions_per_hour = 1\n")
     code, out, err = invoke(["detect", "rules", "--json"], env)
     assert code == 0, err
     body = json.loads(out)["result"]
@@ -134,14 +246,32 @@ def test_detect_rules_and_replay_on_the_command_line(emu: Any, tmp_path: Path) -
 
     store = Store.open(env["SFOPS_STORE_URL"])
     now = dt.datetime.now(dt.UTC)
-    save_errors(store, "emu", "EventLogFile", [{
-        "id": f"0AT1:{i}", "occurred_at": now - dt.timedelta(hours=3, minutes=-i),
-        "exception_type": "System.LimitException",
-        "message": "Too many SOQL queries: 101", "stack": "Class.Q.run: line 1", "category": "governor_limit",
-        "fingerprint": "fq", "entry_point": "Class.Q.run", "user_id": None, "request_id": None,
-        "details": {"exception_category": "LimitException: SoqlQueries"}} for i in range(3)], "wm", None)
-    code, out, err = invoke(["detect", "test", "--since", "4h", "--step", "5m", "--rule", "limit-exception-event",
-                             "--json"], env)
+    save_errors(
+        store,
+        "emu",
+        "EventLogFile",
+        [
+            {
+                "id": f"0AT1:{i}",
+                "occurred_at": now - dt.timedelta(hours=3, minutes=-i),
+                "exception_type": "System.LimitException",
+                "message": "Too many SOQL queries: 101",
+                "stack": "Class.Q.run: line 1",
+                "category": "governor_limit",
+                "fingerprint": "fq",
+                "entry_point": "Class.Q.run",
+                "user_id": None,
+                "request_id": None,
+                "details": {"exception_category": "LimitException: SoqlQueries"},
+            }
+            for i in range(3)
+        ],
+        "wm",
+        None,
+    )
+    code, out, err = invoke(
+        ["detect", "test", "--since", "4h", "--step", "5m", "--rule", "limit-exception-event", "--json"], env
+    )
     assert code == 0, err
     transitions = json.loads(out)["result"]["transitions"]
     assert [t["kind"] for t in transitions] == ["fired", "cleared"]

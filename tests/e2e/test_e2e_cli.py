@@ -23,8 +23,7 @@ SFOPS = shutil.which("sfops", path=str(Path(sys.executable).parent)) or "sfops"
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SFOPS, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([SFOPS, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +32,11 @@ def org_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
     work = tmp_path_factory.mktemp("e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFOPS_")}
     env.update(SFOPS_HOME=str(work / "home"), SFOPS_ACTOR="e2e", COLUMNS="200")
-    started = run(["emulator", "start", "--background", "--data", str(work / "emu"), "--seed", "demo",
-                   "--port", "0", "--json"], env, work)
+    started = run(
+        ["emulator", "start", "--background", "--data", str(work / "emu"), "--seed", "demo", "--port", "0", "--json"],
+        env,
+        work,
+    )
     assert started.returncode == 0, started.stderr
     info = json.loads(started.stdout)["result"]
     (work / "sfops.toml").write_text(f'default_org = "{info["alias"]}"\n\n{info["sfops_toml"]}\nproduction = true\n')
@@ -48,8 +50,19 @@ def org_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
 def test_help_lists_every_group_and_version_runs() -> None:
     proc = subprocess.run([SFOPS, "--help"], capture_output=True, text=True, check=False, timeout=60)
     assert proc.returncode == 0
-    for group in ("agent", "alerts", "breaker", "emulator", "incident", "limits", "logs", "oncall", "org",
-                  "rollback", "switch"):
+    for group in (
+        "agent",
+        "alerts",
+        "breaker",
+        "emulator",
+        "incident",
+        "limits",
+        "logs",
+        "oncall",
+        "org",
+        "rollback",
+        "switch",
+    ):
         assert f"  {group} " in proc.stdout, f"{group} missing from sfops --help"
 
 
@@ -69,8 +82,7 @@ def test_unknown_switch_lists_the_valid_ones_without_a_traceback(org_env: tuple[
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def test_production_flip_without_a_terminal_needs_yes_and_changes_nothing(
-        org_env: tuple[dict[str, str], Path]) -> None:
+def test_production_flip_without_a_terminal_needs_yes_and_changes_nothing(org_env: tuple[dict[str, str], Path]) -> None:
     env, work = org_env
     proc = run(["switch", "off", "External_Sync__c", "--reason", "test"], env, work)
     assert proc.returncode == 1 and "--yes" in proc.stderr
@@ -104,8 +116,14 @@ def test_unreachable_org_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_demo_runs_the_whole_story() -> None:
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py")], capture_output=True, text=True,
-                          timeout=300, check=False, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = re.sub(r"[│┃\s]+", " ", proc.stdout)  # table cells wrap: compare the text, not the layout
     # R42 goes out as a release, its own code fails, and the agent (not a person) finds it
@@ -119,8 +137,11 @@ def test_the_demo_runs_the_whole_story() -> None:
     assert re.search(r"PagerDuty change events \(org-side changes\): [1-9]\d*, first: Deployment Succeeded: 3", out)
     assert "New_Pricing__c org on -> off" in out and "switch_off:New_Pricing__c done" in out
     # the deploy of R42 is the first change listed
-    assert re.search(r"most suspect first\): 1\. \S+ \S+ UTC DeployRequest: Deployment Succeeded: 3 "
-                     r"component\(s\) \(QuoteGuard", out)
+    assert re.search(
+        r"most suspect first\): 1\. \S+ \S+ UTC DeployRequest: Deployment Succeeded: 3 "
+        r"component\(s\) \(QuoteGuard",
+        out,
+    )
     # failures stop: the agent marks it mitigated; R42 rolled back; the resolution names R42
     assert "Triaged -> Mitigated" in out and "INC-00001 resolved: Mitigated -> Resolved." in out
     assert "Rolled back release R42" in out

@@ -58,8 +58,9 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def shape_diff(expected: Any, actual: Any, path: str = "$", *, allow_extra: bool = True,
-               nullable: bool = True) -> list[str]:
+def shape_diff(
+    expected: Any, actual: Any, path: str = "$", *, allow_extra: bool = True, nullable: bool = True
+) -> list[str]:
     """Differences in keys, value types and nesting between a real body and ours.
 
     Dict keys of `expected` must be present in `actual` (extra keys allowed unless allow_extra=False).
@@ -79,8 +80,9 @@ def shape_diff(expected: Any, actual: Any, path: str = "$", *, allow_extra: bool
             if key not in actual:
                 problems.append(f"{path}: missing key {key!r}")
             else:
-                problems += shape_diff(expected[key], actual[key], f"{path}.{key}", allow_extra=allow_extra,
-                                       nullable=nullable)
+                problems += shape_diff(
+                    expected[key], actual[key], f"{path}.{key}", allow_extra=allow_extra, nullable=nullable
+                )
         if not allow_extra:
             problems += [f"{path}: extra key {k!r}" for k in actual if k not in expected]
     elif isinstance(expected, list) and expected and actual:

@@ -25,6 +25,7 @@ def _token(emulator, **form) -> requests.Response:
 
 # ------------------------------------------------------------------ auth
 
+
 def test_client_credentials_and_wrong_secret(emulator) -> None:
     s = emulator.settings
     ok = _token(emulator, grant_type="client_credentials", client_id=s.client_id, client_secret=s.client_secret)
@@ -38,8 +39,13 @@ def test_client_credentials_and_wrong_secret(emulator) -> None:
 def test_refresh_token_grant(emulator) -> None:
     s = emulator.settings
     refresh = emulator.control("POST", "refresh-tokens", {"username": s.admin_username})["refresh_token"]
-    resp = _token(emulator, grant_type="refresh_token", client_id=s.client_id, client_secret=s.client_secret,
-                  refresh_token=refresh)
+    resp = _token(
+        emulator,
+        grant_type="refresh_token",
+        client_id=s.client_id,
+        client_secret=s.client_secret,
+        refresh_token=refresh,
+    )
     assert resp.status_code == 200
     assert Client(emulator, resp.json()["access_token"]).get("limits").status_code == 200
 
@@ -47,8 +53,12 @@ def test_refresh_token_grant(emulator) -> None:
 def test_jwt_bearer_verifies_the_signature(emulator, tmp_path) -> None:
     key_path, cert_pem = make_jwt_keypair(tmp_path)
     emulator.control("POST", "connected-apps", {"client_id": "jwt-app", "certificate": cert_pem})
-    claims = {"iss": "jwt-app", "sub": emulator.settings.admin_username, "aud": "https://login.salesforce.com",
-              "exp": int(time.time()) + 180}
+    claims = {
+        "iss": "jwt-app",
+        "sub": emulator.settings.admin_username,
+        "aud": "https://login.salesforce.com",
+        "exp": int(time.time()) + 180,
+    }
     good = jwt.encode(claims, key_path.read_text(), algorithm="RS256")
     resp = _token(emulator, grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer", assertion=good)
     assert resp.status_code == 200 and resp.json()["instance_url"] == emulator.url
@@ -58,8 +68,10 @@ def test_jwt_bearer_verifies_the_signature(emulator, tmp_path) -> None:
     bad = _token(emulator, grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer", assertion=forged)
     assert bad.status_code == 400 and bad.json() == {"error": "invalid_grant", "error_description": "invalid assertion"}
     expired = jwt.encode({**claims, "exp": int(time.time()) - 10}, key_path.read_text(), algorithm="RS256")
-    assert _token(emulator, grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer",
-                  assertion=expired).json()["error"] == "invalid_grant"
+    assert (
+        _token(emulator, grant_type="urn:ietf:params:oauth:grant-type:jwt-bearer", assertion=expired).json()["error"]
+        == "invalid_grant"
+    )
 
 
 def test_userinfo_identity_and_what_sf_cli_needs(emulator) -> None:
@@ -68,12 +80,18 @@ def test_userinfo_identity_and_what_sf_cli_needs(emulator) -> None:
     assert {"user_id", "organization_id", "preferred_username"} <= set(info)
     user = c.s.get(f"{emulator.url}/services/data/v51.0/sobjects/User/{info['user_id']}", timeout=10).json()
     assert user["Username"] == info["preferred_username"] == emulator.settings.admin_username
-    org = c.s.get(f"{emulator.url}/services/data/v51.0/query", params={
-        "q": "SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, NamespacePrefix, OrganizationType "
-             "FROM Organization"}, timeout=10).json()
+    org = c.s.get(
+        f"{emulator.url}/services/data/v51.0/query",
+        params={
+            "q": "SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, NamespacePrefix, OrganizationType "
+            "FROM Organization"
+        },
+        timeout=10,
+    ).json()
     assert org["totalSize"] == 1 and org["records"][0]["OrganizationType"] == "Developer Edition"
-    dev_hub = c.s.get(f"{emulator.url}/services/data/v51.0/query",
-                      params={"q": "SELECT Id FROM ScratchOrgInfo limit 1"}, timeout=10)
+    dev_hub = c.s.get(
+        f"{emulator.url}/services/data/v51.0/query", params={"q": "SELECT Id FROM ScratchOrgInfo limit 1"}, timeout=10
+    )
     assert dev_hub.status_code == 400 and dev_hub.json()[0]["errorCode"] == "INVALID_TYPE"
     ident = c.s.get(f"{emulator.url}/id/{info['organization_id']}/{info['user_id']}", timeout=10).json()
     assert ident["username"] == emulator.settings.admin_username
@@ -104,6 +122,7 @@ def test_session_lifetime_expires(emulator) -> None:
 
 # ------------------------------------------------------------------ API usage and faults
 
+
 def test_api_usage_header_counts_and_limit_exceeded(emulator) -> None:
     c = Client(emulator)
     first = c.get("limits").headers["Sforce-Limit-Info"]
@@ -119,8 +138,9 @@ def test_api_usage_header_counts_and_limit_exceeded(emulator) -> None:
 
 def test_next_n_requests_fail_with_filter(emulator) -> None:
     c = Client(emulator)
-    emulator.faults(fail={"count": 2, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "method": "GET",
-                          "path": "*/query*"})
+    emulator.faults(
+        fail={"count": 2, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "method": "GET", "path": "*/query*"}
+    )
     assert c.get("limits").status_code == 200  # not matching the filter
     codes = [c.query("SELECT Id FROM Account").status_code for _ in range(3)]
     assert codes == [503, 503, 200]
@@ -137,8 +157,13 @@ def test_locked_record_rejects_writes(emulator) -> None:
     emulator.faults(lock_record=rid)
     resp = c.patch(f"sobjects/Account/{rid}", json={"Name": "Nope"})
     assert resp.status_code == 400
-    assert resp.json() == [{"message": f"unable to obtain exclusive access to this record or 1 records: {rid}",
-                            "errorCode": "UNABLE_TO_LOCK_ROW", "fields": []}]
+    assert resp.json() == [
+        {
+            "message": f"unable to obtain exclusive access to this record or 1 records: {rid}",
+            "errorCode": "UNABLE_TO_LOCK_ROW",
+            "fields": [],
+        }
+    ]
     assert c.get(f"sobjects/Account/{rid}").status_code == 200  # reads still work
     emulator.faults(unlock_record=rid)
     assert c.patch(f"sobjects/Account/{rid}", json={"Name": "Done"}).status_code == 204
@@ -160,6 +185,7 @@ def test_latency_knob_is_reported(emulator) -> None:
 
 
 # ------------------------------------------------------------------ custom settings
+
 
 def test_hierarchy_setting_one_record_per_owner(emulator) -> None:
     c = Client(emulator)
@@ -196,6 +222,7 @@ def test_list_setting_names_are_unique(emulator) -> None:
 
 # ------------------------------------------------------------------ ids, events, composite
 
+
 def test_ids_have_prefix_and_checksum_and_15_char_ids_work(emulator) -> None:
     c = Client(emulator)
     rid = c.post("sobjects/Account", json={"Name": "Ids"}).json()["id"]
@@ -219,17 +246,47 @@ def test_platform_event_publish_shape(emulator) -> None:
 
 def test_composite_all_or_none_rolls_back_and_references_resolve(emulator) -> None:
     c = Client(emulator)
-    ok = c.post("composite", json={"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v64.0/sobjects/Account", "referenceId": "acct",
-         "body": {"Name": "Ref Parent"}},
-        {"method": "POST", "url": "/services/data/v64.0/sobjects/Contact", "referenceId": "kid",
-         "body": {"LastName": "Ref Kid", "AccountId": "@{acct.id}"}}]}).json()["compositeResponse"]
+    ok = c.post(
+        "composite",
+        json={
+            "allOrNone": True,
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v64.0/sobjects/Account",
+                    "referenceId": "acct",
+                    "body": {"Name": "Ref Parent"},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v64.0/sobjects/Contact",
+                    "referenceId": "kid",
+                    "body": {"LastName": "Ref Kid", "AccountId": "@{acct.id}"},
+                },
+            ],
+        },
+    ).json()["compositeResponse"]
     assert [r["httpStatusCode"] for r in ok] == [201, 201]
-    failed = c.post("composite", json={"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v64.0/sobjects/Account", "referenceId": "a",
-         "body": {"Name": "Rolled Back"}},
-        {"method": "POST", "url": "/services/data/v64.0/sobjects/Account", "referenceId": "b",
-         "body": {"Bogus": 1}}]}).json()["compositeResponse"]
+    failed = c.post(
+        "composite",
+        json={
+            "allOrNone": True,
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v64.0/sobjects/Account",
+                    "referenceId": "a",
+                    "body": {"Name": "Rolled Back"},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v64.0/sobjects/Account",
+                    "referenceId": "b",
+                    "body": {"Bogus": 1},
+                },
+            ],
+        },
+    ).json()["compositeResponse"]
     assert [r["httpStatusCode"] for r in failed] == [201, 400]
     names = [r["Name"] for r in c.query("SELECT Name FROM Account").json()["records"]]
     assert names == ["Ref Parent"]
@@ -239,11 +296,20 @@ def test_composite_all_or_none_rolls_back_and_references_resolve(emulator) -> No
 
 def test_composite_batch_and_sobjects_all_or_none(emulator) -> None:
     c = Client(emulator)
-    batch = c.post("composite/batch", json={"batchRequests": [
-        {"method": "GET", "url": "v64.0/limits"}, {"method": "GET", "url": "v64.0/sobjects/Nope"}]}).json()
+    batch = c.post(
+        "composite/batch",
+        json={
+            "batchRequests": [{"method": "GET", "url": "v64.0/limits"}, {"method": "GET", "url": "v64.0/sobjects/Nope"}]
+        },
+    ).json()
     assert batch["hasErrors"] is True and [r["statusCode"] for r in batch["results"]] == [200, 404]
-    res = c.post("composite/sobjects", json={"allOrNone": True, "records": [
-        {"attributes": {"type": "Account"}, "Name": "x"}, {"attributes": {"type": "Account"}}]}).json()
+    res = c.post(
+        "composite/sobjects",
+        json={
+            "allOrNone": True,
+            "records": [{"attributes": {"type": "Account"}, "Name": "x"}, {"attributes": {"type": "Account"}}],
+        },
+    ).json()
     assert [r["success"] for r in res] == [False, False]
     assert res[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert res[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
@@ -252,19 +318,35 @@ def test_composite_batch_and_sobjects_all_or_none(emulator) -> None:
 
 # ------------------------------------------------------------------ tooling, logs, journal, transport
 
+
 def test_execute_anonymous_shape_fault_and_debug_log(emulator) -> None:
     c = Client(emulator)
     user = emulator.emulator.admin_user_id()
     dl = c.query("SELECT Id FROM DebugLevel WHERE DeveloperName = 'SFOPS_DEBUG'", tooling=True).json()
-    assert c.post("tooling/sobjects/TraceFlag", json={
-        "tracedentityid": user, "logtype": "DEVELOPER_LOG", "debuglevelid": dl["records"][0]["Id"],
-        "StartDate": int(time.time() * 1000) - 1000,
-        "ExpirationDate": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 600))},
-    ).status_code == 201
+    assert (
+        c.post(
+            "tooling/sobjects/TraceFlag",
+            json={
+                "tracedentityid": user,
+                "logtype": "DEVELOPER_LOG",
+                "debuglevelid": dl["records"][0]["Id"],
+                "StartDate": int(time.time() * 1000) - 1000,
+                "ExpirationDate": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 600)),
+            },
+        ).status_code
+        == 201
+    )
     before = c.query("SELECT COUNT() FROM ApexLog", tooling=True).json()["totalSize"]
     ok = c.get("tooling/executeAnonymous/", params={"anonymousBody": "System.debug('hi');"}).json()
-    assert ok == {"line": -1, "column": -1, "compiled": True, "success": True, "compileProblem": None,
-                  "exceptionStackTrace": None, "exceptionMessage": None}
+    assert ok == {
+        "line": -1,
+        "column": -1,
+        "compiled": True,
+        "success": True,
+        "compileProblem": None,
+        "exceptionStackTrace": None,
+        "exceptionMessage": None,
+    }
     assert c.query("SELECT COUNT() FROM ApexLog", tooling=True).json()["totalSize"] == before + 1
     emulator.faults(anonymous={"compiled": False, "compileProblem": "Unexpected token", "line": 1, "column": 7})
     bad = c.get("tooling/executeAnonymous", params={"anonymousBody": "Sys tem"}).json()
@@ -293,8 +375,12 @@ def test_path_normalisation_versions_and_gzip(emulator) -> None:
     assert c.s.get(f"{emulator.url}/services/data/v99.0/limits", timeout=10).status_code == 404
     assert c.s.get(f"{emulator.url}/services/data/v64.0", timeout=10).json()["sobjects"].endswith("/sobjects")
     body = gzip.compress(json.dumps({"Name": "Zipped"}).encode())
-    resp = c.s.post(c.data("sobjects/Account"), data=body, timeout=10,
-                    headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    resp = c.s.post(
+        c.data("sobjects/Account"),
+        data=body,
+        timeout=10,
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     assert resp.status_code == 201
 
 
@@ -306,18 +392,21 @@ def test_state_persists_across_restart(tmp_path) -> None:
     emu = Emulator(db, EmulatorSettings())
     token = emu.sessions.create(emu.admin_user_id()).token
     headers = {"authorization": f"Bearer {token}", "host": "localhost"}
-    created = emu.dispatch(Request("POST", "/services/data/v64.0/sobjects/Account", headers=headers,
-                                   body=b'{"Name": "Durable"}')).json()
+    created = emu.dispatch(
+        Request("POST", "/services/data/v64.0/sobjects/Account", headers=headers, body=b'{"Name": "Durable"}')
+    ).json()
     org = emu.org_id
     emu.save_meta()
     emu.store.close()
     again = Emulator(db, EmulatorSettings())
     assert again.org_id == org
-    got = again.dispatch(Request("GET", f"/services/data/v64.0/sobjects/Account/{created['id']}",
-                                 headers=dict(headers)))
+    got = again.dispatch(
+        Request("GET", f"/services/data/v64.0/sobjects/Account/{created['id']}", headers=dict(headers))
+    )
     assert got.status == 200 and got.json()["Name"] == "Durable"
-    fresh = again.dispatch(Request("POST", "/services/data/v64.0/sobjects/Account", headers=dict(headers),
-                                   body=b'{"Name": "New"}')).json()
+    fresh = again.dispatch(
+        Request("POST", "/services/data/v64.0/sobjects/Account", headers=dict(headers), body=b'{"Name": "New"}')
+    ).json()
     assert fresh["id"] != created["id"]
 
 
@@ -339,8 +428,10 @@ def test_tooling_apex_email_notification_crud_and_apex_class_read(emulator) -> N
     created = c.post("tooling/sobjects/ApexEmailNotification", json={"email": "ops@example.com"})
     assert created.status_code == 201 and created.json()["warnings"] == []
     nid = created.json()["id"]
-    assert c.patch(f"tooling/sobjects/ApexEmailNotification/{nid}", json={"Email": "oncall@example.com"}
-                   ).status_code == 204
+    assert (
+        c.patch(f"tooling/sobjects/ApexEmailNotification/{nid}", json={"Email": "oncall@example.com"}).status_code
+        == 204
+    )
     assert c.get(f"tooling/sobjects/ApexEmailNotification/{nid}").json()["Email"] == "oncall@example.com"
     assert c.delete(f"tooling/sobjects/ApexEmailNotification/{nid}").status_code == 204
     cls = c.query("SELECT Id FROM ApexClass WHERE Name = 'FeatureKillSwitch'", tooling=True).json()["records"][0]
@@ -367,8 +458,9 @@ def test_limits_move_with_usage_and_can_be_overridden(emulator) -> None:
     before = c.get("limits").json()
     c.post("sobjects/Incident_Event__e", json={})
     after = c.get("limits").json()
-    assert after["HourlyPublishedPlatformEvents"]["Remaining"] == before["HourlyPublishedPlatformEvents"][
-        "Remaining"] - 1
+    assert (
+        after["HourlyPublishedPlatformEvents"]["Remaining"] == before["HourlyPublishedPlatformEvents"]["Remaining"] - 1
+    )
     emulator.faults(limits={"DataStorageMB": {"Max": 5, "Remaining": 1}})
     assert c.get("limits").json()["DataStorageMB"] == {"Max": 5, "Remaining": 1}
     emulator.faults(api_usage={"used": 15000, "max": 15000})
@@ -389,11 +481,13 @@ def test_trace_flag_rules(emulator) -> None:
     assert first.status_code == 201
     again = c.post("tooling/sobjects/TraceFlag", json={**flag, "ExpirationDate": now + 3600 * 1000})
     assert again.status_code == 400 and again.json()[0]["message"] == "This entity is already being traced."
-    other_type = c.post("tooling/sobjects/TraceFlag", json={**flag, "LogType": "DEVELOPER_LOG",
-                                                              "ExpirationDate": now + 3600 * 1000})
+    other_type = c.post(
+        "tooling/sobjects/TraceFlag", json={**flag, "LogType": "DEVELOPER_LOG", "ExpirationDate": now + 3600 * 1000}
+    )
     assert other_type.status_code == 201
-    extended = c.patch(f"tooling/sobjects/TraceFlag/{first.json()['id']}",
-                       json={"ExpirationDate": now + 2 * 3600 * 1000})
+    extended = c.patch(
+        f"tooling/sobjects/TraceFlag/{first.json()['id']}", json={"ExpirationDate": now + 2 * 3600 * 1000}
+    )
     assert extended.status_code == 204
 
 
@@ -430,13 +524,16 @@ def test_if_unmodified_since_guards_updates(emulator) -> None:
     modified = parse_datetime(client.get(f"sobjects/Incident_Log__c/{rid}").json()["LastModifiedDate"])
     before = format_datetime(modified.replace(microsecond=0) - timedelta(seconds=5), usegmt=True)
     after = format_datetime(modified.replace(microsecond=0) + timedelta(seconds=5), usegmt=True)
-    stale = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"},
-                         headers={"If-Unmodified-Since": before})
+    stale = client.patch(
+        f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"}, headers={"If-Unmodified-Since": before}
+    )
     assert stale.status_code == 412 and stale.json()[0]["errorCode"] == "PRECONDITION_FAILED"
     assert client.get(f"sobjects/Incident_Log__c/{rid}").json()["Status__c"] == "New"
-    fresh = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"},
-                         headers={"If-Unmodified-Since": after})
+    fresh = client.patch(
+        f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "Triaged"}, headers={"If-Unmodified-Since": after}
+    )
     assert fresh.status_code == 204
-    bad = client.patch(f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "New"},
-                       headers={"If-Unmodified-Since": "yesterday"})
+    bad = client.patch(
+        f"sobjects/Incident_Log__c/{rid}", json={"Status__c": "New"}, headers={"If-Unmodified-Since": "yesterday"}
+    )
     assert bad.status_code == 400

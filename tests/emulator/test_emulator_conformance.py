@@ -26,8 +26,9 @@ pytestmark = pytest.mark.integration
 
 def client(emulator: RunningEmulator, version: str = "64.0", session: requests.Session | None = None) -> Salesforce:
     token = emulator.login()["access_token"]
-    return Salesforce(instance_url=emulator.url, session_id=token, session=session or emulator.session(),
-                      version=version)
+    return Salesforce(
+        instance_url=emulator.url, session_id=token, session=session or emulator.session(), version=version
+    )
 
 
 @pytest.fixture
@@ -45,13 +46,17 @@ def seed(emulator: RunningEmulator, sobject: str, rows: list[dict[str, Any]]) ->
     s = emulator.session()
     s.headers["Authorization"] = f"Bearer {emulator.login()['access_token']}"
     for start in range(0, len(rows), 200):
-        batch = [{"attributes": {"type": sobject}, **r} for r in rows[start:start + 200]]
-        resp = s.post(f"{emulator.url}/services/data/v64.0/composite/sobjects",
-                      json={"allOrNone": True, "records": batch}, timeout=60)
+        batch = [{"attributes": {"type": sobject}, **r} for r in rows[start : start + 200]]
+        resp = s.post(
+            f"{emulator.url}/services/data/v64.0/composite/sobjects",
+            json={"allOrNone": True, "records": batch},
+            timeout=60,
+        )
         assert resp.status_code == 200 and all(r["success"] for r in resp.json()), resp.text[:300]
 
 
 # ------------------------------------------------------------------ 2. relationship names
+
 
 def test_custom_lookup_is_named_after_the_field_and_the_parent_lists_the_children(sf: Salesforce) -> None:
     # SOQL guide, "Understanding Relationship Names, Custom Objects, and Custom Fields": a lookup field
@@ -66,7 +71,8 @@ def test_custom_lookup_is_named_after_the_field_and_the_parent_lists_the_childre
     children = {(c["childSObject"], c["field"]): c for c in sf.Incident_Log__c.describe()["childRelationships"]}
     assert children[("Error_Log__c", "Incident__c")]["relationshipName"] == "Error_Logs__r"
     assert {f["name"]: f for f in sf.Incident_Log__c.describe()["fields"]}["Assigned_To__c"][
-        "relationshipName"] == "Assigned_To__r"
+        "relationshipName"
+    ] == "Assigned_To__r"
 
     incident = sf.Incident_Log__c.create({"Message__c": "db down", "Severity__c": "P1"})["id"]
     sf.Error_Log__c.create({"Message__c": "timeout", "Incident__c": incident})
@@ -78,14 +84,17 @@ def test_custom_lookup_is_named_after_the_field_and_the_parent_lists_the_childre
 
 # ------------------------------------------------------------------ 3. writes are validated
 
+
 def test_writes_are_validated_like_a_real_org(sf: Salesforce) -> None:
     # SOAP API Developer Guide, StatusCode enum; messages as real orgs word them
     # ("Day of Month: bad value for restricted picklist field: 30", NPSP issue #5456)
     with pytest.raises(SalesforceMalformedRequest) as bad_pick:
         sf.Incident_Log__c.create({"Message__c": "x", "Severity__c": "P9"})
-    assert error_of(bad_pick.value) == {"errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                                        "message": "Severity: bad value for restricted picklist field: P9",
-                                        "fields": ["Severity__c"]}
+    assert error_of(bad_pick.value) == {
+        "errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+        "message": "Severity: bad value for restricted picklist field: P9",
+        "fields": ["Severity__c"],
+    }
     with pytest.raises(SalesforceMalformedRequest) as bad_mail:
         sf.Contact.create({"LastName": "Ng", "Email": "not-an-address"})
     assert error_of(bad_mail.value)["errorCode"] == "INVALID_EMAIL_ADDRESS"
@@ -114,19 +123,25 @@ def test_writes_are_validated_like_a_real_org(sf: Salesforce) -> None:
 
 # ------------------------------------------------------------------ 5. aggregate over 2,000 groups
 
+
 def test_aggregate_query_over_2000_groups_is_refused(sf: Salesforce, emulator: RunningEmulator) -> None:
     # the body restforce issue #726 quotes from a real org
     seed(emulator, "Error_Log__c", [{"Message__c": "m", "Request_Id__c": f"r{i:05d}"} for i in range(2001)])
     with pytest.raises(SalesforceMalformedRequest) as err:
         sf.query("SELECT Request_Id__c, COUNT(Id) FROM Error_Log__c GROUP BY Request_Id__c")
-    assert err.value.content == [{
-        "message": "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a "
-                   "single batch", "errorCode": "EXCEEDED_ID_LIMIT"}]
+    assert err.value.content == [
+        {
+            "message": "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a "
+            "single batch",
+            "errorCode": "EXCEEDED_ID_LIMIT",
+        }
+    ]
     limited = sf.query("SELECT Request_Id__c, COUNT(Id) FROM Error_Log__c GROUP BY Request_Id__c LIMIT 2000")
     assert limited["totalSize"] == 2000 and limited["done"] is True
 
 
 # ------------------------------------------------------------------ 6. delete side effects
+
 
 def test_delete_cascades_and_clears_set_null_lookups(sf: Salesforce) -> None:
     # Account describe (wire/sobject-describe-account.json): Contacts have cascadeDelete true, so
@@ -138,8 +153,7 @@ def test_delete_cascades_and_clears_set_null_lookups(sf: Salesforce) -> None:
     contact = sf.Contact.create({"LastName": "Child", "AccountId": account})["id"]
     sf.Account.delete(account)
     assert sf.query(format_soql("SELECT Id FROM Contact WHERE Id = {}", contact))["totalSize"] == 0
-    binned = sf.query_all(format_soql("SELECT Id, IsDeleted FROM Contact WHERE Id = {}", contact),
-                          include_deleted=True)
+    binned = sf.query_all(format_soql("SELECT Id, IsDeleted FROM Contact WHERE Id = {}", contact), include_deleted=True)
     assert binned["records"][0]["IsDeleted"] is True
 
     incident = sf.Incident_Log__c.create({"Message__c": "parent"})["id"]
@@ -149,6 +163,7 @@ def test_delete_cascades_and_clears_set_null_lookups(sf: Salesforce) -> None:
 
 
 # ------------------------------------------------------------------ 9. FIELDS()
+
 
 def test_fields_function(sf: Salesforce) -> None:
     # SOQL guide, SELECT / FIELDS() (API 51.0+): ALL and CUSTOM need LIMIT <= 200, STANDARD does not;
@@ -177,6 +192,7 @@ def test_fields_needs_api_51(emulator: RunningEmulator) -> None:
 
 # ------------------------------------------------------------------ 11. retired API versions
 
+
 def test_retired_api_versions_answer_410_gone(emulator: RunningEmulator) -> None:
     # API End-of-Life Policy: versions 21.0 through 30.0 retired in Summer '25; "If you request any
     # resource or use an operation from a retired API version, REST API returns the 410:GONE error code"
@@ -189,6 +205,7 @@ def test_retired_api_versions_answer_410_gone(emulator: RunningEmulator) -> None
 
 
 # ------------------------------------------------------------------ 12. If-Modified-Since, gzip
+
 
 def test_describe_honours_if_modified_since(sf: Salesforce, emulator: RunningEmulator) -> None:
     # REST API guide: sObject Describe and Describe Global accept If-Modified-Since and answer
@@ -218,13 +235,22 @@ def test_responses_are_gzip_compressed_when_accepted(emulator: RunningEmulator) 
 
 # ------------------------------------------------------------------ 13. composite Location
 
+
 def test_composite_created_subresponse_has_location(sf: Salesforce) -> None:
     # REST API guide, Composite resource example response: a 201 sub-response carries
     # "httpHeaders": {"Location": "/services/data/vXX.X/sobjects/Account/001..."}
-    body = {"allOrNone": False, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v64.0/sobjects/Account", "referenceId": "acct",
-         "body": {"Name": "Composite"}},
-        {"method": "GET", "url": "/services/data/v64.0/sobjects/Account/@{acct.id}", "referenceId": "read"}]}
+    body = {
+        "allOrNone": False,
+        "compositeRequest": [
+            {
+                "method": "POST",
+                "url": "/services/data/v64.0/sobjects/Account",
+                "referenceId": "acct",
+                "body": {"Name": "Composite"},
+            },
+            {"method": "GET", "url": "/services/data/v64.0/sobjects/Account/@{acct.id}", "referenceId": "read"},
+        ],
+    }
     out = sf.restful("composite", method="POST", data=json.dumps(body))["compositeResponse"]
     created = out[0]
     assert created["httpStatusCode"] == 201
@@ -233,6 +259,7 @@ def test_composite_created_subresponse_has_location(sf: Salesforce) -> None:
 
 
 # ------------------------------------------------------------------ 14. date literals in local time
+
 
 def test_date_literals_use_the_users_time_zone(sf: Salesforce, emulator: RunningEmulator) -> None:
     # date literals are day ranges from midnight where the user is, not UTC midnight: two records half an
@@ -245,8 +272,9 @@ def test_date_literals_use_the_users_time_zone(sf: Salesforce, emulator: Running
         midnight = datetime(local_today.year, local_today.month, local_today.day, tzinfo=zone)
         stamps = {"after": midnight + timedelta(minutes=30), "before": midnight - timedelta(minutes=30)}
         for label, at in stamps.items():
-            sf.Incident_Log__c.create({"Message__c": label,
-                                       "Detected_At__c": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+            sf.Incident_Log__c.create(
+                {"Message__c": label, "Detected_At__c": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            )
         today = sf.query("SELECT Message__c FROM Incident_Log__c WHERE Detected_At__c = TODAY")
         yesterday = sf.query("SELECT Message__c FROM Incident_Log__c WHERE Detected_At__c = YESTERDAY")
         if datetime.now(zone).date() == local_today:
@@ -263,23 +291,28 @@ def test_convert_timezone_in_date_functions(sf: Salesforce, emulator: RunningEmu
     admin = sf.query(format_soql("SELECT Id FROM User WHERE Username = {}", emulator.settings.admin_username))
     sf.User.update(admin["records"][0]["Id"], {"TimeZoneSidKey": "America/Los_Angeles"})
     sf.Incident_Log__c.create({"Message__c": "x", "Detected_At__c": "2026-01-15T05:00:00Z"})  # 21:00 PST on the 14th
-    local = sf.query("SELECT HOUR_IN_DAY(convertTimezone(Detected_At__c)) h, COUNT(Id) n FROM Incident_Log__c "
-                     "GROUP BY HOUR_IN_DAY(convertTimezone(Detected_At__c))")["records"]
-    utc = sf.query("SELECT HOUR_IN_DAY(Detected_At__c) h, COUNT(Id) n FROM Incident_Log__c "
-                   "GROUP BY HOUR_IN_DAY(Detected_At__c)")["records"]
+    local = sf.query(
+        "SELECT HOUR_IN_DAY(convertTimezone(Detected_At__c)) h, COUNT(Id) n FROM Incident_Log__c "
+        "GROUP BY HOUR_IN_DAY(convertTimezone(Detected_At__c))"
+    )["records"]
+    utc = sf.query(
+        "SELECT HOUR_IN_DAY(Detected_At__c) h, COUNT(Id) n FROM Incident_Log__c GROUP BY HOUR_IN_DAY(Detected_At__c)"
+    )["records"]
     assert [(r["h"], r["n"]) for r in local] == [(21, 1)]
     assert [(r["h"], r["n"]) for r in utc] == [(5, 1)]
 
 
 # ------------------------------------------------------------------ smaller
 
+
 def test_method_not_allowed_lists_the_allowed_methods(sf: Salesforce) -> None:
     # the body real orgs give, quoted in simple-salesforce issue #412
     with pytest.raises(SalesforceGeneralError) as err:
         sf.restful("sobjects/Account", method="DELETE")
     assert err.value.status == 405
-    assert err.value.content == [{"message": "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,POST",
-                                  "errorCode": "METHOD_NOT_ALLOWED"}]
+    assert err.value.content == [
+        {"message": "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,POST", "errorCode": "METHOD_NOT_ALLOWED"}
+    ]
 
 
 def test_json_parse_errors_use_salesforces_wording(sf: Salesforce) -> None:
@@ -287,6 +320,10 @@ def test_json_parse_errors_use_salesforces_wording(sf: Salesforce) -> None:
     # [line:2, column:34667]" (a real org's JSON_PARSER_ERROR, jetstream issue #538)
     with pytest.raises(SalesforceMalformedRequest) as err:
         sf.restful("sobjects/Account", method="POST", data='{"Name": "x",}')
-    assert err.value.content == [{
-        "message": "Unexpected character ('}' (code 125)): was expecting double-quote to start field name "
-                   "at [line:1, column:14]", "errorCode": "JSON_PARSER_ERROR"}]
+    assert err.value.content == [
+        {
+            "message": "Unexpected character ('}' (code 125)): was expecting double-quote to start field name "
+            "at [line:1, column:14]",
+            "errorCode": "JSON_PARSER_ERROR",
+        }
+    ]

@@ -28,10 +28,20 @@ def jsforce_run(emulator: RunningEmulator, tmp_path: Path) -> dict[str, Any]:
     if not (NODE_MODULES / "jsforce").is_dir() or not shutil.which("node"):
         pytest.skip(f"jsforce not installed under {NODE_MODULES} (run scripts/install-thirdparty.sh)")
     env = node_env(emulator, tmp_path)
-    env.update(SF_LOGIN_URL=emulator.url, SF_USERNAME=emulator.settings.admin_username,
-               SF_PASSWORD=emulator.settings.admin_password, SF_API_VERSION="64.0")
-    proc = subprocess.run(["node", str(Path(__file__).with_name("jsforce_metadata_conformance.js"))], env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    env.update(
+        SF_LOGIN_URL=emulator.url,
+        SF_USERNAME=emulator.settings.admin_username,
+        SF_PASSWORD=emulator.settings.admin_password,
+        SF_API_VERSION="64.0",
+    )
+    proc = subprocess.run(
+        ["node", str(Path(__file__).with_name("jsforce_metadata_conformance.js"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     out: dict[str, Any] = json.loads(proc.stdout or "{}")
     assert proc.returncode == 0, f"jsforce failed: {out or proc.stderr}"
     return out
@@ -55,8 +65,11 @@ def test_retrieve_without_single_package_is_rooted_at_unpackaged(jsforce_run: di
     retrieve = jsforce_run["retrieve"]
     assert retrieve["status"] == "Succeeded"
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(retrieve["zipFile"]))).namelist()
-    assert sorted(names) == ["unpackaged/classes/FeatureKillSwitch.cls",
-                             "unpackaged/classes/FeatureKillSwitch.cls-meta.xml", "unpackaged/package.xml"]
+    assert sorted(names) == [
+        "unpackaged/classes/FeatureKillSwitch.cls",
+        "unpackaged/classes/FeatureKillSwitch.cls-meta.xml",
+        "unpackaged/package.xml",
+    ]
     assert "unpackaged/classes/FeatureKillSwitch.cls" in retrieve["fileNames"]
     assert set(retrieve["states"]) == {"unmanaged"}
 
@@ -83,17 +96,43 @@ def test_sf_project_retrieve_start_by_metadata(emulator: RunningEmulator, tmp_pa
     home.mkdir()
     project = tmp_path / "project"
     (project / "force-app").mkdir(parents=True)
-    (project / "sfdx-project.json").write_text(json.dumps({
-        "packageDirectories": [{"path": "force-app", "default": True}], "name": "retrieve-check",
-        "namespace": "", "sfdcLoginUrl": "https://login.salesforce.com", "sourceApiVersion": "64.0"}))
+    (project / "sfdx-project.json").write_text(
+        json.dumps(
+            {
+                "packageDirectories": [{"path": "force-app", "default": True}],
+                "name": "retrieve-check",
+                "namespace": "",
+                "sfdcLoginUrl": "https://login.salesforce.com",
+                "sourceApiVersion": "64.0",
+            }
+        )
+    )
     env = node_env(emulator, home, NODE22)
     env["SF_ACCESS_TOKEN"] = emulator.login()["access_token"]
-    login = run_sf(["org", "login", "access-token", "--instance-url", emulator.url, "--alias", "emu",
-                    "--no-prompt"], env)
+    login = run_sf(
+        ["org", "login", "access-token", "--instance-url", emulator.url, "--alias", "emu", "--no-prompt"], env
+    )
     assert login["status"] == 0, login
-    proc = subprocess.run([str(NODE22 / "node"), str(SF_BIN), "project", "retrieve", "start", "--metadata",
-                           "ApexClass:FeatureKillSwitch", "--target-org", "emu", "--json"], env=env, cwd=project,
-                          capture_output=True, text=True, timeout=240, check=False)
+    proc = subprocess.run(
+        [
+            str(NODE22 / "node"),
+            str(SF_BIN),
+            "project",
+            "retrieve",
+            "start",
+            "--metadata",
+            "ApexClass:FeatureKillSwitch",
+            "--target-org",
+            "emu",
+            "--json",
+        ],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     result = json.loads(proc.stdout)
     assert result["status"] == 0, result
     files = {Path(f["filePath"]).name for f in result["result"]["files"] if f.get("state") != "Failed"}

@@ -15,9 +15,13 @@ def _explain(org: Any, soql: str) -> list[dict[str, Any]]:
 
 
 def _seed(org: Any, count: int) -> None:
-    org.composite_sobjects("POST", [{"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}",
-                                     "Fingerprint__c": f"fp{i % 50}"}
-                                    for i in range(count)])
+    org.composite_sobjects(
+        "POST",
+        [
+            {"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}", "Fingerprint__c": f"fp{i % 50}"}
+            for i in range(count)
+        ],
+    )
 
 
 def test_custom_index_cost_uses_the_custom_threshold(org: Any) -> None:
@@ -27,16 +31,22 @@ def test_custom_index_cost_uses_the_custom_threshold(org: Any) -> None:
     assert index["relativeCost"] == 0.2  # 2 rows / (10 % of 100 records)
     assert scan["leadingOperationType"] == "TableScan" and scan["sobjectCardinality"] == 100
     # ten times as many matches: above the custom threshold, and a scan is cheaper
-    first, second = _explain(org, "SELECT Id FROM Error_Log__c WHERE Fingerprint__c IN "
-                                  "('fp1','fp2','fp3','fp4','fp5','fp6','fp7','fp8','fp9','fp10')")
+    first, second = _explain(
+        org,
+        "SELECT Id FROM Error_Log__c WHERE Fingerprint__c IN "
+        "('fp1','fp2','fp3','fp4','fp5','fp6','fp7','fp8','fp9','fp10')",
+    )
     assert (first["leadingOperationType"], second["relativeCost"]) == ("TableScan", 2.0)
 
 
 def test_standard_index_on_a_lookup_and_in_list(org: Any) -> None:
     _seed(org, 20)
     user = org.identity.user_id
-    index = next(p for p in _explain(org, f"SELECT Id FROM Error_Log__c WHERE CreatedById IN ('{user}')")  # noqa: S608
-                 if p["leadingOperationType"] == "Index")
+    index = next(
+        p
+        for p in _explain(org, f"SELECT Id FROM Error_Log__c WHERE CreatedById IN ('{user}')")  # noqa: S608
+        if p["leadingOperationType"] == "Index"
+    )
     assert index["fields"] == ["CreatedById"]
     assert index["cardinality"] == 20 and index["relativeCost"] == round(20 / 6, 4)  # above 30 % of 20 records
 
@@ -47,7 +57,8 @@ def test_negative_operators_and_leading_wildcards_cannot_use_an_index(org: Any) 
     assert scan["leadingOperationType"] == "TableScan"
     assert {(n["description"], n["fields"][0]) for n in scan["notes"]} == {
         ("Not considering filter for optimization because of a negative filter operator", "Fingerprint__c"),
-        ("Not considering filter for optimization because unindexed", "Name")}
+        ("Not considering filter for optimization because unindexed", "Name"),
+    }
 
 
 def test_unknown_field_is_the_query_error_and_explain_runs_nothing(org: Any, emu: Any) -> None:
@@ -61,8 +72,13 @@ def test_unknown_field_is_the_query_error_and_explain_runs_nothing(org: Any, emu
 
 
 def test_a_configured_data_volume_drives_record_counts_and_plans(org: Any, emu: Any) -> None:
-    org.composite_sobjects("POST", [{"attributes": {"type": "Account"}, "Name": f"Acme {i}",
-                                     "Description": "vip" if i < 2 else "plain"} for i in range(20)])
+    org.composite_sobjects(
+        "POST",
+        [
+            {"attributes": {"type": "Account"}, "Name": f"Acme {i}", "Description": "vip" if i < 2 else "plain"}
+            for i in range(20)
+        ],
+    )
     assert emu.control("POST", "volumes", {"Account": 2_000_000}) == {"volumes": {"account": 2_000_000}}
 
     [scan] = _explain(org, "SELECT Id FROM Account WHERE Description = 'vip'")

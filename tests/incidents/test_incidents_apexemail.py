@@ -22,7 +22,8 @@ def test_add_and_remove_are_audited_by_the_domain(emu, org: Org, store: Store) -
     audit = store.audit_history(alias=org.alias, action_prefix="alerts.apex-email")
     assert [(r.action, r.actor, r.reason, r.target) for r in audit] == [
         ("alerts.apex-email.remove", "carol", "rotation over", "ApexEmailNotification:pager@example.com"),
-        ("alerts.apex-email.add", "alice", "P1 paging", "ApexEmailNotification:pager@example.com")]
+        ("alerts.apex-email.add", "alice", "P1 paging", "ApexEmailNotification:pager@example.com"),
+    ]
 
 
 def test_a_refused_confirmation_writes_nothing_and_a_dry_run_does_not_ask(emu, org: Org, store: Store) -> None:
@@ -33,7 +34,8 @@ def test_a_refused_confirmation_writes_nothing_and_a_dry_run_does_not_ask(emu, o
 
     with pytest.raises(Aborted, match="Add an Apex exception email recipient"):
         apexemail.add_recipient(org, store, actor="alice", email="pager@example.com", confirm=refuse)
-    planned = apexemail.add_recipient(org, store, actor="alice", email="pager@example.com", dry_run=True,
-                                      confirm=refuse)
+    planned = apexemail.add_recipient(
+        org, store, actor="alice", email="pager@example.com", dry_run=True, confirm=refuse
+    )
     assert planned["created"] and planned["id"] is None
     assert apexemail.list_recipients(org) == before and store.audit_history(alias=org.alias) == []

@@ -17,8 +17,15 @@ from sfops.incidents.channels import DeliveryError, parse_channel, send
 from sfops.incidents.model import Incident, Status
 from sfops.incidents.templates import render
 
-INCIDENT = Incident(id="a03000000000001AAA", org="emu", severity="P1", status=Status.NEW, summary="Checkout fails",
-                    dedup_key="checkout", detected_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
+INCIDENT = Incident(
+    id="a03000000000001AAA",
+    org="emu",
+    severity="P1",
+    status=Status.NEW,
+    summary="Checkout fails",
+    dedup_key="checkout",
+    detected_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC),
+)
 
 
 class Behaviour:
@@ -69,16 +76,20 @@ def slow_receiver() -> Iterator[tuple[str, Behaviour]]:
 
 
 def webhook(url: str, timeout: float = 1) -> Any:
-    return parse_channel("hook", {"type": "webhook", "timeout": timeout},
-                         {"SFOPS_ALERT_HOOK_URL": url, "SFOPS_ALERT_HOOK_SECRET": "s3cret"})
+    return parse_channel(
+        "hook",
+        {"type": "webhook", "timeout": timeout},
+        {"SFOPS_ALERT_HOOK_URL": url, "SFOPS_ALERT_HOOK_SECRET": "s3cret"},
+    )
 
 
 def message() -> Any:
     return render(INCIDENT, "triggered", alias="emu")
 
 
-@pytest.mark.parametrize("url", ["http://alerts.example.invalid/hook", "ftp://alerts.example.invalid/hook",
-                                 "alerts.example.invalid/hook"])
+@pytest.mark.parametrize(
+    "url", ["http://alerts.example.invalid/hook", "ftp://alerts.example.invalid/hook", "alerts.example.invalid/hook"]
+)
 def test_a_url_that_is_not_https_is_refused_before_anything_is_sent(url: str) -> None:
     with pytest.raises(ConfigError, match="must be https://") as caught:
         send(webhook(url), INCIDENT, message())
@@ -106,8 +117,9 @@ def test_a_slow_receiver_cannot_hold_a_delivery(slow_receiver: tuple[str, Behavi
     assert time.monotonic() - started < 4
 
 
-def test_incident_raise_is_not_held_up_by_a_slow_channel(emu: Any, tmp_path: Any,
-                                                         slow_receiver: tuple[str, Behaviour]) -> None:
+def test_incident_raise_is_not_held_up_by_a_slow_channel(
+    emu: Any, tmp_path: Any, slow_receiver: tuple[str, Behaviour]
+) -> None:
     import json
 
     from emulator_cli_support import emulator_cli_env
@@ -116,9 +128,14 @@ def test_incident_raise_is_not_held_up_by_a_slow_channel(emu: Any, tmp_path: Any
 
     url, behaviour = slow_receiver
     behaviour.mode = "silent"
-    env = {**emulator_cli_env(emu, tmp_path, extra_toml='[alerts.routes]\nP1 = ["hook"]\n'
-                                                        '[alerts.channels.hook]\ntype = "webhook"\ntimeout = 1\n'),
-           "SFOPS_ALERT_HOOK_URL": url + "/hook"}
+    env = {
+        **emulator_cli_env(
+            emu,
+            tmp_path,
+            extra_toml='[alerts.routes]\nP1 = ["hook"]\n[alerts.channels.hook]\ntype = "webhook"\ntimeout = 1\n',
+        ),
+        "SFOPS_ALERT_HOOK_URL": url + "/hook",
+    }
     started = time.monotonic()
     code, out, err = invoke(["--json", "incident", "raise", "-s", "P1", "-m", "Checkout fails"], env)
     assert code == 0, err

@@ -24,7 +24,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def cli_env(emu: RunningEmulator, tmp_path: Path, receiver: Receiver, smtp_server: Mailbox) -> dict[str, str]:
     """The shared emulator CLI environment plus alert channels on the local receivers and an on-call rotation."""
-    env = emulator_cli_env(emu, tmp_path, extra_toml=f'''
+    env = emulator_cli_env(
+        emu,
+        tmp_path,
+        extra_toml=f'''
 [alerts]
 max_attempts = 3
 [alerts.routes]
@@ -61,10 +64,15 @@ handoff_time = "09:00"
 length = "daily"
 participants = ["alice", "bob"]
 restrictions = [{{days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", end = "18:00"}}]
-''')
-    return {**env, "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack", "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
-            "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook",
-            "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000"}
+''',
+    )
+    return {
+        **env,
+        "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack",
+        "SFOPS_ALERT_TEAMS_URL": f"{receiver.url}/teams",
+        "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook",
+        "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000",
+    }
 
 
 def run(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -74,10 +82,24 @@ def run(env: dict[str, str], *args: str) -> dict[str, Any]:
     return {"code": result.exit_code, **body}
 
 
-def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: Receiver,
-                                            smtp_server: Mailbox, emu: RunningEmulator) -> None:
-    raised = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Checkout fails: CPU limit",
-                 "--category", "Governor Limit", "--dedup-key", "checkout-cpu", "--release", "R42")
+def test_incident_lifecycle_through_the_cli(
+    cli_env: dict[str, str], receiver: Receiver, smtp_server: Mailbox, emu: RunningEmulator
+) -> None:
+    raised = run(
+        cli_env,
+        "incident",
+        "raise",
+        "-s",
+        "P1",
+        "-m",
+        "Checkout fails: CPU limit",
+        "--category",
+        "Governor Limit",
+        "--dedup-key",
+        "checkout-cpu",
+        "--release",
+        "R42",
+    )
     assert raised["code"] == 0 and raised["result"]["created"]
     inc_id = raised["result"]["incident"]["id"]
     assert raised["result"]["incident"]["name"] == "INC-00001"  # the org's AutoNumber, as people call it
@@ -85,8 +107,9 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     assert {r["path"] for r in receiver.requests} == {"/pagerduty", "/slack", "/teams", "/hook"}
     assert smtp_server.messages and "ops@example.com" in smtp_server.messages[0]["rcpt"]
 
-    again = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Checkout fails: CPU limit",
-                "--dedup-key", "checkout-cpu")
+    again = run(
+        cli_env, "incident", "raise", "-s", "P1", "-m", "Checkout fails: CPU limit", "--dedup-key", "checkout-cpu"
+    )
     assert not again["result"]["created"] and again["result"]["incident"]["occurrence_count"] == 2
 
     result = run_cli(["incident", "close", inc_id], cli_env)
@@ -98,8 +121,16 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
     assert run(cli_env, "incident", "ack", "checkout-cpu", "--note", "looking")["result"]["previous"] == "New"
     run(cli_env, "incident", "update", inc_id, "--note", "switch flipped")
     run(cli_env, "incident", "mitigate", inc_id)
-    resolved = run(cli_env, "incident", "resolve", inc_id, "--resolution", "Rolled back", "--root-cause",
-                   "Loop over 10k rows in trigger")
+    resolved = run(
+        cli_env,
+        "incident",
+        "resolve",
+        inc_id,
+        "--resolution",
+        "Rolled back",
+        "--root-cause",
+        "Loop over 10k rows in trigger",
+    )
     assert resolved["result"]["incident"]["status"] == "Resolved"
     pd_actions = [r["json"]["event_action"] for r in receiver.for_path("/pagerduty")]
     assert pd_actions == ["trigger", "acknowledge", "resolve"]
@@ -131,8 +162,9 @@ def test_incident_lifecycle_through_the_cli(cli_env: dict[str, str], receiver: R
 
     config = Path(cli_env["SFOPS_CONFIG"])
     (config.parent / "pm.md").write_text("Custom post-mortem for $ref: $root_cause\n", encoding="utf-8")
-    config.write_text(config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n',
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[incidents]\npostmortem_template = "pm.md"\n', encoding="utf-8"
+    )
     result = run_cli(["incident", "postmortem", inc_id], cli_env)
     assert result.exit_code == 0
     assert result.stdout.startswith("Custom post-mortem for INC-00001: Loop over 10k rows in trigger")
@@ -160,20 +192,50 @@ def test_oncall_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     night = run(cli_env, "oncall", "now", "--at", "2026-03-24T23:00:00+01:00")
     assert night["result"]["person"] is None and night["warnings"]
 
-    added = run(cli_env, "oncall", "override", "add", "--person", "carol", "--from", "2026-03-24T12:00:00+01:00",
-                "--to", "2026-03-24T14:00:00+01:00", "--reason", "dentist")
+    added = run(
+        cli_env,
+        "oncall",
+        "override",
+        "add",
+        "--person",
+        "carol",
+        "--from",
+        "2026-03-24T12:00:00+01:00",
+        "--to",
+        "2026-03-24T14:00:00+01:00",
+        "--reason",
+        "dentist",
+    )
     assert added["result"]["person"] == "carol"
     assert run(cli_env, "oncall", "now", "--at", "2026-03-24T13:00:00+01:00")["result"]["person"]["name"] == "carol"
 
-    schedule = run(cli_env, "oncall", "schedule", "--from", "2026-03-27T00:00:00+01:00",
-                   "--to", "2026-03-31T00:00:00+02:00", "--tz", "Europe/Paris")
+    schedule = run(
+        cli_env,
+        "oncall",
+        "schedule",
+        "--from",
+        "2026-03-27T00:00:00+01:00",
+        "--to",
+        "2026-03-31T00:00:00+02:00",
+        "--tz",
+        "Europe/Paris",
+    )
     people = [r["person"] for r in schedule["result"]]
     assert people == [None, "alice", None, "bob", None]  # Fri alice (day 4), weekend gap, Mon bob (day 7)
     assert len(schedule["warnings"]) == 3
 
     ics = tmp_path / "oncall.ics"
-    exported = run(cli_env, "oncall", "export", "--ics", str(ics), "--from", "2026-03-23T00:00:00+01:00",
-                   "--to", "2026-04-06T00:00:00+02:00")
+    exported = run(
+        cli_env,
+        "oncall",
+        "export",
+        "--ics",
+        str(ics),
+        "--from",
+        "2026-03-23T00:00:00+01:00",
+        "--to",
+        "2026-04-06T00:00:00+02:00",
+    )
     cal = icalendar.Calendar.from_ical(ics.read_bytes())
     events = cal.walk("VEVENT")
     # 10 weekdays; the override splits Tuesday 24th into bob, carol, bob: 12 events
@@ -209,9 +271,12 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
     assert len(rows) == before + 2
     tooling = emu.session()
     token = emu.login()["access_token"]
-    records = tooling.get(f"{emu.url}/services/data/v64.0/tooling/query",
-                          params={"q": "SELECT Id, Email, UserId FROM ApexEmailNotification"},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["records"]
+    records = tooling.get(
+        f"{emu.url}/services/data/v64.0/tooling/query",
+        params={"q": "SELECT Id, Email, UserId FROM ApexEmailNotification"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()["records"]
     assert sorted(filter(None, (r["Email"] for r in records))) == ["oncall@example.com"]
     assert len([r for r in records if r["UserId"]]) == 1
     would = run(cli_env, "alerts", "apex-email", "remove", "oncall@example.com", "--dry-run")
@@ -229,9 +294,12 @@ def test_apex_email_recipients(cli_env: dict[str, str], emu: RunningEmulator) ->
 
 def test_legacy_semicolon_separated_recipients(cli_env: dict[str, str], emu: RunningEmulator) -> None:
     token = emu.login()["access_token"]
-    resp = emu.session().post(f"{emu.url}/services/data/v64.0/tooling/sobjects/ApexEmailNotification/",
-                              json={"Email": "a@example.com;b@example.com"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    resp = emu.session().post(
+        f"{emu.url}/services/data/v64.0/tooling/sobjects/ApexEmailNotification/",
+        json={"Email": "a@example.com;b@example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert resp.status_code == 201, resp.text
     rows = run(cli_env, "alerts", "apex-email", "list")["result"]
     assert {r["address"] for r in rows if r["kind"] == "email"} >= {"a@example.com", "b@example.com"}
@@ -259,8 +327,9 @@ def test_dashboard_is_self_contained(cli_env: dict[str, str], tmp_path: Path) ->
     assert 'id="kpi-incidents">1<' in everything
 
 
-def test_dashboard_shows_org_limits_and_can_be_served(cli_env: dict[str, str], tmp_path: Path,
-                                                      emu: RunningEmulator) -> None:
+def test_dashboard_shows_org_limits_and_can_be_served(
+    cli_env: dict[str, str], tmp_path: Path, emu: RunningEmulator
+) -> None:
     import threading
     import urllib.request
 
@@ -310,8 +379,14 @@ def test_served_dashboard_exposes_only_the_pages_and_a_bad_port_is_one_line(tmp_
             assert resp.read() == b"<html>ok</html>"
         with urllib.request.urlopen(base + "/dashboard_files/index.html", timeout=10) as resp:
             assert resp.read() == b"<html>index</html>"
-        for other in ("/sfops.db", "/../sfops.db", "/%2e%2e/sfops.db", "/dashboard_files/../sfops.db",
-                      "/dashboard_files/%2e%2e%2fsfops.db", "/dashboard_files/notes.txt"):
+        for other in (
+            "/sfops.db",
+            "/../sfops.db",
+            "/%2e%2e/sfops.db",
+            "/dashboard_files/../sfops.db",
+            "/dashboard_files/%2e%2e%2fsfops.db",
+            "/dashboard_files/notes.txt",
+        ):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(base + other, timeout=10)
             assert err.value.code == 404, other
@@ -331,13 +406,17 @@ def test_an_unknown_outbox_status_is_refused_not_an_empty_list() -> None:
 
 def test_broken_alert_config_does_not_stop_raising(cli_env: dict[str, str], emu: RunningEmulator) -> None:
     config = Path(cli_env["SFOPS_CONFIG"])
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        '[alerts.channels.slack]\ntype = "slack"', '[alerts.channels.slack]\ntype = "slack"\nurl = "https://x"'),
-        encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            '[alerts.channels.slack]\ntype = "slack"', '[alerts.channels.slack]\ntype = "slack"\nurl = "https://x"'
+        ),
+        encoding="utf-8",
+    )
     raised = run(cli_env, "incident", "raise", "-s", "P1", "-m", "Everything down")
     assert raised["code"] == 0 and raised["result"]["created"]
-    assert any(w.startswith("Notifications are OFF") and "secrets never go in sfops.toml" in w
-               for w in raised["warnings"])
+    assert any(
+        w.startswith("Notifications are OFF") and "secrets never go in sfops.toml" in w for w in raised["warnings"]
+    )
     assert raised["result"]["event"]["published"]  # the org-side page still goes out
     result = run_cli(["incident", "escalate-due"], cli_env)
     assert result.exit_code == 2

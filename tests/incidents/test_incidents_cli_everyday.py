@@ -18,14 +18,18 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def hook_env(emu: RunningEmulator, tmp_path: Path, receiver: Receiver) -> dict[str, str]:
-    env = emulator_cli_env(emu, tmp_path, extra_toml='''
+    env = emulator_cli_env(
+        emu,
+        tmp_path,
+        extra_toml="""
 [alerts.routes]
 P1 = ["hook", "slack"]
 [alerts.channels.hook]
 type = "webhook"
 [alerts.channels.slack]
 type = "slack"
-''')
+""",
+    )
     return {**env, "SFOPS_ALERT_HOOK_URL": f"{receiver.url}/hook", "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack"}
 
 
@@ -78,16 +82,21 @@ def test_switch_list_shows_each_switchs_own_last_change(emu: RunningEmulator, tm
     assert rows["External_Sync__c"]["last_changed_at"] is None
 
 
-def test_a_missing_channel_secret_is_a_configuration_error_not_retried(emu: RunningEmulator, tmp_path: Path,
-                                                                        receiver: Receiver) -> None:
-    env = emulator_cli_env(emu, tmp_path, extra_toml='''
+def test_a_missing_channel_secret_is_a_configuration_error_not_retried(
+    emu: RunningEmulator, tmp_path: Path, receiver: Receiver
+) -> None:
+    env = emulator_cli_env(
+        emu,
+        tmp_path,
+        extra_toml="""
 [alerts.routes]
 P1 = ["hook", "slack"]
 [alerts.channels.hook]
 type = "webhook"
 [alerts.channels.slack]
 type = "slack"
-''')
+""",
+    )
     env["SFOPS_ALERT_SLACK_URL"] = f"{receiver.url}/slack"  # SFOPS_ALERT_HOOK_URL is missing
     result = run_cli(["incident", "raise", "-s", "P1", "-m", "Quotes fail", "--json"], env)
     assert result.exit_code == 0

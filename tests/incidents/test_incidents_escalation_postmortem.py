@@ -24,25 +24,42 @@ pytestmark = pytest.mark.integration
 def _settings(raw: dict[str, Any], env: dict[str, str]) -> Settings:
     from pathlib import Path
 
-    return Settings(orgs={}, default_org=None, config_path=Path("sfops.toml"), home=Path("."), store_url="",
-                    env=env, raw=raw)
+    return Settings(
+        orgs={}, default_org=None, config_path=Path("sfops.toml"), home=Path("."), store_url="", env=env, raw=raw
+    )
 
 
 @pytest.fixture
-def wired(org: Org, store: Store, clock: Clock, receiver: Receiver, smtp_server: Mailbox,
-          alerts_env: dict[str, str]) -> Incidents:
+def wired(
+    org: Org, store: Store, clock: Clock, receiver: Receiver, smtp_server: Mailbox, alerts_env: dict[str, str]
+) -> Incidents:
     alerts = alerts_section(receiver, smtp_server)
-    alerts["channels"]["secondary-email"] = {"type": "email", "smtp_host": smtp_server.host,
-                                             "smtp_port": smtp_server.port, "from": "sfops@example.com"}
-    alerts["escalation"] = {"severities": ["P1"], "levels": [
-        {"after_minutes": 15, "channels": ["secondary-email"], "rotation": "secondary"},
-        {"after_minutes": 30, "channels": ["hook"]}]}
-    return build(_settings({"alerts": alerts, "oncall": ONCALL_SECTION}, alerts_env), org, store, alias="emu",
-                 actor="agent", clock=clock)
+    alerts["channels"]["secondary-email"] = {
+        "type": "email",
+        "smtp_host": smtp_server.host,
+        "smtp_port": smtp_server.port,
+        "from": "sfops@example.com",
+    }
+    alerts["escalation"] = {
+        "severities": ["P1"],
+        "levels": [
+            {"after_minutes": 15, "channels": ["secondary-email"], "rotation": "secondary"},
+            {"after_minutes": 30, "channels": ["hook"]},
+        ],
+    }
+    return build(
+        _settings({"alerts": alerts, "oncall": ONCALL_SECTION}, alerts_env),
+        org,
+        store,
+        alias="emu",
+        actor="agent",
+        clock=clock,
+    )
 
 
-def test_unacknowledged_p1_escalates_level_by_level_once(wired: Incidents, clock: Clock, receiver: Receiver,
-                                                         smtp_server: Mailbox) -> None:
+def test_unacknowledged_p1_escalates_level_by_level_once(
+    wired: Incidents, clock: Clock, receiver: Receiver, smtp_server: Mailbox
+) -> None:
     svc = wired.service
     p1 = svc.raise_incident("P1", "Payments down", dedup_key="pay").incident
     svc.raise_incident("P2", "Slow search", dedup_key="search")  # P2: not in escalation severities
@@ -78,26 +95,59 @@ def test_acknowledging_stops_escalation(wired: Incidents, clock: Clock) -> None:
 
 def test_postmortem_draft_from_the_timeline(wired: Incidents, clock: Clock, store: Store) -> None:
     svc = wired.service
-    inc = svc.raise_incident("P1", "Order save fails: System.LimitException: Too many SOQL queries: 101",
-                             context="OrderTrigger line 40\nSystem.LimitException: Apex CPU time limit exceeded",
-                             category="Governor Limit", dedup_key="soql-101", release="R42",
-                             source="apex_exception").incident
+    inc = svc.raise_incident(
+        "P1",
+        "Order save fails: System.LimitException: Too many SOQL queries: 101",
+        context="OrderTrigger line 40\nSystem.LimitException: Apex CPU time limit exceeded",
+        category="Governor Limit",
+        dedup_key="soql-101",
+        release="R42",
+        source="apex_exception",
+    ).incident
     clock.advance(minutes=3)
     svc.acknowledge(inc.id)
-    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Order_Automation__c",
-                       before=True, after=False, reason="contain", incident_id=inc.id)
-    store.record_audit(actor="bob", alias="emu", action="rollback.deploy", target="R42", incident_id=inc.id,
-                       details={"release": "R42", "to_release": "R41"})
+    store.record_audit(
+        actor="bob",
+        alias="emu",
+        action="switch.off",
+        target="Kill_Switch__c.Order_Automation__c",
+        before=True,
+        after=False,
+        reason="contain",
+        incident_id=inc.id,
+    )
+    store.record_audit(
+        actor="bob",
+        alias="emu",
+        action="rollback.deploy",
+        target="R42",
+        incident_id=inc.id,
+        details={"release": "R42", "to_release": "R41"},
+    )
     clock.advance(minutes=20)
     svc.resolve(inc.id, resolution="Rolled back R42 to R41", root_cause="SOQL in a loop in OrderTrigger")
     incident, timeline = svc.timeline(inc.id)
     due = dt.date(2026, 11, 20)
-    text = draft(incident, timeline, authors="alice",
-                 action_items=[ActionItem.parse("Bulkify OrderTrigger;carol;2026-11-20", "alice", due),
-                               ActionItem.parse("Add a SOQL-count test", "alice", due)])
+    text = draft(
+        incident,
+        timeline,
+        authors="alice",
+        action_items=[
+            ActionItem.parse("Bulkify OrderTrigger;carol;2026-11-20", "alice", due),
+            ActionItem.parse("Add a SOQL-count test", "alice", due),
+        ],
+    )
     assert text.startswith(f"# Post-mortem: {incident.ref} - Order save fails")
-    for heading in ("## Summary", "## Impact", "## Timeline (UTC)", "## Root cause", "## What went well",
-                    "## What went badly", "## Action items", "## Salesforce specifics"):
+    for heading in (
+        "## Summary",
+        "## Impact",
+        "## Timeline (UTC)",
+        "## Root cause",
+        "## What went well",
+        "## What went badly",
+        "## Action items",
+        "## Salesforce specifics",
+    ):
         assert heading in text
     assert "Time to acknowledge: 3 min." in text and "Time to resolve: 23 min." in text
     assert "**Release:** R42" in text
@@ -132,6 +182,12 @@ def test_template_override_and_helpers(tmp_path: Any) -> None:
 def test_limits_found_in_free_text() -> None:
     from sfops.incidents.model import Incident, Status
 
-    inc = Incident(id="x", org="o", severity="P2", status=Status.NEW, summary="UNABLE_TO_LOCK_ROW on Account",
-                   context="Too many DML statements: 151")
+    inc = Incident(
+        id="x",
+        org="o",
+        severity="P2",
+        status=Status.NEW,
+        summary="UNABLE_TO_LOCK_ROW on Account",
+        context="Too many DML statements: 151",
+    )
     assert limits_hit(inc, []) == ["Row lock (UNABLE_TO_LOCK_ROW)", "DmlStatements"]  # order of mention

@@ -24,7 +24,10 @@ INSERT = "/services/data/*/sobjects/Incident_Log__c/"
 
 @pytest.fixture
 def env(emu: RunningEmulator, tmp_path: Path, receiver: Receiver, proxy: FaultProxy) -> dict[str, str]:
-    base = emulator_cli_env(emu, tmp_path, extra_toml=f'''
+    base = emulator_cli_env(
+        emu,
+        tmp_path,
+        extra_toml=f'''
 [alerts.routes]
 P1 = ["pagerduty", "slack"]
 [alerts.channels.slack]
@@ -32,9 +35,13 @@ type = "slack"
 [alerts.channels.pagerduty]
 type = "pagerduty"
 url = "{receiver.url}/pagerduty"
-''')
-    return {**proxied_cli_env(base, emu, proxy), "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack",
-            "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000"}
+''',
+    )
+    return {
+        **proxied_cli_env(base, emu, proxy),
+        "SFOPS_ALERT_SLACK_URL": f"{receiver.url}/slack",
+        "SFOPS_ALERT_PAGERDUTY_ROUTING_KEY": "R0UTINGKEY0000000000000000000000",
+    }
 
 
 def raise_p1(env: dict[str, str]) -> tuple[int, str, str]:
@@ -45,13 +52,17 @@ def org_incidents(emu: RunningEmulator) -> list[dict[str, Any]]:
     from sfops.salesforce import connect
 
     org = connect(emu.org_config(alias="check"), env={})
-    return org.query("SELECT Id, Occurrence_Count__c, Dedup_Key__c FROM Incident_Log__c "
-                     "WHERE Dedup_Key__c = 'checkout'")
+    return org.query(
+        "SELECT Id, Occurrence_Count__c, Dedup_Key__c FROM Incident_Log__c WHERE Dedup_Key__c = 'checkout'"
+    )
 
 
 def trigger_events(emu: RunningEmulator) -> list[dict[str, Any]]:
-    return [e for e in emu.control("GET", "events")["events"] if "Event_Action__c" in json.dumps(e)
-            and "trigger" in json.dumps(e)]
+    return [
+        e
+        for e in emu.control("GET", "events")["events"]
+        if "Event_Action__c" in json.dumps(e) and "trigger" in json.dumps(e)
+    ]
 
 
 def assert_raised_once(env: dict[str, str], emu: RunningEmulator, receiver: Receiver) -> None:
@@ -65,8 +76,9 @@ def assert_raised_once(env: dict[str, str], emu: RunningEmulator, receiver: Rece
     assert records.raise_intent(store, "emu", "checkout") is None  # settled
 
 
-def test_a_lost_insert_reply_is_retried_and_recognised_as_our_own(env: dict[str, str], emu: RunningEmulator,
-                                                                  proxy: FaultProxy, receiver: Receiver) -> None:
+def test_a_lost_insert_reply_is_retried_and_recognised_as_our_own(
+    env: dict[str, str], emu: RunningEmulator, proxy: FaultProxy, receiver: Receiver
+) -> None:
     proxy.add("lose_reply", method="POST", path=INSERT)
     code, out, err = raise_p1(env)
     assert code == 0, err
@@ -77,11 +89,11 @@ def test_a_lost_insert_reply_is_retried_and_recognised_as_our_own(env: dict[str,
     assert_raised_once(env, emu, receiver)
 
 
-def test_a_rerun_after_the_reply_was_lost_every_time_finishes_the_raise(env: dict[str, str], emu: RunningEmulator,
-                                                                       proxy: FaultProxy, receiver: Receiver) -> None:
+def test_a_rerun_after_the_reply_was_lost_every_time_finishes_the_raise(
+    env: dict[str, str], emu: RunningEmulator, proxy: FaultProxy, receiver: Receiver
+) -> None:
     proxy.add("lose_reply", method="POST", path=INSERT, count=3)  # the first attempt and both retries
-    code, out, err = invoke(["incident", "raise", "-s", "P1", "-m", "Checkout fails", "--dedup-key", "checkout"],
-                            env)
+    code, out, err = invoke(["incident", "raise", "-s", "P1", "-m", "Checkout fails", "--dedup-key", "checkout"], env)
     line = assert_one_error_line(code, out, err)
     assert "gave up after 3 attempt(s)" in line
     assert len(org_incidents(emu)) == 1  # the org applied the insert...
@@ -106,12 +118,21 @@ def test_a_503_on_the_insert_is_retried(env: dict[str, str], emu: RunningEmulato
 
 
 def test_an_open_incident_never_paged_from_here_is_paged_on_its_next_raise(
-        env: dict[str, str], emu: RunningEmulator, receiver: Receiver) -> None:
+    env: dict[str, str], emu: RunningEmulator, receiver: Receiver
+) -> None:
     from sfops.salesforce import connect
 
     org = connect(emu.org_config(alias="other"), env={})  # raised elsewhere (Apex, another host): no page here
-    org.create("Incident_Log__c", {"Dedup_Key__c": "checkout", "Severity__c": "P1", "Status__c": "New",
-                                   "Message__c": "Checkout fails", "Occurrence_Count__c": 1})
+    org.create(
+        "Incident_Log__c",
+        {
+            "Dedup_Key__c": "checkout",
+            "Severity__c": "P1",
+            "Status__c": "New",
+            "Message__c": "Checkout fails",
+            "Occurrence_Count__c": 1,
+        },
+    )
     code, out, err = raise_p1(env)
     assert code == 0, err
     assert json.loads(out)["result"]["created"] is False

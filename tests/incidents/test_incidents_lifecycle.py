@@ -29,10 +29,18 @@ def _events(emu: RunningEmulator) -> list[dict]:
     return [e["fields"] for e in emu.control("GET", "events")["events"] if e["sobject"] == "Incident_Event__e"]
 
 
-def test_raise_writes_the_org_record_and_the_mirror(service: IncidentService, org: Org, store: Store,
-                                                    emu: RunningEmulator, clock: Clock) -> None:
-    out = service.raise_incident("P1", "Order sync failing: HTTP 503 from ERP", context='{"class": "OrderSync"}',
-                                 category="Integration", dedup_key="erp-503", source="breaker:erp", release="R42")
+def test_raise_writes_the_org_record_and_the_mirror(
+    service: IncidentService, org: Org, store: Store, emu: RunningEmulator, clock: Clock
+) -> None:
+    out = service.raise_incident(
+        "P1",
+        "Order sync failing: HTTP 503 from ERP",
+        context='{"class": "OrderSync"}',
+        category="Integration",
+        dedup_key="erp-503",
+        source="breaker:erp",
+        release="R42",
+    )
     assert out.created
     record = org.get("Incident_Log__c", out.incident.id)
     assert record["Severity__c"] == "P1" and record["Status__c"] == "New"
@@ -55,8 +63,9 @@ def test_p3_does_not_publish_an_event(service: IncidentService, emu: RunningEmul
     assert out.event is None and _events(emu) == []
 
 
-def test_dedup_counts_repeats_on_one_record(service: IncidentService, org: Org, emu: RunningEmulator,
-                                            clock: Clock) -> None:
+def test_dedup_counts_repeats_on_one_record(
+    service: IncidentService, org: Org, emu: RunningEmulator, clock: Clock
+) -> None:
     first = service.raise_incident("P2", "CPU limit in OrderTrigger", dedup_key="cpu-order")
     clock.advance(minutes=5)
     second = service.raise_incident("P2", "CPU limit in OrderTrigger again", dedup_key="cpu-order")
@@ -73,8 +82,9 @@ def test_dedup_counts_repeats_on_one_record(service: IncidentService, org: Org, 
     assert [e["Event_Action__c"] for e in _events(emu)] == ["trigger"]
 
 
-def test_a_more_severe_repeat_escalates_and_pages_again(service: IncidentService, org: Org,
-                                                        emu: RunningEmulator) -> None:
+def test_a_more_severe_repeat_escalates_and_pages_again(
+    service: IncidentService, org: Org, emu: RunningEmulator
+) -> None:
     service.raise_incident("P3", "Slow callouts", dedup_key="slow")
     out = service.raise_incident("P1", "Slow callouts: all failing now", dedup_key="slow")
     assert out.escalated and out.incident.severity == "P1"
@@ -102,8 +112,9 @@ def test_concurrent_repeats_are_all_counted(service: IncidentService, org: Org) 
     assert row["Occurrence_Count__c"] == 7
 
 
-def test_full_lifecycle_with_stamps_and_events(service: IncidentService, org: Org, emu: RunningEmulator,
-                                               clock: Clock) -> None:
+def test_full_lifecycle_with_stamps_and_events(
+    service: IncidentService, org: Org, emu: RunningEmulator, clock: Clock
+) -> None:
     start = clock.now
     inc = service.raise_incident("P2", "Checkout broken", dedup_key="checkout").incident
     clock.advance(minutes=4)
@@ -126,10 +137,18 @@ def test_full_lifecycle_with_stamps_and_events(service: IncidentService, org: Or
     assert record["Root_Cause__c"] == "Null check removed in OrderService"
     assert final.status is Status.CLOSED
     assert [e["Event_Action__c"] for e in _events(emu)] == ["trigger", "acknowledge", "resolve"]
-    moves = [(e["status_from"], e["status_to"]) for e in records.events(service.store, "emu", inc.id)
-             if e["kind"] == "status"]
-    assert moves == [("New", "Triaged"), ("Triaged", "Investigating"), ("Investigating", "Mitigated"),
-                     ("Mitigated", "Resolved"), ("Resolved", "Closed")]
+    moves = [
+        (e["status_from"], e["status_to"])
+        for e in records.events(service.store, "emu", inc.id)
+        if e["kind"] == "status"
+    ]
+    assert moves == [
+        ("New", "Triaged"),
+        ("Triaged", "Investigating"),
+        ("Investigating", "Mitigated"),
+        ("Mitigated", "Resolved"),
+        ("Resolved", "Closed"),
+    ]
 
 
 def test_transitions_are_enforced_against_the_org_state(service: IncidentService, org: Org) -> None:
@@ -159,17 +178,28 @@ def test_lookup_by_unknown_ref_is_a_usage_error(service: IncidentService) -> Non
         service.get("INC-99999")
 
 
-def test_timeline_merges_notes_and_audit_records_of_sfops_actions(service: IncidentService, store: Store,
-                                                                  clock: Clock) -> None:
+def test_timeline_merges_notes_and_audit_records_of_sfops_actions(
+    service: IncidentService, store: Store, clock: Clock
+) -> None:
     inc = service.raise_incident("P1", "Orders failing", dedup_key="orders").incident
     clock.advance(minutes=1)
     service.update(inc.id, note="suspect release R42")
-    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Order_Sync__c",
-                       before=True, after=False, reason="stop the bleeding", incident_id=inc.id)
-    store.record_audit(actor="bob", alias="emu", action="breaker.open", target="Circuit_Breaker__c.erp",
-                       incident_id=inc.id[:15])
-    store.record_audit(actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Other__c",
-                       incident_id="someone-else")
+    store.record_audit(
+        actor="bob",
+        alias="emu",
+        action="switch.off",
+        target="Kill_Switch__c.Order_Sync__c",
+        before=True,
+        after=False,
+        reason="stop the bleeding",
+        incident_id=inc.id,
+    )
+    store.record_audit(
+        actor="bob", alias="emu", action="breaker.open", target="Circuit_Breaker__c.erp", incident_id=inc.id[:15]
+    )
+    store.record_audit(
+        actor="bob", alias="emu", action="switch.off", target="Kill_Switch__c.Other__c", incident_id="someone-else"
+    )
     _, timeline = service.timeline(inc.id)
     kinds = [e.kind for e in timeline]
     assert kinds.count("switch.off") == 1 and "breaker.open" in kinds
@@ -190,13 +220,21 @@ def test_list_filters(service: IncidentService) -> None:
     assert [i.summary for i in service.find(open_only=True)] == ["B"]
 
 
-def test_a_concurrent_change_during_counting_is_retried(service: IncidentService, org: Org,
-                                                        emu: RunningEmulator) -> None:
+def test_a_concurrent_change_during_counting_is_retried(
+    service: IncidentService, org: Org, emu: RunningEmulator
+) -> None:
     inc = service.raise_incident("P2", "Row lock", dedup_key="lock-412").incident
     # the org refuses the first counting PATCH as if the record changed since it was read
-    emu.faults(fail={"count": 1, "status": 412, "errorCode": "PRECONDITION_FAILED",
-                     "message": "The record changed", "method": "PATCH",
-                     "path": f"/services/data/*/sobjects/Incident_Log__c/{inc.id}"})
+    emu.faults(
+        fail={
+            "count": 1,
+            "status": 412,
+            "errorCode": "PRECONDITION_FAILED",
+            "message": "The record changed",
+            "method": "PATCH",
+            "path": f"/services/data/*/sobjects/Incident_Log__c/{inc.id}",
+        }
+    )
     start = len(emu.requests_journal())
     out = service.raise_incident("P2", "Row lock", dedup_key="lock-412")
     assert out.incident.occurrence_count == 2
@@ -205,10 +243,18 @@ def test_a_concurrent_change_during_counting_is_retried(service: IncidentService
     assert org.get("Incident_Log__c", inc.id)["Occurrence_Count__c"] == 2
 
 
-def test_a_failed_event_publish_keeps_the_incident_and_says_so(service: IncidentService, org: Org,
-                                                               emu: RunningEmulator) -> None:
-    emu.faults(fail={"count": 10, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "method": "POST",
-                     "path": "/services/data/*/sobjects/Incident_Event__e*"})
+def test_a_failed_event_publish_keeps_the_incident_and_says_so(
+    service: IncidentService, org: Org, emu: RunningEmulator
+) -> None:
+    emu.faults(
+        fail={
+            "count": 10,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "method": "POST",
+            "path": "/services/data/*/sobjects/Incident_Event__e*",
+        }
+    )
     out = service.raise_incident("P1", "Everything down", dedup_key="down")
     assert out.created and out.event is not None and out.event["published"] is False
     assert org.get("Incident_Log__c", out.incident.id)["Status__c"] == "New"

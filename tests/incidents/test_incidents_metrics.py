@@ -15,14 +15,33 @@ def _at(month: int, day: int, hour: int) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, tzinfo=dt.UTC)
 
 
-def _inc(n: int, sev: str, cat: str, detected: dt.datetime, ack: int | None, mit: int | None, res: int | None,
-         release: str | None = None) -> Incident:
+def _inc(
+    n: int,
+    sev: str,
+    cat: str,
+    detected: dt.datetime,
+    ack: int | None,
+    mit: int | None,
+    res: int | None,
+    release: str | None = None,
+) -> Incident:
     def plus(minutes: int | None) -> dt.datetime | None:
         return None if minutes is None else detected + dt.timedelta(minutes=minutes)
+
     status = Status.RESOLVED if res is not None else (Status.TRIAGED if ack is not None else Status.NEW)
-    return Incident(id=f"a03000000000{n:03d}AAA", org="emu", severity=sev, status=status, summary=f"#{n}",
-                    category=cat, detected_at=detected, acknowledged_at=plus(ack), mitigated_at=plus(mit),
-                    resolved_at=plus(res), release=release)
+    return Incident(
+        id=f"a03000000000{n:03d}AAA",
+        org="emu",
+        severity=sev,
+        status=status,
+        summary=f"#{n}",
+        category=cat,
+        detected_at=detected,
+        acknowledged_at=plus(ack),
+        mitigated_at=plus(mit),
+        resolved_at=plus(res),
+        release=release,
+    )
 
 
 HISTORY = [
@@ -49,8 +68,13 @@ def test_overall_and_by_severity_by_hand() -> None:
 def test_by_category_and_month_by_hand() -> None:
     m = compute(HISTORY)
     by_cat = {r["category"]: r for r in m.by_category}
-    assert by_cat["Integration"] == {"category": "Integration", "incidents": 2, "mtta": 7.5,
-                                     "time_to_mitigate": 30.0, "mttr": 90.0}
+    assert by_cat["Integration"] == {
+        "category": "Integration",
+        "incidents": 2,
+        "mtta": 7.5,
+        "time_to_mitigate": 30.0,
+        "mttr": 90.0,
+    }
     by_month = {r["month"]: r for r in m.by_month}
     assert by_month["2026-09"]["mtta"] == 10.0 and by_month["2026-09"]["mttr"] == 75.0
     assert by_month["2026-10"]["incidents"] == 3 and by_month["2026-10"]["mtta"] == 20.0
@@ -84,8 +108,7 @@ def test_from_the_store_with_releases_from_the_audit_trail(store: Store) -> None
         records.save_incident(store, inc)
     for release in ("R1", "R2", "R3", "R4"):
         store.record_audit(actor="ci", alias="emu", action="deploy.release", target=release)
-    store.record_audit(actor="bob", alias="emu", action="rollback.deploy", target="whatever",
-                       details={"release": "R2"})
+    store.record_audit(actor="bob", alias="emu", action="rollback.deploy", target="whatever", details={"release": "R2"})
     store.record_audit(actor="bob", alias="other", action="deploy.release", target="R9")
     m = compute_for(store, "emu", None)
     assert m.overall["mttr"] == 90.0

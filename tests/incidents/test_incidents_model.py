@@ -23,8 +23,14 @@ NOW = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
 
 
 def _incident(**kw: object) -> Incident:
-    values: dict = {"id": "a03000000000001AAA", "org": "emu", "severity": "P1", "status": Status.NEW,
-                    "summary": "x", "detected_at": NOW - dt.timedelta(minutes=30)}
+    values: dict = {
+        "id": "a03000000000001AAA",
+        "org": "emu",
+        "severity": "P1",
+        "status": Status.NEW,
+        "summary": "x",
+        "detected_at": NOW - dt.timedelta(minutes=30),
+    }
     values.update(kw)
     return Incident(**values)
 
@@ -69,7 +75,9 @@ def test_stamps() -> None:
     assert stamps_for(Status.NEW, Status.TRIAGED, NOW, inc) == {"acknowledged_at": NOW}
     # skipping acknowledgement acknowledges implicitly; resolving also ends the impact
     assert stamps_for(Status.TRIAGED, Status.RESOLVED, NOW, _incident(acknowledged_at=NOW)) == {
-        "resolved_at": NOW, "mitigated_at": NOW}
+        "resolved_at": NOW,
+        "mitigated_at": NOW,
+    }
     earlier = NOW - dt.timedelta(minutes=5)
     mitigated = _incident(acknowledged_at=earlier, mitigated_at=earlier, status=Status.MITIGATED)
     assert stamps_for(Status.MITIGATED, Status.RESOLVED, NOW, mitigated) == {"resolved_at": NOW}
@@ -107,19 +115,42 @@ def test_repeat_counting_sends_the_precondition_and_retries_on_412() -> None:
     from sfops.store import Store
 
     base = "https://acme.my.salesforce.com/services/data/v64.0"
-    record = {"Id": "a03000000000001AAA", "SystemModstamp": "2026-11-26T18:47:17.752+0000", "Name": "INC-00001",
-              "Severity__c": "P2", "Status__c": "New", "Message__c": "x", "Dedup_Key__c": "k",
-              "Occurrence_Count__c": 3.0}
-    org = connect(OrgConfig(alias="acme", auth="token", instance_url="https://acme.my.salesforce.com",
-                            login_url="https://acme.my.salesforce.com", max_retries=0,
-                            secrets={"access_token": "00D!token"}), env={})
+    record = {
+        "Id": "a03000000000001AAA",
+        "SystemModstamp": "2026-11-26T18:47:17.752+0000",
+        "Name": "INC-00001",
+        "Severity__c": "P2",
+        "Status__c": "New",
+        "Message__c": "x",
+        "Dedup_Key__c": "k",
+        "Occurrence_Count__c": 3.0,
+    }
+    org = connect(
+        OrgConfig(
+            alias="acme",
+            auth="token",
+            instance_url="https://acme.my.salesforce.com",
+            login_url="https://acme.my.salesforce.com",
+            max_retries=0,
+            secrets={"access_token": "00D!token"},
+        ),
+        env={},
+    )
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{base}/sobjects/Incident_Log__c/", status=400, json=[{
-            "errorCode": "DUPLICATE_VALUE", "message": "duplicate value found: Dedup_Key__c", "fields": []}])
+        mock.add(
+            responses.POST,
+            f"{base}/sobjects/Incident_Log__c/",
+            status=400,
+            json=[{"errorCode": "DUPLICATE_VALUE", "message": "duplicate value found: Dedup_Key__c", "fields": []}],
+        )
         mock.add(responses.GET, f"{base}/query/", json={"totalSize": 1, "done": True, "records": [record]})
         patch_url = f"{base}/sobjects/Incident_Log__c/a03000000000001AAA"
-        mock.add(responses.PATCH, patch_url, status=412, json=[{"errorCode": "PRECONDITION_FAILED",
-                                                               "message": "changed", "fields": []}])
+        mock.add(
+            responses.PATCH,
+            patch_url,
+            status=412,
+            json=[{"errorCode": "PRECONDITION_FAILED", "message": "changed", "fields": []}],
+        )
         mock.add(responses.PATCH, patch_url, status=204)
         svc = IncidentService(org, Store.open("sqlite://"), alias="acme", actor="t", clock=lambda: NOW)
         out = svc.raise_incident("P2", "x", dedup_key="k")

@@ -23,25 +23,41 @@ from sfops.store import Store
 
 
 def _incident(severity: str = "P1", **kw: object) -> Incident:
-    values: dict = {"id": "a035g000000001gAAA", "org": "emu", "severity": severity, "status": Status.NEW,
-                    "summary": "Order sync failing: HTTP 503", "name": "INC-00042", "category": "Integration",
-                    "dedup_key": "erp-503", "release": "R42",
-                    "detected_at": dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)}
+    values: dict = {
+        "id": "a035g000000001gAAA",
+        "org": "emu",
+        "severity": severity,
+        "status": Status.NEW,
+        "summary": "Order sync failing: HTTP 503",
+        "name": "INC-00042",
+        "category": "Integration",
+        "dedup_key": "erp-503",
+        "release": "R42",
+        "detected_at": dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC),
+    }
     values.update(kw)
     return Incident(**values)
 
 
-def _notifier(store: Store, receiver: Receiver, env: dict[str, str], clock: Clock,
-              smtp: Mailbox | None = None) -> Notifier:
+def _notifier(
+    store: Store, receiver: Receiver, env: dict[str, str], clock: Clock, smtp: Mailbox | None = None
+) -> Notifier:
     config = AlertsConfig.from_settings(alerts_section(receiver, smtp), env)
     oncall = parse_oncall(ONCALL_SECTION)
-    return Notifier(config, store, alias="emu", actor="alice", clock=clock, oncall=oncall_lookup(oncall, store),
-                    oncall_rotation="primary")
+    return Notifier(
+        config,
+        store,
+        alias="emu",
+        actor="alice",
+        clock=clock,
+        oncall=oncall_lookup(oncall, store),
+        oncall_rotation="primary",
+    )
 
 
-def test_p1_trigger_reaches_every_channel_with_the_right_shapes(store: Store, receiver: Receiver,
-                                                                alerts_env: dict[str, str], clock: Clock,
-                                                                smtp_server: Mailbox) -> None:
+def test_p1_trigger_reaches_every_channel_with_the_right_shapes(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock, smtp_server: Mailbox
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock, smtp_server)
     results = notifier(_incident(), "triggered")
     assert [r["status"] for r in results] == ["sent"] * 5
@@ -89,8 +105,9 @@ def test_p1_trigger_reaches_every_channel_with_the_right_shapes(store: Store, re
     assert kinds.count("notified") == 5
 
 
-def test_pagerduty_acknowledge_and_resolve_carry_only_the_key(store: Store, receiver: Receiver,
-                                                              alerts_env: dict[str, str], clock: Clock) -> None:
+def test_pagerduty_acknowledge_and_resolve_carry_only_the_key(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock)
     notifier(_incident(status=Status.TRIAGED), "acknowledged")
     results = notifier(_incident(status=Status.MITIGATED), "mitigated")
@@ -102,8 +119,9 @@ def test_pagerduty_acknowledge_and_resolve_carry_only_the_key(store: Store, rece
 
 
 @pytest.mark.parametrize("severity,expected", [("P2", "error"), ("P3", "warning"), ("P4", "info")])
-def test_pagerduty_severity_mapping(severity: str, expected: str, store: Store, receiver: Receiver,
-                                    alerts_env: dict[str, str], clock: Clock) -> None:
+def test_pagerduty_severity_mapping(
+    severity: str, expected: str, store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock)
     notifier.notify(_incident(severity), "triggered", ["pagerduty"])
     assert receiver.for_path("/pagerduty")[0]["json"]["payload"]["severity"] == expected
@@ -116,8 +134,9 @@ def test_routing_by_severity(store: Store, receiver: Receiver, alerts_env: dict[
     assert [r["path"] for r in receiver.requests] == ["/hook"]
 
 
-def test_failures_are_kept_in_the_outbox_and_retried(store: Store, receiver: Receiver,
-                                                     alerts_env: dict[str, str], clock: Clock) -> None:
+def test_failures_are_kept_in_the_outbox_and_retried(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock)
     receiver.status = 500
     (result,) = notifier.notify(_incident(), "triggered", ["slack"])
@@ -131,12 +150,14 @@ def test_failures_are_kept_in_the_outbox_and_retried(store: Store, receiver: Rec
     assert again["status"] == "sent" and again["attempts"] == 2
     assert len(receiver.for_path("/slack")) == 2
     assert [r["status"] for r in outbox(store, "emu")] == ["sent"]
-    assert "HTTP 500" in next(e["note"] for e in records.events(store, "emu", "a035g000000001gAAA")
-                              if e["kind"] == "notify_failed")
+    assert "HTTP 500" in next(
+        e["note"] for e in records.events(store, "emu", "a035g000000001gAAA") if e["kind"] == "notify_failed"
+    )
 
 
 def test_breaker_opens_per_channel_refuses_without_using_attempts_then_probes(
-        store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock) -> None:
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock)  # breaker_failures=2, cooldown 600 s
     receiver.status = 503
     first = notifier.notify(_incident(), "triggered", ["slack"])
@@ -164,8 +185,9 @@ def test_breaker_opens_per_channel_refuses_without_using_attempts_then_probes(
     assert len(receiver.for_path("/slack")) == 5
 
 
-def test_max_attempts_then_failed_then_manual_retry(store: Store, receiver: Receiver,
-                                                    alerts_env: dict[str, str], clock: Clock) -> None:
+def test_max_attempts_then_failed_then_manual_retry(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     config = AlertsConfig.from_settings({**alerts_section(receiver), "breaker_failures": 10}, alerts_env)
     notifier = Notifier(config, store, alias="emu", actor="alice", clock=clock)
     receiver.status = 500
@@ -183,21 +205,21 @@ def test_max_attempts_then_failed_then_manual_retry(store: Store, receiver: Rece
 
 
 def test_unreachable_receiver_is_a_delivery_failure_without_the_secret_url(
-        store: Store, receiver: Receiver, clock: Clock) -> None:
+    store: Store, receiver: Receiver, clock: Clock
+) -> None:
     env = {"SFOPS_ALERT_SLACK_URL": "http://127.0.0.1:9/hooks/T000/B000/SECRETTOKEN"}
     config = AlertsConfig.from_settings({"channels": {"slack": {"type": "slack", "timeout": 2}}}, env)
-    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
-                                                                                      ["slack"])
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered", ["slack"])
     assert result["status"] == "retry" and "SECRETTOKEN" not in result["error"]
 
 
-def test_smtp_down_is_retried(store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock,
-                              smtp_server: Mailbox) -> None:
+def test_smtp_down_is_retried(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock, smtp_server: Mailbox
+) -> None:
     section = alerts_section(receiver, smtp_server)
     section["channels"]["email"]["smtp_port"] = 9  # nothing listens there
     config = AlertsConfig.from_settings(section, alerts_env)
-    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
-                                                                                      ["email"])
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered", ["email"])
     assert result["status"] == "retry" and "email channel 'email'" in result["error"]
 
 
@@ -207,30 +229,33 @@ def test_secrets_in_the_toml_are_refused_and_missing_ones_are_clear(store: Store
     with pytest.raises(ConfigError, match="unknown channel"):
         AlertsConfig.from_settings({"channels": {}, "routes": {"P1": ["nope"]}}, {})
     config = AlertsConfig.from_settings({"channels": {"s": {"type": "slack", "url_env": "MY_HOOK"}}}, {})
-    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered",
-                                                                                      ["s"])
+    (result,) = Notifier(config, store, alias="emu", actor="a", clock=clock).notify(_incident(), "triggered", ["s"])
     assert result["status"] == "failed" and "MY_HOOK" in result["error"]  # configuration: no retry can fix it
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ({"max_attempts": "five"}, r"\[alerts\] max_attempts must be a non-negative whole number"),
-    ({"retry_base_seconds": -1}, "retry_base_seconds must be a non-negative number"),
-    ({"channels": "slack"}, r"\[alerts\.channels\] must be a table"),
-    ({"channels": {"s": {"type": "slack", "timeout": "soon"}}}, "timeout must be a positive number"),
-    ({"routes": {"P1": 5}}, "channels must be a channel name or a list"),
-    ({"escalation": {"levels": ["x"]}}, "level 1 must be a table"),
-    ({"escalation": {"levels": [{"after_minutes": "ten"}]}}, "after_minutes must be a non-negative number"),
-    ({"escalation": {"severities": "P1"}}, "severities must be a list"),
-    ({"channels": {"m": {"type": "email", "smtp_host": "smtp.example.com", "username": "u"}}}, "without TLS"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"max_attempts": "five"}, r"\[alerts\] max_attempts must be a non-negative whole number"),
+        ({"retry_base_seconds": -1}, "retry_base_seconds must be a non-negative number"),
+        ({"channels": "slack"}, r"\[alerts\.channels\] must be a table"),
+        ({"channels": {"s": {"type": "slack", "timeout": "soon"}}}, "timeout must be a positive number"),
+        ({"routes": {"P1": 5}}, "channels must be a channel name or a list"),
+        ({"escalation": {"levels": ["x"]}}, "level 1 must be a table"),
+        ({"escalation": {"levels": [{"after_minutes": "ten"}]}}, "after_minutes must be a non-negative number"),
+        ({"escalation": {"severities": "P1"}}, "severities must be a list"),
+        ({"channels": {"m": {"type": "email", "smtp_host": "smtp.example.com", "username": "u"}}}, "without TLS"),
+    ],
+)
 def test_wrongly_shaped_alerts_config_is_a_config_error(section: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         AlertsConfig.from_settings(section, {})
 
 
 def test_templates_for_every_phase_in_text_and_markdown() -> None:
-    inc = _incident(summary="Orders *failing* [prod]", resolution="Rolled back", root_cause="bad deploy",
-                    status=Status.RESOLVED)
+    inc = _incident(
+        summary="Orders *failing* [prod]", resolution="Rolled back", root_cause="bad deploy", status=Status.RESOLVED
+    )
     for phase in PHASES:
         message = render(inc, phase, note="next update 10:30")
         assert message.subject.startswith("[INC-00042] ")
@@ -243,8 +268,9 @@ def test_templates_for_every_phase_in_text_and_markdown() -> None:
         render(inc, "party")
 
 
-def test_outbox_survives_a_new_process(tmp_path: Path, receiver: Receiver, alerts_env: dict[str, str],
-                                       clock: Clock) -> None:
+def test_outbox_survives_a_new_process(
+    tmp_path: Path, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     url = f"sqlite:///{tmp_path / 'box.db'}"
     receiver.status = 500
     _notifier(Store.open(url), receiver, alerts_env, clock).notify(_incident(), "triggered", ["teams"])
@@ -254,8 +280,9 @@ def test_outbox_survives_a_new_process(tmp_path: Path, receiver: Receiver, alert
     assert row["status"] == "sent" and len(receiver.for_path("/teams")) == 2
 
 
-def test_a_row_is_sent_once_even_when_two_senders_race(store: Store, receiver: Receiver,
-                                                       alerts_env: dict[str, str], clock: Clock) -> None:
+def test_a_row_is_sent_once_even_when_two_senders_race(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier = _notifier(store, receiver, alerts_env, clock)
     receiver.status = 500
     (row,) = notifier.notify(_incident(), "triggered", ["hook"])
@@ -267,8 +294,9 @@ def test_a_row_is_sent_once_even_when_two_senders_race(store: Store, receiver: R
     assert len(receiver.for_path("/hook")) == 2  # the failed first try + one successful send
 
 
-def test_a_row_left_sending_by_a_dead_sender_is_retried_later(store: Store, receiver: Receiver,
-                                                              alerts_env: dict[str, str], clock: Clock) -> None:
+def test_a_row_left_sending_by_a_dead_sender_is_retried_later(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     from sfops.store import schema
 
     notifier = _notifier(store, receiver, alerts_env, clock)

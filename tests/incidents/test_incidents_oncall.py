@@ -32,8 +32,13 @@ UTC = dt.UTC
 
 
 def rotation(**table: object) -> Rotation:
-    base = {"time_zone": "Europe/Paris", "start": "2026-03-23", "handoff_time": "09:00", "length": "daily",
-            "participants": ["alice", "bob", "carol"]}
+    base = {
+        "time_zone": "Europe/Paris",
+        "start": "2026-03-23",
+        "handoff_time": "09:00",
+        "length": "daily",
+        "participants": ["alice", "bob", "carol"],
+    }
     base.update(table)
     return parse_oncall({"rotations": {"r": base}}).rotation("r")
 
@@ -52,10 +57,16 @@ def test_daily_handoff_stays_at_local_9am_across_spring_forward() -> None:
 
 
 def test_weekly_handoff_across_fall_back_in_new_york_is_a_25_hour_day_longer() -> None:
-    rot = rotation(time_zone="America/New_York", start="2026-10-26", length="weekly", handoff_time="10:00",
-                   participants=["alice", "bob"])
-    schedule = final_schedule(rot, dt.datetime(2026, 10, 26, 10, tzinfo=NEW_YORK),
-                              dt.datetime(2026, 11, 9, 10, tzinfo=NEW_YORK))
+    rot = rotation(
+        time_zone="America/New_York",
+        start="2026-10-26",
+        length="weekly",
+        handoff_time="10:00",
+        participants=["alice", "bob"],
+    )
+    schedule = final_schedule(
+        rot, dt.datetime(2026, 10, 26, 10, tzinfo=NEW_YORK), dt.datetime(2026, 11, 9, 10, tzinfo=NEW_YORK)
+    )
     assert [s.person for s in schedule] == ["alice", "bob"]
     # 1 November 2026: EDT -> EST, so the first week is one hour longer than 7 x 24 h
     assert schedule[0].end - schedule[0].start == dt.timedelta(days=7, hours=1)
@@ -102,11 +113,26 @@ def test_overnight_restriction_window() -> None:
 
 
 def test_a_later_layer_wins_where_it_has_someone() -> None:
-    config = parse_oncall({"rotations": {"r": {
-        "time_zone": "Europe/Paris", "start": "2026-03-23", "handoff_time": "09:00", "length": "weekly",
-        "participants": ["alice"],
-        "layers": [{"participants": ["weekend-dave"], "length": "daily",
-                    "restrictions": [{"days": ["sat", "sun"], "start": "00:00", "end": "24:00"}]}]}}})
+    config = parse_oncall(
+        {
+            "rotations": {
+                "r": {
+                    "time_zone": "Europe/Paris",
+                    "start": "2026-03-23",
+                    "handoff_time": "09:00",
+                    "length": "weekly",
+                    "participants": ["alice"],
+                    "layers": [
+                        {
+                            "participants": ["weekend-dave"],
+                            "length": "daily",
+                            "restrictions": [{"days": ["sat", "sun"], "start": "00:00", "end": "24:00"}],
+                        }
+                    ],
+                }
+            }
+        }
+    )
     rot = config.rotation("r")
     assert on_call_at(rot, dt.datetime(2026, 3, 27, 12, tzinfo=PARIS)).person == "alice"
     saturday = on_call_at(rot, dt.datetime(2026, 3, 28, 12, tzinfo=PARIS))
@@ -122,7 +148,12 @@ def test_overrides_of_overrides(tmp_path: Path) -> None:
     overrides = stored_overrides(store, "r")
     schedule = final_schedule(rot, day, day + dt.timedelta(hours=12), overrides)
     assert [(s.person, int((s.end - s.start).total_seconds() // 3600)) for s in schedule] == [
-        ("bob", 2), ("zoe", 2), ("yann", 2), ("zoe", 4), ("bob", 2)]
+        ("bob", 2),
+        ("zoe", 2),
+        ("yann", 2),
+        ("zoe", 4),
+        ("bob", 2),
+    ]
     assert schedule[2].source == f"override #{first.id + 1}"
     cancel_override(store, first.id)
     schedule = final_schedule(rot, day, day + dt.timedelta(hours=12), stored_overrides(store, "r"))
@@ -130,20 +161,32 @@ def test_overrides_of_overrides(tmp_path: Path) -> None:
 
 
 def test_config_overrides_rank_below_stored_ones() -> None:
-    rot = parse_oncall({"rotations": {"r": {
-        "time_zone": "UTC", "start": "2026-01-05", "length": "weekly", "participants": ["alice"],
-        "overrides": [{"person": "cfg", "start": "2026-01-06T00:00:00Z", "end": "2026-01-07T00:00:00Z"}],
-    }}}).rotation("r")
+    rot = parse_oncall(
+        {
+            "rotations": {
+                "r": {
+                    "time_zone": "UTC",
+                    "start": "2026-01-05",
+                    "length": "weekly",
+                    "participants": ["alice"],
+                    "overrides": [{"person": "cfg", "start": "2026-01-06T00:00:00Z", "end": "2026-01-07T00:00:00Z"}],
+                }
+            }
+        }
+    ).rotation("r")
     at = dt.datetime(2026, 1, 6, 12, tzinfo=UTC)
     assert on_call_at(rot, at).person == "cfg"
-    cli_override = Override(person="cli", start=at - dt.timedelta(hours=1), end=at + dt.timedelta(hours=1),
-                            order=1, id=1)
+    cli_override = Override(
+        person="cli", start=at - dt.timedelta(hours=1), end=at + dt.timedelta(hours=1), order=1, id=1
+    )
     assert on_call_at(rot, at, [cli_override]).person == "cli"
 
 
 def test_ics_export_parses_back_with_the_right_events() -> None:
-    rot = rotation(restrictions=[{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"}],
-                   participants=["alice, the \"first\"; responder", "bob"])
+    rot = rotation(
+        restrictions=[{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"}],
+        participants=['alice, the "first"; responder', "bob"],
+    )
     schedule = final_schedule(rot, dt.datetime(2026, 3, 26, tzinfo=PARIS), dt.datetime(2026, 3, 31, tzinfo=PARIS))
     text = to_ics(schedule, calendar_name="On call: r", now=dt.datetime(2026, 3, 1, tzinfo=UTC))
     assert text.endswith("\r\n") and all(len(line.encode()) <= 75 for line in text.split("\r\n"))
@@ -160,27 +203,33 @@ def test_ics_export_parses_back_with_the_right_events() -> None:
     assert len(personal.walk("VEVENT")) == sum(1 for s in covered if s.person == "bob")
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ({"rotations": ["primary"]}, r"\[oncall\.rotations\] must be a table"),
-    ({"rotations": {"r": "alice"}}, r"\[oncall\.rotations\.r\] must be a table"),
-    ({"people": {"alice": "alice@example.com"}}, r"\[oncall\.people\.alice\] must be a table"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"rotations": ["primary"]}, r"\[oncall\.rotations\] must be a table"),
+        ({"rotations": {"r": "alice"}}, r"\[oncall\.rotations\.r\] must be a table"),
+        ({"people": {"alice": "alice@example.com"}}, r"\[oncall\.people\.alice\] must be a table"),
+    ],
+)
 def test_wrongly_shaped_oncall_sections_are_clear_errors(section: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_oncall(section)
 
 
-@pytest.mark.parametrize("table,message", [
-    ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
-    ({"length": "fortnightly"}, "must be daily, weekly"),
-    ({"handoff_time": "25:00"}, "HH:MM"),
-    ({"participants": []}, "no participants"),
-    ({"participants": "alice"}, "participants must be a list of strings"),  # not a, l, i, c, e taking turns
-    ({"restrictions": "weekdays"}, "restrictions must be a list of tables"),
-    ({"restrictions": [{"days": "mon"}]}, "days must be a list of strings"),
-    ({"layers": {"participants": ["b"]}}, "layers must be a list of tables"),
-    ({"overrides": [{"person": "b", "start": "2026-01-05T09:00Z"}]}, "override 1 needs end"),
-])
+@pytest.mark.parametrize(
+    "table,message",
+    [
+        ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
+        ({"length": "fortnightly"}, "must be daily, weekly"),
+        ({"handoff_time": "25:00"}, "HH:MM"),
+        ({"participants": []}, "no participants"),
+        ({"participants": "alice"}, "participants must be a list of strings"),  # not a, l, i, c, e taking turns
+        ({"restrictions": "weekdays"}, "restrictions must be a list of tables"),
+        ({"restrictions": [{"days": "mon"}]}, "days must be a list of strings"),
+        ({"layers": {"participants": ["b"]}}, "layers must be a list of tables"),
+        ({"overrides": [{"person": "b", "start": "2026-01-05T09:00Z"}]}, "override 1 needs end"),
+    ],
+)
 def test_bad_rotation_config_is_a_clear_error(table: dict, message: str) -> None:
     base = {"time_zone": "UTC", "start": "2026-01-05", "participants": ["a"], **table}
     with pytest.raises(ConfigError, match=message):

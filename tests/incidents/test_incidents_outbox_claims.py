@@ -12,14 +12,22 @@ from sfops.incidents.model import Incident, Status
 from sfops.incidents.notify import AlertsConfig, Notifier, outbox
 from sfops.store import Store, notifications
 
-INCIDENT = Incident(id="a035g000000002gAAA", org="emu", severity="P3", status=Status.NEW, summary="Slow batch",
-                    name="INC-00043", detected_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
+INCIDENT = Incident(
+    id="a035g000000002gAAA",
+    org="emu",
+    severity="P3",
+    status=Status.NEW,
+    summary="Slow batch",
+    name="INC-00043",
+    detected_at=dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC),
+)
 
 
 def _failed_once(store: Store, receiver: Receiver, env: dict[str, str], clock: Clock) -> tuple[Notifier, int]:
     """A notifier and the id of a P3 webhook notification whose first attempt got an HTTP 500."""
-    notifier = Notifier(AlertsConfig.from_settings(alerts_section(receiver), env), store, alias="emu",
-                        actor="alice", clock=clock)
+    notifier = Notifier(
+        AlertsConfig.from_settings(alerts_section(receiver), env), store, alias="emu", actor="alice", clock=clock
+    )
     receiver.status = 500
     (result,) = notifier(INCIDENT, "triggered")
     assert result["status"] == "retry" and len(receiver.for_path("/hook")) == 1
@@ -27,8 +35,9 @@ def _failed_once(store: Store, receiver: Receiver, env: dict[str, str], clock: C
     return notifier, result["id"]
 
 
-def test_a_row_is_claimed_by_one_sender_only(store: Store, receiver: Receiver, alerts_env: dict[str, str],
-                                             clock: Clock) -> None:
+def test_a_row_is_claimed_by_one_sender_only(
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier, row_id = _failed_once(store, receiver, alerts_env, clock)
     row, claimed = notifications.claim(store, row_id, claimable=("retry",), status="sending", at=clock())
     assert claimed and row["status"] == "retry"
@@ -41,7 +50,8 @@ def test_a_row_is_claimed_by_one_sender_only(store: Store, receiver: Receiver, a
 
 
 def test_a_row_left_sending_returns_to_the_queue_after_the_grace_period(
-        store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock) -> None:
+    store: Store, receiver: Receiver, alerts_env: dict[str, str], clock: Clock
+) -> None:
     notifier, row_id = _failed_once(store, receiver, alerts_env, clock)
     notifications.claim(store, row_id, claimable=("retry",), status="sending", at=clock())  # then the sender dies
 

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 3, 10, 6, 0, tzinfo=dt.UTC)
 
 
-def test_snapshot_stores_the_org_usage_and_per_app_rows(emulator: Any, emulator_org: Any,
-                                                        limits_store: Store) -> None:
+def test_snapshot_stores_the_org_usage_and_per_app_rows(emulator: Any, emulator_org: Any, limits_store: Store) -> None:
     emulator.faults(api_usage={"used": 14000, "max": 15000})
     org = connect(emulator_org, env={})
     result = take_snapshot(org, limits_store, "emu", clock=lambda: T0)

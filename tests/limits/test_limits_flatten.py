@@ -52,9 +52,12 @@ def test_sf_cli_shape_is_top_level_name_max_remaining() -> None:
 
 
 def test_malformed_entries_are_skipped_and_named() -> None:
-    body = {"Good": {"Max": 10, "Remaining": 4, "App": {"Max": "x", "Remaining": 1},
-                     "Other": {"Max": 2, "Remaining": 2}},
-            "NoRemaining": {"Max": 5}, "Weird": 7, "Text": {"Max": "12", "Remaining": "3"}}
+    body = {
+        "Good": {"Max": 10, "Remaining": 4, "App": {"Max": "x", "Remaining": 1}, "Other": {"Max": 2, "Remaining": 2}},
+        "NoRemaining": {"Max": 5},
+        "Weird": 7,
+        "Text": {"Max": "12", "Remaining": "3"},
+    }
     rows, skipped = flatten_limits(body)
     assert rows == [LimitRow("Good", 10, 4), LimitRow("Good", 2, 2, app="Other"), LimitRow("Text", 12, 3)]
     assert skipped == ["Good/App", "NoRemaining", "Weird"]

@@ -17,14 +17,26 @@ def at(hours_before_now: float) -> dt.datetime:
     return NOW - dt.timedelta(hours=hours_before_now)
 
 
-def snap(store: Store, when: dt.datetime, api_remaining: int, *, hourly_remaining: int = 200,
-         emails_remaining: int = 390, alias: str = "prod") -> None:
-    save_snapshot(store, alias, [
-        LimitRow("DailyApiRequests", 15000, api_remaining),
-        LimitRow("DailyApiRequests", 0, 0, app="sfops"),
-        LimitRow("HourlyDashboardRefreshes", 200, hourly_remaining),
-        LimitRow("DailyWorkflowEmails", 390, emails_remaining),
-    ], when)
+def snap(
+    store: Store,
+    when: dt.datetime,
+    api_remaining: int,
+    *,
+    hourly_remaining: int = 200,
+    emails_remaining: int = 390,
+    alias: str = "prod",
+) -> None:
+    save_snapshot(
+        store,
+        alias,
+        [
+            LimitRow("DailyApiRequests", 15000, api_remaining),
+            LimitRow("DailyApiRequests", 0, 0, app="sfops"),
+            LimitRow("HourlyDashboardRefreshes", 200, hourly_remaining),
+            LimitRow("DailyWorkflowEmails", 390, emails_remaining),
+        ],
+        when,
+    )
 
 
 @pytest.fixture
@@ -65,8 +77,7 @@ def test_flat_daily_limit_does_not_run_out_and_others_get_no_forecast(history: S
 def test_falling_usage_is_not_at_this_rate(limits_store: Store) -> None:
     snap(limits_store, at(10), 9000)
     snap(limits_store, at(2), 12000)  # the rolling window freed calls
-    api = next(t for t in limits_report(limits_store, "prod", clock=lambda: NOW).trends
-               if t.name == "DailyApiRequests")
+    api = next(t for t in limits_report(limits_store, "prod", clock=lambda: NOW).trends if t.name == "DailyApiRequests")
     assert api.rate_per_hour == -375.0
     assert api.forecast == NOT_AT_THIS_RATE
 
@@ -85,8 +96,7 @@ def test_exhausted_and_not_enough_snapshots(limits_store: Store) -> None:
 def test_snapshots_minutes_apart_give_no_rate(limits_store: Store) -> None:
     snap(limits_store, NOW - dt.timedelta(minutes=5), 14000)
     snap(limits_store, NOW - dt.timedelta(minutes=1), 13000)
-    api = next(t for t in limits_report(limits_store, "prod", clock=lambda: NOW).trends
-               if t.name == "DailyApiRequests")
+    api = next(t for t in limits_report(limits_store, "prod", clock=lambda: NOW).trends if t.name == "DailyApiRequests")
     assert api.forecast == NOT_ENOUGH
 
 

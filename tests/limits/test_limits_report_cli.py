@@ -18,13 +18,17 @@ pytestmark = pytest.mark.integration
 
 
 def _rows(stdout: str) -> list[list[str]]:
-    return [[c.strip() for c in line.strip("│").split("│")] for line in stdout.splitlines()
-            if line.startswith("│") and re.match(r"│ \S", line)]
+    return [
+        [c.strip() for c in line.strip("│").split("│")]
+        for line in stdout.splitlines()
+        if line.startswith("│") and re.match(r"│ \S", line)
+    ]
 
 
 @pytest.mark.parametrize("width", ["80", "120"])
 def test_report_sorts_by_use_hides_zero_and_explains_the_forecast_once(
-        emulator: Any, limits_cli_env: dict[str, str], width: str) -> None:
+    emulator: Any, limits_cli_env: dict[str, str], width: str
+) -> None:
     emulator.faults(api_usage={"used": 9000, "max": 15000})
     for _ in range(2):
         assert run_cli(["limits", "snapshot"], limits_cli_env).exit_code == 0
@@ -44,8 +48,9 @@ def test_report_sorts_by_use_hides_zero_and_explains_the_forecast_once(
     assert len(every) > len(rows) and any(len(r) > 3 and r[3] == "0.0" for r in every)
 
 
-def test_an_empty_since_window_is_not_no_snapshots_yet(emulator: Any, emulator_org: Any,
-                                                       limits_cli_env: dict[str, str]) -> None:
+def test_an_empty_since_window_is_not_no_snapshots_yet(
+    emulator: Any, emulator_org: Any, limits_cli_env: dict[str, str]
+) -> None:
     store = Store.open(limits_cli_env["SFOPS_STORE_URL"])
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     take_snapshot(connect(emulator_org, env={}), store, "emu", clock=lambda: long_ago)

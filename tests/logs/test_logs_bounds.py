@@ -55,22 +55,28 @@ def tiny_transactions(count: int, failing_every: int = 0) -> bytes:
     parts = [HEADER]
     for i in range(count):
         ns = i * 10
-        parts += [f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED",
-                  f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex"]
+        parts += [
+            f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED",
+            f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
+        ]
         if failing_every and i % failing_every == failing_every - 1:
             parts.append(f"10:00:00.1 ({ns + 3})|FATAL_ERROR|System.NullPointerException: boom {i}")
-        parts += [f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex",
-                  f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED"]
+        parts += [
+            f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex",
+            f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED",
+        ]
     return ("\n".join(parts) + "\n").encode()
 
 
 def drain(data: bytes) -> Callable[[], LogParser]:
     """Parse and drop every transaction; 64 KiB chunks so that inputs of a few hundred KiB span many chunks."""
+
     def run() -> LogParser:
         parser = LogParser(io.BytesIO(data), chunk_chars=1 << 16)
         for _ in parser.transactions():
             pass
         return parser
+
     return run
 
 
@@ -111,13 +117,19 @@ def test_a_line_without_newline_is_cut_once_not_copied_per_chunk() -> None:
 
 @pytest.mark.parametrize("orphans", [50, 200])
 def test_orphan_exits_are_problems_and_deep_searches_are_bounded(orphans: int) -> None:
-    lines = [HEADER, "10:00:00.1 (1)|EXECUTION_STARTED",
-             "10:00:00.1 (2)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
-             "10:00:00.1 (3)|METHOD_ENTRY|[1]|01p000000000001|Outer.run()"]
+    lines = [
+        HEADER,
+        "10:00:00.1 (1)|EXECUTION_STARTED",
+        "10:00:00.1 (2)|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
+        "10:00:00.1 (3)|METHOD_ENTRY|[1]|01p000000000001|Outer.run()",
+    ]
     lines += [f"10:00:00.1 ({4 + i})|METHOD_ENTRY|[2]|01p000000000001|Inner.step{i}()" for i in range(300)]
     lines += [f"10:00:00.1 ({400 + i})|METHOD_EXIT|[77]|01p000000000001|Nobody.called{i}()" for i in range(orphans)]
-    lines += ["10:00:00.1 (700)|METHOD_EXIT|[1]|01p000000000001|Outer.run()",  # 300 inner frames above it
-              "10:00:00.1 (800)|CODE_UNIT_FINISHED|execute_anonymous_apex", "10:00:00.1 (900)|EXECUTION_FINISHED"]
+    lines += [
+        "10:00:00.1 (700)|METHOD_EXIT|[1]|01p000000000001|Outer.run()",  # 300 inner frames above it
+        "10:00:00.1 (800)|CODE_UNIT_FINISHED|execute_anonymous_apex",
+        "10:00:00.1 (900)|EXECUTION_FINISHED",
+    ]
     log = parse_file_bytes(("\n".join(lines) + "\n").encode())
     (tx,) = log.transactions
     kinds = [p.kind for p in log.problems]
@@ -147,8 +159,7 @@ def test_special_files_are_refused_with_one_clear_error(tmp_path: Path) -> None:
     assert code == 1 and "Traceback" not in out + err
     body = json.loads(out)
     assert body["status"] == 1 and len(body["result"]["transactions"]) == 1
-    assert body["warnings"] == ["not a regular file (a device): /dev/zero",
-                                f"not a regular file (a FIFO): {fifo}"]
+    assert body["warnings"] == ["not a regular file (a device): /dev/zero", f"not a regular file (a FIFO): {fifo}"]
     code, out, err = invoke(["logs", "analyze", "/dev/zero"], env={"COLUMNS": "200"})
     assert code == 1 and "not a regular file (a device): /dev/zero" in out and "Traceback" not in out + err
     with pytest.raises(OSError, match="not a regular file"):
@@ -169,7 +180,8 @@ def test_analyze_json_streams_the_same_detail_as_the_model(tmp_path: Path) -> No
 
 
 def test_analyze_json_and_table_memory_do_not_grow_with_the_number_of_transactions(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sfops.cli.jsonstream as jsonstream
     import sfops.cli.logs_analyze as logs_analyze
     import sfops.logs.reader as reader
@@ -188,6 +200,7 @@ def test_analyze_json_and_table_memory_do_not_grow_with_the_number_of_transactio
                 assert result.stream is not None
                 result.stream(mode, sink)
             return result
+
         return run
 
     for mode in ("json", "table"):
@@ -200,8 +213,7 @@ def test_analyze_json_and_table_memory_do_not_grow_with_the_number_of_transactio
     assert "The table shows 50 of 6000 transactions" in result.notes[0]  # type: ignore[attr-defined]
 
 
-def test_the_table_keeps_file_order_and_says_what_it_left_out(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_table_keeps_file_order_and_says_what_it_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sfops.cli.logs_analyze as logs_analyze
 
     monkeypatch.setattr(logs_analyze, "TABLE_ROWS", 5)

@@ -27,9 +27,19 @@ VARIANTS = {
 def _summary(data: bytes) -> tuple:
     log = parse_bytes(data)
     tx = log.transactions[0]
-    return (log.api_version, log.lines, log.events, log.continuation_lines, [p.kind for p in log.problems],
-            tx.entry_point, tx.duration_ns, tx.cpu_ms, tx.fatal.stack, tx.classification.category,
-            {ns: {k: (u.peak, u.max) for k, u in v.items()} for ns, v in tx.limits.items()})
+    return (
+        log.api_version,
+        log.lines,
+        log.events,
+        log.continuation_lines,
+        [p.kind for p in log.problems],
+        tx.entry_point,
+        tx.duration_ns,
+        tx.cpu_ms,
+        tx.fatal.stack,
+        tx.classification.category,
+        {ns: {k: (u.peak, u.max) for k, u in v.items()} for ns, v in tx.limits.items()},
+    )
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
@@ -37,10 +47,18 @@ def test_every_encoding_parses_the_same(name: str) -> None:
     assert _summary(VARIANTS[name]) == _summary(VARIANTS["utf-8"])
 
 
-@pytest.mark.parametrize("head,encoding", [
-    (b"\xef\xbb\xbf6", "utf-8-sig"), (b"\xff\xfe6\x00", "utf-16"), (b"\xfe\xff\x006", "utf-16"),
-    (b"6\x004\x00", "utf-16-le"), (b"\x006\x004", "utf-16-be"), (b"64.0", "utf-8"), (b"", "utf-8"),
-])
+@pytest.mark.parametrize(
+    "head,encoding",
+    [
+        (b"\xef\xbb\xbf6", "utf-8-sig"),
+        (b"\xff\xfe6\x00", "utf-16"),
+        (b"\xfe\xff\x006", "utf-16"),
+        (b"6\x004\x00", "utf-16-le"),
+        (b"\x006\x004", "utf-16-be"),
+        (b"64.0", "utf-8"),
+        (b"", "utf-8"),
+    ],
+)
 def test_detect_encoding(head: bytes, encoding: str) -> None:
     assert detect_encoding(head) == encoding
 

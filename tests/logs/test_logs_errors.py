@@ -31,17 +31,29 @@ def _error_log(org: Org, minutes_ago: int, **fields: Any) -> str:
 
 
 def test_error_log_records_import_incrementally_and_classify(emu: RunningEmulator, org: Org, store: Store) -> None:
-    _error_log(org, 30, Exception_Type__c="System.LimitException", Message__c="Too many SOQL queries: 101",
-               Stack_Trace__c="Class.ContactService.sync: line 14, column 1", Class_Name__c="ContactService",
-               Method_Name__c="sync")
-    _error_log(org, 20, Exception_Type__c="System.DmlException", Category__c="Row Lock",
-               Message__c="UNABLE_TO_LOCK_ROW, unable to obtain exclusive access to this record")
+    _error_log(
+        org,
+        30,
+        Exception_Type__c="System.LimitException",
+        Message__c="Too many SOQL queries: 101",
+        Stack_Trace__c="Class.ContactService.sync: line 14, column 1",
+        Class_Name__c="ContactService",
+        Method_Name__c="sync",
+    )
+    _error_log(
+        org,
+        20,
+        Exception_Type__c="System.DmlException",
+        Category__c="Row Lock",
+        Message__c="UNABLE_TO_LOCK_ROW, unable to obtain exclusive access to this record",
+    )
     first = import_error_logs(org, store, "emu")
     assert (first.available, first.imported, first.already_stored) == (True, 2, 0)
     rows = _events(store, "Error_Log__c")
     assert [(r["exception_type"], r["category"]) for r in rows] == [
         ("System.LimitException", "governor_limit"),  # derived from the message: no Category__c
-        ("System.DmlException", "Row Lock")]  # the Apex side's own category is kept
+        ("System.DmlException", "Row Lock"),
+    ]  # the Apex side's own category is kept
     assert rows[0]["entry_point"] == "ContactService.sync" and len(rows[0]["fingerprint"]) == 12
 
     again = import_error_logs(org, store, "emu")
@@ -53,7 +65,8 @@ def test_error_log_records_import_incrementally_and_classify(emu: RunningEmulato
 
 
 def test_pull_with_errors_and_event_logs_against_the_emulator(
-        emu: RunningEmulator, org: Org, cli_env: dict[str, str]) -> None:
+    emu: RunningEmulator, org: Org, cli_env: dict[str, str]
+) -> None:
     # The emulator has Event Monitoring's ApexUnexpectedException files (free since Winter '25); an org
     # without them is covered by the INVALID_TYPE unit test below.
     _error_log(org, 5, Exception_Type__c="System.NullPointerException", Message__c="Attempt to de-reference")
@@ -62,10 +75,20 @@ def test_pull_with_errors_and_event_logs_against_the_emulator(
     imports = {i["source"]: i for i in result.json["result"]["imports"]}
     assert imports["Error_Log__c"]["imported"] == 1
     assert imports["EventLogFile"]["available"] is True and imports["EventLogFile"]["imported"] == 0
-    emu.control("POST", "inject", {"exceptions": [{"exception_type": "System.LimitException",
-                                                   "exception_message": "Apex CPU time limit exceeded",
-                                                   "exception_category": "LimitException: CpuTime",
-                                                   "stack_trace": "Class.Heavy.run: line 31, column 1"}]})
+    emu.control(
+        "POST",
+        "inject",
+        {
+            "exceptions": [
+                {
+                    "exception_type": "System.LimitException",
+                    "exception_message": "Apex CPU time limit exceeded",
+                    "exception_category": "LimitException: CpuTime",
+                    "stack_trace": "Class.Heavy.run: line 31, column 1",
+                }
+            ]
+        },
+    )
     result = run_cli(["logs", "pull", "--errors", "--event-logs", "--json"], env=cli_env)
     assert result.exit_code == 0, result.stderr
     imports = {i["source"]: i for i in result.json["result"]["imports"]}
@@ -76,15 +99,17 @@ def test_pull_with_errors_and_event_logs_against_the_emulator(
     assert any(f["source"] == "EventLogFile" and f["category"] == "governor_limit" for f in failures)
 
 
-CSV = (b'"EVENT_TYPE","TIMESTAMP","REQUEST_ID","ORGANIZATION_ID","USER_ID","EXCEPTION_TYPE","EXCEPTION_MESSAGE",'
-       b'"EXCEPTION_CATEGORY","STACK_TRACE","TIMESTAMP_DERIVED","USER_ID_DERIVED"\n'
-       b'"ApexUnexpectedException","20261125101530.123","4abc","00D000000000001","005000000000001",'
-       b'"System.LimitException","Apex CPU time limit exceeded","LimitException: CpuTime",'
-       b'"Class.Heavy.run: line 31, column 1\nTrigger.AccountTrigger: line 3, column 1",'
-       b'"2026-11-25T10:15:30.123Z","005000000000000001"\n'
-       b'"ApexUnexpectedException","20261125111530.000","4abd","00D000000000001","005000000000001",'
-       b'"System.QueryException","Non-selective query against large object type (more than 200000 rows)","",'
-       b'"","","005000000000000001"\n')
+CSV = (
+    b'"EVENT_TYPE","TIMESTAMP","REQUEST_ID","ORGANIZATION_ID","USER_ID","EXCEPTION_TYPE","EXCEPTION_MESSAGE",'
+    b'"EXCEPTION_CATEGORY","STACK_TRACE","TIMESTAMP_DERIVED","USER_ID_DERIVED"\n'
+    b'"ApexUnexpectedException","20261125101530.123","4abc","00D000000000001","005000000000001",'
+    b'"System.LimitException","Apex CPU time limit exceeded","LimitException: CpuTime",'
+    b'"Class.Heavy.run: line 31, column 1\nTrigger.AccountTrigger: line 3, column 1",'
+    b'"2026-11-25T10:15:30.123Z","005000000000000001"\n'
+    b'"ApexUnexpectedException","20261125111530.000","4abd","00D000000000001","005000000000001",'
+    b'"System.QueryException","Non-selective query against large object type (more than 200000 rows)","",'
+    b'"","","005000000000000001"\n'
+)
 
 
 class FakeEventOrg:
@@ -106,13 +131,23 @@ class FakeEventOrg:
 
 
 def test_event_log_csv_rows_become_classified_errors(store: Store) -> None:
-    org = FakeEventOrg([{"Id": "0AT000000000001", "EventType": "ApexUnexpectedException",
-                         "LogDate": "2026-11-25T00:00:00.000+0000", "LogFileLength": len(CSV)}])
+    org = FakeEventOrg(
+        [
+            {
+                "Id": "0AT000000000001",
+                "EventType": "ApexUnexpectedException",
+                "LogDate": "2026-11-25T00:00:00.000+0000",
+                "LogFileLength": len(CSV),
+            }
+        ]
+    )
     result = import_event_logs(org, store, "prod")
     assert (result.available, result.files, result.imported) == (True, 1, 2)
     rows = _events(store, "EventLogFile")
-    assert [(r["id"], r["category"]) for r in rows] == [("0AT000000000001:0", "governor_limit"),
-                                                         ("0AT000000000001:1", "non_selective_query")]
+    assert [(r["id"], r["category"]) for r in rows] == [
+        ("0AT000000000001:0", "governor_limit"),
+        ("0AT000000000001:1", "non_selective_query"),
+    ]
     assert rows[0]["occurred_at"].replace(tzinfo=None) == dt.datetime(2026, 11, 25, 10, 15, 30, 123000)
     assert rows[0]["entry_point"] == "Class.Heavy.run"
     assert rows[0]["stack"].splitlines()[1] == "Trigger.AccountTrigger: line 3, column 1"

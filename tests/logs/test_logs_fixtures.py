@@ -152,8 +152,10 @@ def check_soql_101(log: ParsedLog) -> None:
     assert (stat.line, stat.executions, stat.rows, stat.unfinished) == (14, 101, 100, 1)
     assert tx.limits["(default)"]["soql_queries"].peak == 101 and tx.limits["(default)"]["soql_queries"].max == 100
     assert tx.fatal.message == "Too many SOQL queries: 101"
-    assert tx.fatal.stack == ["Class.ContactService.syncAccounts: line 14, column 1",
-                              "Trigger.ContactTrigger: line 3, column 1"]
+    assert tx.fatal.stack == [
+        "Class.ContactService.syncAccounts: line 14, column 1",
+        "Trigger.ContactTrigger: line 3, column 1",
+    ]
     c = tx.classification
     assert (c.category, c.limit) == ("governor_limit", "soql_queries")
     assert tx.entry_point == "ContactTrigger on Contact trigger event AfterInsert"
@@ -182,8 +184,7 @@ def check_callout_nc(log: ParsedLog) -> None:
     tx = _only(log)
     assert len(tx.callouts) == 1
     callout = tx.callouts[0]
-    assert (callout.endpoint, callout.method, callout.status_code) == ("callout:Billing_API/v1/invoices", "POST",
-                                                                       None)
+    assert (callout.endpoint, callout.method, callout.status_code) == ("callout:Billing_API/v1/invoices", "POST", None)
     assert callout.failed
     assert tx.classification.category == "callout" and tx.fatal.message == "Read timed out"
     assert "no response logged" in " ".join(tx.classification.evidence)

@@ -18,8 +18,12 @@ def ev(ns: int, event: str, *fields: str) -> str:
 
 
 def block(namespace: str = "(default)", **values: tuple[int, int]) -> list[str]:
-    labels = {"soql": "Number of SOQL queries", "cpu": "Maximum CPU time", "heap": "Maximum heap size",
-              "odd": "Number of Brand New Things"}
+    labels = {
+        "soql": "Number of SOQL queries",
+        "cpu": "Maximum CPU time",
+        "heap": "Maximum heap size",
+        "odd": "Number of Brand New Things",
+    }
     lines = [ev(900, "CUMULATIVE_LIMIT_USAGE"), ev(900, "LIMIT_USAGE_FOR_NS", namespace, "")]
     lines += [f"  {labels[k]}: {u} out of {m}" for k, (u, m) in values.items()]
     return [*lines, "", ev(900, "CUMULATIVE_LIMIT_USAGE_END"), ""]
@@ -58,8 +62,14 @@ def test_several_transactions_per_file_each_with_its_user() -> None:
         ev(10, "EXECUTION_FINISHED"),
         ev(11, "USER_INFO", "[EXTERNAL]", "005000000000002", "b@example.com", "(GMT+00:00) GMT", "GMT+00:00"),
         ev(20, "EXECUTION_STARTED"),
-        ev(21, "CODE_UNIT_STARTED", "[EXTERNAL]", "01q000000000001", "T on Account trigger event BeforeInsert",
-           "__sfdc_trigger/T"),
+        ev(
+            21,
+            "CODE_UNIT_STARTED",
+            "[EXTERNAL]",
+            "01q000000000001",
+            "T on Account trigger event BeforeInsert",
+            "__sfdc_trigger/T",
+        ),
         ev(22, "CODE_UNIT_FINISHED", "T on Account trigger event BeforeInsert", "__sfdc_trigger/T"),
         ev(50, "EXECUTION_FINISHED"),
     )
@@ -123,8 +133,9 @@ def test_unknown_event_types_are_tolerated_and_reported_once() -> None:
 
 
 def test_limit_maxima_come_from_the_log_and_unknown_labels_get_a_key() -> None:
-    tx = one(log_text(ev(1, "EXECUTION_STARTED"), *block(cpu=(20000, 25000), odd=(3, 7)),
-                      ev(990, "EXECUTION_FINISHED")))
+    tx = one(
+        log_text(ev(1, "EXECUTION_STARTED"), *block(cpu=(20000, 25000), odd=(3, 7)), ev(990, "EXECUTION_FINISHED"))
+    )
     usage = tx.limits["(default)"]
     assert (usage["cpu_time"].peak, usage["cpu_time"].max) == (20000, 25000)
     assert (usage["number_of_brand_new_things"].used, usage["number_of_brand_new_things"].max) == (3, 7)
@@ -132,8 +143,14 @@ def test_limit_maxima_come_from_the_log_and_unknown_labels_get_a_key() -> None:
 
 
 def test_heap_peak_is_the_highest_snapshot_not_the_last() -> None:
-    tx = one(log_text(ev(1, "EXECUTION_STARTED"), *block(heap=(5000, 6000000)), *block(heap=(900, 6000000)),
-                      ev(990, "EXECUTION_FINISHED")))
+    tx = one(
+        log_text(
+            ev(1, "EXECUTION_STARTED"),
+            *block(heap=(5000, 6000000)),
+            *block(heap=(900, 6000000)),
+            ev(990, "EXECUTION_FINISHED"),
+        )
+    )
     heap = tx.limits["(default)"]["heap_size"]
     assert (heap.used, heap.peak, tx.heap_peak) == (900, 5000, 5000)
     assert len(tx.limit_snapshots) == 2
@@ -160,16 +177,30 @@ def test_malformed_timestamp_is_an_invalid_line_problem() -> None:
     assert len(log.transactions) == 1
 
 
-@pytest.mark.parametrize("exception,extra,category", [
-    ("System.CalloutException: You have uncommitted work pending. Please commit or rollback before calling out",
-     (), "callout"),
-    ("System.QueryException: Record Currently Unavailable: The record you are attempting to edit, or one of its "
-     "related records, is currently being modified by another user. Please try again.", (), "row_lock"),
-    ("System.DmlException: Insert failed. First exception on row 0; first error: "
-     "FIELD_CUSTOM_VALIDATION_EXCEPTION, Amount is required: [Amount]", (), "validation_flow"),
-    ("System.LimitException: Too many DML rows: 10001", (), "governor_limit"),
-    ("System.TypeException: Invalid conversion from runtime type String to Integer", (), "other"),
-])
+@pytest.mark.parametrize(
+    "exception,extra,category",
+    [
+        (
+            "System.CalloutException: You have uncommitted work pending. Please commit or rollback before calling out",
+            (),
+            "callout",
+        ),
+        (
+            "System.QueryException: Record Currently Unavailable: The record you are attempting to edit, or one of its "
+            "related records, is currently being modified by another user. Please try again.",
+            (),
+            "row_lock",
+        ),
+        (
+            "System.DmlException: Insert failed. First exception on row 0; first error: "
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION, Amount is required: [Amount]",
+            (),
+            "validation_flow",
+        ),
+        ("System.LimitException: Too many DML rows: 10001", (), "governor_limit"),
+        ("System.TypeException: Invalid conversion from runtime type String to Integer", (), "other"),
+    ],
+)
 def test_failure_categories(exception: str, extra: tuple[str, ...], category: str) -> None:
     c = one(failing_tx(exception, *extra)).classification
     assert c.category == category and c.failed and c.hint
@@ -188,14 +219,20 @@ def test_non_2xx_callout_response_is_a_callout_failure() -> None:
     tx = one(data)
     callout = tx.callouts[0]
     assert (callout.endpoint, callout.method, callout.status_code, callout.duration_ns) == (
-        "https://api.example.com/x", "GET", 500, 80)
+        "https://api.example.com/x",
+        "GET",
+        500,
+        80,
+    )
     assert tx.classification.category == "callout"
     assert tx.classification.evidence == ["callout GET https://api.example.com/x: HTTP 500 Internal Server Error"]
 
 
 def test_sharing_recalculation_comes_from_the_apexlog_operation() -> None:
-    data = failing_tx("System.DmlException: Update failed. first error: UNABLE_TO_LOCK_ROW, unable to obtain "
-                      "exclusive access to this record: []")
+    data = failing_tx(
+        "System.DmlException: Update failed. first error: UNABLE_TO_LOCK_ROW, unable to obtain "
+        "exclusive access to this record: []"
+    )
     c = one(data, metadata={"operation": "Apex Sharing Recalculation"}).classification
     assert c.categories == ["row_lock", "sharing_recalc"]
     assert "operation: Apex Sharing Recalculation Worker.run()" in c.evidence
@@ -204,8 +241,13 @@ def test_sharing_recalculation_comes_from_the_apexlog_operation() -> None:
 def test_flow_validation_error_without_exception() -> None:
     data = log_text(
         ev(1, "EXECUTION_STARTED"),
-        ev(5, "FLOW_ELEMENT_ERROR", "This error occurred: FIELD_CUSTOM_VALIDATION_EXCEPTION: Stage is required.",
-           "FlowRecordUpdate", "Update_Opportunity"),
+        ev(
+            5,
+            "FLOW_ELEMENT_ERROR",
+            "This error occurred: FIELD_CUSTOM_VALIDATION_EXCEPTION: Stage is required.",
+            "FlowRecordUpdate",
+            "Update_Opportunity",
+        ),
         ev(9, "EXECUTION_FINISHED"),
     )
     c = one(data).classification
@@ -216,22 +258,26 @@ def test_flow_validation_error_without_exception() -> None:
 def test_fingerprint_groups_repeats_and_separates_entry_points() -> None:
     a = one(failing_tx("System.LimitException: Too many SOQL queries: 101")).classification
     b = one(failing_tx("System.LimitException: Too many SOQL queries: 201")).classification
-    other_entry = failing_tx("System.LimitException: Too many SOQL queries: 101").replace(b"Worker.run()",
-                                                                                         b"Other.run()")
+    other_entry = failing_tx("System.LimitException: Too many SOQL queries: 101").replace(
+        b"Worker.run()", b"Other.run()"
+    )
     c = one(other_entry).classification
     assert a.fingerprint == b.fingerprint
     assert a.fingerprint != c.fingerprint
 
 
 def test_unreadable_bytes_are_replaced_not_fatal() -> None:
-    data = log_text(ev(1, "EXECUTION_STARTED"), ev(2, "USER_DEBUG", "[1]", "DEBUG", "bad \xff byte"),
-                    ev(3, "EXECUTION_FINISHED")).replace("\xff".encode(), b"\xff\xfe\xfa")
+    data = log_text(
+        ev(1, "EXECUTION_STARTED"), ev(2, "USER_DEBUG", "[1]", "DEBUG", "bad \xff byte"), ev(3, "EXECUTION_FINISHED")
+    ).replace("\xff".encode(), b"\xff\xfe\xfa")
     log = parse_bytes(data)
     assert len(log.transactions) == 1 and log.problems == []
 
 
-@pytest.mark.parametrize("name", ["certinia-mcp-governor-heavy-cpu-limit-multi-ns-v64.log",
-                                  "synthetic/SYNTHETIC-soql-101-trigger-loop-v64.log"])
+@pytest.mark.parametrize(
+    "name",
+    ["certinia-mcp-governor-heavy-cpu-limit-multi-ns-v64.log", "synthetic/SYNTHETIC-soql-101-trigger-loop-v64.log"],
+)
 def test_tiny_chunks_give_the_same_result(name: str) -> None:
     data = (APEX_LOGS / name).read_bytes()
     whole = parse_bytes(data)
@@ -245,10 +291,15 @@ def test_tiny_chunks_give_the_same_result(name: str) -> None:
 def test_endless_continuation_text_is_capped() -> None:
     from sfops.logs.parser import MAX_TEXT_CHARS, MAX_TEXT_LINES
 
-    data = log_text(ev(1, "EXECUTION_STARTED"), ev(2, "EXCEPTION_THROWN", "[1]", "System.X: start"),
-                    *(["x" * 100] * 1000), ev(3, "SOQL_EXECUTE_BEGIN", "[2]", "Aggregations:0", "SELECT Id"),
-                    *(["FROM Account"] * (MAX_TEXT_LINES + 100)), ev(4, "SOQL_EXECUTE_END", "[2]", "Rows:0"),
-                    ev(5, "EXECUTION_FINISHED"))
+    data = log_text(
+        ev(1, "EXECUTION_STARTED"),
+        ev(2, "EXCEPTION_THROWN", "[1]", "System.X: start"),
+        *(["x" * 100] * 1000),
+        ev(3, "SOQL_EXECUTE_BEGIN", "[2]", "Aggregations:0", "SELECT Id"),
+        *(["FROM Account"] * (MAX_TEXT_LINES + 100)),
+        ev(4, "SOQL_EXECUTE_END", "[2]", "Rows:0"),
+        ev(5, "EXECUTION_FINISHED"),
+    )
     tx = one(data)
     assert MAX_TEXT_CHARS <= len(tx.exceptions[0].message) < MAX_TEXT_CHARS + 200
     assert tx.soql[0].query.count("FROM Account") == MAX_TEXT_LINES - 1
@@ -256,11 +307,15 @@ def test_endless_continuation_text_is_capped() -> None:
 
 @pytest.mark.parametrize("chunk_chars", range(1, 13))
 def test_every_chunk_boundary_gives_the_same_lines(chunk_chars: int) -> None:
-    data = log_text(ev(1, "EXECUTION_STARTED"), ev(2, "USER_DEBUG", "[1]", "DEBUG", "a"), "b", "",
-                    ev(3, "EXECUTION_FINISHED"))
+    data = log_text(
+        ev(1, "EXECUTION_STARTED"), ev(2, "USER_DEBUG", "[1]", "DEBUG", "a"), "b", "", ev(3, "EXECUTION_FINISHED")
+    )
     whole = parse_bytes(data)
     parser = LogParser(io.BytesIO(data), chunk_chars=chunk_chars)
     txs = list(parser.transactions())
-    assert (parser.log.lines, parser.log.events, parser.log.continuation_lines) == (
-        whole.lines, whole.events, whole.continuation_lines) == (6, 3, 3)
+    assert (
+        (parser.log.lines, parser.log.events, parser.log.continuation_lines)
+        == (whole.lines, whole.events, whole.continuation_lines)
+        == (6, 3, 3)
+    )
     assert txs == whole.transactions

@@ -12,9 +12,21 @@ from sfops.logs.analyze import transaction_row
 from sfops.logs.model import Transaction
 
 HEADER = "64.0 APEX_CODE,FINE;APEX_PROFILING,FINE;CALLOUT,INFO;DB,INFO;SYSTEM,DEBUG"
-KNOWN_KINDS = {"truncated-skipped", "truncated-max-size", "unexpected-end", "invalid-line", "unknown-event",
-               "unmatched-exit", "missing-execution-started", "invalid-limit-line", "invalid-field",
-               "unexpected-header", "line-too-long", "stack-too-deep", "exit-search-limited"}
+KNOWN_KINDS = {
+    "truncated-skipped",
+    "truncated-max-size",
+    "unexpected-end",
+    "invalid-line",
+    "unknown-event",
+    "unmatched-exit",
+    "missing-execution-started",
+    "invalid-limit-line",
+    "invalid-field",
+    "unexpected-header",
+    "line-too-long",
+    "stack-too-deep",
+    "exit-search-limited",
+}
 OLD_FORMAT = APEX_LOGS / "synthetic" / "SYNTHETIC-old-format-limits-without-nanos-v29.log"
 
 
@@ -49,6 +61,7 @@ def rows_tx(rows: str) -> bytes:
 
 # ---- item 19: numbers ----------------------------------------------------------------------------------------
 
+
 def test_rows_with_a_superscript_digit_is_a_problem_not_a_value_error() -> None:
     tx, problems = one(rows_tx("\u00b2"))  # '²'.isdigit() is True, int('²') raises
     assert tx.soql_count == 2 and tx.dml_count == 1
@@ -72,8 +85,12 @@ def test_numbers_int_would_accept_are_refused_too() -> None:
 
 NUMBER = st.one_of(
     # ASCII digits, superscripts, and decimal digits of other scripts (Arabic-Indic, NKo, Devanagari, ...)
-    st.text(alphabet=st.sampled_from(list("0123456789_+- .e\u00b2\u00b3\u00b9\u0663\u06f5\u07c0\u0967\u09e6"
-                                          "\u0a67\u0be7\u0d67\u0e51\u0661")), max_size=12),
+    st.text(
+        alphabet=st.sampled_from(
+            list("0123456789_+- .e\u00b2\u00b3\u00b9\u0663\u06f5\u07c0\u0967\u09e6\u0a67\u0be7\u0d67\u0e51\u0661")
+        ),
+        max_size=12,
+    ),
     st.integers(min_value=4000, max_value=6000).map(lambda n: "7" * n),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.sampled_from(["nan", "inf", "-inf", "1e999", "0x1f", "", " 12 "]),
@@ -81,10 +98,10 @@ NUMBER = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(rows=NUMBER, heap=NUMBER, used=NUMBER, maximum=NUMBER, line=NUMBER, nanos=NUMBER, status=NUMBER,
-       cost=NUMBER)
-def test_every_number_field_is_parsed_safely(rows: str, heap: str, used: str, maximum: str, line: str,
-                                             nanos: str, status: str, cost: str) -> None:
+@given(rows=NUMBER, heap=NUMBER, used=NUMBER, maximum=NUMBER, line=NUMBER, nanos=NUMBER, status=NUMBER, cost=NUMBER)
+def test_every_number_field_is_parsed_safely(
+    rows: str, heap: str, used: str, maximum: str, line: str, nanos: str, status: str, cost: str
+) -> None:
     data = text_log(
         ev(1, "EXECUTION_STARTED"),
         ev(2, "CODE_UNIT_STARTED", "[EXTERNAL]", "execute_anonymous_apex"),
@@ -120,6 +137,7 @@ def test_every_number_field_is_parsed_safely(rows: str, heap: str, used: str, ma
 
 
 # ---- item 20: event lines without (nanos) ---------------------------------------------------------------------
+
 
 def test_old_format_limit_block_without_nanos_keeps_its_limits() -> None:
     log = parse_file(OLD_FORMAT)
@@ -171,6 +189,7 @@ def test_a_wall_clock_step_back_does_not_make_time_run_backwards() -> None:
 
 # ---- item 21: counts when the DB category is not logged ------------------------------------------------------
 
+
 def test_counts_come_from_the_limit_block_when_db_events_are_not_logged() -> None:
     data = text_log(
         ev(1, "EXECUTION_STARTED"),
@@ -206,14 +225,29 @@ def test_counts_come_from_events_when_there_is_no_limit_block() -> None:
 
 # ---- the whole command on malformed input ----------------------------------------------------------------------
 
+
 @settings(max_examples=40, deadline=None)
-@given(body=st.lists(st.sampled_from([
-    ev(1, "EXECUTION_STARTED"), ev(2, "CODE_UNIT_STARTED", "[EXTERNAL]", "execute_anonymous_apex"),
-    ev(3, "SOQL_EXECUTE_END", "[2]", "Rows:\u00b2"), ev(4, "DML_BEGIN", "[3]", "Op:Insert", "Rows:" + "9" * 5000),
-    "16:35:35.836|LIMIT_USAGE_FOR_NS|(default)|", "  Number of SOQL queries: \u0663 out of 100",
-    "  Number of DML statements: 2 out of 150", ev(5, "METHOD_EXIT", "[9]", "Nobody.x()"), "\x1b[31m\x00junk",
-    ev(6, "FATAL_ERROR", "System.LimitException: Too many SOQL queries: 101"), ev(7, "EXECUTION_FINISHED"),
-]), max_size=30), encoding=st.sampled_from(["utf-8", "utf-16"]))
+@given(
+    body=st.lists(
+        st.sampled_from(
+            [
+                ev(1, "EXECUTION_STARTED"),
+                ev(2, "CODE_UNIT_STARTED", "[EXTERNAL]", "execute_anonymous_apex"),
+                ev(3, "SOQL_EXECUTE_END", "[2]", "Rows:\u00b2"),
+                ev(4, "DML_BEGIN", "[3]", "Op:Insert", "Rows:" + "9" * 5000),
+                "16:35:35.836|LIMIT_USAGE_FOR_NS|(default)|",
+                "  Number of SOQL queries: \u0663 out of 100",
+                "  Number of DML statements: 2 out of 150",
+                ev(5, "METHOD_EXIT", "[9]", "Nobody.x()"),
+                "\x1b[31m\x00junk",
+                ev(6, "FATAL_ERROR", "System.LimitException: Too many SOQL queries: 101"),
+                ev(7, "EXECUTION_FINISHED"),
+            ]
+        ),
+        max_size=30,
+    ),
+    encoding=st.sampled_from(["utf-8", "utf-16"]),
+)
 def test_analyze_json_never_fails_on_malformed_logs(body: list[str], encoding: str) -> None:
     import json
     import tempfile

@@ -11,16 +11,32 @@ from sfops.logs.model import Classification, Transaction
 
 BASES = [
     (APEX_LOGS / name).read_text(encoding="utf-8").split("\n")
-    for name in ("certinia-mcp-minimal-v64.log", "SYNTHETIC-certinia-mcp-exceptions-callout-timeout-v64.log",
-                 "synthetic/SYNTHETIC-non-selective-query-trigger-v64.log",
-                 "synthetic/SYNTHETIC-unable-to-lock-row-queueable-v64.log",
-                 "SYNTHETIC-certinia-mcp-truncated-skipped-maxsize-v64.log")
+    for name in (
+        "certinia-mcp-minimal-v64.log",
+        "SYNTHETIC-certinia-mcp-exceptions-callout-timeout-v64.log",
+        "synthetic/SYNTHETIC-non-selective-query-trigger-v64.log",
+        "synthetic/SYNTHETIC-unable-to-lock-row-queueable-v64.log",
+        "SYNTHETIC-certinia-mcp-truncated-skipped-maxsize-v64.log",
+    )
 ]
-KNOWN_KINDS = {"truncated-skipped", "truncated-max-size", "unexpected-end", "invalid-line", "unknown-event",
-               "unmatched-exit", "missing-execution-started", "invalid-limit-line", "invalid-field",
-               "unexpected-header", "line-too-long", "stack-too-deep", "exit-search-limited"}
-JUNK = st.text(alphabet=st.sampled_from(list("0123456789:.()| []ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc*\t\ufeff\r")),
-               max_size=60)
+KNOWN_KINDS = {
+    "truncated-skipped",
+    "truncated-max-size",
+    "unexpected-end",
+    "invalid-line",
+    "unknown-event",
+    "unmatched-exit",
+    "missing-execution-started",
+    "invalid-limit-line",
+    "invalid-field",
+    "unexpected-header",
+    "line-too-long",
+    "stack-too-deep",
+    "exit-search-limited",
+}
+JUNK = st.text(
+    alphabet=st.sampled_from(list("0123456789:.()| []ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc*\t\ufeff\r")), max_size=60
+)
 
 
 @st.composite

@@ -52,8 +52,9 @@ def org_log_ids(org: Org) -> set[str]:
     return {r["Id"] for r in org.tooling_query("SELECT Id FROM ApexLog")}
 
 
-def test_pull_costs_n_plus_one_requests_and_an_empty_pull_costs_one(emu: RunningEmulator, org: Org,
-                                                                    store: Store) -> None:
+def test_pull_costs_n_plus_one_requests_and_an_empty_pull_costs_one(
+    emu: RunningEmulator, org: Org, store: Store
+) -> None:
     seed(emu, 20)
     total = len(org_log_ids(org))  # 20 + the demo seed's logs
     before = len(emu.requests_journal())
@@ -97,12 +98,19 @@ def _kill_at(monkeypatch: pytest.MonkeyPatch, name: str, when: int, after: bool)
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
-def test_killed_at_any_point_then_rerun_loses_and_duplicates_nothing(emu: RunningEmulator, org: Org, store: Store,
-                                                                     concurrency: int) -> None:
+def test_killed_at_any_point_then_rerun_loses_and_duplicates_nothing(
+    emu: RunningEmulator, org: Org, store: Store, concurrency: int
+) -> None:
     seed(emu, 90)
     expected = org_log_ids(org)
-    kill_points = [("save_log", 1, False), ("save_log", 7, True), ("set_watermark", 1, False),
-                   ("set_watermark", 2, True), ("save_log", 5, False), ("summarize_body", 3, False)]
+    kill_points = [
+        ("save_log", 1, False),
+        ("save_log", 7, True),
+        ("set_watermark", 1, False),
+        ("set_watermark", 2, True),
+        ("save_log", 5, False),
+        ("summarize_body", 3, False),
+    ]
     for name, when, after in kill_points:
         with pytest.MonkeyPatch.context() as mp:
             _kill_at(mp, name, when, after)
@@ -117,15 +125,15 @@ def test_killed_at_any_point_then_rerun_loses_and_duplicates_nothing(emu: Runnin
     assert get_watermark(store, "emu") is not None
 
 
-def test_request_limit_exceeded_stops_cleanly_and_the_next_run_continues(emu: RunningEmulator, org: Org,
-                                                                         store: Store) -> None:
+def test_request_limit_exceeded_stops_cleanly_and_the_next_run_continues(
+    emu: RunningEmulator, org: Org, store: Store
+) -> None:
     seed(emu, 24)
     expected = org_log_ids(org)
 
     def exhaust_after_five(done: int, _total: int) -> None:
         if done == 5:
-            emu.faults(fail={"count": 1000, "status": 403, "errorCode": "REQUEST_LIMIT_EXCEEDED",
-                             "path": "*/Body"})
+            emu.faults(fail={"count": 1000, "status": 403, "errorCode": "REQUEST_LIMIT_EXCEEDED", "path": "*/Body"})
 
     result = pull_logs(org, store, "emu", concurrency=1, progress=exhaust_after_five)
     assert result.stopped == "REQUEST_LIMIT_EXCEEDED" and not result.complete
@@ -137,8 +145,7 @@ def test_request_limit_exceeded_stops_cleanly_and_the_next_run_continues(emu: Ru
     assert {m["id"] for m, _ in iter_summaries(store, "emu")} == expected
 
 
-def test_delete_after_pull_removes_the_org_copy_only_once_stored(emu: RunningEmulator, org: Org,
-                                                                 store: Store) -> None:
+def test_delete_after_pull_removes_the_org_copy_only_once_stored(emu: RunningEmulator, org: Org, store: Store) -> None:
     seed(emu, 4)
     expected = org_log_ids(org)
     result = pull_logs(org, store, "emu", delete_after_pull=True)
@@ -161,8 +168,9 @@ def test_delete_after_pull_on_production_asks_first(emu: RunningEmulator, org: O
     assert org_log_ids(org) == set() and result.json["result"]["deleted"] == len(before)
 
 
-def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningEmulator,
-                                                                   cli_env: dict[str, str]) -> None:
+def test_pull_then_report_shows_the_limit_failure_and_its_category(
+    emu: RunningEmulator, cli_env: dict[str, str]
+) -> None:
     seed(emu, 3, body=SOQL_101)
     seed(emu, 1, body=HEAP, minute0=10)
     result = run_cli(["logs", "pull", "--json"], env=cli_env)
@@ -178,7 +186,9 @@ def test_pull_then_report_shows_the_limit_failure_and_its_category(emu: RunningE
     rows = {(r["entry_point"], r["limit"]): r for r in body["limits"]}
     # sorted by how close to the limit: heap 104.9 % first, then SOQL 101 %
     assert [(r["entry_point"], r["limit"]) for r in body["limits"][:2]] == [
-        ("InvoiceRollupBatch", "heap_size"), ("ContactTrigger on Contact trigger event AfterInsert", "soql_queries")]
+        ("InvoiceRollupBatch", "heap_size"),
+        ("ContactTrigger on Contact trigger event AfterInsert", "soql_queries"),
+    ]
     soql = rows[("ContactTrigger on Contact trigger event AfterInsert", "soql_queries")]
     assert (soql["max_pct"], soql["p95_pct"], soql["over_80"], soql["transactions"]) == (101.0, 101.0, 4, 4)
     heap = rows[("InvoiceRollupBatch", "heap_size")]
@@ -196,8 +206,9 @@ def test_report_over_summaries_without_an_org(store: Store) -> None:
     assert report.logs == 0 and report.limits.empty and report.failures.empty
 
 
-def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: RunningEmulator,
-                                                                     cli_env: dict[str, str]) -> None:
+def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(
+    emu: RunningEmulator, cli_env: dict[str, str]
+) -> None:
     """The real thing: `sfops logs pull` in a child process, SIGKILLed at three different fill levels."""
     seed(emu, 45)
     org = connect(emu.org_config(alias="emu"), env={})
@@ -210,8 +221,13 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
     env.pop("CURL_CA_BUNDLE", None)
     kills = 0
     for threshold in (3, 15, 30):
-        proc = subprocess.Popen([sys.executable, "-m", "sfops", "logs", "pull", "--concurrency", "2"],
-                                env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sfops", "logs", "pull", "--concurrency", "2"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while proc.poll() is None and count_logs(store, key) < threshold and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -226,8 +242,10 @@ def test_sigkill_mid_pull_several_times_loses_and_duplicates_nothing(emu: Runnin
     stored = [meta["id"] for meta, _ in iter_summaries(store, key)]
     assert len(stored) == len(set(stored)) and set(stored) == expected
     for log_id in stored:
-        assert load_body(store, key, log_id) == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body",
-                                                              raw=True).content
+        assert (
+            load_body(store, key, log_id)
+            == org.request("GET", f"tooling/sobjects/ApexLog/{log_id}/Body", raw=True).content
+        )
 
 
 def test_transient_body_failures_are_retried(emu: RunningEmulator, org: Org, store: Store) -> None:
@@ -247,8 +265,10 @@ def test_report_writes_parquet(emu: RunningEmulator, cli_env: dict[str, str], tm
     result = run_cli(["logs", "report", "--parquet", str(target)], env=cli_env)
     assert result.exit_code == 0, result.stderr
     frame = pd.read_parquet(target)
-    row = frame[(frame["limit"] == "soql_queries")
-                & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")].iloc[0]
+    row = frame[
+        (frame["limit"] == "soql_queries")
+        & (frame["entry_point"] == "ContactTrigger on Contact trigger event AfterInsert")
+    ].iloc[0]
     assert (row["max_pct"], row["over_80"], row["transactions"]) == (101.0, 3, 3)  # 2 + the seeded one
     result = run_cli(["logs", "report", "--parquet", str(tmp_path / "missing" / "x.parquet")], env=cli_env)
     assert result.exit_code == 2 and "does not exist (sfops does not create it)" in result.stderr

@@ -19,12 +19,16 @@ def body(count: int, failing_every: int = 0) -> bytes:
     parts = [HEADER]
     for i in range(count):
         ns = i * 10
-        parts += [f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED",
-                  f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex"]
+        parts += [
+            f"10:00:00.1 ({ns + 1})|EXECUTION_STARTED",
+            f"10:00:00.1 ({ns + 2})|CODE_UNIT_STARTED|[EXTERNAL]|execute_anonymous_apex",
+        ]
         if failing_every and i % failing_every == failing_every - 1:
             parts.append(f"10:00:00.1 ({ns + 3})|FATAL_ERROR|System.NullPointerException: boom {i}")
-        parts += [f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex",
-                  f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED"]
+        parts += [
+            f"10:00:00.1 ({ns + 4})|CODE_UNIT_FINISHED|execute_anonymous_apex",
+            f"10:00:00.1 ({ns + 5})|EXECUTION_FINISHED",
+        ]
     return ("\n".join(parts) + "\n").encode()
 
 

@@ -25,6 +25,7 @@ def _under(store: Store, name: str) -> int:
     with store.engine.connect() as conn:
         return len(conn.execute(schema.apex_log.select().where(schema.apex_log.c.org == name)).all())
 
+
 MINIMAL = (APEX_LOGS / "certinia-mcp-minimal-v64.log").read_text()
 BODY = "/services/data/*/tooling/sobjects/ApexLog/*/Body"
 
@@ -47,7 +48,8 @@ def pull(env: dict[str, str], *extra: str) -> tuple[int, dict[str, Any], str]:
 
 
 def test_a_log_written_after_the_pull_but_started_before_its_watermark_is_pulled(
-        emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy) -> None:
+    emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy
+) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     add_log(emu, now - dt.timedelta(minutes=5))
     code, _, _ = pull(env)
@@ -71,8 +73,9 @@ def test_a_log_written_after_the_pull_but_started_before_its_watermark_is_pulled
     assert code == 0 and third["result"]["pulled"] == 0
 
 
-def test_a_body_shorter_than_log_length_is_fetched_again(emu: RunningEmulator, env: dict[str, str],
-                                                         proxy: FaultProxy) -> None:
+def test_a_body_shorter_than_log_length_is_fetched_again(
+    emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy
+) -> None:
     log_id = add_log(emu, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
     proxy.add("corrupt", method="GET", path=BODY.replace("*/Body", f"{log_id}/Body"), body=MINIMAL[:40].encode())
     code, result, _ = pull(env)
@@ -82,11 +85,13 @@ def test_a_body_shorter_than_log_length_is_fetched_again(emu: RunningEmulator, e
     assert len(proxy.faults_applied("corrupt")) == 1
 
 
-def test_a_body_that_stays_short_is_not_stored_and_the_next_pull_gets_it(emu: RunningEmulator, env: dict[str, str],
-                                                                        proxy: FaultProxy) -> None:
+def test_a_body_that_stays_short_is_not_stored_and_the_next_pull_gets_it(
+    emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy
+) -> None:
     log_id = add_log(emu, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
-    proxy.add("corrupt", method="GET", path=BODY.replace("*/Body", f"{log_id}/Body"), body=MINIMAL[:40].encode(),
-              count=3)
+    proxy.add(
+        "corrupt", method="GET", path=BODY.replace("*/Body", f"{log_id}/Body"), body=MINIMAL[:40].encode(), count=3
+    )
     code, result, err = pull(env)
     assert code == 68 and err == ""
     (warning,) = result["warnings"]
@@ -97,8 +102,7 @@ def test_a_body_that_stays_short_is_not_stored_and_the_next_pull_gets_it(emu: Ru
     assert code == 0 and load_body(store, known_key(store, "emu"), log_id) == MINIMAL.encode()
 
 
-def test_a_body_cut_short_on_the_wire_is_retried(emu: RunningEmulator, env: dict[str, str],
-                                                 proxy: FaultProxy) -> None:
+def test_a_body_cut_short_on_the_wire_is_retried(emu: RunningEmulator, env: dict[str, str], proxy: FaultProxy) -> None:
     log_id = add_log(emu, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
     proxy.add("truncate", method="GET", path=BODY.replace("*/Body", f"{log_id}/Body"), keep=40)
     code, result, _ = pull(env)
@@ -123,8 +127,9 @@ def test_two_aliases_of_one_org_share_one_copy_of_each_log(emu: RunningEmulator,
     assert code == 0 and json.loads(out)["result"]["logs"] == first["result"]["pulled"]
 
 
-def test_logs_stored_under_an_alias_by_an_earlier_sfops_move_to_the_org_id(emu: RunningEmulator,
-                                                                          tmp_path: Path) -> None:
+def test_logs_stored_under_an_alias_by_an_earlier_sfops_move_to_the_org_id(
+    emu: RunningEmulator, tmp_path: Path
+) -> None:
     from sfops.logs.pull import pull_logs
     from sfops.salesforce import connect
 

@@ -14,8 +14,9 @@ from sfops.logs.pull import failure_groups
 
 
 @pytest.mark.parametrize("width", ["80", "120"])
-def test_pull_prints_one_row_per_fingerprint_with_its_count(emu: RunningEmulator, cli_env: dict[str, str],
-                                                            width: str) -> None:
+def test_pull_prints_one_row_per_fingerprint_with_its_count(
+    emu: RunningEmulator, cli_env: dict[str, str], width: str
+) -> None:
     seed(emu, 40, body=SOQL_101)
     seed(emu, 3, body=HEAP, minute0=30)
     env = {**cli_env, "COLUMNS": width}
@@ -33,8 +34,17 @@ def test_pull_prints_one_row_per_fingerprint_with_its_count(emu: RunningEmulator
 
 
 def test_failure_groups_count_by_fingerprint_and_keep_each_log_once() -> None:
-    rows = [{"log_id": f"07L{i % 3}", "fingerprint": "aa" if i < 5 else "bb", "category": "governor_limit",
-             "entry_point": "T", "limit": "soql_queries", "exceptions": "LimitException"} for i in range(7)]
+    rows = [
+        {
+            "log_id": f"07L{i % 3}",
+            "fingerprint": "aa" if i < 5 else "bb",
+            "category": "governor_limit",
+            "entry_point": "T",
+            "limit": "soql_queries",
+            "exceptions": "LimitException",
+        }
+        for i in range(7)
+    ]
     groups = failure_groups(rows)
     assert [(g["fingerprint"], g["count"]) for g in groups] == [("aa", 5), ("bb", 2)]
     assert groups[0]["logs"] == ["07L0", "07L1", "07L2"]

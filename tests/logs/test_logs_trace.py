@@ -15,20 +15,23 @@ from sfops.store import Store
 
 
 def _flags(org: Org) -> list[dict]:
-    return org.tooling_query("SELECT Id, TracedEntityId, DebugLevelId, LogType, StartDate, ExpirationDate "
-                             "FROM TraceFlag")
+    return org.tooling_query(
+        "SELECT Id, TracedEntityId, DebugLevelId, LogType, StartDate, ExpirationDate FROM TraceFlag"
+    )
 
 
-def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(emu: RunningEmulator, org: Org,
-                                                                             store: Store) -> None:
+def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(
+    emu: RunningEmulator, org: Org, store: Store
+) -> None:
     admin = emu.settings.admin_username
     now = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
     first = trace_on(org, store, admin, minutes=30, now=now, actor="alice")
     assert first.action == "created" and first.level == DEFAULT_LEVEL
     assert first.expiration == "2030-01-01T12:30:00.000+0000"
     assert any("Created DebugLevel" in n for n in first.notes) and first.warnings == []  # information, not a warning
-    level = org.tooling_query("SELECT Id, ApexCode, ApexProfiling FROM DebugLevel WHERE DeveloperName = "
-                              "'SFOPS_LIMITS'")[0]
+    level = org.tooling_query(
+        "SELECT Id, ApexCode, ApexProfiling FROM DebugLevel WHERE DeveloperName = 'SFOPS_LIMITS'"
+    )[0]
     assert DEFAULT_LEVEL == "SFOPS_LIMITS"
     assert (level["ApexCode"], level["ApexProfiling"]) == (DEFAULT_LEVELS["ApexCode"], "FINE")
 
@@ -47,8 +50,10 @@ def test_trace_on_creates_level_and_flag_then_extends_instead_of_duplicating(emu
     # the domain writes the audit trail, whoever calls it
     audit = store.audit_history(alias=org.alias, action_prefix="logs.trace.")
     assert [(r.action, r.actor, r.reason) for r in audit] == [
-        ("logs.trace.deleted", "alice", "done"), ("logs.trace.extended", "alice", None),
-        ("logs.trace.created", "alice", None)]
+        ("logs.trace.deleted", "alice", "done"),
+        ("logs.trace.extended", "alice", None),
+        ("logs.trace.created", "alice", None),
+    ]
 
 
 def test_a_refused_confirmation_writes_nothing(emu: RunningEmulator, org: Org, store: Store) -> None:
@@ -67,8 +72,9 @@ def test_a_refused_confirmation_writes_nothing(emu: RunningEmulator, org: Org, s
     assert trace_on(org, store, emu.settings.admin_username, actor="alice", dry_run=True, confirm=refuse).id is None
 
 
-def test_an_existing_shared_level_is_used_unchanged_with_a_warning(emu: RunningEmulator, org: Org,
-                                                                  store: Store) -> None:
+def test_an_existing_shared_level_is_used_unchanged_with_a_warning(
+    emu: RunningEmulator, org: Org, store: Store
+) -> None:
     # The demo seed's SFOPS_DEBUG level has ApexProfiling INFO: limit blocks may be missing.
     flag = trace_on(org, store, emu.settings.admin_username, level="SFOPS_DEBUG", minutes=5, actor="alice")
     assert flag.level == "SFOPS_DEBUG"
@@ -78,16 +84,18 @@ def test_an_existing_shared_level_is_used_unchanged_with_a_warning(emu: RunningE
 
 
 @pytest.mark.parametrize("minutes", [0, 24 * 60 + 1])
-def test_windows_beyond_the_platform_limit_are_refused(org: Org, store: Store, emu: RunningEmulator,
-                                                      minutes: int) -> None:
+def test_windows_beyond_the_platform_limit_are_refused(
+    org: Org, store: Store, emu: RunningEmulator, minutes: int
+) -> None:
     with pytest.raises(UsageError, match="24 hours"):
         trace_on(org, store, emu.settings.admin_username, minutes=minutes, actor="alice")
     assert _flags(org) == []
 
 
 @pytest.mark.parametrize("level", ["Bad Level!", "two__underscores", "trailing_", "_leading", "L" * 81])
-def test_an_invalid_debug_level_name_is_refused_before_anything_is_created(org: Org, store: Store,
-                                                                          emu: RunningEmulator, level: str) -> None:
+def test_an_invalid_debug_level_name_is_refused_before_anything_is_created(
+    org: Org, store: Store, emu: RunningEmulator, level: str
+) -> None:
     with pytest.raises(UsageError, match="is not a valid DebugLevel name"):
         trace_on(org, store, emu.settings.admin_username, level=level, actor="alice")
     assert _flags(org) == []
@@ -113,7 +121,8 @@ def test_trace_cli_on_list_off(emu: RunningEmulator, cli_env: dict[str, str]) ->
 
 
 def test_trace_dry_run_writes_nothing_and_production_needs_yes_and_changes_are_audited(
-        emu: RunningEmulator, org: Org, tmp_path) -> None:
+    emu: RunningEmulator, org: Org, tmp_path
+) -> None:
     from emulator_cli_support import emulator_cli_env
 
     from sfops.config import load_settings

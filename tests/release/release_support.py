@@ -9,17 +9,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z", "PATH": "/usr/bin:/bin:/usr/local/bin",
-           "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+    "PATH": "/usr/bin:/bin:/usr/local/bin",
+    "HOME": "/nonexistent",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 PROJECT = '{"packageDirectories": [{"path": "force-app", "default": true}], "sourceApiVersion": "62.0"}\n'
 CLASSES = "force-app/main/default/classes/"
 TRIGGERS = "force-app/main/default/triggers/"
-CLS_META = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">\n'
-            "    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n</ApexClass>\n")
-TRIGGER_META = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">'
-                "\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n</ApexTrigger>\n")
+CLS_META = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+    "    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n</ApexClass>\n"
+)
+TRIGGER_META = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "\n    <apiVersion>62.0</apiVersion>\n    <status>Active</status>\n</ApexTrigger>\n"
+)
 
 # every hour of every day: alice (email + slack)
 ONCALL_TOML = """
@@ -38,8 +49,9 @@ participants = ["alice"]
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=GIT_ENV).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=GIT_ENV
+    ).stdout
 
 
 def commit(repo: Path, files: Mapping[str, str | None], tag: str) -> None:
@@ -69,14 +81,20 @@ def apex_trigger(name: str, body: str) -> dict[str, str]:
 
 
 GATE_TOML = ONCALL_TOML  # every other [release] setting at its default (large_object = 100,000 records)
-EXISTING = apex_class("Existing", "public with sharing class Existing {\n"
-                                  "    public static Integer one() { return 1; }\n}\n")
-EXISTING_TEST = apex_class("ExistingTest", "@isTest\nprivate class ExistingTest {\n    @isTest static void one() {\n"
-                                           "        System.assertEquals(1, Existing.one());\n    }\n}\n")
+EXISTING = apex_class(
+    "Existing", "public with sharing class Existing {\n    public static Integer one() { return 1; }\n}\n"
+)
+EXISTING_TEST = apex_class(
+    "ExistingTest",
+    "@isTest\nprivate class ExistingTest {\n    @isTest static void one() {\n"
+    "        System.assertEquals(1, Existing.one());\n    }\n}\n",
+)
 UNGUARDED_TRIGGER = "trigger OrderTrigger on Account (before insert) {\n    OrderService.stamp(Trigger.new);\n}\n"
-GUARDED_TRIGGER = ("trigger OrderTrigger on Account (before insert) {\n"
-                   "    if (FeatureKillSwitch.isEnabled('New_Pricing__c')) {\n"
-                   "        OrderService.stamp(Trigger.new);\n    }\n}\n")
+GUARDED_TRIGGER = (
+    "trigger OrderTrigger on Account (before insert) {\n"
+    "    if (FeatureKillSwitch.isEnabled('New_Pricing__c')) {\n"
+    "        OrderService.stamp(Trigger.new);\n    }\n}\n"
+)
 SERVICE = """public with sharing class OrderService {
     public static void stamp(List<Account> accounts) {
         for (Account a : accounts) { a.Description = 'ordered'; }
@@ -91,10 +109,22 @@ SERVICE = """public with sharing class OrderService {
 def release_history(repo: Path) -> None:
     """c1 (A) -> c2 (B with an unguarded trigger and a non-selective query) -> c3 (B fixed)."""
     commit(repo, {**EXISTING, **EXISTING_TEST}, "c1")
-    commit(repo, {**apex_trigger("OrderTrigger", UNGUARDED_TRIGGER),
-                  **apex_class("OrderService", SERVICE.replace("{filter}", "Description"))}, "c2")
-    commit(repo, {**apex_trigger("OrderTrigger", GUARDED_TRIGGER),
-                  **apex_class("OrderService", SERVICE.replace("{filter}", "Name"))}, "c3")
+    commit(
+        repo,
+        {
+            **apex_trigger("OrderTrigger", UNGUARDED_TRIGGER),
+            **apex_class("OrderService", SERVICE.replace("{filter}", "Description")),
+        },
+        "c2",
+    )
+    commit(
+        repo,
+        {
+            **apex_trigger("OrderTrigger", GUARDED_TRIGGER),
+            **apex_class("OrderService", SERVICE.replace("{filter}", "Name")),
+        },
+        "c3",
+    )
 
 
 def plan_and_validate(g: dict[str, Any], b: str) -> None:
@@ -105,8 +135,20 @@ def plan_and_validate(g: dict[str, Any], b: str) -> None:
     code, _, err = invoke(["rollback", "plan", "--from", b, "--to", "c1", "--repo", str(repo)], env)
     assert code == 0, err
     # B is not in the org yet: its deletions are warnings until it lands (docs/release.md)
-    code, out, err = invoke(["rollback", "validate", "--package", str(repo / f"metadata/rollbacks/{b}-to-c1"),
-                             "-o", "prod", "--ignore-warnings", "--reason", "release gate"], env)
+    code, out, err = invoke(
+        [
+            "rollback",
+            "validate",
+            "--package",
+            str(repo / f"metadata/rollbacks/{b}-to-c1"),
+            "-o",
+            "prod",
+            "--ignore-warnings",
+            "--reason",
+            "release gate",
+        ],
+        env,
+    )
     assert code == 0, out + err
 
 

@@ -55,17 +55,21 @@ def test_http_methods_count_only_in_rest_resources() -> None:
 
 
 def test_async_classes_are_entered_through_execute() -> None:
-    src = ("public class Sync implements Database.Batchable<SObject>, Database.Stateful {\n"
-           "    public Database.QueryLocator start(Database.BatchableContext c) {\n"
-           "        return Database.getQueryLocator([SELECT Id FROM Account]);\n    }\n"
-           "    public void execute(Database.BatchableContext c, List<SObject> s) {\n"
-           "        if (!FeatureKillSwitch.isFeatureEnabled('External_Sync')) return;\n    }\n"
-           "    public void finish(Database.BatchableContext c) { }\n}\n")
+    src = (
+        "public class Sync implements Database.Batchable<SObject>, Database.Stateful {\n"
+        "    public Database.QueryLocator start(Database.BatchableContext c) {\n"
+        "        return Database.getQueryLocator([SELECT Id FROM Account]);\n    }\n"
+        "    public void execute(Database.BatchableContext c, List<SObject> s) {\n"
+        "        if (!FeatureKillSwitch.isFeatureEnabled('External_Sync')) return;\n    }\n"
+        "    public void finish(Database.BatchableContext c) { }\n}\n"
+    )
     [entry] = analyse("classes/Sync.cls", src).entry_points
     assert (entry.key, entry.kind, entry.line) == ("Sync", "batchable", 1)
     assert [g.switch for g in entry.guards] == ["External_Sync"]
-    queueable = "public class Job implements Queueable {\n    public void execute(QueueableContext c) { }\n" \
-                "    public void other() { FeatureKillSwitch.isEnabled('X'); }\n}\n"
+    queueable = (
+        "public class Job implements Queueable {\n    public void execute(QueueableContext c) { }\n"
+        "    public void other() { FeatureKillSwitch.isEnabled('X'); }\n}\n"
+    )
     [job] = analyse("classes/Job.cls", queueable).entry_points
     assert job.kind == "queueable" and job.guards == ()  # a guard in another method does not protect execute
 
@@ -84,23 +88,34 @@ def test_tokenizer_keeps_line_numbers_through_comments_and_strings() -> None:
     assert [(t.text, t.line) for t in tokens] == [("a", 1), ("q\\'s", 2), ("b", 4)]
 
 
-FIELDS = {"account": {"keyPrefix": "001", "fields": [
-    {"name": "Id", "type": "id", "referenceTo": []},
-    {"name": "Name", "type": "string"},
-    {"name": "OwnerId", "type": "reference", "referenceTo": ["User"], "relationshipName": "Owner"},
-    {"name": "CreatedDate", "type": "datetime"},
-    {"name": "NumberOfEmployees", "type": "int"}]},
-    "user": {"keyPrefix": "005", "fields": [{"name": "Email", "type": "email"}]}}
+FIELDS = {
+    "account": {
+        "keyPrefix": "001",
+        "fields": [
+            {"name": "Id", "type": "id", "referenceTo": []},
+            {"name": "Name", "type": "string"},
+            {"name": "OwnerId", "type": "reference", "referenceTo": ["User"], "relationshipName": "Owner"},
+            {"name": "CreatedDate", "type": "datetime"},
+            {"name": "NumberOfEmployees", "type": "int"},
+        ],
+    },
+    "user": {"keyPrefix": "005", "fields": [{"name": "Email", "type": "email"}]},
+}
 
 
 def test_binds_become_literals_of_the_compared_fields_type() -> None:
     lookup = describe_lookup(FIELDS, {"account": "001", "user": "005"})
-    text, binds = prepare("SELECT Id FROM Account WHERE Id IN :ids AND OwnerId = :u.Id AND CreatedDate > :since\n"
-                          "  AND NumberOfEmployees >= :Limits.getLimitQueries() AND Name LIKE :p AND Owner.Email = "
-                          ":mail WITH USER_MODE LIMIT :n FOR UPDATE", lookup)
-    assert text == ("SELECT Id FROM Account WHERE Id IN ('001000000000000') AND OwnerId = '005000000000000' AND "
-                    "CreatedDate > 2000-01-01T00:00:00Z AND NumberOfEmployees >= 1 AND Name LIKE 'sfops%' AND "
-                    "Owner.Email = 'sfops' LIMIT 200")
+    text, binds = prepare(
+        "SELECT Id FROM Account WHERE Id IN :ids AND OwnerId = :u.Id AND CreatedDate > :since\n"
+        "  AND NumberOfEmployees >= :Limits.getLimitQueries() AND Name LIKE :p AND Owner.Email = "
+        ":mail WITH USER_MODE LIMIT :n FOR UPDATE",
+        lookup,
+    )
+    assert text == (
+        "SELECT Id FROM Account WHERE Id IN ('001000000000000') AND OwnerId = '005000000000000' AND "
+        "CreatedDate > 2000-01-01T00:00:00Z AND NumberOfEmployees >= 1 AND Name LIKE 'sfops%' AND "
+        "Owner.Email = 'sfops' LIMIT 200"
+    )
     assert binds == ["ids", "u.Id", "since", "Limits.getLimitQueries()", "p", "mail", "n"]
 
 

@@ -19,16 +19,31 @@ pytestmark = pytest.mark.integration
 
 
 def _ctx(org: Any, store: Any, repo: Path, release: dict[str, Any] | None = None, **kw: Any) -> GateContext:
-    return GateContext(org=org, store=store, alias="emu", repo=str(repo), from_ref="c1", to_ref="c2",
-                       config=parse_release(release or {}), **kw)
+    return GateContext(
+        org=org,
+        store=store,
+        alias="emu",
+        repo=str(repo),
+        from_ref="c1",
+        to_ref="c2",
+        config=parse_release(release or {}),
+        **kw,
+    )
 
 
 def test_org_state_fails_on_open_p1_and_open_breaker(org: Any, store: Any, tmp_path: Path) -> None:
     ctx = _ctx(org, store, tmp_path)
     first = org_state.check(ctx)
     assert first.status is not Status.FAIL, first
-    org.create("Incident_Log__c", {"Severity__c": "P1", "Status__c": "Investigating", "Message__c": "checkout down",
-                                   "Detected_At__c": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    org.create(
+        "Incident_Log__c",
+        {
+            "Severity__c": "P1",
+            "Status__c": "Investigating",
+            "Message__c": "checkout down",
+            "Detected_At__c": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    )
     org.create("Incident_Log__c", {"Severity__c": "P3", "Status__c": "New", "Message__c": "typo on a page"})
     org.create("Circuit_Breaker__c", {"Name": "ERP_Orders", "State__c": "Open", "Last_Error__c": "timeout"})
 
@@ -51,18 +66,31 @@ def test_limits_at_their_threshold_fail(org: Any, store: Any, tmp_path: Path, em
 def test_guard_in_the_called_handler_counts_and_unknown_switches_fail(org: Any, store: Any, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     commit(repo, apex_class("Old", "public class Old {\n    @AuraEnabled public static void kept() { }\n}\n"), "c1")
-    commit(repo, {
-        **apex_class("Old", "public class Old {\n    @AuraEnabled public static void kept() { }\n"
-                            "    @AuraEnabled public static void added() {\n"
-                            "        FeatureKillSwitch.isEnabled('No_Such_Switch__c');\n    }\n}\n"),
-        **apex_trigger("CaseTrigger", "trigger CaseTrigger on Case (after insert) {\n"
-                                      "    CaseHandler.route(Trigger.new);\n}\n"),
-        **apex_class("CaseHandler", "public class CaseHandler {\n    public static void route(List<Case> cs) {\n"
-                                    "        if (!FeatureKillSwitch.isEnabled('auto_escalation')) { return; }\n"
-                                    "    }\n}\n"),
-        **apex_class("Nightly", "public class Nightly implements Schedulable {\n"
-                                "    public void execute(SchedulableContext c) { }\n}\n"),
-    }, "c2")
+    commit(
+        repo,
+        {
+            **apex_class(
+                "Old",
+                "public class Old {\n    @AuraEnabled public static void kept() { }\n"
+                "    @AuraEnabled public static void added() {\n"
+                "        FeatureKillSwitch.isEnabled('No_Such_Switch__c');\n    }\n}\n",
+            ),
+            **apex_trigger(
+                "CaseTrigger", "trigger CaseTrigger on Case (after insert) {\n    CaseHandler.route(Trigger.new);\n}\n"
+            ),
+            **apex_class(
+                "CaseHandler",
+                "public class CaseHandler {\n    public static void route(List<Case> cs) {\n"
+                "        if (!FeatureKillSwitch.isEnabled('auto_escalation')) { return; }\n"
+                "    }\n}\n",
+            ),
+            **apex_class(
+                "Nightly",
+                "public class Nightly implements Schedulable {\n    public void execute(SchedulableContext c) { }\n}\n",
+            ),
+        },
+        "c2",
+    )
 
     result = kill_switches.check(_ctx(org, store, repo, {"kill_switches": {"exempt": ["Nightly"]}}))
 
@@ -82,8 +110,9 @@ def test_sandbox_with_far_fewer_records_warns(org: Any, store: Any, tmp_path: Pa
     body = "public class Q {\n    public static Integer n(Id acc) {\n" + query + "    }\n}\n"
     commit(repo, apex_class("Q", body), "c2")
     account = org.create("Account", {"Name": "Acme"})
-    org.composite_sobjects("POST", [{"attributes": {"type": "Contact"}, "LastName": f"C{i}", "AccountId": account}
-                                    for i in range(120)])
+    org.composite_sobjects(
+        "POST", [{"attributes": {"type": "Contact"}, "LastName": f"C{i}", "AccountId": account} for i in range(120)]
+    )
 
     class Sandbox:  # the same emulator answering as a sandbox with one Contact: only recordCount is read
         session = connect(emu.org_config(alias="sandbox"), env={}).session
@@ -99,8 +128,9 @@ def test_sandbox_with_far_fewer_records_warns(org: Any, store: Any, tmp_path: Pa
     assert result.facts["record_counts"] == {"contact": 120}
 
 
-def test_tests_check_can_read_the_latest_run_instead_of_starting_one(org: Any, store: Any, tmp_path: Path,
-                                                                      emu: Any) -> None:
+def test_tests_check_can_read_the_latest_run_instead_of_starting_one(
+    org: Any, store: Any, tmp_path: Path, emu: Any
+) -> None:
     from sfops.release.checks import tests
 
     repo = tmp_path / "repo"
@@ -129,9 +159,17 @@ def test_a_deploy_after_the_validation_makes_the_rollback_not_ready(store: Any, 
     repo = tmp_path / "repo"
     release_history(repo)
     package = plan_and_package(repo, "c2", "c1", None, write=True)
-    store.set_state("rollback.validation.emu", {
-        "id": "0Af000000000001AAA", "from_sha": package.from_sha, "to_sha": package.to_sha, "package": "x",
-        "at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)).isoformat(), "status": "Succeeded"})
+    store.set_state(
+        "rollback.validation.emu",
+        {
+            "id": "0Af000000000001AAA",
+            "from_sha": package.from_sha,
+            "to_sha": package.to_sha,
+            "package": "x",
+            "at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)).isoformat(),
+            "status": "Succeeded",
+        },
+    )
 
     class Org:  # answers the DeployRequest query with one deploy since the validation
         metadata = None
@@ -140,8 +178,9 @@ def test_a_deploy_after_the_validation_makes_the_rollback_not_ready(store: Any, 
             if "WHERE Id = '0Af000000000001AAA'" in soql:
                 return []  # the org no longer lists the validation: the stored time is the bound
             assert "FROM DeployRequest WHERE CheckOnly = false" in soql
-            return [{"Id": "0Af000000000002AAA", "Status": "Succeeded",
-                     "CompletedDate": "2026-03-06T12:00:00.000+0000"}]
+            return [
+                {"Id": "0Af000000000002AAA", "Status": "Succeeded", "CompletedDate": "2026-03-06T12:00:00.000+0000"}
+            ]
 
     result = rollback.check(_ctx(Org(), store, repo))
 
@@ -164,9 +203,11 @@ def _validate_b(org: Any, tmp_path: Path) -> str:
         target.write_text(text)
     (folder / "package.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<types><members>*</members><name>ApexClass</name></types><version>62.0</version></Package>")
-    options = DeployOptions(check_only=True, test_level="RunSpecifiedTests", run_tests=("ExistingTest",),
-                            single_package=True)
+        "<types><members>*</members><name>ApexClass</name></types><version>62.0</version></Package>"
+    )
+    options = DeployOptions(
+        check_only=True, test_level="RunSpecifiedTests", run_tests=("ExistingTest",), single_package=True
+    )
     return org.metadata.poll(org.metadata.deploy(zip_folder(folder), options), timeout=60).id
 
 

@@ -19,10 +19,29 @@ from sfops.cli.app import invoke
 
 pytestmark = pytest.mark.integration
 
+
 def _check(g: dict[str, Any], b: str, *extra: str) -> tuple[int, dict[str, Any], Path]:
     junit = g["tmp"] / f"gate-{b}.xml"
-    code, out, err = invoke(["release", "check", "--from", "c1", "--to", b, "-o", "prod", "--repo", str(g["repo"]),
-                             "--enforce", "--junit", str(junit), "--json", *extra], g["env"])
+    code, out, err = invoke(
+        [
+            "release",
+            "check",
+            "--from",
+            "c1",
+            "--to",
+            b,
+            "-o",
+            "prod",
+            "--repo",
+            str(g["repo"]),
+            "--enforce",
+            "--junit",
+            str(junit),
+            "--json",
+            *extra,
+        ],
+        g["env"],
+    )
     assert out, err
     return code, json.loads(out)["result"], junit
 
@@ -69,9 +88,22 @@ def test_three_problems_fail_the_gate_then_fixed_release_passes(gate: dict[str, 
     assert ET.parse(junit).getroot().get("failures") == "0"
 
     # later, rolling B back names the gate run that let it through (B never landed here: its drift is expected)
-    code, out, _ = invoke(["rollback", "quick", "--package", str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
-                           "-o", "prod", "--yes", "--reason", "INC-9 (B never landed here)", "--overwrite-drift",
-                           "--json"], gate["env"])
+    code, out, _ = invoke(
+        [
+            "rollback",
+            "quick",
+            "--package",
+            str(gate["repo"] / "metadata/rollbacks/c3-to-c1"),
+            "-o",
+            "prod",
+            "--yes",
+            "--reason",
+            "INC-9 (B never landed here)",
+            "--overwrite-drift",
+            "--json",
+        ],
+        gate["env"],
+    )
     assert code == 0, out
     warnings = json.loads(out)["warnings"]
     assert any(f"allowed on prod by gate run #{result['run_id']} (warn" in w for w in warnings), warnings
@@ -96,14 +128,30 @@ def test_override_lets_a_failing_check_through_and_is_audited(gate: dict[str, An
 
 
 def test_override_without_reason_is_a_usage_error(gate: dict[str, Any]) -> None:
-    code, out, err = invoke(["release", "check", "--from", "c1", "--to", "c3", "-o", "prod", "--repo",
-                             str(gate["repo"]), "--override", "timing"], gate["env"])
+    code, out, err = invoke(
+        [
+            "release",
+            "check",
+            "--from",
+            "c1",
+            "--to",
+            "c3",
+            "-o",
+            "prod",
+            "--repo",
+            str(gate["repo"]),
+            "--override",
+            "timing",
+        ],
+        gate["env"],
+    )
     assert code == 2 and "--override needs --reason" in out + err
 
 
 def test_unknown_ref_is_one_clear_line(gate: dict[str, Any]) -> None:
-    code, out, err = invoke(["release", "check", "--from", "c1", "--to", "nope", "-o", "prod", "--repo",
-                             str(gate["repo"])], gate["env"])
+    code, out, err = invoke(
+        ["release", "check", "--from", "c1", "--to", "nope", "-o", "prod", "--repo", str(gate["repo"])], gate["env"]
+    )
     assert code == 2 and "Unknown git ref 'nope'" in out + err and "Traceback" not in out + err
 
 
@@ -120,12 +168,14 @@ def test_failing_test_from_the_outcome_knob_fails_the_tests_check(gate: dict[str
         (folder / "classes" / f"{name}.cls-meta.xml").write_text(Path(str(src) + "-meta.xml").read_text())
     (folder / "package.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<types><members>*</members><name>ApexClass</name></types><version>62.0</version></Package>")
+        "<types><members>*</members><name>ApexClass</name></types><version>62.0</version></Package>"
+    )
     from sfops.rollback.deploy import zip_folder
 
     client = MetadataClient(connect(emu.org_config(alias="x"), env={}))
-    result = client.poll(client.deploy(zip_folder(folder), DeployOptions(test_level="NoTestRun",
-                                                                         single_package=True)), timeout=60)
+    result = client.poll(
+        client.deploy(zip_folder(folder), DeployOptions(test_level="NoTestRun", single_package=True)), timeout=60
+    )
     assert result.success, result
     emu.faults(deploy={"failing_tests": ["ExistingTest.one"]})
 
@@ -139,7 +189,8 @@ def test_failing_test_from_the_outcome_knob_fails_the_tests_check(gate: dict[str
 
 
 def test_a_deploy_after_the_validation_fails_the_rollback_check_as_the_org_refuses_the_quick_deploy(
-        gate: dict[str, Any], emu: Any) -> None:
+    gate: dict[str, Any], emu: Any
+) -> None:
     from sfops.errors import SalesforceError
     from sfops.rollback.deploy import zip_folder
     from sfops.salesforce import connect
@@ -157,10 +208,12 @@ def test_a_deploy_after_the_validation_fails_the_rollback_check_as_the_org_refus
     (folder / "classes" / "HotFix.cls").write_text("public class HotFix { }\n")
     (folder / "classes" / "HotFix.cls-meta.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>")
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>"
+    )
     (folder / "package.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
-        "<types><members>HotFix</members><name>ApexClass</name></types><version>62.0</version></Package>")
+        "<types><members>HotFix</members><name>ApexClass</name></types><version>62.0</version></Package>"
+    )
     client = MetadataClient(connect(emu.org_config(alias="x"), env={}), sleep=lambda _s: None)
     hotfix = client.deploy(zip_folder(folder), DeployOptions(test_level="NoTestRun", single_package=True))
 

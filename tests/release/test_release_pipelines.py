@@ -49,19 +49,37 @@ def test_docs_have_both_snippets_with_the_same_gate_command() -> None:
 @pytest.mark.parametrize("name", ["GitHub Actions", "GitLab CI"])
 def test_snippet_fails_a_bad_release_and_passes_a_good_one(name: str, gate: dict[str, Any]) -> None:
     command = _snippets()[name]
-    env = {**os.environ, **gate["env"], "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "FROM_REF": "c1"}
+    env = {
+        **os.environ,
+        **gate["env"],
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "FROM_REF": "c1",
+    }
 
     plan_and_validate(gate, "c2")
     age_validation(gate, days=11)
-    bad = subprocess.run(["bash", "-c", command], cwd=gate["repo"], env={**env, "TO_REF": "c2"},
-                         capture_output=True, text=True, timeout=300, check=False)
+    bad = subprocess.run(
+        ["bash", "-c", command],
+        cwd=gate["repo"],
+        env={**env, "TO_REF": "c2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert bad.returncode == 1, bad.stdout + bad.stderr
     report = ElementTree.parse(gate["repo"] / "reports" / "release-gate.xml").getroot()
     assert report.get("failures") == "3"
 
     plan_and_validate(gate, "c3")
-    good = subprocess.run(["bash", "-c", command], cwd=gate["repo"], env={**env, "TO_REF": "c3"},
-                          capture_output=True, text=True, timeout=300, check=False)
+    good = subprocess.run(
+        ["bash", "-c", command],
+        cwd=gate["repo"],
+        env={**env, "TO_REF": "c3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     assert ElementTree.parse(gate["repo"] / "reports" / "release-gate.xml").getroot().get("failures") == "0"

@@ -23,8 +23,17 @@ FRIDAY_AFTERNOON = dt.datetime(2026, 3, 6, 15, 30, tzinfo=dt.UTC)  # a Friday
 
 
 def _ctx(store: Any, clock: Clock, sections: dict[str, Any], release: dict[str, Any] | None = None) -> GateContext:
-    return GateContext(org=None, store=store, alias="prod", repo=".", from_ref="A", to_ref="B",  # type: ignore[arg-type]
-                       config=parse_release(release or {}), sections=sections, clock=clock)
+    return GateContext(
+        org=None,
+        store=store,
+        alias="prod",
+        repo=".",
+        from_ref="A",
+        to_ref="B",  # type: ignore[arg-type]
+        config=parse_release(release or {}),
+        sections=sections,
+        clock=clock,
+    )
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -66,8 +75,11 @@ def test_ldv_selectivity_thresholds() -> None:
 
 
 def test_timing_fails_in_a_risky_time_and_passes_outside(store: Any) -> None:
-    risky = {"rollback": {"risky": [{"days": ["Fri"], "from": "14:00", "to": "23:59", "tz": "UTC",
-                                     "reason": "Friday afternoon"}]}}
+    risky = {
+        "rollback": {
+            "risky": [{"days": ["Fri"], "from": "14:00", "to": "23:59", "tz": "UTC", "reason": "Friday afternoon"}]
+        }
+    }
     clock = Clock(FRIDAY_AFTERNOON)
     result = timing.check(_ctx(store, clock, risky))
     assert result.status is Status.FAIL and "Friday afternoon" in result.reason and "--override timing" in result.reason
@@ -84,23 +96,27 @@ def test_people_need_cover_and_a_contact_for_each_alert_channel(store: Any) -> N
     result = people.check(_ctx(store, clock, sections))
     assert result.status is Status.FAIL
     assert [f.message for f in result.findings] == [
-        "alice is on call but has no slack in [oncall.people.alice] (an alert channel needs it)"]
+        "alice is on call but has no slack in [oncall.people.alice] (an alert channel needs it)"
+    ]
 
 
 def test_people_report_a_gap_inside_the_window(store: Any) -> None:
     sections = _toml(ONCALL_TOML)
     sections["oncall"]["rotations"]["primary"]["restrictions"] = [
-        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"}]
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "18:00"}
+    ]
     result = people.check(_ctx(store, Clock(FRIDAY_AFTERNOON), sections))
     assert result.status is Status.FAIL
     assert result.findings[0].message.startswith("nobody on call in 'primary' from 2026-03-06 18:00")
-    assert people.check(_ctx(store, Clock(FRIDAY_AFTERNOON), sections, {"people": {"hours": 2}})).status \
-        is Status.PASS
+    assert people.check(_ctx(store, Clock(FRIDAY_AFTERNOON), sections, {"people": {"hours": 2}})).status is Status.PASS
 
 
 def test_junit_has_one_case_per_check_with_failures_and_skips() -> None:
-    checks = [CheckResult("rollback", Status.FAIL, "stale", [Finding("old", file="x.cls", line=3)]),
-              CheckResult("timing", Status.PASS, "ok"), CheckResult("tests", Status.OFF, "off", level="off")]
+    checks = [
+        CheckResult("rollback", Status.FAIL, "stale", [Finding("old", file="x.cls", line=3)]),
+        CheckResult("timing", Status.PASS, "ok"),
+        CheckResult("tests", Status.OFF, "off", level="off"),
+    ]
     report = GateReport("prod", "A", "B", "a" * 40, "b" * 40, FRIDAY_AFTERNOON, checks)
     root = ElementTree.fromstring(junit_xml(report))
     assert root.get("tests") == "3" and root.get("failures") == "1"
@@ -116,12 +132,15 @@ def test_explain_calls_run_in_parallel_bounded_and_once_per_distinct_statement(s
 
     from sfops.release.checks import volumes
 
-    statements = "\n".join(f"        List<Account> q{i} = [SELECT Id FROM Account WHERE Name = 'n{i % 6}'];"  # noqa: S608
-                           for i in range(12))
+    statements = "\n".join(
+        f"        List<Account> q{i} = [SELECT Id FROM Account WHERE Name = 'n{i % 6}'];"  # noqa: S608
+        for i in range(12)
+    )
     repo = tmp_path / "repo"
     commit(repo, apex_class("A", "public class A { }\n"), "c1")
-    commit(repo, apex_class("Q", "public class Q {\n    public static void run() {\n" + statements + "\n    }\n}\n"),
-           "c2")
+    commit(
+        repo, apex_class("Q", "public class Q {\n    public static void run() {\n" + statements + "\n    }\n}\n"), "c2"
+    )
     barrier = threading.Barrier(3, timeout=10)  # the first three explains must be in flight together
     lock = threading.Lock()
     seen = {"now": 0, "max": 0, "explains": []}
@@ -145,11 +164,29 @@ def test_explain_calls_run_in_parallel_bounded_and_once_per_distinct_statement(s
                 barrier.wait()
             with lock:
                 seen["now"] -= 1
-            return {"plans": [{"cardinality": 1, "fields": ["Name"], "leadingOperationType": "Index", "notes": [],
-                               "relativeCost": 0.1, "sobjectCardinality": 10, "sobjectType": "Account"}]}
+            return {
+                "plans": [
+                    {
+                        "cardinality": 1,
+                        "fields": ["Name"],
+                        "leadingOperationType": "Index",
+                        "notes": [],
+                        "relativeCost": 0.1,
+                        "sobjectCardinality": 10,
+                        "sobjectType": "Account",
+                    }
+                ]
+            }
 
-    ctx = GateContext(org=Org(), store=store, alias="prod", repo=str(repo), from_ref="c1", to_ref="c2",  # type: ignore[arg-type]
-                      config=parse_release({"data_volumes": {"concurrency": 3}}))
+    ctx = GateContext(
+        org=Org(),
+        store=store,
+        alias="prod",
+        repo=str(repo),
+        from_ref="c1",
+        to_ref="c2",  # type: ignore[arg-type]
+        config=parse_release({"data_volumes": {"concurrency": 3}}),
+    )
     result = volumes.check(ctx)
 
     assert result.status is Status.PASS and result.facts["statements"] == 12

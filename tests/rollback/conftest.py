@@ -19,8 +19,12 @@ def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("git") is None:
         pytest.skip("needs git")
     target = tmp_path_factory.mktemp("sample") / "repo"
-    subprocess.run(["bash", str(SAMPLE_SCRIPT), str(target)], check=True, capture_output=True,
-                   env={**GIT_ENV, "PATH": GIT_ENV["PATH"]})
+    subprocess.run(
+        ["bash", str(SAMPLE_SCRIPT), str(target)],
+        check=True,
+        capture_output=True,
+        env={**GIT_ENV, "PATH": GIT_ENV["PATH"]},
+    )
     return target
 
 

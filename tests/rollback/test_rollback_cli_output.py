@@ -21,9 +21,17 @@ from sfops.salesforce.metadata import MetadataClient
 
 
 def test_a_job_still_running_says_so_instead_of_failures_none() -> None:
-    outcome = Outcome(action="validate", org="emu", id="0Af5g000000001iCAA", status="InProgress", done=False,
-                      success=False, check_only=True, test_level="RunLocalTests",
-                      notes=["still running: sfops rollback status --job-id 0Af5g000000001iCAA --wait 10"])
+    outcome = Outcome(
+        action="validate",
+        org="emu",
+        id="0Af5g000000001iCAA",
+        status="InProgress",
+        done=False,
+        success=False,
+        check_only=True,
+        test_level="RunLocalTests",
+        notes=["still running: sfops rollback status --job-id 0Af5g000000001iCAA --wait 10"],
+    )
     result = _result(outcome, "Rollback validation", None)
     console = Console(file=io.StringIO(), width=80)
     render(result, as_json=False, console=console)
@@ -48,12 +56,21 @@ def test_a_bogus_job_id_is_a_usage_error(job: str) -> None:
 
 
 def test_progress_comes_before_the_result_and_choices_are_not_warnings(
-        at_b: dict[str, Any], rollback_cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
-                                                                        max_interval=0.05))
+    at_b: dict[str, Any],  # noqa: F811 - the fixture imported above
+    rollback_cli_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02, max_interval=0.05)
+    )
     both = io.StringIO()  # stdout and stderr on one terminal, as a user sees them
-    code = main(["rollback", "validate", "--package", str(at_b["dir"]), "-o", "emu"],
-                {**rollback_cli_env, "COLUMNS": "80"}, stdin=io.StringIO(), stdout=both, stderr=both)
+    code = main(
+        ["rollback", "validate", "--package", str(at_b["dir"]), "-o", "emu"],
+        {**rollback_cli_env, "COLUMNS": "80"},
+        stdin=io.StringIO(),
+        stdout=both,
+        stderr=both,
+    )
     text = both.getvalue()
     assert code == 0, text
     lines = text.splitlines()

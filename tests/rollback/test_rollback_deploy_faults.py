@@ -21,18 +21,26 @@ SOAP = "/services/Soap/m/*"
 
 
 @pytest.fixture
-def cli(emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str], proxy: Any,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
-                                                                        max_interval=0.05))
+def cli(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811 - the fixture imported above
+    rollback_cli_env: dict[str, str],
+    proxy: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, str]:
+    monkeypatch.setattr(
+        MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02, max_interval=0.05)
+    )
     return proxied_cli_env(rollback_cli_env, emu, proxy)
 
 
 def deploys(client: MetadataClient, check_only: bool = False) -> list[str]:
     """The org's own list of deploys (Tooling DeployRequest)."""
     flag = "true" if check_only else "false"
-    return [r["Id"] for r in client.org.tooling_query(
-        f"SELECT Id FROM DeployRequest WHERE CheckOnly = {flag} ORDER BY CreatedDate")]  # noqa: S608
+    return [
+        r["Id"]
+        for r in client.org.tooling_query(f"SELECT Id FROM DeployRequest WHERE CheckOnly = {flag} ORDER BY CreatedDate")  # noqa: S608
+    ]
 
 
 def rollback_audits(env: dict[str, str]) -> list[Any]:
@@ -40,12 +48,28 @@ def rollback_audits(env: dict[str, str]) -> list[Any]:
 
 
 def deploy_args(at_b: dict[str, Any], *extra: str) -> list[str]:  # noqa: F811
-    return ["rollback", "deploy", "--package", str(at_b["dir"]), "-o", "emu", "--skip-drift-check",
-            "--reason", "INC-9", "-w", "1", *extra]
+    return [
+        "rollback",
+        "deploy",
+        "--package",
+        str(at_b["dir"]),
+        "-o",
+        "emu",
+        "--skip-drift-check",
+        "--reason",
+        "INC-9",
+        "-w",
+        "1",
+        *extra,
+    ]
 
 
-def test_a_deploy_whose_reply_is_lost_is_followed_not_started_again(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                                     cli: dict[str, str], proxy: Any) -> None:
+def test_a_deploy_whose_reply_is_lost_is_followed_not_started_again(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    cli: dict[str, str],
+    proxy: Any,
+) -> None:
     client = at_b["client"]
     before = deploys(client)
     proxy.add("lose_reply", path=SOAP, soap_action="deploy")
@@ -62,7 +86,11 @@ def test_a_deploy_whose_reply_is_lost_is_followed_not_started_again(emu: Any, at
 
 
 def test_a_rerun_after_a_lost_reply_it_could_not_check_adopts_the_running_deploy(
-        emu: Any, at_b: dict[str, Any], cli: dict[str, str], proxy: Any) -> None:  # noqa: F811
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811 - the fixture imported above
+    cli: dict[str, str],
+    proxy: Any,
+) -> None:
     client = at_b["client"]
     before = deploys(client)
     proxy.add("lose_reply", path=SOAP, soap_action="deploy")
@@ -91,14 +119,19 @@ def test_a_rerun_after_a_lost_reply_it_could_not_check_adopts_the_running_deploy
     assert [a.outcome for a in rollback_audits(cli)] == ["Succeeded", "Failed"]
 
 
-def test_a_refused_deploy_is_audited_failed_and_not_looked_for_again(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                                     cli: dict[str, str], proxy: Any) -> None:
-    fault = (b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
-             b'"http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>'
-             b'sf:INSUFFICIENT_ACCESS</faultcode><faultstring>INSUFFICIENT_ACCESS: no Modify Metadata'
-             b'</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>')
-    proxy.add("respond", path=SOAP, soap_action="deploy", status=500, body=fault,
-              headers={"Content-Type": "text/xml"})
+def test_a_refused_deploy_is_audited_failed_and_not_looked_for_again(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    cli: dict[str, str],
+    proxy: Any,
+) -> None:
+    fault = (
+        b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
+        b'"http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>'
+        b"sf:INSUFFICIENT_ACCESS</faultcode><faultstring>INSUFFICIENT_ACCESS: no Modify Metadata"
+        b"</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    )
+    proxy.add("respond", path=SOAP, soap_action="deploy", status=500, body=fault, headers={"Content-Type": "text/xml"})
     code, out, err = invoke(deploy_args(at_b), cli)
     line = assert_one_error_line(code, out, err)
     assert "INSUFFICIENT_ACCESS" in line
@@ -116,7 +149,8 @@ def test_the_emulator_lists_a_deploy_as_pending_from_the_moment_it_is_submitted(
     deploy_id = client.deploy(zip_folder(package_root), DeployOptions(check_only=True, test_level="RunLocalTests"))
     (row,) = client.org.tooling_query(
         f"SELECT Id, Status, CheckOnly, CreatedById, StartDate, CompletedDate FROM DeployRequest "  # noqa: S608
-        f"WHERE Id = '{deploy_id}'")
+        f"WHERE Id = '{deploy_id}'"
+    )
     assert (row["Status"], row["CheckOnly"], row["CompletedDate"]) == ("Pending", True, None)
     assert row["CreatedById"] == client.org.identity.user_id
     client.poll(deploy_id, timeout=60)
@@ -124,31 +158,55 @@ def test_the_emulator_lists_a_deploy_as_pending_from_the_moment_it_is_submitted(
     assert row["Status"] == "Succeeded" and row["CompletedDate"]
 
 
-def test_a_quick_deploy_whose_reply_is_lost_neither_repeats_nor_falls_back(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                                          cli: dict[str, str], proxy: Any) -> None:
+def test_a_quick_deploy_whose_reply_is_lost_neither_repeats_nor_falls_back(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    cli: dict[str, str],
+    proxy: Any,
+) -> None:
     client = at_b["client"]
     code, out, err = invoke(["rollback", "validate", "--package", str(at_b["dir"]), "-o", "emu", "-w", "1"], cli)
     assert code == 0, (out, err)
     before = deploys(client)
     proxy.add("lose_reply", path=SOAP, soap_action="deployRecentValidation")
-    code, out, err = invoke(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "emu", "--skip-drift-check",
-                             "--reason", "INC-9", "-w", "1", "--json"], cli)
+    code, out, err = invoke(
+        [
+            "rollback",
+            "quick",
+            "--package",
+            str(at_b["dir"]),
+            "-o",
+            "emu",
+            "--skip-drift-check",
+            "--reason",
+            "INC-9",
+            "-w",
+            "1",
+            "--json",
+        ],
+        cli,
+    )
     assert code == 0, (out, err)
     assert len(proxy.faults_applied("lose_reply")) == 1
     started = [d for d in deploys(client) if d not in before]
     assert len(started) == 1  # the quick deploy, and no full deploy as a "fallback"
     assert '"fell_back": false' in out and "reply to the deploy call was lost" in out
     assert_org_at_a(emu, client)
-    assert [(a.action, a.outcome) for a in rollback_audits(cli)] == [("rollback.validate", "Succeeded"),
-                                                                      ("rollback.quick", "Succeeded")]
+    assert [(a.action, a.outcome) for a in rollback_audits(cli)] == [
+        ("rollback.validate", "Succeeded"),
+        ("rollback.quick", "Succeeded"),
+    ]
 
 
 class Killed(BaseException):
     """The process stopping between two lines (no `except Exception` of ours runs)."""
 
 
-def test_a_run_killed_while_following_its_deploy_is_followed_by_the_rerun(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_killed_while_following_its_deploy_is_followed_by_the_rerun(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     deployer, client, store = at_b["deployer"], at_b["client"], at_b["store"]
     before = deploys(client)
 
@@ -169,15 +227,19 @@ def test_a_run_killed_while_following_its_deploy_is_followed_by_the_rerun(emu: A
     assert settled.id == pending.id and settled.outcome == "Succeeded"
 
 
-def test_a_pending_intent_the_org_never_received_is_settled_not_applied(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                                        proxy: Any) -> None:
+def test_a_pending_intent_the_org_never_received_is_settled_not_applied(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    proxy: Any,
+) -> None:
     from sfops.rollback.deploy import RollbackDeployer
     from sfops.salesforce import connect
 
     client = at_b["client"]
     before = deploys(client)
-    proxied = MetadataClient(connect(emu.org_config(alias="emu", instance_url=proxy.url, login_url=proxy.url),
-                                     env={}), sleep=lambda _s: None)
+    proxied = MetadataClient(
+        connect(emu.org_config(alias="emu", instance_url=proxy.url, login_url=proxy.url), env={}), sleep=lambda _s: None
+    )
     deployer = RollbackDeployer(proxied, at_b["store"], "emu", actor="rm")
     proxy.add("respond", path=SOAP, soap_action="deploy", status=503, body=b"")  # never reached the org
     proxy.add("lose_reply", method="GET", path="*/tooling/query*", count=10)
@@ -192,8 +254,11 @@ def test_a_pending_intent_the_org_never_received_is_settled_not_applied(emu: Any
     assert outcomes == [("not-applied", "no DeployRequest of this user in its window"), ("Succeeded", None)]
 
 
-def test_an_intent_older_than_a_day_is_abandoned_not_adopted(emu: Any, at_b: dict[str, Any],  # noqa: F811
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_intent_older_than_a_day_is_abandoned_not_adopted(
+    emu: Any,
+    at_b: dict[str, Any],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import datetime as dt
 
     from sfops.rollback.deploy import RollbackDeployer

@@ -23,9 +23,12 @@ FRIDAY_3PM_PARIS = dt.datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # 15:00 in Pari
 
 
 def test_freeze_windows_and_risky_times() -> None:
-    section = {"freeze": [{"start": "2026-12-20T00:00:00Z", "end": "2027-01-03T00:00:00Z", "reason": "year end"}],
-               "risky": [{"days": ["Fri"], "from": "14:00", "to": "23:59", "tz": "Europe/Paris",
-                          "reason": "Friday afternoon"}]}
+    section = {
+        "freeze": [{"start": "2026-12-20T00:00:00Z", "end": "2027-01-03T00:00:00Z", "reason": "year end"}],
+        "risky": [
+            {"days": ["Fri"], "from": "14:00", "to": "23:59", "tz": "Europe/Paris", "reason": "Friday afternoon"}
+        ],
+    }
     assert [b.reason for b in active_blocks(section, FRIDAY_3PM_PARIS)] == ["Friday afternoon"]
     assert active_blocks(section, FRIDAY_3PM_PARIS - dt.timedelta(hours=2)) == []  # 13:00 Paris
     assert [b.kind for b in active_blocks(section, dt.datetime(2026, 12, 24, 9, tzinfo=UTC))] == ["freeze"]
@@ -37,10 +40,18 @@ def test_freeze_windows_and_risky_times() -> None:
     assert check_freeze({}, FRIDAY_3PM_PARIS, override=False, reason=None) == []
 
 
-@pytest.mark.parametrize("bad", [{"freeze": [{"start": "soon", "end": "2027-01-01"}]},
-                                 {"risky": [{"tz": "Mars/Olympus"}]}, {"risky": [{"days": ["Fryday"]}]},
-                                 {"freeze": {"start": "2026-12-20"}}, {"risky": ["Fri"]}, {"risky": [{"tz": "../x"}]},
-                                 {"risky": [{"days": "Fri"}]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"freeze": [{"start": "soon", "end": "2027-01-01"}]},
+        {"risky": [{"tz": "Mars/Olympus"}]},
+        {"risky": [{"days": ["Fryday"]}]},
+        {"freeze": {"start": "2026-12-20"}},
+        {"risky": ["Fri"]},
+        {"risky": [{"tz": "../x"}]},
+        {"risky": [{"days": "Fri"}]},
+    ],
+)
 def test_bad_freeze_config_is_a_config_error(bad: dict) -> None:
     with pytest.raises(ConfigError):
         active_blocks(bad, FRIDAY_3PM_PARIS)
@@ -51,20 +62,26 @@ def _apex(name: str, body: str) -> dict[str, str]:
 
 
 def test_tests_that_cover_every_reverted_class_are_chosen(make_repo: RepoFactory, tmp_path: Path) -> None:
-    a = {**_apex("Svc", "public class Svc { }"), **_apex("SvcTest", "@IsTest class SvcTest { void t() { Svc s; } }"),
-         **_apex("Other", "public class Other { }")}
+    a = {
+        **_apex("Svc", "public class Svc { }"),
+        **_apex("SvcTest", "@IsTest class SvcTest { void t() { Svc s; } }"),
+        **_apex("Other", "public class Other { }"),
+    }
     repo = make_repo([a, {f"{P}/classes/Svc.cls": "public class Svc { Integer x; }"}])
     package = load_package(_pkg(repo, tmp_path))
     assert choose_test_level(package, package.root, None, ()) == (
-        "RunSpecifiedTests", ["SvcTest"], [
-            "RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: SvcTest"])
+        "RunSpecifiedTests",
+        ["SvcTest"],
+        ["RunSpecifiedTests with the tests of release A (good) that cover the reverted Apex: SvcTest"],
+    )
     assert choose_test_level(package, package.root, "RunLocalTests", ["X"])[:2] == ("RunLocalTests", [])
     assert choose_test_level(package, package.root, None, ["Mine"])[:2] == ("RunSpecifiedTests", ["Mine"])
 
 
 def test_uncovered_apex_falls_back_to_run_local_tests(make_repo: RepoFactory, tmp_path: Path) -> None:
-    repo = make_repo([_apex("Lonely", "public class Lonely { }"),
-                      {f"{P}/classes/Lonely.cls": "public class Lonely { Integer y; }"}])
+    repo = make_repo(
+        [_apex("Lonely", "public class Lonely { }"), {f"{P}/classes/Lonely.cls": "public class Lonely { Integer y; }"}]
+    )
     package = load_package(_pkg(repo, tmp_path))
     level, tests, notes = choose_test_level(package, package.root, None, ())
     assert (level, tests) == ("RunLocalTests", []) and "Lonely" in notes[0]
@@ -93,29 +110,51 @@ def test_not_a_package_is_a_usage_error(tmp_path: Path) -> None:
         load_package(tmp_path)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("{bad", "is not valid JSON"), ("[1]", "is not a rollback plan"), ('{"phases": "2"}', "is not a rollback plan"),
-    ('{"items": [1]}', "is not a rollback plan"), (b"\xff\xfe", "is not valid JSON"),
-    ('{"to_sha": "--output=/tmp/x"}', "is not a rollback plan"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{bad", "is not valid JSON"),
+        ("[1]", "is not a rollback plan"),
+        ('{"phases": "2"}', "is not a rollback plan"),
+        ('{"items": [1]}', "is not a rollback plan"),
+        (b"\xff\xfe", "is not valid JSON"),
+        ('{"to_sha": "--output=/tmp/x"}', "is not a rollback plan"),
+    ],
+)
 def test_a_damaged_plan_json_is_a_usage_error(tmp_path: Path, text: str | bytes, message: str) -> None:
     (tmp_path / "plan.json").write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(UsageError, match=message):
         load_package(tmp_path)
 
 
-@pytest.mark.parametrize(("status", "done", "success", "code"), [
-    ("Succeeded", True, True, ExitCode.OK), ("Failed", True, False, ExitCode.FAILED),
-    ("Canceled", True, False, ExitCode.FAILED), ("SucceededPartial", True, True, ExitCode.PARTIAL),
-    ("InProgress", False, False, ExitCode.STILL_RUNNING), ("Canceling", False, False, ExitCode.STILL_RUNNING)])
+@pytest.mark.parametrize(
+    ("status", "done", "success", "code"),
+    [
+        ("Succeeded", True, True, ExitCode.OK),
+        ("Failed", True, False, ExitCode.FAILED),
+        ("Canceled", True, False, ExitCode.FAILED),
+        ("SucceededPartial", True, True, ExitCode.PARTIAL),
+        ("InProgress", False, False, ExitCode.STILL_RUNNING),
+        ("Canceling", False, False, ExitCode.STILL_RUNNING),
+    ],
+)
 def test_exit_codes_follow_sf(status: str, done: bool, success: bool, code: ExitCode) -> None:
     assert Outcome("deploy", "o", "0Af", status, done, success, False).exit_code == code
 
 
 def test_junit_names_failures_and_counts_passes(tmp_path: Path) -> None:
-    outcome = Outcome("validate", "o", "0Af1", "Failed", True, False, True, tests_total=3, tests_completed=3,
-                      test_failures=[{"class_name": "T", "method": "m<1>", "message": 'bad "x"',
-                                      "stack": "Class.T.m: line 3 ]]>"}])
+    outcome = Outcome(
+        "validate",
+        "o",
+        "0Af1",
+        "Failed",
+        True,
+        False,
+        True,
+        tests_total=3,
+        tests_completed=3,
+        test_failures=[{"class_name": "T", "method": "m<1>", "message": 'bad "x"', "stack": "Class.T.m: line 3 ]]>"}],
+    )
     text = write_junit(outcome, tmp_path / "r" / "junit.xml").read_text()
     assert 'tests="3" failures="1"' in text and 'name="m&lt;1&gt;"' in text and "2 passing" in text
     from defusedxml import ElementTree

@@ -60,8 +60,9 @@ def at_b(emu: Any, sample_repo: Path, tmp_path: Path) -> dict[str, Any]:
     and the rollback package v1.1 -> v1.0."""
     org = connect(emu.org_config(alias="emu"), env={})
     client = MetadataClient(org, sleep=lambda _s: None)
-    result = client.poll(client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")),
-                         timeout=60)
+    result = client.poll(
+        client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")), timeout=60
+    )
     assert result.status == "Succeeded", result.component_failures
     out = tmp_path / "pkg"
     plan_and_package(sample_repo, "v1.1", "v1.0", out)
@@ -109,8 +110,9 @@ def test_validate_then_quick_deploy_brings_the_org_back_to_a(emu: Any, at_b: dic
     assert audit[0].details["validation_id"] == validation.id
 
 
-def test_failing_validation_reports_test_failures_and_changes_nothing(emu: Any, at_b: dict[str, Any],
-                                                                      tmp_path: Path) -> None:
+def test_failing_validation_reports_test_failures_and_changes_nothing(
+    emu: Any, at_b: dict[str, Any], tmp_path: Path
+) -> None:
     emu.faults(deploy={"failing_tests": ["KillSwitchServiceTest"]})
     outcome = at_b["deployer"].validate(at_b["package"])
     assert outcome.status == "Failed" and outcome.exit_code == ExitCode.FAILED
@@ -135,13 +137,17 @@ def test_stale_validation_falls_back_to_a_full_deploy(emu: Any, at_b: dict[str, 
     deployer, client = at_b["deployer"], at_b["client"]
     assert deployer.validate(at_b["package"]).status == "Succeeded"
     # any later deploy invalidates every pending validation
-    later = client.poll(client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")),
-                        timeout=60)
+    later = client.poll(
+        client.deploy(release_zip(sample_repo, "v1.1"), DeployOptions(test_level="NoTestRun")), timeout=60
+    )
     assert later.status == "Succeeded"
     outcome = deployer.quick(at_b["package"])
     assert outcome.fell_back and outcome.status == "Succeeded" and outcome.action == "quick-fallback"
-    assert outcome.notes[0].startswith("QUICK DEPLOY NOT POSSIBLE") and "FULL deploy with tests instead" in \
-        outcome.notes[0] and outcome.tests_total > 0
+    assert (
+        outcome.notes[0].startswith("QUICK DEPLOY NOT POSSIBLE")
+        and "FULL deploy with tests instead" in outcome.notes[0]
+        and outcome.tests_total > 0
+    )
     assert_org_at_a(emu, client)
 
 
@@ -158,14 +164,15 @@ def test_drift_check_warns_when_the_org_is_not_at_b(emu: Any, sample_repo: Path,
     assert not any("IncidentService " in n for n in notes)
 
 
-def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str],
-                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_validate_status_quick_and_guards(
+    emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # same polling, shorter pauses (the emulator finishes a deploy after a few status checks)
-    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
-                                                                        max_interval=0.05))
+    monkeypatch.setattr(
+        MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02, max_interval=0.05)
+    )
     pkg = str(at_b["dir"])
-    result = run_cli(["rollback", "deploy", "--package", pkg, "-o", "prod", "--dry-run", "--json"],
-                          rollback_cli_env)
+    result = run_cli(["rollback", "deploy", "--package", pkg, "-o", "prod", "--dry-run", "--json"], rollback_cli_env)
     dry = result.json
     assert result.exit_code == 0
     assert dry["result"]["check_only"] is True  # a validation: no confirmation needed, no change
@@ -186,15 +193,34 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
 
     frozen = dict(rollback_cli_env)
     config = Path(frozen["SFOPS_CONFIG"])
-    config.write_text(config.read_text() + '\n[rollback]\nfreeze = [{ start = "2000-01-01T00:00:00Z", '
-                      'end = "2100-01-01T00:00:00Z", reason = "year-end freeze" }]\n')
+    config.write_text(
+        config.read_text() + '\n[rollback]\nfreeze = [{ start = "2000-01-01T00:00:00Z", '
+        'end = "2100-01-01T00:00:00Z", reason = "year-end freeze" }]\n'
+    )
     result = run_cli(["rollback", "quick", "--package", pkg, "-o", "emu"], frozen)
     assert result.exit_code == ExitCode.FAILED
     assert "year-end freeze" in result.stdout + result.stderr
     assert "--override-freeze" in result.stdout + result.stderr
 
-    result = run_cli(["rollback", "quick", "--package", pkg, "-o", "emu", "--override-freeze", "--reason",
-                           "INC-7", "--incident", "INC-7", "--json", "--junit", str(tmp_path / "j.xml")], frozen)
+    result = run_cli(
+        [
+            "rollback",
+            "quick",
+            "--package",
+            pkg,
+            "-o",
+            "emu",
+            "--override-freeze",
+            "--reason",
+            "INC-7",
+            "--incident",
+            "INC-7",
+            "--json",
+            "--junit",
+            str(tmp_path / "j.xml"),
+        ],
+        frozen,
+    )
     body = result.json
     assert result.exit_code == 0 and body["result"]["status"] == "Succeeded" and not body["result"]["fell_back"]
     assert any("change freeze overridden" in w for w in body["warnings"])
@@ -207,28 +233,46 @@ def test_cli_validate_status_quick_and_guards(emu: Any, at_b: dict[str, Any], ro
 
 
 def test_two_phase_rollback_quick_deploys_phase_one_then_deploys_phase_two(
-        emu: Any, make_repo: Any, tmp_path: Path) -> None:
+    emu: Any, make_repo: Any, tmp_path: Path
+) -> None:
     p = "force-app/main/default/classes"
-    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"
+    )
 
     def cls(name: str, body: str) -> dict[str, str]:
         return {f"{p}/{name}.cls": body, f"{p}/{name}.cls-meta.xml": meta}
 
-    test = cls("CtlTest", "@IsTest\nprivate class CtlTest {\n    @IsTest static void runs() {\n"
-                          "        System.assertNotEquals(null, Ctl.x());\n    }\n}\n")
-    repo = make_repo([
-        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
-         **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n"), **test},
-        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n"
-                      "    public static String why() { return 'b'; }\n}\n"),
-         **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
-         **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n")},
-    ])
+    test = cls(
+        "CtlTest",
+        "@IsTest\nprivate class CtlTest {\n    @IsTest static void runs() {\n"
+        "        System.assertNotEquals(null, Ctl.x());\n    }\n}\n",
+    )
+    repo = make_repo(
+        [
+            {
+                **cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
+                **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n"),
+                **test,
+            },
+            {
+                **cls(
+                    "Svc",
+                    "public class Svc {\n    public static Boolean on() { return true; }\n"
+                    "    public static String why() { return 'b'; }\n}\n",
+                ),
+                **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
+                **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n"),
+            },
+        ]
+    )
     org = connect(emu.org_config(alias="emu"), env={})
     client = MetadataClient(org, sleep=lambda _s: None)
-    assert client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")),
-                       timeout=60).status == "Succeeded"
+    assert (
+        client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")), timeout=60).status
+        == "Succeeded"
+    )
     plan = plan_and_package(repo, "c2", "c1", tmp_path / "pkg")
     assert plan.phases == 2
     package = load_package(tmp_path / "pkg")
@@ -247,10 +291,14 @@ def test_two_phase_rollback_quick_deploys_phase_one_then_deploys_phase_two(
 
 def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: dict[str, Any]) -> None:
     client, package = at_b["client"], at_b["package"]
-    hotfix = ("public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
-              "    public static String reason() { return 'hotfix'; }\n}\n")
-    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    hotfix = (
+        "public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
+        "    public static String reason() { return 'hotfix'; }\n}\n"
+    )
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("package.xml", package_xml({"ApexClass": ["KillSwitchService"]}, "62.0"))
@@ -261,10 +309,12 @@ def test_drift_check_sees_a_hotfix_made_in_production_after_b(emu: Any, at_b: di
     assert [n for n in notes if "differs from release B" in n] == [
         "drift: classes/KillSwitchService.cls in the org differs from release B (bad) (changed in production "
         "after it?);"
-        " the rollback overwrites it"]
+        " the rollback overwrites it"
+    ]
 
 
 # ---------------------------------------------------------------- deploy safety (issue 10)
+
 
 def test_quick_asks_the_org_for_a_validation_stored_as_pending(emu: Any, at_b: dict[str, Any]) -> None:
     deployer, package, store = at_b["deployer"], at_b["package"], at_b["store"]
@@ -281,10 +331,14 @@ def test_quick_asks_the_org_for_a_validation_stored_as_pending(emu: Any, at_b: d
 
 
 def hotfix_in_production(client: MetadataClient) -> None:
-    hotfix = ("public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
-              "    public static String reason() { return 'hotfix'; }\n}\n")
-    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    hotfix = (
+        "public with sharing class KillSwitchService {\n    public static Boolean isEnabled() { return false; }\n"
+        "    public static String reason() { return 'hotfix'; }\n}\n"
+    )
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("package.xml", package_xml({"ApexClass": ["KillSwitchService"]}, "62.0"))
@@ -331,17 +385,23 @@ def test_a_missing_or_edited_phase_folder_is_refused(make_repo: Any, tmp_path: P
 
     p = "force-app/main/default/classes"
     meta = '<?xml version="1.0"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"/>'
-    repo = make_repo([
-        {f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } }",
-         f"{p}/Svc.cls-meta.xml": meta,
-         f"{p}/Ctl.cls": "public class Ctl { public static Boolean x() { return Svc.on(); } }",
-         f"{p}/Ctl.cls-meta.xml": meta},
-        {f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } "
-                         "public static String why() { return ''; } }",
-         f"{p}/Audit.cls": "public class Audit { public static String d() { return Svc.why(); } }",
-         f"{p}/Audit.cls-meta.xml": meta,
-         f"{p}/Ctl.cls": "public class Ctl { public static String x() { return Audit.d(); } }"},
-    ])
+    repo = make_repo(
+        [
+            {
+                f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } }",
+                f"{p}/Svc.cls-meta.xml": meta,
+                f"{p}/Ctl.cls": "public class Ctl { public static Boolean x() { return Svc.on(); } }",
+                f"{p}/Ctl.cls-meta.xml": meta,
+            },
+            {
+                f"{p}/Svc.cls": "public class Svc { public static Boolean on() { return true; } "
+                "public static String why() { return ''; } }",
+                f"{p}/Audit.cls": "public class Audit { public static String d() { return Svc.why(); } }",
+                f"{p}/Audit.cls-meta.xml": meta,
+                f"{p}/Ctl.cls": "public class Ctl { public static String x() { return Audit.d(); } }",
+            },
+        ]
+    )
     out = tmp_path / "pkg"
     assert plan_and_package(repo, "c2", "c1", out).phases == 2
     load_package(out)
@@ -356,30 +416,44 @@ def test_a_missing_or_edited_phase_folder_is_refused(make_repo: Any, tmp_path: P
 
 
 def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
-        emu: Any, make_repo: Any, tmp_path: Path, rollback_cli_env: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    emu: Any, make_repo: Any, tmp_path: Path, rollback_cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Svc's revert removes why(), which Audit (deleted) still calls, and B's Ctl still calls Audit: in one
     deploy, Audit PRE is refused (Ctl uses it) and Audit POST is refused (Audit no longer compiles)."""
-    monkeypatch.setattr(MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02,
-                                                                        max_interval=0.05))
+    monkeypatch.setattr(
+        MetadataClient, "poll", functools.partialmethod(MetadataClient.poll, interval=0.02, max_interval=0.05)
+    )
     p = "force-app/main/default/classes"
-    meta = ('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"
+    )
 
     def cls(name: str, body: str) -> dict[str, str]:
         return {f"{p}/{name}.cls": body, f"{p}/{name}.cls-meta.xml": meta}
 
-    repo = make_repo([
-        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
-         **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n")},
-        {**cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n"
-                      "    public static String why() { return 'b'; }\n}\n"),
-         **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
-         **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n")},
-    ])
+    repo = make_repo(
+        [
+            {
+                **cls("Svc", "public class Svc {\n    public static Boolean on() { return true; }\n}\n"),
+                **cls("Ctl", "public class Ctl {\n    public static Boolean x() { return Svc.on(); }\n}\n"),
+            },
+            {
+                **cls(
+                    "Svc",
+                    "public class Svc {\n    public static Boolean on() { return true; }\n"
+                    "    public static String why() { return 'b'; }\n}\n",
+                ),
+                **cls("Audit", "public class Audit {\n    public static String d() { return Svc.why(); }\n}\n"),
+                **cls("Ctl", "public class Ctl {\n    public static String x() { return Audit.d(); }\n}\n"),
+            },
+        ]
+    )
     client = MetadataClient(connect(emu.org_config(alias="emu"), env={}), sleep=lambda _s: None)
-    assert client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")),
-                       timeout=60).status == "Succeeded"
+    assert (
+        client.poll(client.deploy(release_zip(repo, "c2"), DeployOptions(test_level="NoTestRun")), timeout=60).status
+        == "Succeeded"
+    )
     out = tmp_path / "pkg"
     assert plan_and_package(repo, "c2", "c1", out).phases == 2
 
@@ -399,8 +473,9 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
     assert any("Dependent class is invalid" in p and "why()" in p for p in one_deploy("Post"))
     assert {"Audit", "Svc", "Ctl"} <= classes(client)  # both attempts changed nothing
 
-    result = run_cli(["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun", "--json"],
-                     rollback_cli_env)
+    result = run_cli(
+        ["rollback", "deploy", "--package", str(out), "-o", "emu", "-l", "NoTestRun", "--json"], rollback_cli_env
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     body = result.json
     assert body["result"]["status"] == "Succeeded" and "phase 2 of 2" in body["result"]["notes"]
@@ -409,7 +484,8 @@ def test_the_emulator_proves_the_second_phase_and_the_cli_deploys_both(
 
 
 def test_cli_quick_on_production_asks_before_a_fallback_full_deploy(
-        emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str]) -> None:
+    emu: Any, at_b: dict[str, Any], rollback_cli_env: dict[str, str]
+) -> None:
     result = run_cli(["rollback", "quick", "--package", str(at_b["dir"]), "-o", "prod"], rollback_cli_env)
     assert result.exit_code == ExitCode.FAILED
     said = result.stdout + result.stderr

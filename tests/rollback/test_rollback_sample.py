@@ -56,13 +56,21 @@ def test_sample_shas_match_the_reference_history(rollback: tuple[Plan, Path]) ->
 def test_plan_matches_the_hand_derived_plan(rollback: tuple[Plan, Path]) -> None:
     plan, _ = rollback
     assert pairs(plan, "pre") == {("ApexClass", "KillSwitchAudit")}
-    must_be_post = {("ApexClass", "CircuitBreaker"), ("ApexClass", "StringUtils"),
-                    ("CustomField", "Kill_Switch__c.Disabled_Reason__c"),
-                    ("CustomField", "Incident__c.Breaker_State__c")}
-    either = {("ApexClass", "CircuitBreakerTest"), ("CustomField", "Incident_Event__e.Breaker_State__c"),
-              ("CustomLabel", "Breaker_Open"), ("CustomMetadata", "Integration_Breaker.Billing"),
-              ("LightningComponentBundle", "breakerStatus"), ("ValidationRule", "Incident__c.Require_Root_Cause"),
-              ("WorkflowFieldUpdate", "Incident__c.Set_Breaker_Closed")}
+    must_be_post = {
+        ("ApexClass", "CircuitBreaker"),
+        ("ApexClass", "StringUtils"),
+        ("CustomField", "Kill_Switch__c.Disabled_Reason__c"),
+        ("CustomField", "Incident__c.Breaker_State__c"),
+    }
+    either = {
+        ("ApexClass", "CircuitBreakerTest"),
+        ("CustomField", "Incident_Event__e.Breaker_State__c"),
+        ("CustomLabel", "Breaker_Open"),
+        ("CustomMetadata", "Integration_Breaker.Billing"),
+        ("LightningComponentBundle", "breakerStatus"),
+        ("ValidationRule", "Incident__c.Require_Root_Cause"),
+        ("WorkflowFieldUpdate", "Incident__c.Set_Breaker_Closed"),
+    }
     # sfops puts "either phase" deletions in POST (safe default) and says so
     assert pairs(plan, "post") == must_be_post | either
     assert plan.phases == 1
@@ -99,8 +107,11 @@ def test_pre_plus_post_equals_sgds_single_destructive_manifest(rollback: tuple[P
 def test_package_files_match_sf_convert_of_the_delta_folder(rollback: tuple[Plan, Path]) -> None:
     _, out = rollback
     expected_dir = SF / "convert-rollback-delta-folder"
-    expected = {p.relative_to(expected_dir).as_posix() for p in expected_dir.rglob("*")
-                if p.is_file() and not p.name.endswith(".entries.txt")}
+    expected = {
+        p.relative_to(expected_dir).as_posix()
+        for p in expected_dir.rglob("*")
+        if p.is_file() and not p.name.endswith(".entries.txt")
+    }
     ours = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert ours == expected | {"destructiveChangesPre.xml", "destructiveChangesPost.xml", "plan.json"}
     _assert_same_content(expected_dir, out, expected)
@@ -144,8 +155,11 @@ def test_full_conversion_matches_sf_convert_source(sample_repo: Path, tmp_path: 
     delta = compute_delta(sample_repo, EMPTY_TREE, tag, registry)
     converted = convert(delta, delta.changes, registry)
     expected_dir = SF / f"convert-full-{tag}"
-    expected = {p.relative_to(expected_dir).as_posix() for p in expected_dir.rglob("*")
-                if p.is_file() and not p.name.endswith(".entries.txt")}
+    expected = {
+        p.relative_to(expected_dir).as_posix()
+        for p in expected_dir.rglob("*")
+        if p.is_file() and not p.name.endswith(".entries.txt")
+    }
     assert set(converted.files) | {"package.xml"} == expected
     for rel, data in converted.files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -157,8 +171,22 @@ def test_full_conversion_matches_sf_convert_source(sample_repo: Path, tmp_path: 
 
 def test_cli_plan_json_and_table(sample_repo: Path, tmp_path: Path) -> None:
     out = tmp_path / "pkg"
-    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
-                              "--output", str(out), "--json"], env={"HOME": str(tmp_path)})
+    result = run_cli(
+        [
+            "rollback",
+            "plan",
+            "--from",
+            "v1.1",
+            "--to",
+            "v1.0",
+            "--repo",
+            str(sample_repo),
+            "--output",
+            str(out),
+            "--json",
+        ],
+        env={"HOME": str(tmp_path)},
+    )
     assert result.exit_code == 0
     body = result.json
     assert body["status"] == 0
@@ -166,8 +194,10 @@ def test_cli_plan_json_and_table(sample_repo: Path, tmp_path: Path) -> None:
     assert any("Flip the kill switches first" in w for w in body["warnings"])
     assert (out / "package.xml").is_file()
 
-    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
-                              "--dry-run"], env={"HOME": str(tmp_path), "COLUMNS": "250"})
+    result = run_cli(
+        ["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo), "--dry-run"],
+        env={"HOME": str(tmp_path), "COLUMNS": "250"},
+    )
     assert result.exit_code == 0
     assert "KillSwitchAudit" in result.stdout and "Warning: Data loss" in result.stdout
     assert not (sample_repo / "metadata").exists()
@@ -175,14 +205,30 @@ def test_cli_plan_json_and_table(sample_repo: Path, tmp_path: Path) -> None:
 
 def test_cli_output_that_cannot_be_a_folder_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v1.0", "--repo", str(sample_repo),
-                              "--output", str(tmp_path / "afile" / "pkg"), "--json"], env={"HOME": str(tmp_path)})
+    result = run_cli(
+        [
+            "rollback",
+            "plan",
+            "--from",
+            "v1.1",
+            "--to",
+            "v1.0",
+            "--repo",
+            str(sample_repo),
+            "--output",
+            str(tmp_path / "afile" / "pkg"),
+            "--json",
+        ],
+        env={"HOME": str(tmp_path)},
+    )
     assert result.exit_code == 2
     assert "Cannot write the rollback package" in result.json["message"]
 
 
 def test_cli_unknown_ref_is_a_usage_error(sample_repo: Path, tmp_path: Path) -> None:
-    result = run_cli(["rollback", "plan", "--from", "v1.1", "--to", "v9", "--repo", str(sample_repo),
-                              "--json"], env={"HOME": str(tmp_path)})
+    result = run_cli(
+        ["rollback", "plan", "--from", "v1.1", "--to", "v9", "--repo", str(sample_repo), "--json"],
+        env={"HOME": str(tmp_path)},
+    )
     assert result.exit_code == 2
     assert "Unknown git ref 'v9'" in result.json["message"]

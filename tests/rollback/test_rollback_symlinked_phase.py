@@ -14,8 +14,10 @@ from sfops.cli.app import invoke
 from sfops.rollback.delta import PathTraversalError
 from sfops.rollback.deploy import load_package
 
-PACKAGE_XML = ('<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
-               "<version>64.0</version></Package>")
+PACKAGE_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
+    "<version>64.0</version></Package>"
+)
 
 
 def write_phase(folder: Path) -> None:
@@ -28,8 +30,9 @@ def write_phase(folder: Path) -> None:
 def two_phase_package(tmp_path: Path) -> tuple[Path, Path]:
     package = tmp_path / "pkg"
     package.mkdir()
-    (package / "plan.json").write_text(json.dumps({"phases": 2, "items": [], "from_sha": "a" * 40,
-                                                   "to_sha": "b" * 40}), encoding="utf-8")
+    (package / "plan.json").write_text(
+        json.dumps({"phases": 2, "items": [], "from_sha": "a" * 40, "to_sha": "b" * 40}), encoding="utf-8"
+    )
     write_phase(package / "phase-1")
     outside = tmp_path / "elsewhere"
     (outside / "classes").mkdir(parents=True)

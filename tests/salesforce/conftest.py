@@ -29,8 +29,13 @@ def make_org(sleeps: list[float]) -> Callable[..., Org]:
     """connect() an org described by keyword overrides; sleeping is recorded, not done."""
 
     def factory(secrets: dict[str, str] | None = None, env: dict[str, str] | None = None, **kw: Any) -> Org:
-        fields: dict[str, Any] = {"alias": "acme", "auth": "token", "instance_url": INSTANCE,
-                                  "login_url": LOGIN, "api_version": "64.0"}
+        fields: dict[str, Any] = {
+            "alias": "acme",
+            "auth": "token",
+            "instance_url": INSTANCE,
+            "login_url": LOGIN,
+            "api_version": "64.0",
+        }
         fields.update(kw)
         if secrets is None:
             secrets = {"access_token": TOKEN} if fields["auth"] == "token" else {}

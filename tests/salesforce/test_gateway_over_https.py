@@ -84,10 +84,19 @@ CLOCK_VARIABLES = {"TZ", "LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC
 def fake_sf(tmp_path: Path, emulator: RunningEmulator, calls: Path) -> Path:
     """An `sf` executable that answers like the real CLI does (token redacted in display)."""
     script = tmp_path / "sf"
-    display = {"status": 0, "result": {
-        "id": "00D000000000001AAA", "apiVersion": "64.0", "instanceUrl": emulator.url,
-        "username": emulator.settings.admin_username, "connectedStatus": "Connected", "alias": "emu",
-        "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view"}, "warnings": []}
+    display = {
+        "status": 0,
+        "result": {
+            "id": "00D000000000001AAA",
+            "apiVersion": "64.0",
+            "instanceUrl": emulator.url,
+            "username": emulator.settings.admin_username,
+            "connectedStatus": "Connected",
+            "alias": "emu",
+            "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view",
+        },
+        "warnings": [],
+    }
     script.write_text(f"""#!{sys.executable}
 import json, sys, urllib.request, ssl
 open({str(calls)!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
@@ -111,9 +120,11 @@ def test_sf_cli_auth_reuses_the_cli_and_refetches_on_expiry(tmp_path: Path, emul
     # the fake `sf` runs with exactly this environment: it keeps the test's clock (a faked one under
     # scripts/suite-at-fake-dates.sh), or the emulator's certificate would not be valid yet for it
     clock_env = {k: v for k, v in os.environ.items() if k in CLOCK_VARIABLES}
-    org = connect(emulator.org_config(auth="sfcli", sf_alias="emu", secrets={}),
-                  env={**clock_env, "SFOPS_SF_BIN": str(sf)},
-                  **NO_SLEEP)
+    org = connect(
+        emulator.org_config(auth="sfcli", sf_alias="emu", secrets={}),
+        env={**clock_env, "SFOPS_SF_BIN": str(sf)},
+        **NO_SLEEP,
+    )
     assert org.query("SELECT Id FROM Organization")
     first = calls.read_text().splitlines()
     assert any(c.startswith("org display") and "--target-org emu" in c for c in first)
@@ -127,8 +138,9 @@ def test_retries_injected_503s_on_idempotent_calls(emulator: RunningEmulator) ->
     org = connect(emulator.org_config(max_retries=3), env={}, **NO_SLEEP)
     org.query("SELECT Id FROM Organization")  # log in first
     before = len(data_calls(emulator))
-    emulator.faults(fail={"count": 2, "status": 503, "errorCode": "SERVER_UNAVAILABLE",
-                          "path": "/services/data/*/query*"})
+    emulator.faults(
+        fail={"count": 2, "status": 503, "errorCode": "SERVER_UNAVAILABLE", "path": "/services/data/*/query*"}
+    )
     assert org.query("SELECT Id FROM Organization")
     assert len(data_calls(emulator)) - before == 3  # two 503s, then success
 
@@ -186,7 +198,7 @@ def test_query_iter_pages_with_batch_size(emulator: RunningEmulator) -> None:
     org = connect(emulator.org_config(), env={}, **NO_SLEEP)
     records = [{"attributes": {"type": "Error_Log__c"}, "Message__c": f"m{i}"} for i in range(450)]
     for start in range(0, len(records), 200):
-        results = org.composite_sobjects("POST", records[start:start + 200])
+        results = org.composite_sobjects("POST", records[start : start + 200])
         assert all(r["success"] for r in results)
     before = len([r for r in data_calls(emulator) if "/query" in r["path"]])
     seen = list(org.query_iter("SELECT Id FROM Error_Log__c", batch_size=200))

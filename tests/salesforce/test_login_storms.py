@@ -23,8 +23,9 @@ def logins(emu: Any) -> list[dict[str, Any]]:
 
 def test_a_rejected_password_is_tried_once_however_many_requests_follow(emu: Any) -> None:
     s = emu.settings
-    org = connect(emu.org_config(alias="emu", secrets={"password": "rotated!", "client_secret": s.client_secret}),
-                  env={})
+    org = connect(
+        emu.org_config(alias="emu", secrets={"password": "rotated!", "client_secret": s.client_secret}), env={}
+    )
     emu.control("DELETE", "requests")
     errors = []
     for _ in range(5):

@@ -17,14 +17,18 @@ from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes
 from sfops.errors import AuthError, ConfigError, SessionExpiredError
 from sfops.salesforce.auth import _instance_of, jwt_audience
 
-USERINFO = {"user_id": "005U0000000EApcIAG", "organization_id": "00DU0000000AlbhMAC",
-            "preferred_username": "foo@bar.com"}
+USERINFO = {
+    "user_id": "005U0000000EApcIAG",
+    "organization_id": "00DU0000000AlbhMAC",
+    "preferred_username": "foo@bar.com",
+}
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"
 
 
 def _form(request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.body if isinstance(request.body, str)
-                                         else request.body.decode()).items()}
+    return {
+        k: v[0] for k, v in parse_qs(request.body if isinstance(request.body, str) else request.body.decode()).items()
+    }
 
 
 # -- token ------------------------------------------------------------------------------------------
@@ -32,8 +36,9 @@ def test_token_mode_uses_the_given_token_and_cannot_refresh(org, rsps) -> None:
     rsps.get(f"{API}/limits/", json={"DailyApiRequests": {"Max": 15000, "Remaining": 14000}})
     assert org.limits()["DailyApiRequests"]["Max"] == 15000
     assert rsps.calls[0].request.headers["Authorization"].startswith("Bearer 00D5e000000AbCd!")
-    rsps.get(f"{API}/sobjects", body=wire_bytes("error-invalid-session-id.json"), status=401,
-             content_type="application/json")
+    rsps.get(
+        f"{API}/sobjects", body=wire_bytes("error-invalid-session-id.json"), status=401, content_type="application/json"
+    )
     with pytest.raises(SessionExpiredError) as info:
         org.describe_global()
     assert "cannot refresh" in info.value.message
@@ -61,12 +66,20 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 def test_jwt_bearer_posts_a_signed_assertion(make_org, rsps, rsa_key, tmp_path: Path) -> None:
     key_file = tmp_path / "server.key"
-    key_file.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    key_file.write_bytes(
+        rsa_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     rsps.post(TOKEN_URL, body=wire_bytes("oauth-token-response.json"), content_type="application/json")
     rsps.get("https://na1.salesforce.com/services/oauth2/userinfo", json=USERINFO)
-    org = make_org(auth="jwt", client_id="3MVG9consumer", username="ops@acme.com",
-                   private_key_file=str(key_file), instance_url=None)
+    org = make_org(
+        auth="jwt",
+        client_id="3MVG9consumer",
+        username="ops@acme.com",
+        private_key_file=str(key_file),
+        instance_url=None,
+    )
     identity = org.identity
     form = _form(rsps.calls[0].request)
     assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -77,41 +90,62 @@ def test_jwt_bearer_posts_a_signed_assertion(make_org, rsps, rsa_key, tmp_path: 
     assert identity.org_id == "00DU0000000AlbhMAC" and identity.username == "foo@bar.com"
 
 
-@pytest.mark.parametrize(("login_url", "audience"), [
-    ("https://login.salesforce.com", "https://login.salesforce.com"),
-    ("https://acme.my.salesforce.com/", "https://login.salesforce.com"),
-    ("https://test.salesforce.com", "https://test.salesforce.com"),
-    ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
-    ("https://speed-1234.scratch.my.salesforce.com", "https://test.salesforce.com"),
-    ("https://acme.force.com/customers", "https://acme.force.com/customers"),
-    ("https://sso.example.test:8443", "https://sso.example.test:8443"),
-])
+@pytest.mark.parametrize(
+    ("login_url", "audience"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme.my.salesforce.com/", "https://login.salesforce.com"),
+        ("https://test.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://speed-1234.scratch.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme.force.com/customers", "https://acme.force.com/customers"),
+        ("https://sso.example.test:8443", "https://sso.example.test:8443"),
+    ],
+)
 def test_jwt_audience(login_url: str, audience: str) -> None:
     assert jwt_audience(login_url) == audience
 
 
 def test_jwt_to_my_domain_keeps_the_login_audience(make_org, rsps, rsa_key, tmp_path: Path) -> None:
     key_file = tmp_path / "server.key"
-    key_file.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    rsps.post("https://acme--uat.sandbox.my.salesforce.com/services/oauth2/token",
-              body=wire_bytes("oauth-token-response.json"), content_type="application/json")
+    key_file.write_bytes(
+        rsa_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    rsps.post(
+        "https://acme--uat.sandbox.my.salesforce.com/services/oauth2/token",
+        body=wire_bytes("oauth-token-response.json"),
+        content_type="application/json",
+    )
     rsps.get("https://na1.salesforce.com/services/data/v64.0/limits/", json={})
-    org = make_org(auth="jwt", client_id="k", username="u@x.com", private_key_file=str(key_file),
-                   login_url="https://acme--uat.sandbox.my.salesforce.com")
+    org = make_org(
+        auth="jwt",
+        client_id="k",
+        username="u@x.com",
+        private_key_file=str(key_file),
+        login_url="https://acme--uat.sandbox.my.salesforce.com",
+    )
     org.limits()
-    claims = jwt.decode(_form(rsps.calls[0].request)["assertion"], rsa_key.public_key(), algorithms=["RS256"],
-                        audience="https://test.salesforce.com")
+    claims = jwt.decode(
+        _form(rsps.calls[0].request)["assertion"],
+        rsa_key.public_key(),
+        algorithms=["RS256"],
+        audience="https://test.salesforce.com",
+    )
     assert claims["sub"] == "u@x.com"
 
 
 def test_jwt_rejected_grant_is_an_auth_error(make_org, rsps, rsa_key, tmp_path: Path) -> None:
     key_file = tmp_path / "k.pem"
-    key_file.write_bytes(rsa_key.private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.TraditionalOpenSSL,
-                                               serialization.NoEncryption()))
-    rsps.post(TOKEN_URL, body=wire_bytes("oauth-token-error-invalid-grant.json"), status=400,
-              content_type="application/json")
+    key_file.write_bytes(
+        rsa_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
+    rsps.post(
+        TOKEN_URL, body=wire_bytes("oauth-token-error-invalid-grant.json"), status=400, content_type="application/json"
+    )
     org = make_org(auth="jwt", client_id="k", username="u@x.com", private_key_file=str(key_file))
     with pytest.raises(AuthError, match="invalid_grant: authentication failure - Invalid Password"):
         org.limits()
@@ -129,11 +163,13 @@ def test_jwt_bad_key_file_is_a_config_error(make_org, tmp_path: Path) -> None:
 
 # -- password (SOAP login) --------------------------------------------------------------------------
 def test_password_login_with_security_token(make_org, rsps) -> None:
-    rsps.post(f"{LOGIN}/services/Soap/u/64.0", body=wire_bytes("soap-login-response-partner.xml"),
-              content_type="text/xml")
+    rsps.post(
+        f"{LOGIN}/services/Soap/u/64.0", body=wire_bytes("soap-login-response-partner.xml"), content_type="text/xml"
+    )
     rsps.get("https://na12.salesforce.com/services/data/v64.0/limits/", json={})
-    org = make_org(auth="password", username="foo@bar.com",
-                   secrets={"password": "p&ss<w>rd", "security_token": "TOK3N"})
+    org = make_org(
+        auth="password", username="foo@bar.com", secrets={"password": "p&ss<w>rd", "security_token": "TOK3N"}
+    )
     org.limits()
     login = rsps.calls[0].request
     assert login.headers["SOAPAction"] == "login"
@@ -148,8 +184,12 @@ def test_password_login_with_security_token(make_org, rsps) -> None:
 
 
 def test_password_login_fault_gives_the_fault_message(make_org, rsps) -> None:
-    rsps.post(f"{LOGIN}/services/Soap/u/64.0", body=wire_bytes("soap-login-fault-invalid-login.xml"),
-              status=500, content_type="text/xml")
+    rsps.post(
+        f"{LOGIN}/services/Soap/u/64.0",
+        body=wire_bytes("soap-login-fault-invalid-login.xml"),
+        status=500,
+        content_type="text/xml",
+    )
     org = make_org(auth="password", username="foo@bar.com", secrets={"password": "hunter2"})
     with pytest.raises(AuthError) as info:
         org.limits()
@@ -169,8 +209,11 @@ def test_client_credentials(make_org, rsps) -> None:
     rsps.get("https://na1.salesforce.com/services/data/v64.0/limits/", json={"x": 1})
     org = make_org(auth="client_credentials", client_id="3MVGkey", secrets={"client_secret": "s3cr3t"})
     assert org.limits() == {"x": 1}
-    assert _form(rsps.calls[0].request) == {"grant_type": "client_credentials", "client_id": "3MVGkey",
-                                            "client_secret": "s3cr3t"}
+    assert _form(rsps.calls[0].request) == {
+        "grant_type": "client_credentials",
+        "client_id": "3MVGkey",
+        "client_secret": "s3cr3t",
+    }
     assert org.credentials.org_id == "00Dx0000000BV7z"  # from the id URL
 
 
@@ -221,12 +264,15 @@ def _calls(log: Path) -> list[list[str]]:
 
 def test_sfcli_display_then_show_access_token(make_org, rsps, fake_sf) -> None:
     script, log = fake_sf
-    org = make_org(auth="sfcli", sf_alias="acme-cli", instance_url=None,
-                   env={"SFOPS_SF_BIN": str(script), "FAKE_SF_LOG": str(log)})
+    org = make_org(
+        auth="sfcli", sf_alias="acme-cli", instance_url=None, env={"SFOPS_SF_BIN": str(script), "FAKE_SF_LOG": str(log)}
+    )
     rsps.get(f"{API}/limits/", json={})
     org.limits()
-    assert _calls(log) == [["org", "display", "--target-org", "acme-cli", "--json"],
-                           ["org", "auth", "show-access-token", "--target-org", "acme-cli", "--json"]]
+    assert _calls(log) == [
+        ["org", "display", "--target-org", "acme-cli", "--json"],
+        ["org", "auth", "show-access-token", "--target-org", "acme-cli", "--json"],
+    ]
     assert rsps.calls[0].request.headers["Authorization"] == "Bearer 00D5e000000AbCd!CLITOKEN2"
     assert org.credentials.username == "ops@acme.com"
     org.limits()
@@ -245,8 +291,9 @@ def test_sfcli_token_is_refetched_after_ttl_and_on_401(make_org, rsps, fake_sf) 
     assert len(_calls(log)) == 4
     assert rsps.calls[1].request.headers["Authorization"] == "Bearer 00D5e000000AbCd!CLITOKEN4"
     # a 401 makes it ask the CLI again and replay once
-    rsps.get(f"{API}/sobjects", body=wire_bytes("error-invalid-session-id.json"), status=401,
-             content_type="application/json")
+    rsps.get(
+        f"{API}/sobjects", body=wire_bytes("error-invalid-session-id.json"), status=401, content_type="application/json"
+    )
     rsps.get(f"{API}/sobjects", json={"sobjects": []})
     assert org.describe_global() == {"sobjects": []}
     assert len(_calls(log)) == 6

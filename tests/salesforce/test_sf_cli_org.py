@@ -13,8 +13,12 @@ from sf_fixtures import API, INSTANCE, TOKEN, wire_bytes
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "sfops.toml").touch()  # a file SFOPS_CONFIG names must exist
-    return {"HOME": str(tmp_path), "SFOPS_CONFIG": str(tmp_path / "sfops.toml"),
-            "SFOPS_DOTENV": str(tmp_path / "no.env"), "COLUMNS": "250"}
+    return {
+        "HOME": str(tmp_path),
+        "SFOPS_CONFIG": str(tmp_path / "sfops.toml"),
+        "SFOPS_DOTENV": str(tmp_path / "no.env"),
+        "COLUMNS": "250",
+    }
 
 
 def _config(env: dict[str, str]) -> dict:
@@ -25,23 +29,58 @@ def test_add_writes_the_alias_without_secrets_and_keeps_the_file(env: dict[str, 
     Path(env["SFOPS_CONFIG"]).write_text('# my orgs\n[orgs.dev]\nauth = "sfcli"\n')
     key = tmp_path / "server.key"
     key.write_text("k")
-    result = run_cli(["org", "add", "prod", "--auth", "jwt", "--login-url", "https://acme.my.salesforce.com",
-                             "--username", "ops@acme.com", "--client-id", "3MVG", "--private-key-file", str(key),
-                             "--production", "--set-default"], env)
+    result = run_cli(
+        [
+            "org",
+            "add",
+            "prod",
+            "--auth",
+            "jwt",
+            "--login-url",
+            "https://acme.my.salesforce.com",
+            "--username",
+            "ops@acme.com",
+            "--client-id",
+            "3MVG",
+            "--private-key-file",
+            str(key),
+            "--production",
+            "--set-default",
+        ],
+        env,
+    )
     assert result.exit_code == 0, result.stderr
     text = Path(env["SFOPS_CONFIG"]).read_text()
     assert text.startswith('default_org = "prod"\n# my orgs\n')
     config = _config(env)
     assert config["orgs"]["dev"] == {"auth": "sfcli"}
-    assert config["orgs"]["prod"] == {"auth": "jwt", "login_url": "https://acme.my.salesforce.com",
-                                      "username": "ops@acme.com", "client_id": "3MVG",
-                                      "private_key_file": str(key), "production": True}
+    assert config["orgs"]["prod"] == {
+        "auth": "jwt",
+        "login_url": "https://acme.my.salesforce.com",
+        "username": "ops@acme.com",
+        "client_id": "3MVG",
+        "private_key_file": str(key),
+        "production": True,
+    }
     assert "sfops org check -o prod" in result.stdout
 
 
 def test_add_tells_which_env_vars_to_set(env: dict[str, str]) -> None:
-    result = run_cli(["org", "add", "my-org.uat", "--auth", "password", "--username", "u@x.com",
-                           "--login-url", "https://test.salesforce.com", "--json"], env)
+    result = run_cli(
+        [
+            "org",
+            "add",
+            "my-org.uat",
+            "--auth",
+            "password",
+            "--username",
+            "u@x.com",
+            "--login-url",
+            "https://test.salesforce.com",
+            "--json",
+        ],
+        env,
+    )
     assert result.exit_code == 0
     data = result.json["result"]
     assert data["set_env"] == ["SFOPS_ORG_MY_ORG_UAT_PASSWORD"]
@@ -59,11 +98,14 @@ def test_add_refuses_secret_options(env: dict[str, str], option: str) -> None:
     assert Path(env["SFOPS_CONFIG"]).read_text() == ""  # nothing written
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--auth", "token"], "needs --instance-url"),
-    (["--auth", "jwt", "--username", "u"], "needs --client-id, --private-key-file"),
-    (["--auth", "token", "--instance-url", "http://127.0.0.1:8443"], "must be an https:// URL"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--auth", "token"], "needs --instance-url"),
+        (["--auth", "jwt", "--username", "u"], "needs --client-id, --private-key-file"),
+        (["--auth", "token", "--instance-url", "http://127.0.0.1:8443"], "must be an https:// URL"),
+    ],
+)
 def test_add_validates_per_auth_mode(env: dict[str, str], args: list[str], message: str) -> None:
     result = run_cli(["org", "add", "x", *args], env)
     assert result.exit_code == 2 and message in result.stderr
@@ -79,10 +121,11 @@ def test_add_refuses_a_duplicate_alias(env: dict[str, str]) -> None:
 def test_list_shows_secret_names_not_values(env: dict[str, str]) -> None:
     Path(env["SFOPS_CONFIG"]).write_text(
         'default_org = "prod"\n[orgs.prod]\nauth = "password"\nusername = "u@x.com"\nproduction = true\n'
-        '[orgs.cc]\nauth = "client_credentials"\nclient_id = "k"\nlogin_url = "https://acme.my.salesforce.com"\n')
+        '[orgs.cc]\nauth = "client_credentials"\nclient_id = "k"\nlogin_url = "https://acme.my.salesforce.com"\n'
+    )
     env = {**env, "SFOPS_ORG_PROD_PASSWORD": "hunter2", "SFOPS_ORG_PROD_SECURITY_TOKEN": "tok"}
     result = run_cli(["org", "list", "--json"], env)
-    assert result.exit_code == 0 and "hunter2" not in result.stdout and "tok\"" not in result.stdout
+    assert result.exit_code == 0 and "hunter2" not in result.stdout and 'tok"' not in result.stdout
     rows = {r["alias"]: r for r in result.json["result"]}
     assert rows["prod"]["secrets_set"] == "password, security_token"
     assert rows["prod"]["default"] is True and rows["prod"]["production"] is True
@@ -93,10 +136,20 @@ def test_list_shows_secret_names_not_values(env: dict[str, str]) -> None:
 
 def test_check_reports_identity_and_api_usage(env: dict[str, str], rsps) -> None:
     env = {**env, "SFOPS_INSTANCE_URL": INSTANCE, "SFOPS_ACCESS_TOKEN": TOKEN, "SFOPS_API_VERSION": "64.0"}
-    rsps.get(f"{INSTANCE}/services/oauth2/userinfo", json={
-        "user_id": "005U0000000EApcIAG", "organization_id": "00DU0000000AlbhMAC", "preferred_username": "ops@acme.com"})
-    rsps.get(f"{API}/limits/", body=wire_bytes("limits.json"), content_type="application/json",
-             headers={"Sforce-Limit-Info": "api-usage=1500/15000"})
+    rsps.get(
+        f"{INSTANCE}/services/oauth2/userinfo",
+        json={
+            "user_id": "005U0000000EApcIAG",
+            "organization_id": "00DU0000000AlbhMAC",
+            "preferred_username": "ops@acme.com",
+        },
+    )
+    rsps.get(
+        f"{API}/limits/",
+        body=wire_bytes("limits.json"),
+        content_type="application/json",
+        headers={"Sforce-Limit-Info": "api-usage=1500/15000"},
+    )
     result = run_cli(["org", "check", "-o", "env", "--json"], env)
     assert result.exit_code == 0, result.stderr
     data = result.json["result"]
@@ -108,8 +161,12 @@ def test_check_reports_identity_and_api_usage(env: dict[str, str], rsps) -> None
 
 def test_check_fails_clearly_on_auth_errors(env: dict[str, str], rsps) -> None:
     env = {**env, "SFOPS_INSTANCE_URL": INSTANCE, "SFOPS_ACCESS_TOKEN": TOKEN}
-    rsps.get(f"{INSTANCE}/services/oauth2/userinfo", body=wire_bytes("error-invalid-session-id.json"), status=401,
-             content_type="application/json")
+    rsps.get(
+        f"{INSTANCE}/services/oauth2/userinfo",
+        body=wire_bytes("error-invalid-session-id.json"),
+        status=401,
+        content_type="application/json",
+    )
     result = run_cli(["org", "check"], env)
     assert result.exit_code == 1
     assert "Error (SessionExpiredError)" in result.stderr and "cannot refresh" in result.stderr

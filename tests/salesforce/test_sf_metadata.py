@@ -29,8 +29,9 @@ def _operation(call):
 
 def test_deploy_envelope(org, rsps) -> None:
     rsps.post(MD, body=wire_bytes("mdapi-deploy-response-queued.xml"), content_type=XML)
-    options = DeployOptions(check_only=True, test_level="RunSpecifiedTests", run_tests=("A_Test", "B<&>Test"),
-                            purge_on_delete=True)
+    options = DeployOptions(
+        check_only=True, test_level="RunSpecifiedTests", run_tests=("A_Test", "B<&>Test"), purge_on_delete=True
+    )
     assert org.metadata.deploy(b"PK\x03\x04zip", options) == "0Af3B00001CMyfASAT"
     call = rsps.calls[0]
     assert call.request.headers["SOAPAction"] == "deploy"
@@ -39,8 +40,19 @@ def test_deploy_envelope(org, rsps) -> None:
     assert op.tag == f"{{{NS['m']}}}deploy"
     assert base64.b64decode(op.findtext("m:ZipFile", namespaces=NS)) == b"PK\x03\x04zip"
     names = [el.tag.split("}")[1] for el in op.find("m:DeployOptions", NS)]
-    assert names == ["allowMissingFiles", "autoUpdatePackage", "checkOnly", "ignoreWarnings", "performRetrieve",
-                     "purgeOnDelete", "rollbackOnError", "runTests", "runTests", "singlePackage", "testLevel"]
+    assert names == [
+        "allowMissingFiles",
+        "autoUpdatePackage",
+        "checkOnly",
+        "ignoreWarnings",
+        "performRetrieve",
+        "purgeOnDelete",
+        "rollbackOnError",
+        "runTests",
+        "runTests",
+        "singlePackage",
+        "testLevel",
+    ]
     values = {el.tag.split("}")[1]: el.text for el in op.find("m:DeployOptions", NS)}
     assert values["checkOnly"] == "true" and values["allowMissingFiles"] == "false"
     assert values["rollbackOnError"] == "true" and values["testLevel"] == "RunSpecifiedTests"
@@ -48,11 +60,14 @@ def test_deploy_envelope(org, rsps) -> None:
     assert b"B&lt;&amp;&gt;Test" in call.request.body
 
 
-@pytest.mark.parametrize("options", [
-    DeployOptions(test_level="RunSomeTests"),
-    DeployOptions(run_tests=("A",), test_level="RunLocalTests"),
-    DeployOptions(test_level="RunSpecifiedTests"),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        DeployOptions(test_level="RunSomeTests"),
+        DeployOptions(run_tests=("A",), test_level="RunLocalTests"),
+        DeployOptions(test_level="RunSpecifiedTests"),
+    ],
+)
 def test_bad_deploy_options_are_refused(options) -> None:
     with pytest.raises(UsageError):
         options.to_xml()
@@ -79,13 +94,21 @@ def test_check_deploy_status_failed_with_zero_component_errors(org, rsps) -> Non
     assert result.number_component_errors == 0  # judge by status, not counts
     [failure] = result.component_failures
     assert (failure.type, failure.full_name, failure.file, failure.problem_type, failure.problem) == (
-        "", "package.xml", "package.xml", "Error", "No package.xml found")
+        "",
+        "package.xml",
+        "package.xml",
+        "Error",
+        "No package.xml found",
+    )
 
 
-@pytest.mark.parametrize(("fixture", "status", "deployed"), [
-    ("mdapi-checkdeploystatus-pending.xml", "Pending", 0),
-    ("mdapi-checkdeploystatus-inprogress.xml", "InProgress", 2),
-])
+@pytest.mark.parametrize(
+    ("fixture", "status", "deployed"),
+    [
+        ("mdapi-checkdeploystatus-pending.xml", "Pending", 0),
+        ("mdapi-checkdeploystatus-inprogress.xml", "InProgress", 2),
+    ],
+)
 def test_check_deploy_status_running(org, rsps, fixture: str, status: str, deployed: int) -> None:
     rsps.post(MD, body=wire_bytes(fixture), content_type=XML)
     result = org.metadata.check_deploy_status("0Af")
@@ -103,20 +126,28 @@ def test_legacy_api23_messages_shape(org, rsps) -> None:
 
 def test_component_and_test_failures_single_and_many(org, rsps) -> None:
     """One failure arrives as a single element, several as repeated ones: both become lists."""
-    body = wire_bytes("mdapi-checkdeploystatus-failed.xml").replace(
-        b"<runTestResult><numFailures>0</numFailures>",
-        b"<runTestResult><failures><message>System.AssertException: boom</message><methodName>testIt</methodName>"
-        b"<name>FeatureKillSwitchTest</name><stackTrace>Class.FeatureKillSwitchTest.testIt: line 9</stackTrace>"
-        b"</failures><failures><message>second</message><methodName>t2</methodName><name>CircuitBreakerTest</name>"
-        b"</failures><codeCoverageWarnings><message>Average test coverage across all Apex Classes is 12%</message>"
-        b"<name xsi:nil=\"true\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"/></codeCoverageWarnings>"
-        b"<numFailures>2</numFailures>").replace(
-        b"<problemType>Error</problemType>", b"<problemType>Error</problemType><lineNumber>12</lineNumber>"
-        b"<columnNumber>5</columnNumber>")
+    body = (
+        wire_bytes("mdapi-checkdeploystatus-failed.xml")
+        .replace(
+            b"<runTestResult><numFailures>0</numFailures>",
+            b"<runTestResult><failures><message>System.AssertException: boom</message><methodName>testIt</methodName>"
+            b"<name>FeatureKillSwitchTest</name><stackTrace>Class.FeatureKillSwitchTest.testIt: line 9</stackTrace>"
+            b"</failures><failures><message>second</message><methodName>t2</methodName><name>CircuitBreakerTest</name>"
+            b"</failures><codeCoverageWarnings><message>Average test coverage across all Apex Classes is 12%</message>"
+            b'<name xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></codeCoverageWarnings>'
+            b"<numFailures>2</numFailures>",
+        )
+        .replace(
+            b"<problemType>Error</problemType>",
+            b"<problemType>Error</problemType><lineNumber>12</lineNumber><columnNumber>5</columnNumber>",
+        )
+    )
     rsps.post(MD, body=body, content_type=XML)
     result = org.metadata.check_deploy_status("0Af")
     assert [(f.class_name, f.method) for f in result.test_failures] == [
-        ("FeatureKillSwitchTest", "testIt"), ("CircuitBreakerTest", "t2")]
+        ("FeatureKillSwitchTest", "testIt"),
+        ("CircuitBreakerTest", "t2"),
+    ]
     assert result.test_failures[0].stack == "Class.FeatureKillSwitchTest.testIt: line 9"
     assert result.test_failures[1].stack is None
     assert (result.component_failures[0].line, result.component_failures[0].column) == (12, 5)
@@ -125,8 +156,10 @@ def test_component_and_test_failures_single_and_many(org, rsps) -> None:
 
 def test_whole_deploy_error_status(org, rsps) -> None:
     body = wire_bytes("mdapi-checkdeploystatus-failed.xml").replace(
-        b"<status>Failed</status>", b"<errorMessage>UNKNOWN_EXCEPTION: An unexpected error occurred</errorMessage>"
-        b"<errorStatusCode>UNKNOWN_EXCEPTION</errorStatusCode><status>Failed</status>")
+        b"<status>Failed</status>",
+        b"<errorMessage>UNKNOWN_EXCEPTION: An unexpected error occurred</errorMessage>"
+        b"<errorStatusCode>UNKNOWN_EXCEPTION</errorStatusCode><status>Failed</status>",
+    )
     rsps.post(MD, body=body, content_type=XML)
     result = org.metadata.check_deploy_status("0Af")
     assert result.error_status_code == "UNKNOWN_EXCEPTION"
@@ -134,9 +167,11 @@ def test_whole_deploy_error_status(org, rsps) -> None:
 
 
 def _envelope(operation: str, result: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
-            f'soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><{operation}Response>'
-            f"<result>{result}</result></{operation}Response></soapenv:Body></soapenv:Envelope>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
+        f'soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><{operation}Response>'
+        f"<result>{result}</result></{operation}Response></soapenv:Body></soapenv:Envelope>"
+    ).encode()
 
 
 def test_quick_deploy_and_cancel(org, rsps) -> None:
@@ -161,8 +196,10 @@ PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
 def test_retrieve_from_package_xml_and_check_status(org, rsps) -> None:
     rsps.post(MD, body=wire_bytes("mdapi-retrieve-response-inprogress.xml"), content_type=XML)
     rsps.post(MD, body=wire_bytes("mdapi-checkretrievestatus-succeeded.xml"), content_type=XML)
-    assert package_members(PACKAGE_XML) == {"ApexClass": ["FeatureKillSwitch", "CircuitBreaker"],
-                                            "CustomObject": ["Kill_Switch__c"]}
+    assert package_members(PACKAGE_XML) == {
+        "ApexClass": ["FeatureKillSwitch", "CircuitBreaker"],
+        "CustomObject": ["Kill_Switch__c"],
+    }
     assert org.metadata.retrieve(PACKAGE_XML) == "04sU0000000WkdIIAS"
     request = _operation(rsps.calls[0]).find("m:retrieveRequest", NS)
     assert request.findtext("m:apiVersion", namespaces=NS) == "64.0"
@@ -171,14 +208,24 @@ def test_retrieve_from_package_xml_and_check_status(org, rsps) -> None:
     result = org.metadata.check_retrieve_status("04sU0000000WkdIIAS")
     assert (result.status, result.done, result.success) == ("Succeeded", True, True)
     assert zipfile.ZipFile(io.BytesIO(result.zip_bytes)).namelist() == [
-        "classes/TestClass.cls", "classes/TestClass.cls-meta.xml", "package.xml"]
-    assert [(p.type, p.full_name) for p in result.file_properties] == [("ApexClass", "TestClass"),
-                                                                      ("Package", "package.xml")]
+        "classes/TestClass.cls",
+        "classes/TestClass.cls-meta.xml",
+        "package.xml",
+    ]
+    assert [(p.type, p.full_name) for p in result.file_properties] == [
+        ("ApexClass", "TestClass"),
+        ("Package", "package.xml"),
+    ]
 
 
 def test_retrieve_in_progress_status(org, rsps) -> None:
-    rsps.post(MD, body=wire_bytes("mdapi-retrieve-response-inprogress.xml").replace(
-        b"retrieveResponse", b"checkRetrieveStatusResponse"), content_type=XML)
+    rsps.post(
+        MD,
+        body=wire_bytes("mdapi-retrieve-response-inprogress.xml").replace(
+            b"retrieveResponse", b"checkRetrieveStatusResponse"
+        ),
+        content_type=XML,
+    )
     result = org.metadata.check_retrieve_status("04sU0000000WkdIIAS")
     assert (result.status, result.done, result.zip_bytes) == ("InProgress", False, None)
 
@@ -188,7 +235,9 @@ def test_list_and_describe_metadata(org, rsps) -> None:
     rsps.post(MD, body=wire_bytes("mdapi-describemetadata-response.xml"), content_type=XML)
     listed = org.metadata.list_metadata("CustomObject")
     assert [(p.full_name, p.file_name, p.id) for p in listed] == [
-        ("ContractContactRole", "objects/ContractContactRole.object", None), ("Site", "objects/Site.object", None)]
+        ("ContractContactRole", "objects/ContractContactRole.object", None),
+        ("Site", "objects/Site.object", None),
+    ]
     query = _operation(rsps.calls[0]).find("m:queries", NS)
     assert query.findtext("m:type", namespaces=NS) == "CustomObject" and query.find("m:folder", NS) is None
     described = org.metadata.describe_metadata()
@@ -200,8 +249,10 @@ def test_list_and_describe_metadata(org, rsps) -> None:
 def test_invalid_session_fault_relogs_once_and_sends_the_new_session(make_org, rsps) -> None:
     org = make_org(auth="client_credentials", client_id="k", secrets={"client_secret": "s"})
     for n in (1, 2):
-        rsps.post(f"{LOGIN}/services/oauth2/token", json={"access_token": f"00Dx0000000BV7z!TOKEN{n}",
-                                                          "instance_url": INSTANCE})
+        rsps.post(
+            f"{LOGIN}/services/oauth2/token",
+            json={"access_token": f"00Dx0000000BV7z!TOKEN{n}", "instance_url": INSTANCE},
+        )
     rsps.post(MD, body=wire_bytes("soap-fault-invalid-session-id.xml"), status=500, content_type=XML)
     rsps.post(MD, body=wire_bytes("mdapi-checkdeploystatus-succeeded.xml"), content_type=XML)
     assert org.metadata.check_deploy_status("0Af").success

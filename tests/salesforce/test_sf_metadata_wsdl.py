@@ -53,8 +53,9 @@ def _names(element) -> list[str]:
 def test_requests_follow_the_wsdl(org, rsps: responses.RequestsMock, wsdl: dict[str, list[str]]) -> None:
     rsps.post(MD, status=500, body="stop")  # the answer does not matter here
     calls = [
-        lambda: org.metadata.deploy(b"zip", DeployOptions(check_only=True, test_level="RunSpecifiedTests",
-                                                          run_tests=("T1", "T2"))),
+        lambda: org.metadata.deploy(
+            b"zip", DeployOptions(check_only=True, test_level="RunSpecifiedTests", run_tests=("T1", "T2"))
+        ),
         lambda: org.metadata.check_deploy_status("0Af"),
         lambda: org.metadata.quick_deploy("0Af"),
         lambda: org.metadata.cancel_deploy("0Af"),
@@ -74,8 +75,11 @@ def test_requests_follow_the_wsdl(org, rsps: responses.RequestsMock, wsdl: dict[
         assert _names(operation) == wsdl[name], name
         for child in operation:
             field = child.tag.split("}")[1]
-            kind = {"DeployOptions": "DeployOptions", "retrieveRequest": "RetrieveRequest",
-                    "queries": "ListMetadataQuery"}.get(field)
+            kind = {
+                "DeployOptions": "DeployOptions",
+                "retrieveRequest": "RetrieveRequest",
+                "queries": "ListMetadataQuery",
+            }.get(field)
             if kind:
                 assert _is_subsequence(_names(child), wsdl[kind]), (name, field, _names(child), wsdl[kind])
         if name == "retrieve":

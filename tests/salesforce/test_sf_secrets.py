@@ -29,28 +29,49 @@ def test_no_secret_in_logs_reprs_or_errors(make_org, rsps, caplog: pytest.LogCap
     caplog.set_level(logging.DEBUG)
     password, security_token = "Pa55-w0rd!x", "SECTOKEN123"
     session_token = "00DU0000000Ilbh!REDACTED_SESSION_ID"
-    rsps.post(f"{LOGIN}/services/Soap/u/64.0", body=wire_bytes("soap-login-response-partner.xml"),
-              content_type="text/xml")
+    rsps.post(
+        f"{LOGIN}/services/Soap/u/64.0", body=wire_bytes("soap-login-response-partner.xml"), content_type="text/xml"
+    )
     base = "https://na12.salesforce.com/services/data/v64.0"
     rsps.get(f"{base}/limits/", status=503, body=f"echo {session_token}")
     rsps.get(f"{base}/limits/", body=requests.exceptions.ConnectionError(f"reset Bearer {session_token}"))
-    rsps.get(f"{base}/limits/", status=401, body=wire_bytes("error-invalid-session-id.json"),
-             content_type="application/json")
-    org = make_org(auth="password", username="ops@acme.com", max_retries=2,
-                   secrets={"password": password, "security_token": security_token})
+    rsps.get(
+        f"{base}/limits/", status=401, body=wire_bytes("error-invalid-session-id.json"), content_type="application/json"
+    )
+    org = make_org(
+        auth="password",
+        username="ops@acme.com",
+        max_retries=2,
+        secrets={"password": password, "security_token": security_token},
+    )
     with pytest.raises(SfopsError) as info:
         org.limits()
-    shown = " ".join([caplog.text, repr(org), repr(org.config), repr(org.tokens), repr(org.credentials),
-                      repr(org.session), repr(org.metadata), str(org.credentials), info.value.message,
-                      str(info.value.to_json())])
+    shown = " ".join(
+        [
+            caplog.text,
+            repr(org),
+            repr(org.config),
+            repr(org.tokens),
+            repr(org.credentials),
+            repr(org.session),
+            repr(org.metadata),
+            str(org.credentials),
+            info.value.message,
+            str(info.value.to_json()),
+        ]
+    )
     for secret in (password, security_token, "REDACTED_SESSION_ID"):
         assert secret not in shown
     assert "00DU0000000Ilbh!****" in repr(org.credentials)
 
 
 def test_login_failure_message_does_not_echo_password(make_org, rsps) -> None:
-    rsps.post(f"{LOGIN}/services/Soap/u/64.0", status=500, content_type="text/html",
-              body="<html>error for password Pa55-w0rd!x</html>")
+    rsps.post(
+        f"{LOGIN}/services/Soap/u/64.0",
+        status=500,
+        content_type="text/html",
+        body="<html>error for password Pa55-w0rd!x</html>",
+    )
     org = make_org(auth="password", username="u", secrets={"password": "Pa55-w0rd!x"})
     with pytest.raises(AuthError) as info:
         org.limits()

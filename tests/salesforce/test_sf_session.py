@@ -12,8 +12,11 @@ from sf_fixtures import API, INSTANCE, LOGIN, wire_bytes
 from sfops.errors import ConfigError, RequestLimitExceededError, SalesforceError, SessionExpiredError, TransientError
 from sfops.salesforce.session import OrgSession, RetryPolicy, retry_after_seconds
 
-SESSION_EXPIRED = {"body": wire_bytes("error-invalid-session-id.json"), "status": 401,
-                   "content_type": "application/json"}
+SESSION_EXPIRED = {
+    "body": wire_bytes("error-invalid-session-id.json"),
+    "status": 401,
+    "content_type": "application/json",
+}
 TOKEN_ANSWER = {"body": wire_bytes("oauth-token-response.json"), "content_type": "application/json"}
 CC_API = "https://na1.salesforce.com/services/data/v64.0"
 
@@ -72,8 +75,11 @@ def test_explicitly_idempotent_post_is_retried(org, rsps, sleeps) -> None:
 
 
 def test_request_limit_exceeded_is_never_retried(org, rsps, sleeps) -> None:
-    rsps.get(f"{API}/limits/", status=403, json=[{"message": "TotalRequests Limit exceeded.",
-                                                  "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+    rsps.get(
+        f"{API}/limits/",
+        status=403,
+        json=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+    )
     with pytest.raises(RequestLimitExceededError) as info:
         org.limits()
     assert len(rsps.calls) == 1 and sleeps == []
@@ -89,8 +95,7 @@ def test_connection_errors_are_retried_then_reported(org, rsps, sleeps) -> None:
 
 def test_connect_timeout_is_retried_even_for_post(org, rsps, sleeps) -> None:
     rsps.post(f"{API}/sobjects/Account/", body=requests.exceptions.ConnectTimeout("no route"))
-    rsps.post(f"{API}/sobjects/Account/", json={"id": "001000000000001AAA", "success": True, "errors": []},
-              status=201)
+    rsps.post(f"{API}/sobjects/Account/", json={"id": "001000000000001AAA", "success": True, "errors": []}, status=201)
     assert org.create("Account", {"Name": "x"}) == "001000000000001AAA"
     assert len(sleeps) == 1
 

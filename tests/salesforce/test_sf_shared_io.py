@@ -52,25 +52,44 @@ def test_batch_get_uses_one_plain_get_or_one_composite(org, rsps) -> None:
     assert batch_get(org, {"d": "sobjects/X/describe"}) == {"d": {"name": "X"}}
     assert [c.request.method for c in rsps.calls] == ["GET"]
 
-    rsps.post(f"{API}/composite", json={"compositeResponse": [
-        {"referenceId": "a", "httpStatusCode": 200, "body": {"x": 1}},
-        {"referenceId": "b", "httpStatusCode": 200, "body": {"y": 2}}]})
-    assert batch_get(org, {"a": "sobjects/X/describe", "b": query_path("SELECT Id FROM Organization")}) == \
-        {"a": {"x": 1}, "b": {"y": 2}}
+    rsps.post(
+        f"{API}/composite",
+        json={
+            "compositeResponse": [
+                {"referenceId": "a", "httpStatusCode": 200, "body": {"x": 1}},
+                {"referenceId": "b", "httpStatusCode": 200, "body": {"y": 2}},
+            ]
+        },
+    )
+    assert batch_get(org, {"a": "sobjects/X/describe", "b": query_path("SELECT Id FROM Organization")}) == {
+        "a": {"x": 1},
+        "b": {"y": 2},
+    }
     assert len(rsps.calls) == 2
     sent = json.loads(rsps.calls[1].request.body)
     assert [s["url"] for s in sent["compositeRequest"]] == [
-        "/services/data/v64.0/sobjects/X/describe", "/services/data/v64.0/query/?q=SELECT%20Id%20FROM%20Organization"]
+        "/services/data/v64.0/sobjects/X/describe",
+        "/services/data/v64.0/query/?q=SELECT%20Id%20FROM%20Organization",
+    ]
     assert batch_get(org, {}) == {}
     assert len(rsps.calls) == 2
     assert INSTANCE in rsps.calls[1].request.url
 
 
 def test_a_failed_sub_request_raises_its_typed_error(org, rsps) -> None:
-    rsps.post(f"{API}/composite", json={"compositeResponse": [
-        {"referenceId": "a", "httpStatusCode": 200, "body": {}},
-        {"referenceId": "b", "httpStatusCode": 400,
-         "body": [{"errorCode": "INVALID_TYPE", "message": "sObject type 'X' is not supported"}]}]})
+    rsps.post(
+        f"{API}/composite",
+        json={
+            "compositeResponse": [
+                {"referenceId": "a", "httpStatusCode": 200, "body": {}},
+                {
+                    "referenceId": "b",
+                    "httpStatusCode": 400,
+                    "body": [{"errorCode": "INVALID_TYPE", "message": "sObject type 'X' is not supported"}],
+                },
+            ]
+        },
+    )
     with pytest.raises(SalesforceError) as info:
         batch_get(org, {"a": "x", "b": "y"})
     assert info.value.error_code == "INVALID_TYPE"

@@ -10,27 +10,33 @@ import pytest
 from sfops.salesforce import soql_like, soql_literal, soql_quote
 
 
-@pytest.mark.parametrize(("raw", "quoted"), [
-    ("Acme", "'Acme'"),
-    ("O'Brien", "'O\\'Brien'"),
-    ("back\\slash", "'back\\\\slash'"),
-    ('say "hi"', "'say \\\"hi\\\"'"),
-    ("line1\nline2\r\tend", "'line1\\nline2\\r\\tend'"),
-    ("bell\b form\f", "'bell\\b form\\f'"),
-    ("", "''"),
-    ("ünïcödé ✓", "'ünïcödé ✓'"),
-])
+@pytest.mark.parametrize(
+    ("raw", "quoted"),
+    [
+        ("Acme", "'Acme'"),
+        ("O'Brien", "'O\\'Brien'"),
+        ("back\\slash", "'back\\\\slash'"),
+        ('say "hi"', "'say \\\"hi\\\"'"),
+        ("line1\nline2\r\tend", "'line1\\nline2\\r\\tend'"),
+        ("bell\b form\f", "'bell\\b form\\f'"),
+        ("", "''"),
+        ("ünïcödé ✓", "'ünïcödé ✓'"),
+    ],
+)
 def test_soql_quote_escapes_each_special_character(raw: str, quoted: str) -> None:
     assert soql_quote(raw) == quoted
 
 
-@pytest.mark.parametrize("attack", [
-    "x' OR Name != '",
-    "x\\' OR Id != null OR Name = '",
-    "' OR '1'='1",
-    "abc\\",
-    "a'; DELETE FROM Account; --",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "x' OR Name != '",
+        "x\\' OR Id != null OR Name = '",
+        "' OR '1'='1",
+        "abc\\",
+        "a'; DELETE FROM Account; --",
+    ],
+)
 def test_injection_attempts_stay_inside_one_string_literal(attack: str) -> None:
     literal = soql_quote(attack)
     # Walk the literal as SOQL's lexer would: it must end exactly at the last character.
@@ -39,7 +45,7 @@ def test_injection_attempts_stay_inside_one_string_literal(attack: str) -> None:
     while True:
         char = literal[i]
         if char == "\\":
-            body.append(literal[i:i + 2])
+            body.append(literal[i : i + 2])
             i += 2
             continue
         if char == "'":

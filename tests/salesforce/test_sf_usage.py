@@ -24,10 +24,19 @@ def test_parse_plain_and_per_app_in_either_order() -> None:
 
 
 def test_every_response_updates_usage_including_errors(org, rsps) -> None:
-    rsps.get(f"{API}/limits/", body=wire_bytes("limits.json"), content_type="application/json",
-             headers={"Sforce-Limit-Info": "api-usage=10/15000"})
-    rsps.get(f"{API}/sobjects/Account/describe", body=wire_bytes("error-not-found.json"), status=404,
-             content_type="application/json", headers={"Sforce-Limit-Info": "api-usage=11/15000"})
+    rsps.get(
+        f"{API}/limits/",
+        body=wire_bytes("limits.json"),
+        content_type="application/json",
+        headers={"Sforce-Limit-Info": "api-usage=10/15000"},
+    )
+    rsps.get(
+        f"{API}/sobjects/Account/describe",
+        body=wire_bytes("error-not-found.json"),
+        status=404,
+        content_type="application/json",
+        headers={"Sforce-Limit-Info": "api-usage=11/15000"},
+    )
     assert org.api_usage is None
     org.limits()
     assert org.api_usage == ApiUsage(10, 15000)
@@ -37,8 +46,11 @@ def test_every_response_updates_usage_including_errors(org, rsps) -> None:
 
 
 def test_calls_through_simple_salesforce_are_recorded_too(org, rsps) -> None:
-    rsps.get(f"{API}/sobjects/Account/001000000000001AAA", json={"Id": "001000000000001AAA"},
-             headers={"Sforce-Limit-Info": "api-usage=77/15000; per-app-api-usage=3/250(appName=sfops)"})
+    rsps.get(
+        f"{API}/sobjects/Account/001000000000001AAA",
+        json={"Id": "001000000000001AAA"},
+        headers={"Sforce-Limit-Info": "api-usage=77/15000; per-app-api-usage=3/250(appName=sfops)"},
+    )
     org.sf.Account.get("001000000000001AAA")
     assert org.api_usage.used == 77
     assert org.api_usage.per_app["sfops"] == (3, 250)

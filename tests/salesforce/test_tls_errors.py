@@ -30,26 +30,43 @@ def make_certs(directory: Path, *, names: list[str], expired: bool = False) -> t
     """A CA and a server certificate for `names` (expired if asked): (ca.pem, cert.pem, key.pem)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("test CA")).issuer_name(_name("test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=30)).not_valid_after(now + dt.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("test CA"))
+        .issuer_name(_name("test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=30))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    sans: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n)
-                                    for n in names]
-    start, end = (now - dt.timedelta(days=20), now - dt.timedelta(days=10)) if expired else \
-        (now - dt.timedelta(days=1), now + dt.timedelta(days=10))
-    cert = (x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    sans: list[x509.GeneralName] = [
+        x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names
+    ]
+    start, end = (
+        (now - dt.timedelta(days=20), now - dt.timedelta(days=10))
+        if expired
+        else (now - dt.timedelta(days=1), now + dt.timedelta(days=10))
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(names[0]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     paths = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -67,8 +84,10 @@ def served(emu: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator
 def run_through(emu: Any, tmp_path: Path, proxy: FaultProxy, ca_bundle: str) -> tuple[int, str, str]:
     env = emulator_cli_env(emu, tmp_path)
     config = Path(env["SFOPS_CONFIG"])
-    config.write_text(config.read_text(encoding="utf-8").replace(emu.url, proxy.url)
-                      .replace(emu.ca_bundle, ca_bundle), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(emu.url, proxy.url).replace(emu.ca_bundle, ca_bundle),
+        encoding="utf-8",
+    )
     return invoke(["limits", "show"], env)
 
 

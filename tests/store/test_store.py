@@ -47,8 +47,16 @@ def test_every_migration_applies_and_reapplies_cleanly(url: str) -> None:
 
 def test_audit_filters_and_newest_first(url: str) -> None:
     store = Store.open(url)
-    store.record_audit(actor="a", alias="prod", action="switch.off", target="X", before={"X": True},
-                       after={"X": False}, reason="P1", incident_id="INC-1")
+    store.record_audit(
+        actor="a",
+        alias="prod",
+        action="switch.off",
+        target="X",
+        before={"X": True},
+        after={"X": False},
+        reason="P1",
+        incident_id="INC-1",
+    )
     store.record_audit(actor="b", alias="uat", action="breaker.open", target="ERP")
     store.record_audit(actor="c", alias="prod", action="switch.on", target="X")
     prod = store.audit_history(alias="prod")

@@ -35,8 +35,7 @@ def _one_history_through_either_alias(env: dict[str, str]) -> None:
     # a switch flip, a limit snapshot and an incident, all made through `prod`
     run(env, "switch", "off", "External_Sync__c", "--reason", "two aliases", "-o", "prod", "--yes")
     run(env, "limits", "snapshot", "-o", "prod")
-    raised = run(env, "incident", "raise", "-s", "P3", "-m", "two aliases", "--dedup-key", "two-aliases",
-                 "-o", "prod")
+    raised = run(env, "incident", "raise", "-s", "P3", "-m", "two aliases", "--dedup-key", "two-aliases", "-o", "prod")
     assert raised["created"]
     key = store.org_key("prod")
     assert key.startswith("00D") and len(key) == 18
@@ -44,8 +43,7 @@ def _one_history_through_either_alias(env: dict[str, str]) -> None:
     # an offline read through `ops` before any command connected it cannot know it is the same org
     assert run(env, "switch", "history", "-o", "ops") == []
     # once `ops` has connected (here: the same incident raised again), it sees the one history, once
-    again = run(env, "incident", "raise", "-s", "P3", "-m", "two aliases", "--dedup-key", "two-aliases",
-                 "-o", "ops")
+    again = run(env, "incident", "raise", "-s", "P3", "-m", "two aliases", "--dedup-key", "two-aliases", "-o", "ops")
     assert not again["created"] and again["incident"]["occurrence_count"] == 2
     assert store.org_key("ops") == key
     history = run(env, "switch", "history", "-o", "ops")  # offline reads of the store
@@ -81,17 +79,19 @@ def test_rows_stored_under_an_alias_move_to_the_org_id_when_it_is_learned(emu: A
     # what an earlier sfops (or a command before the org id was known) stored under each alias
     store.record_audit(actor="bob", alias="prod", action="switch.off", target="Kill_Switch__c.A", at=at)
     store.record_audit(actor="bob", alias="ops", action="switch.on", target="Kill_Switch__c.A", at=at)
-    limit_snapshots.insert_snapshot(store, "prod", at, [{"name": "DailyApiRequests", "app": "", "max": 10,
-                                                          "remaining": 9}])
+    limit_snapshots.insert_snapshot(
+        store, "prod", at, [{"name": "DailyApiRequests", "app": "", "max": 10, "remaining": 9}]
+    )
     same = {"id": "a0X000000000001AAA", "severity": "P2", "status": "New", "summary": "old", "name": "INC-1"}
     store_rows = [{"alias": "prod", **same}, {"alias": "ops", **same}]
     from sfops.store import incidents as incident_table
+
     incident_table.upsert_incidents(store, store_rows)
     records.add_event(store, alias="prod", incident_id=same["id"], kind="raised", actor="bob", at=at)
     assert store.org_key("prod") == "prod" and len(store.audit_history(alias="ops")) == 1  # not learned yet
 
     run(env, "limits", "snapshot", "-o", "prod")  # learns prod's org id
-    run(env, "limits", "snapshot", "-o", "ops")   # and ops'
+    run(env, "limits", "snapshot", "-o", "ops")  # and ops'
     key = store.org_key("ops")
     assert key == store.org_key("prod") and key.startswith("00D")
     assert sorted(r.action for r in store.audit_history(alias="prod")) == ["switch.off", "switch.on"]

@@ -46,19 +46,30 @@ def test_production_org_needs_confirmation(cli_env) -> None:
 
 
 def test_dry_run_set_and_json_envelope(cli_env) -> None:
-    result = run(cli_env, "switch", "set", "New_Pricing__c=off", "Outbound_Email__c=off", "--dry-run",
-                         "--json")
+    result = run(cli_env, "switch", "set", "New_Pricing__c=off", "Outbound_Email__c=off", "--dry-run", "--json")
     assert result.exit_code == 0, result.stderr
     data = result.json["result"]
     assert data["dry_run"] is True and [(c["switch"], c["before"], c["after"]) for c in data["changes"]] == [
-        ("New_Pricing__c", True, False), ("Outbound_Email__c", True, False)]
+        ("New_Pricing__c", True, False),
+        ("Outbound_Email__c", True, False),
+    ]
     result = run(cli_env, "switch", "history", "--json")
     assert result.json["result"] == []
 
 
 def test_scope_warning_for_and_pending(cli_env) -> None:
-    result = run(cli_env, "switch", "off", "Auto_Escalation__c", "--scope", "user:oncall@sfops.demo",
-                         "--reason", "test", "--for", "1h")
+    result = run(
+        cli_env,
+        "switch",
+        "off",
+        "Auto_Escalation__c",
+        "--scope",
+        "user:oncall@sfops.demo",
+        "--reason",
+        "test",
+        "--for",
+        "1h",
+    )
     assert result.exit_code == 0, result.stderr
     assert "pins the other 4 switches" in result.stdout and "Automatic restore due" in result.stdout
     result = run(cli_env, "switch", "pending")
@@ -69,16 +80,19 @@ def test_scope_warning_for_and_pending(cli_env) -> None:
     assert result.exit_code == 0 and "pins all 5 switches" in result.stdout
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["switch", "off", "Nope__c", "--reason", "r"], "Valid switches: Async_Recalculation__c"),
-    (["switch", "off", "New_Pricing__c", "--scope", "group:x", "--reason", "r"], "Bad scope"),
-    (["switch", "off", "New_Pricing__c", "--scope", "user:ghost@sfops.demo", "--reason", "r"], "No user"),
-    (["switch", "off", "New_Pricing__c"], "--reason"),
-    (["switch", "off", "New_Pricing__c", "--reason", "r", "--for", "soon"], "Bad duration"),
-    (["switch", "set", "New_Pricing__c", "--reason", "r"], "NAME=on"),
-    (["switch", "show", "--user", "a", "--profile", "b"], "not both"),
-    (["breaker", "show", "Nope"], "Unknown circuit breaker"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["switch", "off", "Nope__c", "--reason", "r"], "Valid switches: Async_Recalculation__c"),
+        (["switch", "off", "New_Pricing__c", "--scope", "group:x", "--reason", "r"], "Bad scope"),
+        (["switch", "off", "New_Pricing__c", "--scope", "user:ghost@sfops.demo", "--reason", "r"], "No user"),
+        (["switch", "off", "New_Pricing__c"], "--reason"),
+        (["switch", "off", "New_Pricing__c", "--reason", "r", "--for", "soon"], "Bad duration"),
+        (["switch", "set", "New_Pricing__c", "--reason", "r"], "NAME=on"),
+        (["switch", "show", "--user", "a", "--profile", "b"], "not both"),
+        (["breaker", "show", "Nope"], "Unknown circuit breaker"),
+    ],
+)
 def test_usage_errors_exit_2_with_a_clear_message(cli_env, argv: list[str], message: str) -> None:
     result = run(cli_env, *argv)
     assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr

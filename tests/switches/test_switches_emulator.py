@@ -23,16 +23,16 @@ from sfops.switches import (
 )
 
 pytestmark = pytest.mark.integration
-SWITCHES = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c",
-            "Outbound_Email__c"]
+SWITCHES = ["Async_Recalculation__c", "Auto_Escalation__c", "External_Sync__c", "New_Pricing__c", "Outbound_Email__c"]
 ONCALL = "oncall@sfops.demo"  # profile "Standard User" in the emulator's demo seed
 NO_WAIT = LockRetry(sleep=lambda _s: None)
 
 
 def writes(emu, since: int) -> list[dict]:  # type: ignore[no-untyped-def]
     """Record writes (not the read-only composite POST) since journal position `since`."""
-    return [e for e in rest_calls(emu, since)
-            if e["method"] in ("PATCH", "POST", "DELETE") and "/sobjects/" in e["path"]]
+    return [
+        e for e in rest_calls(emu, since) if e["method"] in ("PATCH", "POST", "DELETE") and "/sobjects/" in e["path"]
+    ]
 
 
 def org_values(org) -> dict[str, bool]:  # type: ignore[no-untyped-def]
@@ -61,15 +61,21 @@ def test_a_flip_needs_a_reason_a_dry_run_does_not(emu, org, store, reason: str |
 
 
 def test_switch_off_at_org_scope_writes_and_audits(emu, org, store) -> None:
-    result = flip(org, store, {"new_pricing": False}, actor="alice", reason="INC-7 wrong totals",
-                  incident_id="INC-7")
+    result = flip(org, store, {"new_pricing": False}, actor="alice", reason="INC-7 wrong totals", incident_id="INC-7")
     assert [(c.switch, c.before, c.after) for c in result.changes] == [("New_Pricing__c", True, False)]
     assert not result.created_record and not result.dry_run and len(result.audit_ids) == 1
     assert org_values(org)["New_Pricing__c"] is False
     assert org_values(org)["External_Sync__c"] is True
     (entry,) = history(store, "emu")
-    assert (entry.actor, entry.switch, entry.scope, entry.before, entry.after, entry.reason, entry.incident_id) == \
-        ("alice", "New_Pricing__c", "org", True, False, "INC-7 wrong totals", "INC-7")
+    assert (entry.actor, entry.switch, entry.scope, entry.before, entry.after, entry.reason, entry.incident_id) == (
+        "alice",
+        "New_Pricing__c",
+        "org",
+        True,
+        False,
+        "INC-7 wrong totals",
+        "INC-7",
+    )
     assert entry.action == "switch.off" and entry.org == "emu"
     listed = {r.name: r for r in list_switches(org, store)}
     assert listed["New_Pricing__c"].org_value is False and listed["New_Pricing__c"].last_changed_by == "alice"
@@ -81,10 +87,11 @@ def test_switch_off_at_org_scope_writes_and_audits(emu, org, store) -> None:
 
 def test_dry_run_shows_before_and_after_and_writes_nothing(emu, org, store) -> None:
     mark = journal_len(emu)
-    result = flip(org, store, {"External_Sync__c": False, "New_Pricing__c": True}, actor="a", reason="r",
-                  dry_run=True)
+    result = flip(org, store, {"External_Sync__c": False, "New_Pricing__c": True}, actor="a", reason="r", dry_run=True)
     assert result.dry_run and [(c.switch, c.before, c.after, c.changed) for c in result.changes] == [
-        ("External_Sync__c", True, False, True), ("New_Pricing__c", True, True, False)]
+        ("External_Sync__c", True, False, True),
+        ("New_Pricing__c", True, True, False),
+    ]
     assert writes(emu, mark) == []
     assert org_values(org)["External_Sync__c"] is True and history(store, "emu") == []
 
@@ -92,13 +99,21 @@ def test_dry_run_shows_before_and_after_and_writes_nothing(emu, org, store) -> N
 def test_set_several_switches_is_one_patch(emu, org, store) -> None:
     flip(org, store, {"Outbound_Email__c": False}, actor="a", reason="warm the cache")
     mark = journal_len(emu)
-    flip(org, store, {"External_Sync__c": False, "Outbound_Email__c": True, "Auto_Escalation__c": False},
-         actor="a", reason="r")
+    flip(
+        org,
+        store,
+        {"External_Sync__c": False, "Outbound_Email__c": True, "Auto_Escalation__c": False},
+        actor="a",
+        reason="r",
+    )
     (write,) = writes(emu, mark)
     assert write["method"] == "PATCH"
     values = org_values(org)
-    assert (values["External_Sync__c"], values["Outbound_Email__c"], values["Auto_Escalation__c"]) == \
-        (False, True, False)
+    assert (values["External_Sync__c"], values["Outbound_Email__c"], values["Auto_Escalation__c"]) == (
+        False,
+        True,
+        False,
+    )
     assert len(history(store, "emu")) == 4
 
 
@@ -114,8 +129,11 @@ def test_user_record_pins_every_switch_and_hierarchy_resolves_user_over_profile_
     by = {r.switch: r for r in shown.resolutions}
     assert (by["External_Sync__c"].value, by["External_Sync__c"].source) == (True, Level.USER)
     assert by["External_Sync__c"].profile_value is False and by["External_Sync__c"].org_value is True
-    assert (by["New_Pricing__c"].value, by["New_Pricing__c"].source, by["New_Pricing__c"].org_value) == \
-        (True, Level.USER, False)
+    assert (by["New_Pricing__c"].value, by["New_Pricing__c"].source, by["New_Pricing__c"].org_value) == (
+        True,
+        Level.USER,
+        False,
+    )
     assert any("pins all 5 switches" in w for w in shown.warnings)
     profile_view = show_switches(org, store, "External_Sync", scope="profile:Standard User")
     assert profile_view.resolutions[0].value is False and profile_view.resolutions[0].source is Level.PROFILE
@@ -160,11 +178,17 @@ def test_two_concurrent_flips_of_different_switches_on_one_record_both_survive(e
 
 def test_unable_to_lock_row_is_retried_with_backoff(emu, org, store) -> None:
     flip(org, store, {"New_Pricing__c": True}, actor="a", reason="warm", dry_run=True)
-    emu.faults(fail={"count": 2, "status": 400, "errorCode": "UNABLE_TO_LOCK_ROW", "method": "PATCH",
-                     "path": "/services/data/*/sobjects/Kill_Switch__c/*"})
+    emu.faults(
+        fail={
+            "count": 2,
+            "status": 400,
+            "errorCode": "UNABLE_TO_LOCK_ROW",
+            "method": "PATCH",
+            "path": "/services/data/*/sobjects/Kill_Switch__c/*",
+        }
+    )
     waits: list[float] = []
-    result = flip(org, store, {"New_Pricing__c": False}, actor="a", reason="r",
-                  retry=LockRetry(sleep=waits.append))
+    result = flip(org, store, {"New_Pricing__c": False}, actor="a", reason="r", retry=LockRetry(sleep=waits.append))
     assert result.attempts == 3 and len(waits) == 2 and waits[1] > waits[0] / 2
     assert org_values(org)["New_Pricing__c"] is False
     (entry,) = store.audit_history(alias="emu")
@@ -185,8 +209,16 @@ def test_a_lock_that_never_clears_gives_up_after_the_bounded_attempts(emu, org, 
 
 def test_scheduled_restore_applies_when_due_and_skips_switches_changed_since(emu, org, store) -> None:
     t0 = dt.datetime.now(dt.UTC)
-    result = flip(org, store, {"New_Pricing__c": False, "External_Sync__c": False}, actor="alice",
-                  reason="P1", incident_id="INC-9", restore_after=dt.timedelta(hours=2), now=t0)
+    result = flip(
+        org,
+        store,
+        {"New_Pricing__c": False, "External_Sync__c": False},
+        actor="alice",
+        reason="P1",
+        incident_id="INC-9",
+        restore_after=dt.timedelta(hours=2),
+        now=t0,
+    )
     assert result.restore_at == t0 + dt.timedelta(hours=2)
     (pending,) = pending_restores(store, "emu")
     assert pending.values == {"New_Pricing__c": True, "External_Sync__c": True}
@@ -209,8 +241,15 @@ def test_scheduled_restore_applies_when_due_and_skips_switches_changed_since(emu
 
 def test_a_restore_leaves_a_switch_someone_changed_since_alone(emu, org, store) -> None:
     t0 = dt.datetime.now(dt.UTC)
-    flip(org, store, {"Outbound_Email__c": False}, actor="alice", reason="storm",
-         restore_after=dt.timedelta(minutes=30), now=t0)
+    flip(
+        org,
+        store,
+        {"Outbound_Email__c": False},
+        actor="alice",
+        reason="storm",
+        restore_after=dt.timedelta(minutes=30),
+        now=t0,
+    )
     flip(org, store, {"Outbound_Email__c": True}, actor="bob", reason="storm over")
     (outcome,) = restore_due(org, store, actor="cron", now=t0 + dt.timedelta(hours=1))
     assert outcome.status == "skipped" and "changed since" in outcome.skipped["Outbound_Email__c"]
@@ -219,8 +258,16 @@ def test_a_restore_leaves_a_switch_someone_changed_since_alone(emu, org, store) 
 
 def test_restoring_a_flip_that_created_a_user_record_deletes_it_and_unpins_the_user(emu, org, store) -> None:
     t0 = dt.datetime.now(dt.UTC)
-    created = flip(org, store, {"New_Pricing__c": False}, scope=f"user:{ONCALL}", actor="alice", reason="test",
-                   restore_after=dt.timedelta(minutes=10), now=t0)
+    created = flip(
+        org,
+        store,
+        {"New_Pricing__c": False},
+        scope=f"user:{ONCALL}",
+        actor="alice",
+        reason="test",
+        restore_after=dt.timedelta(minutes=10),
+        now=t0,
+    )
     assert created.created_record
     (outcome,) = restore_due(org, store, actor="cron", now=t0 + dt.timedelta(minutes=11))
     assert outcome.deleted_record and outcome.restored == {"New_Pricing__c": True}
@@ -237,12 +284,15 @@ def test_unknown_switch_names_are_refused_before_any_write_listing_the_valid_one
     assert writes(emu, mark) == []
 
 
-@pytest.mark.parametrize(("scope", "message"), [
-    ("team:ops", "Bad scope"),
-    ("user:nobody@sfops.demo", "No user with username"),
-    ("user:x' OR Username != 'y", "No user with username"),  # quoted, so it matches nobody
-    ("profile:Nope", "No profile named"),
-])
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        ("team:ops", "Bad scope"),
+        ("user:nobody@sfops.demo", "No user with username"),
+        ("user:x' OR Username != 'y", "No user with username"),  # quoted, so it matches nobody
+        ("profile:Nope", "No profile named"),
+    ],
+)
 def test_bad_scopes(emu, org, store, scope: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         flip(org, store, {"New_Pricing__c": False}, scope=scope, actor="a", reason="r")

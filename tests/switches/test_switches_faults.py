@@ -31,15 +31,21 @@ class FlipsDuringRestore:
     def update(self, *args: Any, **kwargs: Any) -> Any:
         if not self.flipped:
             self.flipped = True
-            flip(self._other, self._store, {"External_Sync__c": False}, actor="bob", reason="ERP down",
-                 restore_after=dt.timedelta(minutes=30), now=self._at)
+            flip(
+                self._other,
+                self._store,
+                {"External_Sync__c": False},
+                actor="bob",
+                reason="ERP down",
+                restore_after=dt.timedelta(minutes=30),
+                now=self._at,
+            )
         return self._org.update(*args, **kwargs)
 
 
 def test_a_for_flip_made_while_restore_due_runs_keeps_its_restore(emu: Any, org: Any, store: Any) -> None:
     t0 = dt.datetime.now(dt.UTC)
-    flip(org, store, {"New_Pricing__c": False}, actor="alice", reason="P1", restore_after=dt.timedelta(hours=1),
-         now=t0)
+    flip(org, store, {"New_Pricing__c": False}, actor="alice", reason="P1", restore_after=dt.timedelta(hours=1), now=t0)
     other = connect(emu.org_config(alias="emu"), env={})
     racing = FlipsDuringRestore(org, other, store, t0 + dt.timedelta(hours=1))
     (outcome,) = restore_due(racing, store, actor="cron", now=t0 + dt.timedelta(hours=1, seconds=1))
@@ -57,11 +63,10 @@ def test_a_for_flip_made_while_restore_due_runs_keeps_its_restore(emu: Any, org:
 
 def test_pending_restores_of_the_old_single_list_are_kept(emu: Any, org: Any, store: Any) -> None:
     t0 = dt.datetime.now(dt.UTC)
-    flip(org, store, {"New_Pricing__c": False}, actor="alice", reason="P1", restore_after=dt.timedelta(hours=1),
-         now=t0)
+    flip(org, store, {"New_Pricing__c": False}, actor="alice", reason="P1", restore_after=dt.timedelta(hours=1), now=t0)
     (pending,) = pending_restores(store, "emu")
     # a store written by an earlier sfops: one list under one key
-    (key, value), = store.state_items("switches.pending_restore.emu.")
+    ((key, value),) = store.state_items("switches.pending_restore.emu.")
     store.delete_state(key)
     store.set_state("switches.pending_restores.emu", [value])
     assert pending_restores(store, "emu") == [pending]
@@ -100,8 +105,9 @@ def test_a_lost_patch_reply_is_retried_and_audited_once(emu: Any, org: Any, cli:
     assert cli_audits(cli) == [("switch.off", "Kill_Switch__c.New_Pricing__c", "done")]
 
 
-def test_a_patch_whose_reply_never_comes_back_is_confirmed_by_reading_the_org(emu: Any, org: Any,
-                                                                              cli: dict[str, str], proxy: Any) -> None:
+def test_a_patch_whose_reply_never_comes_back_is_confirmed_by_reading_the_org(
+    emu: Any, org: Any, cli: dict[str, str], proxy: Any
+) -> None:
     from sfops.cli.app import invoke
     from sfops.store import Store
 
@@ -115,8 +121,9 @@ def test_a_patch_whose_reply_never_comes_back_is_confirmed_by_reading_the_org(em
     assert code == 0 and len(cli_audits(cli)) == 1
 
 
-def test_a_flip_whose_outcome_is_unknown_stays_pending_until_a_read_settles_it(emu: Any, org: Any, store: Any,
-                                                                                proxy: Any) -> None:
+def test_a_flip_whose_outcome_is_unknown_stays_pending_until_a_read_settles_it(
+    emu: Any, org: Any, store: Any, proxy: Any
+) -> None:
     proxied = connect(emu.org_config(alias="emu", instance_url=proxy.url, login_url=proxy.url), env={})
     flip(proxied, store, {"External_Sync__c": True}, actor="warm", reason="warm the caches")  # nothing to change
     proxy.add("lose_reply", method="PATCH", path=SWITCH_PATCH, count=3)
@@ -132,12 +139,17 @@ def test_a_flip_whose_outcome_is_unknown_stays_pending_until_a_read_settles_it(e
     assert settled.id == pending.id and settled.outcome == "done" and settled.details["settled_by_read_back"]
 
 
-def test_one_503_on_a_cold_cache_and_one_on_the_patch_do_not_fail_switch_off(emu: Any, org: Any,
-                                                                            cli: dict[str, str]) -> None:
+def test_one_503_on_a_cold_cache_and_one_on_the_patch_do_not_fail_switch_off(
+    emu: Any, org: Any, cli: dict[str, str]
+) -> None:
     from sfops.cli.app import invoke
 
-    emu.faults(fail=[{"count": 1, "status": 503, "method": "POST", "path": "/services/data/*/composite"},
-                     {"count": 1, "status": 503, "method": "PATCH", "path": SWITCH_PATCH}])
+    emu.faults(
+        fail=[
+            {"count": 1, "status": 503, "method": "POST", "path": "/services/data/*/composite"},
+            {"count": 1, "status": 503, "method": "PATCH", "path": SWITCH_PATCH},
+        ]
+    )
     code, _out, err = invoke(["switch", "off", "New_Pricing__c", "--reason", "P1"], cli)
     assert code == 0, err
     assert emu.control("GET", "faults")["fail"] == []  # both faults fired

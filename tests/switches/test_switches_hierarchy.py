@@ -21,8 +21,11 @@ def test_org_default_applies_when_nothing_lower_exists() -> None:
 
 
 def test_user_overrides_profile_overrides_org() -> None:
-    records = [rec(ORG, Level.ORG, A__c=True), rec(PROFILE, Level.PROFILE, A__c=False),
-               rec(USER, Level.USER, A__c=True)]
+    records = [
+        rec(ORG, Level.ORG, A__c=True),
+        rec(PROFILE, Level.PROFILE, A__c=False),
+        rec(USER, Level.USER, A__c=True),
+    ]
     user = resolve("A__c", records, profile_id=PROFILE, user_id=USER)
     assert (user.value, user.source) == (True, Level.USER)
     assert (user.org_value, user.profile_value, user.user_value) == (True, False, True)

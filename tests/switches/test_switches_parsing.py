@@ -50,8 +50,7 @@ def test_assignments_keep_order_and_refuse_duplicates() -> None:
         parse_assignments([])
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400),
-                                               ("1d", 86400)])
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400), ("1d", 86400)])
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == dt.timedelta(seconds=seconds)
 

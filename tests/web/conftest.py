@@ -22,11 +22,13 @@ TOKEN = "s3cret-console-token-for-tests"
 @pytest.fixture
 def web_settings(emulator: Any, tmp_path: Path) -> Callable[[str], Settings]:
     def make(extra_toml: str = "", token: str | None = TOKEN) -> Settings:
-        env = emulator_cli_env(emulator, tmp_path, aliases=("emu", "prod"), production=("prod",), actor="alice",
-                               extra_toml=extra_toml)
+        env = emulator_cli_env(
+            emulator, tmp_path, aliases=("emu", "prod"), production=("prod",), actor="alice", extra_toml=extra_toml
+        )
         if token:
             env["SFOPS_CONSOLE_TOKEN"] = token
         return load_settings(env, env["SFOPS_CONFIG"], tmp_path)
+
     return make
 
 
@@ -39,11 +41,19 @@ def make_console(tmp_path: Path) -> Callable[[Settings], Console]:
             if alias not in orgs:
                 orgs[alias] = connect(settings.org(alias), env=settings.env)
             return orgs[alias]
+
         return connected
 
     def make(settings: Settings) -> Console:
-        return Console(Store.open(f"sqlite:///{tmp_path / 'web.db'}"), settings, ("emu", "prod"),
-                       get_org=get_org(settings), actor="alice", config=ConsoleConfig.from_settings(settings))
+        return Console(
+            Store.open(f"sqlite:///{tmp_path / 'web.db'}"),
+            settings,
+            ("emu", "prod"),
+            get_org=get_org(settings),
+            actor="alice",
+            config=ConsoleConfig.from_settings(settings),
+        )
+
     return make
 
 
@@ -54,8 +64,9 @@ class Client:
         self.handle = console_handler(console)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
         from urllib.parse import parse_qs, urlencode, urlsplit
 
         parts = urlsplit(path)
@@ -93,7 +104,9 @@ def raise_incident() -> Callable[[Console, str, str], Any]:
 
     def make(console: Console, alias: str, summary: str, severity: str = "P2") -> Any:
         assert console.get_org is not None
-        incidents = build(console.settings, console.get_org(alias), console.store, alias=alias, actor="alice",
-                          strict=False)
+        incidents = build(
+            console.settings, console.get_org(alias), console.store, alias=alias, actor="alice", strict=False
+        )
         return incidents.service.raise_incident(severity, summary).incident
+
     return make

@@ -45,8 +45,7 @@ def test_writes_need_the_token_in_the_environment(web_settings, make_console, cl
     assert client.post("/login", {"token": ""}).status == 403
 
 
-def test_sign_in_csrf_origin_and_an_acknowledgement(web_settings, make_console, client_for,
-                                                    raise_incident) -> None:
+def test_sign_in_csrf_origin_and_an_acknowledgement(web_settings, make_console, client_for, raise_incident) -> None:
     console = make_console(web_settings(WRITES))
     inc = raise_incident(console, "emu", "Payments failing")
     client = client_for(console)
@@ -81,8 +80,10 @@ def test_sign_in_csrf_origin_and_an_acknowledgement(web_settings, make_console, 
     assert b'id="ack-form"' not in page and b'id="resolve-form"' in page  # Triaged: only resolve is offered
     empty = client.post(resolve, {"resolution": " ", "csrf": csrf})
     assert empty.status == 303 and "err=" in empty.headers["Location"]  # the service's own rule, one line
-    assert client.post(resolve, {"resolution": "rolled back the trigger", "root_cause": "bad deploy",
-                                 "csrf": csrf}).status == 303
+    assert (
+        client.post(resolve, {"resolution": "rolled back the trigger", "root_cause": "bad deploy", "csrf": csrf}).status
+        == 303
+    )
     resolved = records.load_incident(console.store, "emu", inc.id)
     assert resolved.status.value == "Resolved" and resolved.resolution == "rolled back the trigger"
     client.post("/logout", {"csrf": csrf})
@@ -97,8 +98,11 @@ def test_a_production_org_needs_the_alias_typed(web_settings, make_console, clie
     names = re.findall(rb'name="switch" value="([A-Za-z_0-9]+)"', page)
     assert names and b'name="confirm"' in page
     switch = names[0].decode()
-    value = re.search(rb'name="switch" value="' + names[0] + rb'"><input type="hidden" name="value" value="(on|off)"',
-                      page).group(1).decode()
+    value = (
+        re.search(rb'name="switch" value="' + names[0] + rb'"><input type="hidden" name="value" value="(on|off)"', page)
+        .group(1)
+        .decode()
+    )
     form = {"switch": switch, "value": value, "reason": "INC test", "csrf": _csrf(page)}
     unconfirmed = client.post("/org/prod/switch", form)
     assert unconfirmed.status == 409 and b"production org" in unconfirmed.body
@@ -117,5 +121,3 @@ def test_console_config_errors(web_settings) -> None:
         ConsoleConfig.from_settings(web_settings("[console]\nwrite = true\n"))
     with pytest.raises(ConfigError, match="writes must be true or false"):
         ConsoleConfig.from_settings(web_settings('[console]\nwrites = "yes"\n'))
-
-

@@ -35,13 +35,24 @@ def _history(console: Any) -> None:
     from sfops.incidents.model import Incident, Status
 
     base = dt.datetime.now(dt.UTC).replace(hour=8, minute=0, second=0, microsecond=0) - dt.timedelta(days=70)
-    for n, (days, sev, category, ack, fix) in enumerate([(0, "P1", "Apex", 10, 60), (1, "P2", "Integration", 20, 120),
-                                                         (40, "P3", "Apex", 30, 240)]):
+    for n, (days, sev, category, ack, fix) in enumerate(
+        [(0, "P1", "Apex", 10, 60), (1, "P2", "Integration", 20, 120), (40, "P3", "Apex", 30, 240)]
+    ):
         detected = base + dt.timedelta(days=days)
-        records.save_incident(console.store, Incident(
-            id=f"a03000000000{n:03d}AAA", org="emu", severity=sev, status=Status.RESOLVED, summary=f"past #{n}",
-            category=category, detected_at=detected, acknowledged_at=detected + dt.timedelta(minutes=ack),
-            resolved_at=detected + dt.timedelta(minutes=fix)))
+        records.save_incident(
+            console.store,
+            Incident(
+                id=f"a03000000000{n:03d}AAA",
+                org="emu",
+                severity=sev,
+                status=Status.RESOLVED,
+                summary=f"past #{n}",
+                category=category,
+                detected_at=detected,
+                acknowledged_at=detected + dt.timedelta(minutes=ack),
+                resolved_at=detected + dt.timedelta(minutes=fix),
+            ),
+        )
 
 
 def test_console_pages_in_chromium(browser: Any, web_settings, make_console, raise_incident, tmp_path: Path) -> None:
@@ -66,8 +77,11 @@ def test_console_pages_in_chromium(browser: Any, web_settings, make_console, rai
     try:
         browser.get(base + "/")
         assert browser.title == "sfops - orgs"
-        rows = {r.find_element(By.CSS_SELECTOR, "td a").text: r for r in
-                browser.find_elements(By.CSS_SELECTOR, "#orgs tr") if r.find_elements(By.CSS_SELECTOR, "td a")}
+        rows = {
+            r.find_element(By.CSS_SELECTOR, "td a").text: r
+            for r in browser.find_elements(By.CSS_SELECTOR, "#orgs tr")
+            if r.find_elements(By.CSS_SELECTOR, "td a")
+        }
         assert set(rows) == {"emu", "prod"}
         shot("1-orgs")
         rows["emu"].find_element(By.LINK_TEXT, "emu").click()
@@ -95,15 +109,21 @@ def test_console_pages_in_chromium(browser: Any, web_settings, make_console, rai
         axis_titles = {t.text for t in chart.find_elements(By.CSS_SELECTOR, "text.axis-title")}
         assert axis_titles == {"minutes", "month"}
         assert len(chart.find_elements(By.CSS_SELECTOR, "text.tick")) >= 5 + 3  # y ticks and month labels
-        legends = [k.text for k in browser.find_elements(By.CSS_SELECTOR, ".legend")[0].find_elements(
-            By.CSS_SELECTOR, ".key")]
+        legends = [
+            k.text for k in browser.find_elements(By.CSS_SELECTOR, ".legend")[0].find_elements(By.CSS_SELECTOR, ".key")
+        ]
         assert legends == ["MTTA", "MTTR"]
-        points = {(c.get_attribute("data-series"), c.get_attribute("data-value"))
-                  for c in chart.find_elements(By.CSS_SELECTOR, "circle")}
+        points = {
+            (c.get_attribute("data-series"), c.get_attribute("data-value"))
+            for c in chart.find_elements(By.CSS_SELECTOR, "circle")
+        }
         assert ("MTTR", "240") in points and ("MTTA", "30") in points
         severity = browser.find_element(By.ID, "by-severity")
         assert {r.get_attribute("data-series") for r in severity.find_elements(By.CSS_SELECTOR, "rect")} == {
-            "P1", "P2", "P3"}
+            "P1",
+            "P2",
+            "P3",
+        }
         shot("4-analytics")
         # sign in and acknowledge through the form
         browser.get(base + "/login")
@@ -124,5 +144,10 @@ def test_console_pages_in_chromium(browser: Any, web_settings, make_console, rai
     finally:
         server.shutdown()
         server.server_close()
-    assert sorted(p.name for p in shots.iterdir()) == ["1-orgs.png", "2-org-emu.png", "3-incident.png",
-                                                        "4-analytics.png", "5-acknowledged.png"]
+    assert sorted(p.name for p in shots.iterdir()) == [
+        "1-orgs.png",
+        "2-org-emu.png",
+        "3-incident.png",
+        "4-analytics.png",
+        "5-acknowledged.png",
+    ]

@@ -22,8 +22,14 @@ pytestmark = pytest.mark.integration
 
 def test_console_serves_until_interrupted(emulator: Any, tmp_path: Path) -> None:
     env = emulator_cli_env(emulator, tmp_path, actor="alice")
-    proc = subprocess.Popen([sys.executable, "-m", "sfops", "console", "--listen", "127.0.0.1:0"], cwd=REPO,
-                            env={**os.environ, **env}, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfops", "console", "--listen", "127.0.0.1:0"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stderr.readline() if proc.stderr else ""
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _STRINGS = re.compile(r"'(?:\\.|[^'\\\n])*'")
-_CLASS_DECL = re.compile(
-    r"\b(?:class|interface|enum)\s+([A-Za-z_]\w*)", re.I)
+_CLASS_DECL = re.compile(r"\b(?:class|interface|enum)\s+([A-Za-z_]\w*)", re.I)
 _TRIGGER_DECL = re.compile(r"^\s*trigger\s+([A-Za-z_]\w*)\s+on\s+([A-Za-z_]\w*)\s*\(", re.I | re.M)
 _EXTENDS = re.compile(r"\b(extends|implements)\s+([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)", re.I)
 _TEST_METHOD = re.compile(
@@ -28,18 +27,34 @@ _CUSTOM_TYPE_USES = (
     re.compile(rf"\bnew\s+{_CT}\s*[(\[]"),
     re.compile(rf"\bFROM\s+{_CT}\b", re.I),
     re.compile(rf"<\s*{_CT}\s*>"),
-    re.compile(rf"(?<![.\w]){_CT}\s*\.\s*(?:getInstance|getOrgDefaults|getValues|getAll|SObjectType|getSObjectType)\b",
-               re.I),
-    re.compile(rf"(?<![.\w]){_CT}\s+(?!(?:ASC|DESC|NULLS|FIRST|LAST|AND|OR|NOT|IN|LIKE|LIMIT|OFFSET|INCLUDES|EXCLUDES)\b)"
-               r"[A-Za-z_]\w*\s*[=;,)]", re.I),
+    re.compile(
+        rf"(?<![.\w]){_CT}\s*\.\s*(?:getInstance|getOrgDefaults|getValues|getAll|SObjectType|getSObjectType)\b", re.I
+    ),
+    re.compile(
+        rf"(?<![.\w]){_CT}\s+(?!(?:ASC|DESC|NULLS|FIRST|LAST|AND|OR|NOT|IN|LIKE|LIMIT|OFFSET|INCLUDES|EXCLUDES)\b)"
+        r"[A-Za-z_]\w*\s*[=;,)]",
+        re.I,
+    ),
 )
 _WORD = re.compile(r"\b([A-Za-z_]\w*)\b")
 # standard supertypes a class may extend or implement without defining them
 STANDARD_SUPERTYPES = frozenset(
-    s.lower() for s in (
-        "Exception", "Comparable", "Iterable", "Iterator", "Schedulable", "Queueable", "Callable",
-        "Finalizer", "HttpCalloutMock", "WebServiceMock", "StubProvider", "InstallHandler",
-        "UninstallHandler", "Messaging.InboundEmailHandler",
+    s.lower()
+    for s in (
+        "Exception",
+        "Comparable",
+        "Iterable",
+        "Iterator",
+        "Schedulable",
+        "Queueable",
+        "Callable",
+        "Finalizer",
+        "HttpCalloutMock",
+        "WebServiceMock",
+        "StubProvider",
+        "InstallHandler",
+        "UninstallHandler",
+        "Messaging.InboundEmailHandler",
     )
 )
 
@@ -55,8 +70,10 @@ class ApexProblem:
 
 def strip_code(body: str) -> str:
     """Body with comments and string literals blanked out (same length, positions preserved)."""
+
     def blank(m: re.Match[str]) -> str:
         return "".join("\n" if ch == "\n" else " " for ch in m.group(0))
+
     return _STRINGS.sub(blank, _COMMENTS.sub(blank, body))
 
 

@@ -24,8 +24,29 @@ from sfops.emulator.metadata import apex
 
 _TOKEN = re.compile(r"[A-Za-z_][\w]*|\S")
 _CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*\(")
-_NOT_DECL = frozenset({"new", "return", "if", "for", "while", "switch", "catch", "throw", "else", "do", "when",
-                       "insert", "update", "delete", "upsert", "undelete", "merge", "super", "this"})
+_NOT_DECL = frozenset(
+    {
+        "new",
+        "return",
+        "if",
+        "for",
+        "while",
+        "switch",
+        "catch",
+        "throw",
+        "else",
+        "do",
+        "when",
+        "insert",
+        "update",
+        "delete",
+        "upsert",
+        "undelete",
+        "merge",
+        "super",
+        "this",
+    }
+)
 # members every class has (Object methods and the implicit Type statics)
 _ALWAYS = frozenset({"equals", "hashcode", "tostring", "class"})
 
@@ -66,8 +87,12 @@ def declared_members(code: str) -> set[str]:
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         declared_type = prev.lower() in ("class", "interface", "enum")
         after_type = prev[:1].isalnum() or prev[:1] == "_" or prev in (">", "]")
-        declared_member = nxt in ("(", "=", ";", "{", ",") and after_type and prev.lower() not in _NOT_DECL \
+        declared_member = (
+            nxt in ("(", "=", ";", "{", ",")
+            and after_type
+            and prev.lower() not in _NOT_DECL
             and tok.lower() not in _NOT_DECL
+        )
         if declared_type or declared_member:
             names.add(tok.lower())
     if depth == 0:

@@ -50,8 +50,10 @@ class TestRunner:
                 if rec is None or not methods:
                     self.out.status = "Failed"
                     self.out.error_status_code = "INVALID_INPUT"
-                    self.out.error_message = (f"This class name's value is invalid: {cls_name}. Provide the name "
-                                              "of an Apex class that has test methods.")
+                    self.out.error_message = (
+                        f"This class name's value is invalid: {cls_name}. Provide the name "
+                        "of an Apex class that has test methods."
+                    )
                     self.out.test_errors = 0
                     self.out.test_result = empty_tests()
                     return
@@ -67,21 +69,41 @@ class TestRunner:
             name = rec["fullName"]
             if name.lower() in failing or f"{name}.{method}".lower() in failing:
                 self.fault_used = True
-                failures.append({
-                    "id": rec.get("id") or "", "message": self.faults.test_message if self.faults else "",
-                    "methodName": method, "name": name, "namespace": None, "packageName": name,
-                    "seeAllData": False, "stackTrace": f"Class.{name}.{method}: line 1, column 1",
-                    "time": 12.0, "type": "Class"})
+                failures.append(
+                    {
+                        "id": rec.get("id") or "",
+                        "message": self.faults.test_message if self.faults else "",
+                        "methodName": method,
+                        "name": name,
+                        "namespace": None,
+                        "packageName": name,
+                        "seeAllData": False,
+                        "stackTrace": f"Class.{name}.{method}: line 1, column 1",
+                        "time": 12.0,
+                        "type": "Class",
+                    }
+                )
             else:
-                successes.append({"id": rec.get("id") or "", "methodName": method, "name": name,
-                                  "namespace": None, "seeAllData": False, "time": 12.0})
+                successes.append(
+                    {
+                        "id": rec.get("id") or "",
+                        "methodName": method,
+                        "name": name,
+                        "namespace": None,
+                        "seeAllData": False,
+                        "time": 12.0,
+                    }
+                )
         self.out.tests_total = len(plan)
         self.out.test_errors = len(failures)
         self.out.test_result = {
             "codeCoverage": self._coverage(adds, [r for r, _ in plan]),
             "codeCoverageWarnings": [],
-            "failures": failures, "numFailures": len(failures), "numTestsRun": len(plan),
-            "successes": successes, "totalTime": float(12 * len(plan)),
+            "failures": failures,
+            "numFailures": len(failures),
+            "numTestsRun": len(plan),
+            "successes": successes,
+            "totalTime": float(12 * len(plan)),
         }
 
     def _coverage(self, adds: list[Comp], test_recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -100,8 +122,15 @@ class TestRunner:
                 continue
             lines = apex.strip_code(src).count(";")  # statements stand in for coverable locations
             covered = comp.full_name.lower() in test_words or comp.type == "ApexTrigger"
-            out.append({"id": rec.get("id") or "", "locationsNotCovered": [], "name": comp.full_name,
-                        "namespace": None, "numLocations": lines,
-                        "numLocationsNotCovered": 0 if covered else lines,
-                        "type": "Class" if comp.type == "ApexClass" else "Trigger"})
+            out.append(
+                {
+                    "id": rec.get("id") or "",
+                    "locationsNotCovered": [],
+                    "name": comp.full_name,
+                    "namespace": None,
+                    "numLocations": lines,
+                    "numLocationsNotCovered": 0 if covered else lines,
+                    "type": "Class" if comp.type == "ApexClass" else "Trigger",
+                }
+            )
         return out

@@ -75,8 +75,9 @@ class MetadataCrud:
             try:
                 self._check_type(type_name)
                 if not self._exists(type_name, name, user):
-                    raise CrudError("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named "
-                                                                   f"{name} found")
+                    raise CrudError(
+                        "INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {name} found"
+                    )
                 self._run(_zip({}, {type_name: [name]}, destructive=True), user)
                 out.append({"fullName": name, "success": True})
             except CrudError as exc:
@@ -89,8 +90,7 @@ class MetadataCrud:
         try:
             self._check_type(type_name)
             if not self._exists(type_name, old, user):
-                raise CrudError("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {old} "
-                                                               "found")
+                raise CrudError("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {old} found")
             if self._exists(type_name, new, user):
                 raise CrudError("DUPLICATE_DEVELOPER_NAME", f"There is already a {type_name} named {new}")
             files = self._stored_files(type_name, old)
@@ -112,8 +112,9 @@ class MetadataCrud:
             if mode == "create" and exists:
                 raise CrudError("DUPLICATE_DEVELOPER_NAME", f"There is already a {type_name} named {full_name}")
             if mode == "update" and not exists:
-                raise CrudError("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named "
-                                                               f"{full_name} found")
+                raise CrudError(
+                    "INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {full_name} found"
+                )
             self._run(_zip(_component_files(type_name, full_name, elem), {type_name: [full_name]}), user)
             return {"fullName": full_name, "success": True}
         except CrudError as exc:
@@ -160,7 +161,7 @@ def _failed(full_name: str, exc: CrudError) -> dict[str, Any]:
 def _renamed_path(path: str, old: str, new: str) -> str:
     folder, _, file_name = path.rpartition("/")
     if file_name.startswith(old + "."):
-        file_name = new + file_name[len(old):]
+        file_name = new + file_name[len(old) :]
     return f"{folder}/{file_name}" if folder else file_name
 
 
@@ -195,10 +196,13 @@ def _component_files(type_name: str, full_name: str, elem: Any) -> dict[str, byt
 
 def _zip(files: dict[str, bytes], members: dict[str, list[str]], *, destructive: bool = False) -> bytes:
     def manifest(types: dict[str, list[str]]) -> str:
-        entries = "".join("<types>" + "".join(f"<members>{escape(m)}</members>" for m in ms)
-                          + f"<name>{escape(t)}</name></types>" for t, ms in types.items())
-        return (f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD_NS}">{entries}'
-                "<version>64.0</version></Package>")
+        entries = "".join(
+            "<types>" + "".join(f"<members>{escape(m)}</members>" for m in ms) + f"<name>{escape(t)}</name></types>"
+            for t, ms in types.items()
+        )
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="{MD_NS}">{entries}<version>64.0</version></Package>'
+        )
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

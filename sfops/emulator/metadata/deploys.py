@@ -46,27 +46,50 @@ def _estimate(zip_bytes: bytes, options: DeployOptions) -> tuple[int, str | None
 class Deploys:
     """All deploy requests of one org (state lives in the host's JSON store)."""
 
-    def __init__(self, host: MetadataHost, *, polls_to_complete: int = 3,
-                 seconds_per_step: float | None = None) -> None:
+    def __init__(
+        self, host: MetadataHost, *, polls_to_complete: int = 3, seconds_per_step: float | None = None
+    ) -> None:
         self.host = host
         self.polls_to_complete = max(1, polls_to_complete)
         self.seconds_per_step = seconds_per_step
 
     # ------------------------------------------------------------------ requests
-    def submit(self, zip_bytes: bytes, options: DeployOptions, user: MdUser, *,
-               quick_of: str | None = None, history: bool = True) -> dict[str, Any]:
+    def submit(
+        self,
+        zip_bytes: bytes,
+        options: DeployOptions,
+        user: MdUser,
+        *,
+        quick_of: str | None = None,
+        history: bool = True,
+    ) -> dict[str, Any]:
         """Queue a deploy; returns the stored request. A real org lists it as a DeployRequest (Tooling) from
         this moment, Pending, whether or not anyone ever reads the deploy call's reply; `history=False`
         is the emulator's own seeding (the org's creation, not its change history)."""
         now = self.host.now()
         total, first_type = _estimate(zip_bytes, options)
         rec = {
-            "id": self.host.new_id("0Af"), "options": options.to_json(),
-            "zip": base64.b64encode(zip_bytes).decode(), "createdBy": user.user_id[:15], "createdById": user.user_id,
-            "createdByName": user.name, "createdDate": iso(now), "lastModifiedDate": iso(now),
-            "startDate": None, "completedDate": None, "status": "Pending", "done": False, "polls": 0,
-            "total": total, "firstType": first_type, "outcome": None, "quickOf": quick_of,
-            "canceledBy": None, "canceledByName": None, "commitSeq": None, "history": history,
+            "id": self.host.new_id("0Af"),
+            "options": options.to_json(),
+            "zip": base64.b64encode(zip_bytes).decode(),
+            "createdBy": user.user_id[:15],
+            "createdById": user.user_id,
+            "createdByName": user.name,
+            "createdDate": iso(now),
+            "lastModifiedDate": iso(now),
+            "startDate": None,
+            "completedDate": None,
+            "status": "Pending",
+            "done": False,
+            "polls": 0,
+            "total": total,
+            "firstType": first_type,
+            "outcome": None,
+            "quickOf": quick_of,
+            "canceledBy": None,
+            "canceledByName": None,
+            "commitSeq": None,
+            "history": history,
         }
         self._save(rec)
         return rec
@@ -113,13 +136,24 @@ class Deploys:
             if outcome.status in ("Succeeded", "SucceededPartial") and not options.check_only:
                 commit(self.host, work, outcome)
         except Exception as exc:  # a bug or a host failure: report it the way Salesforce reports its own
-            outcome = Outcome(status="Failed", error_status_code="UNKNOWN_EXCEPTION",
-                              error_message=f"An unexpected error occurred: {type(exc).__name__}: {exc}",
-                              test_result=empty_tests())
+            outcome = Outcome(
+                status="Failed",
+                error_status_code="UNKNOWN_EXCEPTION",
+                error_message=f"An unexpected error occurred: {type(exc).__name__}: {exc}",
+                test_result=empty_tests(),
+            )
         now = iso(self.host.now())
-        rec.update({"status": outcome.status, "done": True, "completedDate": now, "lastModifiedDate": now,
-                    "startDate": rec["startDate"] or now, "outcome": dataclasses.asdict(outcome),
-                    "commitSeq": commit_seq(self.host)})
+        rec.update(
+            {
+                "status": outcome.status,
+                "done": True,
+                "completedDate": now,
+                "lastModifiedDate": now,
+                "startDate": rec["startDate"] or now,
+                "outcome": dataclasses.asdict(outcome),
+                "commitSeq": commit_seq(self.host),
+            }
+        )
         self._save(rec, finished=True)
         return rec
 
@@ -131,10 +165,18 @@ class Deploys:
         """cancelDeploy: an unfinished deploy goes to Canceling, the next poll reports Canceled."""
         rec = self.get(deploy_id)
         if rec["done"]:
-            raise DeployError("INVALID_ID_FIELD", f"The deployment {deploy_id} has already completed "
-                              f"with status {rec['status']} and cannot be canceled")
-        rec.update({"status": "Canceling", "canceledBy": user.user_id[:15], "canceledByName": user.name,
-                    "lastModifiedDate": iso(self.host.now())})
+            raise DeployError(
+                "INVALID_ID_FIELD",
+                f"The deployment {deploy_id} has already completed with status {rec['status']} and cannot be canceled",
+            )
+        rec.update(
+            {
+                "status": "Canceling",
+                "canceledBy": user.user_id[:15],
+                "canceledByName": user.name,
+                "lastModifiedDate": iso(self.host.now()),
+            }
+        )
         self._save(rec)
         return rec
 
@@ -146,8 +188,9 @@ class Deploys:
             raise DeployError("INVALID_ID_FIELD", f"invalid id: {validation_id}") from exc
         reason = self.stale_reason(val)
         if reason:
-            raise DeployError("INVALID_ID_FIELD", f"This deployment ({validation_id}) is not valid for quick "
-                              f"deploy: {reason}")
+            raise DeployError(
+                "INVALID_ID_FIELD", f"This deployment ({validation_id}) is not valid for quick deploy: {reason}"
+            )
         options = DeployOptions.from_json(val["options"])
         options.check_only = False
         options.test_level = "NoTestRun"
@@ -191,18 +234,24 @@ def _key(deploy_id: str) -> str:
 
 # ---------------------------------------------------------------------- DeployResult rendering
 
+
 def _details(rec: dict[str, Any], include_details: bool) -> dict[str, Any] | None:
     outcome = rec.get("outcome")
     tests = (outcome or {}).get("test_result") or {}
     run = {k: tests.get(k) for k in ("codeCoverage", "codeCoverageWarnings", "failures")}
-    run.update({"numFailures": tests.get("numFailures", 0), "numTestsRun": tests.get("numTestsRun", 0),
-                "successes": tests.get("successes", []), "totalTime": tests.get("totalTime", 0.0)})
+    run.update(
+        {
+            "numFailures": tests.get("numFailures", 0),
+            "numTestsRun": tests.get("numTestsRun", 0),
+            "successes": tests.get("successes", []),
+            "totalTime": tests.get("totalTime", 0.0),
+        }
+    )
     if not include_details:
         return None
     if outcome is None:
         return {"runTestResult": {"numFailures": 0, "numTestsRun": 0, "totalTime": 0.0}}
-    return {"componentFailures": outcome["failures"], "componentSuccesses": outcome["successes"],
-            "runTestResult": run}
+    return {"componentFailures": outcome["failures"], "componentSuccesses": outcome["successes"], "runTestResult": run}
 
 
 def deploy_result(rec: dict[str, Any], include_details: bool = True) -> dict[str, Any]:
@@ -221,19 +270,32 @@ def deploy_result(rec: dict[str, Any], include_details: bool = True) -> dict[str
     if rec["status"] == "InProgress":
         state_detail = f"Processing Type: {rec.get('firstType') or 'Package'}"
     return {
-        "canceledBy": rec.get("canceledBy"), "canceledByName": rec.get("canceledByName"),
-        "checkOnly": bool(options.get("checkOnly")), "completedDate": rec.get("completedDate"),
-        "createdBy": rec["createdBy"], "createdByName": rec["createdByName"], "createdDate": rec["createdDate"],
-        "details": _details(rec, include_details), "done": rec["done"],
+        "canceledBy": rec.get("canceledBy"),
+        "canceledByName": rec.get("canceledByName"),
+        "checkOnly": bool(options.get("checkOnly")),
+        "completedDate": rec.get("completedDate"),
+        "createdBy": rec["createdBy"],
+        "createdByName": rec["createdByName"],
+        "createdDate": rec["createdDate"],
+        "details": _details(rec, include_details),
+        "done": rec["done"],
         "errorMessage": (outcome or {}).get("error_message"),
         "errorStatusCode": (outcome or {}).get("error_status_code"),
-        "id": rec["id"], "ignoreWarnings": bool(options.get("ignoreWarnings")),
-        "lastModifiedDate": rec["lastModifiedDate"], "numberComponentErrors": errors,
-        "numberComponentsDeployed": deployed, "numberComponentsTotal": total,
-        "numberTestErrors": test_errors, "numberTestsCompleted": tests_total - test_errors if outcome else 0,
-        "numberTestsTotal": tests_total, "rollbackOnError": bool(options.get("rollbackOnError", True)),
-        "runTestsEnabled": bool(run_tests), "startDate": rec.get("startDate"), "stateDetail": state_detail,
-        "status": rec["status"], "success": rec["status"] in ("Succeeded", "SucceededPartial"),
+        "id": rec["id"],
+        "ignoreWarnings": bool(options.get("ignoreWarnings")),
+        "lastModifiedDate": rec["lastModifiedDate"],
+        "numberComponentErrors": errors,
+        "numberComponentsDeployed": deployed,
+        "numberComponentsTotal": total,
+        "numberTestErrors": test_errors,
+        "numberTestsCompleted": tests_total - test_errors if outcome else 0,
+        "numberTestsTotal": tests_total,
+        "rollbackOnError": bool(options.get("rollbackOnError", True)),
+        "runTestsEnabled": bool(run_tests),
+        "startDate": rec.get("startDate"),
+        "stateDetail": state_detail,
+        "status": rec["status"],
+        "success": rec["status"] in ("Succeeded", "SucceededPartial"),
     }
 
 
@@ -262,12 +324,21 @@ def deploy_result_json(rec: dict[str, Any], include_details: bool = True) -> dic
 
 
 def _json_msg(msg: dict[str, Any]) -> dict[str, Any]:
-    out = {"changed": msg["changed"], "columnNumber": msg.get("columnNumber"),
-           "componentType": msg["componentType"] or None, "created": msg["created"],
-           "createdDate": rest_date(msg["createdDate"]), "deleted": msg["deleted"],
-           "fileName": msg["fileName"], "fullName": msg["fullName"], "id": msg.get("id"),
-           "lineNumber": msg.get("lineNumber"), "problem": msg.get("problem"),
-           "problemType": msg.get("problemType"), "success": msg["success"]}
+    out = {
+        "changed": msg["changed"],
+        "columnNumber": msg.get("columnNumber"),
+        "componentType": msg["componentType"] or None,
+        "created": msg["created"],
+        "createdDate": rest_date(msg["createdDate"]),
+        "deleted": msg["deleted"],
+        "fileName": msg["fileName"],
+        "fullName": msg["fullName"],
+        "id": msg.get("id"),
+        "lineNumber": msg.get("lineNumber"),
+        "problem": msg.get("problem"),
+        "problemType": msg.get("problemType"),
+        "success": msg["success"],
+    }
     return out
 
 

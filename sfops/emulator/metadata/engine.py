@@ -34,16 +34,33 @@ from sfops.emulator.schema import SchemaError, field_from_element, object_from_m
 
 CUSTOM_SUFFIXES = ("__c", "__e", "__mdt", "__b", "__x")
 ID_PREFIXES = {
-    "ApexClass": "01p", "ApexTrigger": "01q", "ApexPage": "066", "ApexComponent": "099",
-    "CustomObject": "01I", "CustomField": "00N", "Layout": "00h", "StaticResource": "081",
-    "Flow": "301", "PermissionSet": "0PS", "Profile": "00e", "CustomTab": "01r", "CustomLabel": "101",
-    "LightningComponentBundle": "0Rb", "AuraDefinitionBundle": "0Ab", "EmailTemplate": "00X",
-    "ValidationRule": "03d", "RecordType": "012", "ListView": "00B", "FlexiPage": "0M0",
+    "ApexClass": "01p",
+    "ApexTrigger": "01q",
+    "ApexPage": "066",
+    "ApexComponent": "099",
+    "CustomObject": "01I",
+    "CustomField": "00N",
+    "Layout": "00h",
+    "StaticResource": "081",
+    "Flow": "301",
+    "PermissionSet": "0PS",
+    "Profile": "00e",
+    "CustomTab": "01r",
+    "CustomLabel": "101",
+    "LightningComponentBundle": "0Rb",
+    "AuraDefinitionBundle": "0Ab",
+    "EmailTemplate": "00X",
+    "ValidationRule": "03d",
+    "RecordType": "012",
+    "ListView": "00B",
+    "FlexiPage": "0M0",
 }
 REFERENCED = "is referenced elsewhere in salesforce.com. Remove the usage and try again."
-NO_SUCH_COLUMN = ("No such column '{f}' on entity '{o}'. If you are attempting to use a custom field, be sure "
-                  "to append the '__c' after the custom field name. Please reference your WSDL or the "
-                  "describe call for the appropriate names.")
+NO_SUCH_COLUMN = (
+    "No such column '{f}' on entity '{o}'. If you are attempting to use a custom field, be sure "
+    "to append the '__c' after the custom field name. Please reference your WSDL or the "
+    "describe call for the appropriate names."
+)
 
 
 def _is_custom(name: str) -> bool:
@@ -53,8 +70,9 @@ def _is_custom(name: str) -> bool:
 class Deployer:
     """One deploy run against a WorkState."""
 
-    def __init__(self, host: MetadataHost, work: WorkState, options: DeployOptions, user: MdUser,
-                 faults: DeployFaults | None) -> None:
+    def __init__(
+        self, host: MetadataHost, work: WorkState, options: DeployOptions, user: MdUser, faults: DeployFaults | None
+    ) -> None:
         self.host = host
         self.work = work
         self.options = options
@@ -85,8 +103,9 @@ class Deployer:
         self._delete_phase(post)
         self._apply_component_fault(adds)
         self.out.successes.append(self._message("", "package.xml", dz.prefix + "package.xml", changed=True))
-        self.out.component_errors = len([f for f in self.out.failures if f["fileName"] != "package.xml"
-                                         or f["componentType"]])
+        self.out.component_errors = len(
+            [f for f in self.out.failures if f["fileName"] != "package.xml" or f["componentType"]]
+        )
         self.out.components_deployed = len(self.out.successes) - 1
         # Salesforce runs no tests once a component failed; the fault knob may ask for both kinds of
         # failure at once (a demo of a validation that fails every way), so then the tests run anyway
@@ -108,21 +127,40 @@ class Deployer:
         return self.out
 
     def _payload_failure(self, exc: PayloadError) -> Outcome:
-        self.out.failures.append(self._message("", exc.file_name, exc.file_name, problem=exc.problem,
-                                               success=False))
+        self.out.failures.append(self._message("", exc.file_name, exc.file_name, problem=exc.problem, success=False))
         self.out.status = "Failed"
         self.out.test_result = empty_tests()
         return self.out
 
-    def _message(self, type_name: str, full_name: str, file_name: str, *, changed: bool = False,
-                 created: bool = False, deleted: bool = False, success: bool = True,
-                 problem: str | None = None, problem_type: str | None = None, line: int | None = None,
-                 column: int | None = None, comp_id: str | None = None) -> dict[str, Any]:
+    def _message(
+        self,
+        type_name: str,
+        full_name: str,
+        file_name: str,
+        *,
+        changed: bool = False,
+        created: bool = False,
+        deleted: bool = False,
+        success: bool = True,
+        problem: str | None = None,
+        problem_type: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        comp_id: str | None = None,
+    ) -> dict[str, Any]:
         msg: dict[str, Any] = {"changed": changed}
         if column is not None:
             msg["columnNumber"] = column
-        msg.update({"componentType": type_name, "created": created, "createdDate": self.stamp,
-                    "deleted": deleted, "fileName": file_name, "fullName": full_name})
+        msg.update(
+            {
+                "componentType": type_name,
+                "created": created,
+                "createdDate": self.stamp,
+                "deleted": deleted,
+                "fileName": file_name,
+                "fullName": full_name,
+            }
+        )
         if comp_id:
             msg["id"] = comp_id
         if line is not None:
@@ -135,21 +173,35 @@ class Deployer:
 
     def _fail(self, p: Problem) -> None:
         if p.problem_type == "Warning" and self.options.ignore_warnings:
-            self.out.successes.append(self._message(p.component_type, p.full_name, p.file_name,
-                                                    problem=p.problem, problem_type="Warning"))
+            self.out.successes.append(
+                self._message(p.component_type, p.full_name, p.file_name, problem=p.problem, problem_type="Warning")
+            )
             return
-        self.out.failures.append(self._message(
-            p.component_type, p.full_name, p.file_name, success=False, problem=p.problem,
-            problem_type=p.problem_type, line=p.line, column=p.column))
+        self.out.failures.append(
+            self._message(
+                p.component_type,
+                p.full_name,
+                p.file_name,
+                success=False,
+                problem=p.problem,
+                problem_type=p.problem_type,
+                line=p.line,
+                column=p.column,
+            )
+        )
 
     # ------------------------------------------------------------------ deletions
-    def _destructive_items(self, manifests: list[Manifest], prefix: str,
-                           default_name: str) -> list[tuple[str, str, str]]:
+    def _destructive_items(
+        self, manifests: list[Manifest], prefix: str, default_name: str
+    ) -> list[tuple[str, str, str]]:
         items = []
         for m in manifests:
             for name in m.unknown_types:
-                self._fail(Problem("", name, prefix + default_name,
-                                   f"Unknown type name '{name}' specified in destructive changes"))
+                self._fail(
+                    Problem(
+                        "", name, prefix + default_name, f"Unknown type name '{name}' specified in destructive changes"
+                    )
+                )
             for type_name, members in m.types.items():
                 for member in members:
                     items.append((type_name, member, prefix + default_name))
@@ -178,14 +230,15 @@ class Deployer:
             return f is not None and f.custom
         if type_name in ("ApexClass", "ApexTrigger"):
             return member.lower() not in self.work.removed_apex and bool(
-                self.host.find_records(type_name, "Name", member))
+                self.host.find_records(type_name, "Name", member)
+            )
         return False
 
-    def _delete(self, type_name: str, member: str, file_name: str,
-                doomed: set[tuple[str, str]]) -> Problem | None:
+    def _delete(self, type_name: str, member: str, file_name: str, doomed: set[tuple[str, str]]) -> Problem | None:
         if not self._exists(type_name, member):
-            return Problem(type_name, member, file_name, f"No {type_name} named: {member} found",
-                           problem_type="Warning")
+            return Problem(
+                type_name, member, file_name, f"No {type_name} named: {member} found", problem_type="Warning"
+            )
         rec = self.work.get(type_name, member)
         shown_file = _file_of(rec, type_name, member)
         ref = self._referenced_by(type_name, member, doomed)
@@ -205,8 +258,9 @@ class Deployer:
             self.work.apex_ops.append(("delete", type_name, member, {}))
             self.work.removed_apex.add(member.lower())
         self.work.drop(type_name, member)
-        self.out.successes.append(self._message(type_name, member, shown_file, changed=False, deleted=True,
-                                                comp_id=(rec or {}).get("id")))
+        self.out.successes.append(
+            self._message(type_name, member, shown_file, changed=False, deleted=True, comp_id=(rec or {}).get("id"))
+        )
         return None
 
     def _referenced_by(self, type_name: str, member: str, doomed: set[tuple[str, str]]) -> str | None:
@@ -221,8 +275,7 @@ class Deployer:
             if (ctype.lower(), name.lower()) in doomed or name.lower() == member.lower():
                 continue
             used = apex.words(code)
-            if word.lower() in used and (obj_name is None or obj_name.lower() in used
-                                         or not _is_custom(obj_name)):
+            if word.lower() in used and (obj_name is None or obj_name.lower() in used or not _is_custom(obj_name)):
                 return f"{'Apex Class' if ctype == 'ApexClass' else 'Apex Trigger'}.{name}"
         if type_name == "CustomField":  # formulas and validation rules on the same object
             for rec in self.work.comps.values():
@@ -238,8 +291,15 @@ class Deployer:
 
     # ------------------------------------------------------------------ adds
     def _add_phase(self, adds: list[Comp], collector: Collector) -> None:
-        order = {"CustomObject": 0, "CustomField": 1, "ApexClass": 3, "ApexTrigger": 4, "Layout": 5,
-                 "PermissionSet": 5, "Profile": 5}
+        order = {
+            "CustomObject": 0,
+            "CustomField": 1,
+            "ApexClass": 3,
+            "ApexTrigger": 4,
+            "Layout": 5,
+            "PermissionSet": 5,
+            "Profile": 5,
+        }
         self.package_classes = {c.full_name.lower() for c in adds if c.type == "ApexClass"}
         for comp in sorted(adds, key=lambda c: order.get(c.type, 2)):
             try:
@@ -262,34 +322,44 @@ class Deployer:
             if problem.caller.lower() in deployed:
                 text, line, col = problem.message, problem.line, problem.column
             else:
-                text = (f"Dependent class is invalid and needs recompilation:\n Class {problem.caller} : "
-                        f"{problem.message}")
+                text = (
+                    f"Dependent class is invalid and needs recompilation:\n Class {problem.caller} : {problem.message}"
+                )
                 line, col = None, None
-            self.out.successes = [m for m in self.out.successes
-                                  if (m["componentType"], m["fullName"]) != (comp.type, comp.full_name)]
+            self.out.successes = [
+                m for m in self.out.successes if (m["componentType"], m["fullName"]) != (comp.type, comp.full_name)
+            ]
             self._fail(Problem(comp.type, comp.full_name, comp.file_name, text, line, col))
 
     def _record(self, comp: Comp, files: dict[str, bytes] | None = None, element: Any = None) -> dict[str, Any]:
         """Store a component in the work state; the DeployMessage says whether it was created."""
         old = self.work.get(comp.type, comp.full_name)
         rec: dict[str, Any] = {
-            "type": comp.type, "fullName": comp.full_name,
+            "type": comp.type,
+            "fullName": comp.full_name,
             "fileName": comp.file_name,
             "files": {p: base64.b64encode(d).decode() for p, d in (files or {}).items()},
             "element": to_xml(element).decode() if element is not None else None,
             "parent": comp.parent,
-            "id": (old or {}).get("id") or (self.host.new_id(ID_PREFIXES[comp.type])
-                                            if comp.type in ID_PREFIXES else ""),
+            "id": (old or {}).get("id")
+            or (self.host.new_id(ID_PREFIXES[comp.type]) if comp.type in ID_PREFIXES else ""),
             "createdDate": (old or {}).get("createdDate", self.stamp),
             "createdById": (old or {}).get("createdById", self.user.user_id),
             "createdByName": (old or {}).get("createdByName", self.user.name),
-            "lastModifiedDate": self.stamp, "lastModifiedById": self.user.user_id,
+            "lastModifiedDate": self.stamp,
+            "lastModifiedById": self.user.user_id,
             "lastModifiedByName": self.user.name,
         }
         same = old is not None and old.get("files") == rec["files"] and old.get("element") == rec["element"]
         self.work.put(rec)
-        msg = self._message(comp.type, comp.full_name, comp.file_name, changed=old is None or not same,
-                            created=old is None, comp_id=rec["id"] or None)
+        msg = self._message(
+            comp.type,
+            comp.full_name,
+            comp.file_name,
+            changed=old is None or not same,
+            created=old is None,
+            comp_id=rec["id"] or None,
+        )
         self.out.successes.append(msg)
         return rec
 
@@ -340,10 +410,14 @@ class Deployer:
                 return Problem(comp.type, comp.full_name, comp.file_name, str(exc))
             self.work.schema.upsert_object(obj)
         elif self.work.schema.get(comp.full_name) is None:
-            return Problem(comp.type, comp.full_name, comp.file_name,
-                           f"Cannot create a new component with the namespace: {comp.full_name}. "
-                           "Only components in the same namespace as the organization can be created "
-                           "through the API")
+            return Problem(
+                comp.type,
+                comp.full_name,
+                comp.file_name,
+                f"Cannot create a new component with the namespace: {comp.full_name}. "
+                "Only components in the same namespace as the organization can be created "
+                "through the API",
+            )
         self._record(comp, {path: to_xml(stripped)})
         return None
 
@@ -353,8 +427,12 @@ class Deployer:
         if parent_type.name == "CustomObject":
             obj = self.work.schema.get(comp.parent or "")
             if obj is None:
-                return Problem(comp.type, comp.full_name, comp.file_name,
-                               f"In field: {name} - no CustomObject named {comp.parent} found")
+                return Problem(
+                    comp.type,
+                    comp.full_name,
+                    comp.file_name,
+                    f"In field: {name} - no CustomObject named {comp.parent} found",
+                )
             if comp.type == "CustomField":
                 problem = self._apply_field(comp, name)
                 if problem is not None:
@@ -367,27 +445,36 @@ class Deployer:
         try:
             fdef = field_from_element(comp.element, obj_name)
         except SchemaError as exc:
-            if not _is_custom(name) and self.work.schema.get(obj_name) and \
-                    self.work.schema.get(obj_name).field(name):  # type: ignore[union-attr]
+            if not _is_custom(name) and self.work.schema.get(obj_name) and self.work.schema.get(obj_name).field(name):  # type: ignore[union-attr]
                 return None  # standard field customisation (picklist values, help text)
             return Problem(comp.type, comp.full_name, comp.file_name, str(exc))
         for target in fdef.reference_to:
             if self.work.schema.get(target) is None:
-                return Problem(comp.type, comp.full_name, comp.file_name,
-                               f"referenceTo value of '{target}' does not resolve to a valid sObject type")
+                return Problem(
+                    comp.type,
+                    comp.full_name,
+                    comp.file_name,
+                    f"referenceTo value of '{target}' does not resolve to a valid sObject type",
+                )
         if not _is_custom(name):
             obj = self.work.schema.get(obj_name)
             if obj is None or obj.field(name) is None:
-                return Problem(comp.type, comp.full_name, comp.file_name,
-                               f"Cannot create a standard field: {comp.full_name}. Custom field names must "
-                               "end with __c")
+                return Problem(
+                    comp.type,
+                    comp.full_name,
+                    comp.file_name,
+                    f"Cannot create a standard field: {comp.full_name}. Custom field names must end with __c",
+                )
             return None
         self.work.schema.upsert_field(obj_name, fdef)
         return None
 
     def _apex_checks(self, comp: Comp, code: str) -> Problem | None:
-        known = ({r["fullName"].lower() for r in self.work.of_type("ApexClass")} | self.package_classes
-                 | apex.declared_classes(code))
+        known = (
+            {r["fullName"].lower() for r in self.work.of_type("ApexClass")}
+            | self.package_classes
+            | apex.declared_classes(code)
+        )
         for name, offset in apex.supertypes(code):
             if name.lower() not in known:
                 line, col = apex.position(code, offset)
@@ -403,8 +490,9 @@ class Deployer:
             for fname, offset in fields:
                 if obj.field(fname) is None:
                     line, col = apex.position(code, offset)
-                    return Problem(comp.type, comp.full_name, comp.file_name,
-                                   NO_SUCH_COLUMN.format(f=fname, o=obj.name), line, col)
+                    return Problem(
+                        comp.type, comp.full_name, comp.file_name, NO_SUCH_COLUMN.format(f=fname, o=obj.name), line, col
+                    )
         gone = (self.work.removed_apex - known) & apex.words(code)
         if gone:
             name = sorted(gone)[0]
@@ -429,16 +517,34 @@ class Deployer:
         if decl is None or decl[0].lower() != comp.full_name.lower():
             line, col = apex.position(code, decl[1]) if decl else (1, 1)
             found = decl[0] if decl else "nothing"
-            return Problem(comp.type, comp.full_name, comp.file_name,
-                           f"Class name mismatch: the file {comp.full_name}.cls declares {found}", line, col)
+            return Problem(
+                comp.type,
+                comp.full_name,
+                comp.file_name,
+                f"Class name mismatch: the file {comp.full_name}.cls declares {found}",
+                line,
+                col,
+            )
         problem_ = self._apex_checks(comp, code)
         if problem_:
             return problem_
         self._record(comp, comp.files)
         self.work.removed_apex.discard(comp.full_name.lower())
-        self.work.apex_ops.append(("upsert", "ApexClass", comp.full_name, {
-            "Name": comp.full_name, "Body": body, "IsValid": True,
-            "LengthWithoutComments": apex.length_without_comments(body), "NamespacePrefix": None, **fields}))
+        self.work.apex_ops.append(
+            (
+                "upsert",
+                "ApexClass",
+                comp.full_name,
+                {
+                    "Name": comp.full_name,
+                    "Body": body,
+                    "IsValid": True,
+                    "LengthWithoutComments": apex.length_without_comments(body),
+                    "NamespacePrefix": None,
+                    **fields,
+                },
+            )
+        )
         return None
 
     def _add_ApexTrigger(self, comp: Comp, collector: Collector) -> Problem | None:
@@ -452,16 +558,30 @@ class Deployer:
         _name, sobject, offset = decl
         if self.work.schema.get(sobject) is None:
             line, col = apex.position(code, offset)
-            return Problem(comp.type, comp.full_name, comp.file_name, f"Invalid SObject type name: {sobject}",
-                           line, col)
+            return Problem(
+                comp.type, comp.full_name, comp.file_name, f"Invalid SObject type name: {sobject}", line, col
+            )
         problem_ = self._apex_checks(comp, code)
         if problem_:
             return problem_
         self._record(comp, comp.files)
         self.work.removed_apex.discard(comp.full_name.lower())
-        self.work.apex_ops.append(("upsert", "ApexTrigger", comp.full_name, {
-            "Name": comp.full_name, "Body": body, "IsValid": True, "TableEnumOrId": sobject,
-            "LengthWithoutComments": apex.length_without_comments(body), "NamespacePrefix": None, **fields}))
+        self.work.apex_ops.append(
+            (
+                "upsert",
+                "ApexTrigger",
+                comp.full_name,
+                {
+                    "Name": comp.full_name,
+                    "Body": body,
+                    "IsValid": True,
+                    "TableEnumOrId": sobject,
+                    "LengthWithoutComments": apex.length_without_comments(body),
+                    "NamespacePrefix": None,
+                    **fields,
+                },
+            )
+        )
         return None
 
     def _field_exists(self, qualified: str) -> bool:
@@ -474,15 +594,20 @@ class Deployer:
     def _add_Layout(self, comp: Comp, collector: Collector) -> Problem | None:
         obj_name = comp.full_name.split("-", 1)[0]
         if self.work.schema.get(obj_name) is None:
-            return Problem(comp.type, comp.full_name, comp.file_name,
-                           f"In field: layout - no CustomObject named {obj_name} found")
+            return Problem(
+                comp.type, comp.full_name, comp.file_name, f"In field: layout - no CustomObject named {obj_name} found"
+            )
         root = parse_xml(next(iter(comp.files.values())), comp.file_name)
         for elem in root.iter():
             if local(elem.tag) == "layoutItems":
                 fname = text(elem, "field")
                 if fname and not self._field_exists(f"{obj_name}.{fname}"):
-                    return Problem(comp.type, comp.full_name, comp.file_name,
-                                   f"In field: field - no CustomField named {obj_name}.{fname} found")
+                    return Problem(
+                        comp.type,
+                        comp.full_name,
+                        comp.file_name,
+                        f"In field: field - no CustomField named {obj_name}.{fname} found",
+                    )
         self._record(comp, comp.files)
         return None
 
@@ -491,21 +616,24 @@ class Deployer:
         for fp in children(root, "fieldPermissions"):
             fname = text(fp, "field") or ""
             if not self._field_exists(fname):
-                return Problem(comp.type, comp.full_name, comp.file_name,
-                               f"In field: field - no CustomField named {fname} found")
+                return Problem(
+                    comp.type, comp.full_name, comp.file_name, f"In field: field - no CustomField named {fname} found"
+                )
         for op in children(root, "objectPermissions"):
             oname = text(op, "object") or ""
             if self.work.schema.get(oname) is None:
-                return Problem(comp.type, comp.full_name, comp.file_name,
-                               f"In field: object - no CustomObject named {oname} found")
+                return Problem(
+                    comp.type, comp.full_name, comp.file_name, f"In field: object - no CustomObject named {oname} found"
+                )
         self._record(comp, comp.files)
         return None
 
     def _add_CustomMetadata(self, comp: Comp, collector: Collector) -> Problem | None:
         type_name = comp.full_name.split(".", 1)[0] + "__mdt"
         if self.work.schema.get(type_name) is None:
-            return Problem(comp.type, comp.full_name, comp.file_name,
-                           f"In field: type - no CustomObject named {type_name} found")
+            return Problem(
+                comp.type, comp.full_name, comp.file_name, f"In field: type - no CustomObject named {type_name} found"
+            )
         self._record(comp, comp.files)
         return None
 
@@ -516,11 +644,19 @@ class Deployer:
         for i, msg in enumerate(self.out.successes):
             if msg["componentType"]:
                 self.out.successes.pop(i)
-                self.out.failures.append(self._message(
-                    msg["componentType"], msg["fullName"], msg["fileName"], success=False,
-                    problem=self.faults.component_problem, problem_type="Error"))
+                self.out.failures.append(
+                    self._message(
+                        msg["componentType"],
+                        msg["fullName"],
+                        msg["fileName"],
+                        success=False,
+                        problem=self.faults.component_problem,
+                        problem_type="Error",
+                    )
+                )
                 self.fault_used = True
                 return
+
 
 def _object_child_types() -> set[str]:
     mdtype = registry.type_by_name("CustomObject")
@@ -541,7 +677,8 @@ def _file_of(rec: dict[str, Any] | None, type_name: str, member: str) -> str:
 
 def _kind_words(type_name: str) -> str:
     return {"ApexClass": "apex class", "CustomObject": "custom object", "CustomField": "custom field"}.get(
-        type_name, type_name)
+        type_name, type_name
+    )
 
 
 def _formula_text(xml: str) -> str:

@@ -27,24 +27,31 @@ class DeployOptions:
     def to_json(self) -> dict[str, Any]:
         """The REST deployOptions object."""
         return {
-            "allowMissingFiles": self.allow_missing_files, "autoUpdatePackage": self.auto_update_package,
-            "checkOnly": self.check_only, "ignoreWarnings": self.ignore_warnings,
-            "performRetrieve": self.perform_retrieve, "purgeOnDelete": self.purge_on_delete,
-            "rollbackOnError": self.rollback_on_error, "runTests": list(self.run_tests),
-            "singlePackage": self.single_package, "testLevel": self.test_level,
+            "allowMissingFiles": self.allow_missing_files,
+            "autoUpdatePackage": self.auto_update_package,
+            "checkOnly": self.check_only,
+            "ignoreWarnings": self.ignore_warnings,
+            "performRetrieve": self.perform_retrieve,
+            "purgeOnDelete": self.purge_on_delete,
+            "rollbackOnError": self.rollback_on_error,
+            "runTests": list(self.run_tests),
+            "singlePackage": self.single_package,
+            "testLevel": self.test_level,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeployOptions:
         return cls(
-            check_only=bool(data.get("checkOnly", False)), ignore_warnings=bool(data.get("ignoreWarnings", False)),
+            check_only=bool(data.get("checkOnly", False)),
+            ignore_warnings=bool(data.get("ignoreWarnings", False)),
             rollback_on_error=bool(data.get("rollbackOnError", True)),
             single_package=bool(data.get("singlePackage", True)),
             purge_on_delete=bool(data.get("purgeOnDelete", False)),
             allow_missing_files=bool(data.get("allowMissingFiles", False)),
             auto_update_package=bool(data.get("autoUpdatePackage", False)),
             perform_retrieve=bool(data.get("performRetrieve", False)),
-            test_level=data.get("testLevel") or None, run_tests=list(data.get("runTests") or []),
+            test_level=data.get("testLevel") or None,
+            run_tests=list(data.get("runTests") or []),
         )
 
 
@@ -69,8 +76,15 @@ class Outcome:
 
 def empty_tests() -> dict[str, Any]:
     """A runTestResult with nothing run."""
-    return {"codeCoverage": [], "codeCoverageWarnings": [], "failures": [], "numFailures": 0, "numTestsRun": 0,
-            "successes": [], "totalTime": 0.0}
+    return {
+        "codeCoverage": [],
+        "codeCoverageWarnings": [],
+        "failures": [],
+        "numFailures": 0,
+        "numTestsRun": 0,
+        "successes": [],
+        "totalTime": 0.0,
+    }
 
 
 def iso(dt: datetime) -> str:

@@ -148,10 +148,13 @@ def read_zip(data: bytes, single_package: bool) -> DeployZip:
                 raise PayloadError(f"Invalid file name in zip: {info.filename}", info.filename)
             raw[info.filename] = zf.read(info)
     prefix = _find_root(raw, single_package)
-    files = {name[len(prefix):]: content for name, content in raw.items() if name.startswith(prefix)}
+    files = {name[len(prefix) :]: content for name, content in raw.items() if name.startswith(prefix)}
     manifest = parse_manifest(files["package.xml"], prefix + "package.xml")
-    pre = [parse_manifest(files[n], prefix + n) for n in ("destructiveChanges.xml", "destructiveChangesPre.xml")
-           if n in files]
+    pre = [
+        parse_manifest(files[n], prefix + n)
+        for n in ("destructiveChanges.xml", "destructiveChangesPre.xml")
+        if n in files
+    ]
     post = [parse_manifest(files[n], prefix + n) for n in ("destructiveChangesPost.xml",) if n in files]
     return DeployZip(prefix=prefix, files=files, manifest=manifest, pre=pre, post=post)
 
@@ -208,11 +211,18 @@ class Collector:
         out: list[Comp] = []
         seen: set[str] = set()
         for name in manifest.unknown_types:
-            self.problems.append(Problem("", "package.xml", self.prefix + "package.xml",
-                                         f"Unknown type name '{name}' specified in package.xml"))
+            self.problems.append(
+                Problem(
+                    "",
+                    "package.xml",
+                    self.prefix + "package.xml",
+                    f"Unknown type name '{name}' specified in package.xml",
+                )
+            )
         # containers first so explicit child members of an already-included container are not doubled
-        ordered = sorted(manifest.types.items(), key=lambda kv: kv[0] not in ("CustomObject", "CustomLabels",
-                                                                               "Workflow"))
+        ordered = sorted(
+            manifest.types.items(), key=lambda kv: kv[0] not in ("CustomObject", "CustomLabels", "Workflow")
+        )
         for type_name, members in ordered:
             for comp in self._members(type_name, members):
                 if comp.key not in seen:
@@ -251,7 +261,7 @@ class Collector:
         for path in self.files:
             if not path.startswith(d):
                 continue
-            rest = path[len(d):]
+            rest = path[len(d) :]
             if mdtype.bundle:
                 names.add(rest.split("/", 1)[0])
             elif mdtype.suffix and rest.endswith("." + mdtype.suffix) and (mdtype.in_folder or "/" not in rest):
@@ -266,8 +276,16 @@ class Collector:
                 self._not_found(mdtype.name, member, f"{mdtype.directory}/{member}")
                 return None
             main = sorted(bundle, key=lambda p: (not p.endswith("-meta.xml"), p))[0]
-            return Comp(mdtype.name, member, self.prefix + f"{mdtype.directory}/{member}", files=bundle,
-                        ) if main else None
+            return (
+                Comp(
+                    mdtype.name,
+                    member,
+                    self.prefix + f"{mdtype.directory}/{member}",
+                    files=bundle,
+                )
+                if main
+                else None
+            )
         if mdtype.in_folder and "/" not in member:
             path = f"{mdtype.directory}/{member}-meta.xml"
             folder_type = {v: k for k, v in registry.FOLDER_TYPES.items()}.get(mdtype.name, mdtype.name)
@@ -280,8 +298,9 @@ class Collector:
         assert mdtype is not None
         return self._file_comp(folder_type, member, mdtype.directory, f"{member}-meta.xml")
 
-    def _file_comp(self, type_name: str, member: str, directory: str, file_part: str,
-                   path: str | None = None, meta: bool = False) -> Comp | None:
+    def _file_comp(
+        self, type_name: str, member: str, directory: str, file_part: str, path: str | None = None, meta: bool = False
+    ) -> Comp | None:
         path = path or f"{directory}/{file_part}"
         if path not in self.files:
             self._not_found(type_name, member, path)
@@ -290,17 +309,23 @@ class Collector:
         if meta:
             meta_path = path + "-meta.xml"
             if meta_path not in self.files:
-                self.problems.append(Problem(type_name, member, self.prefix + path,
-                                             f"Could not find the -meta.xml file for {path}"))
+                self.problems.append(
+                    Problem(type_name, member, self.prefix + path, f"Could not find the -meta.xml file for {path}")
+                )
                 return None
             files[meta_path] = self.files[meta_path]
         return Comp(type_name, member, self.prefix + path, files=files)
 
     def _not_found(self, type_name: str, member: str, path: str) -> None:
-        self.problems.append(Problem(
-            type_name, member, self.prefix + path,
-            f"An object '{member}' of type {type_name} was named in package.xml, "
-            "but was not found in zipped directory"))
+        self.problems.append(
+            Problem(
+                type_name,
+                member,
+                self.prefix + path,
+                f"An object '{member}' of type {type_name} was named in package.xml, "
+                "but was not found in zipped directory",
+            )
+        )
 
     # -- containers and their children
     def container(self, mdtype: registry.MdType, name: str) -> Any | None:
@@ -313,8 +338,7 @@ class Collector:
             try:
                 root = parse_xml(self.files[path], path)
             except XmlFileError as exc:
-                self.problems.append(Problem(mdtype.name, name, self.prefix + path, exc.problem,
-                                             exc.line, exc.column))
+                self.problems.append(Problem(mdtype.name, name, self.prefix + path, exc.problem, exc.line, exc.column))
         self._containers[path] = root
         return root
 
@@ -353,8 +377,11 @@ class Collector:
                         found.add(full.lower())
                         out.append(Comp(type_name, full, self.prefix + path, element=elem, parent=parent))
             for m in members:
-                if m != "*" and m.lower() not in found and (mdtype.name == "CustomLabels"
-                                                            or m.split(".", 1)[0].lower() == parent.lower()):
+                if (
+                    m != "*"
+                    and m.lower() not in found
+                    and (mdtype.name == "CustomLabels" or m.split(".", 1)[0].lower() == parent.lower())
+                ):
                     self._not_found(type_name, m, path)
         for m in members:
             if m != "*" and "." not in m and mdtype.name != "CustomLabels":
@@ -371,5 +398,19 @@ def strip_children(root: Any, mdtype: registry.MdType) -> Any:
     return clone
 
 
-__all__ = ["Collector", "Comp", "DeployZip", "Manifest", "PayloadError", "Problem", "XmlFileError",
-           "child", "comp_key", "parse_manifest", "parse_xml", "read_zip", "strip_children", "to_xml"]
+__all__ = [
+    "Collector",
+    "Comp",
+    "DeployZip",
+    "Manifest",
+    "PayloadError",
+    "Problem",
+    "XmlFileError",
+    "child",
+    "comp_key",
+    "parse_manifest",
+    "parse_xml",
+    "read_zip",
+    "strip_children",
+    "to_xml",
+]

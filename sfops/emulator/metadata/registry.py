@@ -28,14 +28,23 @@ class MdType:
 
 
 _OBJECT_CHILDREN = {
-    "fields": "CustomField", "businessProcesses": "BusinessProcess", "recordTypes": "RecordType",
-    "webLinks": "WebLink", "validationRules": "ValidationRule", "sharingReasons": "SharingReason",
-    "listViews": "ListView", "fieldSets": "FieldSet", "compactLayouts": "CompactLayout",
+    "fields": "CustomField",
+    "businessProcesses": "BusinessProcess",
+    "recordTypes": "RecordType",
+    "webLinks": "WebLink",
+    "validationRules": "ValidationRule",
+    "sharingReasons": "SharingReason",
+    "listViews": "ListView",
+    "fieldSets": "FieldSet",
+    "compactLayouts": "CompactLayout",
     "indexes": "Index",
 }
 _WORKFLOW_CHILDREN = {
-    "alerts": "WorkflowAlert", "tasks": "WorkflowTask", "outboundMessages": "WorkflowOutboundMessage",
-    "fieldUpdates": "WorkflowFieldUpdate", "rules": "WorkflowRule",
+    "alerts": "WorkflowAlert",
+    "tasks": "WorkflowTask",
+    "outboundMessages": "WorkflowOutboundMessage",
+    "fieldUpdates": "WorkflowFieldUpdate",
+    "rules": "WorkflowRule",
 }
 
 TYPES: tuple[MdType, ...] = (
@@ -83,17 +92,29 @@ TYPES: tuple[MdType, ...] = (
 
 MODELLED: frozenset[str] = frozenset(t.name for t in TYPES)
 # folder types: "EmailTemplate" members are "Folder/Name"; the folder itself is type EmailFolder etc.
-FOLDER_TYPES = {"EmailFolder": "EmailTemplate", "ReportFolder": "Report", "DashboardFolder": "Dashboard",
-                "DocumentFolder": "Document"}
+FOLDER_TYPES = {
+    "EmailFolder": "EmailTemplate",
+    "ReportFolder": "Report",
+    "DashboardFolder": "Dashboard",
+    "DocumentFolder": "Document",
+}
 
 
 def _opaque_types() -> tuple[MdType, ...]:
-    table = json.loads(resources.files("sfops.emulator").joinpath("seed_data/metadata_types.json")
-                       .read_text("utf-8"))
+    table = json.loads(resources.files("sfops.emulator").joinpath("seed_data/metadata_types.json").read_text("utf-8"))
     known = {name.lower() for name in MODELLED} | {name.lower() for name in FOLDER_TYPES}
-    return tuple(MdType(t["name"], t["directory"], t.get("suffix"), meta_file=bool(t.get("meta_file")),
-                        in_folder=bool(t.get("in_folder")), bundle=bool(t.get("bundle")))
-                 for t in table["types"] if t["name"].lower() not in known and t["directory"] != "settings")
+    return tuple(
+        MdType(
+            t["name"],
+            t["directory"],
+            t.get("suffix"),
+            meta_file=bool(t.get("meta_file")),
+            in_folder=bool(t.get("in_folder")),
+            bundle=bool(t.get("bundle")),
+        )
+        for t in table["types"]
+        if t["name"].lower() not in known and t["directory"] != "settings"
+    )
 
 
 TYPES = TYPES + _opaque_types()

@@ -75,8 +75,12 @@ class MetadataReader:
                 if found:
                     listed.setdefault(type_name, []).append(name)
                 else:
-                    messages.append({"fileName": prefix + "package.xml",
-                                     "problem": f"Entity of type '{type_name}' named '{name}' cannot be found"})
+                    messages.append(
+                        {
+                            "fileName": prefix + "package.xml",
+                            "problem": f"Entity of type '{type_name}' named '{name}' cannot be found",
+                        }
+                    )
         for path, recs in containers.items():
             files[path] = self._compose(path, recs, files.get(path))
         files["package.xml"] = _package_xml(listed, request.get("apiVersion") or self.host.api_version)
@@ -85,9 +89,12 @@ class MetadataReader:
         for p in props:
             p["fileName"] = prefix + p["fileName"]
         rec = {
-            "id": self.host.new_id("09S"), "status": "Succeeded", "done": False,
+            "id": self.host.new_id("09S"),
+            "status": "Succeeded",
+            "done": False,
             "zip": base64.b64encode(_zip({prefix + k: v for k, v in sorted(files.items())})).decode(),
-            "fileProperties": sorted(props, key=lambda p: p["fileName"]), "messages": messages,
+            "fileProperties": sorted(props, key=lambda p: p["fileName"]),
+            "messages": messages,
         }
         self.host.put_json(RETRIEVE_KIND, rec["id"][:15], rec)
         return rec
@@ -99,9 +106,15 @@ class MetadataReader:
             raise DeployError("INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {retrieve_id}")
         rec["done"] = True
         self.host.put_json(RETRIEVE_KIND, retrieve_id[:15], rec)
-        return {"done": True, "fileProperties": rec["fileProperties"], "id": rec["id"],
-                "messages": rec["messages"] or None, "status": rec["status"], "success": True,
-                "zipFile": rec["zip"] if include_zip else None}
+        return {
+            "done": True,
+            "fileProperties": rec["fileProperties"],
+            "id": rec["id"],
+            "messages": rec["messages"] or None,
+            "status": rec["status"],
+            "success": True,
+            "zipFile": rec["zip"] if include_zip else None,
+        }
 
     def _component_for_file(self, path: str, comps: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
         path = path.removeprefix("unpackaged/")
@@ -114,8 +127,16 @@ class MetadataReader:
             return mdtype.name, rest[: -len(mdtype.suffix) - 1]
         return None
 
-    def _add(self, type_name: str, name: str, comps: dict[str, dict[str, Any]], files: dict[str, bytes],
-             props: list[dict[str, Any]], containers: dict[str, list[dict[str, Any]]], user: MdUser) -> bool:
+    def _add(
+        self,
+        type_name: str,
+        name: str,
+        comps: dict[str, dict[str, Any]],
+        files: dict[str, bytes],
+        props: list[dict[str, Any]],
+        containers: dict[str, list[dict[str, Any]]],
+        user: MdUser,
+    ) -> bool:
         rec = comps.get(comp_key(type_name, name))
         child = registry.CHILD_TYPES.get(type_name.lower())
         if child is not None:
@@ -139,15 +160,25 @@ class MetadataReader:
             else:
                 assert obj is not None
                 files[path] = _object_xml(obj)
-            kids = [r for r in comps.values() if (r.get("parent") or "").lower() == name.lower()
-                    and r["type"] != "CustomLabel"]
+            kids = [
+                r
+                for r in comps.values()
+                if (r.get("parent") or "").lower() == name.lower() and r["type"] != "CustomLabel"
+            ]
             if obj is not None:
                 stored = {r["fullName"].lower() for r in kids}
-                kids += [s for f in obj.fields.values() if f.custom and f"{obj.name}.{f.name}".lower() not in stored
-                         if (s := self._synthetic_field(f"{obj.name}.{f.name}"))]
+                kids += [
+                    s
+                    for f in obj.fields.values()
+                    if f.custom and f"{obj.name}.{f.name}".lower() not in stored
+                    if (s := self._synthetic_field(f"{obj.name}.{f.name}"))
+                ]
             containers.setdefault(path, []).extend(kids)
-            props.append(_props_of(rec, user, path) if rec else
-                         _props(user, EPOCH, EPOCH, path, obj.name if obj else name, "", "CustomObject"))
+            props.append(
+                _props_of(rec, user, path)
+                if rec
+                else _props(user, EPOCH, EPOCH, path, obj.name if obj else name, "", "CustomObject")
+            )
             return True
         if rec is None:
             return False
@@ -188,8 +219,14 @@ class MetadataReader:
         parts += [f"<referenceTo>{escape(t)}</referenceTo>" for t in f.reference_to]
         parts.append(f"<type>{md_type}</type>")
         xml = f'<fields xmlns="{MD_NS}">{"".join(parts)}</fields>'
-        return {"type": "CustomField", "fullName": f"{obj.name}.{f.name}", "element": xml, "parent": obj.name,
-                "id": "", "files": {}}
+        return {
+            "type": "CustomField",
+            "fullName": f"{obj.name}.{f.name}",
+            "element": xml,
+            "parent": obj.name,
+            "id": "",
+            "files": {},
+        }
 
     def _compose(self, path: str, kids: list[dict[str, Any]], base: bytes | None) -> bytes:
         directory = path.split("/", 1)[0]
@@ -198,8 +235,9 @@ class MetadataReader:
         root = ElementTree.fromstring(base) if base else StdET.Element(f"{{{MD_NS}}}{root_name}")
         order = list(mdtype.children.values())
         seen = set()
-        for rec in sorted(kids, key=lambda r: (order.index(r["type"]) if r["type"] in order else 99,
-                                               r["fullName"].lower())):
+        for rec in sorted(
+            kids, key=lambda r: (order.index(r["type"]) if r["type"] in order else 99, r["fullName"].lower())
+        ):
             if rec["fullName"].lower() in seen or not rec.get("element"):
                 continue
             seen.add(rec["fullName"].lower())
@@ -222,8 +260,16 @@ class MetadataReader:
                 elif type_name == "CustomObject":
                     p = _props(user, EPOCH, EPOCH, f"objects/{name}.object", name, "", type_name, with_state=False)
                 else:
-                    p = _props(user, EPOCH, EPOCH, f"objects/{name.split('.', 1)[0]}.object", name, "",
-                               type_name, with_state=False)
+                    p = _props(
+                        user,
+                        EPOCH,
+                        EPOCH,
+                        f"objects/{name.split('.', 1)[0]}.object",
+                        name,
+                        "",
+                        type_name,
+                        with_state=False,
+                    )
                 out.append(p)
         return out
 
@@ -240,8 +286,12 @@ class MetadataReader:
                 entry["suffix"] = t.suffix
             entry["xmlName"] = t.name
             objects.append(entry)
-        return {"metadataObjects": objects, "organizationNamespace": "", "partialSaveAllowed": True,
-                "testRequired": False}
+        return {
+            "metadataObjects": objects,
+            "organizationNamespace": "",
+            "partialSaveAllowed": True,
+            "testRequired": False,
+        }
 
     # ------------------------------------------------------------------ readMetadata
     def read_metadata(self, type_name: str, full_names: list[str]) -> dict[str, Any]:
@@ -256,8 +306,15 @@ class MetadataReader:
             if rec is not None and rec.get("element"):
                 xml = rec["element"].encode()
             elif rec is not None:
-                xml = next((d for p, d in _decode(rec).items() if not p.endswith("-meta.xml")
-                            and p.endswith(tuple(f".{t.suffix}" for t in registry.TYPES if t.suffix))), None)
+                xml = next(
+                    (
+                        d
+                        for p, d in _decode(rec).items()
+                        if not p.endswith("-meta.xml")
+                        and p.endswith(tuple(f".{t.suffix}" for t in registry.TYPES if t.suffix))
+                    ),
+                    None,
+                )
                 if type_name in ("ApexClass", "ApexTrigger"):
                     xml = next((d for p, d in _decode(rec).items() if p.endswith("-meta.xml")), None)
             if type_name == "CustomObject":
@@ -270,12 +327,16 @@ class MetadataReader:
             except Exception:  # a stored non-XML body has no readable record
                 records.append({"@xsi:nil": "true"})
                 continue
-            inner = "".join(StdET.tostring(c, encoding="unicode", default_namespace=MD_NS)
-                            for c in root if not c.tag.endswith("}fullName"))
+            inner = "".join(
+                StdET.tostring(c, encoding="unicode", default_namespace=MD_NS)
+                for c in root
+                if not c.tag.endswith("}fullName")
+            )
             # the response's default namespace is the same; repeating it confuses jsforce's XML-to-JSON
             inner = inner.replace(f' xmlns="{MD_NS}"', "")
-            records.append({"@xsi:type": type_name, "fullName": name if rec is None else rec["fullName"],
-                            "#raw": RawXml(inner)})
+            records.append(
+                {"@xsi:type": type_name, "fullName": name if rec is None else rec["fullName"], "#raw": RawXml(inner)}
+            )
         return {"records": records}
 
 
@@ -284,12 +345,28 @@ def _main_file(rec: dict[str, Any]) -> str:
     return files[0] if files else rec.get("fileName", "")
 
 
-def _props(user: MdUser, created: str, modified: str, file_name: str, full_name: str, comp_id: str,
-           type_name: str, *, with_state: bool = True) -> dict[str, Any]:
-    p: dict[str, Any] = {"createdById": user.user_id, "createdByName": user.name, "createdDate": created,
-                         "fileName": file_name, "fullName": full_name, "id": comp_id,
-                         "lastModifiedById": user.user_id, "lastModifiedByName": user.name,
-                         "lastModifiedDate": modified}
+def _props(
+    user: MdUser,
+    created: str,
+    modified: str,
+    file_name: str,
+    full_name: str,
+    comp_id: str,
+    type_name: str,
+    *,
+    with_state: bool = True,
+) -> dict[str, Any]:
+    p: dict[str, Any] = {
+        "createdById": user.user_id,
+        "createdByName": user.name,
+        "createdDate": created,
+        "fileName": file_name,
+        "fullName": full_name,
+        "id": comp_id,
+        "lastModifiedById": user.user_id,
+        "lastModifiedByName": user.name,
+        "lastModifiedDate": modified,
+    }
     # FileProperties: manageableState is "unmanaged" for the org's own components (standard objects and
     # fields have none, as in mdapi-listmetadata-response.xml); listMetadata also names the (empty)
     # namespacePrefix
@@ -303,8 +380,16 @@ def _props(user: MdUser, created: str, modified: str, file_name: str, full_name:
 
 
 def _props_of(rec: dict[str, Any], user: MdUser, file_name: str, *, with_state: bool = True) -> dict[str, Any]:
-    p = _props(user, rec.get("createdDate", EPOCH), rec.get("lastModifiedDate", EPOCH), file_name,
-               rec["fullName"], rec.get("id") or "", rec["type"], with_state=with_state)
+    p = _props(
+        user,
+        rec.get("createdDate", EPOCH),
+        rec.get("lastModifiedDate", EPOCH),
+        file_name,
+        rec["fullName"],
+        rec.get("id") or "",
+        rec["type"],
+        with_state=with_state,
+    )
     p["createdById"] = rec.get("createdById", user.user_id)
     p["createdByName"] = rec.get("createdByName", user.name)
     p["lastModifiedById"] = rec.get("lastModifiedById", user.user_id)
@@ -321,16 +406,22 @@ def _object_xml(obj: ObjectDef | None) -> bytes:
     parts.append(f"<label>{escape(obj.label or obj.name)}</label>")
     if obj.label_plural:
         parts.append(f"<pluralLabel>{escape(obj.label_plural)}</pluralLabel>")
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="{MD_NS}">{"".join(parts)}'
-            "</CustomObject>\n").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="{MD_NS}">{"".join(parts)}</CustomObject>\n'
+    ).encode()
 
 
 def _package_xml(listed: dict[str, list[str]], version: str) -> bytes:
     types = "".join(
-        "<types>" + "".join(f"<members>{escape(m)}</members>" for m in sorted(ms, key=str.lower))
-        + f"<name>{escape(t)}</name></types>" for t, ms in sorted(listed.items()))
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="{MD_NS}">{types}'
-            f"<version>{escape(version)}</version></Package>\n").encode()
+        "<types>"
+        + "".join(f"<members>{escape(m)}</members>" for m in sorted(ms, key=str.lower))
+        + f"<name>{escape(t)}</name></types>"
+        for t, ms in sorted(listed.items())
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="{MD_NS}">{types}'
+        f"<version>{escape(version)}</version></Package>\n"
+    ).encode()
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

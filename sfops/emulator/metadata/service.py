@@ -64,9 +64,13 @@ def options_from_xml(elem: Any | None) -> DeployOptions:
     if elem is None:
         return opts
     flags = {
-        "allowMissingFiles": "allow_missing_files", "autoUpdatePackage": "auto_update_package",
-        "checkOnly": "check_only", "ignoreWarnings": "ignore_warnings", "performRetrieve": "perform_retrieve",
-        "purgeOnDelete": "purge_on_delete", "rollbackOnError": "rollback_on_error",
+        "allowMissingFiles": "allow_missing_files",
+        "autoUpdatePackage": "auto_update_package",
+        "checkOnly": "check_only",
+        "ignoreWarnings": "ignore_warnings",
+        "performRetrieve": "perform_retrieve",
+        "purgeOnDelete": "purge_on_delete",
+        "rollbackOnError": "rollback_on_error",
         "singlePackage": "single_package",
     }
     for xml_name, attr in flags.items():
@@ -76,8 +80,7 @@ def options_from_xml(elem: Any | None) -> DeployOptions:
     level = text(elem, "testLevel")
     if level:
         if level not in TEST_LEVELS:
-            raise SoapFault("INVALID_TYPE", f"'{level}' is not a valid value for the enum 'TestLevel'",
-                            client=True)
+            raise SoapFault("INVALID_TYPE", f"'{level}' is not a valid value for the enum 'TestLevel'", client=True)
         opts.test_level = level
     elif parse_bool(text(elem, "runAllTests")):
         opts.test_level = "RunAllTestsInOrg"
@@ -87,9 +90,11 @@ def options_from_xml(elem: Any | None) -> DeployOptions:
 
 def options_from_json(data: Mapping[str, Any]) -> DeployOptions:
     """DeployOptions from REST deployOptions (accepts JSON booleans or "true"/"false" strings)."""
+
     def flag(name: str, default: bool) -> bool:
         v = data.get(name, default)
         return parse_bool(v) if isinstance(v, str) else bool(v if v is not None else default)
+
     level = data.get("testLevel") or None
     if level is not None and level not in TEST_LEVELS:
         raise DeployError("INVALID_INPUT", f"'{level}' is not a valid value for the enum 'TestLevel'")
@@ -97,12 +102,18 @@ def options_from_json(data: Mapping[str, Any]) -> DeployOptions:
     if isinstance(tests, str):
         tests = [t.strip() for t in tests.split(",") if t.strip()]
     return DeployOptions(
-        check_only=flag("checkOnly", False), ignore_warnings=flag("ignoreWarnings", False),
-        rollback_on_error=flag("rollbackOnError", True), single_package=flag("singlePackage", False),
-        purge_on_delete=flag("purgeOnDelete", False), allow_missing_files=flag("allowMissingFiles", False),
-        auto_update_package=flag("autoUpdatePackage", False), perform_retrieve=flag("performRetrieve", False),
-        test_level=level, run_tests=list(tests),
+        check_only=flag("checkOnly", False),
+        ignore_warnings=flag("ignoreWarnings", False),
+        rollback_on_error=flag("rollbackOnError", True),
+        single_package=flag("singlePackage", False),
+        purge_on_delete=flag("purgeOnDelete", False),
+        allow_missing_files=flag("allowMissingFiles", False),
+        auto_update_package=flag("autoUpdatePackage", False),
+        perform_retrieve=flag("performRetrieve", False),
+        test_level=level,
+        run_tests=list(tests),
     )
+
 
 # types the CRUD calls (readMetadata) refuse although deploy/retrieve handle them
 _NOT_READABLE = frozenset({"ApexClass", "ApexTrigger", "ApexTestSuite"})
@@ -111,21 +122,29 @@ _NOT_READABLE = frozenset({"ApexClass", "ApexTrigger", "ApexTestSuite"})
 class MetadataService:
     """The emulator's Metadata API (SOAP and REST deployRequest) over a MetadataHost."""
 
-    def __init__(self, host: MetadataHost, *, polls_to_complete: int = 3,
-                 seconds_per_step: float | None = None) -> None:
+    def __init__(
+        self, host: MetadataHost, *, polls_to_complete: int = 3, seconds_per_step: float | None = None
+    ) -> None:
         self.host = host
         self.deploys = Deploys(host, polls_to_complete=polls_to_complete, seconds_per_step=seconds_per_step)
         self.reader = MetadataReader(host)
         self.crud = MetadataCrud(host)
         self._lock = threading.RLock()
         self._ops: dict[str, Callable[[Any, MdUser], bytes]] = {
-            "deploy": self._deploy, "checkDeployStatus": self._check_deploy_status,
-            "deployRecentValidation": self._deploy_recent_validation, "cancelDeploy": self._cancel_deploy,
-            "retrieve": self._retrieve, "checkRetrieveStatus": self._check_retrieve_status,
-            "listMetadata": self._list_metadata, "describeMetadata": self._describe_metadata,
-            "readMetadata": self._read_metadata, "createMetadata": self._create_metadata,
-            "updateMetadata": self._update_metadata, "upsertMetadata": self._upsert_metadata,
-            "deleteMetadata": self._delete_metadata, "renameMetadata": self._rename_metadata,
+            "deploy": self._deploy,
+            "checkDeployStatus": self._check_deploy_status,
+            "deployRecentValidation": self._deploy_recent_validation,
+            "cancelDeploy": self._cancel_deploy,
+            "retrieve": self._retrieve,
+            "checkRetrieveStatus": self._check_retrieve_status,
+            "listMetadata": self._list_metadata,
+            "describeMetadata": self._describe_metadata,
+            "readMetadata": self._read_metadata,
+            "createMetadata": self._create_metadata,
+            "updateMetadata": self._update_metadata,
+            "upsertMetadata": self._upsert_metadata,
+            "deleteMetadata": self._delete_metadata,
+            "renameMetadata": self._rename_metadata,
         }
 
     # ------------------------------------------------------------------ public
@@ -147,8 +166,9 @@ class MetadataService:
         except DeployError as exc:
             return 500, dict(SOAP_HEADERS), fault(exc.code, exc.message)
 
-    def handle_rest(self, method: str, subpath: str, query: Mapping[str, str], headers: Mapping[str, str],
-                    body: bytes) -> Response:
+    def handle_rest(
+        self, method: str, subpath: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+    ) -> Response:
         """Answer one request under /services/data/vNN.0/metadata/."""
         user = self.host.authenticate(_bearer(headers) or "")
         if user is None:
@@ -167,8 +187,9 @@ class MetadataService:
         except SoapFault as exc:
             return _json(400, [{"errorCode": "INVALID_INPUT", "message": exc.message}])
 
-    def deploy_zip_now(self, zip_bytes: bytes, options: Mapping[str, Any] | None = None,
-                       user: MdUser | None = None) -> dict[str, Any]:
+    def deploy_zip_now(
+        self, zip_bytes: bytes, options: Mapping[str, Any] | None = None, user: MdUser | None = None
+    ) -> dict[str, Any]:
         """Deploy synchronously (seeding); returns the final DeployResult (REST JSON shape)."""
         opts = options_from_json(options or {})
         who = user or MdUser(self.host.org_id, "Emulator Seed")
@@ -216,16 +237,20 @@ class MetadataService:
         if unpackaged is not None:
             for t in children(unpackaged, "types"):
                 types.setdefault(text(t, "name") or "", []).extend(texts(t, "members"))
-        request = {"apiVersion": text(req, "apiVersion"), "types": types,
-                   # RetrieveRequest.singlePackage defaults to false: the zip is rooted at unpackaged/
-                   "singlePackage": parse_bool(text(req, "singlePackage"), False),
-                   "specificFiles": texts(req, "specificFiles")}
+        request = {
+            "apiVersion": text(req, "apiVersion"),
+            "types": types,
+            # RetrieveRequest.singlePackage defaults to false: the zip is rooted at unpackaged/
+            "singlePackage": parse_bool(text(req, "singlePackage"), False),
+            "specificFiles": texts(req, "specificFiles"),
+        }
         rec = self.reader.start_retrieve(request, user)
         return envelope("retrieve", {"done": False, "id": rec["id"], "state": "Queued"})
 
     def _check_retrieve_status(self, elem: Any, user: MdUser) -> bytes:
-        result = self.reader.check_retrieve(text(elem, "asyncProcessId") or "",
-                                            parse_bool(text(elem, "includeZip"), True))
+        result = self.reader.check_retrieve(
+            text(elem, "asyncProcessId") or "", parse_bool(text(elem, "includeZip"), True)
+        )
         return envelope("checkRetrieveStatus", result)
 
     def _list_metadata(self, elem: Any, user: MdUser) -> bytes:
@@ -257,13 +282,21 @@ class MetadataService:
         return envelope("deleteMetadata", self.crud.delete(text(elem, "type") or "", names, user))
 
     def _rename_metadata(self, elem: Any, user: MdUser) -> bytes:
-        result = self.crud.rename(text(elem, "type") or "", text(elem, "oldFullName") or "",
-                                  text(elem, "newFullName") or "", user)
+        result = self.crud.rename(
+            text(elem, "type") or "", text(elem, "oldFullName") or "", text(elem, "newFullName") or "", user
+        )
         return envelope("renameMetadata", result)
 
     # ------------------------------------------------------------------ REST deployRequest
-    def _rest_deploy_request(self, method: str, deploy_id: str | None, query: Mapping[str, str],
-                             headers: Mapping[str, str], body: bytes, user: MdUser) -> Response:
+    def _rest_deploy_request(
+        self,
+        method: str,
+        deploy_id: str | None,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        user: MdUser,
+    ) -> Response:
         include = str(query.get("includeDetails", "false")).lower() == "true"
         if method == "POST" and deploy_id is None:
             ctype = _header(headers, "Content-Type") or ""
@@ -274,13 +307,21 @@ class MetadataService:
             data = _json_body(body)
             validated = data.get("validatedDeployRequestId")
             if not validated:
-                raise DeployError("INVALID_INPUT", "Provide a zip file (multipart part 'file') or "
-                                  "validatedDeployRequestId")
+                raise DeployError(
+                    "INVALID_INPUT", "Provide a zip file (multipart part 'file') or validatedDeployRequestId"
+                )
             rec = self.deploys.quick_deploy(validated, user)
             return _json(201, self._rest_body(rec, include, validated))
         if deploy_id is None:
-            return _json(405, [{"errorCode": "METHOD_NOT_ALLOWED",
-                                "message": f"HTTP Method '{method}' not allowed. Allowed are POST"}])
+            return _json(
+                405,
+                [
+                    {
+                        "errorCode": "METHOD_NOT_ALLOWED",
+                        "message": f"HTTP Method '{method}' not allowed. Allowed are POST",
+                    }
+                ],
+            )
         if method == "POST":  # POST deployRequest/{validatedId}: quick deploy
             rec = self.deploys.quick_deploy(deploy_id, user)
             return _json(201, self._rest_body(rec, include, deploy_id))
@@ -291,15 +332,26 @@ class MetadataService:
             data = _json_body(body)
             status = (data.get("deployResult") or {}).get("status")
             if status != "Canceling":
-                raise DeployError("INVALID_INPUT", "Only {\"deployResult\":{\"status\":\"Canceling\"}} is supported")
+                raise DeployError("INVALID_INPUT", 'Only {"deployResult":{"status":"Canceling"}} is supported')
             rec = self.deploys.cancel(deploy_id, user)
             return _json(202, self._rest_body(rec, include, rec.get("quickOf")))
-        return _json(405, [{"errorCode": "METHOD_NOT_ALLOWED",
-                            "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,POST"}])
+        return _json(
+            405,
+            [
+                {
+                    "errorCode": "METHOD_NOT_ALLOWED",
+                    "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,POST",
+                }
+            ],
+        )
 
     def _rest_body(self, rec: dict[str, Any], include: bool, validated: str | None) -> dict[str, Any]:
-        return {"id": rec["id"], "validatedDeployRequestId": validated, "deployOptions": rec["options"],
-                "deployResult": deploy_result_json(rec, include)}
+        return {
+            "id": rec["id"],
+            "validatedDeployRequestId": validated,
+            "deployOptions": rec["options"],
+            "deployResult": deploy_result_json(rec, include),
+        }
 
 
 def _json(status: int, data: Any) -> Response:
@@ -319,7 +371,8 @@ def _json_body(body: bytes) -> dict[str, Any]:
 def _parse_multipart(content_type: str, body: bytes) -> tuple[bytes, DeployOptions]:
     """The zip (part 'file') and deployOptions (part 'entity_content' JSON) of a REST deploy."""
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body)
+        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body
+    )
     zip_bytes: bytes | None = None
     opts = DeployOptions(single_package=False)
     if not msg.is_multipart():

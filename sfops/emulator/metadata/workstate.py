@@ -26,15 +26,25 @@ def stored_components(host: MetadataHost) -> dict[str, dict[str, Any]]:
                 if key in comps:
                     continue
                 path = f"{folder}/{row['Name']}.{suffix}"
-                meta = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{sobject} xmlns="http://soap.sforce.com/2006/04/'
-                        f'metadata">\n    <apiVersion>{row.get("ApiVersion") or host.api_version}</apiVersion>\n'
-                        f"    <status>{status}</status>\n</{sobject}>\n")
+                meta = (
+                    f'<?xml version="1.0" encoding="UTF-8"?>\n<{sobject} xmlns="http://soap.sforce.com/2006/04/'
+                    f'metadata">\n    <apiVersion>{row.get("ApiVersion") or host.api_version}</apiVersion>\n'
+                    f"    <status>{status}</status>\n</{sobject}>\n"
+                )
                 stamp = _stamp(row.get("CreatedDate"))
                 comps[key] = {
-                    "type": sobject, "fullName": row["Name"], "fileName": path, "parent": None, "element": None,
-                    "files": {path: base64.b64encode((row.get("Body") or "").encode()).decode(),
-                              path + "-meta.xml": base64.b64encode(meta.encode()).decode()},
-                    "id": row["Id"], "createdDate": stamp, "lastModifiedDate": stamp,
+                    "type": sobject,
+                    "fullName": row["Name"],
+                    "fileName": path,
+                    "parent": None,
+                    "element": None,
+                    "files": {
+                        path: base64.b64encode((row.get("Body") or "").encode()).decode(),
+                        path + "-meta.xml": base64.b64encode(meta.encode()).decode(),
+                    },
+                    "id": row["Id"],
+                    "createdDate": stamp,
+                    "lastModifiedDate": stamp,
                 }
     return comps
 

@@ -17,7 +17,8 @@ from sfops.emulator.soql.values import key_function, kind_of, sort_key
 _AGG_TYPES = {"COUNT": "int", "COUNT_DISTINCT": "int", "AVG": "double"}
 # field types no aggregate function accepts (Salesforce's "Support for Field Types in Aggregate Functions")
 _NOT_AGGREGATABLE = frozenset(
-    {"boolean", "multipicklist", "time", "base64", "encryptedstring", "anyType", "address", "location"})
+    {"boolean", "multipicklist", "time", "base64", "encryptedstring", "anyType", "address", "location"}
+)
 
 
 class AggregatePlan:
@@ -33,8 +34,12 @@ class AggregatePlan:
         expr = 0
         for item in query.select:
             if isinstance(item, SubQuery):
-                raise error_at(MALFORMED_QUERY, ctx.text, item.pos,
-                               "Aggregate queries do not support child relationship subqueries")
+                raise error_at(
+                    MALFORMED_QUERY,
+                    ctx.text,
+                    item.pos,
+                    "Aggregate queries do not support child relationship subqueries",
+                )
             if query.count_only:
                 continue
             if isinstance(item, Aggregate):
@@ -53,10 +58,16 @@ class AggregatePlan:
                 idx = self._group_index(item, "Field must be grouped or aggregated")
                 name = item.alias or self.groups[idx].field.name
                 self.columns.append((name, lambda g, i=idx: g[("GROUP", i)]))
-        self.where = (compile_condition(query.where, row_operand(ctx, info, alias), semi_join_values(ctx),
-                                        ctx.now, ctx.text) if query.where is not None else None)
-        self.having = (compile_condition(query.having, self._group_operand, semi_join_values(ctx), ctx.now,
-                                         ctx.text) if query.having is not None else None)
+        self.where = (
+            compile_condition(query.where, row_operand(ctx, info, alias), semi_join_values(ctx), ctx.now, ctx.text)
+            if query.where is not None
+            else None
+        )
+        self.having = (
+            compile_condition(query.having, self._group_operand, semi_join_values(ctx), ctx.now, ctx.text)
+            if query.having is not None
+            else None
+        )
         self.order: list[tuple[Callable[[Any], Any], OrderItem]] = []
         for order in query.order_by:
             operand = self._group_operand(order.expr, "Ordered field must be grouped or aggregated")
@@ -75,16 +86,22 @@ class AggregatePlan:
         path = resolve(self.ctx, self.info, agg.arg, self.query.from_alias) if agg.arg else None
         unsupported = path is not None and (
             path.field.type in _NOT_AGGREGATABLE
-            or (agg.func in ("SUM", "AVG") and kind_of(path.field.type) != "number"))
+            or (agg.func in ("SUM", "AVG") and kind_of(path.field.type) != "number")
+        )
         if path is not None and unsupported:
-            raise error_at(MALFORMED_QUERY, self.ctx.text, agg.pos,
-                           f"field {path.field.name} does not support aggregate operator {agg.func}")
+            raise error_at(
+                MALFORMED_QUERY,
+                self.ctx.text,
+                agg.pos,
+                f"field {path.field.name} does not support aggregate operator {agg.func}",
+            )
         sig = (agg.func, path.identity if path else None)
         self.aggs.setdefault(sig, (agg, path))
         return sig
 
-    def _group_operand(self, left: FieldRef | Aggregate | DateFunc,
-                       message: str = "Field must be grouped or aggregated") -> Operand:
+    def _group_operand(
+        self, left: FieldRef | Aggregate | DateFunc, message: str = "Field must be grouped or aggregated"
+    ) -> Operand:
         if isinstance(left, Aggregate):
             sig = self._aggregate(left)
             _, path = self.aggs[sig]

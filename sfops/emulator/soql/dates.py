@@ -10,26 +10,63 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-DATE_LITERALS = frozenset({
-    "YESTERDAY", "TODAY", "TOMORROW",
-    "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK",
-    "LAST_MONTH", "THIS_MONTH", "NEXT_MONTH",
-    "LAST_90_DAYS", "NEXT_90_DAYS",
-    "LAST_QUARTER", "THIS_QUARTER", "NEXT_QUARTER",
-    "LAST_YEAR", "THIS_YEAR", "NEXT_YEAR",
-    "LAST_FISCAL_QUARTER", "THIS_FISCAL_QUARTER", "NEXT_FISCAL_QUARTER",
-    "LAST_FISCAL_YEAR", "THIS_FISCAL_YEAR", "NEXT_FISCAL_YEAR",
-})
-N_DATE_LITERALS = frozenset({
-    "LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO", "N_DAYS_FROM_NOW",
-    "LAST_N_WEEKS", "NEXT_N_WEEKS", "N_WEEKS_AGO", "N_WEEKS_FROM_NOW",
-    "LAST_N_MONTHS", "NEXT_N_MONTHS", "N_MONTHS_AGO", "N_MONTHS_FROM_NOW",
-    "LAST_N_QUARTERS", "NEXT_N_QUARTERS", "N_QUARTERS_AGO", "N_QUARTERS_FROM_NOW",
-    "LAST_N_YEARS", "NEXT_N_YEARS", "N_YEARS_AGO", "N_YEARS_FROM_NOW",
-    "LAST_N_FISCAL_QUARTERS", "NEXT_N_FISCAL_QUARTERS",
-    "LAST_N_FISCAL_YEARS", "NEXT_N_FISCAL_YEARS",
-    "LAST_N_HOURS", "NEXT_N_HOURS",
-})
+DATE_LITERALS = frozenset(
+    {
+        "YESTERDAY",
+        "TODAY",
+        "TOMORROW",
+        "LAST_WEEK",
+        "THIS_WEEK",
+        "NEXT_WEEK",
+        "LAST_MONTH",
+        "THIS_MONTH",
+        "NEXT_MONTH",
+        "LAST_90_DAYS",
+        "NEXT_90_DAYS",
+        "LAST_QUARTER",
+        "THIS_QUARTER",
+        "NEXT_QUARTER",
+        "LAST_YEAR",
+        "THIS_YEAR",
+        "NEXT_YEAR",
+        "LAST_FISCAL_QUARTER",
+        "THIS_FISCAL_QUARTER",
+        "NEXT_FISCAL_QUARTER",
+        "LAST_FISCAL_YEAR",
+        "THIS_FISCAL_YEAR",
+        "NEXT_FISCAL_YEAR",
+    }
+)
+N_DATE_LITERALS = frozenset(
+    {
+        "LAST_N_DAYS",
+        "NEXT_N_DAYS",
+        "N_DAYS_AGO",
+        "N_DAYS_FROM_NOW",
+        "LAST_N_WEEKS",
+        "NEXT_N_WEEKS",
+        "N_WEEKS_AGO",
+        "N_WEEKS_FROM_NOW",
+        "LAST_N_MONTHS",
+        "NEXT_N_MONTHS",
+        "N_MONTHS_AGO",
+        "N_MONTHS_FROM_NOW",
+        "LAST_N_QUARTERS",
+        "NEXT_N_QUARTERS",
+        "N_QUARTERS_AGO",
+        "N_QUARTERS_FROM_NOW",
+        "LAST_N_YEARS",
+        "NEXT_N_YEARS",
+        "N_YEARS_AGO",
+        "N_YEARS_FROM_NOW",
+        "LAST_N_FISCAL_QUARTERS",
+        "NEXT_N_FISCAL_QUARTERS",
+        "LAST_N_FISCAL_YEARS",
+        "NEXT_N_FISCAL_YEARS",
+        "LAST_N_HOURS",
+        "NEXT_N_HOURS",
+    }
+)
 
 
 def _midnight(d: date, tz: tzinfo = UTC) -> datetime:

@@ -48,7 +48,8 @@ def execute(
 
 def _plan(query: Query, info: ObjectInfo, ctx: Context) -> RowPlan | AggregatePlan:
     aggregated = query.group_by or any(
-        isinstance(s, Aggregate | DateFunc) for s in query.select if not query.count_only)
+        isinstance(s, Aggregate | DateFunc) for s in query.select if not query.count_only
+    )
     if aggregated:
         return AggregatePlan(query, info, ctx)
     return RowPlan(query, info, ctx)

@@ -42,15 +42,21 @@ def _fields(query: Query, item: FieldsFunc, ctx: Context, object_name: str, api_
     if float(api_version) < MIN_VERSION:
         raise error_at(MALFORMED_QUERY, query.text, item.pos, "unexpected token: '('")
     if item.group != "STANDARD" and (query.limit is None or query.limit > MAX_UNBOUNDED_ROWS):
-        raise error_at(MALFORMED_QUERY, query.text, item.pos,
-                       f"The SOQL FIELDS function must have a LIMIT of at most {MAX_UNBOUNDED_ROWS}")
+        raise error_at(
+            MALFORMED_QUERY,
+            query.text,
+            item.pos,
+            f"The SOQL FIELDS function must have a LIMIT of at most {MAX_UNBOUNDED_ROWS}",
+        )
     info = ctx.describe(object_name, query.from_pos)
-    names = [f.name for f in info.fields.values()
-             if item.group == "ALL" or (item.group == "CUSTOM") == f.name.lower().endswith("__c")]
+    names = [
+        f.name
+        for f in info.fields.values()
+        if item.group == "ALL" or (item.group == "CUSTOM") == f.name.lower().endswith("__c")
+    ]
     if not names:
         # [guess] the guide says FIELDS(CUSTOM) on an object without custom fields is an error
-        raise error_at(MALFORMED_QUERY, query.text, item.pos,
-                       f"FIELDS({item.group}) selects no fields of {info.name}")
+        raise error_at(MALFORMED_QUERY, query.text, item.pos, f"FIELDS({item.group}) selects no fields of {info.name}")
     return [FieldRef((name,), item.pos) for name in names]
 
 

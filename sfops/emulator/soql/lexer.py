@@ -10,8 +10,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sfops.emulator.soql.errors import MALFORMED_QUERY, error_at
 
 IDENT, STRING, NUMBER, DATE, DATETIME, OP, LPAREN, RPAREN, COMMA, COLON, BIND, OTHER, EOF = (
-    "IDENT", "STRING", "NUMBER", "DATE", "DATETIME", "OP", "LPAREN", "RPAREN", "COMMA", "COLON", "BIND",
-    "OTHER", "EOF",
+    "IDENT",
+    "STRING",
+    "NUMBER",
+    "DATE",
+    "DATETIME",
+    "OP",
+    "LPAREN",
+    "RPAREN",
+    "COMMA",
+    "COLON",
+    "BIND",
+    "OTHER",
+    "EOF",
 )
 
 
@@ -31,16 +42,27 @@ class Token:
 
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})", re.ASCII
-)
+_DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})", re.ASCII)
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![0-9A-Za-z_:])", re.ASCII)
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?![A-Za-z_0-9.])", re.ASCII)
 _WS = " \t\r\n\f"
 _DIGITS = frozenset("0123456789")
 _ESCAPES = {
-    "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b", "B": "\b",
-    "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\", "%": "%", "_": "_",
+    "n": "\n",
+    "N": "\n",
+    "r": "\r",
+    "R": "\r",
+    "t": "\t",
+    "T": "\t",
+    "b": "\b",
+    "B": "\b",
+    "f": "\f",
+    "F": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+    "%": "%",
+    "_": "_",
 }
 
 
@@ -66,7 +88,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(IDENT, m.group(), i, m.group()))
             i = m.end()
             continue
-        two = text[i:i + 2]
+        two = text[i : i + 2]
         if two in ("!=", "<>", "<=", ">="):
             tokens.append(Token(OP, "!=" if two == "<>" else two, i, two))
             i += 2
@@ -78,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
         if ch == ":":
             m = _IDENT_RE.match(text, i + 1)
             if m:
-                tokens.append(Token(BIND, m.group(), i, text[i:m.end()]))
+                tokens.append(Token(BIND, m.group(), i, text[i : m.end()]))
                 i = m.end()
             else:
                 tokens.append(Token(COLON, ":", i, ":"))
@@ -97,15 +119,17 @@ def _string(text: str, start: int) -> tuple[Token, int]:
     while i < n:
         ch = text[i]
         if ch == "'":
-            return Token(STRING, "".join(out), start, text[start:i + 1], raw=text[start + 1:i]), i + 1
+            return Token(STRING, "".join(out), start, text[start : i + 1], raw=text[start + 1 : i]), i + 1
         if ch == "\\":
             if i + 1 >= n:
                 break
             nxt = text[i + 1]
             if nxt not in _ESCAPES:
                 raise error_at(
-                    MALFORMED_QUERY, text, start,
-                    f"Invalid string literal '{text[start + 1:i + 2]}'. "
+                    MALFORMED_QUERY,
+                    text,
+                    start,
+                    f"Invalid string literal '{text[start + 1 : i + 2]}'. "
                     f"Illegal character sequence '\\{nxt}' in string literal.",
                 )
             out.append(_ESCAPES[nxt])
@@ -113,7 +137,7 @@ def _string(text: str, start: int) -> tuple[Token, int]:
             continue
         out.append(ch)
         i += 1
-    raise error_at(MALFORMED_QUERY, text, start, f"unexpected token: '{text[start:start + 20]}'")
+    raise error_at(MALFORMED_QUERY, text, start, f"unexpected token: '{text[start : start + 20]}'")
 
 
 def _number_or_date(text: str, start: int) -> tuple[Token, int]:

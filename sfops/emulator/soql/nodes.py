@@ -133,4 +133,3 @@ class Query:
     security_enforced: bool = False
     # FIELDS(...) items, each with the index in `select` it stands before (expanded by fields.expand)
     fields_groups: list[tuple[int, FieldsFunc]] = field(default_factory=list)
-

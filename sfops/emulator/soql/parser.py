@@ -34,16 +34,59 @@ from sfops.emulator.soql.nodes import (
 )
 
 AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
-DATE_FUNCTIONS = frozenset({
-    "CALENDAR_MONTH", "CALENDAR_QUARTER", "CALENDAR_YEAR", "DAY_IN_MONTH", "DAY_IN_WEEK", "DAY_IN_YEAR",
-    "DAY_ONLY", "FISCAL_MONTH", "FISCAL_QUARTER", "FISCAL_YEAR", "HOUR_IN_DAY", "WEEK_IN_MONTH",
-    "WEEK_IN_YEAR",
-})
-RESERVED = frozenset({
-    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "GROUP", "BY", "ORDER", "HAVING",
-    "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "ASC", "DESC", "NULLS", "INCLUDES", "EXCLUDES", "WITH",
-    "FOR", "USING", "TYPEOF", "ALL", "UPDATE", "VIEW", "REFERENCE", "ROLLUP", "CUBE",
-})
+DATE_FUNCTIONS = frozenset(
+    {
+        "CALENDAR_MONTH",
+        "CALENDAR_QUARTER",
+        "CALENDAR_YEAR",
+        "DAY_IN_MONTH",
+        "DAY_IN_WEEK",
+        "DAY_IN_YEAR",
+        "DAY_ONLY",
+        "FISCAL_MONTH",
+        "FISCAL_QUARTER",
+        "FISCAL_YEAR",
+        "HOUR_IN_DAY",
+        "WEEK_IN_MONTH",
+        "WEEK_IN_YEAR",
+    }
+)
+RESERVED = frozenset(
+    {
+        "SELECT",
+        "FROM",
+        "WHERE",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "LIKE",
+        "GROUP",
+        "BY",
+        "ORDER",
+        "HAVING",
+        "LIMIT",
+        "OFFSET",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "ASC",
+        "DESC",
+        "NULLS",
+        "INCLUDES",
+        "EXCLUDES",
+        "WITH",
+        "FOR",
+        "USING",
+        "TYPEOF",
+        "ALL",
+        "UPDATE",
+        "VIEW",
+        "REFERENCE",
+        "ROLLUP",
+        "CUBE",
+    }
+)
 MAX_OFFSET = 2000
 MAX_NESTING = 100
 
@@ -131,8 +174,14 @@ class _Parser:
         if from_tok.kind != lx.IDENT or from_tok.upper in RESERVED:
             raise self.unexpected()
         self.advance()
-        query = Query(text=self.text, select=items, from_name=from_tok.text, from_pos=from_tok.pos,
-                      count_only=count_only, fields_groups=groups)
+        query = Query(
+            text=self.text,
+            select=items,
+            from_name=from_tok.text,
+            from_pos=from_tok.pos,
+            count_only=count_only,
+            fields_groups=groups,
+        )
         if self.tok.kind == lx.IDENT and self.tok.upper not in RESERVED and "." not in self.tok.text:
             query.from_alias = self.advance().text
         if self.is_kw("USING"):
@@ -176,8 +225,9 @@ class _Parser:
             off_tok = self.tok
             query.offset = self.integer()
             if query.offset > MAX_OFFSET:
-                raise error_at(NUMBER_OUTSIDE_VALID_RANGE, self.text, off_tok.pos,
-                               f"Maximum SOQL offset allowed is {MAX_OFFSET}")
+                raise error_at(
+                    NUMBER_OUTSIDE_VALID_RANGE, self.text, off_tok.pos, f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+                )
         if self.is_kw("FOR"):
             self.advance()
             if not self.is_kw("VIEW", "REFERENCE", "UPDATE"):
@@ -214,8 +264,13 @@ class _Parser:
             return SubQuery(sub, tok.pos)
         if tok.kind != lx.IDENT or tok.upper in RESERVED:
             raise self.unexpected()
-        if tok.upper == "FIELDS" and self.peek().kind == lx.LPAREN and self.peek(2).kind == lx.IDENT \
-                and self.peek(2).upper in ("ALL", "STANDARD", "CUSTOM") and self.peek(3).kind == lx.RPAREN:
+        if (
+            tok.upper == "FIELDS"
+            and self.peek().kind == lx.LPAREN
+            and self.peek(2).kind == lx.IDENT
+            and self.peek(2).upper in ("ALL", "STANDARD", "CUSTOM")
+            and self.peek(3).kind == lx.RPAREN
+        ):
             self.advance()
             self.advance()
             group = self.advance().upper

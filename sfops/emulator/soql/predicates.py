@@ -58,8 +58,13 @@ def compile_condition(
 
 
 class _Compiler:
-    def __init__(self, operand: Callable[[FieldRef | Aggregate | DateFunc], Operand],
-                 semi_join: Callable[[Query, int], set[Any]], now: datetime, text: str) -> None:
+    def __init__(
+        self,
+        operand: Callable[[FieldRef | Aggregate | DateFunc], Operand],
+        semi_join: Callable[[Query, int], set[Any]],
+        now: datetime,
+        text: str,
+    ) -> None:
         self.operand, self.semi_join, self.now, self.text = operand, semi_join, now, text
 
     def condition(self, cond: Condition) -> Predicate:
@@ -77,8 +82,12 @@ class _Compiler:
     def _type_error(self, lit: Literal, opnd: Operand, quoted: bool) -> Exception:
         tname = filter_type_name(opnd.field_type)
         should = "should be enclosed in quotes" if quoted else "should not be enclosed in quotes"
-        return error_at(INVALID_FIELD, self.text, lit.pos,
-                        f"value of filter criterion for field '{opnd.name}' must be of type {tname} and {should}")
+        return error_at(
+            INVALID_FIELD,
+            self.text,
+            lit.pos,
+            f"value of filter criterion for field '{opnd.name}' must be of type {tname} and {should}",
+        )
 
     def _range(self, lit: Literal, kind: str) -> tuple[int, int]:
         """Date / datetime literal -> [lo, hi) in the field's key domain."""
@@ -87,8 +96,7 @@ class _Compiler:
             try:
                 start, end = date_literal_range(name, n, self.now)
             except (OverflowError, ValueError):
-                raise error_at(MALFORMED_QUERY, self.text, lit.pos,
-                               f"unexpected token: '{name}:{n}'") from None
+                raise error_at(MALFORMED_QUERY, self.text, lit.pos, f"unexpected token: '{name}:{n}'") from None
             if kind == "datetime":
                 return micros(start), micros(end)
             lo = start.date().toordinal()
@@ -108,8 +116,7 @@ class _Compiler:
             if lit.kind != "string":
                 raise self._type_error(lit, opnd, quoted=True)
             if kind == "id" and op != "LIKE" and lit.value and not is_id(lit.value):
-                raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, lit.pos,
-                               f"invalid ID field: {lit.value}")
+                raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, lit.pos, f"invalid ID field: {lit.value}")
             return key_function(opnd.field_type)(lit.value)
         if kind == "number":
             if lit.kind != "number":
@@ -135,8 +142,12 @@ class _Compiler:
 
         if isinstance(cmp.value, Query):
             if kind != "id":
-                raise error_at(INVALID_FIELD, self.text, cmp.pos,
-                               f"Semi join sub-selects are only allowed on id fields, not '{opnd.name}'")
+                raise error_at(
+                    INVALID_FIELD,
+                    self.text,
+                    cmp.pos,
+                    f"Semi join sub-selects are only allowed on id fields, not '{opnd.name}'",
+                )
             ids = self.semi_join(cmp.value, cmp.value_pos)
             if op == "IN":
                 return lambda r: key(get(r)) in ids
@@ -191,8 +202,7 @@ class _Compiler:
             or (op in ("<", "<=", ">", ">=") and kind in ("boolean", "multipicklist"))
         )
         if bad:
-            raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, cmp.pos,
-                           f"invalid operator on field: {opnd.name}")
+            raise error_at(INVALID_QUERY_FILTER_OPERATOR, self.text, cmp.pos, f"invalid operator on field: {opnd.name}")
 
 
 def _membership(values: list[Any], ranged: bool) -> Callable[[Any], bool]:

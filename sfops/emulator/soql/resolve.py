@@ -26,6 +26,7 @@ CUSTOM_REL_HINT = (
     "relationship name. Please reference your WSDL or the describe call for the appropriate names."
 )
 
+
 @dataclass
 class Context:
     catalog: Catalog
@@ -38,8 +39,9 @@ class Context:
     def describe(self, name: str, pos: int) -> ObjectInfo:
         info = self.catalog.describe(name)
         if info is None:
-            raise error_at(INVALID_TYPE, self.text, pos,
-                           f"sObject type '{name}' is not supported. {_CUSTOM_OBJECT_HINT}")
+            raise error_at(
+                INVALID_TYPE, self.text, pos, f"sObject type '{name}' is not supported. {_CUSTOM_OBJECT_HINT}"
+            )
         return info
 
     def lookup(self, record_id: Any) -> tuple[str, Record] | None:
@@ -135,8 +137,12 @@ def resolve(ctx: Context, info: ObjectInfo, ref: FieldRef, alias: str | None) ->
     for i, part in enumerate(parts[:-1]):
         rel = current.relationship(part)
         if rel is None or not rel.reference_to:
-            raise error_at(INVALID_FIELD, ctx.text, ref.pos,
-                           f"Didn't understand relationship '{part}' in field path. {CUSTOM_REL_HINT}")
+            raise error_at(
+                INVALID_FIELD,
+                ctx.text,
+                ref.pos,
+                f"Didn't understand relationship '{part}' in field path. {CUSTOM_REL_HINT}",
+            )
         steps.append(rel.name)
         rels.append(rel.relationship_name or part)
         targets = [t for t in (ctx.catalog.describe(name) for name in rel.reference_to) if t is not None]
@@ -149,13 +155,21 @@ def resolve(ctx: Context, info: ObjectInfo, ref: FieldRef, alias: str | None) ->
             loose = FieldInfo(parts[-1], "string")
             return FieldPath(ref, tuple(steps), tuple(rels), loose, None, ctx, loose=True)
         if not targets or len(targets) > 1:
-            raise error_at(INVALID_FIELD, ctx.text, ref.pos,
-                           f"Didn't understand relationship '{part}' in field path. {CUSTOM_REL_HINT}")
+            raise error_at(
+                INVALID_FIELD,
+                ctx.text,
+                ref.pos,
+                f"Didn't understand relationship '{part}' in field path. {CUSTOM_REL_HINT}",
+            )
         current = targets[0]
     final = current.field(parts[-1])
     if final is None:
-        raise error_at(INVALID_FIELD, ctx.text, ref.pos,
-                       f"No such column '{parts[-1]}' on entity '{current.name}'. {_CUSTOM_FIELD_HINT}")
+        raise error_at(
+            INVALID_FIELD,
+            ctx.text,
+            ref.pos,
+            f"No such column '{parts[-1]}' on entity '{current.name}'. {_CUSTOM_FIELD_HINT}",
+        )
     return FieldPath(ref, tuple(steps), tuple(rels), final, None, ctx)
 
 
@@ -208,8 +222,7 @@ class FuncPath:
         return date_part(self.func.func, self.inner.get(row), self.inner.field.type, zone)
 
 
-def resolve_expr(ctx: Context, info: ObjectInfo, expr: FieldRef | DateFunc, alias: str | None
-                 ) -> FieldPath | FuncPath:
+def resolve_expr(ctx: Context, info: ObjectInfo, expr: FieldRef | DateFunc, alias: str | None) -> FieldPath | FuncPath:
     """Resolve a plain field path or a date function over one."""
     if isinstance(expr, FieldRef):
         return resolve(ctx, info, expr, alias)
@@ -217,15 +230,23 @@ def resolve_expr(ctx: Context, info: ObjectInfo, expr: FieldRef | DateFunc, alia
     source = inner.field.type
     if source not in ("date", "datetime") or (expr.func == "HOUR_IN_DAY" and source != "datetime"):
         # [guess] Salesforce's exact wording for a date function on the wrong field type
-        raise error_at(MALFORMED_QUERY, ctx.text, expr.pos,
-                       f"{expr.func} cannot be applied to field {inner.field.name} of type {source}")
+        raise error_at(
+            MALFORMED_QUERY,
+            ctx.text,
+            expr.pos,
+            f"{expr.func} cannot be applied to field {inner.field.name} of type {source}",
+        )
     out_type = "date" if expr.func == "DAY_ONLY" else "int"
     return FuncPath(expr, inner, FieldInfo(expr.func, out_type))
 
 
 def _polymorphic(
-    ctx: Context, ref: FieldRef, name: str, targets: list[ObjectInfo],
-    steps: tuple[str, ...], rels: tuple[str, ...],
+    ctx: Context,
+    ref: FieldRef,
+    name: str,
+    targets: list[ObjectInfo],
+    steps: tuple[str, ...],
+    rels: tuple[str, ...],
 ) -> FieldPath:
     by_object: dict[str, str] = {}
     first: FieldInfo | None = None
@@ -235,6 +256,10 @@ def _polymorphic(
             by_object[target.name.lower()] = found.name
             first = first or found
     if first is None:
-        raise error_at(INVALID_FIELD, ctx.text, ref.pos,
-                       f"No such column '{name}' on entity '{targets[0].name}'. {_CUSTOM_FIELD_HINT}")
+        raise error_at(
+            INVALID_FIELD,
+            ctx.text,
+            ref.pos,
+            f"No such column '{name}' on entity '{targets[0].name}'. {_CUSTOM_FIELD_HINT}",
+        )
     return FieldPath(ref, steps, rels, first, by_object, ctx)

@@ -15,14 +15,16 @@ from sfops.emulator.soql.result import QueryResult
 from sfops.emulator.soql.values import key_function, kind_of, sort_key
 
 
-def row_operand(ctx: Context, info: ObjectInfo, alias: str | None
-                ) -> Callable[[FieldRef | Aggregate | DateFunc], Operand]:
+def row_operand(
+    ctx: Context, info: ObjectInfo, alias: str | None
+) -> Callable[[FieldRef | Aggregate | DateFunc], Operand]:
     """How WHERE reads its left-hand sides from a row of `info`."""
 
     def operand(left: FieldRef | Aggregate | DateFunc) -> Operand:
         if isinstance(left, Aggregate):  # pragma: no cover - the parser only allows these in HAVING
-            raise error_at(MALFORMED_QUERY, ctx.text, left.pos,
-                           "Aggregate functions are not allowed in the WHERE clause")
+            raise error_at(
+                MALFORMED_QUERY, ctx.text, left.pos, "Aggregate functions are not allowed in the WHERE clause"
+            )
         path = resolve_expr(ctx, info, left, alias)
         name = left.text if isinstance(left, FieldRef) else left.func
         return Operand(path.get, path.field.type, name)
@@ -39,8 +41,12 @@ def semi_join_values(ctx: Context) -> Callable[[Query, int], set[Any]]:
             raise error_at(MALFORMED_QUERY, ctx.text, pos, "Semi join sub-selects can only query id fields")
         path = resolve(ctx, info, sub.select[0], sub.from_alias)
         if kind_of(path.field.type) != "id":
-            raise error_at(INVALID_FIELD, ctx.text, sub.select[0].pos,
-                           f"Semi join sub-selects can only query id fields, cannot use: '{path.field.name}'")
+            raise error_at(
+                INVALID_FIELD,
+                ctx.text,
+                sub.select[0].pos,
+                f"Semi join sub-selects can only query id fields, cannot use: '{path.field.name}'",
+            )
         rows = RowPlan(sub, info, ctx).matching_rows()
         key = key_function(path.field.type)
         return {key(path.get(r)) for r in rows} - {None}
@@ -51,7 +57,7 @@ def semi_join_values(ctx: Context) -> Callable[[Query, int], set[Any]]:
 def slice_rows(items: list[Any], offset: int | None, limit: int | None) -> list[Any]:
     """OFFSET then LIMIT."""
     start = offset or 0
-    return items[start:] if limit is None else items[start:start + limit]
+    return items[start:] if limit is None else items[start : start + limit]
 
 
 def sort_rows(items: list[Any], keys: list[tuple[Callable[[Any], Any], OrderItem]]) -> list[Any]:
@@ -86,13 +92,15 @@ class RowPlan:
                     seen.add(path.identity)
                     self.outputs.append(path)
         operand = row_operand(ctx, info, query.from_alias)
-        self.where = (compile_condition(query.where, operand, semi_join_values(ctx), ctx.now, ctx.text)
-                      if query.where is not None else None)
+        self.where = (
+            compile_condition(query.where, operand, semi_join_values(ctx), ctx.now, ctx.text)
+            if query.where is not None
+            else None
+        )
         self.order: list[tuple[Callable[[Any], Any], OrderItem]] = []
         for item in query.order_by:
             if isinstance(item.expr, Aggregate):
-                raise error_at(MALFORMED_QUERY, ctx.text, item.expr.pos,
-                               "Ordered field must be grouped or aggregated")
+                raise error_at(MALFORMED_QUERY, ctx.text, item.expr.pos, "Ordered field must be grouped or aggregated")
             path = resolve_expr(ctx, info, item.expr, query.from_alias)
             key = key_function(path.field.type)
             self.order.append((lambda r, p=path, k=key: k(p.get(r)), item))
@@ -132,12 +140,14 @@ class ChildPlan:
         query = sub.query
         rel = parent.child(query.from_name)
         if rel is None:
-            raise error_at(INVALID_TYPE, ctx.text, query.from_pos,
-                           f"Didn't understand relationship '{query.from_name}' in FROM part of query call. "
-                           f"{CUSTOM_REL_HINT}")
+            raise error_at(
+                INVALID_TYPE,
+                ctx.text,
+                query.from_pos,
+                f"Didn't understand relationship '{query.from_name}' in FROM part of query call. {CUSTOM_REL_HINT}",
+            )
         if query.count_only or query.group_by or any(isinstance(s, Aggregate | DateFunc) for s in query.select):
-            raise error_at(MALFORMED_QUERY, ctx.text, sub.pos,
-                           "Aggregate queries are not supported in a subquery")
+            raise error_at(MALFORMED_QUERY, ctx.text, sub.pos, "Aggregate queries are not supported in a subquery")
         child_info = ctx.describe(rel.child_object, query.from_pos)
         self.relationship = rel.name
         self.ctx = ctx

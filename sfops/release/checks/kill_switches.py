@@ -46,8 +46,14 @@ def check(ctx: GateContext) -> CheckResult:
         if not names:
             names = [g for c in entry.calls for g in delegated.get((c[0].lower(), c[1].lower()), [])]
         if not names:
-            findings.append(Finding(f"new {entry.kind} {entry.key} has no kill-switch guard", file=entry.file,
-                                    line=entry.line, data={"entry_point": entry.key, "kind": entry.kind}))
+            findings.append(
+                Finding(
+                    f"new {entry.kind} {entry.key} has no kill-switch guard",
+                    file=entry.file,
+                    line=entry.line,
+                    data={"entry_point": entry.key, "kind": entry.kind},
+                )
+            )
             continue
         literal = [n for _, _, n in names if n]
         found, unknown = match_names(literal, switches)
@@ -56,11 +62,23 @@ def check(ctx: GateContext) -> CheckResult:
             continue
         where = names[0]
         what = f"'{unknown[0]}', which is not a switch in {ctx.alias}" if unknown else "a name that is not a literal"
-        findings.append(Finding(f"new {entry.kind} {entry.key} checks {what}", file=where[0], line=where[1],
-                                data={"entry_point": entry.key, "switch": unknown[0] if unknown else None}))
+        findings.append(
+            Finding(
+                f"new {entry.kind} {entry.key} checks {what}",
+                file=where[0],
+                line=where[1],
+                data={"entry_point": entry.key, "switch": unknown[0] if unknown else None},
+            )
+        )
     facts = {"new_entry_points": len(entries), "guarded": guarded, "switches": [s.name for s in switches]}
     if findings:
-        return CheckResult(NAME, Status.FAIL, f"{len(findings)} of {len(entries)} new entry point(s) cannot be "
-                                              "switched off without a deploy.", findings, facts=facts)
-    return CheckResult(NAME, Status.PASS, f"All {len(entries)} new entry point(s) are guarded by a kill switch "
-                                          "or exempt.", facts=facts)
+        return CheckResult(
+            NAME,
+            Status.FAIL,
+            f"{len(findings)} of {len(entries)} new entry point(s) cannot be switched off without a deploy.",
+            findings,
+            facts=facts,
+        )
+    return CheckResult(
+        NAME, Status.PASS, f"All {len(entries)} new entry point(s) are guarded by a kill switch or exempt.", facts=facts
+    )

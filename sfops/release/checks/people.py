@@ -47,8 +47,12 @@ def check(ctx: GateContext) -> CheckResult:
     findings: list[Finding] = []
     for shift in schedule:
         if shift.person is None:
-            findings.append(Finding(f"nobody on call in '{rotation.name}' from {shift.start:%Y-%m-%d %H:%M} to "
-                                    f"{shift.end:%Y-%m-%d %H:%M} UTC"))
+            findings.append(
+                Finding(
+                    f"nobody on call in '{rotation.name}' from {shift.start:%Y-%m-%d %H:%M} to "
+                    f"{shift.end:%Y-%m-%d %H:%M} UTC"
+                )
+            )
     people = sorted({s.person for s in schedule if s.person})
     for name in people:
         person = oncall.person(name)
@@ -57,11 +61,20 @@ def check(ctx: GateContext) -> CheckResult:
             continue
         missing = [k for k in need if not person.get(k)]
         if missing:
-            findings.append(Finding(f"{name} is on call but has no {', '.join(missing)} in [oncall.people.{name}] "
-                                    "(an alert channel needs it)"))
+            findings.append(
+                Finding(
+                    f"{name} is on call but has no {', '.join(missing)} in [oncall.people.{name}] "
+                    "(an alert channel needs it)"
+                )
+            )
     facts = {"rotation": rotation.name, "hours": hours, "on_call": people, "channels": list(need)}
     if findings:
-        return CheckResult(NAME, Status.FAIL, f"On-call cover for the next {hours:g} h is incomplete.", findings,
-                           facts=facts)
-    return CheckResult(NAME, Status.PASS, f"'{rotation.name}' covers the next {hours:g} h: {', '.join(people)} "
-                                          f"(reachable by {', '.join(need)}).", facts=facts)
+        return CheckResult(
+            NAME, Status.FAIL, f"On-call cover for the next {hours:g} h is incomplete.", findings, facts=facts
+        )
+    return CheckResult(
+        NAME,
+        Status.PASS,
+        f"'{rotation.name}' covers the next {hours:g} h: {', '.join(people)} (reachable by {', '.join(need)}).",
+        facts=facts,
+    )

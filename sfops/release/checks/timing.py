@@ -15,5 +15,11 @@ def check(ctx: GateContext) -> CheckResult:
     if not blocks:
         return CheckResult(NAME, Status.PASS, f"No change freeze or risky time at {ctx.now:%a %Y-%m-%d %H:%M} UTC.")
     findings = [Finding(f"{b.kind}: {b.reason}" + (f" (until {b.until})" if b.until else "")) for b in blocks]
-    return CheckResult(NAME, Status.FAIL, "Deploys are blocked now: " + "; ".join(f.message for f in findings)
-                       + ". Deploy later, or `--override timing --reason '...'` for an urgent fix.", findings)
+    return CheckResult(
+        NAME,
+        Status.FAIL,
+        "Deploys are blocked now: "
+        + "; ".join(f.message for f in findings)
+        + ". Deploy later, or `--override timing --reason '...'` for an urgent fix.",
+        findings,
+    )

@@ -98,7 +98,9 @@ def record_counts(org: Org, names: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(names))
     counts: dict[str, int] = {}
     for i in range(0, len(wanted), RECORD_COUNT_BATCH):
-        body = org.request("GET", "limits/recordCount", params={"sObjects": ",".join(wanted[i:i + RECORD_COUNT_BATCH])})
+        body = org.request(
+            "GET", "limits/recordCount", params={"sObjects": ",".join(wanted[i : i + RECORD_COUNT_BATCH])}
+        )
         for entry in (body or {}).get("sObjects", []):
             counts[str(entry.get("name", "")).lower()] = int(entry.get("count") or 0)
     return counts
@@ -112,16 +114,30 @@ def _plan_finding(st: Statement, plan: dict[str, Any], large: int) -> Finding | 
         return None
     notes = "; ".join(f"{n.get('description')} ({', '.join(n.get('fields') or [])})" for n in plan.get("notes") or [])
     what = "a full table scan" if op == "TableScan" else f"an {op} plan above the selectivity threshold"
-    message = (f"non-selective query on {plan.get('sobjectType')} ({records:,} records): best plan is {what}, "
-               f"relativeCost {cost:g}, cardinality {int(plan.get('cardinality') or 0):,}; selective below "
-               f"{standard_threshold(records):,} rows on a standard index, {custom_threshold(records):,} on a custom "
-               "index" + (f"; notes: {notes}" if notes else ""))
-    return Finding(message, file=st.file, line=st.line,
-                   data={"soql": st.soql, "explained": st.prepared, "sobjectType": plan.get("sobjectType"),
-                         "sobjectCardinality": records, "leadingOperationType": op, "relativeCost": cost,
-                         "cardinality": plan.get("cardinality"), "fields": plan.get("fields"),
-                         "notes": plan.get("notes") or [], "standard_threshold": standard_threshold(records),
-                         "custom_threshold": custom_threshold(records)})
+    message = (
+        f"non-selective query on {plan.get('sobjectType')} ({records:,} records): best plan is {what}, "
+        f"relativeCost {cost:g}, cardinality {int(plan.get('cardinality') or 0):,}; selective below "
+        f"{standard_threshold(records):,} rows on a standard index, {custom_threshold(records):,} on a custom "
+        "index" + (f"; notes: {notes}" if notes else "")
+    )
+    return Finding(
+        message,
+        file=st.file,
+        line=st.line,
+        data={
+            "soql": st.soql,
+            "explained": st.prepared,
+            "sobjectType": plan.get("sobjectType"),
+            "sobjectCardinality": records,
+            "leadingOperationType": op,
+            "relativeCost": cost,
+            "cardinality": plan.get("cardinality"),
+            "fields": plan.get("fields"),
+            "notes": plan.get("notes") or [],
+            "standard_threshold": standard_threshold(records),
+            "custom_threshold": custom_threshold(records),
+        },
+    )
 
 
 def check(ctx: GateContext) -> CheckResult:
@@ -138,14 +154,20 @@ def check(ctx: GateContext) -> CheckResult:
         prepared, _ = prepare(soql, lookup)
         stmts.append(Statement(file, line, soql, prepared, main_object(prepared)))
     unique = sorted({s.prepared for s in stmts})
-    plans = dict(zip(unique, _pool_map(unique, cfg.explain_concurrency, lambda q: _explain(ctx.org, q)),
-                     strict=True))
+    plans = dict(zip(unique, _pool_map(unique, cfg.explain_concurrency, lambda q: _explain(ctx.org, q)), strict=True))
     findings: list[Finding] = []
     for st in stmts:
         answer = plans[st.prepared]
         if "error" in answer:
-            findings.append(Finding(f"could not explain: {answer['error']}", Status.WARN, st.file, st.line,
-                                    data={"soql": st.soql, "explained": st.prepared}))
+            findings.append(
+                Finding(
+                    f"could not explain: {answer['error']}",
+                    Status.WARN,
+                    st.file,
+                    st.line,
+                    data={"soql": st.soql, "explained": st.prepared},
+                )
+            )
             continue
         best = answer["plans"][0] if answer["plans"] else None
         finding = _plan_finding(st, best, cfg.large_object) if best else None
@@ -156,15 +178,21 @@ def check(ctx: GateContext) -> CheckResult:
     growth = _growth(ctx, touched, prod)
     findings += growth
     failed = [f for f in findings if f.status is Status.FAIL]
-    facts = {"statements": len(stmts), "explained": len(unique), "record_counts": prod,
-             "large_object": cfg.large_object}
+    facts = {
+        "statements": len(stmts),
+        "explained": len(unique),
+        "record_counts": prod,
+        "large_object": cfg.large_object,
+    }
     summary = f"{len(stmts)} SOQL statement(s) ({len(unique)} distinct) explained against {ctx.alias}"
     if failed:
-        return CheckResult(NAME, Status.FAIL, f"{summary}: {len(failed)} non-selective on a large object.",
-                           findings, facts=facts)
+        return CheckResult(
+            NAME, Status.FAIL, f"{summary}: {len(failed)} non-selective on a large object.", findings, facts=facts
+        )
     if findings:
-        return CheckResult(NAME, Status.WARN, f"{summary}: selective, with {len(findings)} warning(s).", findings,
-                           facts=facts)
+        return CheckResult(
+            NAME, Status.WARN, f"{summary}: selective, with {len(findings)} warning(s).", findings, facts=facts
+        )
     return CheckResult(NAME, Status.PASS, f"{summary}: all selective or on small objects.", facts=facts)
 
 
@@ -179,7 +207,12 @@ def _growth(ctx: GateContext, touched: set[str], prod: dict[str, int]) -> list[F
     for name in sorted(touched):
         p, s = prod.get(name, 0), tested.get(name, 0)
         if p >= ctx.config.volume_ratio * max(s, 1) and p > 0:
-            out.append(Finding(f"{name}: {p:,} records in production vs {s:,} in the sandbox the release was "
-                               f"tested on ({p / max(s, 1):,.0f}x): test with production-like volumes",
-                               Status.WARN, data={"object": name, "production": p, "sandbox": s}))
+            out.append(
+                Finding(
+                    f"{name}: {p:,} records in production vs {s:,} in the sandbox the release was "
+                    f"tested on ({p / max(s, 1):,.0f}x): test with production-like volumes",
+                    Status.WARN,
+                    data={"object": name, "production": p, "sandbox": s},
+                )
+            )
     return out

@@ -83,8 +83,11 @@ class MemoryHost:
             raise
 
     def find_records(self, sobject: str, field_name: str, value: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.records.get(sobject, {}).values()
-                if str(r.get(field_name, "")).lower() == value.lower()]
+        return [
+            dict(r)
+            for r in self.records.get(sobject, {}).values()
+            if str(r.get(field_name, "")).lower() == value.lower()
+        ]
 
     def insert_record(self, sobject: str, fields: Mapping[str, Any]) -> str:
         rid = self.new_id({"ApexClass": "01p", "ApexTrigger": "01q"}[sobject])
@@ -116,32 +119,45 @@ def read_zip(data: bytes) -> dict[str, str]:
 
 
 def package_xml(types: Mapping[str, list[str]], version: str = "62.0") -> str:
-    body = "".join("<types>" + "".join(f"<members>{m}</members>" for m in ms) + f"<name>{t}</name></types>"
-                   for t, ms in types.items())
-    return (f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
-            f"{body}<version>{version}</version></Package>")
+    body = "".join(
+        "<types>" + "".join(f"<members>{m}</members>" for m in ms) + f"<name>{t}</name></types>"
+        for t, ms in types.items()
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata">'
+        f"{body}<version>{version}</version></Package>"
+    )
 
 
 def apex_class(name: str, body: str | None = None) -> dict[str, str]:
     """classes/<name>.cls and its -meta.xml."""
     default = f"public with sharing class {name} {{\n    public static Integer one() {{ return 1; }}\n}}\n"
     src = body if body is not None else default
-    meta = ('<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>")
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexClass>"
+    )
     return {f"classes/{name}.cls": src, f"classes/{name}.cls-meta.xml": meta}
 
 
 def apex_test_class(name: str, target: str, methods: tuple[str, ...] = ("itWorks",)) -> dict[str, str]:
-    body = "@isTest\nprivate class " + name + " {\n" + "".join(
-        f"    @isTest static void {m}() {{ System.assertEquals(1, {target}.one()); }}\n" for m in methods) + "}\n"
+    body = (
+        "@isTest\nprivate class "
+        + name
+        + " {\n"
+        + "".join(f"    @isTest static void {m}() {{ System.assertEquals(1, {target}.one()); }}\n" for m in methods)
+        + "}\n"
+    )
     return apex_class(name, body)
 
 
 def custom_object(name: str, fields: str = "", label: str = "Thing") -> str:
-    return ('<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
-            f"<deploymentStatus>Deployed</deploymentStatus><label>{label}</label>"
-            f"<nameField><label>{label} Name</label><type>Text</type></nameField>"
-            f"<pluralLabel>{label}s</pluralLabel><sharingModel>ReadWrite</sharingModel>{fields}</CustomObject>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">'
+        f"<deploymentStatus>Deployed</deploymentStatus><label>{label}</label>"
+        f"<nameField><label>{label} Name</label><type>Text</type></nameField>"
+        f"<pluralLabel>{label}s</pluralLabel><sharingModel>ReadWrite</sharingModel>{fields}</CustomObject>"
+    )
 
 
 def text_field(name: str, label: str = "F") -> str:
@@ -152,31 +168,47 @@ def soap_deploy(zip_bytes: bytes, **opts: Any) -> bytes:
     """simple-salesforce's own DEPLOY_MSG, filled the way it fills it (Python booleans)."""
     level = opts.pop("testLevel", None)
     tests = opts.pop("tests", None)
-    defaults = {"allowMissingFiles": False, "autoUpdatePackage": False, "checkOnly": False,
-                "ignoreWarnings": False, "performRetrieve": False, "purgeOnDelete": False,
-                "rollbackOnError": True, "singlePackage": True}
+    defaults = {
+        "allowMissingFiles": False,
+        "autoUpdatePackage": False,
+        "checkOnly": False,
+        "ignoreWarnings": False,
+        "performRetrieve": False,
+        "purgeOnDelete": False,
+        "rollbackOnError": True,
+        "singlePackage": True,
+    }
     defaults.update(opts)
     return DEPLOY_MSG.format(
-        client="test", sessionId=TOKEN, ZipFile=base64.b64encode(zip_bytes).decode(),
+        client="test",
+        sessionId=TOKEN,
+        ZipFile=base64.b64encode(zip_bytes).decode(),
         testLevel=f"<met:testLevel>{level}</met:testLevel>" if level else "",
-        tests="".join(f"<met:runTests>{t}</met:runTests>" for t in (tests or [])), **defaults).encode()
+        tests="".join(f"<met:runTests>{t}</met:runTests>" for t in (tests or [])),
+        **defaults,
+    ).encode()
 
 
 def soap_check(deploy_id: str, include: bool = True) -> bytes:
-    return CHECK_DEPLOY_STATUS_MSG.format(client="test", sessionId=TOKEN, asyncProcessId=deploy_id,
-                                          includeDetails=str(include).lower()).encode()
+    return CHECK_DEPLOY_STATUS_MSG.format(
+        client="test", sessionId=TOKEN, asyncProcessId=deploy_id, includeDetails=str(include).lower()
+    ).encode()
 
 
 def soap_retrieve(types: Mapping[str, list[str]], single: bool = True) -> bytes:
-    unpackaged = "".join("<types>" + "".join(f"<members>{m}</members>" for m in ms) + f"<name>{t}</name></types>"
-                         for t, ms in types.items())
-    return RETRIEVE_MSG.format(client="test", sessionId=TOKEN, apiVersion="62.0", singlePackage=single,
-                               unpackaged=unpackaged).encode()
+    unpackaged = "".join(
+        "<types>" + "".join(f"<members>{m}</members>" for m in ms) + f"<name>{t}</name></types>"
+        for t, ms in types.items()
+    )
+    return RETRIEVE_MSG.format(
+        client="test", sessionId=TOKEN, apiVersion="62.0", singlePackage=single, unpackaged=unpackaged
+    ).encode()
 
 
 def soap_check_retrieve(retrieve_id: str, include_zip: bool = True) -> bytes:
-    return CHECK_RETRIEVE_STATUS_MSG.format(client="test", sessionId=TOKEN, asyncProcessId=retrieve_id,
-                                            includeZip=str(include_zip).lower()).encode()
+    return CHECK_RETRIEVE_STATUS_MSG.format(
+        client="test", sessionId=TOKEN, asyncProcessId=retrieve_id, includeZip=str(include_zip).lower()
+    ).encode()
 
 
 def soap_call(operation: str, inner: str, session: str = TOKEN) -> bytes:
@@ -185,7 +217,7 @@ def soap_call(operation: str, inner: str, session: str = TOKEN) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
         'envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
         f'instance"><soapenv:Header><SessionHeader xmlns="http://soap.sforce.com/2006/04/metadata"><sessionId>'
-        f"{session}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><{operation} xmlns=\"http://soap."
+        f'{session}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><{operation} xmlns="http://soap.'
         f'sforce.com/2006/04/metadata">{inner}</{operation}></soapenv:Body></soapenv:Envelope>'
     ).encode()
 

@@ -58,8 +58,9 @@ def test_companion_redeploys_over_https_onto_the_seeded_org(emulator: RunningEmu
 
 
 @pytest.mark.integration
-def test_simple_salesforce_zeep_calls_parse_our_responses(emulator: RunningEmulator,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simple_salesforce_zeep_calls_parse_our_responses(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # ss's zeep transport ignores the session's CA bundle; the environment variable keeps TLS verified
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
     md = _sf(emulator).mdapi
@@ -93,10 +94,22 @@ def test_jsforce_metadata_calls(emulator: RunningEmulator, tmp_path: Path) -> No
         pytest.skip("jsforce is not installed (scripts/install-thirdparty.sh puts it under .ci/node)")
     zip_path = tmp_path / "companion.zip"
     zip_path.write_bytes(companion_zip(FORCE_APP))
-    env = {**os.environ, "URL": emulator.url, "TOKEN": emulator.login()["access_token"], "ZIP": str(zip_path),
-           "NODE_EXTRA_CA_CERTS": emulator.ca_bundle, "NODE_PATH": str(modules)}
-    proc = subprocess.run(["node", str(Path(__file__).with_name("md_jsforce.js"))], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "URL": emulator.url,
+        "TOKEN": emulator.login()["access_token"],
+        "ZIP": str(zip_path),
+        "NODE_EXTRA_CA_CERTS": emulator.ca_bundle,
+        "NODE_PATH": str(modules),
+    }
+    proc = subprocess.run(
+        ["node", str(Path(__file__).with_name("md_jsforce.js"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     assert out["validate"]["status"] == "Succeeded" and out["validate"]["success"] is True
@@ -129,34 +142,59 @@ def test_sf_cli_validate_then_quick_deploy(emulator: RunningEmulator, tmp_path: 
         pytest.skip("the sf CLI is not installed (scripts/install-thirdparty.sh puts it under .ci/node)")
     command, modules = found
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
-    env.update(HOME=str(tmp_path), NODE_EXTRA_CA_CERTS=emulator.ca_bundle, NODE_PATH=str(modules),
-               SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_USE_GENERIC_UNIX_KEYCHAIN="true",
-               SF_SKIP_NEW_VERSION_CHECK="true", SF_ACCESS_TOKEN=emulator.login()["access_token"])
+    env.update(
+        HOME=str(tmp_path),
+        NODE_EXTRA_CA_CERTS=emulator.ca_bundle,
+        NODE_PATH=str(modules),
+        SF_DISABLE_TELEMETRY="true",
+        SF_AUTOUPDATE_DISABLE="true",
+        SF_USE_GENERIC_UNIX_KEYCHAIN="true",
+        SF_SKIP_NEW_VERSION_CHECK="true",
+        SF_ACCESS_TOKEN=emulator.login()["access_token"],
+    )
 
     def sf(*args: str) -> dict:
-        proc = subprocess.run([*command, *args, "--json"], env=env, capture_output=True, text=True, timeout=180,
-                              check=False)
+        proc = subprocess.run(
+            [*command, *args, "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
+        )
         return json.loads(proc.stdout)
 
-    assert sf("org", "login", "access-token", "--instance-url", emulator.url, "--alias", "md",
-              "--no-prompt")["status"] == 0
+    assert (
+        sf("org", "login", "access-token", "--instance-url", emulator.url, "--alias", "md", "--no-prompt")["status"]
+        == 0
+    )
     mdapi = tmp_path / "mdapi"
     mdapi.mkdir()
     (mdapi / "package.xml").write_text(package_xml({"ApexClass": ["Gauge", "GaugeTest"]}))
     for name, text in {**apex_class("Gauge"), **apex_test_class("GaugeTest", "Gauge")}.items():
         (mdapi / name).parent.mkdir(exist_ok=True)
         (mdapi / name).write_text(text)
-    validated = sf("project", "deploy", "validate", "--metadata-dir", str(mdapi), "--target-org", "md",
-                   "--test-level", "RunSpecifiedTests", "--tests", "GaugeTest", "--wait", "5")
+    validated = sf(
+        "project",
+        "deploy",
+        "validate",
+        "--metadata-dir",
+        str(mdapi),
+        "--target-org",
+        "md",
+        "--test-level",
+        "RunSpecifiedTests",
+        "--tests",
+        "GaugeTest",
+        "--wait",
+        "5",
+    )
     assert validated["status"] == 0, validated
     assert validated["result"]["status"] == "Succeeded" and validated["result"]["checkOnly"] is True
     assert validated["result"]["numberTestsCompleted"] == 1
-    quick = sf("project", "deploy", "quick", "--job-id", validated["result"]["id"], "--target-org", "md",
-               "--wait", "5")
+    quick = sf("project", "deploy", "quick", "--job-id", validated["result"]["id"], "--target-org", "md", "--wait", "5")
     assert quick["status"] == 0, quick
     assert quick["result"]["status"] == "Succeeded"
     session = emulator.session()
     session.headers["Authorization"] = f"Bearer {env['SF_ACCESS_TOKEN']}"
-    rows = session.get(f"{emulator.url}/services/data/v62.0/tooling/query",
-                       params={"q": "SELECT Name FROM ApexClass WHERE Name = 'Gauge'"}, timeout=30).json()
+    rows = session.get(
+        f"{emulator.url}/services/data/v62.0/tooling/query",
+        params={"q": "SELECT Name FROM ApexClass WHERE Name = 'Gauge'"},
+        timeout=30,
+    ).json()
     assert rows["totalSize"] == 1

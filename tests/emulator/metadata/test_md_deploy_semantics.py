@@ -39,30 +39,45 @@ def deploy_ok(client: Client, files: dict[str, str], **opts: object) -> None:
 
 # ---------------------------------------------------------------- schema changes
 
+
 def test_custom_object_and_field_change_the_schema(client: Client, host: MemoryHost) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
     obj = host.schema.get("thing__c")
     assert obj is not None and obj.custom and obj.field("Color__c").type == "string"
     # a CustomField member alone adds a field to the existing object
-    deploy_ok(client, {"package.xml": package_xml({"CustomField": ["Thing__c.Size__c"]}),
-                       **thing(text_field("Size__c"))})
+    deploy_ok(
+        client, {"package.xml": package_xml({"CustomField": ["Thing__c.Size__c"]}), **thing(text_field("Size__c"))}
+    )
     assert host.schema.get("Thing__c").field("Size__c") is not None
     assert host.schema.get("Thing__c").field("Color__c") is not None
     # and on a standard object
-    deploy_ok(client, {"package.xml": package_xml({"CustomField": ["Account.Tier__c"]}),
-                       "objects/Account.object": custom_object("Account", text_field("Tier__c"))})
+    deploy_ok(
+        client,
+        {
+            "package.xml": package_xml({"CustomField": ["Account.Tier__c"]}),
+            "objects/Account.object": custom_object("Account", text_field("Tier__c")),
+        },
+    )
     assert host.schema.get("Account").field("Tier__c") is not None
 
 
 def test_destructive_changes_remove_fields_and_objects(client: Client, host: MemoryHost) -> None:
-    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}),
-                       **thing(text_field("Color__c") + text_field("Size__c"))})
-    deploy_ok(client, {"package.xml": package_xml({}),
-                       "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Size__c"]})})
+    deploy_ok(
+        client,
+        {
+            "package.xml": package_xml({"CustomObject": ["Thing__c"]}),
+            **thing(text_field("Color__c") + text_field("Size__c")),
+        },
+    )
+    deploy_ok(
+        client,
+        {"package.xml": package_xml({}), "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Size__c"]})},
+    )
     assert host.schema.get("Thing__c").field("Size__c") is None
     assert host.schema.get("Thing__c").field("Color__c") is not None
-    done = client.deploy_and_wait({"package.xml": package_xml({}),
-                                   "destructiveChangesPost.xml": destructive({"CustomObject": ["Thing__c"]})})
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({}), "destructiveChangesPost.xml": destructive({"CustomObject": ["Thing__c"]})}
+    )
     assert field(done, "mt:status") == "Succeeded"
     assert host.schema.get("Thing__c") is None
     deleted = [s for s in successes(done) if s["deleted"] == "true"]
@@ -70,8 +85,11 @@ def test_destructive_changes_remove_fields_and_objects(client: Client, host: Mem
 
 
 def test_field_on_a_missing_object_fails_and_nothing_changes(client: Client, host: MemoryHost) -> None:
-    files = {"package.xml": package_xml({"ApexClass": ["Keep"], "CustomField": ["Ghost__c.Color__c"]}),
-             **apex_class("Keep"), "objects/Ghost__c.object": custom_object("Ghost__c", text_field("Color__c"))}
+    files = {
+        "package.xml": package_xml({"ApexClass": ["Keep"], "CustomField": ["Ghost__c.Color__c"]}),
+        **apex_class("Keep"),
+        "objects/Ghost__c.object": custom_object("Ghost__c", text_field("Color__c")),
+    }
     done = client.deploy_and_wait(files, testLevel="NoTestRun")
     assert field(done, "mt:status") == "Failed"
     [failure] = failures(done)
@@ -84,16 +102,19 @@ def test_field_on_a_missing_object_fails_and_nothing_changes(client: Client, hos
 
 
 def test_lookup_to_a_missing_object_is_reported(client: Client) -> None:
-    lookup = ("<fields><fullName>Owner__c</fullName><label>O</label><referenceTo>Nowhere__c</referenceTo>"
-              "<relationshipName>Owners</relationshipName><type>Lookup</type></fields>")
+    lookup = (
+        "<fields><fullName>Owner__c</fullName><label>O</label><referenceTo>Nowhere__c</referenceTo>"
+        "<relationshipName>Owners</relationshipName><type>Lookup</type></fields>"
+    )
     done = client.deploy_and_wait({"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing(lookup)})
     assert "referenceTo value of 'Nowhere__c' does not resolve" in failures(done)[0]["problem"]
 
 
 def test_malformed_xml_reports_line_and_column(client: Client, host: MemoryHost) -> None:
     broken = '<?xml version="1.0"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">\n<label>X</lab>'
-    done = client.deploy_and_wait({"package.xml": package_xml({"CustomObject": ["Thing__c"]}),
-                                   "objects/Thing__c.object": broken})
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), "objects/Thing__c.object": broken}
+    )
     [failure] = failures(done)
     assert failure["problem"].startswith("Error parsing file:")
     assert failure["lineNumber"] == "3" and failure["columnNumber"] is not None
@@ -102,8 +123,9 @@ def test_malformed_xml_reports_line_and_column(client: Client, host: MemoryHost)
 
 def test_member_missing_from_the_zip_is_reported(client: Client) -> None:
     done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Absent"]})})
-    assert failures(done)[0]["problem"] == ("An object 'Absent' of type ApexClass was named in package.xml, "
-                                            "but was not found in zipped directory")
+    assert failures(done)[0]["problem"] == (
+        "An object 'Absent' of type ApexClass was named in package.xml, but was not found in zipped directory"
+    )
 
 
 def test_unknown_type_in_package_xml_is_reported(client: Client) -> None:
@@ -121,14 +143,21 @@ def test_zip_path_traversal_is_refused(client: Client, host: MemoryHost) -> None
 
 def test_layout_naming_a_missing_field_fails(client: Client) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    layout = ('<Layout xmlns="http://soap.sforce.com/2006/04/metadata"><layoutSections><layoutColumns><layoutItems>'
-              "<field>Weight__c</field></layoutItems></layoutColumns></layoutSections></Layout>")
-    done = client.deploy_and_wait({"package.xml": package_xml({"Layout": ["Thing__c-Thing Layout"]}),
-                                   "layouts/Thing__c-Thing Layout.layout": layout})
+    layout = (
+        '<Layout xmlns="http://soap.sforce.com/2006/04/metadata"><layoutSections><layoutColumns><layoutItems>'
+        "<field>Weight__c</field></layoutItems></layoutColumns></layoutSections></Layout>"
+    )
+    done = client.deploy_and_wait(
+        {
+            "package.xml": package_xml({"Layout": ["Thing__c-Thing Layout"]}),
+            "layouts/Thing__c-Thing Layout.layout": layout,
+        }
+    )
     assert failures(done)[0]["problem"] == "In field: field - no CustomField named Thing__c.Weight__c found"
 
 
 # ---------------------------------------------------------------- Apex checks
+
 
 def test_apex_referencing_an_unknown_class_or_object_fails_with_position(client: Client) -> None:
     body = "public class Child extends Parent {\n}\n"
@@ -144,23 +173,29 @@ def test_apex_referencing_an_unknown_class_or_object_fails_with_position(client:
 
 def test_apex_soql_on_a_missing_custom_field_fails(client: Client) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    body = ("public class Reader {\n    public static List<Thing__c> all() {\n"
-            "        return [SELECT Id, Color__c, Gone__c FROM Thing__c];\n    }\n}\n")
-    done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Reader"]}), **apex_class("Reader", body)},
-                                  testLevel="NoTestRun")
+    body = (
+        "public class Reader {\n    public static List<Thing__c> all() {\n"
+        "        return [SELECT Id, Color__c, Gone__c FROM Thing__c];\n    }\n}\n"
+    )
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({"ApexClass": ["Reader"]}), **apex_class("Reader", body)}, testLevel="NoTestRun"
+    )
     assert failures(done)[0]["problem"].startswith("No such column 'Gone__c' on entity 'Thing__c'.")
 
 
 def test_unbalanced_braces_and_wrong_class_name(client: Client) -> None:
-    done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Broken"]}),
-                                   **apex_class("Broken", "public class Broken {\n")})
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({"ApexClass": ["Broken"]}), **apex_class("Broken", "public class Broken {\n")}
+    )
     assert failures(done)[0]["problem"] == "Expecting '}' but was: '<EOF>'"
-    done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Named"]}),
-                                   **apex_class("Named", "public class Other {}\n")})
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({"ApexClass": ["Named"]}), **apex_class("Named", "public class Other {}\n")}
+    )
     assert "declares Other" in failures(done)[0]["problem"]
 
 
 # ---------------------------------------------------------------- destructive changes
+
 
 def test_deleting_a_missing_component_is_a_warning_that_fails_unless_ignored(client: Client) -> None:
     files = {"package.xml": package_xml({}), "destructiveChanges.xml": destructive({"ApexClass": ["Nobody"]})}
@@ -175,21 +210,32 @@ def test_deleting_a_missing_component_is_a_warning_that_fails_unless_ignored(cli
 
 
 def _two_classes(client: Client) -> None:
-    deploy_ok(client, {"package.xml": package_xml({"ApexClass": ["Helper", "Caller"]}), **apex_class("Helper"),
-                       **apex_class("Caller", "public class Caller {\n    Integer x = Helper.one();\n}\n")},
-              testLevel="NoTestRun")
+    deploy_ok(
+        client,
+        {
+            "package.xml": package_xml({"ApexClass": ["Helper", "Caller"]}),
+            **apex_class("Helper"),
+            **apex_class("Caller", "public class Caller {\n    Integer x = Helper.one();\n}\n"),
+        },
+        testLevel="NoTestRun",
+    )
 
 
 def test_pre_delete_of_a_class_still_used_fails_but_post_delete_after_the_update_works(
-        client: Client, host: MemoryHost) -> None:
+    client: Client, host: MemoryHost
+) -> None:
     _two_classes(client)
     updated = apex_class("Caller", "public class Caller {\n    Integer x = 2;\n}\n")
-    pre = {"package.xml": package_xml({"ApexClass": ["Caller"]}), **updated,
-           "destructiveChangesPre.xml": destructive({"ApexClass": ["Helper"]})}
+    pre = {
+        "package.xml": package_xml({"ApexClass": ["Caller"]}),
+        **updated,
+        "destructiveChangesPre.xml": destructive({"ApexClass": ["Helper"]}),
+    }
     done = client.deploy_and_wait(pre, testLevel="NoTestRun")
     [failure] = failures(done)
-    assert failure["problem"] == ("This apex class is referenced elsewhere in salesforce.com. Remove the usage and "
-                                  "try again. : Apex Class.Caller")
+    assert failure["problem"] == (
+        "This apex class is referenced elsewhere in salesforce.com. Remove the usage and try again. : Apex Class.Caller"
+    )
     assert host.class_names() == {"Helper", "Caller"}
     assert "Helper" in host.find_records("ApexClass", "Name", "Caller")[0]["Body"]  # rolled back
     post = dict(pre)
@@ -201,9 +247,11 @@ def test_pre_delete_of_a_class_still_used_fails_but_post_delete_after_the_update
 def test_pre_delete_runs_before_adds(client: Client, host: MemoryHost) -> None:
     """A field deleted and re-created in one deploy: pre-delete first, so the add wins."""
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    files = {"package.xml": package_xml({"CustomField": ["Thing__c.Color__c"]}),
-             **thing(text_field("Color__c", label="Recreated")),
-             "destructiveChangesPre.xml": destructive({"CustomField": ["Thing__c.Color__c"]})}
+    files = {
+        "package.xml": package_xml({"CustomField": ["Thing__c.Color__c"]}),
+        **thing(text_field("Color__c", label="Recreated")),
+        "destructiveChangesPre.xml": destructive({"CustomField": ["Thing__c.Color__c"]}),
+    }
     deploy_ok(client, files)
     assert host.schema.get("Thing__c").field("Color__c").label == "Recreated"
     # the same as post-delete removes it after the add
@@ -215,19 +263,27 @@ def test_pre_delete_runs_before_adds(client: Client, host: MemoryHost) -> None:
 def test_deleting_a_field_used_by_apex_fails(client: Client, host: MemoryHost) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
     body = "public class Paint {\n    public static String c(Thing__c t) { return t.Color__c; }\n}\n"
-    deploy_ok(client, {"package.xml": package_xml({"ApexClass": ["Paint"]}), **apex_class("Paint", body)},
-              testLevel="NoTestRun")
-    done = client.deploy_and_wait({"package.xml": package_xml({}),
-                                   "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Color__c"]})})
+    deploy_ok(
+        client,
+        {"package.xml": package_xml({"ApexClass": ["Paint"]}), **apex_class("Paint", body)},
+        testLevel="NoTestRun",
+    )
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({}), "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Color__c"]})}
+    )
     assert failures(done)[0]["problem"].endswith(": Apex Class.Paint")
     assert host.schema.get("Thing__c").field("Color__c") is not None
 
 
 # ---------------------------------------------------------------- tests and the fault knob
 
+
 def _app_with_tests() -> dict[str, str]:
-    return {"package.xml": package_xml({"ApexClass": ["Calc", "CalcTest"]}), **apex_class("Calc"),
-            **apex_test_class("CalcTest", "Calc", ("addsUp", "handlesZero"))}
+    return {
+        "package.xml": package_xml({"ApexClass": ["Calc", "CalcTest"]}),
+        **apex_class("Calc"),
+        **apex_test_class("CalcTest", "Calc", ("addsUp", "handlesZero")),
+    }
 
 
 def test_run_local_tests_reports_successes_and_coverage(client: Client) -> None:
@@ -269,14 +325,18 @@ def test_run_specified_tests_runs_exactly_the_named_ones(client: Client) -> None
 
 
 def test_rollback_on_error_false_commits_what_succeeded(client: Client, host: MemoryHost) -> None:
-    files = {"package.xml": package_xml({"ApexClass": ["Good", "Bad"]}), **apex_class("Good"),
-             **apex_class("Bad", "public class Bad extends Nothing {}")}
+    files = {
+        "package.xml": package_xml({"ApexClass": ["Good", "Bad"]}),
+        **apex_class("Good"),
+        **apex_class("Bad", "public class Bad extends Nothing {}"),
+    }
     done = client.deploy_and_wait(files, rollbackOnError=False, testLevel="NoTestRun")
     assert field(done, "mt:status") == "SucceededPartial"
     assert host.class_names() == {"Good"}
 
 
 # ---------------------------------------------------------------- validations, quick deploy, cancel
+
 
 def _validate(client: Client, files: dict[str, str], level: str = "RunLocalTests") -> str:
     done = client.deploy_and_wait(files, checkOnly=True, testLevel=level)
@@ -314,8 +374,9 @@ def test_validations_expire_after_ten_days_and_need_tests(client: Client, host: 
     host.advance(days=10, minutes=1)
     status, body = _quick(client, validation)
     assert status == 500 and b"older than 10 days" in body
-    no_tests = _validate(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()},
-                         level="NoTestRun")
+    no_tests = _validate(
+        client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()}, level="NoTestRun"
+    )
     status, body = _quick(client, no_tests)
     assert status == 500 and b"ran no tests" in body
 
@@ -351,22 +412,32 @@ def test_deploy_zip_now_for_seeding(host: MemoryHost) -> None:
 def test_deleting_an_object_together_with_its_fields(client: Client, host: MemoryHost) -> None:
     """sfdx-git-delta style: the object and each of its fields are all listed for deletion."""
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    done = client.deploy_and_wait({
-        "package.xml": package_xml({}),
-        "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"], "CustomField": ["Thing__c.Color__c"]})})
+    done = client.deploy_and_wait(
+        {
+            "package.xml": package_xml({}),
+            "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"], "CustomField": ["Thing__c.Color__c"]}),
+        }
+    )
     assert field(done, "mt:status") == "Succeeded", failures(done)
     assert host.schema.get("Thing__c") is None
     assert [s["componentType"] for s in successes(done) if s["deleted"] == "true"] == ["CustomField", "CustomObject"]
 
 
-def test_a_host_failure_while_committing_fails_the_deploy_cleanly(client: Client, host: MemoryHost,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_host_failure_while_committing_fails_the_deploy_cleanly(
+    client: Client, host: MemoryHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken_insert(sobject: str, fields: object) -> str:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(host, "insert_record", broken_insert)
-    done = client.deploy_and_wait({"package.xml": package_xml({"ApexClass": ["Foo"], "CustomObject": ["Thing__c"]}),
-                                   **apex_class("Foo"), **thing()}, testLevel="NoTestRun")
+    done = client.deploy_and_wait(
+        {
+            "package.xml": package_xml({"ApexClass": ["Foo"], "CustomObject": ["Thing__c"]}),
+            **apex_class("Foo"),
+            **thing(),
+        },
+        testLevel="NoTestRun",
+    )
     assert field(done, "mt:status") == "Failed"
     assert field(done, "mt:errorStatusCode") == "UNKNOWN_EXCEPTION"
     assert "disk full" in field(done, "mt:errorMessage")
@@ -390,36 +461,54 @@ def test_real_component_failure_runs_no_tests(client: Client, host: MemoryHost) 
 
 def test_apex_symbol_check_has_no_false_alarms_on_inner_classes_and_soql(client: Client) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    body = ("public class Shapes {\n    virtual class Base {}\n    class Square extends Base {}\n"
-            "    public class ShapeException extends Exception {}\n"
-            "    public static List<Thing__c> sorted() {\n"
-            "        return [SELECT Id, Color__c FROM Thing__c ORDER BY Color__c ASC, Name DESC];\n"
-            "    }\n    public static void paint(Thing__c t) { t.Color__c = 'red'; }\n}\n")
-    deploy_ok(client, {"package.xml": package_xml({"ApexClass": ["Shapes"]}), **apex_class("Shapes", body)},
-              testLevel="NoTestRun")
+    body = (
+        "public class Shapes {\n    virtual class Base {}\n    class Square extends Base {}\n"
+        "    public class ShapeException extends Exception {}\n"
+        "    public static List<Thing__c> sorted() {\n"
+        "        return [SELECT Id, Color__c FROM Thing__c ORDER BY Color__c ASC, Name DESC];\n"
+        "    }\n    public static void paint(Thing__c t) { t.Color__c = 'red'; }\n}\n"
+    )
+    deploy_ok(
+        client,
+        {"package.xml": package_xml({"ApexClass": ["Shapes"]}), **apex_class("Shapes", body)},
+        testLevel="NoTestRun",
+    )
 
 
 def _trigger(name: str, sobject: str) -> dict[str, str]:
-    meta = ('<?xml version="1.0" encoding="UTF-8"?><ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">'
-            "<apiVersion>62.0</apiVersion><status>Active</status></ApexTrigger>")
-    return {f"triggers/{name}.trigger": f"trigger {name} on {sobject} (before insert) {{\n}}\n",
-            f"triggers/{name}.trigger-meta.xml": meta}
+    meta = (
+        '<?xml version="1.0" encoding="UTF-8"?><ApexTrigger xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<apiVersion>62.0</apiVersion><status>Active</status></ApexTrigger>"
+    )
+    return {
+        f"triggers/{name}.trigger": f"trigger {name} on {sobject} (before insert) {{\n}}\n",
+        f"triggers/{name}.trigger-meta.xml": meta,
+    }
 
 
 def test_triggers_become_records_and_need_their_object(client: Client, host: MemoryHost) -> None:
-    done = client.deploy_and_wait({"package.xml": package_xml({"ApexTrigger": ["OnGhost"]}),
-                                   **_trigger("OnGhost", "Ghost__c")}, testLevel="NoTestRun")
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({"ApexTrigger": ["OnGhost"]}), **_trigger("OnGhost", "Ghost__c")},
+        testLevel="NoTestRun",
+    )
     assert failures(done)[0]["problem"] == "Invalid SObject type name: Ghost__c"
-    deploy_ok(client, {"package.xml": package_xml({"ApexTrigger": ["OnAccount"]}), **_trigger("OnAccount", "Account")},
-              testLevel="NoTestRun")
+    deploy_ok(
+        client,
+        {"package.xml": package_xml({"ApexTrigger": ["OnAccount"]}), **_trigger("OnAccount", "Account")},
+        testLevel="NoTestRun",
+    )
     [row] = host.records["ApexTrigger"].values()
     assert row["Name"] == "OnAccount" and row["TableEnumOrId"] == "Account"
     # deleting the object a trigger is on is refused while the trigger stays
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    deploy_ok(client, {"package.xml": package_xml({"ApexTrigger": ["OnThing"]}), **_trigger("OnThing", "Thing__c")},
-              testLevel="NoTestRun")
-    done = client.deploy_and_wait({"package.xml": package_xml({}),
-                                   "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"]})})
+    deploy_ok(
+        client,
+        {"package.xml": package_xml({"ApexTrigger": ["OnThing"]}), **_trigger("OnThing", "Thing__c")},
+        testLevel="NoTestRun",
+    )
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({}), "destructiveChanges.xml": destructive({"CustomObject": ["Thing__c"]})}
+    )
     assert failures(done)[0]["problem"].endswith(": Apex Trigger.OnThing")
     both = destructive({"CustomObject": ["Thing__c"], "ApexTrigger": ["OnThing"]})
     deploy_ok(client, {"package.xml": package_xml({}), "destructiveChanges.xml": both})
@@ -429,25 +518,47 @@ def test_triggers_become_records_and_need_their_object(client: Client, host: Mem
 
 def test_permission_set_naming_a_missing_field_fails(client: Client) -> None:
     deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing()})
-    perms = ('<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata"><fieldPermissions><editable>true'
-             "</editable><field>Thing__c.{f}</field><readable>true</readable></fieldPermissions>"
-             "<label>Ops</label></PermissionSet>")
-    deploy_ok(client, {"package.xml": package_xml({"PermissionSet": ["Ops"]}),
-                       "permissionsets/Ops.permissionset": perms.format(f="Color__c")})
-    done = client.deploy_and_wait({"package.xml": package_xml({"PermissionSet": ["Ops"]}),
-                                   "permissionsets/Ops.permissionset": perms.format(f="Weight__c")})
+    perms = (
+        '<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata"><fieldPermissions><editable>true'
+        "</editable><field>Thing__c.{f}</field><readable>true</readable></fieldPermissions>"
+        "<label>Ops</label></PermissionSet>"
+    )
+    deploy_ok(
+        client,
+        {
+            "package.xml": package_xml({"PermissionSet": ["Ops"]}),
+            "permissionsets/Ops.permissionset": perms.format(f="Color__c"),
+        },
+    )
+    done = client.deploy_and_wait(
+        {
+            "package.xml": package_xml({"PermissionSet": ["Ops"]}),
+            "permissionsets/Ops.permissionset": perms.format(f="Weight__c"),
+        }
+    )
     assert failures(done)[0]["problem"] == "In field: field - no CustomField named Thing__c.Weight__c found"
 
 
 def test_validation_rule_formula_protects_its_field(client: Client, host: MemoryHost) -> None:
-    rule = ("<validationRules><fullName>Needs_Color</fullName><active>true</active>"
-            "<errorConditionFormula>ISBLANK(Color__c)</errorConditionFormula>"
-            "<errorMessage>Color!</errorMessage></validationRules>")
-    deploy_ok(client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}),
-                       **thing(text_field("Color__c") + rule)})
-    done = client.deploy_and_wait({"package.xml": package_xml({}),
-                                   "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Color__c"]})})
+    rule = (
+        "<validationRules><fullName>Needs_Color</fullName><active>true</active>"
+        "<errorConditionFormula>ISBLANK(Color__c)</errorConditionFormula>"
+        "<errorMessage>Color!</errorMessage></validationRules>"
+    )
+    deploy_ok(
+        client, {"package.xml": package_xml({"CustomObject": ["Thing__c"]}), **thing(text_field("Color__c") + rule)}
+    )
+    done = client.deploy_and_wait(
+        {"package.xml": package_xml({}), "destructiveChanges.xml": destructive({"CustomField": ["Thing__c.Color__c"]})}
+    )
     assert failures(done)[0]["problem"].endswith(": Validation Rule.Thing__c.Needs_Color")
-    deploy_ok(client, {"package.xml": package_xml({}), "destructiveChanges.xml": destructive(
-        {"CustomField": ["Thing__c.Color__c"], "ValidationRule": ["Thing__c.Needs_Color"]})})
+    deploy_ok(
+        client,
+        {
+            "package.xml": package_xml({}),
+            "destructiveChanges.xml": destructive(
+                {"CustomField": ["Thing__c.Color__c"], "ValidationRule": ["Thing__c.Needs_Color"]}
+            ),
+        },
+    )
     assert host.schema.get("Thing__c").field("Color__c") is None

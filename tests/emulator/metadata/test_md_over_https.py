@@ -45,9 +45,12 @@ def _deploy(sf: Salesforce, zip_path: str, **opts: object) -> dict:
 
 def test_simple_salesforce_deploy_changes_describe_and_tooling(emulator: RunningEmulator, tmp_path: Path) -> None:
     sf = _sf(emulator)
-    files = {"package.xml": package_xml({"CustomObject": ["Gadget__c"], "ApexClass": ["Gadget", "GadgetTest"]}),
-             "objects/Gadget__c.object": custom_object("Gadget__c", text_field("Shade__c"), label="Gadget"),
-             **apex_class("Gadget"), **apex_test_class("GadgetTest", "Gadget")}
+    files = {
+        "package.xml": package_xml({"CustomObject": ["Gadget__c"], "ApexClass": ["Gadget", "GadgetTest"]}),
+        "objects/Gadget__c.object": custom_object("Gadget__c", text_field("Shade__c"), label="Gadget"),
+        **apex_class("Gadget"),
+        **apex_test_class("GadgetTest", "Gadget"),
+    }
     status = _deploy(sf, _zip(tmp_path, files), testLevel="RunSpecifiedTests", tests=["GadgetTest"])
     assert status["states"] == ["Pending", "InProgress", "Succeeded"]
     assert int(status["deployment_detail"]["deployed_count"]) == 4  # ss keeps the XML text
@@ -61,8 +64,11 @@ def test_simple_salesforce_deploy_changes_describe_and_tooling(emulator: Running
 def test_fault_knob_fails_a_deploy_with_test_failures(emulator: RunningEmulator, tmp_path: Path) -> None:
     emulator.faults(deploy={"failing_tests": ["GadgetTest"]})
     sf = _sf(emulator)
-    files = {"package.xml": package_xml({"ApexClass": ["Gadget", "GadgetTest"]}),
-             **apex_class("Gadget"), **apex_test_class("GadgetTest", "Gadget")}
+    files = {
+        "package.xml": package_xml({"ApexClass": ["Gadget", "GadgetTest"]}),
+        **apex_class("Gadget"),
+        **apex_test_class("GadgetTest", "Gadget"),
+    }
     status = _deploy(sf, _zip(tmp_path, files), testLevel="RunLocalTests")
     assert status["state"] == "Failed"
     assert int(status["unit_test_detail"]["failed_count"]) == 1
@@ -74,12 +80,17 @@ def test_fault_knob_fails_a_deploy_with_test_failures(emulator: RunningEmulator,
 
 def test_destructive_post_change_removes_a_field_from_describe(emulator: RunningEmulator, tmp_path: Path) -> None:
     sf = _sf(emulator)
-    files = {"package.xml": package_xml({"CustomObject": ["Gadget__c"]}),
-             "objects/Gadget__c.object": custom_object("Gadget__c", text_field("Shade__c") + text_field("Size__c"),
-                                                       label="Gadget")}
+    files = {
+        "package.xml": package_xml({"CustomObject": ["Gadget__c"]}),
+        "objects/Gadget__c.object": custom_object(
+            "Gadget__c", text_field("Shade__c") + text_field("Size__c"), label="Gadget"
+        ),
+    }
     assert _deploy(sf, _zip(tmp_path, files))["state"] == "Succeeded"
-    files = {"package.xml": package_xml({}),
-             "destructiveChangesPost.xml": package_xml({"CustomField": ["Gadget__c.Size__c"]})}
+    files = {
+        "package.xml": package_xml({}),
+        "destructiveChangesPost.xml": package_xml({"CustomField": ["Gadget__c.Size__c"]}),
+    }
     assert _deploy(sf, _zip(tmp_path, files))["state"] == "Succeeded"
     names = {f["name"] for f in sf.Gadget__c.describe()["fields"]}
     assert "Shade__c" in names and "Size__c" not in names
@@ -94,9 +105,14 @@ def test_rest_deploy_request_over_https(emulator: RunningEmulator) -> None:
         zf.writestr("package.xml", package_xml({"CustomObject": ["Gizmo__c"]}))
         zf.writestr("objects/Gizmo__c.object", custom_object("Gizmo__c", text_field("Hue__c"), label="Gizmo"))
     base = f"{emulator.url}/services/data/v62.0/metadata/deployRequest"
-    resp = session.post(base, files={
-        "entity_content": (None, json.dumps({"deployOptions": {"testLevel": "NoTestRun"}}), "application/json"),
-        "file": ("deploy.zip", buf.getvalue(), "application/zip")}, timeout=30)
+    resp = session.post(
+        base,
+        files={
+            "entity_content": (None, json.dumps({"deployOptions": {"testLevel": "NoTestRun"}}), "application/json"),
+            "file": ("deploy.zip", buf.getvalue(), "application/zip"),
+        },
+        timeout=30,
+    )
     assert resp.status_code == 201, resp.text
     deploy_id = resp.json()["id"]
     for _ in range(5):

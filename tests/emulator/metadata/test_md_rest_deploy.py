@@ -21,24 +21,40 @@ def service(host: MemoryHost) -> MetadataService:
 
 def multipart(zip_bytes: bytes, options: dict[str, Any]) -> tuple[bytes, str]:
     """The body jsforce's deployRest sends: parts entity_content (JSON) and file (zip)."""
-    req = Request("POST", "https://x/", files={
-        "entity_content": (None, json.dumps({"deployOptions": options}), "application/json"),
-        "file": ("deploy.zip", zip_bytes, "application/zip")}).prepare()
+    req = Request(
+        "POST",
+        "https://x/",
+        files={
+            "entity_content": (None, json.dumps({"deployOptions": options}), "application/json"),
+            "file": ("deploy.zip", zip_bytes, "application/zip"),
+        },
+    ).prepare()
     return req.body, req.headers["Content-Type"]  # type: ignore[return-value]
 
 
-def call(service: MetadataService, method: str, subpath: str, body: bytes = b"", ctype: str = "application/json",
-         query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    status, out_headers, out = service.handle_rest(method, subpath, query or {},
-                                                   {**AUTH, "Content-Type": ctype, **(headers or {})}, body)
+def call(
+    service: MetadataService,
+    method: str,
+    subpath: str,
+    body: bytes = b"",
+    ctype: str = "application/json",
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    status, out_headers, out = service.handle_rest(
+        method, subpath, query or {}, {**AUTH, "Content-Type": ctype, **(headers or {})}, body
+    )
     assert out_headers["Content-Type"].startswith("application/json")
     return status, json.loads(out)
 
 
 def files() -> dict[str, str]:
-    return {"package.xml": package_xml({"ApexClass": ["Calc", "CalcTest"], "CustomObject": ["Thing__c"]}),
-            **apex_class("Calc"), **apex_test_class("CalcTest", "Calc"),
-            "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c"))}
+    return {
+        "package.xml": package_xml({"ApexClass": ["Calc", "CalcTest"], "CustomObject": ["Thing__c"]}),
+        **apex_class("Calc"),
+        **apex_test_class("CalcTest", "Calc"),
+        "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c")),
+    }
 
 
 def deploy(service: MetadataService, options: dict[str, Any]) -> str:
@@ -89,8 +105,9 @@ def test_quick_deploy_by_validated_id(service: MetadataService, host: MemoryHost
 
 def test_patch_canceling_returns_202_and_the_deploy_ends_canceled(service: MetadataService, host: MemoryHost) -> None:
     deploy_id = deploy(service, {})
-    status, data = call(service, "PATCH", f"deployRequest/{deploy_id}",
-                        json.dumps({"deployResult": {"status": "Canceling"}}).encode())
+    status, data = call(
+        service, "PATCH", f"deployRequest/{deploy_id}", json.dumps({"deployResult": {"status": "Canceling"}}).encode()
+    )
     assert status == 202 and data["deployResult"]["status"] == "Canceling"
     assert wait(service, deploy_id)["deployResult"]["status"] == "Canceled"
     assert host.schema.get("Thing__c") is None

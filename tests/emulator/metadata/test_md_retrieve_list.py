@@ -28,16 +28,24 @@ from sfops.emulator.metadata import MetadataService
 @pytest.fixture
 def client(host: MemoryHost) -> Client:
     c = Client(MetadataService(host))
-    labels = ('<?xml version="1.0"?><CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
-              "<labels><fullName>Greeting</fullName><language>en_US</language><protected>false</protected>"
-              "<shortDescription>G</shortDescription><value>Hello</value></labels>"
-              "<labels><fullName>Farewell</fullName><language>en_US</language><protected>false</protected>"
-              "<shortDescription>F</shortDescription><value>Bye</value></labels></CustomLabels>")
-    done = c.deploy_and_wait({
-        "package.xml": package_xml({"ApexClass": ["Hello"], "CustomObject": ["Thing__c"],
-                                    "CustomLabels": ["CustomLabels"]}),
-        **apex_class("Hello"), "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c")),
-        "labels/CustomLabels.labels": labels}, testLevel="NoTestRun")
+    labels = (
+        '<?xml version="1.0"?><CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">'
+        "<labels><fullName>Greeting</fullName><language>en_US</language><protected>false</protected>"
+        "<shortDescription>G</shortDescription><value>Hello</value></labels>"
+        "<labels><fullName>Farewell</fullName><language>en_US</language><protected>false</protected>"
+        "<shortDescription>F</shortDescription><value>Bye</value></labels></CustomLabels>"
+    )
+    done = c.deploy_and_wait(
+        {
+            "package.xml": package_xml(
+                {"ApexClass": ["Hello"], "CustomObject": ["Thing__c"], "CustomLabels": ["CustomLabels"]}
+            ),
+            **apex_class("Hello"),
+            "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c")),
+            "labels/CustomLabels.labels": labels,
+        },
+        testLevel="NoTestRun",
+    )
     assert field(done, "mt:status") == "Succeeded"
     return c
 
@@ -50,8 +58,9 @@ def _retrieve(client: Client, types: dict[str, list[str]], single: bool = True) 
     status, body = client.post(soap_retrieve(types, single))
     assert status == 200
     started = result_of(body, "retrieve")
-    assert _names(started) == _names(result_of((WIRE / "mdapi-retrieve-response-inprogress.xml").read_bytes(),
-                                               "retrieve"))
+    assert _names(started) == _names(
+        result_of((WIRE / "mdapi-retrieve-response-inprogress.xml").read_bytes(), "retrieve")
+    )
     status, body = client.post(soap_check_retrieve(field(started, "mt:id")))
     assert status == 200
     return result_of(body, "checkRetrieveStatus")
@@ -77,8 +86,11 @@ def test_retrieve_returns_the_deployed_files_and_recorded_file_properties(client
 def test_retrieve_single_field_and_single_label(client: Client) -> None:
     res = _retrieve(client, {"CustomField": ["Thing__c.Color__c"], "CustomLabel": ["Farewell"]}, single=False)
     files = read_zip(base64.b64decode(field(res, "mt:zipFile")))
-    assert set(files) == {"unpackaged/package.xml", "unpackaged/objects/Thing__c.object",
-                          "unpackaged/labels/CustomLabels.labels"}
+    assert set(files) == {
+        "unpackaged/package.xml",
+        "unpackaged/objects/Thing__c.object",
+        "unpackaged/labels/CustomLabels.labels",
+    }
     assert "Farewell" in files["unpackaged/labels/CustomLabels.labels"]
     assert "Greeting" not in files["unpackaged/labels/CustomLabels.labels"]
     assert "<label>Thing</label>" not in files["unpackaged/objects/Thing__c.object"]
@@ -91,8 +103,9 @@ def test_retrieve_of_unknown_members_reports_messages(client: Client) -> None:
 
 
 def test_retrieve_wildcard_includes_core_seeded_apex(client: Client, host: MemoryHost) -> None:
-    host.insert_record("ApexClass", {"Name": "Seeded", "Body": "public class Seeded {}", "Status": "Active",
-                                     "ApiVersion": 61.0})
+    host.insert_record(
+        "ApexClass", {"Name": "Seeded", "Body": "public class Seeded {}", "Status": "Active", "ApiVersion": 61.0}
+    )
     res = _retrieve(client, {"ApexClass": ["*"]})
     files = read_zip(base64.b64decode(field(res, "mt:zipFile")))
     assert files["classes/Seeded.cls"] == "public class Seeded {}"

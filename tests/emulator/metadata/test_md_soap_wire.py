@@ -52,9 +52,9 @@ def _assert_same_shape(ours: ElementTree.Element, real: ElementTree.Element, opt
 SETTINGS_FILES = {
     "package.xml": package_xml({"Settings": ["Apex", "Chatter"]}),
     "settings/Apex.settings": '<?xml version="1.0"?><ApexSettings xmlns="http://soap.sforce.com/2006/04/metadata">'
-                              "<enableAggregateCodeCoverageOnly>false</enableAggregateCodeCoverageOnly></ApexSettings>",
+    "<enableAggregateCodeCoverageOnly>false</enableAggregateCodeCoverageOnly></ApexSettings>",
     "settings/Chatter.settings": '<?xml version="1.0"?><ChatterSettings xmlns="http://soap.sforce.com/2006/04/'
-                                 'metadata"><enableChatter>true</enableChatter></ChatterSettings>',
+    'metadata"><enableChatter>true</enableChatter></ChatterSettings>',
 }
 
 
@@ -76,8 +76,11 @@ def test_status_moves_pending_inprogress_succeeded_with_recorded_shapes(client: 
     _assert_same_shape(pending, _fixture_result("mdapi-checkdeploystatus-pending.xml", "checkDeployStatus"))
     in_progress = client.check(deploy_id)
     assert field(in_progress, "mt:status") == "InProgress"
-    _assert_same_shape(in_progress, _fixture_result("mdapi-checkdeploystatus-inprogress.xml", "checkDeployStatus"),
-                       optional={"stateDetail"})
+    _assert_same_shape(
+        in_progress,
+        _fixture_result("mdapi-checkdeploystatus-inprogress.xml", "checkDeployStatus"),
+        optional={"stateDetail"},
+    )
     done = client.check(deploy_id)
     assert field(done, "mt:status") == "Succeeded" and field(done, "mt:done") == "true"
     real = _fixture_result("mdapi-checkdeploystatus-succeeded.xml", "checkDeployStatus")
@@ -101,8 +104,10 @@ def test_no_package_xml_fails_like_the_recorded_payload_error(client: Client) ->
 
 
 def test_booleans_are_parsed_case_insensitively(client: Client, host: MemoryHost) -> None:
-    files = {"package.xml": package_xml({"CustomObject": ["Thing__c"]}),
-             "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c"))}
+    files = {
+        "package.xml": package_xml({"CustomObject": ["Thing__c"]}),
+        "objects/Thing__c.object": custom_object("Thing__c", text_field("Color__c")),
+    }
     # simple-salesforce renders Python booleans: <met:checkOnly>True</met:checkOnly>
     done = client.deploy_and_wait(files, checkOnly=True)
     assert field(done, "mt:checkOnly") == "true"
@@ -121,8 +126,9 @@ def test_dispatch_uses_the_body_element_not_soapaction(client: Client) -> None:
 
 def test_bearer_header_is_accepted_when_the_envelope_has_no_session(client: Client) -> None:
     body = soap_call("describeMetadata", "<asOfVersion>62.0</asOfVersion>", session="")
-    status, _, out = client.service.handle_soap(body.replace(b"<sessionId></sessionId>", b""),
-                                                {"Authorization": f"Bearer {TOKEN}"})
+    status, _, out = client.service.handle_soap(
+        body.replace(b"<sessionId></sessionId>", b""), {"Authorization": f"Bearer {TOKEN}"}
+    )
     assert status == 200
     assert result_of(out, "describeMetadata").find("mt:metadataObjects", NS) is not None
 
@@ -147,9 +153,11 @@ def test_unknown_operation_and_garbage_are_client_faults(client: Client) -> None
 
 
 def test_xml_entity_expansion_is_refused(client: Client) -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-            b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-            b"<x>&b;</x></soapenv:Body></soapenv:Envelope>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+        b"<x>&b;</x></soapenv:Body></soapenv:Envelope>"
+    )
     status, body = client.post(bomb)
     assert status == 500 and b"soapenv:Client" in body
 
@@ -164,8 +172,11 @@ def test_describe_metadata_has_the_recorded_shape(client: Client) -> None:
     assert status == 200
     ours = result_of(body, "describeMetadata")
     real = _fixture_result("mdapi-describemetadata-response.xml", "describeMetadata")
-    assert [n for n in _names(ours) if n != "metadataObjects"] == ["organizationNamespace", "partialSaveAllowed",
-                                                                      "testRequired"]
+    assert [n for n in _names(ours) if n != "metadataObjects"] == [
+        "organizationNamespace",
+        "partialSaveAllowed",
+        "testRequired",
+    ]
     by_name = {field(m, "mt:xmlName"): m for m in ours.findall("mt:metadataObjects", NS)}
     for real_obj in real.findall("mt:metadataObjects", NS):
         name = field(real_obj, "mt:xmlName")

@@ -33,13 +33,17 @@ def test_full_clause_order() -> None:
     assert q.from_alias == "a" and q.security_enforced
     assert isinstance(q.select[1], SubQuery) and q.select[1].query.limit == 2
     assert [(o.expr.path, o.descending, o.nulls_last) for o in q.order_by] == [
-        (("Name",), True, False), (("CreatedDate",), False, None)]
+        (("Name",), True, False),
+        (("CreatedDate",), False, None),
+    ]
     assert (q.limit, q.offset) == (10, 5)
 
 
 def test_aggregates_aliases_group_by_having() -> None:
-    q = parse("SELECT CampaignId, SUM(Amount) total, count(id) FROM Opportunity GROUP BY CampaignId "
-              "HAVING COUNT(Id) > 1 ORDER BY SUM(Amount) DESC")
+    q = parse(
+        "SELECT CampaignId, SUM(Amount) total, count(id) FROM Opportunity GROUP BY CampaignId "
+        "HAVING COUNT(Id) > 1 ORDER BY SUM(Amount) DESC"
+    )
     assert isinstance(q.select[1], Aggregate) and q.select[1].alias == "total"
     assert isinstance(q.select[2], Aggregate) and q.select[2].func == "COUNT" and q.select[2].alias is None
     assert q.group_by == [FieldRef(("CampaignId",), q.group_by[0].pos)]
@@ -63,22 +67,38 @@ def test_leading_not_and_not_in_and_semi_join() -> None:
 
 
 def test_literals() -> None:
-    q = parse("SELECT Id FROM A WHERE a = null AND b = TRUE AND c = false AND d = -4.5 AND e = 2026-11-26 "
-              "AND f = 2026-11-26T10:00:00Z AND g = 2026-11-26T10:00:00.123+05:30 AND h = LAST_N_DAYS:7 "
-              "AND i = today AND j = 42")
+    q = parse(
+        "SELECT Id FROM A WHERE a = null AND b = TRUE AND c = false AND d = -4.5 AND e = 2026-11-26 "
+        "AND f = 2026-11-26T10:00:00Z AND g = 2026-11-26T10:00:00.123+05:30 AND h = LAST_N_DAYS:7 "
+        "AND i = today AND j = 42"
+    )
     values = [(c.value.kind, c.value.value) for c in q.where.items]
     assert values == [
-        ("null", None), ("boolean", True), ("boolean", False), ("number", -4.5), ("date", date(2026, 11, 26)),
+        ("null", None),
+        ("boolean", True),
+        ("boolean", False),
+        ("number", -4.5),
+        ("date", date(2026, 11, 26)),
         ("datetime", datetime(2026, 11, 26, 10, tzinfo=UTC)),
         ("datetime", datetime(2026, 11, 26, 10, 0, 0, 123000, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
-        ("dateliteral", ("LAST_N_DAYS", 7)), ("dateliteral", ("TODAY", None)), ("number", 42),
+        ("dateliteral", ("LAST_N_DAYS", 7)),
+        ("dateliteral", ("TODAY", None)),
+        ("number", 42),
     ]
 
 
-@pytest.mark.parametrize(("written", "value"), [
-    (r"'it\'s'", "it's"), (r"'a\\b'", "a\\b"), (r"'line\nnext'", "line\nnext"), (r"'tab\there'", "tab\there"),
-    (r"'q\"q'", 'q"q'), (r"'50\%'", "50%"), (r"'a\_b'", "a_b"),
-])
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        (r"'it\'s'", "it's"),
+        (r"'a\\b'", "a\\b"),
+        (r"'line\nnext'", "line\nnext"),
+        (r"'tab\there'", "tab\there"),
+        (r"'q\"q'", 'q"q'),
+        (r"'50\%'", "50%"),
+        (r"'a\_b'", "a_b"),
+    ],
+)
 def test_string_escapes(written: str, value: str) -> None:
     q = parse(f"SELECT Id FROM A WHERE Name = {written}")
     assert q.where.value.value == value
@@ -92,26 +112,33 @@ def test_like_keeps_raw_escapes_for_pattern_building() -> None:
 def test_tokenizer_positions() -> None:
     toks = tokenize("SELECT Id FROM X WHERE d > 2026-01-02 AND n <> 5")
     assert [(t.kind, t.pos) for t in toks if t.kind in ("DATE", "OP", "NUMBER")] == [
-        ("OP", 25), ("DATE", 27), ("OP", 44), ("NUMBER", 47)]
+        ("OP", 25),
+        ("DATE", 27),
+        ("OP", 44),
+        ("NUMBER", 47),
+    ]
     assert toks[-1].kind == "EOF"
 
 
-@pytest.mark.parametrize(("text", "column", "detail"), [
-    ("SELECT Id FROM", 15, "unexpected token: <EOF>"),
-    ("SELECT * FROM Account", 8, "unexpected token: '*'"),
-    ("SELECT Id Account", 18, "unexpected token: <EOF>"),
-    ("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'", 56, "unexpected token: 'OR'"),
-    ("SELECT Id FROM Account WHERE Name = 'a' AND NOT Name = 'b'", 45, "unexpected token: 'NOT'"),
-    ("SELECT Id FROM Account ORDER BY Name WHERE Name = 'x'", 38, "unexpected token: 'WHERE'"),
-    ("SELECT Id FROM Account WHERE Name = :name", 37, "Bind variables only allowed in Apex code"),
-    ("SELECT Id FROM Account WHERE Name = Other", 37, "Bind variables only allowed in Apex code"),
-    ("SELECT Id FROM Account LIMIT -1", 30, "unexpected token: '-1'"),
-    ("SELECT Id, COUNT() FROM Account", 18, "unexpected token: ')'"),
-    ("SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS", 55, "unexpected token: <EOF>"),
-    ("SELECT Id FROM Account WHERE Name = 'unterminated", 37, "unexpected token: ''unterminated'"),
-    ("SELECT Id FROM Account LIMIT 5 garbage", 32, "unexpected token: 'garbage'"),
-    ("SELECT Id, (SELECT Id, (SELECT Id FROM C) FROM B) FROM A", 24, "unexpected token: '('"),
-])
+@pytest.mark.parametrize(
+    ("text", "column", "detail"),
+    [
+        ("SELECT Id FROM", 15, "unexpected token: <EOF>"),
+        ("SELECT * FROM Account", 8, "unexpected token: '*'"),
+        ("SELECT Id Account", 18, "unexpected token: <EOF>"),
+        ("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'", 56, "unexpected token: 'OR'"),
+        ("SELECT Id FROM Account WHERE Name = 'a' AND NOT Name = 'b'", 45, "unexpected token: 'NOT'"),
+        ("SELECT Id FROM Account ORDER BY Name WHERE Name = 'x'", 38, "unexpected token: 'WHERE'"),
+        ("SELECT Id FROM Account WHERE Name = :name", 37, "Bind variables only allowed in Apex code"),
+        ("SELECT Id FROM Account WHERE Name = Other", 37, "Bind variables only allowed in Apex code"),
+        ("SELECT Id FROM Account LIMIT -1", 30, "unexpected token: '-1'"),
+        ("SELECT Id, COUNT() FROM Account", 18, "unexpected token: ')'"),
+        ("SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS", 55, "unexpected token: <EOF>"),
+        ("SELECT Id FROM Account WHERE Name = 'unterminated", 37, "unexpected token: ''unterminated'"),
+        ("SELECT Id FROM Account LIMIT 5 garbage", 32, "unexpected token: 'garbage'"),
+        ("SELECT Id, (SELECT Id, (SELECT Id FROM C) FROM B) FROM A", 24, "unexpected token: '('"),
+    ],
+)
 def test_malformed_queries_point_at_the_offending_token(text: str, column: int, detail: str) -> None:
     with pytest.raises(SoqlError) as info:
         parse(text)

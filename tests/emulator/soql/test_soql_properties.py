@@ -33,21 +33,38 @@ rows_strategy = st.lists(
 
 def make_catalog(rows: list[tuple[Any, ...]]) -> tuple[MemoryCatalog, list[dict[str, Any]]]:
     cat = MemoryCatalog()
-    cat.add_object(ObjectInfo.build("Thing__c", [
-        FieldInfo("Id", "id"), FieldInfo("Name", "string"), FieldInfo("N__c", "int"),
-        FieldInfo("Flag__c", "boolean"), FieldInfo("D__c", "date"),
-    ]))
+    cat.add_object(
+        ObjectInfo.build(
+            "Thing__c",
+            [
+                FieldInfo("Id", "id"),
+                FieldInfo("Name", "string"),
+                FieldInfo("N__c", "int"),
+                FieldInfo("Flag__c", "boolean"),
+                FieldInfo("D__c", "date"),
+            ],
+        )
+    )
     ids = IdFactory()
     stored = []
     for name, n, flag, day in rows:
-        stored.append(cat.insert("Thing__c", {
-            "Id": ids.new("a00"), "Name": name, "N__c": n, "Flag__c": flag,
-            "D__c": None if day is None else (BASE_DAY + timedelta(days=day)).isoformat(),
-        }))
+        stored.append(
+            cat.insert(
+                "Thing__c",
+                {
+                    "Id": ids.new("a00"),
+                    "Name": name,
+                    "N__c": n,
+                    "Flag__c": flag,
+                    "D__c": None if day is None else (BASE_DAY + timedelta(days=day)).isoformat(),
+                },
+            )
+        )
     return cat, stored
 
 
 # -- conditions: (soql text, python predicate) ------------------------------------------------------
+
 
 def like(value: str, pattern: str) -> bool:
     """Wildcard match by dynamic programming (independent of the engine's regex translation)."""
@@ -113,15 +130,16 @@ def leaf(draw: st.DrawFn) -> tuple[str, Any]:
         return f"n__c {op} {'null' if lit is None else lit}", lambda r: compare(op, r["N__c"], lit)
     if kind == "n_in":
         values = draw(st.lists(st.integers(-3, 3), min_size=1, max_size=3))
-        return (f"N__c IN ({', '.join(map(str, values))})",
-                lambda r: r["N__c"] is not None and r["N__c"] in values)
+        return (f"N__c IN ({', '.join(map(str, values))})", lambda r: r["N__c"] is not None and r["N__c"] in values)
     if kind == "flag":
         op, lit = draw(st.sampled_from(["=", "!="])), draw(st.booleans())
         return f"Flag__c {op} {str(lit).lower()}", lambda r: compare(op, r["Flag__c"], lit)
     op, offset = draw(ops), draw(st.none() | st.integers(-1, 11))
     day = None if offset is None else BASE_DAY + timedelta(days=offset)
-    return (f"D__c {op} {'null' if day is None else day.isoformat()}",
-            lambda r: compare(op, None if r["D__c"] is None else date.fromisoformat(r["D__c"]), day))
+    return (
+        f"D__c {op} {'null' if day is None else day.isoformat()}",
+        lambda r: compare(op, None if r["D__c"] is None else date.fromisoformat(r["D__c"]), day),
+    )
 
 
 def combine(children: st.SearchStrategy[tuple[str, Any]]) -> st.SearchStrategy[tuple[str, Any]]:
@@ -158,8 +176,7 @@ def test_where_matches_a_direct_evaluation(rows: list[tuple[Any, ...]], cond: tu
 @given(rows=rows_strategy, desc=st.booleans(), nulls=st.sampled_from(["", " NULLS FIRST", " NULLS LAST"]))
 def test_order_by_matches_a_direct_sort(rows: list[tuple[Any, ...]], desc: bool, nulls: str) -> None:
     cat, stored = make_catalog(rows)
-    result = execute(f"SELECT Id, N__c FROM Thing__c ORDER BY N__c {'DESC' if desc else 'ASC'}{nulls}",
-                     cat, now=NOW)
+    result = execute(f"SELECT Id, N__c FROM Thing__c ORDER BY N__c {'DESC' if desc else 'ASC'}{nulls}", cat, now=NOW)
     nulls_last = nulls == " NULLS LAST" or (desc and nulls == "")
     values = [r["N__c"] for r in stored if r["N__c"] is not None]
     ordered = sorted(values, reverse=desc)
@@ -169,13 +186,82 @@ def test_order_by_matches_a_direct_sort(rows: list[tuple[Any, ...]], desc: bool,
 
 
 VOCAB = [
-    "SELECT", "FROM", "WHERE", "Id", "Name", "Account", "Contact", "ApexLog", "(", ")", ",", "=", "!=", "<",
-    ">=", "LIKE", "IN", "NOT", "AND", "OR", "'x'", "'%a_'", "5", "-2.5", "null", "TRUE", "2026-01-01",
-    "2026-01-01T00:00:00Z", "TODAY", "LAST_N_DAYS", ":", "3", "ORDER", "BY", "DESC", "NULLS", "LAST", "LIMIT",
-    "OFFSET", "GROUP", "COUNT", "()", "SUM", "AVG", "HAVING", "Owner.Name", "LogUser.Name", "Contacts",
-    "INCLUDES", "EXCLUDES", "Tags__c", "CreatedDate", "LastActivityDate", "Active__c", "NumberOfEmployees",
-    "'", "\\", "*", ";", ":x", "SetupOwner.Name", "Kill_Switch__c", "FOR", "UPDATE", "WITH", "ALL", "ROWS",
-    "CALENDAR_YEAR", "DAY_ONLY", "HOUR_IN_DAY", "convertTimezone", "MAX", "COUNT_DISTINCT", "a", "USING", "SCOPE",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "Id",
+    "Name",
+    "Account",
+    "Contact",
+    "ApexLog",
+    "(",
+    ")",
+    ",",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "LIKE",
+    "IN",
+    "NOT",
+    "AND",
+    "OR",
+    "'x'",
+    "'%a_'",
+    "5",
+    "-2.5",
+    "null",
+    "TRUE",
+    "2026-01-01",
+    "2026-01-01T00:00:00Z",
+    "TODAY",
+    "LAST_N_DAYS",
+    ":",
+    "3",
+    "ORDER",
+    "BY",
+    "DESC",
+    "NULLS",
+    "LAST",
+    "LIMIT",
+    "OFFSET",
+    "GROUP",
+    "COUNT",
+    "()",
+    "SUM",
+    "AVG",
+    "HAVING",
+    "Owner.Name",
+    "LogUser.Name",
+    "Contacts",
+    "INCLUDES",
+    "EXCLUDES",
+    "Tags__c",
+    "CreatedDate",
+    "LastActivityDate",
+    "Active__c",
+    "NumberOfEmployees",
+    "'",
+    "\\",
+    "*",
+    ";",
+    ":x",
+    "SetupOwner.Name",
+    "Kill_Switch__c",
+    "FOR",
+    "UPDATE",
+    "WITH",
+    "ALL",
+    "ROWS",
+    "CALENDAR_YEAR",
+    "DAY_ONLY",
+    "HOUR_IN_DAY",
+    "convertTimezone",
+    "MAX",
+    "COUNT_DISTINCT",
+    "a",
+    "USING",
+    "SCOPE",
 ]
 
 
@@ -190,8 +276,14 @@ def _only_soql_errors(org: Any, text: str) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    prefix=st.sampled_from(["SELECT ", "SELECT Name FROM Account WHERE ", "SELECT Id FROM Account ",
-                            "SELECT Industry, COUNT(Id) FROM Account GROUP BY "]),
+    prefix=st.sampled_from(
+        [
+            "SELECT ",
+            "SELECT Name FROM Account WHERE ",
+            "SELECT Id FROM Account ",
+            "SELECT Industry, COUNT(Id) FROM Account GROUP BY ",
+        ]
+    ),
     words=st.lists(st.sampled_from(VOCAB), max_size=16),
 )
 def test_token_soup_only_raises_soql_errors(org: Any, prefix: str, words: list[str]) -> None:
@@ -205,6 +297,7 @@ def test_arbitrary_text_only_raises_soql_errors(org: Any, text: str) -> None:
 
 
 # -- the client's escaping and the emulator's parsing agree ------------------------------------------
+
 
 @settings(max_examples=200, deadline=None)
 @given(value=st.text(max_size=30))

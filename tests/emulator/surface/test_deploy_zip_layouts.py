@@ -57,16 +57,22 @@ TRIGGER = """trigger MyTestObjectTrigger on MyTestObject__c (before insert) {
 
 
 def _meta(kind: str) -> str:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind} xmlns="http://soap.sforce.com/2006/04/metadata">'
-            f"<apiVersion>45.0</apiVersion><status>Active</status></{kind}>\n")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<{kind} xmlns="http://soap.sforce.com/2006/04/metadata">'
+        f"<apiVersion>45.0</apiVersion><status>Active</status></{kind}>\n"
+    )
 
 
 def package_zip(path: Path, root: str) -> Path:
     """The MyPackage layout under `root` ("" = at the zip root), with folder entries like a zip tool."""
-    files = {"package.xml": PACKAGE, "objects/MyTestObject__c.object": OBJECT,
-             "classes/MyApexTriggerTest.cls": TEST_CLASS, "classes/MyApexTriggerTest.cls-meta.xml": _meta("ApexClass"),
-             "triggers/MyTestObjectTrigger.trigger": TRIGGER,
-             "triggers/MyTestObjectTrigger.trigger-meta.xml": _meta("ApexTrigger")}
+    files = {
+        "package.xml": PACKAGE,
+        "objects/MyTestObject__c.object": OBJECT,
+        "classes/MyApexTriggerTest.cls": TEST_CLASS,
+        "classes/MyApexTriggerTest.cls-meta.xml": _meta("ApexClass"),
+        "triggers/MyTestObjectTrigger.trigger": TRIGGER,
+        "triggers/MyTestObjectTrigger.trigger-meta.xml": _meta("ApexTrigger"),
+    }
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         folders = sorted({root + name.rsplit("/", 1)[0] + "/" for name in files if "/" in name})
@@ -98,8 +104,9 @@ SCRIPT = """
 """
 
 
-def test_package_under_a_top_folder_with_spaces_deploys_like_jsforce_expects(emulator: RunningEmulator,
-                                                                             tmp_path: Path) -> None:
+def test_package_under_a_top_folder_with_spaces_deploys_like_jsforce_expects(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
     spaced = package_zip(tmp_path / "spaced.zip", "My Test Package/")
     unpackaged = package_zip(tmp_path / "unpackaged.zip", "unpackaged/")
     flat = package_zip(tmp_path / "flat.zip", "")
@@ -112,8 +119,13 @@ def test_package_under_a_top_folder_with_spaces_deploys_like_jsforce_expects(emu
         {"name": "soap_spaced_true", "zip": str(spaced), "options": {"singlePackage": True}},
     ]
     out = run_jsforce(emulator, tmp_path, SCRIPT, env={"CASES": json.dumps(cases)})
-    for name in ("soap_spaced_default", "rest_spaced_default", "soap_unpackaged_false", "soap_flat_true",
-                 "rest_flat_default"):
+    for name in (
+        "soap_spaced_default",
+        "rest_spaced_default",
+        "soap_unpackaged_false",
+        "soap_flat_true",
+        "rest_flat_default",
+    ):
         got = out[name]
         assert (got["status"], got["success"], got["done"]) == ("Succeeded", True, True), (name, got)
         assert got["errors"] == 0 and got["deployed"] == got["total"] == 3, (name, got)
@@ -130,8 +142,23 @@ def test_sf_cli_deploys_a_zip_with_a_spaced_top_folder(emulator: RunningEmulator
 
     sf = SfCli(emulator, tmp_path / "home")
     spaced = package_zip(tmp_path / "spaced.zip", "My Test Package/")
-    result = sf(["project", "deploy", "start", "--metadata-dir", str(spaced), "--target-org", "emu", "--wait", "5",
-                 "--test-level", "RunSpecifiedTests", "--tests", "MyApexTriggerTest"])
+    result = sf(
+        [
+            "project",
+            "deploy",
+            "start",
+            "--metadata-dir",
+            str(spaced),
+            "--target-org",
+            "emu",
+            "--wait",
+            "5",
+            "--test-level",
+            "RunSpecifiedTests",
+            "--tests",
+            "MyApexTriggerTest",
+        ]
+    )
     assert result["status"] == 0, result
     assert result["result"]["status"] == "Succeeded" and result["result"]["numberComponentsDeployed"] == 3
     described = sf(["sobject", "describe", "--sobject", "MyTestObject__c", "--target-org", "emu"])

@@ -108,14 +108,24 @@ def test_layouts_and_list_views_like_jsforce_integration_tests(emulator: Running
     assert out["namedInfos"] == ["UserAlt"]
     assert out["named"] == [["User Information", "System Information"]]
     assert out["unknownNamed"] == "NOT_FOUND"
-    assert out["compact"] == [{"id": None, "objectType": "Account", "name": "SYSTEM", "actions": True,
-                               "fields": ["Account Name", "Account Type", "Parent Account ID", "Billing Street"]}]
+    assert out["compact"] == [
+        {
+            "id": None,
+            "objectType": "Account",
+            "name": "SYSTEM",
+            "actions": True,
+            "fields": ["Account Name", "Account Type", "Parent Account ID", "Billing Street"],
+        }
+    ]
     assert out["compactMappings"] == 1
-    assert out["approval"] == [{"name": "Big_Deal_Approval", "label": "Big Deal Approval", "items": True,
-                                "idOk": True}]
+    assert out["approval"] == [{"name": "Big_Deal_Approval", "label": "Big Deal Approval", "items": True, "idOk": True}]
     assert out["contactApproval"] == 0
-    assert [v["developerName"] for v in out["views"]] == ["AllAccounts", "MyAccounts", "NewThisWeek",
-                                                          "RecentlyViewedAccounts"]
+    assert [v["developerName"] for v in out["views"]] == [
+        "AllAccounts",
+        "MyAccounts",
+        "NewThisWeek",
+        "RecentlyViewedAccounts",
+    ]
     assert all(v["urls"] and v["soql"] is True for v in out["views"])
     described = out["describe"]
     assert described["id"] and described["sobjectType"] == "Account"

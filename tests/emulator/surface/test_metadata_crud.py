@@ -73,31 +73,48 @@ SCRIPT = """
 def test_crud_based_calls_like_jsforce_integration_test(emulator: RunningEmulator, tmp_path: Path) -> None:
     out = run_jsforce(emulator, tmp_path, SCRIPT)
     assert [(r["success"], r["fullName"]) for r in out["create"]] == [
-        (True, "JSforceTestObjectSync1__c"), (True, "JSforceTestObjectSync2__c")]
+        (True, "JSforceTestObjectSync1__c"),
+        (True, "JSforceTestObjectSync2__c"),
+    ]
     again = out["createAgain"]  # jsforce turns a single <errors> element into a list
     assert again["success"] is False and again["errors"][0]["statusCode"] == "DUPLICATE_DEVELOPER_NAME"
     assert out["read"] == [
-        {"fullName": "JSforceTestObjectSync1__c", "nameLabel": "Test Object Name",
-         "description": "This is a test #1 object", "status": "Deployed"},
-        {"fullName": "JSforceTestObjectSync2__c", "nameLabel": "Test Object #",
-         "description": "This is a test #2 object", "status": "InDevelopment"}]
+        {
+            "fullName": "JSforceTestObjectSync1__c",
+            "nameLabel": "Test Object Name",
+            "description": "This is a test #1 object",
+            "status": "Deployed",
+        },
+        {
+            "fullName": "JSforceTestObjectSync2__c",
+            "nameLabel": "Test Object #",
+            "description": "This is a test #2 object",
+            "status": "InDevelopment",
+        },
+    ]
     assert [r["success"] for r in out["update"]] == [True, True]
-    assert out["afterUpdate"][0] == {"label": "Updated Test Object Sync 2", "description": None,
-                                     "status": "Deployed"}
+    assert out["afterUpdate"][0] == {"label": "Updated Test Object Sync 2", "description": None, "status": "Deployed"}
     assert out["afterUpdate"][1]["status"] == "Deployed"
     missing = out["updateMissing"]
     assert missing["success"] is False and missing["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
     assert [(r["success"], r["created"], r["fullName"]) for r in out["upsert"]] == [
-        (True, False, "JSforceTestObjectSync2__c"), (True, True, "JSforceTestObjectSync3__c")]
+        (True, False, "JSforceTestObjectSync2__c"),
+        (True, True, "JSforceTestObjectSync3__c"),
+    ]
     assert out["rename"] == {"fullName": "JSforceTestObjectSync1__c", "success": True, "errors": []}
     assert out["renamedRead"] == "JSforceTestObjectSync1Updated__c"
     assert out["field"]["success"] is True and "Score__c" in out["describedFields"]
     assert [m["fullName"] for m in out["list"]] == [
-        "JSforceTestObjectSync1Updated__c", "JSforceTestObjectSync2__c", "JSforceTestObjectSync3__c"]
+        "JSforceTestObjectSync1Updated__c",
+        "JSforceTestObjectSync2__c",
+        "JSforceTestObjectSync3__c",
+    ]
     assert all(m["type"] == "CustomObject" and m["hasId"] for m in out["list"])
     assert [(r["success"], r["fullName"]) for r in out["delete"]] == [
-        (True, "JSforceTestObjectSync1Updated__c"), (True, "JSforceTestObjectSync2__c"),
-        (True, "JSforceTestObjectSync3__c")]
+        (True, "JSforceTestObjectSync1Updated__c"),
+        (True, "JSforceTestObjectSync2__c"),
+        (True, "JSforceTestObjectSync3__c"),
+    ]
     assert out["deleteMissing"]["success"] is False
     assert out["deleteMissing"]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
     assert out["left"] == []
@@ -113,9 +130,13 @@ def test_crud_calls_through_simple_salesforce_zeep(emulator: RunningEmulator, mo
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_bundle)
     md = simple_salesforce(emulator).mdapi
     custom_object = md.CustomObject(
-        fullName="ZeepObject__c", label="Zeep Object", pluralLabel="Zeep Objects",
+        fullName="ZeepObject__c",
+        label="Zeep Object",
+        pluralLabel="Zeep Objects",
         nameField=md.CustomField(label="Name", type=md.FieldType("Text")),
-        deploymentStatus=md.DeploymentStatus("Deployed"), sharingModel=md.SharingModel("ReadWrite"))
+        deploymentStatus=md.DeploymentStatus("Deployed"),
+        sharingModel=md.SharingModel("ReadWrite"),
+    )
     md.CustomObject.create(custom_object)  # raises on success=false
     assert md.CustomObject.read("ZeepObject__c").label == "Zeep Object"
     custom_object.label = "Zeep Object Updated"

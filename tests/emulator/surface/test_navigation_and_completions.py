@@ -24,7 +24,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.thirdparty]
 
 
 def test_recent_tabs_theme_like_jsforce_integration_tests(emulator: RunningEmulator, tmp_path: Path) -> None:
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   const acc = await conn.sobject('Account').create([{ Name: 'Old' }, { Name: 'Newer' }, { Name: 'Unseen' }]);
   await conn.sobject('Contact').create({ LastName: 'Viewed' });
   out.before = (await conn.recent()).length;
@@ -43,18 +46,27 @@ def test_recent_tabs_theme_like_jsforce_integration_tests(emulator: RunningEmula
     colors: (t.colors || []).every((c) => [c.color, c.context, c.theme].every((x) => typeof x === 'string')),
     icons: (t.icons || []).every((i) => typeof i.url === 'string' && typeof i.width === 'number'
       && typeof i.height === 'number' && typeof i.contentType === 'string') }));
-""")
+""",
+    )
     assert out["before"] == 0
-    assert out["recent"] == [["Account", "Newer", "string"], ["Contact", "Viewed", "string"],
-                             ["Account", "Old", "string"]]
+    assert out["recent"] == [
+        ["Account", "Newer", "string"],
+        ["Contact", "Viewed", "string"],
+        ["Account", "Old", "string"],
+    ]
     assert out["recent2"] == ["Newer", "Viewed"]
     assert out["accounts"] == [["Account", "Newer"], ["Account", "Old"]]
     assert out["lastViewed"] == [["Newer", True], ["Old", True], ["Unseen", False]]
     by_name = {t["name"]: t for t in out["tabs"]}
-    assert by_name["standard-Account"] == {"label": "Accounts", "name": "standard-Account", "url": "string",
-                                           "sobjectName": "Account"}
-    assert {"standard-home", "standard-Contact", "standard-Opportunity", "standard-Case", "standard-Lead"} <= \
-        set(by_name)
+    assert by_name["standard-Account"] == {
+        "label": "Accounts",
+        "name": "standard-Account",
+        "url": "string",
+        "sobjectName": "Account",
+    }
+    assert {"standard-home", "standard-Contact", "standard-Opportunity", "standard-Case", "standard-Lead"} <= set(
+        by_name
+    )
     assert "Incident_Log__c" in by_name  # custom objects get tabs too
     names = {t["name"] for t in out["theme"]}
     assert {"Account", "Contact", "Opportunity", "Incident_Log__c"} <= names
@@ -62,7 +74,10 @@ def test_recent_tabs_theme_like_jsforce_integration_tests(emulator: RunningEmula
 
 
 def test_tooling_completions_apex(emulator: RunningEmulator, tmp_path: Path) -> None:
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   const res = await conn.tooling.completions('apex');
   const system = res.publicDeclarations.System;
   out.classes = Object.keys(system).sort();
@@ -71,12 +86,18 @@ def test_tooling_completions_apex(emulator: RunningEmulator, tmp_path: Path) -> 
   out.pi = system.Math.properties.map((p) => p.name);
   out.http = system.HttpRequest.constructors.length;
   try { await conn.tooling.completions('nonsense'); out.bad = 'ok'; } catch (e) { out.bad = e.errorCode; }
-""")
-    assert {"String", "Math", "Database", "System", "Test", "Limits", "JSON", "Date", "Datetime"} <= \
-        set(out["classes"])
-    assert out["isBlank"] == {"argTypes": ["String"], "isStatic": True, "methodDoc": None, "name": "isBlank",
-                              "parameters": [{"name": "inputString", "type": "String"}], "references": [],
-                              "returnType": "Boolean"}
+""",
+    )
+    assert {"String", "Math", "Database", "System", "Test", "Limits", "JSON", "Date", "Datetime"} <= set(out["classes"])
+    assert out["isBlank"] == {
+        "argTypes": ["String"],
+        "isStatic": True,
+        "methodDoc": None,
+        "name": "isBlank",
+        "parameters": [{"name": "inputString", "type": "String"}],
+        "references": [],
+        "returnType": "Boolean",
+    }
     assert out["debug"] == [["Object"], ["LoggingLevel", "Object"]]
     assert out["pi"] == ["PI", "E"]
     assert out["http"] == 1

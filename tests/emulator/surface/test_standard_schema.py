@@ -21,11 +21,41 @@ from sfops.emulator.testing import RunningEmulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.thirdparty]
 WIRE = REPO / "tests" / "data" / "wire"
-MODELLED = {"Account", "Contact", "Opportunity", "OpportunityContactRole", "Case", "Lead", "User", "Task",
-            "Event", "Profile", "UserRole", "Group", "RecordType"}
-COMPARED = ("type", "length", "nillable", "createable", "updateable", "nameField", "relationshipName",
-            "precision", "scale", "digits", "restrictedPicklist", "defaultedOnCreate", "label", "soapType",
-            "extraTypeInfo", "compoundFieldName", "idLookup", "calculated")
+MODELLED = {
+    "Account",
+    "Contact",
+    "Opportunity",
+    "OpportunityContactRole",
+    "Case",
+    "Lead",
+    "User",
+    "Task",
+    "Event",
+    "Profile",
+    "UserRole",
+    "Group",
+    "RecordType",
+}
+COMPARED = (
+    "type",
+    "length",
+    "nillable",
+    "createable",
+    "updateable",
+    "nameField",
+    "relationshipName",
+    "precision",
+    "scale",
+    "digits",
+    "restrictedPicklist",
+    "defaultedOnCreate",
+    "label",
+    "soapType",
+    "extraTypeInfo",
+    "compoundFieldName",
+    "idLookup",
+    "calculated",
+)
 
 
 def _in_scope(field: dict[str, Any]) -> bool:
@@ -42,8 +72,11 @@ def _mismatches(recorded: dict[str, Any], ours: dict[str, Any]) -> list[str]:
         if mine is None:
             problems.append(f"{field['name']}: missing")
             continue
-        problems += [f"{field['name']}.{key}: {mine.get(key)!r} != recorded {field[key]!r}"
-                     for key in COMPARED if mine.get(key) != field[key]]
+        problems += [
+            f"{field['name']}.{key}: {mine.get(key)!r} != recorded {field[key]!r}"
+            for key in COMPARED
+            if mine.get(key) != field[key]
+        ]
         recorded_values = [(p["value"], p["label"], p["defaultValue"]) for p in field["picklistValues"]]
         if [(p["value"], p["label"], p["defaultValue"]) for p in mine["picklistValues"]] != recorded_values:
             problems.append(f"{field['name']}: picklist values differ")
@@ -69,10 +102,12 @@ def test_account_describe_has_the_recorded_standard_fields(emulator: RunningEmul
     assert children[("Lead", "ConvertedAccountId")] is None  # unnamed in the recording too
 
 
-def test_opportunity_describe_and_describe_global_through_jsforce(emulator: RunningEmulator,
-                                                                 tmp_path: Path) -> None:
+def test_opportunity_describe_and_describe_global_through_jsforce(emulator: RunningEmulator, tmp_path: Path) -> None:
     recorded = json.loads((WIRE / "sobject-describe-opportunity.json").read_text())
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   out.opportunity = await conn.sobject('Opportunity').describe();
   const global = await conn.describeGlobal();
   out.global = global.sobjects.map((s) => s.name);
@@ -82,10 +117,19 @@ def test_opportunity_describe_and_describe_global_through_jsforce(emulator: Runn
     out[name] = Object.fromEntries(d.fields.map((f) => [f.name, { type: f.type, ref: f.referenceTo,
       rel: f.relationshipName, values: f.picklistValues.map((p) => p.value) }]));
   }
-""")
+""",
+    )
     assert _mismatches(recorded, out["opportunity"]) == []
-    for name, prefix in {"Account": "001", "Contact": "003", "Opportunity": "006", "Case": "500", "Lead": "00Q",
-                         "User": "005", "Task": "00T", "Event": "00U"}.items():
+    for name, prefix in {
+        "Account": "001",
+        "Contact": "003",
+        "Opportunity": "006",
+        "Case": "500",
+        "Lead": "00Q",
+        "User": "005",
+        "Task": "00T",
+        "Event": "00U",
+    }.items():
         assert name in out["global"] and out["prefixes"][name] == prefix
     assert out["Case"]["Status"]["values"] == ["New", "Working", "Escalated", "Closed"]
     assert out["Lead"]["Status"]["type"] == "picklist" and "Open - Not Contacted" in out["Lead"]["Status"]["values"]
@@ -97,12 +141,14 @@ def test_opportunity_describe_and_describe_global_through_jsforce(emulator: Runn
     assert out["Contact"]["ReportsToId"]["rel"] == "ReportsTo"
 
 
-def test_standard_records_relationships_and_defaults_through_jsforce(emulator: RunningEmulator,
-                                                                    tmp_path: Path) -> None:
+def test_standard_records_relationships_and_defaults_through_jsforce(emulator: RunningEmulator, tmp_path: Path) -> None:
     """Writes and SOQL across the standard relationships; picklist defaults from the recorded describes
     (Lead.Status "Open - Not Contacted", Case.Status "New"); StageName and CloseDate are required on
     Opportunity (not nillable, not defaulted: recorded describe)."""
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   const acc = await conn.sobject('Account').create({ Name: 'Acme', BillingState: 'CA', Industry: 'Energy',
                                                       Rating: 'Hot' });
   const con = await conn.sobject('Contact').create({ LastName: 'Doe', FirstName: 'Jo', AccountId: acc.id });
@@ -122,7 +168,8 @@ def test_standard_records_relationships_and_defaults_through_jsforce(emulator: R
   out.tasks = (await conn.query('SELECT Subject, Status, Priority, WhatId, WhoId FROM Task')).records;
   out.leads = (await conn.query('SELECT Name, Status FROM Lead')).records;
   out.taskIds = { opp: opp.id, con: con.id };
-""")
+""",
+    )
     assert out["missing"]["errorCode"] == "REQUIRED_FIELD_MISSING"
     acc = out["tree"][0]
     assert acc["BillingState"] == "CA"
@@ -130,8 +177,12 @@ def test_standard_records_relationships_and_defaults_through_jsforce(emulator: R
     assert [c["LastName"] for c in acc["Contacts"]["records"]] == ["Doe"]
     assert out["up"][0]["Account"]["BillingState"] == "CA" and out["up"][0]["Account"]["Industry"] == "Energy"
     case = out["cases"][0]
-    assert (case["Status"], case["Priority"], case["Account"]["Name"], case["Contact"]["Name"]) == \
-        ("New", "Medium", "Acme", "Jo Doe")
+    assert (case["Status"], case["Priority"], case["Account"]["Name"], case["Contact"]["Name"]) == (
+        "New",
+        "Medium",
+        "Acme",
+        "Jo Doe",
+    )
     task = out["tasks"][0]
     assert (task["WhatId"], task["WhoId"]) == (out["taskIds"]["opp"], out["taskIds"]["con"])
     assert (task["Status"], task["Priority"]) == ("Not Started", "Normal")
@@ -150,15 +201,44 @@ def test_standard_objects_through_the_sf_cli(emulator: RunningEmulator, tmp_path
     described = sf(["sobject", "describe", "--sobject", "Lead", "--target-org", "emu"])
     fields = {f["name"]: f for f in described["result"]["fields"]}
     assert fields["Status"]["type"] == "picklist" and fields["Company"]["nillable"] is False
-    created = sf(["data", "create", "record", "--sobject", "Account", "--values",
-                  "Name='Acme' Industry='Energy' BillingState='CA'", "--target-org", "emu"])
+    created = sf(
+        [
+            "data",
+            "create",
+            "record",
+            "--sobject",
+            "Account",
+            "--values",
+            "Name='Acme' Industry='Energy' BillingState='CA'",
+            "--target-org",
+            "emu",
+        ]
+    )
     assert created["status"] == 0, created
-    opp = sf(["data", "create", "record", "--sobject", "Opportunity", "--values",
-              f"Name='Deal' StageName='Prospecting' CloseDate=2026-12-31 AccountId={created['result']['id']}",
-              "--target-org", "emu"])
+    opp = sf(
+        [
+            "data",
+            "create",
+            "record",
+            "--sobject",
+            "Opportunity",
+            "--values",
+            f"Name='Deal' StageName='Prospecting' CloseDate=2026-12-31 AccountId={created['result']['id']}",
+            "--target-org",
+            "emu",
+        ]
+    )
     assert opp["status"] == 0, opp
-    rows = sf(["data", "query", "--query", "SELECT Name, (SELECT Name FROM Opportunities) FROM Account",
-               "--target-org", "emu"])["result"]["records"]
+    rows = sf(
+        [
+            "data",
+            "query",
+            "--query",
+            "SELECT Name, (SELECT Name FROM Opportunities) FROM Account",
+            "--target-org",
+            "emu",
+        ]
+    )["result"]["records"]
     assert [(r["Name"], [o["Name"] for o in r["Opportunities"]["records"]]) for r in rows] == [("Acme", ["Deal"])]
     up = sf(["data", "query", "--query", "SELECT Account.Industry FROM Opportunity", "--target-org", "emu"])
     assert up["result"]["records"][0]["Account"]["Industry"] == "Energy"
@@ -172,7 +252,10 @@ def test_account_delete_follows_the_recorded_child_relationships(emulator: Runni
     rels = {(r["childSObject"], r["field"]): r for r in recorded["childRelationships"]}
     assert rels[("Contact", "AccountId")]["cascadeDelete"] and rels[("Opportunity", "AccountId")]["cascadeDelete"]
     assert rels[("Case", "AccountId")]["restrictedDelete"]
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   const a = await conn.sobject('Account').create({ Name: 'Gone' });
   await conn.sobject('Contact').create({ LastName: 'Kid', AccountId: a.id });
   await conn.sobject('Opportunity').create({ Name: 'Deal', StageName: 'Prospecting', CloseDate: '2026-12-31',
@@ -186,9 +269,11 @@ def test_account_delete_follows_the_recorded_child_relationships(emulator: Runni
   try { await conn.sobject('Account').destroy(b.id); out.restricted = 'deleted'; }
   catch (e) { out.restricted = e.errorCode; }
   out.stillThere = (await conn.query("SELECT COUNT() FROM Account WHERE Name = 'Kept'")).totalSize;
-""")
-    described = {(r["childSObject"], r["field"]): r for r in
-                 simple_salesforce(emulator).Account.describe()["childRelationships"]}
+""",
+    )
+    described = {
+        (r["childSObject"], r["field"]): r for r in simple_salesforce(emulator).Account.describe()["childRelationships"]
+    }
     assert described[("Case", "AccountId")]["restrictedDelete"] is True
     assert described[("Contact", "AccountId")]["cascadeDelete"] is True
     assert out == {"deleted": True, "left": 0, "binned": 1, "restricted": "DELETE_FAILED", "stillThere": 1}

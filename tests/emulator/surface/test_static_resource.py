@@ -32,7 +32,10 @@ def _zip(path: Path) -> Path:
 
 def test_static_resource_json_and_multipart_create_then_download(emulator: RunningEmulator, tmp_path: Path) -> None:
     zip_path = _zip(tmp_path / "test.zip")
-    out = run_jsforce(emulator, tmp_path, """
+    out = run_jsforce(
+        emulator,
+        tmp_path,
+        """
   const fs = require('fs');
   const bytes = fs.readFileSync(process.env.ZIP);
   const b64 = bytes.toString('base64');
@@ -53,13 +56,19 @@ def test_static_resource_json_and_multipart_create_then_download(emulator: Runni
   try {
     await conn.tooling.create('StaticResource', { Name: 'NoBody', ContentType: 'text/plain', CacheControl: 'Public' });
   } catch (e) { out.missing = e.errorCode; }
-""", env={"ZIP": str(zip_path)})
+""",
+        env={"ZIP": str(zip_path)},
+    )
     size = zip_path.stat().st_size
     for key in ("json", "buffer", "base64"):
         assert out[key]["success"] is True and out[key]["id"].startswith("081"), out[key]
     for i, got in enumerate(out["downloads"], start=1):
         rid = [out["json"], out["buffer"], out["base64"]][i - 1]["id"]
-        assert got == {"url": f"/services/data/v64.0/tooling/sobjects/StaticResource/{rid}/Body", "length": size,
-                       "same": True, "name": f"TestZip_{i}"}
+        assert got == {
+            "url": f"/services/data/v64.0/tooling/sobjects/StaticResource/{rid}/Body",
+            "length": size,
+            "same": True,
+            "name": f"TestZip_{i}",
+        }
     assert out["query"] == [[f"TestZip_{i}", "application/zip", size] for i in (1, 2, 3)]
     assert out["missing"] == "REQUIRED_FIELD_MISSING"
