@@ -585,11 +585,8 @@ class LogParser:
                     elif code == _SOSL_BEGIN:
                         st.tx.sosl_count += 1  # type: ignore[union-attr]
                         p = args.find("|")
-                        self._push(
-                            st,
-                            [ev, args[:p] if 0 < p < 40 else "", ev, ns, 0, _K_OTHER],  # type: ignore[arg-type]
-                            lineno,
-                        )
+                        frame = [ev, args[:p] if 0 < p < 40 else "", ev, ns, 0, _K_OTHER]
+                        self._push(st, frame, lineno)  # type: ignore[arg-type]
                     elif code == _SOSL_END:
                         st.tx.sosl_rows += self._rows(args, lineno)  # type: ignore[union-attr]
                         p = args.find("|")

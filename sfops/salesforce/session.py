@@ -110,11 +110,11 @@ class OrgSession(requests.Session):
 
     # requests.Session.request takes every option positionally too; ours pass through **kwargs (with the
     # sfops_* ones added), which callers use by name only.
-    def request(
+    def request(  # type: ignore[override]
         self,
         method: str | bytes,
         url: str | bytes,
-        params: Any = None,  # type: ignore[override]
+        params: Any = None,
         data: Any = None,
         headers: Any = None,
         **kwargs: Any,
