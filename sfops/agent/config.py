@@ -63,7 +63,7 @@ class Schedule:
     def trigger(self) -> BaseTrigger:
         """The APScheduler trigger for this schedule."""
         if self.crontab is not None:
-            return CronTrigger.from_crontab(self.crontab, timezone=dt.UTC)
+            return CronTrigger.from_crontab(apscheduler_crontab(self.crontab), timezone=dt.UTC)
         return IntervalTrigger(seconds=self.seconds or 60, start_date=ANCHOR, timezone=dt.UTC)
 
     def next_after(self, moment: dt.datetime) -> dt.datetime:
@@ -79,6 +79,46 @@ class Schedule:
         return (self.next_after(first) - first).total_seconds()
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: 0 (and 7) is Sunday
+
+
+def _cron_day(token: str) -> int:
+    name = token.lower()[:3]
+    if name in _WEEKDAYS:
+        return _WEEKDAYS.index(name)
+    if token.isascii() and token.isdigit() and 0 <= int(token) <= 7:
+        return int(token) % 7
+    raise ValueError(f"bad day of week '{token}'")
+
+
+def apscheduler_crontab(line: str) -> str:
+    """A standard crontab line as APScheduler 3 reads it.
+
+    APScheduler 3's `from_crontab` numbers the days of the week from Monday = 0, so `0 9 * * 1` would run
+    on Tuesdays; cron (and every crontab a user copies) numbers them from Sunday = 0 (7 is Sunday too).
+    The day-of-week field is rewritten as day names, which both read the same way."""
+    fields = line.split()
+    if len(fields) != 5 or fields[4] in ("*", "?"):
+        return line
+    days: set[int] = set()
+    for part in fields[4].split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isascii() and step_text.isdigit() and int(step_text) > 0 else None
+        if step_text and step is None:
+            raise ValueError(f"bad step in '{part}'")
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            low, high = base.split("-", 1)
+            first, last = _cron_day(low), _cron_day(high) or 7  # `5-7`/`fri-sun`: through Sunday
+        else:
+            first = last = _cron_day(base)
+            if step:
+                last = 6
+        days.update(day % 7 for day in range(first, last + 1, step or 1))
+    return " ".join([*fields[:4], ",".join(_WEEKDAYS[day] for day in sorted(days))])
+
+
 def parse_schedule(text: str, where: str) -> Schedule | None:
     """'15m' / '1h30m' / a crontab line / 'off' (None). Errors name where the value came from."""
     value = str(text).strip()
@@ -86,7 +126,7 @@ def parse_schedule(text: str, where: str) -> Schedule | None:
         return None
     if " " in value:
         try:
-            CronTrigger.from_crontab(value, timezone=dt.UTC)
+            CronTrigger.from_crontab(apscheduler_crontab(value), timezone=dt.UTC)
         except ValueError as exc:
             raise ConfigError(f"{where}: '{value}' is not a valid crontab line ({exc}).") from exc
         return Schedule(text=value, crontab=value)

@@ -94,3 +94,31 @@ def test_crontab_schedule_in_utc() -> None:
     nightly = parse_schedule("30 2 * * *", "test")
     assert nightly.next_after(T) == dt.datetime(2026, 3, 11, 2, 30, tzinfo=dt.UTC)
     assert parse_schedule("OFF", "test") is None
+
+
+@pytest.mark.parametrize(
+    ("days", "weekdays"),
+    [
+        ("1", ["Monday"]),  # cron numbers the days from Sunday = 0; APScheduler 3 alone would say Tuesday
+        ("0", ["Sunday"]),
+        ("7", ["Sunday"]),
+        ("1-5", ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]),
+        ("*/2", ["Sunday", "Tuesday", "Thursday", "Saturday"]),
+        ("mon-fri", ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]),
+        ("5-7", ["Friday", "Saturday", "Sunday"]),
+        ("sat,1", ["Monday", "Saturday"]),
+    ],
+)
+def test_crontab_days_of_week_are_counted_from_sunday_as_cron_does(days: str, weekdays: list[str]) -> None:
+    schedule = parse_schedule(f"0 9 * * {days}", "[agent.jobs] x")
+    assert schedule is not None
+    moment, seen = dt.datetime(2026, 12, 6, tzinfo=dt.UTC), set()  # a Sunday
+    for _ in range(14):
+        moment = schedule.next_after(moment)
+        seen.add(moment.strftime("%A"))
+    assert sorted(seen) == sorted(weekdays)
+
+
+def test_a_bad_day_of_week_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="crontab"):
+        parse_schedule("0 9 * * funday", "[agent.jobs] x")
