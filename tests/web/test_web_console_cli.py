@@ -31,9 +31,15 @@ def test_console_serves_until_interrupted(emulator: Any, tmp_path: Path) -> None
         text=True,
     )
     try:
-        line = proc.stderr.readline() if proc.stderr else ""
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert found, line
+        # the address line, after any warnings the process prints first (stderr is also where they go)
+        lines: list[str] = []
+        found = None
+        while proc.stderr and found is None and len(lines) < 20:
+            lines.append(proc.stderr.readline())
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[-1])
+            if not lines[-1]:
+                break
+        assert found, "".join(lines)
         base = f"http://127.0.0.1:{found.group(1)}"
         page = requests.get(base + "/org/emu", timeout=30)
         assert page.status_code == 200 and "Kill switches" in page.text
