@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 from sfops.cli.common import output_command, pass_app, target_org_option
 from sfops.cli.context import AppContext
 from sfops.cli.output import Result
-from sfops.errors import UsageError
+from sfops.errors import SfopsError, UsageError
 
 
 @click.group("drill")
@@ -64,7 +65,7 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
     A production org is refused.
     """
     from sfops.detect import load_config
-    from sfops.detect.drill import DRILLS, run_drill, write_report
+    from sfops.detect.drill import DRILLS, failure_injection, run_drill, write_report
     from sfops.incidents.wiring import build
     from sfops.logs.errors import import_error_logs, import_event_logs
     from sfops.logs.pull import pull_logs
@@ -91,6 +92,17 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
         for importer in (import_error_logs, import_event_logs):
             importer(org, app.store, key)
 
+    def inject_through_the_emulator(at: dt.datetime) -> str:
+        # the local org emulator's control endpoint: the CLI starts and knows the emulator; the domain does not
+        url = f"{org.instance_url}/__emulator__/inject"
+        response = org.session.request("POST", url, json=failure_injection(at), timeout=30)
+        if not response.ok:
+            raise SfopsError(
+                f"The org's control endpoint refused the injection (HTTP {response.status_code}): "
+                "--via control needs the local org emulator (sfops emulator start)."
+            )
+        return "control endpoint: 1 failing debug log and 1 ApexUnexpectedException event"
+
     def incidents() -> Any:
         return build(app.settings, org, app.store, alias=alias, actor=app.actor, strict=False)
 
@@ -104,6 +116,7 @@ def run_cmd(app: AppContext, name: str, target_org: str | None, via: str, out: P
         incidents=incidents,
         drill=DRILLS[name],
         via=via,
+        inject_failure=inject_through_the_emulator if via == "control" else None,
         collect=collect,
         timeout=float(timeout),
     )

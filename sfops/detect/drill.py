@@ -5,9 +5,11 @@ response is observed stage by stage (detected, incident raised, on-call paged, s
 against targets, the steady state is restored (rollbacks), and a journal is written as Markdown and JSON.
 
 Injection, `via`:
-* `control`: the org's control endpoint `POST {instance}/__emulator__/inject` (the local org emulator);
 * `apex`: anonymous Apex that runs 101 SOQL queries (a sandbox; a USER_DEBUG trace flag on the running user
-  captures the debug log).
+  captures the debug log);
+* `control`: an injector the caller passes (`inject_failure`), which writes `failure_injection(at)` (one failing
+  debug log and one ApexUnexpectedException event) through a local org's control endpoint. This module never
+  addresses such an endpoint itself: client code works unchanged against a real org.
 
 A production org is refused: by its `production = true` in sfops.toml and, for `apex`, by the org itself
 (`Organization.IsSandbox`).
@@ -130,28 +132,27 @@ def _failing_log(at: dt.datetime) -> str:
     )
 
 
-def inject(org: Any, via: str, at: dt.datetime) -> str:
-    """Inject the failure; returns what was done."""
-    if via == "control":
-        body = {
-            "logs": [{"body": _failing_log(at), "at": at.isoformat(), "Status": "Assertion Failed"}],
-            "exceptions": [
-                {
-                    "at": at.isoformat(),
-                    "exception_type": "System.LimitException",
-                    "exception_message": "Too many SOQL queries: 101",
-                    "exception_category": "LimitException: SoqlQueries",
-                    "stack_trace": "AnonymousBlock: line 3, column 1",
-                }
-            ],
-        }
-        response = org.session.request("POST", f"{org.instance_url}/__emulator__/inject", json=body, timeout=30)
-        if not response.ok:
-            raise SfopsError(
-                f"The org's control endpoint refused the injection (HTTP {response.status_code}): "
-                "--via control needs the local org emulator."
-            )
-        return "control endpoint: 1 failing debug log and 1 ApexUnexpectedException event"
+Injector = Callable[[dt.datetime], str]  # injects the failure at a moment; returns what it did
+
+
+def failure_injection(at: dt.datetime) -> dict[str, Any]:
+    """What a `control` injector writes: one failing debug log and one ApexUnexpectedException event at `at`."""
+    return {
+        "logs": [{"body": _failing_log(at), "at": at.isoformat(), "Status": "Assertion Failed"}],
+        "exceptions": [
+            {
+                "at": at.isoformat(),
+                "exception_type": "System.LimitException",
+                "exception_message": "Too many SOQL queries: 101",
+                "exception_category": "LimitException: SoqlQueries",
+                "stack_trace": "AnonymousBlock: line 3, column 1",
+            }
+        ],
+    }
+
+
+def inject_with_apex(org: Any) -> str:
+    """Run the drill's anonymous Apex (101 SOQL queries) on a sandbox; returns what was done."""
     result = org.request("GET", "tooling/executeAnonymous/", params={"anonymousBody": APEX})
     return f"anonymous Apex (101 SOQL queries): success={result.get('success')}, {result.get('exceptionMessage')}"
 
@@ -159,7 +160,7 @@ def inject(org: Any, via: str, at: dt.datetime) -> str:
 def _refuse_production(org: Any, production: bool, via: str) -> None:
     if production:
         raise UsageError(
-            "Drills never run on a production org (production = true in sfops.toml). Use a sandbox or the emulator."
+            "Drills never run on a production org (production = true in sfops.toml). Use a sandbox or a local org."
         )
     if via == "apex":
         rows = org.query("SELECT IsSandbox FROM Organization")
@@ -180,6 +181,7 @@ def run_drill(
     incidents: Callable[[], Any],
     drill: Drill,
     via: str = "apex",
+    inject_failure: Injector | None = None,
     collect: Callable[[], None] | None = None,
     timeout: float = 120.0,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -187,6 +189,8 @@ def run_drill(
     """Run one drill end to end (see the module docstring) and return its journal."""
     if via not in ("control", "apex"):
         raise UsageError(f"--via must be control or apex, not {via!r}.")
+    if via == "control" and inject_failure is None:
+        raise UsageError("--via control needs an injector for the org's control endpoint (the CLI passes one).")
     _refuse_production(org, production, via)
     from sfops.detect.actions import actions_log, undo
     from sfops.store.detection import firing_rows
@@ -225,7 +229,7 @@ def run_drill(
         trace_on(org, store, trace_user, actor=actor, reason=f"drill {drill.name} {run_id}", minutes=30)
         report.rollbacks.append("trace flag on the running user (removed at the end)")
     t0 = time.monotonic()
-    report.notes.append(inject(org, via, clock()))
+    report.notes.append(inject_failure(clock()) if via == "control" and inject_failure else inject_with_apex(org))
     times: dict[str, float] = {}
     details: dict[str, str] = {}
     incident_id = None

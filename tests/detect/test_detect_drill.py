@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from emulator_cli_support import emulator_cli_env
 
 from sfops.cli.app import invoke
@@ -55,3 +56,23 @@ def test_drill_refuses_a_production_org(emu: Any, tmp_path: Path) -> None:
     assert code == 2 and "production org" in err
     code, _, err = invoke(["drill", "run", "nope"], env)
     assert code == 2 and "Unknown drill 'nope'" in err
+
+
+def test_the_domain_drill_never_addresses_a_control_endpoint_itself() -> None:
+    # `--via control` needs the injector the CLI passes (the local emulator's endpoint); the domain has none
+    from sfops.detect import load_config
+    from sfops.detect.drill import DRILLS, run_drill
+    from sfops.errors import UsageError
+
+    with pytest.raises(UsageError, match="needs an injector"):
+        run_drill(
+            None,
+            None,  # type: ignore[arg-type]
+            load_config({}),
+            alias="x",
+            production=False,
+            actor="t",
+            incidents=lambda: None,
+            drill=DRILLS["governor-limit"],
+            via="control",
+        )
