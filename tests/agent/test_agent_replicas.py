@@ -22,8 +22,11 @@ def test_three_agents_thirty_orgs_balance_takeover_and_no_duplicates(
     assert report.exit_codes == [0, 0], logs
     assert report.healthy_unled_samples == 0, logs  # every org had a leader at every sample
     assert report.healthy_max_led <= report.bound_healthy == 11
-    # + polling and a shared CPU's slack (7.3 s was seen at load 10)
-    assert report.takeover_seconds <= report.lease_seconds + 2.0
+    # The takeover is bounded by the lease (a dead holder's lease expires within 3/4 of lease_seconds, and the
+    # survivors renew every 1/4); what the observer sees adds polling and CPU starvation: 5.1-5.5 s on a quiet
+    # 2-core machine (benchmarks/agent_replicas_bench.py), 7.3-9.6 s with two test suites running beside it.
+    # The test guards against a takeover that waits for more than one further lease period.
+    assert report.takeover_seconds <= 2 * report.lease_seconds
     assert report.after_max_led <= report.bound_after == 16
     assert report.runs >= 30 and report.snapshots >= 30
     assert report.duplicate_ticks == 0
